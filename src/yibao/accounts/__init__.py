@@ -1,0 +1,1 @@
+"""Agency console accounts: users, password hashing, bearer tokens / session cookies."""

@@ -1,0 +1,146 @@
+"""Agency users and their sessions.
+
+Passwords are hashed with Argon2id (argon2-cffi defaults). A login issues a random token; only
+its sha256 is stored, so a leaked table does not leak sessions. The same token serves as the
+API's bearer token and the pages' session cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, insert, select, update
+
+from yibao.errors import Conflict, InvalidInput, Unauthorized
+from yibao.kit.clock import local_naive_now
+from yibao.storage.tables import agency_user, auth_session
+
+ROLES = ("admin", "operator", "auditor", "analyst")
+SESSION_TTL = timedelta(hours=12)
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    display_name: str
+    role: str
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    conn: Connection, *, username: str, password: str, role: str, display_name: str
+) -> User:
+    if role not in ROLES:
+        raise InvalidInput(f"role: 角色不存在 '{role}' (allowed: {', '.join(ROLES)})")
+    if len(password) < 8:
+        raise InvalidInput("password: 密码至少 8 位 (at least 8 characters)")
+    if not username or len(username) > 50:
+        raise InvalidInput("username: 用户名为 1–50 个字符 (1–50 characters)")
+    exists = conn.execute(
+        select(agency_user.c.username).where(agency_user.c.username == username)
+    ).first()
+    if exists:
+        raise Conflict(f"username: 用户已存在 '{username}' (already exists)")
+    conn.execute(
+        insert(agency_user).values(
+            username=username,
+            password_hash=_hasher.hash(password),
+            display_name=display_name,
+            role=role,
+            vali_flag="1",
+            created_at=local_naive_now(),
+        )
+    )
+    return User(username, display_name, role)
+
+
+def user_exists(conn: Connection, username: str) -> bool:
+    return (
+        conn.execute(
+            select(agency_user.c.username).where(agency_user.c.username == username)
+        ).first()
+        is not None
+    )
+
+
+def set_password(conn: Connection, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("password: 密码至少 8 位 (at least 8 characters)")
+    conn.execute(
+        update(agency_user)
+        .where(agency_user.c.username == username)
+        .values(password_hash=_hasher.hash(password))
+    )
+
+
+def login(conn: Connection, username: str, password: str) -> tuple[str, User, datetime]:
+    """Check the password and open a session; returns (token, user, expires_at)."""
+    row = (
+        conn.execute(select(agency_user).where(agency_user.c.username == username))
+        .mappings()
+        .first()
+    )
+    failure = Unauthorized("用户名或密码错误 (wrong username or password)")
+    if row is None or row["vali_flag"] != "1":
+        # Hash anyway so that timing does not tell which usernames exist.
+        _hasher.hash(password)
+        raise failure
+    try:
+        _hasher.verify(row["password_hash"], password)
+    except (VerificationError, InvalidHashError):
+        raise failure from None
+    now = local_naive_now()
+    token = secrets.token_urlsafe(32)
+    expires = now + SESSION_TTL
+    conn.execute(
+        insert(auth_session).values(
+            token_sha256=_sha256(token), username=username, created_at=now, expires_at=expires
+        )
+    )
+    conn.execute(
+        update(agency_user).where(agency_user.c.username == username).values(last_login_at=now)
+    )
+    return token, User(row["username"], row["display_name"], row["role"]), expires
+
+
+def authenticate(conn: Connection, token: str) -> User:
+    """The user behind a bearer token or session cookie, or Unauthorized."""
+    if not token:
+        raise Unauthorized("未登录 (sign in first: POST /api/v1/auth/login)")
+    row = (
+        conn.execute(
+            select(
+                agency_user.c.username,
+                agency_user.c.display_name,
+                agency_user.c.role,
+                auth_session.c.expires_at,
+            )
+            .join(agency_user, agency_user.c.username == auth_session.c.username)
+            .where(auth_session.c.token_sha256 == _sha256(token))
+            .where(auth_session.c.revoked_at.is_(None))
+            .where(agency_user.c.vali_flag == "1")
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or row["expires_at"] < local_naive_now():
+        raise Unauthorized("登录已失效 (session expired or unknown; sign in again)")
+    return User(row["username"], row["display_name"], row["role"])
+
+
+def logout(conn: Connection, token: str) -> None:
+    conn.execute(
+        update(auth_session)
+        .where(auth_session.c.token_sha256 == _sha256(token))
+        .values(revoked_at=local_naive_now())
+    )

@@ -1,0 +1,1 @@
+"""HTTP edges: the national-interface gateway, the console API and the pages."""

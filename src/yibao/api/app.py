@@ -1,0 +1,75 @@
+"""The composition root of the server: `create_app(settings)` builds the platform and mounts
+every edge. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from yibao import __version__
+from yibao.api import health
+from yibao.config import Settings
+from yibao.errors import YibaoError
+from yibao.runtime import Platform, open_platform
+
+log = logging.getLogger(__name__)
+
+#: Domains mount their routers and services here: `fn(app, platform)`, called at build time.
+Mounter = Callable[[FastAPI, Platform], None]
+
+
+def _mounters() -> list[Mounter]:
+    # Each domain's edge adds its `mount` here.
+    return [health.mount]
+
+
+def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
+    platform = platform or open_platform(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        platform.db.writer.start()
+        for starter in app.state.on_start:
+            starter()
+        try:
+            yield
+        finally:
+            for stopper in reversed(app.state.on_stop):
+                try:
+                    stopper()
+                except Exception:
+                    log.exception("stopping failed")
+            platform.close()
+
+    app = FastAPI(
+        title="yibao",
+        version=__version__,
+        summary="医保信息平台 — national-interface settlement, codes, T+0 analytics",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    app.state.on_start = []
+    app.state.on_stop = []
+
+    @app.exception_handler(YibaoError)
+    async def _yibao_error(_request: Request, exc: YibaoError) -> Response:
+        return JSONResponse(
+            {"error": exc.code, "message": exc.message}, status_code=exc.status_code
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(
+            {"error": "internal", "message": "系统内部错误 (internal error; see the server log)"},
+            status_code=500,
+        )
+
+    for mount in _mounters():
+        mount(app, platform)
+    return app

@@ -1,0 +1,1 @@
+"""Typer commands: init, db, serve, demo, codes, catalog, replica, simulate, bench …"""

@@ -1,0 +1,63 @@
+"""`yibao` — the command line.
+
+Every command reads its settings from YIBAO_* environment variables and
+<data_dir>/yibao.toml; YIBAO_DATA_DIR selects the data directory (default ./var).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from yibao.cli import db as db_cli
+from yibao.cli import serve as serve_cli
+from yibao.cli.common import console, friendly_errors, settings
+from yibao.setup import init as init_data_dir
+
+app = typer.Typer(
+    name="yibao",
+    help=(
+        "yibao 医保信息平台 — settle against the national interface, manage codes and catalogs, "
+        "watch the fund T+0.\n\n"
+        "Start here: `yibao init` (data directory + schema + administrator), `yibao demo` "
+        "(the demo city), `yibao serve` (http://127.0.0.1:8000)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+app.add_typer(db_cli.app, name="db")
+serve_cli.register(app)
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory, the schema (migrations) and the first administrator.
+
+    Idempotent: run it again to upgrade the schema; the administrator is kept. The
+    administrator's password comes from YIBAO_ADMIN_PASSWORD, or is generated and written
+    (owner-readable only) to <data_dir>/admin-password.txt.
+    """
+    cfg = settings()
+    with friendly_errors():
+        report = init_data_dir(cfg)
+    console.print(f"数据目录 data directory: {report.data_dir}")
+    console.print(f"行存储 row store: {report.backend} ({report.database})")
+    if report.admin_created:
+        where = (
+            f"密码已写入 password written to {report.admin_password_file} (仅属主可读 owner-only)"
+            if report.admin_password_file
+            else "密码取自 password from YIBAO_ADMIN_PASSWORD"
+        )
+        console.print(f"管理员 administrator '{report.admin_username}' 已创建 created; {where}")
+    else:
+        console.print(f"管理员 administrator '{report.admin_username}' 已存在 exists (unchanged)")
+    console.print("[green]完成 done.[/] Next: `yibao demo`, then `yibao serve`.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""`yibao serve` — the HTTP server."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from yibao.api.app import create_app
+from yibao.cli.common import console, friendly_errors, settings
+from yibao.runtime import open_platform
+from yibao.storage.engine import make_null_engine
+from yibao.storage.migrate import current_revision, head_revision
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: str = typer.Option(
+            None, help="Address to listen on (default from settings: 127.0.0.1)."
+        ),
+        port: int = typer.Option(None, help="Port (default from settings: 8000)."),
+    ) -> None:
+        """Serve the national interface, the console API and the dashboard.
+
+        On SQLite one process owns the data directory: it runs the single writer (group
+        commit) and the replica applier. Stop it with Ctrl-C.
+        """
+        cfg = settings()
+        host = host or cfg.host
+        port = port or cfg.port
+        with friendly_errors():
+            engine = make_null_engine(cfg.db_url)
+            try:
+                current = current_revision(engine)
+            finally:
+                engine.dispose()
+            if current != head_revision():
+                console.print(
+                    "[red]数据库未初始化或需升级 (schema missing or old): run `yibao init`[/]"
+                )
+                raise typer.Exit(1)
+            platform = open_platform(cfg)
+            application = create_app(cfg, platform=platform)
+        console.print(
+            f"yibao 正在服务 serving on http://{host}:{port}  (backend {platform.db.backend.name})"
+        )
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            log_level=cfg.log_level.lower(),
+            access_log=False,
+            http="httptools",
+            loop="uvloop",
+            timeout_keep_alive=30,
+        )

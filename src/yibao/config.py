@@ -1,0 +1,134 @@
+"""Configuration: ``YIBAO_*`` environment variables over an optional ``yibao.toml`` in the
+data directory, over defaults. Nothing is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from yibao.errors import ConfigError
+
+DEFAULT_DATA_DIR = "./var"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads ``<data_dir>/yibao.toml`` (a flat table of setting names, without the prefix)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._values: dict[str, Any] = {}
+        if path is not None and path.is_file():
+            try:
+                self._values = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(
+                    f"配置文件无法读取 {path}: {exc} (fix or remove the file)"
+                ) from exc
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._values.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Every setting of yibao. Environment: ``YIBAO_<NAME>`` (e.g. ``YIBAO_DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="YIBAO_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(DEFAULT_DATA_DIR), description="Data directory")
+    database_url: str | None = Field(
+        default=None, description="Row store URL; default sqlite:///<data_dir>/yibao.db"
+    )
+    timezone: str = "Asia/Shanghai"
+    #: SQLite durability: FULL (default, every commit is on disk) or NORMAL (opt-in, faster;
+    #: a commit may be lost on power failure).
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    sqlite_busy_timeout_ms: int = 10_000
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Group commit: the writer takes up to this many pending calls into one transaction.
+    write_batch_max: int = 256
+    #: Columnar replica (DuckDB) threads and memory cap.
+    duckdb_threads: int = 1
+    duckdb_memory_limit: str = "1GB"
+    replica_enabled: bool = True
+    #: Applier poll interval when idle, milliseconds.
+    replica_poll_ms: int = 50
+    admin_username: str = "admin"
+    admin_password: str | None = None
+    #: Refuse calls without a valid sign_no from 9001 (lenient by default, as clients differ).
+    require_sign_in: bool = False
+    #: Accept signtype MOCK (skip the patient's password check) — test environments only.
+    accept_mock_signtype: bool = True
+    #: Node number (0–31) of this process among id generators on a shared store.
+    node_id: int = 0
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not (value.startswith("sqlite") or value.startswith("mysql")):
+            raise ValueError(
+                "YIBAO_DATABASE_URL must start with sqlite:/// or mysql+pymysql:// "
+                f"(got '{value[:40]}')"
+            )
+        return value
+
+    @field_validator("node_id")
+    @classmethod
+    def _check_node(cls, value: int) -> int:
+        if not 0 <= value < 32:
+            raise ValueError("YIBAO_NODE_ID must be within 0..31")
+        return value
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'yibao.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def replica_path(self) -> Path:
+        return self.data_dir / "replica.duckdb"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and ``<data_dir>/yibao.toml``; errors are one line."""
+    data_dir = Path(
+        overrides.get("data_dir") or os.environ.get("YIBAO_DATA_DIR") or DEFAULT_DATA_DIR
+    )
+    toml_path = data_dir / "yibao.toml"
+
+    class _Settings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, _TomlSource(settings_cls, toml_path))
+
+    try:
+        settings = _Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(f"配置错误 {where}: {first.get('msg')}") from None
+    return Settings.model_validate(settings.model_dump())

@@ -1,0 +1,1 @@
+"""Domain-free helpers: exact money, time, identifiers. Standard library only."""

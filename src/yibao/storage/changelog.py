@@ -1,0 +1,105 @@
+"""The change log: every change the columnar replica must see, written in the same
+transaction as the change itself.
+
+`seq` comes from the `seq_counter` row, updated inside the writing transaction. That row lock
+is held to commit, so on a MySQL-protocol store transactions that log changes commit in `seq`
+order and a tailer reading `seq > applied` never skips a row that commits late. (On SQLite
+there is one writer anyway.) Append the change-log rows last in a transaction to hold the lock
+for the shortest time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, insert, select, update
+
+from yibao.storage.tables import change_log, seq_counter
+
+COUNTER = "change_log"
+
+
+def _default(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+def encode(payload: Mapping[str, Any]) -> str:
+    return orjson.dumps(payload, default=_default).decode()
+
+
+def allocate(conn: Connection, count: int) -> int:
+    """Reserve `count` consecutive seq values; returns the first."""
+    updated = conn.execute(
+        update(seq_counter)
+        .where(seq_counter.c.name == COUNTER)
+        .values(last_value=seq_counter.c.last_value + count)
+    )
+    if updated.rowcount == 0:
+        conn.execute(insert(seq_counter).values(name=COUNTER, last_value=count))
+        return 1
+    last = conn.execute(
+        select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER)
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def append(
+    conn: Connection, entity: str, entity_key: str, payload: Mapping[str, Any], op: str = "upsert"
+) -> int:
+    """Append one change; returns its seq."""
+    return append_many(conn, [(entity, entity_key, payload, op)])[0]
+
+
+def append_many(
+    conn: Connection, changes: Sequence[tuple[str, str, Mapping[str, Any], str]]
+) -> list[int]:
+    """Append several changes with one counter update; returns their seqs."""
+    if not changes:
+        return []
+    first = allocate(conn, len(changes))
+    now_ms = int(time.time() * 1000)
+    rows = [
+        {
+            "seq": first + i,
+            "entity": e,
+            "op": op,
+            "entity_key": k,
+            "payload": encode(p),
+            "ts_ms": now_ms,
+        }
+        for i, (e, k, p, op) in enumerate(changes)
+    ]
+    conn.execute(insert(change_log), rows)
+    return [r["seq"] for r in rows]
+
+
+def latest_seq(conn: Connection) -> int:
+    """The highest committed seq (0 when the log is empty)."""
+    value = conn.execute(select(func.max(change_log.c.seq))).scalar_one_or_none()
+    return int(value or 0)
+
+
+def read_after(conn: Connection, after: int, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(change_log).where(change_log.c.seq > after).order_by(change_log.c.seq).limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def decode(payload: str) -> dict[str, Any]:
+    result: dict[str, Any] = orjson.loads(payload)
+    return result
+
+
+def iter_payloads(
+    rows: Iterable[Mapping[str, Any]],
+) -> Iterable[tuple[int, str, str, dict[str, Any]]]:
+    for r in rows:
+        yield int(r["seq"]), str(r["entity"]), str(r["op"]), decode(str(r["payload"]))

@@ -1,0 +1,54 @@
+"""The row store as the application sees it: engines, backend, writer, read connections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from yibao.config import Settings
+from yibao.storage.engine import Backend, detect_backend, make_engine
+from yibao.storage.writer import Writer
+
+
+class Database:
+    """Owns the engines of one row store. Build it at start-up (never at import)."""
+
+    def __init__(self, settings: Settings, *, check: bool = True) -> None:
+        self.settings = settings
+        self.url = settings.db_url
+        self.engine: Engine = make_engine(
+            self.url,
+            synchronous=settings.sqlite_synchronous,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            writer=True,
+        )
+        self.read_engine: Engine = (
+            make_engine(self.url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, writer=False)
+            if self.url.startswith("sqlite")
+            else self.engine
+        )
+        self.backend: Backend = detect_backend(self.engine) if check else Backend("unknown", "")
+        self.writer = Writer(
+            self.engine,
+            group_commit=self.url.startswith("sqlite"),
+            batch_max=settings.write_batch_max,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction on a reader connection (rolled back at the end)."""
+        with self.read_engine.connect() as conn, conn.begin() as tx:
+            yield conn
+            tx.rollback()
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

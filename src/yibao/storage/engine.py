@@ -1,0 +1,148 @@
+"""Engines for the row store.
+
+- SQLite (embedded default): WAL, ``synchronous=FULL`` unless configured otherwise,
+  ``foreign_keys=ON``, a busy timeout. Writers start with ``BEGIN IMMEDIATE`` so that two
+  writers queue on the lock instead of failing on upgrade.
+- MySQL protocol (``mysql+pymysql://``): MariaDB/MySQL, or TiDB when ``SELECT tidb_version()``
+  answers. Sessions run in READ COMMITTED with row locks for read-modify-write.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool, QueuePool
+
+from yibao.errors import ConfigError, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What the row store is: ``sqlite``, ``mysql`` (MariaDB/MySQL) or ``tidb``."""
+
+    name: str
+    version: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.name == "sqlite"
+
+    @property
+    def is_tidb(self) -> bool:
+        return self.name == "tidb"
+
+
+def _check_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"YIBAO_DATABASE_URL 格式错误 (malformed URL '{url[:60]}'): "
+            "use sqlite:////path/yibao.db or mysql+pymysql://user:pass@host:3306/db"
+        ) from exc
+    if parsed.get_backend_name() not in ("sqlite", "mysql"):
+        raise ConfigError(
+            f"YIBAO_DATABASE_URL 不支持的数据库 '{parsed.get_backend_name()}' "
+            "(supported: sqlite, mysql+pymysql for MariaDB/MySQL/TiDB)"
+        )
+    if parsed.get_backend_name() == "mysql" and parsed.get_driver_name() != "pymysql":
+        raise ConfigError("YIBAO_DATABASE_URL: use the pymysql driver (mysql+pymysql://…)")
+
+
+def make_engine(
+    url: str,
+    *,
+    synchronous: str = "FULL",
+    busy_timeout_ms: int = 10_000,
+    writer: bool = True,
+    pool_size: int = 8,
+) -> Engine:
+    """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred)."""
+    _check_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            parent = Path(database).parent
+            if not parent.exists():
+                raise ConfigError(
+                    f"数据目录不存在 (data directory missing: {parent}); run `yibao init` first"
+                )
+        engine = create_engine(
+            url,
+            poolclass=QueuePool,
+            pool_size=1 if writer else pool_size,
+            max_overflow=0 if writer else pool_size,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        )
+        _install_sqlite_hooks(engine, synchronous, busy_timeout_ms, immediate=writer)
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=3600,
+        isolation_level="READ COMMITTED",
+        connect_args={"charset": "utf8mb4", "connect_timeout": 5},
+    )
+
+
+def make_null_engine(url: str) -> Engine:
+    """An engine without pooling (for migrations and one-shot commands)."""
+    _check_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, poolclass=NullPool)
+        _install_sqlite_hooks(engine, "FULL", 10_000, immediate=True)
+        return engine
+    return create_engine(url, poolclass=NullPool, connect_args={"charset": "utf8mb4"})
+
+
+def _install_sqlite_hooks(
+    engine: Engine, synchronous: str, busy_ms: int, *, immediate: bool
+) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's implicit BEGIN is
+        # deferred and would break BEGIN IMMEDIATE).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def detect_backend(engine: Engine) -> Backend:
+    """Connect once: which backend answers, and its version. Unreachable → one-line error."""
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                version = conn.exec_driver_sql("select sqlite_version()").scalar_one()
+                return Backend("sqlite", str(version))
+            try:
+                tidb = conn.exec_driver_sql("SELECT tidb_version()").scalar_one()
+                return Backend("tidb", str(tidb).splitlines()[0])
+            except DBAPIError:
+                conn.rollback()
+            version = conn.exec_driver_sql("SELECT version()").scalar_one()
+            return Backend("mysql", str(version))
+    except OperationalError as exc:
+        raise StorageUnavailable(
+            f"无法连接数据库 (cannot reach the row store {engine.url.render_as_string(hide_password=True)}): "
+            f"{str(exc.orig).splitlines()[0] if exc.orig else exc}; check YIBAO_DATABASE_URL and that the server runs"
+        ) from None

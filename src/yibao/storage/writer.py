@@ -1,0 +1,166 @@
+"""The write path.
+
+On SQLite there is one writer: a thread that takes every pending write job and commits them in
+**one durable transaction** (group commit), each job inside its own savepoint, so that a job
+that fails rolls back alone while its neighbours commit. One fsync then carries many calls
+(design.md §4: per-request commits gave 750–1,450 calls/s with p99 near 1 s on this machine;
+group commit behind an async endpoint 6,355 calls/s with p99 14 ms).
+
+On a MySQL-protocol store (MariaDB, TiDB) the server can take many writers: each job runs in
+its own transaction on a worker thread, retried whole on transient errors (`uow.run_transaction`).
+
+A job is a function `fn(conn) -> result` that does all its reads and writes on `conn` and never
+commits. Results (or the job's exception) come back through a future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from yibao.storage.uow import run_transaction
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Job = Callable[[Connection], Any]
+
+_STOP = object()
+
+
+class Writer:
+    """Serialises (SQLite) or parallelises (MySQL protocol) write jobs; see module doc."""
+
+    def __init__(
+        self, engine: Engine, *, group_commit: bool, batch_max: int = 256, workers: int = 8
+    ) -> None:
+        self._engine = engine
+        self._group_commit = group_commit
+        self._batch_max = max(1, batch_max)
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._workers = workers
+        self._on_commit: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        #: counters for /health and the benchmarks
+        self.commits = 0
+        self.jobs = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._lock:
+            if self._group_commit:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._loop, name="yibao-writer", daemon=True
+                    )
+                    self._thread.start()
+            elif self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self._workers, thread_name_prefix="yibao-write"
+                )
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                self._queue.put(_STOP)
+                self._thread.join(timeout=30)
+                self._thread = None
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` (from the writer thread) after every commit."""
+        self._on_commit.append(callback)
+
+    # -- submitting ------------------------------------------------------------------------
+
+    def submit(self, fn: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
+        self.start()
+        if self._group_commit:
+            fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+            self._queue.put((fn, fut))
+            return fut
+        assert self._pool is not None
+        return self._pool.submit(self._run_alone, fn)
+
+    def run_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Submit and wait (for commands and tests)."""
+        return self.submit(fn).result()
+
+    async def run(self, fn: Callable[[Connection], T]) -> T:
+        """Submit and await (for async endpoints)."""
+        return await asyncio.wrap_future(self.submit(fn))
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _run_alone(self, fn: Callable[[Connection], T]) -> T:
+        result = run_transaction(self._engine, fn)
+        self.jobs += 1
+        self.commits += 1
+        self._notify()
+        return result
+
+    def _notify(self) -> None:
+        for callback in self._on_commit:
+            try:
+                callback()
+            except Exception:  # a listener must never break the write path
+                log.exception("on_commit listener failed")
+
+    def _loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < self._batch_max:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit_batch(batch)
+
+    def _commit_batch(self, batch: list[tuple[Job, concurrent.futures.Future[Any]]]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self._engine.connect() as conn, conn.begin():
+                for fn, _fut in batch:
+                    savepoint = conn.begin_nested()
+                    try:
+                        result = fn(conn)
+                    except BaseException as exc:
+                        savepoint.rollback()
+                        outcomes.append((False, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((True, result))
+        except BaseException as exc:
+            log.exception("group commit failed")
+            for _fn, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        self.commits += 1
+        self.jobs += len(batch)
+        self._notify()
+        for (_fn, fut), (ok, value) in zip(batch, outcomes, strict=True):
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
