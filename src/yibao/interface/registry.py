@@ -1,0 +1,65 @@
+"""The transaction registry: infno → handler.
+
+A handler is `fn(conn, ctx, input) -> output`:
+- `conn` — a SQLAlchemy Connection inside the call's transaction (read-only handlers get a
+  read transaction; writing handlers run in the writer, inside a savepoint);
+- `ctx` — the `CallContext`;
+- `input` — the envelope's `input` object (already a dict; numbers with fractions are Decimal);
+- returns the `output` object (a dict, or None for transactions without output).
+
+It raises `yibao.errors.YibaoError` subclasses for refusals (answered `infcode: -1`). It never
+commits. Register with the decorator:
+
+    @transaction("2207", "门诊结算", writes=True)
+    def settle_outpatient(conn, ctx, input): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from yibao.interface.context import CallContext
+
+Handler = Callable[[Connection, CallContext, dict[str, Any]], dict[str, Any] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    infno: str
+    name: str
+    handler: Handler
+    #: changes state: runs in the writer and its answer is kept in the message log
+    writes: bool
+    #: returns a binary file (9102) instead of a JSON envelope
+    binary: bool = False
+
+
+_REGISTRY: dict[str, Transaction] = {}
+
+
+def transaction(
+    infno: str, name: str, *, writes: bool, binary: bool = False
+) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if infno in _REGISTRY and _REGISTRY[infno].handler is not fn:
+            raise RuntimeError(f"transaction {infno} registered twice")
+        _REGISTRY[infno] = Transaction(infno, name, fn, writes, binary)
+        return fn
+
+    return register
+
+
+def lookup(infno: str) -> Transaction | None:
+    """The handler for `infno`; a letter-suffixed variant ("2203A") falls back to its base."""
+    found = _REGISTRY.get(infno)
+    if found is None and len(infno) == 5 and infno[-1].isalpha():
+        found = _REGISTRY.get(infno[:4])
+    return found
+
+
+def all_transactions() -> dict[str, Transaction]:
+    return dict(_REGISTRY)
