@@ -8,7 +8,7 @@ Imports only the standard library, ``yibao.kit`` and ``yibao.codes``. See docs/p
     reversal = negate(split)                                                     # 2208/2305
 """
 
-from yibao.policy.book import LineRules, PolicyBook, load_book
+from yibao.policy.book import LineRules, PolicyBook
 from yibao.policy.engine import negate, settle, split_line
 from yibao.policy.model import (
     AccKey,
@@ -24,6 +24,7 @@ from yibao.policy.model import (
     VisitTerms,
     flag,
 )
+from yibao.policy.params_io import book_from_texts, load_book, parse_version
 
 __all__ = [
     "AccKey",
@@ -39,9 +40,11 @@ __all__ = [
     "PolicyRefusal",
     "SettlementSplit",
     "VisitTerms",
+    "book_from_texts",
     "flag",
     "load_book",
     "negate",
+    "parse_version",
     "settle",
     "split_line",
 ]

@@ -20,7 +20,12 @@ from yibao.policy.model import PersonTerms, PolicyRefusal, VisitTerms
 
 UnknownCodeRule = Literal["refuse", "self_pay"]
 VisitClass = Literal["outpatient", "inpatient", "pharmacy", "chronic_outpatient"]
-VISIT_CLASSES: tuple[VisitClass, ...] = ("outpatient", "inpatient", "pharmacy", "chronic_outpatient")
+VISIT_CLASSES: tuple[VisitClass, ...] = (
+    "outpatient",
+    "inpatient",
+    "pharmacy",
+    "chronic_outpatient",
+)
 DedcMode = Literal["none", "annual", "admission"]
 AcctScope = Literal["none", "inscp", "inscp_pre", "all"]
 BandScope = Literal["annual", "visit"]
