@@ -1,0 +1,1 @@
+"""The columnar replica: change-log tailer, DuckDB applier, TiFlash adapter, freshness."""

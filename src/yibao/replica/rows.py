@@ -1,0 +1,164 @@
+"""The replica's row shapes: what a change-log payload holds for each entity.
+
+This module is the contract between the writers (settlement, enrolment, the simulator's bulk
+load) and the replica applier. Writers build payloads with these functions from the row-store
+rows they just wrote and append them with `storage.changelog.append_many`; the applier turns
+them into Arrow batches.
+
+- Amounts are **integer fen**; datetimes `yyyy-MM-dd HH:mm:ss`; dates `yyyy-MM-dd`.
+- **No personal identifiers** leave the row store: no certno, name, phone, card numbers.
+  Persons appear by `psn_no` with their attributes (sex, birth year, insurance, person type).
+- Settlements: one `setl` payload per settlement row, reversal records included (amounts
+  negated, `refd_setl_flag` "1"); when an original is reversed its row is sent again with
+  `vali_flag` "0". Sums over all rows therefore net to what the fund really paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from yibao.kit.clock import DATE_FMT, DATETIME_FMT
+
+SETL = "setl"
+PSN = "psn"
+FIXMEDINS = "fixmedins"
+MDTRT = "mdtrt"
+
+#: settlement amounts carried to the replica (fen)
+SETL_AMOUNTS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "cvlserv_pay",
+    "hifes_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "oth_pay",
+    "hifdm_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "hosp_part_amt",
+    "acct_mulaid_pay",
+    "drug_sumamt",
+    "mcs_sumamt",
+    "exam_sumamt",
+)
+
+SETL_TEXT = (
+    "setl_id",
+    "mdtrt_id",
+    "psn_no",
+    "fixmedins_code",
+    "insutype",
+    "psn_type",
+    "med_type",
+    "clr_type",
+    "hosp_lv",
+    "insuplc_admdvs",
+    "maindiag_code",
+    "dise_codg",
+    "refd_setl_flag",
+    "init_setl_id",
+    "vali_flag",
+)
+
+
+def fen(value: Decimal | int | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    scaled = value * 100
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"amount {value} is not a whole number of fen")
+    return int(scaled)
+
+
+def _dt(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime(DATETIME_FMT)
+
+
+def _d(value: date | None) -> str | None:
+    return None if value is None else value.strftime(DATE_FMT)
+
+
+def setl_payload(row: Mapping[str, Any], *, admdvs: str, gend: str | None) -> dict[str, Any]:
+    """From a `setl` table row (+ the institution's region and the person's sex)."""
+    payload: dict[str, Any] = {name: row.get(name) for name in SETL_TEXT}
+    for name in SETL_AMOUNTS:
+        payload[name] = fen(row.get(name))
+    setl_time: datetime = row["setl_time"]
+    begndate: datetime | None = row.get("begndate")
+    enddate: datetime | None = row.get("enddate")
+    payload.update(
+        admdvs=admdvs,
+        gend=gend,
+        age=row.get("age"),
+        year=row.get("year") or setl_time.year,
+        setl_time=_dt(setl_time),
+        setl_date=_d(setl_time.date()),
+        begndate=_dt(begndate),
+        enddate=_dt(enddate),
+        # 住院天数: discharge date minus admission date (same-day stays count one day)
+        ipt_days=(
+            max(1, (enddate.date() - begndate.date()).days) if begndate and enddate else None
+        ),
+        fee_line_cnt=int(row.get("fee_line_cnt") or 0),
+    )
+    return payload
+
+
+def psn_payload(
+    psn_row: Mapping[str, Any], insu_row: Mapping[str, Any] | None, *, assistance: bool
+) -> dict[str, Any]:
+    """From `psn` and its main `psn_insu` row. Deliberately without certno, name, phone, cards."""
+    brdy: date = psn_row["brdy"]
+    return {
+        "psn_no": psn_row["psn_no"],
+        "gend": psn_row["gend"],
+        "birth_year": brdy.year,
+        "insutype": insu_row["insutype"] if insu_row else None,
+        "psn_type": insu_row["psn_type"] if insu_row else None,
+        "psn_insu_stas": insu_row["psn_insu_stas"] if insu_row else None,
+        "insuplc_admdvs": insu_row["insuplc_admdvs"] if insu_row else None,
+        "assistance": assistance,
+    }
+
+
+def fixmedins_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "fixmedins_code": row["fixmedins_code"],
+        "fixmedins_name": row["fixmedins_name"],
+        "kind": row["kind"],
+        "hosp_lv": row["hosp_lv"],
+        "admdvs": row["admdvs"],
+        "parent_code": row.get("parent_code"),
+        "vali_flag": row.get("vali_flag", "1"),
+    }
+
+
+def mdtrt_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Visits: admissions and discharges (住院率, 平均住院日), registrations."""
+    return {
+        "mdtrt_id": row["mdtrt_id"],
+        "psn_no": row["psn_no"],
+        "fixmedins_code": row["fixmedins_code"],
+        "insutype": row["insutype"],
+        "med_type": row["med_type"],
+        "mdtrt_kind": row["mdtrt_kind"],
+        "begntime": _dt(row.get("begntime")),
+        "endtime": _dt(row.get("endtime")),
+        "maindiag_code": row.get("maindiag_code"),
+        "mdtrt_stas": row["mdtrt_stas"],
+        "vali_flag": row.get("vali_flag", "1"),
+    }
