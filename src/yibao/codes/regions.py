@@ -70,7 +70,7 @@ def province_name(code: str) -> str | None:
 def admdvs_problem(value: str) -> str | None:
     """Why `value` is not an admdvs, or None when it is one (reason: 中文 (English))."""
     if len(value) != 6 or not value.isascii() or not value.isdigit():
-        return f"医保区划须为6位数字 (admdvs must be six digits): '{value}'"
+        return f"医保区划 '{value}' 须为6位数字 (admdvs must be six digits)"
     prefix = value[:2]
     if prefix not in PROVINCES and prefix not in ADMDVS_EXTRA_PROVINCES:
         return (

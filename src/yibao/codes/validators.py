@@ -192,11 +192,11 @@ def _fixmedins(value: str) -> tuple[str, ...]:
         raise _Reject(bad)
     if not _FIXMEDINS_RE.fullmatch(value):
         raise _Reject(
-            "定点医药机构编码须为 H(医疗机构) 或 P(零售药店) 加11位数字 "
-            f"(must be H or P followed by 11 digits): '{value}'"
+            f"定点医药机构编码 '{value}' 须为 H(医疗机构) 或 P(零售药店) 加11位数字 "
+            "(must be H or P followed by 11 digits)"
         )
     if problem := admdvs_problem(value[1:7]):
-        raise _Reject(f"机构编码第2–7位的医保区划无效: {problem}")
+        raise _Reject(f"机构编码第2–7位的医保区划无效 (the admdvs inside is invalid): {problem}")
     return ()
 
 
@@ -232,8 +232,8 @@ def _tcm_herb(value: str) -> tuple[str, ...]:
         raise _Reject(bad)
     if not _TCM_HERB_RE.fullmatch(value):
         raise _Reject(
-            "中药饮片代码须以 T 开头, 后接5–29位大写字母或数字 "
-            f"(must be T followed by 5–29 upper-case letters or digits): '{value}'"
+            f"中药饮片代码 '{value}' 须以 T 开头, 后接5–29位大写字母或数字 "
+            "(must be T followed by 5–29 upper-case letters or digits)"
         )
     return (UNVERIFIED,)
 
@@ -249,8 +249,8 @@ def _service_item(value: str) -> tuple[str, ...]:
             "(not a 15-digit national code; accepted as a local item code)",
         )
     raise _Reject(
-        "医疗服务项目代码须为15位数字 (地方编码可为9–20位大写字母或数字) "
-        f"(must be 15 digits, or 9–20 upper-case letters/digits for a local code): '{value}'"
+        f"医疗服务项目代码 '{value}' 须为15位数字, 地方编码可为9–20位大写字母或数字 "
+        "(must be 15 digits, or 9–20 upper-case letters/digits for a local code)"
     )
 
 
@@ -265,8 +265,8 @@ def _consumable(value: str) -> tuple[str, ...]:
             "(not C + 19 or 26 digits; accepted leniently, the format is unverified)",
         )
     raise _Reject(
-        "医用耗材代码须以 C 开头, 后接10–26位大写字母或数字 "
-        f"(must be C followed by 10–26 upper-case letters or digits): '{value}'"
+        f"医用耗材代码 '{value}' 须以 C 开头, 后接10–26位大写字母或数字 "
+        "(must be C followed by 10–26 upper-case letters or digits)"
     )
 
 
@@ -275,9 +275,9 @@ def _diagnosis(value: str) -> tuple[str, ...]:
         raise _Reject(bad)
     if not _DIAGNOSIS_RE.fullmatch(value):
         raise _Reject(
-            "疾病诊断代码须为 ICD-10 医保版形式, 如 I10.x00 或 J18.900x001 "
-            f"(must look like an ICD-10 code: a capital letter, two digits, "
-            f"then optionally '.' and 1–8 letters/digits): '{value}'"
+            f"疾病诊断代码 '{value}' 须为 ICD-10 医保版形式, 如 I10.x00 或 J18.900x001 "
+            "(must look like an ICD-10 code: a capital letter, two digits, "
+            "then optionally '.' and 1–8 letters/digits)"
         )
     return ()
 
@@ -287,8 +287,8 @@ def _operation(value: str) -> tuple[str, ...]:
         raise _Reject(bad)
     if not _OPERATION_RE.fullmatch(value):
         raise _Reject(
-            "手术操作代码须为 ICD-9-CM-3 医保版形式, 如 47.0900 或 36.0700x001 "
-            f"(must be two digits, optionally '.' and 1–4 digits, optionally x + 3 digits): '{value}'"
+            f"手术操作代码 '{value}' 须为 ICD-9-CM-3 医保版形式, 如 47.0900 或 36.0700x001 "
+            "(must be two digits, optionally '.' and 1–4 digits, optionally x + 3 digits)"
         )
     return (UNVERIFIED,)
 
@@ -302,8 +302,8 @@ def _practitioner(value: str) -> tuple[str, ...]:
             "(not a national practitioner code; accepted as an institution's own staff id)",
         )
     raise _Reject(
-        "医师/护士/药师代码只能含字母、数字、下划线或连字符, 最长30位 "
-        f"(only letters, digits, '_' or '-', at most 30 characters): '{value}'"
+        f"医师/护士/药师代码 '{value}' 只能含字母、数字、下划线或连字符, 最长30位 "
+        "(only letters, digits, '_' or '-', at most 30 characters)"
     )
 
 
@@ -312,7 +312,7 @@ def _chronic(value: str) -> tuple[str, ...]:
         raise _Reject(bad)
     if not _CHRONIC_RE.fullmatch(value):
         raise _Reject(
-            f"门诊慢特病病种代码须为 M 加5位数字, 如 M03900 (must be M followed by 5 digits): '{value}'"
+            f"门诊慢特病病种代码 '{value}' 须为 M 加5位数字, 如 M03900 (must be M followed by 5 digits)"
         )
     return ()
 
@@ -321,7 +321,7 @@ def _psn_no(value: str) -> tuple[str, ...]:
     if bad := _non_ascii(value):
         raise _Reject(bad)
     if not _PSN_NO_RE.fullmatch(value):
-        raise _Reject(f"人员编号须为1–30位字母或数字 (must be 1–30 letters or digits): '{value}'")
+        raise _Reject(f"人员编号 '{value}' 须为1–30位字母或数字 (must be 1–30 letters or digits)")
     return ()
 
 
