@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli.common import console, friendly_errors, settings
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 
 app.add_typer(db_cli.app, name="db")
+app.add_typer(codes_cli.app, name="codes")
 serve_cli.register(app)
 
 
