@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0001"
 down_revision = None
@@ -43,12 +44,17 @@ def upgrade() -> None:
     op.create_table(
         "catalog_version",
         sa.Column("version_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("ver_no", sa.Integer(), nullable=False),
         sa.Column("ver", sa.String(length=30), nullable=False),
+        sa.Column("kinds", sa.String(length=200), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("row_count", sa.Integer(), nullable=False),
+        sa.Column("rejected_count", sa.Integer(), nullable=False),
+        sa.Column("memo", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=50), nullable=False),
         sa.PrimaryKeyConstraint("version_id", name=op.f("pk_catalog_version")),
+        sa.UniqueConstraint("ver_no", name=op.f("uq_catalog_version_ver_no")),
     )
     op.create_table(
         "change_log",
@@ -66,7 +72,9 @@ def upgrade() -> None:
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
         sa.Column("filename", sa.String(length=200), nullable=False),
         sa.Column("direction", sa.String(length=10), nullable=False),
-        sa.Column("content", sa.LargeBinary(length=2147483648), nullable=False),
+        sa.Column(
+            "content", sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"), nullable=False
+        ),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("file_qury_no", name=op.f("pk_file_store")),
@@ -166,21 +174,72 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_sha256", name=op.f("pk_auth_session")),
     )
     op.create_table(
+        "catalog_dise",
+        sa.Column("dise_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("version_id", sa.BigInteger(), nullable=False),
+        sa.Column("superseded_by", sa.BigInteger(), nullable=True),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("catalog_kind", sa.String(length=20), nullable=False),
+        sa.Column("dise_codg", sa.String(length=30), nullable=False),
+        sa.Column("dise_name", sa.String(length=300), nullable=False),
+        sa.Column("lmt_gend", sa.String(length=1), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["catalog_version.version_id"],
+            name=op.f("fk_catalog_dise_version_id_catalog_version"),
+        ),
+        sa.PrimaryKeyConstraint("dise_id", name=op.f("pk_catalog_dise")),
+    )
+    op.create_index(
+        op.f("ix_catalog_dise_catalog_kind_dise_codg_begndate"),
+        "catalog_dise",
+        ["catalog_kind", "dise_codg", "begndate"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_catalog_dise_version_id"), "catalog_dise", ["version_id"], unique=False
+    )
+    op.create_table(
         "catalog_item",
         sa.Column("item_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("version_id", sa.BigInteger(), nullable=False),
+        sa.Column("superseded_by", sa.BigInteger(), nullable=True),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
         sa.Column("list_type", sa.String(length=6), nullable=False),
         sa.Column("hilist_code", sa.String(length=50), nullable=False),
         sa.Column("hilist_name", sa.String(length=200), nullable=False),
         sa.Column("chrgitm_lv", sa.String(length=3), nullable=False),
-        sa.Column("med_chrgitm_type", sa.String(length=6), nullable=False),
+        sa.Column("med_chrgitm_type", sa.String(length=6), nullable=True),
         sa.Column("selfpay_prop", sa.BigInteger(), nullable=False),
+        sa.Column("selfpay_prop_psn", sa.String(length=500), nullable=True),
         sa.Column("hilist_pric_uplmt_amt", sa.BigInteger(), nullable=True),
         sa.Column("lmt_used_flag", sa.String(length=1), nullable=False),
+        sa.Column("bas_medn_flag", sa.String(length=1), nullable=False),
+        sa.Column("hi_nego_drug_flag", sa.String(length=1), nullable=False),
+        sa.Column("chld_medc_flag", sa.String(length=1), nullable=False),
+        sa.Column("list_sp_item_flag", sa.String(length=1), nullable=False),
+        sa.Column("drt_reim_flag", sa.String(length=1), nullable=False),
+        sa.Column("prcunt", sa.String(length=20), nullable=True),
+        sa.Column("spec", sa.String(length=200), nullable=True),
+        sa.Column("dosform_name", sa.String(length=100), nullable=True),
+        sa.Column("prodentp_name", sa.String(length=200), nullable=True),
+        sa.Column("lmt_gend", sa.String(length=1), nullable=True),
+        sa.Column("lmt_age_min", sa.Integer(), nullable=True),
+        sa.Column("lmt_age_max", sa.Integer(), nullable=True),
+        sa.Column("lmt_hosp_lv", sa.String(length=20), nullable=True),
+        sa.Column("lmt_med_type", sa.String(length=200), nullable=True),
+        sa.Column("lmt_diag_codes", sa.String(length=2000), nullable=True),
+        sa.Column("lmt_days", sa.BigInteger(), nullable=True),
+        sa.Column("lmt_cnt", sa.BigInteger(), nullable=True),
+        sa.Column("wubi", sa.String(length=50), nullable=True),
+        sa.Column("pinyin", sa.String(length=50), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
         sa.Column("begndate", sa.Date(), nullable=False),
         sa.Column("enddate", sa.Date(), nullable=True),
-        sa.Column("vali_flag", sa.String(length=1), nullable=False),
-        sa.Column("attrs", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],
@@ -196,7 +255,53 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        op.f("ix_catalog_item_list_type_version_id"),
+        "catalog_item",
+        ["list_type", "version_id"],
+        unique=False,
+    )
+    op.create_index(
         op.f("ix_catalog_item_version_id"), "catalog_item", ["version_id"], unique=False
+    )
+    op.create_table(
+        "catalog_mapping",
+        sa.Column("map_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("medins_list_codg", sa.String(length=150), nullable=False),
+        sa.Column("medins_list_name", sa.String(length=200), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("list_type", sa.String(length=6), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("map_stas", sa.String(length=12), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(), nullable=False),
+        sa.Column("submitted_by", sa.String(length=50), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(), nullable=True),
+        sa.Column("reviewed_by", sa.String(length=50), nullable=True),
+        sa.Column("review_memo", sa.String(length=500), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(), nullable=True),
+        sa.Column("superseded_by", sa.BigInteger(), nullable=True),
+        sa.Column("msgid", sa.String(length=30), nullable=True),
+        sa.Column("extra", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_catalog_mapping_fixmedins_code_fixmedins"),
+        ),
+        sa.PrimaryKeyConstraint("map_id", name=op.f("pk_catalog_mapping")),
+    )
+    op.create_index(
+        op.f("ix_catalog_mapping_fixmedins_code_medins_list_codg"),
+        "catalog_mapping",
+        ["fixmedins_code", "medins_list_codg"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_catalog_mapping_map_stas_submitted_at"),
+        "catalog_mapping",
+        ["map_stas", "submitted_at"],
+        unique=False,
     )
     op.create_table(
         "fixmedins_credential",
@@ -302,6 +407,25 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["psn_no"], ["psn.psn_no"], name=op.f("fk_psn_insu_psn_no_psn")),
         sa.PrimaryKeyConstraint("psn_no", "insutype", name=op.f("pk_psn_insu")),
+    )
+    op.create_table(
+        "catalog_mapping_event",
+        sa.Column("event_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("map_id", sa.BigInteger(), nullable=False),
+        sa.Column("event", sa.String(length=12), nullable=False),
+        sa.Column("map_stas", sa.String(length=12), nullable=False),
+        sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["map_id"],
+            ["catalog_mapping.map_id"],
+            name=op.f("fk_catalog_mapping_event_map_id_catalog_mapping"),
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_catalog_mapping_event")),
+    )
+    op.create_index(
+        op.f("ix_catalog_mapping_event_map_id"), "catalog_mapping_event", ["map_id"], unique=False
     )
     op.create_table(
         "diag",
@@ -481,6 +605,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_fee_detail_setl_id"), table_name="fee_detail")
     op.drop_table("fee_detail")
     op.drop_table("diag")
+    op.drop_index(op.f("ix_catalog_mapping_event_map_id"), table_name="catalog_mapping_event")
+    op.drop_table("catalog_mapping_event")
     op.drop_table("psn_insu")
     op.drop_table("psn_idet")
     op.drop_table("psn_accum")
@@ -489,9 +615,20 @@ def downgrade() -> None:
     op.drop_table("mdtrt")
     op.drop_index(op.f("ix_fixmedins_credential_fixmedins_code"), table_name="fixmedins_credential")
     op.drop_table("fixmedins_credential")
+    op.drop_index(op.f("ix_catalog_mapping_map_stas_submitted_at"), table_name="catalog_mapping")
+    op.drop_index(
+        op.f("ix_catalog_mapping_fixmedins_code_medins_list_codg"), table_name="catalog_mapping"
+    )
+    op.drop_table("catalog_mapping")
     op.drop_index(op.f("ix_catalog_item_version_id"), table_name="catalog_item")
+    op.drop_index(op.f("ix_catalog_item_list_type_version_id"), table_name="catalog_item")
     op.drop_index(op.f("ix_catalog_item_hilist_code_begndate"), table_name="catalog_item")
     op.drop_table("catalog_item")
+    op.drop_index(op.f("ix_catalog_dise_version_id"), table_name="catalog_dise")
+    op.drop_index(
+        op.f("ix_catalog_dise_catalog_kind_dise_codg_begndate"), table_name="catalog_dise"
+    )
+    op.drop_table("catalog_dise")
     op.drop_table("auth_session")
     op.drop_index(op.f("ix_sign_in_fixmedins_code"), table_name="sign_in")
     op.drop_table("sign_in")

@@ -1,0 +1,73 @@
+"""`yibao init` and `yibao db`: idempotent, one-line errors, owner-only secrets."""
+
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from yibao.cli.main import app
+
+runner = CliRunner()
+
+
+def test_init_twice_is_harmless_and_the_generated_password_is_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "var"
+    monkeypatch.setenv("YIBAO_DATA_DIR", str(data))
+    first = runner.invoke(app, ["init"])
+    assert first.exit_code == 0, first.output
+    secret = data / "admin-password.txt"
+    assert secret.exists()
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    password = secret.read_text().strip()
+    second = runner.invoke(app, ["init"])
+    assert second.exit_code == 0, second.output
+    assert "已存在" in second.output
+    assert secret.read_text().strip() == password
+    status = runner.invoke(app, ["db", "status"])
+    assert status.exit_code == 0 and "最新" in status.output
+
+
+def test_admin_password_from_the_environment_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YIBAO_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("YIBAO_ADMIN_PASSWORD", "correct horse battery")
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "d" / "admin-password.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"YIBAO_DATABASE_URL": "oracle://x"}, "YIBAO_DATABASE_URL"),
+        ({"YIBAO_DATABASE_URL": "mysql+pymysql://root@127.0.0.1:1/none"}, "无法连接数据库"),
+        ({"YIBAO_DATA_DIR": "/proc/yibao-cannot-write"}, "数据目录"),
+    ],
+)
+def test_bad_configuration_is_one_line_and_non_zero(
+    env: dict[str, str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YIBAO_DATA_DIR", str(tmp_path / "v"))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_every_command_has_help() -> None:
+    for args in (
+        ["--help"],
+        ["init", "--help"],
+        ["db", "--help"],
+        ["db", "upgrade", "--help"],
+        ["serve", "--help"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage" in result.output
