@@ -37,5 +37,5 @@ def test_malformed_database_url_is_one_clear_error(monkeypatch: pytest.MonkeyPat
 def test_unreadable_toml_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "yibao.toml").write_text("port = = 1", encoding="utf-8")
     monkeypatch.setenv("YIBAO_DATA_DIR", str(tmp_path))
-    with pytest.raises(ConfigError, match="yibao.toml"):
+    with pytest.raises(ConfigError, match=r"yibao\.toml"):
         load_settings()
