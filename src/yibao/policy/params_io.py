@@ -156,7 +156,7 @@ class _Table:
             raise self.fail(
                 key, "金额最多两位小数", f"an amount has at most two decimals: {number}"
             )
-        return number
+        return number if ratio else number.quantize(Decimal("0.01"))
 
     def amount(self, key: str, default: Decimal | None = None) -> Decimal:
         if key not in self.data:
