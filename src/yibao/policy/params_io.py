@@ -96,13 +96,19 @@ class _Table:
             raise self.fail(key, f"取值 '{value}' 无效", f"must be one of {', '.join(options)}")
         return value
 
-    def texts(self, key: str, allowed: Iterable[str] | None = None) -> frozenset[str] | None:
+    def texts(
+        self, key: str, allowed: Iterable[str] | None = None, *, empty: bool = False
+    ) -> frozenset[str] | None:
         """A string or a list of strings; None when absent."""
         if key not in self.data:
             return None
         value = self.data[key]
         items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not items or not all(isinstance(x, str) for x in items):
+        if (
+            not isinstance(items, list)
+            or (not items and not empty)
+            or not all(isinstance(x, str) for x in items)
+        ):
             raise self.fail(key, "应为非空字符串列表", "expected a string or a non-empty list")
         result = frozenset(cast(list[str], items))
         if allowed is not None:
@@ -417,7 +423,7 @@ def parse_version(text: str, source: str = "<text>") -> RegionVersion:
     admdvs = region.text("admdvs")
     if not (len(admdvs) == 6 and admdvs.isdigit()):
         raise region.fail("admdvs", "医保区划应为6位数字", "admdvs is 6 digits")
-    covers = region.texts("covers")
+    covers = region.texts("covers", empty=True)
     if covers is None:
         covers = frozenset({admdvs[:4]}) if admdvs.endswith(("99", "00")) else frozenset()
     for prefix in covers:
