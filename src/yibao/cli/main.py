@@ -10,6 +10,7 @@ import typer
 
 from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
+from yibao.cli import demo as demo_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli.common import console, friendly_errors, settings
 from yibao.setup import init as init_data_dir
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(codes_cli.app, name="codes")
 serve_cli.register(app)
+demo_cli.register(app)
 
 
 @app.command()

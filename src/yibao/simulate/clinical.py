@@ -1,0 +1,258 @@
+"""The clinical knowledge the city's bills are drawn from: items (with roles, prices, caps and
+restrictions), conditions (diagnosis + what is prescribed for it).
+
+The built-in items carry valid national code formats. When the row store holds a catalog
+(the catalog engineer's demo catalog), `yibao.simulate.catalog_source` maps its items onto the
+same roles so that bills use codes the platform knows; these built-in items are the fallback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+D = Decimal
+ONE = Decimal(1)
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class SimItem:
+    code: str
+    name: str
+    #: list_type: 101 drug, 102 herb, 201 service, 301 consumable
+    list_type: str
+    #: med_chrgitm_type (codes.dicts.MedChrgitmType)
+    med_chrgitm_type: str
+    chrgitm_lv: str
+    #: the usual unit price the institutions charge
+    price: Decimal
+    #: the catalog's price cap per unit (None: no cap)
+    cap: Decimal | None
+    #: consult | general_care | lab | exam | treatment | surgery | bed | nursing | consumable
+    #: | drug (the drugs' use is in `conditions`)
+    role: str
+    #: restrictions: only this sex ("1"/"2"); age_min inclusive, age_max exclusive
+    gend: str | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    #: units per day for a drug (cnt = per_day × days); 1 for services
+    per_day: Decimal = ONE
+    selfpay_prop: Decimal = ZERO
+
+
+def _drug(
+    code: str,
+    name: str,
+    price: str,
+    cap: str | None,
+    per_day: str = "1",
+    lv: str = "01",
+    med: str = "09",
+    gend: str | None = None,
+    age_min: int | None = None,
+    age_max: int | None = None,
+    prop: str = "0",
+) -> SimItem:
+    return SimItem(
+        code,
+        name,
+        "101",
+        med,
+        lv,
+        D(price),
+        D(cap) if cap else None,
+        "drug",
+        gend,
+        age_min,
+        age_max,
+        D(per_day),
+        D(prop),
+    )
+
+
+def _svc(
+    code: str,
+    name: str,
+    role: str,
+    price: str,
+    cap: str | None = None,
+    med: str = "05",
+    lv: str = "01",
+    gend: str | None = None,
+    age_min: int | None = None,
+    age_max: int | None = None,
+    list_type: str = "201",
+    prop: str = "0",
+) -> SimItem:
+    return SimItem(
+        code,
+        name,
+        list_type,
+        med,
+        lv,
+        D(price),
+        D(cap) if cap else None,
+        role,
+        gend,
+        age_min,
+        age_max,
+        D(1),
+        D(prop),
+    )
+
+
+#: Built-in items (fallback catalog). Drug codes: 23 characters (X/Z + 22); service items 15
+#: digits; consumables C + 19 digits.
+# fmt: off
+BUILTIN_ITEMS: Final = (
+    # consultations and general care
+    _svc("110200001000000", "普通门诊诊查费", "consult", "50.00", "50.00", med="02"),
+    _svc("110200002000000", "副主任医师门诊诊查费", "consult", "80.00", "80.00", med="02"),
+    _svc("110200005000000", "一般诊疗费", "general_care", "10.00", "10.00", med="12"),
+    # laboratory
+    _svc("250101015000000", "血细胞分析(血常规)", "lab", "20.00", "25.00", med="04"),
+    _svc("250102001000000", "尿液常规检查", "lab", "10.00", "12.00", med="04"),
+    _svc("250301001000000", "肝功能检测", "lab", "60.00", "70.00", med="04"),
+    _svc("250302001000000", "葡萄糖测定(血糖)", "lab", "8.00", "10.00", med="04"),
+    _svc("250302003000000", "糖化血红蛋白测定", "lab", "70.00", "80.00", med="04"),
+    _svc("250303001000000", "血脂四项", "lab", "40.00", "48.00", med="04"),
+    _svc("250404001000000", "前列腺特异性抗原测定", "lab", "90.00", "100.00", med="04", gend="1"),
+    _svc("270300001000000", "宫颈细胞学检查", "lab", "110.00", "120.00", med="04", gend="2"),
+    # examinations
+    _svc("210102001000000", "胸部X线摄影", "exam", "90.00", "100.00", med="03"),
+    _svc("210300001000000", "CT平扫", "exam", "260.00", "300.00", med="03", lv="02", prop="0.10"),
+    _svc("220201001000000", "彩色多普勒超声检查", "exam", "160.00", "180.00", med="03"),
+    _svc("310701001000000", "常规心电图检查", "exam", "25.00", "30.00", med="03"),
+    # treatments
+    _svc("120400001000000", "静脉输液", "treatment", "15.00", "18.00"),
+    _svc("430000001000000", "针刺治疗", "treatment", "40.00", "45.00"),
+    _svc("440000001000000", "推拿治疗", "treatment", "60.00", "65.00"),
+    _svc("340200001000000", "中频脉冲电治疗", "treatment", "30.00", "35.00"),
+    _svc("310513001000000", "龋齿充填术", "treatment", "120.00", "150.00"),
+    _svc("311201001000000", "阴道冲洗上药", "treatment", "30.00", "35.00", gend="2"),
+    # inpatient
+    _svc("110900001000000", "床位费(三人间)", "bed", "50.00", "50.00", med="01"),
+    _svc("120100002000000", "一级护理", "nursing", "39.00", "39.00", med="07"),
+    _svc("120100003000000", "二级护理", "nursing", "26.00", "26.00", med="07"),
+    _svc("331003001000000", "阑尾切除术", "surgery", "1800.00", "2000.00", med="06"),
+    _svc("331506001000000", "骨折切开复位内固定术", "surgery", "3500.00", "3800.00", med="06"),
+    _svc("331203001000000", "单胎顺产接生", "surgery", "1500.00", "1600.00", med="06", gend="2"),
+    _svc("330900001000000", "经尿道前列腺电切术", "surgery", "3000.00", "3200.00", med="06", gend="1"),
+    # consumables
+    SimItem("C0101010100100000001", "一次性使用输液器", "301", "08", "01", D("3.50"), D("4.00"), "consumable"),
+    SimItem("C0202010200200000002", "静脉留置针", "301", "08", "02", D("25.00"), D("30.00"), "consumable", selfpay_prop=D("0.10")),
+    SimItem("C0303020100100000003", "可吸收外科缝线", "301", "08", "02", D("120.00"), D("150.00"), "consumable", selfpay_prop=D("0.10")),
+    SimItem("C1001030100100000004", "金属接骨板", "301", "08", "02", D("2800.00"), D("3200.00"), "consumable", selfpay_prop=D("0.30")),
+    # drugs (per_day units)
+    _drug("XJ01CAA040E001010100001", "阿莫西林胶囊", "0.60", "0.80", "6"),
+    _drug("XJ01DDC104A001010100002", "头孢克肟分散片", "3.20", "3.80", "2", lv="02", prop="0.05"),
+    _drug("XM01AEB060E002010100003", "布洛芬缓释胶囊", "0.90", "1.10", "2"),
+    _drug("XR05XAA070A001010100004", "氨酚伪麻美芬片", "0.80", "1.00", "3"),
+    _drug("ZA01AAL018E001010100005", "连花清瘟胶囊", "0.75", "0.90", "12", med="11", lv="02", prop="0.05"),
+    _drug("XA02BCA022E001010100006", "奥美拉唑肠溶胶囊", "1.20", "1.50", "2"),
+    _drug("XC08CAA116A001010100007", "苯磺酸氨氯地平片", "0.45", "0.60", "1"),
+    _drug("XC08CAN079A002010100008", "硝苯地平控释片", "2.80", "3.20", "1", lv="02", prop="0.05"),
+    _drug("XA10BAE052A001010100009", "盐酸二甲双胍片", "0.30", "0.40", "3"),
+    _drug("XA10AEG006B002010100010", "甘精胰岛素注射液", "75.00", "82.00", "0.1", lv="02", prop="0.10"),
+    _drug("XB01ACA056A001010100011", "阿司匹林肠溶片", "0.15", "0.20", "1"),
+    _drug("XC10AAA168A001010100012", "阿托伐他汀钙片", "1.10", "1.40", "1"),
+    _drug("ZC01AAF079M001010100013", "复方丹参滴丸", "0.25", "0.30", "30", med="11"),
+    _drug("XR03BBT022L001010100014", "噻托溴铵粉吸入剂", "4.80", "5.50", "1", lv="02", prop="0.10"),
+    _drug("XG04CAT006E001010100015", "盐酸坦索罗辛缓释胶囊", "3.60", "4.00", "1", lv="02", gend="1", prop="0.05"),
+    _drug("XG01AFX122V001010100016", "硝酸咪康唑栓", "4.50", "5.00", "1", gend="2"),
+    _drug("XR05XAX123K001010100017", "小儿氨酚黄那敏颗粒", "0.70", "0.90", "3", age_max=14),
+    _drug("XS01AEZ151G001010100018", "左氧氟沙星滴眼液", "18.00", "20.00", "0.2"),
+    _drug("XD07XCM145H001010100019", "糠酸莫米松乳膏", "22.00", "25.00", "0.1", lv="02", prop="0.05"),
+    _drug("XM01ABS036A001010100020", "双氯芬酸钠缓释片", "1.00", "1.20", "1"),
+    _drug("XB05BBL001B001010100021", "0.9%氯化钠注射液", "3.00", "3.50", "2"),
+    _drug("XJ01DDT001B001010100022", "注射用头孢曲松钠", "12.00", "14.00", "2", lv="02", prop="0.05"),
+    _drug("XH01BBS055B001010100023", "缩宫素注射液", "6.00", "7.00", "1", gend="2"),
+    _drug("XB05AAR001B001010100024", "人血白蛋白", "380.00", "420.00", "1", lv="02", prop="0.20"),
+)
+# fmt: on
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    key: str
+    diag_code: str
+    diag_name: str
+    #: acute | chronic | inpatient
+    course: str
+    #: department codes that treat it (names.DEPARTMENTS)
+    depts: tuple[str, ...]
+    drugs: tuple[str, ...]
+    labs: tuple[str, ...] = ()
+    exams: tuple[str, ...] = ()
+    treatments: tuple[str, ...] = ()
+    surgery: str | None = None
+    consumables: tuple[str, ...] = ()
+    gend: str | None = None
+    age_min: int = 0
+    age_max: int = 200
+    #: relative frequency among acute visits; winter factor for seasonal illness
+    weight: float = 1.0
+    winter: float = 1.0
+    #: inpatient length of stay (min, max) days
+    los: tuple[int, int] = (3, 10)
+
+
+C = Condition
+
+# fmt: off
+CONDITIONS: Final = (
+    # acute outpatient
+    C("uri", "J06.900", "急性上呼吸道感染", "acute", ("D01", "D11", "D04"),
+      ("阿莫西林胶囊", "氨酚伪麻美芬片", "连花清瘟胶囊", "布洛芬缓释胶囊"), ("血细胞分析(血常规)",),
+      weight=10, winter=2.5),
+    C("uri_child", "J06.901", "小儿急性上呼吸道感染", "acute", ("D04", "D11"),
+      ("小儿氨酚黄那敏颗粒", "阿莫西林胶囊"), ("血细胞分析(血常规)",), age_max=14, weight=8, winter=2.5),
+    C("bronchitis", "J20.900", "急性支气管炎", "acute", ("D01", "D11"),
+      ("头孢克肟分散片", "连花清瘟胶囊"), ("血细胞分析(血常规)",), ("胸部X线摄影",), weight=4, winter=2.0),
+    C("gastritis", "K29.700", "胃炎", "acute", ("D01", "D11", "D12"),
+      ("奥美拉唑肠溶胶囊",), ("血细胞分析(血常规)",), ("彩色多普勒超声检查",), weight=4),
+    C("back_pain", "M54.500", "腰痛", "acute", ("D02", "D10", "D12"),
+      ("双氯芬酸钠缓释片",), (), ("CT平扫",), ("针刺治疗", "推拿治疗", "中频脉冲电治疗"), weight=4),
+    C("conjunctivitis", "H10.900", "结膜炎", "acute", ("D05",), ("左氧氟沙星滴眼液",), weight=2),
+    C("dermatitis", "L30.900", "皮炎", "acute", ("D08",), ("糠酸莫米松乳膏",), weight=2),
+    C("caries", "K02.900", "龋病", "acute", ("D07",), (), (), (), ("龋齿充填术",), weight=2),
+    C("bph", "N40.x00", "前列腺增生", "acute", ("D02",), ("盐酸坦索罗辛缓释胶囊",),
+      ("前列腺特异性抗原测定",), ("彩色多普勒超声检查",), gend="1", age_min=45, weight=2),
+    C("vaginitis", "N76.000", "阴道炎", "acute", ("D03",), ("硝酸咪康唑栓",), ("宫颈细胞学检查",),
+      (), ("阴道冲洗上药",), gend="2", age_min=16, weight=2),
+    C("checkup", "Z00.000", "一般医学检查", "acute", ("D01", "D11"), (),
+      ("血细胞分析(血常规)", "肝功能检测", "血脂四项", "葡萄糖测定(血糖)"), ("常规心电图检查",), weight=2),
+    # chronic (monthly visits, 30-day prescriptions)
+    C("hypertension", "I10.x00", "原发性高血压", "chronic", ("D01", "D11"),
+      ("苯磺酸氨氯地平片", "硝苯地平控释片"), ("血脂四项",), ("常规心电图检查",)),
+    C("diabetes", "E11.900", "2型糖尿病", "chronic", ("D01", "D11"),
+      ("盐酸二甲双胍片", "甘精胰岛素注射液"), ("葡萄糖测定(血糖)", "糖化血红蛋白测定")),
+    C("chd", "I25.100", "冠状动脉粥样硬化性心脏病", "chronic", ("D01",),
+      ("阿司匹林肠溶片", "阿托伐他汀钙片", "复方丹参滴丸"), ("血脂四项",), ("常规心电图检查",)),
+    C("copd", "J44.900", "慢性阻塞性肺疾病", "chronic", ("D01",), ("噻托溴铵粉吸入剂",)),
+    # inpatient
+    C("pneumonia", "J18.900", "肺炎", "inpatient", ("D01", "D04"),
+      ("注射用头孢曲松钠", "0.9%氯化钠注射液"), ("血细胞分析(血常规)", "肝功能检测"), ("胸部X线摄影", "CT平扫"),
+      ("静脉输液",), consumables=("一次性使用输液器", "静脉留置针"), weight=4, winter=2.0, los=(5, 12)),
+    C("appendicitis", "K35.800", "急性阑尾炎", "inpatient", ("D02",),
+      ("注射用头孢曲松钠", "0.9%氯化钠注射液"), ("血细胞分析(血常规)",), ("彩色多普勒超声检查",),
+      ("静脉输液",), "阑尾切除术", ("一次性使用输液器", "可吸收外科缝线"), weight=2, los=(3, 7)),
+    C("fracture", "S52.500", "桡骨下端骨折", "inpatient", ("D02",),
+      ("0.9%氯化钠注射液", "双氯芬酸钠缓释片"), ("血细胞分析(血常规)",), ("胸部X线摄影",), (),
+      "骨折切开复位内固定术", ("金属接骨板", "可吸收外科缝线"), weight=2, los=(5, 14)),
+    C("stroke", "I63.900", "脑梗死", "inpatient", ("D01",),
+      ("阿司匹林肠溶片", "阿托伐他汀钙片", "0.9%氯化钠注射液", "人血白蛋白"),
+      ("血细胞分析(血常规)", "血脂四项"), ("CT平扫", "彩色多普勒超声检查"), ("静脉输液",),
+      consumables=("一次性使用输液器",), age_min=40, weight=3, winter=1.3, los=(7, 21)),
+    C("delivery", "O80.000", "单胎顺产", "inpatient", ("D03",), ("缩宫素注射液", "0.9%氯化钠注射液"),
+      ("血细胞分析(血常规)",), ("彩色多普勒超声检查",), (), "单胎顺产接生", ("一次性使用输液器",),
+      gend="2", age_min=20, age_max=45, weight=2, los=(2, 5)),
+    C("bph_surgery", "N40.x00", "前列腺增生", "inpatient", ("D02",), ("注射用头孢曲松钠",),
+      ("前列腺特异性抗原测定",), ("彩色多普勒超声检查",), ("静脉输液",), "经尿道前列腺电切术",
+      ("一次性使用输液器",), gend="1", age_min=55, weight=1, los=(5, 9)),
+)
+# fmt: on
+
+CONDITION_BY_KEY: Final = {c.key: c for c in CONDITIONS}

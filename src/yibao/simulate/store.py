@@ -1,0 +1,180 @@
+"""Writing the city's institutions, credentials and persons into the row store, with the
+same change-log payloads enrolment writes (`yibao.replica.rows`), so the replica sees them.
+
+Idempotent: rows whose key already exists are left as they are (a second run writes nothing).
+Written directly against the tables because the enrolment services register one record per
+call with an audit row each; the payloads are the contract, and they are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from yibao.replica import rows as replica_rows
+from yibao.simulate.model import Institution, Person
+from yibao.storage import changelog
+from yibao.storage.tables import fixmedins, fixmedins_credential, psn, psn_idet, psn_insu
+
+_CHUNK = 500
+
+
+def credential_for(seed: int, fixmedins_code: str) -> tuple[str, str]:
+    """(paasid, secret) of an institution of the city: derived from the seed, so stable
+    across reruns; only the secret's sha256 is stored."""
+    digest = hmac.new(f"yibao-city-{seed}".encode(), fixmedins_code.encode(), hashlib.sha256)
+    hexed = digest.hexdigest()
+    return f"{fixmedins_code}-{hexed[:12]}", hexed[12:52]
+
+
+def _existing(conn: Connection, column: Any, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(keys), _CHUNK):
+        part = list(keys[i : i + _CHUNK])
+        found.update(r[0] for r in conn.execute(select(column).where(column.in_(part))))
+    return found
+
+
+def write_institutions(
+    conn: Connection, institutions: Sequence[Institution], *, seed: int, now: datetime
+) -> int:
+    """Institutions (heads of chains first) and one credential each; returns rows added."""
+    done = _existing(conn, fixmedins.c.fixmedins_code, [i.fixmedins_code for i in institutions])
+    ordered = sorted(institutions, key=lambda i: i.parent_code is not None)
+    new = [i for i in ordered if i.fixmedins_code not in done]
+    if not new:
+        return 0
+    rows = [
+        {
+            "fixmedins_code": i.fixmedins_code,
+            "fixmedins_name": i.fixmedins_name,
+            "kind": i.kind,
+            "hosp_lv": i.hosp_lv,
+            "admdvs": i.admdvs,
+            "parent_code": i.parent_code,
+            "vali_flag": "1",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in new
+    ]
+    heads = [r for r in rows if r["parent_code"] is None]
+    stores = [r for r in rows if r["parent_code"] is not None]
+    for part in (heads, stores):
+        if part:
+            conn.execute(insert(fixmedins), part)
+    creds = []
+    for i in new:
+        paasid, secret = credential_for(seed, i.fixmedins_code)
+        creds.append(
+            {
+                "paasid": paasid,
+                "fixmedins_code": i.fixmedins_code,
+                "secret_sha256": hashlib.sha256(secret.encode()).hexdigest(),
+                "vali_flag": "1",
+                "created_at": now,
+                "revoked_at": None,
+            }
+        )
+    conn.execute(insert(fixmedins_credential), creds)
+    changelog.append_many(
+        conn,
+        [
+            (
+                replica_rows.FIXMEDINS,
+                r["fixmedins_code"],
+                replica_rows.fixmedins_payload(r),
+                "upsert",
+            )
+            for r in rows
+        ],
+    )
+    return len(rows)
+
+
+def person_rows(
+    p: Person, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """The psn, psn_insu and psn_idet rows of one person."""
+    psn_row = {
+        "psn_no": p.psn_no,
+        "psn_cert_type": "01",
+        "certno": p.certno,
+        "psn_name": p.psn_name,
+        "gend": p.gend,
+        "naty": "01",
+        "brdy": p.brdy,
+        "tel": p.tel,
+        "card_no": p.card_no,
+        "card_sn": p.card_sn,
+        "ec_token": p.ec_token,
+        "family_id": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    insu_row = {
+        "psn_no": p.psn_no,
+        "insutype": p.insutype,
+        "psn_type": p.psn_type,
+        "psn_insu_stas": "1",
+        "psn_insu_date": p.psn_insu_date,
+        "paus_insu_date": None,
+        "cvlserv_flag": p.cvlserv_flag,
+        "insuplc_admdvs": p.insuplc_admdvs,
+        "emp_name": p.emp_name,
+        "balc": p.balc,
+        "created_at": now,
+        "updated_at": now,
+    }
+    idet_rows = [
+        {
+            "psn_no": p.psn_no,
+            "psn_idet_type": t,
+            "begntime": datetime.combine(p.psn_insu_date, time()),
+            "psn_type_lv": None,
+            "endtime": None,
+            "memo": "模拟城市 simulated city",
+        }
+        for t in p.idets
+    ]
+    return psn_row, insu_row, idet_rows
+
+
+def write_persons(conn: Connection, persons: Iterable[Person], *, now: datetime) -> int:
+    """Persons with their insurance and identities; existing psn_no are skipped."""
+    batch: list[Person] = []
+    added = 0
+    for p in persons:
+        batch.append(p)
+        if len(batch) >= _CHUNK:
+            added += _write_person_batch(conn, batch, now)
+            batch = []
+    if batch:
+        added += _write_person_batch(conn, batch, now)
+    return added
+
+
+def _write_person_batch(conn: Connection, batch: list[Person], now: datetime) -> int:
+    done = _existing(conn, psn.c.psn_no, [p.psn_no for p in batch])
+    new = [p for p in batch if p.psn_no not in done]
+    if not new:
+        return 0
+    psn_rows, insu_rows, idet_rows, changes = [], [], [], []
+    for p in new:
+        prow, irow, drows = person_rows(p, now)
+        psn_rows.append(prow)
+        insu_rows.append(irow)
+        idet_rows.extend(drows)
+        payload = replica_rows.psn_payload(prow, irow, assistance=bool(drows))
+        changes.append((replica_rows.PSN, p.psn_no, payload, "upsert"))
+    conn.execute(insert(psn), psn_rows)
+    conn.execute(insert(psn_insu), insu_rows)
+    if idet_rows:
+        conn.execute(insert(psn_idet), idet_rows)
+    changelog.append_many(conn, changes)
+    return len(new)

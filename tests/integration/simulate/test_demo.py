@@ -1,0 +1,103 @@
+"""`yibao demo`: idempotent, fixtures in the agreed shape, owner-readable only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import stat
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from yibao.codes.validators import is_valid
+from yibao.simulate.demo import load_demo
+from yibao.simulate.people import ALL_TYPES
+from yibao.storage.tables import (
+    agency_user,
+    change_log,
+    fixmedins,
+    fixmedins_credential,
+    metadata,
+    psn,
+    psn_insu,
+)
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in metadata.sorted_tables
+        }
+
+
+def test_demo_is_idempotent_and_writes_private_fixtures(tmp_path: Path, engine: Engine) -> None:
+    data_dir = tmp_path / "demo"
+    data_dir.mkdir()
+    first = load_demo(engine, data_dir, persons=300)
+    assert first.persons_added == 300
+    before = _counts(engine)
+    text1 = (data_dir / "demo-fixtures.json").read_bytes()
+    second = load_demo(engine, data_dir, persons=300)
+    assert (second.institutions_added, second.persons_added, second.agency_created) == (0, 0, False)
+    assert _counts(engine) == before
+    path = data_dir / "demo-fixtures.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_bytes() == text1
+
+    doc = json.loads(text1)
+    assert set(doc) >= {"institutions", "persons", "catalog_items", "agency"}
+    kinds: dict[str, int] = {}
+    levels = set()
+    for inst in doc["institutions"]:
+        assert re.fullmatch(r"[HP]\d{11}", inst["code"])
+        assert inst["admdvs"].startswith("1101")
+        kinds[inst["kind"]] = kinds.get(inst["kind"], 0) + 1
+        levels.add((inst["kind"], inst["level"]))
+        assert set(inst["credentials"]["headers"]) == {"x-tif-paasid", "x-yibao-key"}
+    assert all(kinds.get(k, 0) >= 2 for k in ("hospital", "clinic", "pharmacy"))
+    assert {
+        ("hospital", "1"),
+        ("hospital", "2"),
+        ("hospital", "3"),
+        ("clinic", "1"),
+        ("pharmacy", "0"),
+    } <= levels
+    types = {(p["insutype"], p["psn_type"]) for p in doc["persons"]}
+    assert set(ALL_TYPES) <= types
+    for p in doc["persons"]:
+        assert is_valid("certno", p["certno"])
+        assert p["certno"][6:14] == p["brdy"].replace("-", "")
+        assert re.fullmatch(r"\d+\.\d\d", p["balance"])
+        assert p["insuplc_admdvs"] == "110199"
+    assert doc["catalog_items"]
+    for item in doc["catalog_items"]:
+        assert re.fullmatch(r"\d+\.\d\d", item["price"])
+    assert doc["agency"]["username"] and len(doc["agency"]["password"]) >= 8
+
+    with engine.connect() as conn:
+        # only the sha256 of each secret is stored, and it matches the fixtures
+        for inst in doc["institutions"]:
+            headers = inst["credentials"]["headers"]
+            stored = conn.execute(
+                select(fixmedins_credential.c.secret_sha256).where(
+                    fixmedins_credential.c.paasid == headers["x-tif-paasid"]
+                )
+            ).scalar_one()
+            assert stored == hashlib.sha256(headers["x-yibao-key"].encode()).hexdigest()
+        role = conn.execute(
+            select(agency_user.c.role).where(agency_user.c.username == doc["agency"]["username"])
+        ).scalar_one()
+        assert role in ("operator", "admin")
+        n_psn = conn.execute(select(func.count()).select_from(psn)).scalar_one()
+        n_insu = conn.execute(select(func.count()).select_from(psn_insu)).scalar_one()
+        n_inst = conn.execute(select(func.count()).select_from(fixmedins)).scalar_one()
+        entities = dict(
+            conn.execute(
+                select(change_log.c.entity, func.count()).group_by(change_log.c.entity)
+            ).all()
+        )
+    assert n_psn == n_insu == 300
+    # the replica hears of every person and institution
+    assert entities.get("psn") == n_psn and entities.get("fixmedins") == n_inst
