@@ -1,0 +1,20 @@
+"""The agency console's JSON API under `/api/v1/` and the `/login` page (docs/console.md).
+
+`mount(app, platform)` is the edge's entry in `api.app._mounters()`. The `current_user`
+dependency (`api.console.deps`) serves the dashboard's pages too.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from yibao.api.console import audit, auth, institutions, persons
+from yibao.runtime import Platform
+
+
+def mount(app: FastAPI, platform: Platform) -> None:
+    app.include_router(auth.api)
+    app.include_router(auth.pages)
+    app.include_router(institutions.router)
+    app.include_router(persons.router)
+    app.include_router(audit.router)

@@ -1,0 +1,219 @@
+"""Sign-in and sign-out: the API's bearer tokens and the pages' session cookie.
+
+- `POST /api/v1/auth/login` {username, password} → {access_token, token_type, expires_at}
+- `POST /api/v1/auth/logout` revokes the token (or cookie) the call carries
+- `GET /api/v1/auth/me` the signed-in user
+- `GET /login` the login page; `POST /login` (form) sets the HttpOnly, SameSite=Strict
+  cookie `yibao_session` and redirects to `next` (same-site paths only) or `/dashboard`;
+  `POST /logout` clears it.
+
+Successful and failed sign-ins are audited (`auth.login`, `auth.login_failed`).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from importlib import resources
+from string import Template
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+
+from yibao.accounts import service as accounts
+from yibao.accounts.service import User
+from yibao.api.console.deps import (
+    SESSION_COOKIE,
+    CurrentUser,
+    PlatformDep,
+    _bearer,
+    _cookie,
+    request_token,
+)
+from yibao.api.console.routing import ConsoleRoute
+from yibao.api.console.schemas import ERRORS, LoginIn, TokenOut, UserOut
+from yibao.enrolment import audit
+from yibao.errors import Unauthorized
+from yibao.runtime import Platform
+
+DEFAULT_NEXT = "/dashboard"
+
+api = APIRouter(prefix="/api/v1/auth", tags=["认证 auth"], route_class=ConsoleRoute)
+pages = APIRouter(tags=["页面 pages"], include_in_schema=False)
+
+
+async def _login(
+    platform: Platform, username: str, password: str, *, via: str
+) -> tuple[str, User, datetime]:
+    def job(conn: Connection) -> tuple[str, User, datetime]:
+        token, user, expires = accounts.login(conn, username, password)
+        audit.record(
+            conn,
+            ids=platform.ids,
+            actor=user.username,
+            action="auth.login",
+            target=user.username,
+            detail={"via": via, "role": user.role},
+        )
+        return token, user, expires
+
+    try:
+        return await platform.db.writer.run(job)
+    except Unauthorized:
+        await platform.db.writer.run(
+            lambda conn: audit.record(
+                conn,
+                ids=platform.ids,
+                actor=username[:50] or "-",
+                action="auth.login_failed",
+                target=username[:50] or None,
+                detail={"via": via},
+            )
+        )
+        raise
+
+
+async def _logout(platform: Platform, token: str, username: str, *, via: str) -> None:
+    def job(conn: Connection) -> None:
+        accounts.logout(conn, token)
+        audit.record(
+            conn,
+            ids=platform.ids,
+            actor=username,
+            action="auth.logout",
+            target=username,
+            detail={"via": via},
+        )
+
+    await platform.db.writer.run(job)
+
+
+@api.post(
+    "/login",
+    summary="登录, 换取访问令牌 (exchange username and password for a bearer token)",
+    response_model=TokenOut,
+    responses={400: ERRORS[400], 401: ERRORS[401]},
+)
+async def api_login(body: LoginIn, platform: PlatformDep) -> TokenOut:
+    token, _user, expires = await _login(platform, body.username, body.password, via="api")
+    return TokenOut(access_token=token, expires_at=expires)
+
+
+@api.post(
+    "/logout",
+    summary="退出登录, 吊销当前令牌 (revoke the token or session of this call)",
+    status_code=204,
+    responses={401: ERRORS[401]},
+)
+async def api_logout(
+    request: Request,
+    user: CurrentUser,
+    platform: PlatformDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Response:
+    token = request_token(request, bearer, cookie)
+    assert token is not None  # current_user has accepted it
+    await _logout(platform, token, user.username, via="api")
+    return Response(status_code=204)
+
+
+@api.get(
+    "/me",
+    summary="当前用户 (the signed-in user)",
+    response_model=UserOut,
+    responses={401: ERRORS[401]},
+)
+def me(user: CurrentUser) -> UserOut:
+    return UserOut(username=user.username, display_name=user.display_name, role=user.role)
+
+
+# -- pages --------------------------------------------------------------------------------------
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-site absolute paths: '/x' yes; '//host', 'http://…', '/\\host' no."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return DEFAULT_NEXT
+    if any(ch in value for ch in "\r\n\\") or value.startswith("/login"):
+        return DEFAULT_NEXT
+    return value
+
+
+def _page(*, next_: str, username: str = "", error: str | None = None) -> str:
+    template = Template(
+        resources.files("yibao.api.console").joinpath("login.html").read_text(encoding="utf-8")
+    )
+    return template.substitute(
+        next=html.escape(next_, quote=True),
+        username=html.escape(username, quote=True),
+        error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
+    )
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+@pages.get("/login", response_class=HTMLResponse)
+def login_page(next: str | None = None) -> HTMLResponse:
+    return HTMLResponse(_page(next_=safe_next(next)), headers=_NO_STORE)
+
+
+@pages.post("/login", response_class=HTMLResponse)
+async def login_submit(
+    request: Request,
+    platform: PlatformDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    target = safe_next(next)
+    if not username or not password:
+        return HTMLResponse(
+            _page(next_=target, username=username, error="请输入用户名和密码"),
+            status_code=400,
+            headers=_NO_STORE,
+        )
+    try:
+        token, _user, _expires = await _login(platform, username, password, via="page")
+    except Unauthorized:
+        return HTMLResponse(
+            _page(next_=target, username=username, error="用户名或密码错误"),
+            status_code=401,
+            headers=_NO_STORE,
+        )
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@pages.post("/logout")
+async def logout_submit(request: Request, platform: PlatformDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+
+        def who() -> User:
+            with platform.db.read() as conn:
+                return accounts.authenticate(conn, token)
+
+        try:
+            user = await run_in_threadpool(who)
+        except Unauthorized:
+            pass
+        else:
+            await _logout(platform, token, user.username, via="page")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response

@@ -1,0 +1,171 @@
+"""定点医药机构 endpoints: register, change, list, get; issue and revoke gateway credentials."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import Connection
+
+from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
+from yibao.api.console.routing import ConsoleRoute
+from yibao.api.console.schemas import (
+    ERRORS,
+    CredentialOut,
+    InstitutionIn,
+    InstitutionOut,
+    InstitutionPage,
+    InstitutionPatch,
+    IssuedCredentialOut,
+)
+from yibao.enrolment import credentials, institutions
+
+router = APIRouter(
+    prefix="/api/v1/institutions", tags=["机构 institutions"], route_class=ConsoleRoute
+)
+
+_READ = {401: ERRORS[401], 404: ERRORS[404]}
+_WRITE = {k: ERRORS[k] for k in (400, 401, 403, 404, 409)}
+
+
+@router.get(
+    "",
+    summary="机构列表 (list institutions)",
+    response_model=InstitutionPage,
+    responses={400: ERRORS[400], 401: ERRORS[401]},
+)
+def list_institutions(
+    _user: CurrentUser,
+    platform: PlatformDep,
+    kind: Literal["hospital", "clinic", "pharmacy"] | None = None,
+    admdvs: str | None = None,
+    parent_code: Annotated[str | None, Query(description="某连锁的门店")] = None,
+    q: Annotated[str | None, Query(description="编码或名称包含")] = None,
+    vali_flag: Literal["0", "1"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> InstitutionPage:
+    with platform.db.read() as conn:
+        total, rows = institutions.list_institutions(
+            conn,
+            kind=kind,
+            admdvs=admdvs,
+            parent_code=parent_code,
+            q=q,
+            vali_flag=vali_flag,
+            limit=limit,
+            offset=offset,
+        )
+    return InstitutionPage(total=total, items=[InstitutionOut(**r) for r in rows])
+
+
+@router.post(
+    "",
+    summary="登记机构 (register an institution)",
+    status_code=201,
+    response_model=InstitutionOut,
+    responses=_WRITE,
+)
+async def register_institution(
+    body: InstitutionIn, user: WriterUser, platform: PlatformDep
+) -> InstitutionOut:
+    def job(conn: Connection) -> dict[str, object]:
+        return institutions.register_institution(
+            conn, ids=platform.ids, actor=user.username, **body.model_dump()
+        )
+
+    return InstitutionOut(**await platform.db.writer.run(job))
+
+
+@router.get(
+    "/{fixmedins_code}",
+    summary="机构详情 (one institution)",
+    response_model=InstitutionOut,
+    responses=_READ,
+)
+def get_institution(
+    fixmedins_code: str, _user: CurrentUser, platform: PlatformDep
+) -> InstitutionOut:
+    with platform.db.read() as conn:
+        return InstitutionOut(**institutions.get_institution(conn, fixmedins_code=fixmedins_code))
+
+
+@router.patch(
+    "/{fixmedins_code}",
+    summary="变更机构 (change name, level, region, chain or validity)",
+    response_model=InstitutionOut,
+    responses=_WRITE,
+)
+async def change_institution(
+    fixmedins_code: str, body: InstitutionPatch, user: WriterUser, platform: PlatformDep
+) -> InstitutionOut:
+    given = body.model_dump(exclude_unset=True)
+    # Only an explicitly sent parent_code changes the chain (null detaches).
+    parent = given.pop("parent_code", institutions.UNSET)
+    fields = {k: v for k, v in given.items() if v is not None}
+
+    def job(conn: Connection) -> dict[str, object]:
+        return institutions.change_institution(
+            conn,
+            ids=platform.ids,
+            actor=user.username,
+            fixmedins_code=fixmedins_code,
+            parent_code=parent,
+            **fields,
+        )
+
+    return InstitutionOut(**await platform.db.writer.run(job))
+
+
+@router.get(
+    "/{fixmedins_code}/credentials",
+    summary="机构接口凭证 (the institution's gateway credentials, without secrets)",
+    response_model=list[CredentialOut],
+    responses=_READ,
+)
+def list_credentials(
+    fixmedins_code: str, _user: CurrentUser, platform: PlatformDep
+) -> list[CredentialOut]:
+    with platform.db.read() as conn:
+        institutions.get_institution(conn, fixmedins_code=fixmedins_code)
+        rows = credentials.list_credentials(conn, fixmedins_code=fixmedins_code)
+    return [CredentialOut(**r) for r in rows]
+
+
+@router.post(
+    "/{fixmedins_code}/credentials",
+    summary="签发接口凭证, 密钥仅显示一次 (issue a credential; the secret is shown once)",
+    status_code=201,
+    response_model=IssuedCredentialOut,
+    responses=_WRITE,
+)
+async def issue_credential(
+    fixmedins_code: str, user: WriterUser, platform: PlatformDep
+) -> IssuedCredentialOut:
+    def job(conn: Connection) -> dict[str, object]:
+        return credentials.issue_credential(
+            conn, ids=platform.ids, actor=user.username, fixmedins_code=fixmedins_code
+        )
+
+    return IssuedCredentialOut(**await platform.db.writer.run(job))
+
+
+@router.post(
+    "/{fixmedins_code}/credentials/{paasid}/revoke",
+    summary="吊销接口凭证 (revoke a credential)",
+    response_model=CredentialOut,
+    responses=_WRITE,
+)
+async def revoke_credential(
+    fixmedins_code: str, paasid: str, user: WriterUser, platform: PlatformDep
+) -> CredentialOut:
+    def job(conn: Connection) -> dict[str, object]:
+        return credentials.revoke_credential(
+            conn,
+            ids=platform.ids,
+            actor=user.username,
+            fixmedins_code=fixmedins_code,
+            paasid=paasid,
+        )
+
+    return CredentialOut(**await platform.db.writer.run(job))
