@@ -10,7 +10,9 @@ import typer
 
 from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
+from yibao.cli import bench as bench_cli
 from yibao.cli import demo as demo_cli
+from yibao.cli import enrol as enrol_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli.common import console, friendly_errors, settings
 from yibao.setup import init as init_data_dir
@@ -30,8 +32,10 @@ app = typer.Typer(
 
 app.add_typer(db_cli.app, name="db")
 app.add_typer(codes_cli.app, name="codes")
+app.add_typer(enrol_cli.app, name="enrol")
 serve_cli.register(app)
 demo_cli.register(app)
+bench_cli.register(app)
 
 
 @app.command()

@@ -1,0 +1,401 @@
+"""`yibao enrol …` — 经办 from the command line: institutions, credentials, persons, insurance,
+identities and account credits. Every change is audited with the actor `cli:<os user>`.
+Personal data is printed masked unless `--unmask` (audited).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy import Connection
+
+from yibao.cli.common import console, fail, friendly_errors, settings
+from yibao.enrolment import accounts, audit, credentials, institutions, insurance, persons
+from yibao.enrolment.masking import PERSON_MASKS, mask_person
+from yibao.kit.clock import parse_date, parse_datetime
+from yibao.runtime import Platform, open_platform
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="经办: register institutions and persons, issue credentials, credit accounts.",
+    no_args_is_help=True,
+)
+institution_app = typer.Typer(help="定点医药机构 institutions.", no_args_is_help=True)
+credential_app = typer.Typer(help="机构接口凭证 gateway credentials.", no_args_is_help=True)
+person_app = typer.Typer(help="参保人 insured persons.", no_args_is_help=True)
+app.add_typer(institution_app, name="institution")
+app.add_typer(credential_app, name="credential")
+app.add_typer(person_app, name="person")
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+@contextmanager
+def _platform() -> Iterator[Platform]:
+    cfg = settings()
+    with friendly_errors():
+        platform = open_platform(cfg)
+        try:
+            yield platform
+        finally:
+            platform.close()
+
+
+def _write(fn: Callable[[Platform, Connection], T]) -> T:
+    with _platform() as platform, friendly_errors():
+        return platform.db.writer.run_sync(lambda conn: fn(platform, conn))
+
+
+def _read(fn: Callable[[Connection], T]) -> T:
+    with _platform() as platform, friendly_errors(), platform.db.read() as conn:
+        return fn(conn)
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError:
+        fail(f"--{name}: 日期格式应为 yyyy-MM-dd (expected yyyy-MM-dd): '{value}'")
+
+
+def _datetime(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        fail(f"--{name}: 时间格式应为 yyyy-MM-dd HH:mm:ss (expected a datetime): '{value}'")
+
+
+def _show(row: dict[str, Any], keys: tuple[str, ...] | None = None) -> None:
+    for key in keys or tuple(row):
+        value = row.get(key)
+        if isinstance(value, list):
+            console.print(f"{key}:", highlight=False)
+            for item in value:
+                console.print(f"  - {item}", highlight=False)
+        else:
+            console.print(f"{key}: {'' if value is None else value}", highlight=False)
+
+
+# -- institutions -------------------------------------------------------------------------------
+
+
+@institution_app.command("add")
+def institution_add(
+    code: str = typer.Argument(..., help="fixmedins_code, e.g. H11010200001"),
+    name: str = typer.Option(..., "--name", help="fixmedins_name"),
+    kind: str = typer.Option(..., "--kind", help="hospital | clinic | pharmacy"),
+    level: str = typer.Option(..., "--level", help="hosp_lv 1/2/3; pharmacy 0"),
+    admdvs: str = typer.Option(..., "--admdvs", help="医保区划, 6 digits"),
+    parent: str | None = typer.Option(None, "--parent", help="chain / group code"),
+) -> None:
+    """Register an institution."""
+    row = _write(
+        lambda p, conn: institutions.register_institution(
+            conn,
+            ids=p.ids,
+            actor=_actor(),
+            fixmedins_code=code,
+            fixmedins_name=name,
+            kind=kind,
+            hosp_lv=level,
+            admdvs=admdvs,
+            parent_code=parent,
+        )
+    )
+    console.print(f"[green]已登记 registered[/] {row['fixmedins_code']} {row['fixmedins_name']}")
+
+
+@institution_app.command("change")
+def institution_change(
+    code: str = typer.Argument(...),
+    name: str | None = typer.Option(None, "--name"),
+    level: str | None = typer.Option(None, "--level"),
+    admdvs: str | None = typer.Option(None, "--admdvs"),
+    parent: str | None = typer.Option(None, "--parent", help="join a chain / group"),
+    detach: bool = typer.Option(False, "--detach", help="leave the chain / group"),
+    active: bool | None = typer.Option(None, "--active/--inactive", help="vali_flag 1 / 0"),
+) -> None:
+    """Change an institution."""
+    if detach and parent:
+        fail("--parent 与 --detach 不能同时使用 (use one of them)")
+    parent_code: Any = None if detach else (parent if parent else institutions.UNSET)
+    row = _write(
+        lambda p, conn: institutions.change_institution(
+            conn,
+            ids=p.ids,
+            actor=_actor(),
+            fixmedins_code=code,
+            fixmedins_name=name,
+            hosp_lv=level,
+            admdvs=admdvs,
+            parent_code=parent_code,
+            vali_flag=None if active is None else ("1" if active else "0"),
+        )
+    )
+    _show(row)
+
+
+@institution_app.command("show")
+def institution_show(code: str = typer.Argument(...)) -> None:
+    """Show one institution."""
+    _show(_read(lambda conn: institutions.get_institution(conn, fixmedins_code=code)))
+
+
+@institution_app.command("list")
+def institution_list(
+    kind: str | None = typer.Option(None, "--kind"),
+    admdvs: str | None = typer.Option(None, "--admdvs"),
+    q: str | None = typer.Option(None, "--q", help="code or name contains"),
+    limit: int = typer.Option(100, "--limit"),
+) -> None:
+    """List institutions."""
+    total, rows = _read(
+        lambda conn: institutions.list_institutions(
+            conn, kind=kind, admdvs=admdvs, q=q, limit=limit
+        )
+    )
+    for r in rows:
+        console.print(
+            f"{r['fixmedins_code']}  {r['kind']:<8} lv{r['hosp_lv']}  {r['admdvs']}  "
+            f"{r['vali_flag']}  {r['fixmedins_name']}"
+            + (f"  ↑{r['parent_code']}" if r["parent_code"] else ""),
+            highlight=False,
+        )
+    console.print(f"共 {total} 家 (total)")
+
+
+# -- credentials --------------------------------------------------------------------------------
+
+
+@credential_app.command("issue")
+def credential_issue(code: str = typer.Argument(..., help="fixmedins_code")) -> None:
+    """Issue a gateway credential; the secret is printed once."""
+    issued = _write(
+        lambda p, conn: credentials.issue_credential(
+            conn, ids=p.ids, actor=_actor(), fixmedins_code=code
+        )
+    )
+    console.print(f"x-tif-paasid: {issued['paasid']}", highlight=False)
+    console.print(f"x-yibao-key:  {issued['secret']}", highlight=False)
+    console.print("[yellow]密钥仅显示这一次, 请妥善保存 (the secret is shown only once)[/]")
+
+
+@credential_app.command("revoke")
+def credential_revoke(code: str = typer.Argument(...), paasid: str = typer.Argument(...)) -> None:
+    """Revoke a credential."""
+    _write(
+        lambda p, conn: credentials.revoke_credential(
+            conn, ids=p.ids, actor=_actor(), fixmedins_code=code, paasid=paasid
+        )
+    )
+    console.print(f"[green]已吊销 revoked[/] {paasid}")
+
+
+@credential_app.command("list")
+def credential_list(code: str = typer.Argument(...)) -> None:
+    """List an institution's credentials (without secrets)."""
+    for r in _read(lambda conn: credentials.list_credentials(conn, fixmedins_code=code)):
+        console.print(
+            f"{r['paasid']}  {'有效' if r['vali_flag'] == '1' else '已吊销'}  {r['created_at']}",
+            highlight=False,
+        )
+
+
+# -- persons ------------------------------------------------------------------------------------
+
+
+@person_app.command("add")
+def person_add(
+    certno: str = typer.Option(..., "--certno"),
+    name: str = typer.Option(..., "--name"),
+    insutype: str | None = typer.Option(None, "--insutype", help="e.g. 310 or 390"),
+    psn_type: str | None = typer.Option(None, "--psn-type", help="e.g. 1101"),
+    admdvs: str | None = typer.Option(None, "--admdvs", help="insuplc_admdvs"),
+    since: str | None = typer.Option(None, "--since", help="psn_insu_date yyyy-MM-dd"),
+    emp_name: str | None = typer.Option(None, "--emp-name"),
+    psn_no: str | None = typer.Option(None, "--psn-no", help="generated when absent"),
+    cert_type: str = typer.Option("01", "--cert-type"),
+    gend: str | None = typer.Option(None, "--gend"),
+    brdy: str | None = typer.Option(None, "--brdy", help="yyyy-MM-dd"),
+    tel: str | None = typer.Option(None, "--tel"),
+    card_no: str | None = typer.Option(None, "--card-no"),
+    card_sn: str | None = typer.Option(None, "--card-sn"),
+    ec_token: str | None = typer.Option(None, "--ec-token"),
+    family_id: str | None = typer.Option(None, "--family-id"),
+) -> None:
+    """Register an insured person (and one insurance with --insutype/--psn-type/--admdvs)."""
+    items = []
+    if insutype or psn_type or admdvs:
+        if not (insutype and psn_type and admdvs):
+            fail("--insutype, --psn-type 与 --admdvs 须同时给出 (give all three)")
+        items.append(
+            persons.Insurance(
+                insutype=insutype,
+                psn_type=psn_type,
+                insuplc_admdvs=admdvs,
+                psn_insu_date=_date(since, "since"),
+                emp_name=emp_name,
+            )
+        )
+    born = _date(brdy, "brdy")
+    row = _write(
+        lambda p, conn: persons.register_person(
+            conn,
+            ids=p.ids,
+            actor=_actor(),
+            certno=certno,
+            psn_name=name,
+            psn_no=psn_no,
+            psn_cert_type=cert_type,
+            gend=gend,
+            brdy=born,
+            tel=tel,
+            card_no=card_no,
+            card_sn=card_sn,
+            ec_token=ec_token,
+            family_id=family_id,
+            insurance=items,
+        )
+    )
+    console.print(f"[green]已登记 registered[/] psn_no {row['psn_no']}", highlight=False)
+
+
+@person_app.command("show")
+def person_show(
+    psn_no: str = typer.Argument(...),
+    unmask: bool = typer.Option(False, "--unmask", help="show personal data (audited)"),
+) -> None:
+    """Show a person with insurance and identities (masked unless --unmask)."""
+    if unmask:
+        _write(
+            lambda p, conn: audit.record(
+                conn,
+                ids=p.ids,
+                actor=_actor(),
+                action="psn.unmask",
+                target=psn_no,
+                detail={"fields": sorted(PERSON_MASKS), "via": "cli"},
+            )
+        )
+    row = _read(lambda conn: persons.get_person(conn, psn_no=psn_no))
+    _show(row if unmask else mask_person(row))
+
+
+def _status(action: str, psn_no: str, insutype: str, on: str | None, reason: str | None) -> None:
+    effective = _date(on, "on")
+    row = _write(
+        lambda p, conn: insurance.set_insurance_status(
+            conn,
+            ids=p.ids,
+            actor=_actor(),
+            psn_no=psn_no,
+            insutype=insutype,
+            action=action,
+            on=effective,
+            reason=reason,
+        )
+    )
+    for item in row["insurance"]:
+        if item["insutype"] == insutype:
+            console.print(
+                f"{psn_no} {insutype}: psn_insu_stas {item['psn_insu_stas']}", highlight=False
+            )
+
+
+@person_app.command("suspend")
+def person_suspend(
+    psn_no: str = typer.Argument(...),
+    insutype: str = typer.Argument(...),
+    on: str | None = typer.Option(None, "--on", help="yyyy-MM-dd, default today"),
+    reason: str | None = typer.Option(None, "--reason"),
+) -> None:
+    """暂停参保 (1 → 2)."""
+    _status("suspend", psn_no, insutype, on, reason)
+
+
+@person_app.command("resume")
+def person_resume(
+    psn_no: str = typer.Argument(...),
+    insutype: str = typer.Argument(...),
+    on: str | None = typer.Option(None, "--on"),
+    reason: str | None = typer.Option(None, "--reason"),
+) -> None:
+    """恢复参保 (2 → 1)."""
+    _status("resume", psn_no, insutype, on, reason)
+
+
+@person_app.command("terminate")
+def person_terminate(
+    psn_no: str = typer.Argument(...),
+    insutype: str = typer.Argument(...),
+    on: str | None = typer.Option(None, "--on"),
+    reason: str | None = typer.Option(None, "--reason"),
+) -> None:
+    """终止参保 (1/2 → 4)."""
+    _status("terminate", psn_no, insutype, on, reason)
+
+
+@person_app.command("identity")
+def person_identity(
+    psn_no: str = typer.Argument(...),
+    idet_type: str = typer.Argument(..., help="psn_idet_type: 21 低保, 22 特困 …"),
+    begin: str = typer.Option(..., "--from", help="yyyy-MM-dd[ HH:mm:ss]"),
+    end: str | None = typer.Option(None, "--to"),
+    memo: str | None = typer.Option(None, "--memo"),
+) -> None:
+    """Record an assistance identity."""
+    start = _datetime(begin, "from")
+    stop = _datetime(end, "to")
+    assert start is not None
+    _write(
+        lambda p, conn: insurance.record_identity(
+            conn,
+            ids=p.ids,
+            actor=_actor(),
+            psn_no=psn_no,
+            psn_idet_type=idet_type,
+            begntime=start,
+            endtime=stop,
+            memo=memo,
+        )
+    )
+    console.print(f"[green]已登记 recorded[/] {psn_no} {idet_type}", highlight=False)
+
+
+@person_app.command("credit")
+def person_credit(
+    psn_no: str = typer.Argument(...),
+    amount: str = typer.Argument(..., help="yuan, > 0, at most two decimals"),
+    reason: str = typer.Option(..., "--reason"),
+    insutype: str = typer.Option("310", "--insutype"),
+) -> None:
+    """个人账户划入: credit the personal account."""
+    result = _write(
+        lambda p, conn: accounts.credit_account(
+            conn,
+            ids=p.ids,
+            actor=_actor(),
+            psn_no=psn_no,
+            amount=amount,
+            reason=reason,
+            insutype=insutype,
+        )
+    )
+    console.print(
+        f"[green]已划入 credited[/] {result['amount']} → balc {result['balc']}", highlight=False
+    )
