@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import typer
 
+from yibao.cli import bench as bench_cli
 from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
-from yibao.cli import bench as bench_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
 from yibao.cli import serve as serve_cli

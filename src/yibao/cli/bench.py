@@ -1,0 +1,129 @@
+"""`yibao bench SCENARIO` — benchmarks (docs/bench.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from yibao.bench import scenarios
+from yibao.bench.params import (
+    SCENARIOS,
+    BenchParamError,
+    LoadParams,
+    check_positive_int,
+    check_scenario,
+    parse_mix,
+)
+from yibao.cli.common import console, err_console, fail, friendly_errors
+from yibao.kit.files import write_private
+from yibao.kit.jsonx import dumps
+
+
+def _print(result: dict[str, Any]) -> None:
+    table = Table(title=f"yibao bench {result['scenario']}", show_header=False)
+    for key, value in result.items():
+        if key in ("machine", "params", "per_transaction", "driver_ceiling"):
+            continue
+        table.add_row(key, str(value))
+    console.print(table)
+    per = result.get("per_transaction")
+    if per:
+        t = Table(title="per transaction")
+        for col in ("infno", "calls", "calls/s", "p50 ms", "p95 ms", "p99 ms", "errors"):
+            t.add_column(col, justify="right")
+        for infno, row in per.items():
+            lat = row["latency_ms"]
+            t.add_row(
+                infno,
+                str(row["calls"]),
+                str(row["calls_per_s"]),
+                str(lat["p50"]),
+                str(lat["p95"]),
+                str(lat["p99"]),
+                str(row["errors"]),
+            )
+        console.print(t)
+    console.print(f"machine: {result.get('machine')}")
+    console.print(f"params: {result.get('params')}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def bench(
+        scenario: str = typer.Argument(..., help=f"One of: {', '.join(SCENARIOS)}."),
+        url: str = typer.Option("http://127.0.0.1:8000", help="The server under test."),
+        duration: float = typer.Option(10.0, help="Seconds of measured load."),
+        concurrency: int = typer.Option(32, help="Concurrent virtual clients (keep-alive)."),
+        client: str = typer.Option("raw", help="HTTP client of the driver: raw or httpx."),
+        mix: str = typer.Option(
+            None, help="Flow weights, e.g. outpatient=0.7,inpatient=0.05,pharmacy=0.25."
+        ),
+        reversal_rate: float = typer.Option(0.02, help="Share of settlements reversed (0–1)."),
+        rate: float = typer.Option(0.0, help="Flows started per second (0 = closed loop)."),
+        ceiling_seconds: float = typer.Option(
+            3.0, help="Seconds of the driver-ceiling run against /bench/ping (0 skips)."
+        ),
+        raw_commit_seconds: float = typer.Option(
+            3.0, help="Seconds of the raw-commit yardstick inside other scenarios (0 skips)."
+        ),
+        settlements: int = typer.Option(
+            10_000_000, help="analytics: settlements in the store measured."
+        ),
+        viewers: int = typer.Option(5, help="interference: dashboard viewers."),
+        seed: int = typer.Option(1, help="Random seed of the driver."),
+        data_dir: Path = typer.Option(
+            None, help="Data directory with demo-fixtures.json (default YIBAO_DATA_DIR or ./var)."
+        ),
+        json_out: Path = typer.Option(None, "--json", help="Also write the result as JSON here."),
+    ) -> None:
+        """Run a benchmark scenario against a running server and print its figures, the
+        machine and the parameters (settle, raw-commit, freshness, interference, analytics)."""
+        try:
+            check_scenario(scenario)
+            params = LoadParams(
+                url=url,
+                duration=duration,
+                concurrency=concurrency,
+                client=client,
+                mix=parse_mix(mix),
+                reversal_rate=reversal_rate,
+                rate=rate,
+                ceiling_seconds=ceiling_seconds,
+                seed=seed,
+            ).check()
+            if not 0 <= raw_commit_seconds <= 3600:
+                raise BenchParamError(
+                    f"--raw-commit-seconds: 须在 [0, 3600] (0 skips), got {raw_commit_seconds}"
+                )
+            check_positive_int("--settlements", settlements)
+            check_positive_int("--viewers", viewers, maximum=1000)
+        except BenchParamError as exc:
+            fail(str(exc), 2)
+        directory = data_dir or Path(os.environ.get("YIBAO_DATA_DIR") or "./var")
+
+        def progress(message: str) -> None:
+            err_console.print(f"[dim]{message}[/]")
+
+        with friendly_errors():
+            if scenario == "raw-commit":
+                result = scenarios.run_raw_commit(directory, duration)
+            elif scenario == "settle":
+                result = scenarios.run_settle(
+                    params, directory, raw_commit_seconds=raw_commit_seconds, progress=progress
+                )
+            else:
+                result = scenarios.not_yet(
+                    scenario,
+                    "needs the replica/analytics functions (freshness probe, dashboard "
+                    "queries); not measured yet",
+                )
+        _print(result)
+        if json_out is not None:
+            write_private(json_out, dumps(result).decode() + "\n")
+            console.print(f"JSON: {json_out}")
+        if result.get("measured") is False:
+            raise typer.Exit(1)
