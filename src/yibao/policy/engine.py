@@ -141,17 +141,41 @@ def _split_positive(line: FeeLineIn, rules: LineRules) -> LineSplit:
             feedetl_sn=line.feedetl_sn,
             field="pric_uplmt_amt",
         )
-    base = LineSplit(
+    # Wholly self-paid lines, then 超限价, 先行自付, in scope.
+    memo: str | None = None
+    fulamt = overlmt = preselfpay = ZERO
+    prop = ONE
+    if line.selfpay_reason:
+        fulamt, memo = amount, line.selfpay_reason
+    elif terms.chrgitm_lv is ChrgitmLv.CLASS_C:
+        fulamt = amount
+    elif terms.lmt_used_flag and line.hosp_appr_flag is not HospApprFlag.APPROVED:
+        fulamt = amount
+        memo = (
+            "限制使用项目未经医院审批通过, 全额自费 "
+            "(restricted-use item without hospital approval: fully self-paid)"
+        )
+    elif not terms.lmt_used_flag and line.hosp_appr_flag is HospApprFlag.REJECTED:
+        fulamt = amount
+        memo = "医院审批标志为自费, 全额自费 (hospital marked the line self-pay)"
+    else:
+        if cap is not None and cap > 0:
+            overlmt = max(ZERO, amount - round_fen(cap * line.cnt))
+            if overlmt:
+                memo = f"超限价自费 {overlmt:f} (above the price cap {cap:f} × {line.cnt:f})"
+        prop = terms.selfpay_prop if terms.chrgitm_lv is ChrgitmLv.CLASS_B else Decimal("0")
+        preselfpay = round_fen((amount - overlmt) * prop)
+    return LineSplit(
         feedetl_sn=line.feedetl_sn,
         det_item_fee_sumamt=amount,
         cnt=line.cnt,
         pric=line.pric,
         pric_uplmt_amt=cap,
-        selfpay_prop=ONE,
-        fulamt_ownpay_amt=amount,
-        overlmt_amt=ZERO,
-        preselfpay_amt=ZERO,
-        inscp_scp_amt=ZERO,
+        selfpay_prop=prop,
+        fulamt_ownpay_amt=fulamt,
+        overlmt_amt=overlmt,
+        preselfpay_amt=preselfpay,
+        inscp_scp_amt=amount - fulamt - overlmt - preselfpay,
         chrgitm_lv=terms.chrgitm_lv,
         med_chrgitm_type=terms.med_chrgitm_type,
         list_type=terms.list_type,
@@ -161,42 +185,9 @@ def _split_positive(line: FeeLineIn, rules: LineRules) -> LineSplit:
         chld_medc_flag=terms.chld_medc_flag,
         list_sp_item_flag=terms.list_sp_item_flag,
         drt_reim_flag=terms.drt_reim_flag,
-        memo=None,
+        memo=memo,
         hilist_code=terms.hilist_code,
         hilist_name=terms.hilist_name,
-    )
-    # Wholly self-paid lines.
-    if line.selfpay_reason:
-        return dataclasses.replace(base, memo=line.selfpay_reason)
-    if terms.chrgitm_lv is ChrgitmLv.CLASS_C:
-        return base
-    if terms.lmt_used_flag and line.hosp_appr_flag is not HospApprFlag.APPROVED:
-        return dataclasses.replace(
-            base,
-            memo="限制使用项目未经医院审批通过, 全额自费 "
-            "(restricted-use item without hospital approval: fully self-paid)",
-        )
-    if not terms.lmt_used_flag and line.hosp_appr_flag is HospApprFlag.REJECTED:
-        return dataclasses.replace(
-            base, memo="医院审批标志为自费, 全额自费 (hospital marked the line self-pay)"
-        )
-    # 超限价, 先行自付, in scope.
-    overlmt = ZERO
-    memo: str | None = None
-    if cap is not None and cap > 0:
-        overlmt = max(ZERO, amount - round_fen(cap * line.cnt))
-        if overlmt:
-            memo = f"超限价自费 {overlmt:f} (above the price cap {cap:f} × {line.cnt:f})"
-    prop = terms.selfpay_prop if terms.chrgitm_lv is ChrgitmLv.CLASS_B else Decimal("0")
-    preselfpay = round_fen((amount - overlmt) * prop)
-    return dataclasses.replace(
-        base,
-        selfpay_prop=prop,
-        fulamt_ownpay_amt=ZERO,
-        overlmt_amt=overlmt,
-        preselfpay_amt=preselfpay,
-        inscp_scp_amt=amount - overlmt - preselfpay,
-        memo=memo,
     )
 
 
