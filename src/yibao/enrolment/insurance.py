@@ -130,6 +130,7 @@ def change_insurance(
     return get_person(conn, psn_no=psn_no)
 
 
+_VERBS = {"suspend": "暂停", "terminate": "终止", "resume": "恢复"}
 _STATUS_ACTIONS = {
     "suspend": (PsnInsuStas.SUSPENDED, ("1",)),
     "terminate": (PsnInsuStas.TERMINATED, ("1", "2")),
@@ -158,7 +159,7 @@ def set_insurance_status(
     if row["psn_insu_stas"] not in allowed_from:
         current = PsnInsuStas.of(row["psn_insu_stas"])
         raise Conflict(
-            f"psn_insu_stas: 当前状态为 '{current.value}' {current.label}, 不能{target.label} "
+            f"psn_insu_stas: 当前状态为 '{current.value}' {current.label}, 不能{_VERBS[action]} "
             f"(cannot {action} an insurance in status {current.value})"
         )
     moment = now or local_naive_now()

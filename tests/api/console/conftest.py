@@ -1,0 +1,106 @@
+"""Console API fixtures: the app on a migrated SQLite platform, one user per role, an HTTP
+client (httpx over ASGI) and `auth(username)` → bearer headers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from sqlalchemy import func, insert, select
+
+from yibao.api.app import create_app
+from yibao.kit.clock import local_naive_now
+from yibao.runtime import Platform
+from yibao.storage.tables import agency_user, audit_log
+
+PASSWORD = "correct-horse-9"
+#: username → role
+USERS = {"admin": "admin", "oper": "operator", "aud": "auditor", "ana": "analyst"}
+
+Auth = Callable[[str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """Hashed once: Argon2 is deliberately slow."""
+    return PasswordHasher().hash(PASSWORD)
+
+
+@pytest.fixture
+def app(platform: Platform, password_hash: str) -> FastAPI:
+    def job(conn):  # type: ignore[no-untyped-def]
+        conn.execute(
+            insert(agency_user),
+            [
+                {
+                    "username": name,
+                    "password_hash": password_hash,
+                    "display_name": name,
+                    "role": role,
+                    "vali_flag": "1",
+                    "created_at": local_naive_now(),
+                }
+                for name, role in USERS.items()
+            ],
+        )
+
+    platform.db.writer.run_sync(job)
+    return create_app(platform.settings, platform=platform)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def auth(client: httpx.AsyncClient) -> Auth:
+    tokens: dict[str, str] = {}
+
+    async def headers(username: str) -> dict[str, str]:
+        if username not in tokens:
+            r = await client.post(
+                "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+            )
+            assert r.status_code == 200, r.text
+            tokens[username] = r.json()["access_token"]
+        return {"Authorization": f"Bearer {tokens[username]}"}
+
+    return headers
+
+
+def count(platform: Platform, table, *where) -> int:  # type: ignore[no-untyped-def]
+    with platform.db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def audit_count(platform: Platform, action: str) -> int:
+    return count(platform, audit_log, audit_log.c.action == action)
+
+
+HOSPITAL = {
+    "fixmedins_code": "H11010200001",
+    "fixmedins_name": "北京市示例第一医院",
+    "kind": "hospital",
+    "hosp_lv": "3",
+    "admdvs": "110199",
+}
+#: valid GB 11643 numbers: female born 1949-12-31, male born 1990-03-07
+CERTNO_F = "11010519491231002X"
+CERTNO_M = "110101199003074514"
+
+
+def person_body(certno: str = CERTNO_F, **extra: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "certno": certno,
+        "psn_name": "段正淳",
+        "tel": "18012341999",
+        "insurance": [{"insutype": "310", "psn_type": "1101", "insuplc_admdvs": "110199"}],
+    }
+    body.update(extra)
+    return body
