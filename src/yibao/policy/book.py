@@ -112,7 +112,8 @@ class PoolRule:
     band_scope: BandScope
     band_counter: ByLevelText
     cap_counter: str
-    fund_type: FundPayType
+    #: None: 310100 for employees (insutype 310), 390100 for everyone else.
+    fund_type: FundPayType | None
 
 
 @dataclass(frozen=True, slots=True)

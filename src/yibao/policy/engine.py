@@ -27,7 +27,14 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, localcontext
 from types import MappingProxyType
 
-from yibao.codes.dicts import ChrgitmLv, FundPayType, HospApprFlag, HospLv, MedChrgitmType
+from yibao.codes.dicts import (
+    ChrgitmLv,
+    FundPayType,
+    HospApprFlag,
+    HospLv,
+    Insutype,
+    MedChrgitmType,
+)
 from yibao.kit.money import round_fen
 from yibao.policy.book import (
     DEFAULT_COUNTER,
@@ -344,7 +351,12 @@ def _settle(
         add(cap_key, hifp)
         if hifp:
             info = "; ".join([dedc_note, *notes]) if dedc_note else "; ".join(notes)
-            details.append(FundDetail(pool.fund_type, inscp, room, hifp, info))
+            kind = pool.fund_type or (
+                FundPayType.EMPLOYEE_POOL
+                if person.insutype is Insutype.EMPLOYEE
+                else FundPayType.RESIDENT_POOL
+            )
+            details.append(FundDetail(kind, inscp, room, hifp, info))
     remaining = inscp - hifp  # in-scope self-pay left (deductible included)
 
     # 5. employee top-up above the pool cap

@@ -267,13 +267,15 @@ def _rule(t: _Table, index: int) -> BasicRule:
     if p is not None:
         p.only("band", "cap", "band_scope", "band_counter", "cap_counter", "fund_type", "note")
         fund = p.texts("fund_type", [f.value for f in FundPayType])
+        if fund is not None and len(fund) != 1:
+            raise p.fail("fund_type", "只能有一个基金类型", "a single fund_pay_type")
         pool = PoolRule(
             bands=_bands(p, "band", f"{rid}.pool"),
             cap=p.opt_amount("cap"),
             band_scope=cast(BandScope, p.choice("band_scope", ["annual", "visit"], "annual")),
             band_counter=p.by_level_text("band_counter"),
             cap_counter=p.text("cap_counter", ""),
-            fund_type=FundPayType(next(iter(fund))) if fund else _default_pool_fund(insutypes),
+            fund_type=FundPayType(next(iter(fund))) if fund else None,
         )
 
     a = t.table("acct") or _Table({}, f"{t.where}.acct", t.source)
@@ -294,11 +296,6 @@ def _rule(t: _Table, index: int) -> BasicRule:
         pool=pool,
         acct=acct,
     )
-
-
-def _default_pool_fund(insutypes: frozenset[str]) -> FundPayType:
-    """310 → 职工统筹 310100; any other insutype → 居民统筹 390100 (nhsa-interface.md §3)."""
-    return FundPayType.EMPLOYEE_POOL if insutypes == {"310"} else FundPayType.RESIDENT_POOL
 
 
 def _topup(t: _Table, index: int) -> TopupRule:

@@ -51,6 +51,7 @@ from yibao.policy.book import (
     ByLevelText,
     CriticalRule,
     CvlservRule,
+    DedcMode,
     DedcRule,
     LineRules,
     PoolRule,
@@ -60,12 +61,22 @@ from yibao.policy.book import (
     TopupRule,
 )
 
-_FAST = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
 #: 150 random parameter sets × 10 bills + 500 demo years × ~4.5 bills ≈ 3,700 bills.
 BILLS_PER_REGION = 10
-PROPS = settings(max_examples=150, **_FAST)
-SEQ = settings(max_examples=500, **_FAST)
-LINES = settings(max_examples=200, **_FAST)
+
+
+def _fast(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+PROPS = _fast(150)
+SEQ = _fast(500)
+LINES = _fast(150)
 #: Bills are drawn from a seeded ``random.Random`` (fast; a failure prints its seed).
 SEEDS = st.integers(0, 2**32 - 1)
 
@@ -113,7 +124,7 @@ POOLS = st.none() | st.builds(
     band_scope=st.sampled_from(["annual", "visit"]),
     band_counter=COUNTER_TEXT,
     cap_counter=st.sampled_from(["", *COUNTERS]),
-    fund_type=st.sampled_from([FundPayType.EMPLOYEE_POOL, FundPayType.RESIDENT_POOL]),
+    fund_type=st.sampled_from([None, FundPayType.EMPLOYEE_POOL, FundPayType.RESIDENT_POOL]),
 )
 SCOPE = (st.just("r"), st.just(ALL_INSUTYPES), st.just(ALL_CLASSES))
 TOPUPS = st.lists(st.builds(TopupRule, *SCOPE, RATIO_BY_LEVEL, maybe_cap), max_size=1)
@@ -128,7 +139,7 @@ CVLSERVS = st.lists(st.builds(CvlservRule, *SCOPE, RATIO_BY_LEVEL, maybe_cap), m
 
 @st.composite
 def region(draw: st.DrawFn) -> RegionVersion:
-    mode = draw(st.sampled_from(["none", "annual", "admission"]))
+    mode: DedcMode = draw(st.sampled_from(["none", "annual", "admission"]))
     amount = draw(DEDC_BY_LEVEL)
     later = draw(DEDC_BY_LEVEL) if mode == "admission" else amount
     rule = BasicRule(
