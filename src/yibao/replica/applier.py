@@ -1,0 +1,218 @@
+"""The applier: one thread that tails the change log into the DuckDB replica.
+
+Each step reads the changes after `applied_seq` (up to `batch_rows`) on the replica's own
+row-store connection, turns them into Arrow tables (`replica.batches`) and applies them with
+the new `applied_seq` in **one DuckDB transaction** (`ReplicaStore.apply`). A crash between
+two steps loses nothing and applies nothing twice: on restart the applier reads
+`applied_seq` from the file and continues after it.
+
+The writer wakes the applier after every commit (`writer.on_commit`); otherwise it polls
+every `poll_ms`. Strong reads call `wait_for(target)`, which wakes the thread and waits — or,
+when no thread runs (commands, tests), applies the missing changes in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+
+from yibao.replica import batches
+from yibao.replica.store import ReplicaStore
+from yibao.storage.changelog import read_after
+from yibao.storage.tables import change_log, seq_counter
+
+log = logging.getLogger(__name__)
+
+#: called after each applied batch: (applied_seq, last change ts_ms, applied_at_ms)
+AppliedListener = Callable[[int, int, int], None]
+
+
+class ReplicaGap(RuntimeError):
+    """The change log no longer holds the changes after `applied_seq` (trimmed, or the
+    rows were loaded without it): the replica must be rebuilt from the row-store tables."""
+
+    def __init__(self, applied: int, next_seq: int | None) -> None:
+        self.applied = applied
+        self.next_seq = next_seq
+        super().__init__(
+            f"变更日志缺失 seq {applied + 1}… (change log gap after seq {applied}; next "
+            f"{next_seq}): rebuild the replica from the tables (`yibao replica rebuild`)"
+        )
+
+
+class ReplicaTimeout(TimeoutError):
+    pass
+
+
+@dataclass
+class ApplierStats:
+    batches: int = 0
+    changes: int = 0
+    last_batch_rows: int = 0
+    last_batch_ms: float = 0.0
+    errors: int = 0
+    last_error: str | None = None
+
+
+def log_bounds(engine: Engine) -> tuple[int, int, int]:
+    """(min seq, max seq, counter) of the change log; zeros when empty."""
+    with engine.connect() as conn:
+        lo, hi = conn.execute(select(func.min(change_log.c.seq), func.max(change_log.c.seq))).one()
+        counter = conn.execute(
+            select(seq_counter.c.last_value).where(seq_counter.c.name == "change_log")
+        ).scalar_one_or_none()
+        conn.rollback()
+    return int(lo or 0), int(hi or 0), int(counter or 0)
+
+
+class Applier:
+    def __init__(
+        self,
+        store: ReplicaStore,
+        source: Engine,
+        *,
+        poll_ms: int = 50,
+        batch_rows: int = 5000,
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.poll_s = max(1, poll_ms) / 1000
+        self.batch_rows = batch_rows
+        self.stats = ApplierStats()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._applied = threading.Condition()
+        self._listeners: list[AppliedListener] = []
+        #: set while the applier must not run (a rebuild swaps the file)
+        self.paused = threading.Event()
+        #: the error that stopped progress (e.g. a gap), cleared by a successful step
+        self.blocked: BaseException | None = None
+        self.on_gap: Callable[[ReplicaGap], None] | None = None
+
+    # -- progress --------------------------------------------------------------------------
+
+    @property
+    def applied_seq(self) -> int:
+        return self.store.applied_seq
+
+    def on_applied(self, listener: AppliedListener) -> None:
+        self._listeners.append(listener)
+
+    def step(self, limit: int | None = None) -> int:
+        """Apply at most one batch; returns the changes applied (0 when caught up)."""
+        with self.store.write_lock:
+            applied = self.store.applied_seq
+            with self.source.connect() as conn:
+                rows = read_after(conn, applied, limit or self.batch_rows)
+                conn.rollback()
+            if not rows:
+                return 0
+            if int(rows[0]["seq"]) != applied + 1:
+                raise ReplicaGap(applied, int(rows[0]["seq"]))
+            started = time.perf_counter()
+            batch = batches.build(rows)
+            meta = self.store.apply(batch)
+        elapsed = (time.perf_counter() - started) * 1000
+        self.stats.batches += 1
+        self.stats.changes += batch.changes
+        self.stats.last_batch_rows = batch.changes
+        self.stats.last_batch_ms = elapsed
+        self.blocked = None
+        with self._applied:
+            self._applied.notify_all()
+        for listener in self._listeners:
+            try:
+                listener(meta.applied_seq, meta.applied_ts_ms, meta.applied_at_ms)
+            except Exception:
+                log.exception("applied listener failed")
+        return batch.changes
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply batches until the log is exhausted (or `until` is applied); returns seq."""
+        while until is None or self.store.applied_seq < until:
+            if self.step() == 0:
+                break
+        return self.store.applied_seq
+
+    # -- the thread ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="yibao-replica", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Called by the writer after each commit (cheap: sets an event)."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        backoff = self.poll_s
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_s)
+            self._wake.clear()
+            if self._stop.is_set() or self.paused.is_set():
+                continue
+            try:
+                while not self._stop.is_set() and not self.paused.is_set() and self.step():
+                    pass
+                backoff = self.poll_s
+            except ReplicaGap as gap:
+                self._fail(gap)
+                if self.on_gap is not None:
+                    self.on_gap(gap)
+                self._stop.wait(1.0)
+            except Exception as exc:  # keep tailing: the next poll retries the same batch
+                self._fail(exc)
+                log.exception("replica applier step failed; retrying")
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.blocked = exc
+        self.stats.errors += 1
+        self.stats.last_error = str(exc)
+        with self._applied:
+            self._applied.notify_all()
+
+    # -- strong reads ----------------------------------------------------------------------
+
+    def wait_for(self, target: int, timeout: float = 30.0) -> int:
+        """Return once `applied_seq >= target` (forcing a catch-up); ReplicaTimeout otherwise."""
+        if self.store.applied_seq >= target:
+            return self.store.applied_seq
+        if not self.running:
+            if self.paused.is_set():
+                raise ReplicaTimeout("副本正在重建 (the replica is being rebuilt; retry shortly)")
+            return self.catch_up(until=target)
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self._applied:
+            while self.store.applied_seq < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ReplicaTimeout(
+                        f"副本未能在 {timeout:.0f}s 内追上 seq {target} "
+                        f"(replica at {self.store.applied_seq}; {self.stats.last_error or 'busy'})"
+                    )
+                self._applied.wait(min(left, 0.5))
+                self._wake.set()
+        return self.store.applied_seq

@@ -1,0 +1,275 @@
+"""The replica's tables in DuckDB, the Arrow shapes of change-log batches, and the rollups.
+
+Facts and dimensions mirror the payload contract (`replica.rows`): one column per payload
+field, amounts converted from integer fen to DECIMAL(16,2) **exactly** in SQL
+(`fen::DECIMAL(18,0) * 0.01`, a decimal multiplication, never a float). Only the columns
+named here reach the replica, so a personal identifier slipped into a payload by mistake
+(certno, name, phone …) is dropped on the way in.
+
+Rollups are per-day tables keyed by the dashboard's dimensions. The applier recomputes the
+rollup rows of every day a batch touches from the fact table, in the same DuckDB transaction
+as the batch and the `applied_seq` update: a rollup is always exactly `f(fact)` for its day.
+
+Counting rule (fund-ledger style): every settlement record counts `sign` = +1, a reversal
+record (`refd_setl_flag` "1", amounts negated) counts −1 on the day it was booked. Sums of
+counts and amounts over any period therefore net to what the fund really paid and to the
+settlements that stand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from yibao.replica import rows
+
+#: Bump when the DuckDB layout changes: a replica with another version is rebuilt.
+SCHEMA_VERSION = 1
+
+AMOUNT_SQL_TYPE = "DECIMAL(16,2)"
+#: rollup sums: 18 digits keep DuckDB on 64-bit integers (fast) and hold 10^16 yuan
+SUM_SQL_TYPE = "DECIMAL(18,2)"
+
+
+def fen_to_yuan(column: str) -> str:
+    """SQL turning an integer-fen column into an exact DECIMAL(16,2) yuan value."""
+    return (
+        f"CAST(CAST({column} AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(3,2)) AS {AMOUNT_SQL_TYPE})"
+    )
+
+
+#: med_type → visit kind: 住院 (2x, 52), 药店 (41), else 门诊
+VISIT_KIND_SQL = (
+    "CASE WHEN {m} LIKE '2%' OR {m} = '52' THEN 'inpatient' "
+    "WHEN {m} = '41' THEN 'pharmacy' ELSE 'outpatient' END"
+)
+VISIT_KINDS = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "药店购药"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    #: DuckDB type of the replica column
+    sql_type: str
+    #: Arrow type of the batch column (what the payload carries)
+    arrow_type: pa.DataType
+    #: SQL producing the replica value from the batch column `b.<name>`
+    expr: str | None = None
+
+    def select_expr(self) -> str:
+        return self.expr or f"b.{self.name}"
+
+
+def _text(name: str) -> Column:
+    return Column(name, "VARCHAR", pa.string())
+
+
+def _ts(name: str) -> Column:
+    return Column(name, "TIMESTAMP", pa.string(), f"CAST(b.{name} AS TIMESTAMP)")
+
+
+def _amount(name: str) -> Column:
+    return Column(name, AMOUNT_SQL_TYPE, pa.int64(), fen_to_yuan(f"b.{name}"))
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One replica table fed by one change-log entity."""
+
+    entity: str
+    table: str
+    key: str
+    #: columns taken from the payload
+    columns: tuple[Column, ...]
+    #: derived columns: (name, sql type, expression over `b.*`)
+    derived: tuple[tuple[str, str, str], ...] = ()
+    #: a date column that is immutable per key: deletes by key prune on it (zone maps)
+    prune_by: tuple[str, str] | None = None
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        fields = [pa.field("seq", pa.int64()), pa.field("op", pa.string())]
+        fields += [pa.field(c.name, c.arrow_type) for c in self.columns]
+        return pa.schema(fields)
+
+    def ddl(self, table: str | None = None) -> str:
+        cols = [f"{c.name} {c.sql_type}" for c in self.columns]
+        cols += [f"{name} {sql_type}" for name, sql_type, _ in self.derived]
+        cols.append("seq BIGINT NOT NULL")
+        return (
+            f"CREATE TABLE IF NOT EXISTS {table or self.table} (\n  " + ",\n  ".join(cols) + "\n)"
+        )
+
+    def insert_sql(self, source: str, table: str | None = None) -> str:
+        names = [c.name for c in self.columns] + [d[0] for d in self.derived] + ["seq"]
+        exprs = [c.select_expr() for c in self.columns] + [d[2] for d in self.derived]
+        exprs.append("b.seq")
+        return (
+            f"INSERT INTO {table or self.table} ({', '.join(names)}) "
+            f"SELECT {', '.join(exprs)} FROM {source} b"
+        )
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns] + [d[0] for d in self.derived]
+
+
+SETL_ENTITY = Entity(
+    entity=rows.SETL,
+    table="setl_fact",
+    key="setl_id",
+    columns=(
+        *(_text(n) for n in rows.SETL_TEXT),
+        _text("admdvs"),
+        _text("gend"),
+        Column("age", "INTEGER", pa.int32()),
+        Column("year", "INTEGER", pa.int32()),
+        _ts("setl_time"),
+        Column("setl_date", "DATE", pa.string(), "CAST(b.setl_date AS DATE)"),
+        _ts("begndate"),
+        _ts("enddate"),
+        Column("ipt_days", "INTEGER", pa.int32()),
+        Column("fee_line_cnt", "INTEGER", pa.int32()),
+        *(_amount(n) for n in rows.SETL_AMOUNTS),
+    ),
+    derived=(
+        ("visit_kind", "VARCHAR", VISIT_KIND_SQL.format(m="b.med_type")),
+        ("sign", "TINYINT", "CASE WHEN b.refd_setl_flag = '1' THEN -1 ELSE 1 END"),
+    ),
+    prune_by=("setl_date", "CAST(b.setl_date AS DATE)"),
+)
+
+PSN_ENTITY = Entity(
+    entity=rows.PSN,
+    table="psn_dim",
+    key="psn_no",
+    columns=(
+        _text("psn_no"),
+        _text("gend"),
+        Column("birth_year", "INTEGER", pa.int32()),
+        _text("insutype"),
+        _text("psn_type"),
+        _text("psn_insu_stas"),
+        _text("insuplc_admdvs"),
+        Column("assistance", "BOOLEAN", pa.bool_()),
+    ),
+)
+
+FIXMEDINS_ENTITY = Entity(
+    entity=rows.FIXMEDINS,
+    table="fixmedins_dim",
+    key="fixmedins_code",
+    columns=(
+        _text("fixmedins_code"),
+        _text("fixmedins_name"),
+        _text("kind"),
+        _text("hosp_lv"),
+        _text("admdvs"),
+        _text("parent_code"),
+        _text("vali_flag"),
+    ),
+)
+
+MDTRT_ENTITY = Entity(
+    entity=rows.MDTRT,
+    table="mdtrt_fact",
+    key="mdtrt_id",
+    columns=(
+        _text("mdtrt_id"),
+        _text("psn_no"),
+        _text("fixmedins_code"),
+        _text("insutype"),
+        _text("med_type"),
+        _text("mdtrt_kind"),
+        _ts("begntime"),
+        _ts("endtime"),
+        _text("maindiag_code"),
+        _text("mdtrt_stas"),
+        _text("vali_flag"),
+    ),
+    derived=(("begn_date", "DATE", "CAST(CAST(b.begntime AS TIMESTAMP) AS DATE)"),),
+    prune_by=("begn_date", "CAST(CAST(b.begntime AS TIMESTAMP) AS DATE)"),
+)
+
+#: in the order a batch applies them (dimensions first)
+ENTITIES: tuple[Entity, ...] = (FIXMEDINS_ENTITY, PSN_ENTITY, MDTRT_ENTITY, SETL_ENTITY)
+BY_ENTITY = {e.entity: e for e in ENTITIES}
+
+# ---------------------------------------------------------------------------------------------
+# Rollups
+# ---------------------------------------------------------------------------------------------
+
+#: measures every rollup carries: (name, sql type, aggregate over setl_fact rows)
+MEASURES: tuple[tuple[str, str, str], ...] = (
+    ("setl_cnt", "BIGINT", "SUM(sign)"),
+    ("otp_cnt", "BIGINT", "SUM(CASE WHEN visit_kind = 'outpatient' THEN sign ELSE 0 END)"),
+    ("ipt_cnt", "BIGINT", "SUM(CASE WHEN visit_kind = 'inpatient' THEN sign ELSE 0 END)"),
+    (
+        "ipt_days",
+        "BIGINT",
+        "SUM(CASE WHEN visit_kind = 'inpatient' THEN sign * COALESCE(ipt_days, 0) ELSE 0 END)",
+    ),
+    ("fee_line_cnt", "BIGINT", "SUM(sign * fee_line_cnt)"),
+    *((name, SUM_SQL_TYPE, f"SUM({name})") for name in rows.SETL_AMOUNTS),
+)
+MEASURE_NAMES = tuple(m[0] for m in MEASURES)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    table: str
+    #: grouping columns of setl_fact (NULLs kept as '' so that keys compare)
+    keys: tuple[str, ...]
+    title: str
+
+    def ddl(self, table: str | None = None) -> str:
+        cols = ["setl_date DATE NOT NULL"]
+        cols += [f"{k} VARCHAR NOT NULL" for k in self.keys]
+        cols += [f"{name} {sql_type} NOT NULL" for name, sql_type, _ in MEASURES]
+        return (
+            f"CREATE TABLE IF NOT EXISTS {table or self.table} (\n  " + ",\n  ".join(cols) + "\n)"
+        )
+
+    def refresh_sql(self, where: str, table: str | None = None, fact: str = "setl_fact") -> str:
+        keys = ", ".join(f"COALESCE({k}, '')" for k in self.keys)
+        measures = ", ".join(agg for _, _, agg in MEASURES)
+        group = ", ".join(str(i + 1) for i in range(len(self.keys) + 1))
+        return (
+            f"INSERT INTO {table or self.table} SELECT setl_date, {keys}, {measures} "
+            f"FROM {fact} WHERE {where} GROUP BY {group}"
+        )
+
+
+ROLLUPS: tuple[Rollup, ...] = (
+    Rollup(
+        "agg_day",
+        ("admdvs", "hosp_lv", "insutype", "med_type", "psn_type", "visit_kind"),
+        "按日 × 区划 × 机构等级 × 险种 × 医疗类别 × 人员类别",
+    ),
+    Rollup(
+        "agg_day_inst",
+        ("fixmedins_code", "admdvs", "hosp_lv", "insutype", "visit_kind"),
+        "按日 × 定点机构 × 险种 × 就诊类型",
+    ),
+    Rollup(
+        "agg_day_diag",
+        ("maindiag_code", "admdvs", "insutype", "visit_kind"),
+        "按日 × 主诊断 × 区划 × 险种 × 就诊类型",
+    ),
+)
+
+META_DDL = """CREATE TABLE IF NOT EXISTS replica_meta (
+  id INTEGER NOT NULL,
+  schema_version INTEGER NOT NULL,
+  applied_seq BIGINT NOT NULL,
+  applied_ts_ms BIGINT NOT NULL,
+  applied_at_ms BIGINT NOT NULL,
+  source VARCHAR NOT NULL
+)"""
+
+REPLICA_TABLES: tuple[str, ...] = (
+    *(e.table for e in ENTITIES),
+    *(r.table for r in ROLLUPS),
+    "replica_meta",
+)

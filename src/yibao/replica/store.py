@@ -1,0 +1,425 @@
+"""The DuckDB file of the replica: schema, applying batches, bulk appends, snapshots.
+
+One `ReplicaStore` per process owns the file (DuckDB allows one read-write process). Writes
+come from one thread at a time (the applier, a rebuild, or the bulk loader); reads take their
+own cursor and run in a DuckDB transaction that also reads `applied_seq`, so every answer
+knows exactly which change-log position it reflects.
+
+DuckDB's threads and memory are capped from the settings (`duckdb_threads`, default 1;
+`duckdb_memory_limit`), so the analytics cannot starve the settlement path of CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from yibao.errors import ConfigError
+from yibao.replica.batches import Batch
+from yibao.replica.schema import (
+    BY_ENTITY,
+    ENTITIES,
+    META_DDL,
+    ROLLUPS,
+    SCHEMA_VERSION,
+    Entity,
+)
+
+log = logging.getLogger(__name__)
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Meta:
+    schema_version: int
+    applied_seq: int
+    #: change-log ts_ms of the last applied change (its commit time in the row store)
+    applied_ts_ms: int
+    #: wall-clock ms when the last batch was applied
+    applied_at_ms: int
+    #: how the replica was filled: log | tables | bulk
+    source: str
+
+
+class _Gate:
+    """Many readers or one exclusive holder (used to swap the file under the readers)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._exclusive = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive:
+                self._cond.wait()
+            self._exclusive = True
+            while self._readers:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+def _date_list(values: Sequence[str | date | None]) -> str | None:
+    """A SQL list of DATE literals (validated), or None when a value is missing or malformed."""
+    if not values or any(v is None for v in values):
+        return None
+    unique = sorted({str(v) for v in values})
+    if not all(_DATE_RE.match(v) for v in unique):
+        return None
+    return ", ".join(f"DATE '{v}'" for v in unique)
+
+
+class ReplicaStore:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        threads: int = 1,
+        memory_limit: str = "1GB",
+        read_only: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.threads = threads
+        self.memory_limit = memory_limit
+        self.read_only = read_only
+        self._gate = _Gate()
+        self._cursor_lock = threading.Lock()
+        #: serialises writers (applier batches, bulk appends, rebuild swaps)
+        self.write_lock = threading.RLock()
+        self._con = self._connect()
+        if not read_only:
+            self.ensure_schema()
+        self._meta = self._read_meta()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        config: dict[str, Any] = {
+            "threads": max(1, int(self.threads)),
+            "memory_limit": self.memory_limit,
+        }
+        if self.read_only:
+            config["access_mode"] = "READ_ONLY"
+        try:
+            return duckdb.connect(str(self.path), config=config)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise ReplicaBusy(
+                    f"副本文件被另一进程占用 (the replica {self.path} is open in another process, "
+                    "usually `yibao serve`; use the server's API or stop it)"
+                ) from None
+            raise ConfigError(
+                f"副本文件无法打开 (cannot open the replica {self.path}): {exc}"
+            ) from None
+
+    def close(self) -> None:
+        with self.write_lock, self._gate.exclusive():
+            try:
+                self._con.close()
+            except duckdb.Error:
+                log.exception("closing the replica failed")
+
+    def ensure_schema(self) -> None:
+        con = self._con
+        con.execute(META_DDL)
+        for entity in ENTITIES:
+            con.execute(entity.ddl())
+        for rollup in ROLLUPS:
+            con.execute(rollup.ddl())
+        if con.execute("SELECT count(*) FROM replica_meta").fetchone() == (0,):
+            con.execute("INSERT INTO replica_meta VALUES (1, ?, 0, 0, 0, 'log')", [SCHEMA_VERSION])
+
+    def _read_meta(self) -> Meta:
+        row = self._con.execute(
+            "SELECT schema_version, applied_seq, applied_ts_ms, applied_at_ms, source "
+            "FROM replica_meta WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            return Meta(SCHEMA_VERSION, 0, 0, 0, "log")
+        return Meta(int(row[0]), int(row[1]), int(row[2]), int(row[3]), str(row[4]))
+
+    @property
+    def meta(self) -> Meta:
+        return self._meta
+
+    @property
+    def applied_seq(self) -> int:
+        return self._meta.applied_seq
+
+    def schema_current(self) -> bool:
+        return self._meta.schema_version == SCHEMA_VERSION
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._cursor_lock:
+            return self._con.cursor()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, int]]:
+        """A read transaction and the `applied_seq` it sees: `(cursor, seq)`."""
+        with self._gate.shared():
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                row = cur.execute("SELECT applied_seq FROM replica_meta WHERE id = 1").fetchone()
+                yield cur, int(row[0]) if row else 0
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def query(
+        self, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[int, list[str], list[tuple[Any, ...]]]:
+        """Run one query in a snapshot: `(seq, column names, rows)`."""
+        with self.snapshot() as (cur, seq):
+            result = cur.execute(sql, params or [])
+            names = [d[0] for d in result.description or []]
+            return seq, names, result.fetchall()
+
+    def counts(self) -> dict[str, int]:
+        with self.snapshot() as (cur, _seq):
+            return {
+                e.table: int(cur.execute(f"SELECT count(*) FROM {e.table}").fetchone()[0])  # type: ignore[index]
+                for e in ENTITIES
+            }
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def apply(self, batch: Batch, *, source: str | None = None, refresh: bool = True) -> Meta:
+        """Apply one micro-batch and advance `applied_seq`, in one DuckDB transaction.
+
+        The rollup rows of the days the batch touches are recomputed in the same transaction
+        (`refresh=False` leaves them to one `refresh_rollups()` at the end of a rebuild)."""
+        if not batch:
+            return self._meta
+        if batch.first_seq <= self._meta.applied_seq:
+            raise ValueError(
+                f"batch starts at seq {batch.first_seq} but seq {self._meta.applied_seq} is applied"
+            )
+        with self.write_lock:
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                dates: set[str] = set()
+                for entity in ENTITIES:
+                    table = batch.tables.get(entity.entity)
+                    if table is not None and table.num_rows:
+                        touched = self._upsert(cur, entity, table)
+                        if entity is BY_ENTITY["setl"]:
+                            dates |= touched
+                if dates and refresh:
+                    self._refresh(cur, dates)
+                now_ms = int(time.time() * 1000)
+                cur.execute(
+                    "UPDATE replica_meta SET applied_seq = ?, applied_ts_ms = ?, applied_at_ms = ?,"
+                    " source = COALESCE(?, source) WHERE id = 1",
+                    [batch.last_seq, batch.last_ts_ms, now_ms, source],
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.close()
+            self._meta = Meta(
+                self._meta.schema_version,
+                batch.last_seq,
+                batch.last_ts_ms,
+                now_ms,
+                source or self._meta.source,
+            )
+            return self._meta
+
+    def _upsert(self, cur: duckdb.DuckDBPyConnection, entity: Entity, table: pa.Table) -> set[str]:
+        """Delete the batch's keys, insert its surviving images; returns the dates touched."""
+        cur.register("batch_rows", table)
+        try:
+            touched: set[str] = set()
+            prune = ""
+            if entity.prune_by is not None:
+                column, _expr = entity.prune_by
+                source_col = "setl_date" if column == "setl_date" else "begntime"
+                values = [
+                    (v[:10] if isinstance(v, str) else None)
+                    for v in table.column(source_col).to_pylist()
+                ]
+                ops = table.column("op").to_pylist()
+                has_delete = "delete" in ops
+                listed = None if has_delete else _date_list(values)
+                if listed is not None:
+                    prune = f"{column} IN ({listed}) AND "
+                    touched = {v for v in values if v}
+                elif column == "setl_date":
+                    # deletes carry no date: find the dates of the rows they remove
+                    found = cur.execute(
+                        f"SELECT DISTINCT CAST(setl_date AS VARCHAR) FROM {entity.table} "
+                        f"WHERE {entity.key} IN (SELECT {entity.key} FROM batch_rows)"
+                    ).fetchall()
+                    touched = {r[0] for r in found if r[0]} | {v for v in values if v}
+            cur.execute(
+                f"DELETE FROM {entity.table} WHERE {prune}"
+                f"{entity.key} IN (SELECT {entity.key} FROM batch_rows)"
+            )
+            cur.execute(entity.insert_sql("batch_rows") + " WHERE b.op <> 'delete'")
+            return touched
+        finally:
+            cur.unregister("batch_rows")
+
+    def _refresh(self, cur: duckdb.DuckDBPyConnection, dates: set[str] | None) -> None:
+        """Recompute the rollup rows of `dates` (every day when None) from the fact table."""
+        if dates is None:
+            where = "TRUE"
+        else:
+            listed = _date_list(sorted(dates))
+            if listed is None:
+                return
+            where = f"setl_date IN ({listed})"
+        for rollup in ROLLUPS:
+            cur.execute(f"DELETE FROM {rollup.table} WHERE {where}")
+            cur.execute(rollup.refresh_sql(where))
+
+    def refresh_rollups(self, dates: set[str] | None = None) -> None:
+        """Recompute rollups (all days by default) — after a bulk load."""
+        with self.write_lock:
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                self._refresh(cur, dates)
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def bulk_append(
+        self,
+        entity_name: str,
+        table: pa.Table,
+        *,
+        upsert: bool = False,
+        refresh_rollups: bool = True,
+        seq: int = 0,
+    ) -> int:
+        """Append payload-shaped rows straight into the replica (the bulk loader's path).
+
+        `table` holds the payload columns of `replica.rows` (amounts in integer fen, datetimes
+        as `yyyy-MM-dd HH:mm:ss` text); other columns are ignored. With `upsert` the keys are
+        deleted first; without it the caller guarantees the keys are new (fastest). Settlements
+        are sorted by date before insertion so that date filters prune row groups. Rollups of
+        the touched days are recomputed unless `refresh_rollups=False` (then call
+        `refresh_rollups()` once at the end of the load). Returns the rows appended.
+        """
+        entity = BY_ENTITY[entity_name]
+        schema = entity.arrow_schema
+        n = table.num_rows
+        if n == 0:
+            return 0
+        columns = []
+        for f in schema:
+            if f.name == "seq":
+                columns.append(
+                    pa.array([seq] * n, pa.int64())
+                    if "seq" not in table.column_names
+                    else table.column("seq").cast(pa.int64())
+                )
+            elif f.name == "op":
+                columns.append(pa.array(["upsert"] * n, pa.string()))
+            elif f.name in table.column_names:
+                columns.append(table.column(f.name).cast(f.type))
+            else:
+                columns.append(pa.nulls(n, f.type))
+        shaped = pa.Table.from_arrays(columns, schema=schema)
+        if entity.entity == "setl":
+            shaped = shaped.sort_by([("setl_date", "ascending"), ("setl_time", "ascending")])
+        with self.write_lock:
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                if upsert:
+                    self._upsert(cur, entity, shaped)
+                else:
+                    cur.register("batch_rows", shaped)
+                    try:
+                        cur.execute(entity.insert_sql("batch_rows"))
+                    finally:
+                        cur.unregister("batch_rows")
+                if entity.entity == "setl" and refresh_rollups:
+                    dates = set(pc.unique(shaped.column("setl_date")).to_pylist()) - {None}
+                    self._refresh(cur, {str(d) for d in dates})
+                cur.execute(
+                    "UPDATE replica_meta SET source = 'bulk' WHERE id = 1 AND applied_seq = 0"
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.close()
+        return n
+
+    def set_applied(self, seq: int, ts_ms: int, *, source: str) -> None:
+        """Record that the replica reflects the change log up to `seq` (bulk load, rebuild)."""
+        with self.write_lock:
+            now_ms = int(time.time() * 1000)
+            self._con.execute(
+                "UPDATE replica_meta SET applied_seq = ?, applied_ts_ms = ?, applied_at_ms = ?, "
+                "source = ?, schema_version = ? WHERE id = 1",
+                [seq, ts_ms, now_ms, source, SCHEMA_VERSION],
+            )
+            self._meta = Meta(SCHEMA_VERSION, seq, ts_ms, now_ms, source)
+
+    def checkpoint(self) -> None:
+        with self.write_lock:
+            self._con.execute("CHECKPOINT")
+
+    def swap(self, new_path: Path) -> None:
+        """Replace the file with a rebuilt one (`new_path`, closed) under every reader."""
+        with self.write_lock, self._gate.exclusive():
+            self._con.close()
+            wal = Path(str(self.path) + ".wal")
+            new_path.replace(self.path)
+            if wal.exists():
+                wal.unlink()
+            self._con = self._connect()
+            self.ensure_schema()
+            self._meta = self._read_meta()
+
+
+class ReplicaBusy(ConfigError):
+    """The DuckDB file is owned by another process (the server)."""
+
+    status_code = 409
+    code = "replica_busy"
