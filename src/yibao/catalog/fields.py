@@ -386,7 +386,7 @@ def parse_price(text: str, field: str = "hilist_pric_uplmt_amt") -> Decimal:
 
 
 @lru_cache(maxsize=4096)
-def parse_positive(text: str, field: str, *, places: int = 4) -> Decimal:
+def parse_positive(text: str, field: str, places: int = 4) -> Decimal:
     value = parse_decimal(text, field)
     if value <= 0:
         raise ValueProblem(f"{field} 须大于0: '{text}' (must be positive)")
