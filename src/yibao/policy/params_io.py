@@ -8,6 +8,7 @@ file, the key and the rule, Chinese first, then English.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -44,6 +45,9 @@ from yibao.policy.book import (
 from yibao.policy.model import PolicyFileError
 
 _LEVELS = frozenset(lv.value for lv in HospLv) | {ANY_LEVEL}
+#: Counter names become accumulator keys ("<counter>.pool_paid"), stored with the insurance
+#: type in front in a 40-character column: keep them short and plain.
+_COUNTER = re.compile(r"[a-z0-9_]{1,20}")
 _NO_RULES: tuple[BasicRule, ...] = ()
 
 
@@ -198,18 +202,29 @@ class _Table:
             return ByLevel(values, what)
         return ByLevel.of(self._number(key, value, ratio=ratio), what)
 
+    def counter(self, key: str) -> str:
+        """An accumulator counter name (the prefix of its keys); "" when absent."""
+        value = self.text(key, "")
+        if value and not _COUNTER.fullmatch(value):
+            raise self.fail(key, f"计数器名 '{value}' 无效", "counter names are 1-20 of [a-z0-9_]")
+        return value
+
     def by_level_text(self, key: str) -> ByLevelText:
+        """A counter name, or a table of counter names by level."""
         value = self.data.get(key)
         if value is None:
             return ByLevelText({})
         if isinstance(value, str):
-            return ByLevelText({ANY_LEVEL: value})
+            return ByLevelText({ANY_LEVEL: self.counter(key)})
         if isinstance(value, dict) and all(
-            lv in _LEVELS and isinstance(v, str) for lv, v in value.items()
+            lv in _LEVELS and isinstance(v, str) and _COUNTER.fullmatch(v)
+            for lv, v in value.items()
         ):
             return ByLevelText(cast(dict[str, str], value))
         raise self.fail(
-            key, "应为字符串或按机构等级的字符串表", "expected a string or a level table"
+            key,
+            "应为计数器名或按机构等级的计数器名表",
+            "expected a counter name (1-20 of [a-z0-9_]) or a table of them by level",
         )
 
 
@@ -274,7 +289,7 @@ def _rule(t: _Table, index: int) -> BasicRule:
             cap=p.opt_amount("cap"),
             band_scope=cast(BandScope, p.choice("band_scope", ["annual", "visit"], "annual")),
             band_counter=p.by_level_text("band_counter"),
-            cap_counter=p.text("cap_counter", ""),
+            cap_counter=p.counter("cap_counter"),
             fund_type=FundPayType(next(iter(fund))) if fund else None,
         )
 

@@ -190,6 +190,11 @@ def test_by_level_any_key() -> None:
             "must be among",
         ),
         ("[region\n", "TOML syntax error"),
+        (text("0.5").replace("[rule.pool]", "[rule.pool]\ncap_counter = 'Out Patient'"), "counter"),
+        (
+            text("0.5") + '[rule.dedc]\nmode = "annual"\namount = 1\ncounter = { "1" = "x.y" }\n',
+            "counter name",
+        ),
     ],
 )
 def test_malformed_files_are_refused_with_a_clear_message(bad: str, message: str) -> None:
