@@ -11,7 +11,8 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import func, insert, select
 
-from yibao.api.app import create_app
+from yibao.api import app as app_module
+from yibao.api import console, health
 from yibao.kit.clock import local_naive_now
 from yibao.runtime import Platform
 from yibao.storage.tables import agency_user, audit_log
@@ -30,7 +31,10 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def app(platform: Platform, password_hash: str) -> FastAPI:
+def app(platform: Platform, password_hash: str, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+    # Only this edge: the console's tests do not depend on the other edges' start-up.
+    monkeypatch.setattr(app_module, "_mounters", lambda: [health.mount, console.mount])
+
     def job(conn):  # type: ignore[no-untyped-def]
         conn.execute(
             insert(agency_user),
@@ -48,7 +52,7 @@ def app(platform: Platform, password_hash: str) -> FastAPI:
         )
 
     platform.db.writer.run_sync(job)
-    return create_app(platform.settings, platform=platform)
+    return app_module.create_app(platform.settings, platform=platform)
 
 
 @pytest.fixture
