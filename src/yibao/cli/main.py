@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from yibao.cli import bench as bench_cli
+from yibao.cli import catalog as catalog_cli
 from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
@@ -32,6 +33,7 @@ app = typer.Typer(
 
 app.add_typer(db_cli.app, name="db")
 app.add_typer(codes_cli.app, name="codes")
+app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
 serve_cli.register(app)
 demo_cli.register(app)
