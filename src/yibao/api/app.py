@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from yibao import __version__
-from yibao.api import console, health
+from yibao.api import analytics, console, health, nhsa
 from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.runtime import Platform, open_platform
@@ -25,7 +25,7 @@ Mounter = Callable[[FastAPI, Platform], None]
 
 def _mounters() -> list[Mounter]:
     # Each domain's edge adds its `mount` here.
-    return [health.mount, console.mount]
+    return [health.mount, console.mount, nhsa.mount, analytics.mount]
 
 
 def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:

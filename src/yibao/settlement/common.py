@@ -1,0 +1,315 @@
+"""Steps shared by the outpatient, inpatient and pharmacy transactions: uploading fee lines,
+(pre-)settling a visit and answering a reversal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from yibao.codes.dicts import Flag
+from yibao.errors import Conflict, InvalidInput
+from yibao.interface import fields as f
+from yibao.interface.context import CallContext
+from yibao.kit.clock import age_on
+from yibao.settlement import accumulators, core, fees, output, repo, services
+
+#: chrg_bchno meaning "every unsettled line of the visit"
+ALL_BATCHES = "0000"
+CLR_TYPE = {repo.OUTPATIENT: "11", repo.INPATIENT: "21", repo.PHARMACY: "41"}
+
+
+def facts(
+    ctx: CallContext, person: Mapping[str, Any], insu: Mapping[str, Any], med_type: str, day: date
+) -> fees.VisitFacts:
+    return fees.VisitFacts(
+        gend=person["gend"],
+        age=age_on(person["brdy"], day),
+        hosp_lv=ctx.institution.hosp_lv,
+        med_type=med_type,
+        psn_type=insu["psn_type"],
+        admdvs=insu["insuplc_admdvs"],
+    )
+
+
+def upload(
+    conn: Connection,
+    ctx: CallContext,
+    input: dict[str, Any],
+    *,
+    kind: str,
+    refunds: bool,
+    require_batch: bool,
+) -> dict[str, Any]:
+    """2204 / 2301: read, split and store the lines; answer the `result` rows."""
+    node = "feedetail"
+    items = f.node_list(input, node)
+    lines = fees.read_lines(items, node, refunds=refunds, require_batch=require_batch)
+    first = lines[0]
+    assert first.mdtrt_id is not None and first.psn_no is not None
+    for ln in lines[1:]:
+        if ln.mdtrt_id != first.mdtrt_id or ln.psn_no != first.psn_no:
+            raise InvalidInput(
+                f"{node}[{ln.index}].mdtrt_id: 同一报文的明细须属于同一就诊和人员 "
+                "(all lines of one message must belong to one visit and person)"
+            )
+    visit = repo.visit(conn, ctx, first.mdtrt_id, first.psn_no, kind=kind, node=f"{node}[0]")
+    if kind == repo.INPATIENT and visit["mdtrt_stas"] == repo.SETTLED:
+        raise Conflict(f"{node}[0].mdtrt_id: 住院已结算, 不能再上传明细 (admission settled)")
+    existing = repo.existing_lines(conn, visit["mdtrt_id"], [ln.feedetl_sn for ln in lines])
+    replace = fees.check_against_existing(lines, existing, node)
+    if refunds:
+        _check_refunds(conn, visit["mdtrt_id"], lines, existing, node)
+    person = repo.person(conn, visit["psn_no"])
+    insu = repo.insurance(conn, visit["psn_no"], visit["insutype"])
+    day = first.fee_ocur_time.date()
+    split_rows = fees.split_uploaded(
+        conn,
+        lines,
+        facts(ctx, person, insu, visit["med_type"], day),
+        node=node,
+        cache=services.catalog(ctx.platform),
+        fixmedins_code=ctx.fixmedins_code,
+        mapping_rule=services.mapping_rule(ctx.platform),
+        book=services.book(ctx.platform),
+        diag_loader=lambda: repo.diag_codes(conn, visit["mdtrt_id"]),
+    )
+    rows = [
+        fees.row_values(
+            ln,
+            split,
+            forced,
+            mdtrt_id=visit["mdtrt_id"],
+            psn_no=visit["psn_no"],
+            fixmedins_code=ctx.fixmedins_code,
+            msgid=ctx.msgid,
+            at=ctx.now,
+        )
+        for ln, split, forced in split_rows
+    ]
+    fees.store(conn, rows, replace)
+    return {"result": [output.line_result(split) for _, split, _ in split_rows]}
+
+
+def _check_refunds(
+    conn: Connection,
+    mdtrt_id: str,
+    lines: Sequence[fees.LineIn],
+    existing: Mapping[str, Any],
+    node: str,
+) -> None:
+    refs = [ln.init_feedetl_sn for ln in lines if ln.init_feedetl_sn and ln.det_item_fee_sumamt < 0]
+    if not refs:
+        return
+    found = repo.existing_lines(conn, mdtrt_id, [r for r in refs if r])
+    sent = {ln.feedetl_sn for ln in lines}
+    for ln in lines:
+        if ln.det_item_fee_sumamt >= 0 or not ln.init_feedetl_sn:
+            continue
+        orig = found.get(ln.init_feedetl_sn)
+        if (orig is None or orig["vali_flag"] != "1") and ln.init_feedetl_sn not in sent:
+            raise InvalidInput(
+                f"{node}[{ln.index}].init_feedetl_sn: 原明细不存在 '{ln.init_feedetl_sn}' "
+                "(the refunded line does not exist in this visit)"
+            )
+
+
+def cancel_lines(
+    conn: Connection,
+    ctx: CallContext,
+    visit: Mapping[str, Any],
+    sns: Sequence[str] | None,
+    *,
+    batch: str | None,
+    node: str,
+) -> int:
+    """2205 / 2302: cancel unsettled lines; refused when any named line is settled."""
+    lines = repo.lines_of_visit(conn, visit["mdtrt_id"])
+    chosen = [
+        r
+        for r in lines
+        if r["vali_flag"] == "1"
+        and (sns is None or r["feedetl_sn"] in sns)
+        and (batch is None or r["chrg_bchno"] == batch)
+    ]
+    settled = [r for r in chosen if r["setl_id"] is not None]
+    if settled:
+        raise Conflict(
+            f"{node}: 明细 {settled[0]['feedetl_sn']} 已结算, 请先撤销结算 "
+            "(lines under a valid settlement cannot be cancelled; reverse the settlement first)"
+        )
+    if sns is not None:
+        known = {r["feedetl_sn"] for r in chosen}
+        for sn in sns:
+            if sn not in known:
+                raise InvalidInput(
+                    f"{node}.feedetl_sn: 明细不存在或已撤销 '{sn}' (no such valid line)"
+                )
+    if not chosen:
+        raise InvalidInput(f"{node}: 没有可撤销的费用明细 (no unsettled lines to cancel)")
+    return repo.cancel_lines(conn, visit["mdtrt_id"], [r["feedetl_sn"] for r in chosen], ctx.now)
+
+
+def settle_visit(
+    conn: Connection,
+    ctx: CallContext,
+    d: dict[str, Any],
+    *,
+    kind: str,
+    final: bool,
+    node: str = "data",
+) -> dict[str, Any]:
+    """2206/2207 (outpatient) and 2303/2304 (inpatient): settle the unsettled lines of a visit
+    (of one charge batch for outpatients when `chrg_bchno` names one)."""
+    psn_no = f.req_str(d, "psn_no", node_name=node, max_len=30)
+    mdtrt_id = f.req_str(d, "mdtrt_id", node_name=node, max_len=30)
+    total = f.req_amount(d, "medfee_sumamt", node_name=node)
+    insutype = f.req_str(d, "insutype", node_name=node, max_len=6)
+    acct_used = f.req_code(d, "acct_used_flag", Flag, node_name=node) is Flag.YES
+    cert_type = f.opt_str(d, "mdtrt_cert_type", node_name=node, max_len=3)
+    invono = f.opt_str(d, "invono", node_name=node, max_len=20)
+    visit = repo.visit(conn, ctx, mdtrt_id, psn_no, kind=kind, node=node)
+    if insutype != visit["insutype"]:
+        raise InvalidInput(
+            f"{node}.insutype: 险种 {insutype} 与就诊登记的险种 {visit['insutype']} 不一致 "
+            "(insutype differs from the visit's)"
+        )
+    if kind == repo.OUTPATIENT:
+        med_type = f.req_str(d, "med_type", node_name=node, max_len=6)
+        batch = f.opt_str(d, "chrg_bchno", node_name=node, max_len=30)
+        if batch == ALL_BATCHES:
+            batch = None
+        same_admission = False
+    else:
+        med_type = f.opt_str(d, "med_type", node_name=node, max_len=6) or visit["med_type"]
+        batch = None
+        mid = f.opt_str(d, "mid_setl_flag", node_name=node, max_len=3) == "1"
+        previous = repo.valid_settlements(conn, mdtrt_id)
+        same_admission = bool(previous)
+        if final and not mid and visit["mdtrt_stas"] != repo.DISCHARGED:
+            raise Conflict(
+                f"{node}.mdtrt_id: 未办理出院, 不能结算 (discharge with 2402 first, or send "
+                "mid_setl_flag 1 for an interim settlement)"
+            )
+    lines = repo.unsettled_lines(conn, mdtrt_id, chrg_bchno=batch)
+    if not lines:
+        where = f"{node}.chrg_bchno" if batch else f"{node}.mdtrt_id"
+        raise InvalidInput(f"{where}: 没有待结算的费用明细 (no unsettled fee lines)")
+    core.check_total(total, lines, node)
+    day = ctx.now.date()
+    party = core.load_party(conn, ctx, psn_no, insutype, day, lock=final, node=node)
+    accum = accumulators.read(conn, psn_no, insutype, day.year)
+    split = core.compute(
+        services.book(ctx.platform),
+        party,
+        [fees.fee_in_from_row(r) for r in lines],
+        med_type=med_type,
+        hosp_lv=ctx.institution.hosp_lv,
+        day=day,
+        acct_used=acct_used,
+        accum=accum,
+        same_admission=same_admission,
+        node=node,
+    )
+    clr_type = CLR_TYPE[kind]
+    setl_id = None
+    setl_time = None
+    medins_setl_id = None
+    if final:
+        core.check_echo(split, d, node)
+        row = core.write_settlement(
+            conn,
+            ctx,
+            party=party,
+            visit=visit,
+            split=split,
+            lines=lines,
+            structure=fees.fee_structure(lines),
+            med_type=med_type,
+            clr_type=clr_type,
+            mdtrt_cert_type=cert_type or visit["mdtrt_cert_type"],
+            chrg_bchno=batch,
+            invono=invono,
+        )
+        setl_id, setl_time, medins_setl_id = row["setl_id"], row["setl_time"], ctx.msgid
+        if kind == repo.INPATIENT and visit["mdtrt_stas"] == repo.DISCHARGED:
+            repo.update_visit(conn, mdtrt_id, {"mdtrt_stas": repo.SETTLED, "updated_at": ctx.now})
+            repo.visit_changed(conn, {**visit, "mdtrt_stas": repo.SETTLED})
+    return {
+        "setlinfo": output.setlinfo(
+            amounts=output.split_amounts(split),
+            person=party.person,
+            insu=party.insu,
+            mdtrt_id=mdtrt_id,
+            setl_id=setl_id,
+            setl_time=setl_time,
+            mdtrt_cert_type=cert_type or visit["mdtrt_cert_type"],
+            med_type=med_type,
+            medins_setl_id=medins_setl_id,
+            clr_optins=ctx.institution.admdvs,
+            clr_type=clr_type,
+            day=day,
+        ),
+        "setldetail": output.setldetail_from_split(split.setldetail),
+    }
+
+
+def settlement_output(
+    conn: Connection, row: Mapping[str, Any], *, day: date | None = None
+) -> dict[str, Any]:
+    """setlinfo + setldetail of a stored settlement (or reversal) row."""
+    person = repo.person(conn, row["psn_no"])
+    insu = repo.insurance(conn, row["psn_no"], row["insutype"])
+    info = output.setlinfo(
+        amounts=row,
+        person=person,
+        insu={**insu, "psn_type": row["psn_type"]},
+        mdtrt_id=row["mdtrt_id"],
+        setl_id=row["setl_id"],
+        setl_time=row["setl_time"],
+        mdtrt_cert_type=row["mdtrt_cert_type"],
+        med_type=row["med_type"],
+        medins_setl_id=row["medins_setl_id"],
+        clr_optins=row["clr_optins"],
+        clr_type=row["clr_type"],
+        clr_way=row["clr_way"],
+        day=day or row["setl_time"].date(),
+    )
+    return {
+        "setlinfo": info,
+        "setldetail": output.setldetail_from_rows(repo.funds(conn, row["setl_id"])),
+    }
+
+
+def reverse_by_request(
+    conn: Connection, ctx: CallContext, input: dict[str, Any], *, kind: str, infno: str
+) -> dict[str, Any]:
+    """2208 / 2305 / 2103: reverse a whole settlement named by setl_id + mdtrt_id + psn_no."""
+    d = f.node(input, "data")
+    setl_id = f.req_str(d, "setl_id", node_name="data", max_len=30)
+    mdtrt_id = f.req_str(d, "mdtrt_id", node_name="data", max_len=30)
+    psn_no = f.req_str(d, "psn_no", node_name="data", max_len=30)
+    row = repo.settlement(conn, ctx, setl_id)
+    if row["mdtrt_id"] != mdtrt_id:
+        raise InvalidInput(
+            f"data.mdtrt_id: 与结算记录的就诊ID不一致 '{mdtrt_id}' (does not match the settlement)"
+        )
+    if row["psn_no"] != psn_no:
+        raise InvalidInput(
+            f"data.psn_no: 与结算记录的人员编号不一致 '{psn_no}' (does not match the settlement)"
+        )
+    if row["clr_type"] != CLR_TYPE[kind]:
+        raise InvalidInput(
+            f"data.setl_id: 结算 {setl_id} 不是本交易可撤销的结算类别 (clr_type {row['clr_type']})"
+        )
+    reversal = core.reverse(conn, ctx, row, revs_infno=infno)
+    if kind == repo.INPATIENT:
+        visit = repo.visit(conn, ctx, mdtrt_id, psn_no, open_only=False)
+        if visit["mdtrt_stas"] == repo.SETTLED:
+            repo.update_visit(
+                conn, mdtrt_id, {"mdtrt_stas": repo.DISCHARGED, "updated_at": ctx.now}
+            )
+            repo.visit_changed(conn, {**visit, "mdtrt_stas": repo.DISCHARGED})
+    return settlement_output(conn, reversal, day=ctx.now.date())

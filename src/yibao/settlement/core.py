@@ -1,0 +1,515 @@
+"""The settlement core shared by outpatient, inpatient and pharmacy: compute a split with the
+policy calculator, write the settlement, reverse it, and reinstate a reversed one (2601 of a
+reversal).
+
+A settlement writes, in the caller's savepoint: the `setl` row, its `setl_fund` rows, the fee
+lines' `setl_id`, the personal-account balance(s), the accumulators (`psn_accum`) and the
+change-log rows of the replica. The person's row lock (`repo.insurance(lock=True)`) is taken
+before the accumulators and the balance are read, so two settlements of one person at two
+institutions serialise: the annual caps hold and no balance goes below zero.
+
+A reversal never deletes: it writes a new settlement row with every amount negated
+(`refd_setl_flag` "1", `init_setl_id` = the original), marks the original `vali_flag` "0",
+gives the lines back (unsettled again), restores the balances and subtracts the original's
+accumulator delta (kept in the original's `extra`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from yibao.codes.dicts import HospLv, Insutype, MedType, PsnIdetType, PsnType
+from yibao.errors import Conflict, InvalidInput
+from yibao.interface import fields as f
+from yibao.interface.context import CallContext
+from yibao.kit.clock import age_on
+from yibao.policy import (
+    FeeLineIn,
+    PersonTerms,
+    PolicyBook,
+    SettlementSplit,
+    VisitTerms,
+    settle,
+)
+from yibao.policy.model import PolicyRefusal
+from yibao.replica import rows as replica_rows
+from yibao.settlement import accumulators, repo
+from yibao.settlement.output import AMOUNTS
+from yibao.storage import changelog
+from yibao.storage.tables import fee_detail, psn, psn_insu, setl, setl_fund
+
+ZERO = Decimal("0.00")
+#: amounts negated on a reversal record (setlinfo amounts + the fee structure sums)
+REVERSED_AMOUNTS = (*AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """The insured side of a settlement."""
+
+    person: Mapping[str, Any]
+    insu: Mapping[str, Any]
+    #: the family member whose account may share (家庭共济), when there is one
+    family: Mapping[str, Any] | None
+    terms: PersonTerms
+
+
+def _neg(value: Decimal) -> Decimal:
+    return ZERO - value if value else value
+
+
+def load_party(
+    conn: Connection,
+    ctx: CallContext,
+    psn_no: str,
+    insutype: str,
+    day: date,
+    *,
+    lock: bool,
+    node: str = "data",
+    person: Mapping[str, Any] | None = None,
+) -> Party:
+    """Person, insurance (locked when `lock`), sharing family member and calculator terms."""
+    person = person or repo.person(conn, psn_no, node=node)
+    insu = repo.insurance(conn, psn_no, insutype, node=node, lock=lock)
+    repo.check_insured(ctx, insu, node=node)
+    family = None
+    if person["family_id"]:
+        family = (
+            conn.execute(
+                select(psn_insu)
+                .join(psn, psn.c.psn_no == psn_insu.c.psn_no)
+                .where(
+                    psn.c.family_id == person["family_id"],
+                    psn.c.psn_no != psn_no,
+                    psn_insu.c.insutype == insutype,
+                    psn_insu.c.psn_insu_stas == "1",
+                    psn_insu.c.balc > 0,
+                )
+                .order_by(psn_insu.c.balc.desc(), psn_insu.c.psn_no)
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        if family is not None and lock:
+            family = repo.insurance(conn, family["psn_no"], insutype, lock=True)
+    assistance = []
+    for idet in repo.identities(conn, psn_no):
+        begins = idet["begntime"].date()
+        ends = idet["endtime"].date() if idet["endtime"] else None
+        if (
+            begins <= day
+            and (ends is None or day <= ends)
+            and PsnIdetType.has(idet["psn_idet_type"])
+        ):
+            assistance.append(PsnIdetType(idet["psn_idet_type"]))
+    try:
+        terms = PersonTerms(
+            psn_no=psn_no,
+            insutype=Insutype.of(insutype, field=f"{node}.insutype"),
+            psn_type=PsnType.of(insu["psn_type"], field="psn_type"),
+            age=age_on(person["brdy"], day),
+            assistance=tuple(assistance),
+            balc=insu["balc"],
+            family_balc=family["balc"] if family is not None else ZERO,
+            cvlserv_flag=insu["cvlserv_flag"] == "1",
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return Party(person=person, insu=insu, family=family, terms=terms)
+
+
+def compute(
+    book: PolicyBook,
+    party: Party,
+    lines: Sequence[FeeLineIn],
+    *,
+    med_type: str,
+    hosp_lv: str,
+    day: date,
+    acct_used: bool,
+    accum: Mapping[str, Decimal],
+    same_admission: bool = False,
+    node: str = "data",
+) -> SettlementSplit:
+    try:
+        visit = VisitTerms(
+            med_type=MedType.of(med_type, field=f"{node}.med_type"),
+            hosp_lv=HospLv.of(hosp_lv, field="hosp_lv"),
+            admdvs=party.insu["insuplc_admdvs"],
+            setl_date=day,
+            acct_used_flag=acct_used,
+            same_admission_settled=same_admission,
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    try:
+        return settle(lines, party.terms, visit, accum, book)
+    except PolicyRefusal as exc:
+        where = f"{node}.{exc.field}" if exc.field else node
+        raise InvalidInput(f"{where}: {exc}") from None
+
+
+def check_echo(split: SettlementSplit, data: Mapping[str, Any], node: str = "data") -> None:
+    """2207/2304: the four totals the client echoes must be those of the pre-settlement."""
+    for name in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt"):
+        sent = f.req_amount(data, name, node_name=node)
+        if sent != getattr(split, name):
+            raise InvalidInput(
+                f"{node}.{name}: {sent} 与预结算结果 {getattr(split, name)} 不一致 "
+                "(does not match the pre-settlement of the same details)"
+            )
+
+
+def check_total(total: Decimal, lines: Sequence[Mapping[str, Any]], node: str = "data") -> None:
+    uploaded = sum((r["det_item_fee_sumamt"] for r in lines), ZERO)
+    if total != uploaded:
+        raise InvalidInput(
+            f"{node}.medfee_sumamt: 医疗费总额 {total} 与已上传明细合计 {uploaded} 不一致 "
+            "(must equal the sum of the uploaded details)"
+        )
+
+
+def _extra(**values: Any) -> str:
+    return json.dumps(values, ensure_ascii=False, default=str)
+
+
+def extra_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    if not row.get("extra"):
+        return {}
+    loaded = json.loads(row["extra"])
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _accum_delta(extra: Mapping[str, Any], *, negate: bool) -> dict[str, Decimal]:
+    raw = extra.get("acc") or {}
+    out = {}
+    for key, value in raw.items():
+        amount = Decimal(str(value))
+        out[key] = _neg(amount) if negate else amount
+    return out
+
+
+def _set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at: datetime) -> None:
+    if balc < 0:
+        raise Conflict(f"个人账户余额不足 (balance of {psn_no} would be negative)")
+    conn.execute(
+        update(psn_insu)
+        .where(psn_insu.c.psn_no == psn_no, psn_insu.c.insutype == insutype)
+        .values(balc=balc, updated_at=at)
+    )
+
+
+def _log_setl(
+    conn: Connection, ctx: CallContext, rows: Sequence[Mapping[str, Any]], gend: str | None
+) -> None:
+    changelog.append_many(
+        conn,
+        [
+            (
+                replica_rows.SETL,
+                r["setl_id"],
+                replica_rows.setl_payload(r, admdvs=ctx.institution.admdvs, gend=gend),
+                "upsert",
+            )
+            for r in rows
+        ],
+    )
+
+
+def _fund_rows(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for d in split.setldetail:
+        code = d.fund_pay_type.value
+        if code in merged:
+            merged[code]["fund_payamt"] += d.fund_payamt
+            continue
+        merged[code] = {
+            "setl_id": setl_id,
+            "fund_pay_type": code,
+            "inscp_scp_amt": d.inscp_scp_amt,
+            "crt_payb_lmt_amt": d.crt_payb_lmt_amt,
+            "fund_payamt": d.fund_payamt,
+            "setl_proc_info": (d.setl_proc_info or "")[:4000] or None,
+        }
+    return list(merged.values())
+
+
+def write_settlement(
+    conn: Connection,
+    ctx: CallContext,
+    *,
+    party: Party,
+    visit: Mapping[str, Any],
+    split: SettlementSplit,
+    lines: Sequence[Mapping[str, Any]],
+    structure: Mapping[str, Any],
+    med_type: str,
+    clr_type: str,
+    mdtrt_cert_type: str | None,
+    chrg_bchno: str | None = None,
+    invono: str | None = None,
+    mark_lines: bool = True,
+) -> dict[str, Any]:
+    """Write a settlement (row, funds, lines, balances, accumulators, change log)."""
+    at = ctx.now
+    setl_id = ctx.platform.ids.next_str()
+    insu = party.insu
+    row: dict[str, Any] = {
+        "setl_id": setl_id,
+        "mdtrt_id": visit["mdtrt_id"],
+        "psn_no": party.person["psn_no"],
+        "fixmedins_code": ctx.fixmedins_code,
+        "insutype": insu["insutype"],
+        "psn_type": insu["psn_type"],
+        "med_type": med_type,
+        "clr_type": clr_type,
+        "clr_way": "1",
+        "clr_optins": ctx.institution.admdvs,
+        "hosp_lv": ctx.institution.hosp_lv,
+        "insuplc_admdvs": insu["insuplc_admdvs"],
+        "mdtrt_cert_type": mdtrt_cert_type,
+        "setl_time": at,
+        "year": at.year,
+        "age": party.terms.age,
+        "chrg_bchno": chrg_bchno,
+        "dise_codg": visit.get("dise_codg"),
+        "dise_name": visit.get("dise_name"),
+        "maindiag_code": visit.get("maindiag_code"),
+        "begndate": visit.get("begntime"),
+        "enddate": visit.get("endtime") or (at if clr_type != "21" else None),
+        **{name: getattr(split, name) for name in AMOUNTS},
+        "pool_prop_selfpay": split.pool_prop_selfpay,
+        "balc": split.balc,
+        **structure,
+        "medins_setl_id": ctx.msgid,
+        "refd_setl_flag": "0",
+        "init_setl_id": None,
+        "vali_flag": "1",
+        "revs_infno": None,
+        "invono": invono,
+        "opter_id": ctx.opter or None,
+        "opter_name": ctx.opter_name or None,
+        "extra": _extra(
+            acc={k: str(v) for k, v in split.accumulator_delta.items()},
+            family_psn_no=party.family["psn_no"] if party.family is not None else None,
+            policy_version=split.policy_version,
+            visit_class=split.visit_class,
+            feedetl_sns=[r["feedetl_sn"] for r in lines],
+        ),
+        "created_at": at,
+        "updated_at": at,
+    }
+    conn.execute(insert(setl).values(**row))
+    funds = _fund_rows(setl_id, split)
+    if funds:
+        conn.execute(insert(setl_fund), funds)
+    if mark_lines and lines:
+        conn.execute(
+            update(fee_detail)
+            .where(
+                fee_detail.c.mdtrt_id == visit["mdtrt_id"],
+                fee_detail.c.feedetl_sn.in_([r["feedetl_sn"] for r in lines]),
+                fee_detail.c.setl_id.is_(None),
+            )
+            .values(setl_id=setl_id)
+        )
+    own = split.acct_pay - split.acct_mulaid_pay
+    if own:
+        _set_balance(conn, insu["psn_no"], insu["insutype"], split.balc, at)
+    if split.acct_mulaid_pay and party.family is not None:
+        _set_balance(conn, party.family["psn_no"], party.family["insutype"], split.family_balc, at)
+    accumulators.add(conn, insu["psn_no"], insu["insutype"], at.year, split.accumulator_delta, at)
+    _log_setl(conn, ctx, [row], party.person["gend"])
+    return row
+
+
+def _mirror(
+    ctx: CallContext,
+    source: Mapping[str, Any],
+    *,
+    revs_infno: str,
+    balc: Decimal | None,
+    extra: str,
+) -> dict[str, Any]:
+    """A reversal record of `source`: every amount negated, linked to it."""
+    at = ctx.now
+    row = {c.name: source[c.name] for c in setl.columns}
+    for name in REVERSED_AMOUNTS:
+        row[name] = _neg(source[name])
+    row.update(
+        setl_id=ctx.platform.ids.next_str(),
+        fee_line_cnt=-int(source["fee_line_cnt"] or 0),
+        setl_time=at,
+        medins_setl_id=ctx.msgid,
+        refd_setl_flag="1",
+        init_setl_id=source["setl_id"],
+        vali_flag="1",
+        revs_infno=revs_infno,
+        balc=balc,
+        opter_id=ctx.opter or None,
+        opter_name=ctx.opter_name or None,
+        extra=extra,
+        created_at=at,
+        updated_at=at,
+    )
+    return row
+
+
+def _flip(conn: Connection, row: Mapping[str, Any], vali_flag: str, at: datetime) -> dict[str, Any]:
+    conn.execute(
+        update(setl)
+        .where(setl.c.setl_id == row["setl_id"])
+        .values(vali_flag=vali_flag, updated_at=at)
+    )
+    return {**row, "vali_flag": vali_flag, "updated_at": at}
+
+
+def _move_account(
+    conn: Connection,
+    ctx: CallContext,
+    source: Mapping[str, Any],
+    *,
+    sign: int,
+) -> Decimal | None:
+    """Give back (sign +1) or take again (sign −1) the account money of settlement `source`.
+    Returns the holder's balance afterwards (None when the person has no such insurance)."""
+    at = ctx.now
+    own = source["acct_pay"] - source["acct_mulaid_pay"]
+    shared = source["acct_mulaid_pay"]
+    insu = repo.insurance(conn, source["psn_no"], source["insutype"], lock=True)
+    balc: Decimal = insu["balc"]
+    if own:
+        balc = balc + own if sign > 0 else balc - own
+        if balc < 0:
+            raise Conflict(
+                f"个人账户余额不足, 无法恢复原结算 (account balance {insu['balc']} is below the "
+                f"{own} the settlement would take again)"
+            )
+        _set_balance(conn, source["psn_no"], source["insutype"], balc, at)
+    if shared:
+        family_no = extra_of(source).get("family_psn_no")
+        if family_no:
+            fam = repo.insurance(conn, family_no, source["insutype"], lock=True)
+            fbalc = fam["balc"] + shared if sign > 0 else fam["balc"] - shared
+            if fbalc < 0:
+                raise Conflict("家庭共济账户余额不足, 无法恢复原结算 (family account too low)")
+            _set_balance(conn, family_no, source["insutype"], fbalc, at)
+    return balc
+
+
+def reverse(
+    conn: Connection, ctx: CallContext, original: Mapping[str, Any], *, revs_infno: str
+) -> dict[str, Any]:
+    """Reverse a valid ordinary settlement (2208/2305/2103, 2601 of 2207/2304/2102)."""
+    at = ctx.now
+    if original["refd_setl_flag"] != "0":
+        raise InvalidInput(
+            f"data.setl_id: {original['setl_id']} 是冲销记录, 不能撤销 (a reversal record)"
+        )
+    if original["vali_flag"] != "1":
+        raise Conflict(
+            f"data.setl_id: 结算已撤销 '{original['setl_id']}' (settlement already reversed)"
+        )
+    person = repo.person(conn, original["psn_no"])
+    balc = _move_account(conn, ctx, original, sign=+1)
+    extra = extra_of(original)
+    delta = _accum_delta(extra, negate=True)
+    row = _mirror(
+        ctx,
+        original,
+        revs_infno=revs_infno,
+        balc=balc,
+        extra=_extra(
+            acc={k: str(v) for k, v in delta.items()}, family_psn_no=extra.get("family_psn_no")
+        ),
+    )
+    conn.execute(insert(setl).values(**row))
+    funds = [
+        {
+            **f,
+            "setl_id": row["setl_id"],
+            "inscp_scp_amt": _neg(f["inscp_scp_amt"]),
+            "fund_payamt": _neg(f["fund_payamt"]),
+        }
+        for f in repo.funds(conn, original["setl_id"])
+    ]
+    if funds:
+        conn.execute(insert(setl_fund), funds)
+    flipped = _flip(conn, original, "0", at)
+    conn.execute(
+        update(fee_detail).where(fee_detail.c.setl_id == original["setl_id"]).values(setl_id=None)
+    )
+    accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
+    _log_setl(conn, ctx, [row, flipped], person["gend"])
+    return row
+
+
+def reinstate(conn: Connection, ctx: CallContext, reversal: Mapping[str, Any]) -> dict[str, Any]:
+    """2601 of a reversal (2208/2305/2103): the original settlement becomes valid again.
+    Writes a record negating the reversal, takes the account money again, re-adds the
+    accumulators and links the lines to the original again."""
+    at = ctx.now
+    original = repo.settlement_by_id(conn, reversal["init_setl_id"])
+    if original is None:
+        raise Conflict("原结算记录不存在 (the reversed settlement is missing)")
+    if reversal["vali_flag"] != "1" or original["vali_flag"] != "0":
+        raise Conflict("原结算已恢复 (the settlement is already valid again)")
+    sns = extra_of(original).get("feedetl_sns") or []
+    if sns:
+        rows = conn.execute(
+            select(fee_detail.c.feedetl_sn, fee_detail.c.vali_flag, fee_detail.c.setl_id).where(
+                fee_detail.c.mdtrt_id == original["mdtrt_id"],
+                fee_detail.c.feedetl_sn.in_(sns),
+            )
+        ).all()
+        usable = [r for r in rows if r.vali_flag == "1" and r.setl_id is None]
+        if len(usable) != len(sns):
+            raise Conflict(
+                "原结算的费用明细已撤销或已重新结算, 无法冲正撤销交易 "
+                "(the settled lines were cancelled or settled again since the reversal)"
+            )
+    person = repo.person(conn, original["psn_no"])
+    balc = _move_account(conn, ctx, original, sign=-1)
+    extra = extra_of(original)
+    delta = _accum_delta(extra, negate=False)
+    row = _mirror(
+        ctx,
+        reversal,
+        revs_infno="2601",
+        balc=balc,
+        extra=_extra(
+            acc={k: str(v) for k, v in delta.items()}, family_psn_no=extra.get("family_psn_no")
+        ),
+    )
+    conn.execute(insert(setl).values(**row))
+    funds = [
+        {
+            **f,
+            "setl_id": row["setl_id"],
+            "inscp_scp_amt": _neg(f["inscp_scp_amt"]),
+            "fund_payamt": _neg(f["fund_payamt"]),
+        }
+        for f in repo.funds(conn, reversal["setl_id"])
+    ]
+    if funds:
+        conn.execute(insert(setl_fund), funds)
+    dead = _flip(conn, reversal, "0", at)
+    alive = _flip(conn, original, "1", at)
+    if sns:
+        conn.execute(
+            update(fee_detail)
+            .where(fee_detail.c.mdtrt_id == original["mdtrt_id"], fee_detail.c.feedetl_sn.in_(sns))
+            .values(setl_id=original["setl_id"])
+        )
+    accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
+    _log_setl(conn, ctx, [row, dead, alive], person["gend"])
+    return row

@@ -1,0 +1,415 @@
+"""Fee lines: reading uploaded lines (2204, 2301, 2101/2102 drugdetail), splitting each with
+the catalog term valid at `fee_ocur_time` (`policy.split_line`), storing them, and rebuilding
+the calculator's input from stored lines at settlement.
+
+The split stored with a line is the one returned to the client at upload; settlement rebuilds
+each line's `CatalogTerms` from the stored columns so that pre-settlement and settlement see
+exactly the terms the upload answered with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+
+from yibao.catalog import mapping, restrictions
+from yibao.catalog.cache import CatalogCache
+from yibao.catalog.mapping import MappingRule
+from yibao.catalog.model import CatalogItem
+from yibao.codes.dicts import ChrgitmLv, HospApprFlag, ListType, MedChrgitmType
+from yibao.errors import InvalidInput
+from yibao.interface import fields as f
+from yibao.kit.money import round_fen
+from yibao.policy import CatalogTerms, FeeLineIn, LineRules, LineSplit, PolicyBook, split_line
+from yibao.policy.model import PolicyRefusal
+from yibao.storage.tables import fee_detail
+
+#: |cnt × pric − det_item_fee_sumamt| allowed (HIS round unit prices differently)
+PRICE_TOLERANCE = Decimal("0.01")
+#: position of the "self-pay forced by a restriction or mapping" marker in fee_detail.flags
+#: (after the six catalog flags lmt_used, bas_medn, hi_nego_drug, chld_medc, list_sp_item,
+#: drt_reim)
+FORCED_SELFPAY = 6
+
+
+@dataclass(frozen=True, slots=True)
+class LineIn:
+    """One uploaded line, read and checked."""
+
+    index: int
+    feedetl_sn: str
+    mdtrt_id: str | None
+    psn_no: str | None
+    chrg_bchno: str | None
+    fee_ocur_time: datetime
+    med_list_codg: str
+    medins_list_codg: str | None
+    det_item_fee_sumamt: Decimal
+    cnt: Decimal
+    pric: Decimal
+    hosp_appr_flag: HospApprFlag
+    init_feedetl_sn: str | None
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFacts:
+    """What the restriction check and the line split need to know of the visit."""
+
+    gend: str | None
+    age: int | None
+    hosp_lv: str
+    med_type: str
+    psn_type: str | None
+    #: the person's pooling region (selects the region's unknown-code rule)
+    admdvs: str
+
+
+def read_lines(
+    items: Sequence[Mapping[str, Any]],
+    node: str,
+    *,
+    refunds: bool = False,
+    require_visit: bool = True,
+    require_batch: bool = False,
+) -> list[LineIn]:
+    """Read `items`; every refusal names `node[i].field`."""
+    out: list[LineIn] = []
+    seen: set[str] = set()
+    for i, d in enumerate(items):
+        where = f"{node}[{i}]"
+        sn = f.req_str(d, "feedetl_sn", node_name=where, max_len=30)
+        if sn in seen:
+            raise InvalidInput(
+                f"{where}.feedetl_sn: 明细流水号重复 '{sn}' (duplicate feedetl_sn in the message)"
+            )
+        seen.add(sn)
+        amount = f.req_amount(d, "det_item_fee_sumamt", node_name=where, allow_negative=refunds)
+        cnt = f.req_decimal(d, "cnt", node_name=where, places=4, allow_negative=refunds)
+        pric = f.req_decimal(d, "pric", node_name=where, places=6)
+        if abs(round_fen(cnt * pric) - amount) > PRICE_TOLERANCE:
+            raise InvalidInput(
+                f"{where}.det_item_fee_sumamt: 明细金额 {amount} 与 数量×单价 "
+                f"{cnt}×{pric} 不符 (must equal cnt × pric)"
+            )
+        init_sn = f.opt_str(d, "init_feedetl_sn", node_name=where, max_len=30)
+        if amount < 0 and not init_sn:
+            raise InvalidInput(
+                f"{where}.init_feedetl_sn: 退费明细须填写原明细流水号 "
+                "(a refund line must name the line it refunds)"
+            )
+        appr = f.opt_code(d, "hosp_appr_flag", HospApprFlag, node_name=where)
+        out.append(
+            LineIn(
+                index=i,
+                feedetl_sn=sn,
+                mdtrt_id=(
+                    f.req_str(d, "mdtrt_id", node_name=where, max_len=30)
+                    if require_visit
+                    else f.opt_str(d, "mdtrt_id", node_name=where, max_len=30)
+                ),
+                psn_no=(
+                    f.req_str(d, "psn_no", node_name=where, max_len=30)
+                    if require_visit
+                    else f.opt_str(d, "psn_no", node_name=where, max_len=30)
+                ),
+                chrg_bchno=(
+                    f.req_str(d, "chrg_bchno", node_name=where, max_len=30)
+                    if require_batch
+                    else f.opt_str(d, "chrg_bchno", node_name=where, max_len=30)
+                ),
+                fee_ocur_time=f.req_datetime(d, "fee_ocur_time", node_name=where),
+                med_list_codg=f.req_str(d, "med_list_codg", node_name=where, max_len=50),
+                medins_list_codg=f.opt_str(d, "medins_list_codg", node_name=where, max_len=150),
+                det_item_fee_sumamt=amount,
+                cnt=cnt,
+                pric=pric,
+                hosp_appr_flag=appr or HospApprFlag.NOT_REQUIRED,
+                init_feedetl_sn=init_sn,
+                values={
+                    "rxno": f.opt_str(d, "rxno", node_name=where, max_len=30),
+                    "drord_no": f.opt_str(d, "drord_no", node_name=where, max_len=30),
+                    "rx_circ_flag": f.opt_str(d, "rx_circ_flag", node_name=where, max_len=1),
+                    "bilg_dept_codg": f.opt_str(d, "bilg_dept_codg", node_name=where, max_len=30),
+                    "bilg_dept_name": f.opt_str(d, "bilg_dept_name", node_name=where, max_len=100),
+                    "bilg_dr_codg": f.opt_str(d, "bilg_dr_codg", node_name=where, max_len=30),
+                    "bilg_dr_name": f.opt_str(d, "bilg_dr_name", node_name=where, max_len=50),
+                    "sin_dos_dscr": f.opt_str(d, "sin_dos_dscr", node_name=where, max_len=200),
+                    "used_frqu_dscr": f.opt_str(d, "used_frqu_dscr", node_name=where, max_len=200),
+                    "prd_days": f.opt_decimal(d, "prd_days", node_name=where, places=2),
+                    "medc_way_dscr": f.opt_str(d, "medc_way_dscr", node_name=where, max_len=200),
+                },
+            )
+        )
+    return out
+
+
+def _terms(item: CatalogItem, psn_type: str | None, where: str) -> CatalogTerms:
+    try:
+        return CatalogTerms(
+            hilist_code=item.hilist_code,
+            hilist_name=item.hilist_name,
+            list_type=ListType(item.list_type),
+            chrgitm_lv=ChrgitmLv(item.chrgitm_lv),
+            med_chrgitm_type=MedChrgitmType(item.med_chrgitm_type or MedChrgitmType.OTHER),
+            selfpay_prop=item.selfpay_prop_for(psn_type),
+            pric_uplmt_amt=item.hilist_pric_uplmt_amt,
+            lmt_used_flag=item.lmt_used_flag == "1",
+            bas_medn_flag=item.bas_medn_flag == "1",
+            hi_nego_drug_flag=item.hi_nego_drug_flag == "1",
+            chld_medc_flag=item.chld_medc_flag == "1",
+            list_sp_item_flag=item.list_sp_item_flag == "1",
+            drt_reim_flag=item.drt_reim_flag == "1",
+        )
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{where}.med_list_codg: 目录项目 {item.hilist_code} 的目录数据不完整 ({exc})"
+        ) from None
+
+
+def split_uploaded(
+    conn: Connection,
+    lines: Sequence[LineIn],
+    facts: VisitFacts,
+    *,
+    node: str,
+    cache: CatalogCache,
+    book: PolicyBook,
+    fixmedins_code: str,
+    mapping_rule: MappingRule | None = None,
+    diag_codes: Sequence[str] | None = None,
+    diag_loader: Callable[[], Sequence[str]] | None = None,
+) -> list[tuple[LineIn, LineSplit, bool]]:
+    """Split each line against the catalog term valid on its fee date. Returns (line, split,
+    forced self-pay). Unknown codes follow the region's rule (refuse → InvalidInput naming
+    the line; self-pay → a fully self-paid line with a memo); so do local codes without an
+    approved mapping when the region requires one (`mapping_rule`)."""
+    by_day: dict[date, list[LineIn]] = {}
+    for ln in lines:
+        by_day.setdefault(ln.fee_ocur_time.date(), []).append(ln)
+    picked: dict[int, CatalogItem | None] = {}
+    rules_by_day: dict[date, LineRules] = {}
+    for day, group in by_day.items():
+        terms = cache.terms_at(conn, {ln.med_list_codg for ln in group}, day)
+        for ln in group:
+            picked[ln.index] = terms.get(ln.med_list_codg)
+        try:
+            rules_by_day[day] = book.line_rules(facts.admdvs, day)
+        except PolicyRefusal as exc:
+            raise InvalidInput(f"{node}[{group[0].index}].fee_ocur_time: {exc}") from None
+    codes = diag_codes
+    if (
+        codes is None
+        and diag_loader is not None
+        and any(item is not None and item.restrictions.diag_codes for item in picked.values())
+    ):
+        codes = diag_loader()
+    unmapped: dict[int, str] = {}
+    if mapping_rule is not None and mapping_rule.require_approved:
+        pairs = [(ln.medins_list_codg or "", ln.med_list_codg) for ln in lines]
+        states = mapping.mapping_statuses(conn, fixmedins_code, pairs, at=lines[0].fee_ocur_time)
+        for ln, pair in zip(lines, pairs, strict=True):
+            verdict = mapping.judge(
+                states[pair],
+                mapping_rule,
+                medins_list_codg=pair[0],
+                hilist_code=ln.med_list_codg,
+            )
+            if verdict.action == "refuse":
+                raise InvalidInput(f"{node}[{ln.index}].medins_list_codg: {verdict.reason}")
+            if verdict.action == "self_pay" and verdict.reason:
+                unmapped[ln.index] = verdict.reason
+    out: list[tuple[LineIn, LineSplit, bool]] = []
+    for ln in lines:
+        where = f"{node}[{ln.index}]"
+        item = picked[ln.index]
+        reason: str | None = unmapped.get(ln.index)
+        terms: CatalogTerms | None = None
+        if item is not None:
+            terms = _terms(item, facts.psn_type, where)
+            if reason is None and not item.restrictions.empty:
+                reasons = restrictions.check(
+                    item,
+                    gend=facts.gend,
+                    age=facts.age,
+                    hosp_lv=facts.hosp_lv,
+                    med_type=facts.med_type,
+                    diag_codes=codes,
+                    cnt=abs(ln.cnt),
+                    prd_days=ln.values.get("prd_days"),
+                )
+                if reasons:
+                    reason = "; ".join(reasons)[:500]
+        line = FeeLineIn(
+            feedetl_sn=ln.feedetl_sn,
+            det_item_fee_sumamt=ln.det_item_fee_sumamt,
+            cnt=ln.cnt,
+            pric=ln.pric,
+            terms=terms,
+            hosp_appr_flag=ln.hosp_appr_flag,
+            selfpay_reason=reason,
+            med_list_codg=ln.med_list_codg,
+        )
+        try:
+            split = split_line(line, rules_by_day[ln.fee_ocur_time.date()])
+        except PolicyRefusal as exc:
+            field = exc.field or "med_list_codg"
+            raise InvalidInput(f"{where}.{field}: {exc}") from None
+        out.append((ln, split, reason is not None))
+    return out
+
+
+def flags_of(split: LineSplit, forced: bool) -> str:
+    return "".join(
+        "1" if v else "0"
+        for v in (
+            split.lmt_used_flag,
+            split.bas_medn_flag,
+            split.hi_nego_drug_flag,
+            split.chld_medc_flag,
+            split.list_sp_item_flag,
+            split.drt_reim_flag,
+            forced,
+        )
+    )
+
+
+def row_values(
+    ln: LineIn,
+    split: LineSplit,
+    forced: bool,
+    *,
+    mdtrt_id: str,
+    psn_no: str,
+    fixmedins_code: str,
+    msgid: str,
+    at: datetime,
+    chrg_bchno: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "mdtrt_id": mdtrt_id,
+        "feedetl_sn": ln.feedetl_sn,
+        "psn_no": psn_no,
+        "fixmedins_code": fixmedins_code,
+        "chrg_bchno": chrg_bchno if chrg_bchno is not None else ln.chrg_bchno,
+        "init_feedetl_sn": ln.init_feedetl_sn,
+        "fee_ocur_time": ln.fee_ocur_time,
+        "med_list_codg": ln.med_list_codg,
+        "medins_list_codg": ln.medins_list_codg,
+        "hilist_name": split.hilist_name,
+        "list_type": split.list_type.value if split.list_type is not None else None,
+        "det_item_fee_sumamt": split.det_item_fee_sumamt,
+        "cnt": split.cnt,
+        "pric": split.pric,
+        "pric_uplmt_amt": split.pric_uplmt_amt,
+        "selfpay_prop": split.selfpay_prop,
+        "fulamt_ownpay_amt": split.fulamt_ownpay_amt,
+        "overlmt_amt": split.overlmt_amt,
+        "preselfpay_amt": split.preselfpay_amt,
+        "inscp_scp_amt": split.inscp_scp_amt,
+        "chrgitm_lv": split.chrgitm_lv.value,
+        "med_chrgitm_type": split.med_chrgitm_type.value,
+        "flags": flags_of(split, forced),
+        "hosp_appr_flag": ln.hosp_appr_flag.value,
+        "memo": split.memo[:500] if split.memo else None,
+        "setl_id": None,
+        "vali_flag": "1",
+        "msgid": msgid,
+        "created_at": at,
+        "cancelled_at": None,
+        **ln.values,
+    }
+
+
+def store(conn: Connection, rows: Sequence[dict[str, Any]], replace: Sequence[str] = ()) -> None:
+    """Insert new lines; lines in `replace` overwrite a cancelled line with the same
+    feedetl_sn (a client re-uploading after 2205/2302 reuses its serial numbers)."""
+    fresh = [r for r in rows if r["feedetl_sn"] not in replace]
+    if fresh:
+        conn.execute(insert(fee_detail), fresh)
+    for r in rows:
+        if r["feedetl_sn"] in replace:
+            conn.execute(
+                update(fee_detail)
+                .where(
+                    fee_detail.c.mdtrt_id == r["mdtrt_id"],
+                    fee_detail.c.feedetl_sn == r["feedetl_sn"],
+                )
+                .values(**r)
+            )
+
+
+def check_against_existing(
+    lines: Sequence[LineIn], existing: Mapping[str, Mapping[str, Any]], node: str
+) -> list[str]:
+    """Refuse a serial number already used by a valid line of the visit; return those that
+    overwrite cancelled lines."""
+    replace: list[str] = []
+    for ln in lines:
+        old = existing.get(ln.feedetl_sn)
+        if old is None:
+            continue
+        if old["vali_flag"] == "1":
+            raise InvalidInput(
+                f"{node}[{ln.index}].feedetl_sn: 明细流水号在本次就诊中已存在 '{ln.feedetl_sn}' "
+                "(feedetl_sn already uploaded for this visit)"
+            )
+        replace.append(ln.feedetl_sn)
+    return replace
+
+
+def fee_in_from_row(row: Mapping[str, Any]) -> FeeLineIn:
+    """The calculator's input rebuilt from a stored line (reproduces its stored split)."""
+    flags = (row["flags"] or "").ljust(7, "0")
+    terms: CatalogTerms | None = None
+    if row["list_type"]:
+        terms = CatalogTerms(
+            hilist_code=row["med_list_codg"],
+            hilist_name=row["hilist_name"] or "",
+            list_type=ListType(row["list_type"]),
+            chrgitm_lv=ChrgitmLv(row["chrgitm_lv"]),
+            med_chrgitm_type=MedChrgitmType(row["med_chrgitm_type"]),
+            selfpay_prop=row["selfpay_prop"] if row["selfpay_prop"] is not None else Decimal(0),
+            pric_uplmt_amt=row["pric_uplmt_amt"],
+            lmt_used_flag=flags[0] == "1",
+            bas_medn_flag=flags[1] == "1",
+            hi_nego_drug_flag=flags[2] == "1",
+            chld_medc_flag=flags[3] == "1",
+            list_sp_item_flag=flags[4] == "1",
+            drt_reim_flag=flags[5] == "1",
+        )
+    return FeeLineIn(
+        feedetl_sn=row["feedetl_sn"],
+        det_item_fee_sumamt=row["det_item_fee_sumamt"],
+        cnt=row["cnt"],
+        pric=row["pric"],
+        terms=terms,
+        hosp_appr_flag=HospApprFlag(row["hosp_appr_flag"] or "0"),
+        selfpay_reason=(row["memo"] or "自费") if flags[FORCED_SELFPAY] == "1" else None,
+        med_list_codg=row["med_list_codg"],
+    )
+
+
+def fee_structure(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """药/耗/检查检验 sums of the settled lines (setl drug_sumamt, mcs_sumamt, exam_sumamt)."""
+    drug = mcs = exam = Decimal("0.00")
+    for r in rows:
+        kind = r["med_chrgitm_type"]
+        amount = r["det_item_fee_sumamt"]
+        if kind in ("09", "10", "11"):
+            drug += amount
+        elif kind == "08":
+            mcs += amount
+        elif kind in ("03", "04"):
+            exam += amount
+    return {
+        "drug_sumamt": drug,
+        "mcs_sumamt": mcs,
+        "exam_sumamt": exam,
+        "fee_line_cnt": len(rows),
+    }

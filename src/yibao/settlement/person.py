@@ -1,0 +1,124 @@
+"""9001 签到 / 9002 签退 and 1101 人员信息获取."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from yibao.codes.dicts import MdtrtCertType
+from yibao.errors import InvalidInput, NotFound
+from yibao.interface import fields as f
+from yibao.interface.context import CallContext
+from yibao.interface.registry import transaction
+from yibao.kit.clock import fmt_date, fmt_datetime
+from yibao.settlement import repo
+from yibao.settlement.output import age_of
+from yibao.storage.tables import psn, sign_in
+
+
+@transaction("9001", "签到", writes=True)
+def sign_on(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
+    d = f.node(input, "signIn")
+    opter_no = f.req_str(d, "opter_no", node_name="signIn", max_len=30)
+    sign_no = ctx.platform.ids.next_str()
+    conn.execute(
+        insert(sign_in).values(
+            sign_no=sign_no,
+            fixmedins_code=ctx.fixmedins_code,
+            opter_no=opter_no,
+            mac=f.opt_str(d, "mac", node_name="signIn", max_len=64),
+            ip=f.opt_str(d, "ip", node_name="signIn", max_len=64),
+            sign_time=ctx.now,
+            signout_time=None,
+        )
+    )
+    return {"signinoutb": {"sign_time": fmt_datetime(ctx.now), "sign_no": sign_no}}
+
+
+@transaction("9002", "签退", writes=True)
+def sign_off(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
+    d = f.node(input, "signOut")
+    sign_no = f.req_str(d, "sign_no", node_name="signOut", max_len=30)
+    row = conn.execute(select(sign_in).where(sign_in.c.sign_no == sign_no)).mappings().first()
+    if row is None or row["fixmedins_code"] != ctx.fixmedins_code:
+        raise NotFound(f"signOut.sign_no: 签到流水号不存在 '{sign_no}' (no such sign-in)")
+    if row["signout_time"] is None:
+        conn.execute(
+            update(sign_in).where(sign_in.c.sign_no == sign_no).values(signout_time=ctx.now)
+        )
+    return {"signoutoutb": {"sign_time": fmt_datetime(ctx.now)}}
+
+
+def find_person(conn: Connection, d: dict[str, Any], node: str = "data") -> Any:
+    """The person a 就诊凭证 names: 01 e-voucher token, 02 ID number, 03 card (+ card_sn)."""
+    cert_type = f.req_code(d, "mdtrt_cert_type", MdtrtCertType, node_name=node)
+    cert_no = f.req_str(d, "mdtrt_cert_no", node_name=node, max_len=64)
+    if cert_type is MdtrtCertType.EC_TOKEN:
+        cond = psn.c.ec_token == cert_no
+    elif cert_type is MdtrtCertType.ID_CARD:
+        cond = psn.c.certno == cert_no
+    else:
+        cond = psn.c.card_no == cert_no
+    rows = list(conn.execute(select(psn).where(cond).limit(2)).mappings())
+    if not rows:
+        raise NotFound(
+            f"{node}.mdtrt_cert_no: 未查询到参保人员 (no insured person for this {cert_type.label})"
+        )
+    row = rows[0]
+    if cert_type is MdtrtCertType.SSC:
+        card_sn = f.opt_str(d, "card_sn", node_name=node, max_len=50)
+        if row["card_sn"] and card_sn != row["card_sn"]:
+            raise InvalidInput(
+                f"{node}.card_sn: 社会保障卡识别码不符 (card_sn required and must match the card)"
+            )
+    psn_name = f.opt_str(d, "psn_name", node_name=node, max_len=50)
+    if psn_name and psn_name != row["psn_name"]:
+        raise InvalidInput(f"{node}.psn_name: 姓名与证件不符 (name does not match)")
+    return row
+
+
+@transaction("1101", "人员信息获取", writes=False)
+def person_info(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
+    d = f.node(input, "data")
+    row = find_person(conn, d)
+    day = ctx.now.date()
+    insuinfo = [
+        {
+            "balc": i["balc"],
+            "insutype": i["insutype"],
+            "psn_type": i["psn_type"],
+            "psn_insu_stas": i["psn_insu_stas"],
+            "psn_insu_date": fmt_date(i["psn_insu_date"]),
+            "paus_insu_date": fmt_date(i["paus_insu_date"]),
+            "cvlserv_flag": i["cvlserv_flag"],
+            "insuplc_admdvs": i["insuplc_admdvs"],
+            "emp_name": i["emp_name"],
+        }
+        for i in repo.insurances(conn, row["psn_no"])
+    ]
+    idetinfo = [
+        {
+            "psn_idet_type": i["psn_idet_type"],
+            "psn_type_lv": i["psn_type_lv"],
+            "memo": i["memo"],
+            "begntime": fmt_datetime(i["begntime"]),
+            "endtime": fmt_datetime(i["endtime"]),
+        }
+        for i in repo.identities(conn, row["psn_no"])
+    ]
+    return {
+        "baseinfo": {
+            "psn_no": row["psn_no"],
+            "psn_cert_type": row["psn_cert_type"],
+            "certno": row["certno"],
+            "psn_name": row["psn_name"],
+            "gend": row["gend"],
+            "naty": row["naty"],
+            "brdy": fmt_date(row["brdy"]),
+            "age": age_of(row["brdy"], day),
+            "exp_content": None,
+        },
+        "insuinfo": insuinfo,
+        "idetinfo": idetinfo,
+    }
