@@ -14,6 +14,7 @@ from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
+from yibao.cli import replica as replica_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli.common import console, friendly_errors, settings
 from yibao.setup import init as init_data_dir
@@ -35,6 +36,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(codes_cli.app, name="codes")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
+app.add_typer(replica_cli.app, name="replica")
 serve_cli.register(app)
 demo_cli.register(app)
 bench_cli.register(app)

@@ -43,10 +43,18 @@ class Check:
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "row_store": str(self.row_store),
-            "replica": str(self.replica),
+            "row_store": _show(self.row_store),
+            "replica": _show(self.replica),
             "ok": self.ok,
         }
+
+
+def _show(value: Any) -> str:
+    """Short text of a value; a rollup's measure tuple shows its count and total fee."""
+    if isinstance(value, tuple) and len(value) == len(MEASURE_NAMES):
+        fee = value[MEASURE_NAMES.index("medfee_sumamt")]
+        return f"{value[0]} 笔, medfee_sumamt {fee} (+{len(value) - 2} measures)"
+    return str(value)
 
 
 @dataclass

@@ -1,0 +1,293 @@
+"""`yibao replica status|rebuild|verify` — the columnar replica.
+
+While `yibao serve` runs it owns the DuckDB file (it holds `<data_dir>/replica.lock`); the
+commands then go through its HTTP API (`/api/v1/replica/…`, authorised by the token in the
+lock file). On a stopped data directory they open the files themselves. On TiDB the replica
+is TiFlash: `status` shows its progress and `rebuild` (re)issues the replica DDL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from yibao.cli.common import console, fail, friendly_errors, settings
+from yibao.config import Settings
+from yibao.replica import rebuild as rebuild_mod
+from yibao.replica import tiflash
+from yibao.replica.lock import TOKEN_HEADER, Owner, OwnerLock, running_owner
+from yibao.replica.service import Replica, source_engine
+from yibao.replica.verify import verify as verify_replica
+from yibao.storage.changelog import latest_seq
+from yibao.storage.engine import detect_backend, make_null_engine
+
+app = typer.Typer(
+    help="列存副本 columnar replica (DuckDB; TiFlash on TiDB): status, rebuild, verify.",
+    no_args_is_help=True,
+)
+
+PHASES = {
+    "start": "准备 preparing",
+    "log": "重放变更日志 replaying the change log",
+    "fixmedins": "定点机构 institutions",
+    "psn": "参保人 persons",
+    "mdtrt": "就诊 visits",
+    "setl": "结算 settlements",
+    "rollups": "汇总表 rollups",
+}
+
+
+def _is_tidb(cfg: Settings) -> bool:
+    if cfg.is_sqlite:
+        return False
+    engine = make_null_engine(cfg.db_url)
+    try:
+        return detect_backend(engine).is_tidb
+    finally:
+        engine.dispose()
+
+
+def _call(owner: Owner, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    if not owner.url:
+        fail(
+            f"服务进程 pid {owner.pid} 持有副本但未公布地址 (the server holds the replica but "
+            "published no address yet; retry in a moment)"
+        )
+    try:
+        response = httpx.request(
+            method,
+            owner.url + path,
+            headers={TOKEN_HEADER: owner.token},
+            timeout=600,
+            **kwargs,
+        )
+    except httpx.HTTPError as exc:
+        fail(
+            f"无法连接服务进程 pid {owner.pid} at {owner.url} ({exc}); is YIBAO_HOST/YIBAO_PORT "
+            "what the server listens on?"
+        )
+    body: dict[str, Any] = response.json()
+    if response.status_code >= 400:
+        fail(f"{body.get('message', body)}")
+    return body
+
+
+def _print_status(status: dict[str, Any], *, via: str) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_row("引擎 engine", str(status.get("engine")))
+    table.add_row("已应用 applied seq", str(status.get("applied_seq")))
+    table.add_row("行存储最新 latest seq", str(status.get("latest_seq")))
+    table.add_row("延迟 lag", f"{status.get('lag_rows')} 条 rows / {status.get('lag_ms')} ms")
+    if "source" in status:
+        table.add_row("来源 filled from", str(status.get("source")))
+    if "applier" in status:
+        applier = status["applier"]
+        table.add_row(
+            "应用线程 applier",
+            f"{'运行中 running' if applier['running'] else '未运行 stopped'}; "
+            f"{applier['batches']} batches, last {applier['last_batch_rows']} rows in "
+            f"{applier['last_batch_ms']} ms; errors {applier['errors']}",
+        )
+    for t in status.get("tables", []):
+        table.add_row(
+            f"TiFlash {t['table']}",
+            f"replicas {t['replica_count']}, available {t['available']}, progress {t['progress']:.0%}",
+        )
+    table.add_row("经由 via", via)
+    console.print(table)
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Applied seq, the row store's latest seq, and the lag in rows and milliseconds."""
+    cfg = settings()
+    with friendly_errors():
+        if _is_tidb(cfg):
+            replica = tiflash.TiFlashReplica(cfg)
+            try:
+                info, via = replica.status(), "TiDB information_schema.tiflash_replica"
+            finally:
+                replica.close()
+        elif (owner := running_owner(cfg.data_dir)) is not None:
+            info, via = _call(owner, "GET", "/api/v1/replica/status"), f"server pid {owner.pid}"
+        else:
+            info, via = _offline_status(cfg), "data directory (no server running)"
+    if as_json:
+        console.print_json(json.dumps(info))
+    else:
+        _print_status(info, via=via)
+
+
+def _offline_status(cfg: Settings) -> dict[str, Any]:
+    if not cfg.replica_path.exists():
+        engine = source_engine(cfg)
+        try:
+            with engine.connect() as conn:
+                latest = latest_seq(conn)
+        finally:
+            engine.dispose()
+        return {
+            "engine": "duckdb",
+            "applied_seq": 0,
+            "latest_seq": latest,
+            "lag_rows": latest,
+            "lag_ms": 0,
+            "source": "(no replica file yet)",
+        }
+    replica = _open_offline(cfg)
+    try:
+        return replica.status()
+    finally:
+        replica.close()
+
+
+def _open_offline(cfg: Settings) -> Replica:
+    lock = OwnerLock(cfg.data_dir)
+    if not lock.acquire():
+        fail("副本正被另一进程使用 (another process holds the replica; retry)")
+    try:
+        return Replica.open(cfg, lock=lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+@app.command()
+def rebuild(
+    source: str = typer.Option(
+        "auto", help="log (replay the change log), tables (read the row-store tables) or auto."
+    ),
+) -> None:
+    """Rebuild the replica from scratch (into a new file, swapped in when complete)."""
+    if source not in ("auto", "log", "tables"):
+        fail("--source: 应为 auto、log 或 tables", 2)
+    cfg = settings()
+    with friendly_errors():
+        if _is_tidb(cfg):
+            replica = tiflash.TiFlashReplica(cfg)
+            try:
+                for stmt in replica.ensure_replicas():
+                    console.print(stmt)
+            finally:
+                replica.close()
+            return
+        owner = running_owner(cfg.data_dir)
+        if owner is not None:
+            _rebuild_online(owner, source)
+        else:
+            _rebuild_offline(cfg, source)
+
+
+def _rebuild_online(owner: Owner, source: str) -> None:
+    started = _call(owner, "POST", "/api/v1/replica/rebuild", params={"source": source})
+    if not started.get("started"):
+        fail("副本已在重建中 (a rebuild is already running)")
+    with _progress_bar() as bar:
+        task = bar.add_task(PHASES["start"], total=None)
+        while True:
+            time.sleep(0.3)
+            state = _call(owner, "GET", "/api/v1/replica/status")["rebuild"]
+            bar.update(
+                task,
+                description=PHASES.get(state["phase"], state["phase"]),
+                completed=state["done"],
+                total=state["total"] or None,
+            )
+            if not state["running"]:
+                break
+    if state.get("error"):
+        fail(f"重建失败 (rebuild failed): {state['error']}")
+    console.print(
+        f"[green]完成 done[/]: 来源 source {state['source']}, applied seq {state['applied_seq']}"
+    )
+
+
+def _rebuild_offline(cfg: Settings, source: str) -> None:
+    lock = OwnerLock(cfg.data_dir)
+    if not lock.acquire():
+        fail("副本正被另一进程使用 (another process holds the replica; retry)")
+    engine = source_engine(cfg)
+    try:
+        target = Path(str(cfg.replica_path) + ".rebuild")
+        with _progress_bar() as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total or None)
+                bar.update(tasks[phase], completed=done, total=total or None)
+
+            report = rebuild_mod.build(
+                engine,
+                target,
+                source=source,
+                threads=cfg.duckdb_threads,
+                memory_limit=cfg.duckdb_memory_limit,
+                progress=progress,
+            )
+        wal = Path(str(cfg.replica_path) + ".wal")
+        target.replace(cfg.replica_path)
+        if wal.exists():
+            wal.unlink()
+    finally:
+        engine.dispose()
+        lock.release()
+    rows = ", ".join(f"{k} {v}" for k, v in report.rows.items())
+    console.print(
+        f"[green]完成 done[/]: 来源 source {report.source}; applied seq {report.applied_seq}; "
+        f"{rows}; {report.seconds:.1f}s"
+    )
+
+
+@app.command()
+def verify(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Row counts and amount sums per table equal on both sides (exit 1 otherwise)."""
+    cfg = settings()
+    with friendly_errors():
+        if _is_tidb(cfg):
+            console.print("TiDB: TiFlash 由 TiDB 维护一致性 (TiFlash is kept consistent by TiDB)")
+            return
+        owner = running_owner(cfg.data_dir)
+        if owner is not None:
+            result = _call(owner, "POST", "/api/v1/replica/verify")
+        else:
+            replica = _open_offline(cfg)
+            try:
+                result = verify_replica(
+                    replica.store, replica.source, lambda t: replica.applier.catch_up(t)
+                ).as_dict()
+            finally:
+                replica.close()
+    if as_json:
+        console.print_json(json.dumps(result))
+    else:
+        table = Table("检查 check", "行存储 row store", "副本 replica", "")
+        for check in result["checks"]:
+            table.add_row(
+                check["name"],
+                check["row_store"],
+                check["replica"],
+                "[green]✓[/]" if check["ok"] else "[red]✗[/]",
+            )
+        console.print(table)
+        console.print(f"seq: replica {result['seq']}, row store {result['row_store_seq']}")
+    if not result["ok"]:
+        fail("副本与行存储不一致 (the replica differs from the row store)")
+    console.print("[green]一致 consistent[/]")
