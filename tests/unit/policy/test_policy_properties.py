@@ -61,7 +61,7 @@ from yibao.policy.book import (
     TopupRule,
 )
 
-#: 150 random parameter sets × 10 bills + 500 demo years × ~4.5 bills ≈ 3,700 bills.
+#: 120 random parameter sets × 10 bills + 400 demo years × ~4.5 bills ≈ 3,000 bills.
 BILLS_PER_REGION = 10
 
 
@@ -74,9 +74,9 @@ def _fast(examples: int) -> settings:
     )
 
 
-PROPS = _fast(150)
-SEQ = _fast(500)
-LINES = _fast(150)
+PROPS = _fast(120)
+SEQ = _fast(400)
+LINES = _fast(100)
 #: Bills are drawn from a seeded ``random.Random`` (fast; a failure prints its seed).
 SEEDS = st.integers(0, 2**32 - 1)
 
