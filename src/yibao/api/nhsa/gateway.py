@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -72,8 +74,17 @@ def _input_digest(raw: Any) -> str:
     if isinstance(raw, str):
         data = raw.encode()
     else:
-        data = orjson.dumps(raw, default=jsonx._default, option=orjson.OPT_SORT_KEYS)
+        try:
+            data = orjson.dumps(raw, default=_canonical, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer beyond 64 bits: the (slower) standard library copes
+            data = json.dumps(raw, default=str, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(data).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
 
 
 def _ref_and_person(output: Any) -> tuple[str | None, str | None]:
