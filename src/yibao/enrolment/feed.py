@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
@@ -29,8 +30,8 @@ def _main_insu(rows: list[dict[str, object]]) -> dict[str, object] | None:
     return min(rows, key=rank)
 
 
-def person_payload(conn: Connection, psn_no: str, *, now: datetime | None = None) -> dict:
-    row = conn.execute(select(psn).where(psn.c.psn_no == psn_no)).mappings().one()
+def person_payload(conn: Connection, psn_no: str, *, now: datetime | None = None) -> dict[str, Any]:
+    row = dict(conn.execute(select(psn).where(psn.c.psn_no == psn_no)).mappings().one())
     insu = [
         dict(r)
         for r in conn.execute(select(psn_insu).where(psn_insu.c.psn_no == psn_no)).mappings()
@@ -61,5 +62,5 @@ def institution_changed(conn: Connection, fixmedins_code: str) -> int:
         .one()
     )
     return changelog.append(
-        conn, replica_rows.FIXMEDINS, fixmedins_code, replica_rows.fixmedins_payload(row)
+        conn, replica_rows.FIXMEDINS, fixmedins_code, replica_rows.fixmedins_payload(dict(row))
     )

@@ -358,9 +358,11 @@ def change_person(
         "ec_token": ec_token,
         "family_id": family_id,
     }
-    for field, value in given.items():
-        if not isinstance(value, Unset):
-            changes[field] = checks.text(value, field=field, max_len=limits[field], required=False)
+    for field, given_value in given.items():
+        if not isinstance(given_value, Unset):
+            changes[field] = checks.text(
+                given_value, field=field, max_len=limits[field], required=False
+            )
     if changes.get("card_sn", row["card_sn"]) and not changes.get("card_no", row["card_no"]):
         raise InvalidInput("card_sn: 有卡识别码须同时有社保卡号 card_no (card_sn needs card_no)")
     changes = {k: v for k, v in changes.items() if row[k] != v}

@@ -28,7 +28,7 @@ import binascii
 import io
 import posixpath
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -338,7 +338,7 @@ def load_file(
         raise Conflict(
             f"{where}: 文件已过下载期限 {fmt_datetime(row['expires_at'])} (the file has expired)"
         )
-    return row
+    return dict(row)
 
 
 @transaction("9101", "文件上传", writes=True)
@@ -462,7 +462,7 @@ def _result_row(
 
 
 def compare_detail(
-    hospital: list[dict[str, Any]], center: list[Mapping[str, Any]]
+    hospital: Sequence[Mapping[str, Any]], center: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """Result rows: the hospital's rows in file order, then the centre's extra rows.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
@@ -24,8 +24,8 @@ router = APIRouter(
     prefix="/api/v1/institutions", tags=["机构 institutions"], route_class=ConsoleRoute
 )
 
-_READ = {401: ERRORS[401], 404: ERRORS[404]}
-_WRITE = {k: ERRORS[k] for k in (400, 401, 403, 404, 409)}
+_READ: dict[int | str, dict[str, Any]] = {401: ERRORS[401], 404: ERRORS[404]}
+_WRITE: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403, 404, 409)}
 
 
 @router.get(
@@ -69,7 +69,7 @@ def list_institutions(
 async def register_institution(
     body: InstitutionIn, user: WriterUser, platform: PlatformDep
 ) -> InstitutionOut:
-    def job(conn: Connection) -> dict[str, object]:
+    def job(conn: Connection) -> dict[str, Any]:
         return institutions.register_institution(
             conn, ids=platform.ids, actor=user.username, **body.model_dump()
         )
@@ -104,7 +104,7 @@ async def change_institution(
     parent = given.pop("parent_code", institutions.UNSET)
     fields = {k: v for k, v in given.items() if v is not None}
 
-    def job(conn: Connection) -> dict[str, object]:
+    def job(conn: Connection) -> dict[str, Any]:
         return institutions.change_institution(
             conn,
             ids=platform.ids,
@@ -142,7 +142,7 @@ def list_credentials(
 async def issue_credential(
     fixmedins_code: str, user: WriterUser, platform: PlatformDep
 ) -> IssuedCredentialOut:
-    def job(conn: Connection) -> dict[str, object]:
+    def job(conn: Connection) -> dict[str, Any]:
         return credentials.issue_credential(
             conn, ids=platform.ids, actor=user.username, fixmedins_code=fixmedins_code
         )
@@ -159,7 +159,7 @@ async def issue_credential(
 async def revoke_credential(
     fixmedins_code: str, paasid: str, user: WriterUser, platform: PlatformDep
 ) -> CredentialOut:
-    def job(conn: Connection) -> dict[str, object]:
+    def job(conn: Connection) -> dict[str, Any]:
         return credentials.revoke_credential(
             conn,
             ids=platform.ids,

@@ -34,8 +34,8 @@ from yibao.runtime import Platform
 
 router = APIRouter(prefix="/api/v1/persons", tags=["参保人 persons"], route_class=ConsoleRoute)
 
-_READ = {k: ERRORS[k] for k in (400, 401, 403, 404)}
-_WRITE = {k: ERRORS[k] for k in (400, 401, 403, 404, 409)}
+_READ: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403, 404)}
+_WRITE: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403, 404, 409)}
 
 Unmask = Annotated[
     bool,
