@@ -31,6 +31,7 @@ from yibao.kit.ids import IdGenerator, default_ids
 from yibao.storage.tables import catalog_item, catalog_mapping, catalog_mapping_event, fixmedins
 
 _OPEN = (MapStatus.SUBMITTED.value, MapStatus.APPROVED.value)
+_TIME_ORDERED = (1 << 58) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,12 +507,16 @@ def history(
         raise InvalidInput(
             "history: 须给出 map_id 或 机构编码+本机构目录编码 (give map_id or the local code)"
         )
-    return [
+    events = [
         MappingEvent(
             r["event_id"], r["map_id"], r["event"], r["map_stas"], r["actor"], r["at"], r["memo"]
         )
         for r in conn.execute(query).mappings()
     ]
+    # Events of one call share `at`; a kit.ids id orders them by its low 58 bits (time and
+    # sequence; the top 5 bits are the shard).
+    events.sort(key=lambda e: (e.at, e.event_id & _TIME_ORDERED))
+    return events
 
 
 class MappingState(StrEnum):
