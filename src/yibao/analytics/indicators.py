@@ -136,7 +136,8 @@ def finish(
     """Normalise rows from either side; add labels and indicators (indicator queries)."""
     out: list[dict[str, Any]] = []
     for record in records:
-        raw = dict(zip(columns, record, strict=True))
+        # `key` is reserved in MySQL: the SQL calls the dimension value `dim_key`
+        raw = {("key" if c == "dim_key" else c): v for c, v in zip(columns, record, strict=True)}
         row: dict[str, Any] = {}
         for name, value in raw.items():
             if name in rows.SETL_AMOUNTS:

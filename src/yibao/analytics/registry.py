@@ -148,7 +148,7 @@ def _indicator_query(
     dim: Dim, *, name: str | None = None, title: str | None = None, top: bool = False
 ) -> Query:
     filters = ROLLUP_FILTERS[dim.rollup]
-    order_key = "key" if dim.ordered_by_key else "fund_pay_sumamt DESC, key"
+    order_key = "dim_key" if dim.ordered_by_key else "fund_pay_sumamt DESC, dim_key"
     name_col_r = ", MAX(d.fixmedins_name) AS name" if dim.institution else ""
     join_r = (
         " LEFT JOIN fixmedins_dim d ON d.fixmedins_code = r.fixmedins_code"
@@ -157,7 +157,7 @@ def _indicator_query(
     )
     limit = " LIMIT $limit" if top else ""
     duck = (
-        f"SELECT COALESCE({dim.replica}, '') AS key{name_col_r},\n  {replica_measures()}\n"
+        f"SELECT COALESCE({dim.replica}, '') AS dim_key{name_col_r},\n  {replica_measures()}\n"
         f"FROM {dim.rollup} r{join_r}\nWHERE {_replica_where(dim.rollup, filters)}\n"
         f"GROUP BY 1\nORDER BY {order_key}{limit}"
     )
@@ -165,7 +165,7 @@ def _indicator_query(
     for dialect in DIALECT:
         name_col = ", MAX(f.fixmedins_name) AS name" if dim.institution else ""
         rowstore[dialect] = (
-            f"SELECT {{hint}}COALESCE({_row_dim(dim, dialect)}, '') AS key{name_col},\n  "
+            f"SELECT {{hint}}COALESCE({_row_dim(dim, dialect)}, '') AS dim_key{name_col},\n  "
             f"{row_measures(dialect)}\n"
             f"FROM setl s JOIN fixmedins f ON f.fixmedins_code = s.fixmedins_code\n"
             f"WHERE {_row_where(filters)}\nGROUP BY 1\nORDER BY {order_key}"
@@ -191,14 +191,14 @@ def _summary_query() -> Query:
         f"(${f} IS NULL OR {FILTERS[f].replica.replace('r.', '')} = ${f})" for f in filters
     ]
     duck = (
-        f"SELECT t.*, p.psn_cnt FROM (\n SELECT 'total' AS key,\n  {replica_measures()}\n"
+        f"SELECT t.*, p.psn_cnt FROM (\n SELECT 'total' AS dim_key,\n  {replica_measures()}\n"
         f" FROM agg_day r WHERE {_replica_where('agg_day', filters)}\n) t CROSS JOIN (\n"
         " SELECT COUNT(DISTINCT psn_no) FILTER (WHERE refd_setl_flag = '0' AND vali_flag = '1')"
         f" AS psn_cnt\n FROM setl_fact WHERE {' AND '.join(fact_conds)}\n) p"
     )
     rowstore = {
         dialect: (
-            f"SELECT {{hint}}'total' AS key,\n  {row_measures(dialect)},\n"
+            f"SELECT {{hint}}'total' AS dim_key,\n  {row_measures(dialect)},\n"
             "  COUNT(DISTINCT CASE WHEN s.refd_setl_flag = '0' AND s.vali_flag = '1' "
             "THEN s.psn_no END) AS psn_cnt\n"
             "FROM setl s JOIN fixmedins f ON f.fixmedins_code = s.fixmedins_code\n"

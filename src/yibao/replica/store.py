@@ -382,6 +382,7 @@ class ReplicaStore:
                     "UPDATE replica_meta SET source = 'bulk' WHERE id = 1 AND applied_seq = 0"
                 )
                 cur.execute("COMMIT")
+                self._meta = self._read_meta()
             except BaseException:
                 with suppress(duckdb.Error):
                     cur.execute("ROLLBACK")

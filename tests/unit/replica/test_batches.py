@@ -1,0 +1,69 @@
+"""Change-log rows → Arrow micro-batches: last change per key wins, unknown entities are
+skipped, and nothing outside the replica's columns (personal identifiers) gets through."""
+
+from __future__ import annotations
+
+from yibao.replica import batches
+from yibao.replica.schema import BY_ENTITY
+from yibao.storage.changelog import encode
+
+
+def _row(seq: int, entity: str, key: str, payload: dict, op: str = "upsert") -> dict:
+    return {
+        "seq": seq,
+        "entity": entity,
+        "op": op,
+        "entity_key": key,
+        "payload": encode(payload),
+        "ts_ms": 1_700_000_000_000 + seq,
+    }
+
+
+def test_last_change_of_a_key_wins_and_positions_are_kept() -> None:
+    batch = batches.build(
+        [
+            _row(5, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "旧名"}),
+            _row(6, "fixmedins", "H2", {"fixmedins_code": "H2", "fixmedins_name": "乙"}),
+            _row(7, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "新名"}),
+        ]
+    )
+    table = batch.tables["fixmedins"]
+    assert table.column("fixmedins_code").to_pylist() == ["H2", "H1"]
+    assert table.column("fixmedins_name").to_pylist() == ["乙", "新名"]
+    assert (batch.first_seq, batch.last_seq, batch.changes) == (5, 7, 3)
+    assert batch.last_ts_ms == 1_700_000_000_007
+
+
+def test_personal_identifiers_never_enter_a_batch() -> None:
+    payload = {
+        "psn_no": "P1",
+        "gend": "1",
+        "birth_year": 1980,
+        "certno": "110101198005170011",
+        "psn_name": "张三",
+        "tel": "13800000000",
+    }
+    table = batches.build([_row(1, "psn", "P1", payload)]).tables["psn"]
+    assert "certno" not in table.column_names
+    assert "psn_name" not in table.column_names
+    assert "tel" not in table.column_names
+    values = [v for col in table.columns for v in col.to_pylist()]
+    assert "110101198005170011" not in values and "张三" not in values
+    assert set(table.column_names) == {"seq", "op", *(c.name for c in BY_ENTITY["psn"].columns)}
+
+
+def test_unknown_entities_are_counted_and_skipped() -> None:
+    batch = batches.build(
+        [_row(1, "risk_hit", "R1", {"x": 1}), _row(2, "psn", "P1", {"gend": "2"})]
+    )
+    assert batch.skipped == 1 and batch.changes == 2 and batch.last_seq == 2
+    assert list(batch.tables) == ["psn"]
+    # the key comes from entity_key when the payload lacks it
+    assert batch.tables["psn"].column("psn_no").to_pylist() == ["P1"]
+
+
+def test_deletes_carry_only_their_key() -> None:
+    batch = batches.build([_row(1, "mdtrt", "M1", {}, op="delete")])
+    table = batch.tables["mdtrt"]
+    assert table.column("op").to_pylist() == ["delete"]
+    assert table.column("mdtrt_id").to_pylist() == ["M1"]

@@ -1,0 +1,150 @@
+"""The DuckDB store on an in-memory database: exact amounts, upserts by key, rollups equal to
+the fact table, and all-or-nothing batches (applied_seq moves with the rows or not at all)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from yibao.replica import batches, rows
+from yibao.replica.schema import MEASURE_NAMES, ROLLUPS
+from yibao.replica.store import ReplicaStore
+from yibao.storage.changelog import encode
+
+CENT = Decimal("0.01")
+AMOUNT_FIELDS = {name: Decimal("0.00") for name in rows.SETL_AMOUNTS}
+
+
+def setl_row(setl_id: str, medfee: str, *, at: datetime, refd: str = "0", vali: str = "1") -> dict:
+    fee = Decimal(medfee)
+    row = {
+        **AMOUNT_FIELDS,
+        "setl_id": setl_id,
+        "mdtrt_id": "M" + setl_id,
+        "psn_no": "P1",
+        "fixmedins_code": "H1",
+        "insutype": "310",
+        "psn_type": "1101",
+        "med_type": "11",
+        "clr_type": "11",
+        "hosp_lv": "3",
+        "insuplc_admdvs": "110100",
+        "maindiag_code": "J06.900",
+        "refd_setl_flag": refd,
+        "vali_flag": vali,
+        "setl_time": at,
+        "medfee_sumamt": fee,
+        "fund_pay_sumamt": (fee * Decimal("0.6")).quantize(CENT),
+        "hifp_pay": (fee * Decimal("0.6")).quantize(CENT),
+        "drug_sumamt": (fee * Decimal("0.5")).quantize(CENT),
+        "fee_line_cnt": 2,
+    }
+    return row
+
+
+def change(seq: int, entity: str, key: str, payload: dict) -> dict:
+    return {
+        "seq": seq,
+        "entity": entity,
+        "op": "upsert",
+        "entity_key": key,
+        "payload": encode(payload),
+        "ts_ms": 1_700_000_000_000 + seq,
+    }
+
+
+def setl_change(seq: int, row: dict) -> dict:
+    return change(seq, rows.SETL, row["setl_id"], rows.setl_payload(row, admdvs="110101", gend="1"))
+
+
+@pytest.fixture
+def store() -> ReplicaStore:
+    s = ReplicaStore(":memory:")
+    yield s
+    s.close()
+
+
+def test_amounts_arrive_exact_as_decimal_yuan(store: ReplicaStore) -> None:
+    row = setl_row("S1", "12345678901234.57", at=datetime(2024, 6, 3, 9))
+    store.apply(batches.build([setl_change(1, row)]))
+    seq, _cols, result = store.query("SELECT medfee_sumamt, setl_date, sign FROM setl_fact")
+    assert seq == 1
+    assert result == [(Decimal("12345678901234.57"), datetime(2024, 6, 3).date(), 1)]
+    _seq, _cols, types = store.query("SELECT typeof(medfee_sumamt) FROM setl_fact")
+    assert types == [("DECIMAL(16,2)",)]
+
+
+def test_upsert_replaces_the_row_and_rollups_follow(store: ReplicaStore) -> None:
+    day = datetime(2024, 6, 3, 9)
+    store.apply(batches.build([setl_change(1, setl_row("S1", "100.00", at=day))]))
+    # the original re-sent with vali_flag 0, and its reversal record on the next day
+    store.apply(
+        batches.build(
+            [
+                setl_change(2, setl_row("S1", "100.00", at=day, vali="0")),
+                setl_change(3, {**setl_row("S2", "-100.00", at=datetime(2024, 6, 4, 9), refd="1")}),
+            ]
+        )
+    )
+    _s, _c, fact = store.query("SELECT setl_id, vali_flag, sign FROM setl_fact ORDER BY setl_id")
+    assert fact == [("S1", "0", 1), ("S2", "1", -1)]
+    for rollup in ROLLUPS:
+        _s, _c, per_day = store.query(
+            f"SELECT setl_date::VARCHAR, SUM(setl_cnt), SUM(medfee_sumamt) FROM {rollup.table} "
+            "GROUP BY 1 ORDER BY 1"
+        )
+        assert per_day == [
+            ("2024-06-03", 1, Decimal("100.00")),
+            ("2024-06-04", -1, Decimal("-100.00")),
+        ], rollup.table
+    assert store.applied_seq == 3
+
+
+def test_a_failing_batch_changes_nothing(
+    store: ReplicaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = datetime(2024, 6, 3, 9)
+    store.apply(batches.build([setl_change(1, setl_row("S1", "100.00", at=day))]))
+
+    def boom(*_args: object) -> None:
+        raise RuntimeError("crash between the fact and the rollups")
+
+    monkeypatch.setattr(store, "_refresh", boom)
+    with pytest.raises(RuntimeError):
+        store.apply(batches.build([setl_change(2, setl_row("S2", "50.00", at=day))]))
+    monkeypatch.undo()
+    seq, _c, result = store.query("SELECT count(*), SUM(medfee_sumamt) FROM setl_fact")
+    assert seq == 1 == store.applied_seq
+    assert result == [(1, Decimal("100.00"))]
+    # and the same batch applies cleanly afterwards
+    store.apply(batches.build([setl_change(2, setl_row("S2", "50.00", at=day))]))
+    assert store.query("SELECT count(*) FROM setl_fact")[2] == [(2,)]
+
+
+def test_a_batch_must_start_after_applied_seq(store: ReplicaStore) -> None:
+    store.apply(batches.build([setl_change(1, setl_row("S1", "1.00", at=datetime(2024, 6, 3)))]))
+    with pytest.raises(ValueError, match="applied"):
+        store.apply(
+            batches.build([setl_change(1, setl_row("S1", "1.00", at=datetime(2024, 6, 3)))])
+        )
+
+
+def test_bulk_append_sorts_by_date_and_refreshes_rollups(store: ReplicaStore) -> None:
+    payloads = [
+        rows.setl_payload(
+            setl_row(f"S{i}", "10.00", at=datetime(2024, 6, 10 - i, 9)), admdvs="110101", gend="2"
+        )
+        for i in range(5)
+    ]
+    table = batches.from_payloads(rows.SETL, payloads)
+    assert store.bulk_append(rows.SETL, table) == 5
+    _s, _c, dates = store.query("SELECT setl_date::VARCHAR FROM setl_fact")
+    assert [d for (d,) in dates] == sorted(d for (d,) in dates)
+    measures = ", ".join(f"SUM({m})" for m in MEASURE_NAMES)
+    for rollup in ROLLUPS:
+        assert store.query(f"SELECT {measures} FROM {rollup.table}")[2][0][0] == 5
+    assert store.meta.source == "bulk"
+    store.set_applied(42, 1, source="bulk")
+    assert store.applied_seq == 42
