@@ -16,6 +16,7 @@ from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
 from yibao.cli import replica as replica_cli
 from yibao.cli import serve as serve_cli
+from yibao.cli import simulate as simulate_cli
 from yibao.cli.common import console, friendly_errors, settings
 from yibao.setup import init as init_data_dir
 
@@ -39,6 +40,7 @@ app.add_typer(enrol_cli.app, name="enrol")
 app.add_typer(replica_cli.app, name="replica")
 serve_cli.register(app)
 demo_cli.register(app)
+app.add_typer(simulate_cli.app, name="simulate")
 bench_cli.register(app)
 
 

@@ -1,0 +1,294 @@
+"""Bulk load: a whole city straight into the row store, through the same policy calculator,
+catalog terms, restriction check and accumulator keys as live settlement, with the same
+change-log payloads, so that the replica (which tails the change log) and every identity hold
+afterwards.
+
+Shape of the work: the main process generates institutions and persons (ID numbers must be
+unique city-wide) and is the single writer; a pool of worker processes (one per core) turns
+chunks of persons into a year of visits and settles them in order person by person, returning
+ready-made row tuples. The writer inserts them with executemany in large transactions.
+
+Durability: on a fresh store (no settlement yet) the load runs with SQLite
+`synchronous=OFF` — a crash midway leaves a store to throw away and load again — and puts
+the store back to its configured mode at the end (with a checkpoint). On a store that already
+holds settlements it keeps the configured mode.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from yibao.catalog.model import CatalogItem
+from yibao.catalog.repo import item_from_row
+from yibao.kit.clock import local_naive_now
+from yibao.kit.ids import IdGenerator
+from yibao.policy import PolicyBook, load_book
+from yibao.simulate.catalog_seed import ensure_sim_catalog
+from yibao.simulate.clinical import BUILTIN_ITEMS
+from yibao.simulate.model import CityParams, Label, Person
+from yibao.simulate.people import PersonFactory, make_institutions
+from yibao.simulate.settle_rows import ChunkRows, Settler
+from yibao.simulate.store import write_institutions, write_persons
+from yibao.simulate.visits import CityContext, build_chunk, expected_visits, institution_labels
+from yibao.storage import changelog
+from yibao.storage.tables import (
+    catalog_item,
+    diag,
+    fee_detail,
+    mdtrt,
+    psn_accum,
+    psn_insu,
+    setl,
+    setl_fund,
+)
+
+PERSONS_PER_CHUNK = 2000
+
+
+def chunk_size(persons: int) -> int:
+    """Persons per chunk: a function of the city's size only (not of the worker count), so
+    that a seed gives the same city on any machine; small cities still make ≥ 8 chunks."""
+    return max(100, min(PERSONS_PER_CHUNK, persons // 8 or 1))
+
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BulkReport:
+    persons: int = 0
+    institutions: int = 0
+    visits: int = 0
+    settlements: int = 0
+    reversals: int = 0
+    refused: int = 0
+    refusals: list[str] = field(default_factory=list)
+    fee_lines: int = 0
+    labels: int = 0
+    seconds: float = 0.0
+    synchronous: str = "FULL"
+    disk_bytes: int = 0
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def settlements_per_s(self) -> float:
+        return self.settlements / self.seconds if self.seconds else 0.0
+
+
+# ------------------------------------------------------------------ worker side
+
+_W: dict[str, Any] = {}
+
+
+def _init_worker(
+    ctx: CityContext, book: PolicyBook, catalog: dict[str, CatalogItem], now: datetime
+) -> None:
+    _W["ctx"] = ctx
+    _W["settler"] = Settler(book, catalog, {i.fixmedins_code: i for i in ctx.institutions}, now=now)
+
+
+def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], int]:
+    chunk, persons = task
+    builder = build_chunk(_W["ctx"], chunk, persons)
+    rows = _W["settler"].run(persons, builder.visits)
+    return chunk, rows, builder.labels, len(builder.visits)
+
+
+# ------------------------------------------------------------------ writer side
+
+
+def _insert_sql(table: Any, paramstyle: str) -> str:
+    cols = [c.name for c in table.columns]
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+
+
+class _Writer:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.raw = conn.connection.driver_connection
+        style = conn.dialect.paramstyle
+        self.sql = {
+            t.name: _insert_sql(t, style) for t in (mdtrt, diag, fee_detail, setl, setl_fund)
+        }
+        mark = "?" if style == "qmark" else "%s"
+        self.log_sql = (
+            "INSERT INTO change_log (seq, entity, op, entity_key, payload, ts_ms) "
+            f"VALUES ({', '.join([mark] * 6)})"
+        )
+
+    def write(self, rows: ChunkRows) -> None:
+        cur = self.raw.cursor()
+        for name in ("mdtrt", "diag", "fee_detail", "setl", "setl_fund"):
+            data = getattr(rows, name)
+            if data:
+                cur.executemany(self.sql[name], data)
+        if rows.changes:
+            first = changelog.allocate(self.conn, len(rows.changes))
+            ts = int(time.time() * 1000)
+            cur.executemany(
+                self.log_sql,
+                [(first + i, e, op, k, p, ts) for i, (e, k, p, op) in enumerate(rows.changes)],
+            )
+        cur.close()
+
+
+def _final_person_rows(
+    conn: Connection,
+    persons: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]],
+    insutype: dict[str, str],
+    now: datetime,
+) -> None:
+    raw = conn.connection.driver_connection
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = raw.cursor()
+    cur.executemany(
+        f"UPDATE psn_insu SET balc = {mark} WHERE psn_no = {mark} AND insutype = {mark}",
+        [(int(b * 100), psn_no, insutype[psn_no]) for psn_no, (b, _acc) in persons.items()],
+    )
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    cur.executemany(
+        f"INSERT INTO psn_accum (psn_no, year, acc_key, amount, updated_at) VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
+        [
+            (psn_no, year, key, int(amount * 100), stamp)
+            for psn_no, (_b, acc) in persons.items()
+            for (year, key), amount in acc.items()
+        ],
+    )
+    cur.close()
+
+
+def load_catalog_terms(conn: Connection) -> dict[str, CatalogItem]:
+    """The catalog terms of the codes the city bills (as live settlement would find them)."""
+    codes = [i.code for i in BUILTIN_ITEMS]
+    rows = conn.execute(
+        select(catalog_item).where(
+            catalog_item.c.hilist_code.in_(codes), catalog_item.c.vali_flag == "1"
+        )
+    ).mappings()
+    return {r["hilist_code"]: item_from_row(r) for r in rows}
+
+
+def size_city(params: CityParams, persons: Sequence[Person]) -> float:
+    """Visit-rate scale so that the city makes about `params.settlements` settlements."""
+    if not params.settlements:
+        return 1.0
+    expected = sum(expected_visits(p, params.start) for p in persons) * params.days / 365
+    return params.settlements / expected if expected else 1.0
+
+
+def persons_for(params: CityParams) -> Iterator[Person]:
+    factory = PersonFactory(params)
+    for i in range(params.persons):
+        yield factory.make(i)
+
+
+def bulk_load(
+    engine: Engine,
+    params: CityParams,
+    *,
+    data_dir: Path | None = None,
+    workers: int | None = None,
+    progress: Progress = lambda _stage, _done, _total: None,
+    labels_out: list[Label] | None = None,
+) -> BulkReport:
+    """Load the city (institutions, persons, a year of settled visits) into the row store."""
+    report = BulkReport()
+    t0 = time.perf_counter()
+    now = local_naive_now()
+    ids = IdGenerator(31)
+    institutions = make_institutions(params)
+    progress("persons", 0, params.persons)
+    persons = list(persons_for(params))
+    report.phases["generate_persons"] = time.perf_counter() - t0
+    scale = size_city(params, persons)
+    book = load_book([data_dir] if data_dir else [])
+    sqlite = engine.dialect.name == "sqlite"
+
+    with engine.begin() as conn:
+        fresh = conn.execute(select(func.count()).select_from(setl)).scalar_one() == 0
+        ensure_sim_catalog(conn, ids=ids, now=now)
+        write_institutions(conn, institutions, seed=params.seed, now=now)
+    t1 = time.perf_counter()
+    with engine.begin() as conn:
+        for i in range(0, len(persons), 20_000):
+            write_persons(conn, persons[i : i + 20_000], now=now)
+            progress("persons", min(i + 20_000, len(persons)), len(persons))
+        catalog = load_catalog_terms(conn)
+    report.phases["write_persons"] = time.perf_counter() - t1
+    report.persons, report.institutions = len(persons), len(institutions)
+
+    ctx = CityContext(params, institutions, scale=scale)
+    size = chunk_size(len(persons))
+    chunks = [(k, persons[i : i + size]) for k, i in enumerate(range(0, len(persons), size))]
+    insutype = {p.psn_no: p.insutype for p in persons}
+    labels: list[Label] = institution_labels(institutions)
+    target = params.settlements or 0
+    n_workers = workers or max(1, os.cpu_count() or 1)
+    t2 = time.perf_counter()
+    with engine.connect() as conn:
+        if sqlite and fresh:
+            conn.connection.driver_connection.execute("PRAGMA synchronous=OFF")
+            report.synchronous = "OFF (fresh store, bulk load only)"
+        else:
+            report.synchronous = "configured mode (store not fresh)"
+        writer = _Writer(conn)
+        finals: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]] = {}
+        pending = 0
+        tx = conn.begin()
+        ctx_mp = mp.get_context("fork")
+        with ctx_mp.Pool(
+            n_workers, initializer=_init_worker, initargs=(ctx, book, catalog, now)
+        ) as pool:
+            for _chunk, rows, chunk_labels, n_visits in pool.imap(_work, chunks):
+                writer.write(rows)
+                finals.update(rows.persons)
+                labels.extend(chunk_labels)
+                report.visits += n_visits
+                report.settlements += rows.settlements
+                report.reversals += rows.reversals
+                report.refused += rows.refused
+                report.fee_lines += rows.lines
+                if len(report.refusals) < 5:
+                    report.refusals.extend(rows.refusals[: 5 - len(report.refusals)])
+                pending += rows.settlements
+                if pending >= 200_000:
+                    tx.commit()
+                    tx = conn.begin()
+                    pending = 0
+                progress("settlements", report.settlements, target or report.settlements)
+        _final_person_rows(conn, finals, insutype, now)
+        tx.commit()
+        if sqlite and fresh:
+            raw = conn.connection.driver_connection
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw.execute("PRAGMA synchronous=FULL")
+    report.phases["settle_and_write"] = time.perf_counter() - t2
+    report.labels = len(labels)
+    if labels_out is not None:
+        labels_out.extend(labels)
+    report.seconds = time.perf_counter() - t0
+    if sqlite and engine.url.database:
+        db = Path(engine.url.database)
+        report.disk_bytes = sum(
+            q.stat().st_size for q in (db, db.with_name(db.name + "-wal")) if q.exists()
+        )
+    return report
+
+
+def count_rows(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (setl, fee_detail, psn_insu, psn_accum)
+        }

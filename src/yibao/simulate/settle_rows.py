@@ -1,0 +1,452 @@
+"""One simulated visit → the rows live settlement would have written for it.
+
+Runs in the bulk loader's worker processes. Goes through the same policy calculator
+(`yibao.policy.settle`), the same catalog terms and restriction check as the interface
+(`yibao.catalog.restrictions`), the same accumulator keys (`<insutype>:<key>`, per settlement
+year) and builds the `setl` / `setl_fund` / `fee_detail` / `mdtrt` / `diag` rows and the
+replica payloads (`yibao.replica.rows`) in the shapes `yibao.settlement` writes.
+
+Rows leave as tuples of at-rest values (fen, scaled integers, ISO text) in table column
+order, so that the writer only calls executemany.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Table
+
+from yibao.catalog import restrictions
+from yibao.catalog.model import CatalogItem
+from yibao.codes.dicts import (
+    ChrgitmLv,
+    HospApprFlag,
+    HospLv,
+    Insutype,
+    ListType,
+    MedChrgitmType,
+    MedType,
+    PsnIdetType,
+    PsnType,
+)
+from yibao.kit.clock import age_on
+from yibao.policy import (
+    CatalogTerms,
+    FeeLineIn,
+    PersonTerms,
+    PolicyBook,
+    SettlementSplit,
+    VisitTerms,
+    negate,
+    settle,
+)
+from yibao.policy.model import PolicyRefusal
+from yibao.replica import rows as replica_rows
+from yibao.simulate.model import Institution, Person, Visit
+from yibao.storage import changelog
+from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
+from yibao.storage.types import Scaled
+
+ZERO = Decimal("0.00")
+SETL_AMOUNTS = (
+    "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
+    "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
+    "oth_pay", "hifdm_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay",
+    "hosp_part_amt", "acct_mulaid_pay",
+)  # fmt: skip
+REVERSED = (*SETL_AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
+CLR_TYPE = {"outpatient": "11", "inpatient": "21", "pharmacy": "41"}
+REVS_INFNO = {"outpatient": "2208", "inpatient": "2305", "pharmacy": "2103"}
+DT_FMT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _reverse5(value: int) -> int:
+    out = 0
+    for _ in range(5):
+        out = (out << 1) | (value & 1)
+        value >>= 1
+    return out
+
+
+def sim_id(n: int) -> str:
+    """A sharded id for a simulated record: 5 bit-reversed shard bits over the number (as
+    `kit.ids` spreads ids over TiDB Regions); small numbers, so never equal to a live id."""
+    return str((_reverse5(n & 31) << 58) | n)
+
+
+def visit_ids(visit_no: int) -> tuple[str, str, str]:
+    """(mdtrt_id, setl_id, reversal setl_id) of a simulated visit."""
+    return sim_id(visit_no * 4), sim_id(visit_no * 4 + 1), sim_id(visit_no * 4 + 2)
+
+
+def _dt(v: datetime | None) -> str | None:
+    return None if v is None else v.isoformat(" ", "microseconds")
+
+
+def _d(v: date | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+def converter(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """dict row → tuple of at-rest values in the table's column order (a generated function:
+    one expression per column, no per-column loop)."""
+    parts = []
+    env: dict[str, Any] = {"_dt": _dt, "_d": _d}
+    for col in table.columns:
+        t = col.type
+        get = f"r.get({col.name!r})"
+        if isinstance(t, Scaled):
+            env[f"F{t.scale}"] = Decimal(10) ** t.scale
+            parts.append(f"(None if {get} is None else int({get} * F{t.scale}))")
+        elif isinstance(t, DateTime):
+            parts.append(f"_dt({get})")
+        elif isinstance(t, Date):
+            parts.append(f"_d({get})")
+        else:
+            parts.append(get)
+    source = f"lambda r: ({', '.join(parts)},)"
+    fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(source, env)
+    return fn
+
+
+def terms_of(item: CatalogItem, psn_type: str) -> CatalogTerms:
+    """As `yibao.settlement.fees` builds them from a catalog term."""
+    return CatalogTerms(
+        hilist_code=item.hilist_code,
+        hilist_name=item.hilist_name,
+        list_type=ListType(item.list_type),
+        chrgitm_lv=ChrgitmLv(item.chrgitm_lv),
+        med_chrgitm_type=MedChrgitmType(item.med_chrgitm_type or MedChrgitmType.OTHER),
+        selfpay_prop=item.selfpay_prop_for(psn_type),
+        pric_uplmt_amt=item.hilist_pric_uplmt_amt,
+        lmt_used_flag=item.lmt_used_flag == "1",
+        bas_medn_flag=item.bas_medn_flag == "1",
+        hi_nego_drug_flag=item.hi_nego_drug_flag == "1",
+        chld_medc_flag=item.chld_medc_flag == "1",
+        list_sp_item_flag=item.list_sp_item_flag == "1",
+        drt_reim_flag=item.drt_reim_flag == "1",
+    )
+
+
+@dataclass
+class PersonState:
+    """One person's running balance and accumulators (`<insutype>:<key>` per year)."""
+
+    balc: Decimal
+    acc: dict[int, dict[str, Decimal]] = field(default_factory=dict)
+
+
+@dataclass
+class ChunkRows:
+    mdtrt: list[tuple[Any, ...]] = field(default_factory=list)
+    diag: list[tuple[Any, ...]] = field(default_factory=list)
+    fee_detail: list[tuple[Any, ...]] = field(default_factory=list)
+    setl: list[tuple[Any, ...]] = field(default_factory=list)
+    setl_fund: list[tuple[Any, ...]] = field(default_factory=list)
+    #: (entity, entity_key, payload JSON, op)
+    changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: psn_no → (final balance, {(year, acc_key): amount})
+    persons: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]] = field(default_factory=dict)
+    settlements: int = 0
+    reversals: int = 0
+    refused: int = 0
+    refusals: list[str] = field(default_factory=list)
+    lines: int = 0
+
+
+class Settler:
+    """Settles the visits of a chunk in order, person by person."""
+
+    def __init__(
+        self,
+        book: PolicyBook,
+        catalog: Mapping[str, CatalogItem],
+        institutions: Mapping[str, Institution],
+        *,
+        now: datetime,
+    ) -> None:
+        self.book = book
+        self.catalog = catalog
+        self.inst = institutions
+        self.now = now
+        self.cv = {t.name: converter(t) for t in (mdtrt, diag, fee_detail, setl, setl_fund)}
+
+    def run(self, persons: Sequence[Person], visits: Sequence[Visit]) -> ChunkRows:
+        out = ChunkRows()
+        by_no = {p.psn_no: p for p in persons}
+        states = {p.psn_no: PersonState(p.balc) for p in persons}
+        for v in visits:
+            self.visit(out, by_no[v.psn_no], states[v.psn_no], v)
+        for p in persons:
+            st = states[p.psn_no]
+            flat = {
+                (year, key): amount
+                for year, keys in st.acc.items()
+                for key, amount in keys.items()
+                if amount
+            }
+            out.persons[p.psn_no] = (st.balc, flat)
+        return out
+
+    def _change(self, out: ChunkRows, entity: str, key: str, payload: Mapping[str, Any]) -> None:
+        out.changes.append((entity, key, changelog.encode(payload), "upsert"))
+
+    def visit(self, out: ChunkRows, p: Person, st: PersonState, v: Visit) -> None:
+        inst = self.inst[v.fixmedins_code]
+        setl_time = v.endtime or v.begntime
+        day = setl_time.date()
+        age = age_on(p.brdy, day)
+        mdtrt_id, setl_id, revs_id = visit_ids(v.visit_no)
+        diag_codes = [c for c, _n in v.diagnoses]
+        fee_in: list[FeeLineIn] = []
+        forced: list[bool] = []
+        for ln in v.lines:
+            item = self.catalog.get(ln.hilist_code)
+            if item is not None and not item.valid_on(ln.fee_ocur_time.date()):
+                item = None
+            terms = terms_of(item, p.psn_type) if item is not None else None
+            reason = None
+            if item is not None and not item.restrictions.empty:
+                reasons = restrictions.check(
+                    item,
+                    gend=p.gend,
+                    age=age_on(p.brdy, ln.fee_ocur_time.date()),
+                    hosp_lv=inst.hosp_lv,
+                    med_type=v.med_type,
+                    diag_codes=diag_codes,
+                    cnt=abs(ln.cnt),
+                    prd_days=ln.prd_days,
+                )
+                if reasons:
+                    reason = "; ".join(reasons)[:500]
+            forced.append(reason is not None)
+            fee_in.append(
+                FeeLineIn(
+                    feedetl_sn=ln.feedetl_sn,
+                    det_item_fee_sumamt=ln.det_item_fee_sumamt,
+                    cnt=ln.cnt,
+                    pric=ln.pric,
+                    terms=terms,
+                    hosp_appr_flag=HospApprFlag.APPROVED,
+                    selfpay_reason=reason,
+                    med_list_codg=ln.hilist_code,
+                )
+            )
+        year_acc = st.acc.setdefault(day.year, {})
+        prefix = f"{p.insutype}:"
+        accum = {k[len(prefix) :]: a for k, a in year_acc.items() if k.startswith(prefix)}
+        try:
+            person = PersonTerms(
+                psn_no=p.psn_no,
+                insutype=Insutype(p.insutype),
+                psn_type=PsnType(p.psn_type),
+                age=age,
+                assistance=tuple(PsnIdetType(t) for t in p.idets if PsnIdetType.has(t)),
+                balc=st.balc,
+                family_balc=ZERO,
+                cvlserv_flag=p.cvlserv_flag == "1",
+            )
+            visit = VisitTerms(
+                med_type=MedType(v.med_type),
+                hosp_lv=HospLv(inst.hosp_lv),
+                admdvs=p.insuplc_admdvs,
+                setl_date=day,
+                acct_used_flag=True,
+            )
+            split = settle(fee_in, person, visit, accum, self.book)
+        except (PolicyRefusal, ValueError) as exc:
+            out.refused += 1
+            if len(out.refusals) < 5:
+                out.refusals.append(f"visit {v.visit_no}: {exc}")
+            return
+        self._add(year_acc, prefix, split.accumulator_delta)
+        st.balc = split.balc
+        self._rows(out, p, inst, v, split, forced, mdtrt_id, setl_id, setl_time, age)
+        if v.reversed:
+            rev = negate(split, balc=st.balc + (split.acct_pay - split.acct_mulaid_pay))
+            st.balc = rev.balc
+            self._add(year_acc, prefix, rev.accumulator_delta)
+            self._reversal(out, p, inst, v, split, setl_id, revs_id, setl_time, st.balc)
+
+    @staticmethod
+    def _add(acc: dict[str, Decimal], prefix: str, delta: Mapping[str, Decimal]) -> None:
+        for key, value in delta.items():
+            if value:
+                k = prefix + key
+                acc[k] = acc.get(k, ZERO) + value
+
+    def _rows(
+        self,
+        out: ChunkRows,
+        p: Person,
+        inst: Institution,
+        v: Visit,
+        split: SettlementSplit,
+        forced: list[bool],
+        mdtrt_id: str,
+        setl_id: str,
+        setl_time: datetime,
+        age: int,
+    ) -> None:
+        now = self.now
+        main = v.diagnoses[0] if v.diagnoses else (None, None)
+        kind = v.kind
+        visit_row = {
+            "mdtrt_id": mdtrt_id, "fixmedins_code": v.fixmedins_code, "psn_no": p.psn_no,
+            "insutype": p.insutype, "med_type": v.med_type, "mdtrt_kind": kind,
+            "mdtrt_cert_type": "02", "mdtrt_cert_no": None, "ipt_otp_no": v.ipt_otp_no,
+            "begntime": v.begntime, "endtime": v.endtime, "atddr_no": v.dr_code,
+            "dr_name": v.dr_name, "dept_code": v.dept_code, "dept_name": v.dept_name,
+            "caty": v.caty, "adm_bed": None, "main_cond_dscr": None, "dise_codg": None,
+            "dise_name": None, "maindiag_code": main[0], "maindiag_name": main[1],
+            "dscg_way": "1" if kind == "inpatient" else None,
+            "mdtrt_stas": "settled" if not v.reversed else ("discharged" if kind == "inpatient" else "registered"),
+            "vali_flag": "1", "msgid": None, "extra": None, "created_at": now, "updated_at": now,
+        }  # fmt: skip
+        out.mdtrt.append(self.cv["mdtrt"](visit_row))
+        stage = {"outpatient": "otp", "inpatient": "dscg", "pharmacy": "otp"}[kind]
+        for i, (code, name) in enumerate(v.diagnoses, start=1):
+            out.diag.append(self.cv["diag"]({
+                "mdtrt_id": mdtrt_id, "stage": stage, "diag_srt_no": i, "diag_type": "1",
+                "maindiag_flag": "1" if i == 1 else "0", "diag_code": code, "diag_name": name,
+                "diag_dept": v.dept_name, "dise_dor_no": v.dr_code, "dise_dor_name": v.dr_name,
+                "diag_time": v.begntime, "vali_flag": "1",
+            }))  # fmt: skip
+        drug = mcs = exam = ZERO
+        line_setl = None if v.reversed else setl_id
+        for ln, row, f in zip(v.lines, split.lines, forced, strict=True):
+            flags = "".join(
+                "1" if x else "0"
+                for x in (row.lmt_used_flag, row.bas_medn_flag, row.hi_nego_drug_flag,
+                          row.chld_medc_flag, row.list_sp_item_flag, row.drt_reim_flag, f)
+            )  # fmt: skip
+            mct = row.med_chrgitm_type.value
+            if mct in ("09", "10", "11"):
+                drug += row.det_item_fee_sumamt
+            elif mct == "08":
+                mcs += row.det_item_fee_sumamt
+            elif mct in ("03", "04"):
+                exam += row.det_item_fee_sumamt
+            out.fee_detail.append(self.cv["fee_detail"]({
+                "mdtrt_id": mdtrt_id, "feedetl_sn": ln.feedetl_sn, "psn_no": p.psn_no,
+                "fixmedins_code": v.fixmedins_code, "chrg_bchno": "1", "init_feedetl_sn": None,
+                "rxno": None, "drord_no": None, "rx_circ_flag": "0",
+                "fee_ocur_time": ln.fee_ocur_time, "med_list_codg": ln.hilist_code,
+                "medins_list_codg": ln.hilist_code, "hilist_name": row.hilist_name,
+                "list_type": row.list_type.value if row.list_type is not None else None,
+                "det_item_fee_sumamt": row.det_item_fee_sumamt, "cnt": row.cnt, "pric": row.pric,
+                "pric_uplmt_amt": row.pric_uplmt_amt, "selfpay_prop": row.selfpay_prop,
+                "fulamt_ownpay_amt": row.fulamt_ownpay_amt, "overlmt_amt": row.overlmt_amt,
+                "preselfpay_amt": row.preselfpay_amt, "inscp_scp_amt": row.inscp_scp_amt,
+                "chrgitm_lv": row.chrgitm_lv.value, "med_chrgitm_type": mct, "flags": flags,
+                "hosp_appr_flag": "1", "bilg_dept_codg": v.dept_code, "bilg_dept_name": v.dept_name,
+                "bilg_dr_codg": v.dr_code, "bilg_dr_name": v.dr_name, "sin_dos_dscr": None,
+                "used_frqu_dscr": ln.used_frqu_dscr, "prd_days": ln.prd_days,
+                "medc_way_dscr": None, "memo": row.memo[:500] if row.memo else None,
+                "setl_id": line_setl, "vali_flag": "1", "msgid": None, "created_at": now,
+                "cancelled_at": None,
+            }))  # fmt: skip
+        out.lines += len(v.lines)
+        row = {
+            "setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": p.psn_no,
+            "fixmedins_code": v.fixmedins_code, "insutype": p.insutype, "psn_type": p.psn_type,
+            "med_type": v.med_type, "clr_type": CLR_TYPE[kind], "clr_way": "1",
+            "clr_optins": inst.admdvs, "hosp_lv": inst.hosp_lv, "insuplc_admdvs": p.insuplc_admdvs,
+            "mdtrt_cert_type": "02", "setl_time": setl_time, "year": setl_time.year, "age": age,
+            "chrg_bchno": "1", "dise_codg": None, "dise_name": None, "maindiag_code": main[0],
+            "begndate": v.begntime, "enddate": v.endtime or setl_time,
+            **{name: getattr(split, name) for name in SETL_AMOUNTS},
+            "pool_prop_selfpay": split.pool_prop_selfpay, "balc": split.balc,
+            "drug_sumamt": drug, "mcs_sumamt": mcs, "exam_sumamt": exam,
+            "fee_line_cnt": len(v.lines), "medins_setl_id": f"SIM{v.visit_no:027d}",
+            "refd_setl_flag": "0", "init_setl_id": None,
+            "vali_flag": "0" if v.reversed else "1", "revs_infno": None, "invono": None,
+            "opter_id": None, "opter_name": None,
+            "extra": json.dumps({
+                "acc": {k: str(a) for k, a in split.accumulator_delta.items()},
+                "family_psn_no": None, "policy_version": split.policy_version,
+                "visit_class": split.visit_class, "simulated": True,
+            }, ensure_ascii=False),
+            "created_at": now, "updated_at": now,
+        }  # fmt: skip
+        out.setl.append(self.cv["setl"](row))
+        for fund in self._funds(setl_id, split):
+            out.setl_fund.append(self.cv["setl_fund"](fund))
+        out.settlements += 1
+        self._change(out, replica_rows.MDTRT, mdtrt_id, replica_rows.mdtrt_payload(visit_row))
+        self._change(
+            out,
+            replica_rows.SETL,
+            setl_id,
+            replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend),
+        )
+        self._last = row
+
+    @staticmethod
+    def _funds(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:
+        merged: dict[str, dict[str, Any]] = {}
+        for d in split.setldetail:
+            code = d.fund_pay_type.value
+            if code in merged:
+                merged[code]["fund_payamt"] += d.fund_payamt
+                continue
+            merged[code] = {
+                "setl_id": setl_id, "fund_pay_type": code, "inscp_scp_amt": d.inscp_scp_amt,
+                "crt_payb_lmt_amt": d.crt_payb_lmt_amt, "fund_payamt": d.fund_payamt,
+                "setl_proc_info": (d.setl_proc_info or "")[:4000] or None,
+            }  # fmt: skip
+        return list(merged.values())
+
+    def _reversal(
+        self,
+        out: ChunkRows,
+        p: Person,
+        inst: Institution,
+        v: Visit,
+        split: SettlementSplit,
+        setl_id: str,
+        revs_id: str,
+        setl_time: datetime,
+        balc: Decimal,
+    ) -> None:
+        original = self._last
+        row = dict(original)
+        for name in REVERSED:
+            value = original[name]
+            row[name] = ZERO - value if value else value
+        at = setl_time.replace(microsecond=0)
+        row.update(
+            setl_id=revs_id, fee_line_cnt=-int(original["fee_line_cnt"]), setl_time=at,
+            medins_setl_id=f"SIR{v.visit_no:027d}", refd_setl_flag="1", init_setl_id=setl_id,
+            vali_flag="1", revs_infno=REVS_INFNO[v.kind], balc=balc,
+            extra=json.dumps({"acc": {k: str(ZERO - a) for k, a in split.accumulator_delta.items()},
+                              "family_psn_no": None}),
+        )  # fmt: skip
+        out.setl.append(self.cv["setl"](row))
+        for fund in self._funds(revs_id, split):
+            fund["inscp_scp_amt"] = (
+                ZERO - fund["inscp_scp_amt"] if fund["inscp_scp_amt"] else fund["inscp_scp_amt"]
+            )
+            fund["fund_payamt"] = (
+                ZERO - fund["fund_payamt"] if fund["fund_payamt"] else fund["fund_payamt"]
+            )
+            out.setl_fund.append(self.cv["setl_fund"](fund))
+        out.reversals += 1
+        self._change(
+            out,
+            replica_rows.SETL,
+            revs_id,
+            replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend),
+        )
+        # the original row was written with vali_flag "0" already; the replica hears it too
+        self._change(
+            out,
+            replica_rows.SETL,
+            setl_id,
+            replica_rows.setl_payload(original, admdvs=inst.admdvs, gend=p.gend),
+        )

@@ -1,0 +1,640 @@
+"""A year of visits for a chunk of persons: outpatient (acute and chronic monthly), inpatient
+stays with a length of stay, pharmacy purchases — with anomalies injected and labelled.
+
+Deterministic: one `random.Random(f"{seed}:visits:{chunk}")` per chunk of persons, visit
+numbers `chunk × 10^8 + n`. Rhythms: fewer visits at weekends, respiratory illness peaking in
+winter, chronic patients back every month at their usual clinic around the same day.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import accumulate
+from math import exp
+
+from yibao.kit.money import round_fen
+from yibao.simulate.clinical import BUILTIN_ITEMS, CONDITION_BY_KEY, CONDITIONS, Condition, SimItem
+from yibao.simulate.model import CityParams, Institution, Label, Line, Person, Visit
+
+CHUNK_STRIDE = 100_000_000
+ITEMS = {i.name: i for i in BUILTIN_ITEMS}
+ACUTE = [c for c in CONDITIONS if c.course == "acute"]
+INPATIENT = [c for c in CONDITIONS if c.course == "inpatient"]
+SEX_ITEMS = {g: [i for i in BUILTIN_ITEMS if i.gend == g] for g in "12"}
+CHILD_ITEMS = [i for i in BUILTIN_ITEMS if i.age_max is not None]
+CAPPED_SERVICES = [i for i in BUILTIN_ITEMS if i.cap and i.role in ("lab", "exam", "treatment")]
+CAPPED = [i for i in BUILTIN_ITEMS if i.cap]
+#: acute drugs: the ordinary outpatient prescription covers 3–7 days (处方管理办法 Art. 19)
+ORDINARY_MAX_DAYS = 7
+ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
+
+
+def age_on(brdy: date, day: date) -> int:
+    return day.year - brdy.year - ((day.month, day.day) < (brdy.month, brdy.day))
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 30:  # normal approximation
+        return max(0, round(rng.gauss(lam, lam**0.5)))
+    threshold, k, p = exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= threshold:
+            return k
+        k += 1
+
+
+def acute_rate(age: int) -> float:
+    if age < 6:
+        return 6.0
+    if age < 18:
+        return 3.0
+    if age < 45:
+        return 2.5
+    if age < 60:
+        return 4.0
+    return 6.0 if age < 75 else 8.0
+
+
+def inpatient_rate(age: int) -> float:
+    if age < 18:
+        return 0.04
+    if age < 45:
+        return 0.07
+    if age < 60:
+        return 0.10
+    return 0.20 if age < 75 else 0.35
+
+
+def pharmacy_rate(age: int, chronic: bool) -> float:
+    return (1.0 if age < 18 else 3.0) + (3.0 if chronic else 0.0)
+
+
+def expected_visits(p: Person, start: date) -> float:
+    """Visits a person makes in a year before scaling (for sizing a city to N settlements)."""
+    age = age_on(p.brdy, start)
+    return (
+        acute_rate(age)
+        + inpatient_rate(age)
+        + pharmacy_rate(age, bool(p.chronic))
+        + 12 * len(p.chronic)
+    )
+
+
+@dataclass
+class CityContext:
+    """What every chunk needs: parameters, institutions grouped for choice, day weights."""
+
+    params: CityParams
+    institutions: Sequence[Institution]
+    #: multiplies every visit rate (to size the city to a number of settlements)
+    scale: float = 1.0
+    by_kind: dict[str, list[Institution]] = field(init=False)
+    days: list[date] = field(init=False)
+    cum_plain: list[float] = field(init=False)
+    cum_winter: list[float] = field(init=False)
+    cum_flat: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_kind = {}
+        for inst in self.institutions:
+            key = inst.kind if inst.kind != "hospital" else f"hospital{inst.hosp_lv}"
+            self.by_kind.setdefault(key, []).append(inst)
+        start = self.params.start
+        self.days = [start + timedelta(days=i) for i in range(self.params.days)]
+        weekday = [1.0, 1.0, 1.0, 1.0, 0.95, 0.6, 0.45]
+        plain = [weekday[d.weekday()] for d in self.days]
+        winter = [
+            w * (2.2 if d.month in (12, 1, 2) else 1.4 if d.month in (3, 11) else 0.8)
+            for w, d in zip(plain, self.days, strict=True)
+        ]
+        self.cum_plain = list(accumulate(plain))
+        self.cum_winter = list(accumulate(winter))
+        self.cum_flat = list(accumulate(1.0 for _ in self.days))
+
+    def day(self, rng: random.Random, profile: str = "plain") -> date:
+        cum = {"plain": self.cum_plain, "winter": self.cum_winter, "flat": self.cum_flat}[profile]
+        return self.days[bisect_left(cum, rng.random() * cum[-1])]
+
+    def pick(
+        self, rng: random.Random, kinds: Sequence[tuple[str, float]], district: str
+    ) -> Institution:
+        available = [(k, w) for k, w in kinds if self.by_kind.get(k)]
+        kind = rng.choices([k for k, _ in available], [w for _, w in available])[0]
+        pool = self.by_kind[kind]
+        near = [i for i in pool if i.admdvs == district]
+        if near and rng.random() < 0.7:
+            return rng.choice(near)
+        return rng.choice(pool)
+
+
+OUTPATIENT_KINDS = (("clinic", 0.40), ("hospital1", 0.10), ("hospital2", 0.20), ("hospital3", 0.30))
+INPATIENT_KINDS = (("hospital1", 0.15), ("hospital2", 0.35), ("hospital3", 0.50))
+
+
+class ChunkBuilder:
+    """Builds the visits and labels of one chunk of persons."""
+
+    def __init__(self, ctx: CityContext, chunk: int) -> None:
+        self.ctx = ctx
+        self.p = ctx.params
+        self.rates = ctx.params.rates
+        self.rng = random.Random(f"{ctx.params.seed}:visits:{chunk}")
+        self.base = chunk * CHUNK_STRIDE
+        self.n = 0
+        self.visits: list[Visit] = []
+        self.labels: list[Label] = []
+        #: eligible units per anomaly kind (for the rate statistics)
+        self.units: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ building blocks
+
+    def _count(self, kind: str, n: int = 1) -> None:
+        self.units[kind] = self.units.get(kind, 0) + n
+
+    def _hit(self, kind: str) -> bool:
+        return self.rng.random() < self.rates.get(kind, 0.0)
+
+    def _label(
+        self,
+        kind: str,
+        v: Visit | None,
+        person: Person | None,
+        detail: str,
+        inst: Institution | None = None,
+    ) -> None:
+        self.labels.append(
+            Label(
+                anomaly=kind,
+                visit_no=v.visit_no if v else 0,
+                psn_no=(v.psn_no if v else person.psn_no if person else None),
+                fixmedins_code=(v.fixmedins_code if v else inst.fixmedins_code if inst else None),
+                day=v.begntime.date() if v else None,
+                detail=detail,
+            )
+        )
+
+    def _when(self, day: date, kind: str) -> datetime:
+        rng = self.rng
+        if kind == "pharmacy":
+            hour = rng.randint(8, 20)
+        else:
+            hour = rng.choices((8, 9, 10, 11, 13, 14, 15, 16), (3, 4, 4, 3, 2, 3, 2, 1))[0]
+        return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)))
+
+    def _line(
+        self,
+        lines: list[Line],
+        item: SimItem,
+        cnt: Decimal,
+        when: datetime,
+        inst: Institution,
+        *,
+        days: int | None = None,
+        pric: Decimal | None = None,
+    ) -> None:
+        price = pric if pric is not None else item.price
+        if inst.cost_outlier and item.role in ("drug", "lab", "exam", "treatment"):
+            cnt = cnt * 3
+        cnt = cnt.quantize(Decimal("0.0001"))
+        lines.append(
+            Line(
+                feedetl_sn=str(len(lines) + 1),
+                hilist_code=item.code,
+                hilist_name=item.name,
+                list_type=item.list_type,
+                med_chrgitm_type=item.med_chrgitm_type,
+                cnt=cnt,
+                pric=price,
+                det_item_fee_sumamt=round_fen(cnt * price),
+                fee_ocur_time=when,
+                prd_days=Decimal(days) if days is not None else None,
+                used_frqu_dscr="每日" if days else None,
+            )
+        )
+
+    def _drug(
+        self, lines: list[Line], name: str, days: int, when: datetime, inst: Institution
+    ) -> None:
+        item = ITEMS[name]
+        self._line(lines, item, item.per_day * days, when, inst, days=days)
+
+    def _doctor(self, inst: Institution, depts: Sequence[str]) -> tuple[str, str, str, str, str]:
+        have = {d.dept_code: d for d in inst.departments}
+        wanted = [d for d in depts if d in have]
+        dept = have[self.rng.choice(wanted)] if wanted else inst.departments[0]
+        doctors = [d for d in inst.doctors if d.dept_code == dept.dept_code] or list(inst.doctors)
+        dr = self.rng.choice(doctors)
+        return dept.dept_code, dept.dept_name, dept.caty, dr.dr_code, dr.dr_name
+
+    def _visit(
+        self,
+        kind: str,
+        med_type: str,
+        person: Person,
+        inst: Institution,
+        begn: datetime,
+        end: datetime | None,
+        cond: Condition | None,
+        lines: list[Line],
+    ) -> Visit:
+        self.n += 1
+        depts = cond.depts if cond else ("D99",)
+        dept_code, dept_name, caty, dr_code, dr_name = self._doctor(inst, depts)
+        diagnoses = ((cond.diag_code, cond.diag_name),) if cond else ()
+        visit = Visit(
+            visit_no=self.base + self.n,
+            kind=kind,
+            med_type=med_type,
+            psn_no=person.psn_no,
+            fixmedins_code=inst.fixmedins_code,
+            hosp_lv=inst.hosp_lv,
+            dept_code=dept_code,
+            dept_name=dept_name,
+            caty=caty,
+            dr_code=dr_code,
+            dr_name=dr_name,
+            begntime=begn,
+            endtime=end,
+            diagnoses=diagnoses,
+            lines=tuple(lines),
+            ipt_otp_no=f"{'ZY' if kind == 'inpatient' else 'MZ'}{self.base + self.n:012d}",
+            reversed=self.rng.random() < self.p.reversal_rate,
+        )
+        self.visits.append(visit)
+        return visit
+
+    def _fits(self, cond: Condition, person: Person, age: int) -> bool:
+        return (
+            cond.gend is None or cond.gend == person.gend
+        ) and cond.age_min <= age < cond.age_max
+
+    # ------------------------------------------------------------------ visit kinds
+
+    def outpatient(
+        self,
+        person: Person,
+        day: date,
+        *,
+        cond: Condition | None = None,
+        inst: Institution | None = None,
+        anomalies: bool = True,
+    ) -> Visit:
+        rng = self.rng
+        age = age_on(person.brdy, day)
+        if cond is None:
+            fits = [c for c in ACUTE if self._fits(c, person, age)]
+            winter = day.month in (12, 1, 2)
+            cond = rng.choices(fits, [c.weight * (c.winter if winter else 1.0) for c in fits])[0]
+        inst = inst or self.ctx.pick(rng, OUTPATIENT_KINDS, person.district)
+        when = self._when(day, "outpatient")
+        lines: list[Line] = []
+        consult = (
+            "一般诊疗费"
+            if inst.kind == "clinic"
+            else rng.choice(("普通门诊诊查费", "副主任医师门诊诊查费"))
+        )
+        self._line(lines, ITEMS[consult], Decimal(1), when, inst)
+        for lab in cond.labs:
+            if rng.random() < 0.7:
+                self._line(lines, ITEMS[lab], Decimal(1), when, inst)
+        if rng.random() < 0.4:
+            self._line(lines, ITEMS[rng.choice(ROUTINE_LABS)], Decimal(1), when, inst)
+        if cond.exams and rng.random() < 0.4:
+            self._line(lines, ITEMS[rng.choice(cond.exams)], Decimal(1), when, inst)
+        for tr in cond.treatments:
+            if rng.random() < 0.6:
+                self._line(lines, ITEMS[tr], Decimal(rng.randint(1, 3)), when, inst)
+        for name in rng.sample(cond.drugs, k=min(len(cond.drugs), rng.randint(1, 4))):
+            self._drug(lines, name, rng.randint(3, ORDINARY_MAX_DAYS), when, inst)
+        if cond.drugs and rng.random() < 0.3:  # 门诊输液: infusion, saline and the set
+            days = Decimal(rng.randint(1, 3))
+            for name in ("静脉输液", "0.9%氯化钠注射液", "一次性使用输液器"):
+                self._line(lines, ITEMS[name], days, when, inst)
+        return self._finish_outpatient(person, inst, when, cond, lines, age, "11", anomalies)
+
+    def _finish_outpatient(
+        self,
+        person: Person,
+        inst: Institution,
+        when: datetime,
+        cond: Condition,
+        lines: list[Line],
+        age: int,
+        med_type: str,
+        anomalies: bool,
+    ) -> Visit:
+        rng = self.rng
+        tags: list[tuple[str, str]] = []
+        if anomalies:
+            self._count("sex_restricted_item")
+            if self._hit("sex_restricted_item"):
+                other = "2" if person.gend == "1" else "1"
+                item = rng.choice(SEX_ITEMS[other])
+                self._line(
+                    lines, item, Decimal(1) if item.role != "drug" else item.per_day * 5, when, inst
+                )
+                tags.append(
+                    ("sex_restricted_item", f"{item.name} 限{'男' if other == '1' else '女'}性")
+                )
+            if age >= 14:
+                self._count("age_restricted_item")
+                if self._hit("age_restricted_item"):
+                    item = rng.choice(CHILD_ITEMS)
+                    self._line(lines, item, item.per_day * 5, when, inst, days=5)
+                    tags.append(
+                        ("age_restricted_item", f"{item.name} 限{item.age_max}岁以下, 患者{age}岁")
+                    )
+            if med_type == "11":
+                self._count("over_quantity")
+                if self._hit("over_quantity") and cond.drugs:
+                    name = rng.choice(cond.drugs)
+                    self._drug(lines, name, rng.choice((30, 60, 90)), when, inst)
+                    tags.append(("over_quantity", f"{name} 普通门诊超{ORDINARY_MAX_DAYS}天用量"))
+            tags += self._line_anomalies(lines, when, inst)
+        visit = self._visit("outpatient", med_type, person, inst, when, None, cond, lines)
+        for kind, detail in tags:
+            self._label(kind, visit, person, detail)
+        return visit
+
+    def _line_anomalies(
+        self, lines: list[Line], when: datetime, inst: Institution
+    ) -> list[tuple[str, str]]:
+        rng = self.rng
+        tags = []
+        self._count("price_above_cap")
+        if self._hit("price_above_cap"):
+            item = rng.choice(CAPPED_SERVICES)
+            assert item.cap is not None
+            price = (item.cap * Decimal(rng.choice(("1.2", "1.5", "1.8")))).quantize(
+                Decimal("0.01")
+            )
+            self._line(lines, item, Decimal(1), when, inst, pric=price)
+            tags.append(("price_above_cap", f"{item.name} 单价 {price} 超限价 {item.cap}"))
+        self._count("duplicate_billing")
+        if self._hit("duplicate_billing"):
+            services = [ln for ln in lines if ln.list_type == "201"] or lines
+            dup = rng.choice(services)
+            lines.append(replace(dup, feedetl_sn=str(len(lines) + 1)))
+            tags.append(("duplicate_billing", f"{dup.hilist_name} 重复收费"))
+        return tags
+
+    def chronic(self, person: Person, day: date, cond: Condition, inst: Institution) -> Visit:
+        rng = self.rng
+        age = age_on(person.brdy, day)
+        when = self._when(day, "outpatient")
+        lines: list[Line] = []
+        self._line(
+            lines,
+            ITEMS["一般诊疗费" if inst.kind == "clinic" else "普通门诊诊查费"],
+            Decimal(1),
+            when,
+            inst,
+        )
+        for name in cond.drugs[: rng.randint(1, len(cond.drugs))]:
+            self._drug(lines, name, 30, when, inst)
+        for other in person.chronic:
+            if other != cond.key and rng.random() < 0.5:  # co-morbidity drugs in the same visit
+                self._drug(lines, CONDITION_BY_KEY[other].drugs[0], 30, when, inst)
+        for lab in cond.labs:
+            if rng.random() < 0.5:
+                self._line(lines, ITEMS[lab], Decimal(1), when, inst)
+        for exam in cond.exams:
+            if rng.random() < 0.15:
+                self._line(lines, ITEMS[exam], Decimal(1), when, inst)
+        return self._finish_outpatient(person, inst, when, cond, lines, age, "14", True)
+
+    def pharmacy(self, person: Person, day: date) -> Visit:
+        rng = self.rng
+        inst = self.ctx.pick(rng, (("pharmacy", 1.0),), person.district)
+        when = self._when(day, "pharmacy")
+        age = age_on(person.brdy, day)
+        lines: list[Line] = []
+        if person.chronic and rng.random() < 0.5:
+            cond = CONDITION_BY_KEY[rng.choice(person.chronic)]
+        else:
+            fits = [c for c in ACUTE if c.drugs and self._fits(c, person, age)]
+            cond = rng.choice(fits)
+        for name in rng.sample(cond.drugs, k=min(len(cond.drugs), rng.randint(1, 3))):
+            self._drug(lines, name, rng.randint(5, 30), when, inst)
+        for _ in range(rng.randint(0, 2)):
+            extra = rng.choice(
+                [
+                    i
+                    for i in BUILTIN_ITEMS
+                    if i.role == "drug" and i.gend is None and i.age_max is None
+                ]
+            )
+            self._line(lines, extra, extra.per_day * rng.randint(3, 10), when, inst, days=7)
+        self._count("price_above_cap")
+        self._count("duplicate_billing")
+        tags = []
+        if self._hit("price_above_cap"):
+            drug = rng.choice(
+                [i for i in CAPPED if i.role == "drug" and i.gend is None and i.age_max is None]
+            )
+            assert drug.cap is not None
+            price = (drug.cap * Decimal("1.5")).quantize(Decimal("0.01"))
+            self._line(lines, drug, drug.per_day * 7, when, inst, pric=price, days=7)
+            tags.append(("price_above_cap", f"{drug.name} 单价 {price} 超限价 {drug.cap}"))
+        if self._hit("duplicate_billing"):
+            dup = rng.choice(lines)
+            lines.append(replace(dup, feedetl_sn=str(len(lines) + 1)))
+            tags.append(("duplicate_billing", f"{dup.hilist_name} 重复收费"))
+        visit = self._visit("pharmacy", "41", person, inst, when, None, cond, lines)
+        for kind, detail in tags:
+            self._label(kind, visit, person, detail)
+        return visit
+
+    def inpatient(
+        self,
+        person: Person,
+        day: date,
+        *,
+        cond: Condition | None = None,
+        inst: Institution | None = None,
+    ) -> Visit:
+        rng = self.rng
+        age = age_on(person.brdy, day)
+        if cond is None:
+            fits = [c for c in INPATIENT if self._fits(c, person, age)]
+            winter = day.month in (12, 1, 2)
+            cond = rng.choices(fits, [c.weight * (c.winter if winter else 1.0) for c in fits])[0]
+        inst = inst or self.ctx.pick(rng, INPATIENT_KINDS, person.district)
+        los = rng.randint(*cond.los) + (1 if inst.hosp_lv == "3" else 0)
+        adm = datetime.combine(day, time(rng.randint(8, 20), rng.randrange(60)))
+        dscg = datetime.combine(
+            day + timedelta(days=los), time(rng.randint(9, 11), rng.randrange(60))
+        )
+        lines: list[Line] = []
+        nursing = ITEMS["一级护理" if cond.surgery or cond.key == "stroke" else "二级护理"]
+        for d in range(los):
+            at = datetime.combine(day + timedelta(days=d), time(8))
+            self._line(lines, ITEMS["床位费(三人间)"], Decimal(1), at, inst)
+            self._line(lines, nursing, Decimal(1), at, inst)
+            if d < max(3, los - 2):
+                for name in cond.drugs:
+                    item = ITEMS[name]
+                    self._line(lines, item, item.per_day, at, inst, days=1)
+        for lab in cond.labs:
+            self._line(lines, ITEMS[lab], Decimal(rng.randint(1, 3)), adm, inst)
+        for exam in cond.exams:
+            self._line(lines, ITEMS[exam], Decimal(1), adm, inst)
+        for tr in cond.treatments:
+            self._line(lines, ITEMS[tr], Decimal(max(1, los - 2)), adm, inst)
+        if cond.surgery:
+            op = adm + timedelta(days=1)
+            self._line(lines, ITEMS[cond.surgery], Decimal(1), op, inst)
+            for cons in cond.consumables:
+                self._line(lines, ITEMS[cons], Decimal(rng.randint(1, 2)), op, inst)
+        elif cond.consumables:
+            for cons in cond.consumables:
+                self._line(lines, ITEMS[cons], Decimal(max(1, los - 2)), adm, inst)
+        tags = self._line_anomalies(lines, adm, inst)
+        visit = self._visit("inpatient", "21", person, inst, adm, dscg, cond, lines)
+        for kind, detail in tags:
+            self._label(kind, visit, person, detail)
+        return visit
+
+    # ------------------------------------------------------------------ one person's year
+
+    def person_year(self, person: Person) -> None:
+        ctx, rng, s = self.ctx, self.rng, self.ctx.scale
+        start = self.p.start
+        age = age_on(person.brdy, start)
+        # chronic: monthly at the usual institution, around the same day of the month
+        for key in person.chronic:
+            cond = CONDITION_BY_KEY[key]
+            home = ctx.pick(
+                rng, (("clinic", 0.6), ("hospital2", 0.25), ("hospital3", 0.15)), person.district
+            )
+            dom = rng.randint(1, 28)
+            month = date(start.year, start.month, 1)
+            while True:
+                day = month.replace(day=dom) + timedelta(days=rng.randint(-3, 3))
+                if day >= start + timedelta(days=self.p.days):
+                    break
+                if day >= start and rng.random() < min(1.0, s):
+                    self.chronic(person, day, cond, home)
+                month = (month + timedelta(days=32)).replace(day=1)
+        for _ in range(_poisson(rng, acute_rate(age) * s)):
+            day = ctx.day(rng, "winter" if rng.random() < 0.4 else "plain")
+            visit = self.outpatient(person, day)
+            self._count("same_day_visits")
+            if self._hit("same_day_visits"):
+                other = self.outpatient(person, day, anomalies=False)
+                self._label(
+                    "same_day_visits",
+                    other,
+                    person,
+                    f"同日第2次就诊 (first visit {visit.visit_no})",
+                )
+        for _ in range(_poisson(rng, pharmacy_rate(age, bool(person.chronic)) * s)):
+            self.pharmacy(person, ctx.day(rng, "flat"))
+        for _ in range(_poisson(rng, inpatient_rate(age) * s)):
+            first = self.inpatient(
+                person, ctx.day(rng, "winter" if rng.random() < 0.3 else "plain")
+            )
+            assert first.endtime is not None
+            self._count("readmission_15d")
+            if self._hit("readmission_15d"):
+                again = first.endtime.date() + timedelta(days=rng.randint(1, 14))
+                cond = CONDITION_BY_KEY.get(_cond_key(first))
+                inst = next(i for i in ctx.institutions if i.fixmedins_code == first.fixmedins_code)
+                second = self.inpatient(
+                    person, again, cond=cond, inst=inst if rng.random() < 0.7 else None
+                )
+                days = (second.begntime.date() - first.endtime.date()).days
+                self._label(
+                    "readmission_15d",
+                    second,
+                    person,
+                    f"出院{days}天后再入院 (after {first.visit_no})",
+                )
+            self._count("otp_during_ipt")
+            if self._hit("otp_during_ipt"):
+                span = (first.endtime.date() - first.begntime.date()).days
+                day = first.begntime.date() + timedelta(days=rng.randint(1, max(1, span - 1)))
+                other = (
+                    self.pharmacy(person, day)
+                    if rng.random() < 0.5
+                    else self.outpatient(person, day, anomalies=False)
+                )
+                self._label(
+                    "otp_during_ipt",
+                    other,
+                    person,
+                    f"住院期间{other.kind}结算 (stay {first.visit_no})",
+                )
+        self._count("frequent_visits")
+        if self._hit("frequent_visits"):
+            month_start = ctx.day(rng, "flat")
+            insts = [
+                ctx.pick(rng, OUTPATIENT_KINDS, person.district) for _ in range(rng.randint(1, 3))
+            ]
+            for _ in range(rng.randint(10, 15)):
+                day = month_start + timedelta(days=rng.randrange(28))
+                if day >= start + timedelta(days=self.p.days):
+                    day = month_start
+                v = self.outpatient(person, day, inst=rng.choice(insts), anomalies=False)
+                self._label("frequent_visits", v, person, f"一个月内频繁就诊 (from {month_start})")
+
+    def groups(self, persons: Sequence[Person]) -> None:
+        """聚集性就诊: flagged persons of the chunk form groups of 5–8 that visit one
+        institution together on the same days, several times a year."""
+        rng = self.rng
+        flagged = []
+        for p in persons:
+            self._count("group_visits")
+            if self._hit("group_visits"):
+                flagged.append(p)
+        i = 0
+        while len(flagged) - i >= 3:
+            size = min(len(flagged) - i, rng.randint(5, 8))
+            group = flagged[i : i + size]
+            i += size
+            inst = self.ctx.pick(rng, OUTPATIENT_KINDS, group[0].district)
+            cond = CONDITION_BY_KEY["back_pain"]
+            gid = f"G{group[0].psn_no}"
+            for _ in range(rng.randint(3, 6)):
+                day = self.ctx.day(rng, "plain")
+                for p in group:
+                    v = self.outpatient(p, day, cond=cond, inst=inst, anomalies=False)
+                    self._label("group_visits", v, p, f"聚集性就诊 group {gid} ({size} persons)")
+
+
+def _cond_key(v: Visit) -> str:
+    code = v.diagnoses[0][0] if v.diagnoses else ""
+    return next((c.key for c in INPATIENT if c.diag_code == code), INPATIENT[0].key)
+
+
+def build_chunk(ctx: CityContext, chunk: int, persons: Sequence[Person]) -> ChunkBuilder:
+    """Every visit of these persons over the simulated period, sorted by time per person."""
+    builder = ChunkBuilder(ctx, chunk)
+    for p in persons:
+        builder.person_year(p)
+    builder.groups(persons)
+    builder.visits.sort(key=lambda v: (v.psn_no, v.endtime or v.begntime, v.visit_no))
+    return builder
+
+
+def institution_labels(institutions: Sequence[Institution]) -> list[Label]:
+    return [
+        Label(
+            "cost_outlier_institution",
+            0,
+            None,
+            i.fixmedins_code,
+            None,
+            "机构费用系统性偏高 (×3 quantities)",
+        )
+        for i in institutions
+        if i.cost_outlier
+    ]
