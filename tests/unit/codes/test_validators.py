@@ -249,7 +249,9 @@ def test_local_codes() -> None:
     assert check_local_code("A B") is not None
 
 
-@pytest.mark.parametrize("valid", ["11010519491231002X", "440304199003074510", "320106201602290017"])
+@pytest.mark.parametrize(
+    "valid", ["11010519491231002X", "440304199003074510", "320106201602290017"]
+)
 def test_every_adjacent_transposition_is_caught(valid: str) -> None:
     for i in range(17):
         swapped = valid[:i] + valid[i + 1] + valid[i] + valid[i + 2 :]
