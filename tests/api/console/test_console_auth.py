@@ -8,12 +8,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conftest import HOSPITAL, PASSWORD, Auth, audit_count, count, person_body
 from yibao.api.console.deps import CurrentUser
 from yibao.runtime import Platform
-from yibao.storage.tables import auth_session, fixmedins, psn
+from yibao.storage.tables import agency_user, auth_session, fixmedins, psn
 
 PROTECTED = [
     ("GET", "/api/v1/auth/me"),
@@ -217,3 +217,16 @@ async def test_openapi_documents_tags_security_and_error_bodies(client: httpx.As
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
     assert any(s.get("in") == "cookie" for s in schemes.values())
     assert "/login" not in spec["paths"]
+
+
+async def test_a_deactivated_user_cannot_sign_in(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    platform.db.writer.run_sync(
+        lambda conn: conn.execute(
+            update(agency_user).where(agency_user.c.username == "oper").values(vali_flag="0")
+        )
+    )
+    r = await client.post("/api/v1/auth/login", json={"username": "oper", "password": PASSWORD})
+    assert r.status_code == 401
+    assert count(platform, auth_session) == 0

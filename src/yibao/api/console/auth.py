@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from yibao.accounts import service as accounts
 from yibao.accounts.service import User
+from yibao.api.console import sessions
 from yibao.api.console.deps import (
     SESSION_COOKIE,
     CurrentUser,
@@ -49,8 +50,12 @@ pages = APIRouter(tags=["页面 pages"], include_in_schema=False)
 async def _login(
     platform: Platform, username: str, password: str, *, via: str
 ) -> tuple[str, User, datetime]:
+    def check() -> User:
+        with platform.db.read() as conn:
+            return sessions.verify_password(conn, username, password)
+
     def job(conn: Connection) -> tuple[str, User, datetime]:
-        token, user, expires = accounts.login(conn, username, password)
+        token, expires = sessions.open_session(conn, user)
         audit.record(
             conn,
             ids=platform.ids,
@@ -62,6 +67,8 @@ async def _login(
         return token, user, expires
 
     try:
+        # The Argon2 check runs in a worker thread, off the single writer (see sessions).
+        user = await run_in_threadpool(check)
         return await platform.db.writer.run(job)
     except Unauthorized:
         await platform.db.writer.run(
