@@ -41,4 +41,6 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "sqlite": sqlite3.sqlite_version,
         "duckdb": duckdb.__version__,
+        # other work on the machine while measuring (a shared machine skews every figure)
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }

@@ -22,8 +22,10 @@ from sqlalchemy import Connection, Engine, select
 from yibao.accounts import service as accounts
 from yibao.kit.clock import local_naive_now
 from yibao.kit.files import write_private
+from yibao.kit.ids import IdGenerator
 from yibao.kit.jsonx import dumps
 from yibao.kit.money import fmt
+from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.model import CityParams, Institution, Person
 from yibao.simulate.people import ALL_TYPES, PersonFactory, make_institutions
@@ -206,9 +208,15 @@ def load_demo(engine: Engine, data_dir: Path, *, persons: int = DEMO_PERSONS) ->
     catalog_note = "未加载 not loaded (yibao.catalog.demo is not available in this build)"
     if loader is not None:
         result = run_transaction(engine, loader)
-        catalog_note = f"演示目录 demo catalog: {result}"
+        catalog_note = (
+            "演示目录已加载 demo catalog loaded"
+            if result is not None
+            else "演示目录已存在 demo catalog present (unchanged)"
+        )
 
     def write(conn: Connection) -> tuple[int, int, bool]:
+        # the items the city's bills use (and the driver sends), when the catalog lacks them
+        ensure_sim_catalog(conn, ids=IdGenerator(30), now=now)
         added_i = write_institutions(conn, institutions, seed=params.seed, now=now)
         added_p = write_persons(conn, people, now=now)
         created = False
