@@ -17,9 +17,9 @@ from rich.progress import (
 )
 
 from yibao.catalog import repo
-from yibao.catalog.model import CatalogItem
 from yibao.catalog.demo import load_demo_catalog
 from yibao.catalog.importer import ImportReport, import_file
+from yibao.catalog.model import CatalogItem
 from yibao.cli.common import console, err_console, fail, friendly_errors, settings
 from yibao.errors import YibaoError
 from yibao.kit.clock import parse_date
