@@ -6,11 +6,11 @@ import re
 
 import httpx
 import pytest
+from console_factories import HOSPITAL, PASSWORD, Auth, audit_count, count, person_body
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select, update
 
-from conftest import HOSPITAL, PASSWORD, Auth, audit_count, count, person_body
 from yibao.api.console.deps import CurrentUser
 from yibao.runtime import Platform
 from yibao.storage.tables import agency_user, auth_session, fixmedins, psn

@@ -6,9 +6,9 @@ import hashlib
 
 import httpx
 import pytest
+from console_factories import HOSPITAL, Auth, audit_count, count
 from sqlalchemy import select
 
-from conftest import HOSPITAL, Auth, audit_count, count
 from yibao.enrolment import credentials
 from yibao.errors import Unauthorized
 from yibao.runtime import Platform

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from console_factories import CERTNO_F, CERTNO_M, Auth, audit_count, count, person_body
 from sqlalchemy import select
 
-from conftest import CERTNO_F, CERTNO_M, Auth, audit_count, count, person_body
 from yibao.runtime import Platform
 from yibao.storage import changelog
 from yibao.storage.tables import audit_log, change_log, psn, psn_insu
