@@ -38,6 +38,12 @@ def parse_datetime(text: str) -> datetime:
     text = text.strip()
     if len(text) == 10:
         return datetime.strptime(text, DATE_FMT)
+    if len(text) == 19 and text[10] == " " and text[4] == "-" and text[13] == ":":
+        # the interface's own form: fromisoformat reads it ~20x faster than strptime
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     return datetime.strptime(text, DATETIME_FMT)
 
 

@@ -12,9 +12,24 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from yibao.storage.tables import psn_accum
+
+_READ = select(psn_accum.c.acc_key, psn_accum.c.amount).where(
+    psn_accum.c.psn_no == bindparam("psn_no"), psn_accum.c.year == bindparam("year")
+)
+_ADD = (
+    update(psn_accum)
+    .where(
+        psn_accum.c.psn_no == bindparam("b_psn_no"),
+        psn_accum.c.year == bindparam("b_year"),
+        psn_accum.c.acc_key == bindparam("b_acc_key"),
+    )
+    .values(amount=psn_accum.c.amount + bindparam("b_delta", type_=psn_accum.c.amount.type))
+    .values(updated_at=bindparam("b_at"))
+)
+_INSERT = insert(psn_accum)
 
 
 def _prefix(insutype: str) -> str:
@@ -23,11 +38,7 @@ def _prefix(insutype: str) -> str:
 
 def read(conn: Connection, psn_no: str, insutype: str, year: int) -> dict[str, Decimal]:
     prefix = _prefix(insutype)
-    rows = conn.execute(
-        select(psn_accum.c.acc_key, psn_accum.c.amount).where(
-            psn_accum.c.psn_no == psn_no, psn_accum.c.year == year
-        )
-    )
+    rows = conn.execute(_READ, {"psn_no": psn_no, "year": year})
     return {key[len(prefix) :]: amount for key, amount in rows if key.startswith(prefix)}
 
 
@@ -49,17 +60,23 @@ def add(
         if len(acc_key) > 40:
             raise ValueError(f"accumulator key too long: {acc_key}")
         result = conn.execute(
-            update(psn_accum)
-            .where(
-                psn_accum.c.psn_no == psn_no,
-                psn_accum.c.year == year,
-                psn_accum.c.acc_key == acc_key,
-            )
-            .values(amount=psn_accum.c.amount + value, updated_at=at)
+            _ADD,
+            {
+                "b_psn_no": psn_no,
+                "b_year": year,
+                "b_acc_key": acc_key,
+                "b_delta": value,
+                "b_at": at,
+            },
         )
         if not result.rowcount:
             conn.execute(
-                insert(psn_accum).values(
-                    psn_no=psn_no, year=year, acc_key=acc_key, amount=value, updated_at=at
-                )
+                _INSERT,
+                {
+                    "psn_no": psn_no,
+                    "year": year,
+                    "acc_key": acc_key,
+                    "amount": value,
+                    "updated_at": at,
+                },
             )

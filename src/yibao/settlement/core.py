@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from yibao.codes.dicts import HospLv, Insutype, MedType, PsnIdetType, PsnType
 from yibao.errors import Conflict, InvalidInput
@@ -46,6 +46,25 @@ from yibao.storage import changelog
 from yibao.storage.tables import fee_detail, psn, psn_insu, setl, setl_fund
 
 ZERO = Decimal("0.00")
+
+_INSERT_SETL = insert(setl)
+_INSERT_FUNDS = insert(setl_fund)
+_LINK_LINES = (
+    update(fee_detail)
+    .where(
+        fee_detail.c.mdtrt_id == bindparam("b_mdtrt_id"),
+        fee_detail.c.feedetl_sn.in_(bindparam("b_sns", expanding=True)),
+        fee_detail.c.setl_id.is_(None),
+    )
+    .values(setl_id=bindparam("b_setl_id"))
+)
+_SET_BALANCE = (
+    update(psn_insu)
+    .where(
+        psn_insu.c.psn_no == bindparam("b_psn_no"), psn_insu.c.insutype == bindparam("b_insutype")
+    )
+    .values(balc=bindparam("b_balc", type_=psn_insu.c.balc.type), updated_at=bindparam("b_at"))
+)
 #: amounts negated on a reversal record (setlinfo amounts + the fee structure sums)
 REVERSED_AMOUNTS = (*AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 
@@ -202,9 +221,7 @@ def _set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at
     if balc < 0:
         raise Conflict(f"个人账户余额不足 (balance of {psn_no} would be negative)")
     conn.execute(
-        update(psn_insu)
-        .where(psn_insu.c.psn_no == psn_no, psn_insu.c.insutype == insutype)
-        .values(balc=balc, updated_at=at)
+        _SET_BALANCE, {"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}
     )
 
 
@@ -308,19 +325,18 @@ def write_settlement(
         "created_at": at,
         "updated_at": at,
     }
-    conn.execute(insert(setl).values(**row))
+    conn.execute(_INSERT_SETL, row)
     funds = _fund_rows(setl_id, split)
     if funds:
-        conn.execute(insert(setl_fund), funds)
+        conn.execute(_INSERT_FUNDS, funds)
     if mark_lines and lines:
         conn.execute(
-            update(fee_detail)
-            .where(
-                fee_detail.c.mdtrt_id == visit["mdtrt_id"],
-                fee_detail.c.feedetl_sn.in_([r["feedetl_sn"] for r in lines]),
-                fee_detail.c.setl_id.is_(None),
-            )
-            .values(setl_id=setl_id)
+            _LINK_LINES,
+            {
+                "b_mdtrt_id": visit["mdtrt_id"],
+                "b_sns": [r["feedetl_sn"] for r in lines],
+                "b_setl_id": setl_id,
+            },
         )
     own = split.acct_pay - split.acct_mulaid_pay
     if own:

@@ -35,6 +35,7 @@ PRICE_TOLERANCE = Decimal("0.01")
 #: (after the six catalog flags lmt_used, bas_medn, hi_nego_drug, chld_medc, list_sp_item,
 #: drt_reim)
 FORCED_SELFPAY = 6
+_INSERT_LINES = insert(fee_detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +332,7 @@ def store(conn: Connection, rows: Sequence[dict[str, Any]], replace: Sequence[st
     feedetl_sn (a client re-uploading after 2205/2302 reuses its serial numbers)."""
     fresh = [r for r in rows if r["feedetl_sn"] not in replace]
     if fresh:
-        conn.execute(insert(fee_detail), fresh)
+        conn.execute(_INSERT_LINES, fresh)
     for r in rows:
         if r["feedetl_sn"] in replace:
             conn.execute(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.interface.context import CallContext
@@ -44,12 +44,55 @@ CANCELLED = "cancelled"
 
 _KIND_LABEL = {OUTPATIENT: "门诊", INPATIENT: "住院", PHARMACY: "药店购药"}
 
+# Statements of the hot path, built once: building a Core statement per call costs several
+# times its execution (measured: ~650 µs built per call vs ~150 µs prebuilt on this machine).
+_PERSON = select(psn).where(psn.c.psn_no == bindparam("psn_no"))
+_INSU = select(psn_insu).where(
+    psn_insu.c.psn_no == bindparam("psn_no"), psn_insu.c.insutype == bindparam("insutype")
+)
+_INSU_LOCKED = _INSU.with_for_update()
+_INSURANCES = (
+    select(psn_insu).where(psn_insu.c.psn_no == bindparam("psn_no")).order_by(psn_insu.c.insutype)
+)
+_IDENTITIES = (
+    select(psn_idet).where(psn_idet.c.psn_no == bindparam("psn_no")).order_by(psn_idet.c.begntime)
+)
+_VISIT = select(mdtrt).where(mdtrt.c.mdtrt_id == bindparam("mdtrt_id"))
+_INSERT_VISIT = insert(mdtrt)
+_EXISTING_LINES = select(
+    fee_detail.c.feedetl_sn,
+    fee_detail.c.vali_flag,
+    fee_detail.c.setl_id,
+    fee_detail.c.det_item_fee_sumamt,
+    fee_detail.c.cnt,
+).where(
+    fee_detail.c.mdtrt_id == bindparam("mdtrt_id"),
+    fee_detail.c.feedetl_sn.in_(bindparam("sns", expanding=True)),
+)
+_UNSETTLED = [
+    fee_detail.c.mdtrt_id == bindparam("mdtrt_id"),
+    fee_detail.c.vali_flag == "1",
+    fee_detail.c.setl_id.is_(None),
+]
+_UNSETTLED_ALL = select(fee_detail).where(*_UNSETTLED).order_by(fee_detail.c.feedetl_sn)
+_UNSETTLED_BATCH = (
+    select(fee_detail)
+    .where(*_UNSETTLED, fee_detail.c.chrg_bchno == bindparam("chrg_bchno"))
+    .order_by(fee_detail.c.feedetl_sn)
+)
+_VALID_SETTLEMENTS = select(setl).where(
+    setl.c.mdtrt_id == bindparam("mdtrt_id"),
+    setl.c.vali_flag == "1",
+    setl.c.refd_setl_flag == "0",
+)
+_SETTLEMENT = select(setl).where(setl.c.setl_id == bindparam("setl_id"))
+
 
 # ------------------------------------------------------------------ persons
 
 
 def person(conn: Connection, psn_no: str, *, node: str = "data") -> Row:
-    row = conn.execute(select(psn).where(psn.c.psn_no == psn_no)).mappings().first()
+    row = conn.execute(_PERSON, {"psn_no": psn_no}).mappings().first()
     if row is None:
         raise NotFound(f"{node}.psn_no: 人员编号不存在 '{psn_no}' (no such insured person)")
     return row
@@ -65,10 +108,8 @@ def insurance(
 ) -> Row:
     """The person's insurance of `insutype`; `lock` takes the person's row lock (MySQL
     `SELECT … FOR UPDATE`; SQLite has one writer) to serialise settlements of one person."""
-    query = select(psn_insu).where(psn_insu.c.psn_no == psn_no, psn_insu.c.insutype == insutype)
-    if lock:
-        query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
+    query = _INSU_LOCKED if lock else _INSU
+    row = conn.execute(query, {"psn_no": psn_no, "insutype": insutype}).mappings().first()
     if row is None:
         raise InvalidInput(
             f"{node}.insutype: 人员 {psn_no} 未参加险种 {insutype} "
@@ -78,19 +119,11 @@ def insurance(
 
 
 def insurances(conn: Connection, psn_no: str) -> list[Row]:
-    return list(
-        conn.execute(
-            select(psn_insu).where(psn_insu.c.psn_no == psn_no).order_by(psn_insu.c.insutype)
-        ).mappings()
-    )
+    return list(conn.execute(_INSURANCES, {"psn_no": psn_no}).mappings())
 
 
 def identities(conn: Connection, psn_no: str) -> list[Row]:
-    return list(
-        conn.execute(
-            select(psn_idet).where(psn_idet.c.psn_no == psn_no).order_by(psn_idet.c.begntime)
-        ).mappings()
-    )
+    return list(conn.execute(_IDENTITIES, {"psn_no": psn_no}).mappings())
 
 
 def check_insured(ctx: CallContext, insu: Row, *, node: str = "data") -> None:
@@ -123,7 +156,7 @@ def visit(
 ) -> Row:
     """The caller's own visit; refuses another institution's (as not found), another person,
     the wrong kind, and (with `open_only`) a cancelled visit."""
-    row = conn.execute(select(mdtrt).where(mdtrt.c.mdtrt_id == mdtrt_id)).mappings().first()
+    row = conn.execute(_VISIT, {"mdtrt_id": mdtrt_id}).mappings().first()
     if row is None or row["fixmedins_code"] != ctx.fixmedins_code:
         raise NotFound(
             f"{node}.mdtrt_id: 就诊记录不存在或不属于本机构 '{mdtrt_id}' "
@@ -145,7 +178,7 @@ def visit(
 
 
 def insert_visit(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
-    conn.execute(insert(mdtrt).values(**values))
+    conn.execute(_INSERT_VISIT, values)
     return values
 
 
@@ -226,32 +259,17 @@ def replace_diagnoses(
 
 
 def existing_lines(conn: Connection, mdtrt_id: str, sns: Iterable[str]) -> dict[str, Row]:
-    rows = conn.execute(
-        select(
-            fee_detail.c.feedetl_sn,
-            fee_detail.c.vali_flag,
-            fee_detail.c.setl_id,
-            fee_detail.c.det_item_fee_sumamt,
-            fee_detail.c.cnt,
-        ).where(fee_detail.c.mdtrt_id == mdtrt_id, fee_detail.c.feedetl_sn.in_(list(sns)))
-    ).mappings()
+    rows = conn.execute(_EXISTING_LINES, {"mdtrt_id": mdtrt_id, "sns": list(sns)}).mappings()
     return {r["feedetl_sn"]: r for r in rows}
 
 
 def unsettled_lines(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None = None) -> list[Row]:
     """Valid, unsettled fee lines of a visit (of one charge batch when given)."""
-    cond = [
-        fee_detail.c.mdtrt_id == mdtrt_id,
-        fee_detail.c.vali_flag == "1",
-        fee_detail.c.setl_id.is_(None),
-    ]
-    if chrg_bchno is not None:
-        cond.append(fee_detail.c.chrg_bchno == chrg_bchno)
-    return list(
-        conn.execute(
-            select(fee_detail).where(and_(*cond)).order_by(fee_detail.c.feedetl_sn)
-        ).mappings()
-    )
+    if chrg_bchno is None:
+        rows = conn.execute(_UNSETTLED_ALL, {"mdtrt_id": mdtrt_id})
+    else:
+        rows = conn.execute(_UNSETTLED_BATCH, {"mdtrt_id": mdtrt_id, "chrg_bchno": chrg_bchno})
+    return list(rows.mappings())
 
 
 def lines_of_settlement(conn: Connection, setl_id: str) -> list[Row]:
@@ -305,19 +323,11 @@ def has_valid_lines(conn: Connection, mdtrt_id: str) -> bool:
 
 def valid_settlements(conn: Connection, mdtrt_id: str) -> list[Row]:
     """Valid ordinary settlements of a visit (not reversed, not reversal records)."""
-    return list(
-        conn.execute(
-            select(setl).where(
-                setl.c.mdtrt_id == mdtrt_id,
-                setl.c.vali_flag == "1",
-                setl.c.refd_setl_flag == "0",
-            )
-        ).mappings()
-    )
+    return list(conn.execute(_VALID_SETTLEMENTS, {"mdtrt_id": mdtrt_id}).mappings())
 
 
 def settlement(conn: Connection, ctx: CallContext, setl_id: str, *, node: str = "data") -> Row:
-    row = conn.execute(select(setl).where(setl.c.setl_id == setl_id)).mappings().first()
+    row = conn.execute(_SETTLEMENT, {"setl_id": setl_id}).mappings().first()
     if row is None or row["fixmedins_code"] != ctx.fixmedins_code:
         raise NotFound(
             f"{node}.setl_id: 结算记录不存在或不属于本机构 '{setl_id}' "
@@ -327,7 +337,7 @@ def settlement(conn: Connection, ctx: CallContext, setl_id: str, *, node: str = 
 
 
 def settlement_by_id(conn: Connection, setl_id: str) -> Row | None:
-    return conn.execute(select(setl).where(setl.c.setl_id == setl_id)).mappings().first()
+    return conn.execute(_SETTLEMENT, {"setl_id": setl_id}).mappings().first()
 
 
 def funds(conn: Connection, setl_id: str) -> list[Row]:

@@ -15,11 +15,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from yibao.storage.tables import change_log, seq_counter
 
 COUNTER = "change_log"
+
+# Built once (every settlement runs them; building a statement per call costs more than
+# executing it).
+_BUMP = (
+    update(seq_counter)
+    .where(seq_counter.c.name == COUNTER)
+    .values(last_value=seq_counter.c.last_value + bindparam("count"))
+)
+_LAST = select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER)
+_APPEND = insert(change_log)
 
 
 def _default(value: Any) -> Any:
@@ -36,17 +46,11 @@ def encode(payload: Mapping[str, Any]) -> str:
 
 def allocate(conn: Connection, count: int) -> int:
     """Reserve `count` consecutive seq values; returns the first."""
-    updated = conn.execute(
-        update(seq_counter)
-        .where(seq_counter.c.name == COUNTER)
-        .values(last_value=seq_counter.c.last_value + count)
-    )
+    updated = conn.execute(_BUMP, {"count": count})
     if updated.rowcount == 0:
         conn.execute(insert(seq_counter).values(name=COUNTER, last_value=count))
         return 1
-    last = conn.execute(
-        select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER)
-    ).scalar_one()
+    last = conn.execute(_LAST).scalar_one()
     return int(last) - count + 1
 
 
@@ -76,7 +80,7 @@ def append_many(
         }
         for i, (e, k, p, op) in enumerate(changes)
     ]
-    conn.execute(insert(change_log), rows)
+    conn.execute(_APPEND, rows)
     return [r["seq"] for r in rows]
 
 

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from yibao.api.nhsa.credentials import Credentials
@@ -53,6 +53,21 @@ ADMDVS = re.compile(r"^\d{6}$")
 MSGID_FORM = re.compile(r"^[HP]\d{11}\d{14}\d{4}$")
 INTERNAL = "系统内部错误 (internal error; the server log has the details)"
 JSON_HEADERS = [(b"content-type", b"application/json;charset=utf-8")]
+
+
+_STORED = select(
+    msg_log.c.fixmedins_code, msg_log.c.infno, msg_log.c.input_sha256, msg_log.c.response
+).where(msg_log.c.msgid == bindparam("msgid"))
+_CLAIM = insert(msg_log)
+_ANSWER = (
+    update(msg_log)
+    .where(msg_log.c.msgid == bindparam("b_msgid"))
+    .values(
+        response=bindparam("b_response"),
+        ref_id=bindparam("b_ref_id"),
+        psn_no=bindparam("b_psn_no"),
+    )
+)
 
 
 class Refusal(Exception):
@@ -323,18 +338,7 @@ class Gateway:
         warn: str | None,
     ) -> bytes:
         def job(conn: Connection) -> bytes:
-            stored = (
-                conn.execute(
-                    select(
-                        msg_log.c.fixmedins_code,
-                        msg_log.c.infno,
-                        msg_log.c.input_sha256,
-                        msg_log.c.response,
-                    ).where(msg_log.c.msgid == ctx.msgid)
-                )
-                .mappings()
-                .first()
-            )
+            stored = conn.execute(_STORED, {"msgid": ctx.msgid}).mappings().first()
             if stored is not None:
                 if (
                     stored["fixmedins_code"] == ctx.fixmedins_code
@@ -349,17 +353,18 @@ class Gateway:
             # Claim the msgid first: on a MySQL-protocol store a concurrent twin blocks here
             # until this transaction ends, then fails on the key and is retried (see below).
             conn.execute(
-                insert(msg_log).values(
-                    msgid=ctx.msgid,
-                    fixmedins_code=ctx.fixmedins_code,
-                    infno=ctx.infno,
-                    input_sha256=digest,
-                    infcode=0,
-                    response="",
-                    psn_no=None,
-                    ref_id=None,
-                    created_at=ctx.now,
-                )
+                _CLAIM,
+                {
+                    "msgid": ctx.msgid,
+                    "fixmedins_code": ctx.fixmedins_code,
+                    "infno": ctx.infno,
+                    "input_sha256": digest,
+                    "infcode": 0,
+                    "response": "",
+                    "psn_no": None,
+                    "ref_id": None,
+                    "created_at": ctx.now,
+                },
             )
             output = txn.handler(conn, ctx, data)
             now = datetime.now(clock.zone()).replace(tzinfo=None)
@@ -375,9 +380,13 @@ class Gateway:
             if psn_no is None:
                 psn_no = _input_psn(data)
             conn.execute(
-                update(msg_log)
-                .where(msg_log.c.msgid == ctx.msgid)
-                .values(response=payload.decode(), ref_id=ref_id, psn_no=psn_no)
+                _ANSWER,
+                {
+                    "b_msgid": ctx.msgid,
+                    "b_response": payload.decode(),
+                    "b_ref_id": ref_id,
+                    "b_psn_no": psn_no,
+                },
             )
             return payload
 
