@@ -1,14 +1,15 @@
 """Interface handlers: catalog downloads (1301–1321 → 9102), the paged query 1312, and
 目录对照 upload/cancel (3301/3302).
 
-Each is `handle_XXXX(conn, ctx, input) -> output` (see `yibao.interface.registry`); the gateway
-registers them. `ctx` needs `fixmedins_code` and `now`, and may carry `platform` (for ids)
+Each is `handle_XXXX(conn, ctx, input) -> output` (see `yibao.interface.registry`); importing
+this module registers them in the gateway's registry (`HANDLERS` lists them). `ctx` needs `fixmedins_code` and `now`, and may carry `platform` (for ids)
 and `institution.admdvs`.
 
 Download flow: `13xx` with `data{ver}` builds a zip of the catalog's rows changed after
 version `ver` ("0" or anything not a number: every effective row), stores it in `file_store`
 for the calling institution and answers `{file_qury_no, filename, dld_endtime, data_cnt}`;
-`9102` with `fsDownloadIn{file_qury_no}` returns the zip (`fetch_download`). The zip holds one
+`9102` with `fsDownloadIn{file_qury_no}` returns the zip (`settlement.reconcile` serves 9102
+from `file_store`; `fetch_download` here does the same for other callers). The zip holds one
 UTF-8 text file, tab-separated, one row per line, no header, columns as `ITEM_COLUMNS` /
 `DISE_COLUMNS` say — a provisional format (reference/nhsa-interface.md marks the real one
 unverified), documented in docs/catalog.md.
@@ -30,6 +31,7 @@ from yibao.catalog import mapping
 from yibao.codes.dicts import ListType
 from yibao.errors import Forbidden, InvalidInput, NotFound
 from yibao.interface import fields as fx
+from yibao.interface.registry import transaction
 from yibao.kit.clock import fmt_date, fmt_datetime
 from yibao.kit.ids import IdGenerator, default_ids
 from yibao.storage.tables import catalog_dise, catalog_item, catalog_version, file_store
@@ -466,3 +468,12 @@ HANDLERS: dict[str, tuple[str, Handler, bool]] = {
     "3301": ("目录对照上传", handle_3301, True),
     "3302": ("目录对照撤销", handle_3302, True),
 }
+
+
+def _register() -> None:
+    """Put the handlers in the gateway's registry (the gateway imports this module)."""
+    for infno, (name, fn, writes) in HANDLERS.items():
+        transaction(infno, name, writes=writes)(fn)
+
+
+_register()
