@@ -69,6 +69,7 @@ def dashboard_queries(day: date | None = None) -> list[tuple[str, str, dict[str,
         ("insutype", "by_insutype", period),
         ("visit_kind", "by_visit_kind", period),
         ("hosp_lv", "by_hosp_lv", period),
+        ("med_type", "by_med_type", period),
         ("region", "by_region", period),
         ("top_institutions", "top_institutions", {**period, "limit": 10}),
     ]

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -262,6 +262,15 @@ def mount(app: FastAPI, platform: Platform) -> None:
         return Json(report.as_dict())
 
     # -- the page --------------------------------------------------------------------------
+
+    icon = (WEB / "static" / "favicon.svg").read_bytes()
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        # browsers ask for it on every page (the login page too): answer instead of a 404
+        return Response(
+            icon, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+        )
 
     page = Template((WEB / "templates" / "dashboard.html").read_text(encoding="utf-8"))
 

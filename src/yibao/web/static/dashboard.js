@@ -112,11 +112,20 @@
     setText("r-adm", pct(month.admission_rate));
     setText("r-los", days(month.avg_los));
 
-    const trend = d.trend || [];
+    // every one of the last 30 days, zero where nothing was settled
+    const byDay = {};
+    (d.trend || []).forEach((r) => { byDay[r.key] = r; });
+    const trend = [];
+    const end = new Date(d.day + "T00:00:00");
+    for (let i = 29; i >= 0; i--) {
+      const t = new Date(end.getTime() - i * 86400000);
+      const key = t.getFullYear() + "-" + String(t.getMonth() + 1).padStart(2, "0") + "-" + String(t.getDate()).padStart(2, "0");
+      trend.push(byDay[key] || { key: key, fund_pay_sumamt: 0, setl_cnt: 0 });
+    }
     chart("chart-trend").setOption(Object.assign({}, base, {
       tooltip: { trigger: "axis" },
-      legend: { data: ["基金支出", "结算人次"], textStyle: { fontFamily: FONT } },
-      grid: { left: 80, right: 60, top: 30, bottom: 30 },
+      legend: { top: 0, data: ["基金支出", "结算人次"], textStyle: { fontFamily: FONT } },
+      grid: { left: 80, right: 60, top: 40, bottom: 30 },
       xAxis: { type: "category", data: trend.map((r) => r.key.slice(5)) },
       yAxis: [moneyAxis, { type: "value", name: "人次", splitLine: { show: false } }],
       series: [
@@ -131,6 +140,7 @@
     pie("chart-insutype", d.insutype || [], (r) => r.name, (r) => r.fund_pay_sumamt);
     pie("chart-visit", d.visit_kind || [], (r) => r.name, (r) => r.fund_pay_sumamt);
     bars("chart-hosplv", d.hosp_lv || [], (r) => r.name, false);
+    pie("chart-medtype", d.med_type || [], (r) => r.name, (r) => r.fund_pay_sumamt);
     bars("chart-top", d.top_institutions || [], (r) => r.name || r.key, true);
     if (drill.level === "region") renderRegions(d.region || []);
 
