@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Table, event, insert, select, update
 from yibao.catalog import fields as f
 from yibao.catalog.cache import CatalogCache
 from yibao.catalog.model import CatalogItem, DiseEntry
-from yibao.catalog.repo import dise_to_row, head_ver_no, item_to_row
+from yibao.catalog.repo import dise_from_row, dise_to_row, head_ver_no, item_from_row, item_to_row
 from yibao.catalog.rows import ImportDefaults, RowRejected, parse_row, resolve_kind
 from yibao.catalog.source import FileRefused, SheetRows, open_sheet
 from yibao.errors import InvalidInput
@@ -69,6 +69,8 @@ class ImportReport:
     ver_no: int | None = None
     ver: str | None = None
     dry_run: bool = False
+    #: rows identical to the stored effective term they re-publish (not written again)
+    unchanged: int = 0
     #: why nothing was applied (strict mode with rejections, or no acceptable row)
     not_applied_reason: str | None = None
 
@@ -78,6 +80,8 @@ class _Accepted:
     line: int
     item: CatalogItem | DiseEntry
     rejected: bool = False
+    #: identical to the stored effective term it would re-publish: nothing to write
+    unchanged: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -279,6 +283,47 @@ def _check_overlaps(
     return superseded
 
 
+def _drop_unchanged(
+    conn: Connection,
+    accepted: list[_Accepted],
+    superseded: dict[tuple[str, str], list[_Stored]],
+) -> None:
+    """A row that re-publishes a stored term without changing anything is not written again
+    and does not supersede it: re-importing a full national catalog stores only its changes."""
+    if not superseded:
+        return
+    by_term = {
+        (a.key, a.item.begndate): a for a in accepted if not a.rejected and a.key in superseded
+    }
+    pairs = [(by_term[(key, s.begndate)], key, s) for key, gone in superseded.items() for s in gone]
+    item_ids = [s.row_id for _, key, s in pairs if key[0] == "hilist"]
+    dise_ids = [s.row_id for _, key, s in pairs if key[0] != "hilist"]
+    stored: dict[int, CatalogItem | DiseEntry] = {}
+    for i in range(0, len(item_ids), 900):
+        q = select(catalog_item).where(catalog_item.c.item_id.in_(item_ids[i : i + 900]))
+        stored.update({r["item_id"]: item_from_row(r) for r in conn.execute(q).mappings()})
+    for i in range(0, len(dise_ids), 900):
+        q = select(catalog_dise).where(catalog_dise.c.dise_id.in_(dise_ids[i : i + 900]))
+        stored.update({r["dise_id"]: dise_from_row(r) for r in conn.execute(q).mappings()})
+    for a, key, s in pairs:
+        old = stored.get(s.row_id)
+        if old is None:
+            continue
+        if isinstance(old, CatalogItem):
+            same = isinstance(a.item, CatalogItem) and (
+                replace(a.item, item_id=old.item_id, version_id=old.version_id) == old
+            )
+        else:
+            same = isinstance(a.item, DiseEntry) and (
+                replace(a.item, dise_id=old.dise_id, version_id=old.version_id) == old
+            )
+        if same:
+            a.unchanged = True
+            superseded[key] = [g for g in superseded[key] if g.row_id != s.row_id]
+            if not superseded[key]:
+                del superseded[key]
+
+
 # --------------------------------------------------------------------------- apply
 
 
@@ -394,15 +439,21 @@ def _import_sheet(
     report = ImportReport(source=source, dry_run=dry_run)
     accepted = _parse(sheet, defaults, report, report_progress)
     superseded = _check_overlaps(conn, accepted, report)
+    _drop_unchanged(conn, accepted, superseded)
     report.rejected.sort(key=lambda r: r.line)
-    good = [a for a in accepted if not a.rejected]
+    report.unchanged = sum(1 for a in accepted if a.unchanged)
+    good = [a for a in accepted if not a.rejected and not a.unchanged]
     kinds = sorted(
         {a.item.list_type if isinstance(a.item, CatalogItem) else a.item.catalog_kind for a in good}
     )
     report.kinds = kinds
     report.superseded = sum(len(v) for v in superseded.values())
     if not good:
-        report.not_applied_reason = "没有可导入的行 (no acceptable row)"
+        report.not_applied_reason = (
+            "与现行目录相同, 无变化 (every row equals the effective catalog: no change)"
+            if report.unchanged and not report.rejected
+            else "没有可导入的行 (no acceptable row)"
+        )
         return report
     if strict and report.rejected:
         report.not_applied_reason = (

@@ -63,7 +63,7 @@ def _print_report(report: ImportReport, report_file: Path | None) -> None:
                 writer.writerow([issue.line, issue.code, "; ".join(issue.reasons)])
     summary = (
         f"读取 read {report.rows_read} 行 rows; 拒绝 rejected {len(report.rejected)}; "
-        f"取代旧条目 superseded {report.superseded}"
+        f"取代旧条目 superseded {report.superseded}; 未变化 unchanged {report.unchanged}"
     )
     if report.version_id is not None:
         console.print(

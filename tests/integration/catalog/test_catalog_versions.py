@@ -159,3 +159,22 @@ def test_cache_is_not_invalidated_by_a_rolled_back_import(engine: Engine, tmp_pa
     with engine.connect() as conn:
         assert DRUG in cache.terms_at(conn, {DRUG}, NOW)
         assert repo.head_ver_no(conn) == 1
+
+
+def test_reimporting_an_unchanged_catalog_writes_only_the_changes(
+    engine: Engine, tmp_path: Path
+) -> None:
+    rows = [drug_row("2024-01-01", "", "1.00"), drug_row("2024-01-01", "", "2.00", code=DRUG2)]
+    first = apply(engine, write_csv(tmp_path / "a.csv", NATIONAL, rows))
+    same = apply(engine, write_csv(tmp_path / "b.csv", NATIONAL, rows))
+    assert same.version_id is None and same.unchanged == 2 and same.superseded == 0
+    assert same.not_applied_reason is not None and "无变化" in same.not_applied_reason
+    changed = [rows[0], drug_row("2024-01-01", "", "1.50", code=DRUG2)]
+    second = apply(engine, write_csv(tmp_path / "c.csv", NATIONAL, changed))
+    assert (second.applied, second.unchanged, second.superseded) == (1, 1, 1)
+    with engine.connect() as conn:
+        terms = repo.terms_at(conn, {DRUG, DRUG2}, NOW)
+        assert terms[DRUG].version_id == first.version_id
+        assert terms[DRUG2].version_id == second.version_id
+        assert terms[DRUG2].hilist_pric_uplmt_amt == Decimal("1.5")
+        assert repo.head_ver_no(conn) == 2
