@@ -128,5 +128,5 @@ FILTERS: dict[str, Filter] = {
 ROLLUP_FILTERS: dict[str, tuple[str, ...]] = {
     "agg_day": ("admdvs", "hosp_lv", "insutype", "med_type", "psn_type", "visit_kind"),
     "agg_day_inst": ("admdvs", "hosp_lv", "insutype", "visit_kind", "fixmedins_code"),
-    "agg_day_diag": ("admdvs", "insutype", "visit_kind", "maindiag_code"),
+    "agg_day_diag": ("insutype", "visit_kind", "maindiag_code"),
 }

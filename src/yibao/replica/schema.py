@@ -25,7 +25,7 @@ import pyarrow as pa
 from yibao.replica import rows
 
 #: Bump when the DuckDB layout changes: a replica with another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 AMOUNT_SQL_TYPE = "DECIMAL(16,2)"
 #: rollup sums: 18 digits keep DuckDB on 64-bit integers (fast) and hold 10^16 yuan
@@ -200,18 +200,18 @@ BY_ENTITY = {e.entity: e for e in ENTITIES}
 # Rollups
 # ---------------------------------------------------------------------------------------------
 
-#: measures every rollup carries: (name, sql type, aggregate over setl_fact rows)
+#: measures every rollup carries: (name, sql type, expression summed over setl_fact rows)
 MEASURES: tuple[tuple[str, str, str], ...] = (
-    ("setl_cnt", "BIGINT", "SUM(sign)"),
-    ("otp_cnt", "BIGINT", "SUM(CASE WHEN visit_kind = 'outpatient' THEN sign ELSE 0 END)"),
-    ("ipt_cnt", "BIGINT", "SUM(CASE WHEN visit_kind = 'inpatient' THEN sign ELSE 0 END)"),
+    ("setl_cnt", "BIGINT", "sign"),
+    ("otp_cnt", "BIGINT", "CASE WHEN visit_kind = 'outpatient' THEN sign ELSE 0 END"),
+    ("ipt_cnt", "BIGINT", "CASE WHEN visit_kind = 'inpatient' THEN sign ELSE 0 END"),
     (
         "ipt_days",
         "BIGINT",
-        "SUM(CASE WHEN visit_kind = 'inpatient' THEN sign * COALESCE(ipt_days, 0) ELSE 0 END)",
+        "CASE WHEN visit_kind = 'inpatient' THEN sign * COALESCE(ipt_days, 0) ELSE 0 END",
     ),
-    ("fee_line_cnt", "BIGINT", "SUM(sign * fee_line_cnt)"),
-    *((name, SUM_SQL_TYPE, f"SUM({name})") for name in rows.SETL_AMOUNTS),
+    ("fee_line_cnt", "BIGINT", "sign * fee_line_cnt"),
+    *((name, SUM_SQL_TYPE, name) for name in rows.SETL_AMOUNTS),
 )
 MEASURE_NAMES = tuple(m[0] for m in MEASURES)
 
@@ -233,12 +233,36 @@ class Rollup:
 
     def refresh_sql(self, where: str, table: str | None = None, fact: str = "setl_fact") -> str:
         keys = ", ".join(f"COALESCE({k}, '')" for k in self.keys)
-        measures = ", ".join(agg for _, _, agg in MEASURES)
+        measures = ", ".join(f"SUM({expr})" for _, _, expr in MEASURES)
         group = ", ".join(str(i + 1) for i in range(len(self.keys) + 1))
         return (
             f"INSERT INTO {table or self.table} SELECT setl_date, {keys}, {measures} "
-            f"FROM {fact} WHERE {where} GROUP BY {group}"
+            f"FROM {fact} WHERE {where} GROUP BY {group} ORDER BY 1"
         )
+
+    def delta_sql(self, source: str, target: str) -> str:
+        """Aggregate signed changes (`_m` = +1 new image, −1 replaced image) into `target`."""
+        keys = ", ".join(f"COALESCE({k}, '') AS {k}" for k in self.keys)
+        measures = ", ".join(f"SUM(_m * ({expr})) AS {name}" for name, _, expr in MEASURES)
+        group = ", ".join(str(i + 1) for i in range(len(self.keys) + 1))
+        return (
+            f"CREATE TEMP TABLE {target} AS SELECT setl_date, {keys}, {measures} "
+            f"FROM {source} GROUP BY {group}"
+        )
+
+    def merge_sql(self, delta: str, dates: str) -> tuple[str, str]:
+        """Add a delta table into the rollup: update existing keys, insert the others."""
+        match = " AND ".join(["r.setl_date = d.setl_date", *(f"r.{k} = d.{k}" for k in self.keys)])
+        sets = ", ".join(f"{name} = r.{name} + d.{name}" for name in MEASURE_NAMES)
+        update = (
+            f"UPDATE {self.table} AS r SET {sets} FROM {delta} AS d "
+            f"WHERE r.setl_date IN ({dates}) AND {match}"
+        )
+        insert = (
+            f"INSERT INTO {self.table} SELECT d.* FROM {delta} AS d WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {self.table} AS r WHERE r.setl_date IN ({dates}) AND {match})"
+        )
+        return update, insert
 
 
 ROLLUPS: tuple[Rollup, ...] = (
@@ -254,8 +278,8 @@ ROLLUPS: tuple[Rollup, ...] = (
     ),
     Rollup(
         "agg_day_diag",
-        ("maindiag_code", "admdvs", "insutype", "visit_kind"),
-        "按日 × 主诊断 × 区划 × 险种 × 就诊类型",
+        ("maindiag_code", "insutype", "visit_kind"),
+        "按日 × 主诊断 × 险种 × 就诊类型",
     ),
 )
 

@@ -233,15 +233,14 @@ class ReplicaStore:
             cur = self.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION")
-                dates: set[str] = set()
                 for entity in ENTITIES:
                     table = batch.tables.get(entity.entity)
-                    if table is not None and table.num_rows:
-                        touched = self._upsert(cur, entity, table)
-                        if entity is BY_ENTITY["setl"]:
-                            dates |= touched
-                if dates and refresh:
-                    self._refresh(cur, dates)
+                    if table is None or not table.num_rows:
+                        continue
+                    if entity is BY_ENTITY["setl"] and refresh:
+                        self._upsert_settlements(cur, entity, table, batch.first_seq)
+                    else:
+                        self._upsert(cur, entity, table)
                 now_ms = int(time.time() * 1000)
                 cur.execute(
                     "UPDATE replica_meta SET applied_seq = ?, applied_ts_ms = ?, applied_at_ms = ?,"
@@ -298,6 +297,45 @@ class ReplicaStore:
             return touched
         finally:
             cur.unregister("batch_rows")
+
+    def _upsert_settlements(
+        self, cur: duckdb.DuckDBPyConnection, entity: Entity, table: pa.Table, first_seq: int
+    ) -> None:
+        """Settlements with incremental rollups: each rollup gets the signed difference of the
+        batch (new images +1, the images they replace −1), so a batch costs O(batch), not
+        O(rows of the day). Batches with deletes recompute their days instead."""
+        values = [v if isinstance(v, str) else None for v in table.column("setl_date").to_pylist()]
+        listed = _date_list(values)
+        if listed is None or "delete" in table.column("op").to_pylist():
+            touched = self._upsert(cur, entity, table)
+            if touched:
+                self._refresh(cur, touched)
+            return
+        cur.register("batch_rows", table)
+        try:
+            cur.execute(
+                f"CREATE TEMP TABLE setl_old AS SELECT * FROM setl_fact WHERE setl_date IN "
+                f"({listed}) AND setl_id IN (SELECT setl_id FROM batch_rows)"
+            )
+            cur.execute(
+                f"DELETE FROM setl_fact WHERE setl_date IN ({listed}) AND "
+                "setl_id IN (SELECT setl_id FROM batch_rows)"
+            )
+            cur.execute(entity.insert_sql("batch_rows"))
+        finally:
+            cur.unregister("batch_rows")
+        cur.execute(
+            "CREATE TEMP TABLE setl_change AS "
+            "SELECT *, -1 AS _m FROM setl_old UNION ALL "
+            f"SELECT *, 1 AS _m FROM setl_fact WHERE setl_date IN ({listed}) AND seq >= {int(first_seq)}"
+        )
+        for rollup in ROLLUPS:
+            cur.execute(rollup.delta_sql("setl_change", "rollup_delta"))
+            for stmt in rollup.merge_sql("rollup_delta", listed):
+                cur.execute(stmt)
+            cur.execute("DROP TABLE rollup_delta")
+        cur.execute("DROP TABLE setl_change")
+        cur.execute("DROP TABLE setl_old")
 
     def _refresh(self, cur: duckdb.DuckDBPyConnection, dates: set[str] | None) -> None:
         """Recompute the rollup rows of `dates` (every day when None) from the fact table."""

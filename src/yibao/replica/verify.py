@@ -118,7 +118,9 @@ def _replica_side(store: ReplicaStore) -> tuple[int, dict[str, Any], list[Check]
 
 def _fact_totals(cur: Any) -> tuple[Any, ...]:
     row = cur.execute(
-        "SELECT " + ", ".join(f"COALESCE({agg}, 0)" for _n, _t, agg in MEASURES) + " FROM setl_fact"
+        "SELECT "
+        + ", ".join(f"COALESCE(SUM({expr}), 0)" for _n, _t, expr in MEASURES)
+        + " FROM setl_fact"
     ).fetchone()
     return tuple(row or ())
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from yibao.replica import batches, rows
-from yibao.replica.schema import MEASURE_NAMES, ROLLUPS
+from yibao.replica.schema import MEASURE_NAMES, ROLLUPS, Rollup
 from yibao.replica.store import ReplicaStore
 from yibao.storage.changelog import encode
 
@@ -111,7 +111,7 @@ def test_a_failing_batch_changes_nothing(
     def boom(*_args: object) -> None:
         raise RuntimeError("crash between the fact and the rollups")
 
-    monkeypatch.setattr(store, "_refresh", boom)
+    monkeypatch.setattr(Rollup, "merge_sql", boom)
     with pytest.raises(RuntimeError):
         store.apply(batches.build([setl_change(2, setl_row("S2", "50.00", at=day))]))
     monkeypatch.undo()
@@ -148,3 +148,31 @@ def test_bulk_append_sorts_by_date_and_refreshes_rollups(store: ReplicaStore) ->
     assert store.meta.source == "bulk"
     store.set_applied(42, 1, source="bulk")
     assert store.applied_seq == 42
+
+
+def test_incremental_rollups_equal_a_full_recompute(store: ReplicaStore) -> None:
+    day = datetime(2024, 6, 3, 9)
+    seq = 0
+    for i in range(6):
+        changes = []
+        for j in range(3):
+            seq += 1
+            changes.append(setl_change(seq, setl_row(f"S{i}-{j}", f"{10 + i}.{j}5", at=day)))
+        # the previous batch's first settlement reversed (re-sent with vali_flag 0)
+        if i:
+            seq += 1
+            changes.append(
+                setl_change(seq, setl_row(f"S{i - 1}-0", f"{9 + i}.05", at=day, vali="0"))
+            )
+        store.apply(batches.build(changes))
+    measures = ", ".join(f"SUM({m})" for m in MEASURE_NAMES)
+    for rollup in ROLLUPS:  # one row per key: updates merged, not appended
+        keys = ", ".join(("setl_date", *rollup.keys))
+        dupes = store.query(
+            f"SELECT count(*) FROM (SELECT {keys} FROM {rollup.table} GROUP BY ALL HAVING count(*) > 1)"
+        )
+        assert dupes[2] == [(0,)], rollup.table
+    incremental = {r.table: store.query(f"SELECT {measures} FROM {r.table}")[2] for r in ROLLUPS}
+    store.refresh_rollups()
+    for rollup in ROLLUPS:
+        assert store.query(f"SELECT {measures} FROM {rollup.table}")[2] == incremental[rollup.table]
