@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from yibao import __version__
-from yibao.api import analytics, console, health, nhsa
+from yibao.api import analytics, console, docs, health, nhsa
 from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.runtime import Platform, open_platform
@@ -25,7 +25,7 @@ Mounter = Callable[[FastAPI, Platform], None]
 
 def _mounters() -> list[Mounter]:
     # Each domain's edge adds its `mount` here.
-    return [health.mount, console.mount, nhsa.mount, analytics.mount]
+    return [health.mount, console.mount, nhsa.mount, analytics.mount, docs.mount]
 
 
 def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
@@ -51,6 +51,12 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         version=__version__,
         summary="医保信息平台 — national-interface settlement, codes, T+0 analytics",
         lifespan=lifespan,
+        # /docs is served from vendored assets (api/docs.py); ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
+        # The insurance private network has no collector, and per-request spans cost the
+        # settlement hot path dearly: OpenTelemetry stays off.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.platform = platform
     app.state.on_start = []

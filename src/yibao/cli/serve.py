@@ -53,4 +53,6 @@ def register(app: typer.Typer) -> None:
             http="httptools",
             loop="uvloop",
             timeout_keep_alive=30,
+            proxy_headers=False,
+            server_header=False,
         )

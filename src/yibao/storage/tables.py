@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.mysql import LONGBLOB
+from sqlalchemy.dialects.mysql import LONGBLOB, MEDIUMTEXT
 
 from yibao.storage.types import Money, Price, Qty, Ratio
 
@@ -540,7 +540,8 @@ msg_log = Table(
     #: sha256 of the canonical input: a retry must carry the same input to get the answer
     Column("input_sha256", String(64), nullable=False),
     Column("infcode", Integer, nullable=False),
-    Column("response", Text, nullable=False),
+    #: up to 16 MiB on MySQL (MEDIUMTEXT): a 2204/2301 answer with thousands of lines
+    Column("response", Text().with_variant(MEDIUMTEXT(), "mysql"), nullable=False),
     Column("psn_no", String(ID), nullable=True),
     #: the settlement, visit or other record the message produced (for 2601)
     Column("ref_id", String(ID), nullable=True),

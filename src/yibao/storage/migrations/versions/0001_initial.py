@@ -106,7 +106,7 @@ def upgrade() -> None:
         sa.Column("infno", sa.String(length=8), nullable=False),
         sa.Column("input_sha256", sa.String(length=64), nullable=False),
         sa.Column("infcode", sa.Integer(), nullable=False),
-        sa.Column("response", sa.Text(), nullable=False),
+        sa.Column("response", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql"), nullable=False),
         sa.Column("psn_no", sa.String(length=30), nullable=True),
         sa.Column("ref_id", sa.String(length=30), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),

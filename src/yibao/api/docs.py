@@ -1,0 +1,27 @@
+"""The console API's interactive documentation, served from yibao's own assets.
+
+FastAPI's default /docs page loads Swagger UI from a CDN; the insurance private network is
+offline, so the page is built here on the vendored swagger-ui-dist (web/static/vendor).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+
+from yibao.runtime import Platform
+
+VENDOR = "/static/vendor/swagger-ui"
+
+
+def mount(app: FastAPI, platform: Platform) -> None:
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="yibao 接口文档 (console API)",
+            swagger_js_url=f"{VENDOR}/swagger-ui-bundle.js",
+            swagger_css_url=f"{VENDOR}/swagger-ui.css",
+            swagger_favicon_url=f"{VENDOR}/favicon-32x32.png",
+        )
