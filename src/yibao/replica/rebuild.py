@@ -170,7 +170,8 @@ def _chunks(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 def _stream(conn: Connection, stmt: Any) -> Iterator[Mapping[str, Any]]:
     result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt)
-    yield from result.mappings()
+    for row in result.mappings():
+        yield dict(row)
 
 
 def _fixmedins_payloads(conn: Connection) -> Iterator[dict[str, Any]]:

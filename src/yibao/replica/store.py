@@ -381,7 +381,7 @@ class ReplicaStore:
         """
         entity = BY_ENTITY[entity_name]
         schema = entity.arrow_schema
-        n = table.num_rows
+        n: int = table.num_rows
         if n == 0:
             return 0
         columns = []
