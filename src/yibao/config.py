@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     replica_enabled: bool = True
     #: Applier poll interval when idle, milliseconds.
     replica_poll_ms: int = 50
+    #: The applier's background loop starts a micro-batch at most every this many
+    #: milliseconds (strong reads force their own catch-up and never wait for it).
+    replica_batch_window_ms: int = 250
     admin_username: str = "admin"
     admin_password: str | None = None
     #: Refuse calls without a valid sign_no from 9001 (lenient by default, as clients differ).

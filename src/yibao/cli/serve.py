@@ -28,6 +28,9 @@ def register(app: typer.Typer) -> None:
         cfg = settings()
         host = host or cfg.host
         port = port or cfg.port
+        # The effective address belongs to the settings: the replica's lock file tells
+        # `yibao replica …` where this server answers.
+        cfg = cfg.model_copy(update={"host": host, "port": port})
         with friendly_errors():
             engine = make_null_engine(cfg.db_url)
             try:

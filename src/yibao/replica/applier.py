@@ -78,10 +78,16 @@ class Applier:
         *,
         poll_ms: int = 50,
         batch_rows: int = 5000,
+        batch_window_ms: int = 0,
     ) -> None:
         self.store = store
         self.source = source
         self.poll_s = max(1, poll_ms) / 1000
+        #: the background loop starts a batch at most this often. A DuckDB transaction costs
+        #: tens of milliseconds whatever its size, so under load a window lets many commits
+        #: share one batch instead of the applier waking for every group commit and taking
+        #: the settlement path's CPU. Strong reads do not wait for it: they force a catch-up.
+        self.batch_window_s = max(0, batch_window_ms) / 1000
         self.batch_rows = batch_rows
         self.stats = ApplierStats()
         self._wake = threading.Event()
@@ -172,9 +178,13 @@ class Applier:
             if self._stop.is_set() or self.paused.is_set():
                 continue
             try:
+                started = time.monotonic()
                 while not self._stop.is_set() and not self.paused.is_set() and self.step():
                     pass
                 backoff = self.poll_s
+                rest = self.batch_window_s - (time.monotonic() - started)
+                if rest > 0:
+                    self._stop.wait(rest)
             except ReplicaGap as gap:
                 self._fail(gap)
                 if self.on_gap is not None:

@@ -99,7 +99,12 @@ class Replica:
         self.settings = settings
         self.store = store
         self.source = source
-        self.applier = Applier(store, source, poll_ms=settings.replica_poll_ms)
+        self.applier = Applier(
+            store,
+            source,
+            poll_ms=settings.replica_poll_ms,
+            batch_window_ms=settings.replica_batch_window_ms,
+        )
         self.applier.on_gap = self._on_gap
         self.lock: OwnerLock | None = None
         self.rebuild_state = RebuildState()

@@ -108,8 +108,6 @@ def test_strong_read_sees_a_commit_made_just_before(
 
 
 def test_the_writer_wakes_the_applier(rs_settings: Settings, seeded: dict) -> None:
-    if not rs_settings.is_sqlite:
-        pytest.skip("the platform fixture is SQLite; the MySQL path is covered by the strong read")
     platform = open_platform(rs_settings)
     replica = Replica.open(rs_settings.model_copy(update={"replica_poll_ms": 600_000}))
     try:
