@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import factories
-import pytest
 from sqlalchemy import Engine, func, select
 
 from yibao.analytics.registry import registry
