@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yibao import __version__
 from yibao.api import analytics, console, docs, health, nhsa
@@ -21,6 +22,32 @@ log = logging.getLogger(__name__)
 
 #: Domains mount their routers and services here: `fn(app, platform)`, called at build time.
 Mounter = Callable[[FastAPI, Platform], None]
+
+
+class _App(FastAPI):
+    """FastAPI with the national-interface hot path in front of it: a `POST` under the
+    gateway's prefixes goes straight to the gateway's ASGI callable, skipping routing and the
+    middleware stack (the gateway answers every error itself, always HTTP 200). The first
+    HTTP request still goes through FastAPI so that middlewares learning from it see one."""
+
+    _fast: ASGIApp | None = None
+    _fast_prefixes: tuple[str, ...] = ()
+    _seen_http = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self._fast
+        if (
+            fast is not None
+            and scope["type"] == "http"
+            and self._seen_http
+            and scope["method"] == "POST"
+            and scope["path"].startswith(self._fast_prefixes)
+        ):
+            await fast(scope, receive, send)
+            return
+        if scope["type"] == "http":
+            self._seen_http = True
+        await super().__call__(scope, receive, send)
 
 
 def _mounters() -> list[Mounter]:
@@ -46,7 +73,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
                     log.exception("stopping failed")
             platform.close()
 
-    app = FastAPI(
+    app = _App(
         title="yibao",
         version=__version__,
         summary="医保信息平台 — national-interface settlement, codes, T+0 analytics",
@@ -78,4 +105,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
 
     for mount in _mounters():
         mount(app, platform)
+    gateway = platform.services.get("nhsa.gateway")
+    if gateway is not None:
+        app._fast = gateway
+        app._fast_prefixes = tuple(f"{prefix}/" for prefix in nhsa.PREFIXES)
     return app
