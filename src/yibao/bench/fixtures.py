@@ -19,6 +19,8 @@ class Fixtures:
     institutions: list[dict[str, Any]]
     persons: list[dict[str, Any]]
     catalog_items: list[dict[str, Any]]
+    #: the console user of the agency (`username`, `password`): analytic calls sign in with it
+    agency: dict[str, Any] | None = None
 
     def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
         return [i for i in self.institutions if i["kind"] in kinds]
@@ -40,7 +42,7 @@ def load_fixtures(data_dir: Path) -> Fixtures:
         doc = loads(path.read_bytes())
     except ValueError as exc:
         raise ConfigError(f"演示数据无法解析 {path}: {exc} (rerun `yibao demo`)") from None
-    fx = Fixtures(doc["institutions"], doc["persons"], doc["catalog_items"])
+    fx = Fixtures(doc["institutions"], doc["persons"], doc["catalog_items"], doc.get("agency"))
     if not fx.persons or not fx.catalog_items or not fx.of_kind("hospital", "clinic"):
         raise ConfigError(f"演示数据不完整 {path} (rerun `yibao demo`)")
     for item in fx.catalog_items:

@@ -64,6 +64,31 @@ def envelope(infno: str, inst: Mapping[str, Any], data: Mapping[str, Any], *, no
     )
 
 
+class Admissions:
+    """Persons who must not be admitted now: shared by every virtual client of a run.
+
+    2401 refuses a person who already has an open admission (admitted or discharged but not
+    settled). A person is busy while an inpatient flow of this run holds them, stays busy for
+    the rest of the run when a flow leaves the admission open (an error after 2401, or a 2305
+    reversal, which puts the stay back to "discharged"), and the run starts with the store's
+    open admissions (`bench.store.open_admissions`) so that leftovers of earlier runs are
+    skipped too."""
+
+    def __init__(self, open_at_start: set[str] | None = None) -> None:
+        self.busy: set[str] = set(open_at_start or ())
+
+    def pick(self, rng: random.Random, persons: list[dict[str, Any]]) -> dict[str, Any] | None:
+        free = [p for p in persons if p["psn_no"] not in self.busy]
+        if not free:
+            return None
+        person = rng.choice(free)
+        self.busy.add(person["psn_no"])
+        return person
+
+    def release(self, psn_no: str) -> None:
+        self.busy.discard(psn_no)
+
+
 class Session:
     """One virtual client: a connection, its random stream and the shared recorder."""
 
@@ -75,12 +100,17 @@ class Session:
         rng: random.Random,
         *,
         reversal_rate: float,
+        admissions: Admissions | None = None,
+        settled: list[tuple[str, float]] | None = None,
     ) -> None:
         self.conn = conn
         self.fx = fixtures
         self.rec = recorder
         self.rng = rng
         self.reversal_rate = reversal_rate
+        self.admissions = admissions if admissions is not None else Admissions()
+        #: when given, (setl_id, wall-clock seconds the settling answer arrived) per settlement
+        self.settled = settled
         self._visit = 0
 
     async def call(
@@ -99,11 +129,20 @@ class Session:
             return None
         elapsed = time.perf_counter() - start
         if status != 200 or not isinstance(answer, dict) or answer.get("infcode") != 0:
-            msg = answer.get("err_msg") if isinstance(answer, dict) else raw[:200]
+            msg = (
+                answer.get("err_msg")
+                if isinstance(answer, dict)
+                else raw[:200].decode(errors="replace")
+            )
             self.rec.error(infno, f"HTTP {status}: {msg}")
             return None
         self.rec.ok(infno, elapsed)
-        return answer.get("output") or {}
+        output = answer.get("output") or {}
+        if self.settled is not None and infno in SETTLE_INFNOS:
+            setl_id = (output.get("setlinfo") or {}).get("setl_id")
+            if setl_id:
+                self.settled.append((str(setl_id), time.time()))
+        return output
 
     # ------------------------------------------------------------------ helpers
 
@@ -252,11 +291,23 @@ class Session:
         return True
 
     async def inpatient(self) -> bool:
+        person = self.admissions.pick(self.rng, self.fx.persons)
+        if person is None:  # everyone is in hospital: do an outpatient visit instead
+            return await self.outpatient()
+        settled, left_open = False, True
+        try:
+            settled, left_open = await self._stay(person)
+        finally:
+            if not left_open:
+                self.admissions.release(person["psn_no"])
+        return settled
+
+    async def _stay(self, person: Mapping[str, Any]) -> tuple[bool, bool]:
+        """One inpatient stay: (settled, the person's admission is left open)."""
         inst = self.rng.choice(self.fx.of_kind("hospital"))
-        person = self.rng.choice(self.fx.persons)
         who = await self._who(inst, person)
         if who is None:
-            return False
+            return False, False  # nothing admitted yet
         psn_no = who.get("baseinfo", {}).get("psn_no", person["psn_no"])
         insutype = self._insutype(who, person)
         now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
@@ -297,13 +348,14 @@ class Session:
             },
         )
         if adm is None:
-            return False
+            return False, False
+        # from here on, a failed call leaves the admission open
         mdtrt_id = str((adm.get("result") or adm.get("data") or adm).get("mdtrt_id"))
         lines, total = self._lines(
             self.fx.catalog_items, 20, mdtrt_id, psn_no, now, dr, {"med_type": "21"}
         )
         if await self.call("2301", inst, {"feedetail": lines}) is None:
-            return False
+            return False, True
         dscg = {
             "dscginfo": {
                 "mdtrt_id": mdtrt_id,
@@ -317,7 +369,7 @@ class Session:
             "diseinfo": [{**diag, "mdtrt_id": mdtrt_id}],
         }
         if await self.call("2402", inst, dscg) is None:
-            return False
+            return False, True
         base = {
             "psn_no": psn_no,
             **self._cert(person),
@@ -330,20 +382,22 @@ class Session:
         }
         pre = await self.call("2303", inst, {"data": base})
         if pre is None:
-            return False
+            return False, True
         setl = await self.call(
             "2304", inst, {"data": {**base, **self._echo(pre.get("setlinfo", {}))}}
         )
         if setl is None:
-            return False
+            return False, True
         if self.rng.random() < self.reversal_rate:
             info = setl.get("setlinfo", {})
-            await self.call(
+            reversed_ = await self.call(
                 "2305",
                 inst,
                 {"data": {"setl_id": info.get("setl_id"), "mdtrt_id": mdtrt_id, "psn_no": psn_no}},
             )
-        return True
+            # 2305 puts the stay back to "discharged": the admission is open again
+            return True, reversed_ is not None
+        return True, False
 
     async def pharmacy(self) -> bool:
         inst = self.rng.choice(self.fx.of_kind("pharmacy"))

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from yibao.bench.fixtures import Fixtures
-from yibao.bench.flows import SETTLE_INFNOS, Session
+from yibao.bench.flows import SETTLE_INFNOS, Admissions, Session
 from yibao.bench.http import ClientFactory
 from yibao.bench.params import LoadParams
 from yibao.bench.stats import Recorder, summary_ms
@@ -36,10 +36,17 @@ class LoadResult:
 
 
 async def run_load(
-    params: LoadParams, fixtures: Fixtures, *, duration: float | None = None
+    params: LoadParams,
+    fixtures: Fixtures,
+    *,
+    duration: float | None = None,
+    admissions: Admissions | None = None,
+    settled: list[tuple[str, float]] | None = None,
 ) -> LoadResult:
     """Drive the flows for `duration` seconds (default params.duration); a flow in progress at
-    the deadline completes, but its calls after the deadline are not counted."""
+    the deadline completes, but its calls after the deadline are not counted. `admissions`:
+    persons not to admit (shared by the clients); `settled`: filled with (setl_id, arrival)."""
+    shared = admissions if admissions is not None else Admissions()
     seconds = params.duration if duration is None else duration
     factory = ClientFactory(params.client, params.url, params.concurrency)
     recorder = Recorder()
@@ -60,6 +67,8 @@ async def run_load(
             recorder,
             random.Random(f"{params.seed}:{i}"),
             reversal_rate=params.reversal_rate,
+            admissions=shared,
+            settled=settled,
         )
         try:
             while True:
