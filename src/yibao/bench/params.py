@@ -122,3 +122,31 @@ def check_positive_int(
         upper = f"–{maximum}" if maximum is not None else " or more"
         raise BenchParamError(f"{name}: 须为 {minimum}{upper} (got {value})")
     return value
+
+
+def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise BenchParamError(f"{name}: 未知 '{value}' (allowed: {', '.join(allowed)})")
+    return value
+
+
+def check_range(
+    name: str, value: float, low: float, high: float, *, low_open: bool = False
+) -> float:
+    """`low ≤ value ≤ high` (or `low < value` with `low_open`); NaN is refused."""
+    ok = (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise BenchParamError(f"{name}: 须在 {bracket}{low:g}, {high:g}] (got {value})")
+    return value
+
+
+#: the freshness scenario's own settlement load when no --rate is given (flows per second)
+FRESHNESS_DEFAULT_RATE: Final = 20.0
+
+
+def default_rate(scenario: str, rate: float | None) -> float:
+    """--rate as given; unset: 20 flows/s for freshness (it states its load), else closed loop."""
+    if rate is not None:
+        return rate
+    return FRESHNESS_DEFAULT_RATE if scenario == "freshness" else 0.0

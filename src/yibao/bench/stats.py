@@ -6,6 +6,7 @@ sample of rank ceil(p/100 × n) (1-based) — always an observed value, never in
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,3 +76,33 @@ class Recorder:
                 "errors": self.errors.get(infno, 0),
             }
         return out
+
+
+def visibility_lags(
+    commits: Sequence[tuple[int, float]], at: Sequence[float], seqs: Sequence[int]
+) -> tuple[list[float], int]:
+    """Freshness of each `(seq, commit time)`: first visible − commit time, in seconds
+    (never below 0: with the answer's arrival as the commit time, the poller may see a
+    settlement before the settling answer reached the driver). Returns (lags, not seen)."""
+    # the running maximum once, then a binary search per commit
+    running: list[int] = []
+    best = -1
+    for shown in seqs:
+        best = max(best, shown)
+        running.append(best)
+    lags: list[float] = []
+    unseen = 0
+    for seq, committed in commits:
+        i = bisect.bisect_left(running, seq)
+        if i == len(running):
+            unseen += 1
+            continue
+        lags.append(max(0.0, at[i] - committed))
+    return lags, unseen
+
+
+def loss_pct(alone: float, together: float) -> float | None:
+    """Throughput lost to the analytic load, in percent: 100 × (1 − together / alone)."""
+    if alone <= 0:
+        return None
+    return round(100.0 * (1.0 - together / alone), 1)

@@ -14,10 +14,14 @@ from yibao.bench.params import (
     SCENARIOS,
     BenchParamError,
     LoadParams,
+    check_choice,
     check_positive_int,
+    check_range,
     check_scenario,
+    default_rate,
     parse_mix,
 )
+from yibao.bench.viewers import CONSISTENCIES, PROBES
 from yibao.cli.common import console, err_console, fail, friendly_errors
 from yibao.kit.files import write_private
 from yibao.kit.jsonx import dumps
@@ -26,7 +30,7 @@ from yibao.kit.jsonx import dumps
 def _print(result: dict[str, Any]) -> None:
     table = Table(title=f"yibao bench {result['scenario']}", show_header=False)
     for key, value in result.items():
-        if key in ("machine", "params", "per_transaction", "driver_ceiling"):
+        if key in ("machine", "params", "per_transaction", "driver_ceiling", "queries", "rounds"):
             continue
         table.add_row(key, str(value))
     console.print(table)
@@ -47,6 +51,17 @@ def _print(result: dict[str, Any]) -> None:
                 str(row["errors"]),
             )
         console.print(t)
+    queries = result.get("queries")
+    if queries:
+        t = Table(title="dashboard queries (median ms)")
+        for col in ("query", "replica ms", "row store ms", "ratio", "same rows"):
+            t.add_column(col, justify="right")
+        for q in queries:
+            t.add_row(
+                q["name"], str(q["replica_ms"]), str(q["rowstore_ms"]), str(q["ratio"]),
+                str(q["same_rows"]),
+            )  # fmt: skip
+        console.print(t)
     console.print(f"machine: {result.get('machine')}")
     console.print(f"params: {result.get('params')}")
 
@@ -63,7 +78,10 @@ def register(app: typer.Typer) -> None:
             None, help="Flow weights, e.g. outpatient=0.7,inpatient=0.05,pharmacy=0.25."
         ),
         reversal_rate: float = typer.Option(0.02, help="Share of settlements reversed (0–1)."),
-        rate: float = typer.Option(0.0, help="Flows started per second (0 = closed loop)."),
+        rate: float = typer.Option(
+            None,
+            help="Flows started per second (0 = closed loop; default 0, freshness 20).",
+        ),
         ceiling_seconds: float = typer.Option(
             3.0, help="Seconds of the driver-ceiling run against /bench/ping (0 skips)."
         ),
@@ -71,9 +89,26 @@ def register(app: typer.Typer) -> None:
             3.0, help="Seconds of the raw-commit yardstick inside other scenarios (0 skips)."
         ),
         settlements: int = typer.Option(
-            10_000_000, help="analytics: settlements in the store measured."
+            0, help="analytics: refuse a store with fewer settlements (0 = any size)."
         ),
+        repeat: int = typer.Option(3, help="analytics: measured runs per query (median)."),
         viewers: int = typer.Option(5, help="interference: dashboard viewers."),
+        refresh: float = typer.Option(
+            1.0, help="interference: seconds between a viewer's dashboard refreshes."
+        ),
+        rounds: int = typer.Option(
+            1, help="interference: alternations of (alone, with viewers), summed."
+        ),
+        probe: str = typer.Option(
+            "summary", help="freshness: summary (today's summary) or position (applied seq)."
+        ),
+        consistency: str = typer.Option(
+            "bounded", help="freshness: reads of the summary probe, bounded or strong."
+        ),
+        poll_ms: float = typer.Option(10.0, help="freshness: pause between probe answers (ms)."),
+        grace: float = typer.Option(
+            10.0, help="freshness: seconds to keep polling after the load for the last changes."
+        ),
         seed: int = typer.Option(1, help="Random seed of the driver."),
         data_dir: Path = typer.Option(
             None, help="Data directory with demo-fixtures.json (default YIBAO_DATA_DIR or ./var)."
@@ -91,7 +126,7 @@ def register(app: typer.Typer) -> None:
                 client=client,
                 mix=parse_mix(mix),
                 reversal_rate=reversal_rate,
-                rate=rate,
+                rate=default_rate(scenario, rate),
                 ceiling_seconds=ceiling_seconds,
                 seed=seed,
             ).check()
@@ -99,8 +134,15 @@ def register(app: typer.Typer) -> None:
                 raise BenchParamError(
                     f"--raw-commit-seconds: 须在 [0, 3600] (0 skips), got {raw_commit_seconds}"
                 )
-            check_positive_int("--settlements", settlements)
+            check_positive_int("--settlements", settlements, minimum=0)
+            check_positive_int("--repeat", repeat, maximum=100)
             check_positive_int("--viewers", viewers, maximum=1000)
+            check_positive_int("--rounds", rounds, maximum=20)
+            check_range("--refresh", refresh, 0, 3600, low_open=True)
+            check_choice("--probe", probe, PROBES)
+            check_choice("--consistency", consistency, CONSISTENCIES)
+            check_range("--poll-ms", poll_ms, 0, 10_000)
+            check_range("--grace", grace, 0, 600)
         except BenchParamError as exc:
             fail(str(exc), 2)
         directory = data_dir or Path(os.environ.get("YIBAO_DATA_DIR") or "./var")
@@ -115,15 +157,30 @@ def register(app: typer.Typer) -> None:
                 result = scenarios.run_settle(
                     params, directory, raw_commit_seconds=raw_commit_seconds, progress=progress
                 )
+            elif scenario == "freshness":
+                result = scenarios.run_freshness(
+                    params,
+                    directory,
+                    probe=probe,
+                    consistency=consistency,
+                    poll_ms=poll_ms,
+                    grace_s=grace,
+                    progress=progress,
+                )
+            elif scenario == "interference":
+                result = scenarios.run_interference(
+                    params,
+                    directory,
+                    viewers=viewers,
+                    period_s=refresh,
+                    rounds=rounds,
+                    progress=progress,
+                )
             else:
-                result = scenarios.not_yet(
-                    scenario,
-                    "needs the replica/analytics functions (freshness probe, dashboard "
-                    "queries); not measured yet",
+                result = scenarios.run_analytics(
+                    directory, repeat=repeat, min_settlements=settlements, progress=progress
                 )
         _print(result)
         if json_out is not None:
             write_private(json_out, dumps(result).decode() + "\n")
             console.print(f"JSON: {json_out}")
-        if result.get("measured") is False:
-            raise typer.Exit(1)

@@ -1,0 +1,130 @@
+"""The `analytics` scenario's measurement: every dashboard query on the replica (DuckDB) and
+on the row store, in this process, on a data directory no server is using.
+
+It opens the replica like `yibao replica verify` does offline (taking its lock), applies
+whatever the change log still holds (after `yibao simulate load` that is the whole load),
+then times each query of `analytics.service.dashboard_queries(day)` — `day` being the last
+day with settlements in the store, so that "today" and "this month" have data — once to
+warm up and `repeat` times measured, on both sides, and checks that both return the same
+rows."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from yibao.analytics.service import Analytics, dashboard_queries
+from yibao.config import load_settings
+from yibao.errors import ConfigError
+from yibao.replica.lock import OwnerLock, running_owner
+from yibao.replica.service import STRONG, Replica
+from yibao.storage.tables import setl
+
+Progress = Callable[[str], None]
+
+
+def _store_size(analytics: Analytics) -> tuple[int, int, date | None]:
+    """(settlements, reversal records, the day of the latest settlement)."""
+    with analytics.rowstore.connect() as conn:
+        rows = conn.execute(
+            select(setl.c.refd_setl_flag, func.count()).group_by(setl.c.refd_setl_flag)
+        ).all()
+        last = conn.execute(select(func.max(setl.c.setl_time))).scalar_one_or_none()
+        conn.rollback()
+    counts = {str(flag): int(n) for flag, n in rows}
+    originals = counts.get("0", 0)
+    reversals = sum(counts.values()) - originals
+    if isinstance(last, str):
+        last = datetime.fromisoformat(last)
+    return originals, reversals, (last.date() if last is not None else None)
+
+
+def _timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, list[float]]:
+    """Warm-up call (its answer is returned), then `repeat` timed calls in ms."""
+    answer = fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return answer, times
+
+
+def measure(
+    data_dir: Path, *, repeat: int, min_settlements: int = 0, progress: Progress
+) -> dict[str, Any]:
+    settings = load_settings(data_dir=data_dir)
+    owner = running_owner(settings.data_dir)
+    if owner is not None:
+        raise ConfigError(
+            f"数据目录正被服务进程使用 (pid {owner.pid}; the analytics scenario measures a "
+            f"stopped data directory: stop the server of {settings.data_dir} first)"
+        )
+    lock = OwnerLock(settings.data_dir)
+    if not lock.acquire():
+        raise ConfigError("副本正被另一进程使用 (another process holds the replica; retry)")
+    try:
+        replica = Replica.open(settings, lock=lock)
+    except BaseException:
+        lock.release()
+        raise
+    try:
+        analytics = Analytics(rowstore=replica.source, replica=replica)
+        settlements, reversals, day = _store_size(analytics)
+        t0 = time.perf_counter()
+        progress("replica: applying the change log …")
+        applied = replica.applier.catch_up()
+        catch_up_s = time.perf_counter() - t0
+        if day is None or settlements < min_settlements:
+            raise ConfigError(
+                f"{data_dir} 中只有 {settlements:,} 笔结算 (settlements), 少于 "
+                f"--settlements {max(1, min_settlements):,} (load more with "
+                "`yibao simulate load --settlements N`)"
+            )
+        queries = []
+        for panel, name, qparams in dashboard_queries(day):
+            progress(f"{panel} ({name}) …")
+            rep, rep_ms = _timed(partial(analytics.run_on_replica, name, qparams), repeat)
+            row, row_ms = _timed(partial(analytics.run_on_rowstore, name, qparams), repeat)
+            replica_ms = statistics.median(rep_ms)
+            rowstore_ms = statistics.median(row_ms)
+            queries.append(
+                {
+                    "name": f"{panel} ({name})",
+                    "panel": panel,
+                    "query": name,
+                    "replica_ms": round(replica_ms, 2),
+                    "rowstore_ms": round(rowstore_ms, 2),
+                    "ratio": round(rowstore_ms / replica_ms, 1) if replica_ms > 0 else None,
+                    "replica_ms_min": round(min(rep_ms), 2),
+                    "rowstore_ms_min": round(min(row_ms), 2),
+                    "same_rows": rep.data == row.data,
+                    "rows": len(rep.data),
+                }
+            )
+        progress("whole dashboard (one snapshot) …")
+        _, whole_ms = _timed(lambda: analytics.dashboard(day, consistency=STRONG), repeat)
+        return {
+            "queries": queries,
+            "dashboard_replica_ms": round(statistics.median(whole_ms), 2),
+            "dashboard_rowstore_ms_sum": round(sum(q["rowstore_ms"] for q in queries), 2),
+            "store": {
+                "settlements": settlements,
+                "reversal_records": reversals,
+                "day": day.isoformat(),
+                "applied_seq": applied,
+                "catch_up_s": round(catch_up_s, 2),
+                "replica_path": str(settings.replica_path),
+                "duckdb_threads": settings.duckdb_threads,
+                "db": settings.db_url.split(":", 1)[0],
+            },
+        }
+    finally:
+        replica.close()
