@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from yibao.bench.stats import Recorder, percentile, summary_ms
+from yibao.bench.stats import Recorder, loss_pct, percentile, summary_ms, visibility_lags
 
 
 def test_nearest_rank_on_one_to_hundred() -> None:
@@ -57,3 +57,29 @@ def test_recorder_counts_only_successes_as_calls() -> None:
         "latency_ms": {"p50": 0.0, "p95": 0.0, "p99": 0.0},
         "errors": 3,
     }
+
+
+def test_visibility_lag_is_first_answer_showing_the_seq_minus_commit() -> None:
+    at = [10.0, 10.1, 10.2, 10.3]
+    seqs = [5, 7, 7, 12]
+    commits = [(6, 9.95), (7, 10.05), (8, 10.15), (12, 10.25), (13, 10.28)]
+    lags, unseen = visibility_lags(commits, at, seqs)
+    # seq 6 and 7 first shown at 10.1, seq 8 and 12 at 10.3; seq 13 never
+    assert lags == pytest.approx([0.15, 0.05, 0.15, 0.05])
+    assert unseen == 1
+
+
+def test_visibility_lag_uses_the_running_maximum_and_never_goes_below_zero() -> None:
+    # an answer arriving out of order with a lower seq does not hide an earlier one
+    lags, unseen = visibility_lags([(9, 1.0)], [1.5, 1.6, 1.7], [9, 3, 9])
+    assert lags == pytest.approx([0.5])
+    # commit time after the first showing answer (answer-based estimate): clamped at 0
+    lags, unseen = visibility_lags([(4, 2.0)], [1.0], [4])
+    assert (lags, unseen) == ([0.0], 0)
+    assert visibility_lags([(1, 0.0)], [], []) == ([], 1)
+
+
+def test_loss_pct() -> None:
+    assert loss_pct(100.0, 93.0) == 7.0
+    assert loss_pct(100.0, 110.0) == -10.0
+    assert loss_pct(0.0, 5.0) is None
