@@ -1,0 +1,26 @@
+"""House rules that CI enforces: ruff clean everywhere, mypy --strict on the pure core."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PURE_CORE = ["src/yibao/kit", "src/yibao/codes", "src/yibao/policy"]
+
+pytestmark = pytest.mark.slow
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_ruff_is_clean() -> None:
+    result = _run("ruff", "check", "src", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_on_the_pure_core() -> None:
+    result = _run("mypy", "--no-incremental", *PURE_CORE)
+    assert result.returncode == 0, result.stdout + result.stderr
