@@ -1,0 +1,121 @@
+"""The message log, the change log the replica tails, console users, sessions and audit, and the 9101/9102 file store."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.mysql import LONGBLOB, MEDIUMTEXT
+
+from yibao.storage.schema.base import ID, metadata
+
+# ---------------------------------------------------------------------------------------------
+# Message log (msgid → stored response) and the change log the replica tails
+# ---------------------------------------------------------------------------------------------
+
+msg_log = Table(
+    "msg_log",
+    metadata,
+    Column("msgid", String(ID), primary_key=True),
+    Column("fixmedins_code", String(ID), nullable=False),
+    Column("infno", String(8), nullable=False),
+    #: sha256 of the canonical input: a retry must carry the same input to get the answer
+    Column("input_sha256", String(64), nullable=False),
+    Column("infcode", Integer, nullable=False),
+    #: up to 16 MiB on MySQL (MEDIUMTEXT): a 2204/2301 answer with thousands of lines
+    Column("response", Text().with_variant(MEDIUMTEXT(), "mysql"), nullable=False),
+    Column("psn_no", String(ID), nullable=True),
+    #: the settlement, visit or other record the message produced (for 2601)
+    Column("ref_id", String(ID), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+)
+Index(None, msg_log.c.fixmedins_code, msg_log.c.created_at)
+
+change_log = Table(
+    "change_log",
+    metadata,
+    #: allocated from seq_counter inside the writing transaction: commit order = seq order
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    #: the replica entity: setl | psn | fixmedins | mdtrt | …
+    Column("entity", String(32), nullable=False),
+    #: upsert | delete
+    Column("op", String(8), nullable=False),
+    Column("entity_key", String(64), nullable=False),
+    #: JSON of the replica row (no personal identifiers; amounts in fen)
+    Column("payload", Text, nullable=False),
+    #: wall-clock milliseconds since the epoch when the change was written
+    Column("ts_ms", BigInteger, nullable=False),
+)
+
+seq_counter = Table(
+    "seq_counter",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last_value", BigInteger, nullable=False),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Console: agency users, sessions, audit trail
+# ---------------------------------------------------------------------------------------------
+
+agency_user = Table(
+    "agency_user",
+    metadata,
+    Column("username", String(50), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("display_name", String(50), nullable=False),
+    #: admin | operator | auditor | analyst (roles grow with the console issue)
+    Column("role", String(16), nullable=False),
+    Column("vali_flag", String(1), nullable=False, default="1"),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_login_at", DateTime, nullable=True),
+)
+
+auth_session = Table(
+    "auth_session",
+    metadata,
+    #: sha256 hex of the bearer token / session cookie; the token itself is never stored
+    Column("token_sha256", String(64), primary_key=True),
+    Column("username", String(50), ForeignKey("agency_user.username"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("audit_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(50), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("target", String(100), nullable=True),
+    Column("detail", Text, nullable=True),
+)
+Index(None, audit_log.c.at)
+
+# ---------------------------------------------------------------------------------------------
+# Files exchanged through 9101/9102 (reconciliation uploads, catalog downloads)
+# ---------------------------------------------------------------------------------------------
+
+file_store = Table(
+    "file_store",
+    metadata,
+    Column("file_qury_no", String(ID), primary_key=True),
+    Column("fixmedins_code", String(ID), nullable=False),
+    Column("filename", String(200), nullable=False),
+    #: upload (9101) | download (generated for 9102)
+    Column("direction", String(10), nullable=False),
+    Column("content", LargeBinary().with_variant(LONGBLOB(), "mysql"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
