@@ -33,6 +33,9 @@ T = TypeVar("T")
 Job = Callable[[Connection], Any]
 
 _STOP = object()
+_SAVEPOINT = "SAVEPOINT yibao_job"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT yibao_job"
+_RELEASE = "RELEASE SAVEPOINT yibao_job"
 
 
 class Writer:
@@ -140,16 +143,24 @@ class Writer:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self._engine.connect() as conn, conn.begin():
-                for fn, _fut in batch:
-                    savepoint = conn.begin_nested()
-                    try:
-                        result = fn(conn)
-                    except BaseException as exc:
-                        savepoint.rollback()
-                        outcomes.append((False, exc))
-                    else:
-                        savepoint.commit()
-                        outcomes.append((True, result))
+                # Savepoints issued on the driver's cursor: a `begin_nested()` object per job
+                # cost more Python than the job's own statements (SQLite: SAVEPOINT and
+                # RELEASE are no-ops for the file; only ROLLBACK TO undoes work).
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    for fn, _fut in batch:
+                        cursor.execute(_SAVEPOINT)
+                        try:
+                            result = fn(conn)
+                        except BaseException as exc:
+                            cursor.execute(_ROLLBACK_TO)
+                            cursor.execute(_RELEASE)
+                            outcomes.append((False, exc))
+                        else:
+                            cursor.execute(_RELEASE)
+                            outcomes.append((True, result))
+                finally:
+                    cursor.close()
         except BaseException as exc:
             log.exception("group commit failed")
             for _fn, fut in batch:
