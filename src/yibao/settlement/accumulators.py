@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from yibao.settlement.sql import Fast, FastInsert
 from yibao.storage.tables import psn_accum
 
 _READ = select(psn_accum.c.acc_key, psn_accum.c.amount).where(
@@ -30,6 +31,9 @@ _ADD = (
     .values(updated_at=bindparam("b_at"))
 )
 _INSERT = insert(psn_accum)
+_F_READ = Fast(_READ)
+_F_ADD = Fast(_ADD)
+_F_INSERT = FastInsert(psn_accum)
 
 
 def _prefix(insutype: str) -> str:
@@ -38,8 +42,10 @@ def _prefix(insutype: str) -> str:
 
 def read(conn: Connection, psn_no: str, insutype: str, year: int) -> dict[str, Decimal]:
     prefix = _prefix(insutype)
-    rows = conn.execute(_READ, {"psn_no": psn_no, "year": year})
-    return {key[len(prefix) :]: amount for key, amount in rows if key.startswith(prefix)}
+    rows = _F_READ.all(conn, {"psn_no": psn_no, "year": year})
+    return {
+        r["acc_key"][len(prefix) :]: r["amount"] for r in rows if r["acc_key"].startswith(prefix)
+    }
 
 
 def add(
@@ -59,8 +65,8 @@ def add(
         acc_key = prefix + key
         if len(acc_key) > 40:
             raise ValueError(f"accumulator key too long: {acc_key}")
-        result = conn.execute(
-            _ADD,
+        updated = _F_ADD.execute(
+            conn,
             {
                 "b_psn_no": psn_no,
                 "b_year": year,
@@ -69,9 +75,9 @@ def add(
                 "b_at": at,
             },
         )
-        if not result.rowcount:
-            conn.execute(
-                _INSERT,
+        if not updated:
+            _F_INSERT.execute(
+                conn,
                 {
                     "psn_no": psn_no,
                     "year": year,

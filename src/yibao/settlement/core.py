@@ -42,22 +42,12 @@ from yibao.policy.model import PolicyRefusal
 from yibao.replica import rows as replica_rows
 from yibao.settlement import accumulators, repo
 from yibao.settlement.output import AMOUNTS
+from yibao.settlement.sql import Fast, FastInsert
 from yibao.storage import changelog
 from yibao.storage.tables import fee_detail, psn, psn_insu, setl, setl_fund
 
 ZERO = Decimal("0.00")
 
-_INSERT_SETL = insert(setl)
-_INSERT_FUNDS = insert(setl_fund)
-_LINK_LINES = (
-    update(fee_detail)
-    .where(
-        fee_detail.c.mdtrt_id == bindparam("b_mdtrt_id"),
-        fee_detail.c.feedetl_sn.in_(bindparam("b_sns", expanding=True)),
-        fee_detail.c.setl_id.is_(None),
-    )
-    .values(setl_id=bindparam("b_setl_id"))
-)
 _SET_BALANCE = (
     update(psn_insu)
     .where(
@@ -65,6 +55,43 @@ _SET_BALANCE = (
     )
     .values(balc=bindparam("b_balc", type_=psn_insu.c.balc.type), updated_at=bindparam("b_at"))
 )
+_F_INSERT_SETL = FastInsert(setl)
+_F_INSERT_FUNDS = FastInsert(setl_fund)
+_F_SET_BALANCE = Fast(_SET_BALANCE)
+_F_FAMILY = Fast(
+    select(psn_insu)
+    .join(psn, psn.c.psn_no == psn_insu.c.psn_no)
+    .where(
+        psn.c.family_id == bindparam("family_id"),
+        psn.c.psn_no != bindparam("psn_no"),
+        psn_insu.c.insutype == bindparam("insutype"),
+        psn_insu.c.psn_insu_stas == "1",
+        psn_insu.c.balc > 0,
+    )
+    .order_by(psn_insu.c.balc.desc(), psn_insu.c.psn_no)
+    .limit(1)
+)
+#: linking the settled lines, by the number of lines (an IN list of that many binds)
+_F_LINK: dict[int, Fast] = {}
+
+
+def _link_stmt(count: int) -> Fast:
+    fast = _F_LINK.get(count)
+    if fast is None:
+        fast = Fast(
+            update(fee_detail)
+            .where(
+                fee_detail.c.mdtrt_id == bindparam("b_mdtrt_id"),
+                fee_detail.c.feedetl_sn.in_([bindparam(f"b_sn{i}") for i in range(count)]),
+                fee_detail.c.setl_id.is_(None),
+            )
+            .values(setl_id=bindparam("b_setl_id"))
+        )
+        if count <= 256:
+            _F_LINK[count] = fast
+    return fast
+
+
 #: amounts negated on a reversal record (setlinfo amounts + the fee structure sums)
 REVERSED_AMOUNTS = (*AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 
@@ -101,22 +128,8 @@ def load_party(
     repo.check_insured(ctx, insu, node=node)
     family = None
     if person["family_id"]:
-        family = (
-            conn.execute(
-                select(psn_insu)
-                .join(psn, psn.c.psn_no == psn_insu.c.psn_no)
-                .where(
-                    psn.c.family_id == person["family_id"],
-                    psn.c.psn_no != psn_no,
-                    psn_insu.c.insutype == insutype,
-                    psn_insu.c.psn_insu_stas == "1",
-                    psn_insu.c.balc > 0,
-                )
-                .order_by(psn_insu.c.balc.desc(), psn_insu.c.psn_no)
-                .limit(1)
-            )
-            .mappings()
-            .first()
+        family = _F_FAMILY.first(
+            conn, {"family_id": person["family_id"], "psn_no": psn_no, "insutype": insutype}
         )
         if family is not None and lock:
             family = repo.insurance(conn, family["psn_no"], insutype, lock=True)
@@ -220,8 +233,8 @@ def _accum_delta(extra: Mapping[str, Any], *, negate: bool) -> dict[str, Decimal
 def _set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at: datetime) -> None:
     if balc < 0:
         raise Conflict(f"个人账户余额不足 (balance of {psn_no} would be negative)")
-    conn.execute(
-        _SET_BALANCE, {"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}
+    _F_SET_BALANCE.execute(
+        conn, {"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}
     )
 
 
@@ -325,19 +338,15 @@ def write_settlement(
         "created_at": at,
         "updated_at": at,
     }
-    conn.execute(_INSERT_SETL, row)
+    _F_INSERT_SETL.execute(conn, row)
     funds = _fund_rows(setl_id, split)
     if funds:
-        conn.execute(_INSERT_FUNDS, funds)
+        _F_INSERT_FUNDS.executemany(conn, funds)
     if mark_lines and lines:
-        conn.execute(
-            _LINK_LINES,
-            {
-                "b_mdtrt_id": visit["mdtrt_id"],
-                "b_sns": [r["feedetl_sn"] for r in lines],
-                "b_setl_id": setl_id,
-            },
-        )
+        params: dict[str, Any] = {f"b_sn{i}": r["feedetl_sn"] for i, r in enumerate(lines)}
+        params["b_mdtrt_id"] = visit["mdtrt_id"]
+        params["b_setl_id"] = setl_id
+        _link_stmt(len(lines)).execute(conn, params)
     own = split.acct_pay - split.acct_mulaid_pay
     if own:
         _set_balance(conn, insu["psn_no"], insu["insutype"], split.balc, at)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, update
 
 from yibao.catalog import mapping, restrictions
 from yibao.catalog.cache import CatalogCache
@@ -27,6 +27,7 @@ from yibao.interface import fields as f
 from yibao.kit.money import round_fen
 from yibao.policy import CatalogTerms, FeeLineIn, LineRules, LineSplit, PolicyBook, split_line
 from yibao.policy.model import PolicyRefusal
+from yibao.settlement.sql import FastInsert
 from yibao.storage.tables import fee_detail
 
 #: |cnt × pric − det_item_fee_sumamt| allowed (HIS round unit prices differently)
@@ -35,7 +36,7 @@ PRICE_TOLERANCE = Decimal("0.01")
 #: (after the six catalog flags lmt_used, bas_medn, hi_nego_drug, chld_medc, list_sp_item,
 #: drt_reim)
 FORCED_SELFPAY = 6
-_INSERT_LINES = insert(fee_detail)
+_INSERT_LINES = FastInsert(fee_detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +333,7 @@ def store(conn: Connection, rows: Sequence[dict[str, Any]], replace: Sequence[st
     feedetl_sn (a client re-uploading after 2205/2302 reuses its serial numbers)."""
     fresh = [r for r in rows if r["feedetl_sn"] not in replace]
     if fresh:
-        conn.execute(_INSERT_LINES, fresh)
+        _INSERT_LINES.executemany(conn, fresh)
     for r in rows:
         if r["feedetl_sn"] in replace:
             conn.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from yibao.codes.dicts import MdtrtCertType
 from yibao.errors import InvalidInput, NotFound
@@ -14,6 +14,7 @@ from yibao.interface.registry import transaction
 from yibao.kit.clock import fmt_date, fmt_datetime
 from yibao.settlement import repo
 from yibao.settlement.output import age_of
+from yibao.settlement.sql import Fast
 from yibao.storage.tables import psn, sign_in
 
 
@@ -50,17 +51,22 @@ def sign_off(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[
     return {"signoutoutb": {"sign_time": fmt_datetime(ctx.now)}}
 
 
+_BY_EC_TOKEN = Fast(select(psn).where(psn.c.ec_token == bindparam("cert_no")).limit(2))
+_BY_CERTNO = Fast(select(psn).where(psn.c.certno == bindparam("cert_no")).limit(2))
+_BY_CARD = Fast(select(psn).where(psn.c.card_no == bindparam("cert_no")).limit(2))
+
+
 def find_person(conn: Connection, d: dict[str, Any], node: str = "data") -> Any:
     """The person a 就诊凭证 names: 01 e-voucher token, 02 ID number, 03 card (+ card_sn)."""
     cert_type = f.req_code(d, "mdtrt_cert_type", MdtrtCertType, node_name=node)
     cert_no = f.req_str(d, "mdtrt_cert_no", node_name=node, max_len=64)
     if cert_type is MdtrtCertType.EC_TOKEN:
-        cond = psn.c.ec_token == cert_no
+        query = _BY_EC_TOKEN
     elif cert_type is MdtrtCertType.ID_CARD:
-        cond = psn.c.certno == cert_no
+        query = _BY_CERTNO
     else:
-        cond = psn.c.card_no == cert_no
-    rows = list(conn.execute(select(psn).where(cond).limit(2)).mappings())
+        query = _BY_CARD
+    rows = query.all(conn, {"cert_no": cert_no})
     if not rows:
         raise NotFound(
             f"{node}.mdtrt_cert_no: 未查询到参保人员 (no insured person for this {cert_type.label})"

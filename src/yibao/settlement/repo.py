@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.interface.context import CallContext
 from yibao.replica import rows as replica_rows
+from yibao.settlement.sql import Fast, FastInsert
 from yibao.storage import changelog
 from yibao.storage.tables import (
     diag,
@@ -87,12 +88,45 @@ _VALID_SETTLEMENTS = select(setl).where(
 )
 _SETTLEMENT = select(setl).where(setl.c.setl_id == bindparam("setl_id"))
 
+# ... and executed at the driver level (settlement.sql: ~10 µs instead of ~100 µs each).
+_F_PERSON = Fast(_PERSON)
+_F_INSU = Fast(_INSU)
+_F_INSU_LOCKED = Fast(_INSU_LOCKED)
+_F_INSURANCES = Fast(_INSURANCES)
+_F_IDENTITIES = Fast(_IDENTITIES)
+_F_VISIT = Fast(_VISIT)
+_F_INSERT_VISIT = FastInsert(mdtrt)
+_F_UNSETTLED_ALL = Fast(_UNSETTLED_ALL)
+_F_UNSETTLED_BATCH = Fast(_UNSETTLED_BATCH)
+_F_VALID_SETTLEMENTS = Fast(_VALID_SETTLEMENTS)
+_F_SETTLEMENT = Fast(_SETTLEMENT)
+_F_DIAG_CODES = Fast(
+    select(diag.c.diag_code).where(
+        diag.c.mdtrt_id == bindparam("mdtrt_id"), diag.c.vali_flag == "1"
+    )
+)
+#: existing_lines by the number of serial numbers asked (an IN list of that many binds)
+_F_EXISTING: dict[int, Fast] = {}
+
+
+def _existing_stmt(count: int) -> Fast:
+    fast = _F_EXISTING.get(count)
+    if fast is None:
+        stmt = select(*_EXISTING_LINES.selected_columns).where(
+            fee_detail.c.mdtrt_id == bindparam("mdtrt_id"),
+            fee_detail.c.feedetl_sn.in_([bindparam(f"sn{i}") for i in range(count)]),
+        )
+        fast = Fast(stmt)
+        if count <= 64:
+            _F_EXISTING[count] = fast
+    return fast
+
 
 # ------------------------------------------------------------------ persons
 
 
 def person(conn: Connection, psn_no: str, *, node: str = "data") -> Row:
-    row = conn.execute(_PERSON, {"psn_no": psn_no}).mappings().first()
+    row = _F_PERSON.first(conn, {"psn_no": psn_no})
     if row is None:
         raise NotFound(f"{node}.psn_no: 人员编号不存在 '{psn_no}' (no such insured person)")
     return row
@@ -108,8 +142,8 @@ def insurance(
 ) -> Row:
     """The person's insurance of `insutype`; `lock` takes the person's row lock (MySQL
     `SELECT … FOR UPDATE`; SQLite has one writer) to serialise settlements of one person."""
-    query = _INSU_LOCKED if lock else _INSU
-    row = conn.execute(query, {"psn_no": psn_no, "insutype": insutype}).mappings().first()
+    query = _F_INSU_LOCKED if lock else _F_INSU
+    row = query.first(conn, {"psn_no": psn_no, "insutype": insutype})
     if row is None:
         raise InvalidInput(
             f"{node}.insutype: 人员 {psn_no} 未参加险种 {insutype} "
@@ -119,11 +153,11 @@ def insurance(
 
 
 def insurances(conn: Connection, psn_no: str) -> list[Row]:
-    return list(conn.execute(_INSURANCES, {"psn_no": psn_no}).mappings())
+    return _F_INSURANCES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
 
 
 def identities(conn: Connection, psn_no: str) -> list[Row]:
-    return list(conn.execute(_IDENTITIES, {"psn_no": psn_no}).mappings())
+    return _F_IDENTITIES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
 
 
 def check_insured(ctx: CallContext, insu: Row, *, node: str = "data") -> None:
@@ -156,7 +190,7 @@ def visit(
 ) -> Row:
     """The caller's own visit; refuses another institution's (as not found), another person,
     the wrong kind, and (with `open_only`) a cancelled visit."""
-    row = conn.execute(_VISIT, {"mdtrt_id": mdtrt_id}).mappings().first()
+    row = _F_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
     if row is None or row["fixmedins_code"] != ctx.fixmedins_code:
         raise NotFound(
             f"{node}.mdtrt_id: 就诊记录不存在或不属于本机构 '{mdtrt_id}' "
@@ -178,7 +212,7 @@ def visit(
 
 
 def insert_visit(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
-    conn.execute(_INSERT_VISIT, values)
+    _F_INSERT_VISIT.execute(conn, values)
     return values
 
 
@@ -207,12 +241,7 @@ def visit_changed(conn: Connection, row: Mapping[str, Any]) -> None:
 
 
 def diag_codes(conn: Connection, mdtrt_id: str) -> list[str]:
-    return [
-        r[0]
-        for r in conn.execute(
-            select(diag.c.diag_code).where(diag.c.mdtrt_id == mdtrt_id, diag.c.vali_flag == "1")
-        )
-    ]
+    return [r["diag_code"] for r in _F_DIAG_CODES.all(conn, {"mdtrt_id": mdtrt_id})]
 
 
 def replace_diagnoses(
@@ -259,17 +288,21 @@ def replace_diagnoses(
 
 
 def existing_lines(conn: Connection, mdtrt_id: str, sns: Iterable[str]) -> dict[str, Row]:
-    rows = conn.execute(_EXISTING_LINES, {"mdtrt_id": mdtrt_id, "sns": list(sns)}).mappings()
-    return {r["feedetl_sn"]: r for r in rows}
+    wanted = list(sns)
+    if not wanted:
+        return {}
+    params: dict[str, Any] = {f"sn{i}": sn for i, sn in enumerate(wanted)}
+    params["mdtrt_id"] = mdtrt_id
+    return {r["feedetl_sn"]: r for r in _existing_stmt(len(wanted)).all(conn, params)}
 
 
 def unsettled_lines(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None = None) -> list[Row]:
     """Valid, unsettled fee lines of a visit (of one charge batch when given)."""
     if chrg_bchno is None:
-        rows = conn.execute(_UNSETTLED_ALL, {"mdtrt_id": mdtrt_id})
-    else:
-        rows = conn.execute(_UNSETTLED_BATCH, {"mdtrt_id": mdtrt_id, "chrg_bchno": chrg_bchno})
-    return list(rows.mappings())
+        return _F_UNSETTLED_ALL.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+    return _F_UNSETTLED_BATCH.all(  # type: ignore[return-value]
+        conn, {"mdtrt_id": mdtrt_id, "chrg_bchno": chrg_bchno}
+    )
 
 
 def lines_of_settlement(conn: Connection, setl_id: str) -> list[Row]:
@@ -323,11 +356,11 @@ def has_valid_lines(conn: Connection, mdtrt_id: str) -> bool:
 
 def valid_settlements(conn: Connection, mdtrt_id: str) -> list[Row]:
     """Valid ordinary settlements of a visit (not reversed, not reversal records)."""
-    return list(conn.execute(_VALID_SETTLEMENTS, {"mdtrt_id": mdtrt_id}).mappings())
+    return _F_VALID_SETTLEMENTS.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
 
 
 def settlement(conn: Connection, ctx: CallContext, setl_id: str, *, node: str = "data") -> Row:
-    row = conn.execute(_SETTLEMENT, {"setl_id": setl_id}).mappings().first()
+    row = _F_SETTLEMENT.first(conn, {"setl_id": setl_id})
     if row is None or row["fixmedins_code"] != ctx.fixmedins_code:
         raise NotFound(
             f"{node}.setl_id: 结算记录不存在或不属于本机构 '{setl_id}' "
@@ -337,7 +370,7 @@ def settlement(conn: Connection, ctx: CallContext, setl_id: str, *, node: str = 
 
 
 def settlement_by_id(conn: Connection, setl_id: str) -> Row | None:
-    return conn.execute(_SETTLEMENT, {"setl_id": setl_id}).mappings().first()
+    return _F_SETTLEMENT.first(conn, {"setl_id": setl_id})
 
 
 def funds(conn: Connection, setl_id: str) -> list[Row]:

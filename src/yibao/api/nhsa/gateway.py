@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from yibao.api.nhsa.credentials import Credentials
@@ -39,6 +39,7 @@ from yibao.interface.registry import Transaction, lookup
 from yibao.kit import clock, jsonx
 from yibao.policy.model import PolicyRefusal
 from yibao.runtime import Platform
+from yibao.settlement.sql import Fast, FastInsert
 from yibao.storage.tables import msg_log, sign_in
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,6 @@ JSON_HEADERS = [(b"content-type", b"application/json;charset=utf-8")]
 _STORED = select(
     msg_log.c.fixmedins_code, msg_log.c.infno, msg_log.c.input_sha256, msg_log.c.response
 ).where(msg_log.c.msgid == bindparam("msgid"))
-_CLAIM = insert(msg_log)
 _ANSWER = (
     update(msg_log)
     .where(msg_log.c.msgid == bindparam("b_msgid"))
@@ -68,6 +68,10 @@ _ANSWER = (
         psn_no=bindparam("b_psn_no"),
     )
 )
+
+_F_STORED = Fast(_STORED)
+_F_CLAIM = FastInsert(msg_log)
+_F_ANSWER = Fast(_ANSWER)
 
 
 class Refusal(Exception):
@@ -338,7 +342,7 @@ class Gateway:
         warn: str | None,
     ) -> bytes:
         def job(conn: Connection) -> bytes:
-            stored = conn.execute(_STORED, {"msgid": ctx.msgid}).mappings().first()
+            stored = _F_STORED.first(conn, {"msgid": ctx.msgid})
             if stored is not None:
                 if (
                     stored["fixmedins_code"] == ctx.fixmedins_code
@@ -352,8 +356,8 @@ class Gateway:
                 )
             # Claim the msgid first: on a MySQL-protocol store a concurrent twin blocks here
             # until this transaction ends, then fails on the key and is retried (see below).
-            conn.execute(
-                _CLAIM,
+            _F_CLAIM.execute(
+                conn,
                 {
                     "msgid": ctx.msgid,
                     "fixmedins_code": ctx.fixmedins_code,
@@ -379,8 +383,8 @@ class Gateway:
             ref_id, psn_no = _ref_and_person(output)
             if psn_no is None:
                 psn_no = _input_psn(data)
-            conn.execute(
-                _ANSWER,
+            _F_ANSWER.execute(
+                conn,
                 {
                     "b_msgid": ctx.msgid,
                     "b_response": payload.decode(),
