@@ -4,6 +4,7 @@ message that says what is allowed (the CLI exits 2)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -150,3 +151,14 @@ def default_rate(scenario: str, rate: float | None) -> float:
     if rate is not None:
         return rate
     return FRESHNESS_DEFAULT_RATE if scenario == "freshness" else 0.0
+
+
+def check_day(name: str, text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BenchParamError(
+            f"{name}: 日期格式应为 yyyy-MM-dd (a date like 2024-12-30), got {text!r}"
+        ) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -366,13 +367,14 @@ def run_analytics(
     *,
     repeat: int = 3,
     min_settlements: int = 0,
+    day: date | None = None,
     progress: Progress = lambda _m: None,
 ) -> dict[str, Any]:
     """Every dashboard query on the replica and on the row store, in this process, on a
     stopped data directory (`bench.offline`)."""
     started = time.perf_counter()
     result = offline.measure(
-        data_dir, repeat=repeat, min_settlements=min_settlements, progress=progress
+        data_dir, repeat=repeat, min_settlements=min_settlements, day=day, progress=progress
     )
     size = result["store"]["settlements"]
     slow = [q["name"] for q in result["queries"] if q["replica_ms"] >= 1000]

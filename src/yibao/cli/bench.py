@@ -15,6 +15,7 @@ from yibao.bench.params import (
     BenchParamError,
     LoadParams,
     check_choice,
+    check_day,
     check_positive_int,
     check_range,
     check_scenario,
@@ -92,6 +93,9 @@ def register(app: typer.Typer) -> None:
             0, help="analytics: refuse a store with fewer settlements (0 = any size)."
         ),
         repeat: int = typer.Option(3, help="analytics: measured runs per query (median)."),
+        day: str = typer.Option(
+            None, help="analytics: the dashboard's day, yyyy-MM-dd (default: last busy day)."
+        ),
         viewers: int = typer.Option(5, help="interference: dashboard viewers."),
         refresh: float = typer.Option(
             1.0, help="interference: seconds between a viewer's dashboard refreshes."
@@ -143,6 +147,7 @@ def register(app: typer.Typer) -> None:
             check_choice("--consistency", consistency, CONSISTENCIES)
             check_range("--poll-ms", poll_ms, 0, 10_000)
             check_range("--grace", grace, 0, 600)
+            the_day = check_day("--day", day)
         except BenchParamError as exc:
             fail(str(exc), 2)
         directory = data_dir or Path(os.environ.get("YIBAO_DATA_DIR") or "./var")
@@ -178,7 +183,11 @@ def register(app: typer.Typer) -> None:
                 )
             else:
                 result = scenarios.run_analytics(
-                    directory, repeat=repeat, min_settlements=settlements, progress=progress
+                    directory,
+                    repeat=repeat,
+                    min_settlements=settlements,
+                    day=the_day,
+                    progress=progress,
                 )
         _print(result)
         if json_out is not None:
