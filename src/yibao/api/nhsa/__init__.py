@@ -52,5 +52,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
     services.install(platform)
     gateway = Gateway(platform)
     platform.services["nhsa.gateway"] = gateway
+    app.state.on_start.append(gateway.start)
+    app.state.on_stop.append(gateway.stop)
     for prefix in PREFIXES:
         app.mount(prefix, gateway, name=f"nhsa{prefix.replace('/', '_')}")

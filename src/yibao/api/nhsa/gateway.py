@@ -52,6 +52,9 @@ MAX_BODY = 8 * 1024 * 1024
 INFNO = re.compile(r"^\d{4}[A-Z]?$")
 ADMDVS = re.compile(r"^\d{6}$")
 MSGID_FORM = re.compile(r"^[HP]\d{11}\d{14}\d{4}$")
+#: read-only transactions short enough to run on the event loop thread (SQLite): person
+#: lookup and the pre-settlements, a handful of indexed reads each
+INLINE_READS = frozenset({"1101", "2206", "2303", "2101"})
 INTERNAL = "系统内部错误 (internal error; the server log has the details)"
 JSON_HEADERS = [(b"content-type", b"application/json;charset=utf-8")]
 
@@ -130,8 +133,24 @@ class Gateway:
             max_workers=read_workers, thread_name_prefix="yibao-nhsa-read"
         )
         self._signed: dict[str, float] = {}
+        #: SQLite, while serving (`start` … `close`): the short reads of INLINE_READS run on
+        #: the event loop thread on this connection (a read of the page cache takes well under
+        #: a millisecond; the executor hop and a pool checkout cost more CPU than that)
+        self._reader: Connection | None = None
+
+    def start(self) -> None:
+        """Open the event loop's reader connection (call on the event loop thread)."""
+        if self.platform.db.is_sqlite and self._reader is None:
+            self._reader = self.platform.db.read_engine.connect()
+
+    def stop(self) -> None:
+        """Close the event loop's reader connection (reads go to the pool again)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def close(self) -> None:
+        self.stop()
         self.reads.shutdown(wait=False, cancel_futures=True)
 
     # -- ASGI ----------------------------------------------------------------------------
@@ -306,8 +325,11 @@ class Gateway:
                 txn, ctx, data, _input_digest(raw), refmsgid, received, warn
             )
             return payload, JSON_HEADERS
-        loop = asyncio.get_running_loop()
-        output = await loop.run_in_executor(self.reads, self._read, txn, ctx, data)
+        if self._reader is not None and infno in INLINE_READS:
+            output = self._read_inline(txn, ctx, data)
+        else:
+            loop = asyncio.get_running_loop()
+            output = await loop.run_in_executor(self.reads, self._read, txn, ctx, data)
         if txn.binary and isinstance(output, dict) and isinstance(output.get("content"), bytes):
             name = str(output.get("filename") or "download.zip").encode("utf-8", "replace")
             return output["content"], [
@@ -330,6 +352,17 @@ class Gateway:
     def _read(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
         with self.platform.db.read() as conn:
             return txn.handler(conn, ctx, data)
+
+    def _read_inline(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
+        """A short read on the event loop's own reader connection, in a read transaction of
+        its own (rolled back): no executor hop, no pool checkout."""
+        conn = self._reader
+        assert conn is not None
+        tx = conn.begin()
+        try:
+            return txn.handler(conn, ctx, data)
+        finally:
+            tx.rollback()
 
     async def _write(
         self,
