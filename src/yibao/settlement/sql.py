@@ -90,7 +90,17 @@ def _result_processor(type_: Any, dialect: Dialect) -> Processor:
 
 
 class _Compiled:
-    __slots__ = ("binds", "columns", "defaults", "names", "positional", "results", "text")
+    __slots__ = (
+        "args",
+        "binds",
+        "columns",
+        "defaults",
+        "names",
+        "positional",
+        "results",
+        "row",
+        "text",
+    )
 
     def __init__(self, stmt: ClauseElement, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled: SQLCompiler = stmt.compile(  # type: ignore[assignment]
@@ -103,6 +113,8 @@ class _Compiled:
         self.text = compiled.string
         self.positional = bool(compiled.positional)
         names = list(compiled.positiontup or ()) if self.positional else list(compiled.binds)
+        if any(n not in compiled.binds for n in names):
+            raise ValueError("expanding (IN list) parameters are not supported: bind each value")
         self.names = tuple(names)
         self.defaults = tuple(compiled.binds[n].value for n in names)
         self.binds = tuple(_bind_processor(compiled.binds[n].type, dialect) for n in names)
@@ -115,15 +127,49 @@ class _Compiled:
         else:
             self.columns = ()
             self.results = ()
+        self.args = _args_function(self.names, self.defaults, self.binds, self.positional)
+        self.row = _row_function(self.columns, self.results)
 
-    def args(self, params: Mapping[str, Any]) -> Any:
-        out = []
-        for name, default, proc in zip(self.names, self.defaults, self.binds, strict=True):
-            value = params.get(name, default)
-            out.append(proc(value) if proc is not None else value)
-        if self.positional:
-            return tuple(out)
-        return dict(zip(self.names, out, strict=True))
+
+# The two per-statement conversions are generated as straight-line functions (one expression
+# per parameter / column) once per compiled statement: a loop over processors cost ~3x more.
+
+
+def _args_function(
+    names: Sequence[str], defaults: Sequence[Any], binds: Sequence[Processor], positional: bool
+) -> Callable[[Mapping[str, Any]], Any]:
+    env: dict[str, Any] = {}
+    parts = []
+    for i, (name, default, proc) in enumerate(zip(names, defaults, binds, strict=True)):
+        env[f"d{i}"] = default
+        expr = f"get({name!r}, d{i})"
+        if proc is not None:
+            env[f"p{i}"] = proc
+            expr = f"p{i}({expr})"
+        parts.append(expr)
+    if positional:
+        body = "(" + "".join(f"{p}, " for p in parts) + ")"
+    else:
+        body = "{" + ", ".join(f"{n!r}: {p}" for n, p in zip(names, parts, strict=True)) + "}"
+    exec(f"def args(params):\n    get = params.get\n    return {body}\n", env)
+    fn: Callable[[Mapping[str, Any]], Any] = env["args"]
+    return fn
+
+
+def _row_function(
+    columns: Sequence[str], results: Sequence[Processor]
+) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    env: dict[str, Any] = {}
+    parts = []
+    for i, (name, proc) in enumerate(zip(columns, results, strict=True)):
+        if proc is None:
+            parts.append(f"{name!r}: r[{i}]")
+        else:
+            env[f"q{i}"] = proc
+            parts.append(f"{name!r}: q{i}(r[{i}])")
+    exec("def row(r):\n    return {" + ", ".join(parts) + "}\n", env)
+    fn: Callable[[Sequence[Any]], dict[str, Any]] = env["row"]
+    return fn
 
 
 class Fast:
@@ -162,14 +208,7 @@ class Fast:
             raw = cursor.fetchall()
         finally:
             cursor.close()
-        cols, procs = c.columns, c.results
-        return [
-            {
-                name: (proc(value) if proc is not None else value)
-                for name, proc, value in zip(cols, procs, row, strict=True)
-            }
-            for row in raw
-        ]
+        return [*map(c.row, raw)]
 
     def first(
         self, conn: Connection, params: Mapping[str, Any] | None = None
@@ -181,10 +220,7 @@ class Fast:
             cursor.close()
         if row is None:
             return None
-        return {
-            name: (proc(value) if proc is not None else value)
-            for name, proc, value in zip(c.columns, c.results, row, strict=True)
-        }
+        return c.row(row)
 
     def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
         """Run a write; returns the row count."""
