@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import queue
 import threading
@@ -102,8 +103,16 @@ class Writer:
         return self.submit(fn).result()
 
     async def run(self, fn: Callable[[Connection], T]) -> T:
-        """Submit and await (for async endpoints)."""
-        return await asyncio.wrap_future(self.submit(fn))
+        """Submit and await (for async endpoints). Under group commit the writer answers the
+        awaiting loop once per batch (one thread-safe wake-up resolves every future of the
+        batch) instead of chaining a concurrent future per job."""
+        if not self._group_commit:
+            return await asyncio.wrap_future(self.submit(fn))
+        self.start()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._queue.put((fn, _Awaited(loop, fut)))
+        return await fut
 
     # -- internals -------------------------------------------------------------------------
 
@@ -139,7 +148,7 @@ class Writer:
                 batch.append(item)
             self._commit_batch(batch)
 
-    def _commit_batch(self, batch: list[tuple[Job, concurrent.futures.Future[Any]]]) -> None:
+    def _commit_batch(self, batch: list[tuple[Job, Any]]) -> None:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self._engine.connect() as conn, conn.begin():
@@ -163,15 +172,46 @@ class Writer:
                     cursor.close()
         except BaseException as exc:
             log.exception("group commit failed")
-            for _fn, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
+            _answer([(fut, False, exc) for _fn, fut in batch])
             return
         self.commits += 1
         self.jobs += len(batch)
         self._notify()
-        for (_fn, fut), (ok, value) in zip(batch, outcomes, strict=True):
+        _answer([(fut, ok, value) for (_fn, fut), (ok, value) in zip(batch, outcomes, strict=True)])
+
+
+class _Awaited:
+    """A job's answer slot awaited on an event loop (see `Writer.run`)."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
+        self.loop = loop
+        self.future = future
+
+
+def _answer(results: list[tuple[Any, bool, Any]]) -> None:
+    """Hand each job its outcome: concurrent futures directly, awaited ones in one call per
+    event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+    for slot, ok, value in results:
+        if isinstance(slot, _Awaited):
+            by_loop.setdefault(slot.loop, []).append((slot.future, ok, value))
+        elif not slot.done():
             if ok:
-                fut.set_result(value)
+                slot.set_result(value)
             else:
-                fut.set_exception(value)
+                slot.set_exception(value)
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody awaits these any more
+            loop.call_soon_threadsafe(_settle, items)
+
+
+def _settle(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for fut, ok, value in items:
+        if fut.done():  # cancelled while the job ran
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
