@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from yibao.bench import offline, raw_commit, store
 from yibao.bench.fixtures import Fixtures, load_fixtures
 from yibao.bench.flows import Admissions
@@ -25,6 +27,7 @@ from yibao.bench.viewers import (
     poll_visibility,
     probe_path,
 )
+from yibao.errors import ConfigError
 
 Progress = Callable[[str], None]
 
@@ -188,8 +191,15 @@ def run_freshness(
     fixtures = load_fixtures(data_dir)
     engine = store.row_store(data_dir)
     try:
-        admissions = Admissions(store.open_admissions(engine))
-        since = store.latest_seq(engine)
+        try:
+            admissions = Admissions(store.open_admissions(engine))
+            since = store.latest_seq(engine)
+        except SQLAlchemyError as exc:
+            raise ConfigError(
+                f"读不到服务的行存储 (freshness reads the change log of the server's row store "
+                f"through --data-dir {data_dir}: {type(exc).__name__}; give the server's data "
+                "directory)"
+            ) from None
         path = probe_path(probe, consistency)
         progress(
             f"settlement load at {params.rate:g} flows/s for {params.duration:g} s, "
