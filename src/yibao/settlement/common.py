@@ -193,7 +193,7 @@ def settle_visit(
                 f"{node}.mdtrt_id: 未办理出院, 不能结算 (discharge with 2402 first, or send "
                 "mid_setl_flag 1 for an interim settlement)"
             )
-    lines = repo.unsettled_lines(conn, mdtrt_id, chrg_bchno=batch)
+    lines = repo.lines_to_settle(conn, mdtrt_id, chrg_bchno=batch)
     if not lines:
         where = f"{node}.chrg_bchno" if batch else f"{node}.mdtrt_id"
         raise InvalidInput(f"{where}: 没有待结算的费用明细 (no unsettled fee lines)")

@@ -81,6 +81,33 @@ _UNSETTLED_BATCH = (
     .where(*_UNSETTLED, fee_detail.c.chrg_bchno == bindparam("chrg_bchno"))
     .order_by(fee_detail.c.feedetl_sn)
 )
+#: the columns a settlement reads of its lines (fees.fee_in_from_row, fees.fee_structure,
+#: core.check_total, core.write_settlement): a third of fee_detail, no datetimes
+_TO_SETTLE_COLUMNS = [
+    fee_detail.c[name]
+    for name in (
+        "feedetl_sn",
+        "med_list_codg",
+        "hilist_name",
+        "list_type",
+        "chrgitm_lv",
+        "med_chrgitm_type",
+        "selfpay_prop",
+        "pric_uplmt_amt",
+        "det_item_fee_sumamt",
+        "cnt",
+        "pric",
+        "hosp_appr_flag",
+        "memo",
+        "flags",
+    )
+]
+_TO_SETTLE_ALL = select(*_TO_SETTLE_COLUMNS).where(*_UNSETTLED).order_by(fee_detail.c.feedetl_sn)
+_TO_SETTLE_BATCH = (
+    select(*_TO_SETTLE_COLUMNS)
+    .where(*_UNSETTLED, fee_detail.c.chrg_bchno == bindparam("chrg_bchno"))
+    .order_by(fee_detail.c.feedetl_sn)
+)
 _VALID_SETTLEMENTS = select(setl).where(
     setl.c.mdtrt_id == bindparam("mdtrt_id"),
     setl.c.vali_flag == "1",
@@ -98,6 +125,8 @@ _F_VISIT = Fast(_VISIT)
 _F_INSERT_VISIT = FastInsert(mdtrt)
 _F_UNSETTLED_ALL = Fast(_UNSETTLED_ALL)
 _F_UNSETTLED_BATCH = Fast(_UNSETTLED_BATCH)
+_F_TO_SETTLE_ALL = Fast(_TO_SETTLE_ALL)
+_F_TO_SETTLE_BATCH = Fast(_TO_SETTLE_BATCH)
 _F_VALID_SETTLEMENTS = Fast(_VALID_SETTLEMENTS)
 _F_SETTLEMENT = Fast(_SETTLEMENT)
 _F_DIAG_CODES = Fast(
@@ -301,6 +330,15 @@ def unsettled_lines(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None =
     if chrg_bchno is None:
         return _F_UNSETTLED_ALL.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
     return _F_UNSETTLED_BATCH.all(  # type: ignore[return-value]
+        conn, {"mdtrt_id": mdtrt_id, "chrg_bchno": chrg_bchno}
+    )
+
+
+def lines_to_settle(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None = None) -> list[Row]:
+    """`unsettled_lines` with only the columns a settlement reads (see _TO_SETTLE_COLUMNS)."""
+    if chrg_bchno is None:
+        return _F_TO_SETTLE_ALL.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+    return _F_TO_SETTLE_BATCH.all(  # type: ignore[return-value]
         conn, {"mdtrt_id": mdtrt_id, "chrg_bchno": chrg_bchno}
     )
 
