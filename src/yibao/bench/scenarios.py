@@ -269,6 +269,7 @@ async def _with_viewers(
     admissions: Admissions,
     viewers: int,
     period_s: float,
+    consistency: str,
 ) -> tuple[LoadResult, ViewerStats]:
     headers = await login(params.url, fixtures.agency)
     stats = ViewerStats()
@@ -282,6 +283,7 @@ async def _with_viewers(
                 deadline,
                 period_s=period_s,
                 offset_s=period_s * i / viewers,
+                consistency=consistency,
             )
         )
         for i in range(viewers)
@@ -300,6 +302,7 @@ def run_interference(
     viewers: int = 5,
     period_s: float = 1.0,
     rounds: int = 1,
+    consistency: str = "strong",
     progress: Progress = lambda _m: None,
 ) -> dict[str, Any]:
     """Settlement throughput alone, then with `viewers` dashboard viewers each refreshing the
@@ -314,7 +317,7 @@ def run_interference(
         alone.append(asyncio.run(run_load(params, fixtures, admissions=admissions)))
         progress(f"round {r}/{rounds}: with {viewers} dashboard viewers …")
         load, round_stats = asyncio.run(
-            _with_viewers(params, fixtures, admissions, viewers, period_s)
+            _with_viewers(params, fixtures, admissions, viewers, period_s, consistency)
         )
         together.append(load)
         stats.latencies += round_stats.latencies
@@ -363,7 +366,9 @@ def run_interference(
             "viewers": viewers,
             "refresh_period_s": period_s,
             "rounds": rounds,
-            "dashboard": "GET /api/v1/analytics/dashboard (strong, every panel, one snapshot)",
+            "dashboard": f"GET /api/v1/analytics/dashboard ({consistency}, every panel, "
+            "one snapshot)",
+            "consistency": consistency,
             "data_dir": str(data_dir),
         },
     }

@@ -127,16 +127,21 @@ async def dashboard_viewer(
     *,
     period_s: float = 1.0,
     offset_s: float = 0.0,
+    consistency: str = "strong",
 ) -> None:
     """One person watching the dashboard: the full dashboard every `period_s` (at once when a
-    refresh took longer), until `deadline` (perf_counter)."""
+    refresh took longer), until `deadline` (perf_counter). Strong, like the page; bounded
+    answers without waiting while the replica trails by less than a second."""
+    path = (
+        DASHBOARD_PATH if consistency == "strong" else f"{DASHBOARD_PATH}?consistency={consistency}"
+    )
     conn = RawConnection(url)
     await asyncio.sleep(offset_s)
     try:
         while time.perf_counter() < deadline:
             start = time.perf_counter()
             try:
-                status, raw = await conn.request("GET", DASHBOARD_PATH, None, headers)
+                status, raw = await conn.request("GET", path, None, headers)
             except (OSError, HttpError) as exc:
                 status, raw = -1, f"{type(exc).__name__}: {exc}".encode()
             elapsed = time.perf_counter() - start

@@ -107,7 +107,9 @@ def register(app: typer.Typer) -> None:
             "summary", help="freshness: summary (today's summary) or position (applied seq)."
         ),
         consistency: str = typer.Option(
-            "bounded", help="freshness: reads of the summary probe, bounded or strong."
+            None,
+            help="Analytic reads: bounded or strong (freshness probe: bounded; "
+            "interference viewers: strong, like the page).",
         ),
         poll_ms: float = typer.Option(10.0, help="freshness: pause between probe answers (ms)."),
         grace: float = typer.Option(
@@ -144,6 +146,8 @@ def register(app: typer.Typer) -> None:
             check_positive_int("--rounds", rounds, maximum=20)
             check_range("--refresh", refresh, 0, 3600, low_open=True)
             check_choice("--probe", probe, PROBES)
+            if consistency is None:
+                consistency = "bounded" if scenario == "freshness" else "strong"
             check_choice("--consistency", consistency, CONSISTENCIES)
             check_range("--poll-ms", poll_ms, 0, 10_000)
             check_range("--grace", grace, 0, 600)
@@ -179,6 +183,7 @@ def register(app: typer.Typer) -> None:
                     viewers=viewers,
                     period_s=refresh,
                     rounds=rounds,
+                    consistency=consistency,
                     progress=progress,
                 )
             else:
