@@ -83,3 +83,14 @@ def test_loss_pct() -> None:
     assert loss_pct(100.0, 93.0) == 7.0
     assert loss_pct(100.0, 110.0) == -10.0
     assert loss_pct(0.0, 5.0) is None
+
+
+def test_probe_paths() -> None:
+    from yibao.bench.viewers import NO_WAIT_MS, POSITION_PATH, probe_path
+
+    bounded = probe_path("summary", "bounded")
+    assert bounded.startswith("/api/v1/analytics/summary?date_from=")
+    assert f"consistency=bounded&max_lag_ms={NO_WAIT_MS}" in bounded
+    strong = probe_path("summary", "strong")
+    assert strong.endswith("consistency=strong") and "max_lag_ms" not in strong
+    assert probe_path("position", "strong") == POSITION_PATH
