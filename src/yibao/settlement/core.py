@@ -126,7 +126,7 @@ def load_party(
     person = person or repo.person(conn, psn_no, node=node)
     insu = repo.insurance(conn, psn_no, insutype, node=node, lock=lock)
     repo.check_insured(ctx, insu, node=node)
-    family = None
+    family: Mapping[str, Any] | None = None
     if person["family_id"]:
         family = _F_FAMILY.first(
             conn, {"family_id": person["family_id"], "psn_no": psn_no, "insutype": insutype}
