@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from yibao.accounts.service import User
 from yibao.analytics.registry import registry
 from yibao.analytics.service import Analytics
+from yibao.analytics.shared import SharedDashboard
 from yibao.api.console.deps import CurrentUser, _bearer, _cookie, current_user
 from yibao.errors import Forbidden, InvalidInput
 from yibao.kit import clock
@@ -69,6 +70,8 @@ class _State:
         self.replica: Replica | None = None
         self.tiflash: tiflash.TiFlashReplica | None = None
         self.analytics: Analytics | None = None
+        #: the dashboard answer shared by every viewer (bounded-staleness reads)
+        self.dashboard: SharedDashboard | None = None
         self.lock: OwnerLock | None = None
         self.address_recorded = False
 
@@ -110,6 +113,7 @@ def _start(state: _State, platform: Platform) -> None:
         except Exception as exc:  # a TiDB without TiFlash nodes: analytics fall back to TiKV
             log.warning("TiFlash replicas not set (%s); analytic reads use TiKV", exc)
         state.analytics = Analytics(rowstore=state.tiflash.engine, tiflash=state.tiflash)
+        state.dashboard = SharedDashboard(state.analytics)
     elif settings.replica_enabled:
         lock = OwnerLock(settings.data_dir)
         if not lock.acquire():
@@ -123,6 +127,7 @@ def _start(state: _State, platform: Platform) -> None:
         state.replica = Replica.open(settings, lock=lock)
         state.replica.start(platform.db.writer)
         state.analytics = Analytics(rowstore=state.replica.source, replica=state.replica)
+        state.dashboard = SharedDashboard(state.analytics)
     if state.replica is not None:
         platform.services["replica"] = state.replica
     if state.tiflash is not None:
@@ -143,6 +148,7 @@ def _stop(state: _State, platform: Platform) -> None:
         state.tiflash.close()
         state.tiflash = None
     state.analytics = None
+    state.dashboard = None
 
 
 def _params(request: Request) -> tuple[dict[str, Any], str, int]:
@@ -203,15 +209,22 @@ def mount(app: FastAPI, platform: Platform) -> None:
         _user: CurrentUser,
         day: Annotated[str | None, Query(description="yyyy-MM-dd; default today")] = None,
         consistency: str = STRONG,
+        max_lag_ms: Annotated[
+            int,
+            Query(ge=0, le=60_000, description="bounded: serve a shared answer at most this old"),
+        ] = 1000,
     ) -> Json:
-        analytics = state.need_analytics()
+        state.need_analytics()
         if consistency not in (STRONG, BOUNDED):
             raise InvalidInput("consistency: 应为 strong 或 bounded (strong | bounded)")
         try:
             when = clock.parse_date(day) if day else None
         except ValueError:
             raise InvalidInput(f"day: 日期格式应为 yyyy-MM-dd: {day}") from None
-        return Json(analytics.dashboard(when, consistency=consistency).envelope())
+        assert state.dashboard is not None
+        return Json(
+            state.dashboard.get(when, consistency=consistency, max_lag_ms=max_lag_ms).envelope()
+        )
 
     @app.get("/api/v1/analytics/position", tags=["分析 analytics"], summary="副本位置与延迟")
     def position(_user: CurrentUser) -> Json:

@@ -211,7 +211,8 @@
         const pos = await getJson("/api/v1/analytics/position");
         if (pos.latest_seq <= shownSeq) return;
       }
-      render(await getJson("/api/v1/analytics/dashboard"));
+      // bounded: every viewer shares one strong computation at most 500 ms old (analytics/shared.py)
+      render(await getJson("/api/v1/analytics/dashboard?consistency=bounded&max_lag_ms=500"));
     } catch (err) {
       setText("position", "数据暂不可用：" + err.message);
     } finally {
