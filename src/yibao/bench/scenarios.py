@@ -302,7 +302,7 @@ def run_interference(
     viewers: int = 5,
     period_s: float = 1.0,
     rounds: int = 1,
-    consistency: str = "strong",
+    consistency: str = "bounded",
     progress: Progress = lambda _m: None,
 ) -> dict[str, Any]:
     """Settlement throughput alone, then with `viewers` dashboard viewers each refreshing the

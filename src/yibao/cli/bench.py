@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
         consistency: str = typer.Option(
             None,
             help="Analytic reads: bounded or strong (freshness probe: bounded; "
-            "interference viewers: strong, like the page).",
+            "interference viewers: bounded within 500 ms, like the page).",
         ),
         poll_ms: float = typer.Option(10.0, help="freshness: pause between probe answers (ms)."),
         grace: float = typer.Option(
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
             check_range("--refresh", refresh, 0, 3600, low_open=True)
             check_choice("--probe", probe, PROBES)
             if consistency is None:
-                consistency = "bounded" if scenario == "freshness" else "strong"
+                consistency = "bounded"
             check_choice("--consistency", consistency, CONSISTENCIES)
             check_range("--poll-ms", poll_ms, 0, 10_000)
             check_range("--grace", grace, 0, 600)
