@@ -24,4 +24,6 @@ def mount(app: FastAPI, platform: Platform) -> None:
             swagger_js_url=f"{VENDOR}/swagger-ui-bundle.js",
             swagger_css_url=f"{VENDOR}/swagger-ui.css",
             swagger_favicon_url=f"{VENDOR}/favicon-32x32.png",
+            # Swagger UI would otherwise ask validator.swagger.io to check the spec.
+            swagger_ui_parameters={"validatorUrl": None},
         )

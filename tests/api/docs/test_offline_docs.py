@@ -18,6 +18,7 @@ async def test_docs_page_and_its_assets_are_served_locally(settings: Settings) -
             assert page.status_code == 200
             urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
             assert urls, page.text
+            assert '"validatorUrl": null' in page.text
             for url in urls:
                 assert url.startswith("/"), f"external asset {url}"
                 assert (await client.get(url)).status_code == 200, url
