@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from yibao.settlement.sql import Fast, FastInsert
+from yibao.storage.fast import Fast, FastInsert
 from yibao.storage.tables import psn_accum
 
 _READ = select(psn_accum.c.acc_key, psn_accum.c.amount).where(

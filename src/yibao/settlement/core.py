@@ -42,8 +42,8 @@ from yibao.policy.model import PolicyRefusal
 from yibao.replica import rows as replica_rows
 from yibao.settlement import accumulators, repo
 from yibao.settlement.output import AMOUNTS
-from yibao.settlement.sql import Fast, FastInsert
 from yibao.storage import changelog
+from yibao.storage.fast import Fast, FastInsert
 from yibao.storage.tables import fee_detail, psn, psn_insu, setl, setl_fund
 
 ZERO = Decimal("0.00")

@@ -27,7 +27,7 @@ from yibao.interface import fields as f
 from yibao.kit.money import round_fen
 from yibao.policy import CatalogTerms, FeeLineIn, LineRules, LineSplit, PolicyBook, split_line
 from yibao.policy.model import PolicyRefusal
-from yibao.settlement.sql import FastInsert
+from yibao.storage.fast import FastInsert
 from yibao.storage.tables import fee_detail
 
 #: |cnt × pric − det_item_fee_sumamt| allowed (HIS round unit prices differently)

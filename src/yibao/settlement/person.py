@@ -14,7 +14,7 @@ from yibao.interface.registry import transaction
 from yibao.kit.clock import fmt_date, fmt_datetime
 from yibao.settlement import repo
 from yibao.settlement.output import age_of
-from yibao.settlement.sql import Fast
+from yibao.storage.fast import Fast
 from yibao.storage.tables import psn, sign_in
 
 

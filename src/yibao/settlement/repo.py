@@ -16,8 +16,8 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.interface.context import CallContext
 from yibao.replica import rows as replica_rows
-from yibao.settlement.sql import Fast, FastInsert
 from yibao.storage import changelog
+from yibao.storage.fast import Fast, FastInsert
 from yibao.storage.tables import (
     diag,
     fee_detail,
@@ -115,7 +115,7 @@ _VALID_SETTLEMENTS = select(setl).where(
 )
 _SETTLEMENT = select(setl).where(setl.c.setl_id == bindparam("setl_id"))
 
-# ... and executed at the driver level (settlement.sql: ~10 µs instead of ~100 µs each).
+# ... and executed at the driver level (storage.fast: ~10 µs instead of ~100 µs each).
 _F_PERSON = Fast(_PERSON)
 _F_INSU = Fast(_INSU)
 _F_INSU_LOCKED = Fast(_INSU_LOCKED)

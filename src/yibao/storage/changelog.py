@@ -17,19 +17,23 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from yibao.storage.fast import Fast
 from yibao.storage.tables import change_log, seq_counter
 
 COUNTER = "change_log"
 
-# Built once (every settlement runs them; building a statement per call costs more than
-# executing it).
-_BUMP = (
+# Every settlement runs these: compiled once and executed at the driver level
+# (storage.fast: ~10 µs a statement instead of ~100 µs through Connection.execute).
+_BUMP = Fast(
     update(seq_counter)
     .where(seq_counter.c.name == COUNTER)
     .values(last_value=seq_counter.c.last_value + bindparam("count"))
 )
-_LAST = select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER)
-_APPEND = insert(change_log)
+_LAST = Fast(select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER))
+_APPEND = Fast(
+    insert(change_log),
+    keys=("seq", "entity", "op", "entity_key", "payload", "ts_ms"),
+)
 
 
 def _default(value: Any) -> Any:
@@ -46,12 +50,12 @@ def encode(payload: Mapping[str, Any]) -> str:
 
 def allocate(conn: Connection, count: int) -> int:
     """Reserve `count` consecutive seq values; returns the first."""
-    updated = conn.execute(_BUMP, {"count": count})
-    if updated.rowcount == 0:
+    if _BUMP.execute(conn, {"count": count}) == 0:
         conn.execute(insert(seq_counter).values(name=COUNTER, last_value=count))
         return 1
-    last = conn.execute(_LAST).scalar_one()
-    return int(last) - count + 1
+    row = _LAST.first(conn)
+    assert row is not None
+    return int(row["last_value"]) - count + 1
 
 
 def append(
@@ -80,7 +84,7 @@ def append_many(
         }
         for i, (e, k, p, op) in enumerate(changes)
     ]
-    conn.execute(_APPEND, rows)
+    _APPEND.executemany(conn, rows)
     return [r["seq"] for r in rows]
 
 

@@ -39,7 +39,7 @@ from yibao.interface.registry import Transaction, lookup
 from yibao.kit import clock, jsonx
 from yibao.policy.model import PolicyRefusal
 from yibao.runtime import Platform
-from yibao.settlement.sql import Fast, FastInsert
+from yibao.storage.fast import Fast, FastInsert
 from yibao.storage.tables import msg_log, sign_in
 
 log = logging.getLogger(__name__)
