@@ -31,6 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from yibao.codes.dicts import HospLv, Insutype, MedType, PsnType
+from yibao.codes.regions import region_name
 from yibao.kit.money import from_fen, round_fen
 from yibao.replica import rows
 from yibao.replica.schema import MEASURE_NAMES, VISIT_KINDS
@@ -114,6 +115,8 @@ def label(dim: str | None, key: str) -> str | None:
         return VISIT_KINDS.get(key, key)
     if dim == "total":
         return "合计"
+    if dim == "region":
+        return region_name(key)
     return None
 
 

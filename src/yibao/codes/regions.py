@@ -78,3 +78,37 @@ def admdvs_problem(value: str) -> str | None:
             f"(the first two digits are not a GB/T 2260 province code)"
         )
     return None
+
+
+#: LOCAL: names of the demo pooling region's districts (北京市, GB/T 2260 county-level codes)
+#: and its pooling code. A region adds its own; codes not listed fall back to the province.
+REGION_NAMES: Final = MappingProxyType(
+    {
+        "110199": "北京市(统筹区)",
+        "110101": "东城区",
+        "110102": "西城区",
+        "110105": "朝阳区",
+        "110106": "丰台区",
+        "110107": "石景山区",
+        "110108": "海淀区",
+        "110109": "门头沟区",
+        "110111": "房山区",
+        "110112": "通州区",
+        "110113": "顺义区",
+        "110114": "昌平区",
+        "110115": "大兴区",
+        "110116": "怀柔区",
+        "110117": "平谷区",
+        "110118": "密云区",
+        "110119": "延庆区",
+    }
+)
+
+
+def region_name(admdvs: str) -> str | None:
+    """A display name for an admdvs: the district's, else its province's with the code."""
+    name = REGION_NAMES.get(admdvs)
+    if name is not None:
+        return name
+    province = PROVINCES.get(admdvs[:2])
+    return None if province is None else f"{province} {admdvs}"
