@@ -79,3 +79,28 @@ def test_concurrent_bounded_viewers_wait_for_one_flight() -> None:
         t.join()
     assert len(answers) == 5
     assert fake.computed == 1
+
+
+def test_a_viewer_who_waited_on_a_slow_computation_takes_its_result() -> None:
+    # The computation takes longer than the bound; viewers who arrived while it ran take its
+    # answer (its snapshot is younger than their requests) instead of computing again.
+    fake = FakeAnalytics()
+    fake.slow = 0.8
+    shared = SharedDashboard(fake)  # type: ignore[arg-type]
+    first = threading.Thread(target=lambda: shared.get(DAY, consistency="bounded", max_lag_ms=500))
+    first.start()
+    time.sleep(0.05)
+    answers: list[Answer] = []
+    late = [
+        threading.Thread(
+            target=lambda: answers.append(shared.get(DAY, consistency="bounded", max_lag_ms=500))
+        )
+        for _ in range(3)
+    ]
+    for t in late:
+        t.start()
+    first.join()
+    for t in late:
+        t.join()
+    assert fake.computed == 1
+    assert len(answers) == 3
