@@ -37,9 +37,10 @@ from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.model import CityParams, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
+from yibao.simulate.rates import expected_visits
 from yibao.simulate.settle_rows import ChunkRows, Settler
 from yibao.simulate.store import write_institutions, write_persons
-from yibao.simulate.visits import CityContext, build_chunk, expected_visits, institution_labels
+from yibao.simulate.visits import CityContext, build_chunk, institution_labels
 from yibao.storage import changelog
 from yibao.storage.tables import (
     catalog_item,

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
-from math import exp
 
+from yibao.kit.clock import age_on
 from yibao.kit.money import round_fen
 from yibao.simulate.clinical import BUILTIN_ITEMS, CONDITION_BY_KEY, CONDITIONS, Condition, SimItem
 from yibao.simulate.model import CityParams, Institution, Label, Line, Person, Visit
+from yibao.simulate.rates import acute_rate, inpatient_rate, pharmacy_rate, poisson
 
 CHUNK_STRIDE = 100_000_000
 ITEMS = {i.name: i for i in BUILTIN_ITEMS}
@@ -32,60 +33,6 @@ CAPPED = [i for i in BUILTIN_ITEMS if i.cap]
 #: acute drugs: the ordinary outpatient prescription covers 3–7 days (处方管理办法 Art. 19)
 ORDINARY_MAX_DAYS = 7
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
-
-
-def age_on(brdy: date, day: date) -> int:
-    return day.year - brdy.year - ((day.month, day.day) < (brdy.month, brdy.day))
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    if lam <= 0:
-        return 0
-    if lam > 30:  # normal approximation
-        return max(0, round(rng.gauss(lam, lam**0.5)))
-    threshold, k, p = exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= threshold:
-            return k
-        k += 1
-
-
-def acute_rate(age: int) -> float:
-    if age < 6:
-        return 6.0
-    if age < 18:
-        return 3.0
-    if age < 45:
-        return 2.5
-    if age < 60:
-        return 4.0
-    return 6.0 if age < 75 else 8.0
-
-
-def inpatient_rate(age: int) -> float:
-    if age < 18:
-        return 0.04
-    if age < 45:
-        return 0.07
-    if age < 60:
-        return 0.10
-    return 0.20 if age < 75 else 0.35
-
-
-def pharmacy_rate(age: int, chronic: bool) -> float:
-    return (1.0 if age < 18 else 3.0) + (3.0 if chronic else 0.0)
-
-
-def expected_visits(p: Person, start: date) -> float:
-    """Visits a person makes in a year before scaling (for sizing a city to N settlements)."""
-    age = age_on(p.brdy, start)
-    return (
-        acute_rate(age)
-        + inpatient_rate(age)
-        + pharmacy_rate(age, bool(p.chronic))
-        + 12 * len(p.chronic)
-    )
 
 
 @dataclass
@@ -524,7 +471,7 @@ class ChunkBuilder:
                 if day >= start and rng.random() < min(1.0, s):
                     self.chronic(person, day, cond, home)
                 month = (month + timedelta(days=32)).replace(day=1)
-        for _ in range(_poisson(rng, acute_rate(age) * s)):
+        for _ in range(poisson(rng, acute_rate(age) * s)):
             day = ctx.day(rng, "winter" if rng.random() < 0.4 else "plain")
             visit = self.outpatient(person, day)
             self._count("same_day_visits")
@@ -536,9 +483,9 @@ class ChunkBuilder:
                     person,
                     f"同日第2次就诊 (first visit {visit.visit_no})",
                 )
-        for _ in range(_poisson(rng, pharmacy_rate(age, bool(person.chronic)) * s)):
+        for _ in range(poisson(rng, pharmacy_rate(age, bool(person.chronic)) * s)):
             self.pharmacy(person, ctx.day(rng, "flat"))
-        for _ in range(_poisson(rng, inpatient_rate(age) * s)):
+        for _ in range(poisson(rng, inpatient_rate(age) * s)):
             first = self.inpatient(
                 person, ctx.day(rng, "winter" if rng.random() < 0.3 else "plain")
             )
