@@ -1,8 +1,9 @@
 """Agency users and their sessions.
 
-Passwords are hashed with Argon2id (argon2-cffi defaults). A login issues a random token; only
-its sha256 is stored, so a leaked table does not leak sessions. The same token serves as the
-API's bearer token and the pages' session cookie.
+Passwords are hashed with Argon2id (argon2-cffi defaults). A sign-in is two steps —
+`verify_password` (slow, on a read connection) then `open_session` (one insert, in the
+writer) — and issues a random token; only its sha256 is stored, so a leaked table does not
+leak sessions. The same token serves as the API's bearer token and the pages' session cookie.
 """
 
 from __future__ import annotations
@@ -83,8 +84,12 @@ def set_password(conn: Connection, username: str, password: str) -> None:
     )
 
 
-def login(conn: Connection, username: str, password: str) -> tuple[str, User, datetime]:
-    """Check the password and open a session; returns (token, user, expires_at)."""
+def verify_password(conn: Connection, username: str, password: str) -> User:
+    """The active user whose password this is, or Unauthorized.
+
+    Slow on purpose (Argon2, ~1 s on the 2-core reference machine): run it on a read
+    connection, never inside the single writer, or every settlement waits behind a sign-in.
+    """
     row = (
         conn.execute(select(agency_user).where(agency_user.c.username == username))
         .mappings()
@@ -99,18 +104,30 @@ def login(conn: Connection, username: str, password: str) -> tuple[str, User, da
         _hasher.verify(row["password_hash"], password)
     except (VerificationError, InvalidHashError):
         raise failure from None
+    return User(row["username"], row["display_name"], row["role"])
+
+
+def open_session(conn: Connection, user: User) -> tuple[str, datetime]:
+    """Open a session for a verified user (fast: one insert); returns (token, expires_at)."""
+    still_active = conn.execute(
+        select(agency_user.c.username)
+        .where(agency_user.c.username == user.username)
+        .where(agency_user.c.vali_flag == "1")
+    ).first()
+    if still_active is None:
+        raise Unauthorized("用户名或密码错误 (wrong username or password)")
     now = local_naive_now()
     token = secrets.token_urlsafe(32)
     expires = now + SESSION_TTL
     conn.execute(
         insert(auth_session).values(
-            token_sha256=_sha256(token), username=username, created_at=now, expires_at=expires
+            token_sha256=_sha256(token), username=user.username, created_at=now, expires_at=expires
         )
     )
     conn.execute(
-        update(agency_user).where(agency_user.c.username == username).values(last_login_at=now)
+        update(agency_user).where(agency_user.c.username == user.username).values(last_login_at=now)
     )
-    return token, User(row["username"], row["display_name"], row["role"]), expires
+    return token, expires
 
 
 def authenticate(conn: Connection, token: str) -> User:

@@ -26,7 +26,6 @@ from starlette.concurrency import run_in_threadpool
 
 from yibao.accounts import service as accounts
 from yibao.accounts.service import User
-from yibao.api.console import sessions
 from yibao.api.console.deps import (
     SESSION_COOKIE,
     CurrentUser,
@@ -52,10 +51,10 @@ async def _login(
 ) -> tuple[str, User, datetime]:
     def check() -> User:
         with platform.db.read() as conn:
-            return sessions.verify_password(conn, username, password)
+            return accounts.verify_password(conn, username, password)
 
     def job(conn: Connection) -> tuple[str, User, datetime]:
-        token, expires = sessions.open_session(conn, user)
+        token, expires = accounts.open_session(conn, user)
         audit.record(
             conn,
             ids=platform.ids,
@@ -67,7 +66,7 @@ async def _login(
         return token, user, expires
 
     try:
-        # The Argon2 check runs in a worker thread, off the single writer (see sessions).
+        # The Argon2 check runs in a worker thread, off the single writer (see accounts.verify_password).
         user = await run_in_threadpool(check)
         return await platform.db.writer.run(job)
     except Unauthorized:
