@@ -30,7 +30,6 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yibao.accounts.service import User
 from yibao.analytics.registry import registry
@@ -73,7 +72,6 @@ class _State:
         #: the dashboard answer shared by every viewer (bounded-staleness reads)
         self.dashboard: SharedDashboard | None = None
         self.lock: OwnerLock | None = None
-        self.address_recorded = False
 
     def need_analytics(self) -> Analytics:
         if self.analytics is None:
@@ -82,26 +80,6 @@ class _State:
                 "disabled or another process owns it)"
             )
         return self.analytics
-
-
-class _RecordAddress:
-    """Pure-ASGI pass-through that learns the server's real address from the first request
-    (the lock file then tells `yibao replica …` where to call)."""
-
-    def __init__(self, app: ASGIApp, state: _State) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.state.address_recorded and scope["type"] == "http":
-            self.state.address_recorded = True
-            server = scope.get("server")
-            if server and self.state.lock is not None:
-                host, port = server[0], server[1]
-                url = f"http://{host}:{port}"
-                if url != self.state.lock.url:
-                    self.state.lock.publish(url)
-        await self.app(scope, receive, send)
 
 
 def _start(state: _State, platform: Platform) -> None:
@@ -168,7 +146,6 @@ def mount(app: FastAPI, platform: Platform) -> None:
     state = _State()
     app.state.on_start.append(lambda: _start(state, platform))
     app.state.on_stop.append(lambda: _stop(state, platform))
-    app.add_middleware(_RecordAddress, state=state)
     app.mount("/static", StaticFiles(directory=str(Path(str(WEB)) / "static")), name="static")
 
     def replica_operator(

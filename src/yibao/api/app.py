@@ -27,26 +27,21 @@ Mounter = Callable[[FastAPI, Platform], None]
 class _App(FastAPI):
     """FastAPI with the national-interface hot path in front of it: a `POST` under the
     gateway's prefixes goes straight to the gateway's ASGI callable, skipping routing and the
-    middleware stack (the gateway answers every error itself, always HTTP 200). The first
-    HTTP request still goes through FastAPI so that middlewares learning from it see one."""
+    middleware stack (the gateway answers every error itself, always HTTP 200)."""
 
     _fast: ASGIApp | None = None
     _fast_prefixes: tuple[str, ...] = ()
-    _seen_http = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fast = self._fast
         if (
             fast is not None
             and scope["type"] == "http"
-            and self._seen_http
             and scope["method"] == "POST"
             and scope["path"].startswith(self._fast_prefixes)
         ):
             await fast(scope, receive, send)
             return
-        if scope["type"] == "http":
-            self._seen_http = True
         await super().__call__(scope, receive, send)
 
 
