@@ -9,25 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from seed import ADMIN_PASSWORD, seed_data_dir
-
-YIBAO = Path(sys.executable).parent / "yibao"
-
-
-@dataclass
-class Server:
-    url: str
-    data_dir: Path
-    env: dict[str, str]
-    db_url: str
-    psn_no: str
+from seed import ADMIN_PASSWORD, YIBAO, Server, seed_data_dir
 
 
 def _free_port() -> int:

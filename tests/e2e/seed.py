@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -68,3 +69,18 @@ def settle_now(db_url: str, psn_no: str, medfee: Decimal) -> str:
     finally:
         engine.dispose()
     return str(row["setl_id"])
+
+
+#: the `yibao` command of this interpreter's environment
+YIBAO = Path(sys.executable).parent / "yibao"
+
+
+@dataclass
+class Server:
+    """A running `yibao serve` process of a test (see conftest's `server` fixture)."""
+
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    db_url: str
+    psn_no: str

@@ -11,9 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from seed import ADMIN_PASSWORD, settle_now
-
-from conftest import YIBAO, Server
+from seed import ADMIN_PASSWORD, YIBAO, Server, settle_now
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
