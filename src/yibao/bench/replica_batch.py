@@ -1,0 +1,171 @@
+"""What one replica micro-batch costs, statement by statement, on a large replica.
+
+The applier applies each micro-batch in one DuckDB transaction (`ReplicaStore.apply`); its
+cost bounds freshness. This applies `--batches` batches of `--size` settlements (new ones on
+the replica's last day, plus every `--reversal-every`th batch a reversal: the original re-sent
+with vali_flag "0" and a reversal record) to a **copy** of a replica built by
+`yibao.bench.replica_scale`, and reports the median and p90 per batch and the median time of
+each DuckDB statement (by its first words), so an idea can be measured statement by statement:
+
+    .venv/bin/python -m yibao.bench.replica_batch --path /tmp/yb10m.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from yibao.bench.replica_scale import _setl_sql
+from yibao.replica.batches import Batch
+from yibao.replica.schema import BY_ENTITY
+from yibao.replica.store import ReplicaStore
+
+
+class _TimedCursor:
+    """Delegates to a DuckDB cursor and records how long each `execute` takes."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, log: list[tuple[str, float]]) -> None:
+        self._cur = cur
+        self._log = log
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self._cur.execute(sql, *args)
+        finally:
+            words = re.sub(r"\s+", " ", sql.strip())[:60]
+            self._log.append((words, (time.perf_counter() - started) * 1000))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
+
+
+def _shape(table: pa.Table, seq0: int) -> pa.Table:
+    schema = BY_ENTITY["setl"].arrow_schema
+    n = table.num_rows
+    cols = []
+    for f in schema:
+        if f.name == "seq":
+            cols.append(pa.array(range(seq0, seq0 + n), pa.int64()))
+        elif f.name == "op":
+            cols.append(pa.array(["upsert"] * n))
+        else:
+            cols.append(table.column(f.name).cast(f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def run(path: Path, *, batches: int, size: int, reversal_every: int, threads: int) -> dict:
+    copy = Path(str(path) + ".batch")
+    shutil.copyfile(path, copy)
+    Path(str(copy) + ".wal").unlink(missing_ok=True)
+    store = ReplicaStore(copy, threads=threads)
+    gen = duckdb.connect(config={"threads": 1})
+    try:
+        _s, _c, top = store.query("SELECT max(setl_date), count(*) FROM setl_fact")
+        last_day, total = top[0][0], int(top[0][1])
+        _s, _c, old = store.query(
+            "SELECT setl_id FROM setl_fact WHERE setl_date = $d AND refd_setl_flag = '0' "
+            "AND vali_flag = '1' LIMIT $n",
+            {"d": last_day, "n": batches},
+        )
+        seq = store.applied_seq + 1
+        log: list[tuple[str, float]] = []
+        real_cursor = store.cursor
+        store.cursor = lambda: _TimedCursor(real_cursor(), log)  # type: ignore[method-assign]
+        per_batch: list[float] = []
+        statements: dict[str, list[float]] = defaultdict(list)
+        for b in range(batches):
+            start = 10 * total + b * size  # ids never used by the build
+            sql = _setl_sql(total, start, start + size).replace(
+                "DATE '2025-01-01' + CAST(i * 365 // " + str(total) + " AS INTEGER)",
+                f"DATE '{last_day}'",
+            )
+            table = gen.sql(sql).to_arrow_table()
+            if reversal_every and b % reversal_every == 0 and b < len(old):
+                sid = old[b][0]
+                orig = (
+                    gen.sql(
+                        sql.replace(
+                            f"range({start}, {start + size})", f"range({start}, {start + 1})"
+                        )
+                    )
+                    .to_arrow_table()
+                    .slice(0, 1)
+                )
+                orig = orig.set_column(
+                    orig.schema.get_field_index("setl_id"), "setl_id", pa.array([sid])
+                )
+                orig = orig.set_column(
+                    orig.schema.get_field_index("vali_flag"), "vali_flag", pa.array(["0"])
+                )
+                table = pa.concat_tables([table, orig])
+            shaped = _shape(table, seq)
+            batch = Batch(
+                tables={"setl": shaped},
+                first_seq=seq,
+                last_seq=seq + shaped.num_rows - 1,
+                last_ts_ms=int(time.time() * 1000),
+                changes=shaped.num_rows,
+            )
+            seq += shaped.num_rows
+            log.clear()
+            started = time.perf_counter()
+            store.apply(batch)
+            per_batch.append((time.perf_counter() - started) * 1000)
+            grouped: dict[str, float] = defaultdict(float)
+            for words, ms in log:
+                grouped[words] += ms
+            for words, ms in grouped.items():
+                statements[words].append(ms)
+            n_statements = len(log)
+    finally:
+        gen.close()
+        store.close()
+        copy.unlink(missing_ok=True)
+        Path(str(copy) + ".wal").unlink(missing_ok=True)
+    per_batch.sort()
+    return {
+        "batches": batches,
+        "size": size,
+        "statements_per_batch": n_statements,
+        "batch_ms_median": round(statistics.median(per_batch), 1),
+        "batch_ms_p90": round(per_batch[int(0.9 * (len(per_batch) - 1))], 1),
+        "statement_ms_median": {
+            k: round(statistics.median(v), 2)
+            for k, v in sorted(statements.items(), key=lambda kv: -statistics.median(kv[1]))
+        },
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--path", type=Path, default=Path("/tmp/yb_replica_scale.duckdb"))
+    ap.add_argument("--batches", type=int, default=30)
+    ap.add_argument("--size", type=int, default=50)
+    ap.add_argument("--reversal-every", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    out = run(
+        args.path,
+        batches=args.batches,
+        size=args.size,
+        reversal_every=args.reversal_every,
+        threads=args.threads,
+    )
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
