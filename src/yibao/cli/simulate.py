@@ -14,6 +14,7 @@ from yibao.simulate.bulk import bulk_load
 from yibao.simulate.export import export_city, write_labels
 from yibao.simulate.model import ANOMALY_KINDS, DEFAULT_RATES, CityParams, Label
 from yibao.simulate.people import MIN_INSTITUTIONS
+from yibao.simulate.replica_load import replica_for_load
 from yibao.storage.engine import make_engine
 
 app = typer.Typer(help="The synthetic city (docs/simulate.md).", no_args_is_help=True)
@@ -91,10 +92,10 @@ def load(
     reversal_rate: float = REVERSAL,
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
 ) -> None:
-    """Bulk-load the city into the data directory's row store (through the policy engine and
-    the accumulators, with change-log rows for the replica) and write the anomaly labels to
-    <data_dir>/simulate-labels.csv. On a fresh store the load runs with SQLite
-    synchronous=OFF and restores FULL at the end."""
+    """Bulk-load the city into the data directory's row store and its columnar replica
+    (through the policy engine and the accumulators, as live settlement) and write the anomaly
+    labels to <data_dir>/simulate-labels.csv. Stop `yibao serve` on the data directory first.
+    On a fresh store the load runs with SQLite synchronous=OFF and restores FULL at the end."""
     params = _params(seed, persons, institutions, days, settlements, start, rate, reversal_rate)
     cfg = settings()
     labels: list[Label] = []
@@ -102,7 +103,7 @@ def load(
         init_data_dir(cfg)
         engine = make_engine(cfg.db_url, synchronous=cfg.sqlite_synchronous)
         try:
-            with Progress(
+            with replica_for_load(cfg) as replica, Progress(
                 TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                 TimeElapsedColumn(), console=console,
             ) as bar:  # fmt: skip
@@ -114,8 +115,8 @@ def load(
                     bar.update(tasks[stage], completed=done, total=max(total, done, 1))
 
                 report = bulk_load(
-                    engine, params, data_dir=cfg.data_dir, workers=workers or None,
-                    progress=progress, labels_out=labels,
+                    engine, params, data_dir=cfg.data_dir, replica=replica,
+                    workers=workers or None, progress=progress, labels_out=labels,
                 )  # fmt: skip
         finally:
             engine.dispose()
@@ -129,7 +130,8 @@ def load(
     )
     console.print(
         f"用时 {report.seconds:.1f} s → {report.settlements_per_s:,.0f} settlements/s; "
-        f"synchronous {report.synchronous}; 磁盘 disk {report.disk_bytes / 2**20:,.1f} MiB; "
+        f"synchronous {report.synchronous}; 磁盘 disk: 行存储 row store "
+        f"{report.disk_bytes / 2**20:,.1f} MiB + 副本 replica {report.replica_bytes / 2**20:,.1f} MiB; "
         f"phases { {k: round(v, 1) for k, v in report.phases.items()} }"
     )
     if report.refusals:

@@ -139,6 +139,23 @@ class Applier:
                 log.exception("applied listener failed")
         return batch.changes
 
+    def check_continuity(self) -> None:
+        """Raise `ReplicaGap` when the log cannot carry the replica on from `applied_seq`: seqs
+        after it were allocated but the next change is not there (a bulk load's reserved seq,
+        `simulate.bulk`, or a trimmed log). `step` only sees a gap when a later row exists;
+        this also catches a hole at the very end of the log."""
+        applied = self.store.applied_seq
+        lo, hi, counter = log_bounds(self.source)
+        if max(hi, counter) <= applied:
+            return
+        with self.source.connect() as conn:
+            found = conn.execute(
+                select(change_log.c.seq).where(change_log.c.seq == applied + 1)
+            ).first()
+            conn.rollback()
+        if found is None:
+            raise ReplicaGap(applied, lo or None)
+
     def catch_up(self, until: int | None = None) -> int:
         """Apply batches until the log is exhausted (or `until` is applied); returns seq."""
         while until is None or self.store.applied_seq < until:

@@ -28,8 +28,17 @@ from yibao.kit.clock import local_naive_now
 from yibao.replica import batches, rows
 from yibao.replica.applier import Applier, log_bounds
 from yibao.replica.store import ReplicaStore
-from yibao.storage.changelog import read_after
-from yibao.storage.tables import change_log, fixmedins, mdtrt, psn, psn_idet, psn_insu, setl
+from yibao.storage.changelog import COUNTER, read_after
+from yibao.storage.tables import (
+    change_log,
+    fixmedins,
+    mdtrt,
+    psn,
+    psn_idet,
+    psn_insu,
+    seq_counter,
+    setl,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +64,19 @@ def _noop(_phase: str, _done: int, _total: int) -> None:
 
 
 def choose_source(engine: Engine, requested: str = "auto") -> str:
+    """The log when it holds every change from seq 1 without a hole (a bulk load reserves a
+    seq it never writes, `simulate.bulk`; a trimmed log starts after 1), else the tables."""
     if requested in ("log", "tables"):
         return requested
     lo, hi, counter = log_bounds(engine)
-    complete = (lo == 1) or (hi == 0 and counter == 0)
-    return "log" if complete else "tables"
+    if hi == 0:
+        return "log" if counter == 0 else "tables"
+    if lo != 1 or counter != hi:
+        return "tables"
+    with engine.connect() as conn:
+        rows = int(conn.execute(select(func.count()).select_from(change_log)).scalar_one())
+        conn.rollback()
+    return "log" if rows == hi else "tables"
 
 
 def build(
@@ -122,12 +139,22 @@ def _from_tables(
     engine: Engine, store: ReplicaStore, progress: Progress, counts: dict[str, int]
 ) -> None:
     with engine.connect() as conn:
-        s0 = int(conn.execute(select(func.max(change_log.c.seq))).scalar_one_or_none() or 0)
+        last = int(conn.execute(select(func.max(change_log.c.seq))).scalar_one_or_none() or 0)
         ts0 = (
-            int(conn.execute(select(change_log.c.ts_ms).where(change_log.c.seq == s0)).scalar_one())
-            if s0
+            int(
+                conn.execute(
+                    select(change_log.c.ts_ms).where(change_log.c.seq == last)
+                ).scalar_one()
+            )
+            if last
             else 0
         )
+        # the tables include what a bulk load wrote under its reserved seq (which has no row),
+        # so the position is the counter when it is ahead of the last row
+        counter = conn.execute(
+            select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER)
+        ).scalar_one_or_none()
+        s0 = max(last, int(counter or 0))
         totals = {
             name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
             for name, t in (

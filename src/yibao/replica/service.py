@@ -124,6 +124,12 @@ class Replica:
         if not store.schema_current():
             log.warning("replica schema is old: rebuilding from the row store")
             replica.rebuild()
+        else:
+            try:
+                replica.applier.check_continuity()
+            except ReplicaGap as gap:
+                log.warning("%s — rebuilding the replica from the row-store tables", gap)
+                replica.rebuild(source="tables")
         return replica
 
     # -- lifecycle -------------------------------------------------------------------------

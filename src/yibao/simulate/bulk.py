@@ -1,17 +1,27 @@
-"""Bulk load: a whole city straight into the row store, through the same policy calculator,
-catalog terms, restriction check and accumulator keys as live settlement, with the same
-change-log payloads, so that the replica (which tails the change log) and every identity hold
-afterwards.
+"""Bulk load: a whole city straight into the row store and the replica, through the same
+policy calculator, catalog terms, restriction check and accumulator keys as live settlement,
+with the same replica payloads (`yibao.replica.rows`), so that `yibao replica verify` and every
+identity hold afterwards.
 
 Shape of the work: the main process generates institutions and persons (ID numbers must be
 unique city-wide) and is the single writer; a pool of worker processes (one per core) turns
 chunks of persons into a year of visits and settles them in order person by person, returning
-ready-made row tuples. The writer inserts them with executemany in large transactions.
+ready-made row tuples and Arrow tables of replica payloads. The writer inserts the rows with
+executemany in large transactions and appends the Arrow tables to the DuckDB replica.
+
+The replica path, not the change log: ten million settlements through the log would double
+the row store's size and take the applier many minutes to replay. Instead the loader first
+brings the replica up to the log's end, then **reserves one seq without writing its row** (a
+hole in the log), appends the city straight into the replica and finally records the hole as
+applied. The hole is what keeps every other path honest: a replica that did not get the bulk
+rows (none was open, or the load stopped midway) meets the hole as a gap at the next change
+and is rebuilt from the tables, and `replica rebuild` never takes a log with a hole as complete.
 
 Durability: on a fresh store (no settlement yet) the load runs with SQLite
 `synchronous=OFF` — a crash midway leaves a store to throw away and load again — and puts
 the store back to its configured mode at the end (with a checkpoint). On a store that already
-holds settlements it keeps the configured mode.
+holds settlements it keeps the configured mode. After a crash midway, `yibao replica rebuild`
+makes the replica whole again.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, func, select
 
 from yibao.catalog.model import CatalogItem
@@ -33,6 +44,9 @@ from yibao.catalog.repo import item_from_row
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
 from yibao.policy import PolicyBook, load_book
+from yibao.replica import batches
+from yibao.replica import rows as replica_rows
+from yibao.replica.store import ReplicaStore
 from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.model import CityParams, Label, Person
@@ -54,6 +68,8 @@ from yibao.storage.tables import (
 )
 
 PERSONS_PER_CHUNK = 2000
+#: settlements per row-store transaction (the replica gets the rows after each commit)
+COMMIT_EVERY = 200_000
 
 
 def chunk_size(persons: int) -> int:
@@ -79,6 +95,9 @@ class BulkReport:
     seconds: float = 0.0
     synchronous: str = "FULL"
     disk_bytes: int = 0
+    replica_bytes: int = 0
+    #: the seq reserved (never written) for this load; the replica is applied up to it
+    reserved_seq: int = 0
     phases: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -122,11 +141,6 @@ class _Writer:
         self.sql = {
             t.name: _insert_sql(t, style) for t in (mdtrt, diag, fee_detail, setl, setl_fund)
         }
-        mark = "?" if style == "qmark" else "%s"
-        self.log_sql = (
-            "INSERT INTO change_log (seq, entity, op, entity_key, payload, ts_ms) "
-            f"VALUES ({', '.join([mark] * 6)})"
-        )
 
     def write(self, rows: ChunkRows) -> None:
         cur = self.raw.cursor()
@@ -134,14 +148,30 @@ class _Writer:
             data = getattr(rows, name)
             if data:
                 cur.executemany(self.sql[name], data)
-        if rows.changes:
-            first = changelog.allocate(self.conn, len(rows.changes))
-            ts = int(time.time() * 1000)
-            cur.executemany(
-                self.log_sql,
-                [(first + i, e, op, k, p, ts) for i, (e, k, p, op) in enumerate(rows.changes)],
-            )
         cur.close()
+
+
+class _ReplicaFeed:
+    """Arrow tables waiting for the replica; appended after each row-store commit, so the
+    replica never holds a row the row store might still roll back."""
+
+    def __init__(self, store: ReplicaStore | None) -> None:
+        self.store = store
+        self.pending: dict[str, list[pa.Table]] = {}
+
+    def add(self, entity: str, table: pa.Table) -> None:
+        if self.store is not None and table.num_rows:
+            self.pending.setdefault(entity, []).append(table)
+
+    def flush(self) -> None:
+        if self.store is None:
+            return
+        for entity in (replica_rows.FIXMEDINS, replica_rows.PSN, replica_rows.MDTRT,
+                       replica_rows.SETL):  # fmt: skip
+            parts = self.pending.pop(entity, [])
+            if parts:
+                table = pa.concat_tables(parts)
+                self.store.bulk_append(entity, table, refresh_rollups=False)
 
 
 def _final_person_rows(
@@ -199,11 +229,15 @@ def bulk_load(
     params: CityParams,
     *,
     data_dir: Path | None = None,
+    replica: ReplicaStore | None = None,
     workers: int | None = None,
     progress: Progress = lambda _stage, _done, _total: None,
     labels_out: list[Label] | None = None,
 ) -> BulkReport:
-    """Load the city (institutions, persons, a year of settled visits) into the row store."""
+    """Load the city (institutions, persons, a year of settled visits) into the row store,
+    and into `replica` when given (it must already reflect the whole change log: see
+    `prepare_replica`). Without a replica the reserved seq makes the next replica opened on
+    this store rebuild itself from the tables."""
     report = BulkReport()
     t0 = time.perf_counter()
     now = local_naive_now()
@@ -215,17 +249,26 @@ def bulk_load(
     scale = size_city(params, persons)
     book = load_book([data_dir] if data_dir else [])
     sqlite = engine.dialect.name == "sqlite"
+    feed = _ReplicaFeed(replica)
+    inst_payloads: list[dict[str, Any]] = []
+    psn_payloads: list[dict[str, Any]] = []
 
     with engine.begin() as conn:
         fresh = conn.execute(select(func.count()).select_from(setl)).scalar_one() == 0
+        # the hole in the log that stands for this load (module docstring)
+        report.reserved_seq = changelog.allocate(conn, 1)
         ensure_sim_catalog(conn, ids=ids, now=now)
-        write_institutions(conn, institutions, seed=params.seed, now=now)
+        write_institutions(conn, institutions, seed=params.seed, now=now, payloads=inst_payloads)
     t1 = time.perf_counter()
     with engine.begin() as conn:
         for i in range(0, len(persons), 20_000):
-            write_persons(conn, persons[i : i + 20_000], now=now)
+            write_persons(conn, persons[i : i + 20_000], now=now, payloads=psn_payloads)
             progress("persons", min(i + 20_000, len(persons)), len(persons))
         catalog = load_catalog_terms(conn)
+    feed.add(replica_rows.FIXMEDINS, batches.from_payloads(replica_rows.FIXMEDINS, inst_payloads))
+    feed.add(replica_rows.PSN, batches.from_payloads(replica_rows.PSN, psn_payloads))
+    feed.flush()
+    del inst_payloads, psn_payloads
     report.phases["write_persons"] = time.perf_counter() - t1
     report.persons, report.institutions = len(persons), len(institutions)
 
@@ -253,6 +296,8 @@ def bulk_load(
         ) as pool:
             for _chunk, rows, chunk_labels, n_visits in pool.imap(_work, chunks):
                 writer.write(rows)
+                for entity, table in rows.replica.items():
+                    feed.add(entity, table)
                 finals.update(rows.persons)
                 labels.extend(chunk_labels)
                 report.visits += n_visits
@@ -263,18 +308,28 @@ def bulk_load(
                 if len(report.refusals) < 5:
                     report.refusals.extend(rows.refusals[: 5 - len(report.refusals)])
                 pending += rows.settlements
-                if pending >= 200_000:
+                if pending >= COMMIT_EVERY:
                     tx.commit()
+                    feed.flush()
                     tx = conn.begin()
                     pending = 0
                 progress("settlements", report.settlements, target or report.settlements)
         _final_person_rows(conn, finals, insutype, now)
         tx.commit()
+        feed.flush()
         if sqlite and fresh:
             raw = conn.connection.driver_connection
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             raw.execute("PRAGMA synchronous=FULL")
     report.phases["settle_and_write"] = time.perf_counter() - t2
+    if replica is not None:
+        t3 = time.perf_counter()
+        progress("replica rollups", 0, 1)
+        replica.refresh_rollups()
+        replica.set_applied(report.reserved_seq, int(time.time() * 1000), source="bulk")
+        replica.checkpoint()
+        progress("replica rollups", 1, 1)
+        report.phases["replica_rollups"] = time.perf_counter() - t3
     report.labels = len(labels)
     if labels_out is not None:
         labels_out.extend(labels)
@@ -283,6 +338,10 @@ def bulk_load(
         db = Path(engine.url.database)
         report.disk_bytes = sum(
             q.stat().st_size for q in (db, db.with_name(db.name + "-wal")) if q.exists()
+        )
+    if replica is not None:
+        report.replica_bytes = sum(
+            q.stat().st_size for q in (replica.path, Path(str(replica.path) + ".wal")) if q.exists()
         )
     return report
 

@@ -30,8 +30,8 @@ class SimItem:
     price: Decimal
     #: the catalog's price cap per unit (None: no cap)
     cap: Decimal | None
-    #: consult | general_care | lab | exam | treatment | surgery | bed | nursing | consumable
-    #: | drug (the drugs' use is in `conditions`)
+    #: consult | general_care | ipt_consult | lab | exam | treatment | surgery | bed | nursing
+    #: | consumable | drug (the drugs' use is in `conditions`)
     role: str
     #: restrictions: only this sex ("1"/"2"); age_min inclusive, age_max exclusive
     gend: str | None = None
@@ -120,6 +120,27 @@ BUILTIN_ITEMS: Final = (
     _svc("250303001000000", "血脂四项", "lab", "40.00", "48.00", med="04"),
     _svc("250404001000000", "前列腺特异性抗原测定", "lab", "90.00", "100.00", med="04", gend="1"),
     _svc("270300001000000", "宫颈细胞学检查", "lab", "110.00", "120.00", med="04", gend="2"),
+    # single analytes: labs bill each analyte as its own item (全国医疗服务价格项目规范 lists
+    # 丙氨酸氨基转移酶测定, 总胆固醇测定… one by one), so a panel is several fee lines (PANELS)
+    _svc("250305011000000", "丙氨酸氨基转移酶测定", "lab", "6.00", "7.00", med="04"),
+    _svc("250305012000000", "天门冬氨酸氨基转移酶测定", "lab", "6.00", "7.00", med="04"),
+    _svc("250305013000000", "γ-谷氨酰基转移酶测定", "lab", "6.00", "7.00", med="04"),
+    _svc("250305014000000", "碱性磷酸酶测定", "lab", "6.00", "7.00", med="04"),
+    _svc("250307011000000", "总胆红素测定", "lab", "5.00", "6.00", med="04"),
+    _svc("250307012000000", "直接胆红素测定", "lab", "5.00", "6.00", med="04"),
+    _svc("250301013000000", "总蛋白测定", "lab", "5.00", "6.00", med="04"),
+    _svc("250301014000000", "白蛋白测定", "lab", "5.00", "6.00", med="04"),
+    _svc("250303012000000", "总胆固醇测定", "lab", "6.00", "7.00", med="04"),
+    _svc("250303013000000", "甘油三酯测定", "lab", "6.00", "7.00", med="04"),
+    _svc("250303014000000", "高密度脂蛋白胆固醇测定", "lab", "10.00", "12.00", med="04"),
+    _svc("250303015000000", "低密度脂蛋白胆固醇测定", "lab", "12.00", "14.00", med="04"),
+    _svc("250304011000000", "尿素测定", "lab", "5.00", "6.00", med="04"),
+    _svc("250304012000000", "肌酐测定", "lab", "5.00", "6.00", med="04"),
+    _svc("250304013000000", "尿酸测定", "lab", "5.00", "6.00", med="04"),
+    _svc("250306011000000", "钾测定", "lab", "4.00", "5.00", med="04"),
+    _svc("250306012000000", "钠测定", "lab", "4.00", "5.00", med="04"),
+    _svc("250306013000000", "氯测定", "lab", "4.00", "5.00", med="04"),
+    _svc("250306014000000", "钙测定", "lab", "4.00", "5.00", med="04"),
     # examinations
     _svc("210102001000000", "胸部X线摄影", "exam", "90.00", "100.00", med="03"),
     _svc("210300001000000", "CT平扫", "exam", "260.00", "300.00", med="03", lv="02", prop="0.10"),
@@ -133,6 +154,7 @@ BUILTIN_ITEMS: Final = (
     _svc("310513001000000", "龋齿充填术", "treatment", "120.00", "150.00"),
     _svc("311201001000000", "阴道冲洗上药", "treatment", "30.00", "35.00", gend="2"),
     # inpatient
+    _svc("110300002000000", "住院诊查费", "ipt_consult", "20.00", "20.00", med="02"),
     _svc("110900001000000", "床位费(三人间)", "bed", "50.00", "50.00", med="01"),
     _svc("120100002000000", "一级护理", "nursing", "39.00", "39.00", med="07"),
     _svc("120100003000000", "二级护理", "nursing", "26.00", "26.00", med="07"),
@@ -170,6 +192,8 @@ BUILTIN_ITEMS: Final = (
     _drug("XJ01DDT001B001010100022", "注射用头孢曲松钠", "12.00", "14.00", "2", lv="02", prop="0.05"),
     _drug("XH01BBS055B001010100023", "缩宫素注射液", "6.00", "7.00", "1", gend="2"),
     _drug("XB05AAR001B001010100024", "人血白蛋白", "380.00", "420.00", "1", lv="02", prop="0.20"),
+    _drug("XA02BCP078B002010100025", "注射用泮托拉唑钠", "18.00", "21.00", "1", lv="02", prop="0.05"),
+    _drug("XB05XAP031B001010100026", "氯化钾注射液", "1.20", "1.50", "2"),
 )
 # fmt: on
 
@@ -199,6 +223,23 @@ class Condition:
     los: tuple[int, int] = (3, 10)
 
 
+#: lab panels a doctor orders by one name and the hospital bills analyte by analyte (the
+#: panel names are not catalog items); a name not here is billed as the item itself
+PANELS: Final = {
+    "肝功能检测": ("丙氨酸氨基转移酶测定", "天门冬氨酸氨基转移酶测定", "γ-谷氨酰基转移酶测定",
+                   "碱性磷酸酶测定", "总胆红素测定", "直接胆红素测定", "总蛋白测定", "白蛋白测定"),
+    "血脂四项": ("总胆固醇测定", "甘油三酯测定", "高密度脂蛋白胆固醇测定", "低密度脂蛋白胆固醇测定"),
+    "肾功能检测": ("尿素测定", "肌酐测定", "尿酸测定"),
+    "电解质测定": ("钾测定", "钠测定", "氯测定", "钙测定"),
+}  # fmt: skip
+#: what every admission is checked for besides the condition's own labs, and re-checked
+#: every few days of the stay
+#: given alongside the condition's own drugs while an infused stay's acute phase lasts
+#: (stress-ulcer prophylaxis and potassium with the drip)
+WARD_DRUGS: Final = ("注射用泮托拉唑钠", "氯化钾注射液")
+ADMISSION_LABS: Final = ("血细胞分析(血常规)", "肾功能检测", "电解质测定")
+RECHECK_LABS: Final = ("血细胞分析(血常规)", "电解质测定")
+
 C = Condition
 
 # fmt: off
@@ -212,7 +253,7 @@ CONDITIONS: Final = (
     C("bronchitis", "J20.900", "急性支气管炎", "acute", ("D01", "D11"),
       ("头孢克肟分散片", "连花清瘟胶囊"), ("血细胞分析(血常规)",), ("胸部X线摄影",), weight=4, winter=2.0),
     C("gastritis", "K29.700", "胃炎", "acute", ("D01", "D11", "D12"),
-      ("奥美拉唑肠溶胶囊",), ("血细胞分析(血常规)",), ("彩色多普勒超声检查",), weight=4),
+      ("奥美拉唑肠溶胶囊",), ("血细胞分析(血常规)", "肝功能检测"), ("彩色多普勒超声检查",), weight=4),
     C("back_pain", "M54.500", "腰痛", "acute", ("D02", "D10", "D12"),
       ("双氯芬酸钠缓释片",), (), ("CT平扫",), ("针刺治疗", "推拿治疗", "中频脉冲电治疗"), weight=4),
     C("conjunctivitis", "H10.900", "结膜炎", "acute", ("D05",), ("左氧氟沙星滴眼液",), weight=2),
@@ -223,14 +264,15 @@ CONDITIONS: Final = (
     C("vaginitis", "N76.000", "阴道炎", "acute", ("D03",), ("硝酸咪康唑栓",), ("宫颈细胞学检查",),
       (), ("阴道冲洗上药",), gend="2", age_min=16, weight=2),
     C("checkup", "Z00.000", "一般医学检查", "acute", ("D01", "D11"), (),
-      ("血细胞分析(血常规)", "肝功能检测", "血脂四项", "葡萄糖测定(血糖)"), ("常规心电图检查",), weight=2),
+      ("血细胞分析(血常规)", "肝功能检测", "肾功能检测", "血脂四项", "葡萄糖测定(血糖)"), ("常规心电图检查",),
+      weight=2),
     # chronic (monthly visits, 30-day prescriptions)
     C("hypertension", "I10.x00", "原发性高血压", "chronic", ("D01", "D11"),
-      ("苯磺酸氨氯地平片", "硝苯地平控释片"), ("血脂四项",), ("常规心电图检查",)),
+      ("苯磺酸氨氯地平片", "硝苯地平控释片"), ("血脂四项", "肾功能检测", "电解质测定"), ("常规心电图检查",)),
     C("diabetes", "E11.900", "2型糖尿病", "chronic", ("D01", "D11"),
-      ("盐酸二甲双胍片", "甘精胰岛素注射液"), ("葡萄糖测定(血糖)", "糖化血红蛋白测定")),
+      ("盐酸二甲双胍片", "甘精胰岛素注射液"), ("葡萄糖测定(血糖)", "糖化血红蛋白测定", "肾功能检测")),
     C("chd", "I25.100", "冠状动脉粥样硬化性心脏病", "chronic", ("D01",),
-      ("阿司匹林肠溶片", "阿托伐他汀钙片", "复方丹参滴丸"), ("血脂四项",), ("常规心电图检查",)),
+      ("阿司匹林肠溶片", "阿托伐他汀钙片", "复方丹参滴丸"), ("血脂四项", "肝功能检测"), ("常规心电图检查",)),
     C("copd", "J44.900", "慢性阻塞性肺疾病", "chronic", ("D01",), ("噻托溴铵粉吸入剂",)),
     # inpatient
     C("pneumonia", "J18.900", "肺炎", "inpatient", ("D01", "D04"),

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import Date, DateTime, Table
 
 from yibao.catalog import restrictions
@@ -46,9 +47,9 @@ from yibao.policy import (
     settle,
 )
 from yibao.policy.model import PolicyRefusal
+from yibao.replica import batches
 from yibao.replica import rows as replica_rows
 from yibao.simulate.model import Institution, Person, Visit
-from yibao.storage import changelog
 from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
 from yibao.storage.types import Scaled
 
@@ -148,8 +149,10 @@ class ChunkRows:
     fee_detail: list[tuple[Any, ...]] = field(default_factory=list)
     setl: list[tuple[Any, ...]] = field(default_factory=list)
     setl_fund: list[tuple[Any, ...]] = field(default_factory=list)
-    #: (entity, entity_key, payload JSON, op)
-    changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: replica payloads by entity (`yibao.replica.rows`), each key once in its final state;
+    #: turned into Arrow tables by `seal()` before the chunk leaves the worker
+    payloads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    replica: dict[str, pa.Table] = field(default_factory=dict)
     #: psn_no → (final balance, {(year, acc_key): amount})
     persons: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]] = field(default_factory=dict)
     settlements: int = 0
@@ -157,6 +160,13 @@ class ChunkRows:
     refused: int = 0
     refusals: list[str] = field(default_factory=list)
     lines: int = 0
+
+    def seal(self) -> None:
+        """Payloads → Arrow tables (in the worker: the writer process only appends them)."""
+        self.replica = {
+            name: batches.from_payloads(name, rows) for name, rows in self.payloads.items() if rows
+        }
+        self.payloads = {}
 
 
 class Settler:
@@ -191,10 +201,12 @@ class Settler:
                 if amount
             }
             out.persons[p.psn_no] = (st.balc, flat)
+        out.seal()
         return out
 
-    def _change(self, out: ChunkRows, entity: str, key: str, payload: Mapping[str, Any]) -> None:
-        out.changes.append((entity, key, changelog.encode(payload), "upsert"))
+    @staticmethod
+    def _payload(out: ChunkRows, entity: str, payload: dict[str, Any]) -> None:
+        out.payloads.setdefault(entity, []).append(payload)
 
     def visit(self, out: ChunkRows, p: Person, st: PersonState, v: Visit) -> None:
         inst = self.inst[v.fixmedins_code]
@@ -378,12 +390,10 @@ class Settler:
         for fund in self._funds(setl_id, split):
             out.setl_fund.append(self.cv["setl_fund"](fund))
         out.settlements += 1
-        self._change(out, replica_rows.MDTRT, mdtrt_id, replica_rows.mdtrt_payload(visit_row))
-        self._change(
-            out,
-            replica_rows.SETL,
-            setl_id,
-            replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend),
+        self._payload(out, replica_rows.MDTRT, replica_rows.mdtrt_payload(visit_row))
+        # a reversed original is written with vali_flag "0" already: its final state
+        self._payload(
+            out, replica_rows.SETL, replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend)
         )
         self._last = row
 
@@ -437,16 +447,6 @@ class Settler:
             )
             out.setl_fund.append(self.cv["setl_fund"](fund))
         out.reversals += 1
-        self._change(
-            out,
-            replica_rows.SETL,
-            revs_id,
-            replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend),
-        )
-        # the original row was written with vali_flag "0" already; the replica hears it too
-        self._change(
-            out,
-            replica_rows.SETL,
-            setl_id,
-            replica_rows.setl_payload(original, admdvs=inst.admdvs, gend=p.gend),
+        self._payload(
+            out, replica_rows.SETL, replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend)
         )

@@ -2,6 +2,8 @@
 same change-log payloads enrolment writes (`yibao.replica.rows`), so the replica sees them.
 
 Idempotent: rows whose key already exists are left as they are (a second run writes nothing).
+The bulk loader passes `payloads=` to collect the payloads for its direct replica path instead
+of appending them to the change log.
 Written directly against the tables because the enrolment services register one record per
 call with an audit row each; the payloads are the contract, and they are the same.
 """
@@ -41,7 +43,12 @@ def _existing(conn: Connection, column: Any, keys: Sequence[str]) -> set[str]:
 
 
 def write_institutions(
-    conn: Connection, institutions: Sequence[Institution], *, seed: int, now: datetime
+    conn: Connection,
+    institutions: Sequence[Institution],
+    *,
+    seed: int,
+    now: datetime,
+    payloads: list[dict[str, Any]] | None = None,
 ) -> int:
     """Institutions (heads of chains first) and one credential each; returns rows added."""
     done = _existing(conn, fixmedins.c.fixmedins_code, [i.fixmedins_code for i in institutions])
@@ -82,18 +89,14 @@ def write_institutions(
             }
         )
     conn.execute(insert(fixmedins_credential), creds)
-    changelog.append_many(
-        conn,
-        [
-            (
-                replica_rows.FIXMEDINS,
-                r["fixmedins_code"],
-                replica_rows.fixmedins_payload(r),
-                "upsert",
-            )
-            for r in rows
-        ],
-    )
+    made = [replica_rows.fixmedins_payload(r) for r in rows]
+    if payloads is not None:
+        payloads.extend(made)
+    else:
+        changelog.append_many(
+            conn,
+            [(replica_rows.FIXMEDINS, m["fixmedins_code"], m, "upsert") for m in made],
+        )
     return len(rows)
 
 
@@ -145,21 +148,29 @@ def person_rows(
     return psn_row, insu_row, idet_rows
 
 
-def write_persons(conn: Connection, persons: Iterable[Person], *, now: datetime) -> int:
+def write_persons(
+    conn: Connection,
+    persons: Iterable[Person],
+    *,
+    now: datetime,
+    payloads: list[dict[str, Any]] | None = None,
+) -> int:
     """Persons with their insurance and identities; existing psn_no are skipped."""
     batch: list[Person] = []
     added = 0
     for p in persons:
         batch.append(p)
         if len(batch) >= _CHUNK:
-            added += _write_person_batch(conn, batch, now)
+            added += _write_person_batch(conn, batch, now, payloads)
             batch = []
     if batch:
-        added += _write_person_batch(conn, batch, now)
+        added += _write_person_batch(conn, batch, now, payloads)
     return added
 
 
-def _write_person_batch(conn: Connection, batch: list[Person], now: datetime) -> int:
+def _write_person_batch(
+    conn: Connection, batch: list[Person], now: datetime, payloads: list[dict[str, Any]] | None
+) -> int:
     done = _existing(conn, psn.c.psn_no, [p.psn_no for p in batch])
     new = [p for p in batch if p.psn_no not in done]
     if not new:
@@ -176,5 +187,8 @@ def _write_person_batch(conn: Connection, batch: list[Person], now: datetime) ->
     conn.execute(insert(psn_insu), insu_rows)
     if idet_rows:
         conn.execute(insert(psn_idet), idet_rows)
-    changelog.append_many(conn, changes)
+    if payloads is not None:
+        payloads.extend(payload for _e, _k, payload, _op in changes)
+    else:
+        changelog.append_many(conn, changes)
     return len(new)

@@ -18,7 +18,17 @@ from itertools import accumulate
 
 from yibao.kit.clock import age_on
 from yibao.kit.money import round_fen
-from yibao.simulate.clinical import BUILTIN_ITEMS, CONDITION_BY_KEY, CONDITIONS, Condition, SimItem
+from yibao.simulate.clinical import (
+    ADMISSION_LABS,
+    BUILTIN_ITEMS,
+    CONDITION_BY_KEY,
+    CONDITIONS,
+    PANELS,
+    RECHECK_LABS,
+    WARD_DRUGS,
+    Condition,
+    SimItem,
+)
 from yibao.simulate.model import CityParams, Institution, Label, Line, Person, Visit
 from yibao.simulate.rates import acute_rate, inpatient_rate, pharmacy_rate, poisson
 
@@ -167,6 +177,13 @@ class ChunkBuilder:
             )
         )
 
+    def _lab(
+        self, lines: list[Line], name: str, when: datetime, inst: Institution, cnt: int = 1
+    ) -> None:
+        """A lab order: a panel's analytes as one line each, or the single item."""
+        for analyte in PANELS.get(name, (name,)):
+            self._line(lines, ITEMS[analyte], Decimal(cnt), when, inst)
+
     def _drug(
         self, lines: list[Line], name: str, days: int, when: datetime, inst: Institution
     ) -> None:
@@ -251,9 +268,9 @@ class ChunkBuilder:
         self._line(lines, ITEMS[consult], Decimal(1), when, inst)
         for lab in cond.labs:
             if rng.random() < 0.7:
-                self._line(lines, ITEMS[lab], Decimal(1), when, inst)
+                self._lab(lines, lab, when, inst)
         if rng.random() < 0.4:
-            self._line(lines, ITEMS[rng.choice(ROUTINE_LABS)], Decimal(1), when, inst)
+            self._lab(lines, rng.choice(ROUTINE_LABS), when, inst)
         if cond.exams and rng.random() < 0.4:
             self._line(lines, ITEMS[rng.choice(cond.exams)], Decimal(1), when, inst)
         for tr in cond.treatments:
@@ -352,7 +369,7 @@ class ChunkBuilder:
                 self._drug(lines, CONDITION_BY_KEY[other].drugs[0], 30, when, inst)
         for lab in cond.labs:
             if rng.random() < 0.5:
-                self._line(lines, ITEMS[lab], Decimal(1), when, inst)
+                self._lab(lines, lab, when, inst)
         for exam in cond.exams:
             if rng.random() < 0.15:
                 self._line(lines, ITEMS[exam], Decimal(1), when, inst)
@@ -422,28 +439,45 @@ class ChunkBuilder:
         )
         lines: list[Line] = []
         nursing = ITEMS["一级护理" if cond.surgery or cond.key == "stroke" else "二级护理"]
+        infusion = "静脉输液" in cond.treatments
+        # the HIS uploads the stay's orders day by day: bed, nursing and the ward round every
+        # day; drugs (and the infusion that gives them) while the acute phase lasts; labs on
+        # admission and re-checked every third day
         for d in range(los):
             at = datetime.combine(day + timedelta(days=d), time(8))
             self._line(lines, ITEMS["床位费(三人间)"], Decimal(1), at, inst)
             self._line(lines, nursing, Decimal(1), at, inst)
+            self._line(lines, ITEMS["住院诊查费"], Decimal(1), at, inst)
             if d < max(3, los - 2):
                 for name in cond.drugs:
                     item = ITEMS[name]
                     self._line(lines, item, item.per_day, at, inst, days=1)
-        for lab in cond.labs:
-            self._line(lines, ITEMS[lab], Decimal(rng.randint(1, 3)), adm, inst)
+                if infusion:
+                    self._line(lines, ITEMS["静脉输液"], Decimal(1), at, inst)
+                    self._line(lines, ITEMS["一次性使用输液器"], Decimal(1), at, inst)
+                    for name in WARD_DRUGS:
+                        item = ITEMS[name]
+                        self._line(lines, item, item.per_day, at, inst, days=1)
+            if d and d % 3 == 0:
+                for lab in RECHECK_LABS:
+                    self._lab(lines, lab, at, inst)
+        for lab in dict.fromkeys((*ADMISSION_LABS, *cond.labs)):
+            self._lab(lines, lab, adm, inst)
         for exam in cond.exams:
             self._line(lines, ITEMS[exam], Decimal(1), adm, inst)
         for tr in cond.treatments:
-            self._line(lines, ITEMS[tr], Decimal(max(1, los - 2)), adm, inst)
+            if tr != "静脉输液":
+                self._line(lines, ITEMS[tr], Decimal(max(1, los - 2)), adm, inst)
         if cond.surgery:
             op = adm + timedelta(days=1)
             self._line(lines, ITEMS[cond.surgery], Decimal(1), op, inst)
             for cons in cond.consumables:
-                self._line(lines, ITEMS[cons], Decimal(rng.randint(1, 2)), op, inst)
+                if not (infusion and cons == "一次性使用输液器"):
+                    self._line(lines, ITEMS[cons], Decimal(rng.randint(1, 2)), op, inst)
         elif cond.consumables:
             for cons in cond.consumables:
-                self._line(lines, ITEMS[cons], Decimal(max(1, los - 2)), adm, inst)
+                if not (infusion and cons == "一次性使用输液器"):
+                    self._line(lines, ITEMS[cons], Decimal(max(1, los - 2)), adm, inst)
         tags = self._line_anomalies(lines, adm, inst)
         visit = self._visit("inpatient", "21", person, inst, adm, dscg, cond, lines)
         for kind, detail in tags:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import sys
 import zipfile
@@ -14,13 +15,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "settlement"))
 from settle_factories import HOSP, His, seed_institution
 
 from yibao.api.app import create_app
-from yibao.catalog import mapping
+from yibao.catalog import demo_data, mapping
 from yibao.catalog.demo import load_demo_catalog
 from yibao.catalog.mapping import MappingState
 from yibao.kit import jsonx
 from yibao.runtime import Platform
 
 INSULIN = "XA10AEG006B002010100010"
+
+
+def _demo_drug_rows() -> int:
+    """西药中成药 (list type 101) rows of the demo catalog CSV: what 1301 must return."""
+    text = (Path(demo_data.__file__).parent / "data" / "demo_catalog.csv").read_text("utf-8")
+    return sum(1 for r in csv.reader(io.StringIO(text)) if r[:1] == ["hilist"] and r[3] == "101")
 
 
 async def test_catalog_transactions_through_the_gateway(platform: Platform) -> None:
@@ -32,7 +39,9 @@ async def test_catalog_transactions_through_the_gateway(platform: Platform) -> N
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         his = His(client, HOSP, paasid, secret)
         out = await his.ok("1301", {"data": {"ver": "0"}})
-        assert out["data_cnt"] == 143
+        drugs = _demo_drug_rows()
+        assert drugs > 100
+        assert out["data_cnt"] == drugs
         response = await client.post(
             His.PATH,
             content=jsonx.dumps(
@@ -53,7 +62,7 @@ async def test_catalog_transactions_through_the_gateway(platform: Platform) -> N
         with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
             (name,) = archive.namelist()
             lines = archive.read(name).decode("utf-8").splitlines()
-        assert len(lines) == 143 and any(line.startswith(INSULIN + "\t") for line in lines)
+        assert len(lines) == drugs and any(line.startswith(INSULIN + "\t") for line in lines)
 
         page = await his.ok(
             "1312",

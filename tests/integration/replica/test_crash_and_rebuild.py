@@ -19,11 +19,12 @@ from yibao.analytics.registry import registry
 from yibao.analytics.service import Analytics
 from yibao.config import Settings
 from yibao.replica import rebuild
-from yibao.replica.applier import ReplicaGap
+from yibao.replica.applier import Applier, ReplicaGap
 from yibao.replica.schema import MEASURE_NAMES, ROLLUPS
 from yibao.replica.service import Replica
 from yibao.replica.store import ReplicaStore
 from yibao.replica.verify import verify
+from yibao.storage import changelog
 from yibao.storage.tables import change_log
 
 PERIOD = {"date_from": "2024-05-01", "date_to": "2024-06-30"}
@@ -136,18 +137,58 @@ def test_a_trimmed_log_is_detected_and_the_tables_rebuild_the_replica(
     with rs_engine.begin() as conn:
         latest = conn.execute(select(func.max(change_log.c.seq))).scalar_one()
         conn.execute(delete(change_log).where(change_log.c.seq <= latest - 2))
-    replica = Replica.open(rs_settings)
+    # the applier meets the gap at its next step…
+    store = ReplicaStore(rs_settings.replica_path)
     try:
+        applier = Applier(store, rs_engine)
         try:
-            replica.applier.step()
+            applier.step()
             raise AssertionError("a gap must be reported")
         except ReplicaGap as gap:
             assert gap.applied == 0 and gap.next_seq == latest - 1
-        assert rebuild.choose_source(replica.source) == "tables"
-        report = replica.rebuild()
-        assert report.source == "tables" and report.applied_seq == latest
+        try:
+            applier.check_continuity()
+            raise AssertionError("a gap must be reported")
+        except ReplicaGap:
+            pass
+    finally:
+        store.close()
+    assert rebuild.choose_source(rs_engine) == "tables"
+    # …and opening the replica rebuilds it from the tables before anything reads it
+    replica = Replica.open(rs_settings)
+    try:
+        assert replica.store.meta.source == "tables"
+        assert replica.store.applied_seq == latest
         report = verify(replica.store, replica.source, replica.applier.catch_up)
         assert report.ok, [c.as_dict() for c in report.checks if not c.ok]
+    finally:
+        replica.close()
+
+
+def test_a_hole_at_the_end_of_the_log_is_a_gap(
+    rs_settings: Settings, rs_engine: Engine, seeded: dict
+) -> None:
+    """A seq allocated without its row (a bulk load's reservation) as the log's last entry:
+    no later row shows the gap to `step`, so opening the replica checks for it."""
+    with rs_engine.begin() as conn:
+        reserved = changelog.allocate(conn, 1)
+    store = ReplicaStore(rs_settings.replica_path)
+    try:
+        applier = Applier(store, rs_engine)
+        applier.catch_up()
+        assert store.applied_seq == reserved - 1
+        try:
+            applier.check_continuity()
+            raise AssertionError("a gap must be reported")
+        except ReplicaGap as gap:
+            assert gap.applied == reserved - 1
+    finally:
+        store.close()
+    assert rebuild.choose_source(rs_engine) == "tables"
+    replica = Replica.open(rs_settings)
+    try:
+        assert replica.store.applied_seq == reserved
+        replica.applier.check_continuity()
     finally:
         replica.close()
 

@@ -1,6 +1,7 @@
 """Bulk load of a small city into a migrated SQLite store: every split identity holds, the
 accumulators equal the sum of the settlements' deltas, balances follow the account payments,
-and the replica hears of every settlement."""
+and the replica gets every settlement straight from the loader (`replica verify` holds; the
+log is left with one reserved hole, which any replica that missed the load rebuilds over)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine, func, select
 
+from yibao.config import Settings
+from yibao.errors import ConfigError
+from yibao.replica import rebuild
+from yibao.replica.lock import OwnerLock
+from yibao.replica.service import Replica
+from yibao.replica.store import ReplicaStore
+from yibao.replica.verify import VerifyReport, verify
 from yibao.simulate.bulk import bulk_load
 from yibao.simulate.model import CityParams, Label
 from yibao.simulate.people import PersonFactory
+from yibao.simulate.replica_load import replica_for_load
+from yibao.storage import changelog
 from yibao.storage.engine import make_engine
 from yibao.storage.tables import change_log, fee_detail, psn_accum, psn_insu, setl, setl_fund
 
@@ -21,17 +32,78 @@ PARAMS = CityParams(seed=77, persons=240, institutions=20, days=365, settlements
                     reversal_rate=0.05)  # fmt: skip
 
 
-def test_bulk_load_keeps_every_identity(sqlite_url: str) -> None:
-    engine = make_engine(sqlite_url)
+SMALL = CityParams(seed=5, persons=60, institutions=12, days=60, settlements=120)
+
+
+def test_bulk_load_keeps_every_identity(settings: Settings) -> None:
+    engine = make_engine(settings.db_url)
     try:
-        _check(engine)
+        with replica_for_load(settings) as replica:
+            _check(engine, replica)
+        # the server opens the same replica without a rebuild; verify holds through it
+        replica_service = Replica.open(settings)
+        try:
+            assert replica_service.store.meta.source == "bulk"
+            report = replica_service.applier.store.applied_seq
+            checked = _verify(replica_service)
+            assert checked.ok, [c.as_dict() for c in checked.checks if not c.ok]
+            assert checked.seq == report
+            # a change after the load follows the reserved seq without a gap
+            with engine.begin() as conn:
+                seq = changelog.append(
+                    conn, "fixmedins", "H00000000001", {"fixmedins_code": "H00000000001",
+                    "fixmedins_name": "后来的机构", "kind": "clinic", "hosp_lv": "9",
+                    "admdvs": "110105", "vali_flag": "1"},
+                )  # fmt: skip
+            assert seq == report + 1
+            assert replica_service.applier.catch_up() == seq
+        finally:
+            replica_service.close()
     finally:
         engine.dispose()
 
 
-def _check(engine: Engine) -> None:
+def _verify(replica: Replica) -> VerifyReport:
+    return verify(replica.store, replica.source, lambda target: replica.applier.catch_up(target))
+
+
+def test_a_replica_that_missed_the_load_rebuilds_from_the_tables(settings: Settings) -> None:
+    engine = make_engine(settings.db_url)
+    try:
+        # an empty replica file exists before the load, and the load does not write it
+        ReplicaStore(settings.replica_path).close()
+        report = bulk_load(engine, SMALL, workers=1)
+        assert report.settlements > 0
+        assert rebuild.choose_source(engine) == "tables"
+        replica = Replica.open(settings)
+        try:
+            assert replica.store.meta.source == "tables"
+            assert replica.store.applied_seq == report.reserved_seq
+            checked = _verify(replica)
+            assert checked.ok, [c.as_dict() for c in checked.checks if not c.ok]
+        finally:
+            replica.close()
+    finally:
+        engine.dispose()
+
+
+def test_bulk_load_refuses_while_a_server_owns_the_replica(settings: Settings) -> None:
+    lock = OwnerLock(settings.data_dir)
+    assert lock.acquire()
+    try:
+        lock.publish("http://127.0.0.1:1")
+        with (
+            pytest.raises(ConfigError, match="stop it before a bulk load"),
+            replica_for_load(settings),
+        ):
+            pass
+    finally:
+        lock.release()
+
+
+def _check(engine: Engine, replica: ReplicaStore) -> None:
     labels: list[Label] = []
-    report = bulk_load(engine, PARAMS, workers=2, labels_out=labels)
+    report = bulk_load(engine, PARAMS, workers=2, labels_out=labels, replica=replica)
     assert report.refused == 0, report.refusals
     assert report.settlements > 800 and report.reversals > 0
     assert labels
@@ -49,14 +121,14 @@ def _check(engine: Engine) -> None:
             lines[r["mdtrt_id"]] += r["det_item_fee_sumamt"]
         accum = {(r.psn_no, r.year, r.acc_key): r.amount for r in conn.execute(select(psn_accum))}
         balances = {r.psn_no: r.balc for r in conn.execute(select(psn_insu))}
-        logged = {
-            r.entity_key
-            for r in conn.execute(
-                select(change_log.c.entity_key).where(change_log.c.entity == "setl")
-            )
-        }
+        assert conn.execute(select(func.count()).select_from(change_log)).scalar_one() == 0
         n_setl = conn.execute(select(func.count()).select_from(setl)).scalar_one()
     assert len(setls) == n_setl == report.settlements + report.reversals
+    in_replica = {
+        r[0] for r in replica.cursor().execute("SELECT setl_id FROM setl_fact").fetchall()
+    }
+    assert in_replica == {s["setl_id"] for s in setls}
+    assert replica.applied_seq == report.reserved_seq == 1
     delta: dict[tuple[str, int, str], Decimal] = defaultdict(lambda: ZERO)
     paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for s in setls:
@@ -72,7 +144,6 @@ def _check(engine: Engine) -> None:
         assert funds[s["setl_id"]] == s["fund_pay_sumamt"]
         if s["refd_setl_flag"] == "0":
             assert s["medfee_sumamt"] == lines[s["mdtrt_id"]]
-        assert s["setl_id"] in logged
         for key, value in json.loads(s["extra"])["acc"].items():
             delta[(s["psn_no"], s["year"], f"{s['insutype']}:{key}")] += Decimal(value)
         paid[s["psn_no"]] += s["acct_pay"]
