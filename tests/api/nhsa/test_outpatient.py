@@ -3,6 +3,7 @@ with the golden example A of reference/domain.md §1.6."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -286,3 +287,25 @@ async def test_lifecycle_guards(world: dict[str, Any]) -> None:
         "2204", {"feedetail": [fee_line("9", mdtrt_id, p.psn_no, EXAM_A, "1.00")]}
     )
     assert gone["infcode"] == -1 and "撤销" in gone["err_msg"]
+
+
+async def test_msg_log_keeps_the_answer_of_each_written_message(world: dict[str, Any]) -> None:
+    """msg_log holds, per written message, its institution, code, input digest and the exact
+    answer, with the visit / settlement and person it produced (2601 looks them up)."""
+    his, app = world["his"], world["app"]
+    p = world["people"]["emp"]
+    envelope = his.envelope("2201", register_input(p, ipt_otp_no="OTP-LOG"))
+    answer = await his.send(envelope)
+    assert answer["infcode"] == 0
+    with app.state.platform.db.read() as conn:
+        row = (
+            conn.execute(select(msg_log).where(msg_log.c.msgid == envelope["msgid"]))
+            .mappings()
+            .one()
+        )
+    assert row["infno"] == "2201" and row["infcode"] == 0
+    assert row["fixmedins_code"] == envelope["fixmedins_code"]
+    assert len(row["input_sha256"]) == 64
+    assert json.loads(row["response"]) == answer
+    assert row["ref_id"] == answer["output"]["data"]["mdtrt_id"]
+    assert row["psn_no"] == p.psn_no
