@@ -12,7 +12,33 @@ from yibao.kit import jsonx
 
 def stamp(at: datetime) -> str:
     """``yyyyMMddHHmmssSSS``."""
-    return f"{at:%Y%m%d%H%M%S}{at.microsecond // 1000:03d}"
+    # %-formatting of the fields: a quarter of the CPU of strftime (three stamps per call);
+    # strftime stays for years below 1000, which it does not pad to four digits
+    if at.year < 1000:
+        return f"{at:%Y%m%d%H%M%S}{at.microsecond // 1000:03d}"
+    return "%04d%02d%02d%02d%02d%02d%03d" % (  # noqa: UP031 (3x faster than f-string fields)
+        at.year,
+        at.month,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
+        at.microsecond // 1000,
+    )
+
+
+def _seconds(at: datetime) -> str:
+    """``yyyyMMddHHmmss`` (as `stamp`, without the milliseconds)."""
+    if at.year < 1000:
+        return f"{at:%Y%m%d%H%M%S}"
+    return "%04d%02d%02d%02d%02d%02d" % (  # noqa: UP031 (as in stamp)
+        at.year,
+        at.month,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
+    )
 
 
 class RefIds:
@@ -27,7 +53,7 @@ class RefIds:
     def next(self, admdvs: str, at: datetime) -> str:
         with self._lock:
             n = next(self._counter) % 100_000_000
-        return f"{admdvs}{at:%Y%m%d%H%M%S}{self._node:02d}{n:08d}"
+        return f"{admdvs}{_seconds(at)}{self._node:02d}{n:08d}"
 
 
 def envelope(
