@@ -13,6 +13,7 @@ indicators (次均费用, 药占比, …) are derived from them exactly, in `ana
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -30,6 +31,7 @@ from yibao.analytics.dims import (
 )
 from yibao.errors import InvalidInput
 from yibao.kit import clock
+from yibao.replica import persons
 
 _PARAM_RE = re.compile(r"\$([a-z_]+)")
 _CODE_RE = re.compile(r"^[0-9A-Za-z._-]{1,30}$")
@@ -91,6 +93,9 @@ class Query:
     dim: str | None = None
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: DuckDB SQL for particular parameter values (None: use `duckdb`) — the summary without
+    #: filters counts persons from the persons-served rollup instead of the fact table
+    duckdb_variant: Callable[[dict[str, Any]], str | None] | None = None
 
     def bind(self, raw: dict[str, Any] | None) -> dict[str, Any]:
         """Read and default the parameters (dates default to this month up to today)."""
@@ -112,8 +117,13 @@ class Query:
         return values
 
     def duckdb_params(self, values: dict[str, Any]) -> dict[str, Any]:
-        used = set(_PARAM_RE.findall(self.duckdb))
-        return {k: v for k, v in values.items() if k in used}
+        return self.duckdb_for(values)[1]
+
+    def duckdb_for(self, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The DuckDB SQL to run for bound `values`, and the parameters it uses."""
+        sql = (self.duckdb_variant(values) if self.duckdb_variant else None) or self.duckdb
+        used = set(_PARAM_RE.findall(sql))
+        return sql, {k: v for k, v in values.items() if k in used}
 
     def row_params(self, values: dict[str, Any]) -> dict[str, Any]:
         out = dict(values)
@@ -184,18 +194,37 @@ def _indicator_query(
     )
 
 
+#: summaries of ranges shorter than this count persons on the fact table: a month of facts
+#: (28 ms at 10M settlements) costs about what the rollup does with its anti-join of the open
+#: days (~35 ms, more under load), a year 1.3 s against ~80 ms (docs/analytics.md)
+FACT_DAYS = 31
+
+
 def _summary_query() -> Query:
-    """Totals of the period plus persons served (a distinct count: read from the fact)."""
+    """Totals of the period plus persons served (a distinct count). Without filters the count
+    reads the persons-served rollup (`replica.persons`, a row per person and year); with a
+    filter it reads the fact table, which that rollup does not break down by."""
     filters = ROLLUP_FILTERS["agg_day"]
     fact_conds = ["setl_date BETWEEN $date_from AND $date_to"] + [
         f"(${f} IS NULL OR {FILTERS[f].replica.replace('r.', '')} = ${f})" for f in filters
     ]
-    duck = (
+    totals = (
         f"SELECT t.*, p.psn_cnt FROM (\n SELECT 'total' AS dim_key,\n  {replica_measures()}\n"
         f" FROM agg_day r WHERE {_replica_where('agg_day', filters)}\n) t CROSS JOIN (\n"
-        " SELECT COUNT(DISTINCT psn_no) FILTER (WHERE refd_setl_flag = '0' AND vali_flag = '1')"
+    )
+    duck = (
+        totals
+        + " SELECT COUNT(DISTINCT psn_no) FILTER (WHERE refd_setl_flag = '0' AND vali_flag = '1')"
         f" AS psn_cnt\n FROM setl_fact WHERE {' AND '.join(fact_conds)}\n) p"
     )
+
+    def unfiltered(values: dict[str, Any]) -> str | None:
+        if any(values.get(f) is not None for f in filters):
+            return None
+        if (values["date_to"] - values["date_from"]).days < FACT_DAYS:
+            return None  # a few weeks of facts cost no more than the rollup's row per person
+        return totals + " " + persons.count_sql(values["date_from"], values["date_to"]) + "\n) p"
+
     rowstore = {
         dialect: (
             f"SELECT {{hint}}'total' AS dim_key,\n  {row_measures(dialect)},\n"
@@ -213,6 +242,7 @@ def _summary_query() -> Query:
         duckdb=duck,
         rowstore=rowstore,
         dim="total",
+        duckdb_variant=unfiltered,
     )
 
 

@@ -152,7 +152,8 @@ class Analytics:
             assert self.replica is not None
             with self.replica.read(consistency, max_lag_ms=max_lag_ms) as view:
                 for panel, query, values in bound:
-                    result = view.cursor.execute(query.duckdb, query.duckdb_params(values))
+                    sql, sql_params = query.duckdb_for(values)
+                    result = view.cursor.execute(sql, sql_params)
                     columns = [d[0] for d in result.description or []]
                     results[panel] = _finish(query, columns, result.fetchall(), fen=False)
                 meta = Answer("", view.seq, view.lag_rows, view.lag_ms, view.consistency, None)

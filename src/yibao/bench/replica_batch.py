@@ -47,6 +47,14 @@ class _TimedCursor:
             words = re.sub(r"\s+", " ", sql.strip())[:60]
             self._log.append((words, (time.perf_counter() - started) * 1000))
 
+    def sql(self, sql: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self._cur.sql(sql, *args)
+        finally:
+            words = re.sub(r"\s+", " ", sql.strip())[:60]
+            self._log.append((words, (time.perf_counter() - started) * 1000))
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cur, name)
 

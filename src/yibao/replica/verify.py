@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, Engine, func, select
 
 from yibao.kit.money import from_fen
-from yibao.replica import rows
+from yibao.replica import persons, rows
 from yibao.replica.schema import MEASURE_NAMES, MEASURES, ROLLUPS
 from yibao.replica.store import ReplicaStore
 from yibao.storage.changelog import COUNTER
@@ -119,6 +119,15 @@ def _replica_side(store: ReplicaStore) -> tuple[int, dict[str, Any], list[Check]
                 or ()
             )
             internal.append(Check(f"rollup {rollup.table} = setl_fact", fact, tuple(got)))
+        # persons served: person-years and person-days before the rollup's frontier
+        from_rollup, from_facts = persons.check_sql()
+        internal.append(
+            Check(
+                f"rollup {persons.TABLE} = setl_fact",
+                tuple(cur.execute(from_facts).fetchall()[0]),
+                tuple(cur.execute(from_rollup).fetchall()[0]),
+            )
+        )
     return seq, out, internal
 
 

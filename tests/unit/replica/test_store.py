@@ -111,7 +111,7 @@ def test_a_failing_batch_changes_nothing(
     def boom(*_args: object) -> None:
         raise RuntimeError("crash between the fact and the rollups")
 
-    monkeypatch.setattr(Rollup, "merge_sql", boom)
+    monkeypatch.setattr(Rollup, "append_sql", boom)
     with pytest.raises(RuntimeError):
         store.apply(batches.build([setl_change(2, setl_row("S2", "50.00", at=day))]))
     monkeypatch.undo()
@@ -166,12 +166,26 @@ def test_incremental_rollups_equal_a_full_recompute(store: ReplicaStore) -> None
             )
         store.apply(batches.build(changes))
     measures = ", ".join(f"SUM({m})" for m in MEASURE_NAMES)
-    for rollup in ROLLUPS:  # one row per key: updates merged, not appended
+
+    def dupes(rollup: Rollup) -> list:
         keys = ", ".join(("setl_date", *rollup.keys))
-        dupes = store.query(
+        return store.query(
             f"SELECT count(*) FROM (SELECT {keys} FROM {rollup.table} GROUP BY ALL HAVING count(*) > 1)"
-        )
-        assert dupes[2] == [(0,)], rollup.table
+        )[2]
+
+    # an open day takes each batch's difference as rows of its own (one INSERT per rollup)
+    assert dupes(ROLLUPS[0]) == [(1,)]
+    incremental = {r.table: store.query(f"SELECT {measures} FROM {r.table}")[2] for r in ROLLUPS}
+    # a batch two days later seals the day: compacted to one row per key, same sums
+    seq += 1
+    store.apply(
+        batches.build([setl_change(seq, setl_row("S-late", "1.00", at=day.replace(day=5)))])
+    )
+    day_sums = f"SELECT {measures} FROM {{t}} WHERE setl_date = DATE '2024-06-03'"
+    for rollup in ROLLUPS:
+        assert dupes(rollup) == [(0,)], rollup.table
+        assert store.query(day_sums.format(t=rollup.table))[2] == incremental[rollup.table]
+    incremental = {r.table: store.query(f"SELECT {measures} FROM {r.table}")[2] for r in ROLLUPS}
     incremental = {r.table: store.query(f"SELECT {measures} FROM {r.table}")[2] for r in ROLLUPS}
     store.refresh_rollups()
     for rollup in ROLLUPS:
