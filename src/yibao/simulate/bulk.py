@@ -49,12 +49,13 @@ from yibao.replica import rows as replica_rows
 from yibao.replica.store import ReplicaStore
 from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
+from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
 from yibao.simulate.settle_rows import ChunkRows, Settler
 from yibao.simulate.store import write_institutions, write_persons
-from yibao.simulate.visits import CityContext, build_chunk, institution_labels
+from yibao.simulate.visits import build_chunk, institution_labels
 from yibao.storage import changelog
 from yibao.storage.tables import (
     catalog_item,
@@ -70,6 +71,8 @@ from yibao.storage.tables import (
 PERSONS_PER_CHUNK = 2000
 #: settlements per row-store transaction (the replica gets the rows after each commit)
 COMMIT_EVERY = 200_000
+#: the bulk writer's SQLite page cache (KiB)
+BULK_CACHE_KIB = 512 * 1024
 
 
 def chunk_size(persons: int) -> int:
@@ -281,8 +284,16 @@ def bulk_load(
     n_workers = workers or max(1, os.cpu_count() or 1)
     t2 = time.perf_counter()
     with engine.connect() as conn:
+        if sqlite:
+            # the indexes of a city-sized store outgrow SQLite's default 2 MB page cache long
+            # before the load ends; this connection is the only writer and lives for the load
+            conn.connection.driver_connection.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         if sqlite and fresh:
+            # a fresh store is thrown away if the load stops midway, so the load does not pay
+            # for durability or for per-row foreign-key lookups; the rows' keys come from the
+            # rows this load wrote (tests run `PRAGMA foreign_key_check` after a load)
             conn.connection.driver_connection.execute("PRAGMA synchronous=OFF")
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
             report.synchronous = "OFF (fresh store, bulk load only)"
         else:
             report.synchronous = "configured mode (store not fresh)"
@@ -321,6 +332,7 @@ def bulk_load(
             raw = conn.connection.driver_connection
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             raw.execute("PRAGMA synchronous=FULL")
+            raw.execute("PRAGMA foreign_keys=ON")
     report.phases["settle_and_write"] = time.perf_counter() - t2
     if replica is not None:
         t3 = time.perf_counter()

@@ -9,10 +9,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from yibao.simulate.bulk import chunk_size, persons_for, size_city
+from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams, Institution, Label, Person, Visit
 from yibao.simulate.people import make_institutions
 from yibao.simulate.settle_rows import visit_ids
-from yibao.simulate.visits import CityContext, build_chunk, institution_labels
+from yibao.simulate.visits import build_chunk, institution_labels
 
 LABEL_FIELDS = (
     "anomaly",

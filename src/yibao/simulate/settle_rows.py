@@ -46,10 +46,10 @@ from yibao.policy import (
     negate,
     settle,
 )
-from yibao.policy.model import PolicyRefusal
-from yibao.replica import batches
+from yibao.policy.model import LineSplit, PolicyRefusal
 from yibao.replica import rows as replica_rows
-from yibao.simulate.model import Institution, Person, Visit
+from yibao.replica.schema import BY_ENTITY
+from yibao.simulate.model import Institution, Line, Person, Visit
 from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
 from yibao.storage.types import Scaled
 
@@ -64,6 +64,39 @@ REVERSED = (*SETL_AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 CLR_TYPE = {"outpatient": "11", "inpatient": "21", "pharmacy": "41"}
 REVS_INFNO = {"outpatient": "2208", "inpatient": "2305", "pharmacy": "2103"}
 DT_FMT = "%Y-%m-%d %H:%M:%S.%f"
+#: the fee_detail columns in the order `Settler._fee_row` builds its tuples (checked against
+#: the table when the module loads: a new column must be added here and there)
+FEE_DETAIL_COLUMNS = (
+    "mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "chrg_bchno", "init_feedetl_sn",
+    "rxno", "drord_no", "rx_circ_flag", "fee_ocur_time", "med_list_codg", "medins_list_codg",
+    "hilist_name", "list_type", "det_item_fee_sumamt", "cnt", "pric", "pric_uplmt_amt",
+    "selfpay_prop", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt", "inscp_scp_amt",
+    "chrgitm_lv", "med_chrgitm_type", "flags", "hosp_appr_flag", "bilg_dept_codg",
+    "bilg_dept_name", "bilg_dr_codg", "bilg_dr_name", "sin_dos_dscr", "used_frqu_dscr",
+    "prd_days", "medc_way_dscr", "memo", "setl_id", "vali_flag", "msgid", "created_at",
+    "cancelled_at",
+)  # fmt: skip
+if tuple(c.name for c in fee_detail.columns) != FEE_DETAIL_COLUMNS:  # pragma: no cover
+    raise RuntimeError("fee_detail columns changed: update settle_rows.FEE_DETAIL_COLUMNS")
+_E2, _E4, _E6 = Decimal(100), Decimal(10_000), Decimal(1_000_000)
+
+
+def _payload_schema(entity: str) -> pa.Schema:
+    schema = BY_ENTITY[entity].arrow_schema
+    return pa.schema([f for f in schema if f.name not in ("seq", "op")])
+
+
+def _s2(v: Decimal | None) -> int | None:
+    """A Scaled(2) column's at-rest integer (as `storage.types.Scaled` stores it)."""
+    return None if v is None else int(v * _E2)
+
+
+def _s4(v: Decimal | None) -> int | None:
+    return None if v is None else int(v * _E4)
+
+
+def _s6(v: Decimal | None) -> int | None:
+    return None if v is None else int(v * _E6)
 
 
 def _reverse5(value: int) -> int:
@@ -162,9 +195,12 @@ class ChunkRows:
     lines: int = 0
 
     def seal(self) -> None:
-        """Payloads → Arrow tables (in the worker: the writer process only appends them)."""
+        """Payloads → Arrow tables (in the worker: the writer process only appends them).
+        Without the change-log columns (`seq`, `op`): `ReplicaStore.bulk_append` fills them."""
         self.replica = {
-            name: batches.from_payloads(name, rows) for name, rows in self.payloads.items() if rows
+            name: pa.Table.from_pylist(rows, schema=_payload_schema(name))
+            for name, rows in self.payloads.items()
+            if rows
         }
         self.payloads = {}
 
@@ -184,7 +220,9 @@ class Settler:
         self.catalog = catalog
         self.inst = institutions
         self.now = now
-        self.cv = {t.name: converter(t) for t in (mdtrt, diag, fee_detail, setl, setl_fund)}
+        self.cv = {t.name: converter(t) for t in (mdtrt, diag, setl, setl_fund)}
+        #: CatalogTerms by (code, psn_type): pure of the item and the person type
+        self._terms: dict[tuple[str, str], CatalogTerms] = {}
 
     def run(self, persons: Sequence[Person], visits: Sequence[Visit]) -> ChunkRows:
         out = ChunkRows()
@@ -221,7 +259,12 @@ class Settler:
             item = self.catalog.get(ln.hilist_code)
             if item is not None and not item.valid_on(ln.fee_ocur_time.date()):
                 item = None
-            terms = terms_of(item, p.psn_type) if item is not None else None
+            terms = None
+            if item is not None:
+                key = (ln.hilist_code, p.psn_type)
+                terms = self._terms.get(key)
+                if terms is None:
+                    terms = self._terms[key] = terms_of(item, p.psn_type)
             reason = None
             if item is not None and not item.restrictions.empty:
                 reasons = restrictions.check(
@@ -331,12 +374,10 @@ class Settler:
             }))  # fmt: skip
         drug = mcs = exam = ZERO
         line_setl = None if v.reversed else setl_id
+        now_s = _dt(now)
+        times: dict[datetime, str | None] = {}
+        fee_rows = out.fee_detail
         for ln, row, f in zip(v.lines, split.lines, forced, strict=True):
-            flags = "".join(
-                "1" if x else "0"
-                for x in (row.lmt_used_flag, row.bas_medn_flag, row.hi_nego_drug_flag,
-                          row.chld_medc_flag, row.list_sp_item_flag, row.drt_reim_flag, f)
-            )  # fmt: skip
             mct = row.med_chrgitm_type.value
             if mct in ("09", "10", "11"):
                 drug += row.det_item_fee_sumamt
@@ -344,25 +385,10 @@ class Settler:
                 mcs += row.det_item_fee_sumamt
             elif mct in ("03", "04"):
                 exam += row.det_item_fee_sumamt
-            out.fee_detail.append(self.cv["fee_detail"]({
-                "mdtrt_id": mdtrt_id, "feedetl_sn": ln.feedetl_sn, "psn_no": p.psn_no,
-                "fixmedins_code": v.fixmedins_code, "chrg_bchno": "1", "init_feedetl_sn": None,
-                "rxno": None, "drord_no": None, "rx_circ_flag": "0",
-                "fee_ocur_time": ln.fee_ocur_time, "med_list_codg": ln.hilist_code,
-                "medins_list_codg": ln.hilist_code, "hilist_name": row.hilist_name,
-                "list_type": row.list_type.value if row.list_type is not None else None,
-                "det_item_fee_sumamt": row.det_item_fee_sumamt, "cnt": row.cnt, "pric": row.pric,
-                "pric_uplmt_amt": row.pric_uplmt_amt, "selfpay_prop": row.selfpay_prop,
-                "fulamt_ownpay_amt": row.fulamt_ownpay_amt, "overlmt_amt": row.overlmt_amt,
-                "preselfpay_amt": row.preselfpay_amt, "inscp_scp_amt": row.inscp_scp_amt,
-                "chrgitm_lv": row.chrgitm_lv.value, "med_chrgitm_type": mct, "flags": flags,
-                "hosp_appr_flag": "1", "bilg_dept_codg": v.dept_code, "bilg_dept_name": v.dept_name,
-                "bilg_dr_codg": v.dr_code, "bilg_dr_name": v.dr_name, "sin_dos_dscr": None,
-                "used_frqu_dscr": ln.used_frqu_dscr, "prd_days": ln.prd_days,
-                "medc_way_dscr": None, "memo": row.memo[:500] if row.memo else None,
-                "setl_id": line_setl, "vali_flag": "1", "msgid": None, "created_at": now,
-                "cancelled_at": None,
-            }))  # fmt: skip
+            at = times.get(ln.fee_ocur_time)
+            if at is None:
+                at = times[ln.fee_ocur_time] = _dt(ln.fee_ocur_time)
+            fee_rows.append(self._fee_row(mdtrt_id, p, v, ln, row, f, at, line_setl, now_s))
         out.lines += len(v.lines)
         row = {
             "setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": p.psn_no,
@@ -396,6 +422,39 @@ class Settler:
             out, replica_rows.SETL, replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend)
         )
         self._last = row
+
+    @staticmethod
+    def _fee_row(
+        mdtrt_id: str,
+        p: Person,
+        v: Visit,
+        ln: Line,
+        row: LineSplit,
+        forced: bool,
+        at: str | None,
+        line_setl: str | None,
+        now_s: str | None,
+    ) -> tuple[Any, ...]:
+        """One fee_detail row as at-rest values in FEE_DETAIL_COLUMNS order (built directly:
+        the bulk load writes tens of millions of these, a dict and a converter per line cost
+        a third of a worker's time)."""
+        flags = "".join(
+            "1" if x else "0"
+            for x in (row.lmt_used_flag, row.bas_medn_flag, row.hi_nego_drug_flag,
+                      row.chld_medc_flag, row.list_sp_item_flag, row.drt_reim_flag, forced)
+        )  # fmt: skip
+        return (
+            mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, "1", None,
+            None, None, "0", at, ln.hilist_code, ln.hilist_code,
+            row.hilist_name, row.list_type.value if row.list_type is not None else None,
+            _s2(row.det_item_fee_sumamt), _s4(row.cnt), _s6(row.pric), _s6(row.pric_uplmt_amt),
+            _s4(row.selfpay_prop), _s2(row.fulamt_ownpay_amt), _s2(row.overlmt_amt),
+            _s2(row.preselfpay_amt), _s2(row.inscp_scp_amt),
+            row.chrgitm_lv.value, row.med_chrgitm_type.value, flags, "1", v.dept_code,
+            v.dept_name, v.dr_code, v.dr_name, None, ln.used_frqu_dscr,
+            _s4(ln.prd_days), None, row.memo[:500] if row.memo else None, line_setl, "1", None,
+            now_s, None,
+        )  # fmt: skip
 
     @staticmethod
     def _funds(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:

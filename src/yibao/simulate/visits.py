@@ -9,12 +9,10 @@ winter, chronic patients back every month at their usual clinic around the same 
 from __future__ import annotations
 
 import random
-from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from itertools import accumulate
 
 from yibao.kit.clock import age_on
 from yibao.kit.money import round_fen
@@ -29,7 +27,8 @@ from yibao.simulate.clinical import (
     Condition,
     SimItem,
 )
-from yibao.simulate.model import CityParams, Institution, Label, Line, Person, Visit
+from yibao.simulate.context import INPATIENT_KINDS, OUTPATIENT_KINDS, CityContext, Staff
+from yibao.simulate.model import Institution, Label, Line, Person, Visit
 from yibao.simulate.rates import acute_rate, inpatient_rate, pharmacy_rate, poisson
 
 CHUNK_STRIDE = 100_000_000
@@ -43,57 +42,6 @@ CAPPED = [i for i in BUILTIN_ITEMS if i.cap]
 #: acute drugs: the ordinary outpatient prescription covers 3–7 days (处方管理办法 Art. 19)
 ORDINARY_MAX_DAYS = 7
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
-
-
-@dataclass
-class CityContext:
-    """What every chunk needs: parameters, institutions grouped for choice, day weights."""
-
-    params: CityParams
-    institutions: Sequence[Institution]
-    #: multiplies every visit rate (to size the city to a number of settlements)
-    scale: float = 1.0
-    by_kind: dict[str, list[Institution]] = field(init=False)
-    days: list[date] = field(init=False)
-    cum_plain: list[float] = field(init=False)
-    cum_winter: list[float] = field(init=False)
-    cum_flat: list[float] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.by_kind = {}
-        for inst in self.institutions:
-            key = inst.kind if inst.kind != "hospital" else f"hospital{inst.hosp_lv}"
-            self.by_kind.setdefault(key, []).append(inst)
-        start = self.params.start
-        self.days = [start + timedelta(days=i) for i in range(self.params.days)]
-        weekday = [1.0, 1.0, 1.0, 1.0, 0.95, 0.6, 0.45]
-        plain = [weekday[d.weekday()] for d in self.days]
-        winter = [
-            w * (2.2 if d.month in (12, 1, 2) else 1.4 if d.month in (3, 11) else 0.8)
-            for w, d in zip(plain, self.days, strict=True)
-        ]
-        self.cum_plain = list(accumulate(plain))
-        self.cum_winter = list(accumulate(winter))
-        self.cum_flat = list(accumulate(1.0 for _ in self.days))
-
-    def day(self, rng: random.Random, profile: str = "plain") -> date:
-        cum = {"plain": self.cum_plain, "winter": self.cum_winter, "flat": self.cum_flat}[profile]
-        return self.days[bisect_left(cum, rng.random() * cum[-1])]
-
-    def pick(
-        self, rng: random.Random, kinds: Sequence[tuple[str, float]], district: str
-    ) -> Institution:
-        available = [(k, w) for k, w in kinds if self.by_kind.get(k)]
-        kind = rng.choices([k for k, _ in available], [w for _, w in available])[0]
-        pool = self.by_kind[kind]
-        near = [i for i in pool if i.admdvs == district]
-        if near and rng.random() < 0.7:
-            return rng.choice(near)
-        return rng.choice(pool)
-
-
-OUTPATIENT_KINDS = (("clinic", 0.40), ("hospital1", 0.10), ("hospital2", 0.20), ("hospital3", 0.30))
-INPATIENT_KINDS = (("hospital1", 0.15), ("hospital2", 0.35), ("hospital3", 0.50))
 
 
 class ChunkBuilder:
@@ -110,6 +58,7 @@ class ChunkBuilder:
         self.labels: list[Label] = []
         #: eligible units per anomaly kind (for the rate statistics)
         self.units: dict[str, int] = {}
+        self._staff: dict[str, Staff] = {}
 
     # ------------------------------------------------------------------ building blocks
 
@@ -191,11 +140,13 @@ class ChunkBuilder:
         self._line(lines, item, item.per_day * days, when, inst, days=days)
 
     def _doctor(self, inst: Institution, depts: Sequence[str]) -> tuple[str, str, str, str, str]:
-        have = {d.dept_code: d for d in inst.departments}
+        staff = self._staff.get(inst.fixmedins_code)
+        if staff is None:
+            staff = self._staff[inst.fixmedins_code] = Staff(inst)
+        have = staff.depts
         wanted = [d for d in depts if d in have]
         dept = have[self.rng.choice(wanted)] if wanted else inst.departments[0]
-        doctors = [d for d in inst.doctors if d.dept_code == dept.dept_code] or list(inst.doctors)
-        dr = self.rng.choice(doctors)
+        dr = self.rng.choice(staff.doctors_of(dept.dept_code))
         return dept.dept_code, dept.dept_name, dept.caty, dr.dr_code, dr.dr_name
 
     def _visit(

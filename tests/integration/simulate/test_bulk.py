@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -14,12 +15,14 @@ from sqlalchemy import Engine, func, select
 
 from yibao.config import Settings
 from yibao.errors import ConfigError
+from yibao.kit.money import round_fen
 from yibao.replica import rebuild
 from yibao.replica.lock import OwnerLock
 from yibao.replica.service import Replica
 from yibao.replica.store import ReplicaStore
 from yibao.replica.verify import VerifyReport, verify
 from yibao.simulate.bulk import bulk_load
+from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.model import CityParams, Label
 from yibao.simulate.people import PersonFactory
 from yibao.simulate.replica_load import replica_for_load
@@ -32,6 +35,7 @@ PARAMS = CityParams(seed=77, persons=240, institutions=20, days=365, settlements
                     reversal_rate=0.05)  # fmt: skip
 
 
+ITEMS_BY_CODE = {i.code: i for i in BUILTIN_ITEMS}
 SMALL = CityParams(seed=5, persons=60, institutions=12, days=60, settlements=120)
 
 
@@ -114,14 +118,39 @@ def _check(engine: Engine, replica: ReplicaStore) -> None:
             if r["fund_pay_type"] != "310200":
                 funds[r["setl_id"]] += r["fund_payamt"]
         lines = defaultdict(lambda: ZERO)
+        setl_of_visit = {
+            r.mdtrt_id: r for r in conn.execute(select(setl)).all() if r.refd_setl_flag == "0"
+        }
         for r in conn.execute(select(fee_detail)).mappings():
             assert r["det_item_fee_sumamt"] == (
                 r["fulamt_ownpay_amt"] + r["overlmt_amt"] + r["preselfpay_amt"] + r["inscp_scp_amt"]
             )
+            # every column in its place (the loader builds these tuples by hand)
+            item = ITEMS_BY_CODE[r["med_list_codg"]]
+            assert (r["medins_list_codg"], r["hilist_name"]) == (item.code, item.name)
+            assert (r["list_type"], r["med_chrgitm_type"]) == (
+                item.list_type,
+                item.med_chrgitm_type,
+            )
+            assert r["det_item_fee_sumamt"] == round_fen(r["cnt"] * r["pric"])
+            assert r["pric_uplmt_amt"] == item.cap
+            # the line's effective ratio: the item's, or wholly self-paid / class A
+            assert r["selfpay_prop"] in (item.selfpay_prop, Decimal(1), Decimal(0))
+            visit = setl_of_visit[r["mdtrt_id"]]
+            assert (r["psn_no"], r["fixmedins_code"]) == (visit.psn_no, visit.fixmedins_code)
+            assert r["setl_id"] == (visit.setl_id if visit.vali_flag == "1" else None)
+            assert r["bilg_dept_codg"].startswith("D") and r["bilg_dept_name"][0] > "~"
+            assert r["bilg_dr_codg"] != r["bilg_dr_name"] and r["bilg_dr_name"][0] > "~"
+            assert isinstance(r["fee_ocur_time"], datetime) and isinstance(
+                r["created_at"], datetime
+            )
+            assert len(r["flags"]) == 7 and r["hosp_appr_flag"] == "1" and r["vali_flag"] == "1"
             lines[r["mdtrt_id"]] += r["det_item_fee_sumamt"]
         accum = {(r.psn_no, r.year, r.acc_key): r.amount for r in conn.execute(select(psn_accum))}
         balances = {r.psn_no: r.balc for r in conn.execute(select(psn_insu))}
         assert conn.execute(select(func.count()).select_from(change_log)).scalar_one() == 0
+        # the load writes with foreign keys off on a fresh store: every key must still hold
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
         n_setl = conn.execute(select(func.count()).select_from(setl)).scalar_one()
     assert len(setls) == n_setl == report.settlements + report.reversals
     in_replica = {

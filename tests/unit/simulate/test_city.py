@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
+from yibao.simulate.context import CityContext
 from yibao.simulate.export import city_files
 from yibao.simulate.model import ANOMALY_KINDS, CityParams
 from yibao.simulate.people import make_institutions, make_persons
-from yibao.simulate.visits import CityContext, build_chunk, institution_labels
+from yibao.simulate.visits import build_chunk, institution_labels
 
 SMALL = CityParams(seed=42, persons=250, institutions=20, days=120)
 
