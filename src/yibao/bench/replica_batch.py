@@ -5,7 +5,8 @@ cost bounds freshness. This applies `--batches` batches of `--size` settlements 
 the replica's last day, plus every `--reversal-every`th batch a reversal: the original re-sent
 with vali_flag "0" and a reversal record) to a **copy** of a replica built by
 `yibao.bench.replica_scale`, and reports the median and p90 per batch and the median time of
-each DuckDB statement (by its first words), so an idea can be measured statement by statement:
+each DuckDB statement (by its first words), so an idea can be measured statement by statement,
+and then the cost of one batch two days later, which seals a day (once a day on a live server):
 
     .venv/bin/python -m yibao.bench.replica_batch --path /tmp/yb10m.duckdb
 """
@@ -20,6 +21,7 @@ import shutil
 import statistics
 import time
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +139,27 @@ def run(path: Path, *, batches: int, size: int, reversal_every: int, threads: in
             for words, ms in grouped.items():
                 statements[words].append(ms)
             n_statements = len(log)
+        # a batch two days past the last one seals a day (compaction + persons merge): the
+        # once-a-day cost, reported apart
+        start = 10 * total + batches * size
+        sql = _setl_sql(total, start, start + size).replace(
+            "DATE '2025-01-01' + CAST(i * 365 // " + str(total) + " AS INTEGER)",
+            f"DATE '{last_day + timedelta(days=2)}'",
+        )
+        shaped = _shape(gen.sql(sql).to_arrow_table(), seq)
+        log.clear()
+        started = time.perf_counter()
+        store.apply(
+            Batch(
+                tables={"setl": shaped},
+                first_seq=seq,
+                last_seq=seq + shaped.num_rows - 1,
+                last_ts_ms=int(time.time() * 1000),
+                changes=shaped.num_rows,
+            )
+        )
+        seal_ms = (time.perf_counter() - started) * 1000
+        seal_statements = len(log)
     finally:
         gen.close()
         store.close()
@@ -149,6 +172,8 @@ def run(path: Path, *, batches: int, size: int, reversal_every: int, threads: in
         "statements_per_batch": n_statements,
         "batch_ms_median": round(statistics.median(per_batch), 1),
         "batch_ms_p90": round(per_batch[int(0.9 * (len(per_batch) - 1))], 1),
+        "sealing_batch_ms": round(seal_ms, 1),
+        "sealing_batch_statements": seal_statements,
         "statement_ms_median": {
             k: round(statistics.median(v), 2)
             for k, v in sorted(statements.items(), key=lambda kv: -statistics.median(kv[1]))
