@@ -297,21 +297,35 @@ def _first(rules: Sequence[_R], insutype: str, visit_class: str) -> _R | None:
     return None
 
 
+#: entries a memo of the book holds before it starts again (bounds memory, not correctness)
+_MEMO_LIMIT = 65_536
+
+
 class PolicyBook:
     """All loaded parameter versions in layers; the first layer holding a version of the
     region valid on the date wins (data directories come before the packaged files)."""
 
     def __init__(self, layers: Sequence[Sequence[RegionVersion]]):
         self._layers = tuple(tuple(layer) for layer in layers)
+        # Memos of pure lookups (the book never changes after loading): every settlement
+        # resolves its rules, and a city has few distinct (region, day, visit, person) keys.
+        self._versions: dict[tuple[str, date], RegionVersion] = {}
+        self._resolved: dict[tuple[str, date, str, str, str, int], Resolved] = {}
 
     @property
     def versions(self) -> tuple[RegionVersion, ...]:
         return tuple(v for layer in self._layers for v in layer)
 
     def version_for(self, admdvs: str, on: date) -> RegionVersion:
+        found = self._versions.get((admdvs, on))
+        if found is not None:
+            return found
         for layer in self._layers:
             found = _region_match(layer, admdvs, on)
             if found is not None:
+                if len(self._versions) >= _MEMO_LIMIT:
+                    self._versions.clear()
+                self._versions[(admdvs, on)] = found
                 return found
         raise PolicyRefusal(
             f"医保区划 {admdvs} 在 {on.isoformat()} 没有有效的待遇政策参数 "
@@ -323,6 +337,24 @@ class PolicyBook:
         return LineRules(unknown_code=self.version_for(admdvs, on).unknown_code)
 
     def resolve(self, person: PersonTerms, visit: VisitTerms) -> Resolved:
+        # what the rules match on (BasicRule.matches, version_for, visit_class) and no more
+        key = (
+            visit.admdvs,
+            visit.setl_date,
+            visit.med_type.value,
+            person.insutype.value,
+            person.psn_type.value,
+            person.age,
+        )
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolve(person, visit)
+            if len(self._resolved) >= _MEMO_LIMIT:
+                self._resolved.clear()
+            self._resolved[key] = found
+        return found
+
+    def _resolve(self, person: PersonTerms, visit: VisitTerms) -> Resolved:
         version = self.version_for(visit.admdvs, visit.setl_date)
         vclass = version.visit_class(visit.med_type)
         candidates = [r for r in version.rules if r.matches(person, vclass)]
