@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
@@ -14,6 +16,7 @@ from yibao.errors import Conflict, InvalidInput
 from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.kit.clock import age_on
+from yibao.policy import PolicyBook, SettlementSplit
 from yibao.settlement import accumulators, core, fees, output, repo, services
 
 #: chrg_bchno meaning "every unsettled line of the visit"
@@ -201,10 +204,10 @@ def settle_visit(
     day = ctx.now.date()
     party = core.load_party(conn, ctx, psn_no, insutype, day, lock=final, node=node)
     accum = accumulators.read(conn, psn_no, insutype, day.year)
-    split = core.compute(
+    split = _split_of(
         services.book(ctx.platform),
         party,
-        [fees.fee_in_from_row(r) for r in lines],
+        lines,
         med_type=med_type,
         hosp_lv=ctx.institution.hosp_lv,
         day=day,
@@ -254,6 +257,67 @@ def settle_visit(
         ),
         "setldetail": output.setldetail_from_split(split.setldetail),
     }
+
+
+#: The split of a visit's stored lines, by every input of `core.compute`: a 2207 takes the
+#: split its 2206 computed (the same lines, person, accumulators and parameters) instead of
+#: rebuilding the lines and running the calculator again. Every input is read from the row
+#: store, where amounts come back at their column's scale, so equal keys are equal
+#: representations and the split is exactly the one computing would give. An entry is taken
+#: out when used, and the oldest go first past a few hundred: a cache that grew to thousands
+#: of entries kept enough objects alive to set off full garbage collections, which cost more
+#: than the calculator saved.
+_SPLITS: dict[tuple[Any, ...], tuple[PolicyBook, SettlementSplit]] = {}
+_SPLITS_MAX = 256
+_SPLITS_LOCK = threading.Lock()
+
+
+def _split_of(
+    book: PolicyBook,
+    party: core.Party,
+    lines: Sequence[Mapping[str, Any]],
+    *,
+    med_type: str,
+    hosp_lv: str,
+    day: date,
+    acct_used: bool,
+    accum: Mapping[str, Decimal],
+    same_admission: bool,
+    node: str,
+) -> SettlementSplit:
+    key = (
+        id(book),
+        party.terms,
+        party.insu["insuplc_admdvs"],
+        med_type,
+        hosp_lv,
+        day,
+        acct_used,
+        same_admission,
+        tuple(accum.items()),
+        tuple(lines[0]) if lines else (),  # the column names, then each line's values
+        *[tuple(r.values()) for r in lines],
+    )
+    hit = _SPLITS.pop(key, None)
+    if hit is not None and hit[0] is book:
+        return hit[1]
+    split = core.compute(
+        book,
+        party,
+        [fees.fee_in_from_row(r) for r in lines],
+        med_type=med_type,
+        hosp_lv=hosp_lv,
+        day=day,
+        acct_used=acct_used,
+        accum=accum,
+        same_admission=same_admission,
+        node=node,
+    )
+    with _SPLITS_LOCK:
+        while len(_SPLITS) >= _SPLITS_MAX:
+            del _SPLITS[next(iter(_SPLITS))]
+        _SPLITS[key] = (book, split)
+    return split
 
 
 def settlement_output(
