@@ -29,10 +29,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +179,22 @@ class _ReplicaFeed:
                 self.store.bulk_append(entity, table, refresh_rollups=False)
 
 
+def _in_order(pool: Any, chunks: Sequence[tuple[int, list[Person]]], window: int) -> Iterator[Any]:
+    """The chunks' results in order, with at most `window` chunks in flight: `Pool.imap`
+    queues every task at once and buffers every finished result, so workers that outrun the
+    writer would pile a city's rows up in memory."""
+    inflight: deque[Any] = deque()
+    tasks = iter(chunks)
+    for task in islice(tasks, window):
+        inflight.append(pool.apply_async(_work, (task,)))
+    while inflight:
+        result = inflight.popleft().get()
+        task = next(tasks, None)
+        if task is not None:
+            inflight.append(pool.apply_async(_work, (task,)))
+        yield result
+
+
 def _final_person_rows(
     conn: Connection,
     persons: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]],
@@ -305,7 +323,7 @@ def bulk_load(
         with ctx_mp.Pool(
             n_workers, initializer=_init_worker, initargs=(ctx, book, catalog, now)
         ) as pool:
-            for _chunk, rows, chunk_labels, n_visits in pool.imap(_work, chunks):
+            for _chunk, rows, chunk_labels, n_visits in _in_order(pool, chunks, 2 * n_workers + 1):
                 writer.write(rows)
                 for entity, table in rows.replica.items():
                     feed.add(entity, table)
