@@ -48,6 +48,21 @@ def split_amounts(split: SettlementSplit) -> dict[str, Any]:
     return out
 
 
+def date_text(value: date | None) -> str | None:
+    """`fmt_date` at a fifth of the CPU (several dates in every 1101 and setlinfo): for a plain
+    date of a four-digit year `isoformat` is the same text."""
+    if type(value) is date and value.year >= 1000:
+        return value.isoformat()
+    return fmt_date(value)
+
+
+def datetime_text(value: datetime | None) -> str | None:
+    """`fmt_datetime` likewise, for a naive datetime of a four-digit year."""
+    if type(value) is datetime and value.tzinfo is None and value.year >= 1000:
+        return value.isoformat(" ", "seconds")
+    return fmt_datetime(value)
+
+
 def age_of(brdy: date, day: date) -> Decimal:
     """Age N4,1 as whole years (周岁) with one decimal place."""
     return Decimal(age_on(brdy, day)).quantize(_AGE_Q)
@@ -61,7 +76,7 @@ def person_fields(person: Mapping[str, Any], insu: Mapping[str, Any], day: date)
         "certno": person["certno"],
         "gend": person["gend"],
         "naty": person["naty"],
-        "brdy": fmt_date(person["brdy"]),
+        "brdy": date_text(person["brdy"]),
         "age": age_of(person["brdy"], day),
         "insutype": insu["insutype"],
         "psn_type": insu["psn_type"],
@@ -88,7 +103,7 @@ def setlinfo(
     """The 2206/2207/2303/2304/2101/2102 `setlinfo` (also the reversal outputs)."""
     out: dict[str, Any] = {"mdtrt_id": mdtrt_id, "setl_id": setl_id}
     out.update(person_fields(person, insu, day))
-    out["setl_time"] = fmt_datetime(setl_time)
+    out["setl_time"] = datetime_text(setl_time)
     out["mdtrt_cert_type"] = mdtrt_cert_type
     out["med_type"] = med_type
     for name in AMOUNTS:

@@ -11,9 +11,9 @@ from yibao.errors import InvalidInput, NotFound
 from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.interface.registry import transaction
-from yibao.kit.clock import fmt_date, fmt_datetime
+from yibao.kit.clock import fmt_datetime
 from yibao.settlement import repo
-from yibao.settlement.output import age_of
+from yibao.settlement.output import age_of, date_text, datetime_text
 from yibao.storage.fast import Fast
 from yibao.storage.tables import psn, sign_in
 
@@ -95,8 +95,8 @@ def person_info(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> di
             "insutype": i["insutype"],
             "psn_type": i["psn_type"],
             "psn_insu_stas": i["psn_insu_stas"],
-            "psn_insu_date": fmt_date(i["psn_insu_date"]),
-            "paus_insu_date": fmt_date(i["paus_insu_date"]),
+            "psn_insu_date": date_text(i["psn_insu_date"]),
+            "paus_insu_date": date_text(i["paus_insu_date"]),
             "cvlserv_flag": i["cvlserv_flag"],
             "insuplc_admdvs": i["insuplc_admdvs"],
             "emp_name": i["emp_name"],
@@ -108,8 +108,8 @@ def person_info(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> di
             "psn_idet_type": i["psn_idet_type"],
             "psn_type_lv": i["psn_type_lv"],
             "memo": i["memo"],
-            "begntime": fmt_datetime(i["begntime"]),
-            "endtime": fmt_datetime(i["endtime"]),
+            "begntime": datetime_text(i["begntime"]),
+            "endtime": datetime_text(i["endtime"]),
         }
         for i in repo.identities(conn, row["psn_no"])
     ]
@@ -121,7 +121,7 @@ def person_info(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> di
             "psn_name": row["psn_name"],
             "gend": row["gend"],
             "naty": row["naty"],
-            "brdy": fmt_date(row["brdy"]),
+            "brdy": date_text(row["brdy"]),
             "age": age_of(row["brdy"], day),
             "exp_content": None,
         },

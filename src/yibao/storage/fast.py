@@ -51,7 +51,8 @@ def _scaled_result(scale: int) -> Callable[[Any], Decimal | None]:
     def process(value: Any) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(int(value)).scaleb(-scale)
+        # the driver gives an int (SQLite, PyMySQL BIGINT): no int() call for it
+        return Decimal(value if type(value) is int else int(value)).scaleb(-scale)
 
     return process
 
