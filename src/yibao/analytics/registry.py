@@ -212,11 +212,7 @@ def _summary_query() -> Query:
         f"SELECT t.*, p.psn_cnt FROM (\n SELECT 'total' AS dim_key,\n  {replica_measures()}\n"
         f" FROM agg_day r WHERE {_replica_where('agg_day', filters)}\n) t CROSS JOIN (\n"
     )
-    duck = (
-        totals
-        + " SELECT COUNT(DISTINCT psn_no) FILTER (WHERE refd_setl_flag = '0' AND vali_flag = '1')"
-        f" AS psn_cnt\n FROM setl_fact WHERE {' AND '.join(fact_conds)}\n) p"
-    )
+    duck = totals + f" SELECT {persons.fact_count_sql(' AND '.join(fact_conds))} AS psn_cnt\n) p"
 
     def unfiltered(values: dict[str, Any]) -> str | None:
         if any(values.get(f) is not None for f in filters):

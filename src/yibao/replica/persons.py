@@ -37,6 +37,19 @@ _ALL = (1 << 64) - 1
 _DAY_INDEX = "(dayofyear({c}) - 1)"
 VALID = "refd_setl_flag = '0' AND vali_flag = '1' AND psn_no IS NOT NULL"
 
+
+def fact_count_sql(where: str) -> str:
+    """Distinct persons among the valid fact rows passing `where`: on the integer `psn_key`
+    where psn_no has one (`replica.schema`), on the text for the others — the two sets never
+    overlap. Two scans, not two FILTERed aggregates in one: DuckDB hashed every row's text
+    for the second even when no row passed (1.45 s against 0.4 s at 10M)."""
+    rows = f"FROM setl_fact WHERE {where} AND {VALID}"
+    return (
+        f"(SELECT COUNT(DISTINCT psn_key) {rows}) + "
+        f"(SELECT COUNT(DISTINCT psn_no) {rows} AND psn_key IS NULL)"
+    )
+
+
 DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (\n  year INTEGER NOT NULL,\n  psn_no VARCHAR NOT NULL,\n  "
     + ",\n  ".join(f"d{k} UBIGINT NOT NULL" for k in range(WORDS))

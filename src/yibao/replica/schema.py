@@ -28,8 +28,8 @@ import pyarrow as pa
 from yibao.replica import rows
 
 #: Bump when the DuckDB layout changes: a replica with another version is rebuilt.
-#: 3: the persons-served rollup (`replica.persons`)
-SCHEMA_VERSION = 3
+#: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key
+SCHEMA_VERSION = 4
 
 AMOUNT_SQL_TYPE = "DECIMAL(16,2)"
 #: rollup sums: 18 digits keep DuckDB on 64-bit integers (fast) and hold 10^16 yuan
@@ -140,6 +140,17 @@ SETL_ENTITY = Entity(
     derived=(
         ("visit_kind", "VARCHAR", VISIT_KIND_SQL.format(m="b.med_type")),
         ("sign", "TINYINT", "CASE WHEN b.refd_setl_flag = '1' THEN -1 ELSE 1 END"),
+        # psn_no as an integer when it is one written canonically (digits, no leading zero,
+        # below 2^64 — the simulator's 20-digit numbers are), else NULL: the same person
+        # always gets the same key and two persons never share one, so a distinct count
+        # over it is exact, and hashing integers is ~3× faster than 20-character strings
+        # (a year of 10M settlements: 260 vs 815 ms)
+        (
+            "psn_key",
+            "UBIGINT",
+            "CASE WHEN regexp_full_match(b.psn_no, '[1-9][0-9]{0,19}') "
+            "THEN TRY_CAST(b.psn_no AS UBIGINT) END",
+        ),
     ),
     prune_by=("setl_date", "CAST(b.setl_date AS DATE)"),
 )

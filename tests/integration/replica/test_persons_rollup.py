@@ -37,7 +37,13 @@ def _add_year_boundary(engine: Engine, seeded: dict) -> None:
     employee = seeded["employee"]["psn_no"]
     resident = seeded["resident"]["psn_no"]
     with engine.begin() as conn:
-        other = factories.person(conn, insutype="310", psn_type="1101")["psn_no"]
+        # psn_no forms: a canonical integer below 2^64 (psn_key set), a leading zero and one
+        # above 2^64 (psn_key NULL, counted on the text) besides the factories' "P…"
+        other = factories.person(conn, "11000100000000000042")["psn_no"]
+        for odd in ("01000100000000000042", "99999999999999999999"):
+            factories.person(conn, odd)
+            for at in (datetime(2024, 6, 10, 9), datetime(2024, 12, 30, 9)):
+                factories.settlement(conn, fixmedins_code="H11010100001", psn_no=odd, setl_time=at)
         for psn, at in (
             (employee, datetime(2024, 12, 31, 23, 10)),
             (resident, datetime(2025, 1, 1, 0, 5)),
