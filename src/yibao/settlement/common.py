@@ -298,7 +298,8 @@ def _split_of(
         tuple(lines[0]) if lines else (),  # the column names, then each line's values
         *[tuple(r.values()) for r in lines],
     )
-    hit = _SPLITS.pop(key, None)
+    with _SPLITS_LOCK:  # the event loop (2206) and the writer (2207) share it
+        hit = _SPLITS.pop(key, None)
     if hit is not None and hit[0] is book:
         return hit[1]
     split = core.compute(
@@ -315,7 +316,7 @@ def _split_of(
     )
     with _SPLITS_LOCK:
         while len(_SPLITS) >= _SPLITS_MAX:
-            del _SPLITS[next(iter(_SPLITS))]
+            del _SPLITS[next(iter(_SPLITS))]  # the oldest
         _SPLITS[key] = (book, split)
     return split
 
