@@ -11,15 +11,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.setup import init as init_data_dir
 from yibao.simulate.bulk import bulk_load
-from yibao.simulate.export import export_city, write_labels
+from yibao.simulate.export import LABELS_FILE, export_city, write_labels
 from yibao.simulate.model import ANOMALY_KINDS, DEFAULT_RATES, CityParams, Label
 from yibao.simulate.people import MIN_INSTITUTIONS
 from yibao.simulate.replica_load import replica_for_load
 from yibao.storage.engine import make_engine
 
 app = typer.Typer(help="The synthetic city (docs/simulate.md).", no_args_is_help=True)
-
-LABELS_FILE = "simulate-labels.csv"
 
 
 def _params(

@@ -52,7 +52,7 @@ from yibao.replica.store import ReplicaStore
 from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.context import CityContext
-from yibao.simulate.model import CityParams, Label, Person
+from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
 from yibao.simulate.settle_rows import ChunkRows, Settler
@@ -94,6 +94,8 @@ class BulkReport:
     settlements: int = 0
     reversals: int = 0
     refused: int = 0
+    #: visits left unsettled because they would settle after `settle_until`
+    unsettled: int = 0
     refusals: list[str] = field(default_factory=list)
     fee_lines: int = 0
     labels: int = 0
@@ -116,17 +118,27 @@ _W: dict[str, Any] = {}
 
 
 def _init_worker(
-    ctx: CityContext, book: PolicyBook, catalog: dict[str, CatalogItem], now: datetime
+    ctx: CityContext,
+    book: PolicyBook,
+    catalog: dict[str, CatalogItem],
+    now: datetime,
+    until: datetime | None,
 ) -> None:
     _W["ctx"] = ctx
-    _W["settler"] = Settler(book, catalog, {i.fixmedins_code: i for i in ctx.institutions}, now=now)
+    _W["settler"] = Settler(
+        book, catalog, {i.fixmedins_code: i for i in ctx.institutions}, now=now, until=until
+    )
 
 
 def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], int]:
     chunk, persons = task
     builder = build_chunk(_W["ctx"], chunk, persons)
     rows = _W["settler"].run(persons, builder.visits)
-    return chunk, rows, builder.labels, len(builder.visits)
+    labels = builder.labels
+    if rows.unsettled_visits:  # a label must name a visit the store holds
+        labels = [lb for lb in labels if lb.visit_no not in rows.unsettled_visits]
+        rows.unsettled_visits = set()
+    return chunk, rows, labels, len(builder.visits) - rows.unsettled
 
 
 # ------------------------------------------------------------------ writer side
@@ -251,6 +263,9 @@ def bulk_load(
     *,
     data_dir: Path | None = None,
     replica: ReplicaStore | None = None,
+    persons: Sequence[Person] | None = None,
+    institutions: Sequence[Institution] | None = None,
+    settle_until: datetime | None = None,
     workers: int | None = None,
     progress: Progress = lambda _stage, _done, _total: None,
     labels_out: list[Label] | None = None,
@@ -258,14 +273,18 @@ def bulk_load(
     """Load the city (institutions, persons, a year of settled visits) into the row store,
     and into `replica` when given (it must already reflect the whole change log: see
     `prepare_replica`). Without a replica the reserved seq makes the next replica opened on
-    this store rebuild itself from the tables."""
+    this store rebuild itself from the tables.
+
+    `persons` / `institutions` replace the city's own (the demo's showcase persons);
+    `settle_until` leaves visits that would settle after it unsettled and unwritten (stays
+    still going on, for a history that ends now)."""
     report = BulkReport()
     t0 = time.perf_counter()
     now = local_naive_now()
     ids = IdGenerator(31)
-    institutions = make_institutions(params)
+    institutions = list(institutions or make_institutions(params))
     progress("persons", 0, params.persons)
-    persons = list(persons_for(params))
+    persons = list(persons) if persons is not None else list(persons_for(params))
     report.phases["generate_persons"] = time.perf_counter() - t0
     scale = size_city(params, persons)
     book = load_book([data_dir] if data_dir else [])
@@ -321,7 +340,7 @@ def bulk_load(
         tx = conn.begin()
         ctx_mp = mp.get_context("fork")
         with ctx_mp.Pool(
-            n_workers, initializer=_init_worker, initargs=(ctx, book, catalog, now)
+            n_workers, initializer=_init_worker, initargs=(ctx, book, catalog, now, settle_until)
         ) as pool:
             for _chunk, rows, chunk_labels, n_visits in _in_order(pool, chunks, 2 * n_workers + 1):
                 writer.write(rows)
@@ -333,6 +352,7 @@ def bulk_load(
                 report.settlements += rows.settlements
                 report.reversals += rows.reversals
                 report.refused += rows.refused
+                report.unsettled += rows.unsettled
                 report.fee_lines += rows.lines
                 if len(report.refusals) < 5:
                     report.refusals.extend(rows.refusals[: 5 - len(report.refusals)])

@@ -12,12 +12,13 @@ import hmac
 import importlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from yibao.accounts import service as accounts
 from yibao.kit.clock import local_naive_now
@@ -25,12 +26,14 @@ from yibao.kit.files import write_private
 from yibao.kit.ids import IdGenerator
 from yibao.kit.jsonx import dumps
 from yibao.kit.money import fmt
+from yibao.replica.store import ReplicaStore
+from yibao.simulate.bulk import BulkReport, bulk_load
 from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
-from yibao.simulate.model import CityParams, Institution, Person
+from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import ALL_TYPES, PersonFactory, make_institutions
 from yibao.simulate.store import credential_for, write_institutions, write_persons
-from yibao.storage.tables import catalog_item, psn_insu
+from yibao.storage.tables import catalog_item, psn_insu, setl
 from yibao.storage.uow import run_transaction
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,8 @@ FIXTURES_FILE = "demo-fixtures.json"
 AGENCY_USERNAME = "demo-operator"
 #: persons written to the fixtures file besides one of every insurance and person type
 FIXTURE_SAMPLE = 40
+#: days of settlement history `yibao demo` loads (ending now)
+HISTORY_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,38 @@ def load_demo(engine: Engine, data_dir: Path, *, persons: int = DEMO_PERSONS) ->
         fixtures=path,
         institutions=len(institutions),
         persons=len(people),
+    )
+
+
+def load_history(
+    engine: Engine,
+    data_dir: Path,
+    replica: ReplicaStore | None,
+    *,
+    persons: int = DEMO_PERSONS,
+    days: int = HISTORY_DAYS,
+    labels_out: list[Label] | None = None,
+) -> BulkReport | None:
+    """The demo city's settlements of the last `days` days up to now, bulk-loaded through the
+    policy engine (so the dashboard has a trend and breakdowns from the first start; today's
+    figures come from live settlement). Stays that would end after now stay unsettled. None
+    when the store already holds settlements (a second run changes nothing)."""
+    with engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(setl)).scalar_one():
+            return None
+    base = demo_params(persons)
+    now = local_naive_now()
+    window = replace(base, start=now.date() - timedelta(days=days), days=days)
+    return bulk_load(
+        engine,
+        window,
+        data_dir=data_dir,
+        replica=replica,
+        # the very persons and institutions `load_demo` wrote (the same seed, the same start)
+        persons=demo_persons(base),
+        institutions=make_institutions(base, demo=True),
+        settle_until=now,
+        labels_out=labels_out,
     )
 
 

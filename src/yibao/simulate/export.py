@@ -15,6 +15,9 @@ from yibao.simulate.people import make_institutions
 from yibao.simulate.settle_rows import visit_ids
 from yibao.simulate.visits import build_chunk, institution_labels
 
+#: the anomaly labels file in the data directory (kept apart from the stores)
+LABELS_FILE = "simulate-labels.csv"
+
 LABEL_FIELDS = (
     "anomaly",
     "visit_no",

@@ -191,6 +191,8 @@ class ChunkRows:
     settlements: int = 0
     reversals: int = 0
     refused: int = 0
+    unsettled: int = 0
+    unsettled_visits: set[int] = field(default_factory=set)
     refusals: list[str] = field(default_factory=list)
     lines: int = 0
 
@@ -215,8 +217,11 @@ class Settler:
         institutions: Mapping[str, Institution],
         *,
         now: datetime,
+        until: datetime | None = None,
     ) -> None:
         self.book = book
+        #: visits that would settle after this stay unsettled (and are not written)
+        self.until = until
         self.catalog = catalog
         self.inst = institutions
         self.now = now
@@ -228,7 +233,12 @@ class Settler:
         out = ChunkRows()
         by_no = {p.psn_no: p for p in persons}
         states = {p.psn_no: PersonState(p.balc) for p in persons}
+        until = self.until
         for v in visits:
+            if until is not None and (v.endtime or v.begntime) > until:
+                out.unsettled += 1
+                out.unsettled_visits.add(v.visit_no)
+                continue
             self.visit(out, by_no[v.psn_no], states[v.psn_no], v)
         for p in persons:
             st = states[p.psn_no]

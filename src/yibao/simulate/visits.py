@@ -439,6 +439,9 @@ class ChunkBuilder:
 
     def person_year(self, person: Person) -> None:
         ctx, rng, s = self.ctx, self.rng, self.ctx.scale
+        # the rates are yearly; a shorter (or longer) window gets its share (chronic visits
+        # below are monthly by date and need no factor)
+        span = self.p.days / 365
         start = self.p.start
         age = age_on(person.brdy, start)
         # chronic: monthly at the usual institution, around the same day of the month
@@ -456,7 +459,7 @@ class ChunkBuilder:
                 if day >= start and rng.random() < min(1.0, s):
                     self.chronic(person, day, cond, home)
                 month = (month + timedelta(days=32)).replace(day=1)
-        for _ in range(poisson(rng, acute_rate(age) * s)):
+        for _ in range(poisson(rng, acute_rate(age) * s * span)):
             day = ctx.day(rng, "winter" if rng.random() < 0.4 else "plain")
             visit = self.outpatient(person, day)
             self._count("same_day_visits")
@@ -468,9 +471,9 @@ class ChunkBuilder:
                     person,
                     f"同日第2次就诊 (first visit {visit.visit_no})",
                 )
-        for _ in range(poisson(rng, pharmacy_rate(age, bool(person.chronic)) * s)):
+        for _ in range(poisson(rng, pharmacy_rate(age, bool(person.chronic)) * s * span)):
             self.pharmacy(person, ctx.day(rng, "flat"))
-        for _ in range(poisson(rng, inpatient_rate(age) * s)):
+        for _ in range(poisson(rng, inpatient_rate(age) * s * span)):
             first = self.inpatient(
                 person, ctx.day(rng, "winter" if rng.random() < 0.3 else "plain")
             )
