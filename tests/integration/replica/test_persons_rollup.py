@@ -42,7 +42,8 @@ def _add_year_boundary(engine: Engine, seeded: dict) -> None:
         other = factories.person(conn, "11000100000000000042")["psn_no"]
         for odd in ("01000100000000000042", "99999999999999999999"):
             factories.person(conn, odd)
-            for at in (datetime(2024, 6, 10, 9), datetime(2024, 12, 30, 9)):
+            # 2025-03-31 is an open day (counted from the facts, anti-joined on the text)
+            for at in (datetime(2024, 6, 10, 9), datetime(2024, 12, 30, 9), datetime(2025, 3, 31)):
                 factories.settlement(conn, fixmedins_code="H11010100001", psn_no=odd, setl_time=at)
         for psn, at in (
             (employee, datetime(2024, 12, 31, 23, 10)),
