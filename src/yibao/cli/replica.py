@@ -17,6 +17,7 @@ import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import func, select
 
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
@@ -25,11 +26,14 @@ from yibao.replica import tiflash
 from yibao.replica.lock import TOKEN_HEADER, Owner, OwnerLock, running_owner
 from yibao.replica.service import Replica, source_engine
 from yibao.replica.verify import verify as verify_replica
+from yibao.storage import changelog
 from yibao.storage.changelog import latest_seq
-from yibao.storage.engine import detect_backend, make_null_engine
+from yibao.storage.engine import detect_backend, make_engine, make_null_engine
+from yibao.storage.tables import change_log
+from yibao.storage.uow import run_transaction
 
 app = typer.Typer(
-    help="列存副本 columnar replica (DuckDB; TiFlash on TiDB): status, rebuild, verify.",
+    help="列存副本 columnar replica (DuckDB; TiFlash on TiDB): status, rebuild, verify, trim-log.",
     no_args_is_help=True,
 )
 
@@ -291,3 +295,74 @@ def verify(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     if not result["ok"]:
         fail("副本与行存储不一致 (the replica differs from the row store)")
     console.print("[green]一致 consistent[/]")
+
+
+@app.command("trim-log")
+def trim_log(
+    keep_days: float = typer.Option(
+        7.0, help="Keep the changes of the last N days (the replica's recent history)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be deleted."),
+) -> None:
+    """Delete old change-log rows that the replica has already applied.
+
+    The change log grows with every settlement (two rows each). Rows older than --keep-days
+    and at or below the replica's applied seq are deleted in short transactions, safe while
+    `yibao serve` runs. Afterwards `yibao replica rebuild` reads the row-store tables instead
+    of replaying the log (it can no longer start from seq 1). On TiDB nothing reads the log,
+    so everything older than --keep-days goes.
+    """
+    if keep_days < 0:
+        fail(f"--keep-days: 须 ≥ 0 (at least 0; got {keep_days})", 2)
+    cfg = settings()
+    with friendly_errors():
+        if _is_tidb(cfg):
+            applied, via = None, "TiDB (TiFlash does not read the change log)"
+        elif (owner := running_owner(cfg.data_dir)) is not None:
+            status = _call(owner, "GET", "/api/v1/replica/status")
+            applied, via = int(status["applied_seq"]), f"server pid {owner.pid}"
+        elif cfg.replica_path.exists():
+            replica = _open_offline(cfg)
+            try:
+                applied, via = replica.store.applied_seq, "replica file"
+            finally:
+                replica.close()
+        else:
+            fail(
+                "还没有副本文件, 日志不能删 (no replica yet: the log is all it has; "
+                "start `yibao serve` or run `yibao replica rebuild` first)"
+            )
+        before_ms = int((time.time() - keep_days * 86_400) * 1000)
+        engine = make_engine(cfg.db_url, synchronous=cfg.sqlite_synchronous)
+        try:
+            with engine.connect() as conn:
+                latest = latest_seq(conn)
+                upto = latest if applied is None else min(applied, latest)
+                count = conn.execute(
+                    select(func.count())
+                    .select_from(change_log)
+                    .where(change_log.c.seq <= upto, change_log.c.ts_ms < before_ms)
+                ).scalar_one()
+                conn.rollback()
+            console.print(
+                f"副本已应用 applied seq {applied if applied is not None else '-'} ({via}); "
+                f"可删 deletable: {count:,} 条 rows older than {keep_days:g} days, up to seq {upto}"
+            )
+            if dry_run or not count:
+                return
+            deleted = 0
+            with _progress_bar() as bar:
+                task = bar.add_task("删除旧变更 deleting old changes", total=count)
+                while True:
+                    n = run_transaction(
+                        engine, lambda c: changelog.trim(c, upto_seq=upto, before_ms=before_ms)
+                    )
+                    if not n:
+                        break
+                    deleted += n
+                    bar.update(task, completed=min(deleted, count))
+        finally:
+            engine.dispose()
+    console.print(
+        f"[green]完成 done[/]: {deleted:,} 条 rows deleted; a rebuild now reads the tables"
+    )

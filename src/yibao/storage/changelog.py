@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from yibao.storage.fast import Fast
 from yibao.storage.tables import change_log, seq_counter
@@ -111,3 +111,19 @@ def iter_payloads(
 ) -> Iterable[tuple[int, str, str, dict[str, Any]]]:
     for r in rows:
         yield int(r["seq"]), str(r["entity"]), str(r["op"]), decode(str(r["payload"]))
+
+
+def trim(conn: Connection, *, upto_seq: int, before_ms: int, limit: int = 10_000) -> int:
+    """Delete at most about `limit` of the oldest changes that the replica has applied
+    (`seq <= upto_seq`) and that were written before `before_ms`; returns the rows deleted.
+    Call it in a loop, one short transaction each, so that writers are never held up long."""
+    old = (change_log.c.seq <= upto_seq, change_log.c.ts_ms < before_ms)
+    edge = conn.execute(
+        select(change_log.c.seq).where(*old).order_by(change_log.c.seq).limit(1).offset(limit - 1)
+    ).scalar_one_or_none()
+    if edge is None:
+        edge = conn.execute(select(func.max(change_log.c.seq)).where(*old)).scalar_one_or_none()
+        if edge is None:
+            return 0
+    result = conn.execute(delete(change_log).where(change_log.c.seq <= edge, *old))
+    return int(result.rowcount or 0)
