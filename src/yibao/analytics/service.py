@@ -160,8 +160,12 @@ class Analytics:
         meta.elapsed_ms = (time.perf_counter() - started) * 1000
         return meta, results
 
-    def dashboard(self, day: date | None = None, *, consistency: str = STRONG) -> Answer:
-        meta, results = self.run_many(dashboard_queries(day), consistency=consistency)
+    def dashboard(
+        self, day: date | None = None, *, consistency: str = STRONG, max_lag_ms: int = 1000
+    ) -> Answer:
+        meta, results = self.run_many(
+            dashboard_queries(day), consistency=consistency, max_lag_ms=max_lag_ms
+        )
         today = results["today"][0] if results["today"] else None
         month = results["month"][0] if results["month"] else None
         data: dict[str, Any] = {

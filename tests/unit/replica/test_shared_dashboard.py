@@ -17,12 +17,16 @@ class FakeAnalytics:
         self.computed = 0
         self.latest = 10
         self.slow = 0.0
+        #: the replica's lag a bounded computation finds (ms)
+        self.replica_lag_ms = 0
+        self.asked: list[tuple[str, int]] = []
 
-    def dashboard(self, day: date | None, *, consistency: str) -> Answer:
-        assert consistency == "strong"
+    def dashboard(self, day: date | None, *, consistency: str, max_lag_ms: int) -> Answer:
+        self.asked.append((consistency, max_lag_ms))
         self.computed += 1
         time.sleep(self.slow)
-        return Answer("dashboard", self.latest, 0, 0, "strong", data={"n": self.computed})
+        lag = self.replica_lag_ms if consistency == "bounded" else 0
+        return Answer("dashboard", self.latest, 0, lag, consistency, data={"n": self.computed})
 
     def position(self) -> dict[str, Any]:
         return {"seq": self.latest, "latest_seq": self.latest, "lag_rows": 0, "lag_ms": 0}
@@ -104,3 +108,21 @@ def test_a_viewer_who_waited_on_a_slow_computation_takes_its_result() -> None:
         t.join()
     assert fake.computed == 1
     assert len(answers) == 3
+
+
+def test_bounded_viewers_compute_within_half_their_bound_and_count_the_replica_lag() -> None:
+    fake = FakeAnalytics()
+    fake.replica_lag_ms = 200
+    shared = SharedDashboard(fake)  # type: ignore[arg-type]
+    first = shared.get(DAY, consistency="bounded", max_lag_ms=500)
+    assert fake.asked == [("bounded", 250)]
+    assert first.lag_ms >= 200
+    # an answer whose replica lag plus age exceeds the bound does not serve
+    fake.replica_lag_ms = 600
+    shared.get(DAY, consistency="bounded", max_lag_ms=700)  # 200 + age <= 700: served
+    assert fake.computed == 1
+    time.sleep(0.02)
+    shared.get(DAY, consistency="bounded", max_lag_ms=210)  # 200 + 20 > 210: computed again
+    assert fake.computed == 2
+    assert shared.get(DAY, consistency="strong").lag_ms == 0
+    assert fake.asked[-1] == ("strong", 0)
