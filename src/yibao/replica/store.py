@@ -390,6 +390,33 @@ class ReplicaStore:
                 cur.execute(stmt)
         self._seal(cur, days[-1] - timedelta(days=1), recomputed=set(days))
 
+    def cluster_facts(self) -> None:
+        """Rewrite `setl_fact` in settlement-date order. Live settlements arrive in time order,
+        so their row groups each cover a few hours and a day's query reads one or two of them
+        (DuckDB's zone maps); a bulk load appends slices that each span its whole period, and
+        a one-day query then scans every row group (today's summary at 10M: ~7 ms instead of
+        ~1). Once, after a bulk load; a plain rewrite, the rows and their columns unchanged."""
+        entity = BY_ENTITY["setl"]
+        with self.write_lock, self._gate.exclusive():
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                cur.execute("DROP TABLE IF EXISTS setl_fact_sorted")
+                cur.execute(entity.ddl("setl_fact_sorted"))
+                cur.execute(
+                    "INSERT INTO setl_fact_sorted SELECT * FROM setl_fact "
+                    "ORDER BY setl_date, setl_time"
+                )
+                cur.execute("DROP TABLE setl_fact")
+                cur.execute("ALTER TABLE setl_fact_sorted RENAME TO setl_fact")
+                cur.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.close()
+
     def refresh_rollups(self, dates: set[str] | None = None) -> None:
         """Recompute rollups (all days by default) — after a bulk load."""
         with self.write_lock:

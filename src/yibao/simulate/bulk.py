@@ -375,6 +375,9 @@ def bulk_load(
     if replica is not None:
         t3 = time.perf_counter()
         progress("replica rollups", 0, 1)
+        # the slices were appended as each commit came, each spanning the whole period:
+        # one rewrite in date order lets a day's query read a row group or two
+        replica.cluster_facts()
         replica.refresh_rollups()
         replica.set_applied(report.reserved_seq, int(time.time() * 1000), source="bulk")
         replica.checkpoint()

@@ -21,6 +21,7 @@ from yibao.replica.lock import OwnerLock
 from yibao.replica.service import Replica
 from yibao.replica.store import ReplicaStore
 from yibao.replica.verify import VerifyReport, verify
+from yibao.simulate import bulk
 from yibao.simulate.bulk import bulk_load
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.model import CityParams, Label
@@ -39,7 +40,11 @@ ITEMS_BY_CODE = {i.code: i for i in BUILTIN_ITEMS}
 SMALL = CityParams(seed=5, persons=60, institutions=12, days=60, settlements=120)
 
 
-def test_bulk_load_keeps_every_identity(settings: Settings) -> None:
+def test_bulk_load_keeps_every_identity(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # several commits, so that the replica gets several slices, each spanning the year
+    monkeypatch.setattr(bulk, "COMMIT_EVERY", 300)
     engine = make_engine(settings.db_url)
     try:
         with replica_for_load(settings) as replica:
@@ -157,6 +162,16 @@ def _check(engine: Engine, replica: ReplicaStore) -> None:
         r[0] for r in replica.cursor().execute("SELECT setl_id FROM setl_fact").fetchall()
     }
     assert in_replica == {s["setl_id"] for s in setls}
+    # the facts are stored in date order (the load clusters them once at the end)
+    out_of_order = (
+        replica.cursor()
+        .execute(
+            "SELECT count(*) FROM (SELECT setl_date, lag(setl_date) OVER (ORDER BY rowid) AS prev "
+            "FROM setl_fact) WHERE prev > setl_date"
+        )
+        .fetchall()
+    )
+    assert out_of_order == [(0,)]
     assert replica.applied_seq == report.reserved_seq == 1
     delta: dict[tuple[str, int, str], Decimal] = defaultdict(lambda: ZERO)
     paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
