@@ -187,7 +187,9 @@ class Replica:
             raise ValueError(f"consistency must be strong or bounded, not {consistency!r}")
         with self.store.snapshot() as (cur, seq):
             if seq >= latest:
-                lag_rows, lag_ms = 0, 0
+                # every commit made before the read began is in the snapshot: whatever was
+                # asked, the answer is strong, and says so
+                lag_rows, lag_ms, consistency = 0, 0, STRONG
             else:
                 behind = self.lag(latest, seq)
                 lag_rows, lag_ms = behind.rows, behind.ms
