@@ -96,11 +96,32 @@ async def test_an_answer_carries_seq_lag_and_consistency(
     assert set(body) >= {"seq", "lag_rows", "lag_ms", "consistency", "data"}
     assert body["consistency"] == "strong" and body["lag_rows"] == 0 and body["seq"] == 4
     assert body["data"][0]["medfee_sumamt"] == "200.00"  # exact, as a string
+    # a bounded read that happens to be caught up is, and says it is, strong
     r = await client.get(
         "/api/v1/analytics/by_insutype?consistency=bounded&max_lag_ms=60000", headers=headers
     )
-    assert r.json()["consistency"] == "bounded"
+    assert r.json()["consistency"] == "strong" and r.json()["lag_rows"] == 0
     assert r.json()["data"][0]["name"] == "职工基本医疗保险"
+    # one behind the log, within its bound, says bounded and how far behind it is
+    replica = platform.services["replica"]
+    replica.applier.paused.set()  # a step under way read the log before the commit below
+    try:
+        platform.db.writer.run_sync(
+            lambda conn: factories.settlement(
+                conn,
+                fixmedins_code="H11010100001",
+                psn_no=client.person["psn_no"],  # type: ignore[attr-defined]
+                medfee=Decimal("0.01"),
+            )
+        )
+        r = await client.get(
+            "/api/v1/analytics/summary?consistency=bounded&max_lag_ms=60000", headers=headers
+        )
+        body = r.json()
+        assert body["consistency"] == "bounded" and body["lag_rows"] >= 1
+        assert body["data"][0]["medfee_sumamt"] == "200.00"  # the new one is not in it yet
+    finally:
+        replica.applier.paused.clear()
 
 
 async def test_a_settlement_committed_before_the_request_is_in_the_answer(
