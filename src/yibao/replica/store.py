@@ -221,6 +221,22 @@ class ReplicaStore:
 
     # -- writes ----------------------------------------------------------------------------
 
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one DuckDB transaction: committed when the block ends, rolled back
+        when it raises. Hold `write_lock` around it."""
+        cur = self.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            with suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+
     def apply(self, batch: Batch, *, source: str | None = None, refresh: bool = True) -> Meta:
         """Apply one micro-batch and advance `applied_seq`, in one DuckDB transaction.
 
@@ -233,9 +249,7 @@ class ReplicaStore:
                 f"batch starts at seq {batch.first_seq} but seq {self._meta.applied_seq} is applied"
             )
         with self.write_lock:
-            cur = self.cursor()
-            try:
-                cur.execute("BEGIN TRANSACTION")
+            with self._transaction() as cur:
                 for entity in ENTITIES:
                     table = batch.tables.get(entity.entity)
                     if table is None or not table.num_rows:
@@ -250,13 +264,6 @@ class ReplicaStore:
                     " source = COALESCE(?, source) WHERE id = 1",
                     [batch.last_seq, batch.last_ts_ms, now_ms, source],
                 )
-                cur.execute("COMMIT")
-            except BaseException:
-                with suppress(duckdb.Error):
-                    cur.execute("ROLLBACK")
-                raise
-            finally:
-                cur.close()
             self._meta = Meta(
                 self._meta.schema_version,
                 batch.last_seq,
@@ -397,36 +404,19 @@ class ReplicaStore:
         a one-day query then scans every row group (today's summary at 10M: ~7 ms instead of
         ~1). Once, after a bulk load; a plain rewrite, the rows and their columns unchanged."""
         entity = BY_ENTITY["setl"]
-        with self.write_lock, self._gate.exclusive():
-            cur = self.cursor()
-            try:
-                cur.execute("BEGIN TRANSACTION")
-                cur.execute("DROP TABLE IF EXISTS setl_fact_sorted")
-                cur.execute(entity.ddl("setl_fact_sorted"))
-                cur.execute(
-                    "INSERT INTO setl_fact_sorted SELECT * FROM setl_fact "
-                    "ORDER BY setl_date, setl_time"
-                )
-                cur.execute("DROP TABLE setl_fact")
-                cur.execute("ALTER TABLE setl_fact_sorted RENAME TO setl_fact")
-                cur.execute("COMMIT")
-            except BaseException:
-                with suppress(duckdb.Error):
-                    cur.execute("ROLLBACK")
-                raise
-            finally:
-                cur.close()
+        with self.write_lock, self._gate.exclusive(), self._transaction() as cur:
+            cur.execute("DROP TABLE IF EXISTS setl_fact_sorted")
+            cur.execute(entity.ddl("setl_fact_sorted"))
+            cur.execute(
+                "INSERT INTO setl_fact_sorted SELECT * FROM setl_fact ORDER BY setl_date, setl_time"
+            )
+            cur.execute("DROP TABLE setl_fact")
+            cur.execute("ALTER TABLE setl_fact_sorted RENAME TO setl_fact")
 
     def refresh_rollups(self, dates: set[str] | None = None) -> None:
         """Recompute rollups (all days by default) — after a bulk load."""
-        with self.write_lock:
-            cur = self.cursor()
-            try:
-                cur.execute("BEGIN TRANSACTION")
-                self._refresh(cur, dates)
-                cur.execute("COMMIT")
-            finally:
-                cur.close()
+        with self.write_lock, self._transaction() as cur:
+            self._refresh(cur, dates)
 
     def bulk_append(
         self,
@@ -469,9 +459,7 @@ class ReplicaStore:
         if entity.entity == "setl":
             shaped = shaped.sort_by([("setl_date", "ascending"), ("setl_time", "ascending")])
         with self.write_lock:
-            cur = self.cursor()
-            try:
-                cur.execute("BEGIN TRANSACTION")
+            with self._transaction() as cur:
                 if upsert:
                     self._upsert(cur, entity, shaped)
                 else:
@@ -486,14 +474,7 @@ class ReplicaStore:
                 cur.execute(
                     "UPDATE replica_meta SET source = 'bulk' WHERE id = 1 AND applied_seq = 0"
                 )
-                cur.execute("COMMIT")
-                self._meta = self._read_meta()
-            except BaseException:
-                with suppress(duckdb.Error):
-                    cur.execute("ROLLBACK")
-                raise
-            finally:
-                cur.close()
+            self._meta = self._read_meta()
         return n
 
     def set_applied(self, seq: int, ts_ms: int, *, source: str) -> None:

@@ -28,17 +28,8 @@ def stamp(at: datetime) -> str:
 
 
 def _seconds(at: datetime) -> str:
-    """``yyyyMMddHHmmss`` (as `stamp`, without the milliseconds)."""
-    if at.year < 1000:
-        return f"{at:%Y%m%d%H%M%S}"
-    return "%04d%02d%02d%02d%02d%02d" % (  # noqa: UP031 (as in stamp)
-        at.year,
-        at.month,
-        at.day,
-        at.hour,
-        at.minute,
-        at.second,
-    )
+    """``yyyyMMddHHmmss``: `stamp` without its three digits of milliseconds."""
+    return stamp(at)[:-3]
 
 
 class RefIds:
