@@ -47,6 +47,13 @@ class Conflict(YibaoError):
     code = "conflict"
 
 
+class TooManyAttempts(YibaoError):
+    """Refused for a while after repeated failures (sign-in throttling)."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+
 class ConfigError(YibaoError):
     """Configuration that cannot work (a malformed URL, an unwritable data directory …)."""
 

@@ -65,6 +65,28 @@ async def test_wrong_credentials_are_401_and_audited(
     assert count(platform, auth_session) == 0
 
 
+async def test_repeated_failures_lock_the_account_out_for_a_while(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    for _ in range(5):
+        r = await client.post(
+            "/api/v1/auth/login", json={"username": "oper", "password": "wrong-password"}
+        )
+        assert r.status_code == 401
+    # locked: even the right password is refused, without being checked, and said so
+    r = await client.post("/api/v1/auth/login", json={"username": "oper", "password": PASSWORD})
+    assert r.status_code == 429, r.text
+    assert r.json()["error"] == "too_many_attempts"
+    assert "分钟后再试" in r.json()["message"]
+    assert audit_count(platform, "auth.login_throttled") == 1
+    assert count(platform, auth_session) == 0
+    page = await client.post("/login", data={"username": "OPER", "password": PASSWORD})
+    assert page.status_code == 429 and "分钟后再试" in page.text
+    # another account is not affected
+    r = await client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+
+
 @pytest.mark.parametrize("method,path", PROTECTED)
 async def test_every_api_route_needs_a_token(
     client: httpx.AsyncClient, method: str, path: str

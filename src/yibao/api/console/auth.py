@@ -7,12 +7,16 @@
   cookie `yibao_session` and redirects to `next` (same-site paths only) or `/dashboard`;
   `POST /logout` clears it.
 
-Successful and failed sign-ins are audited (`auth.login`, `auth.login_failed`).
+Successful and failed sign-ins are audited (`auth.login`, `auth.login_failed`). After 5
+failures for one account or 20 from one address within 15 minutes, sign-ins are refused for
+5 minutes without checking the password (429, audited `auth.login_throttled`;
+`accounts.throttle`).
 """
 
 from __future__ import annotations
 
 import html
+import math
 from datetime import datetime
 from importlib import resources
 from string import Template
@@ -26,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from yibao.accounts import service as accounts
 from yibao.accounts.service import User
+from yibao.accounts.throttle import LoginThrottle
 from yibao.api.console.deps import (
     SESSION_COOKIE,
     CurrentUser,
@@ -37,7 +42,7 @@ from yibao.api.console.deps import (
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import ERRORS, LoginIn, TokenOut, UserOut
 from yibao.enrolment import audit
-from yibao.errors import Unauthorized
+from yibao.errors import TooManyAttempts, Unauthorized
 from yibao.runtime import Platform
 
 DEFAULT_NEXT = "/dashboard"
@@ -46,9 +51,39 @@ api = APIRouter(prefix="/api/v1/auth", tags=["认证 auth"], route_class=Console
 pages = APIRouter(tags=["页面 pages"], include_in_schema=False)
 
 
+def _throttle(platform: Platform) -> LoginThrottle:
+    throttle = platform.services.get("auth.throttle")
+    if not isinstance(throttle, LoginThrottle):
+        throttle = platform.services["auth.throttle"] = LoginThrottle()
+    return throttle
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 async def _login(
-    platform: Platform, username: str, password: str, *, via: str
+    platform: Platform, username: str, password: str, *, via: str, address: str | None
 ) -> tuple[str, User, datetime]:
+    throttle = _throttle(platform)
+    wait = throttle.locked_for(username, address)
+    if wait > 0:
+        minutes = max(1, math.ceil(wait / 60))
+        await platform.db.writer.run(
+            lambda conn: audit.record(
+                conn,
+                ids=platform.ids,
+                actor=username[:50] or "-",
+                action="auth.login_throttled",
+                target=username[:50] or None,
+                detail={"via": via, "address": address, "wait_s": round(wait)},
+            )
+        )
+        raise TooManyAttempts(
+            f"登录失败次数过多, 请 {minutes} 分钟后再试 (too many failed sign-ins for this "
+            f"account or address: try again in {minutes} min, or ask an administrator)"
+        )
+
     def check() -> User:
         with platform.db.read() as conn:
             return accounts.verify_password(conn, username, password)
@@ -68,8 +103,11 @@ async def _login(
     try:
         # The Argon2 check runs in a worker thread, off the single writer (see accounts.verify_password).
         user = await run_in_threadpool(check)
-        return await platform.db.writer.run(job)
+        opened = await platform.db.writer.run(job)
+        throttle.succeeded(username)
+        return opened
     except Unauthorized:
+        throttle.failed(username, address)
         await platform.db.writer.run(
             lambda conn: audit.record(
                 conn,
@@ -102,10 +140,12 @@ async def _logout(platform: Platform, token: str, username: str, *, via: str) ->
     "/login",
     summary="登录, 换取访问令牌 (exchange username and password for a bearer token)",
     response_model=TokenOut,
-    responses={400: ERRORS[400], 401: ERRORS[401]},
+    responses={400: ERRORS[400], 401: ERRORS[401], 429: ERRORS[429]},
 )
-async def api_login(body: LoginIn, platform: PlatformDep) -> TokenOut:
-    token, _user, expires = await _login(platform, body.username, body.password, via="api")
+async def api_login(body: LoginIn, request: Request, platform: PlatformDep) -> TokenOut:
+    token, _user, expires = await _login(
+        platform, body.username, body.password, via="api", address=_address(request)
+    )
     return TokenOut(access_token=token, expires_at=expires)
 
 
@@ -185,11 +225,19 @@ async def login_submit(
             headers=_NO_STORE,
         )
     try:
-        token, _user, _expires = await _login(platform, username, password, via="page")
+        token, _user, _expires = await _login(
+            platform, username, password, via="page", address=_address(request)
+        )
     except Unauthorized:
         return HTMLResponse(
             _page(next_=target, username=username, error="用户名或密码错误"),
             status_code=401,
+            headers=_NO_STORE,
+        )
+    except TooManyAttempts as exc:
+        return HTMLResponse(
+            _page(next_=target, username=username, error=exc.message.split(" (")[0]),
+            status_code=429,
             headers=_NO_STORE,
         )
     response = RedirectResponse(target, status_code=303)

@@ -29,6 +29,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "无权限 (the role may not do this)"},
     404: {"model": ErrorOut, "description": "不存在 (not found)"},
     409: {"model": ErrorOut, "description": "冲突 (duplicate or state forbids it)"},
+    429: {"model": ErrorOut, "description": "尝试过多, 稍后再试 (too many failed attempts)"},
 }
 
 
