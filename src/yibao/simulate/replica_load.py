@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from yibao.config import Settings
 from yibao.errors import ConfigError
@@ -39,22 +38,19 @@ def replica_for_load(cfg: Settings) -> Iterator[ReplicaStore]:
         try:
             if not store.schema_current():
                 raise ReplicaGap(store.applied_seq, None)
-            Applier(store, engine, batch_rows=rebuild_mod.CHUNK).catch_up()
+            applier = Applier(store, engine, batch_rows=rebuild_mod.CHUNK)
+            applier.check_continuity()  # a hole at the log's end shows no gap to catch_up
+            applier.catch_up()
         except ReplicaGap:
             # an old schema, or a log the replica cannot follow: start from a rebuilt file
             store.close()
             store = None
-            target = Path(str(cfg.replica_path) + ".rebuild")
-            rebuild_mod.build(
+            rebuild_mod.build_over(
                 engine,
-                target,
+                cfg.replica_path,
                 threads=cfg.duckdb_threads,
                 memory_limit=cfg.duckdb_memory_limit,
             )
-            target.replace(cfg.replica_path)
-            wal = Path(str(cfg.replica_path) + ".wal")
-            if wal.exists():
-                wal.unlink()
             store = _open(cfg)
         yield store
     finally:

@@ -96,6 +96,20 @@ def test_a_replica_that_missed_the_load_rebuilds_from_the_tables(settings: Setti
         engine.dispose()
 
 
+def test_a_load_starts_from_a_rebuilt_replica_when_the_old_one_cannot_follow(
+    settings: Settings,
+) -> None:
+    engine = make_engine(settings.db_url)
+    try:
+        ReplicaStore(settings.replica_path).close()
+        first = bulk_load(engine, SMALL, workers=1)  # no replica: it meets the hole later
+        with replica_for_load(settings) as replica:
+            assert replica.meta.source == "tables"
+            assert replica.applied_seq == first.reserved_seq
+    finally:
+        engine.dispose()
+
+
 def test_bulk_load_refuses_while_a_server_owns_the_replica(settings: Settings) -> None:
     lock = OwnerLock(settings.data_dir)
     assert lock.acquire()
