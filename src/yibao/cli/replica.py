@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -229,7 +228,6 @@ def _rebuild_offline(cfg: Settings, source: str) -> None:
         fail("副本正被另一进程使用 (another process holds the replica; retry)")
     engine = source_engine(cfg)
     try:
-        target = Path(str(cfg.replica_path) + ".rebuild")
         with _progress_bar() as bar:
             tasks: dict[str, Any] = {}
 
@@ -238,18 +236,14 @@ def _rebuild_offline(cfg: Settings, source: str) -> None:
                     tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total or None)
                 bar.update(tasks[phase], completed=done, total=total or None)
 
-            report = rebuild_mod.build(
+            report = rebuild_mod.build_over(
                 engine,
-                target,
+                cfg.replica_path,
                 source=source,
                 threads=cfg.duckdb_threads,
                 memory_limit=cfg.duckdb_memory_limit,
                 progress=progress,
             )
-        wal = Path(str(cfg.replica_path) + ".wal")
-        target.replace(cfg.replica_path)
-        if wal.exists():
-            wal.unlink()
     finally:
         engine.dispose()
         lock.release()

@@ -28,7 +28,7 @@ from yibao.kit.clock import local_naive_now
 from yibao.replica import batches, rows
 from yibao.replica.applier import Applier, log_bounds
 from yibao.replica.store import ReplicaStore
-from yibao.storage.changelog import COUNTER, read_after
+from yibao.storage.changelog import position, read_after
 from yibao.storage.tables import (
     change_log,
     fixmedins,
@@ -36,7 +36,6 @@ from yibao.storage.tables import (
     psn,
     psn_idet,
     psn_insu,
-    seq_counter,
     setl,
 )
 
@@ -115,6 +114,31 @@ def build(
     return RebuildReport(chosen, applied, counts, time.perf_counter() - started)
 
 
+def build_over(
+    engine: Engine,
+    path: Path,
+    *,
+    source: str = "auto",
+    threads: int = 1,
+    memory_limit: str = "1GB",
+    progress: Progress | None = None,
+) -> RebuildReport:
+    """Rebuild the (closed) replica file at `path`: built beside it, then moved over it and its
+    stale WAL removed — for a stopped data directory (a serving process swaps instead)."""
+    target = Path(str(path) + ".rebuild")
+    report = build(
+        engine,
+        target,
+        source=source,
+        threads=threads,
+        memory_limit=memory_limit,
+        progress=progress,
+    )
+    target.replace(path)
+    Path(str(path) + ".wal").unlink(missing_ok=True)
+    return report
+
+
 def _from_log(
     engine: Engine, store: ReplicaStore, progress: Progress, counts: dict[str, int]
 ) -> None:
@@ -149,12 +173,8 @@ def _from_tables(
             if last
             else 0
         )
-        # the tables include what a bulk load wrote under its reserved seq (which has no row),
-        # so the position is the counter when it is ahead of the last row
-        counter = conn.execute(
-            select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER)
-        ).scalar_one_or_none()
-        s0 = max(last, int(counter or 0))
+        # the tables include what a bulk load wrote under its reserved seq (no row of its own)
+        s0 = position(conn)
         totals = {
             name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
             for name, t in (

@@ -20,8 +20,8 @@ from yibao.kit.money import from_fen
 from yibao.replica import persons, rows
 from yibao.replica.schema import MEASURE_NAMES, MEASURES, ROLLUPS
 from yibao.replica.store import ReplicaStore
-from yibao.storage.changelog import COUNTER
-from yibao.storage.tables import change_log, fixmedins, mdtrt, psn, seq_counter, setl
+from yibao.storage import changelog
+from yibao.storage.tables import change_log, fixmedins, mdtrt, psn, setl
 
 PAIRS = (
     ("setl", "setl_fact", setl),
@@ -78,12 +78,7 @@ class VerifyReport:
 
 
 def _row_store_side(conn: Connection) -> tuple[int, dict[str, Any]]:
-    # the position is the counter: a bulk load's reserved seq has no row (`simulate.bulk`)
-    seq = int(conn.execute(select(func.max(change_log.c.seq))).scalar_one_or_none() or 0)
-    counter = conn.execute(
-        select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER)
-    ).scalar_one_or_none()
-    seq = max(seq, int(counter or 0))
+    seq = changelog.position(conn)
     out: dict[str, Any] = {}
     for name, _table, t in PAIRS:
         out[f"{name}.count"] = int(conn.execute(select(func.count()).select_from(t)).scalar_one())

@@ -294,7 +294,7 @@ def bulk_load(
     psn_payloads: list[dict[str, Any]] = []
 
     with engine.begin() as conn:
-        fresh = conn.execute(select(func.count()).select_from(setl)).scalar_one() == 0
+        fresh = conn.execute(select(setl.c.setl_id).limit(1)).first() is None
         # the hole in the log that stands for this load (module docstring)
         report.reserved_seq = changelog.allocate(conn, 1)
         ensure_sim_catalog(conn, ids=ids, now=now)

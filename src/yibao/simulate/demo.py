@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
 
 from yibao.accounts import service as accounts
 from yibao.kit.clock import local_naive_now
@@ -268,7 +268,7 @@ def load_history(
     figures come from live settlement). Stays that would end after now stay unsettled. None
     when the store already holds settlements (a second run changes nothing)."""
     with engine.connect() as conn:
-        if conn.execute(select(func.count()).select_from(setl)).scalar_one():
+        if conn.execute(select(setl.c.setl_id).limit(1)).first() is not None:
             return None
     base = demo_params(persons)
     now = local_naive_now()

@@ -94,6 +94,13 @@ def latest_seq(conn: Connection) -> int:
     return int(value or 0)
 
 
+def position(conn: Connection) -> int:
+    """How far the log has gone: its last row's seq, or the counter when it is ahead — a bulk
+    load reserves a seq it never writes (`simulate.bulk`), and what it loaded is in the tables."""
+    counter = _LAST.first(conn)
+    return max(latest_seq(conn), int(counter["last_value"]) if counter else 0)
+
+
 def read_after(conn: Connection, after: int, limit: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(change_log).where(change_log.c.seq > after).order_by(change_log.c.seq).limit(limit)

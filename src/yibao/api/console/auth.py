@@ -69,15 +69,11 @@ async def _login(
     wait = throttle.locked_for(username, address)
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
-        await platform.db.writer.run(
-            lambda conn: audit.record(
-                conn,
-                ids=platform.ids,
-                actor=username[:50] or "-",
-                action="auth.login_throttled",
-                target=username[:50] or None,
-                detail={"via": via, "address": address, "wait_s": round(wait)},
-            )
+        await _audit_refusal(
+            platform,
+            username,
+            "auth.login_throttled",
+            {"via": via, "address": address, "wait_s": round(wait)},
         )
         raise TooManyAttempts(
             f"登录失败次数过多, 请 {minutes} 分钟后再试 (too many failed sign-ins for this "
@@ -108,17 +104,21 @@ async def _login(
         return opened
     except Unauthorized:
         throttle.failed(username, address)
-        await platform.db.writer.run(
-            lambda conn: audit.record(
-                conn,
-                ids=platform.ids,
-                actor=username[:50] or "-",
-                action="auth.login_failed",
-                target=username[:50] or None,
-                detail={"via": via},
-            )
-        )
+        await _audit_refusal(platform, username, "auth.login_failed", {"via": via})
         raise
+
+
+async def _audit_refusal(
+    platform: Platform, username: str, action: str, detail: dict[str, object]
+) -> None:
+    """Audit a refused sign-in under the name it tried (which may not exist)."""
+    name = username[:50]
+    await platform.db.writer.run(
+        lambda conn: audit.record(
+            conn, ids=platform.ids, actor=name or "-", action=action, target=name or None,
+            detail=detail,
+        )
+    )  # fmt: skip
 
 
 async def _logout(platform: Platform, token: str, username: str, *, via: str) -> None:
