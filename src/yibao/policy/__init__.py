@@ -9,7 +9,7 @@ Imports only the standard library, ``yibao.kit`` and ``yibao.codes``. See docs/p
 """
 
 from yibao.policy.book import LineRules, PolicyBook
-from yibao.policy.engine import negate, settle, split_line
+from yibao.policy.engine import negate, settle, settle_lines, split_line
 from yibao.policy.model import (
     AccKey,
     Accumulators,
@@ -46,5 +46,6 @@ __all__ = [
     "negate",
     "parse_version",
     "settle",
+    "settle_lines",
     "split_line",
 ]

@@ -310,7 +310,7 @@ class PolicyBook:
         # Memos of pure lookups (the book never changes after loading): every settlement
         # resolves its rules, and a city has few distinct (region, day, visit, person) keys.
         self._versions: dict[tuple[str, date], RegionVersion] = {}
-        self._resolved: dict[tuple[str, date, str, str, str, int], Resolved] = {}
+        self._resolved: dict[tuple[int, str, str, str, int], Resolved] = {}
 
     @property
     def versions(self) -> tuple[RegionVersion, ...]:
@@ -337,10 +337,13 @@ class PolicyBook:
         return LineRules(unknown_code=self.version_for(admdvs, on).unknown_code)
 
     def resolve(self, person: PersonTerms, visit: VisitTerms) -> Resolved:
-        # what the rules match on (BasicRule.matches, version_for, visit_class) and no more
+        # Two memos: the version by (region, day), then the rules by what they match on
+        # within that version (BasicRule.matches, visit_class). The second key leaves the
+        # day out, so a year of settlements shares one entry per (visit, person) kind
+        # instead of 365.
+        version = self.version_for(visit.admdvs, visit.setl_date)
         key = (
-            visit.admdvs,
-            visit.setl_date,
+            id(version),
             visit.med_type.value,
             person.insutype.value,
             person.psn_type.value,
@@ -348,14 +351,13 @@ class PolicyBook:
         )
         found = self._resolved.get(key)
         if found is None:
-            found = self._resolve(person, visit)
+            found = self._resolve(version, person, visit)
             if len(self._resolved) >= _MEMO_LIMIT:
                 self._resolved.clear()
             self._resolved[key] = found
         return found
 
-    def _resolve(self, person: PersonTerms, visit: VisitTerms) -> Resolved:
-        version = self.version_for(visit.admdvs, visit.setl_date)
+    def _resolve(self, version: RegionVersion, person: PersonTerms, visit: VisitTerms) -> Resolved:
         vclass = version.visit_class(visit.med_type)
         candidates = [r for r in version.rules if r.matches(person, vclass)]
         if not candidates:

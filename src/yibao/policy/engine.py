@@ -269,12 +269,28 @@ def settle(
     book: PolicyBook,
 ) -> SettlementSplit:
     """Split one bill. Same function for trial and real settlement; no side effects."""
+    # the rules first, so that a bill no rule covers is refused as such before its lines
     resolved = book.resolve(person, visit)
     line_rules = LineRules(unknown_code=resolved.version.unknown_code)
     rows = tuple(split_line(line, line_rules) for line in lines)
+    return settle_lines(rows, person, visit, accumulators, book)
+
+
+def settle_lines(
+    rows: Sequence[LineSplit],
+    person: PersonTerms,
+    visit: VisitTerms,
+    accumulators: Accumulators,
+    book: PolicyBook,
+) -> SettlementSplit:
+    """Steps 2–9 for lines already split by :func:`split_line` under
+    ``book.line_rules(visit.admdvs, visit.setl_date)``: ``settle`` is exactly ``split_line``
+    per line and then this. A caller that splits many equal lines (the simulator's bulk load)
+    may reuse one line's split for an equal line instead of splitting it again."""
+    resolved = book.resolve(person, visit)
     with localcontext() as ctx:
         ctx.prec = _PREC
-        return _settle(rows, person, visit, accumulators, resolved)
+        return _settle(tuple(rows), person, visit, accumulators, resolved)
 
 
 def _settle(

@@ -8,13 +8,25 @@ therefore the city of a seed — do not depend on them.
 from __future__ import annotations
 
 import random
-from bisect import bisect_left
+from bisect import bisect, bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
+from typing import TypeVar
 
 from yibao.simulate.model import CityParams, Doctor, Institution
+
+T = TypeVar("T")
+
+
+def weighted(rng: random.Random, population: Sequence[T], cum_weights: Sequence[float]) -> T:
+    """``rng.choices(population, cum_weights=cum_weights)[0]`` — the same draw from the same
+    generator state (the same arithmetic as `random.Random.choices`), without building a list
+    per call; callers keep the cumulative weights instead of re-adding them at every draw."""
+    return population[
+        bisect(cum_weights, rng.random() * (cum_weights[-1] + 0.0), 0, len(population) - 1)
+    ]
 
 
 @dataclass
@@ -34,6 +46,8 @@ class CityContext:
     def __post_init__(self) -> None:
         #: memos of `pick` (per kinds table; per kind and district)
         self._kinds: dict[Sequence[tuple[str, float]], tuple[list[str], list[float]]] = {}
+        #: memo of `condition`: cumulative weights by (conditions, winter)
+        self._conds: dict[tuple[object, ...], list[float]] = {}
         self._near: dict[tuple[str, str], list[Institution]] = {}
         self.by_kind = {}
         for inst in self.institutions:
@@ -61,8 +75,11 @@ class CityContext:
         choice = self._kinds.get(kinds)
         if choice is None:
             available = [(k, w) for k, w in kinds if self.by_kind.get(k)]
-            choice = self._kinds[kinds] = ([k for k, _ in available], [w for _, w in available])
-        kind = rng.choices(choice[0], choice[1])[0]
+            choice = self._kinds[kinds] = (
+                [k for k, _ in available],
+                list(accumulate(w for _, w in available)),
+            )
+        kind = weighted(rng, choice[0], choice[1])
         pool = self.by_kind[kind]
         near = self._near.get((kind, district))
         if near is None:  # the same list in the same order as a scan: the same draws

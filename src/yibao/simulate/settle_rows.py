@@ -39,12 +39,14 @@ from yibao.kit.clock import age_on
 from yibao.policy import (
     CatalogTerms,
     FeeLineIn,
+    LineRules,
     PersonTerms,
     PolicyBook,
     SettlementSplit,
     VisitTerms,
     negate,
-    settle,
+    settle_lines,
+    split_line,
 )
 from yibao.policy.model import LineSplit, PolicyRefusal
 from yibao.replica import rows as replica_rows
@@ -207,6 +209,49 @@ class ChunkRows:
         self.payloads = {}
 
 
+#: distinct lines a worker remembers before it starts again (bounds memory, not results)
+LINE_MEMO_LIMIT = 200_000
+_GROUPS = {"09": "drug", "10": "drug", "11": "drug", "08": "mcs", "03": "exam", "04": "exam"}
+
+
+@dataclass(frozen=True, slots=True)
+class _LineMemo:
+    """One distinct line's split and the parts of its fee_detail row that follow from it
+    (FEE_DETAIL_COLUMNS: `terms_part` is med_list_codg … hosp_appr_flag, `line_part` is
+    sin_dos_dscr … memo); the rest of the row comes from the visit."""
+
+    split: LineSplit
+    terms_part: tuple[Any, ...]
+    line_part: tuple[Any, ...]
+    #: drug | mcs | exam | "" — the settlement's fee-structure sum the line adds to
+    group: str
+
+    @staticmethod
+    def of(ln: Line, row: LineSplit, *, forced: bool) -> _LineMemo:
+        flags = "".join(
+            "1" if x else "0"
+            for x in (row.lmt_used_flag, row.bas_medn_flag, row.hi_nego_drug_flag,
+                      row.chld_medc_flag, row.list_sp_item_flag, row.drt_reim_flag, forced)
+        )  # fmt: skip
+        mct = row.med_chrgitm_type.value
+        return _LineMemo(
+            split=row,
+            terms_part=(
+                ln.hilist_code, ln.hilist_code, row.hilist_name,
+                row.list_type.value if row.list_type is not None else None,
+                _s2(row.det_item_fee_sumamt), _s4(row.cnt), _s6(row.pric),
+                _s6(row.pric_uplmt_amt), _s4(row.selfpay_prop), _s2(row.fulamt_ownpay_amt),
+                _s2(row.overlmt_amt), _s2(row.preselfpay_amt), _s2(row.inscp_scp_amt),
+                row.chrgitm_lv.value, mct, flags, "1",
+            ),
+            line_part=(
+                None, ln.used_frqu_dscr, _s4(ln.prd_days), None,
+                row.memo[:500] if row.memo else None,
+            ),
+            group=_GROUPS.get(mct, ""),
+        )  # fmt: skip
+
+
 class Settler:
     """Settles the visits of a chunk in order, person by person."""
 
@@ -228,6 +273,8 @@ class Settler:
         self.cv = {t.name: converter(t) for t in (mdtrt, diag, setl, setl_fund)}
         #: CatalogTerms by (code, psn_type): pure of the item and the person type
         self._terms: dict[tuple[str, str], CatalogTerms] = {}
+        #: memo of line splits and their fee_detail pieces (`_LineMemo`)
+        self._lines: dict[tuple[Any, ...], _LineMemo] = {}
 
     def run(self, persons: Sequence[Person], visits: Sequence[Visit]) -> ChunkRows:
         out = ChunkRows()
@@ -263,45 +310,6 @@ class Settler:
         age = age_on(p.brdy, day)
         mdtrt_id, setl_id, revs_id = visit_ids(v.visit_no)
         diag_codes = [c for c, _n in v.diagnoses]
-        fee_in: list[FeeLineIn] = []
-        forced: list[bool] = []
-        for ln in v.lines:
-            item = self.catalog.get(ln.hilist_code)
-            if item is not None and not item.valid_on(ln.fee_ocur_time.date()):
-                item = None
-            terms = None
-            if item is not None:
-                key = (ln.hilist_code, p.psn_type)
-                terms = self._terms.get(key)
-                if terms is None:
-                    terms = self._terms[key] = terms_of(item, p.psn_type)
-            reason = None
-            if item is not None and not item.restrictions.empty:
-                reasons = restrictions.check(
-                    item,
-                    gend=p.gend,
-                    age=age_on(p.brdy, ln.fee_ocur_time.date()),
-                    hosp_lv=inst.hosp_lv,
-                    med_type=v.med_type,
-                    diag_codes=diag_codes,
-                    cnt=abs(ln.cnt),
-                    prd_days=ln.prd_days,
-                )
-                if reasons:
-                    reason = "; ".join(reasons)[:500]
-            forced.append(reason is not None)
-            fee_in.append(
-                FeeLineIn(
-                    feedetl_sn=ln.feedetl_sn,
-                    det_item_fee_sumamt=ln.det_item_fee_sumamt,
-                    cnt=ln.cnt,
-                    pric=ln.pric,
-                    terms=terms,
-                    hosp_appr_flag=HospApprFlag.APPROVED,
-                    selfpay_reason=reason,
-                    med_list_codg=ln.hilist_code,
-                )
-            )
         year_acc = st.acc.setdefault(day.year, {})
         prefix = f"{p.insutype}:"
         accum = {k[len(prefix) :]: a for k, a in year_acc.items() if k.startswith(prefix)}
@@ -323,7 +331,11 @@ class Settler:
                 setl_date=day,
                 acct_used_flag=True,
             )
-            split = settle(fee_in, person, visit, accum, self.book)
+            # as `settle` does: the rules first, then each line, then the bill
+            resolved = self.book.resolve(person, visit)
+            rules = LineRules(unknown_code=resolved.version.unknown_code)
+            memos = [self._line(ln, p, inst, v, diag_codes, rules) for ln in v.lines]
+            split = settle_lines([m.split for m in memos], person, visit, accum, self.book)
         except (PolicyRefusal, ValueError) as exc:
             out.refused += 1
             if len(out.refusals) < 5:
@@ -331,12 +343,74 @@ class Settler:
             return
         self._add(year_acc, prefix, split.accumulator_delta)
         st.balc = split.balc
-        self._rows(out, p, inst, v, split, forced, mdtrt_id, setl_id, setl_time, age)
+        self._rows(out, p, inst, v, split, memos, mdtrt_id, setl_id, setl_time, age)
         if v.reversed:
             rev = negate(split, balc=st.balc + (split.acct_pay - split.acct_mulaid_pay))
             st.balc = rev.balc
             self._add(year_acc, prefix, rev.accumulator_delta)
             self._reversal(out, p, inst, v, split, setl_id, revs_id, setl_time, st.balc)
+
+    def _line(
+        self,
+        ln: Line,
+        p: Person,
+        inst: Institution,
+        v: Visit,
+        diag_codes: list[str],
+        rules: LineRules,
+    ) -> _LineMemo:
+        """The line's split (`yibao.policy.split_line`) and its fee_detail pieces. A city bills
+        the same item at the same quantity and price over and over: equal inputs give an
+        equal split, so each distinct line is split once and its pieces reused."""
+        item = self.catalog.get(ln.hilist_code)
+        if item is not None and not item.valid_on(ln.fee_ocur_time.date()):
+            item = None
+        terms = None
+        if item is not None:
+            tkey = (ln.hilist_code, p.psn_type)
+            terms = self._terms.get(tkey)
+            if terms is None:
+                terms = self._terms[tkey] = terms_of(item, p.psn_type)
+        reason = None
+        if item is not None and not item.restrictions.empty:
+            reasons = restrictions.check(
+                item,
+                gend=p.gend,
+                age=age_on(p.brdy, ln.fee_ocur_time.date()),
+                hosp_lv=inst.hosp_lv,
+                med_type=v.med_type,
+                diag_codes=diag_codes,
+                cnt=abs(ln.cnt),
+                prd_days=ln.prd_days,
+            )
+            if reasons:
+                reason = "; ".join(reasons)[:500]
+        # everything split_line and the pieces read; the terms by identity (memoised above,
+        # one object per (code, psn_type) for the worker's life)
+        key = (
+            ln.hilist_code, id(terms), ln.feedetl_sn, ln.det_item_fee_sumamt, ln.cnt, ln.pric,
+            ln.prd_days, ln.used_frqu_dscr, reason, rules,
+        )  # fmt: skip
+        memo = self._lines.get(key)
+        if memo is None:
+            split = split_line(
+                FeeLineIn(
+                    feedetl_sn=ln.feedetl_sn,
+                    det_item_fee_sumamt=ln.det_item_fee_sumamt,
+                    cnt=ln.cnt,
+                    pric=ln.pric,
+                    terms=terms,
+                    hosp_appr_flag=HospApprFlag.APPROVED,
+                    selfpay_reason=reason,
+                    med_list_codg=ln.hilist_code,
+                ),
+                rules,
+            )
+            memo = _LineMemo.of(ln, split, forced=reason is not None)
+            if len(self._lines) >= LINE_MEMO_LIMIT:
+                self._lines.clear()
+            self._lines[key] = memo
+        return memo
 
     @staticmethod
     def _add(acc: dict[str, Decimal], prefix: str, delta: Mapping[str, Decimal]) -> None:
@@ -352,7 +426,7 @@ class Settler:
         inst: Institution,
         v: Visit,
         split: SettlementSplit,
-        forced: list[bool],
+        memos: list[_LineMemo],
         mdtrt_id: str,
         setl_id: str,
         setl_time: datetime,
@@ -387,18 +461,22 @@ class Settler:
         now_s = _dt(now)
         times: dict[datetime, str | None] = {}
         fee_rows = out.fee_detail
-        for ln, row, f in zip(v.lines, split.lines, forced, strict=True):
-            mct = row.med_chrgitm_type.value
-            if mct in ("09", "10", "11"):
-                drug += row.det_item_fee_sumamt
-            elif mct == "08":
-                mcs += row.det_item_fee_sumamt
-            elif mct in ("03", "04"):
-                exam += row.det_item_fee_sumamt
+        staff = (v.dept_code, v.dept_name, v.dr_code, v.dr_name)
+        tail = (line_setl, "1", None, now_s, None)
+        for ln, m in zip(v.lines, memos, strict=True):
+            if m.group == "drug":
+                drug += m.split.det_item_fee_sumamt
+            elif m.group == "mcs":
+                mcs += m.split.det_item_fee_sumamt
+            elif m.group == "exam":
+                exam += m.split.det_item_fee_sumamt
             at = times.get(ln.fee_ocur_time)
             if at is None:
                 at = times[ln.fee_ocur_time] = _dt(ln.fee_ocur_time)
-            fee_rows.append(self._fee_row(mdtrt_id, p, v, ln, row, f, at, line_setl, now_s))
+            fee_rows.append(
+                (mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, "1", None, None, None,
+                 "0", at, *m.terms_part, *staff, *m.line_part, *tail)
+            )  # fmt: skip
         out.lines += len(v.lines)
         row = {
             "setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": p.psn_no,
@@ -432,39 +510,6 @@ class Settler:
             out, replica_rows.SETL, replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend)
         )
         self._last = row
-
-    @staticmethod
-    def _fee_row(
-        mdtrt_id: str,
-        p: Person,
-        v: Visit,
-        ln: Line,
-        row: LineSplit,
-        forced: bool,
-        at: str | None,
-        line_setl: str | None,
-        now_s: str | None,
-    ) -> tuple[Any, ...]:
-        """One fee_detail row as at-rest values in FEE_DETAIL_COLUMNS order (built directly:
-        the bulk load writes tens of millions of these, a dict and a converter per line cost
-        a third of a worker's time)."""
-        flags = "".join(
-            "1" if x else "0"
-            for x in (row.lmt_used_flag, row.bas_medn_flag, row.hi_nego_drug_flag,
-                      row.chld_medc_flag, row.list_sp_item_flag, row.drt_reim_flag, forced)
-        )  # fmt: skip
-        return (
-            mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, "1", None,
-            None, None, "0", at, ln.hilist_code, ln.hilist_code,
-            row.hilist_name, row.list_type.value if row.list_type is not None else None,
-            _s2(row.det_item_fee_sumamt), _s4(row.cnt), _s6(row.pric), _s6(row.pric_uplmt_amt),
-            _s4(row.selfpay_prop), _s2(row.fulamt_ownpay_amt), _s2(row.overlmt_amt),
-            _s2(row.preselfpay_amt), _s2(row.inscp_scp_amt),
-            row.chrgitm_lv.value, row.med_chrgitm_type.value, flags, "1", v.dept_code,
-            v.dept_name, v.dr_code, v.dr_name, None, ln.used_frqu_dscr,
-            _s4(ln.prd_days), None, row.memo[:500] if row.memo else None, line_setl, "1", None,
-            now_s, None,
-        )  # fmt: skip
 
     @staticmethod
     def _funds(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:

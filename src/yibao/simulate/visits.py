@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 from yibao.kit.clock import age_on
 from yibao.kit.money import round_fen
@@ -27,7 +28,13 @@ from yibao.simulate.clinical import (
     Condition,
     SimItem,
 )
-from yibao.simulate.context import INPATIENT_KINDS, OUTPATIENT_KINDS, CityContext, Staff
+from yibao.simulate.context import (
+    INPATIENT_KINDS,
+    OUTPATIENT_KINDS,
+    CityContext,
+    Staff,
+    weighted,
+)
 from yibao.simulate.model import Institution, Label, Line, Person, Visit
 from yibao.simulate.rates import acute_rate, inpatient_rate, pharmacy_rate, poisson
 
@@ -41,6 +48,9 @@ CAPPED_SERVICES = [i for i in BUILTIN_ITEMS if i.cap and i.role in ("lab", "exam
 CAPPED = [i for i in BUILTIN_ITEMS if i.cap]
 #: acute drugs: the ordinary outpatient prescription covers 3–7 days (处方管理办法 Art. 19)
 ORDINARY_MAX_DAYS = 7
+#: clinic opening hours and their weights (mornings busiest)
+_HOURS = (8, 9, 10, 11, 13, 14, 15, 16)
+_HOURS_CUM = list(accumulate((3, 4, 4, 3, 2, 3, 2, 1)))
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
 
 
@@ -59,6 +69,7 @@ class ChunkBuilder:
         #: eligible units per anomaly kind (for the rate statistics)
         self.units: dict[str, int] = {}
         self._staff: dict[str, Staff] = {}
+        self._cond_memo: dict[tuple[object, ...], tuple[list[Condition], list[float]]] = {}
 
     # ------------------------------------------------------------------ building blocks
 
@@ -89,10 +100,7 @@ class ChunkBuilder:
 
     def _when(self, day: date, kind: str) -> datetime:
         rng = self.rng
-        if kind == "pharmacy":
-            hour = rng.randint(8, 20)
-        else:
-            hour = rng.choices((8, 9, 10, 11, 13, 14, 15, 16), (3, 4, 4, 3, 2, 3, 2, 1))[0]
+        hour = rng.randint(8, 20) if kind == "pharmacy" else weighted(rng, _HOURS, _HOURS_CUM)
         return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)))
 
     def _line(
@@ -186,6 +194,21 @@ class ChunkBuilder:
         self.visits.append(visit)
         return visit
 
+    def _condition(
+        self, conditions: Sequence[Condition], person: Person, age: int, day: date
+    ) -> Condition:
+        """A condition that fits the person, weighted (winter weights in Dec–Feb): the draw
+        `rng.choices(fits, weights)` makes, with the fitting list and its cumulative weights
+        kept per (sex, age, winter) — they depend on nothing else."""
+        winter = day.month in (12, 1, 2)
+        key = (id(conditions), person.gend, age, winter)
+        memo = self._cond_memo.get(key)
+        if memo is None:
+            fits = [c for c in conditions if self._fits(c, person, age)]
+            cum = list(accumulate(c.weight * (c.winter if winter else 1.0) for c in fits))
+            memo = self._cond_memo[key] = (fits, cum)
+        return weighted(self.rng, memo[0], memo[1])
+
     def _fits(self, cond: Condition, person: Person, age: int) -> bool:
         return (
             cond.gend is None or cond.gend == person.gend
@@ -205,9 +228,7 @@ class ChunkBuilder:
         rng = self.rng
         age = age_on(person.brdy, day)
         if cond is None:
-            fits = [c for c in ACUTE if self._fits(c, person, age)]
-            winter = day.month in (12, 1, 2)
-            cond = rng.choices(fits, [c.weight * (c.winter if winter else 1.0) for c in fits])[0]
+            cond = self._condition(ACUTE, person, age, day)
         inst = inst or self.ctx.pick(rng, OUTPATIENT_KINDS, person.district)
         when = self._when(day, "outpatient")
         lines: list[Line] = []
@@ -379,9 +400,7 @@ class ChunkBuilder:
         rng = self.rng
         age = age_on(person.brdy, day)
         if cond is None:
-            fits = [c for c in INPATIENT if self._fits(c, person, age)]
-            winter = day.month in (12, 1, 2)
-            cond = rng.choices(fits, [c.weight * (c.winter if winter else 1.0) for c in fits])[0]
+            cond = self._condition(INPATIENT, person, age, day)
         inst = inst or self.ctx.pick(rng, INPATIENT_KINDS, person.district)
         los = rng.randint(*cond.los) + (1 if inst.hosp_lv == "3" else 0)
         adm = datetime.combine(day, time(rng.randint(8, 20), rng.randrange(60)))
