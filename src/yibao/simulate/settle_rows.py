@@ -124,6 +124,12 @@ def _dt(v: datetime | None) -> str | None:
     return None if v is None else v.isoformat(" ", "microseconds")
 
 
+def _ipt_days(row: Mapping[str, Any]) -> int | None:
+    """住院天数 as `yibao.replica.rows.setl_payload` counts it (same-day stays count one)."""
+    begn, end = row.get("begndate"), row.get("enddate")
+    return max(1, (end.date() - begn.date()).days) if begn and end else None
+
+
 def _d(v: date | None) -> str | None:
     return None if v is None else v.isoformat()
 
@@ -147,6 +153,34 @@ def converter(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
             parts.append(get)
     source = f"lambda r: ({', '.join(parts)},)"
     fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(source, env)
+    return fn
+
+
+def payload_builder(entity: str, table: Table) -> Callable[..., tuple[Any, ...]]:
+    """At-rest row tuple of `table` → the replica payload of `entity` as a tuple in the
+    replica's column order (`_payload_schema`): the values `yibao.replica.rows` would put in
+    its payload dict, read from the row just built instead of converted again. Datetimes at
+    rest are ISO text, so the payload's `yyyy-MM-dd HH:mm:ss` is their first 19 characters
+    and a date the first 10; Money at rest is integer fen already. Columns the table lacks
+    come in as keyword arguments (`admdvs`, `gend`, `ipt_days`). Generated once per entity:
+    one expression per column."""
+    index = {c.name: i for i, c in enumerate(table.columns)}
+    dated = {"setl_time", "begndate", "enddate", "begntime", "endtime"}
+    extra: list[str] = []
+    parts = []
+    for f in _payload_schema(entity):
+        name = f.name
+        if name == "setl_date":
+            parts.append(f"t[{index['setl_time']}][:10]")
+        elif name in index and name in dated:
+            parts.append(f"(None if t[{index[name]}] is None else t[{index[name]}][:19])")
+        elif name in index:
+            parts.append(f"t[{index[name]}]")
+        else:
+            extra.append(name)
+            parts.append(name)
+    args = "".join(f", {n}" for n in extra)
+    fn: Callable[..., tuple[Any, ...]] = eval(f"lambda t{args}: ({', '.join(parts)},)", {})
     return fn
 
 
@@ -184,9 +218,10 @@ class ChunkRows:
     fee_detail: list[tuple[Any, ...]] = field(default_factory=list)
     setl: list[tuple[Any, ...]] = field(default_factory=list)
     setl_fund: list[tuple[Any, ...]] = field(default_factory=list)
-    #: replica payloads by entity (`yibao.replica.rows`), each key once in its final state;
-    #: turned into Arrow tables by `seal()` before the chunk leaves the worker
-    payloads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: replica payloads by entity (`yibao.replica.rows`) as tuples in the replica's column
+    #: order, each key once in its final state; turned into Arrow tables by `seal()` before
+    #: the chunk leaves the worker
+    payloads: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     replica: dict[str, pa.Table] = field(default_factory=dict)
     #: psn_no → (final balance, {(year, acc_key): amount})
     persons: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]] = field(default_factory=dict)
@@ -201,11 +236,17 @@ class ChunkRows:
     def seal(self) -> None:
         """Payloads → Arrow tables (in the worker: the writer process only appends them).
         Without the change-log columns (`seq`, `op`): `ReplicaStore.bulk_append` fills them."""
-        self.replica = {
-            name: pa.Table.from_pylist(rows, schema=_payload_schema(name))
-            for name, rows in self.payloads.items()
-            if rows
-        }
+        self.replica = {}
+        for name, rows in self.payloads.items():
+            if rows:
+                schema = _payload_schema(name)
+                self.replica[name] = pa.Table.from_arrays(
+                    [
+                        pa.array(col, type=f.type)
+                        for col, f in zip(zip(*rows, strict=True), schema, strict=True)
+                    ],
+                    schema=schema,
+                )
         self.payloads = {}
 
 
@@ -271,6 +312,11 @@ class Settler:
         self.inst = institutions
         self.now = now
         self.cv = {t.name: converter(t) for t in (mdtrt, diag, setl, setl_fund)}
+        self.pl = {
+            replica_rows.SETL: payload_builder(replica_rows.SETL, setl),
+            replica_rows.MDTRT: payload_builder(replica_rows.MDTRT, mdtrt),
+        }
+        self._last_ipt_days: int | None = None
         #: CatalogTerms by (code, psn_type): pure of the item and the person type
         self._terms: dict[tuple[str, str], CatalogTerms] = {}
         #: memo of line splits and their fee_detail pieces (`_LineMemo`)
@@ -300,7 +346,7 @@ class Settler:
         return out
 
     @staticmethod
-    def _payload(out: ChunkRows, entity: str, payload: dict[str, Any]) -> None:
+    def _payload(out: ChunkRows, entity: str, payload: tuple[Any, ...]) -> None:
         out.payloads.setdefault(entity, []).append(payload)
 
     def visit(self, out: ChunkRows, p: Person, st: PersonState, v: Visit) -> None:
@@ -500,16 +546,22 @@ class Settler:
             }, ensure_ascii=False),
             "created_at": now, "updated_at": now,
         }  # fmt: skip
-        out.setl.append(self.cv["setl"](row))
+        setl_row = self.cv["setl"](row)
+        out.setl.append(setl_row)
         for fund in self._funds(setl_id, split):
             out.setl_fund.append(self.cv["setl_fund"](fund))
         out.settlements += 1
-        self._payload(out, replica_rows.MDTRT, replica_rows.mdtrt_payload(visit_row))
+        self._payload(out, replica_rows.MDTRT, self.pl[replica_rows.MDTRT](out.mdtrt[-1]))
         # a reversed original is written with vali_flag "0" already: its final state
-        self._payload(
-            out, replica_rows.SETL, replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend)
-        )
         self._last = row
+        self._last_ipt_days = _ipt_days(row)
+        self._payload(
+            out,
+            replica_rows.SETL,
+            self.pl[replica_rows.SETL](
+                setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=self._last_ipt_days
+            ),
+        )
 
     @staticmethod
     def _funds(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:
@@ -551,7 +603,8 @@ class Settler:
             extra=json.dumps({"acc": {k: str(ZERO - a) for k, a in split.accumulator_delta.items()},
                               "family_psn_no": None}),
         )  # fmt: skip
-        out.setl.append(self.cv["setl"](row))
+        setl_row = self.cv["setl"](row)
+        out.setl.append(setl_row)
         for fund in self._funds(revs_id, split):
             fund["inscp_scp_amt"] = (
                 ZERO - fund["inscp_scp_amt"] if fund["inscp_scp_amt"] else fund["inscp_scp_amt"]
@@ -562,5 +615,9 @@ class Settler:
             out.setl_fund.append(self.cv["setl_fund"](fund))
         out.reversals += 1
         self._payload(
-            out, replica_rows.SETL, replica_rows.setl_payload(row, admdvs=inst.admdvs, gend=p.gend)
+            out,
+            replica_rows.SETL,
+            self.pl[replica_rows.SETL](
+                setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=self._last_ipt_days
+            ),
         )
