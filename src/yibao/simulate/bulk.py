@@ -55,7 +55,7 @@ from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
-from yibao.simulate.settle_rows import ChunkRows, Settler
+from yibao.simulate.settle_rows import ChunkRows, Settler, at_rest, constants_for
 from yibao.simulate.store import write_institutions, write_persons
 from yibao.simulate.visits import build_chunk, institution_labels
 from yibao.storage import changelog
@@ -144,19 +144,32 @@ def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], 
 # ------------------------------------------------------------------ writer side
 
 
-def _insert_sql(table: Any, paramstyle: str) -> str:
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _insert_sql(table: Any, paramstyle: str, constants: dict[str, Any] | None = None) -> str:
+    """INSERT for the worker's row tuples: a parameter per column the tuple holds, the
+    table's constant columns (`settle_rows.CONSTANT_COLUMNS`) as literals."""
+    constants = constants or {}
     cols = [c.name for c in table.columns]
     mark = "?" if paramstyle == "qmark" else "%s"
-    return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    values = [_literal(at_rest(table, c, constants[c])) if c in constants else mark for c in cols]
+    return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(values)})"
 
 
 class _Writer:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
         self.raw = conn.connection.driver_connection
         style = conn.dialect.paramstyle
         self.sql = {
-            t.name: _insert_sql(t, style) for t in (mdtrt, diag, fee_detail, setl, setl_fund)
+            t.name: _insert_sql(t, style, constants_for(t, now))
+            for t in (mdtrt, diag, fee_detail, setl, setl_fund)
         }
 
     def write(self, rows: ChunkRows) -> None:
@@ -334,7 +347,7 @@ def bulk_load(
             report.synchronous = "OFF (fresh store, bulk load only)"
         else:
             report.synchronous = "configured mode (store not fresh)"
-        writer = _Writer(conn)
+        writer = _Writer(conn, now)
         finals: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]] = {}
         pending = 0
         tx = conn.begin()

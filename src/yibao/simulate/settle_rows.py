@@ -66,20 +66,73 @@ REVERSED = (*SETL_AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 CLR_TYPE = {"outpatient": "11", "inpatient": "21", "pharmacy": "41"}
 REVS_INFNO = {"outpatient": "2208", "inpatient": "2305", "pharmacy": "2103"}
 DT_FMT = "%Y-%m-%d %H:%M:%S.%f"
-#: the fee_detail columns in the order `Settler._fee_row` builds its tuples (checked against
-#: the table when the module loads: a new column must be added here and there)
+#: Columns every bulk row of a table holds the same value in (raw values, as the row dicts
+#: hold them; `now` stands for the load's timestamp). Rows leave the workers without them
+#: and the writer puts them in its INSERT as literals: binding a parameter is most of what an
+#: insert costs from Python, and a fee line has 41 of them.
+CONSTANT_COLUMNS: dict[str, dict[str, Any]] = {
+    "fee_detail": {
+        "chrg_bchno": "1", "init_feedetl_sn": None, "rxno": None, "drord_no": None,
+        "rx_circ_flag": "0", "hosp_appr_flag": "1", "sin_dos_dscr": None,
+        "medc_way_dscr": None, "vali_flag": "1", "msgid": None, "created_at": "now",
+        "cancelled_at": None,
+    },
+    "mdtrt": {
+        "mdtrt_cert_type": "02", "mdtrt_cert_no": None, "adm_bed": None,
+        "main_cond_dscr": None, "dise_codg": None, "dise_name": None, "vali_flag": "1",
+        "msgid": None, "extra": None, "created_at": "now", "updated_at": "now",
+    },
+    "setl": {
+        "clr_way": "1", "mdtrt_cert_type": "02", "chrg_bchno": "1", "dise_codg": None,
+        "dise_name": None, "invono": None, "opter_id": None, "opter_name": None,
+        "created_at": "now", "updated_at": "now",
+    },
+}  # fmt: skip
+#: the fee_detail columns a worker's fee row holds, in the order `Settler._rows` builds it
+#: (checked against the table when the module loads: a new column goes here or above)
 FEE_DETAIL_COLUMNS = (
-    "mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "chrg_bchno", "init_feedetl_sn",
-    "rxno", "drord_no", "rx_circ_flag", "fee_ocur_time", "med_list_codg", "medins_list_codg",
-    "hilist_name", "list_type", "det_item_fee_sumamt", "cnt", "pric", "pric_uplmt_amt",
-    "selfpay_prop", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt", "inscp_scp_amt",
-    "chrgitm_lv", "med_chrgitm_type", "flags", "hosp_appr_flag", "bilg_dept_codg",
-    "bilg_dept_name", "bilg_dr_codg", "bilg_dr_name", "sin_dos_dscr", "used_frqu_dscr",
-    "prd_days", "medc_way_dscr", "memo", "setl_id", "vali_flag", "msgid", "created_at",
-    "cancelled_at",
+    "mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fee_ocur_time", "med_list_codg",
+    "medins_list_codg", "hilist_name", "list_type", "det_item_fee_sumamt", "cnt", "pric",
+    "pric_uplmt_amt", "selfpay_prop", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt",
+    "inscp_scp_amt", "chrgitm_lv", "med_chrgitm_type", "flags", "bilg_dept_codg",
+    "bilg_dept_name", "bilg_dr_codg", "bilg_dr_name", "used_frqu_dscr", "prd_days", "memo",
+    "setl_id",
 )  # fmt: skip
-if tuple(c.name for c in fee_detail.columns) != FEE_DETAIL_COLUMNS:  # pragma: no cover
+if (
+    tuple(c.name for c in fee_detail.columns if c.name not in CONSTANT_COLUMNS["fee_detail"])
+    != FEE_DETAIL_COLUMNS
+):  # pragma: no cover
     raise RuntimeError("fee_detail columns changed: update settle_rows.FEE_DETAIL_COLUMNS")
+
+
+def constants_for(table: Table, now: datetime) -> dict[str, Any]:
+    """The table's constant columns with their raw values (`now` filled in)."""
+    return {
+        name: (now if value == "now" else value)
+        for name, value in CONSTANT_COLUMNS.get(table.name, {}).items()
+    }
+
+
+def row_columns(table: Table) -> tuple[str, ...]:
+    """The columns a bulk row tuple of `table` holds, in table order."""
+    skip = CONSTANT_COLUMNS.get(table.name, {})
+    return tuple(c.name for c in table.columns if c.name not in skip)
+
+
+def at_rest(table: Table, name: str, value: Any) -> Any:
+    """A raw value as the row store keeps it (what `converter` does to one column)."""
+    t = table.c[name].type
+    if value is None:
+        return None
+    if isinstance(t, Scaled):
+        return int(value * Decimal(10) ** t.scale)
+    if isinstance(t, DateTime):
+        return _dt(value)
+    if isinstance(t, Date):
+        return _d(value)
+    return value
+
+
 _E2, _E4, _E6 = Decimal(100), Decimal(10_000), Decimal(1_000_000)
 
 
@@ -134,12 +187,19 @@ def _d(v: date | None) -> str | None:
     return None if v is None else v.isoformat()
 
 
-def converter(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+def converter(
+    table: Table, constants: Mapping[str, Any] | None = None
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """dict row → tuple of at-rest values in the table's column order (a generated function:
-    one expression per column, no per-column loop)."""
+    one expression per column, no per-column loop). With `constants`, those columns are left
+    out of the tuple, and a row holding another value in one of them is refused (ValueError)
+    rather than written with the constant."""
+    constants = constants or {}
     parts = []
-    env: dict[str, Any] = {"_dt": _dt, "_d": _d}
+    env: dict[str, Any] = {"_dt": _dt, "_d": _d, "K": tuple(constants.values())}
     for col in table.columns:
+        if col.name in constants:
+            continue
         t = col.type
         get = f"r.get({col.name!r})"
         if isinstance(t, Scaled):
@@ -152,25 +212,42 @@ def converter(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
         else:
             parts.append(get)
     source = f"lambda r: ({', '.join(parts)},)"
+    if constants:
+
+        def differs(r: Mapping[str, Any]) -> tuple[Any, ...]:
+            bad = [n for n, v in constants.items() if r.get(n) != v]
+            raise ValueError(f"{table.name}: columns {bad} differ from the bulk constants")
+
+        env["_differs"] = differs
+        held = ", ".join(f"r.get({n!r})" for n in constants)
+        source = f"lambda r: ({', '.join(parts)},) if ({held},) == K else _differs(r)"
     fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(source, env)
     return fn
 
 
-def payload_builder(entity: str, table: Table) -> Callable[..., tuple[Any, ...]]:
+def payload_builder(
+    entity: str, table: Table, constants: Mapping[str, Any]
+) -> Callable[..., tuple[Any, ...]]:
     """At-rest row tuple of `table` → the replica payload of `entity` as a tuple in the
     replica's column order (`_payload_schema`): the values `yibao.replica.rows` would put in
     its payload dict, read from the row just built instead of converted again. Datetimes at
     rest are ISO text, so the payload's `yyyy-MM-dd HH:mm:ss` is their first 19 characters
     and a date the first 10; Money at rest is integer fen already. Columns the table lacks
-    come in as keyword arguments (`admdvs`, `gend`, `ipt_days`). Generated once per entity:
-    one expression per column."""
-    index = {c.name: i for i, c in enumerate(table.columns)}
+    come in as keyword arguments (`admdvs`, `gend`, `ipt_days`), its constant columns
+    (`constants`, raw values) as constants. Generated once per entity: one expression per
+    column."""
+    index = {name: i for i, name in enumerate(row_columns(table))}
     dated = {"setl_time", "begndate", "enddate", "begntime", "endtime"}
     extra: list[str] = []
     parts = []
+    env: dict[str, Any] = {}
     for f in _payload_schema(entity):
         name = f.name
-        if name == "setl_date":
+        if name in constants:
+            value = at_rest(table, name, constants[name])
+            env[f"C_{name}"] = value[:19] if name in dated and value is not None else value
+            parts.append(f"C_{name}")
+        elif name == "setl_date":
             parts.append(f"t[{index['setl_time']}][:10]")
         elif name in index and name in dated:
             parts.append(f"(None if t[{index[name]}] is None else t[{index[name]}][:19])")
@@ -180,7 +257,7 @@ def payload_builder(entity: str, table: Table) -> Callable[..., tuple[Any, ...]]
             extra.append(name)
             parts.append(name)
     args = "".join(f", {n}" for n in extra)
-    fn: Callable[..., tuple[Any, ...]] = eval(f"lambda t{args}: ({', '.join(parts)},)", {})
+    fn: Callable[..., tuple[Any, ...]] = eval(f"lambda t{args}: ({', '.join(parts)},)", env)
     return fn
 
 
@@ -258,8 +335,8 @@ _GROUPS = {"09": "drug", "10": "drug", "11": "drug", "08": "mcs", "03": "exam", 
 @dataclass(frozen=True, slots=True)
 class _LineMemo:
     """One distinct line's split and the parts of its fee_detail row that follow from it
-    (FEE_DETAIL_COLUMNS: `terms_part` is med_list_codg … hosp_appr_flag, `line_part` is
-    sin_dos_dscr … memo); the rest of the row comes from the visit."""
+    (FEE_DETAIL_COLUMNS: `terms_part` is med_list_codg … flags, `line_part` is
+    used_frqu_dscr … memo); the rest of the row comes from the visit."""
 
     split: LineSplit
     terms_part: tuple[Any, ...]
@@ -283,12 +360,9 @@ class _LineMemo:
                 _s2(row.det_item_fee_sumamt), _s4(row.cnt), _s6(row.pric),
                 _s6(row.pric_uplmt_amt), _s4(row.selfpay_prop), _s2(row.fulamt_ownpay_amt),
                 _s2(row.overlmt_amt), _s2(row.preselfpay_amt), _s2(row.inscp_scp_amt),
-                row.chrgitm_lv.value, mct, flags, "1",
+                row.chrgitm_lv.value, mct, flags,
             ),
-            line_part=(
-                None, ln.used_frqu_dscr, _s4(ln.prd_days), None,
-                row.memo[:500] if row.memo else None,
-            ),
+            line_part=(ln.used_frqu_dscr, _s4(ln.prd_days), row.memo[:500] if row.memo else None),
             group=_GROUPS.get(mct, ""),
         )  # fmt: skip
 
@@ -311,10 +385,14 @@ class Settler:
         self.catalog = catalog
         self.inst = institutions
         self.now = now
-        self.cv = {t.name: converter(t) for t in (mdtrt, diag, setl, setl_fund)}
+        self.cv = {
+            t.name: converter(t, constants_for(t, now)) for t in (mdtrt, diag, setl, setl_fund)
+        }
         self.pl = {
-            replica_rows.SETL: payload_builder(replica_rows.SETL, setl),
-            replica_rows.MDTRT: payload_builder(replica_rows.MDTRT, mdtrt),
+            replica_rows.SETL: payload_builder(replica_rows.SETL, setl, constants_for(setl, now)),
+            replica_rows.MDTRT: payload_builder(
+                replica_rows.MDTRT, mdtrt, constants_for(mdtrt, now)
+            ),
         }
         self._last_ipt_days: int | None = None
         #: CatalogTerms by (code, psn_type): pure of the item and the person type
@@ -504,11 +582,9 @@ class Settler:
             }))  # fmt: skip
         drug = mcs = exam = ZERO
         line_setl = None if v.reversed else setl_id
-        now_s = _dt(now)
         times: dict[datetime, str | None] = {}
         fee_rows = out.fee_detail
         staff = (v.dept_code, v.dept_name, v.dr_code, v.dr_name)
-        tail = (line_setl, "1", None, now_s, None)
         for ln, m in zip(v.lines, memos, strict=True):
             if m.group == "drug":
                 drug += m.split.det_item_fee_sumamt
@@ -520,8 +596,8 @@ class Settler:
             if at is None:
                 at = times[ln.fee_ocur_time] = _dt(ln.fee_ocur_time)
             fee_rows.append(
-                (mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, "1", None, None, None,
-                 "0", at, *m.terms_part, *staff, *m.line_part, *tail)
+                (mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, at, *m.terms_part,
+                 *staff, *m.line_part, line_setl)
             )  # fmt: skip
         out.lines += len(v.lines)
         row = {
