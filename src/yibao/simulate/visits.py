@@ -48,6 +48,9 @@ CAPPED_SERVICES = [i for i in BUILTIN_ITEMS if i.cap and i.role in ("lab", "exam
 CAPPED = [i for i in BUILTIN_ITEMS if i.cap]
 #: acute drugs: the ordinary outpatient prescription covers 3–7 days (处方管理办法 Art. 19)
 ORDINARY_MAX_DAYS = 7
+_Q4 = Decimal("0.0001")
+#: distinct (item, quantity, price, days) a chunk remembers (bounds memory, not results)
+_LINE_MEMO_LIMIT = 50_000
 #: clinic opening hours and their weights (mornings busiest)
 _HOURS = (8, 9, 10, 11, 13, 14, 15, 16)
 _HOURS_CUM = list(accumulate((3, 4, 4, 3, 2, 3, 2, 1)))
@@ -69,6 +72,9 @@ class ChunkBuilder:
         #: eligible units per anomaly kind (for the rate statistics)
         self.units: dict[str, int] = {}
         self._staff: dict[str, Staff] = {}
+        self._line_memo: dict[
+            tuple[object, ...], tuple[Decimal, Decimal, Decimal | None, str | None]
+        ] = {}
         self._cond_memo: dict[tuple[object, ...], tuple[list[Condition], list[float]]] = {}
 
     # ------------------------------------------------------------------ building blocks
@@ -115,22 +121,34 @@ class ChunkBuilder:
         pric: Decimal | None = None,
     ) -> None:
         price = pric if pric is not None else item.price
-        if inst.cost_outlier and item.role in ("drug", "lab", "exam", "treatment"):
-            cnt = cnt * 3
-        cnt = cnt.quantize(Decimal("0.0001"))
+        outlier = inst.cost_outlier and item.role in ("drug", "lab", "exam", "treatment")
+        # quantity, amount and days of a line follow from these alone: computed once each
+        key = (item.code, cnt, price, days, outlier)
+        calc = self._line_memo.get(key)
+        if calc is None:
+            q = (cnt * 3 if outlier else cnt).quantize(_Q4)
+            calc = (
+                q,
+                round_fen(q * price),
+                Decimal(days) if days is not None else None,
+                "每日" if days else None,
+            )
+            if len(self._line_memo) >= _LINE_MEMO_LIMIT:
+                self._line_memo.clear()
+            self._line_memo[key] = calc
         lines.append(
             Line(
-                feedetl_sn=str(len(lines) + 1),
-                hilist_code=item.code,
-                hilist_name=item.name,
-                list_type=item.list_type,
-                med_chrgitm_type=item.med_chrgitm_type,
-                cnt=cnt,
-                pric=price,
-                det_item_fee_sumamt=round_fen(cnt * price),
-                fee_ocur_time=when,
-                prd_days=Decimal(days) if days is not None else None,
-                used_frqu_dscr="每日" if days else None,
+                str(len(lines) + 1),
+                item.code,
+                item.name,
+                item.list_type,
+                item.med_chrgitm_type,
+                calc[0],
+                price,
+                calc[1],
+                when,
+                calc[2],
+                calc[3],
             )
         )
 
