@@ -37,6 +37,7 @@ from yibao.policy import (
     VisitTerms,
     negate,
     settle,
+    settle_lines,
     split_line,
 )
 from yibao.policy.book import (
@@ -394,6 +395,9 @@ def test_random_bills_under_random_parameters(version: RegionVersion, seed: int)
         check_caps(s, p, acc, book.resolve(p, v))
         check_reversal(s, acc)
         assert settle(lines, p, v, acc, book) == s  # trial and real agree
+        # settle is split_line per line and then settle_lines (the bulk load's path)
+        rules = book.line_rules(v.admdvs, v.setl_date)
+        assert settle_lines([split_line(ln, rules) for ln in lines], p, v, acc, book) == s
 
 
 @SEQ
