@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -56,6 +58,7 @@ from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
 from yibao.simulate.settle_rows import ChunkRows, Settler, at_rest, constants_for
+from yibao.simulate.spool import literal, merge_spool, merge_sql, write_spool
 from yibao.simulate.store import write_institutions, write_persons
 from yibao.simulate.visits import build_chunk, institution_labels
 from yibao.storage import changelog
@@ -115,6 +118,7 @@ class BulkReport:
 # ------------------------------------------------------------------ worker side
 
 _W: dict[str, Any] = {}
+_ROW_TABLES = {t.name: t for t in (mdtrt, diag, fee_detail, setl, setl_fund)}
 
 
 def _init_worker(
@@ -123,11 +127,13 @@ def _init_worker(
     catalog: dict[str, CatalogItem],
     now: datetime,
     until: datetime | None,
+    spool: Path | None,
 ) -> None:
     _W["ctx"] = ctx
     _W["settler"] = Settler(
         book, catalog, {i.fixmedins_code: i for i in ctx.institutions}, now=now, until=until
     )
+    _W["spool"] = spool
 
 
 def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], int]:
@@ -135,6 +141,8 @@ def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], 
     builder = build_chunk(_W["ctx"], chunk, persons)
     rows = _W["settler"].run(persons, builder.visits)
     labels = builder.labels
+    if _W["spool"] is not None:
+        write_spool(_W["spool"], chunk, rows, _ROW_TABLES)
     if rows.unsettled_visits:  # a label must name a visit the store holds
         labels = [lb for lb in labels if lb.visit_no not in rows.unsettled_visits]
         rows.unsettled_visits = set()
@@ -144,35 +152,33 @@ def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], 
 # ------------------------------------------------------------------ writer side
 
 
-def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _insert_sql(table: Any, paramstyle: str, constants: dict[str, Any] | None = None) -> str:
     """INSERT for the worker's row tuples: a parameter per column the tuple holds, the
     table's constant columns (`settle_rows.CONSTANT_COLUMNS`) as literals."""
     constants = constants or {}
     cols = [c.name for c in table.columns]
     mark = "?" if paramstyle == "qmark" else "%s"
-    values = [_literal(at_rest(table, c, constants[c])) if c in constants else mark for c in cols]
+    values = [literal(at_rest(table, c, constants[c])) if c in constants else mark for c in cols]
     return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(values)})"
 
 
 class _Writer:
+    """Writes a chunk's rows: from its spool with `INSERT … SELECT` in a transaction of its
+    own (SQLite), else with executemany inside the caller's transaction."""
+
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
         self.raw = conn.connection.driver_connection
         style = conn.dialect.paramstyle
         self.sql = {
-            t.name: _insert_sql(t, style, constants_for(t, now))
-            for t in (mdtrt, diag, fee_detail, setl, setl_fund)
+            name: _insert_sql(t, style, constants_for(t, now)) for name, t in _ROW_TABLES.items()
         }
+        self.merge = {name: merge_sql(t, constants_for(t, now)) for name, t in _ROW_TABLES.items()}
 
     def write(self, rows: ChunkRows) -> None:
+        if rows.spool is not None:
+            merge_spool(self.raw, rows.spool, self.merge)
+            return
         cur = self.raw.cursor()
         for name in ("mdtrt", "diag", "fee_detail", "setl", "setl_fund"):
             data = getattr(rows, name)
@@ -202,6 +208,14 @@ class _ReplicaFeed:
             if parts:
                 table = pa.concat_tables(parts)
                 self.store.bulk_append(entity, table, refresh_rollups=False)
+
+
+def _spool_dir(engine: Engine) -> Path | None:
+    """A fresh spool directory beside the SQLite row store (None for an in-memory store)."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    return Path(tempfile.mkdtemp(prefix=".bulk-spool-", dir=Path(database).resolve().parent))
 
 
 def _in_order(pool: Any, chunks: Sequence[tuple[int, list[Person]]], window: int) -> Iterator[Any]:
@@ -350,32 +364,46 @@ def bulk_load(
         writer = _Writer(conn, now)
         finals: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]] = {}
         pending = 0
-        tx = conn.begin()
+        # SQLite: chunks come spooled and each is merged in a transaction of its own;
+        # otherwise rows come pickled and are inserted in transactions of COMMIT_EVERY
+        spool = _spool_dir(engine) if sqlite else None
+        tx = None if spool is not None else conn.begin()
         ctx_mp = mp.get_context("fork")
-        with ctx_mp.Pool(
-            n_workers, initializer=_init_worker, initargs=(ctx, book, catalog, now, settle_until)
-        ) as pool:
-            for _chunk, rows, chunk_labels, n_visits in _in_order(pool, chunks, 2 * n_workers + 1):
-                writer.write(rows)
-                for entity, table in rows.replica.items():
-                    feed.add(entity, table)
-                finals.update(rows.persons)
-                labels.extend(chunk_labels)
-                report.visits += n_visits
-                report.settlements += rows.settlements
-                report.reversals += rows.reversals
-                report.refused += rows.refused
-                report.unsettled += rows.unsettled
-                report.fee_lines += rows.lines
-                if len(report.refusals) < 5:
-                    report.refusals.extend(rows.refusals[: 5 - len(report.refusals)])
-                pending += rows.settlements
-                if pending >= COMMIT_EVERY:
-                    tx.commit()
-                    feed.flush()
-                    tx = conn.begin()
-                    pending = 0
-                progress("settlements", report.settlements, target or report.settlements)
+        try:
+            with ctx_mp.Pool(
+                n_workers,
+                initializer=_init_worker,
+                initargs=(ctx, book, catalog, now, settle_until, spool),
+            ) as pool:
+                for _chunk, rows, chunk_labels, n_visits in _in_order(
+                    pool, chunks, 2 * n_workers + 1
+                ):
+                    writer.write(rows)
+                    for entity, table in rows.replica.items():
+                        feed.add(entity, table)
+                    finals.update(rows.persons)
+                    labels.extend(chunk_labels)
+                    report.visits += n_visits
+                    report.settlements += rows.settlements
+                    report.reversals += rows.reversals
+                    report.refused += rows.refused
+                    report.unsettled += rows.unsettled
+                    report.fee_lines += rows.lines
+                    if len(report.refusals) < 5:
+                        report.refusals.extend(rows.refusals[: 5 - len(report.refusals)])
+                    pending += rows.settlements
+                    if pending >= COMMIT_EVERY:
+                        if tx is not None:
+                            tx.commit()
+                            tx = conn.begin()
+                        feed.flush()  # after the rows' commit: never ahead of the row store
+                        pending = 0
+                    progress("settlements", report.settlements, target or report.settlements)
+        finally:
+            if spool is not None:
+                shutil.rmtree(spool, ignore_errors=True)
+        if tx is None:
+            tx = conn.begin()
         _final_person_rows(conn, finals, insutype, now)
         tx.commit()
         feed.flush()

@@ -307,6 +307,9 @@ class ChunkRows:
     refused: int = 0
     unsettled: int = 0
     unsettled_visits: set[int] = field(default_factory=set)
+    #: the chunk's row-store rows spooled to this SQLite file (`yibao.simulate.spool`) —
+    #: the row lists above are then empty
+    spool: str | None = None
     refusals: list[str] = field(default_factory=list)
     lines: int = 0
 
