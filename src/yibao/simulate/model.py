@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Final
+from typing import Final, NamedTuple
 
 #: The anomaly kinds the generator can inject (docs/simulate.md). Each is labelled in the
 #: labels file, kept apart from the data the platform sees.
@@ -131,8 +131,10 @@ class Person:
     chronic: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
+    """One fee line of a bill. A named tuple rather than a frozen dataclass: a city has tens
+    of millions of them, and a frozen dataclass pays a call per field to build one."""
+
     feedetl_sn: str
     hilist_code: str
     hilist_name: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
@@ -336,7 +335,7 @@ class ChunkBuilder:
         if self._hit("duplicate_billing"):
             services = [ln for ln in lines if ln.list_type == "201"] or lines
             dup = rng.choice(services)
-            lines.append(replace(dup, feedetl_sn=str(len(lines) + 1)))
+            lines.append(dup._replace(feedetl_sn=str(len(lines) + 1)))
             tags.append(("duplicate_billing", f"{dup.hilist_name} 重复收费"))
         return tags
 
@@ -400,7 +399,7 @@ class ChunkBuilder:
             tags.append(("price_above_cap", f"{drug.name} 单价 {price} 超限价 {drug.cap}"))
         if self._hit("duplicate_billing"):
             dup = rng.choice(lines)
-            lines.append(replace(dup, feedetl_sn=str(len(lines) + 1)))
+            lines.append(dup._replace(feedetl_sn=str(len(lines) + 1)))
             tags.append(("duplicate_billing", f"{dup.hilist_name} 重复收费"))
         visit = self._visit("pharmacy", "41", person, inst, when, None, cond, lines)
         for kind, detail in tags:
