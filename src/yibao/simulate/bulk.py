@@ -5,9 +5,11 @@ identity hold afterwards.
 
 Shape of the work: the main process generates institutions and persons (ID numbers must be
 unique city-wide) and is the single writer; a pool of worker processes (one per core) turns
-chunks of persons into a year of visits and settles them in order person by person, returning
-ready-made row tuples and Arrow tables of replica payloads. The writer inserts the rows with
-executemany in large transactions and appends the Arrow tables to the DuckDB replica.
+chunks of persons into a year of visits and settles them in order person by person. A worker
+spools the chunk's row-store rows into a small SQLite file (`yibao.simulate.spool`) and
+returns Arrow tables of replica payloads; the writer copies each spool into the row store with
+`INSERT … SELECT` (one transaction per chunk) and appends the Arrow tables to the DuckDB
+replica. On a MySQL-protocol store the rows come back pickled and go in with executemany.
 
 The replica path, not the change log: ten million settlements through the log would double
 the row store's size and take the applier many minutes to replay. Instead the loader first
