@@ -1,0 +1,99 @@
+"""Benchmark: what one bulk-load worker spends per settlement, without the pool or the writer.
+
+    .venv/bin/python -m yibao.bench.bulk_worker [--persons 40000] [--chunks 6] [--json PATH]
+
+Builds the city `yibao simulate load --persons N --institutions 1000 --settlements 10×N`
+would load and runs its first chunks through a worker's steps, one after the other in this
+process: visit generation (`build_chunk`), settlement and rows (`Settler.run`: the policy
+engine, restriction checks, row tuples, replica tables) and the spool file
+(`write_spool`, to a temporary directory). Prints microseconds per settlement for each step.
+The first chunk includes the memos' warm-up, as in a real worker. To see where the time goes:
+
+    .venv/bin/py-spy record -o worker.svg -- .venv/bin/python -m yibao.bench.bulk_worker
+
+Not a test: speed lives in benchmarks (figures in bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from yibao.bench.machine import machine
+from yibao.kit.clock import local_naive_now
+from yibao.policy import load_book
+from yibao.simulate import bulk
+from yibao.simulate.catalog_seed import catalog_item_of
+from yibao.simulate.clinical import BUILTIN_ITEMS
+from yibao.simulate.context import CityContext
+from yibao.simulate.model import CityParams
+from yibao.simulate.people import make_institutions
+from yibao.simulate.settle_rows import Settler
+from yibao.simulate.spool import write_spool
+from yibao.simulate.visits import build_chunk
+
+
+def run(persons: int, chunks: int) -> dict[str, object]:
+    params = CityParams(persons=persons, institutions=1000, settlements=persons * 10)
+    institutions = make_institutions(params)
+    people = list(bulk.persons_for(params))
+    ctx = CityContext(params, institutions, scale=bulk.size_city(params, people))
+    catalog = {i.code: catalog_item_of(i) for i in BUILTIN_ITEMS}
+    settler = Settler(
+        load_book([]),
+        catalog,
+        {i.fixmedins_code: i for i in institutions},
+        now=local_naive_now(),
+    )
+    size = bulk.chunk_size(persons)
+    spent = {"generate": 0.0, "settle_and_rows": 0.0, "spool": 0.0}
+    settlements = lines = 0
+    with tempfile.TemporaryDirectory(prefix="yibao-bulk-worker-") as tmp:
+        for k in range(chunks):
+            part = people[k * size : (k + 1) * size]
+            if not part:
+                break
+            t0 = time.perf_counter()
+            builder = build_chunk(ctx, k, part)
+            t1 = time.perf_counter()
+            rows = settler.run(part, builder.visits)
+            t2 = time.perf_counter()
+            write_spool(Path(tmp), k, rows, bulk._ROW_TABLES)
+            t3 = time.perf_counter()
+            spent["generate"] += t1 - t0
+            spent["settle_and_rows"] += t2 - t1
+            spent["spool"] += t3 - t2
+            settlements += rows.settlements
+            lines += rows.lines
+    per = {k: round(v / settlements * 1e6, 1) for k, v in spent.items()} if settlements else {}
+    return {
+        "scenario": "bulk_worker",
+        "params": {"persons": persons, "chunks": chunks, "persons_per_chunk": size},
+        "settlements": settlements,
+        "fee_lines": lines,
+        "us_per_settlement": {**per, "total": round(sum(per.values()), 1)},
+        "machine": machine(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--persons", type=int, default=40_000, help="city size (persons)")
+    parser.add_argument("--chunks", type=int, default=6, help="chunks to run (≥ 1)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    if args.persons < 100 or args.chunks < 1:
+        parser.error("--persons must be at least 100 and --chunks at least 1")
+    result = run(args.persons, args.chunks)
+    per = result["us_per_settlement"]
+    print(f"settlements {result['settlements']:,}, fee lines {result['fee_lines']:,}")
+    print("µs per settlement: " + ", ".join(f"{k} {v}" for k, v in per.items()))  # type: ignore[attr-defined]
+    if args.json:
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
