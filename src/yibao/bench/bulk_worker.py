@@ -61,7 +61,7 @@ def run(persons: int, chunks: int) -> dict[str, object]:
             t1 = time.perf_counter()
             rows = settler.run(part, builder.visits)
             t2 = time.perf_counter()
-            write_spool(Path(tmp), k, rows, bulk._ROW_TABLES)
+            write_spool(Path(tmp), k, rows)
             t3 = time.perf_counter()
             spent["generate"] += t1 - t0
             spent["settle_and_rows"] += t2 - t1

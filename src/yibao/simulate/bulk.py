@@ -60,19 +60,16 @@ from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
 from yibao.simulate.settle_rows import ChunkRows, Settler, at_rest, constants_for
-from yibao.simulate.spool import literal, merge_spool, merge_sql, write_spool
+from yibao.simulate.spool import ROW_TABLES, literal, merge_spool, merge_sql, write_spool
 from yibao.simulate.store import write_institutions, write_persons
 from yibao.simulate.visits import build_chunk, institution_labels
 from yibao.storage import changelog
 from yibao.storage.tables import (
     catalog_item,
-    diag,
     fee_detail,
-    mdtrt,
     psn_accum,
     psn_insu,
     setl,
-    setl_fund,
 )
 
 PERSONS_PER_CHUNK = 2000
@@ -120,7 +117,6 @@ class BulkReport:
 # ------------------------------------------------------------------ worker side
 
 _W: dict[str, Any] = {}
-_ROW_TABLES = {t.name: t for t in (mdtrt, diag, fee_detail, setl, setl_fund)}
 
 
 def _init_worker(
@@ -144,7 +140,7 @@ def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], 
     rows = _W["settler"].run(persons, builder.visits)
     labels = builder.labels
     if _W["spool"] is not None:
-        write_spool(_W["spool"], chunk, rows, _ROW_TABLES)
+        write_spool(_W["spool"], chunk, rows)
     if rows.unsettled_visits:  # a label must name a visit the store holds
         labels = [lb for lb in labels if lb.visit_no not in rows.unsettled_visits]
         rows.unsettled_visits = set()
@@ -173,16 +169,16 @@ class _Writer:
         self.raw = conn.connection.driver_connection
         style = conn.dialect.paramstyle
         self.sql = {
-            name: _insert_sql(t, style, constants_for(t, now)) for name, t in _ROW_TABLES.items()
+            name: _insert_sql(t, style, constants_for(t, now)) for name, t in ROW_TABLES.items()
         }
-        self.merge = {name: merge_sql(t, constants_for(t, now)) for name, t in _ROW_TABLES.items()}
+        self.merge = {name: merge_sql(t, constants_for(t, now)) for name, t in ROW_TABLES.items()}
 
     def write(self, rows: ChunkRows) -> None:
         if rows.spool is not None:
             merge_spool(self.raw, rows.spool, self.merge)
             return
         cur = self.raw.cursor()
-        for name in ("mdtrt", "diag", "fee_detail", "setl", "setl_fund"):
+        for name in ROW_TABLES:
             data = getattr(rows, name)
             if data:
                 cur.executemany(self.sql[name], data)

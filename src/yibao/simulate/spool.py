@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy import Table
 
 from yibao.simulate.settle_rows import ChunkRows, at_rest, row_columns
+from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
 
 #: the row-store tables a chunk fills, in the order they are merged (parents first)
-SPOOL_TABLES = ("mdtrt", "diag", "fee_detail", "setl", "setl_fund")
+ROW_TABLES: dict[str, Table] = {t.name: t for t in (mdtrt, diag, fee_detail, setl, setl_fund)}
 _SCHEMA = "chunk_spool"
 
 
@@ -39,7 +40,7 @@ def literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def write_spool(directory: Path, chunk: int, rows: ChunkRows, tables: dict[str, Table]) -> None:
+def write_spool(directory: Path, chunk: int, rows: ChunkRows) -> None:
     """Move the chunk's rows into `<directory>/chunk-<n>.db` (the lists are emptied)."""
     path = directory / f"chunk-{chunk:07d}.db"
     for suffix in ("", "-journal"):
@@ -49,8 +50,8 @@ def write_spool(directory: Path, chunk: int, rows: ChunkRows, tables: dict[str, 
         db.execute("PRAGMA journal_mode=OFF")  # a spool is thrown away on any failure
         db.execute("PRAGMA synchronous=OFF")
         db.execute("BEGIN")
-        for name in SPOOL_TABLES:
-            cols = row_columns(tables[name])
+        for name, table in ROW_TABLES.items():
+            cols = row_columns(table)
             db.execute(f"CREATE TABLE {name} ({', '.join(cols)})")
             data = getattr(rows, name)
             if data:
@@ -84,7 +85,7 @@ def merge_spool(raw: Any, path: str, sql: dict[str, str]) -> None:
     try:
         raw.execute("BEGIN IMMEDIATE")
         try:
-            for name in SPOOL_TABLES:
+            for name in ROW_TABLES:
                 raw.execute(sql[name])
         except BaseException:
             raw.execute("ROLLBACK")
