@@ -59,7 +59,8 @@ from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
-from yibao.simulate.settle_rows import ChunkRows, Settler, at_rest, constants_for
+from yibao.simulate.row_shapes import at_rest, constants_for
+from yibao.simulate.settle_rows import ChunkRows, Settler
 from yibao.simulate.spool import ROW_TABLES, literal, merge_spool, merge_sql, write_spool
 from yibao.simulate.store import write_institutions, write_persons
 from yibao.simulate.visits import build_chunk, institution_labels
@@ -152,7 +153,7 @@ def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], 
 
 def _insert_sql(table: Any, paramstyle: str, constants: dict[str, Any] | None = None) -> str:
     """INSERT for the worker's row tuples: a parameter per column the tuple holds, the
-    table's constant columns (`settle_rows.CONSTANT_COLUMNS`) as literals."""
+    table's constant columns (`row_shapes.CONSTANT_COLUMNS`) as literals."""
     constants = constants or {}
     cols = [c.name for c in table.columns]
     mark = "?" if paramstyle == "qmark" else "%s"

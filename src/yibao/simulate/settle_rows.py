@@ -6,21 +6,19 @@ Runs in the bulk loader's worker processes. Goes through the same policy calcula
 year) and builds the `setl` / `setl_fund` / `fee_detail` / `mdtrt` / `diag` rows and the
 replica payloads (`yibao.replica.rows`) in the shapes `yibao.settlement` writes.
 
-Rows leave as tuples of at-rest values (fen, scaled integers, ISO text) in table column
-order, so that the writer only calls executemany.
+Rows leave as tuples of at-rest values in the shapes of `yibao.simulate.row_shapes`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Date, DateTime, Table
 
 from yibao.catalog import restrictions
 from yibao.catalog.model import CatalogItem
@@ -50,10 +48,19 @@ from yibao.policy import (
 )
 from yibao.policy.model import LineSplit, PolicyRefusal
 from yibao.replica import rows as replica_rows
-from yibao.replica.schema import BY_ENTITY
 from yibao.simulate.model import Institution, Line, Person, Visit
-from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
-from yibao.storage.types import Scaled
+from yibao.simulate.row_shapes import (
+    constants_for,
+    converter,
+    ipt_days,
+    iso_dt,
+    payload_builder,
+    payload_schema,
+    scaled2,
+    scaled4,
+    scaled6,
+)
+from yibao.storage.tables import diag, mdtrt, setl, setl_fund
 
 ZERO = Decimal("0.00")
 SETL_AMOUNTS = (
@@ -65,93 +72,6 @@ SETL_AMOUNTS = (
 REVERSED = (*SETL_AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 CLR_TYPE = {"outpatient": "11", "inpatient": "21", "pharmacy": "41"}
 REVS_INFNO = {"outpatient": "2208", "inpatient": "2305", "pharmacy": "2103"}
-DT_FMT = "%Y-%m-%d %H:%M:%S.%f"
-#: Columns every bulk row of a table holds the same value in (raw values, as the row dicts
-#: hold them; `now` stands for the load's timestamp). Rows leave the workers without them
-#: and the writer puts them in its INSERT as literals: binding a parameter is most of what an
-#: insert costs from Python, and a fee line has 41 of them.
-CONSTANT_COLUMNS: dict[str, dict[str, Any]] = {
-    "fee_detail": {
-        "chrg_bchno": "1", "init_feedetl_sn": None, "rxno": None, "drord_no": None,
-        "rx_circ_flag": "0", "hosp_appr_flag": "1", "sin_dos_dscr": None,
-        "medc_way_dscr": None, "vali_flag": "1", "msgid": None, "created_at": "now",
-        "cancelled_at": None,
-    },
-    "mdtrt": {
-        "mdtrt_cert_type": "02", "mdtrt_cert_no": None, "adm_bed": None,
-        "main_cond_dscr": None, "dise_codg": None, "dise_name": None, "vali_flag": "1",
-        "msgid": None, "extra": None, "created_at": "now", "updated_at": "now",
-    },
-    "setl": {
-        "clr_way": "1", "mdtrt_cert_type": "02", "chrg_bchno": "1", "dise_codg": None,
-        "dise_name": None, "invono": None, "opter_id": None, "opter_name": None,
-        "created_at": "now", "updated_at": "now",
-    },
-}  # fmt: skip
-#: the fee_detail columns a worker's fee row holds, in the order `Settler._rows` builds it
-#: (checked against the table when the module loads: a new column goes here or above)
-FEE_DETAIL_COLUMNS = (
-    "mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fee_ocur_time", "med_list_codg",
-    "medins_list_codg", "hilist_name", "list_type", "det_item_fee_sumamt", "cnt", "pric",
-    "pric_uplmt_amt", "selfpay_prop", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt",
-    "inscp_scp_amt", "chrgitm_lv", "med_chrgitm_type", "flags", "bilg_dept_codg",
-    "bilg_dept_name", "bilg_dr_codg", "bilg_dr_name", "used_frqu_dscr", "prd_days", "memo",
-    "setl_id",
-)  # fmt: skip
-if (
-    tuple(c.name for c in fee_detail.columns if c.name not in CONSTANT_COLUMNS["fee_detail"])
-    != FEE_DETAIL_COLUMNS
-):  # pragma: no cover
-    raise RuntimeError("fee_detail columns changed: update settle_rows.FEE_DETAIL_COLUMNS")
-
-
-def constants_for(table: Table, now: datetime) -> dict[str, Any]:
-    """The table's constant columns with their raw values (`now` filled in)."""
-    return {
-        name: (now if value == "now" else value)
-        for name, value in CONSTANT_COLUMNS.get(table.name, {}).items()
-    }
-
-
-def row_columns(table: Table) -> tuple[str, ...]:
-    """The columns a bulk row tuple of `table` holds, in table order."""
-    skip = CONSTANT_COLUMNS.get(table.name, {})
-    return tuple(c.name for c in table.columns if c.name not in skip)
-
-
-def at_rest(table: Table, name: str, value: Any) -> Any:
-    """A raw value as the row store keeps it (what `converter` does to one column)."""
-    t = table.c[name].type
-    if value is None:
-        return None
-    if isinstance(t, Scaled):
-        return int(value * Decimal(10) ** t.scale)
-    if isinstance(t, DateTime):
-        return _dt(value)
-    if isinstance(t, Date):
-        return _d(value)
-    return value
-
-
-_E2, _E4, _E6 = Decimal(100), Decimal(10_000), Decimal(1_000_000)
-
-
-def _payload_schema(entity: str) -> pa.Schema:
-    schema = BY_ENTITY[entity].arrow_schema
-    return pa.schema([f for f in schema if f.name not in ("seq", "op")])
-
-
-def _s2(v: Decimal | None) -> int | None:
-    """A Scaled(2) column's at-rest integer (as `storage.types.Scaled` stores it)."""
-    return None if v is None else int(v * _E2)
-
-
-def _s4(v: Decimal | None) -> int | None:
-    return None if v is None else int(v * _E4)
-
-
-def _s6(v: Decimal | None) -> int | None:
-    return None if v is None else int(v * _E6)
 
 
 def _reverse5(value: int) -> int:
@@ -171,94 +91,6 @@ def sim_id(n: int) -> str:
 def visit_ids(visit_no: int) -> tuple[str, str, str]:
     """(mdtrt_id, setl_id, reversal setl_id) of a simulated visit."""
     return sim_id(visit_no * 4), sim_id(visit_no * 4 + 1), sim_id(visit_no * 4 + 2)
-
-
-def _dt(v: datetime | None) -> str | None:
-    return None if v is None else v.isoformat(" ", "microseconds")
-
-
-def _ipt_days(row: Mapping[str, Any]) -> int | None:
-    """住院天数 as `yibao.replica.rows.setl_payload` counts it (same-day stays count one)."""
-    begn, end = row.get("begndate"), row.get("enddate")
-    return max(1, (end.date() - begn.date()).days) if begn and end else None
-
-
-def _d(v: date | None) -> str | None:
-    return None if v is None else v.isoformat()
-
-
-def converter(
-    table: Table, constants: Mapping[str, Any] | None = None
-) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """dict row → tuple of at-rest values in the table's column order (a generated function:
-    one expression per column, no per-column loop). With `constants`, those columns are left
-    out of the tuple, and a row holding another value in one of them is refused (ValueError)
-    rather than written with the constant."""
-    constants = constants or {}
-    parts = []
-    env: dict[str, Any] = {"_dt": _dt, "_d": _d, "K": tuple(constants.values())}
-    for col in table.columns:
-        if col.name in constants:
-            continue
-        t = col.type
-        get = f"r.get({col.name!r})"
-        if isinstance(t, Scaled):
-            env[f"F{t.scale}"] = Decimal(10) ** t.scale
-            parts.append(f"(None if {get} is None else int({get} * F{t.scale}))")
-        elif isinstance(t, DateTime):
-            parts.append(f"_dt({get})")
-        elif isinstance(t, Date):
-            parts.append(f"_d({get})")
-        else:
-            parts.append(get)
-    source = f"lambda r: ({', '.join(parts)},)"
-    if constants:
-
-        def differs(r: Mapping[str, Any]) -> tuple[Any, ...]:
-            bad = [n for n, v in constants.items() if r.get(n) != v]
-            raise ValueError(f"{table.name}: columns {bad} differ from the bulk constants")
-
-        env["_differs"] = differs
-        held = ", ".join(f"r.get({n!r})" for n in constants)
-        source = f"lambda r: ({', '.join(parts)},) if ({held},) == K else _differs(r)"
-    fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(source, env)
-    return fn
-
-
-def payload_builder(
-    entity: str, table: Table, constants: Mapping[str, Any]
-) -> Callable[..., tuple[Any, ...]]:
-    """At-rest row tuple of `table` → the replica payload of `entity` as a tuple in the
-    replica's column order (`_payload_schema`): the values `yibao.replica.rows` would put in
-    its payload dict, read from the row just built instead of converted again. Datetimes at
-    rest are ISO text, so the payload's `yyyy-MM-dd HH:mm:ss` is their first 19 characters
-    and a date the first 10; Money at rest is integer fen already. Columns the table lacks
-    come in as keyword arguments (`admdvs`, `gend`, `ipt_days`), its constant columns
-    (`constants`, raw values) as constants. Generated once per entity: one expression per
-    column."""
-    index = {name: i for i, name in enumerate(row_columns(table))}
-    dated = {"setl_time", "begndate", "enddate", "begntime", "endtime"}
-    extra: list[str] = []
-    parts = []
-    env: dict[str, Any] = {}
-    for f in _payload_schema(entity):
-        name = f.name
-        if name in constants:
-            value = at_rest(table, name, constants[name])
-            env[f"C_{name}"] = value[:19] if name in dated and value is not None else value
-            parts.append(f"C_{name}")
-        elif name == "setl_date":
-            parts.append(f"t[{index['setl_time']}][:10]")
-        elif name in index and name in dated:
-            parts.append(f"(None if t[{index[name]}] is None else t[{index[name]}][:19])")
-        elif name in index:
-            parts.append(f"t[{index[name]}]")
-        else:
-            extra.append(name)
-            parts.append(name)
-    args = "".join(f", {n}" for n in extra)
-    fn: Callable[..., tuple[Any, ...]] = eval(f"lambda t{args}: ({', '.join(parts)},)", env)
-    return fn
 
 
 def terms_of(item: CatalogItem, psn_type: str) -> CatalogTerms:
@@ -319,7 +151,7 @@ class ChunkRows:
         self.replica = {}
         for name, rows in self.payloads.items():
             if rows:
-                schema = _payload_schema(name)
+                schema = payload_schema(name)
                 self.replica[name] = pa.Table.from_arrays(
                     [
                         pa.array(col, type=f.type)
@@ -360,12 +192,12 @@ class _LineMemo:
             terms_part=(
                 ln.hilist_code, ln.hilist_code, row.hilist_name,
                 row.list_type.value if row.list_type is not None else None,
-                _s2(row.det_item_fee_sumamt), _s4(row.cnt), _s6(row.pric),
-                _s6(row.pric_uplmt_amt), _s4(row.selfpay_prop), _s2(row.fulamt_ownpay_amt),
-                _s2(row.overlmt_amt), _s2(row.preselfpay_amt), _s2(row.inscp_scp_amt),
+                scaled2(row.det_item_fee_sumamt), scaled4(row.cnt), scaled6(row.pric),
+                scaled6(row.pric_uplmt_amt), scaled4(row.selfpay_prop), scaled2(row.fulamt_ownpay_amt),
+                scaled2(row.overlmt_amt), scaled2(row.preselfpay_amt), scaled2(row.inscp_scp_amt),
                 row.chrgitm_lv.value, mct, flags,
             ),
-            line_part=(ln.used_frqu_dscr, _s4(ln.prd_days), row.memo[:500] if row.memo else None),
+            line_part=(ln.used_frqu_dscr, scaled4(ln.prd_days), row.memo[:500] if row.memo else None),
             group=_GROUPS.get(mct, ""),
         )  # fmt: skip
 
@@ -597,7 +429,7 @@ class Settler:
                 exam += m.split.det_item_fee_sumamt
             at = times.get(ln.fee_ocur_time)
             if at is None:
-                at = times[ln.fee_ocur_time] = _dt(ln.fee_ocur_time)
+                at = times[ln.fee_ocur_time] = iso_dt(ln.fee_ocur_time)
             fee_rows.append(
                 (mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, at, *m.terms_part,
                  *staff, *m.line_part, line_setl)
@@ -633,7 +465,7 @@ class Settler:
         self._payload(out, replica_rows.MDTRT, self.pl[replica_rows.MDTRT](out.mdtrt[-1]))
         # a reversed original is written with vali_flag "0" already: its final state
         self._last = row
-        self._last_ipt_days = _ipt_days(row)
+        self._last_ipt_days = ipt_days(row)
         self._payload(
             out,
             replica_rows.SETL,

@@ -8,7 +8,7 @@ binding moves to the workers, which are several and write into plain tables with
 index or journal (~42 µs a settlement); the pickle round trip of the rows (~27 µs) goes away.
 
 A spool holds one chunk, in tables named as the row store's with the columns of
-`settle_rows.row_columns` (the constant columns come in as literals at the merge). The
+`row_shapes.row_columns` (the constant columns come in as literals at the merge). The
 writer attaches it, copies every table in one transaction, detaches it and deletes it. The
 spool directory lives beside the row store (same disk) and goes away when the load ends,
 whether it completes or not.
@@ -23,7 +23,8 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from yibao.simulate.settle_rows import ChunkRows, at_rest, row_columns
+from yibao.simulate.row_shapes import at_rest, row_columns
+from yibao.simulate.settle_rows import ChunkRows
 from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
 
 #: the row-store tables a chunk fills, in the order they are merged (parents first)

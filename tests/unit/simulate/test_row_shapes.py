@@ -10,12 +10,13 @@ import pytest
 
 from yibao.replica import rows as replica_rows
 from yibao.simulate.bulk import _insert_sql
-from yibao.simulate.settle_rows import (
+from yibao.simulate.row_shapes import (
     CONSTANT_COLUMNS,
     FEE_DETAIL_COLUMNS,
     constants_for,
     converter,
     payload_builder,
+    payload_schema,
     row_columns,
 )
 from yibao.storage.tables import fee_detail, mdtrt, setl
@@ -95,6 +96,4 @@ def test_mdtrt_payload_from_the_row_equals_the_contract() -> None:
 
 
 def _schema(entity: str) -> list:
-    from yibao.simulate.settle_rows import _payload_schema
-
-    return list(_payload_schema(entity))
+    return list(payload_schema(entity))
