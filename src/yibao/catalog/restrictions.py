@@ -2,7 +2,8 @@
 
 `check(item, *, gend, age, hosp_lv, med_type, diag_codes, cnt, prd_days)` returns the reasons a
 fee line breaks its item's restrictions (empty when it breaks none); `violations(...)` returns
-the same as structured records with a rule name, for the risk engine. A fact given as None is
+the same as structured records with a rule name, for the risk engine; `selfpay_reason(reasons)`
+makes them one self-paid line's reason. A fact given as None is
 unknown and its rule is skipped. What to do with a violation is the caller's decision: the
 fund does not pay for a restricted item used outside its scope (domain.md §1.2), but the item
 may still be used and paid by the patient.
@@ -197,3 +198,15 @@ def check(
             prd_days=prd_days,
         )
     ]
+
+
+#: the fee_detail ``memo`` column's width, which holds a self-paid line's reason
+REASON_WIDTH = 500
+
+
+def selfpay_reason(reasons: Iterable[str]) -> str | None:
+    """The reasons of `check` as one self-paid line's reason (``memo``): joined, cut to the
+    column's width; None when there are none. Live settlement and the bulk load both use it,
+    so a simulated line says what a settled one would."""
+    joined = "; ".join(reasons)
+    return joined[:REASON_WIDTH] if joined else None

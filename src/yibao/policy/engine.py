@@ -273,7 +273,7 @@ def settle(
     resolved = book.resolve(person, visit)
     line_rules = LineRules(unknown_code=resolved.version.unknown_code)
     rows = tuple(split_line(line, line_rules) for line in lines)
-    return settle_lines(rows, person, visit, accumulators, book)
+    return _settle_exact(rows, person, visit, accumulators, resolved)
 
 
 def settle_lines(
@@ -287,10 +287,20 @@ def settle_lines(
     ``book.line_rules(visit.admdvs, visit.setl_date)``: ``settle`` is exactly ``split_line``
     per line and then this. A caller that splits many equal lines (the simulator's bulk load)
     may reuse one line's split for an equal line instead of splitting it again."""
-    resolved = book.resolve(person, visit)
+    return _settle_exact(tuple(rows), person, visit, accumulators, book.resolve(person, visit))
+
+
+def _settle_exact(
+    rows: tuple[LineSplit, ...],
+    person: PersonTerms,
+    visit: VisitTerms,
+    accumulators: Accumulators,
+    resolved: Resolved,
+) -> SettlementSplit:
+    """`_settle` at the engine's working precision (each share is rounded once, at the end)."""
     with localcontext() as ctx:
         ctx.prec = _PREC
-        return _settle(tuple(rows), person, visit, accumulators, resolved)
+        return _settle(rows, person, visit, accumulators, resolved)
 
 
 def _settle(

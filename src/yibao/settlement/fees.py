@@ -253,8 +253,7 @@ def split_uploaded(
                     cnt=abs(ln.cnt),
                     prd_days=ln.values.get("prd_days"),
                 )
-                if reasons:
-                    reason = "; ".join(reasons)[:500]
+                reason = restrictions.selfpay_reason(reasons)
         line = FeeLineIn(
             feedetl_sn=ln.feedetl_sn,
             det_item_fee_sumamt=ln.det_item_fee_sumamt,

@@ -59,9 +59,9 @@ from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
-from yibao.simulate.row_shapes import at_rest, constants_for
+from yibao.simulate.row_shapes import constants_for
 from yibao.simulate.settle_rows import ChunkRows, Settler
-from yibao.simulate.spool import ROW_TABLES, literal, merge_spool, merge_sql, write_spool
+from yibao.simulate.spool import ROW_TABLES, column_values, merge_spool, merge_sql, write_spool
 from yibao.simulate.store import write_institutions, write_persons
 from yibao.simulate.visits import build_chunk, institution_labels
 from yibao.storage import changelog
@@ -154,11 +154,9 @@ def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], 
 def _insert_sql(table: Any, paramstyle: str, constants: dict[str, Any] | None = None) -> str:
     """INSERT for the worker's row tuples: a parameter per column the tuple holds, the
     table's constant columns (`row_shapes.CONSTANT_COLUMNS`) as literals."""
-    constants = constants or {}
-    cols = [c.name for c in table.columns]
     mark = "?" if paramstyle == "qmark" else "%s"
-    values = [literal(at_rest(table, c, constants[c])) if c in constants else mark for c in cols]
-    return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(values)})"
+    cols, values = column_values(table, constants or {}, mark)
+    return f"INSERT INTO {table.name} ({cols}) VALUES ({values})"
 
 
 class _Writer:

@@ -229,7 +229,6 @@ class Settler:
                 replica_rows.MDTRT, mdtrt, constants_for(mdtrt, now)
             ),
         }
-        self._last_ipt_days: int | None = None
         #: CatalogTerms by (code, psn_type): pure of the item and the person type
         self._terms: dict[tuple[str, str], CatalogTerms] = {}
         #: memo of line splits and their fee_detail pieces (`_LineMemo`)
@@ -342,8 +341,7 @@ class Settler:
                 cnt=abs(ln.cnt),
                 prd_days=ln.prd_days,
             )
-            if reasons:
-                reason = "; ".join(reasons)[:500]
+            reason = restrictions.selfpay_reason(reasons)
         # everything split_line and the pieces read; the terms by identity (memoised above,
         # one object per (code, psn_type) for the worker's life)
         key = (
@@ -465,12 +463,11 @@ class Settler:
         self._payload(out, replica_rows.MDTRT, self.pl[replica_rows.MDTRT](out.mdtrt[-1]))
         # a reversed original is written with vali_flag "0" already: its final state
         self._last = row
-        self._last_ipt_days = ipt_days(row)
         self._payload(
             out,
             replica_rows.SETL,
             self.pl[replica_rows.SETL](
-                setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=self._last_ipt_days
+                setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=ipt_days(row)
             ),
         )
 
@@ -529,6 +526,6 @@ class Settler:
             out,
             replica_rows.SETL,
             self.pl[replica_rows.SETL](
-                setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=self._last_ipt_days
+                setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=ipt_days(row)
             ),
         )

@@ -65,18 +65,21 @@ def write_spool(directory: Path, chunk: int, rows: ChunkRows) -> None:
     rows.spool = str(path)
 
 
-def merge_sql(table: Table, constants: dict[str, Any]) -> str:
-    """INSERT … SELECT of a spool's table into the row store's, constants as literals."""
-    held = set(row_columns(table))
+def column_values(table: Table, constants: dict[str, Any], held: str) -> tuple[str, str]:
+    """(column list, value list) of an INSERT into `table`: the constant columns as literals,
+    every other column as `held` (a placeholder, or a format with `{column}`)."""
     cols = [c.name for c in table.columns]
     values = [
-        f"{_SCHEMA}.{table.name}.{c}" if c in held else literal(at_rest(table, c, constants[c]))
+        literal(at_rest(table, c, constants[c])) if c in constants else held.format(column=c)
         for c in cols
     ]
-    return (
-        f"INSERT INTO main.{table.name} ({', '.join(cols)}) "
-        f"SELECT {', '.join(values)} FROM {_SCHEMA}.{table.name}"
-    )
+    return ", ".join(cols), ", ".join(values)
+
+
+def merge_sql(table: Table, constants: dict[str, Any]) -> str:
+    """INSERT … SELECT of a spool's table into the row store's, constants as literals."""
+    cols, values = column_values(table, constants, f"{_SCHEMA}.{table.name}.{{column}}")
+    return f"INSERT INTO main.{table.name} ({cols}) SELECT {values} FROM {_SCHEMA}.{table.name}"
 
 
 def merge_spool(raw: Any, path: str, sql: dict[str, str]) -> None:
