@@ -5,8 +5,12 @@
 Builds the city `yibao simulate load --persons N --institutions 1000 --settlements 10×N`
 would load and runs its first chunks through a worker's steps, one after the other in this
 process: visit generation (`build_chunk`), settlement and rows (`Settler.run`: the policy
-engine, restriction checks, row tuples, replica tables) and the spool file
-(`write_spool`, to a temporary directory). Prints microseconds per settlement for each step.
+engine, restriction checks, row tuples, replica tables), the spool file
+(`write_spool`, to a temporary directory) and the writer's merge of that spool into a scratch
+row store holding the five settlement tables with their indexes (`merge_spool`, as the bulk
+writer does on a fresh store: synchronous OFF, foreign keys off, the bulk page cache).
+Prints microseconds per settlement for each step; their sum is the CPU a settlement costs
+the whole load (workers and writer), which two cores share.
 The first chunk includes the memos' warm-up, as in a real worker. To see where the time goes:
 
     .venv/bin/py-spy record -o worker.svg -- .venv/bin/python -m yibao.bench.bulk_worker
@@ -18,9 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
+
+from sqlalchemy import create_engine
 
 from yibao.bench.machine import machine
 from yibao.kit.clock import local_naive_now
@@ -31,9 +38,25 @@ from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams
 from yibao.simulate.people import make_institutions
+from yibao.simulate.row_shapes import constants_for
 from yibao.simulate.settle_rows import Settler
-from yibao.simulate.spool import write_spool
+from yibao.simulate.spool import ROW_TABLES, merge_spool, merge_sql, write_spool
 from yibao.simulate.visits import build_chunk
+from yibao.storage.schema.base import metadata
+
+
+def _scratch_store(path: Path) -> sqlite3.Connection:
+    """The row store's settlement tables and their indexes, set up as the bulk writer sets a
+    fresh store up (`yibao.simulate.bulk`)."""
+    engine = create_engine(f"sqlite:///{path}")
+    metadata.create_all(engine, tables=list(ROW_TABLES.values()))
+    engine.dispose()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA foreign_keys=OFF")
+    db.execute(f"PRAGMA cache_size=-{bulk.BULK_CACHE_KIB}")
+    return db
 
 
 def run(persons: int, chunks: int) -> dict[str, object]:
@@ -49,9 +72,11 @@ def run(persons: int, chunks: int) -> dict[str, object]:
         now=local_naive_now(),
     )
     size = bulk.chunk_size(persons)
-    spent = {"generate": 0.0, "settle_and_rows": 0.0, "spool": 0.0}
+    spent = {"generate": 0.0, "settle_and_rows": 0.0, "spool": 0.0, "merge": 0.0}
     settlements = lines = 0
+    merge = {name: merge_sql(t, constants_for(t, settler.now)) for name, t in ROW_TABLES.items()}
     with tempfile.TemporaryDirectory(prefix="yibao-bulk-worker-") as tmp:
+        store = _scratch_store(Path(tmp) / "rows.db")
         for k in range(chunks):
             part = people[k * size : (k + 1) * size]
             if not part:
@@ -63,17 +88,23 @@ def run(persons: int, chunks: int) -> dict[str, object]:
             t2 = time.perf_counter()
             write_spool(Path(tmp), k, rows)
             t3 = time.perf_counter()
+            merge_spool(store, str(rows.spool), merge)
+            t4 = time.perf_counter()
             spent["generate"] += t1 - t0
             spent["settle_and_rows"] += t2 - t1
             spent["spool"] += t3 - t2
+            spent["merge"] += t4 - t3
             settlements += rows.settlements
             lines += rows.lines
+        (merged,) = store.execute("SELECT count(*) FROM fee_detail").fetchone()
+        store.close()
     per = {k: round(v / settlements * 1e6, 1) for k, v in spent.items()} if settlements else {}
     return {
         "scenario": "bulk_worker",
         "params": {"persons": persons, "chunks": chunks, "persons_per_chunk": size},
         "settlements": settlements,
         "fee_lines": lines,
+        "fee_lines_merged": merged,
         "us_per_settlement": {**per, "total": round(sum(per.values()), 1)},
         "machine": machine(),
     }

@@ -100,6 +100,8 @@ class Staff:
     def __init__(self, inst: Institution) -> None:
         self.inst = inst
         self.depts = {d.dept_code: d for d in inst.departments}
+        #: of the departments a condition is seen in, those this institution has
+        self.wanted: dict[tuple[str, ...], list[str]] = {}
         self._doctors: dict[str, list[Doctor]] = {}
 
     def doctors_of(self, dept_code: str) -> list[Doctor]:

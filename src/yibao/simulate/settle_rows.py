@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -82,10 +82,14 @@ def _reverse5(value: int) -> int:
     return out
 
 
+#: the shard bits of each low-5-bit value, in place (three ids a visit)
+_SHARD = tuple(_reverse5(n) << 58 for n in range(32))
+
+
 def sim_id(n: int) -> str:
     """A sharded id for a simulated record: 5 bit-reversed shard bits over the number (as
     `kit.ids` spreads ids over TiDB Regions); small numbers, so never equal to a live id."""
-    return str((_reverse5(n & 31) << 58) | n)
+    return str(_SHARD[n & 31] | n)
 
 
 def visit_ids(visit_no: int) -> tuple[str, str, str]:
@@ -114,7 +118,9 @@ def terms_of(item: CatalogItem, psn_type: str) -> CatalogTerms:
 
 @dataclass
 class PersonState:
-    """One person's running balance and accumulators (`<insutype>:<key>` per year)."""
+    """One person's running balance and accumulators per year, keyed as the engine keys them
+    (a simulated person has one insutype; `Settler.run` prefixes it, `<insutype>:<key>`, as
+    the row store keeps them)."""
 
     balc: Decimal
     acc: dict[int, dict[str, Decimal]] = field(default_factory=dict)
@@ -161,6 +167,9 @@ class ChunkRows:
                 )
         self.payloads = {}
 
+
+if [f.name for f in fields(LineRules)] != ["unknown_code"]:  # pragma: no cover
+    raise RuntimeError("LineRules changed: key Settler._line's memo on its new fields too")
 
 #: distinct lines a worker remembers before it starts again (bounds memory, not results)
 LINE_MEMO_LIMIT = 200_000
@@ -229,10 +238,19 @@ class Settler:
                 replica_rows.MDTRT, mdtrt, constants_for(mdtrt, now)
             ),
         }
+        #: LineRules by unknown-code rule (all a LineRules holds)
+        self._rules: dict[str, LineRules] = {}
+        #: catalog term of each code billed, and whether it has restrictions to check
+        self._codes: dict[str, tuple[CatalogItem | None, bool]] = {}
         #: CatalogTerms by (code, psn_type): pure of the item and the person type
         self._terms: dict[tuple[str, str], CatalogTerms] = {}
         #: memo of line splits and their fee_detail pieces (`_LineMemo`)
         self._lines: dict[tuple[Any, ...], _LineMemo] = {}
+        #: memos of the immutable terms the engine reads (`_person_terms`, `_visit_terms`)
+        self._persons: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._visits: dict[tuple[str, str, str, date], VisitTerms] = {}
+        #: JSON string literals of accumulator keys, policy versions and visit classes
+        self._quoted: dict[str, str] = {}
 
     def run(self, persons: Sequence[Person], visits: Sequence[Visit]) -> ChunkRows:
         out = ChunkRows()
@@ -247,8 +265,9 @@ class Settler:
             self.visit(out, by_no[v.psn_no], states[v.psn_no], v)
         for p in persons:
             st = states[p.psn_no]
+            prefix = f"{p.insutype}:"
             flat = {
-                (year, key): amount
+                (year, prefix + key): amount
                 for year, keys in st.acc.items()
                 for key, amount in keys.items()
                 if amount
@@ -269,43 +288,40 @@ class Settler:
         mdtrt_id, setl_id, revs_id = visit_ids(v.visit_no)
         diag_codes = [c for c, _n in v.diagnoses]
         year_acc = st.acc.setdefault(day.year, {})
-        prefix = f"{p.insutype}:"
-        accum = {k[len(prefix) :]: a for k, a in year_acc.items() if k.startswith(prefix)}
         try:
+            insutype, psn_type, assistance, cvlserv = self._person_terms(p)
             person = PersonTerms(
                 psn_no=p.psn_no,
-                insutype=Insutype(p.insutype),
-                psn_type=PsnType(p.psn_type),
+                insutype=insutype,
+                psn_type=psn_type,
                 age=age,
-                assistance=tuple(PsnIdetType(t) for t in p.idets if PsnIdetType.has(t)),
+                assistance=assistance,
                 balc=st.balc,
                 family_balc=ZERO,
-                cvlserv_flag=p.cvlserv_flag == "1",
+                cvlserv_flag=cvlserv,
             )
-            visit = VisitTerms(
-                med_type=MedType(v.med_type),
-                hosp_lv=HospLv(inst.hosp_lv),
-                admdvs=p.insuplc_admdvs,
-                setl_date=day,
-                acct_used_flag=True,
-            )
+            visit = self._visit_terms(v.med_type, inst.hosp_lv, p.insuplc_admdvs, day)
             # as `settle` does: the rules first, then each line, then the bill
             resolved = self.book.resolve(person, visit)
-            rules = LineRules(unknown_code=resolved.version.unknown_code)
+            rules = self._rules.get(resolved.version.unknown_code)
+            if rules is None:
+                unknown = resolved.version.unknown_code
+                rules = self._rules[unknown] = LineRules(unknown_code=unknown)
             memos = [self._line(ln, p, inst, v, diag_codes, rules) for ln in v.lines]
-            split = settle_lines([m.split for m in memos], person, visit, accum, self.book)
+            # the engine reads the accumulators and returns a delta; it never writes them
+            split = settle_lines([m.split for m in memos], person, visit, year_acc, self.book)
         except (PolicyRefusal, ValueError) as exc:
             out.refused += 1
             if len(out.refusals) < 5:
                 out.refusals.append(f"visit {v.visit_no}: {exc}")
             return
-        self._add(year_acc, prefix, split.accumulator_delta)
+        self._add(year_acc, split.accumulator_delta)
         st.balc = split.balc
         self._rows(out, p, inst, v, split, memos, mdtrt_id, setl_id, setl_time, age)
         if v.reversed:
             rev = negate(split, balc=st.balc + (split.acct_pay - split.acct_mulaid_pay))
             st.balc = rev.balc
-            self._add(year_acc, prefix, rev.accumulator_delta)
+            self._add(year_acc, rev.accumulator_delta)
             self._reversal(out, p, inst, v, split, setl_id, revs_id, setl_time, st.balc)
 
     def _line(
@@ -320,21 +336,27 @@ class Settler:
         """The line's split (`yibao.policy.split_line`) and its fee_detail pieces. A city bills
         the same item at the same quantity and price over and over: equal inputs give an
         equal split, so each distinct line is split once and its pieces reused."""
-        item = self.catalog.get(ln.hilist_code)
-        if item is not None and not item.valid_on(ln.fee_ocur_time.date()):
+        code = ln.hilist_code
+        known = self._codes.get(code)
+        if known is None:
+            found = self.catalog.get(code)
+            known = self._codes[code] = (found, found is not None and not found.restrictions.empty)
+        item, restricted = known
+        day = ln.fee_ocur_time.date()
+        if item is not None and not item.valid_on(day):
             item = None
         terms = None
         if item is not None:
-            tkey = (ln.hilist_code, p.psn_type)
+            tkey = (code, p.psn_type)
             terms = self._terms.get(tkey)
             if terms is None:
                 terms = self._terms[tkey] = terms_of(item, p.psn_type)
         reason = None
-        if item is not None and not item.restrictions.empty:
+        if item is not None and restricted:
             reasons = restrictions.check(
                 item,
                 gend=p.gend,
-                age=age_on(p.brdy, ln.fee_ocur_time.date()),
+                age=age_on(p.brdy, day),
                 hosp_lv=inst.hosp_lv,
                 med_type=v.med_type,
                 diag_codes=diag_codes,
@@ -346,7 +368,7 @@ class Settler:
         # one object per (code, psn_type) for the worker's life)
         key = (
             ln.hilist_code, id(terms), ln.feedetl_sn, ln.det_item_fee_sumamt, ln.cnt, ln.pric,
-            ln.prd_days, ln.used_frqu_dscr, reason, rules,
+            ln.prd_days, ln.used_frqu_dscr, reason, rules.unknown_code,
         )  # fmt: skip
         memo = self._lines.get(key)
         if memo is None:
@@ -370,11 +392,39 @@ class Settler:
         return memo
 
     @staticmethod
-    def _add(acc: dict[str, Decimal], prefix: str, delta: Mapping[str, Decimal]) -> None:
+    def _add(acc: dict[str, Decimal], delta: Mapping[str, Decimal]) -> None:
         for key, value in delta.items():
             if value:
-                k = prefix + key
-                acc[k] = acc.get(k, ZERO) + value
+                acc[key] = acc.get(key, ZERO) + value
+
+    def _person_terms(self, p: Person) -> tuple[Insutype, PsnType, tuple[PsnIdetType, ...], bool]:
+        """The enum-typed parts of a person's PersonTerms that never change in a load."""
+        key = (p.insutype, p.psn_type, p.idets, p.cvlserv_flag)
+        found = self._persons.get(key)
+        if found is None:
+            found = self._persons[key] = (
+                Insutype(p.insutype),
+                PsnType(p.psn_type),
+                tuple(PsnIdetType(t) for t in p.idets if PsnIdetType.has(t)),
+                p.cvlserv_flag == "1",
+            )
+        return found
+
+    def _visit_terms(self, med_type: str, hosp_lv: str, admdvs: str, day: date) -> VisitTerms:
+        """VisitTerms of a bulk visit (equal inputs, one immutable object)."""
+        key = (med_type, hosp_lv, admdvs, day)
+        found = self._visits.get(key)
+        if found is None:
+            if len(self._visits) >= LINE_MEMO_LIMIT:
+                self._visits.clear()
+            found = self._visits[key] = VisitTerms(
+                med_type=MedType(med_type),
+                hosp_lv=HospLv(hosp_lv),
+                admdvs=admdvs,
+                setl_date=day,
+                acct_used_flag=True,
+            )
+        return found
 
     def _rows(
         self,
@@ -448,11 +498,7 @@ class Settler:
             "refd_setl_flag": "0", "init_setl_id": None,
             "vali_flag": "0" if v.reversed else "1", "revs_infno": None, "invono": None,
             "opter_id": None, "opter_name": None,
-            "extra": json.dumps({
-                "acc": {k: str(a) for k, a in split.accumulator_delta.items()},
-                "family_psn_no": None, "policy_version": split.policy_version,
-                "visit_class": split.visit_class, "simulated": True,
-            }, ensure_ascii=False),
+            "extra": self._extra(split),
             "created_at": now, "updated_at": now,
         }  # fmt: skip
         setl_row = self.cv["setl"](row)
@@ -470,6 +516,26 @@ class Settler:
                 setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=ipt_days(row)
             ),
         )
+
+    def _extra(self, split: SettlementSplit) -> str:
+        """setl.extra of a bulk settlement: the text of `json.dumps({"acc": {key: amount},
+        "family_psn_no": None, "policy_version": …, "visit_class": …, "simulated": True},
+        ensure_ascii=False)` (tests hold the two equal), from memoised quoted keys — an
+        amount's text never needs escaping."""
+        q = self._quoted
+        acc = ", ".join(
+            f'{q.get(k) or self._quote(k)}: "{a}"' for k, a in split.accumulator_delta.items()
+        )
+        pv, vc = split.policy_version, split.visit_class
+        return (
+            f'{{"acc": {{{acc}}}, "family_psn_no": null, '
+            f'"policy_version": {q.get(pv) or self._quote(pv)}, '
+            f'"visit_class": {q.get(vc) or self._quote(vc)}, "simulated": true}}'
+        )
+
+    def _quote(self, text: str) -> str:
+        found = self._quoted[text] = json.dumps(text, ensure_ascii=False)
+        return found
 
     @staticmethod
     def _funds(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:

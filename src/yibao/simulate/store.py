@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from yibao.replica import rows as replica_rows
 from yibao.simulate.model import Institution, Person
+from yibao.simulate.row_shapes import converter
 from yibao.storage import changelog
 from yibao.storage.tables import fixmedins, fixmedins_credential, psn, psn_idet, psn_insu
 
@@ -40,6 +41,32 @@ def _existing(conn: Connection, column: Any, keys: Sequence[str]) -> set[str]:
         part = list(keys[i : i + _CHUNK])
         found.update(r[0] for r in conn.execute(select(column).where(column.in_(part))))
     return found
+
+
+#: generated dict row → tuple of at-rest values, per table (`row_shapes.converter`)
+_CONVERTERS: dict[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]] = {}
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT the rows (every column given) with executemany on the driver cursor, each row
+    as its at-rest values (`row_shapes.converter`: what the columns' bind processing makes of
+    them). A city has a million persons and more: SQLAlchemy's per-row parameter processing
+    was most of what writing them cost."""
+    convert = _CONVERTERS.get(table.name)
+    if convert is None:
+        convert = _CONVERTERS[table.name] = converter(table)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cols = [c.name for c in table.columns]
+    raw = conn.connection.driver_connection
+    assert raw is not None  # a connection in use always holds its driver connection
+    cur = raw.cursor()
+    try:
+        cur.executemany(
+            f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})",
+            [convert(r) for r in rows],
+        )
+    finally:
+        cur.close()
 
 
 def write_institutions(
@@ -183,10 +210,10 @@ def _write_person_batch(
         idet_rows.extend(drows)
         payload = replica_rows.psn_payload(prow, irow, assistance=bool(drows))
         changes.append((replica_rows.PSN, p.psn_no, payload, "upsert"))
-    conn.execute(insert(psn), psn_rows)
-    conn.execute(insert(psn_insu), insu_rows)
+    _insert_many(conn, psn, psn_rows)
+    _insert_many(conn, psn_insu, insu_rows)
     if idet_rows:
-        conn.execute(insert(psn_idet), idet_rows)
+        _insert_many(conn, psn_idet, idet_rows)
     if payloads is not None:
         payloads.extend(payload for _e, _k, payload, _op in changes)
     else:

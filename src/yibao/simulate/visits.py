@@ -53,6 +53,14 @@ _LINE_MEMO_LIMIT = 50_000
 #: clinic opening hours and their weights (mornings busiest)
 _HOURS = (8, 9, 10, 11, 13, 14, 15, 16)
 _HOURS_CUM = list(accumulate((3, 4, 4, 3, 2, 3, 2, 1)))
+#: drugs a pharmacy sells over the counter beside a condition's own (any sex, any age), in
+#: catalog order: drawn from on every pharmacy visit, so listed once
+_OTC_EXTRAS = [
+    i for i in BUILTIN_ITEMS if i.role == "drug" and i.gend is None and i.age_max is None
+]
+#: builds a `Line` from its fields in order without the named tuple's Python-level __new__
+#: (a city builds tens of millions of lines)
+_new_line = tuple.__new__
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
 
 
@@ -106,7 +114,7 @@ class ChunkBuilder:
     def _when(self, day: date, kind: str) -> datetime:
         rng = self.rng
         hour = rng.randint(8, 20) if kind == "pharmacy" else weighted(rng, _HOURS, _HOURS_CUM)
-        return datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)))
+        return datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60))
 
     def _line(
         self,
@@ -136,18 +144,23 @@ class ChunkBuilder:
                 self._line_memo.clear()
             self._line_memo[key] = calc
         lines.append(
-            Line(
-                str(len(lines) + 1),
-                item.code,
-                item.name,
-                item.list_type,
-                item.med_chrgitm_type,
-                calc[0],
-                price,
-                calc[1],
-                when,
-                calc[2],
-                calc[3],
+            _new_line(
+                Line,
+                (
+                    str(len(lines) + 1),
+                    item.code,
+                    item.name,
+                    item.list_type,
+                    item.med_chrgitm_type,
+                    calc[0],
+                    price,
+                    calc[1],
+                    when,
+                    calc[2],
+                    calc[3],
+                    None,
+                    None,
+                ),
             )
         )
 
@@ -164,12 +177,14 @@ class ChunkBuilder:
         item = ITEMS[name]
         self._line(lines, item, item.per_day * days, when, inst, days=days)
 
-    def _doctor(self, inst: Institution, depts: Sequence[str]) -> tuple[str, str, str, str, str]:
+    def _doctor(self, inst: Institution, depts: tuple[str, ...]) -> tuple[str, str, str, str, str]:
         staff = self._staff.get(inst.fixmedins_code)
         if staff is None:
             staff = self._staff[inst.fixmedins_code] = Staff(inst)
         have = staff.depts
-        wanted = [d for d in depts if d in have]
+        wanted = staff.wanted.get(depts)
+        if wanted is None:
+            wanted = staff.wanted[depts] = [d for d in depts if d in have]
         dept = have[self.rng.choice(wanted)] if wanted else inst.departments[0]
         dr = self.rng.choice(staff.doctors_of(dept.dept_code))
         return dept.dept_code, dept.dept_name, dept.caty, dr.dr_code, dr.dr_name
@@ -378,13 +393,7 @@ class ChunkBuilder:
         for name in rng.sample(cond.drugs, k=min(len(cond.drugs), rng.randint(1, 3))):
             self._drug(lines, name, rng.randint(5, 30), when, inst)
         for _ in range(rng.randint(0, 2)):
-            extra = rng.choice(
-                [
-                    i
-                    for i in BUILTIN_ITEMS
-                    if i.role == "drug" and i.gend is None and i.age_max is None
-                ]
-            )
+            extra = rng.choice(_OTC_EXTRAS)
             self._line(lines, extra, extra.per_day * rng.randint(3, 10), when, inst, days=7)
         self._count("price_above_cap")
         self._count("duplicate_billing")
