@@ -8,37 +8,31 @@ winter, chronic patients back every month at their usual clinic around the same 
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
 from yibao.kit.clock import age_on
-from yibao.kit.money import round_fen
+from yibao.simulate.bill_blocks import ITEMS, BillBlocks
 from yibao.simulate.clinical import (
     ADMISSION_LABS,
     BUILTIN_ITEMS,
     CONDITION_BY_KEY,
     CONDITIONS,
-    PANELS,
     RECHECK_LABS,
     WARD_DRUGS,
     Condition,
-    SimItem,
 )
 from yibao.simulate.context import (
     INPATIENT_KINDS,
     OUTPATIENT_KINDS,
     CityContext,
-    Staff,
     weighted,
 )
 from yibao.simulate.model import Institution, Label, Line, Person, Visit
 from yibao.simulate.rates import acute_rate, inpatient_rate, pharmacy_rate, poisson
 
-CHUNK_STRIDE = 100_000_000
-ITEMS = {i.name: i for i in BUILTIN_ITEMS}
 ACUTE = [c for c in CONDITIONS if c.course == "acute"]
 INPATIENT = [c for c in CONDITIONS if c.course == "inpatient"]
 SEX_ITEMS = {g: [i for i in BUILTIN_ITEMS if i.gend == g] for g in "12"}
@@ -47,184 +41,16 @@ CAPPED_SERVICES = [i for i in BUILTIN_ITEMS if i.cap and i.role in ("lab", "exam
 CAPPED = [i for i in BUILTIN_ITEMS if i.cap]
 #: acute drugs: the ordinary outpatient prescription covers 3–7 days (处方管理办法 Art. 19)
 ORDINARY_MAX_DAYS = 7
-_Q4 = Decimal("0.0001")
-#: distinct (item, quantity, price, days) a chunk remembers (bounds memory, not results)
-_LINE_MEMO_LIMIT = 50_000
-#: clinic opening hours and their weights (mornings busiest)
-_HOURS = (8, 9, 10, 11, 13, 14, 15, 16)
-_HOURS_CUM = list(accumulate((3, 4, 4, 3, 2, 3, 2, 1)))
 #: drugs a pharmacy sells over the counter beside a condition's own (any sex, any age), in
 #: catalog order: drawn from on every pharmacy visit, so listed once
 _OTC_EXTRAS = [
     i for i in BUILTIN_ITEMS if i.role == "drug" and i.gend is None and i.age_max is None
 ]
-#: builds a `Line` from its fields in order without the named tuple's Python-level __new__
-#: (a city builds tens of millions of lines)
-_new_line = tuple.__new__
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
 
 
-class ChunkBuilder:
+class ChunkBuilder(BillBlocks):
     """Builds the visits and labels of one chunk of persons."""
-
-    def __init__(self, ctx: CityContext, chunk: int) -> None:
-        self.ctx = ctx
-        self.p = ctx.params
-        self.rates = ctx.params.rates
-        self.rng = random.Random(f"{ctx.params.seed}:visits:{chunk}")
-        self.base = chunk * CHUNK_STRIDE
-        self.n = 0
-        self.visits: list[Visit] = []
-        self.labels: list[Label] = []
-        #: eligible units per anomaly kind (for the rate statistics)
-        self.units: dict[str, int] = {}
-        self._staff: dict[str, Staff] = {}
-        self._line_memo: dict[
-            tuple[object, ...], tuple[Decimal, Decimal, Decimal | None, str | None]
-        ] = {}
-        self._cond_memo: dict[tuple[object, ...], tuple[list[Condition], list[float]]] = {}
-
-    # ------------------------------------------------------------------ building blocks
-
-    def _count(self, kind: str, n: int = 1) -> None:
-        self.units[kind] = self.units.get(kind, 0) + n
-
-    def _hit(self, kind: str) -> bool:
-        return self.rng.random() < self.rates.get(kind, 0.0)
-
-    def _label(
-        self,
-        kind: str,
-        v: Visit | None,
-        person: Person | None,
-        detail: str,
-        inst: Institution | None = None,
-    ) -> None:
-        self.labels.append(
-            Label(
-                anomaly=kind,
-                visit_no=v.visit_no if v else 0,
-                psn_no=(v.psn_no if v else person.psn_no if person else None),
-                fixmedins_code=(v.fixmedins_code if v else inst.fixmedins_code if inst else None),
-                day=v.begntime.date() if v else None,
-                detail=detail,
-            )
-        )
-
-    def _when(self, day: date, kind: str) -> datetime:
-        rng = self.rng
-        hour = rng.randint(8, 20) if kind == "pharmacy" else weighted(rng, _HOURS, _HOURS_CUM)
-        return datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60))
-
-    def _line(
-        self,
-        lines: list[Line],
-        item: SimItem,
-        cnt: Decimal,
-        when: datetime,
-        inst: Institution,
-        *,
-        days: int | None = None,
-        pric: Decimal | None = None,
-    ) -> None:
-        price = pric if pric is not None else item.price
-        outlier = inst.cost_outlier and item.role in ("drug", "lab", "exam", "treatment")
-        # quantity, amount and days of a line follow from these alone: computed once each
-        key = (item.code, cnt, price, days, outlier)
-        calc = self._line_memo.get(key)
-        if calc is None:
-            q = (cnt * 3 if outlier else cnt).quantize(_Q4)
-            calc = (
-                q,
-                round_fen(q * price),
-                Decimal(days) if days is not None else None,
-                "每日" if days else None,
-            )
-            if len(self._line_memo) >= _LINE_MEMO_LIMIT:
-                self._line_memo.clear()
-            self._line_memo[key] = calc
-        lines.append(
-            _new_line(
-                Line,
-                (
-                    str(len(lines) + 1),
-                    item.code,
-                    item.name,
-                    item.list_type,
-                    item.med_chrgitm_type,
-                    calc[0],
-                    price,
-                    calc[1],
-                    when,
-                    calc[2],
-                    calc[3],
-                    None,
-                    None,
-                ),
-            )
-        )
-
-    def _lab(
-        self, lines: list[Line], name: str, when: datetime, inst: Institution, cnt: int = 1
-    ) -> None:
-        """A lab order: a panel's analytes as one line each, or the single item."""
-        for analyte in PANELS.get(name, (name,)):
-            self._line(lines, ITEMS[analyte], Decimal(cnt), when, inst)
-
-    def _drug(
-        self, lines: list[Line], name: str, days: int, when: datetime, inst: Institution
-    ) -> None:
-        item = ITEMS[name]
-        self._line(lines, item, item.per_day * days, when, inst, days=days)
-
-    def _doctor(self, inst: Institution, depts: tuple[str, ...]) -> tuple[str, str, str, str, str]:
-        staff = self._staff.get(inst.fixmedins_code)
-        if staff is None:
-            staff = self._staff[inst.fixmedins_code] = Staff(inst)
-        have = staff.depts
-        wanted = staff.wanted.get(depts)
-        if wanted is None:
-            wanted = staff.wanted[depts] = [d for d in depts if d in have]
-        dept = have[self.rng.choice(wanted)] if wanted else inst.departments[0]
-        dr = self.rng.choice(staff.doctors_of(dept.dept_code))
-        return dept.dept_code, dept.dept_name, dept.caty, dr.dr_code, dr.dr_name
-
-    def _visit(
-        self,
-        kind: str,
-        med_type: str,
-        person: Person,
-        inst: Institution,
-        begn: datetime,
-        end: datetime | None,
-        cond: Condition | None,
-        lines: list[Line],
-    ) -> Visit:
-        self.n += 1
-        depts = cond.depts if cond else ("D99",)
-        dept_code, dept_name, caty, dr_code, dr_name = self._doctor(inst, depts)
-        diagnoses = ((cond.diag_code, cond.diag_name),) if cond else ()
-        visit = Visit(
-            visit_no=self.base + self.n,
-            kind=kind,
-            med_type=med_type,
-            psn_no=person.psn_no,
-            fixmedins_code=inst.fixmedins_code,
-            hosp_lv=inst.hosp_lv,
-            dept_code=dept_code,
-            dept_name=dept_name,
-            caty=caty,
-            dr_code=dr_code,
-            dr_name=dr_name,
-            begntime=begn,
-            endtime=end,
-            diagnoses=diagnoses,
-            lines=tuple(lines),
-            ipt_otp_no=f"{'ZY' if kind == 'inpatient' else 'MZ'}{self.base + self.n:012d}",
-            reversed=self.rng.random() < self.p.reversal_rate,
-        )
-        self.visits.append(visit)
-        return visit
 
     def _condition(
         self, conditions: Sequence[Condition], person: Person, age: int, day: date
@@ -526,10 +352,10 @@ class ChunkBuilder:
             self._count("readmission_15d")
             if self._hit("readmission_15d"):
                 again = first.endtime.date() + timedelta(days=rng.randint(1, 14))
-                cond = CONDITION_BY_KEY.get(_cond_key(first))
+                same = CONDITION_BY_KEY.get(_cond_key(first))
                 inst = next(i for i in ctx.institutions if i.fixmedins_code == first.fixmedins_code)
                 second = self.inpatient(
-                    person, again, cond=cond, inst=inst if rng.random() < 0.7 else None
+                    person, again, cond=same, inst=inst if rng.random() < 0.7 else None
                 )
                 days = (second.begntime.date() - first.endtime.date()).days
                 self._label(
