@@ -82,7 +82,7 @@ def _reverse5(value: int) -> int:
     return out
 
 
-#: the shard bits of each low-5-bit value, in place (three ids a visit)
+#: the shard bits of each low-5-bit value, already shifted into place (three ids a visit)
 _SHARD = tuple(_reverse5(n) << 58 for n in range(32))
 
 
