@@ -61,7 +61,7 @@ from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
 from yibao.simulate.row_shapes import constants_for
 from yibao.simulate.settle_rows import ChunkRows, Settler
-from yibao.simulate.spool import ROW_TABLES, column_values, merge_spool, merge_sql, write_spool
+from yibao.simulate.spool import ROW_TABLES, insert_sql, merge_spool, merge_sql, write_spool
 from yibao.simulate.store import write_institutions, write_persons
 from yibao.simulate.visits import build_chunk, institution_labels
 from yibao.storage import changelog
@@ -151,14 +151,6 @@ def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], 
 # ------------------------------------------------------------------ writer side
 
 
-def _insert_sql(table: Any, paramstyle: str, constants: dict[str, Any] | None = None) -> str:
-    """INSERT for the worker's row tuples: a parameter per column the tuple holds, the
-    table's constant columns (`row_shapes.CONSTANT_COLUMNS`) as literals."""
-    mark = "?" if paramstyle == "qmark" else "%s"
-    cols, values = column_values(table, constants or {}, mark)
-    return f"INSERT INTO {table.name} ({cols}) VALUES ({values})"
-
-
 class _Writer:
     """Writes a chunk's rows: from its spool with `INSERT … SELECT` in a transaction of its
     own (SQLite), else with executemany inside the caller's transaction."""
@@ -168,7 +160,7 @@ class _Writer:
         self.raw = conn.connection.driver_connection
         style = conn.dialect.paramstyle
         self.sql = {
-            name: _insert_sql(t, style, constants_for(t, now)) for name, t in ROW_TABLES.items()
+            name: insert_sql(t, style, constants_for(t, now)) for name, t in ROW_TABLES.items()
         }
         self.merge = {name: merge_sql(t, constants_for(t, now)) for name, t in ROW_TABLES.items()}
 

@@ -76,6 +76,15 @@ def column_values(table: Table, constants: dict[str, Any], held: str) -> tuple[s
     return ", ".join(cols), ", ".join(values)
 
 
+def insert_sql(table: Table, paramstyle: str, constants: dict[str, Any] | None = None) -> str:
+    """INSERT of row tuples with executemany: a parameter per column the tuple holds (every
+    column without `constants`), the constant columns (`row_shapes.CONSTANT_COLUMNS`) as
+    literals; `paramstyle` is the driver's (qmark for SQLite, format for PyMySQL)."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    cols, values = column_values(table, constants or {}, mark)
+    return f"INSERT INTO {table.name} ({cols}) VALUES ({values})"
+
+
 def merge_sql(table: Table, constants: dict[str, Any]) -> str:
     """INSERT … SELECT of a spool's table into the row store's, constants as literals."""
     cols, values = column_values(table, constants, f"{_SCHEMA}.{table.name}.{{column}}")

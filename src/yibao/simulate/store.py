@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table, insert, select
 from yibao.replica import rows as replica_rows
 from yibao.simulate.model import Institution, Person
 from yibao.simulate.row_shapes import converter
+from yibao.simulate.spool import insert_sql
 from yibao.storage import changelog
 from yibao.storage.tables import fixmedins, fixmedins_credential, psn, psn_idet, psn_insu
 
@@ -55,16 +56,11 @@ def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     convert = _CONVERTERS.get(table.name)
     if convert is None:
         convert = _CONVERTERS[table.name] = converter(table)
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cols = [c.name for c in table.columns]
     raw = conn.connection.driver_connection
     assert raw is not None  # a connection in use always holds its driver connection
     cur = raw.cursor()
     try:
-        cur.executemany(
-            f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})",
-            [convert(r) for r in rows],
-        )
+        cur.executemany(insert_sql(table, conn.dialect.paramstyle), [convert(r) for r in rows])
     finally:
         cur.close()
 

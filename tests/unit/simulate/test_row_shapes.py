@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from yibao.replica import rows as replica_rows
-from yibao.simulate.bulk import _insert_sql
 from yibao.simulate.row_shapes import (
     CONSTANT_COLUMNS,
     FEE_DETAIL_COLUMNS,
@@ -19,6 +18,7 @@ from yibao.simulate.row_shapes import (
     payload_schema,
     row_columns,
 )
+from yibao.simulate.spool import insert_sql
 from yibao.storage.tables import fee_detail, mdtrt, setl
 
 NOW = datetime(2024, 6, 1, 8, 30, 15, 123456)
@@ -56,12 +56,12 @@ def test_constant_columns_leave_the_tuple_and_a_differing_value_is_refused() -> 
 
 
 def test_the_insert_holds_the_constants_as_literals() -> None:
-    sql = _insert_sql(fee_detail, "qmark", constants_for(fee_detail, NOW))
+    sql = insert_sql(fee_detail, "qmark", constants_for(fee_detail, NOW))
     assert sql.count("?") == len(FEE_DETAIL_COLUMNS)
     assert "'2024-06-01 08:30:15.123456'" in sql  # created_at, at rest
     assert "NULL" in sql and "'0'" in sql  # cancelled_at, rx_circ_flag
     # quotes in a literal are doubled, never closing the string
-    assert _insert_sql(mdtrt, "qmark", {"extra": "it's"}).count("'it''s'") == 1
+    assert insert_sql(mdtrt, "qmark", {"extra": "it's"}).count("'it''s'") == 1
 
 
 @pytest.mark.parametrize(
