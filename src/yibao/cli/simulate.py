@@ -93,7 +93,9 @@ def load(
     """Bulk-load the city into the data directory's row store and its columnar replica
     (through the policy engine and the accumulators, as live settlement) and write the anomaly
     labels to <data_dir>/simulate-labels.csv. Stop `yibao serve` on the data directory first.
-    On a fresh store the load runs with SQLite synchronous=OFF and restores FULL at the end."""
+    On a fresh store the load runs with SQLite synchronous=OFF and its journal in memory, and
+    restores WAL and FULL at the end; if it is killed midway, the marker file
+    <store>.bulk-loading stays and the store must be deleted and loaded again."""
     params = _params(seed, persons, institutions, days, settlements, start, rate, reversal_rate)
     cfg = settings()
     labels: list[Label] = []

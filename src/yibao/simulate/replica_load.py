@@ -52,6 +52,9 @@ def replica_for_load(cfg: Settings) -> Iterator[ReplicaStore]:
                 memory_limit=cfg.duckdb_memory_limit,
             )
             store = _open(cfg)
+        # the log is read; closing the reader's connections leaves the bulk loader's the only
+        # one on the store (a fresh store's load switches its journal mode, `bulk_load`)
+        engine.dispose()
         yield store
     finally:
         if store is not None:

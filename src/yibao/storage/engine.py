@@ -2,7 +2,9 @@
 
 - SQLite (embedded default): WAL, ``synchronous=FULL`` unless configured otherwise,
   ``foreign_keys=ON``, a busy timeout. Writers start with ``BEGIN IMMEDIATE`` so that two
-  writers queue on the lock instead of failing on upgrade.
+  writers queue on the lock instead of failing on upgrade. A store with a bulk load's
+  marker beside it (`unfinished_load_marker`) is refused: the load stopped midway with its
+  journal in memory, so the file may be damaged.
 - MySQL protocol (``mysql+pymysql://``): MariaDB/MySQL, or TiDB when ``SELECT tidb_version()``
   answers. Sessions run in READ COMMITTED with row locks for read-modify-write.
 """
@@ -58,6 +60,28 @@ def _check_url(url: str) -> None:
         raise ConfigError("YIBAO_DATABASE_URL: use the pymysql driver (mysql+pymysql://…)")
 
 
+def unfinished_load_marker(database: str | Path) -> Path:
+    """The file a bulk load into a fresh SQLite store keeps beside it while the store's
+    journal is in memory (`yibao.simulate.bulk`): a crash in that window can leave the file
+    damaged, so no engine opens a store while its marker is there."""
+    path = Path(database)
+    return path.with_name(path.name + ".bulk-loading")
+
+
+def _refuse_unfinished_load(database: str) -> None:
+    if not database or database == ":memory:":
+        return
+    marker = unfinished_load_marker(database)
+    if marker.exists():
+        name = Path(database).name
+        raise ConfigError(
+            f"行存储的批量加载未完成 (a bulk load into {database} stopped before it finished; "
+            f"{marker.name} is its marker): the store may be incomplete or damaged. Delete "
+            f"{name}, {name}-wal, {name}-shm and {marker.name} in {Path(database).parent}, "
+            "then run `yibao init` and the load again"
+        )
+
+
 def make_engine(
     url: str,
     *,
@@ -77,6 +101,7 @@ def make_engine(
                 raise ConfigError(
                     f"数据目录不存在 (data directory missing: {parent}); run `yibao init` first"
                 )
+        _refuse_unfinished_load(database)
         engine = create_engine(
             url,
             poolclass=QueuePool,
@@ -101,6 +126,7 @@ def make_null_engine(url: str) -> Engine:
     """An engine without pooling (for migrations and one-shot commands)."""
     _check_url(url)
     if url.startswith("sqlite"):
+        _refuse_unfinished_load(make_url(url).database or "")
         engine = create_engine(url, poolclass=NullPool)
         _install_sqlite_hooks(engine, "FULL", 10_000, immediate=True)
         return engine

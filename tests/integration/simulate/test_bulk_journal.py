@@ -1,0 +1,102 @@
+"""A fresh store's bulk load keeps its journal in memory behind a marker file: the store is
+back in WAL with no marker after a load that completes or fails with an error, a store whose
+marker is still there (the load was killed) is refused by every engine with what to do, and a
+store another connection holds open keeps its WAL journal."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from yibao.errors import ConfigError
+from yibao.simulate import settle_rows
+from yibao.simulate.bulk import bulk_load
+from yibao.simulate.model import CityParams
+from yibao.storage.engine import make_engine, make_null_engine, unfinished_load_marker
+
+CITY = CityParams(seed=41, persons=200, institutions=12, days=120, settlements=600)
+
+
+def _journal_mode(database: Path) -> str:
+    db = sqlite3.connect(database)
+    try:
+        (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+        return str(mode)
+    finally:
+        db.close()
+
+
+def _database(sqlite_url: str) -> Path:
+    return Path(sqlite_url.removeprefix("sqlite:///"))
+
+
+def test_a_fresh_load_runs_with_the_journal_in_memory_and_ends_in_wal(sqlite_url: str) -> None:
+    database = _database(sqlite_url)
+    engine = make_engine(sqlite_url)
+    seen: list[bool] = []
+    try:
+        report = bulk_load(
+            engine,
+            CITY,
+            workers=2,
+            progress=lambda stage, _d, _t: seen.append(
+                stage == "settlements" and unfinished_load_marker(database).exists()
+            ),
+        )
+    finally:
+        engine.dispose()
+    assert "journal in memory" in report.synchronous
+    assert any(seen)  # the marker was there while chunks were merged
+    assert not unfinished_load_marker(database).exists()
+    assert _journal_mode(database) == "wal"
+    with make_engine(sqlite_url).connect() as conn:  # opens again
+        rows = conn.exec_driver_sql("SELECT count(*) FROM setl").scalar_one()
+        assert rows == report.settlements + report.reversals
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+def test_a_load_that_fails_puts_the_journal_back_and_removes_the_marker(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("worker failed on purpose")
+
+    monkeypatch.setattr(settle_rows.Settler, "run", broken)  # the workers fork after this
+    database = _database(sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        with pytest.raises(RuntimeError, match="on purpose"):
+            bulk_load(engine, CITY, workers=2)
+    finally:
+        engine.dispose()
+    assert not unfinished_load_marker(database).exists()
+    assert _journal_mode(database) == "wal"
+
+
+def test_a_store_left_with_the_marker_is_refused_with_what_to_do(sqlite_url: str) -> None:
+    marker = unfinished_load_marker(_database(sqlite_url))
+    marker.write_text("bulk load of a fresh store, pid 1\n")
+    for opener in (make_engine, make_null_engine):
+        with pytest.raises(ConfigError) as refused:
+            opener(sqlite_url)
+        message = str(refused.value)
+        assert "stopped before it finished" in message
+        assert "yibao init" in message and marker.name in message
+
+
+def test_a_store_another_connection_holds_open_keeps_its_wal_journal(sqlite_url: str) -> None:
+    database = _database(sqlite_url)
+    other = sqlite3.connect(database)
+    other.execute("SELECT count(*) FROM psn").fetchone()  # opens the WAL index
+    engine = make_engine(sqlite_url)
+    try:
+        report = bulk_load(engine, CITY, workers=2)
+    finally:
+        engine.dispose()
+        other.close()
+    assert "journal in memory" not in report.synchronous
+    assert report.settlements > 0
+    assert not unfinished_load_marker(database).exists()
+    assert _journal_mode(database) == "wal"
