@@ -10,7 +10,7 @@ documented in docs/policy.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal, Protocol, TypeVar
@@ -273,10 +273,12 @@ class Resolved:
     critical: CriticalRule | None
     assistance: AssistanceRule | None
     cvlserv: CvlservRule | None
+    #: e.g. ``110199@2024-01-01#emp-in-service-otp``; kept, since the book memoises its
+    #: resolutions and every settlement under one reads it
+    policy_version: str = field(init=False, compare=False)
 
-    @property
-    def policy_version(self) -> str:
-        return f"{self.version.label}#{self.basic.id}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "policy_version", f"{self.version.label}#{self.basic.id}")
 
 
 class _Layer(Protocol):

@@ -145,6 +145,21 @@ class ReplicaStore:
                 f"副本文件无法打开 (cannot open the replica {self.path}): {exc}"
             ) from None
 
+    @contextmanager
+    def widened(self, threads: int, memory_limit: str) -> Iterator[None]:
+        """Run DuckDB with more threads and memory for a while (the bulk loader's final
+        rewrite and rollups, when nothing else runs on the machine), then back to the caps
+        from the settings."""
+        with self.write_lock:
+            self._con.execute(f"SET threads = {max(1, int(threads))}")
+            self._con.execute("SET memory_limit = ?", [memory_limit])
+        try:
+            yield
+        finally:
+            with self.write_lock:
+                self._con.execute(f"SET threads = {max(1, int(self.threads))}")
+                self._con.execute("SET memory_limit = ?", [self.memory_limit])
+
     def close(self) -> None:
         with self.write_lock, self._gate.exclusive():
             try:

@@ -213,6 +213,16 @@ def _spool_dir(engine: Engine) -> Path | None:
     return Path(tempfile.mkdtemp(prefix=".bulk-spool-", dir=Path(database).resolve().parent))
 
 
+def _quarter_of_memory(configured: str) -> str:
+    """A quarter of the machine's memory as a DuckDB memory limit, or the configured limit
+    where the machine's size is not known."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return configured
+    return f"{max(1, total // 4 // 2**20)}MB"
+
+
 def _journal_in_memory(raw: Any, database: str | None) -> Path | None:
     """Put a fresh store's journal in memory for the load, behind the unfinished-load marker
     (`storage.engine.unfinished_load_marker`); None when it stays in WAL (an in-memory store,
@@ -459,9 +469,11 @@ def bulk_load(
         t3 = time.perf_counter()
         progress("replica rollups", 0, 1)
         # the slices were appended as each commit came, each spanning the whole period:
-        # one rewrite in date order lets a day's query read a row group or two
-        replica.cluster_facts()
-        replica.refresh_rollups()
+        # one rewrite in date order lets a day's query read a row group or two. The workers
+        # are done, so DuckDB gets every core and a quarter of the memory for it
+        with replica.widened(os.cpu_count() or 1, _quarter_of_memory(replica.memory_limit)):
+            replica.cluster_facts()
+            replica.refresh_rollups()
         replica.set_applied(report.reserved_seq, int(time.time() * 1000), source="bulk")
         replica.checkpoint()
         progress("replica rollups", 1, 1)

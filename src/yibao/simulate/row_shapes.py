@@ -142,12 +142,15 @@ def converter(
         t = col.type
         get = f"r.get({col.name!r})"
         if isinstance(t, Scaled):
+            # one lookup per column; a zero (most of a bill's fund columns) skips the multiply
             env[f"F{t.scale}"] = Decimal(10) ** t.scale
-            parts.append(f"(None if {get} is None else int({get} * F{t.scale}))")
+            parts.append(
+                f"(None if (v := {get}) is None else int(v * F{t.scale}) if v else 0)"
+            )
         elif isinstance(t, DateTime):
-            parts.append(f"iso_dt({get})")
+            parts.append(f"(None if (v := {get}) is None else v.isoformat(' ', 'microseconds'))")
         elif isinstance(t, Date):
-            parts.append(f"iso_d({get})")
+            parts.append(f"(None if (v := {get}) is None else v.isoformat())")
         else:
             parts.append(get)
     source = f"lambda r: ({', '.join(parts)},)"

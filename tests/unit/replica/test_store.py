@@ -190,3 +190,24 @@ def test_incremental_rollups_equal_a_full_recompute(store: ReplicaStore) -> None
     store.refresh_rollups()
     for rollup in ROLLUPS:
         assert store.query(f"SELECT {measures} FROM {rollup.table}")[2] == incremental[rollup.table]
+
+
+def test_widened_gives_duckdb_more_threads_and_memory_for_a_while_then_the_caps_again() -> None:
+    store = ReplicaStore(":memory:", threads=1, memory_limit="512MB")
+    try:
+
+        def current(name: str) -> str:
+            (value,) = store._con.execute(f"SELECT current_setting('{name}')").fetchone()
+            return str(value)
+
+        capped = current("memory_limit")
+        with store.widened(2, "2GB"):
+            assert current("threads") == "2"
+            assert current("memory_limit") != capped
+        assert current("threads") == "1"
+        assert current("memory_limit") == capped
+        with pytest.raises(RuntimeError), store.widened(2, "2GB"):
+            raise RuntimeError("a rewrite failed")
+        assert current("threads") == "1" and current("memory_limit") == capped
+    finally:
+        store.close()
