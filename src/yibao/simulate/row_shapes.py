@@ -144,9 +144,7 @@ def converter(
         if isinstance(t, Scaled):
             # one lookup per column; a zero (most of a bill's fund columns) skips the multiply
             env[f"F{t.scale}"] = Decimal(10) ** t.scale
-            parts.append(
-                f"(None if (v := {get}) is None else int(v * F{t.scale}) if v else 0)"
-            )
+            parts.append(f"(None if (v := {get}) is None else int(v * F{t.scale}) if v else 0)")
         elif isinstance(t, DateTime):
             parts.append(f"(None if (v := {get}) is None else v.isoformat(' ', 'microseconds'))")
         elif isinstance(t, Date):
