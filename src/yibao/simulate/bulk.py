@@ -9,7 +9,10 @@ chunks of persons into a year of visits and settles them in order person by pers
 spools the chunk's row-store rows into a small SQLite file (`yibao.simulate.spool`) and
 returns Arrow tables of replica payloads; the writer copies each spool into the row store with
 `INSERT … SELECT` (one transaction per chunk) and appends the Arrow tables to the DuckDB
-replica. On a MySQL-protocol store the rows come back pickled and go in with executemany.
+replica. The workers start on the first chunks while the writer writes the persons (a head
+start, `head_start`), so that no core idles meanwhile; no chunk's rows go in before the
+persons they name. On a MySQL-protocol store the rows come back pickled and go in with
+executemany.
 
 The replica path, not the change log: ten million settlements through the log would double
 the row store's size and take the applier many minutes to replay. Instead the loader first
