@@ -52,7 +52,7 @@ def _scratch_store(path: Path) -> sqlite3.Connection:
     metadata.create_all(engine, tables=list(ROW_TABLES.values()))
     engine.dispose()
     db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA journal_mode=MEMORY")  # as a fresh store's load runs
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA foreign_keys=OFF")
     db.execute(f"PRAGMA cache_size=-{bulk.BULK_CACHE_KIB}")

@@ -135,7 +135,7 @@ def converter(
     rather than written with the constant."""
     constants = constants or {}
     parts = []
-    env: dict[str, Any] = {"iso_dt": iso_dt, "iso_d": iso_d, "K": tuple(constants.values())}
+    env: dict[str, Any] = {"K": tuple(constants.values())}
     for col in table.columns:
         if col.name in constants:
             continue

@@ -11,9 +11,10 @@ The workers write their spools through APSW rather than the standard library's `
 its `executemany` binds a row in less than half the time (a fee line of 29 values: ~1.4–2.1
 µs against ~3.5 µs; a one-value row: 0.28 against 1.2 µs), which took the worker's spool step
 from ~42 to ~23 µs a settlement (`python -m yibao.bench.bulk_worker`). APSW brings its own
-SQLite; a spool is a plain SQLite file either library reads, and only the worker process
-(which opens nothing else through SQLite) ever opens it with APSW — two SQLite libraries
-must not hold the same file open in one process, since POSIX locks are per process.
+SQLite; a spool is a plain SQLite file either library reads. APSW opens nothing but spools,
+and has closed a spool before the writer's `sqlite3` attaches it: two SQLite libraries must
+never hold the same file open at once in one process, since POSIX locks are per process (the
+writer is another process, except in `bench.bulk_worker`, which does both in turn).
 
 A spool holds one chunk, in tables named as the row store's with the columns of
 `row_shapes.row_columns` (the constant columns come in as literals at the merge). The
