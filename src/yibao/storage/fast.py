@@ -197,13 +197,20 @@ class Fast:
     def __init__(self, stmt: ClauseElement, keys: Sequence[str] | None = None) -> None:
         self.stmt = stmt
         self.keys = tuple(keys) if keys is not None else None
-        self._by_dialect: dict[int, _Compiled] = {}
+        #: id(dialect) → (the dialect, its compiled form). The entry keeps its dialect and is
+        #: used only for that very object: an id is reused once its object is freed, and a
+        #: dialect of an engine disposed meanwhile (MySQL, say) must never lend its SQL to
+        #: the next engine's (SQLite) that happens to get the same id.
+        self._by_dialect: dict[int, tuple[Dialect, _Compiled]] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
-        c = self._by_dialect.get(id(dialect))
-        if c is None:
-            c = self._by_dialect[id(dialect)] = _Compiled(self.stmt, dialect, self.keys)
-        return c
+        entry = self._by_dialect.get(id(dialect))
+        if entry is None or entry[0] is not dialect:
+            entry = self._by_dialect[id(dialect)] = (
+                dialect,
+                _Compiled(self.stmt, dialect, self.keys),
+            )
+        return entry[1]
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         c = self._compiled(conn.dialect)
