@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from yibao.simulate import bulk, settle_rows
+from yibao.simulate import bulk
 from yibao.simulate.bulk import bulk_load
 from yibao.simulate.model import CityParams
 from yibao.storage.engine import make_engine
@@ -58,18 +58,5 @@ def test_spooled_rows_equal_the_executemany_rows(
     assert not list((tmp_path / "data").glob(".bulk-spool-*"))
 
 
-def test_no_spool_is_left_when_a_worker_fails(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("worker failed on purpose")
-
-    # the workers are forked after this, so they settle with the broken method
-    monkeypatch.setattr(settle_rows.Settler, "run", broken)
-    engine = make_engine(sqlite_url)
-    try:
-        with pytest.raises(RuntimeError, match="on purpose"):
-            bulk_load(engine, CITY, workers=2)
-    finally:
-        engine.dispose()
-    assert not list((tmp_path / "data").glob(".bulk-spool-*"))
+def test_no_spool_is_left_when_a_worker_fails(failed_load: Path) -> None:
+    assert not list(failed_load.parent.glob(".bulk-spool-*"))
