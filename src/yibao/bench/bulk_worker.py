@@ -21,6 +21,7 @@ Not a test: speed lives in benchmarks (figures in bench/RESULTS.md).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sqlite3
 import tempfile
@@ -55,10 +56,11 @@ def _scratch_store(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=MEMORY")  # as a fresh store's load runs
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA foreign_keys=OFF")
-    db.execute(f"PRAGMA cache_size=-{bulk.BULK_CACHE_KIB}")
+    db.execute(f"PRAGMA cache_size=-{bulk.bulk_cache_kib()}")
     return db
 
 
+@bulk.young_collections_only  # as the load runs
 def run(persons: int, chunks: int) -> dict[str, object]:
     params = CityParams(persons=persons, institutions=1000, settlements=persons * 10)
     institutions = make_institutions(params)
@@ -81,6 +83,7 @@ def run(persons: int, chunks: int) -> dict[str, object]:
             part = people[k * size : (k + 1) * size]
             if not part:
                 break
+            gc.collect(0)  # as a worker does at each chunk's start
             t0 = time.perf_counter()
             builder = build_chunk(ctx, k, part)
             t1 = time.perf_counter()
