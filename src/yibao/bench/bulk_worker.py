@@ -72,6 +72,7 @@ def run(persons: int, chunks: int) -> dict[str, object]:
         catalog,
         {i.fixmedins_code: i for i in institutions},
         now=local_naive_now(),
+        compact=True,  # spooled, as a load's worker
     )
     size = bulk.chunk_size(persons)
     spent = {"generate": 0.0, "settle_and_rows": 0.0, "spool": 0.0, "merge": 0.0}

@@ -184,7 +184,12 @@ def _init_worker(
 ) -> None:
     _W["ctx"] = ctx
     _W["settler"] = Settler(
-        book, catalog, {i.fixmedins_code: i for i in ctx.institutions}, now=now, until=until
+        book,
+        catalog,
+        {i.fixmedins_code: i for i in ctx.institutions},
+        now=now,
+        until=until,
+        compact=spool is not None,  # a spool takes compact fee lines
     )
     _W["spool"] = spool
     gc.disable()  # `young_collections_only`: the worker collects at each chunk's start

@@ -130,7 +130,11 @@ class PersonState:
 class ChunkRows:
     mdtrt: list[tuple[Any, ...]] = field(default_factory=list)
     diag: list[tuple[Any, ...]] = field(default_factory=list)
+    #: full rows (`FEE_DETAIL_COLUMNS`), or compact ones (`FEE_LINE_COLUMNS`) when `compact`
     fee_detail: list[tuple[Any, ...]] = field(default_factory=list)
+    #: compact rows' shapes (`FEE_SHAPE_COLUMNS` after the shape number), each once a chunk
+    fee_shape: list[tuple[Any, ...]] = field(default_factory=list)
+    compact: bool = False
     setl: list[tuple[Any, ...]] = field(default_factory=list)
     setl_fund: list[tuple[Any, ...]] = field(default_factory=list)
     #: replica payloads by entity (`yibao.replica.rows`) as tuples in the replica's column
@@ -150,6 +154,8 @@ class ChunkRows:
     spool: str | None = None
     refusals: list[str] = field(default_factory=list)
     lines: int = 0
+    #: shape numbers already in `fee_shape` (worker side only: emptied by `seal()`)
+    shapes_seen: set[int] = field(default_factory=set)
 
     def seal(self) -> None:
         """Payloads → Arrow tables (in the worker: the writer process only appends them).
@@ -166,6 +172,7 @@ class ChunkRows:
                     schema=schema,
                 )
         self.payloads = {}
+        self.shapes_seen = set()
 
 
 if [f.name for f in fields(LineRules)] != ["unknown_code"]:  # pragma: no cover
@@ -187,28 +194,36 @@ class _LineMemo:
     line_part: tuple[Any, ...]
     #: drug | mcs | exam | "" — the settlement's fee-structure sum the line adds to
     group: str
+    #: the memo's number, unique for the worker's life (a compact fee line's shape number)
+    no: int
+    #: the spool's fee_shape row: (no, *terms_part, *line_part)
+    shape: tuple[Any, ...]
 
     @staticmethod
-    def of(ln: Line, row: LineSplit, *, forced: bool) -> _LineMemo:
+    def of(ln: Line, row: LineSplit, *, forced: bool, no: int) -> _LineMemo:
         flags = "".join(
             "1" if x else "0"
             for x in (row.lmt_used_flag, row.bas_medn_flag, row.hi_nego_drug_flag,
                       row.chld_medc_flag, row.list_sp_item_flag, row.drt_reim_flag, forced)
         )  # fmt: skip
         mct = row.med_chrgitm_type.value
+        terms_part = (
+            ln.hilist_code, ln.hilist_code, row.hilist_name,
+            row.list_type.value if row.list_type is not None else None,
+            scaled2(row.det_item_fee_sumamt), scaled4(row.cnt), scaled6(row.pric),
+            scaled6(row.pric_uplmt_amt), scaled4(row.selfpay_prop), scaled2(row.fulamt_ownpay_amt),
+            scaled2(row.overlmt_amt), scaled2(row.preselfpay_amt), scaled2(row.inscp_scp_amt),
+            row.chrgitm_lv.value, mct, flags,
+        )  # fmt: skip
+        line_part = (ln.used_frqu_dscr, scaled4(ln.prd_days), row.memo[:500] if row.memo else None)
         return _LineMemo(
             split=row,
-            terms_part=(
-                ln.hilist_code, ln.hilist_code, row.hilist_name,
-                row.list_type.value if row.list_type is not None else None,
-                scaled2(row.det_item_fee_sumamt), scaled4(row.cnt), scaled6(row.pric),
-                scaled6(row.pric_uplmt_amt), scaled4(row.selfpay_prop), scaled2(row.fulamt_ownpay_amt),
-                scaled2(row.overlmt_amt), scaled2(row.preselfpay_amt), scaled2(row.inscp_scp_amt),
-                row.chrgitm_lv.value, mct, flags,
-            ),
-            line_part=(ln.used_frqu_dscr, scaled4(ln.prd_days), row.memo[:500] if row.memo else None),
+            terms_part=terms_part,
+            line_part=line_part,
             group=_GROUPS.get(mct, ""),
-        )  # fmt: skip
+            no=no,
+            shape=(no, *terms_part, *line_part),
+        )
 
 
 class Settler:
@@ -222,8 +237,13 @@ class Settler:
         *,
         now: datetime,
         until: datetime | None = None,
+        compact: bool = False,
     ) -> None:
         self.book = book
+        #: fee lines as compact rows and shapes (for a spool) instead of full rows
+        self.compact = compact
+        #: the last line memo's number (never reused, though the memo may be cleared)
+        self._memo_no = 0
         #: visits that would settle after this stay unsettled (and are not written)
         self.until = until
         self.catalog = catalog
@@ -253,7 +273,7 @@ class Settler:
         self._quoted: dict[str, str] = {}
 
     def run(self, persons: Sequence[Person], visits: Sequence[Visit]) -> ChunkRows:
-        out = ChunkRows()
+        out = ChunkRows(compact=self.compact)
         by_no = {p.psn_no: p for p in persons}
         states = {p.psn_no: PersonState(p.balc) for p in persons}
         until = self.until
@@ -385,7 +405,8 @@ class Settler:
                 ),
                 rules,
             )
-            memo = _LineMemo.of(ln, split, forced=reason is not None)
+            self._memo_no += 1
+            memo = _LineMemo.of(ln, split, forced=reason is not None, no=self._memo_no)
             if len(self._lines) >= LINE_MEMO_LIMIT:
                 self._lines.clear()
             self._lines[key] = memo
@@ -468,6 +489,9 @@ class Settler:
         times: dict[datetime, str | None] = {}
         fee_rows = out.fee_detail
         staff = (v.dept_code, v.dept_name, v.dr_code, v.dr_name)
+        compact = self.compact
+        mdtrt_rowid = len(out.mdtrt)  # the visit's rowid in the spool's mdtrt table
+        seen, shapes = out.shapes_seen, out.fee_shape
         for ln, m in zip(v.lines, memos, strict=True):
             if m.group == "drug":
                 drug += m.split.det_item_fee_sumamt
@@ -478,10 +502,16 @@ class Settler:
             at = times.get(ln.fee_ocur_time)
             if at is None:
                 at = times[ln.fee_ocur_time] = iso_dt(ln.fee_ocur_time)
-            fee_rows.append(
-                (mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, at, *m.terms_part,
-                 *staff, *m.line_part, line_setl)
-            )  # fmt: skip
+            if compact:
+                if m.no not in seen:
+                    seen.add(m.no)
+                    shapes.append(m.shape)
+                fee_rows.append((mdtrt_rowid, ln.feedetl_sn, at, m.no, line_setl))
+            else:
+                fee_rows.append(
+                    (mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, at, *m.terms_part,
+                     *staff, *m.line_part, line_setl)
+                )  # fmt: skip
         out.lines += len(v.lines)
         row = {
             "setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": p.psn_no,

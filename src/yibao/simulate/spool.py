@@ -32,12 +32,25 @@ from typing import Any
 import apsw
 from sqlalchemy import Table
 
-from yibao.simulate.row_shapes import at_rest, row_columns
+from yibao.simulate.row_shapes import (
+    FEE_LINE_COLUMNS,
+    FEE_SHAPE_COLUMNS,
+    FEE_VISIT_COLUMNS,
+    at_rest,
+    row_columns,
+)
 from yibao.simulate.settle_rows import ChunkRows
 from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
 
 #: the row-store tables a chunk fills, in the order they are merged (parents first)
 ROW_TABLES: dict[str, Table] = {t.name: t for t in (mdtrt, diag, fee_detail, setl, setl_fund)}
+#: a spool's tables and their columns: the row-store tables' (`row_shapes.row_columns`),
+#: fee lines compact, and their shapes
+SPOOL_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{name: row_columns(t) for name, t in ROW_TABLES.items()},
+    "fee_detail": FEE_LINE_COLUMNS,
+    "fee_shape": ("shape_no INTEGER PRIMARY KEY", *FEE_SHAPE_COLUMNS),
+}
 _SCHEMA = "chunk_spool"
 
 
@@ -55,13 +68,14 @@ def write_spool(directory: Path, chunk: int, rows: ChunkRows) -> None:
     path = directory / f"chunk-{chunk:07d}.db"
     for suffix in ("", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)  # a leftover of an earlier attempt
+    if not rows.compact:
+        raise ValueError("a spool takes compact fee lines: settle with Settler(compact=True)")
     db = apsw.Connection(str(path))
     try:
         db.execute("PRAGMA journal_mode=OFF")  # a spool is thrown away on any failure
         db.execute("PRAGMA synchronous=OFF")
         db.execute("BEGIN")
-        for name, table in ROW_TABLES.items():
-            cols = row_columns(table)
+        for name, cols in SPOOL_COLUMNS.items():
             db.execute(f"CREATE TABLE {name} ({', '.join(cols)})")
             data = getattr(rows, name)
             if data:
@@ -74,12 +88,20 @@ def write_spool(directory: Path, chunk: int, rows: ChunkRows) -> None:
     rows.spool = str(path)
 
 
-def column_values(table: Table, constants: dict[str, Any], held: str) -> tuple[str, str]:
+def column_values(
+    table: Table, constants: dict[str, Any], held: str, sources: dict[str, str] | None = None
+) -> tuple[str, str]:
     """(column list, value list) of an INSERT into `table`: the constant columns as literals,
-    every other column as `held` (a placeholder, or a format with `{column}`)."""
+    every other column as `held` (a placeholder, or a format with `{column}`) or as its
+    expression in `sources`."""
     cols = [c.name for c in table.columns]
+    sources = sources or {}
     values = [
-        literal(at_rest(table, c, constants[c])) if c in constants else held.format(column=c)
+        literal(at_rest(table, c, constants[c]))
+        if c in constants
+        else sources[c]
+        if c in sources
+        else held.format(column=c)
         for c in cols
     ]
     return ", ".join(cols), ", ".join(values)
@@ -95,9 +117,26 @@ def insert_sql(table: Table, paramstyle: str, constants: dict[str, Any] | None =
 
 
 def merge_sql(table: Table, constants: dict[str, Any]) -> str:
-    """INSERT … SELECT of a spool's table into the row store's, constants as literals."""
-    cols, values = column_values(table, constants, f"{_SCHEMA}.{table.name}.{{column}}")
-    return f"INSERT INTO main.{table.name} ({cols}) SELECT {values} FROM {_SCHEMA}.{table.name}"
+    """INSERT … SELECT of a spool's table into the row store's, constants as literals. A fee
+    line's row is put together from its compact row, its shape and its visit's mdtrt row
+    (`row_shapes.FEE_LINE_COLUMNS`), read in the compact rows' order."""
+    if table.name != fee_detail.name:
+        cols, values = column_values(table, constants, f"{_SCHEMA}.{table.name}.{{column}}")
+        return f"INSERT INTO main.{table.name} ({cols}) SELECT {values} FROM {_SCHEMA}.{table.name}"
+    source = {
+        **{c: f"m.{FEE_VISIT_COLUMNS[c]}" for c in FEE_VISIT_COLUMNS},
+        **{c: f"x.{c}" for c in FEE_SHAPE_COLUMNS},
+        **{c: f"f.{c}" for c in FEE_LINE_COLUMNS},
+    }
+    cols, values = column_values(table, constants, "", source)
+    # CROSS JOIN keeps the compact rows outermost (SQLite never reorders it): each line then
+    # costs two rowid lookups, and the lines go in in the order they were spooled
+    return (
+        f"INSERT INTO main.fee_detail ({cols}) SELECT {values} "
+        f"FROM {_SCHEMA}.fee_detail AS f CROSS JOIN {_SCHEMA}.mdtrt AS m "
+        f"CROSS JOIN {_SCHEMA}.fee_shape AS x "
+        "WHERE m.rowid = f.visit_row AND x.shape_no = f.shape_no"
+    )
 
 
 def merge_spool(raw: Any, path: str, sql: dict[str, str]) -> None:
