@@ -540,11 +540,13 @@ def bulk_load(
         finally:
             if spool is not None:
                 shutil.rmtree(spool, ignore_errors=True)
+        t_final = time.perf_counter()
         if tx is None:
             tx = conn.begin()
         _final_person_rows(conn, finals, insutype, now)
         tx.commit()
         feed.flush()
+        report.phases["final_person_rows"] = time.perf_counter() - t_final
         if sqlite and fresh:
             raw = conn.connection.driver_connection
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")

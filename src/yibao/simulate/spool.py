@@ -17,8 +17,11 @@ never hold the same file open at once in one process, since POSIX locks are per 
 writer is another process, except in `bench.bulk_worker`, which does both in turn).
 
 A spool holds one chunk, in tables named as the row store's with the columns of
-`row_shapes.row_columns` (the constant columns come in as literals at the merge). The
-writer attaches it, copies every table in one transaction, detaches it and deletes it. The
+`row_shapes.row_columns` (the constant columns come in as literals at the merge) — except
+the fee lines, which are compact (`row_shapes.FEE_LINE_COLUMNS`: the visit's row number in
+the spool's `mdtrt`, the line's own values, a shape number) with their shapes in a
+`fee_shape` table; the merge joins the three back into fee_detail rows. The writer attaches
+a spool, copies every table in one transaction, detaches it and deletes it. The
 spool directory lives beside the row store (same disk) and goes away when the load ends,
 whether it completes or not.
 """
@@ -72,6 +75,9 @@ def write_spool(directory: Path, chunk: int, rows: ChunkRows) -> None:
         raise ValueError("a spool takes compact fee lines: settle with Settler(compact=True)")
     db = apsw.Connection(str(path))
     try:
+        # a spool is written once and read once, whole: its largest pages take the fewest
+        # system calls and B-tree pages on both sides (spool + merge ~39 -> ~37 µs a settlement)
+        db.execute("PRAGMA page_size=65536")
         db.execute("PRAGMA journal_mode=OFF")  # a spool is thrown away on any failure
         db.execute("PRAGMA synchronous=OFF")
         db.execute("BEGIN")

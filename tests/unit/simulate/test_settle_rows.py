@@ -1,6 +1,6 @@
 """The bulk settler's shortcuts give exactly what the plain code gives: the hand-built
-setl.extra text is `json.dumps`'s, and the table-driven simulated ids are the bit-reversed
-ones."""
+setl.extra text is `json.dumps`'s, the table-driven simulated ids are the bit-reversed
+ones, and compact fee lines expand to the full rows."""
 
 from __future__ import annotations
 
@@ -12,7 +12,21 @@ from types import SimpleNamespace
 import pytest
 
 from yibao.policy import load_book
+from yibao.simulate import bulk
+from yibao.simulate.catalog_seed import catalog_item_of
+from yibao.simulate.clinical import BUILTIN_ITEMS
+from yibao.simulate.context import CityContext
+from yibao.simulate.model import CityParams
+from yibao.simulate.people import make_institutions
+from yibao.simulate.row_shapes import (
+    FEE_DETAIL_COLUMNS,
+    FEE_SHAPE_COLUMNS,
+    FEE_VISIT_COLUMNS,
+    row_columns,
+)
 from yibao.simulate.settle_rows import Settler, _reverse5, sim_id, visit_ids
+from yibao.simulate.visits import build_chunk
+from yibao.storage.tables import mdtrt
 
 NOW = datetime(2024, 6, 1, 8, 30, 15)
 
@@ -61,3 +75,43 @@ def test_sim_ids_are_the_bit_reversed_shards_over_the_number() -> None:
     assert _reverse5(0b10110) == 0b01101
     ids = visit_ids(17)
     assert len(set(ids)) == 3
+
+
+def test_compact_fee_lines_expand_to_the_full_rows() -> None:
+    """A spooled chunk's compact fee lines, joined with their shapes and their visit's mdtrt
+    row as the writer's merge joins them, are the full rows a plain settler builds; each
+    shape is spooled once a chunk."""
+    params = CityParams(persons=400, institutions=60, settlements=4000, seed=7)
+    institutions = make_institutions(params)
+    people = list(bulk.persons_for(params))
+    ctx = CityContext(params, institutions, scale=bulk.size_city(params, people))
+    catalog = {i.code: catalog_item_of(i) for i in BUILTIN_ITEMS}
+    by_code = {i.fixmedins_code: i for i in institutions}
+    book = load_book([])
+    full = Settler(book, catalog, by_code, now=NOW)
+    compact = Settler(book, catalog, by_code, now=NOW, compact=True)
+    size = bulk.chunk_size(params.persons)
+    expanded_lines = 0
+    for k in range(2):  # the second chunk reuses the first's memos: its shapes come again
+        part = people[k * size : (k + 1) * size]
+        visits = build_chunk(ctx, k, part).visits
+        a, b = full.run(part, visits), compact.run(part, visits)
+        assert b.compact and not a.compact and not a.fee_shape
+        assert a.mdtrt == b.mdtrt
+        shapes = {s[0]: s[1:] for s in b.fee_shape}
+        assert len(shapes) == len(b.fee_shape)  # once a chunk
+        visit_cols = row_columns(mdtrt)
+        rows = []
+        for rowid, sn, at, shape_no, setl_id in b.fee_detail:
+            visit = dict(zip(visit_cols, b.mdtrt[rowid - 1], strict=True))
+            values = {
+                **{c: visit[src] for c, src in FEE_VISIT_COLUMNS.items()},
+                **dict(zip(FEE_SHAPE_COLUMNS, shapes[shape_no], strict=True)),
+                "feedetl_sn": sn,
+                "fee_ocur_time": at,
+                "setl_id": setl_id,
+            }
+            rows.append(tuple(values[c] for c in FEE_DETAIL_COLUMNS))
+        assert rows == a.fee_detail
+        expanded_lines += len(rows)
+    assert expanded_lines > 1000
