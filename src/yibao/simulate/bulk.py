@@ -69,9 +69,16 @@ from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
-from yibao.simulate.row_shapes import constants_for
+from yibao.simulate.row_shapes import constants_for, iso_dt
 from yibao.simulate.settle_rows import ChunkRows, Settler
-from yibao.simulate.spool import ROW_TABLES, insert_sql, merge_spool, merge_sql, write_spool
+from yibao.simulate.spool import (
+    ROW_TABLES,
+    insert_sql,
+    merge_spool,
+    merge_sql,
+    person_merge_sql,
+    write_spool,
+)
 from yibao.simulate.store import write_institutions, write_persons
 from yibao.simulate.visits import build_chunk, institution_labels
 from yibao.storage import changelog
@@ -224,6 +231,7 @@ class _Writer:
             name: insert_sql(t, style, constants_for(t, now)) for name, t in ROW_TABLES.items()
         }
         self.merge = {name: merge_sql(t, constants_for(t, now)) for name, t in ROW_TABLES.items()}
+        self.merge.update(person_merge_sql(iso_dt(now) or ""))
 
     def write(self, rows: ChunkRows) -> None:
         if rows.spool is not None:

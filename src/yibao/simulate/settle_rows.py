@@ -142,8 +142,12 @@ class ChunkRows:
     #: the chunk leaves the worker
     payloads: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     replica: dict[str, pa.Table] = field(default_factory=dict)
-    #: psn_no → (final balance, {(year, acc_key): amount})
+    #: psn_no → (final balance, {(year, acc_key): amount}); when `compact`, the same as rows
+    #: for the spool instead: `psn_balc` (psn_no, insutype, balc in fen) and `psn_accum`
+    #: (psn_no, year, acc_key, amount in fen), merged with the chunk
     persons: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]] = field(default_factory=dict)
+    psn_balc: list[tuple[Any, ...]] = field(default_factory=list)
+    psn_accum: list[tuple[Any, ...]] = field(default_factory=list)
     settlements: int = 0
     reversals: int = 0
     refused: int = 0
@@ -292,7 +296,13 @@ class Settler:
                 for key, amount in keys.items()
                 if amount
             }
-            out.persons[p.psn_no] = (st.balc, flat)
+            if self.compact:  # a chunk's persons are its own: their final rows go with it
+                out.psn_balc.append((p.psn_no, p.insutype, int(st.balc * 100)))
+                out.psn_accum.extend(
+                    (p.psn_no, year, key, int(amount * 100)) for (year, key), amount in flat.items()
+                )
+            else:
+                out.persons[p.psn_no] = (st.balc, flat)
         out.seal()
         return out
 

@@ -53,6 +53,9 @@ SPOOL_COLUMNS: dict[str, tuple[str, ...]] = {
     **{name: row_columns(t) for name, t in ROW_TABLES.items()},
     "fee_detail": FEE_LINE_COLUMNS,
     "fee_shape": ("shape_no INTEGER PRIMARY KEY", *FEE_SHAPE_COLUMNS),
+    # the chunk's persons' final balances and accumulators (`person_merge_sql`)
+    "psn_balc": ("psn_no", "insutype", "balc"),
+    "psn_accum": ("psn_no", "year", "acc_key", "amount"),
 }
 _SCHEMA = "chunk_spool"
 
@@ -145,15 +148,34 @@ def merge_sql(table: Table, constants: dict[str, Any]) -> str:
     )
 
 
+def person_merge_sql(updated_at: str) -> dict[str, str]:
+    """The statements that put a spool's persons' final rows into the row store: each
+    balance into `psn_insu.balc`, each accumulator as a new `psn_accum` row stamped
+    `updated_at` (at-rest text). A chunk's persons are settled by that chunk alone, so their
+    final rows go in with its other rows, in the same transaction."""
+    return {
+        "psn_balc": (
+            f"UPDATE main.psn_insu SET balc = s.balc FROM {_SCHEMA}.psn_balc AS s "
+            "WHERE psn_insu.psn_no = s.psn_no AND psn_insu.insutype = s.insutype"
+        ),
+        "psn_accum": (
+            "INSERT INTO main.psn_accum (psn_no, year, acc_key, amount, updated_at) "
+            f"SELECT psn_no, year, acc_key, amount, {literal(updated_at)} FROM {_SCHEMA}.psn_accum"
+        ),
+    }
+
+
 def merge_spool(raw: Any, path: str, sql: dict[str, str]) -> None:
     """Copy a spool into the row store in one transaction on the driver connection `raw`
-    (no transaction open), then detach and delete it."""
+    (no transaction open): `sql`'s statements in order (`merge_sql` of each table in
+    `ROW_TABLES`, and `person_merge_sql`'s where the store has the persons), then detach and
+    delete it."""
     raw.execute(f"ATTACH DATABASE ? AS {_SCHEMA}", (path,))
     try:
         raw.execute("BEGIN IMMEDIATE")
         try:
-            for name in ROW_TABLES:
-                raw.execute(sql[name])
+            for statement in sql.values():
+                raw.execute(statement)
         except BaseException:
             raw.execute("ROLLBACK")
             raise
