@@ -42,11 +42,15 @@ DEMO_CHAIN_STORES: Final = 3
 DEMO_INDEPENDENT_PHARMACIES: Final = 1
 
 
+#: the weighted tables persons are drawn from, built once (a city draws a million times)
+_DISTRICT_CODES = [d for d, _n, _w in names.DISTRICTS]
+_DISTRICT_CUM = list(accumulate(w for _d, _n, w in names.DISTRICTS))
+_SURNAMES = [s for s, _w in names.SURNAMES]
+_SURNAME_CUM = list(accumulate(w for _s, w in names.SURNAMES))
+
+
 def _district(rng: random.Random) -> str:
-    return rng.choices(
-        [d for d, _n, _w in names.DISTRICTS],
-        cum_weights=list(accumulate(w for _d, _n, w in names.DISTRICTS)),
-    )[0]
+    return rng.choices(_DISTRICT_CODES, cum_weights=_DISTRICT_CUM)[0]
 
 
 class _Codes:
@@ -67,10 +71,7 @@ class _Codes:
 
 
 def person_name(rng: random.Random, gend: str) -> str:
-    surname = rng.choices(
-        [s for s, _w in names.SURNAMES],
-        cum_weights=list(accumulate(w for _s, w in names.SURNAMES)),
-    )[0]
+    surname = rng.choices(_SURNAMES, cum_weights=_SURNAME_CUM)[0]
     chars = names.GIVEN_MALE if gend == "1" else names.GIVEN_FEMALE
     given = rng.choice(chars) + (rng.choice(chars) if rng.random() < 0.7 else "")
     return surname + given
