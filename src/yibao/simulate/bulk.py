@@ -95,16 +95,17 @@ PERSONS_PER_CHUNK = 2000
 #: settlements per row-store transaction (the replica gets the rows after each commit)
 COMMIT_EVERY = 200_000
 #: the most SQLite page cache the bulk writer takes (KiB)
-BULK_CACHE_KIB = 2048 * 1024
+BULK_CACHE_KIB = 4096 * 1024
 
 
 def bulk_cache_kib() -> int:
-    """The bulk writer's page cache: 2 GiB, or an eighth of a smaller machine's memory.
+    """The bulk writer's page cache: an eighth of the machine's memory, at most 4 GiB (at
+    least 64 MiB).
 
     Why this much: every merged row goes into three to six indexes, and those keyed by time
     (`setl_time`, `fixmedins_code, setl_time`) take a chunk's rows all over their pages; with
-    512 MiB a million settlements re-read index pages from the kernel all through the load
-    (1M: 91.7 → 84.7 s, CPU 172 → 159 s with 2 GiB)."""
+    512 MiB a load re-read index pages from the kernel all through (1M: 91.7 → 84.7 s with
+    2 GiB; 10M: 921.5 → 878.6 s with 2 → 2.9 GiB, on a 23.5 GiB machine)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):  # pragma: no cover - every Linux answers
