@@ -20,8 +20,10 @@ A spool holds one chunk, in tables named as the row store's with the columns of
 `row_shapes.row_columns` (the constant columns come in as literals at the merge) — except
 the fee lines, which are compact (`row_shapes.FEE_LINE_COLUMNS`: the visit's row number in
 the spool's `mdtrt`, the line's own values, a shape number) with their shapes in a
-`fee_shape` table; the merge joins the three back into fee_detail rows. The writer attaches
-a spool, copies every table in one transaction, detaches it and deletes it. The
+`fee_shape` table; the merge joins the three back into fee_detail rows — and the chunk's
+persons' final balances and accumulators (`psn_balc`, `psn_accum`), which the merge puts into
+`psn_insu` (`UPDATE … FROM`, SQLite 3.33 or later) and `psn_accum`. The writer attaches a
+spool, copies every table in one transaction, detaches it and deletes it. The
 spool directory lives beside the row store (same disk) and goes away when the load ends,
 whether it completes or not.
 """
