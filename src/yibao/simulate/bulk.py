@@ -35,7 +35,6 @@ midway, `yibao replica rebuild` makes the replica whole again.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import multiprocessing as mp
 import os
@@ -50,7 +49,7 @@ from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, func, select
@@ -58,19 +57,21 @@ from sqlalchemy import Connection, Engine, func, select
 from yibao.catalog.model import CatalogItem
 from yibao.catalog.repo import item_from_row
 from yibao.kit.clock import local_naive_now
+from yibao.kit.collector import young_collections_only
 from yibao.kit.ids import IdGenerator
 from yibao.policy import PolicyBook, load_book
 from yibao.replica import batches
 from yibao.replica import rows as replica_rows
 from yibao.replica.store import ReplicaStore
 from yibao.simulate.catalog_seed import ensure_sim_catalog
+from yibao.simulate.chunk_rows import ChunkRows
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import PersonFactory, make_institutions
 from yibao.simulate.rates import expected_visits
-from yibao.simulate.row_shapes import constants_for, iso_dt
-from yibao.simulate.settle_rows import ChunkRows, Settler
+from yibao.simulate.row_shapes import constants_for
+from yibao.simulate.settle_rows import Settler
 from yibao.simulate.spool import (
     ROW_TABLES,
     insert_sql,
@@ -111,35 +112,6 @@ def bulk_cache_kib() -> int:
     except (ValueError, OSError):  # pragma: no cover - every Linux answers
         return BULK_CACHE_KIB
     return max(64 * 1024, min(BULK_CACHE_KIB, total // 8 // 1024))
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def young_collections_only(fn: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run `fn` with the cyclic garbage collector's automatic passes off (the previous state
-    restored after); `fn` calls `gc.collect(0)` itself where the objects it made are done.
-
-    Why: a load makes objects far faster than it drops them (a chunk's visits, lines and
-    splits all live until its rows are written), so every automatic pass finds nothing and the
-    oldest generation's passes walk the whole heap, the city's million persons included, again
-    and again: 20–25 µs of a worker's ~165 µs a settlement (`python -m
-    yibao.bench.bulk_worker`). Reference counting frees nearly everything; the few reference
-    cycles a chunk leaves are young, so one young-generation pass per chunk (the objects
-    made since the last) finds them."""
-
-    @functools.wraps(fn)
-    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return paused
 
 
 def chunk_size(persons: int) -> int:
@@ -232,7 +204,7 @@ class _Writer:
             name: insert_sql(t, style, constants_for(t, now)) for name, t in ROW_TABLES.items()
         }
         self.merge = {name: merge_sql(t, constants_for(t, now)) for name, t in ROW_TABLES.items()}
-        self.merge.update(person_merge_sql(iso_dt(now) or ""))
+        self.merge.update(person_merge_sql(now))
 
     def write(self, rows: ChunkRows) -> None:
         if rows.spool is not None:
@@ -552,7 +524,8 @@ def bulk_load(
         t_final = time.perf_counter()
         if tx is None:
             tx = conn.begin()
-        _final_person_rows(conn, finals, insutype, now)
+        if finals:  # spooled chunks brought their persons' final rows with them
+            _final_person_rows(conn, finals, insutype, now)
         tx.commit()
         feed.flush()
         report.phases["final_person_rows"] = time.perf_counter() - t_final

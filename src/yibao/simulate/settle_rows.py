@@ -18,8 +18,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
-
 from yibao.catalog import restrictions
 from yibao.catalog.model import CatalogItem
 from yibao.codes.dicts import (
@@ -48,6 +46,7 @@ from yibao.policy import (
 )
 from yibao.policy.model import LineSplit, PolicyRefusal
 from yibao.replica import rows as replica_rows
+from yibao.simulate.chunk_rows import ChunkRows
 from yibao.simulate.model import Institution, Line, Person, Visit
 from yibao.simulate.row_shapes import (
     constants_for,
@@ -55,7 +54,6 @@ from yibao.simulate.row_shapes import (
     ipt_days,
     iso_dt,
     payload_builder,
-    payload_schema,
     scaled2,
     scaled4,
     scaled6,
@@ -126,59 +124,6 @@ class PersonState:
     acc: dict[int, dict[str, Decimal]] = field(default_factory=dict)
 
 
-@dataclass
-class ChunkRows:
-    mdtrt: list[tuple[Any, ...]] = field(default_factory=list)
-    diag: list[tuple[Any, ...]] = field(default_factory=list)
-    #: full rows (`FEE_DETAIL_COLUMNS`), or compact ones (`FEE_LINE_COLUMNS`) when `compact`
-    fee_detail: list[tuple[Any, ...]] = field(default_factory=list)
-    #: compact rows' shapes (`FEE_SHAPE_COLUMNS` after the shape number), each once a chunk
-    fee_shape: list[tuple[Any, ...]] = field(default_factory=list)
-    compact: bool = False
-    setl: list[tuple[Any, ...]] = field(default_factory=list)
-    setl_fund: list[tuple[Any, ...]] = field(default_factory=list)
-    #: replica payloads by entity (`yibao.replica.rows`) as tuples in the replica's column
-    #: order, each key once in its final state; turned into Arrow tables by `seal()` before
-    #: the chunk leaves the worker
-    payloads: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
-    replica: dict[str, pa.Table] = field(default_factory=dict)
-    #: psn_no → (final balance, {(year, acc_key): amount}); when `compact`, the same as rows
-    #: for the spool instead: `psn_balc` (psn_no, insutype, balc in fen) and `psn_accum`
-    #: (psn_no, year, acc_key, amount in fen), merged with the chunk
-    persons: dict[str, tuple[Decimal, dict[tuple[int, str], Decimal]]] = field(default_factory=dict)
-    psn_balc: list[tuple[Any, ...]] = field(default_factory=list)
-    psn_accum: list[tuple[Any, ...]] = field(default_factory=list)
-    settlements: int = 0
-    reversals: int = 0
-    refused: int = 0
-    unsettled: int = 0
-    unsettled_visits: set[int] = field(default_factory=set)
-    #: the chunk's row-store rows spooled to this SQLite file (`yibao.simulate.spool`) —
-    #: the row lists above are then empty
-    spool: str | None = None
-    refusals: list[str] = field(default_factory=list)
-    lines: int = 0
-    #: shape numbers already in `fee_shape` (worker side only: emptied by `seal()`)
-    shapes_seen: set[int] = field(default_factory=set)
-
-    def seal(self) -> None:
-        """Payloads → Arrow tables (in the worker: the writer process only appends them).
-        Without the change-log columns (`seq`, `op`): `ReplicaStore.bulk_append` fills them."""
-        self.replica = {}
-        for name, rows in self.payloads.items():
-            if rows:
-                schema = payload_schema(name)
-                self.replica[name] = pa.Table.from_arrays(
-                    [
-                        pa.array(col, type=f.type)
-                        for col, f in zip(zip(*rows, strict=True), schema, strict=True)
-                    ],
-                    schema=schema,
-                )
-        self.payloads = {}
-        self.shapes_seen = set()
-
-
 if [f.name for f in fields(LineRules)] != ["unknown_code"]:  # pragma: no cover
     raise RuntimeError("LineRules changed: key Settler._line's memo on its new fields too")
 
@@ -198,9 +143,8 @@ class _LineMemo:
     line_part: tuple[Any, ...]
     #: drug | mcs | exam | "" — the settlement's fee-structure sum the line adds to
     group: str
-    #: the memo's number, unique for the worker's life (a compact fee line's shape number)
-    no: int
-    #: the spool's fee_shape row: (no, *terms_part, *line_part)
+    #: the spool's fee_shape row: (shape number, *terms_part, *line_part); the number is
+    #: unique for the worker's life (a compact fee line names its shape by it)
     shape: tuple[Any, ...]
 
     @staticmethod
@@ -225,7 +169,6 @@ class _LineMemo:
             terms_part=terms_part,
             line_part=line_part,
             group=_GROUPS.get(mct, ""),
-            no=no,
             shape=(no, *terms_part, *line_part),
         )
 
@@ -297,9 +240,9 @@ class Settler:
                 if amount
             }
             if self.compact:  # a chunk's persons are its own: their final rows go with it
-                out.psn_balc.append((p.psn_no, p.insutype, int(st.balc * 100)))
+                out.psn_balc.append((p.psn_no, p.insutype, scaled2(st.balc)))
                 out.psn_accum.extend(
-                    (p.psn_no, year, key, int(amount * 100)) for (year, key), amount in flat.items()
+                    (p.psn_no, year, key, scaled2(amount)) for (year, key), amount in flat.items()
                 )
             else:
                 out.persons[p.psn_no] = (st.balc, flat)
@@ -513,10 +456,11 @@ class Settler:
             if at is None:
                 at = times[ln.fee_ocur_time] = iso_dt(ln.fee_ocur_time)
             if compact:
-                if m.no not in seen:
-                    seen.add(m.no)
+                shape_no = m.shape[0]
+                if shape_no not in seen:
+                    seen.add(shape_no)
                     shapes.append(m.shape)
-                fee_rows.append((mdtrt_rowid, ln.feedetl_sn, at, m.no, line_setl))
+                fee_rows.append((mdtrt_rowid, ln.feedetl_sn, at, shape_no, line_setl))
             else:
                 fee_rows.append(
                     (mdtrt_id, ln.feedetl_sn, p.psn_no, v.fixmedins_code, at, *m.terms_part,

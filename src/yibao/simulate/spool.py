@@ -31,12 +31,14 @@ whether it completes or not.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import apsw
 from sqlalchemy import Table
 
+from yibao.simulate.chunk_rows import ChunkRows
 from yibao.simulate.row_shapes import (
     FEE_LINE_COLUMNS,
     FEE_SHAPE_COLUMNS,
@@ -44,8 +46,7 @@ from yibao.simulate.row_shapes import (
     at_rest,
     row_columns,
 )
-from yibao.simulate.settle_rows import ChunkRows
-from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
+from yibao.storage.tables import diag, fee_detail, mdtrt, psn_accum, setl, setl_fund
 
 #: the row-store tables a chunk fills, in the order they are merged (parents first)
 ROW_TABLES: dict[str, Table] = {t.name: t for t in (mdtrt, diag, fee_detail, setl, setl_fund)}
@@ -150,11 +151,12 @@ def merge_sql(table: Table, constants: dict[str, Any]) -> str:
     )
 
 
-def person_merge_sql(updated_at: str) -> dict[str, str]:
+def person_merge_sql(now: datetime) -> dict[str, str]:
     """The statements that put a spool's persons' final rows into the row store: each
-    balance into `psn_insu.balc`, each accumulator as a new `psn_accum` row stamped
-    `updated_at` (at-rest text). A chunk's persons are settled by that chunk alone, so their
-    final rows go in with its other rows, in the same transaction."""
+    balance into `psn_insu.balc`, each accumulator as a new `psn_accum` row stamped `now`. A
+    chunk's persons are settled by that chunk alone, so their final rows go in with its other
+    rows, in the same transaction."""
+    updated_at = literal(at_rest(psn_accum, "updated_at", now))
     return {
         "psn_balc": (
             f"UPDATE main.psn_insu SET balc = s.balc FROM {_SCHEMA}.psn_balc AS s "
@@ -162,7 +164,7 @@ def person_merge_sql(updated_at: str) -> dict[str, str]:
         ),
         "psn_accum": (
             "INSERT INTO main.psn_accum (psn_no, year, acc_key, amount, updated_at) "
-            f"SELECT psn_no, year, acc_key, amount, {literal(updated_at)} FROM {_SCHEMA}.psn_accum"
+            f"SELECT psn_no, year, acc_key, amount, {updated_at} FROM {_SCHEMA}.psn_accum"
         ),
     }
 
