@@ -12,7 +12,7 @@ from decimal import Decimal
 from itertools import accumulate
 
 from yibao.kit.money import round_fen
-from yibao.simulate.clinical import BUILTIN_ITEMS, PANELS, Condition, SimItem
+from yibao.simulate.clinical import BUILTIN_ITEMS, NO_DRAW, PANELS, Condition, SimItem
 from yibao.simulate.context import CityContext, Staff, weighted
 from yibao.simulate.model import Institution, Label, Line, Person, Visit
 
@@ -47,6 +47,9 @@ class BillBlocks:
         self._line_memo: dict[
             tuple[object, ...], tuple[Decimal, Decimal, Decimal | None, str | None]
         ] = {}
+        #: the bill and time of the last blood draw billed (`_lab`)
+        self._drawn_for: list[Line] | None = None
+        self._drawn_at: datetime | None = None
         self._cond_memo: dict[tuple[object, ...], tuple[list[Condition], list[float]]] = {}
 
     # ------------------------------------------------------------------ building blocks
@@ -93,7 +96,7 @@ class BillBlocks:
         pric: Decimal | None = None,
     ) -> None:
         price = pric if pric is not None else item.price
-        outlier = inst.cost_outlier and item.role in ("drug", "lab", "exam", "treatment")
+        outlier = inst.cost_outlier and item.role in ("drug", "lab", "exam", "treatment", "ward")
         # quantity, amount and days of a line follow from these alone: computed once each
         key = (item.code, cnt, price, days, outlier)
         calc = self._line_memo.get(key)
@@ -132,7 +135,12 @@ class BillBlocks:
     def _lab(
         self, lines: list[Line], name: str, when: datetime, inst: Institution, cnt: int = 1
     ) -> None:
-        """A lab order: a panel's analytes as one line each, or the single item."""
+        """A lab order: a panel's analytes as one line each, or the single item; the blood
+        drawn for it is billed once per bill and time (one draw serves every lab ordered
+        with it)."""
+        if name not in NO_DRAW and (lines is not self._drawn_for or when != self._drawn_at):
+            self._drawn_for, self._drawn_at = lines, when
+            self._line(lines, ITEMS["静脉采血"], Decimal(1), when, inst)
         for analyte in PANELS.get(name, (name,)):
             self._line(lines, ITEMS[analyte], Decimal(cnt), when, inst)
 
@@ -164,11 +172,15 @@ class BillBlocks:
         end: datetime | None,
         cond: Condition | None,
         lines: list[Line],
+        also: tuple[Condition, ...] = (),
     ) -> Visit:
+        """The visit record; `also` are secondary diagnoses (a stay's chronic conditions)."""
         self.n += 1
         depts = cond.depts if cond else ("D99",)
         dept_code, dept_name, caty, dr_code, dr_name = self._doctor(inst, depts)
         diagnoses = ((cond.diag_code, cond.diag_name),) if cond else ()
+        if also:
+            diagnoses += tuple((c.diag_code, c.diag_name) for c in also)
         visit = Visit(
             visit_no=self.base + self.n,
             kind=kind,

@@ -31,7 +31,9 @@ class SimItem:
     #: the catalog's price cap per unit (None: no cap)
     cap: Decimal | None
     #: consult | general_care | ipt_consult | lab | exam | treatment | surgery | bed | nursing
-    #: | consumable | drug (the drugs' use is in `conditions`)
+    #: | ward (the ward's own orders: monitoring, oxygen, care) | anaesthesia | sampling
+    #: | consumable
+    #: | drug (the drugs' use is in `conditions`)
     role: str
     #: restrictions: only this sex ("1"/"2"); age_min inclusive, age_max exclusive
     gend: str | None = None
@@ -162,11 +164,32 @@ BUILTIN_ITEMS: Final = (
     _svc("331506001000000", "骨折切开复位内固定术", "surgery", "3500.00", "3800.00", med="06"),
     _svc("331203001000000", "单胎顺产接生", "surgery", "1500.00", "1600.00", med="06", gend="2"),
     _svc("330900001000000", "经尿道前列腺电切术", "surgery", "3000.00", "3200.00", med="06", gend="1"),
+    # the ward's daily orders beyond bed, nursing and the round (全国医疗服务价格项目规范:
+    # 氧气吸入 and 心电监测 by the hour, 静脉输液 with a surcharge for each further group)
+    _svc("120400004000000", "静脉输液(每组加收)", "ward", "4.00", "5.00"),
+    _svc("120400006000000", "静脉采血", "sampling", "3.00", "4.00"),
+    _svc("120600001000000", "氧气吸入", "ward", "2.50", "3.00"),
+    _svc("120900001000000", "雾化吸入", "ward", "7.00", "8.00"),
+    _svc("310701008000000", "心电监测", "ward", "6.00", "7.00", med="03"),
+    _svc("250302002000000", "末梢血糖测定", "ward", "5.00", "6.00", med="04"),
+    _svc("120100011000000", "口腔护理", "ward", "5.00", "6.00", med="07"),
+    _svc("120100012000000", "会阴护理", "ward", "5.00", "6.00", med="07"),
+    _svc("120500001000000", "换药(小)", "ward", "12.00", "15.00"),
+    _svc("121100001000000", "导尿", "ward", "18.00", "20.00"),
+    _svc("121100002000000", "膀胱冲洗", "ward", "15.00", "18.00"),
+    _svc("340100001000000", "运动疗法", "ward", "35.00", "40.00"),
+    # anaesthesia: general by the hour, spinal by the case, monitoring by the hour
+    _svc("330100002000000", "全身麻醉", "anaesthesia", "800.00", "900.00", med="06"),
+    _svc("330100003000000", "椎管内麻醉", "anaesthesia", "500.00", "600.00", med="06"),
+    _svc("330100015000000", "麻醉中监测", "anaesthesia", "20.00", "25.00", med="06"),
     # consumables
     SimItem("C0101010100100000001", "一次性使用输液器", "301", "08", "01", D("3.50"), D("4.00"), "consumable"),
     SimItem("C0202010200200000002", "静脉留置针", "301", "08", "02", D("25.00"), D("30.00"), "consumable", selfpay_prop=D("0.10")),
     SimItem("C0303020100100000003", "可吸收外科缝线", "301", "08", "02", D("120.00"), D("150.00"), "consumable", selfpay_prop=D("0.10")),
     SimItem("C1001030100100000004", "金属接骨板", "301", "08", "02", D("2800.00"), D("3200.00"), "consumable", selfpay_prop=D("0.30")),
+    SimItem("C0101010200100000005", "一次性使用注射器", "301", "08", "01", D("0.60"), D("0.80"), "consumable"),
+    SimItem("C0201010100100000009", "一次性使用导尿包", "301", "08", "01", D("22.00"), D("25.00"), "consumable"),
+    SimItem("C0301020100100000012", "透明敷贴", "301", "08", "01", D("5.00"), D("6.00"), "consumable"),
     # drugs (per_day units)
     _drug("XJ01CAA040E001010100001", "阿莫西林胶囊", "0.60", "0.80", "6"),
     _drug("XJ01DDC104A001010100002", "头孢克肟分散片", "3.20", "3.80", "2", lv="02", prop="0.05"),
@@ -194,6 +217,9 @@ BUILTIN_ITEMS: Final = (
     _drug("XB05AAR001B001010100024", "人血白蛋白", "380.00", "420.00", "1", lv="02", prop="0.20"),
     _drug("XA02BCP078B002010100025", "注射用泮托拉唑钠", "18.00", "21.00", "1", lv="02", prop="0.05"),
     _drug("XB05XAP031B001010100026", "氯化钾注射液", "1.20", "1.50", "2"),
+    _drug("XN01AXB145B001010100027", "丙泊酚乳状注射液", "45.00", "52.00", "1"),
+    _drug("XB01ABD004B001010100028", "低分子肝素钙注射液", "30.00", "35.00", "1", lv="02", prop="0.05"),
+    _drug("XR05CBA030L001010100029", "吸入用乙酰半胱氨酸溶液", "14.00", "16.00", "2", lv="02", prop="0.05"),
 )
 # fmt: on
 
@@ -221,6 +247,11 @@ class Condition:
     winter: float = 1.0
     #: inpatient length of stay (min, max) days
     los: tuple[int, int] = (3, 10)
+    #: the ward's orders for this condition: (item, units a day, when) — when is "acute"
+    #: (the days the drugs are given), "stay" (every day) or "rehab" (from the third day)
+    ward: tuple[tuple[str, int, str], ...] = ()
+    #: the operation's anaesthesia: "general" (by the hour) or "spinal"
+    anaesthesia: str | None = None
 
 
 #: lab panels a doctor orders by one name and the hospital bills analyte by analyte (the
@@ -232,11 +263,20 @@ PANELS: Final = {
     "肾功能检测": ("尿素测定", "肌酐测定", "尿酸测定"),
     "电解质测定": ("钾测定", "钠测定", "氯测定", "钙测定"),
 }  # fmt: skip
+#: labs that need no venous draw: the blood count from a fingertip, urine, a smear (the
+#: chemistry labs bill one 静脉采血 per draw)
+NO_DRAW: Final = frozenset({"血细胞分析(血常规)", "尿液常规检查", "宫颈细胞学检查"})
 #: what every admission is checked for besides the condition's own labs, and re-checked
 #: every few days of the stay
 #: given alongside the condition's own drugs while an infused stay's acute phase lasts
 #: (stress-ulcer prophylaxis and potassium with the drip)
 WARD_DRUGS: Final = ("注射用泮托拉唑钠", "氯化钾注射液")
+#: drugs only a ward gives (never sold over a pharmacy's counter)
+WARD_ONLY: Final = frozenset({"丙泊酚乳状注射液", "低分子肝素钙注射液", "吸入用乙酰半胱氨酸溶液"})
+#: what the ward orders for an inpatient with a chronic condition, every day of any stay:
+#: the home medication goes on (dispensed day by day), a diabetic's glucose is checked
+#: before meals and at night
+CHRONIC_WARD: Final = {"diabetes": (("末梢血糖测定", 4),)}
 ADMISSION_LABS: Final = ("血细胞分析(血常规)", "肾功能检测", "电解质测定")
 RECHECK_LABS: Final = ("血细胞分析(血常规)", "电解质测定")
 
@@ -277,23 +317,29 @@ CONDITIONS: Final = (
     # inpatient
     C("pneumonia", "J18.900", "肺炎", "inpatient", ("D01", "D04"),
       ("注射用头孢曲松钠", "0.9%氯化钠注射液"), ("血细胞分析(血常规)", "肝功能检测"), ("胸部X线摄影", "CT平扫"),
-      ("静脉输液",), consumables=("一次性使用输液器", "静脉留置针"), weight=4, winter=2.0, los=(5, 12)),
+      ("静脉输液",), consumables=("一次性使用输液器", "静脉留置针"), weight=4, winter=2.0, los=(5, 12),
+      ward=(("氧气吸入", 12, "acute"), ("雾化吸入", 2, "acute"), ("吸入用乙酰半胱氨酸溶液", 2, "acute"))),
     C("appendicitis", "K35.800", "急性阑尾炎", "inpatient", ("D02",),
       ("注射用头孢曲松钠", "0.9%氯化钠注射液"), ("血细胞分析(血常规)",), ("彩色多普勒超声检查",),
-      ("静脉输液",), "阑尾切除术", ("一次性使用输液器", "可吸收外科缝线"), weight=2, los=(3, 7)),
+      ("静脉输液",), "阑尾切除术", ("一次性使用输液器", "可吸收外科缝线"), weight=2, los=(3, 7),
+      anaesthesia="general"),
     C("fracture", "S52.500", "桡骨下端骨折", "inpatient", ("D02",),
       ("0.9%氯化钠注射液", "双氯芬酸钠缓释片"), ("血细胞分析(血常规)",), ("胸部X线摄影",), (),
-      "骨折切开复位内固定术", ("金属接骨板", "可吸收外科缝线"), weight=2, los=(5, 14)),
+      "骨折切开复位内固定术", ("金属接骨板", "可吸收外科缝线"), weight=2, los=(5, 14),
+      ward=(("低分子肝素钙注射液", 1, "acute"), ("运动疗法", 1, "rehab")), anaesthesia="general"),
     C("stroke", "I63.900", "脑梗死", "inpatient", ("D01",),
       ("阿司匹林肠溶片", "阿托伐他汀钙片", "0.9%氯化钠注射液", "人血白蛋白"),
       ("血细胞分析(血常规)", "血脂四项"), ("CT平扫", "彩色多普勒超声检查"), ("静脉输液",),
-      consumables=("一次性使用输液器",), age_min=40, weight=3, winter=1.3, los=(7, 21)),
+      consumables=("一次性使用输液器",), age_min=40, weight=3, winter=1.3, los=(7, 21),
+      ward=(("心电监测", 24, "acute"), ("氧气吸入", 12, "acute"), ("末梢血糖测定", 4, "stay"),
+            ("口腔护理", 2, "stay"), ("运动疗法", 1, "rehab"), ("针刺治疗", 1, "rehab"))),
     C("delivery", "O80.000", "单胎顺产", "inpatient", ("D03",), ("缩宫素注射液", "0.9%氯化钠注射液"),
       ("血细胞分析(血常规)",), ("彩色多普勒超声检查",), (), "单胎顺产接生", ("一次性使用输液器",),
-      gend="2", age_min=20, age_max=45, weight=2, los=(2, 5)),
+      gend="2", age_min=20, age_max=45, weight=2, los=(2, 5), ward=(("会阴护理", 2, "stay"),)),
     C("bph_surgery", "N40.x00", "前列腺增生", "inpatient", ("D02",), ("注射用头孢曲松钠",),
       ("前列腺特异性抗原测定",), ("彩色多普勒超声检查",), ("静脉输液",), "经尿道前列腺电切术",
-      ("一次性使用输液器",), gend="1", age_min=55, weight=1, los=(5, 9)),
+      ("一次性使用输液器",), gend="1", age_min=55, weight=1, los=(5, 9),
+      ward=(("膀胱冲洗", 2, "acute"),), anaesthesia="spinal"),
 )
 # fmt: on
 

@@ -18,10 +18,12 @@ from yibao.simulate.bill_blocks import ITEMS, BillBlocks
 from yibao.simulate.clinical import (
     ADMISSION_LABS,
     BUILTIN_ITEMS,
+    CHRONIC_WARD,
     CONDITION_BY_KEY,
     CONDITIONS,
     RECHECK_LABS,
     WARD_DRUGS,
+    WARD_ONLY,
     Condition,
 )
 from yibao.simulate.context import (
@@ -38,13 +40,14 @@ INPATIENT = [c for c in CONDITIONS if c.course == "inpatient"]
 SEX_ITEMS = {g: [i for i in BUILTIN_ITEMS if i.gend == g] for g in "12"}
 CHILD_ITEMS = [i for i in BUILTIN_ITEMS if i.age_max is not None]
 CAPPED_SERVICES = [i for i in BUILTIN_ITEMS if i.cap and i.role in ("lab", "exam", "treatment")]
-CAPPED = [i for i in BUILTIN_ITEMS if i.cap]
 #: acute drugs: the ordinary outpatient prescription covers 3–7 days (处方管理办法 Art. 19)
 ORDINARY_MAX_DAYS = 7
 #: drugs a pharmacy sells over the counter beside a condition's own (any sex, any age), in
 #: catalog order: drawn from on every pharmacy visit, so listed once
 _OTC_EXTRAS = [
-    i for i in BUILTIN_ITEMS if i.role == "drug" and i.gend is None and i.age_max is None
+    i
+    for i in BUILTIN_ITEMS
+    if i.role == "drug" and i.gend is None and i.age_max is None and i.name not in WARD_ONLY
 ]
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
 
@@ -225,9 +228,7 @@ class ChunkBuilder(BillBlocks):
         self._count("duplicate_billing")
         tags = []
         if self._hit("price_above_cap"):
-            drug = rng.choice(
-                [i for i in CAPPED if i.role == "drug" and i.gend is None and i.age_max is None]
-            )
+            drug = rng.choice([i for i in _OTC_EXTRAS if i.cap])
             assert drug.cap is not None
             price = (drug.cap * Decimal("1.5")).quantize(Decimal("0.01"))
             self._line(lines, drug, drug.per_day * 7, when, inst, pric=price, days=7)
@@ -262,24 +263,56 @@ class ChunkBuilder(BillBlocks):
         lines: list[Line] = []
         nursing = ITEMS["一级护理" if cond.surgery or cond.key == "stroke" else "二级护理"]
         infusion = "静脉输液" in cond.treatments
+        acute_days = max(3, los - 2)
+        ward = [(ITEMS[name], units, when) for name, units, when in cond.ward]
+        ordered = {name for name, _u, _w in cond.ward}
+        # chronic conditions go on in hospital: the home medication dispensed day by day
+        # and, for a diabetic, the glucose checks
+        comorbid = tuple(CONDITION_BY_KEY[key] for key in person.chronic)
+        for other in comorbid:
+            ward.append((ITEMS[other.drugs[0]], 1, "stay"))
+            for name, units in CHRONIC_WARD.get(other.key, ()):
+                if name not in ordered:
+                    ordered.add(name)
+                    ward.append((ITEMS[name], units, "stay"))
         # the HIS uploads the stay's orders day by day: bed, nursing and the ward round every
-        # day; drugs (and the infusion that gives them) while the acute phase lasts; labs on
-        # admission and re-checked every third day
+        # day; drugs (and the infusion that gives them, a surcharge for each further group)
+        # while the acute phase lasts; the ward's own orders (monitoring, oxygen, care,
+        # rehabilitation); after an operation, monitoring and the wound dressed every other
+        # day; labs on admission and re-checked every third day
         for d in range(los):
             at = datetime.combine(day + timedelta(days=d), time(8))
             self._line(lines, ITEMS["床位费(三人间)"], Decimal(1), at, inst)
             self._line(lines, nursing, Decimal(1), at, inst)
             self._line(lines, ITEMS["住院诊查费"], Decimal(1), at, inst)
-            if d < max(3, los - 2):
+            acute = d < acute_days
+            if acute:
                 for name in cond.drugs:
                     item = ITEMS[name]
                     self._line(lines, item, item.per_day, at, inst, days=1)
                 if infusion:
+                    groups = Decimal(len(WARD_DRUGS))
                     self._line(lines, ITEMS["静脉输液"], Decimal(1), at, inst)
+                    self._line(lines, ITEMS["静脉输液(每组加收)"], groups, at, inst)
                     self._line(lines, ITEMS["一次性使用输液器"], Decimal(1), at, inst)
+                    self._line(lines, ITEMS["一次性使用注射器"], groups + 1, at, inst)
                     for name in WARD_DRUGS:
                         item = ITEMS[name]
                         self._line(lines, item, item.per_day, at, inst, days=1)
+            for item, units, when in ward:
+                if when == "stay" or (acute if when == "acute" else d >= 2):
+                    if item.role == "drug":
+                        self._line(lines, item, item.per_day, at, inst, days=1)
+                    else:
+                        self._line(lines, item, Decimal(units), at, inst)
+            if cond.anaesthesia:
+                if d in (1, 2):  # the day of the operation and the next
+                    self._line(lines, ITEMS["心电监测"], Decimal(24), at, inst)
+                    if "氧气吸入" not in ordered:
+                        self._line(lines, ITEMS["氧气吸入"], Decimal(6), at, inst)
+                if d >= 3 and d % 2 == 1:
+                    self._line(lines, ITEMS["换药(小)"], Decimal(1), at, inst)
+                    self._line(lines, ITEMS["透明敷贴"], Decimal(1), at, inst)
             if d and d % 3 == 0:
                 for lab in RECHECK_LABS:
                     self._lab(lines, lab, at, inst)
@@ -293,6 +326,17 @@ class ChunkBuilder(BillBlocks):
         if cond.surgery:
             op = adm + timedelta(days=1)
             self._line(lines, ITEMS[cond.surgery], Decimal(1), op, inst)
+            if cond.anaesthesia:
+                hours = Decimal(rng.randint(2, 3))
+                if cond.anaesthesia == "general":
+                    self._line(lines, ITEMS["全身麻醉"], hours, op, inst)
+                    self._line(lines, ITEMS["丙泊酚乳状注射液"], Decimal(2), op, inst)
+                else:
+                    self._line(lines, ITEMS["椎管内麻醉"], Decimal(1), op, inst)
+                self._line(lines, ITEMS["麻醉中监测"], hours, op, inst)
+                self._line(lines, ITEMS["导尿"], Decimal(1), op, inst)
+                self._line(lines, ITEMS["一次性使用导尿包"], Decimal(1), op, inst)
+                self._line(lines, ITEMS["一次性使用注射器"], Decimal(4), op, inst)
             for cons in cond.consumables:
                 if not (infusion and cons == "一次性使用输液器"):
                     self._line(lines, ITEMS[cons], Decimal(rng.randint(1, 2)), op, inst)
@@ -301,7 +345,7 @@ class ChunkBuilder(BillBlocks):
                 if not (infusion and cons == "一次性使用输液器"):
                     self._line(lines, ITEMS[cons], Decimal(max(1, los - 2)), adm, inst)
         tags = self._line_anomalies(lines, adm, inst)
-        visit = self._visit("inpatient", "21", person, inst, adm, dscg, cond, lines)
+        visit = self._visit("inpatient", "21", person, inst, adm, dscg, cond, lines, comorbid)
         for kind, detail in tags:
             self._label(kind, visit, person, detail)
         return visit

@@ -119,3 +119,59 @@ def test_labelled_anomalies_are_what_they_say(city: tuple) -> None:
         elif lb.anomaly == "duplicate_billing":
             codes = Counter(ln.hilist_code for ln in v.lines)
             assert max(codes.values()) >= 2
+
+
+def test_a_stay_is_billed_day_by_day_as_the_ward_orders(city: tuple) -> None:
+    """Bed, nursing and the round every day; an infused day's further groups; the ward's own
+    orders; an operation's anaesthesia and the monitoring after it; a chronic condition's
+    home drug every day, with its diagnosis on the record."""
+    _params, builder, _insts = city
+    persons = {p.psn_no: p for p in make_persons(CityParams(seed=9, persons=3000))}
+    labelled = {lb.visit_no for lb in builder.labels}  # duplicates and overpricing add lines
+    stays = [v for v in builder.visits if v.kind == "inpatient" and v.visit_no not in labelled]
+    assert stays
+    seen: Counter[str] = Counter()
+    for v in stays:
+        assert v.endtime is not None
+        los = (v.endtime.date() - v.begntime.date()).days
+        names = Counter(ln.hilist_name for ln in v.lines)
+        main = v.diagnoses[0][0]
+        assert names["床位费(三人间)"] == names["住院诊查费"] == los
+        if names["静脉输液"]:
+            assert names["静脉输液(每组加收)"] == names["静脉输液"]
+        if main == "I63.900":  # stroke: monitored while acute, glucose and mouth care daily
+            assert names["心电监测"] >= 3 and names["口腔护理"] == los
+            seen["stroke"] += 1
+        if main in ("K35.800", "S52.500"):  # general anaesthesia, then the wound dressed
+            assert names["全身麻醉"] == names["麻醉中监测"] == 1 and names["导尿"] == 1
+            seen["general"] += 1
+        if main == "O80.000":  # a normal delivery: no anaesthesia, perineal care daily
+            assert not names["全身麻醉"] and names["会阴护理"] == los
+        person = persons[v.psn_no]
+        if "diabetes" in person.chronic:
+            assert "E11.900" in [c for c, _n in v.diagnoses]
+            assert names["盐酸二甲双胍片"] == los and names["末梢血糖测定"] == los
+            seen["diabetic"] += 1
+        for ln in v.lines:
+            if ln.hilist_name == "静脉采血":  # one draw a time, for chemistry labs only
+                at = [x for x in v.lines if x.fee_ocur_time == ln.fee_ocur_time]
+                assert sum(x.hilist_name == "静脉采血" for x in at) == 1
+    assert seen["stroke"] and seen["general"] and seen["diabetic"]
+
+
+def test_the_city_bills_average_eight_fee_lines() -> None:
+    """The load's city (ten settlements a person and year): outpatient bills with their labs
+    analyte by analyte, pharmacy purchases of a few items, stays of about 150 lines."""
+    params = CityParams(seed=7, persons=6000, institutions=200, settlements=60_000)
+    insts = make_institutions(params)
+    persons = list(make_persons(params))
+    from yibao.simulate.bulk import size_city
+
+    ctx = CityContext(params, insts, scale=size_city(params, persons))
+    visits = build_chunk(ctx, 0, persons).visits
+    lines = sum(len(v.lines) for v in visits)
+    assert 8.0 <= lines / len(visits) < 8.6
+    stays = [v for v in visits if v.kind == "inpatient"]
+    assert 120 < sum(len(v.lines) for v in stays) / len(stays) < 200
+    pharmacy = [v for v in visits if v.kind == "pharmacy"]
+    assert sum(len(v.lines) for v in pharmacy) / len(pharmacy) < 3.5
