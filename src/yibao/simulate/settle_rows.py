@@ -307,8 +307,9 @@ class Settler:
         rules: LineRules,
     ) -> _LineMemo:
         """The line's split (`yibao.policy.split_line`) and its fee_detail pieces. A city bills
-        the same item at the same quantity and price over and over: equal inputs give an
-        equal split, so each distinct line is split once and its pieces reused."""
+        the same item at the same quantity and price over and over: equal inputs (but the
+        line's number) give an equal split, so each distinct line is split once and its
+        pieces reused."""
         code = ln.hilist_code
         known = self._codes.get(code)
         if known is None:
@@ -337,11 +338,16 @@ class Settler:
                 prd_days=ln.prd_days,
             )
             reason = restrictions.selfpay_reason(reasons)
-        # everything split_line and the pieces read; the terms by identity (memoised above,
-        # one object per (code, psn_type) for the worker's life)
+        # everything split_line and the pieces read but the line number; the terms by
+        # identity (memoised above, one object per (code, psn_type) for the worker's life).
+        # The number only labels the split (and a refusal's message: refusals are not
+        # memoised); nothing settle_lines or the rows take from a split depends on it — a
+        # fee row takes its line's own number — so a stay's 150 lines share the splits of
+        # the city's other stays (distinct lines a settlement: 0.50 with the number, 0.08
+        # without). A memoised split keeps the number of the first line it was made for.
         key = (
-            ln.hilist_code, id(terms), ln.feedetl_sn, ln.det_item_fee_sumamt, ln.cnt, ln.pric,
-            ln.prd_days, ln.used_frqu_dscr, reason, rules.unknown_code,
+            ln.hilist_code, id(terms), ln.det_item_fee_sumamt, ln.cnt, ln.pric, ln.prd_days,
+            ln.used_frqu_dscr, reason, rules.unknown_code,
         )  # fmt: skip
         memo = self._lines.get(key)
         if memo is None:
