@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from yibao.simulate.bulk import size_city
 from yibao.simulate.context import CityContext
 from yibao.simulate.export import city_files
 from yibao.simulate.model import ANOMALY_KINDS, CityParams
@@ -165,8 +166,6 @@ def test_the_city_bills_average_eight_fee_lines() -> None:
     params = CityParams(seed=7, persons=6000, institutions=200, settlements=60_000)
     insts = make_institutions(params)
     persons = list(make_persons(params))
-    from yibao.simulate.bulk import size_city
-
     ctx = CityContext(params, insts, scale=size_city(params, persons))
     visits = build_chunk(ctx, 0, persons).visits
     lines = sum(len(v.lines) for v in visits)
