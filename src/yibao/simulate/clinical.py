@@ -32,8 +32,7 @@ class SimItem:
     cap: Decimal | None
     #: consult | general_care | ipt_consult | lab | exam | treatment | surgery | bed | nursing
     #: | ward (the ward's own orders: monitoring, oxygen, care) | anaesthesia | sampling
-    #: | consumable
-    #: | drug (the drugs' use is in `conditions`)
+    #: | consumable | drug (the drugs' use is in `conditions`)
     role: str
     #: restrictions: only this sex ("1"/"2"); age_min inclusive, age_max exclusive
     gend: str | None = None
@@ -266,8 +265,6 @@ PANELS: Final = {
 #: labs that need no venous draw: the blood count from a fingertip, urine, a smear (the
 #: chemistry labs bill one 静脉采血 per draw)
 NO_DRAW: Final = frozenset({"血细胞分析(血常规)", "尿液常规检查", "宫颈细胞学检查"})
-#: what every admission is checked for besides the condition's own labs, and re-checked
-#: every few days of the stay
 #: given alongside the condition's own drugs while an infused stay's acute phase lasts
 #: (stress-ulcer prophylaxis and potassium with the drip)
 WARD_DRUGS: Final = ("注射用泮托拉唑钠", "氯化钾注射液")
@@ -277,6 +274,8 @@ WARD_ONLY: Final = frozenset({"丙泊酚乳状注射液", "低分子肝素钙注
 #: the home medication goes on (dispensed day by day), a diabetic's glucose is checked
 #: before meals and at night
 CHRONIC_WARD: Final = {"diabetes": (("末梢血糖测定", 4),)}
+#: what every admission is checked for besides the condition's own labs, and re-checked
+#: every few days of the stay
 ADMISSION_LABS: Final = ("血细胞分析(血常规)", "肾功能检测", "电解质测定")
 RECHECK_LABS: Final = ("血细胞分析(血常规)", "电解质测定")
 
