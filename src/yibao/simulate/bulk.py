@@ -161,8 +161,15 @@ def _init_worker(
     now: datetime,
     until: datetime | None,
     spool: Path | None,
+    chunks: Sequence[tuple[int, list[Person]]],
 ) -> None:
     _W["ctx"] = ctx
+    # the workers are forked: the chunks' persons are here already, and a task names its
+    # chunk by number. A task holding the persons themselves was pickled into the pool's
+    # pipe by the pool's task thread, which then could block on a full pipe for good when
+    # the workers were terminated after an error (Pool.terminate joins that thread: a load
+    # whose workers failed hung now and then instead of raising).
+    _W["chunks"] = chunks
     _W["settler"] = Settler(
         book,
         catalog,
@@ -175,8 +182,8 @@ def _init_worker(
     gc.disable()  # `young_collections_only`: the worker collects at each chunk's start
 
 
-def _work(task: tuple[int, list[Person]]) -> tuple[int, ChunkRows, list[Label], int]:
-    chunk, persons = task
+def _work(k: int) -> tuple[int, ChunkRows, list[Label], int]:
+    chunk, persons = _W["chunks"][k]
     gc.collect(0)  # the cycles the last chunk left, now that its results are gone
     builder = build_chunk(_W["ctx"], chunk, persons)
     rows = _W["settler"].run(persons, builder.visits)
@@ -298,9 +305,9 @@ class _InOrder:
     writer would pile a city's rows up in memory. `start(extra)` lets the first `window +
     extra` go at once: the workers' head start while the writer is busy with the persons."""
 
-    def __init__(self, pool: Any, chunks: Sequence[tuple[int, list[Person]]], window: int):
+    def __init__(self, pool: Any, chunks: int, window: int):
         self.pool = pool
-        self.tasks = iter(chunks)
+        self.tasks = iter(range(chunks))
         self.window = window
         self.inflight: deque[Any] = deque()
 
@@ -481,9 +488,9 @@ def bulk_load(
             with ctx_mp.Pool(
                 n_workers,
                 initializer=_init_worker,
-                initargs=(ctx, book, catalog, now, settle_until, spool),
+                initargs=(ctx, book, catalog, now, settle_until, spool, chunks),
             ) as pool:
-                results = _InOrder(pool, chunks, 2 * n_workers + 1)
+                results = _InOrder(pool, len(chunks), 2 * n_workers + 1)
                 results.start(head_start(len(chunks)))
                 write_all_persons(conn)
                 tx = None if spool is not None else conn.begin()

@@ -12,7 +12,7 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -159,20 +159,8 @@ def converter(
     parts = []
     env: dict[str, Any] = {"K": tuple(constants.values())}
     for col in table.columns:
-        if col.name in constants:
-            continue
-        t = col.type
-        get = f"r.get({col.name!r})"
-        if isinstance(t, Scaled):
-            # one lookup per column; a zero (most of a bill's fund columns) skips the multiply
-            env[f"F{t.scale}"] = Decimal(10) ** t.scale
-            parts.append(f"(None if (v := {get}) is None else int(v * F{t.scale}) if v else 0)")
-        elif isinstance(t, DateTime):
-            parts.append(f"(None if (v := {get}) is None else v.isoformat(' ', 'microseconds'))")
-        elif isinstance(t, Date):
-            parts.append(f"(None if (v := {get}) is None else v.isoformat())")
-        else:
-            parts.append(get)
+        if col.name not in constants:  # one lookup per column
+            parts.append(_at_rest_expr(col.type, f"r.get({col.name!r})", env))
     source = f"lambda r: ({', '.join(parts)},)"
     if constants:
 
@@ -185,6 +173,44 @@ def converter(
         source = f"lambda r: ({', '.join(parts)},) if ({held},) == K else _differs(r)"
     fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(source, env)
     return fn
+
+
+def _at_rest_expr(t: Any, value: str, env: dict[str, Any]) -> str:
+    """The expression turning `value` (a raw value) into its at-rest form for column type t."""
+    if isinstance(t, Scaled):
+        # a zero (most of a bill's fund columns) skips the multiply
+        env[f"F{t.scale}"] = Decimal(10) ** t.scale
+        return f"(None if (v := {value}) is None else int(v * F{t.scale}) if v else 0)"
+    if isinstance(t, DateTime):
+        return f"(None if (v := {value}) is None else v.isoformat(' ', 'microseconds'))"
+    if isinstance(t, Date):
+        return f"(None if (v := {value}) is None else v.isoformat())"
+    return value
+
+
+def positional_converter(
+    table: Table, constants: Mapping[str, Any], from_split: Sequence[str]
+) -> tuple[tuple[str, ...], Callable[..., tuple[Any, ...]]]:
+    """`converter` without the dict: (parameter names, function). The function takes the
+    row's columns as positional arguments in table order — all but the constant ones and
+    those in `from_split` — and then the object `s` those are read from as attributes (a
+    settlement's split holds its 20-odd amounts), and returns the same tuple `converter`
+    would make of the equal dict. For the bulk settler's one row a settlement: building a
+    60-key dict to read it back costs more than the row's conversions."""
+    params: list[str] = []
+    parts = []
+    env: dict[str, Any] = {}
+    for col in table.columns:
+        if col.name in constants:
+            continue
+        if col.name in from_split:
+            parts.append(_at_rest_expr(col.type, f"s.{col.name}", env))
+        else:
+            params.append(col.name)
+            parts.append(_at_rest_expr(col.type, col.name, env))
+    source = f"lambda {', '.join(params)}, s: ({', '.join(parts)},)"
+    fn: Callable[..., tuple[Any, ...]] = eval(source, env)
+    return tuple(params), fn
 
 
 def payload_builder(

@@ -54,6 +54,7 @@ from yibao.simulate.row_shapes import (
     ipt_days,
     iso_dt,
     payload_builder,
+    positional_converter,
     scaled2,
     scaled4,
     scaled6,
@@ -66,6 +67,17 @@ SETL_AMOUNTS = (
     "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
     "oth_pay", "hifdm_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay",
     "hosp_part_amt", "acct_mulaid_pay",
+)  # fmt: skip
+#: the setl columns a settlement's split holds
+SETL_FROM_SPLIT = (*SETL_AMOUNTS, "pool_prop_selfpay", "balc")
+#: the setl columns `Settler._rows` passes itself, in the order it passes them (the table's;
+#: the rest are constants or the split's — checked when a Settler is made)
+SETL_OWN = (
+    "setl_id", "mdtrt_id", "psn_no", "fixmedins_code", "insutype", "psn_type", "med_type",
+    "clr_type", "clr_optins", "hosp_lv", "insuplc_admdvs", "setl_time", "year", "age",
+    "maindiag_code", "begndate", "enddate", "drug_sumamt", "mcs_sumamt", "exam_sumamt",
+    "fee_line_cnt", "medins_setl_id", "refd_setl_flag", "init_setl_id", "vali_flag",
+    "revs_infno", "extra",
 )  # fmt: skip
 REVERSED = (*SETL_AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 CLR_TYPE = {"outpatient": "11", "inpatient": "21", "pharmacy": "41"}
@@ -199,6 +211,13 @@ class Settler:
         self.cv = {
             t.name: converter(t, constants_for(t, now)) for t in (mdtrt, diag, setl, setl_fund)
         }
+        self.setl_constants = constants_for(setl, now)
+        #: a settlement's setl row without the dict (`row_shapes.positional_converter`)
+        self.setl_params, self.setl_row = positional_converter(
+            setl, self.setl_constants, SETL_FROM_SPLIT
+        )
+        if self.setl_params != SETL_OWN:  # pragma: no cover
+            raise RuntimeError("setl columns changed: update SETL_OWN and Settler._rows")
         self.pl = {
             replica_rows.SETL: payload_builder(replica_rows.SETL, setl, constants_for(setl, now)),
             replica_rows.MDTRT: payload_builder(
@@ -473,38 +492,28 @@ class Settler:
                      *staff, *m.line_part, line_setl)
                 )  # fmt: skip
         out.lines += len(v.lines)
-        row = {
-            "setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": p.psn_no,
-            "fixmedins_code": v.fixmedins_code, "insutype": p.insutype, "psn_type": p.psn_type,
-            "med_type": v.med_type, "clr_type": CLR_TYPE[kind], "clr_way": "1",
-            "clr_optins": inst.admdvs, "hosp_lv": inst.hosp_lv, "insuplc_admdvs": p.insuplc_admdvs,
-            "mdtrt_cert_type": "02", "setl_time": setl_time, "year": setl_time.year, "age": age,
-            "chrg_bchno": "1", "dise_codg": None, "dise_name": None, "maindiag_code": main[0],
-            "begndate": v.begntime, "enddate": v.endtime or setl_time,
-            **{name: getattr(split, name) for name in SETL_AMOUNTS},
-            "pool_prop_selfpay": split.pool_prop_selfpay, "balc": split.balc,
-            "drug_sumamt": drug, "mcs_sumamt": mcs, "exam_sumamt": exam,
-            "fee_line_cnt": len(v.lines), "medins_setl_id": f"SIM{v.visit_no:027d}",
-            "refd_setl_flag": "0", "init_setl_id": None,
-            "vali_flag": "0" if v.reversed else "1", "revs_infno": None, "invono": None,
-            "opter_id": None, "opter_name": None,
-            "extra": self._extra(split),
-            "created_at": now, "updated_at": now,
-        }  # fmt: skip
-        setl_row = self.cv["setl"](row)
+        enddate = v.endtime or setl_time
+        # the row's own columns (`SETL_OWN`, in order); the amounts are read off the split
+        args = (
+            setl_id, mdtrt_id, p.psn_no, v.fixmedins_code, p.insutype, p.psn_type, v.med_type,
+            CLR_TYPE[kind], inst.admdvs, inst.hosp_lv, p.insuplc_admdvs, setl_time,
+            setl_time.year, age, main[0], v.begntime, enddate, drug, mcs, exam, len(v.lines),
+            f"SIM{v.visit_no:027d}", "0", None, "0" if v.reversed else "1", None,
+            self._extra(split),
+        )  # fmt: skip
+        setl_row = self.setl_row(*args, split)
         out.setl.append(setl_row)
         for fund in self._funds(setl_id, split):
             out.setl_fund.append(self.cv["setl_fund"](fund))
         out.settlements += 1
         self._payload(out, replica_rows.MDTRT, self.pl[replica_rows.MDTRT](out.mdtrt[-1]))
         # a reversed original is written with vali_flag "0" already: its final state
-        self._last = row
+        self._last = args
+        days = max(1, (enddate.date() - v.begntime.date()).days)  # as `ipt_days` counts
         self._payload(
             out,
             replica_rows.SETL,
-            self.pl[replica_rows.SETL](
-                setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=ipt_days(row)
-            ),
+            self.pl[replica_rows.SETL](setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=days),
         )
 
     def _extra(self, split: SettlementSplit) -> str:
@@ -554,7 +563,13 @@ class Settler:
         setl_time: datetime,
         balc: Decimal,
     ) -> None:
-        original = self._last
+        # the original's row as `yibao.settlement` would write it: its own columns, the
+        # split's amounts and the constant columns
+        original = {
+            **dict(zip(SETL_OWN, self._last, strict=True)),
+            **{name: getattr(split, name) for name in SETL_FROM_SPLIT},
+            **self.setl_constants,
+        }
         row = dict(original)
         for name in REVERSED:
             value = original[name]

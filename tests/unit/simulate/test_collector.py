@@ -77,6 +77,7 @@ def test_a_worker_frees_the_last_chunks_cycles_at_the_next_chunk(
     monkeypatch.setitem(bulk._W, "ctx", None)
     monkeypatch.setitem(bulk._W, "settler", settler)
     monkeypatch.setitem(bulk._W, "spool", None)
+    monkeypatch.setitem(bulk._W, "chunks", [(0, []), (1, [])])
     monkeypatch.setattr(bulk, "build_chunk", lambda _ctx, _chunk, _persons: builder)
     gc.disable()
     try:
@@ -84,7 +85,7 @@ def test_a_worker_frees_the_last_chunks_cycles_at_the_next_chunk(
         gone = weakref.ref(left)
         del left
         assert gone() is not None  # the automatic passes are off: the cycle stays
-        bulk._work((1, []))
+        bulk._work(1)
         assert gone() is None
     finally:
         gc.enable()

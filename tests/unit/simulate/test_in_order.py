@@ -24,18 +24,14 @@ class _Pool:
         self.submitted: list[int] = []
 
     def apply_async(self, _fn: Any, args: tuple[Any, ...]) -> _Done:
-        (task,) = args
-        self.submitted.append(task[0])
-        return _Done(task[0])
-
-
-def _chunks(n: int) -> list[tuple[int, list[Any]]]:
-    return [(k, []) for k in range(n)]
+        (chunk,) = args  # a task is the chunk's number (the workers hold the chunks)
+        self.submitted.append(chunk)
+        return _Done(chunk)
 
 
 def test_results_come_in_chunk_order_within_the_window() -> None:
     pool = _Pool()
-    results = bulk._InOrder(pool, _chunks(20), window=3)
+    results = bulk._InOrder(pool, 20, window=3)
     seen = []
     for value in results:
         seen.append(value)
@@ -46,7 +42,7 @@ def test_results_come_in_chunk_order_within_the_window() -> None:
 
 def test_a_head_start_lets_more_go_then_the_window_holds_again() -> None:
     pool = _Pool()
-    results = bulk._InOrder(pool, _chunks(40), window=3)
+    results = bulk._InOrder(pool, 40, window=3)
     results.start(10)
     assert len(pool.submitted) == 13  # before the first result is collected
     seen = []

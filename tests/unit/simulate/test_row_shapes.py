@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,8 +17,10 @@ from yibao.simulate.row_shapes import (
     converter,
     payload_builder,
     payload_schema,
+    positional_converter,
     row_columns,
 )
+from yibao.simulate.settle_rows import SETL_FROM_SPLIT, SETL_OWN
 from yibao.simulate.spool import insert_sql
 from yibao.storage.tables import fee_detail, mdtrt, setl
 
@@ -97,3 +100,19 @@ def test_mdtrt_payload_from_the_row_equals_the_contract() -> None:
 
 def _schema(entity: str) -> list:
     return list(payload_schema(entity))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"refd_setl_flag": "1", "init_setl_id": "S0", "fee_line_cnt": -88}, {"begndate": None}],
+)
+def test_the_positional_setl_row_equals_the_dict_rows(overrides: dict[str, object]) -> None:
+    """The bulk settler's setl row (own columns as arguments, amounts off the split) is the
+    tuple `converter` makes of the equal dict, zeros, negatives and NULLs included."""
+    row = _setl_row(**overrides)
+    row["act_pay_dedc"] = Decimal("0.00")
+    params, build = positional_converter(setl, constants_for(setl, NOW), SETL_FROM_SPLIT)
+    assert params == SETL_OWN
+    split = SimpleNamespace(**{name: row[name] for name in SETL_FROM_SPLIT})
+    expected = converter(setl, constants_for(setl, NOW))(row)
+    assert build(*(row[name] for name in params), split) == expected
