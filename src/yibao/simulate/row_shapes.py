@@ -85,6 +85,26 @@ if sorted((*FEE_SHAPE_COLUMNS, *FEE_VISIT_COLUMNS, *_OWN)) != sorted(FEE_DETAIL_
     raise RuntimeError("fee_detail columns changed: update row_shapes.FEE_SHAPE_COLUMNS")
 
 
+#: the setl amounts a settlement's split holds under their column names
+SETL_AMOUNTS = (
+    "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
+    "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
+    "oth_pay", "hifdm_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay",
+    "hosp_part_amt", "acct_mulaid_pay",
+)  # fmt: skip
+#: the setl columns a settlement's split holds
+SETL_FROM_SPLIT = (*SETL_AMOUNTS, "pool_prop_selfpay", "balc")
+#: the setl columns `Settler._rows` passes itself, in the order it passes them (the table's;
+#: the rest are constants or the split's — checked when a Settler is made)
+SETL_OWN = (
+    "setl_id", "mdtrt_id", "psn_no", "fixmedins_code", "insutype", "psn_type", "med_type",
+    "clr_type", "clr_optins", "hosp_lv", "insuplc_admdvs", "setl_time", "year", "age",
+    "maindiag_code", "begndate", "enddate", "drug_sumamt", "mcs_sumamt", "exam_sumamt",
+    "fee_line_cnt", "medins_setl_id", "refd_setl_flag", "init_setl_id", "vali_flag",
+    "revs_infno", "extra",
+)  # fmt: skip
+
+
 def constants_for(table: Table, now: datetime) -> dict[str, Any]:
     """The table's constant columns with their raw values (`now` filled in)."""
     return {

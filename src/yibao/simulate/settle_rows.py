@@ -49,6 +49,9 @@ from yibao.replica import rows as replica_rows
 from yibao.simulate.chunk_rows import ChunkRows
 from yibao.simulate.model import Institution, Line, Person, Visit
 from yibao.simulate.row_shapes import (
+    SETL_AMOUNTS,
+    SETL_FROM_SPLIT,
+    SETL_OWN,
     constants_for,
     converter,
     ipt_days,
@@ -62,23 +65,6 @@ from yibao.simulate.row_shapes import (
 from yibao.storage.tables import diag, mdtrt, setl, setl_fund
 
 ZERO = Decimal("0.00")
-SETL_AMOUNTS = (
-    "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
-    "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
-    "oth_pay", "hifdm_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay",
-    "hosp_part_amt", "acct_mulaid_pay",
-)  # fmt: skip
-#: the setl columns a settlement's split holds
-SETL_FROM_SPLIT = (*SETL_AMOUNTS, "pool_prop_selfpay", "balc")
-#: the setl columns `Settler._rows` passes itself, in the order it passes them (the table's;
-#: the rest are constants or the split's — checked when a Settler is made)
-SETL_OWN = (
-    "setl_id", "mdtrt_id", "psn_no", "fixmedins_code", "insutype", "psn_type", "med_type",
-    "clr_type", "clr_optins", "hosp_lv", "insuplc_admdvs", "setl_time", "year", "age",
-    "maindiag_code", "begndate", "enddate", "drug_sumamt", "mcs_sumamt", "exam_sumamt",
-    "fee_line_cnt", "medins_setl_id", "refd_setl_flag", "init_setl_id", "vali_flag",
-    "revs_infno", "extra",
-)  # fmt: skip
 REVERSED = (*SETL_AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 CLR_TYPE = {"outpatient": "11", "inpatient": "21", "pharmacy": "41"}
 REVS_INFNO = {"outpatient": "2208", "inpatient": "2305", "pharmacy": "2103"}

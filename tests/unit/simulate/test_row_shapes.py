@@ -13,6 +13,8 @@ from yibao.replica import rows as replica_rows
 from yibao.simulate.row_shapes import (
     CONSTANT_COLUMNS,
     FEE_DETAIL_COLUMNS,
+    SETL_FROM_SPLIT,
+    SETL_OWN,
     constants_for,
     converter,
     payload_builder,
@@ -20,7 +22,6 @@ from yibao.simulate.row_shapes import (
     positional_converter,
     row_columns,
 )
-from yibao.simulate.settle_rows import SETL_FROM_SPLIT, SETL_OWN
 from yibao.simulate.spool import insert_sql
 from yibao.storage.tables import fee_detail, mdtrt, setl
 
