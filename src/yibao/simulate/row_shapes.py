@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Date, DateTime, Table
 
+from yibao.replica import rows as replica_rows
 from yibao.replica.schema import BY_ENTITY
 from yibao.storage.tables import fee_detail
 from yibao.storage.types import Scaled
@@ -85,13 +86,11 @@ if sorted((*FEE_SHAPE_COLUMNS, *FEE_VISIT_COLUMNS, *_OWN)) != sorted(FEE_DETAIL_
     raise RuntimeError("fee_detail columns changed: update row_shapes.FEE_SHAPE_COLUMNS")
 
 
-#: the setl amounts a settlement's split holds under their column names
-SETL_AMOUNTS = (
-    "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
-    "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
-    "oth_pay", "hifdm_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay",
-    "hosp_part_amt", "acct_mulaid_pay",
-)  # fmt: skip
+#: the setl amounts a settlement's split holds under their column names: the replica's
+#: (`yibao.replica.rows.SETL_AMOUNTS`) but for the fee-structure sums, which the bulk settler
+#: adds up from the lines itself
+FEE_STRUCTURE_SUMS = ("drug_sumamt", "mcs_sumamt", "exam_sumamt")
+SETL_AMOUNTS = tuple(n for n in replica_rows.SETL_AMOUNTS if n not in FEE_STRUCTURE_SUMS)
 #: the setl columns a settlement's split holds
 SETL_FROM_SPLIT = (*SETL_AMOUNTS, "pool_prop_selfpay", "balc")
 #: the setl columns `Settler._rows` passes itself, in the order it passes them (the table's;
@@ -161,7 +160,12 @@ def iso_dt(v: datetime | None) -> str | None:
 def ipt_days(row: Mapping[str, Any]) -> int | None:
     """住院天数 as `yibao.replica.rows.setl_payload` counts it (same-day stays count one)."""
     begn, end = row.get("begndate"), row.get("enddate")
-    return max(1, (end.date() - begn.date()).days) if begn and end else None
+    return stay_days(begn, end) if begn and end else None
+
+
+def stay_days(begn: datetime, end: datetime) -> int:
+    """`ipt_days` of a stay from `begn` to `end`."""
+    return max(1, (end.date() - begn.date()).days)
 
 
 def iso_d(v: date | None) -> str | None:

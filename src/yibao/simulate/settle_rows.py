@@ -49,7 +49,6 @@ from yibao.replica import rows as replica_rows
 from yibao.simulate.chunk_rows import ChunkRows
 from yibao.simulate.model import Institution, Line, Person, Visit
 from yibao.simulate.row_shapes import (
-    SETL_AMOUNTS,
     SETL_FROM_SPLIT,
     SETL_OWN,
     constants_for,
@@ -61,11 +60,12 @@ from yibao.simulate.row_shapes import (
     scaled2,
     scaled4,
     scaled6,
+    stay_days,
 )
 from yibao.storage.tables import diag, mdtrt, setl, setl_fund
 
 ZERO = Decimal("0.00")
-REVERSED = (*SETL_AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
+REVERSED = replica_rows.SETL_AMOUNTS  # the split's amounts and the fee-structure sums
 CLR_TYPE = {"outpatient": "11", "inpatient": "21", "pharmacy": "41"}
 REVS_INFNO = {"outpatient": "2208", "inpatient": "2305", "pharmacy": "2103"}
 
@@ -199,10 +199,8 @@ class Settler:
         }
         self.setl_constants = constants_for(setl, now)
         #: a settlement's setl row without the dict (`row_shapes.positional_converter`)
-        self.setl_params, self.setl_row = positional_converter(
-            setl, self.setl_constants, SETL_FROM_SPLIT
-        )
-        if self.setl_params != SETL_OWN:  # pragma: no cover
+        params, self.setl_row = positional_converter(setl, self.setl_constants, SETL_FROM_SPLIT)
+        if params != SETL_OWN:  # pragma: no cover
             raise RuntimeError("setl columns changed: update SETL_OWN and Settler._rows")
         self.pl = {
             replica_rows.SETL: payload_builder(replica_rows.SETL, setl, constants_for(setl, now)),
@@ -495,7 +493,7 @@ class Settler:
         self._payload(out, replica_rows.MDTRT, self.pl[replica_rows.MDTRT](out.mdtrt[-1]))
         # a reversed original is written with vali_flag "0" already: its final state
         self._last = args
-        days = max(1, (enddate.date() - v.begntime.date()).days)  # as `ipt_days` counts
+        days = stay_days(v.begntime, enddate)
         self._payload(
             out,
             replica_rows.SETL,
@@ -551,18 +549,18 @@ class Settler:
     ) -> None:
         # the original's row as `yibao.settlement` would write it: its own columns, the
         # split's amounts and the constant columns
-        original = {
+        row = {
             **dict(zip(SETL_OWN, self._last, strict=True)),
             **{name: getattr(split, name) for name in SETL_FROM_SPLIT},
             **self.setl_constants,
         }
-        row = dict(original)
+        original_lines = row["fee_line_cnt"]
         for name in REVERSED:
-            value = original[name]
+            value = row[name]
             row[name] = ZERO - value if value else value
         at = setl_time.replace(microsecond=0)
         row.update(
-            setl_id=revs_id, fee_line_cnt=-int(original["fee_line_cnt"]), setl_time=at,
+            setl_id=revs_id, fee_line_cnt=-int(original_lines), setl_time=at,
             medins_setl_id=f"SIR{v.visit_no:027d}", refd_setl_flag="1", init_setl_id=setl_id,
             vali_flag="1", revs_infno=REVS_INFNO[v.kind], balc=balc,
             extra=json.dumps({"acc": {k: str(ZERO - a) for k, a in split.accumulator_delta.items()},

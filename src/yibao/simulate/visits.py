@@ -49,6 +49,8 @@ _OTC_EXTRAS = [
     for i in BUILTIN_ITEMS
     if i.role == "drug" and i.gend is None and i.age_max is None and i.name not in WARD_ONLY
 ]
+#: the capped ones, for a pharmacy's price above the cap
+_OTC_CAPPED = [i for i in _OTC_EXTRAS if i.cap]
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
 
 
@@ -228,7 +230,7 @@ class ChunkBuilder(BillBlocks):
         self._count("duplicate_billing")
         tags = []
         if self._hit("price_above_cap"):
-            drug = rng.choice([i for i in _OTC_EXTRAS if i.cap])
+            drug = rng.choice(_OTC_CAPPED)
             assert drug.cap is not None
             price = (drug.cap * Decimal("1.5")).quantize(Decimal("0.01"))
             self._line(lines, drug, drug.per_day * 7, when, inst, pric=price, days=7)
