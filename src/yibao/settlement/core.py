@@ -471,7 +471,12 @@ def reverse(
         conn.execute(insert(setl_fund), funds)
     flipped = _flip(conn, original, "0", at)
     conn.execute(
-        update(fee_detail).where(fee_detail.c.setl_id == original["setl_id"]).values(setl_id=None)
+        update(fee_detail)
+        .where(  # the visit's lines (the primary key), then the settlement's among them
+            fee_detail.c.mdtrt_id == original["mdtrt_id"],
+            fee_detail.c.setl_id == original["setl_id"],
+        )
+        .values(setl_id=None)
     )
     accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
     _log_setl(conn, ctx, [row, flipped], person["gend"])

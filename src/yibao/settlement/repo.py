@@ -343,16 +343,6 @@ def lines_to_settle(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None =
     )
 
 
-def lines_of_settlement(conn: Connection, setl_id: str) -> list[Row]:
-    return list(
-        conn.execute(
-            select(fee_detail)
-            .where(fee_detail.c.setl_id == setl_id)
-            .order_by(fee_detail.c.feedetl_sn)
-        ).mappings()
-    )
-
-
 def lines_of_visit(conn: Connection, mdtrt_id: str) -> list[Row]:
     return list(
         conn.execute(

@@ -494,7 +494,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("mdtrt_id", "feedetl_sn", name=op.f("pk_fee_detail")),
     )
-    op.create_index(op.f("ix_fee_detail_setl_id"), "fee_detail", ["setl_id"], unique=False)
     op.create_table(
         "setl",
         sa.Column("setl_id", sa.String(length=30), nullable=False),
@@ -602,7 +601,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_setl_mdtrt_id"), table_name="setl")
     op.drop_index(op.f("ix_setl_fixmedins_code_setl_time"), table_name="setl")
     op.drop_table("setl")
-    op.drop_index(op.f("ix_fee_detail_setl_id"), table_name="fee_detail")
     op.drop_table("fee_detail")
     op.drop_table("diag")
     op.drop_index(op.f("ix_catalog_mapping_event_map_id"), table_name="catalog_mapping_event")
