@@ -7,7 +7,7 @@ would load and runs its first chunks through a worker's steps, one after the oth
 process: visit generation (`build_chunk`), settlement and rows (`Settler.run`: the policy
 engine, restriction checks, row tuples, replica tables), the spool file
 (`write_spool`, to a temporary directory) and the writer's merge of that spool into a scratch
-row store holding the five settlement tables with their indexes (`merge_spool`, as the bulk
+row store holding the five settlement tables with their indexes (`merge_spools`, as the bulk
 writer does on a fresh store: synchronous OFF, foreign keys off, the bulk page cache).
 Prints microseconds per settlement for each step; their sum is the CPU a settlement costs
 the whole load (workers and writer), which two cores share.
@@ -41,7 +41,7 @@ from yibao.simulate.model import CityParams
 from yibao.simulate.people import make_institutions
 from yibao.simulate.row_shapes import constants_for
 from yibao.simulate.settle_rows import Settler
-from yibao.simulate.spool import ROW_TABLES, merge_spool, merge_sql, write_spool
+from yibao.simulate.spool import ROW_TABLES, merge_spools, merge_statements, write_spool
 from yibao.simulate.visits import build_chunk
 from yibao.storage.schema.base import metadata
 
@@ -77,7 +77,8 @@ def run(persons: int, chunks: int) -> dict[str, object]:
     size = bulk.chunk_size(persons)
     spent = {"generate": 0.0, "settle_and_rows": 0.0, "spool": 0.0, "merge": 0.0}
     settlements = lines = 0
-    merge = {name: merge_sql(t, constants_for(t, settler.now)) for name, t in ROW_TABLES.items()}
+    constants = {name: constants_for(t, settler.now) for name, t in ROW_TABLES.items()}
+    merge = merge_statements(constants, None, slots=1)  # one chunk a transaction, no persons
     with tempfile.TemporaryDirectory(prefix="yibao-bulk-worker-") as tmp:
         store = _scratch_store(Path(tmp) / "rows.db")
         for k in range(chunks):
@@ -92,7 +93,7 @@ def run(persons: int, chunks: int) -> dict[str, object]:
             t2 = time.perf_counter()
             write_spool(Path(tmp), k, rows)
             t3 = time.perf_counter()
-            merge_spool(store, str(rows.spool), merge)
+            merge_spools(store, [str(rows.spool)], merge)
             t4 = time.perf_counter()
             spent["generate"] += t1 - t0
             spent["settle_and_rows"] += t2 - t1

@@ -7,9 +7,9 @@ Shape of the work: the main process generates institutions and persons (ID numbe
 unique city-wide) and is the single writer; a pool of worker processes (one per core) turns
 chunks of persons into a year of visits and settles them in order person by person. A worker
 spools the chunk's row-store rows into a small SQLite file (`yibao.simulate.spool`) and
-returns Arrow tables of replica payloads; the writer copies each spool into the row store with
-`INSERT … SELECT` (one transaction per chunk) and appends the Arrow tables to the DuckDB
-replica. The workers start on the first chunks while the writer writes the persons (a head
+returns Arrow tables of replica payloads; the writer copies the spools into the row store with
+`INSERT … SELECT` (a few chunks a transaction, `spool.MERGE_GROUP`) and appends the Arrow
+tables to the DuckDB replica. The workers start on the first chunks while the writer writes the persons (a head
 start, `head_start`), so that no core idles meanwhile; no chunk's rows go in before the
 persons they name. On a MySQL-protocol store the rows come back pickled and go in with
 executemany.
@@ -27,7 +27,8 @@ Durability: on a fresh store (no settlement yet) the load runs with SQLite
 (`<store>.bulk-loading`): a crash midway leaves a store to throw away and load again, and
 the marker keeps every engine off it until then (`storage.engine.unfinished_load_marker`).
 At the end the store goes back to WAL and its configured mode and the marker goes away; a
-load that fails with an error (each chunk's merge committed or rolled back) does the same.
+load that fails with an error (each group of chunks merged committed or rolled back) does the
+same.
 On a store that already holds settlements it keeps the configured mode. After a crash
 midway, `yibao replica rebuild` makes the replica whole again.
 """
@@ -73,11 +74,11 @@ from yibao.simulate.rates import expected_visits
 from yibao.simulate.row_shapes import constants_for
 from yibao.simulate.settle_rows import Settler
 from yibao.simulate.spool import (
+    MERGE_GROUP,
     ROW_TABLES,
     insert_sql,
-    merge_spool,
-    merge_sql,
-    person_merge_sql,
+    merge_spools,
+    merge_statements,
     write_spool,
 )
 from yibao.simulate.store import write_institutions, write_persons
@@ -200,22 +201,25 @@ def _work(k: int) -> tuple[int, ChunkRows, list[Label], int]:
 
 
 class _Writer:
-    """Writes a chunk's rows: from its spool with `INSERT … SELECT` in a transaction of its
-    own (SQLite), else with executemany inside the caller's transaction."""
+    """Writes chunks' rows: spools `MERGE_GROUP` at a time with `INSERT … SELECT`, each group
+    in a transaction of its own (SQLite; `flush` merges what is held), else with executemany
+    inside the caller's transaction."""
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
         self.raw = conn.connection.driver_connection
         style = conn.dialect.paramstyle
-        self.sql = {
-            name: insert_sql(t, style, constants_for(t, now)) for name, t in ROW_TABLES.items()
-        }
-        self.merge = {name: merge_sql(t, constants_for(t, now)) for name, t in ROW_TABLES.items()}
-        self.merge.update(person_merge_sql(now))
+        constants = {name: constants_for(t, now) for name, t in ROW_TABLES.items()}
+        self.sql = {name: insert_sql(t, style, constants[name]) for name, t in ROW_TABLES.items()}
+        self.merge = merge_statements(constants, now)
+        #: spools received and not merged yet (at most MERGE_GROUP − 1 between calls)
+        self.held: list[str] = []
 
     def write(self, rows: ChunkRows) -> None:
         if rows.spool is not None:
-            merge_spool(self.raw, rows.spool, self.merge)
+            self.held.append(rows.spool)
+            if len(self.held) >= MERGE_GROUP:
+                self.flush()
             return
         cur = self.raw.cursor()
         for name in ROW_TABLES:
@@ -223,6 +227,12 @@ class _Writer:
             if data:
                 cur.executemany(self.sql[name], data)
         cur.close()
+
+    def flush(self) -> None:
+        """Merge the spools held (their rows are in the row store once this returns)."""
+        if self.held:
+            paths, self.held = self.held, []
+            merge_spools(self.raw, paths, self.merge)
 
 
 class _ReplicaFeed:
@@ -490,7 +500,9 @@ def bulk_load(
                 initializer=_init_worker,
                 initargs=(ctx, book, catalog, now, settle_until, spool, chunks),
             ) as pool:
-                results = _InOrder(pool, len(chunks), 2 * n_workers + 1)
+                # the writer holds up to MERGE_GROUP − 1 chunks before it merges them: the
+                # workers go on meanwhile
+                results = _InOrder(pool, len(chunks), 2 * n_workers + MERGE_GROUP)
                 results.start(head_start(len(chunks)))
                 write_all_persons(conn)
                 tx = None if spool is not None else conn.begin()
@@ -510,6 +522,7 @@ def bulk_load(
                         report.refusals.extend(rows.refusals[: 5 - len(report.refusals)])
                     pending += rows.settlements
                     if pending >= COMMIT_EVERY:
+                        writer.flush()
                         if tx is not None:
                             tx.commit()
                             tx = conn.begin()
@@ -517,6 +530,7 @@ def bulk_load(
                         pending = 0
                     progress("settlements", report.settlements, target or report.settlements)
                     gc.collect(0)
+                writer.flush()  # the last chunks' spools
         except BaseException:
             if marker is not None and tx is None:
                 # every merge either committed or rolled back: the store is whole, if not the

@@ -23,9 +23,9 @@ the spool's `mdtrt`, the line's own values, a shape number) with their shapes in
 `fee_shape` table; the merge joins the three back into fee_detail rows — and the chunk's
 persons' final balances and accumulators (`psn_balc`, `psn_accum`), which the merge puts into
 `psn_insu` (`UPDATE … FROM`, SQLite 3.33 or later) and `psn_accum`. The writer attaches a
-spool, copies every table in one transaction, detaches it and deletes it. The
-spool directory lives beside the row store (same disk) and goes away when the load ends,
-whether it completes or not.
+few spools at once (`MERGE_GROUP`, each under its own schema name), copies every table of
+each in one transaction, detaches them and deletes them. The spool directory lives beside
+the row store (same disk) and goes away when the load ends, whether it completes or not.
 """
 
 from __future__ import annotations
@@ -61,6 +61,18 @@ SPOOL_COLUMNS: dict[str, tuple[str, ...]] = {
     "psn_accum": ("psn_no", "year", "acc_key", "amount"),
 }
 _SCHEMA = "chunk_spool"
+#: spools merged in one transaction. Why more than one: a commit writes every page the
+#: transaction dirtied, and the indexes keyed by time (`setl_time`, `fixmedins_code,
+#: setl_time`) take each chunk's rows all over their pages, so one transaction per chunk wrote
+#: those pages again at every chunk (1M settlements: the writer wrote 9.7 GB for a 4.7 GB
+#: store; four a transaction: 7.8 GB, the merge's commits 21 → 16 s). SQLite attaches at most
+#: ten databases by default.
+MERGE_GROUP = 4
+
+
+def spool_schema(slot: int) -> str:
+    """The schema name the spool in `slot` (0 … MERGE_GROUP − 1) is attached under."""
+    return f"{_SCHEMA}{slot}"
 
 
 def literal(value: Any) -> str:
@@ -128,13 +140,14 @@ def insert_sql(table: Table, paramstyle: str, constants: dict[str, Any] | None =
     return f"INSERT INTO {table.name} ({cols}) VALUES ({values})"
 
 
-def merge_sql(table: Table, constants: dict[str, Any]) -> str:
-    """INSERT … SELECT of a spool's table into the row store's, constants as literals. A fee
-    line's row is put together from its compact row, its shape and its visit's mdtrt row
-    (`row_shapes.FEE_LINE_COLUMNS`), read in the compact rows' order."""
+def merge_sql(table: Table, constants: dict[str, Any], schema: str) -> str:
+    """INSERT … SELECT of the table of the spool attached as `schema` into the row store's,
+    constants as literals. A fee line's row is put together from its compact row, its shape
+    and its visit's mdtrt row (`row_shapes.FEE_LINE_COLUMNS`), read in the compact rows'
+    order."""
     if table.name != fee_detail.name:
-        cols, values = column_values(table, constants, f"{_SCHEMA}.{table.name}.{{column}}")
-        return f"INSERT INTO main.{table.name} ({cols}) SELECT {values} FROM {_SCHEMA}.{table.name}"
+        cols, values = column_values(table, constants, f"{schema}.{table.name}.{{column}}")
+        return f"INSERT INTO main.{table.name} ({cols}) SELECT {values} FROM {schema}.{table.name}"
     source = {
         **{c: f"m.{FEE_VISIT_COLUMNS[c]}" for c in FEE_VISIT_COLUMNS},
         **{c: f"x.{c}" for c in FEE_SHAPE_COLUMNS},
@@ -145,13 +158,13 @@ def merge_sql(table: Table, constants: dict[str, Any]) -> str:
     # costs two rowid lookups, and the lines go in in the order they were spooled
     return (
         f"INSERT INTO main.fee_detail ({cols}) SELECT {values} "
-        f"FROM {_SCHEMA}.fee_detail AS f CROSS JOIN {_SCHEMA}.mdtrt AS m "
-        f"CROSS JOIN {_SCHEMA}.fee_shape AS x "
+        f"FROM {schema}.fee_detail AS f CROSS JOIN {schema}.mdtrt AS m "
+        f"CROSS JOIN {schema}.fee_shape AS x "
         "WHERE m.rowid = f.visit_row AND x.shape_no = f.shape_no"
     )
 
 
-def person_merge_sql(now: datetime) -> dict[str, str]:
+def person_merge_sql(now: datetime, schema: str) -> dict[str, str]:
     """The statements that put a spool's persons' final rows into the row store: each
     balance into `psn_insu.balc`, each accumulator as a new `psn_accum` row stamped `now`. A
     chunk's persons are settled by that chunk alone, so their final rows go in with its other
@@ -159,31 +172,55 @@ def person_merge_sql(now: datetime) -> dict[str, str]:
     updated_at = literal(at_rest(psn_accum, "updated_at", now))
     return {
         "psn_balc": (
-            f"UPDATE main.psn_insu SET balc = s.balc FROM {_SCHEMA}.psn_balc AS s "
+            f"UPDATE main.psn_insu SET balc = s.balc FROM {schema}.psn_balc AS s "
             "WHERE psn_insu.psn_no = s.psn_no AND psn_insu.insutype = s.insutype"
         ),
         "psn_accum": (
             "INSERT INTO main.psn_accum (psn_no, year, acc_key, amount, updated_at) "
-            f"SELECT psn_no, year, acc_key, amount, {updated_at} FROM {_SCHEMA}.psn_accum"
+            f"SELECT psn_no, year, acc_key, amount, {updated_at} FROM {schema}.psn_accum"
         ),
     }
 
 
-def merge_spool(raw: Any, path: str, sql: dict[str, str]) -> None:
-    """Copy a spool into the row store in one transaction on the driver connection `raw`
-    (no transaction open): `sql`'s statements in order (`merge_sql` of each table in
-    `ROW_TABLES`, and `person_merge_sql`'s where the store has the persons), then detach and
-    delete it."""
-    raw.execute(f"ATTACH DATABASE ? AS {_SCHEMA}", (path,))
+def merge_statements(
+    constants: dict[str, dict[str, Any]], now: datetime | None, slots: int = MERGE_GROUP
+) -> list[list[str]]:
+    """The statements `merge_spools` runs for the spool in each slot: `merge_sql` of each
+    table in `ROW_TABLES` (parents first, with `constants[table]`), then `person_merge_sql`'s
+    unless `now` is None (a store without the persons)."""
+    out = []
+    for slot in range(slots):
+        schema = spool_schema(slot)
+        statements = [merge_sql(t, constants[name], schema) for name, t in ROW_TABLES.items()]
+        if now is not None:
+            statements.extend(person_merge_sql(now, schema).values())
+        out.append(statements)
+    return out
+
+
+def merge_spools(raw: Any, paths: list[str], statements: list[list[str]]) -> None:
+    """Copy spools into the row store in one transaction on the driver connection `raw` (no
+    transaction open): the spool `paths[i]` attached as `spool_schema(i)`, its
+    `statements[i]` (`merge_statements`) in order; then detach and delete them. The
+    transaction commits or rolls back as a whole."""
+    if not 0 < len(paths) <= len(statements):
+        raise ValueError(f"merge {len(paths)} spools: 1 … {len(statements)} at a time")
+    attached = 0
     try:
+        for slot, path in enumerate(paths):
+            raw.execute(f"ATTACH DATABASE ? AS {spool_schema(slot)}", (path,))
+            attached += 1
         raw.execute("BEGIN IMMEDIATE")
         try:
-            for statement in sql.values():
-                raw.execute(statement)
+            for slot in range(len(paths)):
+                for statement in statements[slot]:
+                    raw.execute(statement)
         except BaseException:
             raw.execute("ROLLBACK")
             raise
         raw.execute("COMMIT")
     finally:
-        raw.execute(f"DETACH DATABASE {_SCHEMA}")
-    os.unlink(path)
+        for slot in range(attached):
+            raw.execute(f"DETACH DATABASE {spool_schema(slot)}")
+    for path in paths:
+        os.unlink(path)

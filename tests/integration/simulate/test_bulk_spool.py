@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from yibao.simulate import bulk
+from yibao.simulate import bulk, spool
 from yibao.simulate.bulk import bulk_load
 from yibao.simulate.model import CityParams
 from yibao.storage.engine import make_engine
@@ -37,16 +37,23 @@ def test_spooled_rows_equal_the_executemany_rows(
     shutil.copy(sqlite_url.removeprefix("sqlite:///"), other)
     spooled, direct = make_engine(sqlite_url), make_engine(f"sqlite:///{other}")
     merged: list[str] = []
-    merge = bulk.merge_spool
+    groups: list[int] = []
+    merge = bulk.merge_spools
 
-    def counting(raw: object, path: str, sql: dict[str, str]) -> None:
-        merged.append(path)
-        merge(raw, path, sql)
+    def counting(raw: object, paths: list[str], sql: list[list[str]]) -> None:
+        merged.extend(paths)
+        groups.append(len(paths))
+        merge(raw, paths, sql)
 
-    monkeypatch.setattr(bulk, "merge_spool", counting)
+    monkeypatch.setattr(bulk, "merge_spools", counting)
     try:
         bulk_load(spooled, CITY, workers=2)
-        assert len(merged) == -(-CITY.persons // bulk.chunk_size(CITY.persons))  # every chunk
+        chunks = -(-CITY.persons // bulk.chunk_size(CITY.persons))
+        assert len(set(merged)) == len(merged) == chunks  # every chunk, once
+        # MERGE_GROUP spools a transaction, the last group what is left
+        assert groups == [spool.MERGE_GROUP] * (chunks // spool.MERGE_GROUP) + (
+            [chunks % spool.MERGE_GROUP] if chunks % spool.MERGE_GROUP else []
+        )
         monkeypatch.setattr(bulk, "_spool_dir", lambda _engine: None)
         bulk_load(direct, CITY, workers=2)
         for table in TABLES:
