@@ -215,10 +215,13 @@ class _Writer:
         #: spools received and not merged yet (at most MERGE_GROUP − 1 between calls)
         self.held: list[str] = []
 
-    def write(self, rows: ChunkRows) -> None:
+    def write(self, rows: ChunkRows, *, last: bool = False) -> None:
+        """`last`: no chunk is left to hand the workers, so a spool is merged at once — the
+        workers soon run out of work, and a group held until then would be merged by one core
+        while the other idles."""
         if rows.spool is not None:
             self.held.append(rows.spool)
-            if len(self.held) >= MERGE_GROUP:
+            if last or len(self.held) >= MERGE_GROUP:
                 self.flush()
             return
         cur = self.raw.cursor()
@@ -317,9 +320,16 @@ class _InOrder:
 
     def __init__(self, pool: Any, chunks: int, window: int):
         self.pool = pool
+        self.chunks = chunks
         self.tasks = iter(range(chunks))
         self.window = window
         self.inflight: deque[Any] = deque()
+        self.dispatched = 0
+
+    @property
+    def all_dispatched(self) -> bool:
+        """Every chunk is with the workers (or done): the results still to come are the last."""
+        return self.dispatched == self.chunks
 
     def start(self, extra: int = 0) -> None:
         self._fill(self.window + extra)
@@ -327,6 +337,7 @@ class _InOrder:
     def _fill(self, upto: int) -> None:
         for task in islice(self.tasks, max(0, upto - len(self.inflight))):
             self.inflight.append(self.pool.apply_async(_work, (task,)))
+            self.dispatched += 1
 
     def __iter__(self) -> Iterator[Any]:
         self.start()
@@ -507,7 +518,7 @@ def bulk_load(
                 write_all_persons(conn)
                 tx = None if spool is not None else conn.begin()
                 for _chunk, rows, chunk_labels, n_visits in results:
-                    writer.write(rows)
+                    writer.write(rows, last=results.all_dispatched)
                     for entity, table in rows.replica.items():
                         feed.add(entity, table)
                     finals.update(rows.persons)

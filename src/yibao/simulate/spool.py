@@ -65,9 +65,9 @@ _SCHEMA = "chunk_spool"
 #: transaction dirtied, and the indexes keyed by time (`setl_time`, `fixmedins_code,
 #: setl_time`) take each chunk's rows all over their pages, so one transaction per chunk wrote
 #: those pages again at every chunk (1M settlements: the writer wrote 9.7 GB for a 4.7 GB
-#: store; four a transaction: 7.8 GB, the merge's commits 21 → 16 s). SQLite attaches at most
-#: ten databases by default.
-MERGE_GROUP = 4
+#: store; four a transaction: 7.8 GB, the merge's commits 21 → 16 s; eight: 7.6 GB, 14 s).
+#: SQLite attaches at most ten databases by default.
+MERGE_GROUP = 8
 
 
 def spool_schema(slot: int) -> str:

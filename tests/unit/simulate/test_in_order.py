@@ -60,3 +60,14 @@ def test_the_head_start_grows_with_the_city_up_to_a_bound() -> None:
     assert bulk.head_start(500) == 31
     assert bulk.head_start(1000) == 32
     assert bulk.head_start(100_000) == 32
+
+
+def test_it_says_when_every_chunk_is_with_the_workers() -> None:
+    pool = _Pool()
+    results = bulk._InOrder(pool, 10, window=3)
+    seen = []
+    for value in results:
+        seen.append(value)
+        # the tenth chunk goes out when the seventh result is collected
+        assert results.all_dispatched == (len(seen) >= 7)
+    assert seen == list(range(10))
