@@ -97,22 +97,23 @@ PERSONS_PER_CHUNK = 2000
 #: settlements per row-store transaction (the replica gets the rows after each commit)
 COMMIT_EVERY = 200_000
 #: the most SQLite page cache the bulk writer takes (KiB)
-BULK_CACHE_KIB = 4096 * 1024
+BULK_CACHE_KIB = 6144 * 1024
 
 
 def bulk_cache_kib() -> int:
-    """The bulk writer's page cache: an eighth of the machine's memory, at most 4 GiB (at
-    least 64 MiB).
+    """The bulk writer's page cache: a fifth of the machine's memory, at most 6 GiB (at least
+    64 MiB); the load gives it back when it ends.
 
     Why this much: every merged row goes into three to six indexes, and those keyed by time
-    (`setl_time`, `fixmedins_code, setl_time`) take a chunk's rows all over their pages; with
-    512 MiB a load re-read index pages from the kernel all through (1M: 91.7 → 84.7 s with
-    2 GiB; 10M: 921.5 → 878.6 s with 2 → 2.9 GiB, on a 23.5 GiB machine)."""
+    (`setl_time`, `fixmedins_code, setl_time`) take a chunk's rows all over their pages, while
+    the tables' new pages stream through the same cache; with 512 MiB a load re-read index
+    pages from the kernel all through (1M: 91.7 → 84.7 s with 2 GiB; 10M: 921.5 → 878.6 s
+    with 2 → 2.9 GiB, then 913.9 → see RESULTS with 2.9 → 4.7 GiB, on a 23.5 GiB machine)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):  # pragma: no cover - every Linux answers
         return BULK_CACHE_KIB
-    return max(64 * 1024, min(BULK_CACHE_KIB, total // 8 // 1024))
+    return max(64 * 1024, min(BULK_CACHE_KIB, total // 5 // 1024))
 
 
 def chunk_size(persons: int) -> int:
@@ -478,10 +479,14 @@ def bulk_load(
     t2 = time.perf_counter()
     marker: Path | None = None
     with engine.connect() as conn:
+        cache_before = None
         if sqlite:
             # the indexes of a city-sized store outgrow SQLite's default 2 MB page cache long
             # before the load ends; this connection is the only writer and lives for the load
-            conn.connection.driver_connection.execute(f"PRAGMA cache_size=-{bulk_cache_kib()}")
+            # (the pool keeps it after: it gets its own cache size back at the end)
+            raw_conn = conn.connection.driver_connection
+            (cache_before,) = raw_conn.execute("PRAGMA cache_size").fetchone()
+            raw_conn.execute(f"PRAGMA cache_size=-{bulk_cache_kib()}")
         if sqlite and fresh:
             # a fresh store is thrown away if the load stops midway, so the load does not pay
             # for durability or for per-row foreign-key lookups; the rows' keys come from the
@@ -543,6 +548,8 @@ def bulk_load(
                     gc.collect(0)
                 writer.flush()  # the last chunks' spools
         except BaseException:
+            if cache_before is not None:
+                conn.connection.driver_connection.execute(f"PRAGMA cache_size={int(cache_before)}")
             if marker is not None and tx is None:
                 # every merge either committed or rolled back: the store is whole, if not the
                 # whole city, and goes back to its WAL journal (a kill leaves the marker, and
@@ -568,6 +575,8 @@ def bulk_load(
             raw.execute("PRAGMA foreign_keys=ON")
             if marker is not None:
                 _journal_back_to_wal(raw, marker)
+        if cache_before is not None:  # frees the pages: the replica's clustering comes next
+            conn.connection.driver_connection.execute(f"PRAGMA cache_size={int(cache_before)}")
     report.phases["settle_and_write"] = time.perf_counter() - t2
     if replica is not None:
         t3 = time.perf_counter()
