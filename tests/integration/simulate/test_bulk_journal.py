@@ -1,7 +1,8 @@
 """A fresh store's bulk load keeps its journal in memory behind a marker file: the store is
 back in WAL with no marker after a load that completes or fails with an error, a store whose
-marker is still there (the load was killed) is refused by every engine with what to do, and a
-store another connection holds open keeps its WAL journal."""
+marker is still there (the load was killed) is refused by every engine with what to do, a
+store another connection holds open keeps its WAL journal, and the load's big page cache goes
+with it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from yibao.errors import ConfigError
 from yibao.simulate.bulk import bulk_load
+from yibao.simulate.bulk_writer import bulk_cache_kib
 from yibao.simulate.model import CityParams
 from yibao.storage.engine import make_engine, make_null_engine, unfinished_load_marker
 
@@ -54,6 +56,21 @@ def test_a_fresh_load_runs_with_the_journal_in_memory_and_ends_in_wal(sqlite_url
         rows = conn.exec_driver_sql("SELECT count(*) FROM setl").scalar_one()
         assert rows == report.settlements + report.reversals
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+def test_the_pooled_connection_gets_its_own_page_cache_back(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        bulk_load(engine, CITY, workers=2)
+        with engine.connect() as conn:
+            assert conn.connection.driver_connection is raw  # the load's connection, pooled
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+    finally:
+        engine.dispose()
+    assert before != -bulk_cache_kib()  # the load's own cache was another size
 
 
 def test_a_load_that_fails_puts_the_journal_back_and_removes_the_marker(

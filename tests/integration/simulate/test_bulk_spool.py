@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from yibao.bench import bulk_worker
 from yibao.kit.clock import local_naive_now
 from yibao.policy import load_book
-from yibao.simulate import bulk, spool
+from yibao.simulate import bulk, bulk_writer, spool
 from yibao.simulate.bulk import bulk_load
 from yibao.simulate.catalog_seed import catalog_item_of
 from yibao.simulate.chunk_rows import ChunkRows
@@ -51,20 +51,20 @@ def test_spooled_rows_equal_the_executemany_rows(
     spooled, direct = make_engine(sqlite_url), make_engine(f"sqlite:///{other}")
     merged: list[str] = []
     groups: list[int] = []
-    merge = bulk.merge_spools
+    merge = bulk_writer.merge_spools
 
     def counting(raw: object, paths: list[str], sql: list[list[str]]) -> None:
         merged.extend(paths)
         groups.append(len(paths))
         merge(raw, paths, sql)
 
-    monkeypatch.setattr(bulk, "merge_spools", counting)
+    monkeypatch.setattr(bulk_writer, "merge_spools", counting)
     try:
         bulk_load(spooled, CITY, workers=2)
         chunks = -(-CITY.persons // bulk.chunk_size(CITY.persons))
         assert len(set(merged)) == len(merged) == chunks  # every chunk, once
         assert all(1 <= g <= spool.MERGE_GROUP for g in groups)
-        monkeypatch.setattr(bulk, "_spool_dir", lambda _engine: None)
+        monkeypatch.setattr(bulk, "spool_dir", lambda _engine: None)
         bulk_load(direct, CITY, workers=2)
         for table in TABLES:
             a, b = _rows(spooled, table), _rows(direct, table)
@@ -146,11 +146,11 @@ def test_the_writer_merges_groups_then_each_last_chunk_at_once(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     groups: list[list[str]] = []
-    monkeypatch.setattr(bulk, "merge_spools", lambda _raw, paths, _sql: groups.append(paths))
+    monkeypatch.setattr(bulk_writer, "merge_spools", lambda _raw, paths, _sql: groups.append(paths))
     engine = make_engine(sqlite_url)
     try:
         with engine.connect() as conn:
-            writer = bulk._Writer(conn, local_naive_now())
+            writer = bulk_writer.ChunkWriter(conn, local_naive_now())
             group, extra = spool.MERGE_GROUP, 4
             total = 2 * group + extra
             for i in range(total):
