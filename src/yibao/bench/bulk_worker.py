@@ -34,6 +34,7 @@ from yibao.bench.machine import machine
 from yibao.kit.clock import local_naive_now
 from yibao.policy import load_book
 from yibao.simulate import bulk
+from yibao.simulate.bulk_writer import bulk_cache_kib
 from yibao.simulate.catalog_seed import catalog_item_of
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.context import CityContext
@@ -56,7 +57,7 @@ def _scratch_store(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=MEMORY")  # as a fresh store's load runs
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA foreign_keys=OFF")
-    db.execute(f"PRAGMA cache_size=-{bulk.bulk_cache_kib()}")
+    db.execute(f"PRAGMA cache_size=-{bulk_cache_kib()}")
     return db
 
 

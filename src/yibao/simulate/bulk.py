@@ -7,12 +7,12 @@ Shape of the work: the main process generates institutions and persons (ID numbe
 unique city-wide) and is the single writer; a pool of worker processes (one per core) turns
 chunks of persons into a year of visits and settles them in order person by person. A worker
 spools the chunk's row-store rows into a small SQLite file (`yibao.simulate.spool`) and
-returns Arrow tables of replica payloads; the writer copies the spools into the row store with
-`INSERT … SELECT` (a few chunks a transaction, `spool.MERGE_GROUP`) and appends the Arrow
-tables to the DuckDB replica. The workers start on the first chunks while the writer writes the persons (a head
-start, `head_start`), so that no core idles meanwhile; no chunk's rows go in before the
-persons they name. On a MySQL-protocol store the rows come back pickled and go in with
-executemany.
+returns Arrow tables of replica payloads; the writer (`yibao.simulate.bulk_writer`) copies
+the spools into the row store with `INSERT … SELECT` (eight chunks a transaction,
+`spool.MERGE_GROUP`) and appends the Arrow tables to the DuckDB replica. The workers start on
+the first chunks while the writer writes the persons (a head start, `head_start`), so that no
+core idles meanwhile; no chunk's rows go in before the persons they name. On a MySQL-protocol
+store the rows come back pickled and go in with executemany.
 
 The replica path, not the change log: ten million settlements through the log would double
 the row store's size and take the applier many minutes to replay. Instead the loader first
@@ -333,11 +333,11 @@ def bulk_load(
     marker: Path | None = None
     with engine.connect() as conn:
         cache_before = None
+        raw_conn: Any = conn.connection.driver_connection
         if sqlite:
             # the indexes of a city-sized store outgrow SQLite's default 2 MB page cache long
             # before the load ends; this connection is the only writer and lives for the load
             # (the pool keeps it after: it gets its own cache size back at the end)
-            raw_conn = conn.connection.driver_connection
             (cache_before,) = raw_conn.execute("PRAGMA cache_size").fetchone()
             raw_conn.execute(f"PRAGMA cache_size=-{bulk_cache_kib()}")
         if sqlite and fresh:
@@ -402,7 +402,7 @@ def bulk_load(
                 writer.flush()  # the last chunks' spools
         except BaseException:
             if cache_before is not None:
-                conn.connection.driver_connection.execute(f"PRAGMA cache_size={int(cache_before)}")
+                raw_conn.execute(f"PRAGMA cache_size={int(cache_before)}")
             if marker is not None and tx is None:
                 # every merge either committed or rolled back: the store is whole, if not the
                 # whole city, and goes back to its WAL journal (a kill leaves the marker, and
@@ -429,7 +429,7 @@ def bulk_load(
             if marker is not None:
                 journal_back_to_wal(raw, marker)
         if cache_before is not None:  # frees the pages: the replica's clustering comes next
-            conn.connection.driver_connection.execute(f"PRAGMA cache_size={int(cache_before)}")
+            raw_conn.execute(f"PRAGMA cache_size={int(cache_before)}")
     report.phases["settle_and_write"] = time.perf_counter() - t2
     if replica is not None:
         t3 = time.perf_counter()

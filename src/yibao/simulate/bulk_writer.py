@@ -44,7 +44,8 @@ def bulk_cache_kib() -> int:
     (`setl_time`, `fixmedins_code, setl_time`) take a chunk's rows all over their pages, while
     the tables' new pages stream through the same cache; with 512 MiB a load re-read index
     pages from the kernel all through (1M: 91.7 → 84.7 s with 2 GiB; 10M: 921.5 → 878.6 s
-    with 2 → 2.9 GiB, then 913.9 → see RESULTS with 2.9 → 4.7 GiB, on a 23.5 GiB machine)."""
+    with 2 → 2.9 GiB; 10M at eight lines a bill: 913.9 → 879.7 s with 2.9 → 4.7 GiB; on a
+    23.5 GiB machine)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):  # pragma: no cover - every Linux answers
@@ -59,7 +60,7 @@ class ChunkWriter:
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
-        self.raw = conn.connection.driver_connection
+        self.raw: Any = conn.connection.driver_connection
         style = conn.dialect.paramstyle
         constants = {name: constants_for(t, now) for name, t in ROW_TABLES.items()}
         self.sql = {name: insert_sql(t, style, constants[name]) for name, t in ROW_TABLES.items()}
@@ -160,7 +161,7 @@ def final_person_rows(
     insutype: dict[str, str],
     now: datetime,
 ) -> None:
-    raw = conn.connection.driver_connection
+    raw: Any = conn.connection.driver_connection
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cur = raw.cursor()
     cur.executemany(
