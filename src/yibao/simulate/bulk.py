@@ -92,7 +92,8 @@ from yibao.storage.tables import (
 )
 
 PERSONS_PER_CHUNK = 2000
-#: settlements per row-store transaction (the replica gets the rows after each commit)
+#: settlements per row-store transaction on a MySQL-protocol store; about as often the replica
+#: gets the rows committed so far (spooled chunks: at the next group's commit)
 COMMIT_EVERY = 200_000
 
 
@@ -390,8 +391,9 @@ def bulk_load(
                     if len(report.refusals) < 5:
                         report.refusals.extend(rows.refusals[: 5 - len(report.refusals)])
                     pending += rows.settlements
-                    if pending >= COMMIT_EVERY:
-                        writer.flush()
+                    # spooled chunks are committed when their group is merged: the replica
+                    # waits for the next group's commit rather than cut a group short
+                    if pending >= COMMIT_EVERY and not writer.held:
                         if tx is not None:
                             tx.commit()
                             tx = conn.begin()
