@@ -403,8 +403,9 @@ def bulk_load(
                     gc.collect(0)
                 writer.flush()  # the last chunks' spools
         except BaseException:
-            if cache_before is not None:
-                raw_conn.execute(f"PRAGMA cache_size={int(cache_before)}")
+            if cache_before is not None:  # never in the way of the error being raised
+                with contextlib.suppress(sqlite3.Error):
+                    raw_conn.execute(f"PRAGMA cache_size={int(cache_before)}")
             if marker is not None and tx is None:
                 # every merge either committed or rolled back: the store is whole, if not the
                 # whole city, and goes back to its WAL journal (a kill leaves the marker, and
