@@ -345,9 +345,9 @@ def bulk_load(
             # a fresh store is thrown away if the load stops midway, so the load does not pay
             # for durability or for per-row foreign-key lookups; the rows' keys come from the
             # rows this load wrote (tests run `PRAGMA foreign_key_check` after a load)
-            conn.connection.driver_connection.execute("PRAGMA synchronous=OFF")
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-            marker = journal_in_memory(conn.connection.driver_connection, engine.url.database)
+            raw_conn.execute("PRAGMA synchronous=OFF")
+            raw_conn.execute("PRAGMA foreign_keys=OFF")
+            marker = journal_in_memory(raw_conn, engine.url.database)
             report.synchronous = "OFF (fresh store, bulk load only)" + (
                 ", journal in memory" if marker else ""
             )
@@ -411,7 +411,7 @@ def bulk_load(
                 # whole city, and goes back to its WAL journal (a kill leaves the marker, and
                 # so does a failure to switch back)
                 with contextlib.suppress(sqlite3.Error, RuntimeError):
-                    journal_back_to_wal(conn.connection.driver_connection, marker)
+                    journal_back_to_wal(raw_conn, marker)
             raise
         finally:
             if spool is not None:
@@ -425,12 +425,11 @@ def bulk_load(
         feed.flush()
         report.phases["final_person_rows"] = time.perf_counter() - t_final
         if sqlite and fresh:
-            raw = conn.connection.driver_connection
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            raw.execute("PRAGMA synchronous=FULL")
-            raw.execute("PRAGMA foreign_keys=ON")
+            raw_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw_conn.execute("PRAGMA synchronous=FULL")
+            raw_conn.execute("PRAGMA foreign_keys=ON")
             if marker is not None:
-                journal_back_to_wal(raw, marker)
+                journal_back_to_wal(raw_conn, marker)
         if cache_before is not None:  # frees the pages: the replica's clustering comes next
             raw_conn.execute(f"PRAGMA cache_size={int(cache_before)}")
     report.phases["settle_and_write"] = time.perf_counter() - t2

@@ -59,7 +59,6 @@ class ChunkWriter:
     inside the caller's transaction."""
 
     def __init__(self, conn: Connection, now: datetime) -> None:
-        self.conn = conn
         self.raw: Any = conn.connection.driver_connection
         style = conn.dialect.paramstyle
         constants = {name: constants_for(t, now) for name, t in ROW_TABLES.items()}

@@ -164,22 +164,18 @@ def merge_sql(table: Table, constants: dict[str, Any], schema: str) -> str:
     )
 
 
-def person_merge_sql(now: datetime, schema: str) -> dict[str, str]:
+def person_merge_sql(now: datetime, schema: str) -> tuple[str, str]:
     """The statements that put a spool's persons' final rows into the row store: each
     balance into `psn_insu.balc`, each accumulator as a new `psn_accum` row stamped `now`. A
     chunk's persons are settled by that chunk alone, so their final rows go in with its other
     rows, in the same transaction."""
     updated_at = literal(at_rest(psn_accum, "updated_at", now))
-    return {
-        "psn_balc": (
-            f"UPDATE main.psn_insu SET balc = s.balc FROM {schema}.psn_balc AS s "
-            "WHERE psn_insu.psn_no = s.psn_no AND psn_insu.insutype = s.insutype"
-        ),
-        "psn_accum": (
-            "INSERT INTO main.psn_accum (psn_no, year, acc_key, amount, updated_at) "
-            f"SELECT psn_no, year, acc_key, amount, {updated_at} FROM {schema}.psn_accum"
-        ),
-    }
+    return (
+        f"UPDATE main.psn_insu SET balc = s.balc FROM {schema}.psn_balc AS s "
+        "WHERE psn_insu.psn_no = s.psn_no AND psn_insu.insutype = s.insutype",
+        "INSERT INTO main.psn_accum (psn_no, year, acc_key, amount, updated_at) "
+        f"SELECT psn_no, year, acc_key, amount, {updated_at} FROM {schema}.psn_accum",
+    )
 
 
 def merge_statements(
@@ -193,7 +189,7 @@ def merge_statements(
         schema = spool_schema(slot)
         statements = [merge_sql(t, constants[name], schema) for name, t in ROW_TABLES.items()]
         if now is not None:
-            statements.extend(person_merge_sql(now, schema).values())
+            statements.extend(person_merge_sql(now, schema))
         out.append(statements)
     return out
 
