@@ -1,39 +1,72 @@
 """The running platform: what one process builds at start-up and hands to every edge.
 
 Built by `open_platform(settings)` in the composition roots (`api.app.create_app`, the CLI);
-never at import time.
+never at import time. Every part is a typed attribute: the row store, the id generator, the
+policy book, the catalog cache, the region's mapping rule, the login throttle and — while a
+server owns them — the columnar replica and the analytics over it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
-from typing import Any
 
+from yibao.analytics.service import Analytics
+from yibao.catalog.cache import CatalogCache
+from yibao.catalog.mapping import MappingRule
 from yibao.config import Settings
 from yibao.kit import clock
 from yibao.kit.ids import IdGenerator
+from yibao.policy import PolicyBook, load_book
+from yibao.replica.service import Replica
+from yibao.replica.tiflash import TiFlashReplica
 from yibao.storage.database import Database
+from yibao.users.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)
 class Platform:
     settings: Settings
     db: Database
     ids: IdGenerator
-    #: services registered by the domains at start-up (policy book, catalog cache, replica …)
-    services: dict[str, Any] = field(default_factory=dict)
+    #: the catalog's version-keyed cache of terms
+    catalog: CatalogCache = field(default_factory=CatalogCache)
+    #: the region's rule for local codes without an approved 目录对照 (None: not required)
+    mapping_rule: MappingRule | None = None
+    #: console sign-in failures per account and address
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    #: set while this process serves the columnar replica (DuckDB) or TiFlash; None otherwise
+    replica: Replica | None = None
+    tiflash: TiFlashReplica | None = None
+    analytics: Analytics | None = None
+    _book: PolicyBook | None = field(default=None, repr=False)
+    _book_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def book(self) -> PolicyBook:
+        """The policy book (loaded from the packaged and the data directory's parameter
+        files on first use)."""
+        found = self._book
+        if found is None:
+            with self._book_lock:
+                found = self._book
+                if found is None:
+                    found = self._book = load_book([self.settings.data_dir])
+        return found
+
+    @book.setter
+    def book(self, value: PolicyBook) -> None:
+        """Replace the policy book (tests; a reload after new parameter files)."""
+        self._book = value
 
     def close(self) -> None:
-        for service in reversed(list(self.services.values())):
-            closer = getattr(service, "close", None)
-            if callable(closer):
-                try:
-                    closer()
-                except Exception:
-                    log.exception("closing %s failed", type(service).__name__)
+        try:
+            self.catalog.close()
+        except Exception:
+            log.exception("closing the catalog cache failed")
         self.db.close()
 
 

@@ -1,6 +1,6 @@
 """Running the named queries: on the replica (DuckDB or TiFlash) or on the row store.
 
-    analytics = platform.services["analytics"]
+    analytics = platform.analytics
     answer = analytics.run_on_replica("by_institution", {"date_from": "2024-06-01"})
     answer.seq, answer.lag_rows, answer.lag_ms, answer.consistency, answer.data
 

@@ -31,7 +31,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 
-from yibao.accounts.service import User
 from yibao.analytics.registry import registry
 from yibao.analytics.service import Analytics
 from yibao.analytics.shared import SharedDashboard
@@ -43,6 +42,7 @@ from yibao.replica.lock import TOKEN_HEADER, OwnerLock
 from yibao.replica.service import BOUNDED, STRONG, Replica, ReplicaUnavailable
 from yibao.replica.verify import verify as verify_replica
 from yibao.runtime import Platform
+from yibao.users.service import User
 
 log = logging.getLogger(__name__)
 
@@ -106,17 +106,13 @@ def _start(state: _State, platform: Platform) -> None:
         state.replica.start(platform.db.writer)
         state.analytics = Analytics(rowstore=state.replica.source, replica=state.replica)
         state.dashboard = SharedDashboard(state.analytics)
-    if state.replica is not None:
-        platform.services["replica"] = state.replica
-    if state.tiflash is not None:
-        platform.services["tiflash"] = state.tiflash
-    if state.analytics is not None:
-        platform.services["analytics"] = state.analytics
+    platform.replica = state.replica
+    platform.tiflash = state.tiflash
+    platform.analytics = state.analytics
 
 
 def _stop(state: _State, platform: Platform) -> None:
-    for name in ("analytics", "replica", "tiflash"):
-        platform.services.pop(name, None)
+    platform.replica = platform.tiflash = platform.analytics = None
     if state.replica is not None:
         state.replica.close()  # also releases the lock
         state.replica = None

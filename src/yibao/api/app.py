@@ -100,7 +100,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
 
     for mount in _mounters():
         mount(app, platform)
-    gateway = platform.services.get("nhsa.gateway")
+    gateway = getattr(app.state, "nhsa_gateway", None)
     if gateway is not None:
         app._fast = gateway
         app._fast_prefixes = tuple(f"{prefix}/" for prefix in nhsa.PREFIXES)

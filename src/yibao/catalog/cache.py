@@ -19,14 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
 from yibao.catalog import repo
 from yibao.catalog.model import CatalogItem
-
-SERVICE_NAME = "catalog_cache"
 
 
 class CatalogCache:
@@ -104,13 +101,3 @@ class CatalogCache:
 
     def close(self) -> None:
         self.invalidate()
-
-
-def cache_for(platform: Any) -> CatalogCache:
-    """The platform's catalog cache (created on first use, kept in `platform.services`)."""
-    services: dict[str, Any] = platform.services
-    found = services.get(SERVICE_NAME)
-    if found is None:
-        found = services.setdefault(SERVICE_NAME, CatalogCache())
-    assert isinstance(found, CatalogCache)
-    return found

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from yibao.bootstrap import ensure_data_dir
 from yibao.cli.common import console, friendly_errors, settings
-from yibao.setup import ensure_data_dir
 from yibao.storage.engine import detect_backend, make_null_engine
 from yibao.storage.migrate import current_revision, head_revision
 from yibao.storage.migrate import upgrade as run_upgrade

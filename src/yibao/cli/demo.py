@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 from sqlalchemy import Engine
 
+from yibao.bootstrap import init as init_data_dir
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
 from yibao.errors import ConfigError
-from yibao.setup import init as init_data_dir
 from yibao.simulate.demo import DEMO_PERSONS, HISTORY_DAYS, load_demo, load_history
 from yibao.simulate.export import LABELS_FILE, write_labels
 from yibao.simulate.model import Label

@@ -15,7 +15,7 @@ import typer
 from sqlalchemy import Connection
 
 from yibao.cli.common import console, fail, friendly_errors, settings
-from yibao.enrolment import accounts, audit, credentials, institutions, insurance, persons
+from yibao.enrolment import audit, credentials, institutions, insurance, personal_accounts, persons
 from yibao.enrolment.masking import PERSON_MASKS, mask_person
 from yibao.kit.clock import parse_date, parse_datetime
 from yibao.runtime import Platform, open_platform
@@ -23,7 +23,7 @@ from yibao.runtime import Platform, open_platform
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="经办: register institutions and persons, issue credentials, credit accounts.",
+    help="经办: register institutions and persons, issue credentials, credit personal_accounts.",
     no_args_is_help=True,
 )
 institution_app = typer.Typer(help="定点医药机构 institutions.", no_args_is_help=True)
@@ -386,7 +386,7 @@ def person_credit(
 ) -> None:
     """个人账户划入: credit the personal account."""
     result = _write(
-        lambda p, conn: accounts.credit_account(
+        lambda p, conn: personal_accounts.credit_account(
             conn,
             ids=p.ids,
             actor=_actor(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from yibao.bootstrap import init as init_data_dir
 from yibao.cli import bench as bench_cli
 from yibao.cli import catalog as catalog_cli
 from yibao.cli import codes as codes_cli
@@ -18,7 +19,6 @@ from yibao.cli import replica as replica_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
 from yibao.cli.common import console, friendly_errors, settings
-from yibao.setup import init as init_data_dir
 
 app = typer.Typer(
     name="yibao",

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from yibao.bootstrap import init as init_data_dir
 from yibao.cli.common import console, fail, friendly_errors, settings
-from yibao.setup import init as init_data_dir
 from yibao.simulate.bulk import bulk_load
 from yibao.simulate.export import LABELS_FILE, export_city, write_labels
 from yibao.simulate.model import ANOMALY_KINDS, DEFAULT_RATES, CityParams, Label

@@ -12,6 +12,9 @@ commits. Register with the decorator:
 
     @transaction("2207", "门诊结算", writes=True)
     def settle_outpatient(conn, ctx, input): ...
+
+The registration says how the call pipeline runs the handler (`writes`, `inline_read`,
+`reads_msg_log`, `binary`); the pipeline knows no transaction by number.
 """
 
 from __future__ import annotations
@@ -36,18 +39,33 @@ class Transaction:
     writes: bool
     #: returns a binary file (9102) instead of a JSON envelope
     binary: bool = False
+    #: a read of a few indexed rows, short enough to run on the event loop's own reader
+    #: connection (SQLite) instead of hopping to the read pool
+    inline_read: bool = False
+    #: the handler reads the message log itself (2601 finds the message it reverses there),
+    #: so the msgid must be claimed before the handler runs, never after it
+    reads_msg_log: bool = False
 
 
 _REGISTRY: dict[str, Transaction] = {}
 
 
 def transaction(
-    infno: str, name: str, *, writes: bool, binary: bool = False
+    infno: str,
+    name: str,
+    *,
+    writes: bool,
+    binary: bool = False,
+    inline_read: bool = False,
+    reads_msg_log: bool = False,
 ) -> Callable[[Handler], Handler]:
+    if inline_read and writes:
+        raise ValueError(f"transaction {infno}: an inline read cannot write")
+
     def register(fn: Handler) -> Handler:
         if infno in _REGISTRY and _REGISTRY[infno].handler is not fn:
             raise RuntimeError(f"transaction {infno} registered twice")
-        _REGISTRY[infno] = Transaction(infno, name, fn, writes, binary)
+        _REGISTRY[infno] = Transaction(infno, name, fn, writes, binary, inline_read, reads_msg_log)
         return fn
 
     return register

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from yibao.storage.fast import Fast, FastInsert
+from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import psn_accum
 
 _READ = select(psn_accum.c.acc_key, psn_accum.c.amount).where(
@@ -31,9 +31,9 @@ _ADD = (
     .values(updated_at=bindparam("b_at"))
 )
 _INSERT = insert(psn_accum)
-_F_READ = Fast(_READ)
-_F_ADD = Fast(_ADD)
-_F_INSERT = FastInsert(psn_accum)
+_P_READ = Prepared(_READ)
+_P_ADD = Prepared(_ADD)
+_P_INSERT = PreparedInsert(psn_accum)
 
 
 def _prefix(insutype: str) -> str:
@@ -42,7 +42,7 @@ def _prefix(insutype: str) -> str:
 
 def read(conn: Connection, psn_no: str, insutype: str, year: int) -> dict[str, Decimal]:
     prefix = _prefix(insutype)
-    rows = _F_READ.all(conn, {"psn_no": psn_no, "year": year})
+    rows = _P_READ.all(conn, {"psn_no": psn_no, "year": year})
     return {
         r["acc_key"][len(prefix) :]: r["amount"] for r in rows if r["acc_key"].startswith(prefix)
     }
@@ -65,7 +65,7 @@ def add(
         acc_key = prefix + key
         if len(acc_key) > 40:
             raise ValueError(f"accumulator key too long: {acc_key}")
-        updated = _F_ADD.execute(
+        updated = _P_ADD.execute(
             conn,
             {
                 "b_psn_no": psn_no,
@@ -76,7 +76,7 @@ def add(
             },
         )
         if not updated:
-            _F_INSERT.execute(
+            _P_INSERT.execute(
                 conn,
                 {
                     "psn_no": psn_no,

@@ -27,7 +27,7 @@ from yibao.interface import fields as f
 from yibao.kit.money import round_fen
 from yibao.policy import CatalogTerms, FeeLineIn, LineRules, LineSplit, PolicyBook, split_line
 from yibao.policy.model import PolicyRefusal
-from yibao.storage.fast import FastInsert
+from yibao.storage.prepared import PreparedInsert
 from yibao.storage.tables import fee_detail
 
 #: |cnt × pric − det_item_fee_sumamt| allowed (HIS round unit prices differently)
@@ -44,7 +44,7 @@ _LIST_TYPES = {m.value: m for m in ListType}
 _CHRGITM_LVS = {m.value: m for m in ChrgitmLv}
 _ITEM_TYPES = {m.value: m for m in MedChrgitmType}
 _APPR_FLAGS = {m.value: m for m in HospApprFlag}
-_INSERT_LINES = FastInsert(fee_detail)
+_INSERT_LINES = PreparedInsert(fee_detail)
 
 
 @dataclass(frozen=True, slots=True)

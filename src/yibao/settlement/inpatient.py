@@ -13,7 +13,7 @@ from yibao.errors import Conflict, InvalidInput
 from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.interface.registry import transaction
-from yibao.settlement import common, repo
+from yibao.settlement import repo, steps
 from yibao.settlement.outpatient import new_visit, read_diagnoses
 
 
@@ -213,7 +213,7 @@ def undo_discharge(conn: Connection, ctx: CallContext, input: dict[str, Any]) ->
 
 @transaction("2301", "住院费用明细上传", writes=True)
 def upload_fees(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    return common.upload(conn, ctx, input, kind=repo.INPATIENT, refunds=True, require_batch=False)
+    return steps.upload(conn, ctx, input, kind=repo.INPATIENT, refunds=True, require_batch=False)
 
 
 @transaction("2302", "住院费用明细撤销", writes=True)
@@ -228,24 +228,24 @@ def cancel_fees(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> No
         if f.req_str(item, "mdtrt_id", node_name=w, max_len=30) != mdtrt_id:
             raise InvalidInput(f"{w}.mdtrt_id: 须为同一就诊 (one visit per message)")
         sn = f.req_str(item, "feedetl_sn", node_name=w, max_len=30)
-        if sn == common.ALL_BATCHES:
+        if sn == steps.ALL_BATCHES:
             everything = True
         sns.append(sn)
     visit = repo.visit(conn, ctx, mdtrt_id, psn_no, kind=repo.INPATIENT)
-    common.cancel_lines(conn, ctx, visit, None if everything else sns, batch=None, node="data")
+    steps.cancel_lines(conn, ctx, visit, None if everything else sns, batch=None, node="data")
     return None
 
 
-@transaction("2303", "住院预结算", writes=False)
+@transaction("2303", "住院预结算", writes=False, inline_read=True)
 def pre_settle(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    return common.settle_visit(conn, ctx, f.node(input, "data"), kind=repo.INPATIENT, final=False)
+    return steps.settle_visit(conn, ctx, f.node(input, "data"), kind=repo.INPATIENT, final=False)
 
 
 @transaction("2304", "住院结算", writes=True)
 def settle(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    return common.settle_visit(conn, ctx, f.node(input, "data"), kind=repo.INPATIENT, final=True)
+    return steps.settle_visit(conn, ctx, f.node(input, "data"), kind=repo.INPATIENT, final=True)
 
 
 @transaction("2305", "住院结算撤销", writes=True)
 def reverse(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    return common.reverse_by_request(conn, ctx, input, kind=repo.INPATIENT, infno="2305")
+    return steps.reverse_by_request(conn, ctx, input, kind=repo.INPATIENT, infno="2305")

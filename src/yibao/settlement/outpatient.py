@@ -13,7 +13,7 @@ from yibao.errors import Conflict, InvalidInput
 from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.interface.registry import transaction
-from yibao.settlement import common, repo
+from yibao.settlement import repo, steps
 
 
 def new_visit(
@@ -181,7 +181,7 @@ def upload_visit_info(conn: Connection, ctx: CallContext, input: dict[str, Any])
 
 @transaction("2204", "门诊费用明细上传", writes=True)
 def upload_fees(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    return common.upload(conn, ctx, input, kind=repo.OUTPATIENT, refunds=False, require_batch=True)
+    return steps.upload(conn, ctx, input, kind=repo.OUTPATIENT, refunds=False, require_batch=True)
 
 
 @transaction("2205", "门诊费用明细撤销", writes=True)
@@ -191,30 +191,30 @@ def cancel_fees(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> No
     psn_no = f.req_str(d, "psn_no", node_name="data", max_len=30)
     batch = f.req_str(d, "chrg_bchno", node_name="data", max_len=30)
     visit = repo.visit(conn, ctx, mdtrt_id, psn_no, kind=repo.OUTPATIENT)
-    common.cancel_lines(
+    steps.cancel_lines(
         conn,
         ctx,
         visit,
         None,
-        batch=None if batch == common.ALL_BATCHES else batch,
+        batch=None if batch == steps.ALL_BATCHES else batch,
         node="data.chrg_bchno",
     )
     return None
 
 
-@transaction("2206", "门诊预结算", writes=False)
+@transaction("2206", "门诊预结算", writes=False, inline_read=True)
 def pre_settle(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    return common.settle_visit(conn, ctx, f.node(input, "data"), kind=repo.OUTPATIENT, final=False)
+    return steps.settle_visit(conn, ctx, f.node(input, "data"), kind=repo.OUTPATIENT, final=False)
 
 
 @transaction("2207", "门诊结算", writes=True)
 def settle(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    return common.settle_visit(conn, ctx, f.node(input, "data"), kind=repo.OUTPATIENT, final=True)
+    return steps.settle_visit(conn, ctx, f.node(input, "data"), kind=repo.OUTPATIENT, final=True)
 
 
 @transaction("2208", "门诊结算撤销", writes=True)
 def reverse(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    out = common.reverse_by_request(conn, ctx, input, kind=repo.OUTPATIENT, infno="2208")
+    out = steps.reverse_by_request(conn, ctx, input, kind=repo.OUTPATIENT, infno="2208")
     # The spec table names 个人现金支出 `pdn_cash_pay` in 2208 (a typo two clients copied);
     # the platform recording says `psn_cash_pay`: emit both.
     out["setlinfo"]["pdn_cash_pay"] = out["setlinfo"]["psn_cash_pay"]

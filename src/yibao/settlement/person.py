@@ -14,7 +14,7 @@ from yibao.interface.registry import transaction
 from yibao.kit.clock import fmt_datetime
 from yibao.settlement import repo
 from yibao.settlement.output import age_of, date_text, datetime_text
-from yibao.storage.fast import Fast
+from yibao.storage.prepared import Prepared
 from yibao.storage.tables import psn, sign_in
 
 
@@ -51,9 +51,9 @@ def sign_off(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[
     return {"signoutoutb": {"sign_time": fmt_datetime(ctx.now)}}
 
 
-_BY_EC_TOKEN = Fast(select(psn).where(psn.c.ec_token == bindparam("cert_no")).limit(2))
-_BY_CERTNO = Fast(select(psn).where(psn.c.certno == bindparam("cert_no")).limit(2))
-_BY_CARD = Fast(select(psn).where(psn.c.card_no == bindparam("cert_no")).limit(2))
+_BY_EC_TOKEN = Prepared(select(psn).where(psn.c.ec_token == bindparam("cert_no")).limit(2))
+_BY_CERTNO = Prepared(select(psn).where(psn.c.certno == bindparam("cert_no")).limit(2))
+_BY_CARD = Prepared(select(psn).where(psn.c.card_no == bindparam("cert_no")).limit(2))
 
 
 def find_person(conn: Connection, d: dict[str, Any], node: str = "data") -> Any:
@@ -84,7 +84,7 @@ def find_person(conn: Connection, d: dict[str, Any], node: str = "data") -> Any:
     return row
 
 
-@transaction("1101", "人员信息获取", writes=False)
+@transaction("1101", "人员信息获取", writes=False, inline_read=True)
 def person_info(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     d = f.node(input, "data")
     row = find_person(conn, d)

@@ -17,7 +17,7 @@ from yibao.errors import InvalidInput
 from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.interface.registry import transaction
-from yibao.settlement import accumulators, common, core, fees, output, repo, services
+from yibao.settlement import accumulators, fees, ledger, output, repo, services, steps
 from yibao.settlement.outpatient import new_visit
 
 PHARMACY_MED_TYPE = "41"
@@ -40,7 +40,7 @@ def _pharmacy(
     dise_codg = f.opt_str(d, "dise_codg", node_name=n, max_len=30)
     dise_name = f.opt_str(d, "dise_name", node_name=n, max_len=500)
     lines = fees.read_lines(f.node_list(input, "drugdetail"), "drugdetail", require_visit=False)
-    uploaded = sum((ln.det_item_fee_sumamt for ln in lines), core.ZERO)
+    uploaded = sum((ln.det_item_fee_sumamt for ln in lines), ledger.ZERO)
     if uploaded != total:
         raise InvalidInput(
             f"{n}.medfee_sumamt: 医疗费总额 {total} 与药品明细合计 {uploaded} 不一致 "
@@ -48,11 +48,11 @@ def _pharmacy(
         )
     day = ctx.now.date()
     person = repo.person(conn, psn_no, node=n)
-    party = core.load_party(conn, ctx, psn_no, insutype, day, lock=final, node=n, person=person)
+    party = ledger.load_party(conn, ctx, psn_no, insutype, day, lock=final, node=n, person=person)
     split_rows = fees.split_uploaded(
         conn,
         lines,
-        common.facts(ctx, person, party.insu, med_type, day),
+        steps.facts(ctx, person, party.insu, med_type, day),
         node="drugdetail",
         cache=services.catalog(ctx.platform),
         fixmedins_code=ctx.fixmedins_code,
@@ -74,7 +74,7 @@ def _pharmacy(
         )
         for ln, split, forced in split_rows
     ]
-    split = core.compute(
+    split = ledger.compute(
         services.book(ctx.platform),
         party,
         [fees.fee_in_from_row(r) for r in rows],
@@ -105,7 +105,7 @@ def _pharmacy(
         )
         repo.insert_visit(conn, visit)
         fees.store(conn, rows)
-        row = core.write_settlement(
+        row = ledger.write_settlement(
             conn,
             ctx,
             party=party,
@@ -114,7 +114,7 @@ def _pharmacy(
             lines=rows,
             structure=fees.fee_structure(rows),
             med_type=med_type,
-            clr_type=common.CLR_TYPE[repo.PHARMACY],
+            clr_type=steps.CLR_TYPE[repo.PHARMACY],
             mdtrt_cert_type=cert_type.value,
             invono=invono,
         )
@@ -132,7 +132,7 @@ def _pharmacy(
             med_type=med_type,
             medins_setl_id=medins_setl_id,
             clr_optins=ctx.institution.admdvs,
-            clr_type=common.CLR_TYPE[repo.PHARMACY],
+            clr_type=steps.CLR_TYPE[repo.PHARMACY],
             day=day,
         ),
         "setldetail": output.setldetail_from_split(split.setldetail),
@@ -140,7 +140,7 @@ def _pharmacy(
     }
 
 
-@transaction("2101", "药店预结算", writes=False)
+@transaction("2101", "药店预结算", writes=False, inline_read=True)
 def pre_settle(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     return _pharmacy(conn, ctx, input, final=False)
 
@@ -152,7 +152,7 @@ def settle(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[st
 
 @transaction("2103", "药店结算撤销", writes=True)
 def reverse(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    out = common.reverse_by_request(conn, ctx, input, kind=repo.PHARMACY, infno="2103")
+    out = steps.reverse_by_request(conn, ctx, input, kind=repo.PHARMACY, infno="2103")
     info = out["setlinfo"]
     # 2103 names the personal part and the cash part psn_pay / cash_payamt.
     info["psn_pay"] = info["psn_part_amt"]

@@ -12,7 +12,7 @@ from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.interface.registry import transaction
 from yibao.kit.clock import fmt_datetime
-from yibao.settlement import common, core, output, repo
+from yibao.settlement import ledger, output, repo, steps
 from yibao.storage.tables import mdtrt
 
 MAX_ROWS = 1000
@@ -89,7 +89,7 @@ def _settlement(conn: Connection, ctx: CallContext, d: dict[str, Any]) -> Any:
 @transaction("5203", "结算信息查询", writes=False)
 def settlement(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     row = _settlement(conn, ctx, f.node(input, "data"))
-    out = common.settlement_output(conn, row)
+    out = steps.settlement_output(conn, row)
     info = out["setlinfo"]
     info.update(
         psn_pay=info["psn_part_amt"],
@@ -121,7 +121,7 @@ def fee_lines(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> Any:
     mdtrt_id = f.opt_str(d, "mdtrt_id", node_name="data", max_len=30)
     if setl_id:
         row = _settlement(conn, ctx, d)
-        sns = set(core.extra_of(row).get("feedetl_sns") or [])
+        sns = set(ledger.extra_of(row).get("feedetl_sns") or [])
         lines = [
             r
             for r in repo.lines_of_visit(conn, row["mdtrt_id"])

@@ -17,7 +17,7 @@ from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.interface.context import CallContext
 from yibao.replica import rows as replica_rows
 from yibao.storage import changelog
-from yibao.storage.fast import Fast, FastInsert
+from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import (
     diag,
     fee_detail,
@@ -116,38 +116,38 @@ _VALID_SETTLEMENTS = select(setl).where(
 _SETTLEMENT = select(setl).where(setl.c.setl_id == bindparam("setl_id"))
 
 # ... and executed at the driver level (storage.fast: ~10 µs instead of ~100 µs each).
-_F_PERSON = Fast(_PERSON)
-_F_INSU = Fast(_INSU)
-_F_INSU_LOCKED = Fast(_INSU_LOCKED)
-_F_INSURANCES = Fast(_INSURANCES)
-_F_IDENTITIES = Fast(_IDENTITIES)
-_F_VISIT = Fast(_VISIT)
-_F_INSERT_VISIT = FastInsert(mdtrt)
-_F_UNSETTLED_ALL = Fast(_UNSETTLED_ALL)
-_F_UNSETTLED_BATCH = Fast(_UNSETTLED_BATCH)
-_F_TO_SETTLE_ALL = Fast(_TO_SETTLE_ALL)
-_F_TO_SETTLE_BATCH = Fast(_TO_SETTLE_BATCH)
-_F_VALID_SETTLEMENTS = Fast(_VALID_SETTLEMENTS)
-_F_SETTLEMENT = Fast(_SETTLEMENT)
-_F_DIAG_CODES = Fast(
+_P_PERSON = Prepared(_PERSON)
+_P_INSU = Prepared(_INSU)
+_P_INSU_LOCKED = Prepared(_INSU_LOCKED)
+_P_INSURANCES = Prepared(_INSURANCES)
+_P_IDENTITIES = Prepared(_IDENTITIES)
+_P_VISIT = Prepared(_VISIT)
+_P_INSERT_VISIT = PreparedInsert(mdtrt)
+_P_UNSETTLED_ALL = Prepared(_UNSETTLED_ALL)
+_P_UNSETTLED_BATCH = Prepared(_UNSETTLED_BATCH)
+_P_TO_SETTLE_ALL = Prepared(_TO_SETTLE_ALL)
+_P_TO_SETTLE_BATCH = Prepared(_TO_SETTLE_BATCH)
+_P_VALID_SETTLEMENTS = Prepared(_VALID_SETTLEMENTS)
+_P_SETTLEMENT = Prepared(_SETTLEMENT)
+_P_DIAG_CODES = Prepared(
     select(diag.c.diag_code).where(
         diag.c.mdtrt_id == bindparam("mdtrt_id"), diag.c.vali_flag == "1"
     )
 )
 #: existing_lines by the number of serial numbers asked (an IN list of that many binds)
-_F_EXISTING: dict[int, Fast] = {}
+_P_EXISTING: dict[int, Prepared] = {}
 
 
-def _existing_stmt(count: int) -> Fast:
-    fast = _F_EXISTING.get(count)
+def _existing_stmt(count: int) -> Prepared:
+    fast = _P_EXISTING.get(count)
     if fast is None:
         stmt = select(*_EXISTING_LINES.selected_columns).where(
             fee_detail.c.mdtrt_id == bindparam("mdtrt_id"),
             fee_detail.c.feedetl_sn.in_([bindparam(f"sn{i}") for i in range(count)]),
         )
-        fast = Fast(stmt)
+        fast = Prepared(stmt)
         if count <= 64:
-            _F_EXISTING[count] = fast
+            _P_EXISTING[count] = fast
     return fast
 
 
@@ -155,7 +155,7 @@ def _existing_stmt(count: int) -> Fast:
 
 
 def person(conn: Connection, psn_no: str, *, node: str = "data") -> Row:
-    row = _F_PERSON.first(conn, {"psn_no": psn_no})
+    row = _P_PERSON.first(conn, {"psn_no": psn_no})
     if row is None:
         raise NotFound(f"{node}.psn_no: 人员编号不存在 '{psn_no}' (no such insured person)")
     return row
@@ -171,7 +171,7 @@ def insurance(
 ) -> Row:
     """The person's insurance of `insutype`; `lock` takes the person's row lock (MySQL
     `SELECT … FOR UPDATE`; SQLite has one writer) to serialise settlements of one person."""
-    query = _F_INSU_LOCKED if lock else _F_INSU
+    query = _P_INSU_LOCKED if lock else _P_INSU
     row = query.first(conn, {"psn_no": psn_no, "insutype": insutype})
     if row is None:
         raise InvalidInput(
@@ -182,11 +182,11 @@ def insurance(
 
 
 def insurances(conn: Connection, psn_no: str) -> list[Row]:
-    return _F_INSURANCES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
+    return _P_INSURANCES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
 
 
 def identities(conn: Connection, psn_no: str) -> list[Row]:
-    return _F_IDENTITIES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
+    return _P_IDENTITIES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
 
 
 def check_insured(ctx: CallContext, insu: Row, *, node: str = "data") -> None:
@@ -219,7 +219,7 @@ def visit(
 ) -> Row:
     """The caller's own visit; refuses another institution's (as not found), another person,
     the wrong kind, and (with `open_only`) a cancelled visit."""
-    row = _F_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
+    row = _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
     if row is None or row["fixmedins_code"] != ctx.fixmedins_code:
         raise NotFound(
             f"{node}.mdtrt_id: 就诊记录不存在或不属于本机构 '{mdtrt_id}' "
@@ -241,7 +241,7 @@ def visit(
 
 
 def insert_visit(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
-    _F_INSERT_VISIT.execute(conn, values)
+    _P_INSERT_VISIT.execute(conn, values)
     return values
 
 
@@ -270,7 +270,7 @@ def visit_changed(conn: Connection, row: Mapping[str, Any]) -> None:
 
 
 def diag_codes(conn: Connection, mdtrt_id: str) -> list[str]:
-    return [r["diag_code"] for r in _F_DIAG_CODES.all(conn, {"mdtrt_id": mdtrt_id})]
+    return [r["diag_code"] for r in _P_DIAG_CODES.all(conn, {"mdtrt_id": mdtrt_id})]
 
 
 def replace_diagnoses(
@@ -328,8 +328,8 @@ def existing_lines(conn: Connection, mdtrt_id: str, sns: Iterable[str]) -> dict[
 def unsettled_lines(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None = None) -> list[Row]:
     """Valid, unsettled fee lines of a visit (of one charge batch when given)."""
     if chrg_bchno is None:
-        return _F_UNSETTLED_ALL.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
-    return _F_UNSETTLED_BATCH.all(  # type: ignore[return-value]
+        return _P_UNSETTLED_ALL.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+    return _P_UNSETTLED_BATCH.all(  # type: ignore[return-value]
         conn, {"mdtrt_id": mdtrt_id, "chrg_bchno": chrg_bchno}
     )
 
@@ -337,8 +337,8 @@ def unsettled_lines(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None =
 def lines_to_settle(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None = None) -> list[Row]:
     """`unsettled_lines` with only the columns a settlement reads (see _TO_SETTLE_COLUMNS)."""
     if chrg_bchno is None:
-        return _F_TO_SETTLE_ALL.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
-    return _F_TO_SETTLE_BATCH.all(  # type: ignore[return-value]
+        return _P_TO_SETTLE_ALL.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+    return _P_TO_SETTLE_BATCH.all(  # type: ignore[return-value]
         conn, {"mdtrt_id": mdtrt_id, "chrg_bchno": chrg_bchno}
     )
 
@@ -384,11 +384,11 @@ def has_valid_lines(conn: Connection, mdtrt_id: str) -> bool:
 
 def valid_settlements(conn: Connection, mdtrt_id: str) -> list[Row]:
     """Valid ordinary settlements of a visit (not reversed, not reversal records)."""
-    return _F_VALID_SETTLEMENTS.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+    return _P_VALID_SETTLEMENTS.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
 
 
 def settlement(conn: Connection, ctx: CallContext, setl_id: str, *, node: str = "data") -> Row:
-    row = _F_SETTLEMENT.first(conn, {"setl_id": setl_id})
+    row = _P_SETTLEMENT.first(conn, {"setl_id": setl_id})
     if row is None or row["fixmedins_code"] != ctx.fixmedins_code:
         raise NotFound(
             f"{node}.setl_id: 结算记录不存在或不属于本机构 '{setl_id}' "
@@ -398,7 +398,7 @@ def settlement(conn: Connection, ctx: CallContext, setl_id: str, *, node: str = 
 
 
 def settlement_by_id(conn: Connection, setl_id: str) -> Row | None:
-    return _F_SETTLEMENT.first(conn, {"setl_id": setl_id})
+    return _P_SETTLEMENT.first(conn, {"setl_id": setl_id})
 
 
 def funds(conn: Connection, setl_id: str) -> list[Row]:

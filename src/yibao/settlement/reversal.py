@@ -18,7 +18,7 @@ from yibao.errors import InvalidInput, NotFound
 from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.interface.registry import transaction
-from yibao.settlement import core, repo
+from yibao.settlement import ledger, repo
 from yibao.settlement.inpatient import cancel_admission
 from yibao.storage.tables import mdtrt, msg_log, setl
 
@@ -27,7 +27,7 @@ REVERSING = ("2208", "2305", "2103")
 ADMITTING = ("2401",)
 
 
-@transaction("2601", "冲正交易", writes=True)
+@transaction("2601", "冲正交易", writes=True, reads_msg_log=True)
 def revoke(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> None:
     d = f.node(input, "data")
     psn_no = f.req_str(d, "psn_no", node_name="data", max_len=30)
@@ -94,7 +94,7 @@ def revoke(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> None:
     if row["vali_flag"] != "1":
         return None  # already undone (by 2208/2305/2103 or an earlier 2601)
     if base in SETTLING:
-        core.reverse(conn, ctx, row, revs_infno="2601")
+        ledger.reverse(conn, ctx, row, revs_infno="2601")
         if base == "2304":
             visit = repo.visit(conn, ctx, row["mdtrt_id"], None, open_only=False)
             if visit["mdtrt_stas"] == repo.SETTLED:
@@ -103,7 +103,7 @@ def revoke(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> None:
                 )
                 repo.visit_changed(conn, {**visit, "mdtrt_stas": repo.DISCHARGED})
     else:
-        core.reinstate(conn, ctx, row)
+        ledger.reinstate(conn, ctx, row)
         original_setl = repo.settlement_by_id(conn, row["init_setl_id"])
         if base == "2305" and original_setl is not None:
             visit = repo.visit(conn, ctx, row["mdtrt_id"], None, open_only=False)

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from yibao.accounts import service as accounts
 from yibao.kit.clock import local_naive_now
 from yibao.kit.files import write_private
 from yibao.kit.ids import IdGenerator
@@ -35,6 +34,7 @@ from yibao.simulate.people import ALL_TYPES, PersonFactory, make_institutions
 from yibao.simulate.store import credential_for, write_institutions, write_persons
 from yibao.storage.tables import catalog_item, psn_insu, setl
 from yibao.storage.uow import run_transaction
+from yibao.users import service as users
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +225,8 @@ def load_demo(engine: Engine, data_dir: Path, *, persons: int = DEMO_PERSONS) ->
         added_i = write_institutions(conn, institutions, seed=params.seed, now=now)
         added_p = write_persons(conn, people, now=now)
         created = False
-        if not accounts.user_exists(conn, AGENCY_USERNAME):
-            accounts.create_user(
+        if not users.user_exists(conn, AGENCY_USERNAME):
+            users.create_user(
                 conn,
                 username=AGENCY_USERNAME,
                 password=agency_password(params.seed),

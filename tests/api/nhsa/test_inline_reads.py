@@ -14,8 +14,8 @@ MISSING = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "11010119000101000
 
 
 async def test_inline_reads_each_in_their_own_transaction(world: dict[str, Any]) -> None:
-    his, platform = world["his"], world["platform"]
-    gateway: Gateway = platform.services["nhsa.gateway"]
+    his = world["his"]
+    gateway: Gateway = world["app"].state.nhsa_gateway
     gateway.start()
     try:
         assert gateway._reader is not None

@@ -103,7 +103,7 @@ async def test_an_answer_carries_seq_lag_and_consistency(
     assert r.json()["consistency"] == "strong" and r.json()["lag_rows"] == 0
     assert r.json()["data"][0]["name"] == "职工基本医疗保险"
     # one behind the log, within its bound, says bounded and how far behind it is
-    replica = platform.services["replica"]
+    replica = platform.replica
     replica.applier.paused.set()  # a step under way read the log before the commit below
     try:
         platform.db.writer.run_sync(
@@ -199,6 +199,6 @@ async def test_the_lock_is_released_when_the_server_stops(platform: Platform) ->
     app = app_module.create_app(platform.settings, platform=platform)
     async with app.router.lifespan_context(app):
         assert running_owner(platform.settings.data_dir) is not None
-        assert "replica" in platform.services
+        assert platform.replica is not None
     assert running_owner(platform.settings.data_dir) is None
-    assert "replica" not in platform.services
+    assert platform.replica is None

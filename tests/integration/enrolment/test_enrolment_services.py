@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 
-from yibao.enrolment import accounts, credentials, institutions, insurance, persons
+from yibao.enrolment import credentials, institutions, insurance, personal_accounts, persons
 from yibao.enrolment.masking import mask_certno, mask_name, mask_person, mask_phone, mask_tail
 from yibao.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from yibao.kit.ids import IdGenerator
@@ -91,7 +91,7 @@ def test_credit_adds_to_the_balance_each_time(engine: Engine) -> None:
     for amount in ("100.00", "0.01", 5):
         run_transaction(
             engine,
-            lambda conn, a=amount: accounts.credit_account(
+            lambda conn, a=amount: personal_accounts.credit_account(
                 conn, ids=IDS, actor="t", psn_no=psn_no, amount=a, reason="划入"
             ),
         )
@@ -104,7 +104,7 @@ def test_credit_refuses_a_float_and_a_terminated_insurance(engine: Engine) -> No
     psn_no = run_transaction(engine, _person)["psn_no"]
     with UnitOfWork(engine) as uow:
         with pytest.raises(InvalidInput, match="amount"):
-            accounts.credit_account(
+            personal_accounts.credit_account(
                 uow.conn, ids=IDS, actor="t", psn_no=psn_no, amount=1.5, reason="x"
             )
         insurance.set_insurance_status(
@@ -117,7 +117,7 @@ def test_credit_refuses_a_float_and_a_terminated_insurance(engine: Engine) -> No
             on=date(2024, 1, 1),
         )
         with pytest.raises(Conflict, match="终止"):
-            accounts.credit_account(
+            personal_accounts.credit_account(
                 uow.conn, ids=IDS, actor="t", psn_no=psn_no, amount="1.00", reason="x"
             )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from yibao.settlement import common
+from yibao.settlement import steps
 
 LINE = {
     "feedetl_sn": "1",
@@ -28,15 +28,15 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         calls.append(lines)
         return object()
 
-    monkeypatch.setattr(common.core, "compute", compute)
-    monkeypatch.setattr(common.fees, "fee_in_from_row", lambda row: dict(row))
-    monkeypatch.setattr(common, "_SPLITS", {})
+    monkeypatch.setattr(steps.ledger, "compute", compute)
+    monkeypatch.setattr(steps.fees, "fee_in_from_row", lambda row: dict(row))
+    monkeypatch.setattr(steps, "_SPLITS", {})
     return calls
 
 
 def _split(book: Any, lines: list[dict[str, Any]], accum: dict[str, Decimal]) -> Any:
     party = SimpleNamespace(terms=("P1", 40), insu={"insuplc_admdvs": "110199"})
-    return common._split_of(
+    return steps._split_of(
         book,
         party,  # type: ignore[arg-type]
         lines,
@@ -71,8 +71,8 @@ def test_any_other_input_is_computed_afresh(computed: list[Any]) -> None:
 
 
 def test_bounded(computed: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(common, "_SPLITS_MAX", 3)
+    monkeypatch.setattr(steps, "_SPLITS_MAX", 3)
     book = object()
     for i in range(10):
         _split(book, [{**LINE, "feedetl_sn": str(i)}], {})
-    assert len(common._SPLITS) == 3
+    assert len(steps._SPLITS) == 3

@@ -10,7 +10,7 @@
 Successful and failed sign-ins are audited (`auth.login`, `auth.login_failed`). After 5
 failures for one account or 20 from one address within 15 minutes, sign-ins are refused for
 5 minutes without checking the password (429, audited `auth.login_throttled`;
-`accounts.throttle`).
+`users.throttle`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from yibao.accounts import service as accounts
-from yibao.accounts.service import User
-from yibao.accounts.throttle import LoginThrottle
 from yibao.api.console.deps import (
     SESSION_COOKIE,
     CurrentUser,
@@ -44,6 +41,9 @@ from yibao.api.console.schemas import ERRORS, LoginIn, TokenOut, UserOut
 from yibao.enrolment import audit
 from yibao.errors import TooManyAttempts, Unauthorized
 from yibao.runtime import Platform
+from yibao.users import service as users
+from yibao.users.service import User
+from yibao.users.throttle import LoginThrottle
 
 DEFAULT_NEXT = "/dashboard"
 
@@ -52,10 +52,7 @@ pages = APIRouter(tags=["页面 pages"], include_in_schema=False)
 
 
 def _throttle(platform: Platform) -> LoginThrottle:
-    throttle = platform.services.get("auth.throttle")
-    if not isinstance(throttle, LoginThrottle):
-        throttle = platform.services["auth.throttle"] = LoginThrottle()
-    return throttle
+    return platform.login_throttle
 
 
 def _address(request: Request) -> str | None:
@@ -82,10 +79,10 @@ async def _login(
 
     def check() -> User:
         with platform.db.read() as conn:
-            return accounts.verify_password(conn, username, password)
+            return users.verify_password(conn, username, password)
 
     def job(conn: Connection) -> tuple[str, User, datetime]:
-        token, expires = accounts.open_session(conn, user)
+        token, expires = users.open_session(conn, user)
         audit.record(
             conn,
             ids=platform.ids,
@@ -97,7 +94,7 @@ async def _login(
         return token, user, expires
 
     try:
-        # The Argon2 check runs in a worker thread, off the single writer (see accounts.verify_password).
+        # The Argon2 check runs in a worker thread, off the single writer (see users.verify_password).
         user = await run_in_threadpool(check)
         opened = await platform.db.writer.run(job)
         throttle.succeeded(username)
@@ -123,7 +120,7 @@ async def _audit_refusal(
 
 async def _logout(platform: Platform, token: str, username: str, *, via: str) -> None:
     def job(conn: Connection) -> None:
-        accounts.logout(conn, token)
+        users.logout(conn, token)
         audit.record(
             conn,
             ids=platform.ids,
@@ -244,7 +241,7 @@ async def login_submit(
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        max_age=int(users.SESSION_TTL.total_seconds()),
         path="/",
         httponly=True,
         samesite="strict",
@@ -260,7 +257,7 @@ async def logout_submit(request: Request, platform: PlatformDep) -> Response:
 
         def who() -> User:
             with platform.db.read() as conn:
-                return accounts.authenticate(conn, token)
+                return users.authenticate(conn, token)
 
         try:
             user = await run_in_threadpool(who)

@@ -2,7 +2,7 @@
 
 A caller proves who they are with `Authorization: Bearer <token>` (from
 `POST /api/v1/auth/login`) or with the `yibao_session` cookie (set by the page login); both
-carry the same kind of token (`accounts.service`). Signed out:
+carry the same kind of token (`users.service`). Signed out:
 
 - under `/api/` → 401 `{error: "unauthorized", message}`;
 - anywhere else (pages such as `/dashboard`) → 303 redirect to `/login?next=<path>`.
@@ -19,10 +19,10 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from yibao.accounts import service as accounts
-from yibao.accounts.service import User
 from yibao.errors import Forbidden, Unauthorized
 from yibao.runtime import Platform
+from yibao.users import service as users
+from yibao.users.service import User
 
 SESSION_COOKIE = "yibao_session"
 WRITER_ROLES = frozenset({"admin", "operator"})
@@ -77,7 +77,7 @@ def current_user(
                 "'Authorization: Bearer <access_token>')"
             )
         with get_platform(request).db.read() as conn:
-            user = accounts.authenticate(conn, token)
+            user = users.authenticate(conn, token)
     except Unauthorized:
         if _is_api(request):
             raise

@@ -1,5 +1,5 @@
 """参保人 endpoints: register and change persons, their insurance and identities, credit
-personal accounts. Personal data is masked unless an admin asks `?unmask=1` (audited).
+personal personal_accounts. Personal data is masked unless an admin asks `?unmask=1` (audited).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
-from yibao.accounts.service import User
 from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import (
@@ -26,11 +25,12 @@ from yibao.api.console.schemas import (
     PersonSummary,
     StatusIn,
 )
-from yibao.enrolment import accounts, audit, insurance, persons
+from yibao.enrolment import audit, insurance, personal_accounts, persons
 from yibao.enrolment.institutions import UNSET
 from yibao.enrolment.masking import PERSON_MASKS, mask_person
 from yibao.errors import Forbidden
 from yibao.runtime import Platform
+from yibao.users.service import User
 
 router = APIRouter(prefix="/api/v1/persons", tags=["参保人 persons"], route_class=ConsoleRoute)
 
@@ -277,7 +277,7 @@ async def credit_account(
     psn_no: str, body: CreditIn, user: WriterUser, platform: PlatformDep
 ) -> CreditOut:
     def job(conn: Connection) -> dict[str, Any]:
-        return accounts.credit_account(
+        return personal_accounts.credit_account(
             conn,
             ids=platform.ids,
             actor=user.username,

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 
 from yibao.api.nhsa.gateway import Gateway
 from yibao.runtime import Platform
-from yibao.settlement import services
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +48,8 @@ def mount(app: FastAPI, platform: Platform) -> None:
     load_handlers()
     if sys.getswitchinterval() > SWITCH_INTERVAL:
         sys.setswitchinterval(SWITCH_INTERVAL)
-    services.install(platform)
     gateway = Gateway(platform)
-    platform.services["nhsa.gateway"] = gateway
+    app.state.nhsa_gateway = gateway
     app.state.on_start.append(gateway.start)
     app.state.on_stop.append(gateway.stop)
     for prefix in PREFIXES:

@@ -39,7 +39,7 @@ from yibao.interface.registry import Transaction, lookup
 from yibao.kit import clock, jsonx
 from yibao.policy.model import PolicyRefusal
 from yibao.runtime import Platform
-from yibao.storage.fast import Fast, FastInsert
+from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import msg_log, sign_in
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,6 @@ MAX_BODY = 8 * 1024 * 1024
 INFNO = re.compile(r"^\d{4}[A-Z]?$")
 ADMDVS = re.compile(r"^\d{6}$")
 MSGID_FORM = re.compile(r"^[HP]\d{11}\d{14}\d{4}$")
-#: read-only transactions short enough to run on the event loop thread (SQLite): person
-#: lookup and the pre-settlements, a handful of indexed reads each
-INLINE_READS = frozenset({"1101", "2206", "2303", "2101"})
-#: transactions whose handler reads msg_log (2601 finds the message it reverses there)
-READS_MSG_LOG = frozenset({"2601"})
 INTERNAL = "系统内部错误 (internal error; the server log has the details)"
 JSON_HEADERS = [(b"content-type", b"application/json;charset=utf-8")]
 
@@ -74,9 +69,9 @@ _ANSWER = (
     )
 )
 
-_F_STORED = Fast(_STORED)
-_F_CLAIM = FastInsert(msg_log)
-_F_ANSWER = Fast(_ANSWER)
+_P_STORED = Prepared(_STORED)
+_P_CLAIM = PreparedInsert(msg_log)
+_P_ANSWER = Prepared(_ANSWER)
 
 
 try:  # the server's own HTTP protocol, when it is uvicorn's httptools one (see __call__)
@@ -169,7 +164,7 @@ class Gateway:
             max_workers=read_workers, thread_name_prefix="yibao-nhsa-read"
         )
         self._signed: dict[str, float] = {}
-        #: SQLite, while serving (`start` … `close`): the short reads of INLINE_READS run on
+        #: SQLite, while serving (`start` … `close`): the inline reads (`Transaction.inline_read`) run on
         #: the event loop thread on this connection (a read of the page cache takes well under
         #: a millisecond; the executor hop and a pool checkout cost more CPU than that)
         self._reader: Connection | None = None
@@ -377,7 +372,7 @@ class Gateway:
                 txn, ctx, data, _input_digest(raw), refmsgid, received, warn
             )
             return payload, JSON_HEADERS
-        if self._reader is not None and infno in INLINE_READS:
+        if self._reader is not None and txn.inline_read:
             output = self._read_inline(txn, ctx, data)
         else:
             loop = asyncio.get_running_loop()
@@ -440,7 +435,7 @@ class Gateway:
         warn: str | None,
     ) -> bytes:
         def job(conn: Connection) -> bytes:
-            stored = _F_STORED.first(conn, {"msgid": ctx.msgid})
+            stored = _P_STORED.first(conn, {"msgid": ctx.msgid})
             if stored is not None:
                 if (
                     stored["fixmedins_code"] == ctx.fixmedins_code
@@ -468,9 +463,9 @@ class Gateway:
             # On SQLite (one writer, nothing interleaves with this savepoint) the row is
             # written once, complete, after the handler: one statement instead of an INSERT
             # and an UPDATE of the answer. Not for 2601, the one handler that reads msg_log.
-            late = conn.dialect.name == "sqlite" and txn.infno not in READS_MSG_LOG
+            late = conn.dialect.name == "sqlite" and not txn.reads_msg_log
             if not late:
-                _F_CLAIM.execute(conn, claim)
+                _P_CLAIM.execute(conn, claim)
             output = txn.handler(conn, ctx, data)
             now = datetime.now(clock.zone()).replace(tzinfo=None)
             payload = envelope(
@@ -488,9 +483,9 @@ class Gateway:
                 claim["response"] = payload.decode()
                 claim["ref_id"] = ref_id
                 claim["psn_no"] = psn_no
-                _F_CLAIM.execute(conn, claim)
+                _P_CLAIM.execute(conn, claim)
                 return payload
-            _F_ANSWER.execute(
+            _P_ANSWER.execute(
                 conn,
                 {
                     "b_msgid": ctx.msgid,

@@ -17,7 +17,7 @@ from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.kit.clock import age_on
 from yibao.policy import PolicyBook, SettlementSplit
-from yibao.settlement import accumulators, core, fees, output, repo, services
+from yibao.settlement import accumulators, fees, ledger, output, repo, services
 
 #: chrg_bchno meaning "every unsettled line of the visit"
 ALL_BATCHES = "0000"
@@ -200,9 +200,9 @@ def settle_visit(
     if not lines:
         where = f"{node}.chrg_bchno" if batch else f"{node}.mdtrt_id"
         raise InvalidInput(f"{where}: 没有待结算的费用明细 (no unsettled fee lines)")
-    core.check_total(total, lines, node)
+    ledger.check_total(total, lines, node)
     day = ctx.now.date()
-    party = core.load_party(conn, ctx, psn_no, insutype, day, lock=final, node=node)
+    party = ledger.load_party(conn, ctx, psn_no, insutype, day, lock=final, node=node)
     accum = accumulators.read(conn, psn_no, insutype, day.year)
     split = _split_of(
         services.book(ctx.platform),
@@ -221,8 +221,8 @@ def settle_visit(
     setl_time = None
     medins_setl_id = None
     if final:
-        core.check_echo(split, d, node)
-        row = core.write_settlement(
+        ledger.check_echo(split, d, node)
+        row = ledger.write_settlement(
             conn,
             ctx,
             party=party,
@@ -259,7 +259,7 @@ def settle_visit(
     }
 
 
-#: The split of a visit's stored lines, by every input of `core.compute`: a 2207 takes the
+#: The split of a visit's stored lines, by every input of `ledger.compute`: a 2207 takes the
 #: split its 2206 computed (the same lines, person, accumulators and parameters) instead of
 #: rebuilding the lines and running the calculator again. Every input is read from the row
 #: store, where amounts come back at their column's scale, so equal keys are equal
@@ -274,7 +274,7 @@ _SPLITS_LOCK = threading.Lock()
 
 def _split_of(
     book: PolicyBook,
-    party: core.Party,
+    party: ledger.Party,
     lines: Sequence[Mapping[str, Any]],
     *,
     med_type: str,
@@ -302,7 +302,7 @@ def _split_of(
         hit = _SPLITS.pop(key, None)
     if hit is not None and hit[0] is book:
         return hit[1]
-    split = core.compute(
+    split = ledger.compute(
         book,
         party,
         [fees.fee_in_from_row(r) for r in lines],
@@ -369,7 +369,7 @@ def reverse_by_request(
         raise InvalidInput(
             f"data.setl_id: 结算 {setl_id} 不是本交易可撤销的结算类别 (clr_type {row['clr_type']})"
         )
-    reversal = core.reverse(conn, ctx, row, revs_infno=infno)
+    reversal = ledger.reverse(conn, ctx, row, revs_infno=infno)
     if kind == repo.INPATIENT:
         visit = repo.visit(conn, ctx, mdtrt_id, psn_no, open_only=False)
         if visit["mdtrt_stas"] == repo.SETTLED:

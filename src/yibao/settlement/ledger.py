@@ -43,7 +43,7 @@ from yibao.replica import rows as replica_rows
 from yibao.settlement import accumulators, repo
 from yibao.settlement.output import AMOUNTS
 from yibao.storage import changelog
-from yibao.storage.fast import Fast, FastInsert
+from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import fee_detail, psn, psn_insu, setl, setl_fund
 
 ZERO = Decimal("0.00")
@@ -55,10 +55,10 @@ _SET_BALANCE = (
     )
     .values(balc=bindparam("b_balc", type_=psn_insu.c.balc.type), updated_at=bindparam("b_at"))
 )
-_F_INSERT_SETL = FastInsert(setl)
-_F_INSERT_FUNDS = FastInsert(setl_fund)
-_F_SET_BALANCE = Fast(_SET_BALANCE)
-_F_FAMILY = Fast(
+_P_INSERT_SETL = PreparedInsert(setl)
+_P_INSERT_FUNDS = PreparedInsert(setl_fund)
+_P_SET_BALANCE = Prepared(_SET_BALANCE)
+_P_FAMILY = Prepared(
     select(psn_insu)
     .join(psn, psn.c.psn_no == psn_insu.c.psn_no)
     .where(
@@ -72,13 +72,13 @@ _F_FAMILY = Fast(
     .limit(1)
 )
 #: linking the settled lines, by the number of lines (an IN list of that many binds)
-_F_LINK: dict[int, Fast] = {}
+_P_LINK: dict[int, Prepared] = {}
 
 
-def _link_stmt(count: int) -> Fast:
-    fast = _F_LINK.get(count)
+def _link_stmt(count: int) -> Prepared:
+    fast = _P_LINK.get(count)
     if fast is None:
-        fast = Fast(
+        fast = Prepared(
             update(fee_detail)
             .where(
                 fee_detail.c.mdtrt_id == bindparam("b_mdtrt_id"),
@@ -88,7 +88,7 @@ def _link_stmt(count: int) -> Fast:
             .values(setl_id=bindparam("b_setl_id"))
         )
         if count <= 256:
-            _F_LINK[count] = fast
+            _P_LINK[count] = fast
     return fast
 
 
@@ -128,7 +128,7 @@ def load_party(
     repo.check_insured(ctx, insu, node=node)
     family: Mapping[str, Any] | None = None
     if person["family_id"]:
-        family = _F_FAMILY.first(
+        family = _P_FAMILY.first(
             conn, {"family_id": person["family_id"], "psn_no": psn_no, "insutype": insutype}
         )
         if family is not None and lock:
@@ -233,7 +233,7 @@ def _accum_delta(extra: Mapping[str, Any], *, negate: bool) -> dict[str, Decimal
 def _set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at: datetime) -> None:
     if balc < 0:
         raise Conflict(f"个人账户余额不足 (balance of {psn_no} would be negative)")
-    _F_SET_BALANCE.execute(
+    _P_SET_BALANCE.execute(
         conn, {"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}
     )
 
@@ -338,10 +338,10 @@ def write_settlement(
         "created_at": at,
         "updated_at": at,
     }
-    _F_INSERT_SETL.execute(conn, row)
+    _P_INSERT_SETL.execute(conn, row)
     funds = _fund_rows(setl_id, split)
     if funds:
-        _F_INSERT_FUNDS.executemany(conn, funds)
+        _P_INSERT_FUNDS.executemany(conn, funds)
     if mark_lines and lines:
         params: dict[str, Any] = {f"b_sn{i}": r["feedetl_sn"] for i, r in enumerate(lines)}
         params["b_mdtrt_id"] = visit["mdtrt_id"]

@@ -2,7 +2,7 @@
 
 Executing a Core statement through `Connection.execute` costs ~100 µs of Python per statement
 on this machine (compile-cache lookup, execution context, result metadata, row objects), more
-than SQLite takes to run it. A `Fast` statement is the same Core statement compiled once per
+than SQLite takes to run it. A `Prepared` statement is the same Core statement compiled once per
 dialect (the dialect's own SQL text and paramstyle: `?` on SQLite, `%s` on PyMySQL), with its
 bind and result conversions looked up once, executed on the DBAPI cursor of the caller's
 connection — inside the caller's transaction, with the same stored representation SQLAlchemy
@@ -188,7 +188,7 @@ def _row_function(
     return fn
 
 
-class Fast:
+class Prepared:
     """A Core statement executed at the driver level (see the module doc). For an INSERT give
     `keys`, the column keys every parameter set carries."""
 
@@ -267,7 +267,7 @@ class Fast:
             cursor.close()
 
 
-class FastInsert:
+class PreparedInsert:
     """`INSERT INTO table (<the row's keys>)` at the driver level, compiled once per key set.
     A key set whose compiled statement would need more than the row gives (a column default
     SQLAlchemy computes at execution) goes through `Connection.execute` as before."""
@@ -277,14 +277,14 @@ class FastInsert:
     def __init__(self, table: Table) -> None:
         self.table = table
         self._core = insert(table)
-        self._by_keys: dict[tuple[str, ...], Fast | None] = {}
+        self._by_keys: dict[tuple[str, ...], Prepared | None] = {}
 
-    def _fast(self, conn: Connection, keys: tuple[str, ...]) -> Fast | None:
+    def _fast(self, conn: Connection, keys: tuple[str, ...]) -> Prepared | None:
         try:
             return self._by_keys[keys]
         except KeyError:
             pass
-        fast: Fast | None = Fast(self._core, keys)
+        fast: Prepared | None = Prepared(self._core, keys)
         assert fast is not None
         if set(fast._compiled(conn.dialect).names) != set(keys):
             fast = None

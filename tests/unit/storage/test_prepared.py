@@ -1,4 +1,4 @@
-"""A driver-level statement (`storage.fast.Fast`) compiles once per dialect object, and never
+"""A driver-level statement (`storage.fast.Prepared`) compiles once per dialect object, and never
 hands one dialect's SQL to another: an id is reused after its object is freed, so a disposed
 MySQL engine's dialect could otherwise lend its `%(name)s` SQL to the next SQLite engine's."""
 
@@ -7,12 +7,12 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.dialects import mysql, sqlite
 
-from yibao.storage.fast import Fast
+from yibao.storage.prepared import Prepared
 from yibao.storage.tables import seq_counter
 
 
-def _bump() -> Fast:
-    return Fast(
+def _bump() -> Prepared:
+    return Prepared(
         update(seq_counter)
         .where(seq_counter.c.name == "change_log")
         .values(last_value=seq_counter.c.last_value + 1)

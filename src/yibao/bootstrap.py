@@ -7,13 +7,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from yibao.accounts import service as accounts
 from yibao.config import Settings
 from yibao.errors import ConfigError
 from yibao.kit.files import write_private
 from yibao.storage.engine import detect_backend, make_null_engine
 from yibao.storage.migrate import upgrade
 from yibao.storage.uow import run_transaction
+from yibao.users import service as users
 
 ADMIN_PASSWORD_FILE = "admin-password.txt"
 
@@ -53,9 +53,9 @@ def init(settings: Settings) -> InitReport:
         password_file: Path | None = None
 
         def create_admin(conn):  # type: ignore[no-untyped-def]
-            if accounts.user_exists(conn, settings.admin_username):
+            if users.user_exists(conn, settings.admin_username):
                 return False
-            accounts.create_user(
+            users.create_user(
                 conn,
                 username=settings.admin_username,
                 password=password,

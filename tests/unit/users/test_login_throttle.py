@@ -3,7 +3,7 @@ a success clears the account's count."""
 
 from __future__ import annotations
 
-from yibao.accounts.throttle import LoginThrottle
+from yibao.users.throttle import LoginThrottle
 
 
 class Clock:

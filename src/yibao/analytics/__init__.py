@@ -1,0 +1,1 @@
+"""Named analytic queries over the columnar replica (or the row store): cost indicators, dashboards."""
