@@ -1,6 +1,9 @@
 """Gateway credentials of an institution: a public `paasid` (header `x-tif-paasid`) and a
 random secret (header `x-yibao-key`). Only the secret's sha256 is stored; the secret is
 returned once, by `issue_credential`, and cannot be shown again (revoke and issue anew).
+
+The SQL lives in `enrolment.repo.credentials`; here are the rules: who may hold a credential,
+what revoking means, and when a presented secret is good.
 """
 
 from __future__ import annotations
@@ -8,24 +11,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from yibao.enrolment import audit
+from yibao.enrolment.repo import credentials as repo
 from yibao.errors import Conflict, Forbidden, NotFound, Unauthorized
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
-from yibao.storage.tables import fixmedins, fixmedins_credential
 
-_PUBLIC_COLUMNS = (
-    fixmedins_credential.c.paasid,
-    fixmedins_credential.c.fixmedins_code,
-    fixmedins_credential.c.vali_flag,
-    fixmedins_credential.c.created_at,
-    fixmedins_credential.c.revoked_at,
-)
+
+@dataclass(frozen=True, slots=True)
+class Institution:
+    """The institution a verified credential acts for (from `fixmedins`)."""
+
+    fixmedins_code: str
+    fixmedins_name: str
+    kind: str
+    hosp_lv: str
+    admdvs: str
+    parent_code: str | None
 
 
 def secret_sha256(secret: str) -> str:
@@ -41,26 +49,22 @@ def issue_credential(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """A new credential: `{paasid, secret, fixmedins_code, created_at}` (the secret only here)."""
-    inst = conn.execute(
-        select(fixmedins.c.vali_flag).where(fixmedins.c.fixmedins_code == fixmedins_code)
-    ).first()
-    if inst is None:
+    flag = repo.institution_flag(conn, fixmedins_code)
+    if flag is None:
         raise NotFound(f"fixmedins_code: 机构不存在 '{fixmedins_code}' (no such institution)")
-    if inst.vali_flag != "1":
+    if flag != "1":
         raise Conflict(
             f"fixmedins_code: 机构已停用 '{fixmedins_code}' (institution is deactivated)"
         )
     moment = now or local_naive_now()
     paasid = f"{fixmedins_code}-{secrets.token_hex(6)}"
     secret = secrets.token_urlsafe(32)
-    conn.execute(
-        insert(fixmedins_credential).values(
-            paasid=paasid,
-            fixmedins_code=fixmedins_code,
-            secret_sha256=secret_sha256(secret),
-            vali_flag="1",
-            created_at=moment,
-        )
+    repo.insert_credential(
+        conn,
+        paasid=paasid,
+        fixmedins_code=fixmedins_code,
+        secret_sha256=secret_sha256(secret),
+        created_at=moment,
     )
     audit.record(
         conn,
@@ -88,21 +92,13 @@ def revoke_credential(
     paasid: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    row = (
-        conn.execute(select(*_PUBLIC_COLUMNS).where(fixmedins_credential.c.paasid == paasid))
-        .mappings()
-        .first()
-    )
+    row = repo.public_credential(conn, paasid)
     if row is None or row["fixmedins_code"] != fixmedins_code:
         raise NotFound(f"paasid: 凭证不存在 '{paasid}' (no such credential of {fixmedins_code})")
     if row["vali_flag"] != "1":
         raise Conflict(f"paasid: 凭证已吊销 '{paasid}' (already revoked)")
     moment = now or local_naive_now()
-    conn.execute(
-        update(fixmedins_credential)
-        .where(fixmedins_credential.c.paasid == paasid)
-        .values(vali_flag="0", revoked_at=moment)
-    )
+    repo.mark_revoked(conn, paasid, moment)
     audit.record(
         conn,
         ids=ids,
@@ -116,12 +112,7 @@ def revoke_credential(
 
 
 def list_credentials(conn: Connection, *, fixmedins_code: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(*_PUBLIC_COLUMNS)
-        .where(fixmedins_credential.c.fixmedins_code == fixmedins_code)
-        .order_by(fixmedins_credential.c.created_at.desc(), fixmedins_credential.c.paasid)
-    ).mappings()
-    return [dict(r) for r in rows]
+    return repo.list_public(conn, fixmedins_code=fixmedins_code)
 
 
 def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) -> str:
@@ -134,16 +125,7 @@ def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) 
         raise Unauthorized(
             "缺少机构凭证 (missing credential: send headers x-tif-paasid and x-yibao-key)"
         )
-    row = conn.execute(
-        select(
-            fixmedins_credential.c.fixmedins_code,
-            fixmedins_credential.c.secret_sha256,
-            fixmedins_credential.c.vali_flag,
-            fixmedins.c.vali_flag.label("inst_vali_flag"),
-        )
-        .join(fixmedins, fixmedins.c.fixmedins_code == fixmedins_credential.c.fixmedins_code)
-        .where(fixmedins_credential.c.paasid == paasid)
-    ).first()
+    row = repo.credential_status(conn, paasid)
     digest = secret_sha256(key)
     # Compare even when the paasid is unknown, so timing does not tell which paasids exist.
     expected = row.secret_sha256 if row is not None else "0" * 64
@@ -152,3 +134,29 @@ def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) 
     if row.inst_vali_flag != "1":
         raise Forbidden(f"机构已停用 '{row.fixmedins_code}' (institution is deactivated)")
     return str(row.fixmedins_code)
+
+
+def verified_institution(conn: Connection, paasid: str, secret: str) -> Institution | None:
+    """The institution a gateway call's credential acts for, or None when the credential is
+    unknown, wrong, revoked (its flag or `revoked_at`) or its institution is deactivated.
+
+    The digest is compared in constant time, and the same work is done whether or not the
+    paasid exists, so timing does not tell which paasids exist.
+    """
+    row = repo.credential_with_institution(conn, paasid)
+    digest = secret_sha256(secret)
+    if row is None:
+        hmac.compare_digest(digest, digest)
+        return None
+    if not hmac.compare_digest(str(row["secret_sha256"]), digest):
+        return None
+    if row["cred_flag"] != "1" or row["revoked_at"] is not None or row["vali_flag"] != "1":
+        return None
+    return Institution(
+        fixmedins_code=row["fixmedins_code"],
+        fixmedins_name=row["fixmedins_name"],
+        kind=row["kind"],
+        hosp_lv=row["hosp_lv"],
+        admdvs=row["admdvs"],
+        parent_code=row["parent_code"],
+    )

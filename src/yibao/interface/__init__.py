@@ -1,6 +1,7 @@
-"""The national interface's model, shared by every domain that answers a transaction:
-the call context, the transaction registry and the input-field readers.
+"""A national-interface call end to end (docs/interface.md): the call pipeline (envelope,
+credentials, sign-in, msgid idempotency, error → infcode), the call context, the transaction
+registry, the input-field readers and the transactions' handlers (`interface.transactions`).
 
-The HTTP gateway (`yibao.api.nhsa`) parses envelopes and dispatches here; domains
-(`settlement`, `catalog`, …) register their handlers with `registry.transaction`.
+The HTTP transport (`yibao.api.nhsa`) hands request bodies to `pipeline.CallPipeline`; a test
+or a command can do the same without HTTP.
 """

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from yibao.enrolment.credentials import Institution
+from yibao.runtime import Platform
 
-@dataclass(frozen=True, slots=True)
-class Institution:
-    """The calling institution (from `fixmedins`)."""
-
-    fixmedins_code: str
-    fixmedins_name: str
-    kind: str
-    hosp_lv: str
-    admdvs: str
-    parent_code: str | None
+__all__ = ["CallContext", "Institution"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +28,8 @@ class CallContext:
     insuplc_admdvs: str | None
     sign_no: str | None
     signtype: str | None
-    #: the running platform (yibao.runtime.Platform); typed Any to keep this module light
-    platform: Any
+    #: the running platform (the composition root's typed services)
+    platform: Platform
 
     @property
     def fixmedins_code(self) -> str:

@@ -19,6 +19,9 @@ The registration says how the call pipeline runs the handler (`writes`, `inline_
 
 from __future__ import annotations
 
+import importlib
+import logging
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +29,17 @@ from typing import Any
 from sqlalchemy import Connection
 
 from yibao.interface.context import CallContext
+
+log = logging.getLogger(__name__)
+
+#: where the national transactions' handlers live: every module of this package, and the
+#: domain modules that still register handlers themselves (absent ones are skipped)
+HANDLER_PACKAGE = "yibao.interface.transactions"
+HANDLER_MODULES = (
+    "yibao.settlement.handlers",
+    "yibao.settlement.reconcile",
+    "yibao.catalog.transactions",
+)
 
 Handler = Callable[[Connection, CallContext, dict[str, Any]], dict[str, Any] | None]
 
@@ -81,3 +95,23 @@ def lookup(infno: str) -> Transaction | None:
 
 def all_transactions() -> dict[str, Transaction]:
     return dict(_REGISTRY)
+
+
+def handler_modules() -> list[str]:
+    """The modules whose `@transaction` registrations the pipeline serves."""
+    package = importlib.import_module(HANDLER_PACKAGE)
+    areas = sorted(
+        f"{HANDLER_PACKAGE}.{info.name}" for info in pkgutil.iter_modules(package.__path__)
+    )
+    return [*areas, *HANDLER_MODULES]
+
+
+def load_handlers() -> None:
+    """Import every handler module (their decorators fill the registry); idempotent."""
+    for name in handler_modules():
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            log.warning("transaction registry: handler module %s not present", name)

@@ -1,55 +1,20 @@
-"""9001 签到 / 9002 签退 and 1101 人员信息获取."""
+"""1101 人员信息获取 (9001 签到 / 9002 签退 are `interface.transactions.sign_in`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from yibao.codes.dicts import MdtrtCertType
 from yibao.errors import InvalidInput, NotFound
 from yibao.interface import fields as f
 from yibao.interface.context import CallContext
 from yibao.interface.registry import transaction
-from yibao.kit.clock import fmt_datetime
 from yibao.settlement import repo
 from yibao.settlement.output import age_of, date_text, datetime_text
 from yibao.storage.prepared import Prepared
-from yibao.storage.tables import psn, sign_in
-
-
-@transaction("9001", "签到", writes=True)
-def sign_on(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    d = f.node(input, "signIn")
-    opter_no = f.req_str(d, "opter_no", node_name="signIn", max_len=30)
-    sign_no = ctx.platform.ids.next_str()
-    conn.execute(
-        insert(sign_in).values(
-            sign_no=sign_no,
-            fixmedins_code=ctx.fixmedins_code,
-            opter_no=opter_no,
-            mac=f.opt_str(d, "mac", node_name="signIn", max_len=64),
-            ip=f.opt_str(d, "ip", node_name="signIn", max_len=64),
-            sign_time=ctx.now,
-            signout_time=None,
-        )
-    )
-    return {"signinoutb": {"sign_time": fmt_datetime(ctx.now), "sign_no": sign_no}}
-
-
-@transaction("9002", "签退", writes=True)
-def sign_off(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    d = f.node(input, "signOut")
-    sign_no = f.req_str(d, "sign_no", node_name="signOut", max_len=30)
-    row = conn.execute(select(sign_in).where(sign_in.c.sign_no == sign_no)).mappings().first()
-    if row is None or row["fixmedins_code"] != ctx.fixmedins_code:
-        raise NotFound(f"signOut.sign_no: 签到流水号不存在 '{sign_no}' (no such sign-in)")
-    if row["signout_time"] is None:
-        conn.execute(
-            update(sign_in).where(sign_in.c.sign_no == sign_no).values(signout_time=ctx.now)
-        )
-    return {"signoutoutb": {"sign_time": fmt_datetime(ctx.now)}}
-
+from yibao.storage.tables import psn
 
 _BY_EC_TOKEN = Prepared(select(psn).where(psn.c.ec_token == bindparam("cert_no")).limit(2))
 _BY_CERTNO = Prepared(select(psn).where(psn.c.certno == bindparam("cert_no")).limit(2))

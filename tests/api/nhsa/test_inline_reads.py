@@ -7,7 +7,7 @@ from typing import Any
 
 from settle_factories import register_input, settle_input
 
-from yibao.api.nhsa.gateway import Gateway
+from yibao.interface.pipeline import CallPipeline
 
 FOUND = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "110101199003074514"}}
 MISSING = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "110101190001010000"}}
@@ -15,11 +15,11 @@ MISSING = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "11010119000101000
 
 async def test_inline_reads_each_in_their_own_transaction(world: dict[str, Any]) -> None:
     his = world["his"]
-    gateway: Gateway = world["app"].state.nhsa_gateway
-    gateway.start()
+    pipeline: CallPipeline = world["app"].state.nhsa_gateway.pipeline
+    pipeline.start()
     try:
-        assert gateway._reader is not None
-        raw = gateway._reader.connection.dbapi_connection
+        assert pipeline._reader is not None
+        raw = pipeline._reader.connection.dbapi_connection
         first = await his.ok("1101", FOUND)
         assert not raw.in_transaction  # rolled back after the read
         refused = await his.call("1101", MISSING)
@@ -35,4 +35,4 @@ async def test_inline_reads_each_in_their_own_transaction(world: dict[str, Any])
         assert await his.ok("1101", FOUND) == first
         assert not raw.in_transaction
     finally:
-        gateway.stop()
+        pipeline.stop()

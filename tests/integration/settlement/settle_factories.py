@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from yibao.api.nhsa.credentials import Credentials
+from yibao.enrolment.credentials import secret_sha256
 from yibao.kit import jsonx
 from yibao.kit.clock import local_naive_now
 from yibao.storage.tables import (
@@ -77,7 +77,7 @@ def seed_institution(
         insert(fixmedins_credential).values(
             paasid=paasid,
             fixmedins_code=code,
-            secret_sha256=Credentials.digest(secret),
+            secret_sha256=secret_sha256(secret),
             vali_flag="1",
             created_at=now,
             revoked_at=None,

@@ -1,4 +1,5 @@
-"""The response envelope (reference/nhsa-interface.md §1.2) and the receiver's message id."""
+"""The response envelope (reference/nhsa-interface.md §1.2) and the receiver's message id
+(`inf_refmsgid`)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from yibao.kit import jsonx
 
 def stamp(at: datetime) -> str:
     """``yyyyMMddHHmmssSSS``."""
-    # %-formatting of the fields: a quarter of the CPU of strftime (three stamps per call);
-    # strftime stays for years below 1000, which it does not pad to four digits
+    # %-formatting of the fields instead of strftime: cheaper, and this runs three times a
+    # call; strftime stays for years below 1000, which it does not pad to four digits
     if at.year < 1000:
         return f"{at:%Y%m%d%H%M%S}{at.microsecond // 1000:03d}"
-    return "%04d%02d%02d%02d%02d%02d%03d" % (  # noqa: UP031 (3x faster than f-string fields)
+    return "%04d%02d%02d%02d%02d%02d%03d" % (  # noqa: UP031 (cheaper than f-string fields)
         at.year,
         at.month,
         at.day,

@@ -1,0 +1,108 @@
+"""SQL of the institutions' gateway credentials (`fixmedins_credential`).
+
+The secret itself is never stored, only its sha256. Every lookup that a tenant may see takes
+the institution (`fixmedins_code`) it acts for; the gateway's check is keyed by the public
+`paasid`, which names its institution.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, RowMapping, insert, select, update
+
+from yibao.storage.tables import fixmedins, fixmedins_credential
+
+_PUBLIC_COLUMNS = (
+    fixmedins_credential.c.paasid,
+    fixmedins_credential.c.fixmedins_code,
+    fixmedins_credential.c.vali_flag,
+    fixmedins_credential.c.created_at,
+    fixmedins_credential.c.revoked_at,
+)
+
+
+def institution_flag(conn: Connection, fixmedins_code: str) -> str | None:
+    """The institution's `vali_flag`, None when there is no such institution."""
+    row = conn.execute(
+        select(fixmedins.c.vali_flag).where(fixmedins.c.fixmedins_code == fixmedins_code)
+    ).first()
+    return None if row is None else str(row.vali_flag)
+
+
+def insert_credential(
+    conn: Connection, *, paasid: str, fixmedins_code: str, secret_sha256: str, created_at: datetime
+) -> None:
+    conn.execute(
+        insert(fixmedins_credential).values(
+            paasid=paasid,
+            fixmedins_code=fixmedins_code,
+            secret_sha256=secret_sha256,
+            vali_flag="1",
+            created_at=created_at,
+        )
+    )
+
+
+def public_credential(conn: Connection, paasid: str) -> RowMapping | None:
+    """The credential's public columns (no digest); the caller checks its institution."""
+    return (
+        conn.execute(select(*_PUBLIC_COLUMNS).where(fixmedins_credential.c.paasid == paasid))
+        .mappings()
+        .first()
+    )
+
+
+def mark_revoked(conn: Connection, paasid: str, at: datetime) -> None:
+    conn.execute(
+        update(fixmedins_credential)
+        .where(fixmedins_credential.c.paasid == paasid)
+        .values(vali_flag="0", revoked_at=at)
+    )
+
+
+def list_public(conn: Connection, *, fixmedins_code: str) -> list[dict[str, Any]]:
+    """The institution's credentials, newest first (public columns only)."""
+    rows = conn.execute(
+        select(*_PUBLIC_COLUMNS)
+        .where(fixmedins_credential.c.fixmedins_code == fixmedins_code)
+        .order_by(fixmedins_credential.c.created_at.desc(), fixmedins_credential.c.paasid)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def credential_status(conn: Connection, paasid: str) -> Row[Any] | None:
+    """The credential's digest and flags with its institution's flag (console verification)."""
+    return conn.execute(
+        select(
+            fixmedins_credential.c.fixmedins_code,
+            fixmedins_credential.c.secret_sha256,
+            fixmedins_credential.c.vali_flag,
+            fixmedins.c.vali_flag.label("inst_vali_flag"),
+        )
+        .join(fixmedins, fixmedins.c.fixmedins_code == fixmedins_credential.c.fixmedins_code)
+        .where(fixmedins_credential.c.paasid == paasid)
+    ).first()
+
+
+def credential_with_institution(conn: Connection, paasid: str) -> RowMapping | None:
+    """The credential's digest and flags beside its institution's whole row (the gateway's
+    check: `cred_flag` is the credential's `vali_flag`, `vali_flag` the institution's)."""
+    return (
+        conn.execute(
+            select(
+                fixmedins_credential.c.secret_sha256,
+                fixmedins_credential.c.vali_flag.label("cred_flag"),
+                fixmedins_credential.c.revoked_at,
+                fixmedins,
+            )
+            .join(
+                fixmedins,
+                fixmedins.c.fixmedins_code == fixmedins_credential.c.fixmedins_code,
+            )
+            .where(fixmedins_credential.c.paasid == paasid)
+        )
+        .mappings()
+        .first()
+    )

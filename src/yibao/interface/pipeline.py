@@ -1,0 +1,348 @@
+"""One national-interface call, end to end, without HTTP: request body and credential headers
+in, answer (payload bytes and content headers) out.
+
+Per call: parse the body once (`jsonx.loads`, fractions as Decimal), check the envelope, the
+institution's credential (cached, `interface.credentials`) and its sign-in, look the handler up
+by `infno` and run it as its registration says (`interface.registry.Transaction`), and answer
+a response envelope (`interface.envelope`) — also for a refusal, a bad credential, unreadable
+JSON or a bug (`infcode: -1`, `err_msg`); the transport answers it with HTTP 200.
+
+Writing transactions run in the storage writer (group commit on SQLite: one savepoint per call
+inside a shared durable transaction), idempotent by msgid (`interface.idempotency`). Read-only
+transactions run on a read connection in a small thread pool, or — the short ones marked
+`inline_read`, on SQLite while serving — on the event loop's own reader connection; they are
+not logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from yibao.errors import YibaoError
+from yibao.interface import sign_in
+from yibao.interface.context import CallContext, Institution
+from yibao.interface.credentials import CredentialCache
+from yibao.interface.envelope import RefIds, envelope
+from yibao.interface.idempotency import input_digest, run_once
+from yibao.interface.registry import Transaction, load_handlers, lookup
+from yibao.kit import clock, jsonx
+from yibao.policy.model import PolicyRefusal
+from yibao.runtime import Platform
+
+log = logging.getLogger(__name__)
+
+#: the largest request body read (bytes); a larger one is refused unread
+MAX_BODY = 8 * 1024 * 1024
+INFNO = re.compile(r"^\d{4}[A-Z]?$")
+ADMDVS = re.compile(r"^\d{6}$")
+MSGID_FORM = re.compile(r"^[HP]\d{11}\d{14}\d{4}$")
+INTERNAL = "系统内部错误 (internal error; the server log has the details)"
+JSON_HEADERS = [(b"content-type", b"application/json;charset=utf-8")]
+#: how long a checked sign-in is trusted without asking the row store again (seconds)
+SIGN_IN_TTL = 30.0
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class Answer(NamedTuple):
+    """What the transport sends back: the payload and its content headers (status 200)."""
+
+    payload: bytes
+    headers: Headers
+
+
+class Refusal(Exception):
+    """Refused before dispatch (envelope, credential, sign-in): answered -1 with the message."""
+
+
+def _text(env: dict[str, Any], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise Refusal(f"{name}: 应为字符串 (must be a string)")
+    text = str(value).strip()
+    return text or None
+
+
+def _now() -> datetime:
+    return datetime.now(clock.zone()).replace(tzinfo=None)
+
+
+class CallPipeline:
+    """Runs national-interface calls against one platform (see the module doc)."""
+
+    def __init__(self, platform: Platform, *, read_workers: int = 4) -> None:
+        load_handlers()
+        self.platform = platform
+        self.settings = platform.settings
+        self.credentials = CredentialCache(platform.db)
+        self.refids = RefIds(platform.settings.node_id)
+        self.reads = ThreadPoolExecutor(
+            max_workers=read_workers, thread_name_prefix="yibao-nhsa-read"
+        )
+        #: "fixmedins_code/sign_no" → monotonic time until which the sign-in is trusted
+        self._signed: dict[str, float] = {}
+        #: SQLite, while serving (`start` … `stop`): the inline reads (`Transaction.inline_read`)
+        #: run on the event loop thread on this connection (a read of the page cache costs less
+        #: than the executor hop and a pool checkout)
+        self._reader: Connection | None = None
+
+    def start(self) -> None:
+        """Open the event loop's reader connection (call on the event loop thread)."""
+        if self.platform.db.is_sqlite and self._reader is None:
+            self._reader = self.platform.db.read_engine.connect()
+
+    def stop(self) -> None:
+        """Close the event loop's reader connection (reads go to the pool again)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def close(self) -> None:
+        self.stop()
+        self.reads.shutdown(wait=False, cancel_futures=True)
+
+    def run(self, body: bytes, paasid: str | None, secret: str | None) -> Answer:
+        """One call from synchronous code (a command, a script): `handle` on a new event loop."""
+        return asyncio.run(self.handle(body, paasid, secret))
+
+    # -- one call ------------------------------------------------------------------------
+
+    async def handle(
+        self, body: bytes, paasid: str | None, secret: str | None, *, too_big: bool = False
+    ) -> Answer:
+        """The answer to one request body sent with these credential headers (`too_big`: the
+        transport stopped reading the body at `MAX_BODY`)."""
+        received = _now()
+        admdvs = "000000"
+        try:
+            if too_big:
+                raise Refusal(f"报文过大 (request larger than {MAX_BODY} bytes)")
+            try:
+                env = jsonx.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                raise Refusal("报文不是合法的JSON (request body is not valid JSON)") from None
+            if not isinstance(env, dict):
+                raise Refusal("报文应为JSON对象 (request body must be a JSON object)")
+            area = _text(env, "mdtrtarea_admvs")
+            if area and ADMDVS.match(area):
+                admdvs = area
+            return await self._dispatch(env, paasid, secret, received, admdvs)
+        except Refusal as exc:
+            return Answer(self._fail(str(exc), received, admdvs), JSON_HEADERS)
+        except (YibaoError, PolicyRefusal) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            return Answer(self._fail(message, received, admdvs), JSON_HEADERS)
+        except Exception:
+            log.exception("nhsa call: unexpected error")
+            return Answer(self._fail(INTERNAL, received, admdvs), JSON_HEADERS)
+
+    def _fail(self, message: str, received: datetime, admdvs: str) -> bytes:
+        return envelope(
+            infcode=-1,
+            inf_refmsgid=self.refids.next(admdvs, received),
+            received=received,
+            responded=_now(),
+            err_msg=message[:2000],
+        )
+
+    async def _institution(self, paasid: str | None, secret: str | None, code: str) -> Institution:
+        if not paasid or not secret:
+            raise Refusal(
+                "缺少机构凭证: 请求头 x-tif-paasid 与 x-yibao-key 必填 "
+                "(credential headers x-tif-paasid and x-yibao-key are required)"
+            )
+        institution = self.credentials.cached(paasid, secret)
+        if institution is None:
+            loop = asyncio.get_running_loop()
+            institution = await loop.run_in_executor(
+                self.reads, self.credentials.verify, paasid, secret
+            )
+        if institution is None:
+            raise Refusal("机构凭证无效或已吊销 (credential invalid or revoked)")
+        if institution.fixmedins_code != code:
+            raise Refusal(
+                f"fixmedins_code: 定点医药机构编号 {code} 与凭证所属机构不一致 "
+                "(the credential belongs to another institution)"
+            )
+        return institution
+
+    async def _dispatch(
+        self,
+        env: dict[str, Any],
+        paasid: str | None,
+        secret: str | None,
+        received: datetime,
+        admdvs: str,
+    ) -> Answer:
+        infno = _text(env, "infno")
+        if not infno or not INFNO.match(infno):
+            raise Refusal(f"infno: 交易编号格式错误 '{infno or ''}' (expected 4 digits, e.g. 2207)")
+        msgid = _text(env, "msgid")
+        if not msgid:
+            raise Refusal("msgid: 发送方报文ID必填 (required)")
+        if len(msgid) > 30:
+            raise Refusal(f"msgid: 长度超过 30 (too long: {len(msgid)} characters)")
+        code = _text(env, "fixmedins_code")
+        if not code:
+            raise Refusal("fixmedins_code: 定点医药机构编号必填 (required)")
+        institution = await self._institution(paasid, secret, code)
+        if admdvs == "000000" and ADMDVS.match(institution.admdvs):
+            admdvs = institution.admdvs
+        txn = lookup(infno)
+        if txn is None:
+            raise Refusal(f"infno: 不支持的交易 {infno} (transaction not supported)")
+        raw = env.get("input")
+        if isinstance(raw, str):
+            try:
+                data = jsonx.loads(raw) if raw.strip() else {}
+            except ValueError:
+                raise Refusal(
+                    "input: 不是合法的JSON字符串 (input string is not valid JSON)"
+                ) from None
+        else:
+            data = raw if raw is not None else {}
+        if not isinstance(data, dict):
+            raise Refusal("input: 应为对象 (input must be a JSON object)")
+        sign_no = _text(env, "sign_no")
+        if self.settings.require_sign_in and infno != "9001":
+            await self._check_sign_in(code, sign_no)
+        insuplc = _text(env, "insuplc_admdvs")
+        if insuplc and not ADMDVS.match(insuplc):
+            raise Refusal(f"insuplc_admdvs: 应为6位医保区划 '{insuplc}' (6-digit admdvs)")
+        inf_time: datetime | None
+        try:
+            text = _text(env, "inf_time")
+            inf_time = clock.parse_datetime(text) if text else None
+        except ValueError:
+            inf_time = None
+        warn = None
+        if not (len(msgid) == 30 and msgid.startswith(code) and MSGID_FORM.match(msgid)):
+            warn = "msgid 不符合 机构编号+yyyyMMddHHmmss+4位序号 的格式 (msgid form not standard)"
+        ctx = CallContext(
+            infno=infno,
+            msgid=msgid,
+            institution=institution,
+            opter=_text(env, "opter") or "",
+            opter_name=_text(env, "opter_name") or "",
+            opter_type=_text(env, "opter_type") or "",
+            inf_time=inf_time,
+            now=received.replace(microsecond=0),
+            mdtrtarea_admvs=admdvs,
+            insuplc_admdvs=insuplc,
+            sign_no=sign_no,
+            signtype=_text(env, "signtype"),
+            platform=self.platform,
+        )
+        refmsgid = self.refids.next(admdvs, received)
+        if txn.writes:
+            payload = await self._write(txn, ctx, data, input_digest(raw), refmsgid, received, warn)
+            return Answer(payload, JSON_HEADERS)
+        if self._reader is not None and txn.inline_read:
+            output = self._read_inline(txn, ctx, data)
+        else:
+            loop = asyncio.get_running_loop()
+            output = await loop.run_in_executor(self.reads, self._read, txn, ctx, data)
+        if txn.binary and isinstance(output, dict) and isinstance(output.get("content"), bytes):
+            name = str(output.get("filename") or "download.zip").encode("utf-8", "replace")
+            return Answer(
+                output["content"],
+                [
+                    (b"content-type", b"application/octet-stream"),
+                    (b"content-disposition", b'attachment; filename="' + name + b'"'),
+                ],
+            )
+        payload = envelope(
+            infcode=0,
+            inf_refmsgid=refmsgid,
+            received=received,
+            responded=_now(),
+            output=output,
+            warn_msg=warn,
+        )
+        return Answer(payload, JSON_HEADERS)
+
+    def _read(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
+        with self.platform.db.read() as conn:
+            return txn.handler(conn, ctx, data)
+
+    def _read_inline(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
+        """A short read on the event loop's own reader connection, in a read transaction of
+        its own (rolled back): no executor hop, no pool checkout.
+
+        The SQLite transaction is begun and rolled back on the driver connection: a
+        SQLAlchemy `begin()` / `rollback()` pair (transaction object, begin event, the BEGIN
+        through `exec_driver_sql`) costs more than the reads of a 1101. SQLAlchemy's own
+        transaction on this connection is begun once and left open, so the statements of the
+        handler (Core or `storage.prepared`) never autobegin."""
+        conn = self._reader
+        assert conn is not None
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if not conn.in_transaction():
+            conn.begin()  # the engine's begin hook issues BEGIN (deferred) itself
+        else:
+            if raw.in_transaction:  # left open by a failure
+                raw.rollback()
+            raw.execute("BEGIN")
+        try:
+            return txn.handler(conn, ctx, data)
+        finally:
+            raw.rollback()
+
+    async def _write(
+        self,
+        txn: Transaction,
+        ctx: CallContext,
+        data: dict[str, Any],
+        digest: str,
+        refmsgid: str,
+        received: datetime,
+        warn: str | None,
+    ) -> bytes:
+        def answer(output: Any) -> bytes:
+            return envelope(
+                infcode=0,
+                inf_refmsgid=refmsgid,
+                received=received,
+                responded=_now(),
+                output=output,
+                warn_msg=warn,
+            )
+
+        def job(conn: Connection) -> bytes:
+            return run_once(conn, txn, ctx, data, digest=digest, answer=answer)
+
+        writer = self.platform.db.writer
+        try:
+            return await writer.run(job)
+        except IntegrityError:
+            # A twin of this message committed first (or a key clash): evaluate once more;
+            # the stored answer or 报文ID重复 comes back.
+            return await writer.run(job)
+
+    async def _check_sign_in(self, code: str, sign_no: str | None) -> None:
+        if not sign_no:
+            raise Refusal("sign_no: 请先签到 (9001) 并在报文中填写签到流水号 (sign in first)")
+        key = f"{code}/{sign_no}"
+        if self._signed.get(key, 0.0) > time.monotonic():
+            return
+
+        def check() -> bool:
+            with self.platform.db.read() as conn:
+                return sign_in.is_signed_in(conn, fixmedins_code=code, sign_no=sign_no)
+
+        ok = await asyncio.get_running_loop().run_in_executor(self.reads, check)
+        if not ok:
+            raise Refusal(f"sign_no: 签到流水号无效或已签退 '{sign_no}' (sign in again with 9001)")
+        self._signed[key] = time.monotonic() + SIGN_IN_TTL
