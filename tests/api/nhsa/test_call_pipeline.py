@@ -10,6 +10,7 @@ import pytest
 from settle_factories import HOSP, HOSP2, His, Person, seed_institution, seed_person
 from sqlalchemy import func, select
 
+from yibao.enrolment.credentials import revoke_credential
 from yibao.interface.messages import find_message
 from yibao.interface.pipeline import CallPipeline
 from yibao.kit import jsonx
@@ -85,6 +86,19 @@ async def test_refusals_are_answers(called: tuple[CallPipeline, His]) -> None:
     ):
         answer = jsonx.loads((await pipeline.handle(body, paasid, secret)).payload)
         assert answer["infcode"] == -1 and says in answer["err_msg"]
+    # a revoked credential is refused (once the cache has forgotten it)
+    with pipeline.platform.db.engine.begin() as conn:
+        revoked = revoke_credential(
+            conn,
+            ids=pipeline.platform.ids,
+            actor="test",
+            fixmedins_code=HOSP2,
+            paasid=f"{HOSP2}-test",
+        )
+    assert revoked["vali_flag"] == "0"
+    other = jsonx.dumps(his.envelope("1101", FOUND, code=HOSP2))
+    answer = jsonx.loads((await pipeline.handle(other, f"{HOSP2}-test", f"secret-of-{HOSP2}"))[0])
+    assert answer["infcode"] == -1 and "机构凭证无效或已吊销" in answer["err_msg"]
     too_big = jsonx.loads((await pipeline.handle(b"", his.paasid, his.secret, too_big=True))[0])
     assert too_big["infcode"] == -1 and "报文过大" in too_big["err_msg"]
 
