@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from yibao.config import Settings
 from yibao.errors import ConfigError
 from yibao.kit.files import write_private
@@ -51,25 +53,26 @@ def init(settings: Settings) -> InitReport:
         upgrade(engine)
         password = settings.admin_password
         password_file: Path | None = None
-
-        def create_admin(conn):  # type: ignore[no-untyped-def]
-            if users.user_exists(conn, settings.admin_username):
-                return False
-            users.create_user(
-                conn,
-                username=settings.admin_username,
-                password=password,
-                role="admin",
-                display_name="系统管理员",
-            )
-            return True
-
         if password is None:
             password_file = data_dir / ADMIN_PASSWORD_FILE
             if password_file.exists():
                 password = password_file.read_text(encoding="utf-8").strip()
             else:
                 password = secrets.token_urlsafe(12)
+        chosen: str = password
+
+        def create_admin(conn: Connection) -> bool:
+            if users.user_exists(conn, settings.admin_username):
+                return False
+            users.create_user(
+                conn,
+                username=settings.admin_username,
+                password=chosen,
+                role="admin",
+                display_name="系统管理员",
+            )
+            return True
+
         created = bool(run_transaction(engine, create_admin))
         if created and password_file is not None:
             write_private(password_file, password + "\n")

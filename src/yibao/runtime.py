@@ -3,7 +3,8 @@
 Built by `open_platform(settings)` in the composition roots (`api.app.create_app`, the CLI);
 never at import time. Every part is a typed attribute: the row store, the id generator, the
 policy book, the catalog cache, the region's mapping rule, the login throttle and — while a
-server owns them — the columnar replica and the analytics over it.
+server owns them (`serve_replica` … `stop_replica`) — the columnar replica, the analytics
+over it and the dashboard answer its viewers share.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import threading
 from dataclasses import dataclass, field
 
 from yibao.analytics.service import Analytics
+from yibao.analytics.shared import SharedDashboard
 from yibao.catalog.cache import CatalogCache
 from yibao.catalog.mapping import MappingRule
 from yibao.config import Settings
 from yibao.kit import clock
 from yibao.kit.ids import IdGenerator
 from yibao.policy import PolicyBook, load_book
+from yibao.replica.lifecycle import ServedReplica, open_replica
+from yibao.replica.lock import OwnerLock
 from yibao.replica.service import Replica
 from yibao.replica.tiflash import TiFlashReplica
 from yibao.storage.database import Database
@@ -42,6 +46,9 @@ class Platform:
     replica: Replica | None = None
     tiflash: TiFlashReplica | None = None
     analytics: Analytics | None = None
+    #: the dashboard answer shared by every viewer (bounded-staleness reads)
+    dashboard: SharedDashboard | None = None
+    _served: ServedReplica | None = field(default=None, repr=False)
     _book: PolicyBook | None = field(default=None, repr=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -61,6 +68,36 @@ class Platform:
     def book(self, value: PolicyBook) -> None:
         """Replace the policy book (tests; a reload after new parameter files)."""
         self._book = value
+
+    @property
+    def replica_lock(self) -> OwnerLock | None:
+        """The owner lock of the data directory's replica, while this process holds it."""
+        return self._served.lock if self._served is not None else None
+
+    def serve_replica(self) -> None:
+        """Take up the columnar replica (DuckDB under its owner lock, or TiFlash on TiDB) and
+        compose the analytics over it; a no-op when this process serves none."""
+        served = open_replica(self.settings, self.db)
+        if served is None:
+            return
+        self._served = served
+        if served.tiflash is not None:
+            analytics = Analytics(rowstore=served.tiflash.engine, tiflash=served.tiflash)
+        else:
+            assert served.replica is not None
+            analytics = Analytics(rowstore=served.replica.source, replica=served.replica)
+        self.replica = served.replica
+        self.tiflash = served.tiflash
+        self.analytics = analytics
+        self.dashboard = SharedDashboard(analytics)
+
+    def stop_replica(self) -> None:
+        """Put the replica down (stop the applier, release the lock); analytics go with it."""
+        self.replica = self.tiflash = self.analytics = None
+        self.dashboard = None
+        served, self._served = self._served, None
+        if served is not None:
+            served.close()
 
     def close(self) -> None:
         try:

@@ -7,7 +7,9 @@ replica's payload (`fixmedins` / `psn`) to the change log in the same transactio
 
 - `institutions` — register, change, list and get institutions (定点医药机构).
 - `credentials` — issue, revoke and verify gateway credentials (paasid + secret).
-- `persons` — insured persons, their insurance (psn_insu) and identities (psn_idet).
-- `accounts` — personal-account credits (个人账户划入).
+- `persons` — insured persons; `insurance` — their insurance (psn_insu) and identities
+  (psn_idet).
+- `personal_accounts` — personal-account credits (个人账户划入).
 - `audit` — the audit trail; `masking` — masking of personal data for display and logs.
+- `repo/` — the SQL, one module per record kind; `scope` — whose records a caller may see.
 """

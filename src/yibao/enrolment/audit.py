@@ -6,21 +6,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
+from yibao.enrolment.repo import audit as repo
 from yibao.kit.clock import fmt_datetime, local_naive_now
 from yibao.kit.ids import IdGenerator
-from yibao.storage.tables import audit_log
 
 
 def _default(value: Any) -> Any:
-    from datetime import date
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -42,15 +40,14 @@ def record(
 ) -> int:
     """Append one audit row; returns its id."""
     audit_id = ids.next_id()
-    conn.execute(
-        insert(audit_log).values(
-            audit_id=audit_id,
-            at=at or local_naive_now(),
-            actor=actor[:50],
-            action=action[:50],
-            target=None if target is None else target[:100],
-            detail=None if detail is None else orjson.dumps(detail, default=_default).decode(),
-        )
+    repo.insert_entry(
+        conn,
+        audit_id=audit_id,
+        at=at or local_naive_now(),
+        actor=actor[:50],
+        action=action[:50],
+        target=None if target is None else target[:100],
+        detail=None if detail is None else orjson.dumps(detail, default=_default).decode(),
     )
     return audit_id
 
@@ -65,18 +62,11 @@ def list_entries(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Newest first."""
-    query = select(audit_log)
-    if actor:
-        query = query.where(audit_log.c.actor == actor)
-    if action:
-        query = query.where(audit_log.c.action == action)
-    if target:
-        query = query.where(audit_log.c.target == target)
-    query = query.order_by(audit_log.c.at.desc(), audit_log.c.audit_id.desc())
-    rows = conn.execute(query.limit(limit).offset(offset)).mappings()
+    rows = repo.list_entries(
+        conn, actor=actor, action=action, target=target, limit=limit, offset=offset
+    )
     out = []
-    for r in rows:
-        entry = dict(r)
+    for entry in rows:
         entry["detail"] = orjson.loads(entry["detail"]) if entry["detail"] else None
         out.append(entry)
     return out

@@ -7,12 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection
 
+from yibao.enrolment.repo import identities as identity_repo
+from yibao.enrolment.repo import institutions as institution_repo
+from yibao.enrolment.repo import insurance as insurance_repo
+from yibao.enrolment.repo import persons as person_repo
+from yibao.enrolment.scope import AGENCY
 from yibao.kit.clock import local_naive_now
 from yibao.replica import rows as replica_rows
 from yibao.storage import changelog
-from yibao.storage.tables import fixmedins, psn, psn_idet, psn_insu
 
 #: which insurance is a person's main one when there are several (employee before resident …)
 _MAIN_ORDER = ("310", "390", "391", "380", "340", "320", "330", "392", "370")
@@ -31,22 +35,13 @@ def _main_insu(rows: list[dict[str, object]]) -> dict[str, object] | None:
 
 
 def person_payload(conn: Connection, psn_no: str, *, now: datetime | None = None) -> dict[str, Any]:
-    row = dict(conn.execute(select(psn).where(psn.c.psn_no == psn_no)).mappings().one())
-    insu = [
-        dict(r)
-        for r in conn.execute(select(psn_insu).where(psn_insu.c.psn_no == psn_no)).mappings()
-    ]
+    # The replica mirrors every person: the feed reads with the agency's scope.
+    row = person_repo.get(conn, psn_no, scope=AGENCY)
+    if row is None:
+        raise LookupError(f"psn_no {psn_no}: no such person to feed the replica")
+    insu = insurance_repo.of_person(conn, psn_no)
     moment = now or local_naive_now()
-    assistance = (
-        conn.execute(
-            select(psn_idet.c.psn_no)
-            .where(psn_idet.c.psn_no == psn_no)
-            .where(psn_idet.c.begntime <= moment)
-            .where(or_(psn_idet.c.endtime.is_(None), psn_idet.c.endtime > moment))
-            .limit(1)
-        ).first()
-        is not None
-    )
+    assistance = identity_repo.held_at(conn, psn_no, moment)
     return replica_rows.psn_payload(row, _main_insu(insu), assistance=assistance)
 
 
@@ -56,11 +51,9 @@ def person_changed(conn: Connection, psn_no: str, *, now: datetime | None = None
 
 
 def institution_changed(conn: Connection, fixmedins_code: str) -> int:
-    row = (
-        conn.execute(select(fixmedins).where(fixmedins.c.fixmedins_code == fixmedins_code))
-        .mappings()
-        .one()
-    )
+    row = institution_repo.get(conn, fixmedins_code, scope=AGENCY)
+    if row is None:
+        raise LookupError(f"fixmedins_code {fixmedins_code}: no such institution to feed")
     return changelog.append(
-        conn, replica_rows.FIXMEDINS, fixmedins_code, replica_rows.fixmedins_payload(dict(row))
+        conn, replica_rows.FIXMEDINS, fixmedins_code, replica_rows.fixmedins_payload(row)
     )

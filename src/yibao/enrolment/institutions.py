@@ -16,15 +16,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection
 
 from yibao.codes.dicts import HospLv, InstitutionKind
 from yibao.codes.validators import CodeKind
 from yibao.enrolment import audit, checks, feed
+from yibao.enrolment.repo import institutions as repo
+from yibao.enrolment.scope import AGENCY, Scope
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
-from yibao.storage.tables import fixmedins, fixmedins_credential
 
 
 class Unset:
@@ -37,30 +38,20 @@ UNSET: Final = Unset()
 
 
 def _row(conn: Connection, code: str) -> dict[str, Any] | None:
-    row = (
-        conn.execute(select(fixmedins).where(fixmedins.c.fixmedins_code == code)).mappings().first()
-    )
-    return dict(row) if row else None
+    # Codes are unique platform-wide, and a chain may span tenants: checks look at every row.
+    return repo.get(conn, code, scope=AGENCY)
 
 
-def get_institution(conn: Connection, *, fixmedins_code: str) -> dict[str, Any]:
-    """The institution with its stores/members and its active credential count."""
-    row = _row(conn, fixmedins_code)
+def get_institution(
+    conn: Connection, *, fixmedins_code: str, scope: Scope = AGENCY
+) -> dict[str, Any]:
+    """The institution with its stores/members and its active credential count; NotFound
+    when it does not exist or lies outside `scope`."""
+    row = repo.get(conn, fixmedins_code, scope=scope)
     if row is None:
         raise NotFound(f"fixmedins_code: 机构不存在 '{fixmedins_code}' (no such institution)")
-    row["children"] = list(
-        conn.execute(
-            select(fixmedins.c.fixmedins_code)
-            .where(fixmedins.c.parent_code == fixmedins_code)
-            .order_by(fixmedins.c.fixmedins_code)
-        ).scalars()
-    )
-    row["active_credentials"] = conn.execute(
-        select(func.count())
-        .select_from(fixmedins_credential)
-        .where(fixmedins_credential.c.fixmedins_code == fixmedins_code)
-        .where(fixmedins_credential.c.vali_flag == "1")
-    ).scalar_one()
+    row["children"] = repo.children(conn, fixmedins_code, scope=scope)
+    row["active_credentials"] = repo.count_active_credentials(conn, fixmedins_code)
     return row
 
 
@@ -74,31 +65,20 @@ def list_institutions(
     vali_flag: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    scope: Scope = AGENCY,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page) ordered by code; `q` matches the code or the name."""
-    conds = []
-    if kind:
-        conds.append(fixmedins.c.kind == kind)
-    if admdvs:
-        conds.append(fixmedins.c.admdvs == admdvs)
-    if parent_code:
-        conds.append(fixmedins.c.parent_code == parent_code)
-    if vali_flag:
-        conds.append(fixmedins.c.vali_flag == vali_flag)
-    if q:
-        like = f"%{q}%"
-        conds.append(
-            or_(fixmedins.c.fixmedins_code.like(like), fixmedins.c.fixmedins_name.like(like))
-        )
-    total = conn.execute(select(func.count()).select_from(fixmedins).where(*conds)).scalar_one()
-    rows = conn.execute(
-        select(fixmedins)
-        .where(*conds)
-        .order_by(fixmedins.c.fixmedins_code)
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    return int(total), [dict(r) for r in rows]
+    """(total, page) within `scope`, ordered by code; `q` matches the code or the name."""
+    return repo.page(
+        conn,
+        scope=scope,
+        kind=kind,
+        admdvs=admdvs,
+        parent_code=parent_code,
+        q=q,
+        vali_flag=vali_flag,
+        limit=limit,
+        offset=offset,
+    )
 
 
 def _check_level(kind: InstitutionKind, hosp_lv: str) -> str:
@@ -139,9 +119,7 @@ def _check_parent(
                 f"parent_code: 隶属关系成环 '{parent_code}' (the parent chain would form a cycle)"
             )
         seen.add(current)
-        current = conn.execute(
-            select(fixmedins.c.parent_code).where(fixmedins.c.fixmedins_code == current)
-        ).scalar_one_or_none()
+        current = repo.parent_of(conn, current)
     return parent_code
 
 
@@ -188,7 +166,7 @@ def register_institution(
         "created_at": moment,
         "updated_at": moment,
     }
-    conn.execute(insert(fixmedins).values(**values))
+    repo.insert_institution(conn, values)
     audit.record(
         conn,
         ids=ids,
@@ -245,11 +223,7 @@ def change_institution(
     if not changes:
         return get_institution(conn, fixmedins_code=fixmedins_code)
     moment = now or local_naive_now()
-    conn.execute(
-        update(fixmedins)
-        .where(fixmedins.c.fixmedins_code == fixmedins_code)
-        .values(**changes, updated_at=moment)
-    )
+    repo.update_institution(conn, fixmedins_code, changes, updated_at=moment)
     audit.record(
         conn,
         ids=ids,

@@ -8,16 +8,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from yibao.codes.dicts import PsnIdetType, PsnInsuStas
 from yibao.enrolment import audit, checks, feed
 from yibao.enrolment.institutions import UNSET, Unset
 from yibao.enrolment.persons import Insurance, check_insurance, get_person, person_row
+from yibao.enrolment.repo import identities as identity_repo
+from yibao.enrolment.repo import insurance as repo
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
-from yibao.storage.tables import psn_idet, psn_insu
 
 # ---------------------------------------------------------------------------------------------
 # insurance
@@ -25,20 +26,12 @@ from yibao.storage.tables import psn_idet, psn_insu
 
 
 def _insu_row(conn: Connection, psn_no: str, insutype: str) -> dict[str, Any]:
-    row = (
-        conn.execute(
-            select(psn_insu)
-            .where(psn_insu.c.psn_no == psn_no)
-            .where(psn_insu.c.insutype == insutype)
-        )
-        .mappings()
-        .first()
-    )
+    row = repo.get(conn, psn_no, insutype)
     if row is None:
         raise NotFound(
             f"insutype: 人员 {psn_no} 未参加险种 '{insutype}' (the person has no such insurance)"
         )
-    return dict(row)
+    return row
 
 
 def add_insurance(
@@ -53,20 +46,11 @@ def add_insurance(
     moment = now or local_naive_now()
     person = person_row(conn, psn_no)
     values = check_insurance(insurance, field="insurance", brdy=person["brdy"], today=moment.date())
-    exists = conn.execute(
-        select(psn_insu.c.insutype)
-        .where(psn_insu.c.psn_no == psn_no)
-        .where(psn_insu.c.insutype == values["insutype"])
-    ).first()
-    if exists:
+    if repo.exists(conn, psn_no, values["insutype"]):
         raise Conflict(
             f"insurance.insutype: 人员已参加该险种 '{values['insutype']}' (already enrolled)"
         )
-    conn.execute(
-        insert(psn_insu).values(
-            psn_no=psn_no, balc=0, created_at=moment, updated_at=moment, **values
-        )
-    )
+    repo.insert_insurance(conn, psn_no, values, at=moment)
     audit.record(
         conn,
         ids=ids,
@@ -111,12 +95,7 @@ def change_insurance(
     changes = {k: values[k] for k in fields if values[k] != row[k]}
     if not changes:
         return get_person(conn, psn_no=psn_no)
-    conn.execute(
-        update(psn_insu)
-        .where(psn_insu.c.psn_no == psn_no)
-        .where(psn_insu.c.insutype == insutype)
-        .values(**changes, updated_at=moment)
-    )
+    repo.update_insurance(conn, psn_no, insutype, changes, updated_at=moment)
     audit.record(
         conn,
         ids=ids,
@@ -168,11 +147,13 @@ def set_insurance_status(
         raise InvalidInput("on: 生效日期早于参保日期 (before the enrolment date)")
     note = checks.text(reason, field="reason", max_len=200, required=False)
     paus = None if target is PsnInsuStas.NORMAL else effective
-    conn.execute(
-        update(psn_insu)
-        .where(psn_insu.c.psn_no == psn_no)
-        .where(psn_insu.c.insutype == insutype)
-        .values(psn_insu_stas=target.value, paus_insu_date=paus, updated_at=moment)
+    repo.set_status(
+        conn,
+        psn_no,
+        insutype,
+        psn_insu_stas=target.value,
+        paus_insu_date=paus,
+        updated_at=moment,
     )
     audit.record(
         conn,
@@ -218,26 +199,21 @@ def record_identity(
         raise InvalidInput("endtime: 结束时间须晚于开始时间 (must be after begntime)")
     level = checks.text(psn_type_lv, field="psn_type_lv", max_len=3, required=False)
     note = checks.text(memo, field="memo", max_len=500, required=False)
-    exists = conn.execute(
-        select(psn_idet.c.psn_no)
-        .where(psn_idet.c.psn_no == psn_no)
-        .where(psn_idet.c.psn_idet_type == kind.value)
-        .where(psn_idet.c.begntime == begntime)
-    ).first()
-    if exists:
+    if identity_repo.exists(conn, psn_no, kind.value, begntime):
         raise Conflict(
             f"psn_idet_type: 该身份已于 {begntime} 登记 (identity already recorded from this time)"
         )
     moment = now or local_naive_now()
-    conn.execute(
-        insert(psn_idet).values(
-            psn_no=psn_no,
-            psn_idet_type=kind.value,
-            begntime=begntime,
-            endtime=endtime,
-            psn_type_lv=level,
-            memo=note,
-        )
+    identity_repo.insert_identity(
+        conn,
+        {
+            "psn_no": psn_no,
+            "psn_idet_type": kind.value,
+            "begntime": begntime,
+            "endtime": endtime,
+            "psn_type_lv": level,
+            "memo": note,
+        },
     )
     audit.record(
         conn,

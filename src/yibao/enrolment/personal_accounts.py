@@ -10,14 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from yibao.enrolment import audit, checks, feed
+from yibao.enrolment.repo import personal_accounts as repo
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
 from yibao.kit.money import MoneyError, parse_amount
-from yibao.storage.tables import psn_insu
 
 
 def credit_account(
@@ -39,11 +39,7 @@ def credit_account(
     if value <= 0:
         raise InvalidInput(f"amount: 划入金额须大于 0 (must be greater than 0): {amount}")
     note = checks.req_text(reason, field="reason", max_len=200)
-    row = conn.execute(
-        select(psn_insu.c.balc, psn_insu.c.psn_insu_stas)
-        .where(psn_insu.c.psn_no == psn_no)
-        .where(psn_insu.c.insutype == insutype)
-    ).first()
+    row = repo.balance_and_status(conn, psn_no, insutype)
     if row is None:
         raise NotFound(
             f"psn_no: 人员 '{psn_no}' 未参加险种 '{insutype}' (no such person or insurance)"
@@ -54,18 +50,7 @@ def credit_account(
         )
     moment = now or local_naive_now()
     before: Decimal = row.balc
-    # Relative update: a settlement deducting concurrently (MySQL protocol) is not lost.
-    conn.execute(
-        update(psn_insu)
-        .where(psn_insu.c.psn_no == psn_no)
-        .where(psn_insu.c.insutype == insutype)
-        .values(balc=psn_insu.c.balc + value, updated_at=moment)
-    )
-    after: Decimal = conn.execute(
-        select(psn_insu.c.balc)
-        .where(psn_insu.c.psn_no == psn_no)
-        .where(psn_insu.c.insutype == insutype)
-    ).scalar_one()
+    after = repo.add_to_balance(conn, psn_no, insutype, value, updated_at=moment)
     audit.record(
         conn,
         ids=ids,

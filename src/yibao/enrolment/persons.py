@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection
 
 from yibao.codes import validators
 from yibao.codes.dicts import Gend, Insutype, PsnCertType, PsnInsuStas, PsnType
@@ -29,10 +29,13 @@ from yibao.codes.validators import CodeKind
 from yibao.enrolment import audit, checks, feed
 from yibao.enrolment.institutions import UNSET, Unset
 from yibao.enrolment.masking import mask_certno, mask_person, mask_tail
+from yibao.enrolment.repo import identities as identity_repo
+from yibao.enrolment.repo import insurance as insurance_repo
+from yibao.enrolment.repo import persons as repo
+from yibao.enrolment.scope import AGENCY, Scope
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
-from yibao.storage.tables import psn, psn_idet, psn_insu
 
 EMPLOYEE_INSUTYPES = frozenset({"310", "320", "330", "340", "370"})
 RESIDENT_INSUTYPES = frozenset({"380", "390", "391", "392"})
@@ -74,30 +77,19 @@ class Insurance:
 # ---------------------------------------------------------------------------------------------
 
 
-def person_row(conn: Connection, psn_no: str) -> dict[str, Any]:
-    row = conn.execute(select(psn).where(psn.c.psn_no == psn_no)).mappings().first()
+def person_row(conn: Connection, psn_no: str, *, scope: Scope = AGENCY) -> dict[str, Any]:
+    """The person's own columns; NotFound when absent or outside `scope`."""
+    row = repo.get(conn, psn_no, scope=scope)
     if row is None:
         raise NotFound(f"psn_no: 人员不存在 '{psn_no}' (no such person)")
-    return dict(row)
+    return row
 
 
-def get_person(conn: Connection, *, psn_no: str) -> dict[str, Any]:
+def get_person(conn: Connection, *, psn_no: str, scope: Scope = AGENCY) -> dict[str, Any]:
     """The person (unmasked: mask at the edge) with `insurance` and `identities` lists."""
-    row = person_row(conn, psn_no)
-    row["insurance"] = [
-        dict(r)
-        for r in conn.execute(
-            select(psn_insu).where(psn_insu.c.psn_no == psn_no).order_by(psn_insu.c.insutype)
-        ).mappings()
-    ]
-    row["identities"] = [
-        dict(r)
-        for r in conn.execute(
-            select(psn_idet)
-            .where(psn_idet.c.psn_no == psn_no)
-            .order_by(psn_idet.c.begntime, psn_idet.c.psn_idet_type)
-        ).mappings()
-    ]
+    row = person_row(conn, psn_no, scope=scope)
+    row["insurance"] = insurance_repo.of_person(conn, psn_no)
+    row["identities"] = identity_repo.of_person(conn, psn_no)
     return row
 
 
@@ -111,27 +103,20 @@ def find_persons(
     insuplc_admdvs: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    scope: Scope = AGENCY,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page) of persons (their own columns), ordered by psn_no."""
-    conds = []
-    if certno:
-        conds.append(psn.c.certno == certno.upper())
-    if card_no:
-        conds.append(psn.c.card_no == card_no)
-    if family_id:
-        conds.append(psn.c.family_id == family_id)
-    if insutype or insuplc_admdvs:
-        sub = select(psn_insu.c.psn_no)
-        if insutype:
-            sub = sub.where(psn_insu.c.insutype == insutype)
-        if insuplc_admdvs:
-            sub = sub.where(psn_insu.c.insuplc_admdvs == insuplc_admdvs)
-        conds.append(psn.c.psn_no.in_(sub))
-    total = conn.execute(select(func.count()).select_from(psn).where(*conds)).scalar_one()
-    rows = conn.execute(
-        select(psn).where(*conds).order_by(psn.c.psn_no).limit(limit).offset(offset)
-    ).mappings()
-    return int(total), [dict(r) for r in rows]
+    """(total, page) of persons within `scope` (their own columns), ordered by psn_no."""
+    return repo.page(
+        conn,
+        scope=scope,
+        certno=certno.upper() if certno else None,
+        card_no=card_no,
+        family_id=family_id,
+        insutype=insutype,
+        insuplc_admdvs=insuplc_admdvs,
+        limit=limit,
+        offset=offset,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,19 +155,15 @@ def _check_identity(
 
 def _check_unique(
     conn: Connection,
-    column: Any,
+    field: Literal["card_no", "ec_token"],
     value: str | None,
     *,
-    field: str,
     shown: str | None,
     psn_no: str | None = None,
 ) -> None:
     if value is None:
         return
-    query = select(psn.c.psn_no).where(column == value)
-    if psn_no is not None:
-        query = query.where(psn.c.psn_no != psn_no)
-    if conn.execute(query.limit(1)).first() is not None:
+    if repo.taken(conn, field, value, other_than=psn_no):
         raise Conflict(f"{field}: 已登记给其他人员 '{shown}' (already registered to a person)")
 
 
@@ -276,18 +257,16 @@ def register_person(
     if psn_no is None:
         region = insu_rows[0]["insuplc_admdvs"] if insu_rows else ""
         psn_no = f"{region}{ids.next_id():019d}"
-    elif conn.execute(select(psn.c.psn_no).where(psn.c.psn_no == psn_no)).first():
+    elif repo.exists(conn, psn_no):
         raise Conflict(f"psn_no: 人员编号已存在 '{psn_no}' (already registered)")
-    dup = conn.execute(
-        select(psn.c.psn_no).where(psn.c.psn_cert_type == cert_type).where(psn.c.certno == number)
-    ).first()
-    if dup is not None:
+    holder = repo.holder_of_certificate(conn, cert_type, number)
+    if holder is not None:
         raise Conflict(
-            f"certno: 证件号码已登记 '{mask_certno(number)}', 人员编号 {dup.psn_no} "
+            f"certno: 证件号码已登记 '{mask_certno(number)}', 人员编号 {holder} "
             "(already registered)"
         )
-    _check_unique(conn, psn.c.card_no, card, field="card_no", shown=mask_tail(card))
-    _check_unique(conn, psn.c.ec_token, token, field="ec_token", shown=mask_tail(token))
+    _check_unique(conn, "card_no", card, shown=mask_tail(card))
+    _check_unique(conn, "ec_token", token, shown=mask_tail(token))
 
     person = {
         "psn_no": psn_no,
@@ -305,13 +284,9 @@ def register_person(
         "created_at": moment,
         "updated_at": moment,
     }
-    conn.execute(insert(psn).values(**person))
+    repo.insert_person(conn, person)
     for values in insu_rows:
-        conn.execute(
-            insert(psn_insu).values(
-                psn_no=psn_no, balc=0, created_at=moment, updated_at=moment, **values
-            )
-        )
+        insurance_repo.insert_insurance(conn, psn_no, values, at=moment)
     detail = mask_person({k: v for k, v in person.items() if k not in ("created_at", "updated_at")})
     detail["insurance"] = [
         {k: r[k] for k in ("insutype", "psn_type", "psn_insu_stas", "insuplc_admdvs")}
@@ -369,25 +344,23 @@ def change_person(
     if "card_no" in changes:
         _check_unique(
             conn,
-            psn.c.card_no,
+            "card_no",
             changes["card_no"],
-            field="card_no",
             shown=mask_tail(changes["card_no"]),
             psn_no=psn_no,
         )
     if "ec_token" in changes:
         _check_unique(
             conn,
-            psn.c.ec_token,
+            "ec_token",
             changes["ec_token"],
-            field="ec_token",
             shown=mask_tail(changes["ec_token"]),
             psn_no=psn_no,
         )
     if not changes:
         return get_person(conn, psn_no=psn_no)
     moment = now or local_naive_now()
-    conn.execute(update(psn).where(psn.c.psn_no == psn_no).values(**changes, updated_at=moment))
+    repo.update_person(conn, psn_no, changes, updated_at=moment)
     before = mask_person({k: row[k] for k in changes})
     after = mask_person(changes)
     audit.record(

@@ -1,1 +1,2 @@
-"""Agency console accounts: users, password hashing, bearer tokens / session cookies."""
+"""Agency console accounts: users, password hashing, bearer tokens / session cookies
+(`service`), their SQL (`repo`) and the sign-in throttle (`throttle`)."""

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from yibao.errors import Conflict, InvalidInput, Unauthorized
 from yibao.kit.clock import local_naive_now
-from yibao.storage.tables import agency_user, auth_session
+from yibao.users import repo
 
 ROLES = ("admin", "operator", "auditor", "analyst")
 SESSION_TTL = timedelta(hours=12)
@@ -47,41 +47,27 @@ def create_user(
         raise InvalidInput("password: 密码至少 8 位 (at least 8 characters)")
     if not username or len(username) > 50:
         raise InvalidInput("username: 用户名为 1–50 个字符 (1–50 characters)")
-    exists = conn.execute(
-        select(agency_user.c.username).where(agency_user.c.username == username)
-    ).first()
-    if exists:
+    if repo.user_exists(conn, username):
         raise Conflict(f"username: 用户已存在 '{username}' (already exists)")
-    conn.execute(
-        insert(agency_user).values(
-            username=username,
-            password_hash=_hasher.hash(password),
-            display_name=display_name,
-            role=role,
-            vali_flag="1",
-            created_at=local_naive_now(),
-        )
+    repo.insert_user(
+        conn,
+        username=username,
+        password_hash=_hasher.hash(password),
+        display_name=display_name,
+        role=role,
+        created_at=local_naive_now(),
     )
     return User(username, display_name, role)
 
 
 def user_exists(conn: Connection, username: str) -> bool:
-    return (
-        conn.execute(
-            select(agency_user.c.username).where(agency_user.c.username == username)
-        ).first()
-        is not None
-    )
+    return repo.user_exists(conn, username)
 
 
 def set_password(conn: Connection, username: str, password: str) -> None:
     if len(password) < 8:
         raise InvalidInput("password: 密码至少 8 位 (at least 8 characters)")
-    conn.execute(
-        update(agency_user)
-        .where(agency_user.c.username == username)
-        .values(password_hash=_hasher.hash(password))
-    )
+    repo.set_password_hash(conn, username, _hasher.hash(password))
 
 
 def verify_password(conn: Connection, username: str, password: str) -> User:
@@ -90,11 +76,7 @@ def verify_password(conn: Connection, username: str, password: str) -> User:
     Slow on purpose (Argon2, ~1 s on the 2-core reference machine): run it on a read
     connection, never inside the single writer, or every settlement waits behind a sign-in.
     """
-    row = (
-        conn.execute(select(agency_user).where(agency_user.c.username == username))
-        .mappings()
-        .first()
-    )
+    row = repo.get_user(conn, username)
     failure = Unauthorized("用户名或密码错误 (wrong username or password)")
     if row is None or row["vali_flag"] != "1":
         # Hash anyway so that timing does not tell which usernames exist.
@@ -109,24 +91,19 @@ def verify_password(conn: Connection, username: str, password: str) -> User:
 
 def open_session(conn: Connection, user: User) -> tuple[str, datetime]:
     """Open a session for a verified user (fast: one insert); returns (token, expires_at)."""
-    still_active = conn.execute(
-        select(agency_user.c.username)
-        .where(agency_user.c.username == user.username)
-        .where(agency_user.c.vali_flag == "1")
-    ).first()
-    if still_active is None:
+    if not repo.is_active(conn, user.username):
         raise Unauthorized("用户名或密码错误 (wrong username or password)")
     now = local_naive_now()
     token = secrets.token_urlsafe(32)
     expires = now + SESSION_TTL
-    conn.execute(
-        insert(auth_session).values(
-            token_sha256=_sha256(token), username=user.username, created_at=now, expires_at=expires
-        )
+    repo.insert_session(
+        conn,
+        token_sha256=_sha256(token),
+        username=user.username,
+        created_at=now,
+        expires_at=expires,
     )
-    conn.execute(
-        update(agency_user).where(agency_user.c.username == user.username).values(last_login_at=now)
-    )
+    repo.mark_login(conn, user.username, now)
     return token, expires
 
 
@@ -134,30 +111,11 @@ def authenticate(conn: Connection, token: str) -> User:
     """The user behind a bearer token or session cookie, or Unauthorized."""
     if not token:
         raise Unauthorized("未登录 (sign in first: POST /api/v1/auth/login)")
-    row = (
-        conn.execute(
-            select(
-                agency_user.c.username,
-                agency_user.c.display_name,
-                agency_user.c.role,
-                auth_session.c.expires_at,
-            )
-            .join(agency_user, agency_user.c.username == auth_session.c.username)
-            .where(auth_session.c.token_sha256 == _sha256(token))
-            .where(auth_session.c.revoked_at.is_(None))
-            .where(agency_user.c.vali_flag == "1")
-        )
-        .mappings()
-        .first()
-    )
+    row = repo.session_user(conn, _sha256(token))
     if row is None or row["expires_at"] < local_naive_now():
         raise Unauthorized("登录已失效 (session expired or unknown; sign in again)")
     return User(row["username"], row["display_name"], row["role"])
 
 
 def logout(conn: Connection, token: str) -> None:
-    conn.execute(
-        update(auth_session)
-        .where(auth_session.c.token_sha256 == _sha256(token))
-        .values(revoked_at=local_naive_now())
-    )
+    repo.revoke_session(conn, _sha256(token), local_naive_now())

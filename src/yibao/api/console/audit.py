@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from yibao.api.console.deps import AuditReader, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import ERRORS, AuditOut, AuditPage
-from yibao.enrolment import audit
+from yibao.interface.console import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"], route_class=ConsoleRoute)
 
@@ -29,8 +29,7 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AuditPage:
-    with platform.db.read() as conn:
-        rows = audit.list_entries(
-            conn, actor=actor, action=action, target=target, limit=limit, offset=offset
-        )
+    rows = audit.list_entries(
+        platform, actor=actor, action=action, target=target, limit=limit, offset=offset
+    )
     return AuditPage(items=[AuditOut(**{**r, "audit_id": str(r["audit_id"])}) for r in rows])

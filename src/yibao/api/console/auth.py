@@ -9,15 +9,13 @@
 
 Successful and failed sign-ins are audited (`auth.login`, `auth.login_failed`). After 5
 failures for one account or 20 from one address within 15 minutes, sign-ins are refused for
-5 minutes without checking the password (429, audited `auth.login_throttled`;
-`users.throttle`).
+5 minutes without checking the password (429, audited `auth.login_throttled`). The use cases
+are `yibao.interface.console.auth`; this module keeps HTTP: routes, the page, the cookie.
 """
 
 from __future__ import annotations
 
 import html
-import math
-from datetime import datetime
 from importlib import resources
 from string import Template
 from typing import Annotated
@@ -25,8 +23,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 
 from yibao.api.console.deps import (
     SESSION_COOKIE,
@@ -38,12 +34,8 @@ from yibao.api.console.deps import (
 )
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import ERRORS, LoginIn, TokenOut, UserOut
-from yibao.enrolment import audit
 from yibao.errors import TooManyAttempts, Unauthorized
-from yibao.runtime import Platform
-from yibao.users import service as users
-from yibao.users.service import User
-from yibao.users.throttle import LoginThrottle
+from yibao.interface.console import auth
 
 DEFAULT_NEXT = "/dashboard"
 
@@ -51,86 +43,8 @@ api = APIRouter(prefix="/api/v1/auth", tags=["认证 auth"], route_class=Console
 pages = APIRouter(tags=["页面 pages"], include_in_schema=False)
 
 
-def _throttle(platform: Platform) -> LoginThrottle:
-    return platform.login_throttle
-
-
 def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
-
-
-async def _login(
-    platform: Platform, username: str, password: str, *, via: str, address: str | None
-) -> tuple[str, User, datetime]:
-    throttle = _throttle(platform)
-    wait = throttle.locked_for(username, address)
-    if wait > 0:
-        minutes = max(1, math.ceil(wait / 60))
-        await _audit_refusal(
-            platform,
-            username,
-            "auth.login_throttled",
-            {"via": via, "address": address, "wait_s": round(wait)},
-        )
-        raise TooManyAttempts(
-            f"登录失败次数过多, 请 {minutes} 分钟后再试 (too many failed sign-ins for this "
-            f"account or address: try again in {minutes} min, or ask an administrator)"
-        )
-
-    def check() -> User:
-        with platform.db.read() as conn:
-            return users.verify_password(conn, username, password)
-
-    def job(conn: Connection) -> tuple[str, User, datetime]:
-        token, expires = users.open_session(conn, user)
-        audit.record(
-            conn,
-            ids=platform.ids,
-            actor=user.username,
-            action="auth.login",
-            target=user.username,
-            detail={"via": via, "role": user.role},
-        )
-        return token, user, expires
-
-    try:
-        # The Argon2 check runs in a worker thread, off the single writer (see users.verify_password).
-        user = await run_in_threadpool(check)
-        opened = await platform.db.writer.run(job)
-        throttle.succeeded(username)
-        return opened
-    except Unauthorized:
-        throttle.failed(username, address)
-        await _audit_refusal(platform, username, "auth.login_failed", {"via": via})
-        raise
-
-
-async def _audit_refusal(
-    platform: Platform, username: str, action: str, detail: dict[str, object]
-) -> None:
-    """Audit a refused sign-in under the name it tried (which may not exist)."""
-    name = username[:50]
-    await platform.db.writer.run(
-        lambda conn: audit.record(
-            conn, ids=platform.ids, actor=name or "-", action=action, target=name or None,
-            detail=detail,
-        )
-    )  # fmt: skip
-
-
-async def _logout(platform: Platform, token: str, username: str, *, via: str) -> None:
-    def job(conn: Connection) -> None:
-        users.logout(conn, token)
-        audit.record(
-            conn,
-            ids=platform.ids,
-            actor=username,
-            action="auth.logout",
-            target=username,
-            detail={"via": via},
-        )
-
-    await platform.db.writer.run(job)
 
 
 @api.post(
@@ -140,7 +54,7 @@ async def _logout(platform: Platform, token: str, username: str, *, via: str) ->
     responses={400: ERRORS[400], 401: ERRORS[401], 429: ERRORS[429]},
 )
 async def api_login(body: LoginIn, request: Request, platform: PlatformDep) -> TokenOut:
-    token, _user, expires = await _login(
+    token, _user, expires = await auth.login(
         platform, body.username, body.password, via="api", address=_address(request)
     )
     return TokenOut(access_token=token, expires_at=expires)
@@ -161,7 +75,7 @@ async def api_logout(
 ) -> Response:
     token = request_token(request, bearer, cookie)
     assert token is not None  # current_user has accepted it
-    await _logout(platform, token, user.username, via="api")
+    await auth.logout(platform, token, user.username, via="api")
     return Response(status_code=204)
 
 
@@ -222,7 +136,7 @@ async def login_submit(
             headers=_NO_STORE,
         )
     try:
-        token, _user, _expires = await _login(
+        token, _user, _expires = await auth.login(
             platform, username, password, via="page", address=_address(request)
         )
     except Unauthorized:
@@ -241,7 +155,7 @@ async def login_submit(
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(users.SESSION_TTL.total_seconds()),
+        max_age=int(auth.SESSION_TTL.total_seconds()),
         path="/",
         httponly=True,
         samesite="strict",
@@ -254,17 +168,12 @@ async def login_submit(
 async def logout_submit(request: Request, platform: PlatformDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-
-        def who() -> User:
-            with platform.db.read() as conn:
-                return users.authenticate(conn, token)
-
         try:
-            user = await run_in_threadpool(who)
+            user = await auth.session_user(platform, token)
         except Unauthorized:
             pass
         else:
-            await _logout(platform, token, user.username, via="page")
+            await auth.logout(platform, token, user.username, via="page")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response

@@ -2,7 +2,7 @@
 
 A caller proves who they are with `Authorization: Bearer <token>` (from
 `POST /api/v1/auth/login`) or with the `yibao_session` cookie (set by the page login); both
-carry the same kind of token (`users.service`). Signed out:
+carry the same kind of token (`interface.console.auth`). Signed out:
 
 - under `/api/` → 401 `{error: "unauthorized", message}`;
 - anywhere else (pages such as `/dashboard`) → 303 redirect to `/login?next=<path>`.
@@ -20,9 +20,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from yibao.errors import Forbidden, Unauthorized
+from yibao.interface.console import auth
+from yibao.interface.console.auth import User
 from yibao.runtime import Platform
-from yibao.users import service as users
-from yibao.users.service import User
 
 SESSION_COOKIE = "yibao_session"
 WRITER_ROLES = frozenset({"admin", "operator"})
@@ -76,8 +76,7 @@ def current_user(
                 "未登录, 请先登录 (sign in: POST /api/v1/auth/login, then send "
                 "'Authorization: Bearer <access_token>')"
             )
-        with get_platform(request).db.read() as conn:
-            user = users.authenticate(conn, token)
+        user = auth.authenticate(get_platform(request), token)
     except Unauthorized:
         if _is_api(request):
             raise

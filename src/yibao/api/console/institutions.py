@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import Connection
 
 from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
 from yibao.api.console.routing import ConsoleRoute
@@ -18,7 +17,7 @@ from yibao.api.console.schemas import (
     InstitutionPatch,
     IssuedCredentialOut,
 )
-from yibao.enrolment import credentials, institutions
+from yibao.interface.console import institutions
 
 router = APIRouter(
     prefix="/api/v1/institutions", tags=["机构 institutions"], route_class=ConsoleRoute
@@ -35,7 +34,7 @@ _WRITE: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403,
     responses={400: ERRORS[400], 401: ERRORS[401]},
 )
 def list_institutions(
-    _user: CurrentUser,
+    user: CurrentUser,
     platform: PlatformDep,
     kind: Literal["hospital", "clinic", "pharmacy"] | None = None,
     admdvs: str | None = None,
@@ -45,17 +44,17 @@ def list_institutions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> InstitutionPage:
-    with platform.db.read() as conn:
-        total, rows = institutions.list_institutions(
-            conn,
-            kind=kind,
-            admdvs=admdvs,
-            parent_code=parent_code,
-            q=q,
-            vali_flag=vali_flag,
-            limit=limit,
-            offset=offset,
-        )
+    total, rows = institutions.list_institutions(
+        platform,
+        user,
+        kind=kind,
+        admdvs=admdvs,
+        parent_code=parent_code,
+        q=q,
+        vali_flag=vali_flag,
+        limit=limit,
+        offset=offset,
+    )
     return InstitutionPage(total=total, items=[InstitutionOut(**r) for r in rows])
 
 
@@ -69,12 +68,8 @@ def list_institutions(
 async def register_institution(
     body: InstitutionIn, user: WriterUser, platform: PlatformDep
 ) -> InstitutionOut:
-    def job(conn: Connection) -> dict[str, Any]:
-        return institutions.register_institution(
-            conn, ids=platform.ids, actor=user.username, **body.model_dump()
-        )
-
-    return InstitutionOut(**await platform.db.writer.run(job))
+    row = await institutions.register_institution(platform, user, body.model_dump())
+    return InstitutionOut(**row)
 
 
 @router.get(
@@ -84,10 +79,9 @@ async def register_institution(
     responses=_READ,
 )
 def get_institution(
-    fixmedins_code: str, _user: CurrentUser, platform: PlatformDep
+    fixmedins_code: str, user: CurrentUser, platform: PlatformDep
 ) -> InstitutionOut:
-    with platform.db.read() as conn:
-        return InstitutionOut(**institutions.get_institution(conn, fixmedins_code=fixmedins_code))
+    return InstitutionOut(**institutions.get_institution(platform, user, fixmedins_code))
 
 
 @router.patch(
@@ -99,22 +93,10 @@ def get_institution(
 async def change_institution(
     fixmedins_code: str, body: InstitutionPatch, user: WriterUser, platform: PlatformDep
 ) -> InstitutionOut:
+    # Only what was sent changes (an explicitly sent null parent_code detaches).
     given = body.model_dump(exclude_unset=True)
-    # Only an explicitly sent parent_code changes the chain (null detaches).
-    parent = given.pop("parent_code", institutions.UNSET)
-    fields = {k: v for k, v in given.items() if v is not None}
-
-    def job(conn: Connection) -> dict[str, Any]:
-        return institutions.change_institution(
-            conn,
-            ids=platform.ids,
-            actor=user.username,
-            fixmedins_code=fixmedins_code,
-            parent_code=parent,
-            **fields,
-        )
-
-    return InstitutionOut(**await platform.db.writer.run(job))
+    row = await institutions.change_institution(platform, user, fixmedins_code, given)
+    return InstitutionOut(**row)
 
 
 @router.get(
@@ -124,11 +106,9 @@ async def change_institution(
     responses=_READ,
 )
 def list_credentials(
-    fixmedins_code: str, _user: CurrentUser, platform: PlatformDep
+    fixmedins_code: str, user: CurrentUser, platform: PlatformDep
 ) -> list[CredentialOut]:
-    with platform.db.read() as conn:
-        institutions.get_institution(conn, fixmedins_code=fixmedins_code)
-        rows = credentials.list_credentials(conn, fixmedins_code=fixmedins_code)
+    rows = institutions.list_credentials(platform, user, fixmedins_code)
     return [CredentialOut(**r) for r in rows]
 
 
@@ -142,12 +122,8 @@ def list_credentials(
 async def issue_credential(
     fixmedins_code: str, user: WriterUser, platform: PlatformDep
 ) -> IssuedCredentialOut:
-    def job(conn: Connection) -> dict[str, Any]:
-        return credentials.issue_credential(
-            conn, ids=platform.ids, actor=user.username, fixmedins_code=fixmedins_code
-        )
-
-    return IssuedCredentialOut(**await platform.db.writer.run(job))
+    issued = await institutions.issue_credential(platform, user, fixmedins_code)
+    return IssuedCredentialOut(**issued)
 
 
 @router.post(
@@ -159,13 +135,5 @@ async def issue_credential(
 async def revoke_credential(
     fixmedins_code: str, paasid: str, user: WriterUser, platform: PlatformDep
 ) -> CredentialOut:
-    def job(conn: Connection) -> dict[str, Any]:
-        return credentials.revoke_credential(
-            conn,
-            ids=platform.ids,
-            actor=user.username,
-            fixmedins_code=fixmedins_code,
-            paasid=paasid,
-        )
-
-    return CredentialOut(**await platform.db.writer.run(job))
+    revoked = await institutions.revoke_credential(platform, user, fixmedins_code, paasid)
+    return CredentialOut(**revoked)

@@ -1,5 +1,6 @@
 """参保人 endpoints: register and change persons, their insurance and identities, credit
-personal personal_accounts. Personal data is masked unless an admin asks `?unmask=1` (audited).
+personal accounts. Personal data is masked unless an admin asks `?unmask=1` (audited). The
+use cases are `yibao.interface.console.persons`; this module keeps HTTP.
 """
 
 from __future__ import annotations
@@ -7,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import Connection
 
 from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
 from yibao.api.console.routing import ConsoleRoute
@@ -25,12 +25,7 @@ from yibao.api.console.schemas import (
     PersonSummary,
     StatusIn,
 )
-from yibao.enrolment import audit, insurance, personal_accounts, persons
-from yibao.enrolment.institutions import UNSET
-from yibao.enrolment.masking import PERSON_MASKS, mask_person
-from yibao.errors import Forbidden
-from yibao.runtime import Platform
-from yibao.users.service import User
+from yibao.interface.console import persons
 
 router = APIRouter(prefix="/api/v1/persons", tags=["参保人 persons"], route_class=ConsoleRoute)
 
@@ -41,34 +36,6 @@ Unmask = Annotated[
     bool,
     Query(description="管理员查看未脱敏信息, 记录审计 (admin only; audited as psn.unmask)"),
 ]
-
-
-def _check_unmask(user: User, unmask: bool) -> bool:
-    if unmask and user.role != "admin":
-        raise Forbidden(
-            f"仅管理员可查看未脱敏的个人信息 (only admin may unmask; your role is '{user.role}')"
-        )
-    return unmask
-
-
-def _audit_unmask(
-    platform: Platform, user: User, target: str | None, detail: dict[str, Any]
-) -> None:
-    platform.db.writer.run_sync(
-        lambda conn: audit.record(
-            conn,
-            ids=platform.ids,
-            actor=user.username,
-            action="psn.unmask",
-            target=target,
-            detail={"fields": sorted(PERSON_MASKS), **detail},
-        )
-    )
-
-
-def _present(row: dict[str, Any], *, unmask: bool = False) -> dict[str, Any]:
-    shown = row if unmask else mask_person(row)
-    return {**shown, "masked": not unmask}
 
 
 @router.get(
@@ -89,23 +56,19 @@ def find_persons(
     offset: Annotated[int, Query(ge=0)] = 0,
     unmask: Unmask = False,
 ) -> PersonPage:
-    _check_unmask(user, unmask)
-    with platform.db.read() as conn:
-        total, rows = persons.find_persons(
-            conn,
-            certno=certno,
-            card_no=card_no,
-            family_id=family_id,
-            insutype=insutype,
-            insuplc_admdvs=insuplc_admdvs,
-            limit=limit,
-            offset=offset,
-        )
-    if unmask and rows:
-        _audit_unmask(platform, user, None, {"psn_no": [r["psn_no"] for r in rows]})
-    return PersonPage(
-        total=total, items=[PersonSummary(**_present(r, unmask=unmask)) for r in rows]
+    total, rows = persons.find_persons(
+        platform,
+        user,
+        certno=certno,
+        card_no=card_no,
+        family_id=family_id,
+        insutype=insutype,
+        insuplc_admdvs=insuplc_admdvs,
+        limit=limit,
+        offset=offset,
+        unmask=unmask,
     )
+    return PersonPage(total=total, items=[PersonSummary(**r) for r in rows])
 
 
 @router.post(
@@ -116,15 +79,7 @@ def find_persons(
     responses=_WRITE,
 )
 async def register_person(body: PersonIn, user: WriterUser, platform: PlatformDep) -> PersonOut:
-    data = body.model_dump()
-    items = [persons.Insurance(**i) for i in data.pop("insurance")]
-
-    def job(conn: Connection) -> dict[str, Any]:
-        return persons.register_person(
-            conn, ids=platform.ids, actor=user.username, insurance=items, **data
-        )
-
-    return PersonOut(**_present(await platform.db.writer.run(job)))
+    return PersonOut(**await persons.register_person(platform, user, body.model_dump()))
 
 
 @router.get(
@@ -136,12 +91,7 @@ async def register_person(body: PersonIn, user: WriterUser, platform: PlatformDe
 def get_person(
     psn_no: str, user: CurrentUser, platform: PlatformDep, unmask: Unmask = False
 ) -> PersonOut:
-    _check_unmask(user, unmask)
-    with platform.db.read() as conn:
-        row = persons.get_person(conn, psn_no=psn_no)
-    if unmask:
-        _audit_unmask(platform, user, psn_no, {})
-    return PersonOut(**_present(row, unmask=unmask))
+    return PersonOut(**persons.get_person(platform, user, psn_no, unmask=unmask))
 
 
 @router.patch(
@@ -154,19 +104,7 @@ async def change_person(
     psn_no: str, body: PersonPatch, user: WriterUser, platform: PlatformDep
 ) -> PersonOut:
     given = body.model_dump(exclude_unset=True)
-    fields: dict[str, Any] = {}
-    for name in ("psn_name", "naty"):
-        if given.get(name) is not None:
-            fields[name] = given[name]
-    for name in ("tel", "card_no", "card_sn", "ec_token", "family_id"):
-        fields[name] = given.get(name, UNSET)
-
-    def job(conn: Connection) -> dict[str, Any]:
-        return persons.change_person(
-            conn, ids=platform.ids, actor=user.username, psn_no=psn_no, **fields
-        )
-
-    return PersonOut(**_present(await platform.db.writer.run(job)))
+    return PersonOut(**await persons.change_person(platform, user, psn_no, given))
 
 
 @router.post(
@@ -179,14 +117,7 @@ async def change_person(
 async def add_insurance(
     psn_no: str, body: InsuranceIn, user: WriterUser, platform: PlatformDep
 ) -> PersonOut:
-    item = persons.Insurance(**body.model_dump())
-
-    def job(conn: Connection) -> dict[str, Any]:
-        return insurance.add_insurance(
-            conn, ids=platform.ids, actor=user.username, psn_no=psn_no, insurance=item
-        )
-
-    return PersonOut(**_present(await platform.db.writer.run(job)))
+    return PersonOut(**await persons.add_insurance(platform, user, psn_no, body.model_dump()))
 
 
 @router.patch(
@@ -199,22 +130,8 @@ async def change_insurance(
     psn_no: str, insutype: str, body: InsurancePatch, user: WriterUser, platform: PlatformDep
 ) -> PersonOut:
     given = body.model_dump(exclude_unset=True)
-    fields: dict[str, Any] = {
-        k: given[k] for k in ("psn_type", "insuplc_admdvs", "cvlserv_flag") if given.get(k)
-    }
-    fields["emp_name"] = given.get("emp_name", UNSET)
-
-    def job(conn: Connection) -> dict[str, Any]:
-        return insurance.change_insurance(
-            conn,
-            ids=platform.ids,
-            actor=user.username,
-            psn_no=psn_no,
-            insutype=insutype,
-            **fields,
-        )
-
-    return PersonOut(**_present(await platform.db.writer.run(job)))
+    row = await persons.change_insurance(platform, user, psn_no, insutype, given)
+    return PersonOut(**row)
 
 
 @router.post(
@@ -232,20 +149,10 @@ async def set_insurance_status(
     body: StatusIn | None = None,
 ) -> PersonOut:
     status = body or StatusIn()
-
-    def job(conn: Connection) -> dict[str, Any]:
-        return insurance.set_insurance_status(
-            conn,
-            ids=platform.ids,
-            actor=user.username,
-            psn_no=psn_no,
-            insutype=insutype,
-            action=action,
-            on=status.on,
-            reason=status.reason,
-        )
-
-    return PersonOut(**_present(await platform.db.writer.run(job)))
+    row = await persons.set_insurance_status(
+        platform, user, psn_no, insutype, action, on=status.on, reason=status.reason
+    )
+    return PersonOut(**row)
 
 
 @router.post(
@@ -258,12 +165,8 @@ async def set_insurance_status(
 async def record_identity(
     psn_no: str, body: IdentityIn, user: WriterUser, platform: PlatformDep
 ) -> PersonOut:
-    def job(conn: Connection) -> dict[str, Any]:
-        return insurance.record_identity(
-            conn, ids=platform.ids, actor=user.username, psn_no=psn_no, **body.model_dump()
-        )
-
-    return PersonOut(**_present(await platform.db.writer.run(job)))
+    row = await persons.record_identity(platform, user, psn_no, body.model_dump())
+    return PersonOut(**row)
 
 
 @router.post(
@@ -276,15 +179,7 @@ async def record_identity(
 async def credit_account(
     psn_no: str, body: CreditIn, user: WriterUser, platform: PlatformDep
 ) -> CreditOut:
-    def job(conn: Connection) -> dict[str, Any]:
-        return personal_accounts.credit_account(
-            conn,
-            ids=platform.ids,
-            actor=user.username,
-            psn_no=psn_no,
-            amount=body.amount,
-            reason=body.reason,
-            insutype=body.insutype,
-        )
-
-    return CreditOut(**await platform.db.writer.run(job))
+    credited = await persons.credit_account(
+        platform, user, psn_no, amount=body.amount, reason=body.reason, insutype=body.insutype
+    )
+    return CreditOut(**credited)
