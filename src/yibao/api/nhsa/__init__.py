@@ -27,8 +27,10 @@ SWITCH_INTERVAL = 0.0005
 #: modules whose `@transaction` handlers the gateway serves (imported at build time)
 HANDLER_MODULES = (
     "yibao.settlement.handlers",
-    "yibao.settlement.reconcile",
-    "yibao.catalog.transactions",
+    "yibao.interface.transactions.catalog",
+    "yibao.interface.transactions.reconcile",
+    "yibao.interface.transactions.files",
+    "yibao.interface.transactions.queries",
 )
 
 __all__ = ["HANDLER_MODULES", "PREFIXES", "Gateway", "mount"]
