@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, RowMapping
 
 from yibao.catalog.commands import CatalogDownload
 from yibao.catalog.repo import head_ver_no, published
@@ -112,7 +111,7 @@ def _zip(name: str, lines: list[str]) -> bytes:
     return buffer.getvalue()
 
 
-def _lines(rows: list[Mapping[str, Any]], columns: tuple[str, ...], rid: str) -> list[str]:
+def _lines(rows: list[RowMapping], columns: tuple[str, ...], rid: str) -> list[str]:
     return [
         "\t".join(
             _cell(row[rid] if c == "rid" else row["ver_no"] if c == "ver" else row[c])

@@ -99,7 +99,7 @@ class MappingEvent:
     memo: str | None
 
 
-def _record(row: Mapping[str, Any]) -> MappingRecord:
+def _record(row: Mapping[Any, Any]) -> MappingRecord:
     extra = json.loads(row["extra"]) if row["extra"] else {}
     return MappingRecord(
         map_id=row["map_id"],

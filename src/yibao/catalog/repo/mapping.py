@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+from sqlalchemy import Connection, Row, RowMapping, and_, insert, or_, select, update
 
 from yibao.codes.dicts import MapStatus
 from yibao.storage.tables import catalog_item, catalog_mapping, catalog_mapping_event, fixmedins
@@ -42,7 +42,7 @@ def effective_list_type(conn: Connection, hilist_code: str) -> str | None:
     return None if value is None else str(value)
 
 
-def by_id(conn: Connection, map_id: int, *, fixmedins_code: str | None) -> Mapping[str, Any] | None:
+def by_id(conn: Connection, map_id: int, *, fixmedins_code: str | None) -> RowMapping | None:
     """One mapping; with `fixmedins_code`, only when it is that institution's."""
     query = select(m).where(m.c.map_id == map_id)
     if fixmedins_code is not None:
@@ -57,7 +57,7 @@ def of_local_code(
     medins_list_codg: str,
     states: Sequence[str],
     hilist_code: str | None = None,
-) -> list[Mapping[str, Any]]:
+) -> list[RowMapping]:
     """The institution's mappings of one local code in `states` (and to `hilist_code`)."""
     query = select(m).where(
         m.c.fixmedins_code == fixmedins_code,
@@ -118,7 +118,7 @@ def search(
     medins_list_codg: str | None,
     limit: int,
     offset: int,
-) -> list[Mapping[str, Any]]:
+) -> list[RowMapping]:
     """Mappings matching the filters, newest submission first."""
     query = select(m)
     if fixmedins_code:
@@ -134,14 +134,14 @@ def search(
     return list(conn.execute(query).mappings())
 
 
-def events_of_mapping(conn: Connection, map_id: int) -> list[Mapping[str, Any]]:
+def events_of_mapping(conn: Connection, map_id: int) -> list[RowMapping]:
     query = select(e).where(e.c.map_id == map_id).order_by(e.c.at, e.c.event_id)
     return list(conn.execute(query).mappings())
 
 
 def events_of_local_code(
     conn: Connection, *, fixmedins_code: str, medins_list_codg: str
-) -> list[Mapping[str, Any]]:
+) -> list[RowMapping]:
     """Events of every mapping the institution made of one local code."""
     ids = select(m.c.map_id).where(
         m.c.fixmedins_code == fixmedins_code, m.c.medins_list_codg == medins_list_codg

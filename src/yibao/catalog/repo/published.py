@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, insert, or_, select
 
 from yibao.catalog.commands import CatalogItemQuery
 from yibao.storage.tables import catalog_dise, catalog_item, catalog_version, file_store
@@ -16,7 +14,7 @@ from yibao.storage.tables import catalog_dise, catalog_item, catalog_version, fi
 _EQUAL_FILTERS = ("hilist_code", "list_type", "med_chrgitm_type", "chrgitm_lv", "lmt_used_flag")
 
 
-def items_after(conn: Connection, list_type: str, after: int) -> list[Mapping[str, Any]]:
+def items_after(conn: Connection, list_type: str, after: int) -> list[RowMapping]:
     """Effective 医保目录 rows of `list_type` from versions after `after`, with `ver_no`."""
     t, v = catalog_item, catalog_version
     query = (
@@ -28,7 +26,7 @@ def items_after(conn: Connection, list_type: str, after: int) -> list[Mapping[st
     return list(conn.execute(query).mappings())
 
 
-def dise_after(conn: Connection, catalog_kind: str, after: int) -> list[Mapping[str, Any]]:
+def dise_after(conn: Connection, catalog_kind: str, after: int) -> list[RowMapping]:
     """Effective code-catalog rows of `catalog_kind` from versions after `after`, with `ver_no`."""
     t, v = catalog_dise, catalog_version
     query = (
@@ -64,7 +62,7 @@ def store_download(
     )
 
 
-def stored_file(conn: Connection, file_qury_no: str) -> Mapping[str, Any] | None:
+def stored_file(conn: Connection, file_qury_no: str) -> RowMapping | None:
     """A kept file whoever it belongs to: the caller tells "not yours" from "no such file"."""
     query = select(file_store).where(file_store.c.file_qury_no == file_qury_no)
     return conn.execute(query).mappings().first()
@@ -100,7 +98,7 @@ def _item_filter(q: CatalogItemQuery) -> ColumnElement[bool]:
 
 def item_page(
     conn: Connection, q: CatalogItemQuery, *, limit: int, offset: int
-) -> tuple[int, list[Mapping[str, Any]]]:
+) -> tuple[int, list[RowMapping]]:
     """(count of all matches, one page of them with `ver_time` and `ver_by` of their version)."""
     t, v = catalog_item, catalog_version
     where = _item_filter(q)

@@ -3,11 +3,9 @@ downloaded with 9102."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, RowMapping, insert, select
 
 from yibao.storage.tables import file_store
 
@@ -36,7 +34,7 @@ def insert_file(
     )
 
 
-def file_by_number(conn: Connection, file_qury_no: str) -> Mapping[str, Any] | None:
+def file_by_number(conn: Connection, file_qury_no: str) -> RowMapping | None:
     """A kept file whoever it belongs to: the caller answers another institution's file with
     its own refusal (not as a missing one)."""
     query = select(file_store).where(file_store.c.file_qury_no == file_qury_no)

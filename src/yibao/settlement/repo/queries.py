@@ -4,7 +4,6 @@ institution's record is not found."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from yibao.storage.tables import fee_detail, mdtrt, setl
 
-Row = Mapping[str, Any]
+Row = dict[str, Any]
 
 
 def visits_of_person(
@@ -36,19 +35,22 @@ def visits_of_person(
         query = query.where(mdtrt.c.begntime <= begntime_to)
     if med_type:
         query = query.where(mdtrt.c.med_type == med_type)
-    return list(conn.execute(query.order_by(mdtrt.c.begntime.desc()).limit(limit)).mappings())
+    rows = conn.execute(query.order_by(mdtrt.c.begntime.desc()).limit(limit)).mappings()
+    return [dict(r) for r in rows]
 
 
 def visit(conn: Connection, mdtrt_id: str, *, fixmedins_code: str) -> Row | None:
     query = select(mdtrt).where(
         mdtrt.c.mdtrt_id == mdtrt_id, mdtrt.c.fixmedins_code == fixmedins_code
     )
-    return conn.execute(query).mappings().first()
+    row = conn.execute(query).mappings().first()
+    return None if row is None else dict(row)
 
 
 def settlement(conn: Connection, setl_id: str, *, fixmedins_code: str) -> Row | None:
     query = select(setl).where(setl.c.setl_id == setl_id, setl.c.fixmedins_code == fixmedins_code)
-    return conn.execute(query).mappings().first()
+    row = conn.execute(query).mappings().first()
+    return None if row is None else dict(row)
 
 
 def latest_settlement(conn: Connection, mdtrt_id: str, *, fixmedins_code: str) -> Row | None:
@@ -59,7 +61,8 @@ def latest_settlement(conn: Connection, mdtrt_id: str, *, fixmedins_code: str) -
         .order_by(setl.c.setl_time.desc(), setl.c.created_at.desc())
         .limit(1)
     )
-    return conn.execute(query).mappings().first()
+    row = conn.execute(query).mappings().first()
+    return None if row is None else dict(row)
 
 
 def lines_of_visit(conn: Connection, mdtrt_id: str, *, fixmedins_code: str) -> list[Row]:
@@ -69,4 +72,4 @@ def lines_of_visit(conn: Connection, mdtrt_id: str, *, fixmedins_code: str) -> l
         .where(fee_detail.c.mdtrt_id == mdtrt_id, fee_detail.c.fixmedins_code == fixmedins_code)
         .order_by(fee_detail.c.feedetl_sn)
     )
-    return list(conn.execute(query).mappings())
+    return [dict(r) for r in conn.execute(query).mappings()]
