@@ -17,14 +17,15 @@ Services never commit: the caller's unit of work does.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from yibao.catalog import repo
+from yibao.catalog.mapping_record import MappingEvent as MappingEvent
+from yibao.catalog.mapping_record import MappingRecord as MappingRecord
+from yibao.catalog.mapping_record import record_from_row
 from yibao.catalog.mapping_rule import Judgement as Judgement
 from yibao.catalog.mapping_rule import MappingRule as MappingRule
 from yibao.catalog.mapping_rule import MappingState as MappingState
@@ -36,91 +37,6 @@ from yibao.kit.ids import IdGenerator, default_ids
 
 _OPEN = mapping_repo.OPEN
 _TIME_ORDERED = (1 << 58) - 1
-
-
-@dataclass(frozen=True, slots=True)
-class MappingRecord:
-    map_id: int
-    fixmedins_code: str
-    medins_list_codg: str
-    medins_list_name: str
-    hilist_code: str
-    list_type: str
-    begndate: date
-    enddate: date | None
-    map_stas: str
-    submitted_at: datetime
-    submitted_by: str
-    reviewed_at: datetime | None
-    reviewed_by: str | None
-    review_memo: str | None
-    cancelled_at: datetime | None
-    superseded_by: int | None
-    msgid: str | None
-    extra: dict[str, Any]
-
-    @property
-    def status_label(self) -> str:
-        return MapStatus(self.map_stas).label
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready (ids as text: they exceed JavaScript's safe integers)."""
-        return {
-            "map_id": str(self.map_id),
-            "fixmedins_code": self.fixmedins_code,
-            "medins_list_codg": self.medins_list_codg,
-            "medins_list_name": self.medins_list_name,
-            "hilist_code": self.hilist_code,
-            "list_type": self.list_type,
-            "begndate": self.begndate.isoformat(),
-            "enddate": self.enddate.isoformat() if self.enddate else None,
-            "map_stas": self.map_stas,
-            "map_stas_name": self.status_label,
-            "submitted_at": self.submitted_at.isoformat(" "),
-            "submitted_by": self.submitted_by,
-            "reviewed_at": self.reviewed_at.isoformat(" ") if self.reviewed_at else None,
-            "reviewed_by": self.reviewed_by,
-            "review_memo": self.review_memo,
-            "cancelled_at": self.cancelled_at.isoformat(" ") if self.cancelled_at else None,
-            "superseded_by": str(self.superseded_by) if self.superseded_by else None,
-            "msgid": self.msgid,
-            "extra": self.extra,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class MappingEvent:
-    event_id: int
-    map_id: int
-    event: str
-    map_stas: str
-    actor: str
-    at: datetime
-    memo: str | None
-
-
-def _record(row: Mapping[Any, Any]) -> MappingRecord:
-    extra = json.loads(row["extra"]) if row["extra"] else {}
-    return MappingRecord(
-        map_id=row["map_id"],
-        fixmedins_code=row["fixmedins_code"],
-        medins_list_codg=row["medins_list_codg"],
-        medins_list_name=row["medins_list_name"],
-        hilist_code=row["hilist_code"],
-        list_type=row["list_type"],
-        begndate=row["begndate"],
-        enddate=row["enddate"],
-        map_stas=row["map_stas"],
-        submitted_at=row["submitted_at"],
-        submitted_by=row["submitted_by"],
-        reviewed_at=row["reviewed_at"],
-        reviewed_by=row["reviewed_by"],
-        review_memo=row["review_memo"],
-        cancelled_at=row["cancelled_at"],
-        superseded_by=row["superseded_by"],
-        msgid=row["msgid"],
-        extra=extra,
-    )
 
 
 def _event(
@@ -151,7 +67,7 @@ def get(conn: Connection, map_id: int) -> MappingRecord:
     row = mapping_repo.by_id(conn, map_id, fixmedins_code=None)
     if row is None:
         raise NotFound(f"目录对照 {map_id} 不存在 (no mapping {map_id})")
-    return _record(row)
+    return record_from_row(row)
 
 
 def _text(value: str | None, field: str, max_len: int) -> str:
@@ -324,7 +240,7 @@ def approve(
     for row in earlier:
         _transition(
             conn,
-            _record(row),
+            record_from_row(row),
             to=MapStatus.SUPERSEDED,
             event="supersede",
             actor=reviewer,
@@ -406,7 +322,7 @@ def cancel(
             states=_OPEN,
             hilist_code=hilist_code,
         )
-        targets = [_record(r) for r in found]
+        targets = [record_from_row(r) for r in found]
         if not targets:
             raise NotFound(
                 f"本机构编码 {local} 没有可撤销的对照 (no submitted or approved mapping to cancel)"
@@ -460,7 +376,7 @@ def list_mappings(
         limit=max(1, min(limit, 1000)),
         offset=max(0, offset),
     )
-    return [_record(r) for r in found]
+    return [record_from_row(r) for r in found]
 
 
 def history(
