@@ -287,7 +287,7 @@ def import_sheet(
     """Check `sheet` and apply its acceptable rows as one new catalog version (see module doc).
 
     The cyclic garbage collector is paused meanwhile: a large catalog allocates millions of
-    long-lived objects, and repeated full collections over them cost a third of the time.
+    long-lived objects that can form no cycle, and each full collection would walk them all again.
     """
     enabled = gc.isenabled()
     gc.disable()
