@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from importlib import resources
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from yibao.catalog.cache import CatalogCache
 from yibao.catalog.importer import ImportReport, import_sheet
+from yibao.catalog.repo.versioning import version_of_source
 from yibao.catalog.source import read_csv_text
 from yibao.kit.ids import IdGenerator, default_ids
-from yibao.storage.tables import catalog_version
 
 SOURCE = "demo_catalog.csv"
 VER = "DEMO-1"
@@ -34,12 +34,7 @@ def load_demo_catalog(
     cache: CatalogCache | None = None,
 ) -> ImportReport | None:
     """Apply the demo catalog unless it is already there; the report, or None when it was."""
-    exists = conn.execute(
-        select(catalog_version.c.version_id).where(
-            catalog_version.c.source == SOURCE, catalog_version.c.ver == VER
-        )
-    ).first()
-    if exists is not None:
+    if version_of_source(conn, source=SOURCE, ver=VER) is not None:
         return None
     report = import_sheet(
         conn,

@@ -17,29 +17,28 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, insert, select, update
+from sqlalchemy import Connection, event
 
 from yibao.catalog import fields as f
 from yibao.catalog.cache import CatalogCache
 from yibao.catalog.model import CatalogItem, DiseEntry
-from yibao.catalog.repo import dise_from_row, dise_to_row, head_ver_no, item_from_row, item_to_row
+from yibao.catalog.repo import dise_to_row, head_ver_no, item_to_row
+from yibao.catalog.repo import versioning as versions_repo
+from yibao.catalog.repo.versioning import StoredTerm, TermKey
 from yibao.catalog.rows import ImportDefaults, RowRejected, parse_row, resolve_kind
 from yibao.catalog.source import FileRefused, SheetRows, open_sheet
 from yibao.errors import InvalidInput
 from yibao.kit import clock
 from yibao.kit.ids import IdGenerator, default_ids
-from yibao.storage.tables import catalog_dise, catalog_item, catalog_version
 
 #: rows per INSERT executemany
 CHUNK = 5000
-#: above this many distinct codes, load all effective terms at once instead of IN lists
-_LOAD_ALL_ABOVE = 2000
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -91,14 +90,6 @@ class _Accepted:
         return (it.catalog_kind, it.dise_codg)
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    row_id: int
-    begndate: date
-    enddate: date | None
-    version_id: int
-
-
 def _overlaps(b1: date, e1: date | None, b2: date, e2: date | None) -> bool:
     return b1 <= (e2 or _FAR) and b2 <= (e1 or _FAR)
 
@@ -145,61 +136,9 @@ def _parse(
 # --------------------------------------------------------------------------- overlap
 
 
-def _load_stored(
-    conn: Connection, keys: set[tuple[str, str]]
-) -> dict[tuple[str, str], list[_Stored]]:
-    stored: dict[tuple[str, str], list[_Stored]] = {}
-    hilist = sorted(code for kind, code in keys if kind == "hilist")
-    dise: dict[str, list[str]] = {}
-    for kind, code in keys:
-        if kind != "hilist":
-            dise.setdefault(kind, []).append(code)
-
-    t = catalog_item
-    cols = (t.c.item_id, t.c.hilist_code, t.c.begndate, t.c.enddate, t.c.version_id)
-    if hilist:
-        if len(hilist) > _LOAD_ALL_ABOVE:
-            queries = [select(*cols).where(t.c.vali_flag == "1")]
-        else:
-            queries = [
-                select(*cols).where(t.c.vali_flag == "1", t.c.hilist_code.in_(hilist[i : i + 900]))
-                for i in range(0, len(hilist), 900)
-            ]
-        for q in queries:
-            for row_id, code, b, e, v in conn.execute(q):
-                key = ("hilist", code)
-                if key in keys:
-                    stored.setdefault(key, []).append(_Stored(row_id, b, e, v))
-    d = catalog_dise
-    for kind, codes in dise.items():
-        codes.sort()
-        for i in range(0, len(codes), 900):
-            q = select(d.c.dise_id, d.c.dise_codg, d.c.begndate, d.c.enddate, d.c.version_id).where(
-                d.c.vali_flag == "1",
-                d.c.catalog_kind == kind,
-                d.c.dise_codg.in_(codes[i : i + 900]),
-            )
-            for row_id, code, b, e, v in conn.execute(q):
-                stored.setdefault((kind, code), []).append(_Stored(row_id, b, e, v))
-    return stored
-
-
-def _ver_nos(conn: Connection, version_ids: Iterable[int]) -> dict[int, int]:
-    ids = sorted(set(version_ids))
-    if not ids:
-        return {}
-    out: dict[int, int] = {}
-    for i in range(0, len(ids), 900):
-        q = select(catalog_version.c.version_id, catalog_version.c.ver_no).where(
-            catalog_version.c.version_id.in_(ids[i : i + 900])
-        )
-        out.update({int(a): int(b) for a, b in conn.execute(q)})
-    return out
-
-
 def _check_overlaps(
     conn: Connection, accepted: list[_Accepted], report: ImportReport
-) -> dict[tuple[str, str], list[_Stored]]:
+) -> dict[TermKey, list[StoredTerm]]:
     """Reject overlapping rows; returns, per key, the stored rows the file supersedes."""
     by_key: dict[tuple[str, str], list[_Accepted]] = {}
     for a in accepted:
@@ -235,9 +174,9 @@ def _check_overlaps(
                 )
             )
 
-    stored = _load_stored(conn, set(by_key))
-    ver_no = _ver_nos(conn, (s.version_id for rows in stored.values() for s in rows))
-    superseded: dict[tuple[str, str], list[_Stored]] = {}
+    stored = versions_repo.effective_spans(conn, set(by_key))
+    ver_no = versions_repo.ver_nos(conn, (s.version_id for rows in stored.values() for s in rows))
+    superseded: dict[TermKey, list[StoredTerm]] = {}
     for key, existing in stored.items():
         rows = [a for a in by_key[key] if not a.rejected]
         # Iterate: rejecting a row that would have superseded a stored term brings that term
@@ -286,7 +225,7 @@ def _check_overlaps(
 def _drop_unchanged(
     conn: Connection,
     accepted: list[_Accepted],
-    superseded: dict[tuple[str, str], list[_Stored]],
+    superseded: dict[TermKey, list[StoredTerm]],
 ) -> None:
     """A row that re-publishes a stored term without changing anything is not written again
     and does not supersede it: re-importing a full national catalog stores only its changes."""
@@ -299,12 +238,8 @@ def _drop_unchanged(
     item_ids = [s.row_id for _, key, s in pairs if key[0] == "hilist"]
     dise_ids = [s.row_id for _, key, s in pairs if key[0] != "hilist"]
     stored: dict[int, CatalogItem | DiseEntry] = {}
-    for i in range(0, len(item_ids), 900):
-        q = select(catalog_item).where(catalog_item.c.item_id.in_(item_ids[i : i + 900]))
-        stored.update({r["item_id"]: item_from_row(r) for r in conn.execute(q).mappings()})
-    for i in range(0, len(dise_ids), 900):
-        q = select(catalog_dise).where(catalog_dise.c.dise_id.in_(dise_ids[i : i + 900]))
-        stored.update({r["dise_id"]: dise_from_row(r) for r in conn.execute(q).mappings()})
+    stored.update(versions_repo.items_by_id(conn, item_ids))
+    stored.update(versions_repo.dise_by_id(conn, dise_ids))
     for a, key, s in pairs:
         old = stored.get(s.row_id)
         if old is None:
@@ -332,40 +267,6 @@ def _chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict
         yield rows[i : i + size]
 
 
-def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT `rows` with one DBAPI executemany, each column's bind processor applied here.
-
-    SQLAlchemy's own executemany spends most of its time building per-row parameter dicts;
-    for hundreds of thousands of rows this does the same conversions (Scaled → integer,
-    dates → the dialect's form) in a tight loop. Falls back to `insert(table)` for drivers
-    whose paramstyle is not positional.
-    """
-    if not rows:
-        return
-    dialect = conn.dialect
-    if dialect.paramstyle == "qmark":
-        mark = "?"
-    elif dialect.paramstyle in ("format", "pyformat"):
-        mark = "%s"
-    else:
-        conn.execute(insert(table), rows)
-        return
-    columns = list(table.columns)
-    names = [c.name for c in columns]
-    procs = [c.type.bind_processor(dialect) for c in columns]
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join([mark] * len(names))})"
-    )
-    pairs = list(zip(names, procs, strict=True))
-    params = [
-        tuple(proc(row[name]) if proc is not None else row[name] for name, proc in pairs)
-        for row in rows
-    ]
-    conn.exec_driver_sql(sql, params)
-
-
 def import_sheet(
     conn: Connection,
     sheet: SheetRows,
@@ -386,7 +287,7 @@ def import_sheet(
     """Check `sheet` and apply its acceptable rows as one new catalog version (see module doc).
 
     The cyclic garbage collector is paused meanwhile: a large catalog allocates millions of
-    long-lived objects, and repeated full collections over them cost a third of the time.
+    long-lived objects that can form no cycle, and each full collection would walk them all again.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -470,19 +371,18 @@ def _import_sheet(
     version_id = ids.next_id()
     ver_no = head_ver_no(conn) + 1
     label = ver or at.strftime("%Y%m%d%H%M%S")
-    conn.execute(
-        insert(catalog_version).values(
-            version_id=version_id,
-            ver_no=ver_no,
-            ver=label[:30],
-            kinds=",".join(kinds)[:200],
-            source=source[-200:],
-            row_count=len(good),
-            rejected_count=len(report.rejected),
-            memo=memo,
-            created_at=at,
-            created_by=created_by[:50],
-        )
+    versions_repo.insert_version(
+        conn,
+        version_id=version_id,
+        ver_no=ver_no,
+        ver=label[:30],
+        kinds=",".join(kinds)[:200],
+        source=source[-200:],
+        row_count=len(good),
+        rejected_count=len(report.rejected),
+        memo=memo,
+        created_at=at,
+        created_by=created_by[:50],
     )
 
     item_rows: list[dict[str, Any]] = []
@@ -500,24 +400,18 @@ def _import_sheet(
 
     done = 0
     total = len(item_rows) + len(dise_rows)
-    for table, rows in ((catalog_item, item_rows), (catalog_dise, dise_rows)):
+    for write, rows in (
+        (versions_repo.insert_items, item_rows),
+        (versions_repo.insert_dise, dise_rows),
+    ):
         for chunk in _chunks(rows):
-            bulk_insert(conn, table, chunk)
+            write(conn, chunk)
             done += len(chunk)
             report_progress("apply", done, total)
 
     item_gone = [s.row_id for key, rows in superseded.items() if key[0] == "hilist" for s in rows]
     dise_gone = [s.row_id for key, rows in superseded.items() if key[0] != "hilist" for s in rows]
-    for table, pk, gone in (
-        (catalog_item, "item_id", item_gone),
-        (catalog_dise, "dise_id", dise_gone),
-    ):
-        for i in range(0, len(gone), 900):
-            conn.execute(
-                update(table)
-                .where(table.c[pk].in_(gone[i : i + 900]))
-                .values(vali_flag="0", superseded_by=version_id)
-            )
+    versions_repo.supersede(conn, item_ids=item_gone, dise_ids=dise_gone, version_id=version_id)
 
     report.applied = len(good)
     report.version_id = version_id

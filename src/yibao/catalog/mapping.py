@@ -17,109 +17,26 @@ Services never commit: the caller's unit of work does.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection
 
 from yibao.catalog import repo
+from yibao.catalog.mapping_record import MappingEvent as MappingEvent
+from yibao.catalog.mapping_record import MappingRecord as MappingRecord
+from yibao.catalog.mapping_record import record_from_row
 from yibao.catalog.mapping_rule import Judgement as Judgement
 from yibao.catalog.mapping_rule import MappingRule as MappingRule
 from yibao.catalog.mapping_rule import MappingState as MappingState
 from yibao.catalog.mapping_rule import judge as judge
+from yibao.catalog.repo import mapping as mapping_repo
 from yibao.codes.dicts import ListType, MapStatus
 from yibao.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yibao.kit.ids import IdGenerator, default_ids
-from yibao.storage.tables import catalog_item, catalog_mapping, catalog_mapping_event, fixmedins
 
-_OPEN = (MapStatus.SUBMITTED.value, MapStatus.APPROVED.value)
+_OPEN = mapping_repo.OPEN
 _TIME_ORDERED = (1 << 58) - 1
-
-
-@dataclass(frozen=True, slots=True)
-class MappingRecord:
-    map_id: int
-    fixmedins_code: str
-    medins_list_codg: str
-    medins_list_name: str
-    hilist_code: str
-    list_type: str
-    begndate: date
-    enddate: date | None
-    map_stas: str
-    submitted_at: datetime
-    submitted_by: str
-    reviewed_at: datetime | None
-    reviewed_by: str | None
-    review_memo: str | None
-    cancelled_at: datetime | None
-    superseded_by: int | None
-    msgid: str | None
-    extra: dict[str, Any]
-
-    @property
-    def status_label(self) -> str:
-        return MapStatus(self.map_stas).label
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready (ids as text: they exceed JavaScript's safe integers)."""
-        return {
-            "map_id": str(self.map_id),
-            "fixmedins_code": self.fixmedins_code,
-            "medins_list_codg": self.medins_list_codg,
-            "medins_list_name": self.medins_list_name,
-            "hilist_code": self.hilist_code,
-            "list_type": self.list_type,
-            "begndate": self.begndate.isoformat(),
-            "enddate": self.enddate.isoformat() if self.enddate else None,
-            "map_stas": self.map_stas,
-            "map_stas_name": self.status_label,
-            "submitted_at": self.submitted_at.isoformat(" "),
-            "submitted_by": self.submitted_by,
-            "reviewed_at": self.reviewed_at.isoformat(" ") if self.reviewed_at else None,
-            "reviewed_by": self.reviewed_by,
-            "review_memo": self.review_memo,
-            "cancelled_at": self.cancelled_at.isoformat(" ") if self.cancelled_at else None,
-            "superseded_by": str(self.superseded_by) if self.superseded_by else None,
-            "msgid": self.msgid,
-            "extra": self.extra,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class MappingEvent:
-    event_id: int
-    map_id: int
-    event: str
-    map_stas: str
-    actor: str
-    at: datetime
-    memo: str | None
-
-
-def _record(row: Any) -> MappingRecord:
-    extra = json.loads(row["extra"]) if row["extra"] else {}
-    return MappingRecord(
-        map_id=row["map_id"],
-        fixmedins_code=row["fixmedins_code"],
-        medins_list_codg=row["medins_list_codg"],
-        medins_list_name=row["medins_list_name"],
-        hilist_code=row["hilist_code"],
-        list_type=row["list_type"],
-        begndate=row["begndate"],
-        enddate=row["enddate"],
-        map_stas=row["map_stas"],
-        submitted_at=row["submitted_at"],
-        submitted_by=row["submitted_by"],
-        reviewed_at=row["reviewed_at"],
-        reviewed_by=row["reviewed_by"],
-        review_memo=row["review_memo"],
-        cancelled_at=row["cancelled_at"],
-        superseded_by=row["superseded_by"],
-        msgid=row["msgid"],
-        extra=extra,
-    )
 
 
 def _event(
@@ -133,28 +50,24 @@ def _event(
     at: datetime,
     memo: str | None,
 ) -> None:
-    conn.execute(
-        insert(catalog_mapping_event).values(
-            event_id=ids.next_id(),
-            map_id=map_id,
-            event=event,
-            map_stas=map_stas,
-            actor=actor[:50],
-            at=at,
-            memo=memo[:500] if memo else None,
-        )
+    mapping_repo.insert_event(
+        conn,
+        event_id=ids.next_id(),
+        map_id=map_id,
+        event=event,
+        map_stas=map_stas,
+        actor=actor[:50],
+        at=at,
+        memo=memo[:500] if memo else None,
     )
 
 
 def get(conn: Connection, map_id: int) -> MappingRecord:
-    row = (
-        conn.execute(select(catalog_mapping).where(catalog_mapping.c.map_id == map_id))
-        .mappings()
-        .first()
-    )
+    """One mapping, whichever institution's (the agency's review; `cancel` checks the owner)."""
+    row = mapping_repo.by_id(conn, map_id, fixmedins_code=None)
     if row is None:
         raise NotFound(f"目录对照 {map_id} 不存在 (no mapping {map_id})")
-    return _record(row)
+    return record_from_row(row)
 
 
 def _text(value: str | None, field: str, max_len: int) -> str:
@@ -199,20 +112,11 @@ def submit(
         raise InvalidInput(
             f"enddate: 结束日期 {enddate} 早于开始日期 {start} (enddate is before begndate)"
         )
-    if (
-        conn.execute(
-            select(fixmedins.c.fixmedins_code).where(fixmedins.c.fixmedins_code == fixmedins_code)
-        ).first()
-        is None
-    ):
+    if not mapping_repo.institution_exists(conn, fixmedins_code):
         raise NotFound(
             f"fixmedins_code: 定点医药机构 {fixmedins_code} 不存在 (unknown institution)"
         )
-    catalog_list_type = conn.execute(
-        select(catalog_item.c.list_type)
-        .where(catalog_item.c.hilist_code == code, catalog_item.c.vali_flag == "1")
-        .limit(1)
-    ).scalar_one_or_none()
+    catalog_list_type = mapping_repo.effective_list_type(conn, code)
     if catalog_list_type is None:
         raise InvalidInput(
             f"hilist_code: 医保目录编码 {code} 不在国家目录中, 不能对照 (the national code is not in the catalog)"
@@ -227,16 +131,8 @@ def submit(
             f"list_type: 目录类别 {list_type} 与编码 {code} 的目录类别 {catalog_list_type}{label} 不符 "
             f"(the code belongs to list_type {catalog_list_type})"
         )
-    open_rows = (
-        conn.execute(
-            select(catalog_mapping).where(
-                catalog_mapping.c.fixmedins_code == fixmedins_code,
-                catalog_mapping.c.medins_list_codg == local,
-                catalog_mapping.c.map_stas.in_(_OPEN),
-            )
-        )
-        .mappings()
-        .all()
+    open_rows = mapping_repo.of_local_code(
+        conn, fixmedins_code=fixmedins_code, medins_list_codg=local, states=_OPEN
     )
     for row in open_rows:
         if row["map_stas"] == MapStatus.SUBMITTED:
@@ -250,23 +146,24 @@ def submit(
                 f"(this mapping is already approved)"
             )
     map_id = ids.next_id()
-    conn.execute(
-        insert(catalog_mapping).values(
-            map_id=map_id,
-            fixmedins_code=fixmedins_code,
-            medins_list_codg=local,
-            medins_list_name=name,
-            hilist_code=code,
-            list_type=catalog_list_type,
-            begndate=start,
-            enddate=enddate,
-            map_stas=MapStatus.SUBMITTED.value,
-            submitted_at=now,
-            submitted_by=opter[:50],
-            msgid=msgid,
-            extra=json.dumps(extra, ensure_ascii=False, default=str) if extra else None,
-            updated_at=now,
-        )
+    mapping_repo.insert_mapping(
+        conn,
+        {
+            "map_id": map_id,
+            "fixmedins_code": fixmedins_code,
+            "medins_list_codg": local,
+            "medins_list_name": name,
+            "hilist_code": code,
+            "list_type": catalog_list_type,
+            "begndate": start,
+            "enddate": enddate,
+            "map_stas": MapStatus.SUBMITTED.value,
+            "submitted_at": now,
+            "submitted_by": opter[:50],
+            "msgid": msgid,
+            "extra": json.dumps(extra, ensure_ascii=False, default=str) if extra else None,
+            "updated_at": now,
+        },
     )
     _event(
         conn,
@@ -293,14 +190,14 @@ def _transition(
     ids: IdGenerator,
     values: dict[str, Any],
 ) -> MappingRecord:
-    updated = conn.execute(
-        update(catalog_mapping)
-        .where(
-            catalog_mapping.c.map_id == record.map_id, catalog_mapping.c.map_stas == record.map_stas
-        )
-        .values(map_stas=to.value, updated_at=now, **values)
+    moved = mapping_repo.move_state(
+        conn,
+        map_id=record.map_id,
+        from_stas=record.map_stas,
+        to_stas=to.value,
+        values={"updated_at": now, **values},
     )
-    if updated.rowcount != 1:
+    if not moved:
         raise Conflict(
             f"目录对照 {record.map_id} 的状态已被他人修改, 请重试 (changed concurrently; retry)"
         )
@@ -334,21 +231,16 @@ def approve(
             f"目录对照 {map_id} 状态为{record.status_label}, 只能审核待审核的对照 "
             f"(only a submitted mapping can be approved; this one is {record.map_stas})"
         )
-    earlier = (
-        conn.execute(
-            select(catalog_mapping).where(
-                catalog_mapping.c.fixmedins_code == record.fixmedins_code,
-                catalog_mapping.c.medins_list_codg == record.medins_list_codg,
-                catalog_mapping.c.map_stas == MapStatus.APPROVED.value,
-            )
-        )
-        .mappings()
-        .all()
+    earlier = mapping_repo.of_local_code(
+        conn,
+        fixmedins_code=record.fixmedins_code,
+        medins_list_codg=record.medins_list_codg,
+        states=(MapStatus.APPROVED.value,),
     )
     for row in earlier:
         _transition(
             conn,
-            _record(row),
+            record_from_row(row),
             to=MapStatus.SUPERSEDED,
             event="supersede",
             actor=reviewer,
@@ -423,14 +315,14 @@ def cancel(
         targets = [record]
     else:
         local = _text(medins_list_codg, "medins_list_codg", 150)
-        query = select(catalog_mapping).where(
-            catalog_mapping.c.fixmedins_code == fixmedins_code,
-            catalog_mapping.c.medins_list_codg == local,
-            catalog_mapping.c.map_stas.in_(_OPEN),
+        found = mapping_repo.of_local_code(
+            conn,
+            fixmedins_code=fixmedins_code,
+            medins_list_codg=local,
+            states=_OPEN,
+            hilist_code=hilist_code,
         )
-        if hilist_code:
-            query = query.where(catalog_mapping.c.hilist_code == hilist_code)
-        targets = [_record(r) for r in conn.execute(query).mappings()]
+        targets = [record_from_row(r) for r in found]
         if not targets:
             raise NotFound(
                 f"本机构编码 {local} 没有可撤销的对照 (no submitted or approved mapping to cancel)"
@@ -471,21 +363,20 @@ def list_mappings(
     limit: int = 100,
     offset: int = 0,
 ) -> list[MappingRecord]:
-    """Mappings matching the filters, newest submission first."""
-    query = select(catalog_mapping)
-    if fixmedins_code:
-        query = query.where(catalog_mapping.c.fixmedins_code == fixmedins_code)
-    if map_stas:
-        if not MapStatus.has(map_stas):
-            raise InvalidInput(f"map_stas: 未知状态 '{map_stas}' (unknown status)")
-        query = query.where(catalog_mapping.c.map_stas == map_stas)
-    if hilist_code:
-        query = query.where(catalog_mapping.c.hilist_code == hilist_code)
-    if medins_list_codg:
-        query = query.where(catalog_mapping.c.medins_list_codg == medins_list_codg)
-    query = query.order_by(catalog_mapping.c.submitted_at.desc(), catalog_mapping.c.map_id.desc())
-    query = query.limit(max(1, min(limit, 1000))).offset(max(0, offset))
-    return [_record(r) for r in conn.execute(query).mappings()]
+    """Mappings matching the filters, newest submission first; `fixmedins_code` None is the
+    agency's view over every institution."""
+    if map_stas and not MapStatus.has(map_stas):
+        raise InvalidInput(f"map_stas: 未知状态 '{map_stas}' (unknown status)")
+    found = mapping_repo.search(
+        conn,
+        fixmedins_code=fixmedins_code,
+        map_stas=map_stas,
+        hilist_code=hilist_code,
+        medins_list_codg=medins_list_codg,
+        limit=max(1, min(limit, 1000)),
+        offset=max(0, offset),
+    )
+    return [record_from_row(r) for r in found]
 
 
 def history(
@@ -496,16 +387,12 @@ def history(
     medins_list_codg: str | None = None,
 ) -> list[MappingEvent]:
     """Every event of one mapping, or of every mapping of one local code, oldest first."""
-    e = catalog_mapping_event
-    query = select(e).order_by(e.c.at, e.c.event_id)
     if map_id is not None:
-        query = query.where(e.c.map_id == map_id)
+        found = mapping_repo.events_of_mapping(conn, map_id)
     elif fixmedins_code and medins_list_codg:
-        ids_q = select(catalog_mapping.c.map_id).where(
-            catalog_mapping.c.fixmedins_code == fixmedins_code,
-            catalog_mapping.c.medins_list_codg == medins_list_codg,
+        found = mapping_repo.events_of_local_code(
+            conn, fixmedins_code=fixmedins_code, medins_list_codg=medins_list_codg
         )
-        query = query.where(e.c.map_id.in_(ids_q))
     else:
         raise InvalidInput(
             "history: 须给出 map_id 或 机构编码+本机构目录编码 (give map_id or the local code)"
@@ -514,7 +401,7 @@ def history(
         MappingEvent(
             r["event_id"], r["map_id"], r["event"], r["map_stas"], r["actor"], r["at"], r["memo"]
         )
-        for r in conn.execute(query).mappings()
+        for r in found
     ]
     # Events of one call share `at`; a kit.ids id orders them by its low 58 bits (time and
     # sequence; the top 5 bits are the shard).
@@ -547,30 +434,10 @@ def mapping_statuses(
     day = at.date() if isinstance(at, datetime) else at
     locals_ = sorted({p[0] for p in pairs})
     by_local: dict[str, list[Any]] = {}
-    for i in range(0, len(locals_), 900):
-        query = select(
-            catalog_mapping.c.medins_list_codg,
-            catalog_mapping.c.hilist_code,
-            catalog_mapping.c.map_stas,
-            catalog_mapping.c.begndate,
-            catalog_mapping.c.enddate,
-        ).where(
-            catalog_mapping.c.fixmedins_code == fixmedins_code,
-            catalog_mapping.c.medins_list_codg.in_(locals_[i : i + 900]),
-            catalog_mapping.c.map_stas.in_(_OPEN),
-        )
-        if day is not None:
-            query = query.where(
-                or_(
-                    catalog_mapping.c.map_stas == MapStatus.SUBMITTED.value,
-                    and_(
-                        catalog_mapping.c.begndate <= day,
-                        or_(catalog_mapping.c.enddate.is_(None), catalog_mapping.c.enddate >= day),
-                    ),
-                )
-            )
-        for row in conn.execute(query):
-            by_local.setdefault(row[0], []).append(row)
+    for row in mapping_repo.open_for_codes(
+        conn, fixmedins_code=fixmedins_code, medins_list_codgs=locals_, day=day
+    ):
+        by_local.setdefault(row[0], []).append(row)
     out: dict[tuple[str, str], MappingState] = {}
     for local, code in pairs:
         rows = by_local.get(local, [])

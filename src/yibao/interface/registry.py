@@ -35,11 +35,7 @@ log = logging.getLogger(__name__)
 #: where the national transactions' handlers live: every module of this package, and the
 #: domain modules that still register handlers themselves (absent ones are skipped)
 HANDLER_PACKAGE = "yibao.interface.transactions"
-HANDLER_MODULES = (
-    "yibao.settlement.handlers",
-    "yibao.settlement.reconcile",
-    "yibao.catalog.transactions",
-)
+HANDLER_MODULES = ("yibao.settlement.handlers",)
 
 Handler = Callable[[Connection, CallContext, dict[str, Any]], dict[str, Any] | None]
 

@@ -1,50 +1,45 @@
 """Queries: 5201 就诊信息查询 (provisional output), 5203 结算信息查询, 5204 费用明细查询
-(provisional output). An institution sees only its own visits and settlements."""
+(provisional output). An institution sees only its own visits and settlements: every read is
+scoped by the caller's `fixmedins_code`, and another institution's record is answered like a
+missing one. The handlers are in `yibao.interface.transactions.queries`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from yibao.errors import InvalidInput, NotFound
-from yibao.interface import fields as f
-from yibao.interface.context import CallContext
-from yibao.interface.registry import transaction
 from yibao.kit.clock import fmt_datetime
-from yibao.settlement import ledger, output, repo, steps
-from yibao.storage.tables import mdtrt
+from yibao.settlement import ledger, output, steps
+from yibao.settlement.commands_queries import SettlementQuery, VisitQuery
+from yibao.settlement.repo import queries as queries_repo
+from yibao.settlement.repo.queries import Row
 
 MAX_ROWS = 1000
 
 
-@transaction("5201", "就诊信息查询", writes=False)
-def visits(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    d = f.node(input, "data")
-    psn_no = f.req_str(d, "psn_no", node_name="data", max_len=30)
-    query = select(mdtrt).where(
-        mdtrt.c.psn_no == psn_no, mdtrt.c.fixmedins_code == ctx.fixmedins_code
+def visits(
+    conn: Connection, q: VisitQuery, *, fixmedins_code: str, fixmedins_name: str
+) -> dict[str, Any]:
+    """5201: the person's visits at the institution, latest first (at most `MAX_ROWS`)."""
+    rows = queries_repo.visits_of_person(
+        conn,
+        fixmedins_code=fixmedins_code,
+        psn_no=q.psn_no,
+        mdtrt_id=q.mdtrt_id,
+        begntime_from=q.begntime,
+        begntime_to=q.endtime,
+        med_type=q.med_type,
+        limit=MAX_ROWS,
     )
-    mdtrt_id = f.opt_str(d, "mdtrt_id", node_name="data", max_len=30)
-    if mdtrt_id:
-        query = query.where(mdtrt.c.mdtrt_id == mdtrt_id)
-    begntime = f.opt_datetime(d, "begntime", node_name="data")
-    if begntime:
-        query = query.where(mdtrt.c.begntime >= begntime)
-    endtime = f.opt_datetime(d, "endtime", node_name="data")
-    if endtime:
-        query = query.where(mdtrt.c.begntime <= endtime)
-    med_type = f.opt_str(d, "med_type", node_name="data", max_len=6)
-    if med_type:
-        query = query.where(mdtrt.c.med_type == med_type)
-    rows = conn.execute(query.order_by(mdtrt.c.begntime.desc()).limit(MAX_ROWS)).mappings()
     return {
         "mdtrtinfo": [
             {
                 "mdtrt_id": r["mdtrt_id"],
                 "psn_no": r["psn_no"],
                 "fixmedins_code": r["fixmedins_code"],
-                "fixmedins_name": ctx.institution.fixmedins_name,
+                "fixmedins_name": fixmedins_name,
                 "insutype": r["insutype"],
                 "med_type": r["med_type"],
                 "begntime": fmt_datetime(r["begntime"]),
@@ -66,36 +61,56 @@ def visits(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[st
     }
 
 
-def _settlement(conn: Connection, ctx: CallContext, d: dict[str, Any]) -> Any:
-    psn_no = f.req_str(d, "psn_no", node_name="data", max_len=30)
-    setl_id = f.opt_str(d, "setl_id", node_name="data", max_len=30)
-    mdtrt_id = f.opt_str(d, "mdtrt_id", node_name="data", max_len=30)
-    if setl_id:
-        row = repo.settlement(conn, ctx, setl_id)
-    elif mdtrt_id:
-        repo.visit(conn, ctx, mdtrt_id, psn_no, open_only=False)
-        row = repo.latest_settlement(conn, ctx, mdtrt_id)
-        if row is None:
-            raise NotFound(f"data.mdtrt_id: 就诊没有结算记录 '{mdtrt_id}' (no settlement)")
+def _visit(conn: Connection, mdtrt_id: str, psn_no: str, *, fixmedins_code: str) -> Row:
+    row = queries_repo.visit(conn, mdtrt_id, fixmedins_code=fixmedins_code)
+    if row is None:
+        raise NotFound(
+            f"data.mdtrt_id: 就诊记录不存在或不属于本机构 '{mdtrt_id}' "
+            "(no such visit of this institution)"
+        )
+    if row["psn_no"] != psn_no:
+        raise InvalidInput(
+            f"data.psn_no: 与就诊记录的人员编号不一致 '{psn_no}' (psn_no does not match the visit)"
+        )
+    return row
+
+
+def _settlement(conn: Connection, q: SettlementQuery, *, fixmedins_code: str) -> Row:
+    if q.setl_id:
+        found = queries_repo.settlement(conn, q.setl_id, fixmedins_code=fixmedins_code)
+        if found is None:
+            raise NotFound(
+                f"data.setl_id: 结算记录不存在或不属于本机构 '{q.setl_id}' "
+                "(no such settlement of this institution)"
+            )
+        row = found
+    elif q.mdtrt_id:
+        _visit(conn, q.mdtrt_id, q.psn_no, fixmedins_code=fixmedins_code)
+        latest = queries_repo.latest_settlement(conn, q.mdtrt_id, fixmedins_code=fixmedins_code)
+        if latest is None:
+            raise NotFound(f"data.mdtrt_id: 就诊没有结算记录 '{q.mdtrt_id}' (no settlement)")
+        row = latest
     else:
         raise InvalidInput(
             "data.setl_id: setl_id 与 mdtrt_id 至少填一个 (give setl_id or mdtrt_id)"
         )
-    if row["psn_no"] != psn_no:
-        raise InvalidInput(f"data.psn_no: 与结算记录不一致 '{psn_no}' (does not match)")
+    if row["psn_no"] != q.psn_no:
+        raise InvalidInput(f"data.psn_no: 与结算记录不一致 '{q.psn_no}' (does not match)")
     return row
 
 
-@transaction("5203", "结算信息查询", writes=False)
-def settlement(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    row = _settlement(conn, ctx, f.node(input, "data"))
+def settlement(
+    conn: Connection, q: SettlementQuery, *, fixmedins_code: str, fixmedins_name: str
+) -> dict[str, Any]:
+    """5203: `setlinfo` + `setldetail` of the settlement, with the query's extra fields."""
+    row = _settlement(conn, q, fixmedins_code=fixmedins_code)
     out = steps.settlement_output(conn, row)
     info = out["setlinfo"]
     info.update(
         psn_pay=info["psn_part_amt"],
         cash_payamt=info["psn_cash_pay"],
         fixmedins_code=row["fixmedins_code"],
-        fixmedins_name=ctx.institution.fixmedins_name,
+        fixmedins_name=fixmedins_name,
         hosp_lv=row["hosp_lv"],
         begndate=fmt_datetime(row["begndate"]),
         enddate=fmt_datetime(row["enddate"]),
@@ -113,24 +128,23 @@ def settlement(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dic
     return out
 
 
-@transaction("5204", "费用明细查询", writes=False)
-def fee_lines(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> Any:
-    d = f.node(input, "data")
-    psn_no = f.req_str(d, "psn_no", node_name="data", max_len=30)
-    setl_id = f.opt_str(d, "setl_id", node_name="data", max_len=30)
-    mdtrt_id = f.opt_str(d, "mdtrt_id", node_name="data", max_len=30)
-    if setl_id:
-        row = _settlement(conn, ctx, d)
+def fee_lines(conn: Connection, q: SettlementQuery, *, fixmedins_code: str) -> list[dict[str, Any]]:
+    """5204: the lines of the settlement (those it settled, or named in its `feedetl_sns`), or
+    every line of the visit."""
+    if q.setl_id:
+        row = _settlement(conn, q, fixmedins_code=fixmedins_code)
         sns = set(ledger.extra_of(row).get("feedetl_sns") or [])
         lines = [
             r
-            for r in repo.lines_of_visit(conn, row["mdtrt_id"])
+            for r in queries_repo.lines_of_visit(
+                conn, row["mdtrt_id"], fixmedins_code=fixmedins_code
+            )
             if r["setl_id"] == row["setl_id"] or r["feedetl_sn"] in sns
         ]
         med_type = row["med_type"]
-    elif mdtrt_id:
-        visit = repo.visit(conn, ctx, mdtrt_id, psn_no, open_only=False)
-        lines = repo.lines_of_visit(conn, mdtrt_id)
+    elif q.mdtrt_id:
+        visit = _visit(conn, q.mdtrt_id, q.psn_no, fixmedins_code=fixmedins_code)
+        lines = queries_repo.lines_of_visit(conn, q.mdtrt_id, fixmedins_code=fixmedins_code)
         med_type = visit["med_type"]
     else:
         raise InvalidInput(

@@ -16,36 +16,43 @@ with `clr_optins` = `setl_optins`, `setl_time` from `stmt_begndate` 00:00:00 thr
 `fixmedins_setl_cnt` is the number of rows so counted (a reversal record is one row).
 
 Files (9101/9102) belong to the institution that uploaded them or for which they were
-produced; another institution's request is refused. A 9102 handler returns
-`{"filename": str, "content": bytes}`; the gateway answers with the bytes as
+produced; another institution's request is refused. `fetch_file` returns
+`{"filename": str, "content": bytes}`; the gateway answers 9102 with the bytes as
 `application/octet-stream` (`Content-Disposition: attachment; filename=…`).
+
+The handlers (`yibao.interface.transactions.reconcile` and `.files`) parse the input into
+`settlement.commands_reconcile` commands; the SQL is in `settlement.repo.reconcile` and
+`settlement.repo.files`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
-import posixpath
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, insert, or_, select
+from sqlalchemy import Connection
 
 from yibao.codes.dicts import StmtRslt
 from yibao.errors import Conflict, Forbidden, InvalidInput, NotFound
-from yibao.interface.context import CallContext
-from yibao.interface.fields import node, opt_amount, opt_str, req_amount, req_date, req_str
-from yibao.interface.registry import transaction
 from yibao.kit.clock import fmt_datetime
-from yibao.kit.ids import IdGenerator, default_ids
-from yibao.kit.money import ZERO, MoneyError, fmt, parse_amount
-from yibao.storage.tables import file_store, setl
-from yibao.storage.types import Money
+from yibao.kit.ids import IdGenerator
+from yibao.kit.money import MoneyError, fmt, parse_amount
+from yibao.settlement.commands_reconcile import (
+    DetailStatement,
+    FileDownload,
+    FileUpload,
+    StatementPeriod,
+    TotalsStatement,
+)
+from yibao.settlement.repo import files as files_repo
+from yibao.settlement.repo import reconcile as reconcile_repo
+from yibao.settlement.repo.reconcile import AMOUNTS as AMOUNTS
+from yibao.settlement.repo.reconcile import Scope as Scope
+from yibao.settlement.repo.reconcile import totals as totals
 
 #: how long an uploaded or produced file can be downloaded
 FILE_TTL = timedelta(hours=24)
@@ -75,7 +82,6 @@ RESULT_FIELDS = (
     "fund_pay_sumamt",
     "acct_pay",
 )
-AMOUNTS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")
 _LABELS = {
     "medfee_sumamt": "医疗费总额",
     "fund_pay_sumamt": "基金支付",
@@ -93,101 +99,17 @@ INFO_MISMATCH = "信息不符"
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    fixmedins_code: str
-    setl_optins: str
-    begin: date
-    end: date
-    include_reversals: bool
-    insutype: str | None = None
-    clr_type: str | None = None
-
-    def where(self) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = [
-            setl.c.fixmedins_code == self.fixmedins_code,
-            setl.c.clr_optins == self.setl_optins,
-            setl.c.setl_time >= datetime.combine(self.begin, time.min),
-            setl.c.setl_time < datetime.combine(self.end + timedelta(days=1), time.min),
-        ]
-        if self.insutype:
-            conds.append(setl.c.insutype == self.insutype)
-        if self.clr_type:
-            conds.append(setl.c.clr_type == self.clr_type)
-        if not self.include_reversals:
-            conds += [setl.c.refd_setl_flag == "0", setl.c.vali_flag == "1"]
-            return conds
-        reversal = setl.alias("reversal")
-        reversed_by_record = exists(
-            select(reversal.c.setl_id).where(
-                reversal.c.init_setl_id == setl.c.setl_id,
-                reversal.c.refd_setl_flag == "1",
-                reversal.c.vali_flag == "1",
-            )
-        )
-        conds.append(
-            or_(
-                and_(setl.c.refd_setl_flag == "1", setl.c.vali_flag == "1"),
-                and_(
-                    setl.c.refd_setl_flag == "0",
-                    or_(setl.c.vali_flag == "1", reversed_by_record),
-                ),
-            )
-        )
-        return conds
-
-
-def _include_reversals(data: Mapping[str, Any], node_name: str) -> bool:
-    value = opt_str(data, "refd_setl_flag", node_name=node_name, max_len=6)
-    if value is None or value == "1":
-        return True
-    if value == "0":
-        return False
-    raise InvalidInput(
-        f"{node_name}.refd_setl_flag: 应为 1(含退费)、0(不含退费) 或空 "
-        f"(must be '1', '0' or empty), got '{value}'"
-    )
-
-
-def _scope(ctx: CallContext, data: Mapping[str, Any], node_name: str, **extra: Any) -> Scope:
-    optins = req_str(data, "setl_optins", node_name=node_name, max_len=6)
-    if len(optins) != 6 or not optins.isdigit():
-        raise InvalidInput(
-            f"{node_name}.setl_optins: 清算机构须为6位医保区划 (must be a 6-digit admdvs): '{optins}'"
-        )
-    begin = req_date(data, "stmt_begndate", node_name=node_name)
-    end = req_date(data, "stmt_enddate", node_name=node_name)
-    if end < begin:
-        raise InvalidInput(
-            f"{node_name}.stmt_enddate: 对账结束日期早于开始日期 (end date before begin date)"
-        )
+def scope_of(period: StatementPeriod, *, fixmedins_code: str) -> Scope:
+    """The settlements of `fixmedins_code` that a statement over `period` covers."""
     return Scope(
-        fixmedins_code=ctx.fixmedins_code,
-        setl_optins=optins,
-        begin=begin,
-        end=end,
-        include_reversals=_include_reversals(data, node_name),
-        **extra,
+        fixmedins_code=fixmedins_code,
+        setl_optins=period.setl_optins,
+        begin=period.stmt_begndate,
+        end=period.stmt_enddate,
+        include_reversals=period.include_reversals,
+        insutype=period.insutype,
+        clr_type=period.clr_type,
     )
-
-
-def totals(conn: Connection, scope: Scope) -> dict[str, Decimal | int]:
-    """The platform's sums and count over `scope`."""
-    row = conn.execute(
-        select(
-            *(
-                func.coalesce(func.sum(setl.c[name]), 0, type_=Money()).label(name)
-                for name in AMOUNTS
-            ),
-            func.count().label("fixmedins_setl_cnt"),
-        ).where(*scope.where())
-    ).one()
-    return {
-        "medfee_sumamt": row.medfee_sumamt or ZERO,
-        "fund_pay_sumamt": row.fund_pay_sumamt or ZERO,
-        "acct_pay": row.acct_pay or ZERO,
-        "fixmedins_setl_cnt": int(row.fixmedins_setl_cnt),
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,19 +121,18 @@ def _fmt(value: Decimal | int) -> str:
     return str(value) if isinstance(value, int) else fmt(value)
 
 
-@transaction("3201", "医药机构费用结算对总账", writes=False)
-def reconcile_totals(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> dict[str, Any]:
-    data = node(input_, "data")
-    insutype = req_str(data, "insutype", node_name="data", max_len=6)
-    clr_type = req_str(data, "clr_type", node_name="data", max_len=6)
-    scope = _scope(ctx, data, "data", insutype=insutype, clr_type=clr_type)
+def statement_totals(
+    conn: Connection, cmd: TotalsStatement, *, fixmedins_code: str
+) -> dict[str, Any]:
+    """3201: the institution's sums against the platform's; `stmtinfo` says balanced or not
+    and, when not, by how much each differs."""
+    scope = scope_of(cmd.period, fixmedins_code=fixmedins_code)
     theirs: dict[str, Decimal | int] = {
-        name: req_amount(data, name, node_name="data", allow_negative=True) for name in AMOUNTS
+        "medfee_sumamt": cmd.medfee_sumamt,
+        "fund_pay_sumamt": cmd.fund_pay_sumamt,
+        "acct_pay": cmd.acct_pay,
+        "fixmedins_setl_cnt": cmd.fixmedins_setl_cnt,
     }
-    count = req_str(data, "fixmedins_setl_cnt", node_name="data", max_len=10)
-    if not count.lstrip("-").isdigit():
-        raise InvalidInput(f"data.fixmedins_setl_cnt: 应为整数 (must be a whole number): '{count}'")
-    theirs["fixmedins_setl_cnt"] = int(count)
     ours = totals(conn, scope)
     differences = []
     for name, label in _LABELS.items():
@@ -242,50 +163,12 @@ def reconcile_totals(conn: Connection, ctx: CallContext, input_: dict[str, Any])
 # ---------------------------------------------------------------------------------------------
 
 
-def _ids(ctx: CallContext) -> IdGenerator:
-    ids = getattr(ctx.platform, "ids", None)
-    return ids if isinstance(ids, IdGenerator) else default_ids
-
-
-def _own_code(data: Mapping[str, Any], ctx: CallContext, node_name: str, verb: str) -> None:
-    code = req_str(data, "fixmedins_code", node_name=node_name, max_len=30)
-    if code != ctx.fixmedins_code:
+def _own_code(claimed: str, *, fixmedins_code: str, node_name: str, verb: str) -> None:
+    if claimed != fixmedins_code:
         raise Forbidden(
-            f"{node_name}.fixmedins_code: 只能{verb}本机构的文件 '{code}' "
+            f"{node_name}.fixmedins_code: 只能{verb}本机构的文件 '{claimed}' "
             f"(an institution may only {'upload' if verb == '上传' else 'download'} its own files)"
         )
-
-
-def _file_bytes(value: Any, where: str) -> bytes:
-    if isinstance(value, list):
-        if len(value) > MAX_UPLOAD_BYTES:
-            raise InvalidInput(f"{where}: 文件超过 {MAX_UPLOAD_BYTES} 字节 (file too large)")
-        if any(isinstance(b, bool) or not isinstance(b, int) or not 0 <= b <= 255 for b in value):
-            raise InvalidInput(f"{where}: 字节数组只能含 0–255 的整数 (byte values 0–255 only)")
-        content = bytes(value)
-    elif isinstance(value, str):
-        if len(value) > MAX_UPLOAD_BYTES * 4 // 3 + 4:
-            raise InvalidInput(f"{where}: 文件超过 {MAX_UPLOAD_BYTES} 字节 (file too large)")
-        try:
-            content = base64.b64decode("".join(value.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidInput(
-                f"{where}: 应为字节数组或 base64 字符串 (a byte array or base64 text)"
-            ) from None
-    else:
-        raise InvalidInput(
-            f"{where}: 必填, 应为字节数组或 base64 字符串 (required: a byte array or base64 text)"
-        )
-    if not content:
-        raise InvalidInput(f"{where}: 文件为空 (empty file)")
-    return content
-
-
-def _clean_filename(name: str, where: str) -> str:
-    base = posixpath.basename(name.replace("\\", "/")).strip()
-    if not base or base in (".", ".."):
-        raise InvalidInput(f"{where}: 文件名无效 '{name}' (not a file name)")
-    return base
 
 
 def store_file(
@@ -301,16 +184,15 @@ def store_file(
     """Keep a file for 9102; returns `{file_qury_no, filename, dld_endtime}`."""
     file_qury_no = ids.next_str()
     expires = now + FILE_TTL
-    conn.execute(
-        insert(file_store).values(
-            file_qury_no=file_qury_no,
-            fixmedins_code=fixmedins_code,
-            filename=filename,
-            direction=direction,
-            content=content,
-            created_at=now,
-            expires_at=expires,
-        )
+    files_repo.insert_file(
+        conn,
+        file_qury_no=file_qury_no,
+        fixmedins_code=fixmedins_code,
+        filename=filename,
+        direction=direction,
+        content=content,
+        created_at=now,
+        expires_at=expires,
     )
     return {
         "file_qury_no": file_qury_no,
@@ -320,56 +202,58 @@ def store_file(
 
 
 def load_file(
-    conn: Connection, ctx: CallContext, file_qury_no: str, where: str
+    conn: Connection, *, fixmedins_code: str, now: datetime, file_qury_no: str, where: str
 ) -> Mapping[str, Any]:
-    """A stored file of the calling institution that has not expired."""
-    row = (
-        conn.execute(select(file_store).where(file_store.c.file_qury_no == file_qury_no))
-        .mappings()
-        .first()
-    )
+    """A stored file of the institution that has not expired; `where` names the field."""
+    row = files_repo.file_by_number(conn, file_qury_no)
     if row is None:
         raise NotFound(f"{where}: 文件不存在 '{file_qury_no}' (no such file)")
-    if row["fixmedins_code"] != ctx.fixmedins_code:
+    if row["fixmedins_code"] != fixmedins_code:
         raise Forbidden(
             f"{where}: 该文件不属于本机构 '{file_qury_no}' (the file belongs to another institution)"
         )
-    if row["expires_at"] < ctx.now:
+    if row["expires_at"] < now:
         raise Conflict(
             f"{where}: 文件已过下载期限 {fmt_datetime(row['expires_at'])} (the file has expired)"
         )
     return dict(row)
 
 
-@transaction("9101", "文件上传", writes=True)
-def upload_file(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> dict[str, Any]:
-    data = node(input_, "fsUploadIn")
-    _own_code(data, ctx, "fsUploadIn", "上传")
-    filename = _clean_filename(
-        req_str(data, "filename", node_name="fsUploadIn", max_len=200), "fsUploadIn.filename"
+def keep_upload(
+    conn: Connection, cmd: FileUpload, *, fixmedins_code: str, now: datetime, ids: IdGenerator
+) -> dict[str, Any]:
+    """9101: keep the institution's file; `{file_qury_no, filename, dld_endtime}`."""
+    _own_code(
+        cmd.fixmedins_code, fixmedins_code=fixmedins_code, node_name="fsUploadIn", verb="上传"
     )
-    content = _file_bytes(data.get("in"), "fsUploadIn.in")
     return store_file(
         conn,
-        ids=_ids(ctx),
-        fixmedins_code=ctx.fixmedins_code,
-        filename=filename,
-        content=content,
+        ids=ids,
+        fixmedins_code=fixmedins_code,
+        filename=cmd.filename,
+        content=cmd.content,
         direction="upload",
-        now=ctx.now,
+        now=now,
     )
 
 
-@transaction("9102", "文件下载", writes=False, binary=True)
-def download_file(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> dict[str, Any]:
-    data = node(input_, "fsDownloadIn")
-    _own_code(data, ctx, "fsDownloadIn", "下载")
-    file_qury_no = req_str(data, "file_qury_no", node_name="fsDownloadIn", max_len=30)
-    row = load_file(conn, ctx, file_qury_no, "fsDownloadIn.file_qury_no")
-    filename = opt_str(data, "filename", node_name="fsDownloadIn", max_len=200)
-    if filename not in (None, "plc", row["filename"]):
+def fetch_file(
+    conn: Connection, cmd: FileDownload, *, fixmedins_code: str, now: datetime
+) -> dict[str, Any]:
+    """9102: `{"filename", "content"}` of the institution's own file."""
+    _own_code(
+        cmd.fixmedins_code, fixmedins_code=fixmedins_code, node_name="fsDownloadIn", verb="下载"
+    )
+    row = load_file(
+        conn,
+        fixmedins_code=fixmedins_code,
+        now=now,
+        file_qury_no=cmd.file_qury_no,
+        where="fsDownloadIn.file_qury_no",
+    )
+    if cmd.filename not in (None, "plc", row["filename"]):
         raise InvalidInput(
-            f"fsDownloadIn.filename: 文件名与文件查询号不符 '{filename}' "
+            f"fsDownloadIn.filename: 文件名与文件查询号不符 '{cmd.filename}' "
             f"(does not match the file, expected '{row['filename']}')"
         )
     return {"filename": row["filename"], "content": bytes(row["content"])}
@@ -523,46 +407,36 @@ def result_zip(rows: list[dict[str, Any]], *, inner_name: str) -> bytes:
     return buffer.getvalue()
 
 
-@transaction("3202", "医药机构费用结算对明细账", writes=True)
-def reconcile_detail(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> dict[str, Any]:
-    data = node(input_, "data")
-    file_qury_no = req_str(data, "file_qury_no", node_name="data", max_len=30)
-    clr_type = opt_str(data, "clr_type", node_name="data", max_len=6)
-    insutype = opt_str(data, "insutype", node_name="data", max_len=6)
-    scope = _scope(ctx, data, "data", clr_type=clr_type, insutype=insutype)
-    # The totals are read so that a malformed one is refused; the file decides the result.
-    for name in ("medfee_sumamt", "fund_pay_sumamt", "cash_payamt"):
-        opt_amount(data, name, node_name="data", allow_negative=True)
-    stored = load_file(conn, ctx, file_qury_no, "data.file_qury_no")
+def statement_detail(
+    conn: Connection,
+    cmd: DetailStatement,
+    *,
+    fixmedins_code: str,
+    now: datetime,
+    ids: IdGenerator,
+) -> dict[str, Any]:
+    """3202: compare the uploaded detail file with the platform's rows; the result file is
+    kept for 9102 and described in `fileinfo`."""
+    scope = scope_of(cmd.period, fixmedins_code=fixmedins_code)
+    stored = load_file(
+        conn,
+        fixmedins_code=fixmedins_code,
+        now=now,
+        file_qury_no=cmd.file_qury_no,
+        where="data.file_qury_no",
+    )
     hospital = parse_detail(_zip_text(bytes(stored["content"]), "data.file_qury_no"))
-    center = [
-        dict(r)
-        for r in conn.execute(
-            select(
-                setl.c.setl_id,
-                setl.c.mdtrt_id,
-                setl.c.psn_no,
-                setl.c.medfee_sumamt,
-                setl.c.fund_pay_sumamt,
-                setl.c.acct_pay,
-                setl.c.refd_setl_flag,
-                setl.c.medins_setl_id,
-            )
-            .where(*scope.where())
-            .order_by(setl.c.setl_time, setl.c.setl_id)
-        ).mappings()
-    ]
+    center = reconcile_repo.detail_rows(conn, scope)
     rows = compare_detail(hospital, center)
-    ids = _ids(ctx)
     stem = f"stmt_detail_{ids.next_str()}"
     return {
         "fileinfo": store_file(
             conn,
             ids=ids,
-            fixmedins_code=ctx.fixmedins_code,
+            fixmedins_code=fixmedins_code,
             filename=f"{stem}.zip",
             content=result_zip(rows, inner_name=f"{stem}.txt"),
             direction="download",
-            now=ctx.now,
+            now=now,
         )
     }

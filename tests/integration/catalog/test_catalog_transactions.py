@@ -21,10 +21,12 @@ from catalog_factories import (
 )
 from sqlalchemy import Engine
 
-from yibao.catalog import mapping, transactions
+from yibao.catalog import mapping
+from yibao.catalog.downloads import DISE_COLUMNS, ITEM_COLUMNS, fetch_download
 from yibao.catalog.mapping import MappingState
-from yibao.catalog.transactions import DISE_COLUMNS, ITEM_COLUMNS, fetch_download
 from yibao.errors import Forbidden, InvalidInput, NotFound
+from yibao.interface import registry
+from yibao.interface.transactions import catalog as transactions
 from yibao.storage.uow import UnitOfWork
 
 H1 = "H37010200001"
@@ -170,8 +172,10 @@ def test_3301_and_3302(loaded: Engine) -> None:
 
 
 def test_handler_table_for_the_gateway() -> None:
-    assert transactions.HANDLERS["1301"][1] is transactions.handle_1301
-    assert transactions.HANDLERS["1312"][2] is False
+    found = registry.lookup("1301")
+    assert found is not None and found.handler is transactions.handle_1301 and found.writes
+    found = registry.lookup("1312")
+    assert found is not None and found.writes is False
     assert {
         "1301",
         "1302",
@@ -185,4 +189,4 @@ def test_handler_table_for_the_gateway() -> None:
         "1311",
         "1312",
         "1321",
-    } <= set(transactions.HANDLERS)
+    } <= set(registry.all_transactions())

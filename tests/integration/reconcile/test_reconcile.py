@@ -14,6 +14,8 @@ from sqlalchemy import Connection, Engine, func, select
 
 from yibao.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yibao.interface import registry
+from yibao.interface.transactions.files import download_file, upload_file
+from yibao.interface.transactions.reconcile import reconcile_detail, reconcile_totals
 from yibao.settlement import reconcile
 from yibao.storage.tables import file_store
 from yibao.storage.uow import UnitOfWork
@@ -77,7 +79,7 @@ def test_handlers_are_registered() -> None:
 
 def test_3201_balanced(conn: Connection) -> None:
     seed_two(conn)
-    out = reconcile.reconcile_totals(conn, ctx("3201"), totals_input())
+    out = reconcile_totals(conn, ctx("3201"), totals_input())
     info = out["stmtinfo"]
     assert info["setl_optins"] == "110199"
     assert info["stmt_rslt"] == "0", info
@@ -86,7 +88,7 @@ def test_3201_balanced(conn: Connection) -> None:
 
 def test_3201_unbalanced_says_which_figure_and_by_how_much(conn: Connection) -> None:
     seed_two(conn)
-    out = reconcile.reconcile_totals(
+    out = reconcile_totals(
         conn, ctx("3201"), totals_input(medfee_sumamt="160.50", fixmedins_setl_cnt="3")
     )
     info = out["stmtinfo"]
@@ -126,7 +128,7 @@ def test_3201_with_reversals_included_counts_them_as_negative_rows(conn: Connect
             data["data"]["fixmedins_setl_cnt"] = "3"
         else:
             data["data"]["refd_setl_flag"] = flag
-        out = reconcile.reconcile_totals(conn, ctx("3201"), data)
+        out = reconcile_totals(conn, ctx("3201"), data)
         assert out["stmtinfo"]["stmt_rslt"] == "0", (flag, out)
     assert (
         reconcile.totals(
@@ -150,10 +152,10 @@ def test_3201_with_reversals_excluded_leaves_out_reversals_and_their_originals(
         fixmedins_setl_cnt=1,
         refd_setl_flag="0",
     )
-    assert reconcile.reconcile_totals(conn, ctx("3201"), data)["stmtinfo"]["stmt_rslt"] == "0"
+    assert reconcile_totals(conn, ctx("3201"), data)["stmtinfo"]["stmt_rslt"] == "0"
     # The same figures with reversals included: the count differs (3 rows).
     data["data"]["refd_setl_flag"] = "1"
-    out = reconcile.reconcile_totals(conn, ctx("3201"), data)["stmtinfo"]
+    out = reconcile_totals(conn, ctx("3201"), data)["stmtinfo"]
     assert out["stmt_rslt"] == "1" and "结算笔数: 医院1 中心3" in out["stmt_rslt_dscr"]
 
 
@@ -173,13 +175,13 @@ def test_3201_bad_input_names_the_field(
     conn: Connection, change: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(InvalidInput) as err:
-        reconcile.reconcile_totals(conn, ctx("3201"), totals_input(**change))
+        reconcile_totals(conn, ctx("3201"), totals_input(**change))
     assert err.value.message.startswith(field), err.value.message
 
 
 def test_9101_upload_bytes_or_base64_and_9102_download(conn: Connection) -> None:
     content = b"PK\x03\x04 any bytes \xff\x00"
-    out = reconcile.upload_file(
+    out = upload_file(
         conn,
         ctx("9101"),
         {
@@ -192,7 +194,7 @@ def test_9101_upload_bytes_or_base64_and_9102_download(conn: Connection) -> None
     )
     assert out["filename"] == "mine.zip"
     assert out["dld_endtime"] == "2024-04-03 10:00:00"
-    got = reconcile.download_file(
+    got = download_file(
         conn,
         ctx("9102"),
         {
@@ -205,7 +207,7 @@ def test_9101_upload_bytes_or_base64_and_9102_download(conn: Connection) -> None
     )
     assert got == {"filename": "mine.zip", "content": content}
 
-    out2 = reconcile.upload_file(
+    out2 = upload_file(
         conn,
         ctx("9101"),
         {
@@ -243,13 +245,13 @@ def test_9101_refusals_write_nothing(
 ) -> None:
     body = {"fixmedins_code": "H11010200001", **payload}
     with pytest.raises(error) as err:
-        reconcile.upload_file(conn, ctx("9101"), {"fsUploadIn": body})
+        upload_file(conn, ctx("9101"), {"fsUploadIn": body})
     assert err.value.message.startswith(field), err.value.message  # type: ignore[attr-defined]
     assert conn.execute(select(func.count()).select_from(file_store)).scalar_one() == 0
 
 
 def _upload(conn: Connection, content: bytes, code: str = "H11010200001") -> str:
-    out = reconcile.upload_file(
+    out = upload_file(
         conn,
         ctx("9101", code),
         {"fsUploadIn": {"in": list(content), "filename": "d.zip", "fixmedins_code": code}},
@@ -267,12 +269,12 @@ def test_9102_refuses_another_institutions_file_unknown_and_expired(conn: Connec
         }
     }
     with pytest.raises(Forbidden):
-        reconcile.download_file(conn, ctx("9102", "H11010200002"), other)
+        download_file(conn, ctx("9102", "H11010200002"), other)
     # Naming someone else in fixmedins_code is refused too.
     with pytest.raises(Forbidden):
-        reconcile.download_file(conn, ctx("9102"), other)
+        download_file(conn, ctx("9102"), other)
     with pytest.raises(NotFound):
-        reconcile.download_file(
+        download_file(
             conn,
             ctx("9102"),
             {
@@ -284,7 +286,7 @@ def test_9102_refuses_another_institutions_file_unknown_and_expired(conn: Connec
             },
         )
     with pytest.raises(InvalidInput):
-        reconcile.download_file(
+        download_file(
             conn,
             ctx("9102"),
             {
@@ -296,7 +298,7 @@ def test_9102_refuses_another_institutions_file_unknown_and_expired(conn: Connec
             },
         )
     with pytest.raises(Conflict):
-        reconcile.download_file(
+        download_file(
             conn,
             ctx("9102", now=datetime(2024, 4, 3, 10, 0, 1)),
             {
@@ -352,10 +354,10 @@ def test_3202_detail_finds_centre_extra_hospital_extra_and_amount_mismatch(
             ]
         ),
     )
-    out = reconcile.reconcile_detail(conn, ctx("3202"), detail_input(number))
+    out = reconcile_detail(conn, ctx("3202"), detail_input(number))
     info = out["fileinfo"]
     assert info["filename"].endswith(".zip") and info["dld_endtime"] == "2024-04-03 10:00:00"
-    got = reconcile.download_file(
+    got = download_file(
         conn,
         ctx("9102"),
         {
@@ -386,14 +388,14 @@ def test_3202_detail_finds_centre_extra_hospital_extra_and_amount_mismatch(
 def test_3202_reversals_follow_refd_setl_flag(conn: Connection) -> None:
     seed_with_reversals(conn)
     content = detail_zip([("S0002", "MS0002", "P1", "50.00", "30.00", "10.00", "0")], header=False)
-    excluded = reconcile.reconcile_detail(
+    excluded = reconcile_detail(
         conn, ctx("3202"), detail_input(_upload(conn, content), refd_setl_flag="0")
     )
-    included = reconcile.reconcile_detail(conn, ctx("3202"), detail_input(_upload(conn, content)))
+    included = reconcile_detail(conn, ctx("3202"), detail_input(_upload(conn, content)))
 
     def result(out: dict[str, Any]) -> list[dict[str, str]]:
         info = out["fileinfo"]
-        got = reconcile.download_file(
+        got = download_file(
             conn,
             ctx("9102"),
             {
@@ -418,7 +420,7 @@ def test_3202_reversals_follow_refd_setl_flag(conn: Connection) -> None:
 def test_3202_refuses_another_institutions_upload(conn: Connection) -> None:
     number = _upload(conn, detail_zip([]), code="H11010200002")
     with pytest.raises(Forbidden) as err:
-        reconcile.reconcile_detail(conn, ctx("3202"), detail_input(number))
+        reconcile_detail(conn, ctx("3202"), detail_input(number))
     assert err.value.message.startswith("data.file_qury_no")
 
 
@@ -437,7 +439,7 @@ def test_3202_bad_files_are_refused_with_the_line(
 ) -> None:
     number = _upload(conn, content)
     with pytest.raises(InvalidInput) as err:
-        reconcile.reconcile_detail(conn, ctx("3202"), detail_input(number))
+        reconcile_detail(conn, ctx("3202"), detail_input(number))
     assert needle in err.value.message, err.value.message
     # Only the upload is stored; no result file.
     assert conn.execute(select(func.count()).select_from(file_store)).scalar_one() == 1
