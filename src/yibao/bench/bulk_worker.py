@@ -32,6 +32,7 @@ from sqlalchemy import create_engine
 
 from yibao.bench.machine import machine
 from yibao.kit.clock import local_naive_now
+from yibao.kit.collector import young_collections_only
 from yibao.policy import load_book
 from yibao.simulate import bulk
 from yibao.simulate.bulk_writer import bulk_cache_kib
@@ -61,7 +62,7 @@ def _scratch_store(path: Path) -> sqlite3.Connection:
     return db
 
 
-@bulk.young_collections_only  # as the load runs
+@young_collections_only  # as the load runs
 def run(persons: int, chunks: int) -> dict[str, object]:
     params = CityParams(persons=persons, institutions=1000, settlements=persons * 10)
     institutions = make_institutions(params)

@@ -175,7 +175,7 @@ def build(path: Path, total: int, *, threads: int, memory_limit: str) -> dict[st
 def _cases(store: ReplicaStore, day: date) -> list[tuple[str, str, dict[str, Any]]]:
     """Every registered query over the whole year, the summary with a broad filter, and the
     dashboard's set for `day`."""
-    year = {"date_from": date(YEAR, 1, 1), "date_to": date(YEAR, 12, 31)}
+    year: dict[str, Any] = {"date_from": date(YEAR, 1, 1), "date_to": date(YEAR, 12, 31)}
     _seq, _cols, top = store.query(
         "SELECT fixmedins_code FROM agg_day_inst GROUP BY 1 ORDER BY sum(setl_cnt) DESC LIMIT 1"
     )

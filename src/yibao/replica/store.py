@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -219,9 +219,10 @@ class ReplicaStore:
                 cur.close()
 
     def query(
-        self, sql: str, params: Sequence[Any] | None = None
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> tuple[int, list[str], list[tuple[Any, ...]]]:
-        """Run one query in a snapshot: `(seq, column names, rows)`."""
+        """Run one query in a snapshot: `(seq, column names, rows)`; `params` are positional
+        (`?`) or named (`$name`), as DuckDB binds them."""
         with self.snapshot() as (cur, seq):
             result = cur.execute(sql, params or [])
             names = [d[0] for d in result.description or []]

@@ -73,7 +73,7 @@ def append_many(
         return []
     first = allocate(conn, len(changes))
     now_ms = int(time.time() * 1000)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "seq": first + i,
             "entity": e,
