@@ -127,8 +127,9 @@ def main() -> None:
         parser.error("--persons must be at least 100 and --chunks at least 1")
     result = run(args.persons, args.chunks)
     per = result["us_per_settlement"]
+    assert isinstance(per, dict)
     print(f"settlements {result['settlements']:,}, fee lines {result['fee_lines']:,}")
-    print("µs per settlement: " + ", ".join(f"{k} {v}" for k, v in per.items()))  # type: ignore[attr-defined]
+    print("µs per settlement: " + ", ".join(f"{k} {v}" for k, v in per.items()))
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2))
 

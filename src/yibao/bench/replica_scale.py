@@ -1,7 +1,7 @@
 """Every registered analytic query on a synthetic replica of N settlements (default 10 million).
 
-The bulk loader of `yibao simulate` is too slow to build a 10-million-settlement row store in a
-session (bench/RESULTS.md), so this measures the replica alone: it fills a DuckDB file with
+Building a 10-million-settlement row store with `yibao simulate load` takes a long while
+(bench/RESULTS.md), so this measures the replica alone: it fills a DuckDB file with
 synthetic settlements through the bulk loader's own path (`ReplicaStore.bulk_append` in
 time-ordered chunks, then one `refresh_rollups()`), then times every query of the registry
 over a whole year and the dashboard's set for one day, as the analytics service runs them

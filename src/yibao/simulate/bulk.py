@@ -150,8 +150,8 @@ def _init_worker(
     # the workers are forked: the chunks' persons are here already, and a task names its
     # chunk by number. A task holding the persons themselves was pickled into the pool's
     # pipe by the pool's task thread, which then could block on a full pipe for good when
-    # the workers were terminated after an error (Pool.terminate joins that thread: a load
-    # whose workers failed hung now and then instead of raising).
+    # the workers were terminated after an error (Pool.terminate joins that thread, so a
+    # load whose workers failed could hang instead of raising).
     _W["chunks"] = chunks
     _W["settler"] = Settler(
         book,
@@ -229,8 +229,8 @@ class _InOrder:
 
 def head_start(chunks: int) -> int:
     """Chunks the workers may settle ahead while the writer writes the persons: about what two
-    workers finish meanwhile (the persons of a chunk take the writer ~1/30 of the time that
-    chunk's settlements take the workers), at most 32 (each waits with its Arrow tables in
+    workers finish meanwhile (writing a chunk's persons is quick next to settling the
+    chunk), at most 32 (each waits with its Arrow tables in
     memory and its spool on disk)."""
     return min(32, chunks // 16)
 

@@ -2,9 +2,9 @@
 
 On SQLite there is one writer: a thread that takes every pending write job and commits them in
 **one durable transaction** (group commit), each job inside its own savepoint, so that a job
-that fails rolls back alone while its neighbours commit. One fsync then carries many calls
-(design.md §4: per-request commits gave 750–1,450 calls/s with p99 near 1 s on this machine;
-group commit behind an async endpoint 6,355 calls/s with p99 14 ms).
+that fails rolls back alone while its neighbours commit. One fsync then carries many calls,
+and writers never queue on SQLite's lock (design.md §4 compares per-request commits with
+group commit).
 
 On a MySQL-protocol store (MariaDB, TiDB) the server can take many writers: each job runs in
 its own transaction on a worker thread, retried whole on transient errors (`uow.run_transaction`).
@@ -155,7 +155,9 @@ class Writer:
                 # Savepoints issued on the driver's cursor: a `begin_nested()` object per job
                 # cost more Python than the job's own statements (SQLite: SAVEPOINT and
                 # RELEASE are no-ops for the file; only ROLLBACK TO undoes work).
-                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                raw = conn.connection.dbapi_connection
+                assert raw is not None  # None only on a connection that was invalidated
+                cursor = raw.cursor()
                 try:
                     for fn, _fut in batch:
                         cursor.execute(_SAVEPOINT)
