@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,11 @@ def _init_worker(
     gc.disable()  # `young_collections_only`: the worker collects at each chunk's start
 
 
-def _work(k: int) -> tuple[int, ChunkRows, list[Label], int]:
+#: what a worker hands back: (its chunk, the rows, the labels, the visits settled)
+_Result = tuple[int, ChunkRows, list[Label], int]
+
+
+def _work(k: int) -> _Result:
     chunk, persons = _W["chunks"][k]
     gc.collect(0)  # the cycles the last chunk left, now that its results are gone
     builder = build_chunk(_W["ctx"], chunk, persons)
@@ -198,12 +203,12 @@ class _InOrder:
     writer would pile a city's rows up in memory. `start(extra)` lets the first `window +
     extra` go at once: the workers' head start while the writer is busy with the persons."""
 
-    def __init__(self, pool: Any, chunks: int, window: int):
+    def __init__(self, pool: Pool, chunks: int, window: int):
         self.pool = pool
         self.chunks = chunks
         self.tasks = iter(range(chunks))
         self.window = window
-        self.inflight: deque[Any] = deque()
+        self.inflight: deque[AsyncResult[_Result]] = deque()
         self.dispatched = 0
 
     @property
@@ -219,7 +224,7 @@ class _InOrder:
             self.inflight.append(self.pool.apply_async(_work, (task,)))
             self.dispatched += 1
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[_Result]:
         self.start()
         while self.inflight:
             result = self.inflight.popleft().get()

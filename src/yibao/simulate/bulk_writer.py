@@ -119,7 +119,7 @@ def spool_dir(engine: Engine) -> Path | None:
     return Path(tempfile.mkdtemp(prefix=".bulk-spool-", dir=Path(database).resolve().parent))
 
 
-def journal_in_memory(raw: Any, database: str | None) -> Path | None:
+def journal_in_memory(raw: sqlite3.Connection, database: str | None) -> Path | None:
     """Put a fresh store's journal in memory for the load, behind the unfinished-load marker
     (`storage.engine.unfinished_load_marker`); None when it stays in WAL (an in-memory store,
     or another connection open on it).
@@ -145,7 +145,7 @@ def journal_in_memory(raw: Any, database: str | None) -> Path | None:
     return marker
 
 
-def journal_back_to_wal(raw: Any, marker: Path) -> None:
+def journal_back_to_wal(raw: sqlite3.Connection, marker: Path) -> None:
     (mode,) = raw.execute("PRAGMA journal_mode=WAL").fetchone()
     if str(mode).lower() != "wal":  # pragma: no cover - the loader holds the only connection
         raise RuntimeError(f"the row store stayed in journal mode {mode} after the bulk load")

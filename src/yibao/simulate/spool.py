@@ -30,6 +30,7 @@ the row store (same disk) and goes away when the load ends, whether it completes
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,7 @@ def merge_statements(
     return out
 
 
-def merge_spools(raw: Any, paths: list[str], statements: list[list[str]]) -> None:
+def merge_spools(raw: sqlite3.Connection, paths: list[str], statements: list[list[str]]) -> None:
     """Copy spools into the row store in one transaction on the driver connection `raw` (no
     transaction open): the spool `paths[i]` attached as `spool_schema(i)`, its
     `statements[i]` (`merge_statements`) in order; then detach and delete them. The
