@@ -126,9 +126,9 @@ def journal_in_memory(raw: sqlite3.Connection, database: str | None) -> Path | N
 
     Why: in WAL every merged page is written twice — into the log at commit, into the file
     at the checkpoint — CPU in the writer, which the whole load waits on, and system time in
-    the kernel (docs/simulate.md). A rollback journal in memory still
-    lets a failed merge roll back; only a crash midway can damage the file, and the marker
-    keeps every engine off such a store until it is deleted."""
+    the kernel (docs/simulate.md). A rollback journal in memory still lets a failed merge roll
+    back; only a crash midway can damage the file, and the marker keeps every engine off such
+    a store until it is deleted."""
     if not database or database == ":memory:":
         return None
     marker = unfinished_load_marker(database)

@@ -1,11 +1,11 @@
 """Chunk spools: the bulk load's worker processes hand their row-store rows to the writer
 through small SQLite files instead of pickles.
 
-Why: binding parameters from Python is most of what an insert costs (`executemany` spends
-it in the one writer process, which the whole load waits on), while `INSERT … SELECT` from
-an attached file runs in SQLite's C code. The binding moves to the workers, which are
-several and write into plain tables without any index or journal; the pickle round trip of
-the rows goes away (figures: bench/RESULTS.md, the bulk load).
+Why: binding parameters from Python is most of what an insert costs, and `executemany`
+would pay it in the one writer process, which the whole load waits on, while `INSERT …
+SELECT` from an attached file runs in SQLite's C code. The binding moves to the workers,
+which are several and write into plain tables without any index or journal; the pickle
+round trip of the rows goes away (figures: docs/measurements.md, bench/RESULTS.md).
 
 The workers write their spools through APSW rather than the standard library's `sqlite3`:
 its `executemany` binds a row in less than half the time, which roughly halves the worker's

@@ -2,11 +2,12 @@
 
 Executing a Core statement through `Connection.execute` spends more Python per statement
 (compile-cache lookup, execution context, result metadata, row objects) than SQLite takes to
-run it (docs/measurements.md). A `Prepared` statement is the same Core statement compiled once per
-dialect (the dialect's own SQL text and paramstyle: `?` on SQLite, `%s` on PyMySQL), with its
-bind and result conversions looked up once, executed on the DBAPI cursor of the caller's
-connection — inside the caller's transaction, with the same stored representation SQLAlchemy
-would use (amounts as integer fen through `Scaled`, datetimes as the dialect stores them).
+run it (docs/measurements.md). A `Prepared` statement is the same Core statement compiled
+once per dialect (the dialect's own SQL text and paramstyle: `?` on SQLite, `%s` on
+PyMySQL), with its bind and result conversions looked up once, executed on the DBAPI cursor
+of the caller's connection — inside the caller's transaction, with the same stored
+representation SQLAlchemy would use (amounts as integer fen through `Scaled`, datetimes as
+the dialect stores them).
 DBAPI errors come back as SQLAlchemy's (`IntegrityError`, `OperationalError` …) so that the
 msgid retry and the transient-error retry see what they expect.
 

@@ -3,8 +3,8 @@
 On SQLite there is one writer: a thread that takes every pending write job and commits them in
 **one durable transaction** (group commit), each job inside its own savepoint, so that a job
 that fails rolls back alone while its neighbours commit. One fsync then carries many calls,
-and writers never queue on SQLite's lock (design.md §4 compares per-request commits with
-group commit).
+and writers never queue on SQLite's lock (design.md §4; the comparison with per-request
+commits is in docs/measurements.md).
 
 On a MySQL-protocol store (MariaDB, TiDB) the server can take many writers: each job runs in
 its own transaction on a worker thread, retried whole on transient errors (`uow.run_transaction`).
