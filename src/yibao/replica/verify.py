@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import duckdb
 from sqlalchemy import BigInteger, Connection, Engine, func, select
 
 from yibao.kit.money import from_fen
@@ -126,7 +127,7 @@ def _replica_side(store: ReplicaStore) -> tuple[int, dict[str, Any], list[Check]
     return seq, out, internal
 
 
-def _fact_totals(cur: Any) -> tuple[Any, ...]:
+def _fact_totals(cur: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     row = cur.execute(
         "SELECT "
         + ", ".join(f"COALESCE(SUM({expr}), 0)" for _n, _t, expr in MEASURES)
