@@ -94,8 +94,25 @@ def change_position(
 
 
 def probe_entity(
-    analytics: Analytics, entity: str, entity_key: str, **kwargs: object
+    analytics: Analytics,
+    entity: str,
+    entity_key: str,
+    *,
+    consistency: str = "bounded",
+    max_lag_ms: int = 60_000,
+    query: str = "summary",
+    timeout_s: float = 30.0,
+    poll_s: float = 0.001,
 ) -> FreshnessSample:
-    """Freshness of the latest change of e.g. `("setl", setl_id)`."""
+    """Freshness of the latest change of e.g. `("setl", setl_id)`; the options are `probe`'s."""
     seq, ts_ms = change_position(analytics, entity, entity_key)
-    return probe(analytics, seq, ts_ms, **kwargs)  # type: ignore[arg-type]
+    return probe(
+        analytics,
+        seq,
+        ts_ms,
+        consistency=consistency,
+        max_lag_ms=max_lag_ms,
+        query=query,
+        timeout_s=timeout_s,
+        poll_s=poll_s,
+    )

@@ -195,8 +195,8 @@ def _indicator_query(
 
 
 #: summaries of ranges shorter than this count persons on the fact table: a month of facts
-#: (28 ms at 10M settlements) costs about what the rollup does with its anti-join of the open
-#: days (~35 ms, more under load), a year 1.3 s against ~80 ms (docs/analytics.md)
+#: costs about what the rollup does with its anti-join of the open days, a year far more
+#: (docs/analytics.md, docs/measurements.md)
 FACT_DAYS = 31
 
 

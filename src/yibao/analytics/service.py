@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, bindparam, text
+from sqlalchemy import Connection, DateTime, Engine, bindparam, text
 
 from yibao.analytics import indicators
 from yibao.analytics.registry import Query, get
@@ -215,7 +215,7 @@ class Analytics:
         return Answer(name, seq, 0, 0, "rowstore", data, (time.perf_counter() - started) * 1000)
 
     def _rowstore_exec(
-        self, conn: Any, query: Query, values: dict[str, Any], *, tiflash: bool
+        self, conn: Connection, query: Query, values: dict[str, Any], *, tiflash: bool
     ) -> list[dict[str, Any]]:
         sql = query.rowstore[self.dialect]
         sql = hinted(sql) if tiflash else sql.replace("{hint}", "")

@@ -32,6 +32,7 @@ from sqlalchemy import create_engine
 
 from yibao.bench.machine import machine
 from yibao.kit.clock import local_naive_now
+from yibao.kit.collector import young_collections_only
 from yibao.policy import load_book
 from yibao.simulate import bulk
 from yibao.simulate.bulk_writer import bulk_cache_kib
@@ -61,7 +62,7 @@ def _scratch_store(path: Path) -> sqlite3.Connection:
     return db
 
 
-@bulk.young_collections_only  # as the load runs
+@young_collections_only  # as the load runs
 def run(persons: int, chunks: int) -> dict[str, object]:
     params = CityParams(persons=persons, institutions=1000, settlements=persons * 10)
     institutions = make_institutions(params)
@@ -126,8 +127,9 @@ def main() -> None:
         parser.error("--persons must be at least 100 and --chunks at least 1")
     result = run(args.persons, args.chunks)
     per = result["us_per_settlement"]
+    assert isinstance(per, dict)
     print(f"settlements {result['settlements']:,}, fee lines {result['fee_lines']:,}")
-    print("µs per settlement: " + ", ".join(f"{k} {v}" for k, v in per.items()))  # type: ignore[attr-defined]
+    print("µs per settlement: " + ", ".join(f"{k} {v}" for k, v in per.items()))
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2))
 

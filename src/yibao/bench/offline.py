@@ -30,7 +30,7 @@ from yibao.storage.tables import setl
 
 Progress = Callable[[str], None]
 #: a replica further behind than this is rebuilt from the tables instead of tailing the log
-#: (after a 240k-settlement bulk load: tailing > 5 min, rebuilding 163 s; bench/RESULTS.md)
+#: (after a bulk load, rebuilding is much faster than tailing; figures in bench/RESULTS.md)
 REBUILD_ABOVE = 50_000
 
 

@@ -1,7 +1,7 @@
 """Every registered analytic query on a synthetic replica of N settlements (default 10 million).
 
-The bulk loader of `yibao simulate` is too slow to build a 10-million-settlement row store in a
-session (bench/RESULTS.md), so this measures the replica alone: it fills a DuckDB file with
+Building a 10-million-settlement row store with `yibao simulate load` takes a long while
+(bench/RESULTS.md), so this measures the replica alone: it fills a DuckDB file with
 synthetic settlements through the bulk loader's own path (`ReplicaStore.bulk_append` in
 time-ordered chunks, then one `refresh_rollups()`), then times every query of the registry
 over a whole year and the dashboard's set for one day, as the analytics service runs them
@@ -175,7 +175,7 @@ def build(path: Path, total: int, *, threads: int, memory_limit: str) -> dict[st
 def _cases(store: ReplicaStore, day: date) -> list[tuple[str, str, dict[str, Any]]]:
     """Every registered query over the whole year, the summary with a broad filter, and the
     dashboard's set for `day`."""
-    year = {"date_from": date(YEAR, 1, 1), "date_to": date(YEAR, 12, 31)}
+    year: dict[str, Any] = {"date_from": date(YEAR, 1, 1), "date_to": date(YEAR, 12, 31)}
     _seq, _cols, top = store.query(
         "SELECT fixmedins_code FROM agg_day_inst GROUP BY 1 ORDER BY sum(setl_cnt) DESC LIMIT 1"
     )

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from yibao.bootstrap import init as init_data_dir
 from yibao.cli.common import console, fail, friendly_errors, settings
@@ -107,7 +107,7 @@ def load(
                 TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                 TimeElapsedColumn(), console=console,
             ) as bar:  # fmt: skip
-                tasks: dict[str, int] = {}
+                tasks: dict[str, TaskID] = {}
 
                 def progress(stage: str, done: int, total: int) -> None:
                     if stage not in tasks:

@@ -39,7 +39,8 @@ def parse_datetime(text: str) -> datetime:
     if len(text) == 10:
         return datetime.strptime(text, DATE_FMT)
     if len(text) == 19 and text[10] == " " and text[4] == "-" and text[13] == ":":
-        # the interface's own form: fromisoformat reads it ~20x faster than strptime
+        # the interface's own form: fromisoformat (C) reads it for a fraction of strptime's
+        # CPU, and every request carries several
         try:
             return datetime.fromisoformat(text)
         except ValueError:

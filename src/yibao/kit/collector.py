@@ -18,8 +18,8 @@ def young_collections_only(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 
     Why: while objects pile up (a bulk load's chunk of visits, lines and splits all live until
     its rows are written) every automatic pass finds nothing, and the oldest generation's
-    passes walk the whole heap again and again — a sixth of the bulk load's CPU, 20–25 µs of
-    a worker's ~165 µs a settlement (`python -m yibao.bench.bulk_worker`). Reference counting
+    passes walk the whole heap again and again, a large share of the load's CPU (figures:
+    bench/RESULTS.md; `python -m yibao.bench.bulk_worker` shows it). Reference counting
     frees nearly everything; the few reference cycles left are young, so one young-generation
     pass at each natural boundary (the objects made since the last) finds them."""
 

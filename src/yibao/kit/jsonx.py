@@ -28,7 +28,8 @@ def _default(value: Any) -> Any:
         return orjson.Fragment(format(value, "f").encode())
     if isinstance(value, datetime):
         # isoformat gives the same text as DATETIME_FMT for a naive datetime of a four-digit
-        # year, at a sixth of strftime's CPU; strftime for the rest (aware, year < 1000)
+        # year, for a fraction of strftime's CPU (every answer of the interface carries
+        # datetimes); strftime for the rest (aware, year < 1000)
         if type(value) is datetime and value.tzinfo is None and value.year >= 1000:
             return value.isoformat(" ", "seconds")
         return value.strftime(DATETIME_FMT)

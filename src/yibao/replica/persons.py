@@ -2,8 +2,8 @@
 
 *Persons served* over a period is a distinct count of `psn_no` among valid originals
 (`refd_setl_flag` "0", `vali_flag` "1") — not additive, so the per-day rollups cannot answer
-it, and counting distinct over the fact table costs ~1.3 s for a year of 10 million
-settlements (a hash aggregate of 8.6 M 20-character keys on one thread). This table keeps,
+it, and counting distinct over a year of the fact table is a hash aggregate of every
+settlement's 20-character key on one thread (docs/measurements.md). This table keeps,
 per person and year, which days (day of year 0..365) they were served, as six 64-bit words
 `d0..d5`: a person is served in [from, to] iff a word ANDed with the range's mask is not
 zero, so the count over any range of one year is a `count(*)` over ~one row per person
@@ -13,8 +13,8 @@ The table holds the days **before** its frontier (`agg_year_psn_open.open_from`,
 table): the days from the frontier on are counted from the fact table at query time, and
 persons found there but not in the rollup are added (an anti-join of a day or two of facts).
 So a micro-batch of today's settlements does not touch this table at all — merging a batch
-into a row per person cost ~55 ms at 10M settlements (two scans of 833k keys), more than the
-rest of the batch. The applier moves the frontier up to yesterday when a batch reaches a new
+into a row per person scans the persons' keys twice, more work than the rest of the batch.
+The applier moves the frontier up to yesterday when a batch reaches a new
 day (`seal`: the days in between merged once), a batch that changes an older day merges that
 day for the persons it touched, and a full refresh rebuilds every day before the latest.
 
@@ -43,8 +43,8 @@ VALID = "refd_setl_flag = '0' AND vali_flag = '1' AND psn_no IS NOT NULL"
 def fact_count_sql(where: str) -> str:
     """Distinct persons among the valid fact rows passing `where`: on the integer `psn_key`
     where psn_no has one (`replica.schema`), on the text for the others — the two sets never
-    overlap. Two scans, not two FILTERed aggregates in one: DuckDB hashed every row's text
-    for the second even when no row passed (1.45 s against 0.4 s at 10M)."""
+    overlap. Two scans, not two FILTERed aggregates in one: DuckDB hashes every row's text
+    for the second even when no row passes (docs/measurements.md)."""
     rows = f"FROM setl_fact WHERE {where} AND {VALID}"
     return (
         f"(SELECT COUNT(DISTINCT psn_key) {rows}) + "
@@ -128,7 +128,7 @@ def count_sql(date_from: date, date_to: date) -> str:
         f"AND setl_date >= COALESCE({_OPEN_FROM}, {d0}) AND {VALID}"
     )
     # the open days' persons not already in the rollup: on psn_key (integers: the anti-join
-    # hashes a row per person, 2.5× faster than on the text), the text for persons without one
+    # hashes a row per person, cheaper than on the text), the text for persons without one
     in_rollup = f"SELECT 1 FROM {TABLE} a JOIN {masks_sql} ON a.year = m.year WHERE ({hit})"
     return (
         f"SELECT (SELECT {what} FROM {TABLE} a JOIN {masks_sql} ON a.year = m.year WHERE {hit})"
@@ -187,7 +187,8 @@ def merge_statements(dates: list[date], persons: str) -> list[str]:
     from setl_fact: clear those days' bits and set the ones the facts hold again.
 
     UPDATE then INSERT … WHERE NOT EXISTS (no primary key: DuckDB's `ON CONFLICT DO UPDATE`
-    measured slower here, and an index would cost memory on a table of a row per person).
+    is slower on this shape (docs/measurements.md), and an index would cost memory on a table
+    of a row per person).
     """
     masks = year_masks(dates)
     listed = ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(set(dates)))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, Engine, Executable, func, or_, select
 
 from yibao.kit.clock import local_naive_now
 from yibao.replica import batches, rows
@@ -215,7 +215,7 @@ def _chunks(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
-def _stream(conn: Connection, stmt: Any) -> Iterator[Mapping[str, Any]]:
+def _stream(conn: Connection, stmt: Executable) -> Iterator[Mapping[str, Any]]:
     result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt)
     for row in result.mappings():
         yield dict(row)

@@ -152,8 +152,8 @@ SETL_ENTITY = Entity(
         # psn_no as an integer when it is one written canonically (digits, no leading zero,
         # below 2^64 — the simulator's 20-digit numbers are), else NULL: the same person
         # always gets the same key and two persons never share one, so a distinct count
-        # over it is exact, and hashing integers is ~3× faster than 20-character strings
-        # (a year of 10M settlements: 260 vs 815 ms)
+        # over it is exact, and hashing integers is cheaper than hashing 20-character
+        # strings (docs/replica.md)
         ("psn_key", "UBIGINT", psn_key_sql("b.psn_no")),
     ),
     prune_by=("setl_date", "CAST(b.setl_date AS DATE)"),
@@ -263,9 +263,9 @@ class Rollup:
         """Append a batch's signed changes (`_m` = +1 new image, −1 replaced image), summed by
         key, as new rows: the rollup may hold several rows per day and key — every query sums
         — until the day is compacted (recomputed from the facts) when the applier seals it.
-        One INSERT per rollup costs ~3 ms at 10M settlements; merging by key (UPDATE … FROM,
-        then INSERT … WHERE NOT EXISTS, with or without a temp table) ~10 ms, and DuckDB's
-        MERGE and `INSERT … ON CONFLICT DO UPDATE` on a keyed rollup measured slower still."""
+        One INSERT per rollup is cheaper than merging by key (UPDATE … FROM, then INSERT …
+        WHERE NOT EXISTS, with or without a temp table), and DuckDB's MERGE and `INSERT … ON
+        CONFLICT DO UPDATE` on a keyed rollup are slower still (docs/replica.md)."""
         keys = ", ".join(f"COALESCE({k}, '') AS {k}" for k in self.keys)
         measures = ", ".join(f"SUM(_m * ({expr})) AS {name}" for name, _, expr in MEASURES)
         group = ", ".join(str(i + 1) for i in range(len(self.keys) + 1))

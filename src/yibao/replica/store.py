@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -219,9 +219,10 @@ class ReplicaStore:
                 cur.close()
 
     def query(
-        self, sql: str, params: Sequence[Any] | None = None
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> tuple[int, list[str], list[tuple[Any, ...]]]:
-        """Run one query in a snapshot: `(seq, column names, rows)`."""
+        """Run one query in a snapshot: `(seq, column names, rows)`; `params` are positional
+        (`?`) or named (`$name`), as DuckDB binds them."""
         with self.snapshot() as (cur, seq):
             result = cur.execute(sql, params or [])
             names = [d[0] for d in result.description or []]
@@ -229,10 +230,7 @@ class ReplicaStore:
 
     def counts(self) -> dict[str, int]:
         with self.snapshot() as (cur, _seq):
-            return {
-                e.table: int(cur.execute(f"SELECT count(*) FROM {e.table}").fetchone()[0])  # type: ignore[index]
-                for e in ENTITIES
-            }
+            return {e.table: count_rows(cur, e.table) for e in ENTITIES}
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -332,8 +330,8 @@ class ReplicaStore:
 
         The replaced and the new images come back from `DELETE … RETURNING` and `INSERT …
         RETURNING` as Arrow (a batch's worth of rows) and are registered as one view: no temp
-        tables to create and drop, and no second lookup of the old images by key (at 10M
-        settlements that lookup was the costliest statement of a batch)."""
+        tables to create and drop, and no second lookup of the old images by key (on a large
+        fact table the costliest statement a batch could run)."""
         values = [v if isinstance(v, str) else None for v in table.column("setl_date").to_pylist()]
         listed = _date_list(values)
         if listed is None or "delete" in table.column("op").to_pylist():
@@ -416,8 +414,8 @@ class ReplicaStore:
         """Rewrite `setl_fact` in settlement-date order. Live settlements arrive in time order,
         so their row groups each cover a few hours and a day's query reads one or two of them
         (DuckDB's zone maps); a bulk load appends slices that each span its whole period, and
-        a one-day query then scans every row group (today's summary at 10M: ~7 ms instead of
-        ~1). Once, after a bulk load; a plain rewrite, the rows and their columns unchanged."""
+        a one-day query then scans every row group (docs/measurements.md). Once, after a bulk
+        load; a plain rewrite, the rows and their columns unchanged."""
         entity = BY_ENTITY["setl"]
         with self.write_lock, self._gate.exclusive(), self._transaction() as cur:
             cur.execute("DROP TABLE IF EXISTS setl_fact_sorted")
@@ -525,3 +523,10 @@ class ReplicaBusy(ConfigError):
 
     status_code = 409
     code = "replica_busy"
+
+
+def count_rows(cur: duckdb.DuckDBPyConnection, table: str) -> int:
+    """`count(*)` of a replica table (an aggregate without GROUP BY always answers one row)."""
+    row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import duckdb
 from sqlalchemy import BigInteger, Connection, Engine, func, select
 
 from yibao.kit.money import from_fen
 from yibao.replica import persons, rows
 from yibao.replica.schema import MEASURE_NAMES, MEASURES, ROLLUPS
-from yibao.replica.store import ReplicaStore
+from yibao.replica.store import ReplicaStore, count_rows
 from yibao.storage import changelog
 from yibao.storage.tables import change_log, fixmedins, mdtrt, psn, setl
 
@@ -98,7 +99,7 @@ def _replica_side(store: ReplicaStore) -> tuple[int, dict[str, Any], list[Check]
     internal: list[Check] = []
     with store.snapshot() as (cur, seq):
         for name, table, _t in PAIRS:
-            out[f"{name}.count"] = int(cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+            out[f"{name}.count"] = count_rows(cur, table)
         amounts = ", ".join(f"COALESCE(SUM({a}), 0)" for a in rows.SETL_AMOUNTS)
         values = cur.execute(f"SELECT {amounts} FROM setl_fact").fetchone() or ()
         for name, value in zip(rows.SETL_AMOUNTS, values, strict=True):
@@ -126,7 +127,7 @@ def _replica_side(store: ReplicaStore) -> tuple[int, dict[str, Any], list[Check]
     return seq, out, internal
 
 
-def _fact_totals(cur: Any) -> tuple[Any, ...]:
+def _fact_totals(cur: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     row = cur.execute(
         "SELECT "
         + ", ".join(f"COALESCE(SUM({expr}), 0)" for _n, _t, expr in MEASURES)

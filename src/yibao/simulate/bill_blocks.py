@@ -178,7 +178,7 @@ class BillBlocks:
         self.n += 1
         depts = cond.depts if cond else ("D99",)
         dept_code, dept_name, caty, dr_code, dr_name = self._doctor(inst, depts)
-        diagnoses = ((cond.diag_code, cond.diag_name),) if cond else ()
+        diagnoses: tuple[tuple[str, str], ...] = ((cond.diag_code, cond.diag_name),) if cond else ()
         if also:
             diagnoses += tuple((c.diag_code, c.diag_name) for c in also)
         visit = Visit(

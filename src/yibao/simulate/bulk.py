@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +151,8 @@ def _init_worker(
     # the workers are forked: the chunks' persons are here already, and a task names its
     # chunk by number. A task holding the persons themselves was pickled into the pool's
     # pipe by the pool's task thread, which then could block on a full pipe for good when
-    # the workers were terminated after an error (Pool.terminate joins that thread: a load
-    # whose workers failed hung now and then instead of raising).
+    # the workers were terminated after an error (Pool.terminate joins that thread, so a
+    # load whose workers failed could hang instead of raising).
     _W["chunks"] = chunks
     _W["settler"] = Settler(
         book,
@@ -165,7 +166,11 @@ def _init_worker(
     gc.disable()  # `young_collections_only`: the worker collects at each chunk's start
 
 
-def _work(k: int) -> tuple[int, ChunkRows, list[Label], int]:
+#: what a worker hands back: (its chunk, the rows, the labels, the visits settled)
+_Result = tuple[int, ChunkRows, list[Label], int]
+
+
+def _work(k: int) -> _Result:
     chunk, persons = _W["chunks"][k]
     gc.collect(0)  # the cycles the last chunk left, now that its results are gone
     builder = build_chunk(_W["ctx"], chunk, persons)
@@ -198,12 +203,12 @@ class _InOrder:
     writer would pile a city's rows up in memory. `start(extra)` lets the first `window +
     extra` go at once: the workers' head start while the writer is busy with the persons."""
 
-    def __init__(self, pool: Any, chunks: int, window: int):
+    def __init__(self, pool: Pool, chunks: int, window: int):
         self.pool = pool
         self.chunks = chunks
         self.tasks = iter(range(chunks))
         self.window = window
-        self.inflight: deque[Any] = deque()
+        self.inflight: deque[AsyncResult[_Result]] = deque()
         self.dispatched = 0
 
     @property
@@ -219,7 +224,7 @@ class _InOrder:
             self.inflight.append(self.pool.apply_async(_work, (task,)))
             self.dispatched += 1
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[_Result]:
         self.start()
         while self.inflight:
             result = self.inflight.popleft().get()
@@ -229,8 +234,8 @@ class _InOrder:
 
 def head_start(chunks: int) -> int:
     """Chunks the workers may settle ahead while the writer writes the persons: about what two
-    workers finish meanwhile (the persons of a chunk take the writer ~1/30 of the time that
-    chunk's settlements take the workers), at most 32 (each waits with its Arrow tables in
+    workers finish meanwhile (writing a chunk's persons is quick next to settling the
+    chunk), at most 32 (each waits with its Arrow tables in
     memory and its spool on disk)."""
     return min(32, chunks // 16)
 

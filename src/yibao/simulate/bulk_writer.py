@@ -42,10 +42,8 @@ def bulk_cache_kib() -> int:
 
     Why this much: every merged row goes into three to six indexes, and those keyed by time
     (`setl_time`, `fixmedins_code, setl_time`) take a chunk's rows all over their pages, while
-    the tables' new pages stream through the same cache; with 512 MiB a load re-read index
-    pages from the kernel all through (1M: 91.7 → 84.7 s with 2 GiB; 10M: 921.5 → 878.6 s
-    with 2 → 2.9 GiB; 10M at eight lines a bill: 913.9 → 879.7 s with 2.9 → 4.7 GiB; on a
-    23.5 GiB machine)."""
+    the tables' new pages stream through the same cache; with a small cache a load re-reads
+    index pages from the kernel all through (figures: docs/simulate.md, bench/RESULTS.md)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):  # pragma: no cover - every Linux answers
@@ -121,16 +119,16 @@ def spool_dir(engine: Engine) -> Path | None:
     return Path(tempfile.mkdtemp(prefix=".bulk-spool-", dir=Path(database).resolve().parent))
 
 
-def journal_in_memory(raw: Any, database: str | None) -> Path | None:
+def journal_in_memory(raw: sqlite3.Connection, database: str | None) -> Path | None:
     """Put a fresh store's journal in memory for the load, behind the unfinished-load marker
     (`storage.engine.unfinished_load_marker`); None when it stays in WAL (an in-memory store,
     or another connection open on it).
 
     Why: in WAL every merged page is written twice — into the log at commit, into the file
-    at the checkpoint — which cost the writer ~14 µs a settlement and the kernel a third of
-    the load's system time (1M settlements: 141 → 127 s). A rollback journal in memory still
-    lets a failed merge roll back; only a crash midway can damage the file, and the marker
-    keeps every engine off such a store until it is deleted."""
+    at the checkpoint — CPU in the writer, which the whole load waits on, and system time in
+    the kernel (docs/simulate.md). A rollback journal in memory still lets a failed merge roll
+    back; only a crash midway can damage the file, and the marker keeps every engine off such
+    a store until it is deleted."""
     if not database or database == ":memory:":
         return None
     marker = unfinished_load_marker(database)
@@ -147,7 +145,7 @@ def journal_in_memory(raw: Any, database: str | None) -> Path | None:
     return marker
 
 
-def journal_back_to_wal(raw: Any, marker: Path) -> None:
+def journal_back_to_wal(raw: sqlite3.Connection, marker: Path) -> None:
     (mode,) = raw.execute("PRAGMA journal_mode=WAL").fetchone()
     if str(mode).lower() != "wal":  # pragma: no cover - the loader holds the only connection
         raise RuntimeError(f"the row store stayed in journal mode {mode} after the bulk load")

@@ -1,16 +1,15 @@
 """Chunk spools: the bulk load's worker processes hand their row-store rows to the writer
 through small SQLite files instead of pickles.
 
-Why: binding parameters from Python is most of what an insert costs (`executemany` spends
-~90 µs a settlement on it in the one writer process, which the whole load waits on), while
-`INSERT … SELECT` from an attached file runs in SQLite's C code (~37 µs a settlement). The
-binding moves to the workers, which are several and write into plain tables without any
-index or journal; the pickle round trip of the rows (~27 µs) goes away.
+Why: binding parameters from Python is most of what an insert costs, and `executemany`
+would pay it in the one writer process, which the whole load waits on, while `INSERT …
+SELECT` from an attached file runs in SQLite's C code. The binding moves to the workers,
+which are several and write into plain tables without any index or journal; the pickle
+round trip of the rows goes away (figures: docs/measurements.md, bench/RESULTS.md).
 
 The workers write their spools through APSW rather than the standard library's `sqlite3`:
-its `executemany` binds a row in less than half the time (a fee line of 29 values: ~1.4–2.1
-µs against ~3.5 µs; a one-value row: 0.28 against 1.2 µs), which took the worker's spool step
-from ~42 to ~23 µs a settlement (`python -m yibao.bench.bulk_worker`). APSW brings its own
+its `executemany` binds a row in less than half the time, which roughly halves the worker's
+spool step (`python -m yibao.bench.bulk_worker`; docs/measurements.md). APSW brings its own
 SQLite; a spool is a plain SQLite file either library reads. APSW opens nothing but spools,
 and has closed a spool before the writer's `sqlite3` attaches it: two SQLite libraries must
 never hold the same file open at once in one process, since POSIX locks are per process (the
@@ -31,6 +30,7 @@ the row store (same disk) and goes away when the load ends, whether it completes
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,9 +63,9 @@ SPOOL_COLUMNS: dict[str, tuple[str, ...]] = {
 _SCHEMA = "chunk_spool"
 #: spools merged in one transaction. Why more than one: a commit writes every page the
 #: transaction dirtied, and the indexes keyed by time (`setl_time`, `fixmedins_code,
-#: setl_time`) take each chunk's rows all over their pages, so one transaction per chunk wrote
-#: those pages again at every chunk (1M settlements: the writer wrote 9.7 GB for a 4.7 GB
-#: store; four a transaction: 7.8 GB, the merge's commits 21 → 16 s; eight: 7.6 GB, 14 s).
+#: setl_time`) take each chunk's rows all over their pages, so one transaction per chunk
+#: writes those pages again at every chunk: the writer wrote about twice the store's size
+#: (docs/simulate.md).
 #: SQLite attaches at most ten databases by default.
 MERGE_GROUP = 8
 
@@ -94,7 +94,7 @@ def write_spool(directory: Path, chunk: int, rows: ChunkRows) -> None:
     db = apsw.Connection(str(path))
     try:
         # a spool is written once and read once, whole: its largest pages take the fewest
-        # system calls and B-tree pages on both sides (spool + merge ~39 -> ~37 µs a settlement)
+        # system calls and B-tree pages on both sides
         db.execute("PRAGMA page_size=65536")
         db.execute("PRAGMA journal_mode=OFF")  # a spool is thrown away on any failure
         db.execute("PRAGMA synchronous=OFF")
@@ -194,7 +194,7 @@ def merge_statements(
     return out
 
 
-def merge_spools(raw: Any, paths: list[str], statements: list[list[str]]) -> None:
+def merge_spools(raw: sqlite3.Connection, paths: list[str], statements: list[list[str]]) -> None:
     """Copy spools into the row store in one transaction on the driver connection `raw` (no
     transaction open): the spool `paths[i]` attached as `spool_schema(i)`, its
     `statements[i]` (`merge_statements`) in order; then detach and delete them. The

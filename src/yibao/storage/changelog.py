@@ -23,7 +23,7 @@ from yibao.storage.tables import change_log, seq_counter
 COUNTER = "change_log"
 
 # Every settlement runs these: compiled once and executed at the driver level
-# (storage.fast: ~10 µs a statement instead of ~100 µs through Connection.execute).
+# (`storage.prepared`: no per-call compile-cache lookup or result objects).
 _BUMP = Prepared(
     update(seq_counter)
     .where(seq_counter.c.name == COUNTER)
@@ -73,7 +73,7 @@ def append_many(
         return []
     first = allocate(conn, len(changes))
     now_ms = int(time.time() * 1000)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "seq": first + i,
             "entity": e,

@@ -1,12 +1,13 @@
 """Hot-path statements at the driver level.
 
-Executing a Core statement through `Connection.execute` costs ~100 µs of Python per statement
-on this machine (compile-cache lookup, execution context, result metadata, row objects), more
-than SQLite takes to run it. A `Prepared` statement is the same Core statement compiled once per
-dialect (the dialect's own SQL text and paramstyle: `?` on SQLite, `%s` on PyMySQL), with its
-bind and result conversions looked up once, executed on the DBAPI cursor of the caller's
-connection — inside the caller's transaction, with the same stored representation SQLAlchemy
-would use (amounts as integer fen through `Scaled`, datetimes as the dialect stores them).
+Executing a Core statement through `Connection.execute` spends more Python per statement
+(compile-cache lookup, execution context, result metadata, row objects) than SQLite takes to
+run it (docs/measurements.md). A `Prepared` statement is the same Core statement compiled
+once per dialect (the dialect's own SQL text and paramstyle: `?` on SQLite, `%s` on
+PyMySQL), with its bind and result conversions looked up once, executed on the DBAPI cursor
+of the caller's connection — inside the caller's transaction, with the same stored
+representation SQLAlchemy would use (amounts as integer fen through `Scaled`, datetimes as
+the dialect stores them).
 DBAPI errors come back as SQLAlchemy's (`IntegrityError`, `OperationalError` …) so that the
 msgid retry and the transient-error retry see what they expect.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Date, DateTime, Dialect, Table, insert
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
@@ -59,7 +60,8 @@ def _scaled_result(scale: int) -> Callable[[Any], Decimal | None]:
 
 def _sqlite_datetime_bind(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A naive datetime as SQLite's DATETIME stores it ('YYYY-MM-DD HH:MM:SS.ffffff', the
-    dialect's own format) via `isoformat` (~2.5x faster); anything else through the dialect."""
+    dialect's own format) via `isoformat`, which is cheaper than the dialect's string
+    formatting; anything else through the dialect."""
 
     def process(value: Any) -> Any:
         if type(value) is datetime and value.tzinfo is None:
@@ -79,8 +81,8 @@ def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
 
 
 def _iso(parse: Callable[[str], Any], fallback: Processor) -> Callable[[Any], Any]:
-    """SQLite stores datetimes as ISO text: `fromisoformat` reads them ~10x faster than the
-    dialect's regular expression (which stays the fallback for anything else)."""
+    """SQLite stores datetimes as ISO text: `fromisoformat` (C) reads them for a fraction of
+    the dialect's regular expression (which stays the fallback for anything else)."""
 
     def process(value: Any) -> Any:
         if value is None:
@@ -119,10 +121,15 @@ class _Compiled:
     )
 
     def __init__(self, stmt: ClauseElement, dialect: Dialect, keys: Sequence[str] | None) -> None:
-        compiled: SQLCompiler = stmt.compile(  # type: ignore[assignment]
-            dialect=dialect,
-            column_keys=list(keys) if keys is not None else None,
-            compile_kwargs={"render_postcompile": True},
+        # A SQL expression compiles to its dialect's SQLCompiler (DDL would not, and is never
+        # prepared); SQLAlchemy's stub types the result as the base `Compiled`.
+        compiled = cast(
+            SQLCompiler,
+            stmt.compile(
+                dialect=dialect,
+                column_keys=list(keys) if keys is not None else None,
+                compile_kwargs={"render_postcompile": True},
+            ),
         )
         if "POSTCOMPILE" in compiled.string:
             raise ValueError("statement needs post-compile parameters")
@@ -148,7 +155,7 @@ class _Compiled:
 
 
 # The two per-statement conversions are generated as straight-line functions (one expression
-# per parameter / column) once per compiled statement: a loop over processors cost ~3x more.
+# per parameter / column) once per compiled statement, so a row costs no loop over processors.
 
 
 def _args_function(
@@ -312,7 +319,9 @@ class PreparedInsert:
 def _cursor(conn: Connection) -> Any:
     if not conn.in_transaction():
         conn.begin()  # what the first Connection.execute would do (autobegin)
-    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    raw = conn.connection.dbapi_connection
+    assert raw is not None  # None only on a connection that was invalidated
+    return raw.cursor()
 
 
 def _wrap(conn: Connection, text: str, args: Any, exc: Exception) -> Exception:

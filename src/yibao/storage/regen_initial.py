@@ -47,6 +47,8 @@ def main() -> None:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             script = produce_migrations(ctx, metadata)
         engine.dispose()
+    # produce_migrations always fills both directions; the Optional is alembic's general type.
+    assert script.upgrade_ops is not None and script.downgrade_ops is not None
     up = render_python_code(script.upgrade_ops, render_as_batch=False)
     down = render_python_code(script.downgrade_ops, render_as_batch=False)
     # Scaled columns are BIGINT at rest; keep the migration free of application types.

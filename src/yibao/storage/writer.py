@@ -2,9 +2,9 @@
 
 On SQLite there is one writer: a thread that takes every pending write job and commits them in
 **one durable transaction** (group commit), each job inside its own savepoint, so that a job
-that fails rolls back alone while its neighbours commit. One fsync then carries many calls
-(design.md §4: per-request commits gave 750–1,450 calls/s with p99 near 1 s on this machine;
-group commit behind an async endpoint 6,355 calls/s with p99 14 ms).
+that fails rolls back alone while its neighbours commit. One fsync then carries many calls,
+and writers never queue on SQLite's lock (design.md §4; the comparison with per-request
+commits is in docs/measurements.md).
 
 On a MySQL-protocol store (MariaDB, TiDB) the server can take many writers: each job runs in
 its own transaction on a worker thread, retried whole on transient errors (`uow.run_transaction`).
@@ -22,7 +22,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
-
-_STOP = object()
+#: where a job's answer goes: a concurrent future, or an asyncio future awaited on its loop
+_Slot: TypeAlias = "concurrent.futures.Future[Any] | _Awaited"
+#: what the writer thread takes off its queue: a job and its slot, or None to stop
+_Item: TypeAlias = "tuple[Job, _Slot] | None"
 _SAVEPOINT = "SAVEPOINT yibao_job"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT yibao_job"
 _RELEASE = "RELEASE SAVEPOINT yibao_job"
@@ -48,7 +50,7 @@ class Writer:
         self._engine = engine
         self._group_commit = group_commit
         self._batch_max = max(1, batch_max)
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self._queue: queue.Queue[_Item] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._workers = workers
@@ -76,7 +78,7 @@ class Writer:
     def stop(self) -> None:
         with self._lock:
             if self._thread is not None:
-                self._queue.put(_STOP)
+                self._queue.put(None)
                 self._thread.join(timeout=30)
                 self._thread = None
             if self._pool is not None:
@@ -134,7 +136,7 @@ class Writer:
         stopping = False
         while not stopping:
             first = self._queue.get()
-            if first is _STOP:
+            if first is None:
                 break
             batch = [first]
             while len(batch) < self._batch_max:
@@ -142,20 +144,22 @@ class Writer:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if item is _STOP:
+                if item is None:
                     stopping = True
                     break
                 batch.append(item)
             self._commit_batch(batch)
 
-    def _commit_batch(self, batch: list[tuple[Job, Any]]) -> None:
+    def _commit_batch(self, batch: list[tuple[Job, _Slot]]) -> None:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self._engine.connect() as conn, conn.begin():
                 # Savepoints issued on the driver's cursor: a `begin_nested()` object per job
                 # cost more Python than the job's own statements (SQLite: SAVEPOINT and
                 # RELEASE are no-ops for the file; only ROLLBACK TO undoes work).
-                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                raw = conn.connection.dbapi_connection
+                assert raw is not None  # None only on a connection that was invalidated
+                cursor = raw.cursor()
                 try:
                     for fn, _fut in batch:
                         cursor.execute(_SAVEPOINT)
@@ -190,7 +194,7 @@ class _Awaited:
         self.future = future
 
 
-def _answer(results: list[tuple[Any, bool, Any]]) -> None:
+def _answer(results: list[tuple[_Slot, bool, Any]]) -> None:
     """Hand each job its outcome: concurrent futures directly, awaited ones in one call per
     event loop."""
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}

@@ -10,7 +10,7 @@ import pytest
 
 from yibao.replica import batches, rows
 from yibao.replica.schema import MEASURE_NAMES, ROLLUPS, Rollup
-from yibao.replica.store import ReplicaStore
+from yibao.replica.store import ReplicaStore, count_rows
 from yibao.storage.changelog import encode
 
 CENT = Decimal("0.01")
@@ -74,6 +74,20 @@ def test_amounts_arrive_exact_as_decimal_yuan(store: ReplicaStore) -> None:
     assert result == [(Decimal("12345678901234.57"), datetime(2024, 6, 3).date(), 1)]
     _seq, _cols, types = store.query("SELECT typeof(medfee_sumamt) FROM setl_fact")
     assert types == [("DECIMAL(16,2)",)]
+
+
+def test_query_binds_positional_and_named_parameters_and_counts_rows(
+    store: ReplicaStore,
+) -> None:
+    for seq, (setl_id, fee) in enumerate([("S1", "10.00"), ("S2", "20.00")], start=1):
+        row = setl_row(setl_id, fee, at=datetime(2024, 6, 3, 9))
+        store.apply(batches.build([setl_change(seq, row)]))
+    sql = "SELECT setl_id FROM setl_fact WHERE medfee_sumamt > {} ORDER BY 1"
+    assert store.query(sql.format("?"), [Decimal("15")])[2] == [("S2",)]
+    assert store.query(sql.format("$fee"), {"fee": Decimal("5")})[2] == [("S1",), ("S2",)]
+    assert store.counts()["setl_fact"] == 2
+    with store.snapshot() as (cur, _seq):
+        assert count_rows(cur, "setl_fact") == 2
 
 
 def test_upsert_replaces_the_row_and_rollups_follow(store: ReplicaStore) -> None:

@@ -3,6 +3,8 @@ lengths and the audit columns."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     Column,
     DateTime,
@@ -24,7 +26,7 @@ ID = 30
 CODE = 6
 
 
-def audit_cols() -> list[Column[object]]:
+def audit_cols() -> list[Column[datetime]]:
     return [
         Column("created_at", DateTime, nullable=False),
         Column("updated_at", DateTime, nullable=False),

@@ -125,9 +125,8 @@ fee_detail = Table(
     Column("cancelled_at", DateTime, nullable=True),
 )
 # No index on setl_id: a settlement's lines are found through its visit (`mdtrt_id` leads the
-# primary key; a settlement never takes lines of another visit). The index cost every line a
-# third B-tree insert and 5.5 % of the store: at the bulk load's 82 M lines, the writer's
-# fee_detail merge 24.8 → 17.8 s a million settlements.
+# primary key; a settlement never takes lines of another visit). The index would cost every
+# line a third B-tree insert and the store its pages for no query (docs/measurements.md).
 
 # ---------------------------------------------------------------------------------------------
 # Settlements (结算) and their fund details (setldetail)
