@@ -71,10 +71,10 @@ def _settlement(conn: Connection, ctx: CallContext, d: dict[str, Any]) -> Any:
     setl_id = f.opt_str(d, "setl_id", node_name="data", max_len=30)
     mdtrt_id = f.opt_str(d, "mdtrt_id", node_name="data", max_len=30)
     if setl_id:
-        row = repo.settlement(conn, ctx, setl_id)
+        row = repo.settlement(conn, ctx.fixmedins_code, setl_id)
     elif mdtrt_id:
-        repo.visit(conn, ctx, mdtrt_id, psn_no, open_only=False)
-        row = repo.latest_settlement(conn, ctx, mdtrt_id)
+        repo.visit(conn, ctx.fixmedins_code, mdtrt_id, psn_no, open_only=False)
+        row = repo.latest_settlement(conn, ctx.fixmedins_code, mdtrt_id)
         if row is None:
             raise NotFound(f"data.mdtrt_id: 就诊没有结算记录 '{mdtrt_id}' (no settlement)")
     else:
@@ -129,7 +129,7 @@ def fee_lines(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> Any:
         ]
         med_type = row["med_type"]
     elif mdtrt_id:
-        visit = repo.visit(conn, ctx, mdtrt_id, psn_no, open_only=False)
+        visit = repo.visit(conn, ctx.fixmedins_code, mdtrt_id, psn_no, open_only=False)
         lines = repo.lines_of_visit(conn, mdtrt_id)
         med_type = visit["med_type"]
     else:

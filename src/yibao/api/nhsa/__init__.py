@@ -27,6 +27,11 @@ SWITCH_INTERVAL = 0.0005
 #: modules whose `@transaction` handlers the gateway serves (imported at build time)
 HANDLER_MODULES = (
     "yibao.settlement.handlers",
+    "yibao.interface.transactions.person",
+    "yibao.interface.transactions.outpatient",
+    "yibao.interface.transactions.inpatient",
+    "yibao.interface.transactions.pharmacy",
+    "yibao.interface.transactions.reversal",
     "yibao.settlement.reconcile",
     "yibao.catalog.transactions",
 )
