@@ -78,16 +78,19 @@ def test_outpatient_settlement_and_its_2601(platform: Platform) -> None:
         seed_person(conn, p)
     with platform.db.engine.begin() as conn:
         registered = outpatient.register(conn, _ctx(platform, "M1", "2201"), register_input(p))
+        assert registered is not None
         mdtrt_id = registered["data"]["mdtrt_id"]
         lines = {"feedetail": [fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "100.00")]}
         outpatient.upload_fees(conn, _ctx(platform, "M2", "2204"), lines)
         pre = outpatient.pre_settle(
             conn, _ctx(platform, "M3", "2206"), settle_input(p, mdtrt_id, "100.00")
         )
+        assert pre is not None
         with pytest.raises(InvalidInput, match=r"^data\.fulamt_ownpay_amt: 必填 \(required\)$"):
             outpatient.settle(conn, _ctx(platform, "M4", "2207"), settle_input(p, mdtrt_id, "100"))
         ctx = _ctx(platform, "M5", "2207")
         done = outpatient.settle(conn, ctx, settle_input(p, mdtrt_id, "100.00", **echo(pre)))
+        assert done is not None
         assert done["setlinfo"]["medfee_sumamt"] == pre["setlinfo"]["medfee_sumamt"]
         _answered(conn, ctx, p.psn_no)
     setl_id = done["setlinfo"]["setl_id"]
