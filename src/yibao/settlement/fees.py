@@ -36,9 +36,9 @@ PRICE_TOLERANCE = Decimal("0.01")
 #: drt_reim)
 FORCED_SELFPAY = 6
 
-#: code → member of the enums a stored line is rebuilt with (`fee_in_from_row`, ten lines per
-#: pre-settlement): a dict lookup instead of an Enum call (~10x the CPU); anything else still
-#: goes through the Enum, which refuses it as before
+#: code → member of the enums a stored line is rebuilt with (`fee_in_from_row`, every line of
+#: every pre-settlement): a dict lookup instead of an Enum call, which costs far more; anything
+#: else still goes through the Enum, which refuses it as before
 _LIST_TYPES = {m.value: m for m in ListType}
 _CHRGITM_LVS = {m.value: m for m in ChrgitmLv}
 _ITEM_TYPES = {m.value: m for m in MedChrgitmType}
