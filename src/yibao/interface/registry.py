@@ -32,10 +32,8 @@ from yibao.interface.context import CallContext
 
 log = logging.getLogger(__name__)
 
-#: where the national transactions' handlers live: every module of this package, and the
-#: domain modules that still register handlers themselves (absent ones are skipped)
+#: where the national transactions' handlers live: every module of this package
 HANDLER_PACKAGE = "yibao.interface.transactions"
-HANDLER_MODULES = ("yibao.settlement.handlers",)
 
 Handler = Callable[[Connection, CallContext, dict[str, Any]], dict[str, Any] | None]
 
@@ -94,20 +92,15 @@ def all_transactions() -> dict[str, Transaction]:
 
 
 def handler_modules() -> list[str]:
-    """The modules whose `@transaction` registrations the pipeline serves."""
+    """The modules whose `@transaction` registrations the pipeline serves (the package's
+    helper modules, such as its input readers, come along: importing them registers nothing)."""
     package = importlib.import_module(HANDLER_PACKAGE)
-    areas = sorted(
+    return sorted(
         f"{HANDLER_PACKAGE}.{info.name}" for info in pkgutil.iter_modules(package.__path__)
     )
-    return [*areas, *HANDLER_MODULES]
 
 
 def load_handlers() -> None:
     """Import every handler module (their decorators fill the registry); idempotent."""
     for name in handler_modules():
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            log.warning("transaction registry: handler module %s not present", name)
+        importlib.import_module(name)

@@ -1,6 +1,7 @@
-"""Fee lines: reading uploaded lines (2204, 2301, 2101/2102 drugdetail), splitting each with
-the catalog term valid at `fee_ocur_time` (`policy.split_line`), storing them, and rebuilding
-the calculator's input from stored lines at settlement.
+"""Fee lines: splitting each uploaded line (2204, 2301, 2101/2102 drugdetail, read by their
+handlers into `commands.FeeLine`) with the catalog term valid at `fee_ocur_time`
+(`policy.split_line`), storing them, and rebuilding the calculator's input from stored lines
+at settlement.
 
 The split stored with a line is the one returned to the client at upload; settlement rebuilds
 each line's `CatalogTerms` from the stored columns so that pre-settlement and settlement see
@@ -15,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from yibao.catalog import mapping, restrictions
 from yibao.catalog.cache import CatalogCache
@@ -23,12 +24,10 @@ from yibao.catalog.mapping import MappingRule
 from yibao.catalog.model import CatalogItem
 from yibao.codes.dicts import ChrgitmLv, HospApprFlag, ListType, MedChrgitmType
 from yibao.errors import InvalidInput
-from yibao.interface import fields as f
-from yibao.kit.money import round_fen
 from yibao.policy import CatalogTerms, FeeLineIn, LineRules, LineSplit, PolicyBook, split_line
 from yibao.policy.model import PolicyRefusal
-from yibao.storage.prepared import PreparedInsert
-from yibao.storage.tables import fee_detail
+from yibao.settlement import repo
+from yibao.settlement.commands import FeeLine
 
 #: |cnt × pric − det_item_fee_sumamt| allowed (HIS round unit prices differently)
 PRICE_TOLERANCE = Decimal("0.01")
@@ -37,34 +36,17 @@ PRICE_TOLERANCE = Decimal("0.01")
 #: drt_reim)
 FORCED_SELFPAY = 6
 
-#: code → member of the enums a stored line is rebuilt with (`fee_in_from_row`, ten lines per
-#: pre-settlement): a dict lookup instead of an Enum call (~10x the CPU); anything else still
-#: goes through the Enum, which refuses it as before
+#: code → member of the enums a stored line is rebuilt with (`fee_in_from_row`, every line of
+#: every pre-settlement): a dict lookup instead of an Enum call, which costs far more; anything
+#: else still goes through the Enum, which refuses it as before
 _LIST_TYPES = {m.value: m for m in ListType}
 _CHRGITM_LVS = {m.value: m for m in ChrgitmLv}
 _ITEM_TYPES = {m.value: m for m in MedChrgitmType}
 _APPR_FLAGS = {m.value: m for m in HospApprFlag}
-_INSERT_LINES = PreparedInsert(fee_detail)
 
 
-@dataclass(frozen=True, slots=True)
-class LineIn:
-    """One uploaded line, read and checked."""
-
-    index: int
-    feedetl_sn: str
-    mdtrt_id: str | None
-    psn_no: str | None
-    chrg_bchno: str | None
-    fee_ocur_time: datetime
-    med_list_codg: str
-    medins_list_codg: str | None
-    det_item_fee_sumamt: Decimal
-    cnt: Decimal
-    pric: Decimal
-    hosp_appr_flag: HospApprFlag
-    init_feedetl_sn: str | None
-    values: dict[str, Any]
+#: an uploaded line as its handler read it (the command type's name in this module)
+LineIn = FeeLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,85 +60,6 @@ class VisitFacts:
     psn_type: str | None
     #: the person's pooling region (selects the region's unknown-code rule)
     admdvs: str
-
-
-def read_lines(
-    items: Sequence[Mapping[str, Any]],
-    node: str,
-    *,
-    refunds: bool = False,
-    require_visit: bool = True,
-    require_batch: bool = False,
-) -> list[LineIn]:
-    """Read `items`; every refusal names `node[i].field`."""
-    out: list[LineIn] = []
-    seen: set[str] = set()
-    for i, d in enumerate(items):
-        where = f"{node}[{i}]"
-        sn = f.req_str(d, "feedetl_sn", node_name=where, max_len=30)
-        if sn in seen:
-            raise InvalidInput(
-                f"{where}.feedetl_sn: 明细流水号重复 '{sn}' (duplicate feedetl_sn in the message)"
-            )
-        seen.add(sn)
-        amount = f.req_amount(d, "det_item_fee_sumamt", node_name=where, allow_negative=refunds)
-        cnt = f.req_decimal(d, "cnt", node_name=where, places=4, allow_negative=refunds)
-        pric = f.req_decimal(d, "pric", node_name=where, places=6)
-        if abs(round_fen(cnt * pric) - amount) > PRICE_TOLERANCE:
-            raise InvalidInput(
-                f"{where}.det_item_fee_sumamt: 明细金额 {amount} 与 数量×单价 "
-                f"{cnt}×{pric} 不符 (must equal cnt × pric)"
-            )
-        init_sn = f.opt_str(d, "init_feedetl_sn", node_name=where, max_len=30)
-        if amount < 0 and not init_sn:
-            raise InvalidInput(
-                f"{where}.init_feedetl_sn: 退费明细须填写原明细流水号 "
-                "(a refund line must name the line it refunds)"
-            )
-        appr = f.opt_code(d, "hosp_appr_flag", HospApprFlag, node_name=where)
-        out.append(
-            LineIn(
-                index=i,
-                feedetl_sn=sn,
-                mdtrt_id=(
-                    f.req_str(d, "mdtrt_id", node_name=where, max_len=30)
-                    if require_visit
-                    else f.opt_str(d, "mdtrt_id", node_name=where, max_len=30)
-                ),
-                psn_no=(
-                    f.req_str(d, "psn_no", node_name=where, max_len=30)
-                    if require_visit
-                    else f.opt_str(d, "psn_no", node_name=where, max_len=30)
-                ),
-                chrg_bchno=(
-                    f.req_str(d, "chrg_bchno", node_name=where, max_len=30)
-                    if require_batch
-                    else f.opt_str(d, "chrg_bchno", node_name=where, max_len=30)
-                ),
-                fee_ocur_time=f.req_datetime(d, "fee_ocur_time", node_name=where),
-                med_list_codg=f.req_str(d, "med_list_codg", node_name=where, max_len=50),
-                medins_list_codg=f.opt_str(d, "medins_list_codg", node_name=where, max_len=150),
-                det_item_fee_sumamt=amount,
-                cnt=cnt,
-                pric=pric,
-                hosp_appr_flag=appr or HospApprFlag.NOT_REQUIRED,
-                init_feedetl_sn=init_sn,
-                values={
-                    "rxno": f.opt_str(d, "rxno", node_name=where, max_len=30),
-                    "drord_no": f.opt_str(d, "drord_no", node_name=where, max_len=30),
-                    "rx_circ_flag": f.opt_str(d, "rx_circ_flag", node_name=where, max_len=1),
-                    "bilg_dept_codg": f.opt_str(d, "bilg_dept_codg", node_name=where, max_len=30),
-                    "bilg_dept_name": f.opt_str(d, "bilg_dept_name", node_name=where, max_len=100),
-                    "bilg_dr_codg": f.opt_str(d, "bilg_dr_codg", node_name=where, max_len=30),
-                    "bilg_dr_name": f.opt_str(d, "bilg_dr_name", node_name=where, max_len=50),
-                    "sin_dos_dscr": f.opt_str(d, "sin_dos_dscr", node_name=where, max_len=200),
-                    "used_frqu_dscr": f.opt_str(d, "used_frqu_dscr", node_name=where, max_len=200),
-                    "prd_days": f.opt_decimal(d, "prd_days", node_name=where, places=2),
-                    "medc_way_dscr": f.opt_str(d, "medc_way_dscr", node_name=where, max_len=200),
-                },
-            )
-        )
-    return out
 
 
 def _terms(item: CatalogItem, psn_type: str | None, where: str) -> CatalogTerms:
@@ -205,9 +108,9 @@ def split_uploaded(
     picked: dict[int, CatalogItem | None] = {}
     rules_by_day: dict[date, LineRules] = {}
     for day, group in by_day.items():
-        terms = cache.terms_at(conn, {ln.med_list_codg for ln in group}, day)
+        items = cache.terms_at(conn, {ln.med_list_codg for ln in group}, day)
         for ln in group:
-            picked[ln.index] = terms.get(ln.med_list_codg)
+            picked[ln.index] = items.get(ln.med_list_codg)
         try:
             rules_by_day[day] = book.line_rules(facts.admdvs, day)
         except PolicyRefusal as exc:
@@ -340,17 +243,10 @@ def store(conn: Connection, rows: Sequence[dict[str, Any]], replace: Sequence[st
     feedetl_sn (a client re-uploading after 2205/2302 reuses its serial numbers)."""
     fresh = [r for r in rows if r["feedetl_sn"] not in replace]
     if fresh:
-        _INSERT_LINES.executemany(conn, fresh)
+        repo.insert_lines(conn, fresh)
     for r in rows:
         if r["feedetl_sn"] in replace:
-            conn.execute(
-                update(fee_detail)
-                .where(
-                    fee_detail.c.mdtrt_id == r["mdtrt_id"],
-                    fee_detail.c.feedetl_sn == r["feedetl_sn"],
-                )
-                .values(**r)
-            )
+            repo.overwrite_line(conn, r)
 
 
 def check_against_existing(

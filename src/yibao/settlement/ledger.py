@@ -23,12 +23,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection
 
 from yibao.codes.dicts import HospLv, Insutype, MedType, PsnIdetType, PsnType
 from yibao.errors import Conflict, InvalidInput
-from yibao.interface import fields as f
-from yibao.interface.context import CallContext
 from yibao.kit.clock import age_on
 from yibao.policy import (
     FeeLineIn,
@@ -39,58 +37,14 @@ from yibao.policy import (
     settle,
 )
 from yibao.policy.model import PolicyRefusal
-from yibao.replica import rows as replica_rows
 from yibao.settlement import accumulators, repo
+from yibao.settlement.commands import ECHOED_TOTALS, Settle, required
+from yibao.settlement.context import Caller
+from yibao.settlement.insured import check_insured
 from yibao.settlement.output import AMOUNTS
-from yibao.storage import changelog
-from yibao.storage.prepared import Prepared, PreparedInsert
-from yibao.storage.tables import fee_detail, psn, psn_insu, setl, setl_fund
+from yibao.storage.tables import setl
 
 ZERO = Decimal("0.00")
-
-_SET_BALANCE = (
-    update(psn_insu)
-    .where(
-        psn_insu.c.psn_no == bindparam("b_psn_no"), psn_insu.c.insutype == bindparam("b_insutype")
-    )
-    .values(balc=bindparam("b_balc", type_=psn_insu.c.balc.type), updated_at=bindparam("b_at"))
-)
-_P_INSERT_SETL = PreparedInsert(setl)
-_P_INSERT_FUNDS = PreparedInsert(setl_fund)
-_P_SET_BALANCE = Prepared(_SET_BALANCE)
-_P_FAMILY = Prepared(
-    select(psn_insu)
-    .join(psn, psn.c.psn_no == psn_insu.c.psn_no)
-    .where(
-        psn.c.family_id == bindparam("family_id"),
-        psn.c.psn_no != bindparam("psn_no"),
-        psn_insu.c.insutype == bindparam("insutype"),
-        psn_insu.c.psn_insu_stas == "1",
-        psn_insu.c.balc > 0,
-    )
-    .order_by(psn_insu.c.balc.desc(), psn_insu.c.psn_no)
-    .limit(1)
-)
-#: linking the settled lines, by the number of lines (an IN list of that many binds)
-_P_LINK: dict[int, Prepared] = {}
-
-
-def _link_stmt(count: int) -> Prepared:
-    fast = _P_LINK.get(count)
-    if fast is None:
-        fast = Prepared(
-            update(fee_detail)
-            .where(
-                fee_detail.c.mdtrt_id == bindparam("b_mdtrt_id"),
-                fee_detail.c.feedetl_sn.in_([bindparam(f"b_sn{i}") for i in range(count)]),
-                fee_detail.c.setl_id.is_(None),
-            )
-            .values(setl_id=bindparam("b_setl_id"))
-        )
-        if count <= 256:
-            _P_LINK[count] = fast
-    return fast
-
 
 #: amounts negated on a reversal record (setlinfo amounts + the fee structure sums)
 REVERSED_AMOUNTS = (*AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
@@ -113,7 +67,7 @@ def _neg(value: Decimal) -> Decimal:
 
 def load_party(
     conn: Connection,
-    ctx: CallContext,
+    ctx: Caller,
     psn_no: str,
     insutype: str,
     day: date,
@@ -125,12 +79,10 @@ def load_party(
     """Person, insurance (locked when `lock`), sharing family member and calculator terms."""
     person = person or repo.person(conn, psn_no, node=node)
     insu = repo.insurance(conn, psn_no, insutype, node=node, lock=lock)
-    repo.check_insured(ctx, insu, node=node)
+    check_insured(insu, ctx.insuplc_admdvs, node=node)
     family: Mapping[str, Any] | None = None
     if person["family_id"]:
-        family = _P_FAMILY.first(
-            conn, {"family_id": person["family_id"], "psn_no": psn_no, "insutype": insutype}
-        )
+        family = repo.family_sharer(conn, person["family_id"], psn_no, insutype)
         if family is not None and lock:
             family = repo.insurance(conn, family["psn_no"], insutype, lock=True)
     assistance = []
@@ -190,10 +142,10 @@ def compute(
         raise InvalidInput(f"{where}: {exc}") from None
 
 
-def check_echo(split: SettlementSplit, data: Mapping[str, Any], node: str = "data") -> None:
+def check_echo(split: SettlementSplit, command: Settle, node: str = "data") -> None:
     """2207/2304: the four totals the client echoes must be those of the pre-settlement."""
-    for name in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt"):
-        sent = f.req_amount(data, name, node_name=node)
+    for name in ECHOED_TOTALS:
+        sent: Decimal = required(getattr(command, name), f"{node}.{name}")
         if sent != getattr(split, name):
             raise InvalidInput(
                 f"{node}.{name}: {sent} 与预结算结果 {getattr(split, name)} 不一致 "
@@ -233,26 +185,13 @@ def _accum_delta(extra: Mapping[str, Any], *, negate: bool) -> dict[str, Decimal
 def _set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at: datetime) -> None:
     if balc < 0:
         raise Conflict(f"个人账户余额不足 (balance of {psn_no} would be negative)")
-    _P_SET_BALANCE.execute(
-        conn, {"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}
-    )
+    repo.set_balance(conn, psn_no, insutype, balc, at)
 
 
 def _log_setl(
-    conn: Connection, ctx: CallContext, rows: Sequence[Mapping[str, Any]], gend: str | None
+    conn: Connection, ctx: Caller, rows: Sequence[Mapping[str, Any]], gend: str | None
 ) -> None:
-    changelog.append_many(
-        conn,
-        [
-            (
-                replica_rows.SETL,
-                r["setl_id"],
-                replica_rows.setl_payload(r, admdvs=ctx.institution.admdvs, gend=gend),
-                "upsert",
-            )
-            for r in rows
-        ],
-    )
+    repo.settlements_changed(conn, rows, admdvs=ctx.admdvs, gend=gend)
 
 
 def _fund_rows(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:
@@ -275,7 +214,7 @@ def _fund_rows(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:
 
 def write_settlement(
     conn: Connection,
-    ctx: CallContext,
+    ctx: Caller,
     *,
     party: Party,
     visit: Mapping[str, Any],
@@ -291,7 +230,7 @@ def write_settlement(
 ) -> dict[str, Any]:
     """Write a settlement (row, funds, lines, balances, accumulators, change log)."""
     at = ctx.now
-    setl_id = ctx.platform.ids.next_str()
+    setl_id = ctx.ids.next_str()
     insu = party.insu
     row: dict[str, Any] = {
         "setl_id": setl_id,
@@ -303,8 +242,8 @@ def write_settlement(
         "med_type": med_type,
         "clr_type": clr_type,
         "clr_way": "1",
-        "clr_optins": ctx.institution.admdvs,
-        "hosp_lv": ctx.institution.hosp_lv,
+        "clr_optins": ctx.admdvs,
+        "hosp_lv": ctx.hosp_lv,
         "insuplc_admdvs": insu["insuplc_admdvs"],
         "mdtrt_cert_type": mdtrt_cert_type,
         "setl_time": at,
@@ -338,15 +277,10 @@ def write_settlement(
         "created_at": at,
         "updated_at": at,
     }
-    _P_INSERT_SETL.execute(conn, row)
     funds = _fund_rows(setl_id, split)
-    if funds:
-        _P_INSERT_FUNDS.executemany(conn, funds)
+    repo.insert_settlement(conn, row, funds)
     if mark_lines and lines:
-        params: dict[str, Any] = {f"b_sn{i}": r["feedetl_sn"] for i, r in enumerate(lines)}
-        params["b_mdtrt_id"] = visit["mdtrt_id"]
-        params["b_setl_id"] = setl_id
-        _link_stmt(len(lines)).execute(conn, params)
+        repo.link_lines(conn, visit["mdtrt_id"], [r["feedetl_sn"] for r in lines], setl_id)
     own = split.acct_pay - split.acct_mulaid_pay
     if own:
         _set_balance(conn, insu["psn_no"], insu["insutype"], split.balc, at)
@@ -358,7 +292,7 @@ def write_settlement(
 
 
 def _mirror(
-    ctx: CallContext,
+    ctx: Caller,
     source: Mapping[str, Any],
     *,
     revs_infno: str,
@@ -371,7 +305,7 @@ def _mirror(
     for name in REVERSED_AMOUNTS:
         row[name] = _neg(source[name])
     row.update(
-        setl_id=ctx.platform.ids.next_str(),
+        setl_id=ctx.ids.next_str(),
         fee_line_cnt=-int(source["fee_line_cnt"] or 0),
         setl_time=at,
         medins_setl_id=ctx.msgid,
@@ -390,17 +324,13 @@ def _mirror(
 
 
 def _flip(conn: Connection, row: Mapping[str, Any], vali_flag: str, at: datetime) -> dict[str, Any]:
-    conn.execute(
-        update(setl)
-        .where(setl.c.setl_id == row["setl_id"])
-        .values(vali_flag=vali_flag, updated_at=at)
-    )
+    repo.set_validity(conn, row["setl_id"], vali_flag, at)
     return {**row, "vali_flag": vali_flag, "updated_at": at}
 
 
 def _move_account(
     conn: Connection,
-    ctx: CallContext,
+    ctx: Caller,
     source: Mapping[str, Any],
     *,
     sign: int,
@@ -432,7 +362,7 @@ def _move_account(
 
 
 def reverse(
-    conn: Connection, ctx: CallContext, original: Mapping[str, Any], *, revs_infno: str
+    conn: Connection, ctx: Caller, original: Mapping[str, Any], *, revs_infno: str
 ) -> dict[str, Any]:
     """Reverse a valid ordinary settlement (2208/2305/2103, 2601 of 2207/2304/2102)."""
     at = ctx.now
@@ -457,7 +387,6 @@ def reverse(
             acc={k: str(v) for k, v in delta.items()}, family_psn_no=extra.get("family_psn_no")
         ),
     )
-    conn.execute(insert(setl).values(**row))
     funds = [
         {
             **f,
@@ -467,23 +396,15 @@ def reverse(
         }
         for f in repo.funds(conn, original["setl_id"])
     ]
-    if funds:
-        conn.execute(insert(setl_fund), funds)
+    repo.insert_reversal(conn, row, funds)
     flipped = _flip(conn, original, "0", at)
-    conn.execute(
-        update(fee_detail)
-        .where(  # the visit's lines (the primary key), then the settlement's among them
-            fee_detail.c.mdtrt_id == original["mdtrt_id"],
-            fee_detail.c.setl_id == original["setl_id"],
-        )
-        .values(setl_id=None)
-    )
+    repo.unlink_lines(conn, original["mdtrt_id"], original["setl_id"])
     accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
     _log_setl(conn, ctx, [row, flipped], person["gend"])
     return row
 
 
-def reinstate(conn: Connection, ctx: CallContext, reversal: Mapping[str, Any]) -> dict[str, Any]:
+def reinstate(conn: Connection, ctx: Caller, reversal: Mapping[str, Any]) -> dict[str, Any]:
     """2601 of a reversal (2208/2305/2103): the original settlement becomes valid again.
     Writes a record negating the reversal, takes the account money again, re-adds the
     accumulators and links the lines to the original again."""
@@ -495,13 +416,8 @@ def reinstate(conn: Connection, ctx: CallContext, reversal: Mapping[str, Any]) -
         raise Conflict("原结算已恢复 (the settlement is already valid again)")
     sns = extra_of(original).get("feedetl_sns") or []
     if sns:
-        rows = conn.execute(
-            select(fee_detail.c.feedetl_sn, fee_detail.c.vali_flag, fee_detail.c.setl_id).where(
-                fee_detail.c.mdtrt_id == original["mdtrt_id"],
-                fee_detail.c.feedetl_sn.in_(sns),
-            )
-        ).all()
-        usable = [r for r in rows if r.vali_flag == "1" and r.setl_id is None]
+        rows = repo.line_states(conn, original["mdtrt_id"], sns)
+        usable = [r for r in rows if r["vali_flag"] == "1" and r["setl_id"] is None]
         if len(usable) != len(sns):
             raise Conflict(
                 "原结算的费用明细已撤销或已重新结算, 无法冲正撤销交易 "
@@ -520,7 +436,6 @@ def reinstate(conn: Connection, ctx: CallContext, reversal: Mapping[str, Any]) -
             acc={k: str(v) for k, v in delta.items()}, family_psn_no=extra.get("family_psn_no")
         ),
     )
-    conn.execute(insert(setl).values(**row))
     funds = [
         {
             **f,
@@ -530,16 +445,11 @@ def reinstate(conn: Connection, ctx: CallContext, reversal: Mapping[str, Any]) -
         }
         for f in repo.funds(conn, reversal["setl_id"])
     ]
-    if funds:
-        conn.execute(insert(setl_fund), funds)
+    repo.insert_reversal(conn, row, funds)
     dead = _flip(conn, reversal, "0", at)
     alive = _flip(conn, original, "1", at)
     if sns:
-        conn.execute(
-            update(fee_detail)
-            .where(fee_detail.c.mdtrt_id == original["mdtrt_id"], fee_detail.c.feedetl_sn.in_(sns))
-            .values(setl_id=original["setl_id"])
-        )
+        repo.relink_lines(conn, original["mdtrt_id"], sns, original["setl_id"])
     accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
     _log_setl(conn, ctx, [row, dead, alive], person["gend"])
     return row

@@ -11,13 +11,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from yibao.codes.dicts import Flag
 from yibao.errors import Conflict, InvalidInput
-from yibao.interface import fields as f
-from yibao.interface.context import CallContext
 from yibao.kit.clock import age_on
 from yibao.policy import PolicyBook, SettlementSplit
-from yibao.settlement import accumulators, fees, ledger, output, repo, services
+from yibao.settlement import accumulators, fees, ledger, output, repo
+from yibao.settlement.commands import ReverseSettlement, Settle, UploadFees, required
+from yibao.settlement.context import Caller, Pricing
 
 #: chrg_bchno meaning "every unsettled line of the visit"
 ALL_BATCHES = "0000"
@@ -25,12 +24,16 @@ CLR_TYPE = {repo.OUTPATIENT: "11", repo.INPATIENT: "21", repo.PHARMACY: "41"}
 
 
 def facts(
-    ctx: CallContext, person: Mapping[str, Any], insu: Mapping[str, Any], med_type: str, day: date
+    caller: Caller,
+    person: Mapping[str, Any],
+    insu: Mapping[str, Any],
+    med_type: str,
+    day: date,
 ) -> fees.VisitFacts:
     return fees.VisitFacts(
         gend=person["gend"],
         age=age_on(person["brdy"], day),
-        hosp_lv=ctx.institution.hosp_lv,
+        hosp_lv=caller.hosp_lv,
         med_type=med_type,
         psn_type=insu["psn_type"],
         admdvs=insu["insuplc_admdvs"],
@@ -39,17 +42,16 @@ def facts(
 
 def upload(
     conn: Connection,
-    ctx: CallContext,
-    input: dict[str, Any],
+    caller: Caller,
+    pricing: Pricing,
+    command: UploadFees,
     *,
     kind: str,
     refunds: bool,
-    require_batch: bool,
 ) -> dict[str, Any]:
-    """2204 / 2301: read, split and store the lines; answer the `result` rows."""
+    """2204 / 2301: split and store the lines; answer the `result` rows."""
     node = "feedetail"
-    items = f.node_list(input, node)
-    lines = fees.read_lines(items, node, refunds=refunds, require_batch=require_batch)
+    lines = command.feedetail
     first = lines[0]
     assert first.mdtrt_id is not None and first.psn_no is not None
     for ln in lines[1:]:
@@ -58,7 +60,9 @@ def upload(
                 f"{node}[{ln.index}].mdtrt_id: 同一报文的明细须属于同一就诊和人员 "
                 "(all lines of one message must belong to one visit and person)"
             )
-    visit = repo.visit(conn, ctx, first.mdtrt_id, first.psn_no, kind=kind, node=f"{node}[0]")
+    visit = repo.visit(
+        conn, caller.fixmedins_code, first.mdtrt_id, first.psn_no, kind=kind, node=f"{node}[0]"
+    )
     if kind == repo.INPATIENT and visit["mdtrt_stas"] == repo.SETTLED:
         raise Conflict(f"{node}[0].mdtrt_id: 住院已结算, 不能再上传明细 (admission settled)")
     existing = repo.existing_lines(conn, visit["mdtrt_id"], [ln.feedetl_sn for ln in lines])
@@ -71,12 +75,12 @@ def upload(
     split_rows = fees.split_uploaded(
         conn,
         lines,
-        facts(ctx, person, insu, visit["med_type"], day),
+        facts(caller, person, insu, visit["med_type"], day),
         node=node,
-        cache=services.catalog(ctx.platform),
-        fixmedins_code=ctx.fixmedins_code,
-        mapping_rule=services.mapping_rule(ctx.platform),
-        book=services.book(ctx.platform),
+        cache=pricing.catalog,
+        fixmedins_code=caller.fixmedins_code,
+        mapping_rule=pricing.mapping_rule,
+        book=pricing.book,
         diag_loader=lambda: repo.diag_codes(conn, visit["mdtrt_id"]),
     )
     rows = [
@@ -86,9 +90,9 @@ def upload(
             forced,
             mdtrt_id=visit["mdtrt_id"],
             psn_no=visit["psn_no"],
-            fixmedins_code=ctx.fixmedins_code,
-            msgid=ctx.msgid,
-            at=ctx.now,
+            fixmedins_code=caller.fixmedins_code,
+            msgid=caller.msgid,
+            at=caller.now,
         )
         for ln, split, forced in split_rows
     ]
@@ -121,7 +125,7 @@ def _check_refunds(
 
 def cancel_lines(
     conn: Connection,
-    ctx: CallContext,
+    caller: Caller,
     visit: Mapping[str, Any],
     sns: Sequence[str] | None,
     *,
@@ -152,13 +156,14 @@ def cancel_lines(
                 )
     if not chosen:
         raise InvalidInput(f"{node}: 没有可撤销的费用明细 (no unsettled lines to cancel)")
-    return repo.cancel_lines(conn, visit["mdtrt_id"], [r["feedetl_sn"] for r in chosen], ctx.now)
+    return repo.cancel_lines(conn, visit["mdtrt_id"], [r["feedetl_sn"] for r in chosen], caller.now)
 
 
 def settle_visit(
     conn: Connection,
-    ctx: CallContext,
-    d: dict[str, Any],
+    caller: Caller,
+    pricing: Pricing,
+    command: Settle,
     *,
     kind: str,
     final: bool,
@@ -166,29 +171,29 @@ def settle_visit(
 ) -> dict[str, Any]:
     """2206/2207 (outpatient) and 2303/2304 (inpatient): settle the unsettled lines of a visit
     (of one charge batch for outpatients when `chrg_bchno` names one)."""
-    psn_no = f.req_str(d, "psn_no", node_name=node, max_len=30)
-    mdtrt_id = f.req_str(d, "mdtrt_id", node_name=node, max_len=30)
-    total = f.req_amount(d, "medfee_sumamt", node_name=node)
-    insutype = f.req_str(d, "insutype", node_name=node, max_len=6)
-    acct_used = f.req_code(d, "acct_used_flag", Flag, node_name=node) is Flag.YES
-    cert_type = f.opt_str(d, "mdtrt_cert_type", node_name=node, max_len=3)
-    invono = f.opt_str(d, "invono", node_name=node, max_len=20)
-    visit = repo.visit(conn, ctx, mdtrt_id, psn_no, kind=kind, node=node)
+    psn_no = command.psn_no
+    mdtrt_id = command.mdtrt_id
+    total = command.medfee_sumamt
+    insutype = command.insutype
+    acct_used = command.acct_used_flag
+    cert_type = command.mdtrt_cert_type
+    invono = command.invono
+    visit = repo.visit(conn, caller.fixmedins_code, mdtrt_id, psn_no, kind=kind, node=node)
     if insutype != visit["insutype"]:
         raise InvalidInput(
             f"{node}.insutype: 险种 {insutype} 与就诊登记的险种 {visit['insutype']} 不一致 "
             "(insutype differs from the visit's)"
         )
     if kind == repo.OUTPATIENT:
-        med_type = f.req_str(d, "med_type", node_name=node, max_len=6)
-        batch = f.opt_str(d, "chrg_bchno", node_name=node, max_len=30)
+        med_type: str = required(command.med_type, f"{node}.med_type")
+        batch = command.chrg_bchno
         if batch == ALL_BATCHES:
             batch = None
         same_admission = False
     else:
-        med_type = f.opt_str(d, "med_type", node_name=node, max_len=6) or visit["med_type"]
+        med_type = command.med_type or visit["med_type"]
         batch = None
-        mid = f.opt_str(d, "mid_setl_flag", node_name=node, max_len=3) == "1"
+        mid = command.mid_setl_flag
         previous = repo.valid_settlements(conn, mdtrt_id)
         same_admission = bool(previous)
         if final and not mid and visit["mdtrt_stas"] != repo.DISCHARGED:
@@ -201,15 +206,15 @@ def settle_visit(
         where = f"{node}.chrg_bchno" if batch else f"{node}.mdtrt_id"
         raise InvalidInput(f"{where}: 没有待结算的费用明细 (no unsettled fee lines)")
     ledger.check_total(total, lines, node)
-    day = ctx.now.date()
-    party = ledger.load_party(conn, ctx, psn_no, insutype, day, lock=final, node=node)
+    day = caller.now.date()
+    party = ledger.load_party(conn, caller, psn_no, insutype, day, lock=final, node=node)
     accum = accumulators.read(conn, psn_no, insutype, day.year)
     split = _split_of(
-        services.book(ctx.platform),
+        pricing.book,
         party,
         lines,
         med_type=med_type,
-        hosp_lv=ctx.institution.hosp_lv,
+        hosp_lv=caller.hosp_lv,
         day=day,
         acct_used=acct_used,
         accum=accum,
@@ -221,10 +226,10 @@ def settle_visit(
     setl_time = None
     medins_setl_id = None
     if final:
-        ledger.check_echo(split, d, node)
+        ledger.check_echo(split, command, node)
         row = ledger.write_settlement(
             conn,
-            ctx,
+            caller,
             party=party,
             visit=visit,
             split=split,
@@ -236,9 +241,11 @@ def settle_visit(
             chrg_bchno=batch,
             invono=invono,
         )
-        setl_id, setl_time, medins_setl_id = row["setl_id"], row["setl_time"], ctx.msgid
+        setl_id, setl_time, medins_setl_id = row["setl_id"], row["setl_time"], caller.msgid
         if kind == repo.INPATIENT and visit["mdtrt_stas"] == repo.DISCHARGED:
-            repo.update_visit(conn, mdtrt_id, {"mdtrt_stas": repo.SETTLED, "updated_at": ctx.now})
+            repo.update_visit(
+                conn, mdtrt_id, {"mdtrt_stas": repo.SETTLED, "updated_at": caller.now}
+            )
             repo.visit_changed(conn, {**visit, "mdtrt_stas": repo.SETTLED})
     return {
         "setlinfo": output.setlinfo(
@@ -251,7 +258,7 @@ def settle_visit(
             mdtrt_cert_type=cert_type or visit["mdtrt_cert_type"],
             med_type=med_type,
             medins_setl_id=medins_setl_id,
-            clr_optins=ctx.institution.admdvs,
+            clr_optins=caller.admdvs,
             clr_type=clr_type,
             day=day,
         ),
@@ -349,14 +356,13 @@ def settlement_output(
 
 
 def reverse_by_request(
-    conn: Connection, ctx: CallContext, input: dict[str, Any], *, kind: str, infno: str
+    conn: Connection, caller: Caller, command: ReverseSettlement, *, kind: str, infno: str
 ) -> dict[str, Any]:
     """2208 / 2305 / 2103: reverse a whole settlement named by setl_id + mdtrt_id + psn_no."""
-    d = f.node(input, "data")
-    setl_id = f.req_str(d, "setl_id", node_name="data", max_len=30)
-    mdtrt_id = f.req_str(d, "mdtrt_id", node_name="data", max_len=30)
-    psn_no = f.req_str(d, "psn_no", node_name="data", max_len=30)
-    row = repo.settlement(conn, ctx, setl_id)
+    setl_id = command.setl_id
+    mdtrt_id = command.mdtrt_id
+    psn_no = command.psn_no
+    row = repo.settlement(conn, caller.fixmedins_code, setl_id)
     if row["mdtrt_id"] != mdtrt_id:
         raise InvalidInput(
             f"data.mdtrt_id: 与结算记录的就诊ID不一致 '{mdtrt_id}' (does not match the settlement)"
@@ -369,12 +375,12 @@ def reverse_by_request(
         raise InvalidInput(
             f"data.setl_id: 结算 {setl_id} 不是本交易可撤销的结算类别 (clr_type {row['clr_type']})"
         )
-    reversal = ledger.reverse(conn, ctx, row, revs_infno=infno)
+    reversal = ledger.reverse(conn, caller, row, revs_infno=infno)
     if kind == repo.INPATIENT:
-        visit = repo.visit(conn, ctx, mdtrt_id, psn_no, open_only=False)
+        visit = repo.visit(conn, caller.fixmedins_code, mdtrt_id, psn_no, open_only=False)
         if visit["mdtrt_stas"] == repo.SETTLED:
             repo.update_visit(
-                conn, mdtrt_id, {"mdtrt_stas": repo.DISCHARGED, "updated_at": ctx.now}
+                conn, mdtrt_id, {"mdtrt_stas": repo.DISCHARGED, "updated_at": caller.now}
             )
             repo.visit_changed(conn, {**visit, "mdtrt_stas": repo.DISCHARGED})
-    return settlement_output(conn, reversal, day=ctx.now.date())
+    return settlement_output(conn, reversal, day=caller.now.date())

@@ -203,12 +203,12 @@ async def test_another_institutions_visit_and_settlement(world: dict[str, Any]) 
 
 
 async def test_unexpected_error_is_an_envelope(world: dict[str, Any], monkeypatch: Any) -> None:
-    from yibao.settlement import person
+    from yibao.settlement import insured
 
     def boom(*_args: Any) -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(person, "find_person", boom)
+    monkeypatch.setattr(insured, "find_person", boom)
     answer = await world["his"].call(
         "1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "1"}}
     )

@@ -1,4 +1,4 @@
-"""settlement.common._split_of: a 2207 takes the split its 2206 computed from the same stored
+"""settlement.steps._split_of: a 2207 takes the split its 2206 computed from the same stored
 inputs; anything different (lines, accumulators, parameters) is computed afresh."""
 
 from __future__ import annotations

@@ -1,59 +1,63 @@
-"""1101 人员信息获取 (9001 签到 / 9002 签退 are `interface.transactions.sign_in`)."""
+"""The insured person at the counter: found by the 就诊凭证 a client presents (1101 人员信息获取)
+and checked as insured before a visit is opened or settled."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from yibao.codes.dicts import MdtrtCertType
-from yibao.errors import InvalidInput, NotFound
-from yibao.interface import fields as f
-from yibao.interface.context import CallContext
-from yibao.interface.registry import transaction
+from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.settlement import repo
+from yibao.settlement.commands import FindPerson
 from yibao.settlement.output import age_of, date_text, datetime_text
-from yibao.storage.prepared import Prepared
-from yibao.storage.tables import psn
-
-_BY_EC_TOKEN = Prepared(select(psn).where(psn.c.ec_token == bindparam("cert_no")).limit(2))
-_BY_CERTNO = Prepared(select(psn).where(psn.c.certno == bindparam("cert_no")).limit(2))
-_BY_CARD = Prepared(select(psn).where(psn.c.card_no == bindparam("cert_no")).limit(2))
 
 
-def find_person(conn: Connection, d: dict[str, Any], node: str = "data") -> Any:
+def check_insured(
+    insu: Mapping[str, Any], insuplc_admdvs: str | None, *, node: str = "data"
+) -> None:
+    """Insurance status normal, and the envelope's insuplc_admdvs (when given) is the
+    person's insured region."""
+    if insu["psn_insu_stas"] != "1":
+        raise Conflict(
+            f"{node}.insutype: 参保状态异常 ({insu['psn_insu_stas']}), 不能享受待遇 "
+            "(insurance not active)"
+        )
+    if insuplc_admdvs and insuplc_admdvs != insu["insuplc_admdvs"]:
+        raise InvalidInput(
+            f"insuplc_admdvs: 参保地医保区划 {insuplc_admdvs} 与人员参保地 "
+            f"{insu['insuplc_admdvs']} 不一致 (not the person's insured region)"
+        )
+
+
+def find_person(conn: Connection, command: FindPerson, node: str = "data") -> repo.Row:
     """The person a 就诊凭证 names: 01 e-voucher token, 02 ID number, 03 card (+ card_sn)."""
-    cert_type = f.req_code(d, "mdtrt_cert_type", MdtrtCertType, node_name=node)
-    cert_no = f.req_str(d, "mdtrt_cert_no", node_name=node, max_len=64)
+    cert_type = command.mdtrt_cert_type
     if cert_type is MdtrtCertType.EC_TOKEN:
-        query = _BY_EC_TOKEN
+        rows = repo.persons_by_ec_token(conn, command.mdtrt_cert_no)
     elif cert_type is MdtrtCertType.ID_CARD:
-        query = _BY_CERTNO
+        rows = repo.persons_by_certno(conn, command.mdtrt_cert_no)
     else:
-        query = _BY_CARD
-    rows = query.all(conn, {"cert_no": cert_no})
+        rows = repo.persons_by_card(conn, command.mdtrt_cert_no)
     if not rows:
         raise NotFound(
             f"{node}.mdtrt_cert_no: 未查询到参保人员 (no insured person for this {cert_type.label})"
         )
     row = rows[0]
-    if cert_type is MdtrtCertType.SSC:
-        card_sn = f.opt_str(d, "card_sn", node_name=node, max_len=50)
-        if row["card_sn"] and card_sn != row["card_sn"]:
-            raise InvalidInput(
-                f"{node}.card_sn: 社会保障卡识别码不符 (card_sn required and must match the card)"
-            )
-    psn_name = f.opt_str(d, "psn_name", node_name=node, max_len=50)
-    if psn_name and psn_name != row["psn_name"]:
+    if cert_type is MdtrtCertType.SSC and row["card_sn"] and command.card_sn != row["card_sn"]:
+        raise InvalidInput(
+            f"{node}.card_sn: 社会保障卡识别码不符 (card_sn required and must match the card)"
+        )
+    if command.psn_name and command.psn_name != row["psn_name"]:
         raise InvalidInput(f"{node}.psn_name: 姓名与证件不符 (name does not match)")
     return row
 
 
-@transaction("1101", "人员信息获取", writes=False, inline_read=True)
-def person_info(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
-    d = f.node(input, "data")
-    row = find_person(conn, d)
-    day = ctx.now.date()
+def person_info(conn: Connection, row: Mapping[str, Any], day: date) -> dict[str, Any]:
+    """1101's answer for the person `row`: baseinfo, insuinfo, idetinfo."""
     insuinfo = [
         {
             "balc": i["balc"],

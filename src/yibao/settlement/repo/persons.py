@@ -1,0 +1,125 @@
+"""Insured persons as a settlement reads them: the person, their insurances (the row lock that
+serialises settlements of one person), identities, the family member whose account may share
+(家庭共济), the 就诊凭证 lookups of 1101, and the personal-account balance a settlement moves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from yibao.errors import InvalidInput, NotFound
+from yibao.settlement.repo.rows import Row
+from yibao.storage.prepared import Prepared
+from yibao.storage.tables import psn, psn_idet, psn_insu
+
+# Statements of the hot path are built once and executed at the driver level
+# (`storage.prepared`): building a Core statement per call costs several times its execution.
+_P_PERSON = Prepared(select(psn).where(psn.c.psn_no == bindparam("psn_no")))
+_INSU = select(psn_insu).where(
+    psn_insu.c.psn_no == bindparam("psn_no"), psn_insu.c.insutype == bindparam("insutype")
+)
+_P_INSU = Prepared(_INSU)
+_P_INSU_LOCKED = Prepared(_INSU.with_for_update())
+_P_INSURANCES = Prepared(
+    select(psn_insu).where(psn_insu.c.psn_no == bindparam("psn_no")).order_by(psn_insu.c.insutype)
+)
+_P_IDENTITIES = Prepared(
+    select(psn_idet).where(psn_idet.c.psn_no == bindparam("psn_no")).order_by(psn_idet.c.begntime)
+)
+_P_FAMILY = Prepared(
+    select(psn_insu)
+    .join(psn, psn.c.psn_no == psn_insu.c.psn_no)
+    .where(
+        psn.c.family_id == bindparam("family_id"),
+        psn.c.psn_no != bindparam("psn_no"),
+        psn_insu.c.insutype == bindparam("insutype"),
+        psn_insu.c.psn_insu_stas == "1",
+        psn_insu.c.balc > 0,
+    )
+    .order_by(psn_insu.c.balc.desc(), psn_insu.c.psn_no)
+    .limit(1)
+)
+_P_SET_BALANCE = Prepared(
+    update(psn_insu)
+    .where(
+        psn_insu.c.psn_no == bindparam("b_psn_no"), psn_insu.c.insutype == bindparam("b_insutype")
+    )
+    .values(balc=bindparam("b_balc", type_=psn_insu.c.balc.type), updated_at=bindparam("b_at"))
+)
+#: 1101's lookups by 就诊凭证: 01 e-voucher token, 02 ID number, 03 social-security card
+_P_BY_EC_TOKEN = Prepared(select(psn).where(psn.c.ec_token == bindparam("cert_no")).limit(2))
+_P_BY_CERTNO = Prepared(select(psn).where(psn.c.certno == bindparam("cert_no")).limit(2))
+_P_BY_CARD = Prepared(select(psn).where(psn.c.card_no == bindparam("cert_no")).limit(2))
+
+
+def person(conn: Connection, psn_no: str, *, node: str = "data") -> Row:
+    row = _P_PERSON.first(conn, {"psn_no": psn_no})
+    if row is None:
+        raise NotFound(f"{node}.psn_no: 人员编号不存在 '{psn_no}' (no such insured person)")
+    return row
+
+
+def insurance(
+    conn: Connection,
+    psn_no: str,
+    insutype: str,
+    *,
+    node: str = "data",
+    lock: bool = False,
+) -> Row:
+    """The person's insurance of `insutype`; `lock` takes the person's row lock (MySQL
+    `SELECT … FOR UPDATE`; SQLite has one writer) to serialise settlements of one person."""
+    query = _P_INSU_LOCKED if lock else _P_INSU
+    row = query.first(conn, {"psn_no": psn_no, "insutype": insutype})
+    if row is None:
+        raise InvalidInput(
+            f"{node}.insutype: 人员 {psn_no} 未参加险种 {insutype} "
+            f"(the person has no insurance of type {insutype})"
+        )
+    return row
+
+
+def insurances(conn: Connection, psn_no: str) -> list[Row]:
+    return _P_INSURANCES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
+
+
+def identities(conn: Connection, psn_no: str) -> list[Row]:
+    return _P_IDENTITIES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
+
+
+def family_sharer(conn: Connection, family_id: str, psn_no: str, insutype: str) -> Row | None:
+    """The active family member (not `psn_no`) with the largest balance of `insutype`."""
+    return _P_FAMILY.first(conn, {"family_id": family_id, "psn_no": psn_no, "insutype": insutype})
+
+
+def set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at: datetime) -> None:
+    _P_SET_BALANCE.execute(
+        conn, {"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}
+    )
+
+
+def persons_by_ec_token(conn: Connection, cert_no: str) -> list[Row]:
+    return _P_BY_EC_TOKEN.all(conn, {"cert_no": cert_no})  # type: ignore[return-value]
+
+
+def persons_by_certno(conn: Connection, cert_no: str) -> list[Row]:
+    return _P_BY_CERTNO.all(conn, {"cert_no": cert_no})  # type: ignore[return-value]
+
+
+def persons_by_card(conn: Connection, cert_no: str) -> list[Row]:
+    return _P_BY_CARD.all(conn, {"cert_no": cert_no})  # type: ignore[return-value]
+
+
+__all__ = [
+    "family_sharer",
+    "identities",
+    "insurance",
+    "insurances",
+    "person",
+    "persons_by_card",
+    "persons_by_certno",
+    "persons_by_ec_token",
+    "set_balance",
+]

@@ -1,0 +1,155 @@
+"""Visits (`mdtrt`) and their diagnoses (`diag`).
+
+Tenant rule: a lookup by a business id an institution sends (mdtrt_id, the msgid of its own
+message) takes the institution's code and answers another institution's record exactly like a
+missing one, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from yibao.errors import Conflict, InvalidInput, NotFound
+from yibao.replica import rows as replica_rows
+from yibao.settlement.repo.rows import Row, first
+from yibao.storage import changelog
+from yibao.storage.prepared import Prepared, PreparedInsert
+from yibao.storage.tables import diag, mdtrt
+
+#: mdtrt.mdtrt_kind
+OUTPATIENT = "outpatient"
+INPATIENT = "inpatient"
+PHARMACY = "pharmacy"
+
+#: mdtrt.mdtrt_stas
+REGISTERED = "registered"
+ADMITTED = "admitted"
+DISCHARGED = "discharged"
+SETTLED = "settled"
+CANCELLED = "cancelled"
+
+_KIND_LABEL = {OUTPATIENT: "门诊", INPATIENT: "住院", PHARMACY: "药店购药"}
+
+_P_VISIT = Prepared(select(mdtrt).where(mdtrt.c.mdtrt_id == bindparam("mdtrt_id")))
+_P_INSERT_VISIT = PreparedInsert(mdtrt)
+_P_DIAG_CODES = Prepared(
+    select(diag.c.diag_code).where(
+        diag.c.mdtrt_id == bindparam("mdtrt_id"), diag.c.vali_flag == "1"
+    )
+)
+
+
+def visit(
+    conn: Connection,
+    fixmedins_code: str,
+    mdtrt_id: str,
+    psn_no: str | None,
+    *,
+    kind: str | None = None,
+    node: str = "data",
+    open_only: bool = True,
+) -> Row:
+    """The institution's own visit; refuses another institution's (as not found), another
+    person, the wrong kind, and (with `open_only`) a cancelled visit."""
+    row = _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
+    if row is None or row["fixmedins_code"] != fixmedins_code:
+        raise NotFound(
+            f"{node}.mdtrt_id: 就诊记录不存在或不属于本机构 '{mdtrt_id}' "
+            "(no such visit of this institution)"
+        )
+    if psn_no is not None and row["psn_no"] != psn_no:
+        raise InvalidInput(
+            f"{node}.psn_no: 与就诊记录的人员编号不一致 '{psn_no}' "
+            "(psn_no does not match the visit)"
+        )
+    if kind is not None and row["mdtrt_kind"] != kind:
+        raise InvalidInput(
+            f"{node}.mdtrt_id: 就诊 {mdtrt_id} 是{_KIND_LABEL.get(row['mdtrt_kind'], '')}就诊, "
+            f"不能办理{_KIND_LABEL.get(kind, '')}交易 (visit is {row['mdtrt_kind']}, not {kind})"
+        )
+    if open_only and row["mdtrt_stas"] == CANCELLED:
+        raise Conflict(f"{node}.mdtrt_id: 就诊已撤销 '{mdtrt_id}' (visit cancelled)")
+    return row
+
+
+def visit_of_message(conn: Connection, fixmedins_code: str, msgid: str) -> Row | None:
+    """The institution's visit that its message `msgid` created (2601 of a 2401)."""
+    return first(
+        conn.execute(
+            select(mdtrt).where(mdtrt.c.msgid == msgid, mdtrt.c.fixmedins_code == fixmedins_code)
+        ).mappings()
+    )
+
+
+def insert_visit(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
+    _P_INSERT_VISIT.execute(conn, values)
+    return values
+
+
+def update_visit(conn: Connection, mdtrt_id: str, values: dict[str, Any]) -> None:
+    conn.execute(update(mdtrt).where(mdtrt.c.mdtrt_id == mdtrt_id).values(**values))
+
+
+def open_admission(conn: Connection, psn_no: str) -> Row | None:
+    return first(
+        conn.execute(
+            select(mdtrt.c.mdtrt_id, mdtrt.c.fixmedins_code).where(
+                mdtrt.c.psn_no == psn_no,
+                mdtrt.c.mdtrt_kind == INPATIENT,
+                mdtrt.c.mdtrt_stas.in_((ADMITTED, DISCHARGED)),
+            )
+        ).mappings()
+    )
+
+
+def visit_changed(conn: Connection, row: Mapping[str, Any]) -> None:
+    """Append the visit's replica row (registration, admission, discharge, cancellation)."""
+    payload = replica_rows.mdtrt_payload(row)
+    changelog.append_many(conn, [(replica_rows.MDTRT, row["mdtrt_id"], payload, "upsert")])
+
+
+def diag_codes(conn: Connection, mdtrt_id: str) -> list[str]:
+    return [r["diag_code"] for r in _P_DIAG_CODES.all(conn, {"mdtrt_id": mdtrt_id})]
+
+
+def replace_diagnoses(
+    conn: Connection, mdtrt_id: str, stage: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Store a stage's diagnoses: rows with a number sent again are overwritten, the others of
+    the stage are marked invalid (nothing is deleted)."""
+    existing = {
+        r[0]
+        for r in conn.execute(
+            select(diag.c.diag_srt_no).where(diag.c.mdtrt_id == mdtrt_id, diag.c.stage == stage)
+        )
+    }
+    sent = set()
+    for r in rows:
+        values = {**r, "mdtrt_id": mdtrt_id, "stage": stage, "vali_flag": "1"}
+        sent.add(r["diag_srt_no"])
+        if r["diag_srt_no"] in existing:
+            conn.execute(
+                update(diag)
+                .where(
+                    diag.c.mdtrt_id == mdtrt_id,
+                    diag.c.stage == stage,
+                    diag.c.diag_srt_no == r["diag_srt_no"],
+                )
+                .values(**values)
+            )
+        else:
+            conn.execute(insert(diag).values(**values))
+    stale = existing - sent
+    if stale:
+        conn.execute(
+            update(diag)
+            .where(
+                diag.c.mdtrt_id == mdtrt_id,
+                diag.c.stage == stage,
+                diag.c.diag_srt_no.in_(stale),
+            )
+            .values(vali_flag="0")
+        )
