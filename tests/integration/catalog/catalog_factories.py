@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from openpyxl import Workbook
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, Engine, insert
 
 from yibao.catalog.importer import ImportReport, import_file
 from yibao.interface.context import CallContext, Institution
+from yibao.kit.ids import default_ids
 from yibao.storage.tables import fixmedins
 from yibao.storage.uow import UnitOfWork
 
@@ -114,5 +116,6 @@ def ctx(code: str = "H37010200001", now: datetime = NOW, infno: str = "1301") ->
         insuplc_admdvs=None,
         sign_no=None,
         signtype=None,
-        platform=None,
+        # the handlers take only the id generator from the platform
+        platform=SimpleNamespace(ids=default_ids),  # type: ignore[arg-type]
     )

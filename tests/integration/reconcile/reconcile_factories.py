@@ -7,11 +7,13 @@ import io
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, insert
 
 from yibao.interface.context import CallContext, Institution
+from yibao.kit.ids import default_ids
 from yibao.storage.tables import fixmedins, mdtrt, psn, setl
 
 T0 = datetime(2024, 3, 1, 9, 0, 0)
@@ -146,7 +148,8 @@ def ctx(infno: str, fixmedins_code: str = "H11010200001", now: datetime = NOW) -
         insuplc_admdvs=None,
         sign_no=None,
         signtype=None,
-        platform=None,
+        # the handlers take only the id generator from the platform
+        platform=SimpleNamespace(ids=default_ids),  # type: ignore[arg-type]
     )
 
 

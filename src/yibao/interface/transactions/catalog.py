@@ -25,7 +25,6 @@ from yibao.errors import Forbidden, InvalidInput, NotFound
 from yibao.interface import fields as fx
 from yibao.interface.context import CallContext
 from yibao.interface.registry import Handler, transaction
-from yibao.kit.ids import IdGenerator, default_ids
 
 #: the descriptive fields of a 3301 row kept with the mapping as `extra`
 _MAPPING_EXTRA = (
@@ -38,11 +37,6 @@ _MAPPING_EXTRA = (
     "pacspec",
     "memo",
 )
-
-
-def _ids(ctx: CallContext) -> IdGenerator:
-    ids = getattr(ctx.platform, "ids", None)
-    return ids if isinstance(ids, IdGenerator) else default_ids
 
 
 # --------------------------------------------------------------------------- 1301–1321
@@ -58,7 +52,9 @@ def parse_download(infno: str, input_: Mapping[str, Any]) -> CatalogDownload:
 def _download_handler(infno: str) -> Handler:
     def handler(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_download(infno, input_)
-        return download(conn, cmd, fixmedins_code=ctx.fixmedins_code, now=ctx.now, ids=_ids(ctx))
+        return download(
+            conn, cmd, fixmedins_code=ctx.fixmedins_code, now=ctx.now, ids=ctx.platform.ids
+        )
 
     handler.__name__ = f"handle_{infno}"
     handler.__doc__ = f"{infno} {DOWNLOADS[infno][2]}下载 (catalog download; fetch with 9102)."
@@ -187,7 +183,7 @@ def handle_3301(
     dosform, exct_cont, item_cont, prcunt, spec, pacspec, memo kept as extra.
     """
     cmd = parse_mapping_upload(input_)
-    ids = _ids(ctx)
+    ids = ctx.platform.ids
     for i, row in enumerate(cmd.data):
         try:
             mapping.submit(
@@ -237,6 +233,6 @@ def handle_3302(
         hilist_code=cmd.med_list_codg,
         opter=ctx.opter or ctx.fixmedins_code,
         now=ctx.now,
-        ids=_ids(ctx),
+        ids=ctx.platform.ids,
     )
     return None

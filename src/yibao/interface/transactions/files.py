@@ -16,15 +16,9 @@ from yibao.errors import InvalidInput
 from yibao.interface.context import CallContext
 from yibao.interface.fields import node, opt_str, req_str
 from yibao.interface.registry import transaction
-from yibao.kit.ids import IdGenerator, default_ids
 from yibao.settlement import reconcile
 from yibao.settlement.commands_reconcile import FileDownload, FileUpload
 from yibao.settlement.reconcile import MAX_UPLOAD_BYTES
-
-
-def _ids(ctx: CallContext) -> IdGenerator:
-    ids = getattr(ctx.platform, "ids", None)
-    return ids if isinstance(ids, IdGenerator) else default_ids
 
 
 def _file_bytes(value: Any, where: str) -> bytes:
@@ -76,7 +70,7 @@ def parse_upload(input_: Mapping[str, Any]) -> FileUpload:
 def upload_file(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> dict[str, Any]:
     cmd = parse_upload(input_)
     return reconcile.keep_upload(
-        conn, cmd, fixmedins_code=ctx.fixmedins_code, now=ctx.now, ids=_ids(ctx)
+        conn, cmd, fixmedins_code=ctx.fixmedins_code, now=ctx.now, ids=ctx.platform.ids
     )
 
 

@@ -13,14 +13,8 @@ from yibao.errors import InvalidInput
 from yibao.interface.context import CallContext
 from yibao.interface.fields import node, opt_amount, opt_str, req_amount, req_date, req_str
 from yibao.interface.registry import transaction
-from yibao.kit.ids import IdGenerator, default_ids
 from yibao.settlement import reconcile
 from yibao.settlement.commands_reconcile import DetailStatement, StatementPeriod, TotalsStatement
-
-
-def _ids(ctx: CallContext) -> IdGenerator:
-    ids = getattr(ctx.platform, "ids", None)
-    return ids if isinstance(ids, IdGenerator) else default_ids
 
 
 def _include_reversals(data: Mapping[str, Any], node_name: str) -> bool:
@@ -102,5 +96,5 @@ def parse_detail_statement(input_: Mapping[str, Any]) -> DetailStatement:
 def reconcile_detail(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> dict[str, Any]:
     cmd = parse_detail_statement(input_)
     return reconcile.statement_detail(
-        conn, cmd, fixmedins_code=ctx.fixmedins_code, now=ctx.now, ids=_ids(ctx)
+        conn, cmd, fixmedins_code=ctx.fixmedins_code, now=ctx.now, ids=ctx.platform.ids
     )
