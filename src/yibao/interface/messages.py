@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import msg_log
@@ -80,7 +80,7 @@ def record_answer(
 
 def find_message(
     conn: Connection, msgid: str, *, fixmedins_code: str | None = None
-) -> RowMapping | None:
+) -> dict[str, Any] | None:
     """The logged message `msgid` (msgid, fixmedins_code, infno, infcode, psn_no, ref_id,
     response, created_at), or None. With `fixmedins_code` only that institution's message is
     found (an institution sees only its own messages)."""
@@ -96,4 +96,5 @@ def find_message(
     ).where(msg_log.c.msgid == msgid)
     if fixmedins_code is not None:
         query = query.where(msg_log.c.fixmedins_code == fixmedins_code)
-    return conn.execute(query).mappings().first()
+    row = conn.execute(query).mappings().first()
+    return None if row is None else dict(row)
