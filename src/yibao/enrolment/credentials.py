@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 
 from yibao.enrolment import audit, token_seal
 from yibao.enrolment.repo import credentials as repo
-from yibao.errors import Conflict, Forbidden, NotFound, Unauthorized, InvalidInput
+from yibao.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
 
@@ -194,7 +194,9 @@ def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) 
     return str(row.fixmedins_code)
 
 
-def gateway_credential(conn: Connection, paasid: str, *, data_dir: Path) -> GatewayCredential | None:
+def gateway_credential(
+    conn: Connection, paasid: str, *, data_dir: Path
+) -> GatewayCredential | None:
     """The credential `paasid` with its institution when it may be used: None when it is
     unknown, revoked (its flag or `revoked_at`), its institution is deactivated, or its sealed
     token does not open under `data_dir`'s key (logged by the caller as a bad credential)."""

@@ -213,9 +213,7 @@ class CallPipeline:
         if credential is None:
             loop = asyncio.get_running_loop()
             try:
-                credential = await loop.run_in_executor(
-                    self.reads, self.credentials.load, paasid
-                )
+                credential = await loop.run_in_executor(self.reads, self.credentials.load, paasid)
             except ConfigError:
                 log.exception("nhsa call: the gateway token key cannot be read")
                 raise Refusal(INTERNAL) from None
