@@ -11,6 +11,7 @@ from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import (
     ERRORS,
+    CredentialIn,
     CredentialOut,
     InstitutionIn,
     InstitutionOut,
@@ -19,6 +20,7 @@ from yibao.api.console.schemas import (
     IssuedCredentialOut,
 )
 from yibao.enrolment import credentials, institutions
+from yibao.interface.credentials import issue_credential as issue_gateway_credential
 
 router = APIRouter(
     prefix="/api/v1/institutions", tags=["机构 institutions"], route_class=ConsoleRoute
@@ -134,17 +136,27 @@ def list_credentials(
 
 @router.post(
     "/{fixmedins_code}/credentials",
-    summary="签发接口凭证, 密钥仅显示一次 (issue a credential; the secret is shown once)",
+    summary="签发接口凭证 (signature 或 static), 密钥仅显示一次 (issue a credential; its token is "
+    "shown once)",
     status_code=201,
     response_model=IssuedCredentialOut,
     responses=_WRITE,
 )
 async def issue_credential(
-    fixmedins_code: str, user: WriterUser, platform: PlatformDep
+    fixmedins_code: str,
+    user: WriterUser,
+    platform: PlatformDep,
+    body: CredentialIn | None = None,
 ) -> IssuedCredentialOut:
+    mode = body.auth_mode if body is not None else "signature"
+
     def job(conn: Connection) -> dict[str, Any]:
-        return credentials.issue_credential(
-            conn, ids=platform.ids, actor=user.username, fixmedins_code=fixmedins_code
+        return issue_gateway_credential(
+            conn,
+            platform=platform,
+            actor=user.username,
+            fixmedins_code=fixmedins_code,
+            auth_mode=mode,
         )
 
     return IssuedCredentialOut(**await platform.db.writer.run(job))
