@@ -340,3 +340,21 @@ async def test_answers_in_utf8_when_set(platform: Platform, signer: Signer) -> N
     finally:
         pipe.close()
         plat.close()
+
+
+async def test_a_read_repeated_under_one_msgid_answers_again(
+    pipeline: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    """Reads are not logged: a query resent under its msgid (with a fresh nonce) is answered
+    again, never 报文ID重复 (docs/interface.md §3)."""
+    his = His(None, HOSP, signer.paasid, "")
+    env = his.envelope("1101", FOUND)
+    first = await _call(pipeline, env, signer, signer.signed())
+    again = await _call(pipeline, env, signer, signer.signed())
+    assert first["infcode"] == again["infcode"] == 0, again
+    assert first["output"] == again["output"]
+    # also when the msgid was first used by a writing call
+    sign_on = his.envelope("9001", SIGN_IN)
+    assert (await _call(pipeline, sign_on, signer, signer.signed()))["infcode"] == 0
+    query = his.envelope("1101", FOUND, msgid=sign_on["msgid"])
+    assert (await _call(pipeline, query, signer, signer.signed()))["infcode"] == 0
