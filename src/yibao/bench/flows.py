@@ -112,6 +112,10 @@ class Session:
         self.rng = rng
         self.reversal_rate = reversal_rate
         self.auth = auth
+        # A nonce need only be unique within the window: a random prefix per session and a
+        # counter (os.urandom per request costs the driver more than the signing itself).
+        self._nonce_prefix = os.urandom(8).hex()
+        self._nonces = itertools.count()
         self.admissions = admissions if admissions is not None else Admissions()
         #: when given, (setl_id, wall-clock seconds the settling answer arrived) per settlement
         self.settled = settled
@@ -152,14 +156,14 @@ class Session:
 
     def _headers(self, creds: Mapping[str, Any], now: float) -> Mapping[str, str]:
         """The credential headers of one call: static, or signed afresh as a HIS signs each
-        request (a timestamp, a random nonce, one sha256); fixtures from before the signature
+        request (a timestamp, a nonce, one sha256); fixtures from before the signature
         mode have only the static headers."""
         token = creds.get("paas_token")
         if self.auth == "static" or not token:
             static: Mapping[str, str] = creds["headers"]
             return static
         stamp = str(int(now))
-        nonce = os.urandom(12).hex()
+        nonce = f"{self._nonce_prefix}{next(self._nonces):x}"
         return {
             "x-tif-paasid": creds["paasid"],
             "x-tif-timestamp": stamp,

@@ -41,7 +41,7 @@ from yibao.interface.credentials import (
 )
 from yibao.interface.envelope import RefIds, envelope
 from yibao.interface.idempotency import input_digest, run_once
-from yibao.interface.nonces import NonceStore
+from yibao.interface.nonces import NonceStore, ReadClaims
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
 from yibao.policy.model import PolicyRefusal
@@ -99,6 +99,7 @@ class CallPipeline:
         self.settings = platform.settings
         self.credentials = CredentialCache(platform.db, data_dir=platform.settings.data_dir)
         self.nonces = NonceStore()
+        self.read_claims = ReadClaims(self.nonces, platform.db.writer)
         self.refids = RefIds(platform.settings.node_id)
         self.reads = ThreadPoolExecutor(
             max_workers=read_workers, thread_name_prefix="yibao-nhsa-read"
@@ -271,11 +272,9 @@ class CallPipeline:
 
         return claim
 
-    async def _claim_for_read(self, claim: NonceClaim, nonce: str) -> None:
-        try:
-            await self.platform.db.writer.run(claim)
-        except IntegrityError:  # a twin with the same nonce committed first
-            raise sig.replay(nonce) from None
+    async def _claim_for_read(self, paasid: str, verified: sig.Verified) -> None:
+        if not await self.read_claims.claim(paasid, verified.nonce, verified.expires_at):
+            raise sig.replay(verified.nonce)
 
     async def _dispatch(
         self,
@@ -346,8 +345,8 @@ class CallPipeline:
             platform=self.platform,
         )
         refmsgid = self.refids.next(admdvs, received)
-        claim = None if verified is None else self._nonce_claim(str(paasid), verified)
         if txn.writes:
+            claim = None if verified is None else self._nonce_claim(str(paasid), verified)
             payload = await self._write(
                 txn, ctx, data, input_digest(raw), refmsgid, received, warn, claim
             )
@@ -355,8 +354,8 @@ class CallPipeline:
         # A read is not logged, so a replayed nonce is always refused; the claim runs in the
         # writer beside the read (the read's answer is dropped when the claim refuses).
         claimed = None
-        if claim is not None and verified is not None:
-            claimed = asyncio.ensure_future(self._claim_for_read(claim, verified.nonce))
+        if verified is not None:
+            claimed = asyncio.ensure_future(self._claim_for_read(str(paasid), verified))
         try:
             if self._reader is not None and txn.inline_read:
                 output = self._read_inline(txn, ctx, data)

@@ -4,6 +4,7 @@ it, and GBK bodies — through the call pipeline and over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 import uuid
@@ -358,3 +359,16 @@ async def test_a_read_repeated_under_one_msgid_answers_again(
     assert (await _call(pipeline, sign_on, signer, signer.signed()))["infcode"] == 0
     query = his.envelope("1101", FOUND, msgid=sign_on["msgid"])
     assert (await _call(pipeline, query, signer, signer.signed()))["infcode"] == 0
+
+
+async def test_concurrent_reads_share_one_claim_job(pipeline: CallPipeline, signer: Signer) -> None:
+    """Reads arriving together claim their nonces in one writer job; a nonce twice among them
+    is still refused once."""
+    his = His(None, HOSP, signer.paasid, "")
+    twice = signer.signed()
+    signed = [signer.signed() for _ in range(6)] + [twice, twice]
+    answers = await asyncio.gather(
+        *[_call(pipeline, his.envelope("1101", FOUND), signer, s) for s in signed]
+    )
+    assert [a["infcode"] for a in answers[:6]] == [0] * 6
+    assert sorted(a["infcode"] for a in answers[6:]) == [-1, 0]
