@@ -1,4 +1,5 @@
-"""`yibao init`: create the data directory, the schema and the first administrator."""
+"""`yibao init`: create the data directory, the schema, the gateway token key and the first
+administrator."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from yibao.config import Settings
+from yibao.enrolment import token_seal
 from yibao.errors import ConfigError
 from yibao.kit.files import write_private
 from yibao.storage.engine import detect_backend, make_null_engine
@@ -47,6 +49,9 @@ def ensure_data_dir(path: Path) -> Path:
 def init(settings: Settings) -> InitReport:
     """Idempotent: running it again upgrades the schema and keeps the administrator."""
     data_dir = ensure_data_dir(settings.data_dir)
+    # The key that seals signature-mode tokens (enrolment.token_seal): in the data directory,
+    # never in the database, so a dump alone reveals no token.
+    token_seal.ensure_key(data_dir)
     engine = make_null_engine(settings.db_url)
     try:
         backend = detect_backend(engine)

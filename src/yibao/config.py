@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     require_sign_in: bool = False
     #: Accept signtype MOCK (skip the patient's password check) — test environments only.
     accept_mock_signtype: bool = True
+    #: Gateway signature: a request's x-tif-timestamp must lie within ± this many seconds of
+    #: server time, and its nonce is remembered that long (docs/interface.md §2).
+    signature_window_s: int = Field(default=300, ge=1, le=86_400)
+    #: A request body in GBK/GB2312/GB18030 is answered in its charset (`request`), or always
+    #: in UTF-8 (`utf-8`) for clients that read UTF-8 whatever they send.
+    answer_charset: Literal["request", "utf-8"] = "request"
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     log_level: str = "INFO"

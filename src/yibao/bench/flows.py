@@ -11,6 +11,7 @@ its err_msg, and ends the flow.
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import time
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ import orjson
 from yibao.bench.fixtures import Fixtures
 from yibao.bench.http import HttpError, HttpxConnection, RawConnection
 from yibao.bench.stats import Recorder
+from yibao.interface.signature import sign
 from yibao.kit import jsonx
 from yibao.kit.money import round_fen
 
@@ -100,6 +102,7 @@ class Session:
         rng: random.Random,
         *,
         reversal_rate: float,
+        auth: str = "signature",
         admissions: Admissions | None = None,
         settled: list[tuple[str, float]] | None = None,
     ) -> None:
@@ -108,6 +111,11 @@ class Session:
         self.rec = recorder
         self.rng = rng
         self.reversal_rate = reversal_rate
+        self.auth = auth
+        # A nonce need only be unique within the window: a random prefix per session and a
+        # counter (os.urandom per request costs the driver more than the signing itself).
+        self._nonce_prefix = os.urandom(8).hex()
+        self._nonces = itertools.count()
         self.admissions = admissions if admissions is not None else Admissions()
         #: when given, (setl_id, wall-clock seconds the settling answer arrived) per settlement
         self.settled = settled
@@ -119,7 +127,7 @@ class Session:
         """One interface call; returns `output` (or {}) on infcode 0, None after an error."""
         now = time.time()
         body = envelope(infno, inst, data, now=now)
-        headers = inst["credentials"]["headers"]
+        headers = self._headers(inst["credentials"], now)
         start = time.perf_counter()
         try:
             status, raw = await self.conn.request("POST", PATH, body, headers)
@@ -145,6 +153,23 @@ class Session:
         return output
 
     # ------------------------------------------------------------------ helpers
+
+    def _headers(self, creds: Mapping[str, Any], now: float) -> Mapping[str, str]:
+        """The credential headers of one call: static, or signed afresh as a HIS signs each
+        request (a timestamp, a nonce, one sha256); fixtures from before the signature
+        mode have only the static headers."""
+        token = creds.get("paas_token")
+        if self.auth == "static" or not token:
+            static: Mapping[str, str] = creds["headers"]
+            return static
+        stamp = str(int(now))
+        nonce = f"{self._nonce_prefix}{next(self._nonces):x}"
+        return {
+            "x-tif-paasid": creds["paasid"],
+            "x-tif-timestamp": stamp,
+            "x-tif-nonce": nonce,
+            "x-tif-signature": sign(stamp, token, nonce),
+        }
 
     def _ids(self, inst: Mapping[str, Any]) -> tuple[str, str]:
         self._visit += 1

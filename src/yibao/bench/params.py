@@ -54,6 +54,9 @@ def parse_mix(text: str | None) -> dict[str, float]:
     return mix
 
 
+AUTH_MODES: Final = ("signature", "static")
+
+
 @dataclass(frozen=True)
 class LoadParams:
     """What every load-driving scenario shares."""
@@ -62,6 +65,9 @@ class LoadParams:
     duration: float = 10.0
     concurrency: int = 32
     client: str = "raw"
+    #: how the driver authenticates: signature (x-tif-* headers signed per request, what real
+    #: clients do) or static (x-yibao-key)
+    auth: str = "signature"
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     reversal_rate: float = 0.02
     #: flows started per second over all clients; 0 = as fast as the clients go (closed loop)
@@ -88,6 +94,8 @@ class LoadParams:
             )
         if self.client not in ("raw", "httpx"):
             raise BenchParamError(f"--client: '{self.client}' (allowed: raw, httpx)")
+        if self.auth not in AUTH_MODES:
+            raise BenchParamError(f"--auth: '{self.auth}' (allowed: signature, static)")
         if not 0 <= self.reversal_rate <= 1:
             raise BenchParamError(
                 f"--reversal-rate: 须在 [0, 1] (a share of settlements), got {self.reversal_rate}"
@@ -108,6 +116,7 @@ class LoadParams:
             "duration_s": self.duration,
             "concurrency": self.concurrency,
             "client": self.client,
+            "auth": self.auth,
             "mix": self.mix,
             "reversal_rate": self.reversal_rate,
             "rate_flows_per_s": self.rate,

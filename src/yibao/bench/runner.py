@@ -67,6 +67,7 @@ async def run_load(
             recorder,
             random.Random(f"{params.seed}:{i}"),
             reversal_rate=params.reversal_rate,
+            auth=params.auth,
             admissions=shared,
             settled=settled,
         )

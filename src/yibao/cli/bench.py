@@ -75,6 +75,11 @@ def register(app: typer.Typer) -> None:
         duration: float = typer.Option(10.0, help="Seconds of measured load."),
         concurrency: int = typer.Option(32, help="Concurrent virtual clients (keep-alive)."),
         client: str = typer.Option("raw", help="HTTP client of the driver: raw or httpx."),
+        auth: str = typer.Option(
+            "signature",
+            help="How the driver authenticates: signature (signs every request, as real "
+            "clients do) or static (x-yibao-key), to compare.",
+        ),
         mix: str = typer.Option(
             None, help="Flow weights, e.g. outpatient=0.7,inpatient=0.05,pharmacy=0.25."
         ),
@@ -130,6 +135,7 @@ def register(app: typer.Typer) -> None:
                 duration=duration,
                 concurrency=concurrency,
                 client=client,
+                auth=auth,
                 mix=parse_mix(mix),
                 reversal_rate=reversal_rate,
                 rate=default_rate(scenario, rate),

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.enrolment import audit, credentials, institutions, insurance, personal_accounts, persons
 from yibao.enrolment.masking import PERSON_MASKS, mask_person
+from yibao.interface.credentials import issue_credential
 from yibao.kit.clock import parse_date, parse_datetime
 from yibao.runtime import Platform, open_platform
 
@@ -183,15 +184,33 @@ def institution_list(
 
 
 @credential_app.command("issue")
-def credential_issue(code: str = typer.Argument(..., help="fixmedins_code")) -> None:
-    """Issue a gateway credential; the secret is printed once."""
+def credential_issue(
+    code: str = typer.Argument(..., help="fixmedins_code"),
+    mode: str = typer.Option(
+        "signature",
+        "--mode",
+        help="signature (the client signs each request with its paasToken) | static "
+        "(the client sends x-yibao-key)",
+    ),
+) -> None:
+    """Issue a gateway credential; its token (or static secret) is printed once."""
+    if mode not in ("signature", "static"):
+        fail(f"--mode: 应为 signature 或 static '{mode}' (expected signature or static)")
     issued = _write(
-        lambda p, conn: credentials.issue_credential(
-            conn, ids=p.ids, actor=_actor(), fixmedins_code=code
+        lambda p, conn: issue_credential(
+            conn, platform=p, actor=_actor(), fixmedins_code=code, auth_mode=mode
         )
     )
     console.print(f"x-tif-paasid: {issued['paasid']}", highlight=False)
-    console.print(f"x-yibao-key:  {issued['secret']}", highlight=False)
+    if issued["auth_mode"] == "signature":
+        console.print(f"paasToken:    {issued['paas_token']}", highlight=False)
+        console.print(
+            "签名: x-tif-timestamp, x-tif-nonce, x-tif-signature = "
+            "sha256hex(timestamp + paasToken + nonce + timestamp)",
+            highlight=False,
+        )
+    else:
+        console.print(f"x-yibao-key:  {issued['secret']}", highlight=False)
     console.print("[yellow]密钥仅显示这一次, 请妥善保存 (the secret is shown only once)[/]")
 
 
@@ -211,7 +230,8 @@ def credential_list(code: str = typer.Argument(...)) -> None:
     """List an institution's credentials (without secrets)."""
     for r in _read(lambda conn: credentials.list_credentials(conn, fixmedins_code=code)):
         console.print(
-            f"{r['paasid']}  {'有效' if r['vali_flag'] == '1' else '已吊销'}  {r['created_at']}",
+            f"{r['paasid']}  {r['auth_mode']}  {'有效' if r['vali_flag'] == '1' else '已吊销'}  "
+            f"{r['created_at']}",
             highlight=False,
         )
 

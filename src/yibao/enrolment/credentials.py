@@ -1,9 +1,17 @@
 """Gateway credentials of an institution: a public `paasid` (header `x-tif-paasid`) and a
-random secret (header `x-yibao-key`). Only the secret's sha256 is stored; the secret is
-returned once, by `issue_credential`, and cannot be shown again (revoke and issue anew).
+secret, in one of two auth modes (docs/interface.md §2):
 
-The SQL lives in `enrolment.repo.credentials`; here are the rules: who may hold a credential,
-what revoking means, and when a presented secret is good.
+- `signature` (the default for new credentials): the provincial gateways' scheme. The client
+  keeps a `paasToken` and signs each request (`x-tif-timestamp`, `x-tif-nonce`,
+  `x-tif-signature`, `interface.signature`); the token is never sent. The server needs it to
+  verify, so it is stored sealed (AES-GCM, `enrolment.token_seal`) under the data directory's
+  key.
+- `static`: the secret itself is sent as header `x-yibao-key`, for clients that cannot sign;
+  only its sha256 is stored.
+
+Either secret is returned once, by `issue_credential`, and cannot be shown again (revoke and
+issue anew). The SQL lives in `enrolment.repo.credentials`; here are the rules: who may hold a
+credential, what revoking means, and which credential is good.
 """
 
 from __future__ import annotations
@@ -13,13 +21,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Final, Literal
 
 from sqlalchemy import Connection
 
-from yibao.enrolment import audit
+from yibao.enrolment import audit, token_seal
 from yibao.enrolment.repo import credentials as repo
-from yibao.errors import Conflict, Forbidden, NotFound, Unauthorized
+from yibao.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
 
@@ -36,8 +45,37 @@ class Institution:
     parent_code: str | None
 
 
+AuthMode = Literal["signature", "static"]
+SIGNATURE: Final = "signature"
+STATIC: Final = "static"
+AUTH_MODES: tuple[AuthMode, ...] = (SIGNATURE, STATIC)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCredential:
+    """A usable credential as the gateway checks it: its institution, its mode, and what a
+    request is checked against (static: the secret's sha256; signature: the token)."""
+
+    paasid: str
+    institution: Institution
+    auth_mode: AuthMode
+    secret_sha256: str | None
+    paas_token: str | None
+
+
 def secret_sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def auth_mode(value: str | None) -> AuthMode:
+    """The auth mode named by `value` (None: the default, signature)."""
+    if value is None or value == SIGNATURE:
+        return SIGNATURE
+    if value == STATIC:
+        return STATIC
+    raise InvalidInput(
+        f"auth_mode: 认证方式应为 signature 或 static '{value}' (expected signature or static)"
+    )
 
 
 def issue_credential(
@@ -46,9 +84,13 @@ def issue_credential(
     ids: IdGenerator,
     actor: str,
     fixmedins_code: str,
+    auth_mode: AuthMode = SIGNATURE,
+    data_dir: Path | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """A new credential: `{paasid, secret, fixmedins_code, created_at}` (the secret only here)."""
+    """A new credential: `{paasid, auth_mode, fixmedins_code, created_at}` with its secret —
+    `paas_token` (signature mode; sealed under `data_dir`'s key) or `secret` (static) — the
+    only time the secret is shown."""
     flag = repo.institution_flag(conn, fixmedins_code)
     if flag is None:
         raise NotFound(f"fixmedins_code: 机构不存在 '{fixmedins_code}' (no such institution)")
@@ -59,25 +101,40 @@ def issue_credential(
     moment = now or local_naive_now()
     paasid = f"{fixmedins_code}-{secrets.token_hex(6)}"
     secret = secrets.token_urlsafe(32)
-    repo.insert_credential(
-        conn,
-        paasid=paasid,
-        fixmedins_code=fixmedins_code,
-        secret_sha256=secret_sha256(secret),
-        created_at=moment,
-    )
+    if auth_mode == SIGNATURE:
+        if data_dir is None:
+            raise ValueError("a signature-mode credential needs the data directory's token key")
+        repo.insert_credential(
+            conn,
+            paasid=paasid,
+            fixmedins_code=fixmedins_code,
+            auth_mode=SIGNATURE,
+            token_sealed=token_seal.seal(data_dir, paasid, secret),
+            created_at=moment,
+        )
+    else:
+        repo.insert_credential(
+            conn,
+            paasid=paasid,
+            fixmedins_code=fixmedins_code,
+            auth_mode=STATIC,
+            secret_sha256=secret_sha256(secret),
+            created_at=moment,
+        )
     audit.record(
         conn,
         ids=ids,
         actor=actor,
         action="credential.issue",
         target=fixmedins_code,
-        detail={"paasid": paasid},
+        detail={"paasid": paasid, "auth_mode": auth_mode},
         at=moment,
     )
+    shown = {"paas_token": secret} if auth_mode == SIGNATURE else {"secret": secret}
     return {
         "paasid": paasid,
-        "secret": secret,
+        "auth_mode": auth_mode,
+        **shown,
         "fixmedins_code": fixmedins_code,
         "created_at": moment,
     }
@@ -127,8 +184,9 @@ def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) 
         )
     row = repo.credential_status(conn, paasid)
     digest = secret_sha256(key)
-    # Compare even when the paasid is unknown, so timing does not tell which paasids exist.
-    expected = row.secret_sha256 if row is not None else "0" * 64
+    # Compare even when the paasid is unknown (or signs), so timing does not tell which
+    # paasids exist.
+    expected = (row.secret_sha256 if row is not None else None) or "0" * 64
     if not hmac.compare_digest(digest, expected) or row is None or row.vali_flag != "1":
         raise Unauthorized("机构凭证无效或已吊销 (credential unknown, wrong or revoked)")
     if row.inst_vali_flag != "1":
@@ -136,23 +194,18 @@ def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) 
     return str(row.fixmedins_code)
 
 
-def verified_institution(conn: Connection, paasid: str, secret: str) -> Institution | None:
-    """The institution a gateway call's credential acts for, or None when the credential is
-    unknown, wrong, revoked (its flag or `revoked_at`) or its institution is deactivated.
-
-    The digest is compared in constant time, and the same work is done whether or not the
-    paasid exists, so timing does not tell which paasids exist.
-    """
+def gateway_credential(
+    conn: Connection, paasid: str, *, data_dir: Path
+) -> GatewayCredential | None:
+    """The credential `paasid` with its institution when it may be used: None when it is
+    unknown, revoked (its flag or `revoked_at`), its institution is deactivated, or its sealed
+    token does not open under `data_dir`'s key (logged by the caller as a bad credential)."""
     row = repo.credential_with_institution(conn, paasid)
-    digest = secret_sha256(secret)
     if row is None:
-        hmac.compare_digest(digest, digest)
-        return None
-    if not hmac.compare_digest(str(row["secret_sha256"]), digest):
         return None
     if row["cred_flag"] != "1" or row["revoked_at"] is not None or row["vali_flag"] != "1":
         return None
-    return Institution(
+    institution = Institution(
         fixmedins_code=row["fixmedins_code"],
         fixmedins_name=row["fixmedins_name"],
         kind=row["kind"],
@@ -160,3 +213,20 @@ def verified_institution(conn: Connection, paasid: str, secret: str) -> Institut
         admdvs=row["admdvs"],
         parent_code=row["parent_code"],
     )
+    if row["auth_mode"] == SIGNATURE:
+        sealed = row["token_sealed"]
+        token = token_seal.unseal(data_dir, paasid, str(sealed)) if sealed else None
+        if token is None:
+            return None
+        return GatewayCredential(paasid, institution, SIGNATURE, None, token)
+    digest = row["secret_sha256"]
+    if not digest:
+        return None
+    return GatewayCredential(paasid, institution, STATIC, str(digest), None)
+
+
+def static_secret_matches(credential: GatewayCredential, secret: str) -> bool:
+    """Whether `secret` is this static credential's secret (constant-time compare)."""
+    expected = credential.secret_sha256 or "0" * 64
+    same = hmac.compare_digest(expected, secret_sha256(secret))
+    return same and credential.auth_mode == STATIC

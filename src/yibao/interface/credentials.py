@@ -1,52 +1,80 @@
-"""The institutions' credentials as the call pipeline sees them: static headers
-`x-tif-paasid: <paasid>` and `x-yibao-key: <secret>`, verified by
-`enrolment.credentials.verified_institution` (sha256 of the secret, constant-time compare, the
-credential's and the institution's flags).
+"""The institutions' credentials as the call pipeline sees them, and the credential use cases the
+console and the CLI call.
 
-Verified credentials are cached in memory for `ttl` seconds, so the hot path does no credential
-query; a revoked credential or a deactivated institution stops working within `ttl`
-(docs/interface.md §2).
+A request carries `x-tif-paasid` and either the signature headers (signature mode,
+`interface.signature`) or `x-yibao-key` (static mode). The usable credential behind a paasid —
+institution, mode, the static secret's sha256 or the unsealed token — comes from
+`enrolment.credentials.gateway_credential` and is cached in memory for `ttl` seconds, so the hot
+path does no credential query and no decryption; a revoked credential or a deactivated
+institution stops working within `ttl` (docs/interface.md §2).
 """
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
-from yibao.enrolment.credentials import Institution, secret_sha256, verified_institution
+from sqlalchemy import Connection
+
+from yibao.enrolment import credentials as enrolment
+from yibao.enrolment.credentials import GatewayCredential, static_secret_matches
+from yibao.runtime import Platform
 from yibao.storage.database import Database
+
+__all__ = [
+    "CredentialCache",
+    "GatewayCredential",
+    "issue_credential",
+    "static_secret_matches",
+]
 
 
 class CredentialCache:
-    def __init__(self, db: Database, *, ttl: float = 30.0) -> None:
+    def __init__(self, db: Database, *, data_dir: Path, ttl: float = 30.0) -> None:
         self._db = db
+        self._data_dir = data_dir
         self._ttl = ttl
-        self._cache: dict[str, tuple[float, str, Institution]] = {}
+        self._cache: dict[str, tuple[float, GatewayCredential]] = {}
         self._lock = threading.Lock()
 
-    def cached(self, paasid: str, secret: str) -> Institution | None:
-        """The institution when this credential was verified less than `ttl` ago."""
+    def cached(self, paasid: str) -> GatewayCredential | None:
+        """The credential when it was loaded less than `ttl` ago."""
         hit = self._cache.get(paasid)
         if hit is None or hit[0] < time.monotonic():
             return None
-        if hmac.compare_digest(hit[1], secret_sha256(secret)):
-            return hit[2]
-        return None
+        return hit[1]
 
-    def verify(self, paasid: str, secret: str) -> Institution | None:
-        """Check against the row store (blocking: call it off the event loop)."""
+    def load(self, paasid: str) -> GatewayCredential | None:
+        """From the row store (blocking: call it off the event loop); None when unusable."""
         with self._db.read() as conn:
-            institution = verified_institution(conn, paasid, secret)
-        if institution is not None:
+            credential = enrolment.gateway_credential(conn, paasid, data_dir=self._data_dir)
+        if credential is not None:
             with self._lock:
-                self._cache[paasid] = (
-                    time.monotonic() + self._ttl,
-                    secret_sha256(secret),
-                    institution,
-                )
-        return institution
+                self._cache[paasid] = (time.monotonic() + self._ttl, credential)
+        return credential
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+
+
+def issue_credential(
+    conn: Connection,
+    *,
+    platform: Platform,
+    actor: str,
+    fixmedins_code: str,
+    auth_mode: str | None = None,
+) -> dict[str, Any]:
+    """Issue a credential for the console or the CLI (mode: signature unless `static`); the
+    token or secret is in the answer, the only time it is shown."""
+    return enrolment.issue_credential(
+        conn,
+        ids=platform.ids,
+        actor=actor,
+        fixmedins_code=fixmedins_code,
+        auth_mode=enrolment.auth_mode(auth_mode),
+        data_dir=platform.settings.data_dir,
+    )

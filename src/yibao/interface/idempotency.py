@@ -76,9 +76,15 @@ def run_once(
     *,
     digest: str,
     answer: Callable[[Any], bytes],
+    claim: Callable[[Connection], None] | None = None,
 ) -> bytes:
     """The answer of a writing call: the stored one for a retry, else the handler's output
-    made into an envelope by `answer(output)` and kept in the message log."""
+    made into an envelope by `answer(output)` and kept in the message log.
+
+    `claim` records a signed request's nonce (raising on a replay). It runs after the stored
+    answer is looked up: a retry of an answered message gets its answer even with the nonce it
+    was first sent with (the client resends the same bytes), and in the same savepoint as the
+    handler, so a call that fails leaves its nonce unclaimed."""
     stored = messages.stored(conn, ctx.msgid)
     if stored is not None:
         if (
@@ -89,6 +95,8 @@ def run_once(
         ):
             return str(stored["response"]).encode()
         raise Conflict(f"msgid: 报文ID重复 '{ctx.msgid}' (this msgid was used for another message)")
+    if claim is not None:
+        claim(conn)
     # Claim the msgid first: on a MySQL-protocol store a concurrent twin blocks here until this
     # transaction ends, then fails on the key and is retried (the pipeline runs the job again).
     # On SQLite (one writer, nothing interleaves with this savepoint) the row is written once,

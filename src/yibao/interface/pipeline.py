@@ -1,8 +1,10 @@
 """One national-interface call, end to end, without HTTP: request body and credential headers
 in, answer (payload bytes and content headers) out.
 
-Per call: parse the body once (`jsonx.loads`, fractions as Decimal), check the envelope, the
-institution's credential (cached, `interface.credentials`) and its sign-in, look the handler up
+Per call: parse the body once (`jsonx.loads`, fractions as Decimal; a GBK/GB18030 body is
+decoded first and answered in its charset, `interface.charset`), check the envelope, the
+institution's credential (cached, `interface.credentials`) — its gateway signature and nonce
+(`interface.signature`, `interface.nonces`) or its static key — and its sign-in, look the handler up
 by `infno` and run it as its registration says (`interface.registry.Transaction`), and answer
 a response envelope (`interface.envelope`) — also for a refusal, a bad credential, unreadable
 JSON or a bug (`infcode: -1`, `err_msg`); the transport answers it with HTTP 200.
@@ -20,6 +22,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -27,12 +30,18 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from yibao.errors import YibaoError
-from yibao.interface import sign_in
+from yibao.errors import ConfigError, YibaoError
+from yibao.interface import charset, sign_in
+from yibao.interface import signature as sig
 from yibao.interface.context import CallContext, Institution
-from yibao.interface.credentials import CredentialCache
+from yibao.interface.credentials import (
+    CredentialCache,
+    GatewayCredential,
+    static_secret_matches,
+)
 from yibao.interface.envelope import RefIds, envelope
 from yibao.interface.idempotency import input_digest, run_once
+from yibao.interface.nonces import NonceStore, ReadClaims
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
 from yibao.policy.model import PolicyRefusal
@@ -51,6 +60,9 @@ JSON_HEADERS = [(b"content-type", b"application/json;charset=utf-8")]
 SIGN_IN_TTL = 30.0
 
 Headers = list[tuple[bytes, bytes]]
+NO_SIGNATURE = sig.Signed(None, None, None)
+#: a claim of the request's nonce, run in the writer (raises when it is a replay)
+NonceClaim = Callable[[Connection], None]
 
 
 class Answer(NamedTuple):
@@ -85,7 +97,9 @@ class CallPipeline:
         load_handlers()
         self.platform = platform
         self.settings = platform.settings
-        self.credentials = CredentialCache(platform.db)
+        self.credentials = CredentialCache(platform.db, data_dir=platform.settings.data_dir)
+        self.nonces = NonceStore()
+        self.read_claims = ReadClaims(self.nonces, platform.db.writer)
         self.refids = RefIds(platform.settings.node_id)
         self.reads = ThreadPoolExecutor(
             max_workers=read_workers, thread_name_prefix="yibao-nhsa-read"
@@ -112,32 +126,71 @@ class CallPipeline:
         self.stop()
         self.reads.shutdown(wait=False, cancel_futures=True)
 
-    def run(self, body: bytes, paasid: str | None, secret: str | None) -> Answer:
+    def run(
+        self,
+        body: bytes,
+        paasid: str | None,
+        secret: str | None,
+        *,
+        signed: sig.Signed = NO_SIGNATURE,
+        content_type: str | None = None,
+    ) -> Answer:
         """One call from synchronous code (a command, a script): `handle` on a new event loop."""
-        return asyncio.run(self.handle(body, paasid, secret))
+        return asyncio.run(
+            self.handle(body, paasid, secret, signed=signed, content_type=content_type)
+        )
 
     # -- one call ------------------------------------------------------------------------
 
     async def handle(
-        self, body: bytes, paasid: str | None, secret: str | None, *, too_big: bool = False
+        self,
+        body: bytes,
+        paasid: str | None,
+        secret: str | None,
+        *,
+        too_big: bool = False,
+        signed: sig.Signed = NO_SIGNATURE,
+        content_type: str | None = None,
     ) -> Answer:
-        """The answer to one request body sent with these credential headers (`too_big`: the
-        transport stopped reading the body at `MAX_BODY`)."""
+        """The answer to one request body sent with these credential headers: `secret` is
+        x-yibao-key (static mode), `signed` the signature headers (signature mode);
+        `content_type` names the body's charset; `too_big`: the transport stopped reading the
+        body at `MAX_BODY`."""
+        gb = charset.request_charset(content_type)
+        answer = await self._handle(body, paasid, secret, signed, gb, too_big)
+        if gb is None or self.settings.answer_charset == "utf-8" or answer.headers != JSON_HEADERS:
+            return answer
+        payload, declared = charset.encode(answer.payload, gb)
+        return Answer(payload, [(b"content-type", declared)])
+
+    async def _handle(
+        self,
+        body: bytes,
+        paasid: str | None,
+        secret: str | None,
+        signed: sig.Signed,
+        gb: str | None,
+        too_big: bool,
+    ) -> Answer:
         received = _now()
         admdvs = "000000"
         try:
             if too_big:
                 raise Refusal(f"报文过大 (request larger than {MAX_BODY} bytes)")
             try:
-                env = jsonx.loads(body)
-            except (ValueError, UnicodeDecodeError):
+                env = jsonx.loads(charset.decode(body) if gb else body)
+            except UnicodeDecodeError:
+                raise Refusal(
+                    f"报文不是合法的 {gb or 'UTF-8'} 编码 (request body is not valid {gb or 'UTF-8'})"
+                ) from None
+            except ValueError:
                 raise Refusal("报文不是合法的JSON (request body is not valid JSON)") from None
             if not isinstance(env, dict):
                 raise Refusal("报文应为JSON对象 (request body must be a JSON object)")
             area = _text(env, "mdtrtarea_admvs")
             if area and ADMDVS.match(area):
                 admdvs = area
-            return await self._dispatch(env, paasid, secret, received, admdvs)
+            return await self._dispatch(env, paasid, secret, signed, received, admdvs)
         except Refusal as exc:
             return Answer(self._fail(str(exc), received, admdvs), JSON_HEADERS)
         except (YibaoError, PolicyRefusal) as exc:
@@ -156,32 +209,79 @@ class CallPipeline:
             err_msg=message[:2000],
         )
 
-    async def _institution(self, paasid: str | None, secret: str | None, code: str) -> Institution:
-        if not paasid or not secret:
-            raise Refusal(
-                "缺少机构凭证: 请求头 x-tif-paasid 与 x-yibao-key 必填 "
-                "(credential headers x-tif-paasid and x-yibao-key are required)"
-            )
-        institution = self.credentials.cached(paasid, secret)
-        if institution is None:
+    async def _credential(self, paasid: str) -> GatewayCredential | None:
+        credential = self.credentials.cached(paasid)
+        if credential is None:
             loop = asyncio.get_running_loop()
-            institution = await loop.run_in_executor(
-                self.reads, self.credentials.verify, paasid, secret
+            try:
+                credential = await loop.run_in_executor(self.reads, self.credentials.load, paasid)
+            except ConfigError:
+                log.exception("nhsa call: the gateway token key cannot be read")
+                raise Refusal(INTERNAL) from None
+        return credential
+
+    async def _institution(
+        self, paasid: str | None, secret: str | None, signed: sig.Signed, code: str
+    ) -> tuple[Institution, sig.Verified | None]:
+        """The institution the request's credential acts for and, for a signed request, its
+        verified signature (whose nonce is claimed with the call)."""
+        if not paasid or not (secret or signed.present):
+            raise Refusal(
+                "缺少机构凭证: 请求头 x-tif-paasid 与签名 (x-tif-timestamp, x-tif-nonce, "
+                "x-tif-signature) 或 x-yibao-key 必填 (credential headers required: x-tif-paasid "
+                "with the signature headers, or x-yibao-key)"
             )
-        if institution is None:
+        credential = await self._credential(paasid)
+        verified = None
+        if credential is None:
             raise Refusal("机构凭证无效或已吊销 (credential invalid or revoked)")
+        if signed.present:
+            if credential.auth_mode != "signature" or credential.paas_token is None:
+                raise Refusal(
+                    "机构凭证为 static 模式, 请使用请求头 x-yibao-key "
+                    "(this credential is static-mode: send x-yibao-key, not a signature)"
+                )
+            verified = sig.verify(
+                signed,
+                credential.paas_token,
+                now=int(time.time()),
+                window=self.settings.signature_window_s,
+            )
+        elif secret is None or not static_secret_matches(credential, secret):
+            if credential.auth_mode == "signature":
+                raise Refusal(
+                    "机构凭证为 signature 模式, 请求须签名 (x-tif-timestamp, x-tif-nonce, "
+                    "x-tif-signature) (this credential is signature-mode: sign the request)"
+                )
+            raise Refusal("机构凭证无效或已吊销 (credential invalid or revoked)")
+        institution = credential.institution
         if institution.fixmedins_code != code:
             raise Refusal(
                 f"fixmedins_code: 定点医药机构编号 {code} 与凭证所属机构不一致 "
                 "(the credential belongs to another institution)"
             )
-        return institution
+        return institution, verified
+
+    def _nonce_claim(self, paasid: str, verified: sig.Verified) -> NonceClaim:
+        def claim(conn: Connection) -> None:
+            fresh = self.nonces.claim(
+                conn, paasid=paasid, nonce=verified.nonce, expires_at=verified.expires_at
+            )
+            if not fresh:
+                raise sig.replay(verified.nonce)
+
+        return claim
+
+    async def _claim_for_read(self, paasid: str, verified: sig.Verified) -> None:
+        if not await self.read_claims.claim(paasid, verified.nonce, verified.expires_at):
+            raise sig.replay(verified.nonce)
 
     async def _dispatch(
         self,
         env: dict[str, Any],
         paasid: str | None,
         secret: str | None,
+        signed: sig.Signed,
         received: datetime,
         admdvs: str,
     ) -> Answer:
@@ -196,7 +296,7 @@ class CallPipeline:
         code = _text(env, "fixmedins_code")
         if not code:
             raise Refusal("fixmedins_code: 定点医药机构编号必填 (required)")
-        institution = await self._institution(paasid, secret, code)
+        institution, verified = await self._institution(paasid, secret, signed, code)
         if admdvs == "000000" and ADMDVS.match(institution.admdvs):
             admdvs = institution.admdvs
         txn = lookup(infno)
@@ -246,13 +346,25 @@ class CallPipeline:
         )
         refmsgid = self.refids.next(admdvs, received)
         if txn.writes:
-            payload = await self._write(txn, ctx, data, input_digest(raw), refmsgid, received, warn)
+            claim = None if verified is None else self._nonce_claim(str(paasid), verified)
+            payload = await self._write(
+                txn, ctx, data, input_digest(raw), refmsgid, received, warn, claim
+            )
             return Answer(payload, JSON_HEADERS)
-        if self._reader is not None and txn.inline_read:
-            output = self._read_inline(txn, ctx, data)
-        else:
-            loop = asyncio.get_running_loop()
-            output = await loop.run_in_executor(self.reads, self._read, txn, ctx, data)
+        # A read is not logged, so a replayed nonce is always refused; the claim runs in the
+        # writer beside the read (the read's answer is dropped when the claim refuses).
+        claimed = None
+        if verified is not None:
+            claimed = asyncio.ensure_future(self._claim_for_read(str(paasid), verified))
+        try:
+            if self._reader is not None and txn.inline_read:
+                output = self._read_inline(txn, ctx, data)
+            else:
+                loop = asyncio.get_running_loop()
+                output = await loop.run_in_executor(self.reads, self._read, txn, ctx, data)
+        finally:
+            if claimed is not None:
+                await claimed
         if txn.binary and isinstance(output, dict) and isinstance(output.get("content"), bytes):
             name = str(output.get("filename") or "download.zip").encode("utf-8", "replace")
             return Answer(
@@ -309,6 +421,7 @@ class CallPipeline:
         refmsgid: str,
         received: datetime,
         warn: str | None,
+        claim: NonceClaim | None,
     ) -> bytes:
         def answer(output: Any) -> bytes:
             return envelope(
@@ -321,7 +434,7 @@ class CallPipeline:
             )
 
         def job(conn: Connection) -> bytes:
-            return run_once(conn, txn, ctx, data, digest=digest, answer=answer)
+            return run_once(conn, txn, ctx, data, digest=digest, answer=answer, claim=claim)
 
         writer = self.platform.db.writer
         try:

@@ -307,7 +307,14 @@ def bulk_load(
         # the hole in the log that stands for this load (module docstring)
         report.reserved_seq = changelog.allocate(conn, 1)
         ensure_sim_catalog(conn, ids=ids, now=now)
-        write_institutions(conn, institutions, seed=params.seed, now=now, payloads=inst_payloads)
+        write_institutions(
+            conn,
+            institutions,
+            seed=params.seed,
+            now=now,
+            payloads=inst_payloads,
+            data_dir=data_dir,
+        )
         catalog = load_catalog_terms(conn)
     report.persons, report.institutions = len(persons), len(institutions)
 

@@ -2,7 +2,9 @@
 
 Idempotent: a second run finds every row in place and changes nothing (the fixtures file is
 rewritten with the same content). Secrets are derived from the fixed seed, so the credentials
-in `demo-fixtures.json` stay valid across reruns; the database keeps only their sha256.
+in `demo-fixtures.json` stay valid across reruns. Each institution has one credential of each
+auth mode: static (`headers`; the database keeps the secret's sha256) and signature (`paasid`,
+`paas_token`; the database keeps the token sealed under the data directory's key).
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import ALL_TYPES, PersonFactory, make_institutions
-from yibao.simulate.store import credential_for, write_institutions, write_persons
+from yibao.simulate.store import (
+    credential_for,
+    signature_credential_for,
+    write_institutions,
+    write_persons,
+)
 from yibao.storage.tables import catalog_item, psn_insu, setl
 from yibao.storage.uow import run_transaction
 from yibao.users import service as users
@@ -145,6 +152,7 @@ def _catalog_items(conn: Connection, limit: int = 24) -> list[dict[str, str]]:
 
 def institution_fixture(inst: Institution, seed: int) -> dict[str, Any]:
     paasid, secret = credential_for(seed, inst.fixmedins_code)
+    signing_paasid, paas_token = signature_credential_for(seed, inst.fixmedins_code)
     return {
         "code": inst.fixmedins_code,
         "name": inst.fixmedins_name,
@@ -152,7 +160,13 @@ def institution_fixture(inst: Institution, seed: int) -> dict[str, Any]:
         "level": inst.hosp_lv,
         "admdvs": inst.admdvs,
         "parent_code": inst.parent_code,
-        "credentials": {"headers": {"x-tif-paasid": paasid, "x-yibao-key": secret}},
+        # static mode: the headers as sent; signature mode: the access id and the token that
+        # signs each request (x-tif-timestamp, x-tif-nonce, x-tif-signature)
+        "credentials": {
+            "headers": {"x-tif-paasid": paasid, "x-yibao-key": secret},
+            "paasid": signing_paasid,
+            "paas_token": paas_token,
+        },
     }
 
 
@@ -222,7 +236,9 @@ def load_demo(engine: Engine, data_dir: Path, *, persons: int = DEMO_PERSONS) ->
     def write(conn: Connection) -> tuple[int, int, bool]:
         # the items the city's bills use (and the driver sends), when the catalog lacks them
         ensure_sim_catalog(conn, ids=IdGenerator(30), now=now)
-        added_i = write_institutions(conn, institutions, seed=params.seed, now=now)
+        added_i = write_institutions(
+            conn, institutions, seed=params.seed, now=now, data_dir=data_dir
+        )
         added_p = write_persons(conn, people, now=now)
         created = False
         if not users.user_exists(conn, AGENCY_USERNAME):

@@ -14,10 +14,12 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 
+from yibao.enrolment import token_seal
 from yibao.replica import rows as replica_rows
 from yibao.simulate.model import Institution, Person
 from yibao.simulate.row_shapes import converter
@@ -29,11 +31,19 @@ _CHUNK = 500
 
 
 def credential_for(seed: int, fixmedins_code: str) -> tuple[str, str]:
-    """(paasid, secret) of an institution of the city: derived from the seed, so stable
-    across reruns; only the secret's sha256 is stored."""
+    """(paasid, secret) of an institution's static-mode credential: derived from the seed, so
+    stable across reruns; only the secret's sha256 is stored."""
     digest = hmac.new(f"yibao-city-{seed}".encode(), fixmedins_code.encode(), hashlib.sha256)
     hexed = digest.hexdigest()
     return f"{fixmedins_code}-{hexed[:12]}", hexed[12:52]
+
+
+def signature_credential_for(seed: int, fixmedins_code: str) -> tuple[str, str]:
+    """(paasid, paasToken) of an institution's signature-mode credential, derived from the
+    seed like `credential_for`; the token is stored sealed (`enrolment.token_seal`)."""
+    digest = hmac.new(f"yibao-city-sign-{seed}".encode(), fixmedins_code.encode(), hashlib.sha256)
+    hexed = digest.hexdigest()
+    return f"{fixmedins_code}-s{hexed[:11]}", hexed[11:51]
 
 
 def _existing(conn: Connection, column: Any, keys: Sequence[str]) -> set[str]:
@@ -72,8 +82,11 @@ def write_institutions(
     seed: int,
     now: datetime,
     payloads: list[dict[str, Any]] | None = None,
+    data_dir: Path | None = None,
 ) -> int:
-    """Institutions (heads of chains first) and one credential each; returns rows added."""
+    """Institutions (heads of chains first) and their credentials — one static-mode each and,
+    given the data directory whose key seals tokens, one signature-mode each; returns the
+    institutions added."""
     done = _existing(conn, fixmedins.c.fixmedins_code, [i.fixmedins_code for i in institutions])
     ordered = sorted(institutions, key=lambda i: i.parent_code is not None)
     new = [i for i in ordered if i.fixmedins_code not in done]
@@ -105,12 +118,28 @@ def write_institutions(
             {
                 "paasid": paasid,
                 "fixmedins_code": i.fixmedins_code,
+                "auth_mode": "static",
                 "secret_sha256": hashlib.sha256(secret.encode()).hexdigest(),
+                "token_sealed": None,
                 "vali_flag": "1",
                 "created_at": now,
                 "revoked_at": None,
             }
         )
+        if data_dir is not None:
+            paasid, token = signature_credential_for(seed, i.fixmedins_code)
+            creds.append(
+                {
+                    "paasid": paasid,
+                    "fixmedins_code": i.fixmedins_code,
+                    "auth_mode": "signature",
+                    "secret_sha256": None,
+                    "token_sealed": token_seal.seal(data_dir, paasid, token),
+                    "vali_flag": "1",
+                    "created_at": now,
+                    "revoked_at": None,
+                }
+            )
     conn.execute(insert(fixmedins_credential), creds)
     made = [replica_rows.fixmedins_payload(r) for r in rows]
     if payloads is not None:

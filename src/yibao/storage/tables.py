@@ -7,7 +7,7 @@ AUTO_INCREMENT counter, so that inserts spread over TiDB Regions.
 
 The tables live by area in `storage/schema/` (parties, catalog, care, platform); import them
 from here. Areas: institutions and credentials · insured persons · catalogs · visits and fees ·
-settlements · accumulators · message log and change log · console (users, sessions, audit) ·
+settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
 files.
 """
 
@@ -43,6 +43,7 @@ from yibao.storage.schema.platform import (
     auth_session,
     change_log,
     file_store,
+    gateway_nonce,
     msg_log,
     seq_counter,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "file_store",
     "fixmedins",
     "fixmedins_credential",
+    "gateway_nonce",
     "mdtrt",
     "metadata",
     "msg_log",

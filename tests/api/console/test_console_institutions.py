@@ -193,10 +193,15 @@ async def test_credentials_issue_list_verify_revoke(
 ) -> None:
     headers = await auth("admin")
     await client.post("/api/v1/institutions", json=HOSPITAL, headers=headers)
-    r = await client.post("/api/v1/institutions/H11010200001/credentials", headers=headers)
+    r = await client.post(
+        "/api/v1/institutions/H11010200001/credentials",
+        json={"auth_mode": "static"},
+        headers=headers,
+    )
     assert r.status_code == 201
     issued = r.json()
     assert issued["paasid"].startswith("H11010200001-") and len(issued["secret"]) >= 40
+    assert issued["auth_mode"] == "static" and issued["paas_token"] is None
 
     listed = (
         await client.get("/api/v1/institutions/H11010200001/credentials", headers=headers)
@@ -214,6 +219,26 @@ async def test_credentials_issue_list_verify_revoke(
         with pytest.raises(Unauthorized):
             credentials.verify_credential(conn, paasid=issued["paasid"], key="wrong")
     assert audit_count(platform, "credential.issue") == 1
+
+    # signature mode is the default: the paasToken is shown once and stored sealed
+    signing = (
+        await client.post("/api/v1/institutions/H11010200001/credentials", headers=headers)
+    ).json()
+    assert signing["auth_mode"] == "signature" and signing["secret"] is None
+    assert len(signing["paas_token"]) >= 40
+    with platform.db.read() as conn:
+        sealed = conn.execute(
+            select(fixmedins_credential.c.token_sealed).where(
+                fixmedins_credential.c.paasid == signing["paasid"]
+            )
+        ).scalar_one()
+    assert sealed and signing["paas_token"] not in sealed
+    bad = await client.post(
+        "/api/v1/institutions/H11010200001/credentials",
+        json={"auth_mode": "plain"},
+        headers=headers,
+    )
+    assert bad.status_code == 400
 
     r = await client.post(
         f"/api/v1/institutions/H11010200001/credentials/{issued['paasid']}/revoke", headers=headers

@@ -22,10 +22,15 @@ def test_init_twice_is_harmless_and_the_generated_password_is_owner_only(
     assert secret.exists()
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     password = secret.read_text().strip()
+    # the key that seals signature-mode tokens, owner-only, kept across inits
+    key = data / "gateway-token.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    sealing = key.read_bytes()
     second = runner.invoke(app, ["init"])
     assert second.exit_code == 0, second.output
     assert "已存在" in second.output
     assert secret.read_text().strip() == password
+    assert key.read_bytes() == sealing
     status = runner.invoke(app, ["db", "status"])
     assert status.exit_code == 0 and "最新" in status.output
 

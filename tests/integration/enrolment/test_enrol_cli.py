@@ -44,7 +44,13 @@ def test_institution_credential_and_person_round_trip(env: Settings) -> None:
     listed = runner.invoke(app, ["institution", "list"])
     assert "H11010200001" in listed.output and "共 1 家" in listed.output
     issued = runner.invoke(app, ["credential", "issue", "H11010200001"])
-    assert issued.exit_code == 0 and "x-yibao-key:" in issued.output
+    assert issued.exit_code == 0 and "paasToken:" in issued.output, issued.output
+    static = runner.invoke(app, ["credential", "issue", "H11010200001", "--mode", "static"])
+    assert static.exit_code == 0 and "x-yibao-key:" in static.output
+    modes = runner.invoke(app, ["credential", "list", "H11010200001"]).output
+    assert "signature" in modes and "static" in modes
+    wrong = runner.invoke(app, ["credential", "issue", "H11010200001", "--mode", "plain"])
+    assert wrong.exit_code != 0
 
     added = runner.invoke(
         app,

@@ -182,7 +182,9 @@ def test_change_institution_keeps_the_chain_unless_told(engine: Engine) -> None:
 def test_verify_credential(engine: Engine) -> None:
     def job(conn: Connection) -> dict:
         _hospital(conn)
-        return credentials.issue_credential(conn, ids=IDS, actor="t", fixmedins_code="H11010200001")
+        return credentials.issue_credential(
+            conn, ids=IDS, actor="t", fixmedins_code="H11010200001", auth_mode="static"
+        )
 
     issued = run_transaction(engine, job)
     with engine.connect() as conn:

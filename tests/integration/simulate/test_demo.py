@@ -86,6 +86,20 @@ def test_demo_is_idempotent_and_writes_private_fixtures(tmp_path: Path, engine: 
                 )
             ).scalar_one()
             assert stored == hashlib.sha256(headers["x-yibao-key"].encode()).hexdigest()
+            # and one signature-mode credential, its token sealed
+            creds = inst["credentials"]
+            signing = (
+                conn.execute(
+                    select(fixmedins_credential).where(
+                        fixmedins_credential.c.paasid == creds["paasid"]
+                    )
+                )
+                .mappings()
+                .one()
+            )
+            assert signing["auth_mode"] == "signature" and signing["fixmedins_code"] == inst["code"]
+            assert signing["token_sealed"] and creds["paas_token"] not in signing["token_sealed"]
+            assert signing["secret_sha256"] is None
         role = conn.execute(
             select(agency_user.c.role).where(agency_user.c.username == doc["agency"]["username"])
         ).scalar_one()

@@ -29,6 +29,7 @@ from yibao.cli.main import app
         ({"reversal_rate": -0.1}, "--reversal-rate"),
         ({"rate": -3}, "--rate"),
         ({"client": "curl"}, "--client"),
+        ({"auth": "basic"}, "--auth"),
         ({"url": "ftp://x"}, "--url"),
         ({"url": "https://x", "client": "raw"}, "--url"),
         ({"ceiling_seconds": -1}, "--ceiling-seconds"),

@@ -10,6 +10,7 @@ from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import (
     ERRORS,
+    CredentialIn,
     CredentialOut,
     InstitutionIn,
     InstitutionOut,
@@ -114,15 +115,20 @@ def list_credentials(
 
 @router.post(
     "/{fixmedins_code}/credentials",
-    summary="签发接口凭证, 密钥仅显示一次 (issue a credential; the secret is shown once)",
+    summary="签发接口凭证 (signature 或 static), 密钥仅显示一次 (issue a credential; its token is "
+    "shown once)",
     status_code=201,
     response_model=IssuedCredentialOut,
     responses=_WRITE,
 )
 async def issue_credential(
-    fixmedins_code: str, user: WriterUser, platform: PlatformDep
+    fixmedins_code: str,
+    user: WriterUser,
+    platform: PlatformDep,
+    body: CredentialIn | None = None,
 ) -> IssuedCredentialOut:
-    issued = await institutions.issue_credential(platform, user, fixmedins_code)
+    mode = body.auth_mode if body is not None else "signature"
+    issued = await institutions.issue_credential(platform, user, fixmedins_code, auth_mode=mode)
     return IssuedCredentialOut(**issued)
 
 

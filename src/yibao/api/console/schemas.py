@@ -95,16 +95,32 @@ class InstitutionPage(BaseModel):
 class CredentialOut(BaseModel):
     paasid: str
     fixmedins_code: str
+    auth_mode: str = "static"
     vali_flag: str
     created_at: datetime
     revoked_at: datetime | None = None
 
 
+class CredentialIn(_In):
+    auth_mode: Literal["signature", "static"] = Field(
+        default="signature",
+        description="signature: the client signs each request with its paasToken "
+        "(x-tif-timestamp, x-tif-nonce, x-tif-signature); static: it sends x-yibao-key",
+    )
+
+
 class IssuedCredentialOut(BaseModel):
-    """Shown once: keep the secret now; only its sha256 is stored."""
+    """Shown once: keep the token or secret now; it is stored sealed (signature) or as its
+    sha256 (static) and cannot be shown again."""
 
     paasid: str = Field(description="header x-tif-paasid")
-    secret: str = Field(description="header x-yibao-key (仅显示一次 shown once)")
+    auth_mode: str
+    paas_token: str | None = Field(
+        default=None, description="signature mode: the paasToken that signs (仅显示一次 shown once)"
+    )
+    secret: str | None = Field(
+        default=None, description="static mode: header x-yibao-key (仅显示一次 shown once)"
+    )
     fixmedins_code: str
     created_at: datetime
 

@@ -1,7 +1,7 @@
 """The national-interface endpoint: one lean ASGI callable for every transaction.
 
-Transport only: read the body once (at most `MAX_BODY` bytes), take the credential headers,
-hand both to the call pipeline (`yibao.interface.pipeline.CallPipeline`) and write its answer —
+Transport only: read the body once (at most `MAX_BODY` bytes), take the credential, signature
+and content-type headers (`interface.signature.read_headers`), hand them to the call pipeline (`yibao.interface.pipeline.CallPipeline`) and write its answer —
 always HTTP 200, also for a refusal or a bug (the pipeline answers those with `infcode: -1`).
 No routing, no pydantic, no dependency injection on this path.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from yibao.interface.pipeline import MAX_BODY, Answer, CallPipeline
+from yibao.interface.pipeline import MAX_BODY, NO_SIGNATURE, Answer, CallPipeline
+from yibao.interface.signature import Signed, read_headers
 from yibao.runtime import Platform
 
 Scope = MutableMapping[str, Any]
@@ -69,21 +70,32 @@ class Gateway:
         self.pipeline.close()
 
     async def handle(
-        self, body: bytes, paasid: str | None, secret: str | None, *, too_big: bool = False
+        self,
+        body: bytes,
+        paasid: str | None,
+        secret: str | None,
+        *,
+        too_big: bool = False,
+        signed: Signed = NO_SIGNATURE,
+        content_type: str | None = None,
     ) -> Answer:
-        return await self.pipeline.handle(body, paasid, secret, too_big=too_big)
+        return await self.pipeline.handle(
+            body, paasid, secret, too_big=too_big, signed=signed, content_type=content_type
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         body, too_big = await self._body(receive)
-        paasid = secret = None
-        for name, value in scope["headers"]:
-            if name == b"x-tif-paasid":
-                paasid = value.decode("latin-1").strip()
-            elif name == b"x-yibao-key":
-                secret = value.decode("latin-1").strip()
-        payload, headers = await self.pipeline.handle(body, paasid, secret, too_big=too_big)
+        got = read_headers(scope["headers"])
+        payload, headers = await self.pipeline.handle(
+            body,
+            got.paasid,
+            got.key,
+            too_big=too_big,
+            signed=got.signed,
+            content_type=got.content_type,
+        )
         start = {
             "type": "http.response.start",
             "status": 200,

@@ -1,6 +1,7 @@
 """SQL of the institutions' gateway credentials (`fixmedins_credential`).
 
-The secret itself is never stored, only its sha256. Every lookup that a tenant may see takes
+A static secret is never stored, only its sha256; a signature-mode token only sealed
+(`enrolment.token_seal`). Every lookup that a tenant may see takes
 the institution (`fixmedins_code`) it acts for; the gateway's check is keyed by the public
 `paasid`, which names its institution.
 """
@@ -17,6 +18,7 @@ from yibao.storage.tables import fixmedins, fixmedins_credential
 _PUBLIC_COLUMNS = (
     fixmedins_credential.c.paasid,
     fixmedins_credential.c.fixmedins_code,
+    fixmedins_credential.c.auth_mode,
     fixmedins_credential.c.vali_flag,
     fixmedins_credential.c.created_at,
     fixmedins_credential.c.revoked_at,
@@ -32,13 +34,22 @@ def institution_flag(conn: Connection, fixmedins_code: str) -> str | None:
 
 
 def insert_credential(
-    conn: Connection, *, paasid: str, fixmedins_code: str, secret_sha256: str, created_at: datetime
+    conn: Connection,
+    *,
+    paasid: str,
+    fixmedins_code: str,
+    auth_mode: str,
+    created_at: datetime,
+    secret_sha256: str | None = None,
+    token_sealed: str | None = None,
 ) -> None:
     conn.execute(
         insert(fixmedins_credential).values(
             paasid=paasid,
             fixmedins_code=fixmedins_code,
+            auth_mode=auth_mode,
             secret_sha256=secret_sha256,
+            token_sealed=token_sealed,
             vali_flag="1",
             created_at=created_at,
         )
@@ -87,12 +98,15 @@ def credential_status(conn: Connection, paasid: str) -> Row[Any] | None:
 
 
 def credential_with_institution(conn: Connection, paasid: str) -> RowMapping | None:
-    """The credential's digest and flags beside its institution's whole row (the gateway's
-    check: `cred_flag` is the credential's `vali_flag`, `vali_flag` the institution's)."""
+    """The credential's mode, digest or sealed token and flags beside its institution's whole
+    row (the gateway's check: `cred_flag` is the credential's `vali_flag`, `vali_flag` the
+    institution's)."""
     return (
         conn.execute(
             select(
+                fixmedins_credential.c.auth_mode,
                 fixmedins_credential.c.secret_sha256,
+                fixmedins_credential.c.token_sealed,
                 fixmedins_credential.c.vali_flag.label("cred_flag"),
                 fixmedins_credential.c.revoked_at,
                 fixmedins,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from yibao.enrolment import credentials, institutions
+from yibao.interface import credentials as gateway_credentials
 from yibao.interface.console.auth import User, scope_of
 from yibao.runtime import Platform
 
@@ -89,12 +90,19 @@ def list_credentials(platform: Platform, user: User, fixmedins_code: str) -> lis
         return credentials.list_credentials(conn, fixmedins_code=fixmedins_code)
 
 
-async def issue_credential(platform: Platform, user: User, fixmedins_code: str) -> dict[str, Any]:
-    """A new credential; its secret is in this answer only."""
+async def issue_credential(
+    platform: Platform, user: User, fixmedins_code: str, *, auth_mode: str | None = None
+) -> dict[str, Any]:
+    """A new credential (signature mode unless `static`); its token or secret is in this
+    answer only."""
 
     def job(conn: Connection) -> dict[str, Any]:
-        return credentials.issue_credential(
-            conn, ids=platform.ids, actor=user.username, fixmedins_code=fixmedins_code
+        return gateway_credentials.issue_credential(
+            conn,
+            platform=platform,
+            actor=user.username,
+            fixmedins_code=fixmedins_code,
+            auth_mode=auth_mode,
         )
 
     return await platform.db.writer.run(job)

@@ -44,8 +44,14 @@ fixmedins_credential = Table(
     #: the public half, sent as header x-tif-paasid
     Column("paasid", String(64), primary_key=True),
     Column("fixmedins_code", String(ID), ForeignKey("fixmedins.fixmedins_code"), nullable=False),
-    #: sha256 hex of the secret sent as header x-yibao-key; the secret itself is never stored
-    Column("secret_sha256", String(64), nullable=False),
+    #: signature (x-tif-timestamp/nonce/signature, the provincial gateways' scheme) | static
+    #: (header x-yibao-key); rows written without a mode are static, the older kind
+    Column("auth_mode", String(16), nullable=False, default="static"),
+    #: static: sha256 hex of the secret sent as header x-yibao-key (the secret is never stored)
+    Column("secret_sha256", String(64), nullable=True),
+    #: signature: the paasToken sealed with AES-GCM under the data directory's key
+    #: (`enrolment.token_seal`); the server needs it in clear to verify a signature
+    Column("token_sealed", String(200), nullable=True),
     Column("vali_flag", String(1), nullable=False, default="1"),
     Column("created_at", DateTime, nullable=False),
     Column("revoked_at", DateTime, nullable=True),

@@ -40,6 +40,18 @@ msg_log = Table(
 )
 Index(None, msg_log.c.fixmedins_code, msg_log.c.created_at)
 
+#: The gateway signature's nonces (x-tif-nonce), shared by every gateway process: a nonce is
+#: refused as a replay until its request's timestamp leaves the signature window
+#: (`expires_at`, Unix seconds); older rows are purged.
+gateway_nonce = Table(
+    "gateway_nonce",
+    metadata,
+    Column("paasid", String(64), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", BigInteger, nullable=False),
+)
+Index(None, gateway_nonce.c.expires_at)
+
 change_log = Table(
     "change_log",
     metadata,

@@ -100,6 +100,16 @@ def upgrade() -> None:
     op.create_index(op.f("ix_fixmedins_admdvs"), "fixmedins", ["admdvs"], unique=False)
     op.create_index(op.f("ix_fixmedins_parent_code"), "fixmedins", ["parent_code"], unique=False)
     op.create_table(
+        "gateway_nonce",
+        sa.Column("paasid", sa.String(length=64), nullable=False),
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("paasid", "nonce", name=op.f("pk_gateway_nonce")),
+    )
+    op.create_index(
+        op.f("ix_gateway_nonce_expires_at"), "gateway_nonce", ["expires_at"], unique=False
+    )
+    op.create_table(
         "msg_log",
         sa.Column("msgid", sa.String(length=30), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -307,7 +317,9 @@ def upgrade() -> None:
         "fixmedins_credential",
         sa.Column("paasid", sa.String(length=64), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
-        sa.Column("secret_sha256", sa.String(length=64), nullable=False),
+        sa.Column("auth_mode", sa.String(length=16), nullable=False),
+        sa.Column("secret_sha256", sa.String(length=64), nullable=True),
+        sa.Column("token_sealed", sa.String(length=200), nullable=True),
         sa.Column("vali_flag", sa.String(length=1), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
@@ -638,6 +650,8 @@ def downgrade() -> None:
     op.drop_table("psn")
     op.drop_index(op.f("ix_msg_log_fixmedins_code_created_at"), table_name="msg_log")
     op.drop_table("msg_log")
+    op.drop_index(op.f("ix_gateway_nonce_expires_at"), table_name="gateway_nonce")
+    op.drop_table("gateway_nonce")
     op.drop_index(op.f("ix_fixmedins_parent_code"), table_name="fixmedins")
     op.drop_index(op.f("ix_fixmedins_admdvs"), table_name="fixmedins")
     op.drop_table("fixmedins")

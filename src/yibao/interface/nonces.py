@@ -1,0 +1,145 @@
+"""The signature nonces (`gateway_nonce`): one row store table shared by every gateway process,
+so a request replayed to another worker or machine is refused too (like the sign-in state).
+
+A nonce is kept until its request's timestamp leaves the signature window (`expires_at`); a
+replay after that fails the timestamp check anyway. Expired rows are purged now and then by
+whichever process claims a nonce (`NonceStore.claim`).
+
+A writing call claims its nonce inside its own savepoint (`interface.idempotency.run_once`).
+A read has no writer job of its own, so the claims of the reads that arrive together are
+gathered into one writer job (`ReadClaims`): one savepoint and one wake-up for all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from yibao.storage.prepared import Prepared, PreparedInsert
+from yibao.storage.tables import gateway_nonce
+from yibao.storage.writer import Writer
+
+#: (paasid, nonce, expires_at) of one claim
+Claim = tuple[str, str, int]
+
+#: how often one process deletes expired nonces (seconds)
+PURGE_EVERY = 60.0
+
+_SEEN = Prepared(
+    select(gateway_nonce.c.expires_at).where(
+        gateway_nonce.c.paasid == bindparam("paasid"),
+        gateway_nonce.c.nonce == bindparam("nonce"),
+    )
+)
+_INSERT = PreparedInsert(gateway_nonce)
+_RENEW = Prepared(
+    update(gateway_nonce)
+    .where(
+        gateway_nonce.c.paasid == bindparam("b_paasid"),
+        gateway_nonce.c.nonce == bindparam("b_nonce"),
+    )
+    .values(expires_at=bindparam("b_expires_at"))
+)
+
+
+def claim(conn: Connection, *, paasid: str, nonce: str, expires_at: int, now: int) -> bool:
+    """Record the nonce; False when it is still held by an earlier request (a replay).
+
+    Two requests racing with one nonce on a MySQL-protocol store: the second INSERT fails on
+    the key (the caller's retry then sees the row and refuses it)."""
+    seen = _SEEN.first(conn, {"paasid": paasid, "nonce": nonce})
+    if seen is not None:
+        if int(seen["expires_at"]) >= now:
+            return False
+        _RENEW.execute(conn, {"b_paasid": paasid, "b_nonce": nonce, "b_expires_at": expires_at})
+        return True
+    _INSERT.execute(conn, {"paasid": paasid, "nonce": nonce, "expires_at": expires_at})
+    return True
+
+
+def purge(conn: Connection, *, now: int) -> int:
+    """Delete the nonces whose window has passed; returns how many."""
+    result = conn.execute(delete(gateway_nonce).where(gateway_nonce.c.expires_at < now))
+    return int(result.rowcount or 0)
+
+
+class NonceStore:
+    """Claims nonces and purges expired ones at most every `PURGE_EVERY` seconds per process."""
+
+    def __init__(self) -> None:
+        self._next_purge = 0.0
+        self._lock = threading.Lock()
+
+    def claim(self, conn: Connection, *, paasid: str, nonce: str, expires_at: int) -> bool:
+        now = int(time.time())
+        fresh = claim(conn, paasid=paasid, nonce=nonce, expires_at=expires_at, now=now)
+        if fresh and self._due():
+            purge(conn, now=now)
+        return fresh
+
+    def _due(self) -> bool:
+        moment = time.monotonic()
+        with self._lock:
+            if moment < self._next_purge:
+                return False
+            self._next_purge = moment + PURGE_EVERY
+            return True
+
+
+class ReadClaims:
+    """The nonce claims of read-only calls, gathered per event-loop turn into one writer job."""
+
+    def __init__(self, store: NonceStore, writer: Writer) -> None:
+        self._store = store
+        self._writer = writer
+        self._pending: list[tuple[Claim, asyncio.Future[bool]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def claim(self, paasid: str, nonce: str, expires_at: int) -> bool:
+        """Whether the nonce was fresh (False: a replay)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append(((paasid, nonce, expires_at), future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.ensure_future(self._run(batch))
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._tasks.discard)
+
+    def _job(self, claims: list[Claim]) -> Callable[[Connection], list[bool]]:
+        def job(conn: Connection) -> list[bool]:
+            return [self._store.claim(conn, paasid=p, nonce=n, expires_at=e) for p, n, e in claims]
+
+        return job
+
+    async def _run(self, batch: list[tuple[Claim, asyncio.Future[bool]]]) -> None:
+        claims = [claim for claim, _ in batch]
+        try:
+            try:
+                results = await self._writer.run(self._job(claims))
+            except IntegrityError:
+                # Another process claimed one of these nonces first (MySQL protocol): claim each
+                # on its own, the one that clashed is the replay.
+                results = []
+                for claim in claims:
+                    try:
+                        results.extend(await self._writer.run(self._job([claim])))
+                    except IntegrityError:
+                        results.append(False)
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), fresh in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(fresh)
