@@ -57,10 +57,13 @@ async def test_institution_and_its_credentials(platform: Platform) -> None:
     assert registered["children"] == [] and registered["active_credentials"] == 0
 
     issued = await institutions.issue_credential(platform, OPER, "H11010200001")
-    assert issued["secret"]
+    assert issued["paas_token"]  # signature mode unless asked otherwise
+    static = await institutions.issue_credential(platform, OPER, "H11010200001", auth_mode="static")
+    assert static["secret"]
     shown = institutions.list_credentials(platform, OPER, "H11010200001")
-    assert [c["paasid"] for c in shown] == [issued["paasid"]]
-    assert "secret" not in shown[0] and "secret_sha256" not in shown[0]
+    assert {c["paasid"] for c in shown} == {issued["paasid"], static["paasid"]}
+    for credential in shown:
+        assert not {"secret", "secret_sha256", "paas_token", "token_sealed"} & set(credential)
 
     total, rows = institutions.list_institutions(platform, OPER, q="示例")
     assert total == 1 and rows[0]["fixmedins_code"] == "H11010200001"
@@ -68,11 +71,12 @@ async def test_institution_and_its_credentials(platform: Platform) -> None:
         platform, OPER, "H11010200001", {"fixmedins_name": "改名医院", "hosp_lv": None}
     )
     assert changed["fixmedins_name"] == "改名医院" and changed["hosp_lv"] == "3"
-    assert institutions.get_institution(platform, OPER, "H11010200001")["active_credentials"] == 1
+    assert institutions.get_institution(platform, OPER, "H11010200001")["active_credentials"] == 2
     with pytest.raises(NotFound):
         institutions.list_credentials(platform, OPER, "H11010299999")
     entries = audit.list_entries(platform, target="H11010200001")
     assert sorted(e["action"] for e in entries) == [
+        "credential.issue",
         "credential.issue",
         "fixmedins.change",
         "fixmedins.register",
