@@ -130,8 +130,10 @@ class CallPipeline:
                 raise Refusal(f"报文过大 (request larger than {MAX_BODY} bytes)")
             try:
                 env = jsonx.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                raise Refusal("报文不是合法的JSON (request body is not valid JSON)") from None
+            except ValueError as exc:
+                raise Refusal(
+                    f"报文不是合法的JSON (request body is not valid JSON): {exc}"
+                ) from None
             if not isinstance(env, dict):
                 raise Refusal("报文应为JSON对象 (request body must be a JSON object)")
             area = _text(env, "mdtrtarea_admvs")
@@ -153,7 +155,8 @@ class CallPipeline:
             inf_refmsgid=self.refids.next(admdvs, received),
             received=received,
             responded=_now(),
-            err_msg=message[:2000],
+            # a message may quote what the client sent: a lone surrogate is written as its escape
+            err_msg=message[:2000].encode("utf-8", "backslashreplace").decode(),
         )
 
     async def _institution(self, paasid: str | None, secret: str | None, code: str) -> Institution:
@@ -206,9 +209,9 @@ class CallPipeline:
         if isinstance(raw, str):
             try:
                 data = jsonx.loads(raw) if raw.strip() else {}
-            except ValueError:
+            except ValueError as exc:
                 raise Refusal(
-                    "input: 不是合法的JSON字符串 (input string is not valid JSON)"
+                    f"input: 不是合法的JSON字符串 (input string is not valid JSON): {exc}"
                 ) from None
         else:
             data = raw if raw is not None else {}

@@ -1,7 +1,11 @@
 """JSON for the interface: numbers read exactly, amounts written as exact JSON numbers.
 
 - `loads` parses every JSON number with a fraction as `Decimal` (never float), so that
-  ``56.50`` arrives as ``Decimal("56.50")``.
+  ``56.50`` arrives as ``Decimal("56.50")``; it refuses what a client may send but no reader
+  downstream can hold (`JsonError`, a message naming the field and the rule): nesting deeper
+  than `MAX_DEPTH`, a key twice in one object (another parser would keep the other value: no
+  parser differential), `NaN`/`Infinity`, text that is not valid Unicode (invalid UTF-8, a
+  lone surrogate as raw bytes or as a ``\\ud800`` escape), an integer outside 64 bits.
 - `dumps` writes a `Decimal` as a raw JSON number with its own digits (``56.50``), a
   `datetime` as ``yyyy-MM-dd HH:mm:ss`` and a `date` as ``yyyy-MM-dd`` — the interface's formats.
 """
@@ -9,18 +13,174 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 import orjson
 
 from yibao.kit.clock import DATE_FMT, DATETIME_FMT
 
+#: the deepest nesting of arrays and objects read; a national envelope nests four or five deep
+MAX_DEPTH = 64
+#: integers are 64-bit signed wherever they are kept (BIGINT on every backend)
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+#: a \\u escape of a surrogate (a pair is valid; a lone one is not Unicode)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class JsonError(ValueError):
+    """JSON that is refused; the message names the field (when known) and the rule."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                name = _printable(key)
+                raise JsonError(f"{name}: 重复的键 (duplicate key '{name}': one value per key)")
+            seen.add(key)
+    return obj
+
+
+class _OutOfRange(Exception):
+    """An integer outside 64 bits was parsed (the field is found afterwards)."""
+
+
+def _int(text: str) -> int:
+    value = int(text)
+    # 19 digits and a sign are the most a 64-bit integer has; shorter ones need no compare
+    if len(text) > 18 and not INT_MIN <= value <= INT_MAX:
+        raise _OutOfRange
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise JsonError(f"{name}: 不是合法的JSON数值 (NaN and Infinity are not JSON numbers)")
+
+
+#: the decoders, built once (`json.loads` with options builds one per call). A decoder is
+#: stateless between calls (its key memo is a cache, cleared after each document), so threads
+#: share it.
+_DECODER = json.JSONDecoder(
+    parse_float=Decimal, parse_int=_int, parse_constant=_constant, object_pairs_hook=_object
+)
+_NAMING = json.JSONDecoder(parse_float=Decimal, parse_constant=_constant, object_pairs_hook=_object)
+
+
+def _depth(text: str, probe: bytes | str) -> int:
+    """The deepest nesting of `text` (brackets inside strings not counted); `probe` is the
+    same document as UTF-8 bytes when it came so (counting bytes costs less than characters)."""
+    if isinstance(probe, bytes):
+        openers = probe.count(b"[") + probe.count(b"{")
+    else:
+        openers = probe.count("[") + probe.count("{")
+    if openers <= MAX_DEPTH:
+        return 0  # cannot be deeper than the brackets it has
+    brackets = _BRACKET.findall(_STRING.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def _where(path: list[str | int]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out or "(body)"
+
+
+def _check_values(value: Any, *, strings: bool, integers: bool) -> None:
+    """Refuse a string that is not valid Unicode or an integer outside 64 bits, naming it."""
+    stack: list[tuple[list[str | int], Any]] = [([], value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if strings and not _is_unicode(key):
+                    where = f"{_where(path)}.{_printable(key)}"
+                    raise JsonError(f"{where}: 键不是合法的Unicode (key is not valid Unicode)")
+                stack.append(([*path, key], child))
+        elif isinstance(item, list):
+            stack.extend(([*path, i], child) for i, child in enumerate(item))
+        elif isinstance(item, str):
+            if strings and not _is_unicode(item):
+                raise JsonError(
+                    f"{_where(path)}: 不是合法的Unicode字符串 (not valid Unicode: a lone surrogate)"
+                )
+        elif integers and type(item) is int and not INT_MIN <= item <= INT_MAX:
+            raise JsonError(f"{_where(path)}: 超出范围 (out of range: integers are 64-bit)")
+
+
+def _printable(text: str, limit: int = 60) -> str:
+    """`text` fit for a message: a lone surrogate written as its escape, at most `limit` long."""
+    return text[:limit].encode("utf-8", "backslashreplace").decode()
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _surrogate_escape(probe: bytes | str) -> bool:
+    """Whether the document may hold a \\u escape of a surrogate (one search for "\\u")."""
+    if isinstance(probe, bytes):
+        return b"\\u" in probe
+    return "\\u" in probe
+
 
 def loads(data: bytes | str) -> Any:
-    """Parse JSON; fractions become Decimal. Raises ValueError on malformed input."""
-    return json.loads(data, parse_float=Decimal)
+    """Parse JSON; fractions become Decimal. Raises `JsonError` (a ValueError) on malformed or
+    refused input."""
+    probe: bytes | str
+    if isinstance(data, (bytes, bytearray)):
+        data = bytes(data)
+        encoding = json.detect_encoding(data)
+        try:
+            # the encodings the standard library detects (UTF-8 with or without a BOM, UTF-16,
+            # UTF-32), decoded strictly: invalid bytes and encoded surrogates are refused
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise JsonError(
+                f"报文不是合法的UTF-8 (not valid UTF-8 at byte {exc.start}: {exc.reason})"
+            ) from None
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        probe = data if encoding.startswith("utf-8") else text
+        raw_surrogates = False
+    else:
+        text = probe = data
+        raw_surrogates = not _is_unicode(text)
+    depth = _depth(text, probe)
+    if depth > MAX_DEPTH:
+        raise JsonError(f"嵌套过深 {depth} 层 (nested too deep: at most {MAX_DEPTH} levels)")
+    integers = False
+    try:
+        value = _DECODER.decode(text)
+    except _OutOfRange:
+        integers = True  # parsed once more to name the field below
+        value = _NAMING.decode(text)
+    except JsonError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise JsonError(f"{exc.msg} (line {exc.lineno} column {exc.colno})") from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise JsonError(f"数值无法表示 (a number is not representable: {exc})"[:300]) from None
+    strings = raw_surrogates or (
+        _surrogate_escape(probe) and _SURROGATE_ESCAPE.search(text) is not None
+    )
+    if strings or integers:
+        _check_values(value, strings=strings, integers=integers)
+    return value
 
 
 def _default(value: Any) -> Any:
