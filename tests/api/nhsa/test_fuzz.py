@@ -59,7 +59,13 @@ async def _fuzz(
     assert ids.mdtrt_id != "0" and ids.ipt_mdtrt_id != "0"  # the inputs name real visits
     seeds = seed_inputs(ids, now=datetime.now().replace(microsecond=0))
     return await run_fuzz(
-        send, caller, seeds, Counts(platform), cases_=cases, seed=seed, known=HANDLER_ONLY
+        send,
+        caller,
+        seeds,
+        Counts(platform.db.read_engine),
+        cases_=cases,
+        seed=seed,
+        known=HANDLER_ONLY,
     )
 
 

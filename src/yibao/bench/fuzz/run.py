@@ -11,13 +11,12 @@ from typing import Any, NamedTuple
 
 import httpx
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from yibao.bench.fuzz.bodies import encode, mutate
 from yibao.bench.fuzz.seeds import Caller, Msgids, SeedIds, envelope, seed_inputs
 from yibao.interface.pipeline import CallPipeline
 from yibao.interface.registry import all_transactions, load_handlers
-from yibao.runtime import Platform
 from yibao.storage.tables import metadata
 
 INTERNAL = "系统内部错误"
@@ -120,10 +119,11 @@ class Case:
 
 
 class Counts:
-    """Row counts of the watched tables, in one statement."""
+    """Row counts of the watched tables, in one statement, on a read connection of `engine`
+    (the platform's, or one of the driver's own on the server's row store)."""
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         tables = [t for t in metadata.sorted_tables if t.name not in UNWATCHED]
         self.names = [t.name for t in tables]
         self.query = select(
@@ -131,8 +131,9 @@ class Counts:
         )
 
     def __call__(self) -> tuple[int, ...]:
-        with self.platform.db.read() as conn:
+        with self.engine.connect() as conn:
             row = conn.execute(self.query).one()
+            conn.rollback()
         return tuple(int(v) for v in row)
 
     def moved(self, before: Sequence[int], after: Sequence[int]) -> list[str]:
