@@ -28,6 +28,7 @@ from yibao.interface.registry import all_transactions, load_handlers
 from yibao.runtime import Platform
 
 PERSON = Person("P0001", "110101199003074514")
+SPARE = Person("P0002", "11010119800101001X", psn_name="李四")
 load_handlers()
 CATALOG_DOWNLOADS = [i for i in all_transactions() if i.startswith("13") and i != "1312"]
 #: failures only the handler can mend: catalog/transactions.py reads `ver` and the paging
@@ -45,6 +46,7 @@ def fuzzed(platform: Platform) -> Iterator[tuple[CallPipeline, Caller]]:
         paasid, secret = seed_institution(conn, HOSP)
         seed_catalog(conn)
         seed_person(conn, PERSON)
+        seed_person(conn, SPARE)
     pipeline = CallPipeline(platform)
     try:
         yield pipeline, Caller(HOSP, paasid, secret)
@@ -55,9 +57,13 @@ def fuzzed(platform: Platform) -> Iterator[tuple[CallPipeline, Caller]]:
 async def _fuzz(
     send: Sender, caller: Caller, platform: Platform, *, cases: int, seed: int
 ) -> FuzzReport:
-    ids = await open_visits(send, caller, SeedIds(PERSON.psn_no, PERSON.certno))
-    assert ids.mdtrt_id != "0" and ids.ipt_mdtrt_id != "0"  # the inputs name real visits
-    seeds = seed_inputs(ids, now=datetime.now().replace(microsecond=0))
+    spare = {"spare_psn_no": SPARE.psn_no, "spare_certno": SPARE.certno}
+    ids = await open_visits(send, caller, SeedIds(PERSON.psn_no, PERSON.certno, **spare))
+    # the inputs name real visits (the world fixture has P0002 too, as a person of its own)
+    assert ids.mdtrt_id != "0" and ids.ipt_mdtrt_id != "0" and ids.spare_mdtrt_id != "0"
+    seeds = seed_inputs(
+        ids, now=datetime.now().replace(microsecond=0), fixmedins_code=caller.fixmedins_code
+    )
     return await run_fuzz(
         send,
         caller,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -235,28 +235,43 @@ async def run_fuzz(
 
 
 async def open_visits(send: Sender, caller: Caller, ids: SeedIds) -> SeedIds:
-    """Open an outpatient visit with a fee line and an admission through the interface, so the
-    plausible inputs name visits that exist (a case then reaches the readers behind the
-    lookups). Ids a call does not answer stay as they were."""
+    """Open, through the interface, an outpatient visit with two fee lines, an admission with
+    one, and the spare visits the cancellations name (`SeedIds`), so that the plausible inputs
+    name visits that exist and a case reaches the readers behind the lookups. An id a call
+    does not answer stays as it was."""
     now = datetime.now().replace(microsecond=0)
-    seeds = seed_inputs(ids, now=now)
+    seeds = seed_inputs(ids, now=now, fixmedins_code=caller.fixmedins_code)
     msgids = Msgids(caller.fixmedins_code, now - timedelta(days=1))
 
-    async def call(infno: str, input_: Any) -> dict[str, Any]:
+    async def call(infno: str, input_: Any, node: str = "data") -> str | None:
         body = encode(envelope(caller, infno, input_, msgid=msgids.next(), at=now))
         reply = await send(body, caller.paasid, caller.secret)
         answer = orjson.loads(reply.payload)
         output = answer.get("output") if answer.get("infcode") == 0 else None
-        return output if isinstance(output, dict) else {}
+        found = output.get(node) if isinstance(output, dict) else None
+        return str(found["mdtrt_id"]) if isinstance(found, dict) else None
 
-    visit = (await call("2201", seeds["2201"])).get("data") or {}
-    mdtrt_id = str(visit.get("mdtrt_id") or ids.mdtrt_id)
-    stay = (await call("2401", seeds["2401"])).get("result") or {}
-    ipt = str(stay.get("mdtrt_id") or ids.ipt_mdtrt_id)
-    opened = SeedIds(
-        ids.psn_no, ids.certno, ids.insutype, ids.item_code, mdtrt_id, ipt, ids.setl_id
+    mdtrt_id = await call("2201", seeds["2201"]) or ids.mdtrt_id
+    spare = await call("2201", seeds["2201"]) or ids.spare_mdtrt_id
+    ipt = await call("2401", seeds["2401"], "result") or ids.ipt_mdtrt_id
+    spare_ipt = ids.spare_ipt_mdtrt_id
+    if ids.spare_psn_no and ids.spare_certno:
+        other = replace(ids, psn_no=ids.spare_psn_no, certno=ids.spare_certno)
+        spare_ipt = await call("2401", seed_inputs(other, now=now)["2401"], "result") or spare_ipt
+    opened = replace(
+        ids,
+        mdtrt_id=mdtrt_id,
+        ipt_mdtrt_id=ipt,
+        spare_mdtrt_id=spare,
+        spare_ipt_mdtrt_id=spare_ipt,
     )
     seeds = seed_inputs(opened, now=now)
+
+    def line(sn: str, visit: str) -> dict[str, Any]:
+        return {**seeds["2204"]["feedetail"][0], "feedetl_sn": sn, "mdtrt_id": visit}
+
     await call("2204", seeds["2204"])
-    await call("2301", seeds["2301"])
+    await call("2204", {"feedetail": [line("1", spare)]})
+    # two inpatient lines: 2302 cancels the second, 2303/2304 settle the first
+    await call("2301", {"feedetail": [*seeds["2301"]["feedetail"], line("2", ipt)]})
     return opened

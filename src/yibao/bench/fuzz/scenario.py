@@ -52,7 +52,8 @@ def run_fuzz_scenario(
             send = http_sender(client)
             opened = await open_visits(send, caller, ids)
             progress(f"fuzz: {cases} cases as {caller.fixmedins_code}, seed {seed}")
-            seeds = seed_inputs(opened, now=datetime.now().replace(microsecond=0))
+            now = datetime.now().replace(microsecond=0)
+            seeds = seed_inputs(opened, now=now, fixmedins_code=caller.fixmedins_code)
             report = await run_fuzz(send, caller, seeds, Counts(engine), cases_=cases, seed=seed)
         return report.as_dict()
 

@@ -24,7 +24,11 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class SeedIds:
-    """The ids the plausible inputs name: a person, a catalog item and open visits."""
+    """The ids the plausible inputs name: a person, a catalog item and open visits.
+
+    The cancellations (2202 a visit, 2404/2405 an admission) name spare visits, so that a
+    mutated cancellation that succeeds leaves the visits the other transactions name open;
+    the spare admission is a second person's (a person has one open admission at most)."""
 
     psn_no: str
     certno: str
@@ -33,10 +37,17 @@ class SeedIds:
     mdtrt_id: str = "0"
     ipt_mdtrt_id: str = "0"
     setl_id: str = "0"
+    spare_mdtrt_id: str = "0"
+    spare_psn_no: str | None = None
+    spare_certno: str | None = None
+    spare_ipt_mdtrt_id: str = "0"
 
 
-def seed_inputs(ids: SeedIds, *, now: datetime) -> dict[str, dict[str, Any]]:
-    """A plausible `input` for each transaction, in the national field names, naming `ids`."""
+def seed_inputs(
+    ids: SeedIds, *, now: datetime, fixmedins_code: str = ""
+) -> dict[str, dict[str, Any]]:
+    """A plausible `input` for each transaction, in the national field names, naming `ids`
+    (and the calling institution where an input names it)."""
     t = f"{now:%Y-%m-%d %H:%M:%S}"
     d = f"{now:%Y-%m-%d}"
     cert = {"mdtrt_cert_type": "02", "mdtrt_cert_no": ids.certno}
@@ -62,12 +73,12 @@ def seed_inputs(ids: SeedIds, *, now: datetime) -> dict[str, dict[str, Any]]:
             "hosp_appr_flag": "0",
         }
 
-    def settle(mdtrt_id: str, med_type: str) -> dict[str, Any]:
+    def settle(mdtrt_id: str, med_type: str, total: Decimal) -> dict[str, Any]:
         return {
             "data": {
                 **person,
                 "med_type": med_type,
-                "medfee_sumamt": Decimal("10.00"),
+                "medfee_sumamt": total,
                 "psn_setlway": "01",
                 "mdtrt_id": mdtrt_id,
                 "chrg_bchno": "CB0001",
@@ -83,6 +94,11 @@ def seed_inputs(ids: SeedIds, *, now: datetime) -> dict[str, dict[str, Any]]:
 
     visit = {"mdtrt_id": ids.mdtrt_id, "psn_no": ids.psn_no}
     stay = {"mdtrt_id": ids.ipt_mdtrt_id, "psn_no": ids.psn_no}
+    spare_stay = (
+        {"mdtrt_id": ids.spare_ipt_mdtrt_id, "psn_no": ids.spare_psn_no}
+        if ids.spare_psn_no
+        else stay
+    )
     drug = {**line("1", ""), "med_list_codg": ids.item_code}
     druginfo = {
         **person,
@@ -123,7 +139,7 @@ def seed_inputs(ids: SeedIds, *, now: datetime) -> dict[str, dict[str, Any]]:
                 "caty": "A03",
             }
         },
-        "2202": {"data": {**visit, "ipt_otp_no": "OTP0001"}},
+        "2202": {"data": {**visit, "mdtrt_id": ids.spare_mdtrt_id, "ipt_otp_no": "OTP0001"}},
         "2203": {
             "mdtrtinfo": {
                 **visit,
@@ -149,14 +165,15 @@ def seed_inputs(ids: SeedIds, *, now: datetime) -> dict[str, dict[str, Any]]:
             ],
         },
         "2204": {"feedetail": [line("1", ids.mdtrt_id), line("2", ids.mdtrt_id)]},
-        "2205": {"data": {**visit, "chrg_bchno": "CB0001"}},
-        "2206": settle(ids.mdtrt_id, "11"),
-        "2207": settle(ids.mdtrt_id, "11"),
+        "2205": {"data": {**visit, "mdtrt_id": ids.spare_mdtrt_id, "chrg_bchno": "CB0001"}},
+        # the sums of the lines `open_visits` uploads (2204: two, 2301: one, 10.00 each)
+        "2206": settle(ids.mdtrt_id, "11", Decimal("20.00")),
+        "2207": settle(ids.mdtrt_id, "11", Decimal("20.00")),
         "2208": {"data": {**visit, "setl_id": ids.setl_id}},
         "2301": {"feedetail": [line("1", ids.ipt_mdtrt_id)]},
-        "2302": {"data": {**stay, "feedetl_sn": "1"}},
-        "2303": settle(ids.ipt_mdtrt_id, "21"),
-        "2304": settle(ids.ipt_mdtrt_id, "21"),
+        "2302": {"data": {**stay, "feedetl_sn": "2"}},
+        "2303": settle(ids.ipt_mdtrt_id, "21", Decimal("10.00")),
+        "2304": settle(ids.ipt_mdtrt_id, "21", Decimal("10.00")),
         "2305": {"data": {**stay, "setl_id": ids.setl_id}},
         "2401": {
             "mdtrtinfo": {
@@ -187,8 +204,8 @@ def seed_inputs(ids: SeedIds, *, now: datetime) -> dict[str, dict[str, Any]]:
             }
         },
         "2403": {"adminfo": {**stay, "begntime": t}},
-        "2404": {"data": stay},
-        "2405": {"data": stay},
+        "2404": {"data": spare_stay},
+        "2405": {"data": spare_stay},
         "2601": {"data": {"psn_no": ids.psn_no, "omsgid": "X" * 30, "oinfno": "2207"}},
         "3201": {
             "data": {
@@ -233,7 +250,7 @@ def seed_inputs(ids: SeedIds, *, now: datetime) -> dict[str, dict[str, Any]]:
         },
         "3302": {
             "data": {
-                "fixmedins_code": "",
+                "fixmedins_code": fixmedins_code,
                 "fixmedins_hilist_id": "L-0001",
                 "list_type": "201",
                 "med_list_codg": ids.item_code,
@@ -244,8 +261,16 @@ def seed_inputs(ids: SeedIds, *, now: datetime) -> dict[str, dict[str, Any]]:
         "5204": {"data": {**visit, "setl_id": ids.setl_id}},
         "9001": {"signIn": {"opter_no": "0001", "mac": "00-11-22-33-44-55", "ip": "10.0.0.8"}},
         "9002": {"signOut": {"sign_no": "1", "opter_no": "0001"}},
-        "9101": {"fsUploadIn": {"in": "UEsDBA==", "filename": "a.zip", "fixmedins_code": ""}},
-        "9102": {"fsDownloadIn": {"file_qury_no": "1", "filename": "a.zip", "fixmedins_code": ""}},
+        "9101": {
+            "fsUploadIn": {"in": "UEsDBA==", "filename": "a.zip", "fixmedins_code": fixmedins_code}
+        },
+        "9102": {
+            "fsDownloadIn": {
+                "file_qury_no": "1",
+                "filename": "a.zip",
+                "fixmedins_code": fixmedins_code,
+            }
+        },
     }
     for infno in ("1301", "1302", "1303", "1305", "1306", "1307", "1308", "1309", "1310"):
         seeds[infno] = {"data": {"ver": "0"}}
