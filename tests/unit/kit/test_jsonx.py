@@ -36,7 +36,7 @@ def test_malformed_json_raises_value_error() -> None:
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        (b"[" * 1_000 + b"]" * 1_000, "嵌套过深 1000"),
+        (b"[" * 1_000 + b"]" * 1_000, "嵌套过深"),
         (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nested too deep"),
         (b'{"infno": "1101", "infno": "2207"}', "infno: 重复的键"),
         (b'{"a": {"b": 1, "b": 1}}', "b: 重复的键"),
