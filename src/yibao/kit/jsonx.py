@@ -29,8 +29,6 @@ INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 #: a \\u escape of a surrogate (a pair is valid; a lone one is not Unicode)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
 _TOO_DEEP = f"嵌套过深 (nested too deep: at most {MAX_DEPTH} levels)"
 
 
@@ -150,6 +148,19 @@ def _surrogate_escape(probe: bytes | str) -> bool:
     return "\\u" in probe
 
 
+def _parse(decoder: json.JSONDecoder, text: str) -> Any:
+    try:
+        return decoder.decode(text)
+    except RecursionError:  # deeper than the parser goes (about a thousand levels)
+        raise JsonError(_TOO_DEEP) from None
+    except json.JSONDecodeError as exc:
+        raise JsonError(f"{exc.msg} (line {exc.lineno} column {exc.colno})") from None
+    except (JsonError, _OutOfRange):
+        raise
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise JsonError(f"数值无法表示 (a number is not representable: {exc})"[:300]) from None
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON; fractions become Decimal. Raises `JsonError` (a ValueError) on malformed or
     refused input."""
@@ -162,8 +173,9 @@ def loads(data: bytes | str) -> Any:
             # UTF-32), decoded strictly: invalid bytes and encoded surrogates are refused
             text = data.decode(encoding)
         except UnicodeDecodeError as exc:
+            name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
             raise JsonError(
-                f"报文不是合法的UTF-8 (not valid UTF-8 at byte {exc.start}: {exc.reason})"
+                f"报文不是合法的{name} (not valid {name} at byte {exc.start}: {exc.reason})"
             ) from None
         if text.startswith("\ufeff"):
             text = text[1:]
@@ -174,18 +186,10 @@ def loads(data: bytes | str) -> Any:
         raw_surrogates = not _is_unicode(text)
     integers = False
     try:
-        value = _DECODER.decode(text)
+        value = _parse(_DECODER, text)
     except _OutOfRange:
         integers = True  # parsed once more to name the field below
-        value = _NAMING.decode(text)
-    except JsonError:
-        raise
-    except RecursionError:  # deeper than the parser goes (about a thousand levels)
-        raise JsonError(_TOO_DEEP) from None
-    except json.JSONDecodeError as exc:
-        raise JsonError(f"{exc.msg} (line {exc.lineno} column {exc.colno})") from None
-    except ValueError as exc:  # an integer of more digits than Python converts
-        raise JsonError(f"数值无法表示 (a number is not representable: {exc})"[:300]) from None
+        value = _parse(_NAMING, text)
     if _openers(probe) > MAX_DEPTH and isinstance(value, (dict, list)) and _too_deep(value):
         raise JsonError(_TOO_DEEP)
     strings = raw_surrogates or (

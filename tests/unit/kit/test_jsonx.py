@@ -50,6 +50,8 @@ def test_malformed_json_raises_value_error() -> None:
         (b'{"input": {"data": {"ver": 9223372036854775808}}}', "input.data.ver: 超出范围"),
         (b'{"page_num": -9223372036854775809}', "page_num: 超出范围"),
         (b"[" + b"9" * 5_000 + b"]", "数值无法表示"),
+        (b"[99999999999999999999, " + b"[" * 2_000 + b"]" * 2_000 + b"]", "嵌套过深"),
+        (b"[99999999999999999999, {]", "line 1 column 25"),
     ],
 )
 def test_refused_json_names_the_field_and_the_rule(body: bytes, says: str) -> None:
