@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,41 +37,62 @@ class JsonError(ValueError):
     """JSON that is refused; the message names the field (when known) and the rule."""
 
 
+class _Refused(Exception):
+    """The fast parse met something refused (a key twice, an integer past 64 bits, NaN):
+    a second parse marks it and a walk names where it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """Where the naming parse found something refused: `rule` says what."""
+
+    rule: str
+
+
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                name = _printable(key)
-                raise JsonError(f"{name}: 重复的键 (duplicate key '{name}': one value per key)")
-            seen.add(key)
+        raise _Refused
     return obj
-
-
-class _OutOfRange(Exception):
-    """An integer outside 64 bits was parsed (the field is found afterwards)."""
 
 
 def _int(text: str) -> int:
     value = int(text)
     # 19 digits and a sign are the most a 64-bit integer has; shorter ones need no compare
     if len(text) > 18 and not INT_MIN <= value <= INT_MAX:
-        raise _OutOfRange
+        raise _Refused
     return value
 
 
 def _constant(name: str) -> Any:
-    raise JsonError(f"{name}: 不是合法的JSON数值 (NaN and Infinity are not JSON numbers)")
+    raise _Refused
+
+
+def _marked_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                obj[key] = _Mark(f"重复的键 (duplicate key '{_printable(key)}': one value per key)")
+            seen.add(key)
+    return obj
+
+
+def _marked_constant(name: str) -> _Mark:
+    return _Mark(f"{name} 不是合法的JSON数值 (NaN and Infinity are not JSON numbers)")
 
 
 #: the decoders, built once (`json.loads` with options builds one per call). A decoder is
 #: stateless between calls (its key memo is a cache, cleared after each document), so threads
-#: share it.
+#: share it. The fast one raises `_Refused`; the naming one marks what it met (`_Mark`) and
+#: reads integers whole, for `_check_values` to name.
 _DECODER = json.JSONDecoder(
     parse_float=Decimal, parse_int=_int, parse_constant=_constant, object_pairs_hook=_object
 )
-_NAMING = json.JSONDecoder(parse_float=Decimal, parse_constant=_constant, object_pairs_hook=_object)
+_NAMING = json.JSONDecoder(
+    parse_float=Decimal, parse_constant=_marked_constant, object_pairs_hook=_marked_object
+)
 
 
 def _openers(probe: bytes | str) -> int:
@@ -106,8 +128,9 @@ def _where(path: list[str | int]) -> str:
     return out or "(body)"
 
 
-def _check_values(value: Any, *, strings: bool, integers: bool) -> None:
-    """Refuse a string that is not valid Unicode or an integer outside 64 bits, naming it."""
+def _check_values(value: Any, *, strings: bool, marked: bool) -> None:
+    """Refuse a string that is not valid Unicode, an integer outside 64 bits or a `_Mark` of
+    the naming parse, naming where it is."""
     stack: list[tuple[list[str | int], Any]] = [([], value)]
     while stack:
         path, item = stack.pop()
@@ -124,8 +147,10 @@ def _check_values(value: Any, *, strings: bool, integers: bool) -> None:
                 raise JsonError(
                     f"{_where(path)}: 不是合法的Unicode字符串 (not valid Unicode: a lone surrogate)"
                 )
-        elif integers and type(item) is int and not INT_MIN <= item <= INT_MAX:
+        elif marked and type(item) is int and not INT_MIN <= item <= INT_MAX:
             raise JsonError(f"{_where(path)}: 超出范围 (out of range: integers are 64-bit)")
+        elif marked and type(item) is _Mark:
+            raise JsonError(f"{_where(path)}: {item.rule}")
 
 
 def _printable(text: str, limit: int = 60) -> str:
@@ -155,7 +180,7 @@ def _parse(decoder: json.JSONDecoder, text: str) -> Any:
         raise JsonError(_TOO_DEEP) from None
     except json.JSONDecodeError as exc:
         raise JsonError(f"{exc.msg} (line {exc.lineno} column {exc.colno})") from None
-    except (JsonError, _OutOfRange):
+    except (JsonError, _Refused):
         raise
     except ValueError as exc:  # an integer of more digits than Python converts
         raise JsonError(f"数值无法表示 (a number is not representable: {exc})"[:300]) from None
@@ -184,19 +209,19 @@ def loads(data: bytes | str) -> Any:
     else:
         text = probe = data
         raw_surrogates = not _is_unicode(text)
-    integers = False
+    marked = False
     try:
         value = _parse(_DECODER, text)
-    except _OutOfRange:
-        integers = True  # parsed once more to name the field below
+    except _Refused:
+        marked = True  # parsed once more, to name the field below
         value = _parse(_NAMING, text)
     if _openers(probe) > MAX_DEPTH and isinstance(value, (dict, list)) and _too_deep(value):
         raise JsonError(_TOO_DEEP)
     strings = raw_surrogates or (
         _surrogate_escape(probe) and _SURROGATE_ESCAPE.search(text) is not None
     )
-    if strings or integers:
-        _check_values(value, strings=strings, integers=integers)
+    if strings or marked:
+        _check_values(value, strings=strings, marked=marked)
     return value
 
 
