@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from yibao.bench import scenarios
+from yibao.bench.fuzz.scenario import run_fuzz_scenario
 from yibao.bench.params import (
     SCENARIOS,
     BenchParamError,
@@ -31,7 +32,15 @@ from yibao.kit.jsonx import dumps
 def _print(result: dict[str, Any]) -> None:
     table = Table(title=f"yibao bench {result['scenario']}", show_header=False)
     for key, value in result.items():
-        if key in ("machine", "params", "per_transaction", "driver_ceiling", "queries", "rounds"):
+        if key in (
+            "machine",
+            "params",
+            "per_transaction",
+            "driver_ceiling",
+            "queries",
+            "rounds",
+            "samples",
+        ):
             continue
         table.add_row(key, str(value))
     console.print(table)
@@ -63,6 +72,8 @@ def _print(result: dict[str, Any]) -> None:
                 str(q["same_rows"]),
             )  # fmt: skip
         console.print(t)
+    for sample in result.get("samples") or ():
+        console.print(f"failed: {sample}", markup=False)
     console.print(f"machine: {result.get('machine')}")
     console.print(f"params: {result.get('params')}")
 
@@ -98,6 +109,7 @@ def register(app: typer.Typer) -> None:
             0, help="analytics: refuse a store with fewer settlements (0 = any size)."
         ),
         repeat: int = typer.Option(3, help="analytics: measured runs per query (median)."),
+        cases: int = typer.Option(10_000, help="fuzz: mutated envelopes sent."),
         day: str = typer.Option(
             None, help="analytics: the dashboard's day, yyyy-MM-dd (default: last busy day)."
         ),
@@ -127,7 +139,8 @@ def register(app: typer.Typer) -> None:
         json_out: Path = typer.Option(None, "--json", help="Also write the result as JSON here."),
     ) -> None:
         """Run a benchmark scenario against a running server and print its figures, the
-        machine and the parameters (settle, raw-commit, freshness, interference, analytics)."""
+        machine and the parameters (settle, raw-commit, freshness, interference, analytics,
+        fuzz)."""
         try:
             check_scenario(scenario)
             params = LoadParams(
@@ -148,6 +161,7 @@ def register(app: typer.Typer) -> None:
                 )
             check_positive_int("--settlements", settlements, minimum=0)
             check_positive_int("--repeat", repeat, maximum=100)
+            check_positive_int("--cases", cases, maximum=10_000_000)
             check_positive_int("--viewers", viewers, maximum=1000)
             check_positive_int("--rounds", rounds, maximum=20)
             check_range("--refresh", refresh, 0, 3600, low_open=True)
@@ -171,6 +185,10 @@ def register(app: typer.Typer) -> None:
             elif scenario == "settle":
                 result = scenarios.run_settle(
                     params, directory, raw_commit_seconds=raw_commit_seconds, progress=progress
+                )
+            elif scenario == "fuzz":
+                result = run_fuzz_scenario(
+                    url, directory, cases=cases, seed=seed, progress=progress
                 )
             elif scenario == "freshness":
                 result = scenarios.run_freshness(

@@ -168,6 +168,54 @@ def opt_decimal(
     return number.quantize(quantum)
 
 
+#: integers are 64-bit signed wherever they are kept (BIGINT on every backend)
+INT_MAX = 2**63 - 1
+
+
+def opt_int(
+    data: Mapping[str, Any],
+    field: str,
+    *,
+    node_name: str | None = None,
+    minimum: int = 0,
+    maximum: int = INT_MAX,
+) -> int | None:
+    """An optional whole number (a JSON integer or its digits as text) in
+    `minimum`..`maximum`; "" and null mean absent. A catalog version (`ver`) or a paging
+    field (`page_num`, `page_size`) is read with it: a number past 64 bits is refused here,
+    not at the database."""
+    value = data.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    where = _where(node_name, field)
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        raise InvalidInput(f"{where}: 应为整数 (must be a whole number)")
+    text = str(value).strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidInput(f"{where}: 应为整数 (must be a whole number): {text[:40]}")
+    if len(digits) > 19:
+        raise InvalidInput(f"{where}: 超出范围 (out of range {minimum}..{maximum}): {text[:40]}")
+    number = int(text)
+    if not minimum <= number <= maximum:
+        raise InvalidInput(f"{where}: 超出范围 (out of range {minimum}..{maximum}): {text}")
+    return number
+
+
+def req_int(
+    data: Mapping[str, Any],
+    field: str,
+    *,
+    node_name: str | None = None,
+    minimum: int = 0,
+    maximum: int = INT_MAX,
+) -> int:
+    value = opt_int(data, field, node_name=node_name, minimum=minimum, maximum=maximum)
+    if value is None:
+        raise InvalidInput(f"{_where(node_name, field)}: 必填 (required)")
+    return value
+
+
 def req_datetime(data: Mapping[str, Any], field: str, *, node_name: str | None = None) -> datetime:
     value = opt_datetime(data, field, node_name=node_name)
     if value is None:

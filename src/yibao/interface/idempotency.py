@@ -24,14 +24,20 @@ from yibao.interface.registry import Transaction
 
 
 def input_digest(raw: Any) -> str:
-    """sha256 of the canonical input (a retry must carry the same input)."""
+    """sha256 of the canonical input (a retry must carry the same input).
+
+    The JSON reader hands over valid Unicode and 64-bit integers only; should anything else
+    arrive (a caller that parsed the input itself), the digest is still taken: a lone
+    surrogate is encoded as is ("surrogatepass", the same bytes for every valid string) and
+    what orjson refuses goes to the standard library."""
     if isinstance(raw, str):
-        data = raw.encode()
+        data = raw.encode("utf-8", "surrogatepass")
     else:
         try:
             data = orjson.dumps(raw, default=_canonical, option=orjson.OPT_SORT_KEYS)
-        except TypeError:  # an integer beyond 64 bits: the (slower) standard library copes
-            data = json.dumps(raw, default=str, sort_keys=True, ensure_ascii=False).encode()
+        except TypeError:  # an integer beyond 64 bits, a surrogate: the standard library copes
+            text = json.dumps(raw, default=str, sort_keys=True, ensure_ascii=False)
+            data = text.encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()
 
 

@@ -183,8 +183,10 @@ class CallPipeline:
                 raise Refusal(
                     f"报文不是合法的 {gb or 'UTF-8'} 编码 (request body is not valid {gb or 'UTF-8'})"
                 ) from None
-            except ValueError:
-                raise Refusal("报文不是合法的JSON (request body is not valid JSON)") from None
+            except ValueError as exc:
+                raise Refusal(
+                    f"报文不是合法的JSON (request body is not valid JSON): {exc}"
+                ) from None
             if not isinstance(env, dict):
                 raise Refusal("报文应为JSON对象 (request body must be a JSON object)")
             area = _text(env, "mdtrtarea_admvs")
@@ -206,7 +208,8 @@ class CallPipeline:
             inf_refmsgid=self.refids.next(admdvs, received),
             received=received,
             responded=_now(),
-            err_msg=message[:2000],
+            # a message may quote what the client sent: a lone surrogate is written as its escape
+            err_msg=message[:2000].encode("utf-8", "backslashreplace").decode(),
         )
 
     async def _credential(self, paasid: str) -> GatewayCredential | None:
@@ -306,9 +309,9 @@ class CallPipeline:
         if isinstance(raw, str):
             try:
                 data = jsonx.loads(raw) if raw.strip() else {}
-            except ValueError:
+            except ValueError as exc:
                 raise Refusal(
-                    "input: 不是合法的JSON字符串 (input string is not valid JSON)"
+                    f"input: 不是合法的JSON字符串 (input string is not valid JSON): {exc}"
                 ) from None
         else:
             data = raw if raw is not None else {}

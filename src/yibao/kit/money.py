@@ -17,6 +17,9 @@ FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 #: Largest amount the interface carries (N16,2): 14 integer digits.
 MAX_AMOUNT = Decimal("99999999999999.99")
+#: the largest decimal exponent (`Decimal.adjusted`) a number read may have: beyond it no
+#: interface field holds it, and rounding it to a field's decimals would overflow the context
+MAX_ADJUSTED = 20
 
 
 class MoneyError(ValueError):
@@ -48,6 +51,8 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         raise MoneyError(f"{field}: 不是数字 (not a number: {type(value).__name__})")
     if not result.is_finite():
         raise MoneyError(f"{field}: 不是有限数字 (not finite)")
+    if result.adjusted() > MAX_ADJUSTED:
+        raise MoneyError(f"{field}: 超出范围 (out of range): {str(value)[:40]}")
     return result
 
 

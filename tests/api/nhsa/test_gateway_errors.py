@@ -86,6 +86,17 @@ BAD_ENVELOPES = [
     (jsonx.dumps({"infno": "1101", "msgid": "M1", "fixmedins_code": HOSP, "input": "{x"}), "input"),
     (jsonx.dumps({"infno": "1101", "msgid": "M1", "fixmedins_code": HOSP, "input": [1]}), "input"),
     (b"\xff\xfe", "JSON"),
+    (b"[" * 1000 + b"]" * 1000, "嵌套过深"),
+    (b'{"infno": "1101", "infno": "2207", "msgid": "M1"}', "infno: 重复的键"),
+    (b'{"infno": "1101", "msgid": "M1", "input": {"data": {"psn_no": "\\ud800"}}}', "psn_no"),
+    (b'{"infno": "1101", "msgid": "M1", "input": {"data": {"psn_no": "\xed\xa0\x80"}}}', "UTF-8"),
+    (b'{"infno": "1101", "msgid": NaN}', "NaN"),
+    (
+        jsonx.dumps(
+            {"infno": "1101", "msgid": "M1", "fixmedins_code": HOSP, "input": '{"a":1,"a":2}'}
+        ),
+        "a: 重复的键",
+    ),
 ]
 
 
@@ -212,4 +223,15 @@ async def test_unexpected_error_is_an_envelope(world: dict[str, Any], monkeypatc
     answer = await world["his"].call(
         "1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "1"}}
     )
+    assert answer["infcode"] == -1 and "系统内部错误" in answer["err_msg"]
+
+
+async def test_a_pipeline_that_raises_is_still_an_envelope(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(world["app"].state.nhsa_gateway.pipeline, "handle", broken)
+    answer = await world["his"].post(b"{}")  # asserts HTTP 200
     assert answer["infcode"] == -1 and "系统内部错误" in answer["err_msg"]

@@ -53,3 +53,14 @@ def test_fen_round_trip(fen: int) -> None:
 def test_to_fen_refuses_fractions_of_a_fen() -> None:
     with pytest.raises(MoneyError):
         to_fen(Decimal("0.001"))
+
+
+@pytest.mark.parametrize("value", ["1e999", Decimal("1E400"), "-1E+21", Decimal("1E+999999999")])
+def test_a_number_past_any_field_is_out_of_range(value: object) -> None:
+    with pytest.raises(MoneyError, match="medfee_sumamt: 超出范围"):
+        parse_amount(value, field="medfee_sumamt")
+
+
+def test_a_tiny_exponent_is_too_many_decimals() -> None:
+    with pytest.raises(MoneyError, match="最多两位小数"):
+        parse_amount("1e-400", field="pric")

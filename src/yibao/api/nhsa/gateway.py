@@ -8,12 +8,33 @@ No routing, no pydantic, no dependency injection on this path.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from yibao.interface.pipeline import MAX_BODY, NO_SIGNATURE, Answer, CallPipeline
+from yibao.interface.pipeline import JSON_HEADERS, MAX_BODY, NO_SIGNATURE, Answer, CallPipeline
 from yibao.interface.signature import Signed, read_headers
+from yibao.kit import jsonx
 from yibao.runtime import Platform
+
+log = logging.getLogger(__name__)
+
+#: the answer when the pipeline itself failed to answer (a bug, logged): still an envelope
+#: with HTTP 200, never a 500 (design.md §4), and built from nothing the client sent
+UNANSWERED = jsonx.dumps(
+    {
+        "infcode": -1,
+        "inf_refmsgid": None,
+        "refmsg_time": None,
+        "respond_time": None,
+        "err_msg": "系统内部错误 (internal error; the server log has the details)",
+        "warn_msg": None,
+        "cainfo": None,
+        "signtype": None,
+        "enctype": None,
+        "output": None,
+    }
+)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -88,14 +109,18 @@ class Gateway:
             return
         body, too_big = await self._body(receive)
         got = read_headers(scope["headers"])
-        payload, headers = await self.pipeline.handle(
-            body,
-            got.paasid,
-            got.key,
-            too_big=too_big,
-            signed=got.signed,
-            content_type=got.content_type,
-        )
+        try:
+            payload, headers = await self.pipeline.handle(
+                body,
+                got.paasid,
+                got.key,
+                too_big=too_big,
+                signed=got.signed,
+                content_type=got.content_type,
+            )
+        except Exception:
+            log.exception("nhsa transport: the call pipeline raised instead of answering")
+            payload, headers = UNANSWERED, JSON_HEADERS
         start = {
             "type": "http.response.start",
             "status": 200,

@@ -46,7 +46,11 @@ def parse_download(infno: str, input_: Mapping[str, Any]) -> CatalogDownload:
     data = fx.node(input_, "data", required=False)
     raw = data.get("ver")
     text = str(raw).strip() if raw is not None else ""
-    return CatalogDownload(infno=infno, ver=int(text) if text.isdigit() else 0)
+    # a client without a version (or with one we never issued) downloads everything
+    ver = int(text) if text.isascii() and text.isdigit() else 0
+    if ver > fx.INT_MAX:
+        raise InvalidInput(f"data.ver: 超出范围 (out of range: at most {fx.INT_MAX})")
+    return CatalogDownload(infno=infno, ver=ver)
 
 
 def _download_handler(infno: str) -> Handler:
@@ -94,6 +98,8 @@ def _page_int(data: Mapping[str, Any], field: str, default: int) -> int:
         ) from None
     if value < 1:
         raise InvalidInput(f"data.{field}: 须为正整数 (must be a positive integer): {raw}")
+    if value > fx.INT_MAX:
+        raise InvalidInput(f"data.{field}: 超出范围 (out of range: at most {fx.INT_MAX})")
     return value
 
 
