@@ -16,7 +16,6 @@ accumulator delta (kept in the original's `extra`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,13 +39,11 @@ from yibao.policy import (
 )
 from yibao.policy.model import PolicyRefusal
 from yibao.replica import rows as replica_rows
-from yibao.settlement import accumulators, repo
-from yibao.settlement.output import AMOUNTS
+from yibao.settlement import accumulators, records, repo
+from yibao.settlement.records import ZERO, extra_of
 from yibao.storage import changelog
 from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import fee_detail, psn, psn_insu, setl, setl_fund
-
-ZERO = Decimal("0.00")
 
 _SET_BALANCE = (
     update(psn_insu)
@@ -92,10 +89,6 @@ def _link_stmt(count: int) -> Prepared:
     return fast
 
 
-#: amounts negated on a reversal record (setlinfo amounts + the fee structure sums)
-REVERSED_AMOUNTS = (*AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
-
-
 @dataclass(frozen=True, slots=True)
 class Party:
     """The insured side of a settlement."""
@@ -105,10 +98,6 @@ class Party:
     #: the family member whose account may share (家庭共济), when there is one
     family: Mapping[str, Any] | None
     terms: PersonTerms
-
-
-def _neg(value: Decimal) -> Decimal:
-    return ZERO - value if value else value
 
 
 def load_party(
@@ -210,26 +199,6 @@ def check_total(total: Decimal, lines: Sequence[Mapping[str, Any]], node: str = 
         )
 
 
-def _extra(**values: Any) -> str:
-    return json.dumps(values, ensure_ascii=False, default=str)
-
-
-def extra_of(row: Mapping[str, Any]) -> dict[str, Any]:
-    if not row.get("extra"):
-        return {}
-    loaded = json.loads(row["extra"])
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _accum_delta(extra: Mapping[str, Any], *, negate: bool) -> dict[str, Decimal]:
-    raw = extra.get("acc") or {}
-    out = {}
-    for key, value in raw.items():
-        amount = Decimal(str(value))
-        out[key] = _neg(amount) if negate else amount
-    return out
-
-
 def _set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at: datetime) -> None:
     if balc < 0:
         raise Conflict(f"个人账户余额不足 (balance of {psn_no} would be negative)")
@@ -255,24 +224,6 @@ def _log_setl(
     )
 
 
-def _fund_rows(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:
-    merged: dict[str, dict[str, Any]] = {}
-    for d in split.setldetail:
-        code = d.fund_pay_type.value
-        if code in merged:
-            merged[code]["fund_payamt"] += d.fund_payamt
-            continue
-        merged[code] = {
-            "setl_id": setl_id,
-            "fund_pay_type": code,
-            "inscp_scp_amt": d.inscp_scp_amt,
-            "crt_payb_lmt_amt": d.crt_payb_lmt_amt,
-            "fund_payamt": d.fund_payamt,
-            "setl_proc_info": (d.setl_proc_info or "")[:4000] or None,
-        }
-    return list(merged.values())
-
-
 def write_settlement(
     conn: Connection,
     ctx: CallContext,
@@ -293,53 +244,37 @@ def write_settlement(
     at = ctx.now
     setl_id = ctx.platform.ids.next_str()
     insu = party.insu
-    row: dict[str, Any] = {
-        "setl_id": setl_id,
-        "mdtrt_id": visit["mdtrt_id"],
-        "psn_no": party.person["psn_no"],
-        "fixmedins_code": ctx.fixmedins_code,
-        "insutype": insu["insutype"],
-        "psn_type": insu["psn_type"],
-        "med_type": med_type,
-        "clr_type": clr_type,
-        "clr_way": "1",
-        "clr_optins": ctx.institution.admdvs,
-        "hosp_lv": ctx.institution.hosp_lv,
-        "insuplc_admdvs": insu["insuplc_admdvs"],
-        "mdtrt_cert_type": mdtrt_cert_type,
-        "setl_time": at,
-        "year": at.year,
-        "age": party.terms.age,
-        "chrg_bchno": chrg_bchno,
-        "dise_codg": visit.get("dise_codg"),
-        "dise_name": visit.get("dise_name"),
-        "maindiag_code": visit.get("maindiag_code"),
-        "begndate": visit.get("begntime"),
-        "enddate": visit.get("endtime") or (at if clr_type != "21" else None),
-        **{name: getattr(split, name) for name in AMOUNTS},
-        "pool_prop_selfpay": split.pool_prop_selfpay,
-        "balc": split.balc,
-        **structure,
-        "medins_setl_id": ctx.msgid,
-        "refd_setl_flag": "0",
-        "init_setl_id": None,
-        "vali_flag": "1",
-        "revs_infno": None,
-        "invono": invono,
-        "opter_id": ctx.opter or None,
-        "opter_name": ctx.opter_name or None,
-        "extra": _extra(
-            acc={k: str(v) for k, v in split.accumulator_delta.items()},
+    row = records.settlement_row(
+        split,
+        visit,
+        structure,
+        setl_id=setl_id,
+        psn_no=party.person["psn_no"],
+        insutype=insu["insutype"],
+        psn_type=insu["psn_type"],
+        insuplc_admdvs=insu["insuplc_admdvs"],
+        age=party.terms.age,
+        fixmedins_code=ctx.fixmedins_code,
+        clr_optins=ctx.institution.admdvs,
+        hosp_lv=ctx.institution.hosp_lv,
+        med_type=med_type,
+        clr_type=clr_type,
+        mdtrt_cert_type=mdtrt_cert_type,
+        setl_time=at,
+        medins_setl_id=ctx.msgid,
+        extra=records.settlement_extra(
+            split,
             family_psn_no=party.family["psn_no"] if party.family is not None else None,
-            policy_version=split.policy_version,
-            visit_class=split.visit_class,
             feedetl_sns=[r["feedetl_sn"] for r in lines],
         ),
-        "created_at": at,
-        "updated_at": at,
-    }
+        written_at=at,
+        chrg_bchno=chrg_bchno,
+        invono=invono,
+        opter_id=ctx.opter,
+        opter_name=ctx.opter_name,
+    )
     _P_INSERT_SETL.execute(conn, row)
-    funds = _fund_rows(setl_id, split)
+    funds = records.fund_rows(setl_id, split)
     if funds:
         _P_INSERT_FUNDS.executemany(conn, funds)
     if mark_lines and lines:
@@ -366,27 +301,19 @@ def _mirror(
     extra: str,
 ) -> dict[str, Any]:
     """A reversal record of `source`: every amount negated, linked to it."""
-    at = ctx.now
-    row = {c.name: source[c.name] for c in setl.columns}
-    for name in REVERSED_AMOUNTS:
-        row[name] = _neg(source[name])
-    row.update(
+    return records.reversal_row(
+        source,
+        (c.name for c in setl.columns),
         setl_id=ctx.platform.ids.next_str(),
-        fee_line_cnt=-int(source["fee_line_cnt"] or 0),
-        setl_time=at,
+        setl_time=ctx.now,
         medins_setl_id=ctx.msgid,
-        refd_setl_flag="1",
-        init_setl_id=source["setl_id"],
-        vali_flag="1",
         revs_infno=revs_infno,
         balc=balc,
-        opter_id=ctx.opter or None,
-        opter_name=ctx.opter_name or None,
         extra=extra,
-        created_at=at,
-        updated_at=at,
+        written_at=ctx.now,
+        opter_id=ctx.opter,
+        opter_name=ctx.opter_name,
     )
-    return row
 
 
 def _flip(conn: Connection, row: Mapping[str, Any], vali_flag: str, at: datetime) -> dict[str, Any]:
@@ -447,26 +374,16 @@ def reverse(
     person = repo.person(conn, original["psn_no"])
     balc = _move_account(conn, ctx, original, sign=+1)
     extra = extra_of(original)
-    delta = _accum_delta(extra, negate=True)
+    delta = records.accumulator_delta(extra, negate=True)
     row = _mirror(
         ctx,
         original,
         revs_infno=revs_infno,
         balc=balc,
-        extra=_extra(
-            acc={k: str(v) for k, v in delta.items()}, family_psn_no=extra.get("family_psn_no")
-        ),
+        extra=records.reversal_extra(delta, family_psn_no=extra.get("family_psn_no")),
     )
     conn.execute(insert(setl).values(**row))
-    funds = [
-        {
-            **f,
-            "setl_id": row["setl_id"],
-            "inscp_scp_amt": _neg(f["inscp_scp_amt"]),
-            "fund_payamt": _neg(f["fund_payamt"]),
-        }
-        for f in repo.funds(conn, original["setl_id"])
-    ]
+    funds = records.reversal_funds(repo.funds(conn, original["setl_id"]), row["setl_id"])
     if funds:
         conn.execute(insert(setl_fund), funds)
     flipped = _flip(conn, original, "0", at)
@@ -510,26 +427,16 @@ def reinstate(conn: Connection, ctx: CallContext, reversal: Mapping[str, Any]) -
     person = repo.person(conn, original["psn_no"])
     balc = _move_account(conn, ctx, original, sign=-1)
     extra = extra_of(original)
-    delta = _accum_delta(extra, negate=False)
+    delta = records.accumulator_delta(extra, negate=False)
     row = _mirror(
         ctx,
         reversal,
         revs_infno="2601",
         balc=balc,
-        extra=_extra(
-            acc={k: str(v) for k, v in delta.items()}, family_psn_no=extra.get("family_psn_no")
-        ),
+        extra=records.reversal_extra(delta, family_psn_no=extra.get("family_psn_no")),
     )
     conn.execute(insert(setl).values(**row))
-    funds = [
-        {
-            **f,
-            "setl_id": row["setl_id"],
-            "inscp_scp_amt": _neg(f["inscp_scp_amt"]),
-            "fund_payamt": _neg(f["fund_payamt"]),
-        }
-        for f in repo.funds(conn, reversal["setl_id"])
-    ]
+    funds = records.reversal_funds(repo.funds(conn, reversal["setl_id"]), row["setl_id"])
     if funds:
         conn.execute(insert(setl_fund), funds)
     dead = _flip(conn, reversal, "0", at)
