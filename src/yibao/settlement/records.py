@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from yibao.policy import LineSplit, SettlementSplit
@@ -34,6 +35,8 @@ FEE_GROUP: Mapping[str, str] = {
 FEE_STRUCTURE = ("drug_sumamt", "mcs_sumamt", "exam_sumamt", "fee_line_cnt")
 #: amounts negated on a reversal record (setlinfo amounts + the fee structure sums)
 REVERSED_AMOUNTS = (*AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
+#: a split's setlinfo amounts, in the order of AMOUNTS
+_amounts_of = attrgetter(*AMOUNTS)
 #: position of the "self-pay forced by a restriction or mapping" marker in fee_detail.flags
 #: (after the six catalog flags lmt_used, bas_medn, hi_nego_drug, chld_medc, list_sp_item,
 #: drt_reim)
@@ -107,8 +110,12 @@ def fee_structure(lines: Iterable[tuple[str, Decimal]]) -> dict[str, Any]:
 # --- setl.extra -------------------------------------------------------------------------------
 
 
+#: `json.dumps(…, ensure_ascii=False, default=str)`, with the encoder made once
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def _json(values: Mapping[str, Any]) -> str:
-    return json.dumps(values, ensure_ascii=False, default=str)
+    return _ENCODER.encode(values)
 
 
 def settlement_extra(
@@ -260,7 +267,7 @@ def settlement_row(
         "maindiag_code": visit.get("maindiag_code"),
         "begndate": visit.get("begntime"),
         "enddate": visit.get("endtime") or (setl_time if clr_type != "21" else None),
-        **{name: getattr(split, name) for name in AMOUNTS},
+        **dict(zip(AMOUNTS, _amounts_of(split), strict=True)),
         "pool_prop_selfpay": split.pool_prop_selfpay,
         "balc": split.balc,
         **structure,

@@ -143,8 +143,9 @@ class _LineMemo:
     split: LineSplit
     terms_part: tuple[Any, ...]
     line_part: tuple[Any, ...]
-    #: the line's med_chrgitm_type (which fee-structure sum it adds to)
-    med_chrgitm_type: str
+    #: (med_chrgitm_type, det_item_fee_sumamt): what the line adds to the fee structure
+    #: (`records.fee_structure`)
+    kind_amount: tuple[str, Decimal]
     #: the spool's fee_shape row: (shape number, *terms_part, *line_part); the number is
     #: unique for the worker's life (a compact fee line names its shape by it)
     shape: tuple[Any, ...]
@@ -164,7 +165,7 @@ class _LineMemo:
             split=row,
             terms_part=terms_part,
             line_part=line_part,
-            med_chrgitm_type=values["med_chrgitm_type"],
+            kind_amount=(values["med_chrgitm_type"], row.det_item_fee_sumamt),
             shape=(no, *terms_part, *line_part),
         )
 
@@ -192,9 +193,11 @@ class Settler:
         self.catalog = catalog
         self.inst = institutions
         self.now = now
-        self.cv = {
-            t.name: converter(t, constants_for(t, now)) for t in (mdtrt, diag, setl, setl_fund)
-        }
+        self.cv = {t.name: converter(t, constants_for(t, now)) for t in (mdtrt, diag)}
+        # the settlement's rows come whole from `yibao.settlement.records`
+        self.cv.update(
+            {t.name: converter(t, constants_for(t, now), complete=True) for t in (setl, setl_fund)}
+        )
         self.pl = {
             replica_rows.SETL: payload_builder(replica_rows.SETL, setl, constants_for(setl, now)),
             replica_rows.MDTRT: payload_builder(
@@ -465,7 +468,7 @@ class Settler:
         row = records.settlement_row(
             split,
             visit_row,
-            records.fee_structure((m.med_chrgitm_type, m.split.det_item_fee_sumamt) for m in memos),
+            records.fee_structure([m.kind_amount for m in memos]),
             setl_id=setl_id,
             psn_no=p.psn_no,
             insutype=p.insutype,
