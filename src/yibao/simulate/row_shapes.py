@@ -13,7 +13,7 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -176,6 +176,17 @@ def converter(
         held = ", ".join(read(n) for n in constants)
         source = f"lambda r: ({', '.join(parts)},) if ({held},) == K else _differs(r)"
     fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(source, env)
+    return fn
+
+
+def picker(table: Table, names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """dict row → the at-rest values of the columns `names` of `table`, in that order (a
+    generated function, as `converter`; every name must be in the row)."""
+    env: dict[str, Any] = {}
+    parts = [_at_rest_expr(table.c[name].type, f"r[{name!r}]", env) for name in names]
+    fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(
+        f"lambda r: ({', '.join(parts)},)", env
+    )
     return fn
 
 

@@ -52,12 +52,12 @@ from yibao.simulate.chunk_rows import ChunkRows
 from yibao.simulate.model import Institution, Line, Person, Visit
 from yibao.simulate.row_shapes import (
     FEE_DETAIL_COLUMNS,
-    at_rest,
     constants_for,
     converter,
     ipt_days,
     iso_dt,
     payload_builder,
+    picker,
     scaled2,
 )
 from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
@@ -128,10 +128,10 @@ if [f.name for f in fields(LineRules)] != ["unknown_code"]:  # pragma: no cover
 LINE_MEMO_LIMIT = 200_000
 #: the setl columns, in table order (a reversal record copies its original's)
 _SETL_COLUMNS = tuple(c.name for c in setl.columns)
-#: the fee_detail columns a line memo holds (FEE_DETAIL_COLUMNS: med_list_codg … flags, and
-#: used_frqu_dscr … memo)
-_TERMS_COLUMNS = FEE_DETAIL_COLUMNS[5:21]
-_LINE_COLUMNS = FEE_DETAIL_COLUMNS[25:28]
+#: the at-rest fee_detail columns a line memo holds (FEE_DETAIL_COLUMNS: med_list_codg …
+#: flags, and used_frqu_dscr … memo)
+_TERMS_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[5:21])
+_LINE_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[25:28])
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +159,8 @@ class _LineMemo:
             "used_frqu_dscr": ln.used_frqu_dscr,
             "prd_days": ln.prd_days,
         }
-        terms_part = tuple(at_rest(fee_detail, c, values[c]) for c in _TERMS_COLUMNS)
-        line_part = tuple(at_rest(fee_detail, c, values[c]) for c in _LINE_COLUMNS)
+        terms_part = _TERMS_PART(values)
+        line_part = _LINE_PART(values)
         return _LineMemo(
             split=row,
             terms_part=terms_part,
