@@ -67,8 +67,8 @@ if (
 #: The columns that follow from the line's split alone (`settle_rows._LineMemo`) go once per
 #: distinct line and chunk into the spool's `fee_shape` table, numbered; those the visit
 #: gives every line come from the spool's `mdtrt` row. The writer's `INSERT … SELECT` joins
-#: the three (`yibao.simulate.spool`): binding 5 values a line instead of 29 took a worker's
-#: spool step from ~10 to ~3 µs a settlement for the fee lines.
+#: the three (`yibao.simulate.spool`): a line binds 5 values instead of 29, and binding is
+#: most of what a worker's spool step costs.
 FEE_SHAPE_COLUMNS = FEE_DETAIL_COLUMNS[5:21] + FEE_DETAIL_COLUMNS[25:28]
 #: fee_detail column ← the spool's mdtrt column holding the visit's value
 FEE_VISIT_COLUMNS = {
@@ -154,7 +154,7 @@ def converter(
     out of the tuple, and a row holding another value in one of them is refused (ValueError)
     rather than written with the constant. A missing key is NULL; with `complete` every
     column must be in the row (as in those `yibao.settlement.records` builds) and is read by
-    subscript, which costs half a `get` call."""
+    subscript, cheaper than a `get` call."""
     constants = constants or {}
     parts = []
     env: dict[str, Any] = {"K": tuple(constants.values())}

@@ -342,8 +342,8 @@ class Settler:
         # The number only labels the split (and a refusal's message: refusals are not
         # memoised); nothing settle_lines or the rows take from a split depends on it — a
         # fee row takes its line's own number — so a stay's 150 lines share the splits of
-        # the city's other stays (distinct lines a settlement: 0.50 with the number, 0.08
-        # without). A memoised split keeps the number of the first line it was made for.
+        # the city's other stays (docs/simulate.md). A memoised split keeps the number of the
+        # first line it was made for.
         key = (
             ln.hilist_code, id(terms), ln.det_item_fee_sumamt, ln.cnt, ln.pric, ln.prd_days,
             ln.used_frqu_dscr, reason, rules.unknown_code,
