@@ -12,6 +12,9 @@ A reversal never deletes: it writes a new settlement row with every amount negat
 (`refd_setl_flag` "1", `init_setl_id` = the original), marks the original `vali_flag` "0",
 gives the lines back (unsettled again), restores the balances and subtracts the original's
 accumulator delta (kept in the original's `extra`).
+
+The rows are built by `settlement.records` — the one definition of what a settlement writes,
+which the bulk loader uses too; this module decides and writes them.
 """
 
 from __future__ import annotations
