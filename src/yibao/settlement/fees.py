@@ -26,15 +26,12 @@ from yibao.codes.dicts import ChrgitmLv, HospApprFlag, ListType, MedChrgitmType
 from yibao.errors import InvalidInput
 from yibao.policy import CatalogTerms, FeeLineIn, LineRules, LineSplit, PolicyBook, split_line
 from yibao.policy.model import PolicyRefusal
-from yibao.settlement import repo
+from yibao.settlement import records, repo
 from yibao.settlement.commands import FeeLine
+from yibao.settlement.records import FORCED_SELFPAY
 
 #: |cnt × pric − det_item_fee_sumamt| allowed (HIS round unit prices differently)
 PRICE_TOLERANCE = Decimal("0.01")
-#: position of the "self-pay forced by a restriction or mapping" marker in fee_detail.flags
-#: (after the six catalog flags lmt_used, bas_medn, hi_nego_drug, chld_medc, list_sp_item,
-#: drt_reim)
-FORCED_SELFPAY = 6
 
 #: code → member of the enums a stored line is rebuilt with (`fee_in_from_row`, every line of
 #: every pre-settlement): a dict lookup instead of an Enum call, which costs far more; anything
@@ -176,21 +173,6 @@ def split_uploaded(
     return out
 
 
-def flags_of(split: LineSplit, forced: bool) -> str:
-    return "".join(
-        "1" if v else "0"
-        for v in (
-            split.lmt_used_flag,
-            split.bas_medn_flag,
-            split.hi_nego_drug_flag,
-            split.chld_medc_flag,
-            split.list_sp_item_flag,
-            split.drt_reim_flag,
-            forced,
-        )
-    )
-
-
 def row_values(
     ln: LineIn,
     split: LineSplit,
@@ -213,22 +195,8 @@ def row_values(
         "fee_ocur_time": ln.fee_ocur_time,
         "med_list_codg": ln.med_list_codg,
         "medins_list_codg": ln.medins_list_codg,
-        "hilist_name": split.hilist_name,
-        "list_type": split.list_type.value if split.list_type is not None else None,
-        "det_item_fee_sumamt": split.det_item_fee_sumamt,
-        "cnt": split.cnt,
-        "pric": split.pric,
-        "pric_uplmt_amt": split.pric_uplmt_amt,
-        "selfpay_prop": split.selfpay_prop,
-        "fulamt_ownpay_amt": split.fulamt_ownpay_amt,
-        "overlmt_amt": split.overlmt_amt,
-        "preselfpay_amt": split.preselfpay_amt,
-        "inscp_scp_amt": split.inscp_scp_amt,
-        "chrgitm_lv": split.chrgitm_lv.value,
-        "med_chrgitm_type": split.med_chrgitm_type.value,
-        "flags": flags_of(split, forced),
+        **records.line_values(split, forced),
         "hosp_appr_flag": ln.hosp_appr_flag.value,
-        "memo": split.memo[:500] if split.memo else None,
         "setl_id": None,
         "vali_flag": "1",
         "msgid": msgid,
@@ -306,19 +274,4 @@ def fee_in_from_row(row: Mapping[str, Any]) -> FeeLineIn:
 
 def fee_structure(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """药/耗/检查检验 sums of the settled lines (setl drug_sumamt, mcs_sumamt, exam_sumamt)."""
-    drug = mcs = exam = Decimal("0.00")
-    for r in rows:
-        kind = r["med_chrgitm_type"]
-        amount = r["det_item_fee_sumamt"]
-        if kind in ("09", "10", "11"):
-            drug += amount
-        elif kind == "08":
-            mcs += amount
-        elif kind in ("03", "04"):
-            exam += amount
-    return {
-        "drug_sumamt": drug,
-        "mcs_sumamt": mcs,
-        "exam_sumamt": exam,
-        "fee_line_cnt": len(rows),
-    }
+    return records.fee_structure((r["med_chrgitm_type"], r["det_item_fee_sumamt"]) for r in rows)

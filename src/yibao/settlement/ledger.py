@@ -12,11 +12,13 @@ A reversal never deletes: it writes a new settlement row with every amount negat
 (`refd_setl_flag` "1", `init_setl_id` = the original), marks the original `vali_flag` "0",
 gives the lines back (unsettled again), restores the balances and subtracts the original's
 accumulator delta (kept in the original's `extra`).
+
+The rows are built by `settlement.records` — the one definition of what a settlement writes,
+which the bulk loader uses too; this module decides and writes them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,17 +39,12 @@ from yibao.policy import (
     settle,
 )
 from yibao.policy.model import PolicyRefusal
-from yibao.settlement import accumulators, repo
+from yibao.settlement import accumulators, records, repo
 from yibao.settlement.commands import ECHOED_TOTALS, Settle, required
 from yibao.settlement.context import Caller
 from yibao.settlement.insured import check_insured
-from yibao.settlement.output import AMOUNTS
+from yibao.settlement.records import ZERO, extra_of
 from yibao.storage.tables import setl
-
-ZERO = Decimal("0.00")
-
-#: amounts negated on a reversal record (setlinfo amounts + the fee structure sums)
-REVERSED_AMOUNTS = (*AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +56,6 @@ class Party:
     #: the family member whose account may share (家庭共济), when there is one
     family: Mapping[str, Any] | None
     terms: PersonTerms
-
-
-def _neg(value: Decimal) -> Decimal:
-    return ZERO - value if value else value
 
 
 def load_party(
@@ -162,26 +155,6 @@ def check_total(total: Decimal, lines: Sequence[Mapping[str, Any]], node: str = 
         )
 
 
-def _extra(**values: Any) -> str:
-    return json.dumps(values, ensure_ascii=False, default=str)
-
-
-def extra_of(row: Mapping[str, Any]) -> dict[str, Any]:
-    if not row.get("extra"):
-        return {}
-    loaded = json.loads(row["extra"])
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _accum_delta(extra: Mapping[str, Any], *, negate: bool) -> dict[str, Decimal]:
-    raw = extra.get("acc") or {}
-    out = {}
-    for key, value in raw.items():
-        amount = Decimal(str(value))
-        out[key] = _neg(amount) if negate else amount
-    return out
-
-
 def _set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at: datetime) -> None:
     if balc < 0:
         raise Conflict(f"个人账户余额不足 (balance of {psn_no} would be negative)")
@@ -192,24 +165,6 @@ def _log_setl(
     conn: Connection, ctx: Caller, rows: Sequence[Mapping[str, Any]], gend: str | None
 ) -> None:
     repo.settlements_changed(conn, rows, admdvs=ctx.admdvs, gend=gend)
-
-
-def _fund_rows(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:
-    merged: dict[str, dict[str, Any]] = {}
-    for d in split.setldetail:
-        code = d.fund_pay_type.value
-        if code in merged:
-            merged[code]["fund_payamt"] += d.fund_payamt
-            continue
-        merged[code] = {
-            "setl_id": setl_id,
-            "fund_pay_type": code,
-            "inscp_scp_amt": d.inscp_scp_amt,
-            "crt_payb_lmt_amt": d.crt_payb_lmt_amt,
-            "fund_payamt": d.fund_payamt,
-            "setl_proc_info": (d.setl_proc_info or "")[:4000] or None,
-        }
-    return list(merged.values())
 
 
 def write_settlement(
@@ -232,52 +187,36 @@ def write_settlement(
     at = ctx.now
     setl_id = ctx.ids.next_str()
     insu = party.insu
-    row: dict[str, Any] = {
-        "setl_id": setl_id,
-        "mdtrt_id": visit["mdtrt_id"],
-        "psn_no": party.person["psn_no"],
-        "fixmedins_code": ctx.fixmedins_code,
-        "insutype": insu["insutype"],
-        "psn_type": insu["psn_type"],
-        "med_type": med_type,
-        "clr_type": clr_type,
-        "clr_way": "1",
-        "clr_optins": ctx.admdvs,
-        "hosp_lv": ctx.hosp_lv,
-        "insuplc_admdvs": insu["insuplc_admdvs"],
-        "mdtrt_cert_type": mdtrt_cert_type,
-        "setl_time": at,
-        "year": at.year,
-        "age": party.terms.age,
-        "chrg_bchno": chrg_bchno,
-        "dise_codg": visit.get("dise_codg"),
-        "dise_name": visit.get("dise_name"),
-        "maindiag_code": visit.get("maindiag_code"),
-        "begndate": visit.get("begntime"),
-        "enddate": visit.get("endtime") or (at if clr_type != "21" else None),
-        **{name: getattr(split, name) for name in AMOUNTS},
-        "pool_prop_selfpay": split.pool_prop_selfpay,
-        "balc": split.balc,
-        **structure,
-        "medins_setl_id": ctx.msgid,
-        "refd_setl_flag": "0",
-        "init_setl_id": None,
-        "vali_flag": "1",
-        "revs_infno": None,
-        "invono": invono,
-        "opter_id": ctx.opter or None,
-        "opter_name": ctx.opter_name or None,
-        "extra": _extra(
-            acc={k: str(v) for k, v in split.accumulator_delta.items()},
+    row = records.settlement_row(
+        split,
+        visit,
+        structure,
+        setl_id=setl_id,
+        psn_no=party.person["psn_no"],
+        insutype=insu["insutype"],
+        psn_type=insu["psn_type"],
+        insuplc_admdvs=insu["insuplc_admdvs"],
+        age=party.terms.age,
+        fixmedins_code=ctx.fixmedins_code,
+        clr_optins=ctx.admdvs,
+        hosp_lv=ctx.hosp_lv,
+        med_type=med_type,
+        clr_type=clr_type,
+        mdtrt_cert_type=mdtrt_cert_type,
+        setl_time=at,
+        medins_setl_id=ctx.msgid,
+        extra=records.settlement_extra(
+            split,
             family_psn_no=party.family["psn_no"] if party.family is not None else None,
-            policy_version=split.policy_version,
-            visit_class=split.visit_class,
             feedetl_sns=[r["feedetl_sn"] for r in lines],
         ),
-        "created_at": at,
-        "updated_at": at,
-    }
-    funds = _fund_rows(setl_id, split)
+        written_at=at,
+        chrg_bchno=chrg_bchno,
+        invono=invono,
+        opter_id=ctx.opter,
+        opter_name=ctx.opter_name,
+    )
+    funds = records.fund_rows(setl_id, split)
     repo.insert_settlement(conn, row, funds)
     if mark_lines and lines:
         repo.link_lines(conn, visit["mdtrt_id"], [r["feedetl_sn"] for r in lines], setl_id)
@@ -300,27 +239,19 @@ def _mirror(
     extra: str,
 ) -> dict[str, Any]:
     """A reversal record of `source`: every amount negated, linked to it."""
-    at = ctx.now
-    row = {c.name: source[c.name] for c in setl.columns}
-    for name in REVERSED_AMOUNTS:
-        row[name] = _neg(source[name])
-    row.update(
+    return records.reversal_row(
+        source,
+        (c.name for c in setl.columns),
         setl_id=ctx.ids.next_str(),
-        fee_line_cnt=-int(source["fee_line_cnt"] or 0),
-        setl_time=at,
+        setl_time=ctx.now,
         medins_setl_id=ctx.msgid,
-        refd_setl_flag="1",
-        init_setl_id=source["setl_id"],
-        vali_flag="1",
         revs_infno=revs_infno,
         balc=balc,
-        opter_id=ctx.opter or None,
-        opter_name=ctx.opter_name or None,
         extra=extra,
-        created_at=at,
-        updated_at=at,
+        written_at=ctx.now,
+        opter_id=ctx.opter,
+        opter_name=ctx.opter_name,
     )
-    return row
 
 
 def _flip(conn: Connection, row: Mapping[str, Any], vali_flag: str, at: datetime) -> dict[str, Any]:
@@ -377,25 +308,15 @@ def reverse(
     person = repo.person(conn, original["psn_no"])
     balc = _move_account(conn, ctx, original, sign=+1)
     extra = extra_of(original)
-    delta = _accum_delta(extra, negate=True)
+    delta = records.accumulator_delta(extra, negate=True)
     row = _mirror(
         ctx,
         original,
         revs_infno=revs_infno,
         balc=balc,
-        extra=_extra(
-            acc={k: str(v) for k, v in delta.items()}, family_psn_no=extra.get("family_psn_no")
-        ),
+        extra=records.reversal_extra(delta, family_psn_no=extra.get("family_psn_no")),
     )
-    funds = [
-        {
-            **f,
-            "setl_id": row["setl_id"],
-            "inscp_scp_amt": _neg(f["inscp_scp_amt"]),
-            "fund_payamt": _neg(f["fund_payamt"]),
-        }
-        for f in repo.funds(conn, original["setl_id"])
-    ]
+    funds = records.reversal_funds(repo.funds(conn, original["setl_id"]), row["setl_id"])
     repo.insert_reversal(conn, row, funds)
     flipped = _flip(conn, original, "0", at)
     repo.unlink_lines(conn, original["mdtrt_id"], original["setl_id"])
@@ -426,25 +347,15 @@ def reinstate(conn: Connection, ctx: Caller, reversal: Mapping[str, Any]) -> dic
     person = repo.person(conn, original["psn_no"])
     balc = _move_account(conn, ctx, original, sign=-1)
     extra = extra_of(original)
-    delta = _accum_delta(extra, negate=False)
+    delta = records.accumulator_delta(extra, negate=False)
     row = _mirror(
         ctx,
         reversal,
         revs_infno="2601",
         balc=balc,
-        extra=_extra(
-            acc={k: str(v) for k, v in delta.items()}, family_psn_no=extra.get("family_psn_no")
-        ),
+        extra=records.reversal_extra(delta, family_psn_no=extra.get("family_psn_no")),
     )
-    funds = [
-        {
-            **f,
-            "setl_id": row["setl_id"],
-            "inscp_scp_amt": _neg(f["inscp_scp_amt"]),
-            "fund_payamt": _neg(f["fund_payamt"]),
-        }
-        for f in repo.funds(conn, reversal["setl_id"])
-    ]
+    funds = records.reversal_funds(repo.funds(conn, reversal["setl_id"]), row["setl_id"])
     repo.insert_reversal(conn, row, funds)
     dead = _flip(conn, reversal, "0", at)
     alive = _flip(conn, original, "1", at)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from yibao.errors import InvalidInput
-from yibao.settlement import accumulators, fees, ledger, output, repo, steps
+from yibao.settlement import accumulators, fees, ledger, output, records, repo, steps
 from yibao.settlement.commands import ReverseSettlement, SettlePharmacy
 from yibao.settlement.context import Caller, Pricing
 from yibao.settlement.visits import new_visit
@@ -39,7 +39,7 @@ def settle(
     dise_codg = command.dise_codg
     dise_name = command.dise_name
     lines = command.drugdetail
-    uploaded = sum((ln.det_item_fee_sumamt for ln in lines), ledger.ZERO)
+    uploaded = sum((ln.det_item_fee_sumamt for ln in lines), records.ZERO)
     if uploaded != total:
         raise InvalidInput(
             f"{n}.medfee_sumamt: 医疗费总额 {total} 与药品明细合计 {uploaded} 不一致 "

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from yibao.errors import InvalidInput, NotFound
 from yibao.kit.clock import fmt_datetime
-from yibao.settlement import ledger, output, steps
+from yibao.settlement import output, records, steps
 from yibao.settlement.commands_queries import SettlementQuery, VisitQuery
 from yibao.settlement.repo import queries as queries_repo
 from yibao.settlement.repo.queries import Row
@@ -133,7 +133,7 @@ def fee_lines(conn: Connection, q: SettlementQuery, *, fixmedins_code: str) -> l
     every line of the visit."""
     if q.setl_id:
         row = _settlement(conn, q, fixmedins_code=fixmedins_code)
-        sns = set(ledger.extra_of(row).get("feedetl_sns") or [])
+        sns = set(records.extra_of(row).get("feedetl_sns") or [])
         lines = [
             r
             for r in queries_repo.lines_of_visit(

@@ -2,8 +2,9 @@
 them.
 
 - Rows are tuples of at-rest values (fen and scaled integers, ISO text) in table column
-  order, built by `converter` from the dicts `yibao.settlement` would write, or by hand for
-  fee lines (`FEE_DETAIL_COLUMNS`).
+  order, built by `converter` from the dicts `yibao.settlement.records` builds (what live
+  settlement writes), or, for fee lines, from the visit's values and the memoised at-rest
+  values of the line's `records.line_values` (`FEE_DETAIL_COLUMNS`).
 - Columns every bulk row holds the same value in (`CONSTANT_COLUMNS`) are left out of the
   tuples; the writer's statements hold them as literals (`yibao.simulate.spool`).
 - Replica payloads are tuples in the replica's column order, read off the at-rest rows by
@@ -20,7 +21,6 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Date, DateTime, Table
 
-from yibao.replica import rows as replica_rows
 from yibao.replica.schema import BY_ENTITY
 from yibao.storage.tables import fee_detail
 from yibao.storage.types import Scaled
@@ -67,8 +67,8 @@ if (
 #: The columns that follow from the line's split alone (`settle_rows._LineMemo`) go once per
 #: distinct line and chunk into the spool's `fee_shape` table, numbered; those the visit
 #: gives every line come from the spool's `mdtrt` row. The writer's `INSERT … SELECT` joins
-#: the three (`yibao.simulate.spool`): binding 5 values a line instead of 29 took a worker's
-#: spool step from ~10 to ~3 µs a settlement for the fee lines.
+#: the three (`yibao.simulate.spool`): a line binds 5 values instead of 29, and binding is
+#: most of what a worker's spool step costs.
 FEE_SHAPE_COLUMNS = FEE_DETAIL_COLUMNS[5:21] + FEE_DETAIL_COLUMNS[25:28]
 #: fee_detail column ← the spool's mdtrt column holding the visit's value
 FEE_VISIT_COLUMNS = {
@@ -84,24 +84,6 @@ if sorted((*FEE_SHAPE_COLUMNS, *FEE_VISIT_COLUMNS, *_OWN)) != sorted(FEE_DETAIL_
     c not in FEE_LINE_COLUMNS for c in _OWN
 ):  # pragma: no cover
     raise RuntimeError("fee_detail columns changed: update row_shapes.FEE_SHAPE_COLUMNS")
-
-
-#: the setl amounts a settlement's split holds under their column names: the replica's
-#: (`yibao.replica.rows.SETL_AMOUNTS`) but for the fee-structure sums, which the bulk settler
-#: adds up from the lines itself
-FEE_STRUCTURE_SUMS = ("drug_sumamt", "mcs_sumamt", "exam_sumamt")
-SETL_AMOUNTS = tuple(n for n in replica_rows.SETL_AMOUNTS if n not in FEE_STRUCTURE_SUMS)
-#: the setl columns a settlement's split holds
-SETL_FROM_SPLIT = (*SETL_AMOUNTS, "pool_prop_selfpay", "balc")
-#: the setl columns `Settler._rows` passes itself, in the order it passes them (the table's;
-#: the rest are constants or the split's — checked when a Settler is made)
-SETL_OWN = (
-    "setl_id", "mdtrt_id", "psn_no", "fixmedins_code", "insutype", "psn_type", "med_type",
-    "clr_type", "clr_optins", "hosp_lv", "insuplc_admdvs", "setl_time", "year", "age",
-    "maindiag_code", "begndate", "enddate", "drug_sumamt", "mcs_sumamt", "exam_sumamt",
-    "fee_line_cnt", "medins_setl_id", "refd_setl_flag", "init_setl_id", "vali_flag",
-    "revs_infno", "extra",
-)  # fmt: skip
 
 
 def constants_for(table: Table, now: datetime) -> dict[str, Any]:
@@ -132,7 +114,7 @@ def at_rest(table: Table, name: str, value: Any) -> Any:
     return value
 
 
-_E2, _E4, _E6 = Decimal(100), Decimal(10_000), Decimal(1_000_000)
+_E2 = Decimal(100)
 
 
 def payload_schema(entity: str) -> pa.Schema:
@@ -143,14 +125,6 @@ def payload_schema(entity: str) -> pa.Schema:
 def scaled2(v: Decimal | None) -> int | None:
     """A Scaled(2) column's at-rest integer (as `storage.types.Scaled` stores it)."""
     return None if v is None else int(v * _E2)
-
-
-def scaled4(v: Decimal | None) -> int | None:
-    return None if v is None else int(v * _E4)
-
-
-def scaled6(v: Decimal | None) -> int | None:
-    return None if v is None else int(v * _E6)
 
 
 def iso_dt(v: datetime | None) -> str | None:
@@ -173,18 +147,24 @@ def iso_d(v: date | None) -> str | None:
 
 
 def converter(
-    table: Table, constants: Mapping[str, Any] | None = None
+    table: Table, constants: Mapping[str, Any] | None = None, *, complete: bool = False
 ) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """dict row → tuple of at-rest values in the table's column order (a generated function:
     one expression per column, no per-column loop). With `constants`, those columns are left
     out of the tuple, and a row holding another value in one of them is refused (ValueError)
-    rather than written with the constant."""
+    rather than written with the constant. A missing key is NULL; with `complete` every
+    column must be in the row (as in those `yibao.settlement.records` builds) and is read by
+    subscript, cheaper than a `get` call."""
     constants = constants or {}
     parts = []
     env: dict[str, Any] = {"K": tuple(constants.values())}
+
+    def read(name: str) -> str:
+        return f"r[{name!r}]" if complete else f"r.get({name!r})"
+
     for col in table.columns:
         if col.name not in constants:  # one lookup per column
-            parts.append(_at_rest_expr(col.type, f"r.get({col.name!r})", env))
+            parts.append(_at_rest_expr(col.type, read(col.name), env))
     source = f"lambda r: ({', '.join(parts)},)"
     if constants:
 
@@ -193,9 +173,20 @@ def converter(
             raise ValueError(f"{table.name}: columns {bad} differ from the bulk constants")
 
         env["_differs"] = differs
-        held = ", ".join(f"r.get({n!r})" for n in constants)
+        held = ", ".join(read(n) for n in constants)
         source = f"lambda r: ({', '.join(parts)},) if ({held},) == K else _differs(r)"
     fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(source, env)
+    return fn
+
+
+def picker(table: Table, names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """dict row → the at-rest values of the columns `names` of `table`, in that order (a
+    generated function, as `converter`; every name must be in the row)."""
+    env: dict[str, Any] = {}
+    parts = [_at_rest_expr(table.c[name].type, f"r[{name!r}]", env) for name in names]
+    fn: Callable[[Mapping[str, Any]], tuple[Any, ...]] = eval(
+        f"lambda r: ({', '.join(parts)},)", env
+    )
     return fn
 
 
@@ -210,31 +201,6 @@ def _at_rest_expr(t: Any, value: str, env: dict[str, Any]) -> str:
     if isinstance(t, Date):
         return f"(None if (v := {value}) is None else v.isoformat())"
     return value
-
-
-def positional_converter(
-    table: Table, constants: Mapping[str, Any], from_split: Sequence[str]
-) -> tuple[tuple[str, ...], Callable[..., tuple[Any, ...]]]:
-    """`converter` without the dict: (parameter names, function). The function takes the
-    row's columns as positional arguments in table order — all but the constant ones and
-    those in `from_split` — and then the object `s` those are read from as attributes (a
-    settlement's split holds its 20-odd amounts), and returns the same tuple `converter`
-    would make of the equal dict. For the bulk settler's one row a settlement: building a
-    60-key dict to read it back costs more than the row's conversions."""
-    params: list[str] = []
-    parts = []
-    env: dict[str, Any] = {}
-    for col in table.columns:
-        if col.name in constants:
-            continue
-        if col.name in from_split:
-            parts.append(_at_rest_expr(col.type, f"s.{col.name}", env))
-        else:
-            params.append(col.name)
-            parts.append(_at_rest_expr(col.type, col.name, env))
-    source = f"lambda {', '.join(params)}, s: ({', '.join(parts)},)"
-    fn: Callable[..., tuple[Any, ...]] = eval(source, env)
-    return tuple(params), fn
 
 
 def payload_builder(

@@ -3,15 +3,16 @@
 Runs in the bulk loader's worker processes. Goes through the same policy calculator
 (`yibao.policy.settle`), the same catalog terms and restriction check as the interface
 (`yibao.catalog.restrictions`), the same accumulator keys (`<insutype>:<key>`, per settlement
-year) and builds the `setl` / `setl_fund` / `fee_detail` / `mdtrt` / `diag` rows and the
-replica payloads (`yibao.replica.rows`) in the shapes `yibao.settlement` writes.
+year). What a settlement writes — the `setl` row, its `setl_fund` rows, its `extra`, the fee
+lines' settled values, the reversal record — comes from the builder live settlement uses
+(`yibao.settlement.records`); the visit's `mdtrt` / `diag` rows and the replica payloads
+(`yibao.replica.rows`) are built here.
 
 Rows leave as tuples of at-rest values in the shapes of `yibao.simulate.row_shapes`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -46,28 +47,26 @@ from yibao.policy import (
 )
 from yibao.policy.model import LineSplit, PolicyRefusal
 from yibao.replica import rows as replica_rows
+from yibao.settlement import records
 from yibao.simulate.chunk_rows import ChunkRows
 from yibao.simulate.model import Institution, Line, Person, Visit
 from yibao.simulate.row_shapes import (
-    SETL_FROM_SPLIT,
-    SETL_OWN,
+    FEE_DETAIL_COLUMNS,
     constants_for,
     converter,
     ipt_days,
     iso_dt,
     payload_builder,
-    positional_converter,
+    picker,
     scaled2,
-    scaled4,
-    scaled6,
-    stay_days,
 )
-from yibao.storage.tables import diag, mdtrt, setl, setl_fund
+from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
 
 ZERO = Decimal("0.00")
-REVERSED = replica_rows.SETL_AMOUNTS  # the split's amounts and the fee-structure sums
 CLR_TYPE = {"outpatient": "11", "inpatient": "21", "pharmacy": "41"}
 REVS_INFNO = {"outpatient": "2208", "inpatient": "2305", "pharmacy": "2103"}
+#: the simulated city's visits are all registered on the ID card (mdtrt_cert_type 02)
+MDTRT_CERT_TYPE = "02"
 
 
 def _reverse5(value: int) -> int:
@@ -127,7 +126,12 @@ if [f.name for f in fields(LineRules)] != ["unknown_code"]:  # pragma: no cover
 
 #: distinct lines a worker remembers before it starts again (bounds memory, not results)
 LINE_MEMO_LIMIT = 200_000
-_GROUPS = {"09": "drug", "10": "drug", "11": "drug", "08": "mcs", "03": "exam", "04": "exam"}
+#: the setl columns, in table order (a reversal record copies its original's)
+_SETL_COLUMNS = tuple(c.name for c in setl.columns)
+#: the at-rest fee_detail columns a line memo holds (FEE_DETAIL_COLUMNS: med_list_codg …
+#: flags, and used_frqu_dscr … memo)
+_TERMS_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[5:21])
+_LINE_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[25:28])
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,34 +143,29 @@ class _LineMemo:
     split: LineSplit
     terms_part: tuple[Any, ...]
     line_part: tuple[Any, ...]
-    #: drug | mcs | exam | "" — the settlement's fee-structure sum the line adds to
-    group: str
+    #: (med_chrgitm_type, det_item_fee_sumamt): what the line adds to the fee structure
+    #: (`records.fee_structure`)
+    kind_amount: tuple[str, Decimal]
     #: the spool's fee_shape row: (shape number, *terms_part, *line_part); the number is
     #: unique for the worker's life (a compact fee line names its shape by it)
     shape: tuple[Any, ...]
 
     @staticmethod
     def of(ln: Line, row: LineSplit, *, forced: bool, no: int) -> _LineMemo:
-        flags = "".join(
-            "1" if x else "0"
-            for x in (row.lmt_used_flag, row.bas_medn_flag, row.hi_nego_drug_flag,
-                      row.chld_medc_flag, row.list_sp_item_flag, row.drt_reim_flag, forced)
-        )  # fmt: skip
-        mct = row.med_chrgitm_type.value
-        terms_part = (
-            ln.hilist_code, ln.hilist_code, row.hilist_name,
-            row.list_type.value if row.list_type is not None else None,
-            scaled2(row.det_item_fee_sumamt), scaled4(row.cnt), scaled6(row.pric),
-            scaled6(row.pric_uplmt_amt), scaled4(row.selfpay_prop), scaled2(row.fulamt_ownpay_amt),
-            scaled2(row.overlmt_amt), scaled2(row.preselfpay_amt), scaled2(row.inscp_scp_amt),
-            row.chrgitm_lv.value, mct, flags,
-        )  # fmt: skip
-        line_part = (ln.used_frqu_dscr, scaled4(ln.prd_days), row.memo[:500] if row.memo else None)
+        values = {
+            "med_list_codg": ln.hilist_code,
+            "medins_list_codg": ln.hilist_code,
+            **records.line_values(row, forced),
+            "used_frqu_dscr": ln.used_frqu_dscr,
+            "prd_days": ln.prd_days,
+        }
+        terms_part = _TERMS_PART(values)
+        line_part = _LINE_PART(values)
         return _LineMemo(
             split=row,
             terms_part=terms_part,
             line_part=line_part,
-            group=_GROUPS.get(mct, ""),
+            kind_amount=(values["med_chrgitm_type"], row.det_item_fee_sumamt),
             shape=(no, *terms_part, *line_part),
         )
 
@@ -194,14 +193,11 @@ class Settler:
         self.catalog = catalog
         self.inst = institutions
         self.now = now
-        self.cv = {
-            t.name: converter(t, constants_for(t, now)) for t in (mdtrt, diag, setl, setl_fund)
-        }
-        self.setl_constants = constants_for(setl, now)
-        #: a settlement's setl row without the dict (`row_shapes.positional_converter`)
-        params, self.setl_row = positional_converter(setl, self.setl_constants, SETL_FROM_SPLIT)
-        if params != SETL_OWN:  # pragma: no cover
-            raise RuntimeError("setl columns changed: update SETL_OWN and Settler._rows")
+        self.cv = {t.name: converter(t, constants_for(t, now)) for t in (mdtrt, diag)}
+        # the settlement's rows come whole from `yibao.settlement.records`
+        self.cv.update(
+            {t.name: converter(t, constants_for(t, now), complete=True) for t in (setl, setl_fund)}
+        )
         self.pl = {
             replica_rows.SETL: payload_builder(replica_rows.SETL, setl, constants_for(setl, now)),
             replica_rows.MDTRT: payload_builder(
@@ -219,8 +215,8 @@ class Settler:
         #: memos of the immutable terms the engine reads (`_person_terms`, `_visit_terms`)
         self._persons: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._visits: dict[tuple[str, str, str, date], VisitTerms] = {}
-        #: JSON string literals of accumulator keys, policy versions and visit classes
-        self._quoted: dict[str, str] = {}
+        #: the setl row of the visit settled last (`_reversal` negates it)
+        self._last: dict[str, Any] = {}
 
     def run(self, persons: Sequence[Person], visits: Sequence[Visit]) -> ChunkRows:
         out = ChunkRows(compact=self.compact)
@@ -346,8 +342,8 @@ class Settler:
         # The number only labels the split (and a refusal's message: refusals are not
         # memoised); nothing settle_lines or the rows take from a split depends on it — a
         # fee row takes its line's own number — so a stay's 150 lines share the splits of
-        # the city's other stays (distinct lines a settlement: 0.50 with the number, 0.08
-        # without). A memoised split keeps the number of the first line it was made for.
+        # the city's other stays (docs/simulate.md). A memoised split keeps the number of the
+        # first line it was made for.
         key = (
             ln.hilist_code, id(terms), ln.det_item_fee_sumamt, ln.cnt, ln.pric, ln.prd_days,
             ln.used_frqu_dscr, reason, rules.unknown_code,
@@ -428,7 +424,7 @@ class Settler:
         visit_row = {
             "mdtrt_id": mdtrt_id, "fixmedins_code": v.fixmedins_code, "psn_no": p.psn_no,
             "insutype": p.insutype, "med_type": v.med_type, "mdtrt_kind": kind,
-            "mdtrt_cert_type": "02", "mdtrt_cert_no": None, "ipt_otp_no": v.ipt_otp_no,
+            "mdtrt_cert_type": MDTRT_CERT_TYPE, "mdtrt_cert_no": None, "ipt_otp_no": v.ipt_otp_no,
             "begntime": v.begntime, "endtime": v.endtime, "atddr_no": v.dr_code,
             "dr_name": v.dr_name, "dept_code": v.dept_code, "dept_name": v.dept_name,
             "caty": v.caty, "adm_bed": None, "main_cond_dscr": None, "dise_codg": None,
@@ -446,7 +442,6 @@ class Settler:
                 "diag_dept": v.dept_name, "dise_dor_no": v.dr_code, "dise_dor_name": v.dr_name,
                 "diag_time": v.begntime, "vali_flag": "1",
             }))  # fmt: skip
-        drug = mcs = exam = ZERO
         line_setl = None if v.reversed else setl_id
         times: dict[datetime, str | None] = {}
         fee_rows = out.fee_detail
@@ -455,12 +450,6 @@ class Settler:
         mdtrt_rowid = len(out.mdtrt)  # the visit's rowid in the spool's mdtrt table
         seen, shapes = out.shapes_seen, out.fee_shape
         for ln, m in zip(v.lines, memos, strict=True):
-            if m.group == "drug":
-                drug += m.split.det_item_fee_sumamt
-            elif m.group == "mcs":
-                mcs += m.split.det_item_fee_sumamt
-            elif m.group == "exam":
-                exam += m.split.det_item_fee_sumamt
             at = times.get(ln.fee_ocur_time)
             if at is None:
                 at = times[ln.fee_ocur_time] = iso_dt(ln.fee_ocur_time)
@@ -476,64 +465,43 @@ class Settler:
                      *staff, *m.line_part, line_setl)
                 )  # fmt: skip
         out.lines += len(v.lines)
-        enddate = v.endtime or setl_time
-        # the row's own columns (`SETL_OWN`, in order); the amounts are read off the split
-        args = (
-            setl_id, mdtrt_id, p.psn_no, v.fixmedins_code, p.insutype, p.psn_type, v.med_type,
-            CLR_TYPE[kind], inst.admdvs, inst.hosp_lv, p.insuplc_admdvs, setl_time,
-            setl_time.year, age, main[0], v.begntime, enddate, drug, mcs, exam, len(v.lines),
-            f"SIM{v.visit_no:027d}", "0", None, "0" if v.reversed else "1", None,
-            self._extra(split),
-        )  # fmt: skip
-        setl_row = self.setl_row(*args, split)
+        row = records.settlement_row(
+            split,
+            visit_row,
+            records.fee_structure([m.kind_amount for m in memos]),
+            setl_id=setl_id,
+            psn_no=p.psn_no,
+            insutype=p.insutype,
+            psn_type=p.psn_type,
+            insuplc_admdvs=p.insuplc_admdvs,
+            age=age,
+            fixmedins_code=v.fixmedins_code,
+            clr_optins=inst.admdvs,
+            hosp_lv=inst.hosp_lv,
+            med_type=v.med_type,
+            clr_type=CLR_TYPE[kind],
+            mdtrt_cert_type=MDTRT_CERT_TYPE,
+            setl_time=setl_time,
+            medins_setl_id=f"SIM{v.visit_no:027d}",
+            extra=records.settlement_extra(split, family_psn_no=None, simulated=True),
+            written_at=now,
+            chrg_bchno="1",
+            # a reversed original is written with vali_flag "0" already: its final state
+            vali_flag="0" if v.reversed else "1",
+        )
+        setl_row = self.cv["setl"](row)
         out.setl.append(setl_row)
-        for fund in self._funds(setl_id, split):
+        for fund in records.fund_rows(setl_id, split):
             out.setl_fund.append(self.cv["setl_fund"](fund))
         out.settlements += 1
         self._payload(out, replica_rows.MDTRT, self.pl[replica_rows.MDTRT](out.mdtrt[-1]))
-        # a reversed original is written with vali_flag "0" already: its final state
-        self._last = args
-        days = stay_days(v.begntime, enddate)
+        self._last = row
+        days = ipt_days(row)
         self._payload(
             out,
             replica_rows.SETL,
             self.pl[replica_rows.SETL](setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=days),
         )
-
-    def _extra(self, split: SettlementSplit) -> str:
-        """setl.extra of a bulk settlement: the text of `json.dumps({"acc": {key: amount},
-        "family_psn_no": None, "policy_version": …, "visit_class": …, "simulated": True},
-        ensure_ascii=False)` (tests hold the two equal), from memoised quoted keys — an
-        amount's text never needs escaping."""
-        q = self._quoted
-        acc = ", ".join(
-            f'{q.get(k) or self._quote(k)}: "{a}"' for k, a in split.accumulator_delta.items()
-        )
-        pv, vc = split.policy_version, split.visit_class
-        return (
-            f'{{"acc": {{{acc}}}, "family_psn_no": null, '
-            f'"policy_version": {q.get(pv) or self._quote(pv)}, '
-            f'"visit_class": {q.get(vc) or self._quote(vc)}, "simulated": true}}'
-        )
-
-    def _quote(self, text: str) -> str:
-        found = self._quoted[text] = json.dumps(text, ensure_ascii=False)
-        return found
-
-    @staticmethod
-    def _funds(setl_id: str, split: SettlementSplit) -> list[dict[str, Any]]:
-        merged: dict[str, dict[str, Any]] = {}
-        for d in split.setldetail:
-            code = d.fund_pay_type.value
-            if code in merged:
-                merged[code]["fund_payamt"] += d.fund_payamt
-                continue
-            merged[code] = {
-                "setl_id": setl_id, "fund_pay_type": code, "inscp_scp_amt": d.inscp_scp_amt,
-                "crt_payb_lmt_amt": d.crt_payb_lmt_amt, "fund_payamt": d.fund_payamt,
-                "setl_proc_info": (d.setl_proc_info or "")[:4000] or None,
-            }  # fmt: skip
-        return list(merged.values())
 
     def _reversal(
         self,
@@ -547,34 +515,23 @@ class Settler:
         setl_time: datetime,
         balc: Decimal,
     ) -> None:
-        # the original's row as `yibao.settlement` would write it: its own columns, the
-        # split's amounts and the constant columns
-        row = {
-            **dict(zip(SETL_OWN, self._last, strict=True)),
-            **{name: getattr(split, name) for name in SETL_FROM_SPLIT},
-            **self.setl_constants,
-        }
-        original_lines = row["fee_line_cnt"]
-        for name in REVERSED:
-            value = row[name]
-            row[name] = ZERO - value if value else value
-        at = setl_time.replace(microsecond=0)
-        row.update(
-            setl_id=revs_id, fee_line_cnt=-int(original_lines), setl_time=at,
-            medins_setl_id=f"SIR{v.visit_no:027d}", refd_setl_flag="1", init_setl_id=setl_id,
-            vali_flag="1", revs_infno=REVS_INFNO[v.kind], balc=balc,
-            extra=json.dumps({"acc": {k: str(ZERO - a) for k, a in split.accumulator_delta.items()},
-                              "family_psn_no": None}),
-        )  # fmt: skip
+        row = records.reversal_row(
+            self._last,
+            _SETL_COLUMNS,
+            setl_id=revs_id,
+            setl_time=setl_time.replace(microsecond=0),
+            medins_setl_id=f"SIR{v.visit_no:027d}",
+            revs_infno=REVS_INFNO[v.kind],
+            balc=balc,
+            extra=records.reversal_extra(
+                records.negated(split.accumulator_delta), family_psn_no=None
+            ),
+            written_at=self.now,
+        )
         setl_row = self.cv["setl"](row)
         out.setl.append(setl_row)
-        for fund in self._funds(revs_id, split):
-            fund["inscp_scp_amt"] = (
-                ZERO - fund["inscp_scp_amt"] if fund["inscp_scp_amt"] else fund["inscp_scp_amt"]
-            )
-            fund["fund_payamt"] = (
-                ZERO - fund["fund_payamt"] if fund["fund_payamt"] else fund["fund_payamt"]
-            )
+        funds = records.reversal_funds(records.fund_rows(setl_id, split), revs_id)
+        for fund in funds:
             out.setl_fund.append(self.cv["setl_fund"](fund))
         out.reversals += 1
         self._payload(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 
@@ -13,13 +12,10 @@ from yibao.replica import rows as replica_rows
 from yibao.simulate.row_shapes import (
     CONSTANT_COLUMNS,
     FEE_DETAIL_COLUMNS,
-    SETL_FROM_SPLIT,
-    SETL_OWN,
     constants_for,
     converter,
     payload_builder,
     payload_schema,
-    positional_converter,
     row_columns,
 )
 from yibao.simulate.spool import insert_sql
@@ -101,19 +97,3 @@ def test_mdtrt_payload_from_the_row_equals_the_contract() -> None:
 
 def _schema(entity: str) -> list:
     return list(payload_schema(entity))
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [{}, {"refd_setl_flag": "1", "init_setl_id": "S0", "fee_line_cnt": -88}, {"begndate": None}],
-)
-def test_the_positional_setl_row_equals_the_dict_rows(overrides: dict[str, object]) -> None:
-    """The bulk settler's setl row (own columns as arguments, amounts off the split) is the
-    tuple `converter` makes of the equal dict, zeros, negatives and NULLs included."""
-    row = _setl_row(**overrides)
-    row["act_pay_dedc"] = Decimal("0.00")
-    params, build = positional_converter(setl, constants_for(setl, NOW), SETL_FROM_SPLIT)
-    assert params == SETL_OWN
-    split = SimpleNamespace(**{name: row[name] for name in SETL_FROM_SPLIT})
-    expected = converter(setl, constants_for(setl, NOW))(row)
-    assert build(*(row[name] for name in params), split) == expected
