@@ -18,12 +18,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from yibao.analytics.service import Analytics
 from yibao.errors import NotFound
 from yibao.kit import clock
-from yibao.storage.tables import change_log
+from yibao.storage import changelog
 
 
 @dataclass(frozen=True)
@@ -76,21 +74,13 @@ def probe(
 def change_position(
     analytics: Analytics, entity: str, entity_key: str, *, window: int = 100_000
 ) -> tuple[int, int]:
-    """(seq, ts_ms) of the latest change of an entity key among the last `window` changes
-    (the log has no index on keys; a range on its primary key keeps the lookup cheap)."""
+    """(seq, ts_ms) of the latest change of an entity key among the last `window` changes."""
     with analytics.rowstore.connect() as conn:
-        latest = int(conn.execute(select(func.max(change_log.c.seq))).scalar_one_or_none() or 0)
-        row = conn.execute(
-            select(change_log.c.seq, change_log.c.ts_ms)
-            .where(change_log.c.seq > latest - window)
-            .where(change_log.c.entity == entity, change_log.c.entity_key == entity_key)
-            .order_by(change_log.c.seq.desc())
-            .limit(1)
-        ).first()
+        found = changelog.latest_change_of(conn, entity, entity_key, window=window)
         conn.rollback()
-    if row is None:
+    if found is None:
         raise NotFound(f"变更日志中没有 {entity} {entity_key} (no such change)")
-    return int(row[0]), int(row[1])
+    return found
 
 
 def probe_entity(

@@ -108,6 +108,22 @@ def read_after(conn: Connection, after: int, limit: int) -> list[dict[str, Any]]
     return [dict(r) for r in rows]
 
 
+def latest_change_of(
+    conn: Connection, entity: str, entity_key: str, *, window: int
+) -> tuple[int, int] | None:
+    """(seq, ts_ms) of the latest change of an entity key among the last `window` changes
+    (the log has no index on keys; a range on its primary key keeps the lookup cheap)."""
+    latest = int(conn.execute(select(func.max(change_log.c.seq))).scalar_one_or_none() or 0)
+    row = conn.execute(
+        select(change_log.c.seq, change_log.c.ts_ms)
+        .where(change_log.c.seq > latest - window)
+        .where(change_log.c.entity == entity, change_log.c.entity_key == entity_key)
+        .order_by(change_log.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
 def decode(payload: str) -> dict[str, Any]:
     result: dict[str, Any] = orjson.loads(payload)
     return result
