@@ -168,3 +168,32 @@ def query(conn: Connection, q: DeptQuery, *, fixmedins_code: str) -> list[dict[s
         valid_at=q.begntime,
     )
     return [output_row(r) for r in rows]
+
+
+def seed(
+    conn: Connection,
+    infos: Sequence[DeptInfo],
+    *,
+    fixmedins_code: str,
+    ids: IdGenerator,
+    now: datetime,
+) -> int:
+    """Write the departments not known yet (the demo city's); idempotent, returns how many
+    were added. An existing code is left as it is, whatever its state."""
+    existing = repo.fetch_depts(
+        conn, fixmedins_code=fixmedins_code, codes=[i.hosp_dept_codg for i in infos]
+    )
+    added = 0
+    for info in infos:
+        if info.hosp_dept_codg in existing:
+            continue
+        repo.insert_dept(
+            conn,
+            dept_id=ids.next_str(),
+            fixmedins_code=fixmedins_code,
+            values=_values(info),
+            msgid=None,
+            now=now,
+        )
+        added += 1
+    return added
