@@ -177,6 +177,22 @@ async def test_retry_under_one_msgid_answers_again(world: dict[str, Any]) -> Non
     second = await his.send(envelope)
     assert first["infcode"] == 0 and second["infcode"] == 0
     assert _rows(world) == 1
+    # a query repeated under one msgid answers again (no 报文ID重复 for reads)
+    query = his.envelope("5101", {"data": {}})
+    assert (await his.send(query))["output"] == (await his.send(query))["output"]
+
+
+async def test_gbk_body_from_a_windows_his(world: dict[str, Any]) -> None:
+    his = world["his"]
+    body = json.dumps(
+        his.envelope("3401", {"deptinfo": dept("0601", "耳鼻咽喉科", caty="A11")}),
+        ensure_ascii=False,
+    ).encode("gbk")
+    headers = {**his.headers(), "content-type": "application/json;charset=GBK"}
+    answer = await his.post(body, headers=headers)
+    assert answer["infcode"] == 0, answer["err_msg"]
+    (row,) = (await his.ok("5101", {"data": {"hosp_dept_codg": "0601"}}))["feedetail"]
+    assert row["hosp_dept_name"] == "耳鼻咽喉科"
 
 
 def _seed_practitioners(world: dict[str, Any], code: str) -> None:
