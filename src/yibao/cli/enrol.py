@@ -15,10 +15,19 @@ import typer
 from sqlalchemy import Connection
 
 from yibao.cli.common import console, fail, friendly_errors, settings
-from yibao.enrolment import audit, credentials, institutions, insurance, personal_accounts, persons
+from yibao.enrolment import (
+    audit,
+    credentials,
+    institutions,
+    insurance,
+    personal_accounts,
+    persons,
+    practitioners,
+)
+from yibao.enrolment.commands_departments import PracInfo, PracPsnType
 from yibao.enrolment.masking import PERSON_MASKS, mask_person
 from yibao.interface.credentials import issue_credential
-from yibao.kit.clock import parse_date, parse_datetime
+from yibao.kit.clock import local_naive_now, parse_date, parse_datetime
 from yibao.runtime import Platform, open_platform
 
 T = TypeVar("T")
@@ -33,6 +42,10 @@ person_app = typer.Typer(help="参保人 insured persons.", no_args_is_help=True
 app.add_typer(institution_app, name="institution")
 app.add_typer(credential_app, name="credential")
 app.add_typer(person_app, name="person")
+practitioner_app = typer.Typer(
+    help="医执人员 an institution's practitioners (5102 lists them).", no_args_is_help=True
+)
+app.add_typer(practitioner_app, name="practitioner")
 
 
 def _actor() -> str:
@@ -419,3 +432,98 @@ def person_credit(
     console.print(
         f"[green]已划入 credited[/] {result['amount']} → balc {result['balc']}", highlight=False
     )
+
+
+# -- practitioners ------------------------------------------------------------------------------
+
+
+@practitioner_app.command("add")
+def practitioner_add(
+    code: str = typer.Argument(..., help="fixmedins_code"),
+    prac_psn_code: str = typer.Argument(..., help="执业人员代码, the national code"),
+    name: str = typer.Option(..., "--name", help="prac_psn_name"),
+    prac_type: str = typer.Option(
+        "1", "--type", help="prac_psn_type: 1 医师, 2 护士, 3 药师, 4 医技人员"
+    ),
+    hi_dr: bool = typer.Option(False, "--hi-dr", help="医保医师 (hi_dr_flag 1)"),
+    dept: str | None = typer.Option(None, "--dept", help="hosp_dept_codg"),
+    staff_no: str | None = typer.Option(None, "--staff-no", help="prac_psn_no"),
+    cert_type: str | None = typer.Option(None, "--cert-type", help="psn_cert_type"),
+    certno: str | None = typer.Option(None, "--certno"),
+    qualification: str | None = typer.Option(None, "--qualification", help="prac_psn_cert"),
+    licence: str | None = typer.Option(None, "--licence", help="prac_cert_no"),
+    since: str | None = typer.Option(None, "--since", help="begntime (default: now)"),
+) -> None:
+    """Enrol a practitioner of an institution."""
+    try:
+        kind = PracPsnType.of(prac_type, field="--type")
+    except ValueError as exc:
+        fail(str(exc))
+    if len(prac_psn_code) > 20 or len(name) > 50:
+        fail("prac_psn_code ≤ 20, --name ≤ 50 个字符 (too long)")
+    begntime = _datetime(since, "since") or local_naive_now().replace(microsecond=0)
+    info = PracInfo(
+        prac_psn_code=prac_psn_code,
+        prac_psn_name=name,
+        prac_psn_type=kind,
+        begntime=begntime,
+        prac_psn_no=staff_no,
+        psn_cert_type=cert_type,
+        certno=certno,
+        prac_psn_cert=qualification,
+        prac_cert_no=licence,
+        hi_dr_flag="1" if hi_dr else "0",
+        hosp_dept_codg=dept,
+    )
+    _write(
+        lambda p, conn: practitioners.add(
+            conn,
+            info,
+            fixmedins_code=code,
+            ids=p.ids,
+            actor=_actor(),
+            now=local_naive_now(),
+        )
+    )
+    console.print(f"[green]已登记 enrolled[/] {code} {prac_psn_code} {name}", highlight=False)
+
+
+@practitioner_app.command("end")
+def practitioner_end(
+    code: str = typer.Argument(..., help="fixmedins_code"),
+    prac_psn_code: str = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="chg_rea"),
+) -> None:
+    """The practitioner leaves the institution (kept, marked invalid)."""
+    _write(
+        lambda p, conn: practitioners.end(
+            conn,
+            fixmedins_code=code,
+            prac_psn_code=prac_psn_code,
+            reason=reason,
+            ids=p.ids,
+            actor=_actor(),
+            now=local_naive_now(),
+        )
+    )
+    console.print(f"[green]已注销 ended[/] {code} {prac_psn_code}", highlight=False)
+
+
+@practitioner_app.command("list")
+def practitioner_list(
+    code: str = typer.Argument(..., help="fixmedins_code"),
+    all_: bool = typer.Option(False, "--all", help="also those who left"),
+) -> None:
+    """List an institution's practitioners (without certificate numbers)."""
+    rows = _read(
+        lambda conn: practitioners.list_all(conn, fixmedins_code=code, only_valid=not all_)
+    )
+    for r in rows:
+        kind = PracPsnType(r["prac_psn_type"]).label if PracPsnType.has(r["prac_psn_type"]) else ""
+        console.print(
+            f"{r['prac_psn_code']}  {r['prac_psn_name']}  {kind}  "
+            f"{'医保医师' if r['hi_dr_flag'] == '1' else ''}  {r['hosp_dept_codg'] or ''}  "
+            f"{'有效' if r['vali_flag'] == '1' else '已注销'}",
+            highlight=False,
+        )
+    console.print(f"共 {len(rows)} 人", highlight=False)

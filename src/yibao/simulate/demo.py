@@ -33,6 +33,7 @@ from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.model import CityParams, Institution, Label, Person
 from yibao.simulate.people import ALL_TYPES, PersonFactory, make_institutions
+from yibao.simulate.staff import write_staff
 from yibao.simulate.store import (
     credential_for,
     signature_credential_for,
@@ -240,6 +241,8 @@ def load_demo(engine: Engine, data_dir: Path, *, persons: int = DEMO_PERSONS) ->
             conn, institutions, seed=params.seed, now=now, data_dir=data_dir
         )
         added_p = write_persons(conn, people, now=now)
+        # the departments and doctors its visits name, for 5101/5102
+        write_staff(conn, institutions, ids=IdGenerator(30), now=now)
         created = False
         if not users.user_exists(conn, AGENCY_USERNAME):
             users.create_user(

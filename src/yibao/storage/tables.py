@@ -7,7 +7,7 @@ AUTO_INCREMENT counter, so that inserts spread over TiDB Regions.
 
 The tables live by area in `storage/schema/` (parties, catalog, care, platform); import them
 from here. Areas: institutions and credentials · insured persons · catalogs · visits and fees ·
-settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
+settlements · accumulators · departments and practitioners · message log, gateway nonces and change log · console (users, sessions, audit) ·
 files.
 """
 
@@ -29,6 +29,7 @@ from yibao.storage.schema.catalog import (
     catalog_mapping_event,
     catalog_version,
 )
+from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
 from yibao.storage.schema.parties import (
     fixmedins,
     fixmedins_credential,
@@ -66,6 +67,8 @@ __all__ = [
     "file_store",
     "fixmedins",
     "fixmedins_credential",
+    "fixmedins_dept",
+    "fixmedins_prac",
     "gateway_nonce",
     "mdtrt",
     "metadata",

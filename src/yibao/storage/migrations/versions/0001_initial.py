@@ -337,6 +337,82 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "fixmedins_dept",
+        sa.Column("dept_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("hosp_dept_codg", sa.String(length=20), nullable=False),
+        sa.Column("hosp_dept_name", sa.String(length=100), nullable=False),
+        sa.Column("caty", sa.String(length=6), nullable=False),
+        sa.Column("begntime", sa.DateTime(), nullable=False),
+        sa.Column("endtime", sa.DateTime(), nullable=True),
+        sa.Column("itro", sa.String(length=500), nullable=True),
+        sa.Column("dept_resper_name", sa.String(length=50), nullable=True),
+        sa.Column("dept_resper_tel", sa.String(length=50), nullable=True),
+        sa.Column("dept_med_serv_scp", sa.String(length=500), nullable=True),
+        sa.Column("dept_estbdat", sa.DateTime(), nullable=True),
+        sa.Column("aprv_bed_cnt", sa.Integer(), nullable=True),
+        sa.Column("hi_crtf_bed_cnt", sa.Integer(), nullable=True),
+        sa.Column("poolarea_no", sa.String(length=6), nullable=True),
+        sa.Column("dr_psncnt", sa.Integer(), nullable=True),
+        sa.Column("phar_psncnt", sa.Integer(), nullable=True),
+        sa.Column("nurs_psncnt", sa.Integer(), nullable=True),
+        sa.Column("tecn_psncnt", sa.Integer(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("msgid", sa.String(length=30), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_fixmedins_dept_fixmedins_code_fixmedins"),
+        ),
+        sa.PrimaryKeyConstraint("dept_id", name=op.f("pk_fixmedins_dept")),
+        sa.UniqueConstraint(
+            "fixmedins_code",
+            "hosp_dept_codg",
+            name=op.f("uq_fixmedins_dept_fixmedins_code_hosp_dept_codg"),
+        ),
+    )
+    op.create_table(
+        "fixmedins_prac",
+        sa.Column("prac_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("prac_psn_code", sa.String(length=20), nullable=False),
+        sa.Column("prac_psn_no", sa.String(length=20), nullable=True),
+        sa.Column("prac_psn_name", sa.String(length=50), nullable=False),
+        sa.Column("prac_psn_type", sa.String(length=6), nullable=False),
+        sa.Column("psn_cert_type", sa.String(length=6), nullable=True),
+        sa.Column("certno", sa.String(length=50), nullable=True),
+        sa.Column("prac_psn_cert", sa.String(length=30), nullable=True),
+        sa.Column("prac_cert_no", sa.String(length=30), nullable=True),
+        sa.Column("hi_dr_flag", sa.String(length=3), nullable=False),
+        sa.Column("hosp_dept_codg", sa.String(length=20), nullable=True),
+        sa.Column("begntime", sa.DateTime(), nullable=False),
+        sa.Column("endtime", sa.DateTime(), nullable=True),
+        sa.Column("chg_rea", sa.String(length=200), nullable=True),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_fixmedins_prac_fixmedins_code_fixmedins"),
+        ),
+        sa.PrimaryKeyConstraint("prac_id", name=op.f("pk_fixmedins_prac")),
+        sa.UniqueConstraint(
+            "fixmedins_code",
+            "prac_psn_code",
+            name=op.f("uq_fixmedins_prac_fixmedins_code_prac_psn_code"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_fixmedins_prac_fixmedins_code_prac_psn_type"),
+        "fixmedins_prac",
+        ["fixmedins_code", "prac_psn_type"],
+        unique=False,
+    )
+    op.create_table(
         "mdtrt",
         sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -623,6 +699,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_mdtrt_psn_no_begntime"), table_name="mdtrt")
     op.drop_index(op.f("ix_mdtrt_fixmedins_code_ipt_otp_no"), table_name="mdtrt")
     op.drop_table("mdtrt")
+    op.drop_index(
+        op.f("ix_fixmedins_prac_fixmedins_code_prac_psn_type"), table_name="fixmedins_prac"
+    )
+    op.drop_table("fixmedins_prac")
+    op.drop_table("fixmedins_dept")
     op.drop_index(op.f("ix_fixmedins_credential_fixmedins_code"), table_name="fixmedins_credential")
     op.drop_table("fixmedins_credential")
     op.drop_index(op.f("ix_catalog_mapping_map_stas_submitted_at"), table_name="catalog_mapping")
