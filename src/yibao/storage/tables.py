@@ -7,7 +7,7 @@ AUTO_INCREMENT counter, so that inserts spread over TiDB Regions.
 
 The tables live by area in `storage/schema/` (parties, catalog, care, platform); import them
 from here. Areas: institutions and credentials · insured persons · catalogs · visits and fees ·
-settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
+settlements · accumulators · pharmacies' 进销存 · message log, gateway nonces and change log · console (users, sessions, audit) ·
 files.
 """
 
@@ -29,6 +29,7 @@ from yibao.storage.schema.catalog import (
     catalog_mapping_event,
     catalog_version,
 )
+from yibao.storage.schema.inventory import inv_record
 from yibao.storage.schema.parties import (
     fixmedins,
     fixmedins_credential,
@@ -67,6 +68,7 @@ __all__ = [
     "fixmedins",
     "fixmedins_credential",
     "gateway_nonce",
+    "inv_record",
     "mdtrt",
     "metadata",
     "msg_log",
