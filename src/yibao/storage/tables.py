@@ -7,8 +7,9 @@ AUTO_INCREMENT counter, so that inserts spread over TiDB Regions.
 
 The tables live by area in `storage/schema/` (parties, catalog, care, platform); import them
 from here. Areas: institutions and credentials · insured persons · catalogs · visits and fees ·
-settlements · accumulators · departments and practitioners · message log, gateway nonces and change log · console (users, sessions, audit) ·
-files.
+settlements · accumulators · message log, gateway nonces and change log · console (users,
+sessions, audit) · files · and the national interface's further areas, one module each
+(departments and practitioners, pharmacies' 进销存, …).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from yibao.storage.schema.catalog import (
     catalog_version,
 )
 from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
+from yibao.storage.schema.inventory import inv_record
 from yibao.storage.schema.parties import (
     fixmedins,
     fixmedins_credential,
@@ -70,6 +72,7 @@ __all__ = [
     "fixmedins_dept",
     "fixmedins_prac",
     "gateway_nonce",
+    "inv_record",
     "mdtrt",
     "metadata",
     "msg_log",

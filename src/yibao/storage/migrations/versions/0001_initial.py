@@ -413,6 +413,75 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "inv_record",
+        sa.Column("rec_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("infno", sa.String(length=6), nullable=False),
+        sa.Column("inv_data_type", sa.String(length=1), nullable=False),
+        sa.Column("movement", sa.String(length=16), nullable=False),
+        sa.Column("inv_chg_type", sa.String(length=6), nullable=True),
+        sa.Column("fixmedins_bchno", sa.String(length=30), nullable=False),
+        sa.Column("med_list_codg", sa.String(length=50), nullable=False),
+        sa.Column("fixmedins_hilist_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_hilist_name", sa.String(length=200), nullable=False),
+        sa.Column("cnt", sa.BigInteger(), nullable=False),
+        sa.Column("pric", sa.BigInteger(), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(), nullable=False),
+        sa.Column("rx_flag", sa.String(length=3), nullable=True),
+        sa.Column("trdn_flag", sa.String(length=3), nullable=True),
+        sa.Column("manu_lotnum", sa.String(length=30), nullable=True),
+        sa.Column("manu_date", sa.Date(), nullable=True),
+        sa.Column("expy_end", sa.Date(), nullable=True),
+        sa.Column("spler_name", sa.String(length=200), nullable=True),
+        sa.Column("spler_pmtno", sa.String(length=50), nullable=True),
+        sa.Column("dynt_no", sa.String(length=50), nullable=True),
+        sa.Column("purc_invo_codg", sa.String(length=50), nullable=True),
+        sa.Column("purc_invo_no", sa.String(length=50), nullable=True),
+        sa.Column("prodentp_name", sa.String(length=200), nullable=True),
+        sa.Column("aprvno", sa.String(length=100), nullable=True),
+        sa.Column("prod_geay_flag", sa.String(length=3), nullable=True),
+        sa.Column("setl_id", sa.String(length=30), nullable=True),
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=True),
+        sa.Column("psn_no", sa.String(length=30), nullable=True),
+        sa.Column("mdtrt_setl_type", sa.String(length=3), nullable=True),
+        sa.Column("rtal_docno", sa.String(length=40), nullable=True),
+        sa.Column("stoout_no", sa.String(length=40), nullable=True),
+        sa.Column("rxno", sa.String(length=40), nullable=True),
+        sa.Column("rx_circ_flag", sa.String(length=3), nullable=True),
+        sa.Column("drug_trac_codg", sa.String(length=100), nullable=True),
+        sa.Column("prsc_dr_name", sa.String(length=50), nullable=True),
+        sa.Column("phar_name", sa.String(length=50), nullable=True),
+        sa.Column("phar_prac_cert_no", sa.String(length=50), nullable=True),
+        sa.Column("orig_no", sa.String(length=50), nullable=True),
+        sa.Column("opter_name", sa.String(length=50), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("msgid", sa.String(length=30), nullable=False),
+        sa.Column("del_msgid", sa.String(length=30), nullable=True),
+        sa.Column("del_time", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_inv_record_fixmedins_code_fixmedins"),
+        ),
+        sa.PrimaryKeyConstraint("rec_id", name=op.f("pk_inv_record")),
+    )
+    op.create_index(
+        op.f("ix_inv_record_fixmedins_code_inv_data_type_fixmedins_bchno"),
+        "inv_record",
+        ["fixmedins_code", "inv_data_type", "fixmedins_bchno"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_inv_record_fixmedins_code_med_list_codg_occurred_at"),
+        "inv_record",
+        ["fixmedins_code", "med_list_codg", "occurred_at"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_inv_record_setl_id"), "inv_record", ["setl_id"], unique=False)
+    op.create_table(
         "mdtrt",
         sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -699,6 +768,14 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_mdtrt_psn_no_begntime"), table_name="mdtrt")
     op.drop_index(op.f("ix_mdtrt_fixmedins_code_ipt_otp_no"), table_name="mdtrt")
     op.drop_table("mdtrt")
+    op.drop_index(op.f("ix_inv_record_setl_id"), table_name="inv_record")
+    op.drop_index(
+        op.f("ix_inv_record_fixmedins_code_med_list_codg_occurred_at"), table_name="inv_record"
+    )
+    op.drop_index(
+        op.f("ix_inv_record_fixmedins_code_inv_data_type_fixmedins_bchno"), table_name="inv_record"
+    )
+    op.drop_table("inv_record")
     op.drop_index(
         op.f("ix_fixmedins_prac_fixmedins_code_prac_psn_type"), table_name="fixmedins_prac"
     )
