@@ -384,9 +384,9 @@ async def test_5206_equals_the_sums_of_this_years_settlements(world: dict[str, A
     assert capped
     for r in capped:
         assert r["cum_balc"] == max(Decimal("0.00"), r["cum_lmt"] - r["cum"])
-    # the mtb counter was reversed to nothing
-    mtb = [r for r in rows if r["cum_type_code"] == "mtb.pool_paid"]
-    assert all(r["cum"] == Decimal("0.00") for r in mtb)
+    # the employee's inpatient/chronic pool cap (shared counter) is listed, 0 after the reversal
+    ipt = next(r for r in rows if r["cum_type_code"] == "ipt.pool_paid")
+    assert ipt["cum"] == Decimal("0.00") and ipt["cum_lmt"] == Decimal("100000")
     # a past year: nothing accumulated, the caps still listed
     past = await both(his, "5206", {"data": {"psn_no": p.psn_no, "cum_ym": "202401"}})
     assert all(r["cum"] == Decimal("0.00") for r in past["cuminfo"])
