@@ -29,6 +29,7 @@ from yibao.codes.dicts import (
 )
 from yibao.errors import InvalidInput, NotFound
 from yibao.kit.clock import age_on, fmt_datetime
+from yibao.kit.money import round_fen
 from yibao.policy import PersonTerms, PolicyBook, VisitTerms
 from yibao.policy.book import RegionVersion, Resolved
 from yibao.policy.model import AccKey, PolicyRefusal
@@ -468,6 +469,7 @@ def caps_of(version: RegionVersion, insutype: Insutype, psn_type: PsnType) -> di
 
     def keep(key: str, cap: Decimal | None) -> None:
         if cap is not None:
+            cap = round_fen(cap)
             caps[key] = min(cap, caps.get(key, cap))
 
     ins = insutype.value

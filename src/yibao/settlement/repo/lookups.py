@@ -1,6 +1,6 @@
 """Reads of the lookup transactions: the public directory of designated institutions (1201),
-a visit's diagnoses (5202) and the drug lines of 门诊慢特病 visits (5205). Every read of visits, diagnoses and
-lines takes the calling institution (`fixmedins_code`) as its scope."""
+a visit's diagnoses (5202) and the drug lines of 门诊慢特病 visits (5205). Every read of
+visits, diagnoses and lines takes the calling institution (`fixmedins_code`) as its scope."""
 
 from __future__ import annotations
 
