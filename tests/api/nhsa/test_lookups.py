@@ -275,6 +275,10 @@ async def test_5202_diagnoses_of_own_visit(world: dict[str, Any]) -> None:
     assert [r["diag_code"] for r in rows] == ["I10.x00", "E11.900"]
     assert rows[0]["diag_time"] == "2024-05-20 10:00:00"
     assert rows[0]["mdtrt_id"] == mdtrt_id and rows[0]["diag_srt_no"] == 1
+    # a read repeated under one msgid answers again (no 报文ID重复)
+    msgid = his.msgid()
+    query = {"data": {"psn_no": p.psn_no, "mdtrt_id": mdtrt_id}}
+    assert await his.ok("5202", query, msgid=msgid) == await his.ok("5202", query, msgid=msgid)
     # another institution's visit is answered like a missing one
     await refused(
         his2, "5202", {"data": {"psn_no": p.psn_no, "mdtrt_id": mdtrt_id}}, "data.mdtrt_id"
