@@ -42,12 +42,12 @@ async def world(platform: Platform) -> AsyncIterator[dict[str, Any]]:
         seed_catalog(conn)
         people = {
             "emp": seed_person(conn, Person("P0001", "110101199003074514")),
-            "emp2": seed_person(conn, Person("P0002", "11010119800101001X", psn_name="李四")),
+            "emp2": seed_person(conn, Person("P0002", "110101198001010010", psn_name="李四")),
             "res": seed_person(
                 conn,
                 Person(
                     "P0003",
-                    "110101200001011234",
+                    "110101200001011232",
                     psn_name="王五",
                     insutype="390",
                     psn_type="1501",

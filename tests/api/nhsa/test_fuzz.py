@@ -28,7 +28,7 @@ from yibao.interface.registry import load_handlers
 from yibao.runtime import Platform
 
 PERSON = Person("P0001", "110101199003074514")
-SPARE = Person("P0002", "11010119800101001X", psn_name="李四")
+SPARE = Person("P0002", "110101198001010010", psn_name="李四")
 load_handlers()
 
 
