@@ -17,7 +17,8 @@ named below.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from contextlib import closing
 from decimal import Decimal
 from typing import Any
 
@@ -289,20 +290,28 @@ def ratio_rows(item: Mapping[Any, Any]) -> list[tuple[str, Decimal]]:
 
 
 def selfpay_ratios(conn: Connection, q: SelfpayRatioQuery, *, admdvs: str | None) -> dict[str, Any]:
-    """1319: a page of the catalog's 先行自付 ratios, one row per item and person type."""
+    """1319: a page of the catalog's 先行自付 ratios, one row per item and person type.
+
+    The count is SQL's; the page streams the matching terms in code order, expanding each into
+    its rows, and stops reading once the page is full."""
     if q.selfpay_prop_type not in (None, SELFPAY_TYPE_FIRST):
         return page_envelope(q.page, 0, [])
-    expanded: list[tuple[Mapping[Any, Any], str, Decimal]] = [
-        (item, psn, ratio)
-        for item in repo.ratio_items(conn, q)
-        for psn, ratio in ratio_rows(item)
-        if q.selfpay_prop_psn_type in (None, psn)
-    ]
-    chosen: Sequence[tuple[Mapping[Any, Any], str, Decimal]] = expanded[
-        q.page.offset : q.page.offset + q.page.page_size
-    ]
-    data = [_row_1319(item, psn, ratio, admdvs) for item, psn, ratio in chosen]
-    return page_envelope(q.page, len(expanded), data)
+    total = repo.ratio_count(conn, q, psn_type_all=PSN_TYPE_ALL)
+    skip, data = q.page.offset, []
+    if skip < total:
+        items = repo.ratio_items(conn, q, psn_type_all=PSN_TYPE_ALL)
+        with closing(items):
+            for item in items:
+                for psn, ratio in ratio_rows(item):
+                    if q.selfpay_prop_psn_type not in (None, psn):
+                        continue
+                    if skip:
+                        skip -= 1
+                        continue
+                    data.append(_row_1319(item, psn, ratio, admdvs))
+                if len(data) >= q.page.page_size:
+                    break
+    return page_envelope(q.page, total, data[: q.page.page_size])
 
 
 def _row_1319(r: Mapping[Any, Any], psn: str, ratio: Decimal, admdvs: str | None) -> dict[str, Any]:

@@ -220,3 +220,23 @@ async def test_1319_answers_the_selfpay_ratios_by_person_type(demo: dict[str, An
     assert all(r["selfpay_prop_psn_type"] == "1300" for r in only["data"])
     await _refused(his, "1319", {"data": {**PAGE, "vali_flag": "2"}}, "data.vali_flag")
     await _refused(his, "1319", {"data": {**PAGE, "page_num": "0"}}, "data.page_num")
+
+
+@pytest.mark.parametrize("psn_type", [None, "0", "1300"])
+async def test_1319_pages_add_up_to_the_whole_list(
+    demo: dict[str, Any], psn_type: str | None
+) -> None:
+    his: His = demo["his"]
+    data = {**PAGE, "page_size": "1000"}
+    if psn_type is not None:
+        data["selfpay_prop_psn_type"] = psn_type
+    whole = await his.ok("1319", {"data": data})
+    assert whole["recordCounts"] == len(whole["data"]) > 10
+    walked: list[str] = []
+    for num in range(1, -(-whole["recordCounts"] // 7) + 1):
+        page = await his.ok("1319", {"data": {**data, "page_size": "7", "page_num": str(num)}})
+        assert page["recordCounts"] == whole["recordCounts"]
+        walked.extend(r["rid"] for r in page["data"])
+    assert walked == [r["rid"] for r in whole["data"]]
+    beyond = await his.ok("1319", {"data": {**data, "page_size": "7", "page_num": "999"}})
+    assert beyond["data"] == [] and beyond["recordCounts"] == whole["recordCounts"]

@@ -6,9 +6,10 @@ Reads of 目录对照 rows take `fixmedins_code` as their scope: an institution 
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import date
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, case, func, or_, select
 
 from yibao.catalog.commands_queries import (
     InstitutionMatchQuery,
@@ -146,11 +147,26 @@ def price_cap_page(conn: Connection, q: PriceCapQuery) -> tuple[int, list[RowMap
     return total, list(rows)
 
 
-def ratio_items(conn: Connection, q: SelfpayRatioQuery) -> list[RowMapping]:
-    """Every matching catalog term with a 先行自付 ratio (its own or a person type's), in
-    code order: the service expands each into its ratio rows and pages those."""
-    where = and_(
-        or_(t.c.selfpay_prop > 0, t.c.selfpay_prop_psn.is_not(None)),
+#: the ratio rows a page of 1319 reads at a time while it skips to its offset
+_RATIO_CHUNK = 1000
+
+
+def _ratio_where(q: SelfpayRatioQuery, psn_type_all: str) -> ColumnElement[bool]:
+    """The terms with a 先行自付 ratio (their own or a person type's) that match; with a
+    `selfpay_prop_psn_type`, only the terms that have a ratio for it."""
+    psn = t.c.selfpay_prop_psn
+    if q.selfpay_prop_psn_type is None:
+        has_ratio: ColumnElement[bool] = or_(t.c.selfpay_prop > 0, psn.is_not(None))
+    elif q.selfpay_prop_psn_type == psn_type_all:
+        has_ratio = t.c.selfpay_prop > 0
+    else:
+        # "1300:0;1201:0.05": the type starts the text or follows a ";"
+        code = q.selfpay_prop_psn_type
+        has_ratio = or_(
+            psn.startswith(f"{code}:", autoescape=True), psn.contains(f";{code}:", autoescape=True)
+        )
+    return and_(
+        has_ratio,
         t.c.chrgitm_lv != "03",
         *_item_filter(
             q.page,
@@ -160,7 +176,35 @@ def ratio_items(conn: Connection, q: SelfpayRatioQuery) -> list[RowMapping]:
             enddate=q.enddate,
         ),
     )
-    rows = conn.execute(
+
+
+def ratio_count(conn: Connection, q: SelfpayRatioQuery, *, psn_type_all: str) -> int:
+    """How many ratio rows 1319 lists: one per matching term when a person type is asked for;
+    otherwise the terms' own ratios plus every person-type pair (pairs are ";"-separated)."""
+    joined = t.join(v, v.c.version_id == t.c.version_id)
+    where = _ratio_where(q, psn_type_all)
+    if q.selfpay_prop_psn_type is not None:
+        query = select(func.count()).select_from(joined).where(where)
+        return int(conn.execute(query).scalar_one())
+    psn = t.c.selfpay_prop_psn
+    pairs = case(
+        (
+            and_(psn.is_not(None), psn != ""),
+            func.length(psn) - func.length(func.replace(psn, ";", "")) + 1,
+        ),
+        else_=0,
+    )
+    own = case((t.c.selfpay_prop > 0, 1), else_=0)
+    query = select(func.coalesce(func.sum(own + pairs), 0)).select_from(joined).where(where)
+    return int(conn.execute(query).scalar_one())
+
+
+def ratio_items(
+    conn: Connection, q: SelfpayRatioQuery, *, psn_type_all: str
+) -> Generator[RowMapping, None, None]:
+    """The matching terms with a ratio, in code order, streamed: the service expands each into
+    its ratio rows and stops once it has its page."""
+    query = (
         select(
             t.c.item_id,
             t.c.hilist_code,
@@ -173,7 +217,12 @@ def ratio_items(conn: Connection, q: SelfpayRatioQuery) -> list[RowMapping]:
             v.c.created_by.label("ver_by"),
         )
         .select_from(t.join(v, v.c.version_id == t.c.version_id))
-        .where(where)
+        .where(_ratio_where(q, psn_type_all))
         .order_by(t.c.hilist_code, t.c.begndate, t.c.item_id)
-    ).mappings()
-    return list(rows)
+    )
+    result = conn.execution_options(stream_results=True, yield_per=_RATIO_CHUNK).execute(query)
+    try:
+        yield from result.mappings()
+    finally:
+        # the caller stops at its page: free the cursor then, not when the generator is collected
+        result.close()
