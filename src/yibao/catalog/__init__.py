@@ -10,6 +10,9 @@
 - `catalog.mapping` — submit / cancel / approve / reject / list / history / mapping_status
 - `catalog.commands` — what 1301–1321, 1312, 3301/3302 ask (their handlers are in
   `yibao.interface.transactions.catalog`); `catalog.downloads`, `catalog.item_query` answer them
+- `catalog.commands_queries` — what the paged queries 1304, 1316–1319 ask (handlers in
+  `yibao.interface.transactions.catalog_queries`); `catalog.queries` answers them, its SQL in
+  `catalog.repo.queries`
 - `catalog.demo.load_demo_catalog(conn)` — the demo city's catalog
 
 See docs/catalog.md.

@@ -4,7 +4,8 @@
 
 Made-up but plausible: several hundred items of every list type with valid national code
 formats, realistic Chinese names, classes, ratios, price caps and restrictions, plus the
-diagnosis, operation, 门慢特, 按病种 and 日间手术 codes the demo city's visits use. The
+diagnosis, operation, 门慢特, 按病种 and 日间手术 codes the demo city's visits use and small
+肿瘤形态学, 中医疾病 and 中医证候 catalogs (1313–1315), 民族药 (1304) and 中药配方颗粒 (1320). The
 simulator's built-in items (`yibao.simulate.clinical.BUILTIN_ITEMS`) appear with the same codes,
 names, caps and restrictions, so the demo bills settle against codes the platform knows.
 Deterministic: running it twice writes the same file.
@@ -24,6 +25,8 @@ from yibao.catalog.demo_tables import (
     CONSUMABLES,
     DISEASES,
     DRUGS,
+    ETHNIC,
+    GRANULES,
     HERBS,
     PATENT,
     PREPARATIONS,
@@ -188,6 +191,36 @@ def _rows() -> list[dict[str, str]]:
             prcunt=unit,
             spec=spec,
             memo="本统筹区医疗机构制剂",
+        )
+
+    for line in filter(None, ETHNIC.strip().splitlines()):
+        code, name, spec, unit, dosform, lv, ratio, cap, tradition = line.split("|")
+        add(
+            hilist_code=code,
+            hilist_name=name,
+            list_type="104",
+            med_chrgitm_type="11",
+            chrgitm_lv=lv,
+            selfpay_prop=ratio,
+            hilist_pric_uplmt_amt=cap,
+            prcunt=unit,
+            spec=spec,
+            dosform_name=dosform,
+            memo=tradition,
+        )
+
+    for line in filter(None, GRANULES.strip().splitlines()):
+        code, name, unit, lv, ratio, cap = line.split("|")
+        add(
+            hilist_code=code,
+            hilist_name=name,
+            list_type="105",
+            med_chrgitm_type="10",
+            chrgitm_lv=lv,
+            selfpay_prop=ratio,
+            hilist_pric_uplmt_amt=cap,
+            prcunt=unit,
+            memo="中药配方颗粒",
         )
 
     for line in filter(None, SERVICES.strip().splitlines()):

@@ -317,6 +317,29 @@ ZJ3701005|炉甘石洗剂|100ml|瓶|6.00
 ZJ3701006|小儿退热贴|4贴|贴|2.50
 """
 
+# 民族药 (104, the 1304 query): code | name | spec | unit | dosform | lv | ratio | cap | tradition
+ETHNIC: Final = """
+MZ54010001|二十五味珍珠丸|1g*10丸|丸|丸剂|02|0.10|3.20|藏药
+MZ54010002|七十味珍珠丸|1g*6丸|丸|丸剂|02|0.15|28.00|藏药
+MZ54010003|仁青芒觉|1g*4丸|丸|丸剂|02|0.10|15.00|藏药
+MZ15010001|扎冲十三味丸|0.2g*30丸|丸|丸剂|02|0.10|0.60|蒙药
+MZ15010002|额尔敦-乌日勒|0.2g*50丸|丸|丸剂|01|0|0.40|蒙药
+MZ65010001|复方木尼孜其颗粒|6g*12袋|袋|颗粒剂|02|0.10|2.50|维药
+MZ53010001|雅叫哈顿散|3g*10袋|袋|散剂|02|0.10|1.80|傣药
+"""
+
+# 中药配方颗粒 (105, the 1320 download): code | name | unit | lv | ratio | cap
+GRANULES: Final = """
+KL0001001|黄芪配方颗粒|袋|02|0.10|1.20
+KL0001002|当归配方颗粒|袋|02|0.10|1.60
+KL0001003|党参配方颗粒|袋|02|0.10|1.40
+KL0001004|白术配方颗粒|袋|02|0.10|1.10
+KL0001005|茯苓配方颗粒|袋|02|0.10|0.90
+KL0001006|甘草配方颗粒|袋|02|0.10|0.50
+KL0001007|川芎配方颗粒|袋|02|0.10|1.00
+KL0001008|丹参配方颗粒|袋|02|0.10|1.30
+"""
+
 # 医疗服务项目 (201): 9-digit price item | name | med_chrgitm_type | lv | ratio | cap | unit | restrictions
 SERVICES: Final = """
 110200003|主任医师门诊诊查费|02|01|0|100.00|次|
@@ -491,4 +514,28 @@ day_surgery|51.2300|腹腔镜下胆囊切除术||
 day_surgery|13.4100|白内障晶状体超声乳化和抽吸||
 day_surgery|53.0000|腹股沟疝单侧修补术||
 day_surgery|45.4200|内镜下结肠息肉切除术||
+tumour_morphology|M80000/0|良性肿瘤||
+tumour_morphology|M80000/3|恶性肿瘤||
+tumour_morphology|M80100/3|癌||
+tumour_morphology|M80410/3|小细胞癌||
+tumour_morphology|M80700/3|鳞状细胞癌||
+tumour_morphology|M81400/3|腺癌||
+tumour_morphology|M85000/3|浸润性导管癌||
+tumour_morphology|M91800/3|骨肉瘤||
+tumour_morphology|M95900/3|恶性淋巴瘤||
+tcm_disease|A01.01.01.|感冒||演示编码 (demo code)
+tcm_disease|A04.01.01.|咳嗽病||演示编码 (demo code)
+tcm_disease|A04.01.03.|哮病||演示编码 (demo code)
+tcm_disease|A06.01.01.|胃脘痛||演示编码 (demo code)
+tcm_disease|A07.01.03.|眩晕病||演示编码 (demo code)
+tcm_disease|A07.01.05.|中风病||演示编码 (demo code)
+tcm_disease|A06.09.|消渴病||演示编码 (demo code)
+tcm_disease|A08.02.|腰痛病||演示编码 (demo code)
+tcm_syndrome|B01.01.01.01.|风寒束表证||演示编码 (demo code)
+tcm_syndrome|B01.01.02.01.|风热犯表证||演示编码 (demo code)
+tcm_syndrome|B02.03.01.|肝阳上亢证||演示编码 (demo code)
+tcm_syndrome|B02.05.03.|脾胃气虚证||演示编码 (demo code)
+tcm_syndrome|B03.02.01.|气滞血瘀证||演示编码 (demo code)
+tcm_syndrome|B04.02.01.|肝肾阴虚证||演示编码 (demo code)
+tcm_syndrome|B05.01.01.|痰湿中阻证||演示编码 (demo code)
 """

@@ -26,8 +26,8 @@ from yibao.kit.ids import IdGenerator
 #: How long a generated download stays fetchable through 9102.
 DOWNLOAD_TTL = timedelta(hours=24)
 
-#: infno → (catalog kind, list type, name). 1313–1315 and 1320 are catalogs yibao does not
-#: hold yet: they answer an empty file (data_cnt 0).
+#: infno → (catalog kind, list type, name). 1304 民族药 is a paged query, not a download
+#: (`catalog.queries`).
 DOWNLOADS: dict[str, tuple[str, str | None, str]] = {
     "1301": ("hilist", "101", "西药中成药目录"),
     "1302": ("hilist", "102", "中药饮片目录"),

@@ -8,6 +8,7 @@ Checks across rows and against stored versions (overlapping terms) live in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ _LIST_TYPE_KIND: Final[dict[str, CodeKind | None]] = {
     "102": CodeKind.TCM_HERB,
     "103": None,
     "104": None,
+    "105": None,
     "201": CodeKind.SERVICE_ITEM,
     "301": CodeKind.CONSUMABLE,
     "501": None,
@@ -37,12 +39,16 @@ _CATALOG_KIND_KIND: Final[dict[str, CodeKind | None]] = {
     "chronic_disease": CodeKind.CHRONIC_DISEASE,
     "disease_payment": None,
     "day_surgery": None,
+    "tumour_morphology": None,
+    "tcm_disease": None,
+    "tcm_syndrome": None,
 }
 #: med_chrgitm_type when the file gives none
 _DEFAULT_CHRGITM_TYPE: Final = {
     "102": "10",
     "103": "09",
     "104": "11",
+    "105": "10",
     "301": "08",
     "201": "14",
     "501": "14",
@@ -114,6 +120,17 @@ def infer_list_type(code: str) -> str | None:
     return None
 
 
+#: ICD-O-3 morphology as the 医保版 writes it: M, the 4-digit histology with an optional extra
+#: digit, "/" and the behaviour digit (M81400/3 腺癌)
+_MORPHOLOGY: Final = re.compile(r"M[0-9]{4,5}/[0-9]")
+
+
+def _morphology_problem(code: str) -> str | None:
+    if _MORPHOLOGY.fullmatch(code):
+        return None
+    return f"肿瘤形态学编码须如 M81400/3, 实为 '{code}' (a morphology code reads like M81400/3)"
+
+
 def _code_problem(kind: CodeKind | None, code: str, what: str) -> str | None:
     if kind is None:
         return check_local_code(code, max_len=50, what=what)
@@ -164,7 +181,11 @@ def parse_row(values: Mapping[str, str], defaults: ImportDefaults) -> CatalogIte
         reasons.append("备注超过500字 (memo longer than 500 characters)")
 
     if kind != CatalogKind.HILIST.value:
-        if code:
+        if code and kind == CatalogKind.TUMOUR_MORPHOLOGY.value:
+            problem = _morphology_problem(code)
+            if problem:
+                reasons.append(problem)
+        elif code:
             problem = _code_problem(_CATALOG_KIND_KIND[kind], code, "编码")
             if problem:
                 reasons.append(problem)

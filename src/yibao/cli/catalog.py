@@ -87,7 +87,8 @@ def import_cmd(
         None,
         "--kind",
         help="rows without list_type/catalog_kind: drug, tcm_herb, preparation, service_item, "
-        "consumable, diagnosis, operation, chronic_disease, disease_payment, day_surgery, or a "
+        "consumable, ethnic_drug, tcm_granule, diagnosis, operation, chronic_disease, "
+        "disease_payment, day_surgery, tumour_morphology, tcm_disease, tcm_syndrome, or a "
         "list_type code (101…); default: inferred from each code",
     ),
     begndate: str | None = typer.Option(None, help="begndate for rows that give none (yyyy-MM-dd)"),

@@ -229,6 +229,9 @@ class ListType(CodeDict):
     TCM_HERB = ("102", "中药饮片")
     PREPARATION = ("103", "医疗机构制剂")
     ETHNIC_DRUG = ("104", "民族药")
+    #: LOCAL (provisional): 1320 downloads the 中药配方颗粒 catalog; no public client code shows
+    #: its list_type, so yibao files the granules under 105
+    TCM_GRANULE = ("105", "中药配方颗粒")
     SERVICE_ITEM = ("201", "医疗服务项目")
     CONSUMABLE = ("301", "医用耗材")
     CARE_SERVICE = ("501", "长护服务项目")
@@ -357,7 +360,7 @@ class CatalogKind(CodeDict):
     """LOCAL: 目录种类 — which national catalog a row belongs to (yibao.catalog).
 
     `hilist` is the 医保目录 of drugs, herbs, preparations, service items and consumables
-    (`list_type` tells them apart); the others are the code catalogs of 1307–1311.
+    (`list_type` tells them apart); the others are the code catalogs of 1307–1311 and 1313–1315.
     """
 
     HILIST = ("hilist", "医保目录(药品/诊疗项目/耗材)")
@@ -366,6 +369,9 @@ class CatalogKind(CodeDict):
     CHRONIC_DISEASE = ("chronic_disease", "门诊慢特病病种")
     DISEASE_PAYMENT = ("disease_payment", "按病种付费病种")
     DAY_SURGERY = ("day_surgery", "日间手术病种")
+    TUMOUR_MORPHOLOGY = ("tumour_morphology", "肿瘤形态学(ICD-O-3 医保版)")
+    TCM_DISEASE = ("tcm_disease", "中医疾病")
+    TCM_SYNDROME = ("tcm_syndrome", "中医证候")
 
 
 class MapStatus(CodeDict):

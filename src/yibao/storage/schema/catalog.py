@@ -46,7 +46,7 @@ catalog_version = Table(
 )
 
 #: 医保目录 items: list types 101 西药中成药, 102 中药饮片, 103 医疗机构制剂, 104 民族药,
-#: 201 医疗服务项目, 301 医用耗材 (501 长护服务项目).
+#: 105 中药配方颗粒 (LOCAL), 201 医疗服务项目, 301 医用耗材 (501 长护服务项目).
 catalog_item = Table(
     "catalog_item",
     metadata,
@@ -99,7 +99,8 @@ Index(None, catalog_item.c.version_id)
 Index(None, catalog_item.c.list_type, catalog_item.c.version_id)
 
 #: Code catalogs: catalog_kind diagnosis (ICD-10 医保版), operation (ICD-9-CM-3 医保版),
-#: chronic_disease (门诊慢特病), disease_payment (按病种), day_surgery (日间手术).
+#: chronic_disease (门诊慢特病), disease_payment (按病种), day_surgery (日间手术),
+#: tumour_morphology (肿瘤形态学), tcm_disease (中医疾病), tcm_syndrome (中医证候).
 catalog_dise = Table(
     "catalog_dise",
     metadata,
