@@ -29,6 +29,7 @@ from yibao.storage.schema.catalog import (
     catalog_mapping_event,
     catalog_version,
 )
+from yibao.storage.schema.filings import trt_dcla
 from yibao.storage.schema.parties import (
     fixmedins,
     fixmedins_credential,
@@ -78,4 +79,5 @@ __all__ = [
     "setl",
     "setl_fund",
     "sign_in",
+    "trt_dcla",
 ]
