@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
@@ -306,7 +307,7 @@ def open_admissions(
                 "psn_name": r["psn_name"],
                 "gend": r["gend"],
                 "brdy": r["brdy"],
-                "age": age_on(r["brdy"], today),
+                "age": Decimal(age_on(r["brdy"], today)),
                 "insutype": r["insutype"],
                 "begndate": r["begntime"].date(),
                 "med_type": r["med_type"],

@@ -370,3 +370,39 @@ async def test_2699_maternity_filing(world: dict[str, Any]) -> None:
     assert bad["infcode"] == -1 and "data.geso_val" in bad["err_msg"]
     wrong_insu = await his.call("2699", {"data": {**data, "insutype": "310"}})
     assert wrong_insu["infcode"] == -1
+
+
+async def test_pharmacy_chronic_purchase_needs_the_filing_too(world: dict[str, Any]) -> None:
+    his, pos = world["his"], world["pos"]
+    p = world["people"]["emp"]
+    detail = [
+        {
+            "feedetl_sn": "D1",
+            "rx_circ_flag": "0",
+            "fee_ocur_time": "2030-01-02 09:00:00",
+            "med_list_codg": EXAM_A,
+            "medins_list_codg": "LOCAL-1",
+            "det_item_fee_sumamt": "45.20",
+            "cnt": "1",
+            "pric": "45.20",
+        }
+    ]
+    druginfo = {
+        "psn_no": p.psn_no,
+        "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": p.certno,
+        "begntime": "2030-01-02 09:00:00",
+        "medfee_sumamt": "45.20",
+        "insutype": "310",
+        "acct_used_flag": "1",
+        "med_type": "14",
+        "dise_codg": "M03900",
+        "dise_name": "高血压",
+    }
+    refused = await pos.call("2101", {"druginfo": druginfo, "drugdetail": detail})
+    assert refused["infcode"] == -1
+    assert "druginfo.med_type" in refused["err_msg"] and "2503" in refused["err_msg"]
+    # the hospital's filing entitles the person at the pharmacy too
+    await his.ok("2503", _chronic(p))
+    trial = await pos.ok("2101", {"druginfo": druginfo, "drugdetail": detail})
+    assert trial["setlinfo"]["med_type"] == "14"

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select, update
 
 from yibao.settlement.repo.visits import ADMITTED, DISCHARGED, INPATIENT
-from yibao.storage.tables import fixmedins, mdtrt, psn, trt_dcla
+from yibao.storage.tables import mdtrt, psn, trt_dcla
 
 Row = dict[str, Any]
 
@@ -95,10 +95,7 @@ def valid_filings(
 ) -> list[Row]:
     """The person's filings of `kinds` not undone (and, with `day`, in force that day; with
     `insutype`, for that insurance or for none named), oldest first."""
-    query = select(*_ENTITLEMENT_COLS, fixmedins.c.fixmedins_name.label("filer_name")).select_from(
-        trt_dcla.outerjoin(fixmedins, fixmedins.c.fixmedins_code == trt_dcla.c.fixmedins_code)
-    )
-    query = query.where(
+    query = select(*_ENTITLEMENT_COLS).where(
         trt_dcla.c.psn_no == psn_no,
         trt_dcla.c.dcla_kind.in_(kinds),
         trt_dcla.c.vali_flag == "1",
