@@ -406,3 +406,14 @@ async def test_pharmacy_chronic_purchase_needs_the_filing_too(world: dict[str, A
     await his.ok("2503", _chronic(p))
     trial = await pos.ok("2101", {"druginfo": druginfo, "drugdetail": detail})
     assert trial["setlinfo"]["med_type"] == "14"
+
+
+async def test_a_filing_retried_under_its_msgid_is_filed_once(world: dict[str, Any]) -> None:
+    his = world["his"]
+    p = world["people"]["emp"]
+    msgid = his.msgid()
+    first = await his.ok("2503", _chronic(p), msgid=msgid)
+    again = await his.ok("2503", _chronic(p), msgid=msgid)
+    assert again == first
+    with world["platform"].db.read() as conn:
+        assert len(conn.execute(select(trt_dcla)).all()) == 1
