@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from yibao.errors import InvalidInput
-from yibao.settlement import accumulators, fees, ledger, output, records, repo, steps
+from yibao.settlement import accumulators, fees, filings, ledger, output, records, repo, steps
 from yibao.settlement.commands import ReverseSettlement, SettlePharmacy
 from yibao.settlement.context import Caller, Pricing
 from yibao.settlement.visits import new_visit
@@ -49,6 +49,17 @@ def settle(
     person = repo.person(conn, psn_no, node=n)
     party = ledger.load_party(
         conn, caller, psn_no, insutype, day, lock=final, node=n, person=person
+    )
+    # a pharmacy's 门慢 purchase (med_type 14) is entitled by the person's filing too
+    filings.require_for_settlement(
+        conn,
+        caller,
+        psn_no=psn_no,
+        insutype=insutype,
+        med_type=med_type,
+        dise_codg=dise_codg,
+        day=day,
+        node=n,
     )
     split_rows = fees.split_uploaded(
         conn,

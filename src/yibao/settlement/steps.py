@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from yibao.errors import Conflict, InvalidInput
 from yibao.kit.clock import age_on
 from yibao.policy import PolicyBook, SettlementSplit
-from yibao.settlement import accumulators, fees, ledger, output, repo
+from yibao.settlement import accumulators, fees, filings, ledger, output, repo
 from yibao.settlement.commands import ReverseSettlement, Settle, UploadFees, required
 from yibao.settlement.context import Caller, Pricing
 
@@ -208,6 +208,16 @@ def settle_visit(
     ledger.check_total(total, lines, node)
     day = caller.now.date()
     party = ledger.load_party(conn, caller, psn_no, insutype, day, lock=final, node=node)
+    filings.require_for_settlement(
+        conn,
+        caller,
+        psn_no=psn_no,
+        insutype=insutype,
+        med_type=med_type,
+        dise_codg=visit["dise_codg"],
+        day=day,
+        node=node,
+    )
     accum = accumulators.read(conn, psn_no, insutype, day.year)
     split = _split_of(
         pricing.book,

@@ -31,6 +31,7 @@ from yibao.storage.schema.catalog import (
     catalog_version,
 )
 from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
+from yibao.storage.schema.filings import trt_dcla
 from yibao.storage.schema.inventory import inv_record
 from yibao.storage.schema.parties import (
     fixmedins,
@@ -84,4 +85,5 @@ __all__ = [
     "setl",
     "setl_fund",
     "sign_in",
+    "trt_dcla",
 ]

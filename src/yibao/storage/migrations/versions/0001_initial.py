@@ -566,6 +566,53 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("psn_no", "insutype", name=op.f("pk_psn_insu")),
     )
     op.create_table(
+        "trt_dcla",
+        sa.Column("trt_dcla_detl_sn", sa.String(length=30), nullable=False),
+        sa.Column("dcla_kind", sa.String(length=16), nullable=False),
+        sa.Column("psn_no", sa.String(length=30), nullable=False),
+        sa.Column("insutype", sa.String(length=6), nullable=True),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("dise_codg", sa.String(length=30), nullable=True),
+        sa.Column("dise_name", sa.String(length=300), nullable=True),
+        sa.Column("medins_no", sa.String(length=30), nullable=True),
+        sa.Column("medins_name", sa.String(length=200), nullable=True),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("tel", sa.String(length=50), nullable=True),
+        sa.Column("addr", sa.String(length=200), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("extra", sa.Text(), nullable=True),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("msgid", sa.String(length=30), nullable=False),
+        sa.Column("opter", sa.String(length=30), nullable=True),
+        sa.Column("opter_name", sa.String(length=50), nullable=True),
+        sa.Column("revs_time", sa.DateTime(), nullable=True),
+        sa.Column("revs_msgid", sa.String(length=30), nullable=True),
+        sa.Column("revs_memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "dcla_kind IN ('transfer', 'chronic', 'maternity')", name=op.f("ck_trt_dcla_kind")
+        ),
+        sa.CheckConstraint("vali_flag IN ('0', '1')", name=op.f("ck_trt_dcla_vali_flag")),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_trt_dcla_fixmedins_code_fixmedins"),
+        ),
+        sa.ForeignKeyConstraint(["psn_no"], ["psn.psn_no"], name=op.f("fk_trt_dcla_psn_no_psn")),
+        sa.PrimaryKeyConstraint("trt_dcla_detl_sn", name=op.f("pk_trt_dcla")),
+    )
+    op.create_index(
+        op.f("ix_trt_dcla_fixmedins_code_psn_no"),
+        "trt_dcla",
+        ["fixmedins_code", "psn_no"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_trt_dcla_psn_no_dcla_kind"), "trt_dcla", ["psn_no", "dcla_kind"], unique=False
+    )
+    op.create_table(
         "catalog_mapping_event",
         sa.Column("event_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("map_id", sa.BigInteger(), nullable=False),
@@ -762,6 +809,9 @@ def downgrade() -> None:
     op.drop_table("diag")
     op.drop_index(op.f("ix_catalog_mapping_event_map_id"), table_name="catalog_mapping_event")
     op.drop_table("catalog_mapping_event")
+    op.drop_index(op.f("ix_trt_dcla_psn_no_dcla_kind"), table_name="trt_dcla")
+    op.drop_index(op.f("ix_trt_dcla_fixmedins_code_psn_no"), table_name="trt_dcla")
+    op.drop_table("trt_dcla")
     op.drop_table("psn_insu")
     op.drop_table("psn_idet")
     op.drop_table("psn_accum")
