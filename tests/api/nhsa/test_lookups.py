@@ -247,6 +247,18 @@ DISEINFO = [
 
 
 async def _chronic_visit(his: Any, p: Any, otp: str) -> str:
+    # 门诊慢特病 needs the person's chronic-disease filing (2503) for the visit's disease
+    filing = {
+        "psn_no": p.psn_no,
+        "insutype": p.insutype,
+        "opsp_dise_code": "M03900",
+        "opsp_dise_name": "高血压",
+        "insu_optins": "110199",
+        "begndate": "2024-01-01",
+        "enddate": "",
+    }
+    filed = await his.call("2503", {"data": filing})
+    assert filed["infcode"] == 0 or "备案" in filed["err_msg"], filed
     out = await his.ok("2201", register_input(p, ipt_otp_no=otp))
     mdtrt_id = str(out["data"]["mdtrt_id"])
     await his.ok(
