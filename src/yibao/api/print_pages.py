@@ -35,13 +35,13 @@ SETTLEMENT_ROWS = (
     ("preselfpay_amt", "先行自付金额"),
     ("inscp_scp_amt", "符合政策范围金额"),
     ("act_pay_dedc", "实际支付起付线"),
-    ("hifp_pay", "基本医疗保险统筹基金支出"),
-    ("cvlserv_pay", "公务员医疗补助资金支出"),
-    ("hifes_pay", "企业补充医疗保险基金支出"),
-    ("hifmi_pay", "居民大病保险资金支出"),
-    ("hifob_pay", "职工大额医疗费用补助基金支出"),
-    ("maf_pay", "医疗救助基金支出"),
-    ("hifdm_pay", "伤残人员医疗保障基金支出"),
+    ("hifp_pay", "统筹基金支出"),
+    ("cvlserv_pay", "公务员医疗补助"),
+    ("hifes_pay", "企业补充医疗保险"),
+    ("hifmi_pay", "居民大病保险"),
+    ("hifob_pay", "职工大额医疗补助"),
+    ("maf_pay", "医疗救助"),
+    ("hifdm_pay", "伤残人员医疗保障"),
     ("oth_pay", "其他支出"),
     ("fund_pay_sumamt", "基金支付总额"),
     ("psn_part_amt", "个人负担总金额"),
@@ -79,6 +79,17 @@ def _ratio(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value) * 100:.2f}%"
 
 
+def _age(value: Decimal | None) -> str:
+    """Age N4,1 as whole years: 46.0 → 46岁."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}岁"
+
+
+#: paper sizes the page prints on (`?paper=`): the statement fits A4 portrait or A5 landscape
+PAPERS = {"a4": "A4", "a5": "A5 landscape"}
+
+
 def _cells(pairs: list[tuple[str, str]]) -> str:
     return "".join(f"<th>{_e(k)}</th><td>{_e(v)}</td>" for k, v in pairs)
 
@@ -92,7 +103,7 @@ def _grid(pairs: list[tuple[str, str]], per_row: int = 3) -> str:
     return "\n".join(out)
 
 
-def render(view: dict[str, Any], template: Template) -> str:
+def render(view: dict[str, Any], template: Template, *, paper: str = "a4") -> str:
     info = view["setlinfo"]
     labels = view["labels"]
     visit = view.get("mdtrtinfo") or {}
@@ -100,13 +111,13 @@ def render(view: dict[str, Any], template: Template) -> str:
     person = [
         ("姓名", info.get("psn_name") or ""),
         ("性别", labels["gend_name"] or ""),
-        ("年龄", f"{info.get('age')}岁" if info.get("age") is not None else ""),
+        ("年龄", _age(info.get("age"))),
         ("证件号码", info.get("certno") or ""),
         ("人员编号", info.get("psn_no") or ""),
         ("人员类别", labels["psn_type_name"] or info.get("psn_type") or ""),
         ("险种类型", labels["insutype_name"] or info.get("insutype") or ""),
         ("医疗类别", med_type or ""),
-        ("参保地", info.get("clr_optins") or ""),
+        ("清算经办机构", info.get("clr_optins") or ""),
     ]
     diagnosis = visit.get("maindiag_name") or visit.get("dise_name") or info.get("dise_name")
     care = [
@@ -130,18 +141,27 @@ def render(view: dict[str, Any], template: Template) -> str:
             totals[k] += r[k]
     total_cells = "".join(f'<td class="num">{money(totals[k])}</td>' for k, _ in FEE_COLUMNS)
     fee_head = "".join(f'<th class="num">{_e(t)}</th>' for _, t in FEE_COLUMNS)
-    amounts = []
+    cells = []
     for key, title in SETTLEMENT_ROWS:
         value = info.get(key)
         if value is None or (key not in ALWAYS and Decimal(value) == 0):
             continue
         extra = ""
         if key == "hifp_pay" and info.get("pool_prop_selfpay") is not None:
-            extra = f" <small>(支付比例 {_ratio(info['pool_prop_selfpay'])})</small>"
+            extra = f" <small>({_ratio(info['pool_prop_selfpay'])})</small>"
         strong = ' class="key"' if key in ("fund_pay_sumamt", "psn_cash_pay") else ""
-        amounts.append(
-            f'<tr{strong}><th>{_e(title)}{extra}</th><td class="num">{money(value)}</td></tr>'
+        cells.append(
+            f"<th{strong}>{_e(title)}{extra}</th><td{strong}>"
+            f'<span class="num">{money(value)}</span></td>'
         )
+    # two amounts a row: the statement stays one sheet on A5 landscape
+    amounts = [
+        "<tr>"
+        + "".join(cells[i : i + 2])
+        + ("<th></th><td></td>" if i + 1 == len(cells) else "")
+        + "</tr>"
+        for i in range(0, len(cells), 2)
+    ]
     funds = "\n".join(
         f"<tr><th>{_e(d.get('fund_pay_type_name') or d['fund_pay_type'])}</th>"
         f'<td class="num">{money(d["inscp_scp_amt"])}</td>'
@@ -171,6 +191,8 @@ def render(view: dict[str, Any], template: Template) -> str:
         opter_name=_e(info.get("opter_name") or info.get("opter_id") or ""),
         printed_at=_e(clock.fmt_datetime(clock.local_naive_now())),
         setl_id=_e(info.get("setl_id")),
+        paper=PAPERS.get(paper, PAPERS["a4"]),
+        paper_class=_e(paper if paper in PAPERS else "a4"),
     )
 
 
@@ -203,6 +225,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         cookie: Annotated[str | None, Depends(_cookie)],
         token: Annotated[str | None, Query(max_length=300)] = None,
+        paper: Annotated[str, Query(pattern="^a[45]$")] = "a4",
     ) -> HTMLResponse:
         try:
             if token:
@@ -216,7 +239,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
             return _error(404, "结算单不存在", exc.message)
         # The page carries personal data: never cached, never indexed.
         return HTMLResponse(
-            render(view, template),
+            render(view, template, paper=paper),
             headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"},
         )
 
