@@ -141,7 +141,7 @@ def render(view: dict[str, Any], template: Template, *, paper: str = "a4") -> st
             totals[k] += r[k]
     total_cells = "".join(f'<td class="num">{money(totals[k])}</td>' for k, _ in FEE_COLUMNS)
     fee_head = "".join(f'<th class="num">{_e(t)}</th>' for _, t in FEE_COLUMNS)
-    cells = []
+    amount_cells = []
     for key, title in SETTLEMENT_ROWS:
         value = info.get(key)
         if value is None or (key not in ALWAYS and Decimal(value) == 0):
@@ -150,17 +150,17 @@ def render(view: dict[str, Any], template: Template, *, paper: str = "a4") -> st
         if key == "hifp_pay" and info.get("pool_prop_selfpay") is not None:
             extra = f" <small>({_ratio(info['pool_prop_selfpay'])})</small>"
         strong = ' class="key"' if key in ("fund_pay_sumamt", "psn_cash_pay") else ""
-        cells.append(
+        amount_cells.append(
             f"<th{strong}>{_e(title)}{extra}</th><td{strong}>"
             f'<span class="num">{money(value)}</span></td>'
         )
     # two amounts a row: the statement stays one sheet on A5 landscape
     amounts = [
         "<tr>"
-        + "".join(cells[i : i + 2])
-        + ("<th></th><td></td>" if i + 1 == len(cells) else "")
+        + "".join(amount_cells[i : i + 2])
+        + ("<th></th><td></td>" if i + 1 == len(amount_cells) else "")
         + "</tr>"
-        for i in range(0, len(cells), 2)
+        for i in range(0, len(amount_cells), 2)
     ]
     funds = "\n".join(
         f"<tr><th>{_e(d.get('fund_pay_type_name') or d['fund_pay_type'])}</th>"
