@@ -4,8 +4,9 @@ An institution has no console login, so the 5265 answer carries a link whose tok
 the institution which settled `setl_id` asked for it, recently: `v1.<expires>.<fixmedins>.<mac>`
 with `mac = HMAC-SHA256(key, "v1|setl_id|fixmedins_code|expires")` (hex), `expires` in Unix
 seconds. The key is 32 random bytes in the data directory (`print-token.key`, mode 0600,
-created on first use), never in the database — the key handling of `enrolment.token_seal`. A
-token names one settlement: it does not open another, and it stops working at `expires`.
+created by `yibao init` or on first use), never in the database — the key handling of
+`enrolment.token_seal`. A token names one settlement: it does not open another, and it stops
+working at `expires`.
 """
 
 from __future__ import annotations
@@ -40,15 +41,34 @@ class PrintGrant:
     expires: int
 
 
+def ensure_key(data_dir: Path) -> Path:
+    """Create the data directory's print key when it has none (32 random bytes, 0600).
+
+    Race-safe across processes: the key is written to a private temporary file and linked into
+    place only if no key exists yet, so every process ends up reading the same key (a key
+    replaced under a running process would void the links it has handed out)."""
+    path = data_dir / KEY_FILE
+    if path.exists():
+        return path
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = data_dir / f".{KEY_FILE}.{os.getpid()}.{threading.get_ident()}"
+    write_private(tmp, base64.b64encode(os.urandom(32)) + b"\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def _key(data_dir: Path) -> bytes:
     path = (data_dir / KEY_FILE).resolve()
     key = _keys.get(path)
     if key is not None:
         return key
     with _lock:
-        if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_private(path, base64.b64encode(os.urandom(32)) + b"\n")
+        ensure_key(data_dir)
         try:
             raw = base64.b64decode(path.read_bytes().strip(), validate=True)
         except ValueError:

@@ -88,3 +88,10 @@ def test_institution_codes_with_punctuation(tmp_path: Path, code: str) -> None:
     token = print_token.issue(tmp_path, setl_id="S1", fixmedins_code=code, now_unix=0)
     grant = print_token.check(tmp_path, token, setl_id="S1", now_unix=1)
     assert grant is not None and grant.fixmedins_code == code
+
+
+def test_key_is_created_once_and_kept(tmp_path: Path) -> None:
+    path = print_token.ensure_key(tmp_path)
+    first = path.read_bytes()
+    assert print_token.ensure_key(tmp_path) == path and path.read_bytes() == first
+    assert [p.name for p in tmp_path.iterdir()] == [print_token.KEY_FILE]  # no temporary left
