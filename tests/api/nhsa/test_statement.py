@@ -111,6 +111,11 @@ async def test_print_page_opens_with_the_link_and_masks_the_person(world: dict[s
     assert "3,004.52" in body and "化验费" in body and "/static/statement.css" in body
     assert "http://" not in body and "https://" not in body  # nothing from outside
 
+    assert "size: A4;" in body
+    a5 = await client.get(out["print_url"] + "&paper=a5")
+    assert a5.status_code == 200 and "size: A5 landscape;" in a5.text
+    assert (await client.get(out["print_url"] + "&paper=letter")).status_code == 422
+
     css = await client.get("/static/statement.css")
     assert css.status_code == 200 and "@media print" in css.text
 
