@@ -14,6 +14,7 @@ from yibao.config import Settings
 from yibao.enrolment import token_seal
 from yibao.errors import ConfigError
 from yibao.kit.files import write_private
+from yibao.settlement import print_token
 from yibao.storage.engine import detect_backend, make_null_engine
 from yibao.storage.migrate import upgrade
 from yibao.storage.uow import run_transaction
@@ -52,6 +53,8 @@ def init(settings: Settings) -> InitReport:
     # The key that seals signature-mode tokens (enrolment.token_seal): in the data directory,
     # never in the database, so a dump alone reveals no token.
     token_seal.ensure_key(data_dir)
+    # The key that signs the settlement statement's print links (settlement.print_token).
+    print_token.ensure_key(data_dir)
     engine = make_null_engine(settings.db_url)
     try:
         backend = detect_backend(engine)

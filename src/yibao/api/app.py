@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yibao import __version__
-from yibao.api import analytics, console, docs, health, nhsa
+from yibao.api import analytics, console, docs, health, nhsa, print_pages
 from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.runtime import Platform, open_platform
@@ -47,7 +47,14 @@ class _App(FastAPI):
 
 def _mounters() -> list[Mounter]:
     # Each domain's edge adds its `mount` here.
-    return [health.mount, console.mount, nhsa.mount, analytics.mount, docs.mount]
+    return [
+        health.mount,
+        console.mount,
+        nhsa.mount,
+        analytics.mount,
+        docs.mount,
+        print_pages.mount,
+    ]
 
 
 def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
