@@ -8,7 +8,7 @@ AUTO_INCREMENT counter, so that inserts spread over TiDB Regions.
 The tables live by area in `storage/schema/` (parties, catalog, care, platform); import them
 from here. Areas: institutions and credentials · insured persons · catalogs · visits and fees ·
 settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
-files.
+files · self-pay patients (4261–4263).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from yibao.storage.schema.platform import (
     msg_log,
     seq_counter,
 )
+from yibao.storage.schema.selfpay import selfpay_diag, selfpay_fee, selfpay_mdtrt
 
 __all__ = [
     "CODE",
@@ -74,6 +75,9 @@ __all__ = [
     "psn_accum",
     "psn_idet",
     "psn_insu",
+    "selfpay_diag",
+    "selfpay_fee",
+    "selfpay_mdtrt",
     "seq_counter",
     "setl",
     "setl_fund",
