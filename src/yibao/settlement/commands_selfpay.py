@@ -5,7 +5,7 @@ Field names are the national interface's (clients send them in camelCase too).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -85,6 +85,17 @@ class SelfpayReconcile:
     """4262 自费病人就诊信息对账: the institution's total of one uploaded visit."""
 
     mdtrt_id: str
+    total_fee_sumamt: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SelfpayPeriodReconcile:
+    """4262 over a period (provisional form): the institution's count and total of the
+    visits it uploaded that began from `stmt_begndate` through `stmt_enddate`."""
+
+    stmt_begndate: date
+    stmt_enddate: date
+    fixmedins_mdtrt_cnt: int
     total_fee_sumamt: Decimal
 
 

@@ -14,6 +14,10 @@ the visit, its diagnoses and its fee details. The platform keeps them for the �
 - 4262 compares the institution's `totalFeeSumamt` of one uploaded visit with the stored
   total: equal is 平 ("0"), else 不平 ("1", codes.dicts.StmtRslt); the result is kept on the
   visit (the latest 4262 wins).
+- 4262 over a period (provisional form, `stmt_begndate`/`stmt_enddate` instead of
+  `mdtrtId`): the institution's count (`fixmedins_mdtrt_cnt`) and total of the visits it
+  uploaded that began in the period, against the stored ones; the answer only (no visit is
+  marked: the per-visit form says which visit differs).
 - 4263 lists the institution's visits whose latest 4262 was 不平, a page at a time.
 
 The handler (`yibao.interface.transactions.selfpay`) parses the input into
@@ -36,6 +40,7 @@ from yibao.kit.clock import fmt_datetime
 from yibao.kit.money import ZERO, fmt, round_fen
 from yibao.settlement.commands_selfpay import (
     SelfpayMismatchQuery,
+    SelfpayPeriodReconcile,
     SelfpayReconcile,
     SelfpayUpload,
 )
@@ -158,13 +163,20 @@ def upload(
 
 
 def reconcile(
-    conn: Connection, cmd: SelfpayReconcile, *, fixmedins_code: str, now: datetime, msgid: str
+    conn: Connection,
+    cmd: SelfpayReconcile,
+    *,
+    fixmedins_code: str,
+    now: datetime,
+    msgid: str,
+    where: str = "input.mdtrt_id",
 ) -> dict[str, Any]:
-    """4262: the institution's total of one visit against the stored one; kept on the visit."""
+    """4262: the institution's total of one visit against the stored one; kept on the visit.
+    `where` names the visit number's field in a refusal."""
     stored = repo.fetch_visit(conn, fixmedins_code=fixmedins_code, mdtrt_id=cmd.mdtrt_id)
     if stored is None:
         raise NotFound(
-            f"mdtrtId: 本机构未上传该自费就诊 '{cmd.mdtrt_id}' "
+            f"{where}: 本机构未上传该自费就诊 '{cmd.mdtrt_id}' "
             f"(no self-pay visit of this institution has this number)"
         )
     ours: Decimal = stored["medfee_sumamt"]
@@ -193,6 +205,42 @@ def reconcile(
             "total_fee_sumamt": theirs,
             "medfee_sumamt": ours,
             "fee_cnt": stored["fee_cnt"],
+        }
+    }
+
+
+def reconcile_period(
+    conn: Connection, cmd: SelfpayPeriodReconcile, *, fixmedins_code: str
+) -> dict[str, Any]:
+    """4262 over a period: the institution's count and total against the stored ones."""
+    count, total = repo.period_totals(
+        conn, fixmedins_code=fixmedins_code, begin=cmd.stmt_begndate, end=cmd.stmt_enddate
+    )
+    differences = []
+    if cmd.fixmedins_mdtrt_cnt != count:
+        differences.append(
+            f"就诊数: 医院{cmd.fixmedins_mdtrt_cnt} 中心{count} 差{cmd.fixmedins_mdtrt_cnt - count}"
+        )
+    if cmd.total_fee_sumamt != total:
+        differences.append(
+            f"费用总额: 医院{fmt(cmd.total_fee_sumamt)} 中心{fmt(total)} "
+            f"差{fmt(cmd.total_fee_sumamt - total)}"
+        )
+    if differences:
+        result, text = StmtRslt.UNBALANCED, "不平; " + "; ".join(differences)
+    else:
+        result, text = StmtRslt.BALANCED, f"平: {count}次就诊, 费用总额{fmt(total)}"
+    return {
+        "stmtinfo": {
+            "fixmedins_code": fixmedins_code,
+            "stmt_begndate": cmd.stmt_begndate.isoformat(),
+            "stmt_enddate": cmd.stmt_enddate.isoformat(),
+            "stmt_rslt": result.value,
+            "stmt_rslt_dscr": text,
+            "fixmedins_mdtrt_cnt": cmd.fixmedins_mdtrt_cnt,
+            "total_fee_sumamt": cmd.total_fee_sumamt,
+            "mdtrt_cnt": count,
+            "medfee_sumamt": total,
         }
     }
 

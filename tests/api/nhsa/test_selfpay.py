@@ -127,7 +127,7 @@ async def test_another_institution_sees_nothing(world: dict[str, Any]) -> None:
 
     assert (await his2.ok("4263", {}))["recordCounts"] == 0
     other = await his2.call("4262", {"mdtrtId": "ZF0001", "totalFeeSumamt": "42.50"})
-    assert other["infcode"] == -1 and "mdtrtId" in other["err_msg"]
+    assert other["infcode"] == -1 and "input.mdtrt_id" in other["err_msg"]
     # naming another institution in the body is refused
     named = await his2.call("4263", {"fixmedinsCode": his.code})
     assert named["infcode"] == -1 and "fixmedins_code" in named["err_msg"]
@@ -225,7 +225,39 @@ async def test_refusals_name_the_field_and_write_nothing(world: dict[str, Any]) 
     assert _rows(app, selfpay_mdtrt) == 0 and _rows(app, selfpay_fee) == 0
 
     await refused("4262", {"mdtrtId": "ZF0001"}, "input.total_fee_sumamt")
-    await refused("4262", {"mdtrtId": "NOPE", "totalFeeSumamt": "1"}, "mdtrtId")
+    await refused("4262", {"mdtrtId": "NOPE", "totalFeeSumamt": "1"}, "input.mdtrt_id")
+    await refused("4262", {"data": {"mdtrt_id": "NOPE", "total_fee_sumamt": "1"}}, "data.mdtrt_id")
+    await refused("4262", {"totalFeeSumamt": "1"}, "input.mdtrt_id")
+    period = {"stmtBegndate": "2026-12-02", "stmtEnddate": "2026-12-01", "totalFeeSumamt": "1"}
+    await refused("4262", {**period, "fixmedinsMdtrtCnt": "1"}, "input.stmt_enddate")
+    period["stmtEnddate"] = "2026-12-31"
+    await refused("4262", period, "input.fixmedins_mdtrt_cnt")
     await refused("4262", {"mdtrtId": "X", "totalFeeSumamt": "abc"}, "input.total_fee_sumamt")
     await refused("4263", {"pageSize": "1000"}, "input.page_size")
     await refused("4263", {"pageNum": "0"}, "input.page_num")
+
+
+async def test_period_reconciliation_counts_and_totals(world: dict[str, Any]) -> None:
+    his, his2 = world["his"], world["his2"]
+    await his.ok("4261", upload_input("ZF0001"))  # 42.50, began 2026-12-01
+    await his.ok("4261", upload_input("ZF0002", lines=("8.00",)))
+    late = upload_input("ZF0003", lines=("100.00",))
+    late["fmiOwnpayPatnMdtrtDDTO"]["begntime"] = "2027-01-01 08:00:00"
+    await his.ok("4261", late)
+    await his2.ok("4261", upload_input("ZF0004", lines=("1.00",)))
+
+    period = {"fixmedinsCode": his.code, "stmtBegndate": "2026-12-01", "stmtEnddate": "2026-12-31"}
+    ok = await his.ok("4262", {**period, "fixmedinsMdtrtCnt": "2", "totalFeeSumamt": "50.50"})
+    info = ok["stmtinfo"]
+    assert info["stmt_rslt"] == "0" and (info["mdtrt_cnt"], info["medfee_sumamt"]) == (
+        2,
+        Decimal("50.50"),
+    )
+    bad = await his.ok(
+        "4262", json.dumps({**period, "fixmedinsMdtrtCnt": 3, "totalFeeSumamt": "51.50"})
+    )
+    dscr = bad["stmtinfo"]["stmt_rslt_dscr"]
+    assert bad["stmtinfo"]["stmt_rslt"] == "1"
+    assert "就诊数: 医院3 中心2 差1" in dscr and "费用总额: 医院51.50 中心50.50 差1.00" in dscr
+    # the period form marks no visit
+    assert (await his.ok("4263", {}))["recordCounts"] == 0

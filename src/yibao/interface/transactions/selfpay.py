@@ -23,6 +23,7 @@ from yibao.settlement.commands_selfpay import (
     SelfpayDiagnosis,
     SelfpayFee,
     SelfpayMismatchQuery,
+    SelfpayPeriodReconcile,
     SelfpayReconcile,
     SelfpayUpload,
     SelfpayVisit,
@@ -192,13 +193,27 @@ def _flat(input_: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
     return _normal(input_), "input"
 
 
-def parse_reconcile(input_: Mapping[str, Any], *, fixmedins_code: str) -> SelfpayReconcile:
+def parse_reconcile(
+    input_: Mapping[str, Any], *, fixmedins_code: str
+) -> tuple[SelfpayReconcile | SelfpayPeriodReconcile, str]:
+    """One visit (`mdtrtId`, the public shape) or a period (`stmt_begndate`/`stmt_enddate`,
+    provisional); with the node name the fields were read from."""
     d, n = _flat(input_)
     _own(d, node_name=n, fixmedins_code=fixmedins_code)
-    return SelfpayReconcile(
-        mdtrt_id=fx.req_str(d, "mdtrt_id", node_name=n, max_len=30),
-        total_fee_sumamt=fx.req_amount(d, "total_fee_sumamt", node_name=n),
-    )
+    total = fx.req_amount(d, "total_fee_sumamt", node_name=n)
+    if fx.opt_str(d, "mdtrt_id", node_name=n, max_len=30) is None and (
+        d.get("stmt_begndate") is not None or d.get("stmt_enddate") is not None
+    ):
+        begin = fx.req_date(d, "stmt_begndate", node_name=n)
+        end = fx.req_date(d, "stmt_enddate", node_name=n)
+        if end < begin:
+            raise InvalidInput(
+                f"{n}.stmt_enddate: 对账结束日期早于开始日期 (end date before begin date)"
+            )
+        count = fx.req_int(d, "fixmedins_mdtrt_cnt", node_name=n)
+        return SelfpayPeriodReconcile(begin, end, count, total), n
+    mdtrt_id = fx.req_str(d, "mdtrt_id", node_name=n, max_len=30)
+    return SelfpayReconcile(mdtrt_id=mdtrt_id, total_fee_sumamt=total), n
 
 
 def parse_mismatch_query(input_: Mapping[str, Any], *, fixmedins_code: str) -> SelfpayMismatchQuery:
@@ -226,9 +241,16 @@ def handle_4261(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> d
 
 @transaction("4262", "自费病人就诊信息对账", writes=True)
 def handle_4262(conn: Connection, ctx: CallContext, input_: dict[str, Any]) -> dict[str, Any]:
-    cmd = parse_reconcile(input_, fixmedins_code=ctx.fixmedins_code)
+    cmd, n = parse_reconcile(input_, fixmedins_code=ctx.fixmedins_code)
+    if isinstance(cmd, SelfpayPeriodReconcile):
+        return selfpay.reconcile_period(conn, cmd, fixmedins_code=ctx.fixmedins_code)
     return selfpay.reconcile(
-        conn, cmd, fixmedins_code=ctx.fixmedins_code, now=ctx.now, msgid=ctx.msgid
+        conn,
+        cmd,
+        fixmedins_code=ctx.fixmedins_code,
+        now=ctx.now,
+        msgid=ctx.msgid,
+        where=f"{n}.mdtrt_id",
     )
 
 

@@ -5,13 +5,15 @@ calling institution's `fixmedins_code`."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from yibao.kit.money import ZERO
 from yibao.storage.tables import selfpay_diag, selfpay_fee, selfpay_mdtrt
+from yibao.storage.types import Money
 
 
 def fetch_visit(
@@ -128,3 +130,21 @@ def mismatch_page(
         .offset(offset)
     ).mappings()
     return total, [dict(r) for r in rows]
+
+
+def period_totals(
+    conn: Connection, *, fixmedins_code: str, begin: date, end: date
+) -> tuple[int, Decimal]:
+    """The count and total of the institution's uploaded visits that began from `begin`
+    00:00:00 through `end` 23:59:59."""
+    row = conn.execute(
+        select(
+            func.count().label("cnt"),
+            func.coalesce(func.sum(selfpay_mdtrt.c.medfee_sumamt), 0, type_=Money()).label("total"),
+        ).where(
+            selfpay_mdtrt.c.fixmedins_code == fixmedins_code,
+            selfpay_mdtrt.c.begntime >= datetime.combine(begin, time.min),
+            selfpay_mdtrt.c.begntime < datetime.combine(end + timedelta(days=1), time.min),
+        )
+    ).one()
+    return int(row.cnt), row.total or ZERO
