@@ -5,11 +5,13 @@ institution seeing nothing, re-upload replacing, refusals naming the field."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
+from yibao.bench.fuzz import Caller, Counts, SeedIds, http_sender, run_fuzz, seed_inputs
 from yibao.storage.tables import selfpay_diag, selfpay_fee, selfpay_mdtrt
 
 
@@ -261,3 +263,28 @@ async def test_period_reconciliation_counts_and_totals(world: dict[str, Any]) ->
     assert "就诊数: 医院3 中心2 差1" in dscr and "费用总额: 医院51.50 中心50.50 差1.00" in dscr
     # the period form marks no visit
     assert (await his.ok("4263", {}))["recordCounts"] == 0
+
+
+async def test_fuzzed_selfpay_envelopes_get_clear_answers(world: dict[str, Any]) -> None:
+    """Mutations of 4261–4263 (`yibao.bench.fuzz`): a clear answer each, no 5xx, a refused
+    call writes nothing."""
+    his = world["his"]
+    caller = Caller(his.code, his.paasid, his.secret)
+    person = world["people"]["emp"]
+    seeds = seed_inputs(
+        SeedIds(person.psn_no, person.certno),
+        now=datetime.now().replace(microsecond=0),
+        fixmedins_code=his.code,
+    )
+    await his.ok("4261", seeds["4261"])
+    report = await run_fuzz(
+        http_sender(world["client"]),
+        caller,
+        seeds,
+        Counts(world["platform"].db.read_engine),
+        cases_=450,
+        seed=16,
+        infnos=("4261", "4262", "4263"),
+    )
+    assert report.http_5xx == 0 and report.failures == 0, "\n".join(report.samples)
+    assert report.answered > 0 and report.refused > 0

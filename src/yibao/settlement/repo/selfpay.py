@@ -5,7 +5,7 @@ calling institution's `fixmedins_code`."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -136,7 +136,7 @@ def period_totals(
     conn: Connection, *, fixmedins_code: str, begin: date, end: date
 ) -> tuple[int, Decimal]:
     """The count and total of the institution's uploaded visits that began from `begin`
-    00:00:00 through `end` 23:59:59."""
+    00:00:00 through `end` 23:59:59 (`time.max`: a day after 9999-12-31 does not exist)."""
     row = conn.execute(
         select(
             func.count().label("cnt"),
@@ -144,7 +144,7 @@ def period_totals(
         ).where(
             selfpay_mdtrt.c.fixmedins_code == fixmedins_code,
             selfpay_mdtrt.c.begntime >= datetime.combine(begin, time.min),
-            selfpay_mdtrt.c.begntime < datetime.combine(end + timedelta(days=1), time.min),
+            selfpay_mdtrt.c.begntime <= datetime.combine(end, time.max),
         )
     ).one()
     return int(row.cnt), row.total or ZERO
