@@ -222,6 +222,12 @@ async def test_refusals_name_the_field_and_write_nothing(world: dict[str, Any]) 
     body["fmiOwnpayPatnMdtrtDDTO"]["fixmedinsCode"] = "H99999999"
     await refused("4261", body, "fmiOwnpayPatnMdtrtDDTO.fixmedins_code")
     body = upload_input()
+    body["fmiOwnpayPatnFeeListDDTO"][0]["mdtrtId"] = "ZF0099"
+    await refused("4261", body, "fmiOwnpayPatnFeeListDDTO[0].mdtrt_id")
+    body = upload_input()
+    body["fmiOwnpayPatnDiseListDDTOS"][0]["fixmedinsCode"] = "H99999999"
+    await refused("4261", body, "fmiOwnpayPatnDiseListDDTOS[0].fixmedins_code")
+    body = upload_input()
     body["upType"] = "7"
     await refused("4261", body, "input.upType")
     assert _rows(app, selfpay_mdtrt) == 0 and _rows(app, selfpay_fee) == 0

@@ -101,8 +101,18 @@ def _visit(raw: Mapping[str, Any], n: str, fixmedins_code: str) -> SelfpayVisit:
     )
 
 
+def _of_visit(d: Mapping[str, Any], *, node_name: str, mdtrt_id: str, fixmedins_code: str) -> None:
+    """A diagnosis or fee detail that names its visit or institution names the upload's."""
+    _own(d, node_name=node_name, fixmedins_code=fixmedins_code)
+    named = fx.opt_str(d, "mdtrt_id", node_name=node_name, max_len=30)
+    if named is not None and named != mdtrt_id:
+        raise InvalidInput(
+            f"{node_name}.mdtrt_id: 与就诊信息的 mdtrt_id 不符 '{named}' (must be the visit's)"
+        )
+
+
 def _diagnoses(
-    items: list[dict[str, Any]], node_name: str, mdtrt_id: str
+    items: list[dict[str, Any]], node_name: str, mdtrt_id: str, fixmedins_code: str
 ) -> tuple[SelfpayDiagnosis, ...]:
     out: list[SelfpayDiagnosis] = []
     seen: set[int] = set()
@@ -110,9 +120,7 @@ def _diagnoses(
     for i, raw in enumerate(items):
         d = _normal(raw)
         n = f"{node_name}[{i}]"
-        own_visit = fx.opt_str(d, "mdtrt_id", node_name=n, max_len=30)
-        if own_visit is not None and own_visit != mdtrt_id:
-            raise InvalidInput(f"{n}.mdtrt_id: 与就诊信息的 mdtrt_id 不符 (must be the visit's)")
+        _of_visit(d, node_name=n, mdtrt_id=mdtrt_id, fixmedins_code=fixmedins_code)
         srt = fx.req_int(d, "diag_srt_no", node_name=n, maximum=9999)
         if srt in seen:
             raise InvalidInput(f"{n}.diag_srt_no: 诊断排序号重复 {srt} (duplicate)")
@@ -139,12 +147,15 @@ def _diagnoses(
     return tuple(out)
 
 
-def _fees(items: list[dict[str, Any]], node_name: str) -> tuple[SelfpayFee, ...]:
+def _fees(
+    items: list[dict[str, Any]], node_name: str, mdtrt_id: str, fixmedins_code: str
+) -> tuple[SelfpayFee, ...]:
     out: list[SelfpayFee] = []
     seen: set[str] = set()
     for i, raw in enumerate(items):
         d = _normal(raw)
         n = f"{node_name}[{i}]"
+        _of_visit(d, node_name=n, mdtrt_id=mdtrt_id, fixmedins_code=fixmedins_code)
         sn = fx.req_str(d, "bkkp_sn", node_name=n, max_len=30)
         if sn in seen:
             raise InvalidInput(f"{n}.bkkp_sn: 记账流水号重复 '{sn}' (duplicate within the visit)")
@@ -176,9 +187,9 @@ def parse_upload(input_: Mapping[str, Any], *, fixmedins_code: str) -> SelfpayUp
     fee_node = _pick(input_, "fmiOwnpayPatnFeeListDDTO", "feedetail")
     visit = _visit(fx.node(input_, visit_node), visit_node, fixmedins_code)
     diagnoses = _diagnoses(
-        fx.node_list(input_, diag_node, required=False), diag_node, visit.mdtrt_id
+        fx.node_list(input_, diag_node, required=False), diag_node, visit.mdtrt_id, fixmedins_code
     )
-    fees = _fees(fx.node_list(input_, fee_node), fee_node)
+    fees = _fees(fx.node_list(input_, fee_node), fee_node, visit.mdtrt_id, fixmedins_code)
     up_type = fx.opt_str(_normal(input_), "up_type", node_name="input", max_len=1)
     if up_type not in (None, "0", "1"):
         raise InvalidInput(f"input.upType: 应为 0 或 1 (must be '0' or '1'): '{up_type}'")
