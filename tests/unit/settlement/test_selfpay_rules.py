@@ -7,9 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yibao.errors import InvalidInput
 from yibao.interface.transactions.selfpay import parse_upload, snake
+from yibao.kit.money import round_fen
 from yibao.settlement.commands_selfpay import SelfpayFee, SelfpayUpload, SelfpayVisit
 from yibao.settlement.selfpay import visit_total
 
@@ -102,3 +105,28 @@ def test_parse_refuses_a_second_main_diagnosis() -> None:
     }
     with pytest.raises(InvalidInput, match=r"fmiOwnpayPatnDiseListDDTOS\[1\]\.maindiag_flag"):
         parse_upload(body, fixmedins_code="H1")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=999_999),  # cnt in 1/10000
+            st.integers(min_value=0, max_value=9_999_999),  # pric in 1/1000000
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_total_adds_back_exactly(lines: list[tuple[int, int]]) -> None:
+    """Whatever the lines, the visit total is the exact sum of their fen amounts."""
+    fees = []
+    for i, (cnt_units, pric_units) in enumerate(lines):
+        cnt = Decimal(cnt_units).scaleb(-4)
+        pric = Decimal(pric_units).scaleb(-6)
+        amount = round_fen(cnt * pric)
+        fees.append(_fee(str(i), str(cnt), str(pric), str(amount)))
+    total = visit_total(_upload(*fees))
+    assert total == sum((f.det_item_fee_sumamt for f in fees), Decimal("0.00"))
+    assert total == total.quantize(Decimal("0.01"))
+    assert visit_total(_upload(*fees, stated=str(total))) == total
