@@ -10,6 +10,8 @@ from here. Areas: institutions and credentials · insured persons · catalogs ·
 settlements · accumulators · message log, gateway nonces and change log · console (users,
 sessions, audit) · files · and the national interface's further areas, one module each
 (departments and practitioners, pharmacies' 进销存, …).
+settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
+files · self-pay patients (4261–4263).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from yibao.storage.schema.platform import (
     msg_log,
     seq_counter,
 )
+from yibao.storage.schema.selfpay import selfpay_diag, selfpay_fee, selfpay_mdtrt
 
 __all__ = [
     "CODE",
@@ -81,6 +84,9 @@ __all__ = [
     "psn_accum",
     "psn_idet",
     "psn_insu",
+    "selfpay_diag",
+    "selfpay_fee",
+    "selfpay_mdtrt",
     "seq_counter",
     "setl",
     "setl_fund",

@@ -256,6 +256,43 @@ def seed_inputs(
                 "med_list_codg": ids.item_code,
             }
         },
+        # 自费病人 in the camelCase shape public client code sends (docs/interface/selfpay.md)
+        "4261": {
+            "fmiOwnpayPatnMdtrtDDTO": {
+                "mdtrtId": "ZF0001",
+                "fixmedinsCode": fixmedins_code,
+                "psnCertType": "01",
+                "certno": ids.certno,
+                "psnName": "张三",
+                "begntime": d,
+                "medType": "11",
+            },
+            "fmiOwnpayPatnDiseListDDTOS": [
+                {"diagSrtNo": 0, "diagCode": "J00", "diagName": "急性鼻咽炎", "maindiagFlag": "1"}
+            ],
+            "fmiOwnpayPatnFeeListDDTO": [
+                {
+                    "bkkpSn": "1",
+                    "feeOcurTime": t,
+                    "medinsListCodg": "L-0001",
+                    "cnt": Decimal("1"),
+                    "pric": Decimal("10.00"),
+                    "detItemFeeSumamt": Decimal("10.00"),
+                }
+            ],
+            "upType": "1",
+        },
+        "4262": {
+            "mdtrtId": "ZF0001",
+            "fixmedinsCode": fixmedins_code,
+            "totalFeeSumamt": Decimal("10.00"),
+        },
+        "4263": {
+            "fixmedinsCode": fixmedins_code,
+            "certno": ids.certno,
+            "pageNum": 1,
+            "pageSize": 10,
+        },
         "5201": {"data": {"psn_no": ids.psn_no, "begntime": t, "endtime": t, "med_type": "11"}},
         "5203": {"data": {"psn_no": ids.psn_no, "setl_id": ids.setl_id, "mdtrt_id": "0"}},
         "5204": {"data": {**visit, "setl_id": ids.setl_id}},

@@ -152,6 +152,77 @@ def upgrade() -> None:
     op.create_index(op.f("ix_psn_ec_token"), "psn", ["ec_token"], unique=True)
     op.create_index(op.f("ix_psn_family_id"), "psn", ["family_id"], unique=False)
     op.create_table(
+        "selfpay_diag",
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
+        sa.Column("diag_srt_no", sa.Integer(), nullable=False),
+        sa.Column("diag_info_id", sa.String(length=30), nullable=True),
+        sa.Column("inout_diag_type", sa.String(length=6), nullable=True),
+        sa.Column("diag_type", sa.String(length=6), nullable=True),
+        sa.Column("maindiag_flag", sa.String(length=1), nullable=False),
+        sa.Column("diag_code", sa.String(length=20), nullable=False),
+        sa.Column("diag_name", sa.String(length=100), nullable=False),
+        sa.Column("diag_dept", sa.String(length=50), nullable=True),
+        sa.Column("diag_dr_code", sa.String(length=30), nullable=True),
+        sa.Column("diag_dr_name", sa.String(length=50), nullable=True),
+        sa.Column("diag_time", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "fixmedins_code", "mdtrt_id", "diag_srt_no", name=op.f("pk_selfpay_diag")
+        ),
+    )
+    op.create_table(
+        "selfpay_fee",
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
+        sa.Column("bkkp_sn", sa.String(length=30), nullable=False),
+        sa.Column("fee_ocur_time", sa.DateTime(), nullable=False),
+        sa.Column("med_list_codg", sa.String(length=50), nullable=True),
+        sa.Column("medins_list_codg", sa.String(length=150), nullable=False),
+        sa.Column("medins_list_name", sa.String(length=200), nullable=True),
+        sa.Column("med_chrgitm_type", sa.String(length=6), nullable=True),
+        sa.Column("prodname", sa.String(length=200), nullable=True),
+        sa.Column("cnt", sa.BigInteger(), nullable=False),
+        sa.Column("pric", sa.BigInteger(), nullable=False),
+        sa.Column("det_item_fee_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("bilg_dept_codg", sa.String(length=30), nullable=True),
+        sa.Column("bilg_dept_name", sa.String(length=100), nullable=True),
+        sa.Column("bilg_dr_codg", sa.String(length=30), nullable=True),
+        sa.Column("bilg_dr_name", sa.String(length=50), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "fixmedins_code", "mdtrt_id", "bkkp_sn", name=op.f("pk_selfpay_fee")
+        ),
+    )
+    op.create_table(
+        "selfpay_mdtrt",
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
+        sa.Column("psn_cert_type", sa.String(length=6), nullable=True),
+        sa.Column("certno", sa.String(length=50), nullable=True),
+        sa.Column("psn_name", sa.String(length=50), nullable=False),
+        sa.Column("gend", sa.String(length=6), nullable=True),
+        sa.Column("brdy", sa.String(length=20), nullable=True),
+        sa.Column("med_type", sa.String(length=6), nullable=False),
+        sa.Column("ipt_otp_no", sa.String(length=30), nullable=True),
+        sa.Column("begntime", sa.DateTime(), nullable=False),
+        sa.Column("endtime", sa.DateTime(), nullable=True),
+        sa.Column("dise_no", sa.String(length=30), nullable=True),
+        sa.Column("dise_name", sa.String(length=500), nullable=True),
+        sa.Column("chfpdr_code", sa.String(length=30), nullable=True),
+        sa.Column("chfpdr_name", sa.String(length=50), nullable=True),
+        sa.Column("medfee_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("fee_cnt", sa.Integer(), nullable=False),
+        sa.Column("diag_cnt", sa.Integer(), nullable=False),
+        sa.Column("upload_cnt", sa.Integer(), nullable=False),
+        sa.Column("msgid", sa.String(length=30), nullable=False),
+        sa.Column("stmt_rslt", sa.String(length=1), nullable=True),
+        sa.Column("stmt_fee_sumamt", sa.BigInteger(), nullable=True),
+        sa.Column("stmt_time", sa.DateTime(), nullable=True),
+        sa.Column("stmt_msgid", sa.String(length=30), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("fixmedins_code", "mdtrt_id", name=op.f("pk_selfpay_mdtrt")),
+    )
+    op.create_table(
         "seq_counter",
         sa.Column("name", sa.String(length=32), nullable=False),
         sa.Column("last_value", sa.BigInteger(), nullable=False),
@@ -851,6 +922,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_sign_in_fixmedins_code"), table_name="sign_in")
     op.drop_table("sign_in")
     op.drop_table("seq_counter")
+    op.drop_table("selfpay_mdtrt")
+    op.drop_table("selfpay_fee")
+    op.drop_table("selfpay_diag")
     op.drop_index(op.f("ix_psn_family_id"), table_name="psn")
     op.drop_index(op.f("ix_psn_ec_token"), table_name="psn")
     op.drop_index(op.f("ix_psn_certno"), table_name="psn")
