@@ -8,11 +8,19 @@ whichever process claims a nonce (`NonceStore.claim`).
 A writing call claims its nonce inside its own savepoint (`interface.idempotency.run_once`).
 A read has no writer job of its own, so the claims of the reads that arrive together are
 gathered into one writer job (`ReadClaims`): one savepoint and one wake-up for all of them.
+
+Every process also remembers the nonces it has claimed or is claiming (`RecentNonces`), checked
+first: a replay to the same process is refused without the store. While a process serves a
+SQLite store it is the store's only gateway (it owns the data directory), so there a read is
+answered once its nonce is held in memory and absent from the committed store; its row is
+written with the writer's next group (`ReadClaims.defer`) instead of the read waiting for that
+commit (docs/interface.md §2).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import gateway_nonce
 from yibao.storage.writer import Writer
+
+log = logging.getLogger(__name__)
 
 #: (paasid, nonce, expires_at) of one claim
 Claim = tuple[str, str, int]
@@ -62,6 +72,12 @@ def claim(conn: Connection, *, paasid: str, nonce: str, expires_at: int, now: in
     return True
 
 
+def held(conn: Connection, *, paasid: str, nonce: str, now: int) -> bool:
+    """Whether the store holds the nonce for a request still within its window."""
+    seen = _SEEN.first(conn, {"paasid": paasid, "nonce": nonce})
+    return seen is not None and int(seen["expires_at"]) >= now
+
+
 def purge(conn: Connection, *, now: int) -> int:
     """Delete the nonces whose window has passed; returns how many."""
     result = conn.execute(delete(gateway_nonce).where(gateway_nonce.c.expires_at < now))
@@ -91,13 +107,52 @@ class NonceStore:
             return True
 
 
+def key(paasid: str, nonce: str) -> str:
+    """The memory key of a nonce (a nonce is unique per paasid); a paasid has no newline."""
+    return f"{paasid}\n{nonce}"
+
+
+class RecentNonces:
+    """The nonces this process has claimed (or is claiming), until their window passes.
+
+    Shared by the event loop (reads) and the writer thread (writes), hence the lock. Expired
+    entries are dropped at most every `PURGE_EVERY` seconds, so it holds about one window's
+    worth of nonces."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._next_prune = 0.0
+
+    def hold(self, name: str, expires_at: int, *, now: int) -> bool:
+        """Remember the nonce; False when it is still held (a replay)."""
+        with self._lock:
+            until = self._held.get(name)
+            if until is not None and until >= now:
+                return False
+            self._held[name] = expires_at
+            moment = time.monotonic()
+            if moment >= self._next_prune:
+                self._next_prune = moment + PURGE_EVERY
+                self._held = {k: v for k, v in self._held.items() if v >= now}
+            return True
+
+    def release(self, name: str) -> None:
+        """Forget a nonce whose call failed (a writing call leaves its nonce unclaimed)."""
+        with self._lock:
+            self._held.pop(name, None)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 class ReadClaims:
     """The nonce claims of read-only calls, gathered per event-loop turn into one writer job."""
 
     def __init__(self, store: NonceStore, writer: Writer) -> None:
         self._store = store
         self._writer = writer
-        self._pending: list[tuple[Claim, asyncio.Future[bool]]] = []
+        self._pending: list[tuple[Claim, asyncio.Future[bool] | None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def claim(self, paasid: str, nonce: str, expires_at: int) -> bool:
@@ -109,8 +164,32 @@ class ReadClaims:
         self._pending.append(((paasid, nonce, expires_at), future))
         return await future
 
+    def defer(self, paasid: str, nonce: str, expires_at: int) -> None:
+        """Write the nonce with the next group, nobody waiting (the caller holds it already:
+        `RecentNonces`; a row the store holds already is left as it is)."""
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(((paasid, nonce, expires_at), None))
+
+    async def drain(self) -> None:
+        """Wait until the claims gathered so far are written (tests, shutdown)."""
+        if self._pending:
+            self._flush()
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def submit_deferred(self) -> None:
+        """Hand the deferred claims gathered this turn to the writer at once, without the event
+        loop (at shutdown: the writer finishes its queue before it stops)."""
+        deferred = [claim for claim, future in self._pending if future is None]
+        self._pending = [(claim, future) for claim, future in self._pending if future is not None]
+        if deferred:
+            self._writer.submit(self._job(deferred))
+
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
+        if not batch:  # drained already
+            return
         task = asyncio.ensure_future(self._run(batch))
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)
@@ -121,7 +200,7 @@ class ReadClaims:
 
         return job
 
-    async def _run(self, batch: list[tuple[Claim, asyncio.Future[bool]]]) -> None:
+    async def _run(self, batch: list[tuple[Claim, asyncio.Future[bool] | None]]) -> None:
         claims = [claim for claim, _ in batch]
         try:
             try:
@@ -136,10 +215,12 @@ class ReadClaims:
                     except IntegrityError:
                         results.append(False)
         except Exception as exc:
+            if any(future is None for _, future in batch):
+                log.exception("gateway nonces: deferred claims not written")
             for _, future in batch:
-                if not future.done():
+                if future is not None and not future.done():
                     future.set_exception(exc)
             return
         for (_, future), fresh in zip(batch, results, strict=True):
-            if not future.done():
+            if future is not None and not future.done():
                 future.set_result(fresh)
