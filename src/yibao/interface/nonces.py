@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from yibao.storage.prepared import Prepared, PreparedInsert
@@ -56,12 +57,28 @@ _RENEW = Prepared(
     .values(expires_at=bindparam("b_expires_at"))
 )
 
+_UPSERT = sqlite.insert(gateway_nonce).values(
+    paasid=bindparam("u_paasid"), nonce=bindparam("u_nonce"), expires_at=bindparam("u_expires_at")
+)
+#: SQLite: the claim in one statement — inserted, or renewed when the held row has expired;
+#: a row still held is left alone and counts 0
+_CLAIM_SQLITE = Prepared(
+    _UPSERT.on_conflict_do_update(
+        index_elements=[gateway_nonce.c.paasid, gateway_nonce.c.nonce],
+        set_={"expires_at": _UPSERT.excluded.expires_at},
+        where=gateway_nonce.c.expires_at < bindparam("u_now"),
+    )
+)
+
 
 def claim(conn: Connection, *, paasid: str, nonce: str, expires_at: int, now: int) -> bool:
     """Record the nonce; False when it is still held by an earlier request (a replay).
 
     Two requests racing with one nonce on a MySQL-protocol store: the second INSERT fails on
     the key (the caller's retry then sees the row and refuses it)."""
+    if conn.dialect.name == "sqlite":
+        params = {"u_paasid": paasid, "u_nonce": nonce, "u_expires_at": expires_at, "u_now": now}
+        return _CLAIM_SQLITE.execute(conn, params) == 1
     seen = _SEEN.first(conn, {"paasid": paasid, "nonce": nonce})
     if seen is not None:
         if int(seen["expires_at"]) >= now:

@@ -508,3 +508,21 @@ def test_recent_nonces_drop_expired_entries(monkeypatch: pytest.MonkeyPatch) -> 
     recent._next_prune = 0.0
     assert recent.hold("p\nlater", 500, now=200)
     assert len(recent) == 1
+
+
+def test_a_nonce_claim_on_sqlite_is_one_statement(platform: Platform) -> None:
+    """Inserted, or renewed once its window has passed; a nonce still held counts 0."""
+
+    def claims(conn: Any) -> list[bool]:
+        return [
+            nonces.claim(conn, paasid="p", nonce="n", expires_at=100, now=50),
+            nonces.claim(conn, paasid="p", nonce="n", expires_at=110, now=60),
+            nonces.claim(conn, paasid="q", nonce="n", expires_at=110, now=60),
+            nonces.claim(conn, paasid="p", nonce="n", expires_at=500, now=200),
+            nonces.claim(conn, paasid="p", nonce="n", expires_at=510, now=210),
+        ]
+
+    assert platform.db.writer.run_sync(claims) == [True, False, True, True, False]
+    with platform.db.read() as conn:
+        rows = conn.execute(select(gateway_nonce).order_by(gateway_nonce.c.paasid)).all()
+    assert [tuple(r) for r in rows] == [("p", "n", 500), ("q", "n", 110)]
