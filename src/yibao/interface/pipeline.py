@@ -322,9 +322,7 @@ class CallPipeline:
         now = int(time.time())
         if not self.recent.hold(nonces.key(paasid, verified.nonce), verified.expires_at, now=now):
             raise sig.replay(verified.nonce)
-        if self._on_reader(
-            lambda conn: nonces.held(conn, paasid=paasid, nonce=verified.nonce, now=now)
-        ):
+        if nonces.held(self._single_read(), paasid=paasid, nonce=verified.nonce, now=now):
             raise sig.replay(verified.nonce)
         self.read_claims.defer(paasid, verified.nonce, verified.expires_at)
 
@@ -448,6 +446,19 @@ class CallPipeline:
         """A short read on the event loop's own reader connection: no executor hop, no pool
         checkout."""
         return self._on_reader(lambda conn: txn.handler(conn, ctx, data))
+
+    def _single_read(self) -> Connection:
+        """The event loop's reader connection for one statement outside a transaction (SQLite
+        reads the latest commit for it alone): no BEGIN and ROLLBACK around one look-up."""
+        conn = self._reader
+        assert conn is not None
+        if not conn.in_transaction():
+            conn.begin()  # once, so the statement does not autobegin (see `_on_reader`)
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if raw.in_transaction:
+            raw.rollback()
+        return conn
 
     def _on_reader(self, read: Callable[[Connection], T]) -> T:
         """`read(conn)` on the event loop's reader connection, in a read transaction of its
