@@ -23,6 +23,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from sqlalchemy import Connection, bindparam, delete, select, update
@@ -132,26 +133,32 @@ def key(paasid: str, nonce: str) -> str:
 class RecentNonces:
     """The nonces this process has claimed (or is claiming), until their window passes.
 
-    Shared by the event loop (reads) and the writer thread (writes), hence the lock. Expired
-    entries are dropped at most every `PURGE_EVERY` seconds, so it holds about one window's
-    worth of nonces."""
+    Shared by the event loop (reads) and the writer thread (writes), hence the lock. Entries
+    leave in arrival order once expired, a few at each hold (no pause to sweep them all): the
+    expiry is the request's timestamp plus the window, so arrival order is expiry order up to
+    the clients' clock skew, and an entry may outlive its window by that much."""
 
     def __init__(self) -> None:
         self._held: dict[str, int] = {}
+        self._order: deque[tuple[int, str]] = deque()
         self._lock = threading.Lock()
-        self._next_prune = 0.0
 
     def hold(self, name: str, expires_at: int, *, now: int) -> bool:
         """Remember the nonce; False when it is still held (a replay)."""
         with self._lock:
-            until = self._held.get(name)
+            held, order = self._held, self._order
+            # the window's oldest entries go first
+            for _ in range(2):
+                if not order or order[0][0] >= now:
+                    break
+                _, old = order.popleft()
+                if held.get(old, now) < now:
+                    del held[old]
+            until = held.get(name)
             if until is not None and until >= now:
                 return False
-            self._held[name] = expires_at
-            moment = time.monotonic()
-            if moment >= self._next_prune:
-                self._next_prune = moment + PURGE_EVERY
-                self._held = {k: v for k, v in self._held.items() if v >= now}
+            held[name] = expires_at
+            order.append((expires_at, name))
             return True
 
     def release(self, name: str) -> None:
