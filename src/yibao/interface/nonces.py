@@ -245,6 +245,12 @@ class ReadClaims:
                 if future is not None and not future.done():
                     future.set_exception(exc)
             return
-        for (_, future), fresh in zip(batch, results, strict=True):
-            if future is not None and not future.done():
+        for (claim, future), fresh in zip(batch, results, strict=True):
+            if future is None:
+                if not fresh:  # another process on the store claimed it in the meantime
+                    paasid, nonce, _ = claim
+                    log.warning(
+                        "gateway nonces: read nonce %r of %s also used elsewhere", nonce, paasid
+                    )
+            elif not future.done():
                 future.set_result(fresh)

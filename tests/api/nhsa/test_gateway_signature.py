@@ -533,3 +533,22 @@ def test_a_nonce_claim_on_sqlite_is_one_statement(platform: Platform) -> None:
     with platform.db.read() as conn:
         rows = conn.execute(select(gateway_nonce).order_by(gateway_nonce.c.paasid)).all()
     assert [tuple(r) for r in rows] == [("p", "n", 500), ("q", "n", 110)]
+
+
+async def test_serving_a_deferred_nonce_claimed_elsewhere_meanwhile_is_logged(
+    serving: CallPipeline, signer: Signer, platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The moment a served read's nonce is not yet written (docs/interface/signing.md): another
+    process claiming it then is not refused, but the server says so in its log."""
+    his = His(None, HOSP, signer.paasid, "")
+    signed = signer.signed()
+    assert (await _call(serving, his.envelope("1101", FOUND), signer, signed))["infcode"] == 0
+    assert signed.nonce is not None
+    platform.db.writer.run_sync(
+        lambda conn: nonces.claim(
+            conn, paasid=signer.paasid, nonce=str(signed.nonce), expires_at=2**40, now=0
+        )
+    )
+    await serving.read_claims.drain()
+    assert "also used elsewhere" in caplog.text
+    assert _count(platform, gateway_nonce) == 1
