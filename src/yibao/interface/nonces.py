@@ -20,6 +20,7 @@ commit (docs/interface.md §2).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
@@ -171,13 +172,16 @@ class RecentNonces:
 
 
 class ReadClaims:
-    """The nonce claims of read-only calls, gathered per event-loop turn into one writer job."""
+    """The nonce claims of read-only calls, gathered per event-loop turn into one writer job
+    for the claims awaited and one for the deferred ones."""
 
     def __init__(self, store: NonceStore, writer: Writer) -> None:
         self._store = store
         self._writer = writer
-        self._pending: list[tuple[Claim, asyncio.Future[bool] | None]] = []
+        self._pending: list[tuple[Claim, asyncio.Future[bool]]] = []
+        self._deferred: list[Claim] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._submitted: set[concurrent.futures.Future[list[bool]]] = set()
 
     async def claim(self, paasid: str, nonce: str, expires_at: int) -> bool:
         """Whether the nonce was fresh (False: a replay)."""
@@ -189,26 +193,47 @@ class ReadClaims:
         return await future
 
     def defer(self, paasid: str, nonce: str, expires_at: int) -> None:
-        """Write the nonce with the next group, nobody waiting (the caller holds it already:
-        `RecentNonces`; a row the store holds already is left as it is)."""
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append(((paasid, nonce, expires_at), None))
+        """Write the nonce with the writer's next group, nobody waiting (the caller holds it
+        already: `RecentNonces`; a row the store holds already is left as it is)."""
+        if not self._deferred:
+            asyncio.get_running_loop().call_soon(self.submit_deferred)
+        self._deferred.append((paasid, nonce, expires_at))
 
     async def drain(self) -> None:
-        """Wait until the claims gathered so far are written (tests, shutdown)."""
+        """Wait until the claims gathered so far are written (tests)."""
+        self.submit_deferred()
         if self._pending:
             self._flush()
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks or self._submitted:
+            await asyncio.gather(
+                *self._tasks,
+                *(asyncio.wrap_future(f) for f in list(self._submitted)),
+                return_exceptions=True,
+            )
 
     def submit_deferred(self) -> None:
-        """Hand the deferred claims gathered this turn to the writer at once, without the event
-        loop (at shutdown: the writer finishes its queue before it stops)."""
-        deferred = [claim for claim, future in self._pending if future is None]
-        self._pending = [(claim, future) for claim, future in self._pending if future is not None]
-        if deferred:
-            self._writer.submit(self._job(deferred))
+        """Hand the deferred claims gathered so far to the writer. Nothing on the event loop
+        waits for them (no task, no wake-up when they are written); at shutdown the writer
+        finishes its queue before it stops."""
+        deferred, self._deferred = self._deferred, []
+        if not deferred:
+            return
+        future = self._writer.submit(self._job(deferred))
+        self._submitted.add(future)
+        future.add_done_callback(lambda done: self._written(deferred, done))
+
+    def _written(self, claims: list[Claim], done: concurrent.futures.Future[list[bool]]) -> None:
+        """(writer thread) A deferred job is done: say what went wrong, if anything."""
+        self._submitted.discard(done)
+        exc = done.exception()
+        if exc is not None:
+            log.error("gateway nonces: %d deferred claims not written", len(claims), exc_info=exc)
+            return
+        for (paasid, nonce, _), fresh in zip(claims, done.result(), strict=True):
+            if not fresh:  # another process on the store claimed it in the meantime
+                log.warning(
+                    "gateway nonces: read nonce %r of %s also used elsewhere", nonce, paasid
+                )
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
@@ -224,7 +249,7 @@ class ReadClaims:
 
         return job
 
-    async def _run(self, batch: list[tuple[Claim, asyncio.Future[bool] | None]]) -> None:
+    async def _run(self, batch: list[tuple[Claim, asyncio.Future[bool]]]) -> None:
         claims = [claim for claim, _ in batch]
         try:
             try:
@@ -239,18 +264,10 @@ class ReadClaims:
                     except IntegrityError:
                         results.append(False)
         except Exception as exc:
-            if any(future is None for _, future in batch):
-                log.exception("gateway nonces: deferred claims not written")
             for _, future in batch:
-                if future is not None and not future.done():
+                if not future.done():
                     future.set_exception(exc)
             return
-        for (claim, future), fresh in zip(batch, results, strict=True):
-            if future is None:
-                if not fresh:  # another process on the store claimed it in the meantime
-                    paasid, nonce, _ = claim
-                    log.warning(
-                        "gateway nonces: read nonce %r of %s also used elsewhere", nonce, paasid
-                    )
-            elif not future.done():
+        for (_, future), fresh in zip(batch, results, strict=True):
+            if not future.done():
                 future.set_result(fresh)
