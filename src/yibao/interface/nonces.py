@@ -8,21 +8,34 @@ whichever process claims a nonce (`NonceStore.claim`).
 A writing call claims its nonce inside its own savepoint (`interface.idempotency.run_once`).
 A read has no writer job of its own, so the claims of the reads that arrive together are
 gathered into one writer job (`ReadClaims`): one savepoint and one wake-up for all of them.
+
+Every process also remembers the nonces it has claimed or is claiming (`RecentNonces`), checked
+first: a replay to the same process is refused without the store. While a process serves a
+SQLite store it is the store's only gateway (it owns the data directory), so there a read is
+answered once its nonce is held in memory and absent from the committed store; its row is
+written with the writer's next group (`ReadClaims.defer`) instead of the read waiting for that
+commit (docs/interface.md §2).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import gateway_nonce
 from yibao.storage.writer import Writer
+
+log = logging.getLogger(__name__)
 
 #: (paasid, nonce, expires_at) of one claim
 Claim = tuple[str, str, int]
@@ -46,12 +59,28 @@ _RENEW = Prepared(
     .values(expires_at=bindparam("b_expires_at"))
 )
 
+_UPSERT = sqlite.insert(gateway_nonce).values(
+    paasid=bindparam("u_paasid"), nonce=bindparam("u_nonce"), expires_at=bindparam("u_expires_at")
+)
+#: SQLite: the claim in one statement — inserted, or renewed when the held row has expired;
+#: a row still held is left alone and counts 0
+_CLAIM_SQLITE = Prepared(
+    _UPSERT.on_conflict_do_update(
+        index_elements=[gateway_nonce.c.paasid, gateway_nonce.c.nonce],
+        set_={"expires_at": _UPSERT.excluded.expires_at},
+        where=gateway_nonce.c.expires_at < bindparam("u_now"),
+    )
+)
+
 
 def claim(conn: Connection, *, paasid: str, nonce: str, expires_at: int, now: int) -> bool:
     """Record the nonce; False when it is still held by an earlier request (a replay).
 
     Two requests racing with one nonce on a MySQL-protocol store: the second INSERT fails on
     the key (the caller's retry then sees the row and refuses it)."""
+    if conn.dialect.name == "sqlite":
+        params = {"u_paasid": paasid, "u_nonce": nonce, "u_expires_at": expires_at, "u_now": now}
+        return _CLAIM_SQLITE.execute(conn, params) == 1
     seen = _SEEN.first(conn, {"paasid": paasid, "nonce": nonce})
     if seen is not None:
         if int(seen["expires_at"]) >= now:
@@ -60,6 +89,12 @@ def claim(conn: Connection, *, paasid: str, nonce: str, expires_at: int, now: in
         return True
     _INSERT.execute(conn, {"paasid": paasid, "nonce": nonce, "expires_at": expires_at})
     return True
+
+
+def held(conn: Connection, *, paasid: str, nonce: str, now: int) -> bool:
+    """Whether the store holds the nonce for a request still within its window."""
+    seen = _SEEN.first(conn, {"paasid": paasid, "nonce": nonce})
+    return seen is not None and int(seen["expires_at"]) >= now
 
 
 def purge(conn: Connection, *, now: int) -> int:
@@ -91,14 +126,62 @@ class NonceStore:
             return True
 
 
+def key(paasid: str, nonce: str) -> str:
+    """The memory key of a nonce (a nonce is unique per paasid); a paasid has no newline."""
+    return f"{paasid}\n{nonce}"
+
+
+class RecentNonces:
+    """The nonces this process has claimed (or is claiming), until their window passes.
+
+    Shared by the event loop (reads) and the writer thread (writes), hence the lock. Entries
+    leave in arrival order once expired, a few at each hold (no pause to sweep them all): the
+    expiry is the request's timestamp plus the window, so arrival order is expiry order up to
+    the clients' clock skew, and an entry may outlive its window by that much."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, int] = {}
+        self._order: deque[tuple[int, str]] = deque()
+        self._lock = threading.Lock()
+
+    def hold(self, name: str, expires_at: int, *, now: int) -> bool:
+        """Remember the nonce; False when it is still held (a replay)."""
+        with self._lock:
+            held, order = self._held, self._order
+            # the window's oldest entries go first
+            for _ in range(2):
+                if not order or order[0][0] >= now:
+                    break
+                _, old = order.popleft()
+                if held.get(old, now) < now:
+                    del held[old]
+            until = held.get(name)
+            if until is not None and until >= now:
+                return False
+            held[name] = expires_at
+            order.append((expires_at, name))
+            return True
+
+    def release(self, name: str) -> None:
+        """Forget a nonce whose call failed (a writing call leaves its nonce unclaimed)."""
+        with self._lock:
+            self._held.pop(name, None)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 class ReadClaims:
-    """The nonce claims of read-only calls, gathered per event-loop turn into one writer job."""
+    """The nonce claims of read-only calls, gathered per event-loop turn into one writer job
+    for the claims awaited and one for the deferred ones."""
 
     def __init__(self, store: NonceStore, writer: Writer) -> None:
         self._store = store
         self._writer = writer
         self._pending: list[tuple[Claim, asyncio.Future[bool]]] = []
+        self._deferred: list[Claim] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._submitted: set[concurrent.futures.Future[list[bool]]] = set()
 
     async def claim(self, paasid: str, nonce: str, expires_at: int) -> bool:
         """Whether the nonce was fresh (False: a replay)."""
@@ -109,8 +192,53 @@ class ReadClaims:
         self._pending.append(((paasid, nonce, expires_at), future))
         return await future
 
+    def defer(self, paasid: str, nonce: str, expires_at: int) -> None:
+        """Write the nonce with the writer's next group, nobody waiting (the caller holds it
+        already: `RecentNonces`; a row the store holds already is left as it is)."""
+        if not self._deferred:
+            asyncio.get_running_loop().call_soon(self.submit_deferred)
+        self._deferred.append((paasid, nonce, expires_at))
+
+    async def drain(self) -> None:
+        """Wait until the claims gathered so far are written (tests)."""
+        self.submit_deferred()
+        if self._pending:
+            self._flush()
+        while self._tasks or self._submitted:
+            await asyncio.gather(
+                *self._tasks,
+                *(asyncio.wrap_future(f) for f in list(self._submitted)),
+                return_exceptions=True,
+            )
+
+    def submit_deferred(self) -> None:
+        """Hand the deferred claims gathered so far to the writer. Nothing on the event loop
+        waits for them (no task, no wake-up when they are written); at shutdown the writer
+        finishes its queue before it stops."""
+        deferred, self._deferred = self._deferred, []
+        if not deferred:
+            return
+        future = self._writer.submit(self._job(deferred))
+        self._submitted.add(future)
+        future.add_done_callback(lambda done: self._written(deferred, done))
+
+    def _written(self, claims: list[Claim], done: concurrent.futures.Future[list[bool]]) -> None:
+        """(writer thread) A deferred job is done: say what went wrong, if anything."""
+        self._submitted.discard(done)
+        exc = done.exception()
+        if exc is not None:
+            log.error("gateway nonces: %d deferred claims not written", len(claims), exc_info=exc)
+            return
+        for (paasid, nonce, _), fresh in zip(claims, done.result(), strict=True):
+            if not fresh:  # another process on the store claimed it in the meantime
+                log.warning(
+                    "gateway nonces: read nonce %r of %s also used elsewhere", nonce, paasid
+                )
+
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
+        if not batch:  # drained already
+            return
         task = asyncio.ensure_future(self._run(batch))
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)

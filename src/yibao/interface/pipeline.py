@@ -25,13 +25,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from yibao.errors import ConfigError, YibaoError
-from yibao.interface import charset, sign_in
+from yibao.interface import charset, nonces, sign_in
 from yibao.interface import signature as sig
 from yibao.interface.context import CallContext, Institution
 from yibao.interface.credentials import (
@@ -41,7 +41,7 @@ from yibao.interface.credentials import (
 )
 from yibao.interface.envelope import RefIds, envelope
 from yibao.interface.idempotency import input_digest, run_once
-from yibao.interface.nonces import NonceStore, ReadClaims
+from yibao.interface.nonces import NonceStore, ReadClaims, RecentNonces
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
 from yibao.policy.model import PolicyRefusal
@@ -61,8 +61,42 @@ SIGN_IN_TTL = 30.0
 
 Headers = list[tuple[bytes, bytes]]
 NO_SIGNATURE = sig.Signed(None, None, None)
-#: a claim of the request's nonce, run in the writer (raises when it is a replay)
-NonceClaim = Callable[[Connection], None]
+T = TypeVar("T")
+
+
+class _WriteClaim:
+    """A writing call's claim of its nonce, run in the writer inside the call's savepoint
+    (raises when it is a replay). It holds the nonce in memory first, so a read of this
+    process under that nonce is refused before the write commits; `release` forgets it
+    again when the call fails (its savepoint is rolled back, the nonce stays unused)."""
+
+    __slots__ = ("_key", "_mine", "_paasid", "_recent", "_store", "_verified")
+
+    def __init__(
+        self, recent: RecentNonces, store: NonceStore, paasid: str, verified: sig.Verified
+    ) -> None:
+        self._recent = recent
+        self._store = store
+        self._paasid = paasid
+        self._verified = verified
+        self._key = nonces.key(paasid, verified.nonce)
+        self._mine = False
+
+    def __call__(self, conn: Connection) -> None:
+        verified = self._verified
+        if not self._recent.hold(self._key, verified.expires_at, now=int(time.time())):
+            raise sig.replay(verified.nonce)
+        self._mine = True
+        if not self._store.claim(
+            conn, paasid=self._paasid, nonce=verified.nonce, expires_at=verified.expires_at
+        ):
+            self._mine = False  # held by an earlier request: it stays held
+            raise sig.replay(verified.nonce)
+
+    def release(self) -> None:
+        if self._mine:
+            self._mine = False
+            self._recent.release(self._key)
 
 
 class Answer(NamedTuple):
@@ -100,6 +134,8 @@ class CallPipeline:
         self.credentials = CredentialCache(platform.db, data_dir=platform.settings.data_dir)
         self.nonces = NonceStore()
         self.read_claims = ReadClaims(self.nonces, platform.db.writer)
+        #: the nonces this process holds, checked before the store (`interface.nonces`)
+        self.recent = RecentNonces()
         self.refids = RefIds(platform.settings.node_id)
         self.reads = ThreadPoolExecutor(
             max_workers=read_workers, thread_name_prefix="yibao-nhsa-read"
@@ -118,6 +154,7 @@ class CallPipeline:
 
     def stop(self) -> None:
         """Close the event loop's reader connection (reads go to the pool again)."""
+        self.read_claims.submit_deferred()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -265,19 +302,29 @@ class CallPipeline:
             )
         return institution, verified
 
-    def _nonce_claim(self, paasid: str, verified: sig.Verified) -> NonceClaim:
-        def claim(conn: Connection) -> None:
-            fresh = self.nonces.claim(
-                conn, paasid=paasid, nonce=verified.nonce, expires_at=verified.expires_at
-            )
-            if not fresh:
-                raise sig.replay(verified.nonce)
-
-        return claim
+    def _nonce_claim(self, paasid: str, verified: sig.Verified) -> _WriteClaim:
+        return _WriteClaim(self.recent, self.nonces, paasid, verified)
 
     async def _claim_for_read(self, paasid: str, verified: sig.Verified) -> None:
+        """Claim a read's nonce in the store, the answer waiting for the commit (any store)."""
+        if not self.recent.hold(
+            nonces.key(paasid, verified.nonce), verified.expires_at, now=int(time.time())
+        ):
+            raise sig.replay(verified.nonce)
         if not await self.read_claims.claim(paasid, verified.nonce, verified.expires_at):
             raise sig.replay(verified.nonce)
+
+    def _claim_read_now(self, paasid: str, verified: sig.Verified) -> None:
+        """Claim a read's nonce while serving a SQLite store (this process is its only gateway,
+        `interface.nonces`): held in memory, checked against the committed store on the event
+        loop's reader connection (nonces of an earlier run or a command), written with the
+        writer's next group without the answer waiting for it."""
+        now = int(time.time())
+        if not self.recent.hold(nonces.key(paasid, verified.nonce), verified.expires_at, now=now):
+            raise sig.replay(verified.nonce)
+        if nonces.held(self._single_read(), paasid=paasid, nonce=verified.nonce, now=now):
+            raise sig.replay(verified.nonce)
+        self.read_claims.defer(paasid, verified.nonce, verified.expires_at)
 
     async def _dispatch(
         self,
@@ -354,11 +401,15 @@ class CallPipeline:
                 txn, ctx, data, input_digest(raw), refmsgid, received, warn, claim
             )
             return Answer(payload, JSON_HEADERS)
-        # A read is not logged, so a replayed nonce is always refused; the claim runs in the
-        # writer beside the read (the read's answer is dropped when the claim refuses).
+        # A read is not logged, so a replayed nonce is always refused. Serving SQLite, the claim
+        # is settled here and written later; else it runs in the writer beside the read (the
+        # read's answer is dropped when the claim refuses).
         claimed = None
         if verified is not None:
-            claimed = asyncio.ensure_future(self._claim_for_read(str(paasid), verified))
+            if self._reader is not None:
+                self._claim_read_now(str(paasid), verified)
+            else:
+                claimed = asyncio.ensure_future(self._claim_for_read(str(paasid), verified))
         try:
             if self._reader is not None and txn.inline_read:
                 output = self._read_inline(txn, ctx, data)
@@ -392,8 +443,26 @@ class CallPipeline:
             return txn.handler(conn, ctx, data)
 
     def _read_inline(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
-        """A short read on the event loop's own reader connection, in a read transaction of
-        its own (rolled back): no executor hop, no pool checkout.
+        """A short read on the event loop's own reader connection: no executor hop, no pool
+        checkout."""
+        return self._on_reader(lambda conn: txn.handler(conn, ctx, data))
+
+    def _single_read(self) -> Connection:
+        """The event loop's reader connection for one statement outside a transaction (SQLite
+        reads the latest commit for it alone): no BEGIN and ROLLBACK around one look-up."""
+        conn = self._reader
+        assert conn is not None
+        if not conn.in_transaction():
+            conn.begin()  # once, so the statement does not autobegin (see `_on_reader`)
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if raw.in_transaction:
+            raw.rollback()
+        return conn
+
+    def _on_reader(self, read: Callable[[Connection], T]) -> T:
+        """`read(conn)` on the event loop's reader connection, in a read transaction of its
+        own (rolled back).
 
         The SQLite transaction is begun and rolled back on the driver connection: a
         SQLAlchemy `begin()` / `rollback()` pair (transaction object, begin event, the BEGIN
@@ -411,7 +480,7 @@ class CallPipeline:
                 raw.rollback()
             raw.execute("BEGIN")
         try:
-            return txn.handler(conn, ctx, data)
+            return read(conn)
         finally:
             raw.rollback()
 
@@ -424,7 +493,7 @@ class CallPipeline:
         refmsgid: str,
         received: datetime,
         warn: str | None,
-        claim: NonceClaim | None,
+        claim: _WriteClaim | None,
     ) -> bytes:
         def answer(output: Any) -> bytes:
             return envelope(
@@ -441,11 +510,18 @@ class CallPipeline:
 
         writer = self.platform.db.writer
         try:
-            return await writer.run(job)
-        except IntegrityError:
-            # A twin of this message committed first (or a key clash): evaluate once more;
-            # the stored answer or 报文ID重复 comes back.
-            return await writer.run(job)
+            try:
+                return await writer.run(job)
+            except IntegrityError:
+                if claim is not None:
+                    claim.release()
+                # A twin of this message committed first (or a key clash): evaluate once
+                # more; the stored answer or 报文ID重复 comes back.
+                return await writer.run(job)
+        except BaseException:
+            if claim is not None:
+                claim.release()  # a failed call leaves its nonce unclaimed
+            raise
 
     async def _check_sign_in(self, code: str, sign_no: str | None) -> None:
         if not sign_no:

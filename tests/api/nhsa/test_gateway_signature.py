@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 
 from yibao.api.app import create_app
 from yibao.enrolment.credentials import issue_credential
+from yibao.interface import nonces
+from yibao.interface.nonces import RecentNonces
 from yibao.interface.pipeline import CallPipeline
 from yibao.interface.signature import Signed, read_headers, sign
 from yibao.kit import jsonx
@@ -372,3 +374,192 @@ async def test_concurrent_reads_share_one_claim_job(pipeline: CallPipeline, sign
     )
     assert [a["infcode"] for a in answers[:6]] == [0] * 6
     assert sorted(a["infcode"] for a in answers[6:]) == [-1, 0]
+
+
+# -- serving a SQLite store: a read's nonce is settled in memory and written with the next group
+
+
+@pytest.fixture
+def serving(pipeline: CallPipeline) -> Iterator[CallPipeline]:
+    """The pipeline as `yibao serve` runs it on SQLite (its event-loop reader open)."""
+    pipeline.start()
+    assert pipeline._reader is not None
+    try:
+        yield pipeline
+    finally:
+        pipeline.stop()
+
+
+async def test_serving_a_read_is_answered_and_its_nonce_written_after(
+    serving: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    his = His(None, HOSP, signer.paasid, "")
+    signed = signer.signed()
+    assert (await _call(serving, his.envelope("1101", FOUND), signer, signed))["infcode"] == 0
+    # refused from memory, before the row is written
+    again = await _call(serving, his.envelope("1101", FOUND), signer, signed)
+    assert again["infcode"] == -1 and "拒绝重放" in again["err_msg"], again
+    await serving.read_claims.drain()
+    assert _count(platform, gateway_nonce) == 1
+    # another process on the store sees it once written
+    other = open_platform(platform.settings)
+    second = CallPipeline(other)
+    try:
+        replay = await _call(second, his.envelope("1101", FOUND), signer, signed)
+        assert replay["infcode"] == -1 and "拒绝重放" in replay["err_msg"], replay
+    finally:
+        second.close()
+        other.close()
+
+
+async def test_serving_a_nonce_in_the_store_is_refused(
+    serving: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    """A nonce claimed by another process (or before a restart) is in the store, not in this
+    process's memory: the read checks the committed store."""
+    his = His(None, HOSP, signer.paasid, "")
+    other = open_platform(platform.settings)
+    first = CallPipeline(other)
+    try:
+        signed = signer.signed()
+        assert (await _call(first, his.envelope("1101", FOUND), signer, signed))["infcode"] == 0
+    finally:
+        first.close()
+        other.close()
+    replay = await _call(serving, his.envelope("1101", FOUND), signer, signed)
+    assert replay["infcode"] == -1 and "拒绝重放" in replay["err_msg"], replay
+    assert _count(platform, gateway_nonce) == 1
+
+
+async def test_serving_a_write_under_a_read_nonce_not_yet_written_is_refused(
+    serving: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    his = His(None, HOSP, signer.paasid, "")
+    signed = signer.signed()
+    read, write = await asyncio.gather(
+        _call(serving, his.envelope("1101", FOUND), signer, signed),
+        _call(serving, his.envelope("9001", SIGN_IN), signer, signed),
+    )
+    # whichever claims first is answered, the other is a replay (on a cold credential cache
+    # both wait for the credential, so either may come first)
+    assert sorted([read["infcode"], write["infcode"]]) == [-1, 0], (read, write)
+    refused = read if read["infcode"] == -1 else write
+    assert "拒绝重放" in refused["err_msg"], refused
+    assert _count(platform, sign_in) == (1 if write["infcode"] == 0 else 0)
+    # and with the credential cached: the read holds the nonce before the write runs
+    signed = signer.signed()
+    read, write = await asyncio.gather(
+        _call(serving, his.envelope("1101", FOUND), signer, signed),
+        _call(serving, his.envelope("9001", SIGN_IN), signer, signed),
+    )
+    assert read["infcode"] == 0, read
+    assert write["infcode"] == -1 and "拒绝重放" in write["err_msg"], write
+
+
+async def test_serving_a_read_under_a_write_nonce_is_refused(
+    serving: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    """A write holds its nonce in memory from its claim on; an idempotent retry still gets the
+    stored answer, any other message under that nonce is a replay."""
+    his = His(None, HOSP, signer.paasid, "")
+    body = jsonx.dumps(his.envelope("9001", SIGN_IN))
+    signed = signer.signed()
+    first = await serving.handle(body, signer.paasid, None, signed=signed)
+    assert jsonx.loads(first.payload)["infcode"] == 0
+    retry = await serving.handle(body, signer.paasid, None, signed=signed)
+    assert retry.payload == first.payload
+    read = await _call(serving, his.envelope("1101", FOUND), signer, signed)
+    assert read["infcode"] == -1 and "拒绝重放" in read["err_msg"], read
+    assert _count(platform, gateway_nonce) == 1
+
+
+async def test_serving_a_failed_write_leaves_its_nonce_for_a_read(
+    serving: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    his = His(None, HOSP, signer.paasid, "")
+    signed = signer.signed()
+    bad = await _call(serving, his.envelope("2201", {"mdtrtinfo": {}}), signer, signed)
+    assert bad["infcode"] == -1 and "拒绝重放" not in bad["err_msg"]
+    assert _count(platform, gateway_nonce) == 0
+    ok = await _call(serving, his.envelope("1101", FOUND), signer, signed)
+    assert ok["infcode"] == 0, ok
+
+
+async def test_serving_deferred_nonces_are_written_at_stop(
+    pipeline: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    his = His(None, HOSP, signer.paasid, "")
+    pipeline.start()
+    try:
+        env = his.envelope("1101", FOUND)
+        assert (await _call(pipeline, env, signer, signer.signed()))["infcode"] == 0
+    finally:
+        pipeline.stop()  # before the event loop's next turn would hand the claim over
+    platform.db.writer.run_sync(lambda conn: None)  # the writer's queue is done
+    assert _count(platform, gateway_nonce) == 1
+
+
+def test_recent_nonces_hold_until_the_window_passes() -> None:
+    recent = RecentNonces()
+    assert recent.hold("p\nn", 100, now=50)
+    assert not recent.hold("p\nn", 110, now=60)  # a replay within the window
+    assert recent.hold("q\nn", 110, now=60)  # another paasid
+    assert recent.hold("p\nn", 500, now=200)  # past its window: claimed anew
+    recent.release("p\nn")
+    assert recent.hold("p\nn", 500, now=200)  # a failed call's nonce is free again
+    recent.release("never-held")
+
+
+def test_recent_nonces_drop_expired_entries() -> None:
+    """Expired entries leave in arrival order as new nonces arrive: about one window's worth
+    is kept."""
+    recent = RecentNonces()
+    for i in range(10):
+        assert recent.hold(f"p\n{i}", 100, now=50)
+    assert len(recent) == 10
+    for i in range(10):
+        assert recent.hold(f"p\nlater{i}", 500, now=200)
+    assert len(recent) == 10  # the ten expired ones gone, two at a time
+    recent.release("p\nlater0")
+    assert recent.hold("p\nlater0", 510, now=210)  # released, held again: one entry
+    assert not recent.hold("p\nlater0", 520, now=220)
+    assert recent.hold("q\nx", 900, now=600)
+    assert recent.hold("q\ny", 900, now=600)
+    assert len(recent) <= 10
+
+
+def test_a_nonce_claim_on_sqlite_is_one_statement(platform: Platform) -> None:
+    """Inserted, or renewed once its window has passed; a nonce still held counts 0."""
+
+    def claims(conn: Any) -> list[bool]:
+        return [
+            nonces.claim(conn, paasid="p", nonce="n", expires_at=100, now=50),
+            nonces.claim(conn, paasid="p", nonce="n", expires_at=110, now=60),
+            nonces.claim(conn, paasid="q", nonce="n", expires_at=110, now=60),
+            nonces.claim(conn, paasid="p", nonce="n", expires_at=500, now=200),
+            nonces.claim(conn, paasid="p", nonce="n", expires_at=510, now=210),
+        ]
+
+    assert platform.db.writer.run_sync(claims) == [True, False, True, True, False]
+    with platform.db.read() as conn:
+        rows = conn.execute(select(gateway_nonce).order_by(gateway_nonce.c.paasid)).all()
+    assert [tuple(r) for r in rows] == [("p", "n", 500), ("q", "n", 110)]
+
+
+async def test_serving_a_deferred_nonce_claimed_elsewhere_meanwhile_is_logged(
+    serving: CallPipeline, signer: Signer, platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The moment a served read's nonce is not yet written (docs/interface/signing.md): another
+    process claiming it then is not refused, but the server says so in its log."""
+    his = His(None, HOSP, signer.paasid, "")
+    signed = signer.signed()
+    assert (await _call(serving, his.envelope("1101", FOUND), signer, signed))["infcode"] == 0
+    assert signed.nonce is not None
+    platform.db.writer.run_sync(
+        lambda conn: nonces.claim(
+            conn, paasid=signer.paasid, nonce=str(signed.nonce), expires_at=2**40, now=0
+        )
+    )
+    await serving.read_claims.drain()
+    assert "also used elsewhere" in caplog.text
+    assert _count(platform, gateway_nonce) == 1
