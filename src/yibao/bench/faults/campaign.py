@@ -111,7 +111,7 @@ def _campaign(data_dir: Path, p: FaultParams, progress: Progress, started: float
         verify_ok = replica_verify(data_dir, port)
         found = check(engine, ledger.confirmed, before)
         progress(f"fuzz ({p.fuzz_cases} cases)", 3 + p.kills, total)
-        fuzz = (
+        fuzz: dict[str, Any] = (
             run_fuzz_scenario(
                 server.url, data_dir, cases=p.fuzz_cases, seed=p.seed, progress=lambda _m: None
             )
@@ -152,5 +152,5 @@ def _campaign(data_dir: Path, p: FaultParams, progress: Progress, started: float
             "settlements_in_store": found.settlements,
             "restart_s": [round(min(restarts), 2), round(max(restarts), 2)] if restarts else [],
         },
-        "samples": [*(found.samples or []), *fuzz.get("samples", [])][:40],
+        "samples": [*(found.samples or []), *list(fuzz.get("samples") or [])][:40],
     }
