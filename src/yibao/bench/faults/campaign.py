@@ -4,11 +4,13 @@ city of its own in a temporary data directory."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +57,25 @@ def replica_verify(data_dir: Path, port: int) -> bool:
     return done.returncode == 0
 
 
+@contextmanager
+def _own_sqlite() -> Iterator[None]:
+    """The driver's own reads (`bench.store.row_store`, also the fuzz stage's) must open the
+    campaign's SQLite city, as the child processes do (`server.child_env`): a database URL in
+    the caller's environment is set aside for the campaign's duration."""
+    saved = os.environ.pop("YIBAO_DATABASE_URL", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["YIBAO_DATABASE_URL"] = saved
+
+
 def run_faults(params: FaultParams, progress: Progress) -> dict[str, Any]:
+    with _own_sqlite():
+        return _run(params, progress)
+
+
+def _run(params: FaultParams, progress: Progress) -> dict[str, Any]:
     started = time.perf_counter()
     if params.keep_dir is not None:
         params.keep_dir.mkdir(parents=True, exist_ok=True)
