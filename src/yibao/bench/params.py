@@ -8,7 +8,15 @@ from datetime import date
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-SCENARIOS: Final = ("settle", "raw-commit", "freshness", "interference", "analytics", "fuzz")
+SCENARIOS: Final = (
+    "settle",
+    "raw-commit",
+    "freshness",
+    "interference",
+    "analytics",
+    "fuzz",
+    "faults",
+)
 FLOWS: Final = ("outpatient", "inpatient", "pharmacy")
 DEFAULT_MIX: Final = {"outpatient": 0.70, "inpatient": 0.05, "pharmacy": 0.25}
 MAX_DURATION: Final = 24 * 3600.0

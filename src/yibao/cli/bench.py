@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from yibao.bench import scenarios
+from yibao.bench.faults import FaultParams, run_faults
 from yibao.bench.fuzz.scenario import run_fuzz_scenario
 from yibao.bench.params import (
     SCENARIOS,
@@ -110,6 +112,17 @@ def register(app: typer.Typer) -> None:
         ),
         repeat: int = typer.Option(3, help="analytics: measured runs per query (median)."),
         cases: int = typer.Option(10_000, help="fuzz: mutated envelopes sent."),
+        kills: int = typer.Option(
+            20, help="faults: times the server is killed with SIGKILL under load (seeded)."
+        ),
+        fuzz_cases: int = typer.Option(
+            10_000, help="faults: mutated envelopes sent to the restarted server (0 skips)."
+        ),
+        keep_dir: Path = typer.Option(
+            None,
+            help="faults: build the campaign's city in this (new or empty) directory and keep "
+            "it, with the server's log serve.log, instead of a temporary one.",
+        ),
         day: str = typer.Option(
             None, help="analytics: the dashboard's day, yyyy-MM-dd (default: last busy day)."
         ),
@@ -140,7 +153,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a benchmark scenario against a running server and print its figures, the
         machine and the parameters (settle, raw-commit, freshness, interference, analytics,
-        fuzz)."""
+        fuzz, faults).
+
+        faults is the reliability campaign (docs/reliability.md) and needs no running server:
+        it builds a demo city of its own in a temporary directory, starts `yibao serve`,
+        drives mixed outpatient/inpatient/pharmacy flows whose clients resend an unanswered
+        call with the same msgid, kills the server with SIGKILL --kills times at seeded
+        random moments and restarts it; then checks that every confirmed settlement is
+        stored once, no msgid settled twice, balances and accumulators equal the sums of the
+        settlements, no cap broken, `replica verify` consistent; and sends --fuzz-cases
+        mutated envelopes to the restarted server. Exit 1 when any invariant fails.
+        Example: yibao bench faults --kills 20 --json faults.json"""
         try:
             check_scenario(scenario)
             params = LoadParams(
@@ -162,6 +185,8 @@ def register(app: typer.Typer) -> None:
             check_positive_int("--settlements", settlements, minimum=0)
             check_positive_int("--repeat", repeat, maximum=100)
             check_positive_int("--cases", cases, maximum=10_000_000)
+            check_positive_int("--kills", kills, minimum=0, maximum=10_000)
+            check_positive_int("--fuzz-cases", fuzz_cases, minimum=0, maximum=10_000_000)
             check_positive_int("--viewers", viewers, maximum=1000)
             check_positive_int("--rounds", rounds, maximum=20)
             check_range("--refresh", refresh, 0, 3600, low_open=True)
@@ -189,6 +214,10 @@ def register(app: typer.Typer) -> None:
             elif scenario == "fuzz":
                 result = run_fuzz_scenario(
                     url, directory, cases=cases, seed=seed, progress=progress
+                )
+            elif scenario == "faults":
+                result = _faults(
+                    FaultParams(kills=kills, fuzz_cases=fuzz_cases, seed=seed, keep_dir=keep_dir)
                 )
             elif scenario == "freshness":
                 result = scenarios.run_freshness(
@@ -222,3 +251,38 @@ def register(app: typer.Typer) -> None:
         if json_out is not None:
             write_private(json_out, dumps(result).decode() + "\n")
             console.print(f"JSON: {json_out}")
+        if scenario == "faults" and not faults_held(result):
+            fail("不变量未保持 (an invariant failed: see the figures and samples above)")
+
+
+#: the faults figures that must be zero (and `replica_verify_ok` true) for the campaign to pass
+FAULT_ZEROS = (
+    "lost",
+    "duplicated",
+    "balance_mismatches",
+    "accumulator_mismatches",
+    "cap_exceeded",
+    "http_5xx",
+    "internal_errors",
+    "writes_after_refusal",
+)
+
+
+def faults_held(result: dict[str, Any]) -> bool:
+    return bool(result["replica_verify_ok"]) and all(result[k] == 0 for k in FAULT_ZEROS)
+
+
+def _faults(params: FaultParams) -> dict[str, Any]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+    ) as bar:
+        task = bar.add_task("faults", total=params.kills + 4)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"faults: {stage}", completed=done, total=total)
+
+        return run_faults(params, progress)

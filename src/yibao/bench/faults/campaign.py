@@ -1,0 +1,176 @@
+"""`yibao bench faults`: the kill -9 campaign (issue 23), then the fuzz stage, against a demo
+city of its own in a temporary data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yibao.bench import store
+from yibao.bench.faults.invariants import balances, check
+from yibao.bench.faults.load import Ledger, RetryingSession
+from yibao.bench.faults.server import CLI, Server, child_env, free_port, run_cli
+from yibao.bench.fixtures import load_fixtures
+from yibao.bench.flows import Admissions
+from yibao.bench.fuzz.scenario import run_fuzz_scenario
+from yibao.bench.machine import machine
+
+#: outpatient, inpatient, pharmacy shares of the flows
+MIX = (0.6, 0.15, 0.25)
+
+#: (stage, done, total): the CLI draws it as a progress bar
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FaultParams:
+    kills: int = 20
+    fuzz_cases: int = 10_000
+    seed: int = 1
+    clients: int = 8
+    persons: int = 200
+    #: seconds of load between two kills: drawn uniformly from this range (seeded)
+    between: tuple[float, float] = (0.5, 3.0)
+    reversal_rate: float = 0.02
+    #: keep the data directory here instead of a temporary one (to look at it afterwards)
+    keep_dir: Path | None = None
+
+
+def replica_verify(data_dir: Path, port: int) -> bool:
+    """`yibao replica verify` against the running server: exit 0 means consistent."""
+    done = subprocess.run(
+        [*CLI, "replica", "verify", "--json"],
+        env=child_env(data_dir, port),
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+@contextmanager
+def _own_sqlite() -> Iterator[None]:
+    """The driver's own reads (`bench.store.row_store`, also the fuzz stage's) must open the
+    campaign's SQLite city, as the child processes do (`server.child_env`): a database URL in
+    the caller's environment is set aside for the campaign's duration."""
+    saved = os.environ.pop("YIBAO_DATABASE_URL", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["YIBAO_DATABASE_URL"] = saved
+
+
+def run_faults(params: FaultParams, progress: Progress) -> dict[str, Any]:
+    with _own_sqlite():
+        return _run(params, progress)
+
+
+def _run(params: FaultParams, progress: Progress) -> dict[str, Any]:
+    started = time.perf_counter()
+    if params.keep_dir is not None:
+        params.keep_dir.mkdir(parents=True, exist_ok=True)
+        return _campaign(params.keep_dir, params, progress, started)
+    with tempfile.TemporaryDirectory(prefix="yibao-faults-") as tmp:
+        return _campaign(Path(tmp), params, progress, started)
+
+
+def _campaign(data_dir: Path, p: FaultParams, progress: Progress, started: float) -> dict[str, Any]:
+    total = p.kills + 4
+    port = free_port()
+    progress("demo city", 0, total)
+    run_cli(data_dir, port, "demo", "--persons", str(p.persons), "--history-days", "0")
+    fixtures = load_fixtures(data_dir)
+    engine = store.row_store(data_dir)
+    server = Server(data_dir, port)
+    try:
+        before = balances(engine)
+        server.start()
+        progress("load", 1, total)
+        ledger = Ledger()
+
+        async def load_and_kill() -> None:
+            rng = random.Random(p.seed)
+            admissions = Admissions()
+            stop = asyncio.Event()
+            sessions = [
+                RetryingSession(
+                    server.url,
+                    fixtures,
+                    random.Random(rng.random()),
+                    ledger,
+                    admissions,
+                    reversal_rate=p.reversal_rate,
+                )
+                for _ in range(p.clients)
+            ]
+            tasks = [asyncio.create_task(s.run(stop, MIX)) for s in sessions]
+            try:
+                for k in range(p.kills):
+                    await asyncio.sleep(rng.uniform(*p.between))
+                    server.kill()
+                    await asyncio.to_thread(server.start)
+                    progress(f"kill {k + 1}/{p.kills}", 2 + k, total)
+                # a last stretch of load after the last restart: the retried calls land
+                await asyncio.sleep(rng.uniform(*p.between))
+            finally:
+                stop.set()
+                await asyncio.gather(*tasks)
+
+        asyncio.run(load_and_kill())
+        progress("invariants", 2 + p.kills, total)
+        verify_ok = replica_verify(data_dir, port)
+        found = check(engine, ledger.confirmed, before)
+        progress(f"fuzz ({p.fuzz_cases} cases)", 3 + p.kills, total)
+        fuzz: dict[str, Any] = (
+            run_fuzz_scenario(
+                server.url, data_dir, cases=p.fuzz_cases, seed=p.seed, progress=lambda _m: None
+            )
+            if p.fuzz_cases
+            else {"fuzz_cases": 0, "http_5xx": 0, "internal_errors": 0, "writes_after_refusal": 0}
+        )
+        progress("done", total, total)
+    finally:
+        server.stop()
+        engine.dispose()
+    restarts = server.restarts[1:]
+    return {
+        "scenario": "faults",
+        "kills": p.kills,
+        "confirmed": len(ledger.confirmed),
+        "lost": found.lost,
+        "duplicated": found.duplicated,
+        "balance_mismatches": found.balance_mismatches,
+        "accumulator_mismatches": found.accumulator_mismatches,
+        "cap_exceeded": found.cap_exceeded,
+        "replica_verify_ok": verify_ok,
+        "fuzz_cases": fuzz["fuzz_cases"],
+        "http_5xx": fuzz["http_5xx"],
+        "internal_errors": fuzz["internal_errors"],
+        "writes_after_refusal": fuzz["writes_after_refusal"],
+        "seconds": round(time.perf_counter() - started, 1),
+        "machine": machine(),
+        "params": {
+            "kills": p.kills,
+            "fuzz_cases": p.fuzz_cases,
+            "seed": p.seed,
+            "clients": p.clients,
+            "persons": p.persons,
+            "flows": ledger.flows,
+            "retries": ledger.retries,
+            "abandoned": ledger.abandoned,
+            "refused_calls": ledger.refused,
+            "settlements_in_store": found.settlements,
+            "restart_s": [round(min(restarts), 2), round(max(restarts), 2)] if restarts else [],
+        },
+        "samples": [*(found.samples or []), *list(fuzz.get("samples") or [])][:40],
+    }
