@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from yibao.api.console.deps import AuditReader, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
-from yibao.api.console.schemas import ERRORS, AuditOut, AuditPage
+from yibao.api.console.schemas import ERRORS, MAX_OFFSET, AuditOut, AuditPage
 from yibao.interface.console import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"], route_class=ConsoleRoute)
@@ -27,7 +27,7 @@ def list_audit(
     action: Annotated[str | None, Query(examples=["psn.unmask"])] = None,
     target: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
     rows = audit.list_entries(
         platform, actor=actor, action=action, target=target, limit=limit, offset=offset

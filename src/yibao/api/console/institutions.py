@@ -10,6 +10,7 @@ from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import (
     ERRORS,
+    MAX_OFFSET,
     CredentialIn,
     CredentialOut,
     InstitutionIn,
@@ -43,7 +44,7 @@ def list_institutions(
     q: Annotated[str | None, Query(description="编码或名称包含")] = None,
     vali_flag: Literal["0", "1"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> InstitutionPage:
     total, rows = institutions.list_institutions(
         platform,

@@ -13,6 +13,7 @@ from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import (
     ERRORS,
+    MAX_OFFSET,
     CreditIn,
     CreditOut,
     IdentityIn,
@@ -53,7 +54,7 @@ def find_persons(
     insutype: str | None = None,
     insuplc_admdvs: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     unmask: Unmask = False,
 ) -> PersonPage:
     total, rows = persons.find_persons(

@@ -7,9 +7,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from yibao.kit.clock import zone
+
+
+def _in_platform_zone(value: datetime) -> datetime:
+    return value.replace(tzinfo=zone()) if value.tzinfo is None else value
+
+
+#: An answer's time: stored naive in the platform zone, sent with that zone's offset
+#: ("2026-12-06T20:17:45+08:00") so that it is the RFC 3339 date-time the schema declares
+#: (a client generated from the OpenAPI rejects a time without an offset).
+LocalDateTime = Annotated[datetime, AfterValidator(_in_platform_zone)]
+
+
+#: The largest list offset accepted: past it a page is empty anyway, and a bound parameter
+#: beyond 2^63 - 1 is not representable in SQLite or MySQL (OverflowError → HTTP 500, issue 23).
+MAX_OFFSET = 2**31 - 1
 
 
 class _In(BaseModel):
@@ -44,7 +61,7 @@ class LoginIn(_In):
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
-    expires_at: datetime
+    expires_at: LocalDateTime
 
 
 class UserOut(BaseModel):
@@ -81,8 +98,8 @@ class InstitutionOut(BaseModel):
     admdvs: str
     parent_code: str | None
     vali_flag: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
     children: list[str] = Field(default_factory=list, description="下属门店 / 成员机构")
     active_credentials: int = 0
 
@@ -97,8 +114,8 @@ class CredentialOut(BaseModel):
     fixmedins_code: str
     auth_mode: str = "static"
     vali_flag: str
-    created_at: datetime
-    revoked_at: datetime | None = None
+    created_at: LocalDateTime
+    revoked_at: LocalDateTime | None = None
 
 
 class CredentialIn(_In):
@@ -122,7 +139,7 @@ class IssuedCredentialOut(BaseModel):
         default=None, description="static mode: header x-yibao-key (仅显示一次 shown once)"
     )
     fixmedins_code: str
-    created_at: datetime
+    created_at: LocalDateTime
 
 
 # -- persons ------------------------------------------------------------------------------------
@@ -172,8 +189,8 @@ class IdentityIn(_In):
 
 class IdentityOut(BaseModel):
     psn_idet_type: str
-    begntime: datetime
-    endtime: datetime | None
+    begntime: LocalDateTime
+    endtime: LocalDateTime | None
     psn_type_lv: str | None
     memo: str | None
 
@@ -217,8 +234,8 @@ class PersonSummary(BaseModel):
     card_sn: str | None
     ec_token: str | None
     family_id: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
     masked: bool = Field(description="个人信息是否已脱敏 (personal data masked)")
 
 
@@ -250,7 +267,7 @@ class CreditOut(BaseModel):
 
 class AuditOut(BaseModel):
     audit_id: str
-    at: datetime
+    at: LocalDateTime
     actor: str
     action: str
     target: str | None
