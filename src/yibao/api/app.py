@@ -16,6 +16,7 @@ from yibao import __version__
 from yibao.api import analytics, console, docs, health, nhsa, print_pages
 from yibao.config import Settings
 from yibao.errors import YibaoError
+from yibao.interface import outage as faults
 from yibao.runtime import Platform, open_platform
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,10 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> Response:
+        down = faults.unavailable(exc)
+        if down is not None:  # the row store is down or full: 503, one log line per interval
+            faults.report("console", exc)
+            return JSONResponse({"error": down.code, "message": down.message}, status_code=503)
         log.exception("unexpected error", exc_info=exc)
         return JSONResponse(
             {"error": "internal", "message": "系统内部错误 (internal error; see the server log)"},

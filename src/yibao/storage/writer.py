@@ -26,6 +26,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from yibao.storage import faults
 from yibao.storage.uow import run_transaction
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,10 @@ class Writer:
                 finally:
                     cursor.close()
         except BaseException as exc:
-            log.exception("group commit failed")
+            if faults.unavailable(exc) is not None:  # down or full: one line per interval
+                faults.report("group commit", exc)
+            else:
+                log.exception("group commit failed")
             _answer([(fut, False, exc) for _fn, fut in batch])
             return
         self.commits += 1
