@@ -84,6 +84,7 @@ def describe(exc: BaseException) -> str:
 
 
 def report(where: str, exc: BaseException) -> None:
-    """Log an unavailable row store once per interval (per place and driver error)."""
+    """Log an unavailable row store once per interval per driver error (one outage seen by
+    the writer and by each call it fails is one line)."""
     line = describe(exc)
-    outage_log.report(f"{where}|{line}", f"row store unavailable ({where}): {line}")
+    outage_log.report(line, f"row store unavailable ({where}): {line}")

@@ -167,6 +167,12 @@ class Writer:
                         try:
                             result = fn(conn)
                         except BaseException as exc:
+                            if not raw.in_transaction:
+                                # SQLite rolled the whole transaction back itself (disk full,
+                                # I/O error: sqlite.org/lang_transaction.html, "Response To
+                                # Errors Within A Transaction"): no savepoint is left, nothing
+                                # of the batch is written, and every job gets this error.
+                                raise
                             cursor.execute(_ROLLBACK_TO)
                             cursor.execute(_RELEASE)
                             outcomes.append((False, exc))
