@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 
 from yibao.errors import ConfigError, StorageUnavailable
+from yibao.storage import faults
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ def make_engine(
         connect_args=_mysql_connect_args(timeouts),
     )
     _install_mysql_hooks(engine, timeouts)
+    faults.quiet_pool_outages()
     return engine
 
 

@@ -88,3 +88,26 @@ def report(where: str, exc: BaseException) -> None:
     the writer and by each call it fails is one line)."""
     line = describe(exc)
     outage_log.report(line, f"row store unavailable ({where}): {line}")
+
+
+class _PoolOutageFilter(logging.Filter):
+    """SQLAlchemy's pool logs a traceback when it cannot roll back a connection the server
+    dropped ("Exception during reset or similar"): during an outage that is one traceback per
+    pooled connection. Such a record becomes the rate-limited line; other records pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and unavailable(exc) is not None:
+            report("pool", exc)
+            return False
+        return True
+
+
+_POOL_FILTER = _PoolOutageFilter()
+
+
+def quiet_pool_outages(engine_pool_logger: str = "sqlalchemy.pool.impl.QueuePool") -> None:
+    """Install the filter on the pool's logger (idempotent)."""
+    logger = logging.getLogger(engine_pool_logger)
+    if _POOL_FILTER not in logger.filters:
+        logger.addFilter(_POOL_FILTER)
