@@ -98,12 +98,21 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
             {"error": exc.code, "message": exc.message}, status_code=exc.status_code
         )
 
+    async def _driver_error(request: Request, exc: Exception) -> Response:
+        # Registered by class (not under the catch-all, which Starlette re-raises to the
+        # server's log): a row store that is down, frozen or full is 503 "retry", logged once
+        # per interval; any other driver error stays a bug.
+        down = faults.unavailable(exc)
+        if down is None:
+            return await _unexpected(request, exc)
+        faults.report("console", exc)
+        return JSONResponse({"error": down.code, "message": down.message}, status_code=503)
+
+    for driver_error in faults.DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, _driver_error)
+
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> Response:
-        down = faults.unavailable(exc)
-        if down is not None:  # the row store is down or full: 503, one log line per interval
-            faults.report("console", exc)
-            return JSONResponse({"error": down.code, "message": down.message}, status_code=503)
         log.exception("unexpected error", exc_info=exc)
         return JSONResponse(
             {"error": "internal", "message": "系统内部错误 (internal error; see the server log)"},

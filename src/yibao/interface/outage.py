@@ -3,6 +3,6 @@ the interface layer): see `yibao.storage.faults`."""
 
 from __future__ import annotations
 
-from yibao.storage.faults import report, unavailable
+from yibao.storage.faults import DRIVER_ERRORS, report, unavailable
 
-__all__ = ["report", "unavailable"]
+__all__ = ["DRIVER_ERRORS", "report", "unavailable"]

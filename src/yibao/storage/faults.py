@@ -40,6 +40,14 @@ _SQLITE_REASON = {
 }
 
 
+#: the exception classes a driver failure arrives as (for handlers registered by class)
+DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    sqlite3.Error,
+)
+
+
 def _mysql_code(orig: BaseException) -> int | None:
     args = getattr(orig, "args", ())
     if args and isinstance(args[0], int):

@@ -27,6 +27,7 @@ import pytest
 from settle_factories import HOSP, His, Person, register_input, seed_catalog, seed_institution
 from settle_factories import seed_person as seed_one
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from yibao.api.app import create_app
 from yibao.config import load_settings
@@ -273,6 +274,13 @@ async def test_mariadb_killed_and_frozen_mid_load(
                 f"restart; frozen: worst answer {frozen_worst:.2f}s, recovered "
                 f"{frozen_recovery:.2f}s after SIGCONT; log lines {len(outage_lines)}"
             )
+
+        # a statement past the limit is stopped by the server and counts as unavailable
+        began = time.monotonic()
+        with pytest.raises(OperationalError) as caught, platform.db.engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT SLEEP({STATEMENT_S + 3})").all()
+        assert time.monotonic() - began < STATEMENT_S + 1
+        assert faults.unavailable(caught.value) is not None
 
         # nothing lost, nothing twice: every registration sent is stored once, answered 0
         msgids = [e["msgid"] for e in client.sent]
