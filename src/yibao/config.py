@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     #: a commit may be lost on power failure).
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = 10_000
+    #: MySQL-protocol stores: a server that is down or frozen must not hang a call (issue 23).
+    #: Seconds to open a connection, to wait for a reply (PyMySQL read/write timeouts), and the
+    #: server-side limit of one statement (MariaDB max_statement_time, TiDB and MySQL
+    #: max_execution_time); 0 turns the statement limit off.
+    mysql_connect_timeout_s: float = Field(default=3.0, gt=0, le=300)
+    mysql_read_timeout_s: float = Field(default=5.0, gt=0, le=3600)
+    mysql_write_timeout_s: float = Field(default=5.0, gt=0, le=3600)
+    mysql_statement_timeout_s: float = Field(default=4.0, ge=0, le=3600)
     host: str = "127.0.0.1"
     port: int = 8000
     #: Group commit: the writer takes up to this many pending calls into one transaction.

@@ -61,8 +61,13 @@ class ConfigError(YibaoError):
     code = "config_error"
 
 
+#: the answer while the row store is down, frozen or cannot write (issue 23)
+DB_UNAVAILABLE = "医保数据库暂不可用，请稍后重试 (database unavailable, retry)"
+
+
 class StorageUnavailable(YibaoError):
-    """The row store cannot be reached."""
+    """The row store cannot be reached (down, frozen past its timeout, disk full, read-only):
+    a retry later may succeed. HTTP 503 on the console API, ``-1`` on the national interface."""
 
     status_code = 503
     code = "storage_unavailable"

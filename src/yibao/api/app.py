@@ -16,6 +16,7 @@ from yibao import __version__
 from yibao.api import analytics, console, docs, health, nhsa, print_pages
 from yibao.config import Settings
 from yibao.errors import YibaoError
+from yibao.interface import outage as faults
 from yibao.runtime import Platform, open_platform
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,19 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         return JSONResponse(
             {"error": exc.code, "message": exc.message}, status_code=exc.status_code
         )
+
+    async def _driver_error(request: Request, exc: Exception) -> Response:
+        # Registered by class (not under the catch-all, which Starlette re-raises to the
+        # server's log): a row store that is down, frozen or full is 503 "retry", logged once
+        # per interval; any other driver error stays a bug.
+        down = faults.unavailable(exc)
+        if down is None:
+            return await _unexpected(request, exc)
+        faults.report("console", exc)
+        return JSONResponse({"error": down.code, "message": down.message}, status_code=503)
+
+    for driver_error in faults.DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, _driver_error)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> Response:

@@ -46,6 +46,7 @@ from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
 from yibao.policy.model import PolicyRefusal
 from yibao.runtime import Platform
+from yibao.storage import faults
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +236,13 @@ class CallPipeline:
         except (YibaoError, PolicyRefusal) as exc:
             message = getattr(exc, "message", None) or str(exc)
             return Answer(self._fail(message, received, admdvs), JSON_HEADERS)
-        except Exception:
+        except Exception as exc:
+            # A row store that is down, frozen or full fails every call alike: answer
+            # "unavailable, retry" and log it once per interval, not a traceback per call.
+            down = faults.unavailable(exc)
+            if down is not None:
+                faults.report("nhsa call", exc)
+                return Answer(self._fail(down.message, received, admdvs), JSON_HEADERS)
             log.exception("nhsa call: unexpected error")
             return Answer(self._fail(INTERNAL, received, admdvs), JSON_HEADERS)
 

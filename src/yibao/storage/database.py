@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from yibao.config import Settings
-from yibao.storage.engine import Backend, detect_backend, make_engine
+from yibao.storage.engine import Backend, MysqlTimeouts, detect_backend, make_engine
 from yibao.storage.writer import Writer
 
 
@@ -23,6 +23,12 @@ class Database:
             synchronous=settings.sqlite_synchronous,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             writer=True,
+            mysql_timeouts=MysqlTimeouts(
+                connect=settings.mysql_connect_timeout_s,
+                read=settings.mysql_read_timeout_s,
+                write=settings.mysql_write_timeout_s,
+                statement=settings.mysql_statement_timeout_s,
+            ),
         )
         self.read_engine: Engine = (
             make_engine(self.url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, writer=False)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 
 from yibao.errors import ConfigError, StorageUnavailable
+from yibao.storage import faults
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,50 @@ def _refuse_unfinished_load(database: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class MysqlTimeouts:
+    """Timeouts of a MySQL-protocol store (seconds; `config.Settings.mysql_*`). A server that
+    is down answers within `connect`; a frozen one within `read`/`write`; a statement the
+    server runs too long is stopped by the server after `statement` (0: no limit)."""
+
+    connect: float = 3.0
+    read: float = 5.0
+    write: float = 5.0
+    statement: float = 4.0
+
+
+def _mysql_connect_args(timeouts: MysqlTimeouts) -> dict[str, Any]:
+    # PyMySQL takes whole seconds for connect_timeout and any float for the others.
+    return {
+        "charset": "utf8mb4",
+        "connect_timeout": max(1, round(timeouts.connect)),
+        "read_timeout": timeouts.read,
+        "write_timeout": timeouts.write,
+    }
+
+
+def _install_mysql_hooks(engine: Engine, timeouts: MysqlTimeouts) -> None:
+    if timeouts.statement <= 0:
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # The statement limit has a different name per server: MariaDB max_statement_time
+        # (seconds, every statement), TiDB and MySQL max_execution_time (milliseconds; MySQL
+        # applies it to SELECT only). An unknown server keeps its default.
+        info = str(dbapi_conn.get_server_info())
+        cur = dbapi_conn.cursor()
+        try:
+            if "MariaDB" in info:
+                cur.execute(f"SET SESSION max_statement_time={float(timeouts.statement):.3f}")
+            else:
+                cur.execute(f"SET SESSION max_execution_time={int(timeouts.statement * 1000)}")
+        except Exception:
+            log.warning("the row store has no statement time limit (server %s)", info)
+        finally:
+            cur.close()
+
+
 def make_engine(
     url: str,
     *,
@@ -89,6 +134,7 @@ def make_engine(
     busy_timeout_ms: int = 10_000,
     writer: bool = True,
     pool_size: int = 8,
+    mysql_timeouts: MysqlTimeouts | None = None,
 ) -> Engine:
     """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred)."""
     _check_url(url)
@@ -111,15 +157,22 @@ def make_engine(
         )
         _install_sqlite_hooks(engine, synchronous, busy_timeout_ms, immediate=writer)
         return engine
-    return create_engine(
+    timeouts = mysql_timeouts or MysqlTimeouts()
+    # pool_pre_ping replaces a connection that died with the server, so recovery after an
+    # outage needs no restart; pool_timeout bounds the wait for a free connection.
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=3600,
+        pool_timeout=timeouts.connect + timeouts.read,
         isolation_level="READ COMMITTED",
-        connect_args={"charset": "utf8mb4", "connect_timeout": 5},
+        connect_args=_mysql_connect_args(timeouts),
     )
+    _install_mysql_hooks(engine, timeouts)
+    faults.quiet_pool_outages()
+    return engine
 
 
 def make_null_engine(url: str) -> Engine:

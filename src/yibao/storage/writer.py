@@ -26,6 +26,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from yibao.storage import faults
 from yibao.storage.uow import run_transaction
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,12 @@ class Writer:
                         try:
                             result = fn(conn)
                         except BaseException as exc:
+                            if not raw.in_transaction:
+                                # SQLite rolled the whole transaction back itself (disk full,
+                                # I/O error: sqlite.org/lang_transaction.html, "Response To
+                                # Errors Within A Transaction"): no savepoint is left, nothing
+                                # of the batch is written, and every job gets this error.
+                                raise
                             cursor.execute(_ROLLBACK_TO)
                             cursor.execute(_RELEASE)
                             outcomes.append((False, exc))
@@ -175,7 +182,10 @@ class Writer:
                 finally:
                     cursor.close()
         except BaseException as exc:
-            log.exception("group commit failed")
+            if faults.unavailable(exc) is not None:  # down or full: one line per interval
+                faults.report("group commit", exc)
+            else:
+                log.exception("group commit failed")
             _answer([(fut, False, exc) for _fn, fut in batch])
             return
         self.commits += 1

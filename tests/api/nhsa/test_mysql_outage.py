@@ -1,0 +1,296 @@
+"""The MySQL path under faults (issue 23), on a MariaDB instance this test starts for itself
+(never the shared server): calls run through the pipeline while the database is killed
+(SIGKILL) and frozen (SIGSTOP) mid-load. Every call is answered within the configured timeouts
+— `-1 医保数据库暂不可用，请稍后重试` while the database is away — the outage is logged once per
+interval, not once per call with a traceback; after a restart / SIGCONT yibao recovers by
+itself (pool pre-ping) and the retried messages (same msgid) leave every write exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pymysql
+import pytest
+from settle_factories import HOSP, His, Person, register_input, seed_catalog, seed_institution
+from settle_factories import seed_person as seed_one
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from yibao.api.app import create_app
+from yibao.config import load_settings
+from yibao.errors import DB_UNAVAILABLE
+from yibao.kit.ratelog import RateLimitedLog
+from yibao.runtime import open_platform
+from yibao.storage import faults
+from yibao.storage.engine import make_null_engine
+from yibao.storage.migrate import upgrade
+from yibao.storage.tables import mdtrt, msg_log
+
+pytestmark = pytest.mark.mysql
+
+MARIADBD = shutil.which("mariadbd") or shutil.which("mysqld", path="/usr/sbin:/usr/bin")
+INSTALL_DB = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+#: the timeouts under test (seconds): connect, read/write, statement
+CONNECT_S, READ_S, STATEMENT_S = 1.0, 2.0, 1.5
+#: a down server: refused at connect; a frozen one: pre-ping read timeout, then a reconnect
+#: that waits for the handshake (connect timeout), then the answer
+DOWN_BOUND_S = CONNECT_S + 1.5
+FROZEN_BOUND_S = 2 * READ_S + CONNECT_S + 1.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class MariaDB:
+    """A private MariaDB: its own data directory, socket and port."""
+
+    root: Path
+    port: int = field(default_factory=_free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mysql+pymysql://root@127.0.0.1:{self.port}/yibao"
+
+    def install(self) -> None:
+        subprocess.run(
+            [
+                str(INSTALL_DB),
+                "--no-defaults",
+                f"--datadir={self.root / 'data'}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                f"--user={os.environ.get('USER', 'root')}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self) -> float:
+        """Start and wait until it answers; returns when it did (monotonic)."""
+        args = [
+            str(MARIADBD),
+            "--no-defaults",
+            f"--datadir={self.root / 'data'}",
+            f"--socket={self.root / 'sock'}",
+            f"--port={self.port}",
+            "--bind-address=127.0.0.1",
+            "--skip-grant-tables",
+            f"--pid-file={self.root / 'pid'}",
+            f"--log-error={self.root / 'error.log'}",
+        ]
+        if os.geteuid() == 0:
+            args.append("--user=root")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                pymysql.connect(host="127.0.0.1", port=self.port, user="root").close()
+                return time.monotonic()
+            except pymysql.err.OperationalError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError(
+            f"MariaDB did not start: {(self.root / 'error.log').read_text()[-2000:]}"
+        )
+
+    def signal(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        if sig == signal.SIGKILL:
+            self.proc.wait(timeout=30)
+
+    def shut(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a frozen process must wake to die cleanly
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def mariadb(tmp_path: Path) -> Iterator[MariaDB]:
+    if MARIADBD is None or INSTALL_DB is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but mariadbd / mariadb-install-db are missing")
+        pytest.skip("mariadbd and mariadb-install-db are needed to run a private MariaDB")
+    server = MariaDB(tmp_path / "mariadb")
+    server.root.mkdir()
+    server.install()
+    try:
+        server.start()
+        conn = pymysql.connect(host="127.0.0.1", port=server.port, user="root")
+        with conn.cursor() as cur:
+            cur.execute("CREATE DATABASE yibao CHARACTER SET utf8mb4")
+        conn.close()
+        engine = make_null_engine(server.url)
+        upgrade(engine)
+        engine.dispose()
+        yield server
+    finally:
+        server.shut()
+
+
+class Client:
+    """A hospital system that keeps every message it sent and resends the unanswered ones."""
+
+    def __init__(self, his: His, person: Person) -> None:
+        self.his = his
+        self.person = person
+        self.sent: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
+        self.worst = 0.0
+        self.n = 0
+
+    async def call(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        began = time.monotonic()
+        answer: dict[str, Any] = await self.his.send(envelope)
+        self.worst = max(self.worst, time.monotonic() - began)
+        if answer["infcode"] != 0:
+            assert answer["err_msg"] == DB_UNAVAILABLE, answer["err_msg"]
+            self.pending.append(envelope)
+        return answer
+
+    def register(self) -> dict[str, Any]:
+        self.n += 1
+        envelope = self.his.envelope(
+            "2201", register_input(self.person, ipt_otp_no=f"OTP{self.n:05d}")
+        )
+        self.sent.append(envelope)
+        return envelope
+
+    def person_info(self) -> dict[str, Any]:
+        data = {"mdtrt_cert_type": "02", "mdtrt_cert_no": self.person.certno}
+        return self.his.envelope("1101", {"data": data})
+
+    async def burst(self, size: int) -> list[dict[str, Any]]:
+        envelopes = [self.register() if i % 3 else self.person_info() for i in range(size)]
+        return list(await asyncio.gather(*(self.call(e) for e in envelopes)))
+
+    async def retry_pending(self) -> None:
+        pending, self.pending = self.pending, []
+        for envelope in pending:
+            answer = await self.his.send(envelope)
+            assert answer["infcode"] == 0, answer["err_msg"]
+
+    async def until_served(self, limit_s: float) -> float:
+        """Seconds until a read is answered again."""
+        began = time.monotonic()
+        while time.monotonic() - began < limit_s:
+            answer = await self.his.send(self.person_info())
+            if answer["infcode"] == 0:
+                return time.monotonic() - began
+            await asyncio.sleep(0.02)
+        raise AssertionError("yibao did not recover by itself")
+
+
+async def test_mariadb_killed_and_frozen_mid_load(
+    mariadb: MariaDB,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(faults, "outage_log", RateLimitedLog(faults.log, interval_s=60))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    settings = load_settings(
+        data_dir=data_dir,
+        database_url=mariadb.url,
+        replica_enabled=False,
+        mysql_connect_timeout_s=CONNECT_S,
+        mysql_read_timeout_s=READ_S,
+        mysql_write_timeout_s=READ_S,
+        mysql_statement_timeout_s=STATEMENT_S,
+    )
+    platform = open_platform(settings)
+    try:
+        with platform.db.engine.begin() as conn:
+            paasid, secret = seed_institution(conn, HOSP)
+            seed_catalog(conn)
+            person = seed_one(conn, Person("P0001", "110101199003074514"))
+        app = create_app(settings, platform=platform)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            client = Client(His(http, HOSP, paasid, secret), person)
+            assert all(a["infcode"] == 0 for a in await client.burst(9))
+            # the statement limit is in force on yibao's own connections
+            with platform.db.engine.connect() as conn:
+                limit = conn.exec_driver_sql("SELECT @@max_statement_time").scalar_one()
+            assert float(limit) == STATEMENT_S
+
+            with caplog.at_level(logging.WARNING):
+                # -- kill -9 mid-load -------------------------------------------------------
+                load = asyncio.ensure_future(client.burst(12))
+                await asyncio.sleep(0.01)
+                mariadb.signal(signal.SIGKILL)
+                await load
+                client.worst = 0.0
+                answers = await client.burst(12)
+                assert all(a["infcode"] == -1 for a in answers)
+                down_worst = client.worst
+                assert down_worst < DOWN_BOUND_S
+                mariadb.start()
+                down_recovery = await client.until_served(10)
+                await client.retry_pending()
+
+                # -- frozen (SIGSTOP) mid-load ----------------------------------------------
+                load = asyncio.ensure_future(client.burst(12))
+                await asyncio.sleep(0.01)
+                mariadb.signal(signal.SIGSTOP)
+                client.worst = 0.0
+                await load
+                answers = await client.burst(6)
+                assert all(a["infcode"] == -1 for a in answers)
+                frozen_worst = client.worst
+                assert frozen_worst < FROZEN_BOUND_S
+                mariadb.signal(signal.SIGCONT)
+                frozen_recovery = await client.until_served(15)
+                await client.retry_pending()
+
+            failures = 12 + 6
+            outage_lines = [r for r in caplog.records if "row store unavailable" in r.getMessage()]
+            assert 1 <= len(outage_lines) <= 8 < failures
+            assert not [r for r in caplog.records if r.exc_info]  # no traceback per call
+            print(
+                f"down: worst answer {down_worst:.2f}s, recovered {down_recovery:.2f}s after "
+                f"restart; frozen: worst answer {frozen_worst:.2f}s, recovered "
+                f"{frozen_recovery:.2f}s after SIGCONT; log lines {len(outage_lines)}"
+            )
+
+        # a statement past the limit is stopped by the server and counts as unavailable
+        began = time.monotonic()
+        with pytest.raises(OperationalError) as caught, platform.db.engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT SLEEP({STATEMENT_S + 3})").all()
+        assert time.monotonic() - began < STATEMENT_S + 1
+        assert faults.unavailable(caught.value) is not None
+
+        # nothing lost, nothing twice: every registration sent is stored once, answered 0
+        msgids = [e["msgid"] for e in client.sent]
+        with platform.db.engine.connect() as conn:
+            stored = conn.execute(
+                select(msg_log.c.msgid, msg_log.c.infcode).where(msg_log.c.infno == "2201")
+            ).all()
+            visits = conn.execute(select(func.count()).select_from(mdtrt)).scalar_one()
+        assert sorted(m for m, _ in stored) == sorted(msgids)
+        assert all(code == 0 for _, code in stored)
+        assert visits == len(msgids)
+    finally:
+        platform.close()
