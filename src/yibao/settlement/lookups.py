@@ -27,7 +27,7 @@ from yibao.codes.dicts import (
     PsnInsuStas,
     PsnType,
 )
-from yibao.errors import InvalidInput, NotFound
+from yibao.errors import InvalidInput
 from yibao.kit.clock import age_on, fmt_datetime
 from yibao.kit.money import round_fen
 from yibao.policy import PersonTerms, PolicyBook, VisitTerms
@@ -45,7 +45,6 @@ from yibao.settlement.commands_lookups import (
 )
 from yibao.settlement.output import date_text
 from yibao.settlement.repo import lookups as lookups_repo
-from yibao.settlement.repo import queries as queries_repo
 
 #: the most rows one answer carries (a client pages past it with page_num/page_size)
 MAX_ROWS: Final = 1000
@@ -324,16 +323,7 @@ def check_entitlement(
 def diagnoses(conn: Connection, q: DiagnosisQuery, *, fixmedins_code: str) -> dict[str, Any]:
     """5202: the visit's diagnoses (of every stage it has: 2203 outpatient, 2401 admission,
     2402 discharge), the visit being the caller's and the person's."""
-    visit = queries_repo.visit(conn, q.mdtrt_id, fixmedins_code=fixmedins_code)
-    if visit is None:
-        raise NotFound(
-            f"data.mdtrt_id: 就诊记录不存在或不属于本机构 '{q.mdtrt_id}' "
-            "(no such visit of this institution)"
-        )
-    if visit["psn_no"] != q.psn_no:
-        raise InvalidInput(
-            f"data.psn_no: 与就诊记录的人员编号不一致 '{q.psn_no}' (psn_no does not match the visit)"
-        )
+    repo.visit(conn, fixmedins_code, q.mdtrt_id, q.psn_no, open_only=False)
     rows = lookups_repo.diagnoses_of_visit(conn, q.mdtrt_id, fixmedins_code=fixmedins_code)
     return {
         "diseinfo": [

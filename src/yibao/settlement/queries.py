@@ -11,10 +11,10 @@ from sqlalchemy import Connection
 
 from yibao.errors import InvalidInput, NotFound
 from yibao.kit.clock import fmt_datetime
-from yibao.settlement import output, records, steps
+from yibao.settlement import output, records, repo, steps
 from yibao.settlement.commands_queries import SettlementQuery, VisitQuery
 from yibao.settlement.repo import queries as queries_repo
-from yibao.settlement.repo.queries import Row
+from yibao.settlement.repo.rows import Row
 
 MAX_ROWS = 1000
 
@@ -61,32 +61,12 @@ def visits(
     }
 
 
-def _visit(conn: Connection, mdtrt_id: str, psn_no: str, *, fixmedins_code: str) -> Row:
-    row = queries_repo.visit(conn, mdtrt_id, fixmedins_code=fixmedins_code)
-    if row is None:
-        raise NotFound(
-            f"data.mdtrt_id: 就诊记录不存在或不属于本机构 '{mdtrt_id}' "
-            "(no such visit of this institution)"
-        )
-    if row["psn_no"] != psn_no:
-        raise InvalidInput(
-            f"data.psn_no: 与就诊记录的人员编号不一致 '{psn_no}' (psn_no does not match the visit)"
-        )
-    return row
-
-
 def _settlement(conn: Connection, q: SettlementQuery, *, fixmedins_code: str) -> Row:
     if q.setl_id:
-        found = queries_repo.settlement(conn, q.setl_id, fixmedins_code=fixmedins_code)
-        if found is None:
-            raise NotFound(
-                f"data.setl_id: 结算记录不存在或不属于本机构 '{q.setl_id}' "
-                "(no such settlement of this institution)"
-            )
-        row = found
+        row = repo.settlement(conn, fixmedins_code, q.setl_id)
     elif q.mdtrt_id:
-        _visit(conn, q.mdtrt_id, q.psn_no, fixmedins_code=fixmedins_code)
-        latest = queries_repo.latest_settlement(conn, q.mdtrt_id, fixmedins_code=fixmedins_code)
+        repo.visit(conn, fixmedins_code, q.mdtrt_id, q.psn_no, open_only=False)
+        latest = repo.latest_settlement(conn, fixmedins_code, q.mdtrt_id)
         if latest is None:
             raise NotFound(f"data.mdtrt_id: 就诊没有结算记录 '{q.mdtrt_id}' (no settlement)")
         row = latest
@@ -143,7 +123,7 @@ def fee_lines(conn: Connection, q: SettlementQuery, *, fixmedins_code: str) -> l
         ]
         med_type = row["med_type"]
     elif q.mdtrt_id:
-        visit = _visit(conn, q.mdtrt_id, q.psn_no, fixmedins_code=fixmedins_code)
+        visit = repo.visit(conn, fixmedins_code, q.mdtrt_id, q.psn_no, open_only=False)
         lines = queries_repo.lines_of_visit(conn, q.mdtrt_id, fixmedins_code=fixmedins_code)
         med_type = visit["med_type"]
     else:

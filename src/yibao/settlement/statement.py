@@ -41,11 +41,9 @@ _OTHER = MedChrgitmType.OTHER.value
 
 
 def _settlement_row(conn: Connection, setl_id: str, *, fixmedins_code: str | None) -> Row:
-    row: Row | None
-    if fixmedins_code is None:
-        row = settlement_repo.settlement_by_id(conn, setl_id)
-    else:
-        row = queries_repo.settlement(conn, setl_id, fixmedins_code=fixmedins_code)
+    if fixmedins_code is not None:
+        return settlement_repo.settlement(conn, fixmedins_code, setl_id)
+    row = settlement_repo.settlement_by_id(conn, setl_id)
     if row is None:
         raise NotFound(
             f"data.setl_id: 结算记录不存在或不属于本机构 '{setl_id}' "
@@ -136,7 +134,8 @@ def statement_of(conn: Connection, setl_id: str, *, fixmedins_code: str | None) 
         fixmedins_name=inst["fixmedins_name"] if inst else owner,
     )
     lines, negate = _settled_lines(conn, row)
-    out["mdtrtinfo"] = _visit_node(queries_repo.visit(conn, row["mdtrt_id"], fixmedins_code=owner))
+    visit = settlement_repo.visit(conn, owner, row["mdtrt_id"], None, open_only=False)
+    out["mdtrtinfo"] = _visit_node(visit)
     out["feeinfo"] = fee_structure(lines, negate=negate)
     return out
 

@@ -1,5 +1,5 @@
-"""Reads of the query transactions (5201, 5203, 5204): an institution's visits, settlements and
-fee lines. Every read takes the institution (`fixmedins_code`) as its scope: another
+"""Reads of the query transactions (5201, 5204): an institution's visits and fee lines (a
+single visit or settlement is `repo.visit` / `repo.settlement`). Every read takes the institution (`fixmedins_code`) as its scope: another
 institution's record is not found."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from yibao.storage.tables import fee_detail, mdtrt, setl
+from yibao.storage.tables import fee_detail, mdtrt
 
 Row = dict[str, Any]
 
@@ -37,32 +37,6 @@ def visits_of_person(
         query = query.where(mdtrt.c.med_type == med_type)
     rows = conn.execute(query.order_by(mdtrt.c.begntime.desc()).limit(limit)).mappings()
     return [dict(r) for r in rows]
-
-
-def visit(conn: Connection, mdtrt_id: str, *, fixmedins_code: str) -> Row | None:
-    query = select(mdtrt).where(
-        mdtrt.c.mdtrt_id == mdtrt_id, mdtrt.c.fixmedins_code == fixmedins_code
-    )
-    row = conn.execute(query).mappings().first()
-    return None if row is None else dict(row)
-
-
-def settlement(conn: Connection, setl_id: str, *, fixmedins_code: str) -> Row | None:
-    query = select(setl).where(setl.c.setl_id == setl_id, setl.c.fixmedins_code == fixmedins_code)
-    row = conn.execute(query).mappings().first()
-    return None if row is None else dict(row)
-
-
-def latest_settlement(conn: Connection, mdtrt_id: str, *, fixmedins_code: str) -> Row | None:
-    """The visit's latest settlement or reversal record."""
-    query = (
-        select(setl)
-        .where(setl.c.mdtrt_id == mdtrt_id, setl.c.fixmedins_code == fixmedins_code)
-        .order_by(setl.c.setl_time.desc(), setl.c.created_at.desc())
-        .limit(1)
-    )
-    row = conn.execute(query).mappings().first()
-    return None if row is None else dict(row)
 
 
 def lines_of_visit(conn: Connection, mdtrt_id: str, *, fixmedins_code: str) -> list[Row]:
