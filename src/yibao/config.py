@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     #: A request body in GBK/GB2312/GB18030 is answered in its charset (`request`), or always
     #: in UTF-8 (`utf-8`) for clients that read UTF-8 whatever they send.
     answer_charset: Literal["request", "utf-8"] = "request"
+    #: The change feed (docs/feed.md): publish every change-log record to this NATS JetStream
+    #: server (nats://host:4222); unset, no feed. A broker that is down only makes the feed lag.
+    feed_url: str | None = None
+    feed_stream: str = Field(default="YIBAO_CHANGES", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    #: records per publish batch (each batch is acknowledged before the position moves)
+    feed_batch: int = Field(default=500, ge=1, le=10_000)
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     log_level: str = "INFO"

@@ -112,6 +112,22 @@ def mount(app: FastAPI, platform: Platform) -> None:
     def replica_verify(_who: str = Depends(replica_operator)) -> Json:
         return Json(analytics.verify_replica(platform))
 
+    @app.post("/api/v1/replica/export", tags=["副本 replica"], summary="导出副本为 Parquet")
+    def replica_export(
+        request: Request,
+        table: str,
+        out: str,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Json:
+        # Writes files on this machine: only the data directory's operator (the lock file's
+        # token, `yibao export parquet`) may ask, never a console session.
+        if not analytics.is_local_operator(platform, request.headers.get(analytics.TOKEN_HEADER)):
+            raise Forbidden("仅本机运维命令可导出 (only `yibao export parquet` on this machine)")
+        return Json(
+            analytics.export_parquet(platform, table=table, out=out, since=since, until=until)
+        )
+
     # -- the page --------------------------------------------------------------------------
 
     icon = (WEB / "static" / "favicon.svg").read_bytes()

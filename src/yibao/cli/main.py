@@ -15,6 +15,7 @@ from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
+from yibao.cli import export as export_cli
 from yibao.cli import replica as replica_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
@@ -38,6 +39,7 @@ app.add_typer(codes_cli.app, name="codes")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
 app.add_typer(replica_cli.app, name="replica")
+app.add_typer(export_cli.app, name="export")
 serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")

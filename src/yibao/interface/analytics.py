@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from yibao.analytics.registry import registry
@@ -29,6 +30,7 @@ __all__ = [
     "TOKEN_HEADER",
     "catalogue",
     "dashboard",
+    "export_parquet",
     "is_local_operator",
     "position",
     "rebuild_replica",
@@ -148,4 +150,18 @@ def verify_replica(platform: Platform) -> dict[str, Any]:
     """Compare the replica with the row store, after it has caught up."""
     replica = _need_replica(platform)
     report = verify(replica.store, replica.source, lambda target: replica.applier.wait_for(target))
+    return report.as_dict()
+
+
+def export_parquet(
+    platform: Platform, *, table: str, out: str, since: str | None, until: str | None
+) -> dict[str, Any]:
+    """`yibao export parquet` while a server owns the replica: the files are written by this
+    process, on its machine, where the command's operator asked."""
+    target = Path(out)
+    if not target.is_absolute():
+        raise InvalidInput(f"out: 须为绝对路径 (an absolute directory path; got '{out}')")
+    report = _need_replica(platform).export_parquet(
+        table=table, out_dir=target, since=since, until=until
+    )
     return report.as_dict()

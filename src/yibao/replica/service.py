@@ -30,6 +30,7 @@ from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.replica import rebuild as rebuild_mod
 from yibao.replica.applier import Applier, ReplicaGap, ReplicaTimeout
+from yibao.replica.export import ExportReport, check_request, export_table
 from yibao.replica.lock import OwnerLock
 from yibao.replica.store import ReplicaStore
 from yibao.storage.engine import make_engine
@@ -131,6 +132,16 @@ class Replica:
                 log.warning("%s — rebuilding the replica from the row-store tables", gap)
                 replica.rebuild(source="tables")
         return replica
+
+    def export_parquet(
+        self, *, table: str, out_dir: Path, since: str | None = None, until: str | None = None
+    ) -> ExportReport:
+        """Write one replica table to Parquet under `out_dir` (`replica.export`), from one
+        snapshot taken after the replica has caught up with the row store."""
+        check_request(table, since, until)  # refuse before waiting or writing anything
+        self.applier.wait_for(self.latest_seq())
+        with self.store.snapshot() as (cur, seq):
+            return export_table(cur, seq, table=table, out_dir=out_dir, since=since, until=until)
 
     # -- lifecycle -------------------------------------------------------------------------
 
