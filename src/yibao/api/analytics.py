@@ -128,6 +128,13 @@ def mount(app: FastAPI, platform: Platform) -> None:
             analytics.export_parquet(platform, table=table, out=out, since=since, until=until)
         )
 
+    @app.post("/api/v1/replica/backup", tags=["副本 replica"], summary="备份副本文件")
+    def replica_backup(request: Request, out: str) -> Json:
+        # Writes a file on this machine: only `yibao backup` on it (the lock file's token).
+        if not analytics.is_local_operator(platform, request.headers.get(analytics.TOKEN_HEADER)):
+            raise Forbidden("仅本机运维命令可备份 (only `yibao backup` on this machine)")
+        return Json(analytics.backup_replica(platform, out=out))
+
     # -- the page --------------------------------------------------------------------------
 
     icon = (WEB / "static" / "favicon.svg").read_bytes()

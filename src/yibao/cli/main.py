@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from yibao.bootstrap import init as init_data_dir
+from yibao.cli import backup as backup_cli
 from yibao.cli import bench as bench_cli
 from yibao.cli import catalog as catalog_cli
 from yibao.cli import codes as codes_cli
@@ -44,6 +45,7 @@ serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")
 bench_cli.register(app)
+backup_cli.register(app)
 
 
 @app.command()

@@ -28,6 +28,7 @@ __all__ = [
     "BOUNDED",
     "STRONG",
     "TOKEN_HEADER",
+    "backup_replica",
     "catalogue",
     "dashboard",
     "export_parquet",
@@ -165,3 +166,14 @@ def export_parquet(
         table=table, out_dir=target, since=since, until=until
     )
     return report.as_dict()
+
+
+def backup_replica(platform: Platform, *, out: str) -> dict[str, Any]:
+    """`yibao backup` while a server owns the replica: a consistent copy of the file, taken
+    between two applied batches; answers the seq the copy holds."""
+    target = Path(out)
+    if not target.is_absolute() or not target.parent.is_dir():
+        raise InvalidInput(
+            f"out: 须为已存在目录中的绝对路径 (an absolute path in an existing directory; got '{out}')"
+        )
+    return {"applied_seq": _need_replica(platform).store.copy_to(target), "out": str(target)}
