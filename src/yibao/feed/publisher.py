@@ -259,3 +259,43 @@ class FeedPublisher:
         if failure is not None:
             raise failure
         return position
+
+
+def published_position(url: str, stream: str, *, timeout_s: float = 5.0) -> int:
+    """The seq of the last record the stream holds (0 when it holds none or does not exist);
+    raises when the broker cannot be reached (`yibao replica trim-log` must not guess)."""
+
+    async def ask() -> int:
+        import nats
+        from nats.js.errors import NotFoundError
+
+        async def quiet(exc: Exception) -> None:
+            """Failures reach the caller through the raise."""
+
+        nc = await asyncio.wait_for(
+            nats.connect(
+                url,
+                connect_timeout=timeout_s,
+                allow_reconnect=False,
+                max_reconnect_attempts=1,
+                error_cb=quiet,
+            ),
+            timeout=timeout_s * 3,
+        )
+        try:
+            js = nc.jetstream(timeout=timeout_s)
+            try:
+                info = await js.stream_info(stream)
+            except NotFoundError:
+                return 0
+            last = int(info.state.last_seq or 0)
+            if last == 0:
+                return 0
+            msg = await js.get_msg(stream, last)
+            msg_id = (msg.headers or {}).get("Nats-Msg-Id")
+            return int(msg_id) if msg_id and str(msg_id).isdigit() else 0
+        finally:
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+    return asyncio.run(ask())

@@ -210,3 +210,21 @@ def test_an_unreachable_broker_never_raises(settings: Settings, engine: Engine) 
         feed.stop()
     assert status["published_seq"] == 0 and status["errors_total"] >= 1
     assert "secret" not in str(status) and "user" not in status["url"]
+
+
+def test_the_published_position_is_read_back_from_the_stream(
+    settings: Settings, engine: Engine, nats_server: NatsServer
+) -> None:
+    from yibao.feed.publisher import published_position
+
+    assert published_position(nats_server.url, "YIBAO_CHANGES") == 0  # no stream yet
+    _append(engine, 9)
+    feed = _feed(settings, engine, nats_server.url)
+    feed.start()
+    try:
+        assert feed.wait_published(9, timeout=20)
+    finally:
+        feed.stop()
+    assert published_position(nats_server.url, "YIBAO_CHANGES") == 9
+    with pytest.raises(Exception):  # noqa: B017 — any failure to reach the broker raises
+        published_position(f"nats://127.0.0.1:{_free_port()}", "YIBAO_CHANGES", timeout_s=0.5)
