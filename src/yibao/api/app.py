@@ -10,13 +10,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yibao import __version__
 from yibao.api import analytics, console, docs, health, nhsa, print_pages
 from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.interface import outage as faults
+from yibao.obs import logs
 from yibao.runtime import Platform, open_platform
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,33 @@ class _App(FastAPI):
             await fast(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+class _RequestId:
+    """Every console request runs under a request id (the client's ``X-Request-Id`` when it is
+    a plain token, else a new one): its log lines carry it and the answer returns it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                offered = value.decode("latin-1")
+                break
+        with logs.request_scope(offered) as rid:
+            header = (b"x-request-id", rid.encode())
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), header]
+                await send(message)
+
+            await self.app(scope, receive, send_with_id)
 
 
 def _mounters() -> list[Mounter]:
@@ -119,6 +147,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
             status_code=500,
         )
 
+    app.add_middleware(_RequestId)
     for mount in _mounters():
         mount(app, platform)
     gateway = getattr(app.state, "nhsa_gateway", None)

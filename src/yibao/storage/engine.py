@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 
 from yibao.errors import ConfigError, StorageUnavailable
+from yibao.obs import metrics
 from yibao.storage import faults
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,11 @@ def make_engine(
     writer: bool = True,
     pool_size: int = 8,
     mysql_timeouts: MysqlTimeouts | None = None,
+    pool_name: str | None = None,
 ) -> Engine:
-    """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred)."""
+    """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred).
+    `pool_name` labels its pool in the metrics (default ``write`` or ``read``)."""
+    name = pool_name or ("write" if writer else "read")
     _check_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -156,6 +160,7 @@ def make_engine(
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
         _install_sqlite_hooks(engine, synchronous, busy_timeout_ms, immediate=writer)
+        _instrument_pool(engine, name)
         return engine
     timeouts = mysql_timeouts or MysqlTimeouts()
     # pool_pre_ping replaces a connection that died with the server, so recovery after an
@@ -172,7 +177,34 @@ def make_engine(
     )
     _install_mysql_hooks(engine, timeouts)
     faults.quiet_pool_outages()
+    _instrument_pool(engine, name)
     return engine
+
+
+def _instrument_pool(engine: Engine, name: str) -> None:
+    """Keep the pool gauges (`yibao_db_pool_open`, `yibao_db_pool_in_use`) current."""
+    open_ = metrics.POOL_OPEN.labels(pool=name)
+    in_use = metrics.POOL_IN_USE.labels(pool=name)
+
+    @event.listens_for(engine, "connect")
+    def _opened(_dbapi_conn: Any, _record: Any) -> None:
+        open_.inc()
+
+    @event.listens_for(engine, "close")
+    def _closed(_dbapi_conn: Any, _record: Any) -> None:
+        open_.dec()
+
+    @event.listens_for(engine, "close_detached")
+    def _closed_detached(_dbapi_conn: Any) -> None:
+        open_.dec()
+
+    @event.listens_for(engine, "checkout")
+    def _out(_dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        in_use.inc()
+
+    @event.listens_for(engine, "checkin")
+    def _in(_dbapi_conn: Any, _record: Any) -> None:
+        in_use.dec()
 
 
 def make_null_engine(url: str) -> Engine:
