@@ -56,7 +56,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
     # The replica's lifecycle belongs to the platform; the edge only ties it to the server's.
     app.state.on_start.append(platform.serve_replica)
     app.state.on_stop.append(platform.stop_replica)
-    app.mount("/static", StaticFiles(directory=str(Path(str(WEB)) / "static")), name="static")
+    mount_page(app)
 
     def replica_operator(
         request: Request,
@@ -112,8 +112,10 @@ def mount(app: FastAPI, platform: Platform) -> None:
     def replica_verify(_who: str = Depends(replica_operator)) -> Json:
         return Json(analytics.verify_replica(platform))
 
-    # -- the page --------------------------------------------------------------------------
 
+def mount_page(app: FastAPI) -> None:
+    """The dashboard page and its static assets (no analytics: the page asks the API)."""
+    app.mount("/static", StaticFiles(directory=str(Path(str(WEB)) / "static")), name="static")
     icon = (WEB / "static" / "favicon.svg").read_bytes()
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -133,4 +135,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
         )
 
 
-__all__ = ["mount"]
+__all__ = ["mount", "mount_page"]

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yibao import __version__
-from yibao.api import analytics, console, docs, health, nhsa, print_pages
+from yibao.api import analytics, analytics_proxy, console, docs, health, nhsa, print_pages
 from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.interface import outage as faults
@@ -74,19 +74,24 @@ class _RequestId:
             await self.app(scope, receive, send_with_id)
 
 
-def _mounters() -> list[Mounter]:
-    # Each domain's edge adds its `mount` here.
+def _mounters(analytics_url: str | None = None) -> list[Mounter]:
+    # Each domain's edge adds its `mount` here. A gateway beside an analytics process passes
+    # the analytics APIs on to it instead of serving the replica itself.
     return [
         health.mount,
         console.mount,
         nhsa.mount,
-        analytics.mount,
+        analytics.mount if analytics_url is None else analytics_proxy.mounter(analytics_url),
         docs.mount,
         print_pages.mount,
     ]
 
 
-def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, platform: Platform | None = None, analytics_url: str | None = None
+) -> FastAPI:
+    """The server's app. `analytics_url`: the analytics process this gateway passes the
+    analytics and replica APIs to (`yibao serve`); None serves them (and the replica) here."""
     platform = platform or open_platform(settings)
 
     @asynccontextmanager
@@ -148,7 +153,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         )
 
     app.add_middleware(_RequestId)
-    for mount in _mounters():
+    for mount in _mounters(analytics_url):
         mount(app, platform)
     gateway = getattr(app.state, "nhsa_gateway", None)
     if gateway is not None:

@@ -39,7 +39,19 @@ class Beat:
 
     @property
     def alive(self) -> bool:
-        return self.running and self.age_ms() <= STALE_MS
+        """The applier runs, beat within `STALE_MS`, and its process (on this machine: the
+        data directory is local) still exists."""
+        return self.running and self.age_ms() <= STALE_MS and _exists(self.pid)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    return True
 
 
 def path(data_dir: Path) -> Path:
