@@ -74,14 +74,13 @@ class _RequestId:
             await self.app(scope, receive, send_with_id)
 
 
-def _mounters(analytics_url: str | None = None) -> list[Mounter]:
-    # Each domain's edge adds its `mount` here. A gateway beside an analytics process passes
-    # the analytics APIs on to it instead of serving the replica itself.
+def _mounters() -> list[Mounter]:
+    # Each domain's edge adds its `mount` here.
     return [
         health.mount,
         console.mount,
         nhsa.mount,
-        analytics.mount if analytics_url is None else analytics_proxy.mounter(analytics_url),
+        analytics.mount,
         docs.mount,
         print_pages.mount,
     ]
@@ -153,7 +152,13 @@ def create_app(
         )
 
     app.add_middleware(_RequestId)
-    for mount in _mounters(analytics_url):
+    mounts = _mounters()
+    if analytics_url is not None:
+        # a gateway beside an analytics process passes the analytics APIs on to it instead of
+        # serving the replica itself
+        proxy = analytics_proxy.mounter(analytics_url)
+        mounts = [proxy if mount is analytics.mount else mount for mount in mounts]
+    for mount in mounts:
         mount(app, platform)
     gateway = getattr(app.state, "nhsa_gateway", None)
     if gateway is not None:
