@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     #: Connections per gateway process in the row store's pool (MySQL protocol; each process
     #: may open twice this many under a burst).
     mysql_pool_size: int = Field(default=8, ge=1, le=256)
+    #: The MySQL driver: `auto` (mysqlclient, the C driver, when it is installed; else
+    #: PyMySQL), `mysqlclient` or `pymysql`.
+    mysql_driver: Literal["auto", "mysqlclient", "pymysql"] = "auto"
 
     @field_validator("database_url")
     @classmethod

@@ -96,6 +96,7 @@ def source_engine(settings: Settings) -> Engine:
         writer=False,
         pool_size=2,
         pool_name="replica",
+        mysql_driver=settings.mysql_driver,
     )
 
 
