@@ -21,7 +21,7 @@ from yibao.runtime import open_platform
 from yibao.storage.engine import make_null_engine
 from yibao.storage.migrate import current_revision, head_revision
 
-ROLES = ("main", "gateway", "analytics", "single")
+ROLES = ("main", "gateway", "analytics")
 MAX_WORKERS = 32
 
 
@@ -78,9 +78,16 @@ def register(app: typer.Typer) -> None:
         workers: str = typer.Option(
             None,
             "--workers",
+            metavar="N",
             help="Gateway processes on the one port (default YIBAO_WORKERS or 1). More than "
             "one needs a MySQL-protocol store (MariaDB, MySQL, TiDB): SQLite has one writer.",
             show_default=False,
+        ),
+        single_process: bool = typer.Option(
+            False,
+            "--single-process",
+            help="Run the gateway and the replica applier in this one process, unsupervised "
+            "(debugging, profiling; one worker only).",
         ),
         role: str = typer.Option("main", hidden=True),
         listen_fd: int = typer.Option(-1, hidden=True),
@@ -88,12 +95,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the national interface, the console API and the dashboard.
 
-        `yibao serve` supervises its processes: N gateway processes sharing the port
-        (`--workers`) and one analytics process that owns the columnar replica and answers
-        the dashboards, so analytics never share the settlement's interpreter. A process
-        that crashes is started again; Ctrl-C (or SIGTERM) stops them all.
-
-        Probes: GET /healthz (alive), GET /readyz (ready), GET /metrics (Prometheus).
+        Supervises N gateway processes on one port (--workers) and one
+        analytics process that owns the columnar replica and answers the
+        dashboards. A process that crashes is started again; Ctrl-C or
+        SIGTERM stops them all. Probes: GET /healthz, GET /readyz,
+        GET /metrics (docs/operations.md).
         """
         if role not in ROLES:
             fail(f"--role: unknown role '{role}'")
@@ -126,7 +132,9 @@ def register(app: typer.Typer) -> None:
                     f"take node ids {cfg.node_id}..{cfg.node_id + nodes - 1} (lower "
                     "YIBAO_NODE_ID or --workers)"
                 )
-            if role == "single" or (count == 1 and not analytics):
+            if single_process and count > 1:
+                fail(f"--single-process runs one gateway; drop --workers {count}")
+            if single_process or (count == 1 and not analytics):
                 _single(cfg)
                 return
             _supervise(cfg, count, analytics)
