@@ -195,7 +195,9 @@ def _supervise(cfg: Settings, count: int, analytics: bool) -> None:
         + ")"
     )
     try:
-        code = supervise.Supervisor(children, on_exit=metrics.process_exited).run()
+        code = supervise.Supervisor(
+            children, on_exit=lambda pid: metrics.process_exited(pid, metrics_dir)
+        ).run()
     finally:
         sock.close()
         shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -192,7 +192,9 @@ def render() -> bytes:
     return generate_latest()
 
 
-def process_exited(pid: int) -> None:
-    """Drop a dead process's live gauges (the supervisor calls it for a worker that ended)."""
-    if multiprocess_dir():
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+def process_exited(pid: int, directory: str | None = None) -> None:
+    """Drop a dead process's live gauges from the multiprocess `directory` (default: this
+    process's own); the supervisor calls it for a child that ended."""
+    found = directory or multiprocess_dir()
+    if found:
+        multiprocess.mark_process_dead(pid, found)  # type: ignore[no-untyped-call]
