@@ -236,8 +236,9 @@ class CallPipeline:
             if area and ADMDVS.match(area):
                 admdvs = area
             infno = env.get("infno")
-            if isinstance(infno, str) and lookup(infno) is not None:
-                served = infno
+            known = lookup(infno) if isinstance(infno, str) else None
+            if known is not None:
+                served = known.infno  # the registry's number: a bounded label set
             answer = await self._dispatch(env, paasid, secret, signed, received, admdvs)
             infcode = 0
             return answer
