@@ -174,6 +174,7 @@ def _supervise(cfg: Settings, count: int, analytics: bool) -> None:
                     *("--port", str(internal)),
                 ],
                 supervise.child_env({**base, "YIBAO_NODE_ID": str(cfg.node_id + count)}),
+                essential=False,
             )
         )
     for i in range(count):

@@ -11,8 +11,8 @@
   wake its applier after their commits (`replica.wake`).
 
 A child that exits is started again (the analytics process too: the replica catches up from
-the change log); a child that keeps failing (`MAX_RESTARTS` within `RESTART_WINDOW_S`) stops
-them all. SIGINT/SIGTERM stop them together; if the supervisor itself is killed, the kernel
+the change log); a gateway that keeps failing (`MAX_RESTARTS` within `RESTART_WINDOW_S`) stops
+them all, an analytics process that keeps failing is retried every `BACKOFF_S`. SIGINT/SIGTERM stop them together; if the supervisor itself is killed, the kernel
 kills its children (`PR_SET_PDEATHSIG`), so no orphan keeps the port or the replica's lock.
 """
 
@@ -38,6 +38,7 @@ CLI = (sys.executable, "-c", "from yibao.cli.main import app; app()")
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
 STOP_TIMEOUT_S = 20.0
+BACKOFF_S = 30.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -81,8 +82,14 @@ class Child:
     argv: list[str]
     env: dict[str, str]
     pass_fds: tuple[int, ...] = ()
+    #: an essential child that keeps failing stops everything (a gateway: a broken setting);
+    #: a non-essential one (the analytics process) is retried every `BACKOFF_S` instead, so
+    #: that settlement never stops for the dashboards' sake
+    essential: bool = True
     proc: subprocess.Popen[bytes] | None = None
     starts: list[float] = field(default_factory=list)
+    #: a non-essential child failing repeatedly waits until then before its next start
+    retry_at: float = 0.0
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -131,11 +138,26 @@ class Supervisor:
                 time.sleep(poll_s)
                 for child in self.children:
                     assert child.proc is not None
+                    if child.retry_at:
+                        if time.monotonic() >= child.retry_at:
+                            child.retry_at = 0.0
+                            child.start()
+                        continue
                     status = child.proc.poll()
                     if status is None or self._stopping:
                         continue
                     self.on_exit(child.pid)
                     now = time.monotonic()
+                    if child.failing(now) and not child.essential:
+                        log.error(
+                            "%s keeps exiting (last exit %s): starting it again in %.0f s; "
+                            "settlement goes on",
+                            child.name,
+                            status,
+                            BACKOFF_S,
+                        )
+                        child.retry_at = now + BACKOFF_S
+                        continue
                     if child.failing(now):
                         log.error(
                             "%s exited %s times within %.0f s (last exit %s): stopping yibao",
