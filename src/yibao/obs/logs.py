@@ -130,5 +130,7 @@ def configure(level: str = "INFO", fmt: str = "text", *, stream: Any = None) -> 
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # Alembic's per-migration chatter is noise on a terminal; warnings still show.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Alembic's per-migration chatter and httpx's line per request (the analytics proxy, the
+    # replica commands) are noise; their warnings still show.
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
