@@ -56,7 +56,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
     # The replica's lifecycle belongs to the platform; the edge only ties it to the server's.
     app.state.on_start.append(platform.serve_replica)
     app.state.on_stop.append(platform.stop_replica)
-    app.mount("/static", StaticFiles(directory=str(Path(str(WEB)) / "static")), name="static")
+    mount_page(app)
 
     def replica_operator(
         request: Request,
@@ -135,8 +135,10 @@ def mount(app: FastAPI, platform: Platform) -> None:
             raise Forbidden("仅本机运维命令可备份 (only `yibao backup` on this machine)")
         return Json(analytics.backup_replica(platform, out=out))
 
-    # -- the page --------------------------------------------------------------------------
 
+def mount_page(app: FastAPI) -> None:
+    """The dashboard page and its static assets (no analytics: the page asks the API)."""
+    app.mount("/static", StaticFiles(directory=str(Path(str(WEB)) / "static")), name="static")
     icon = (WEB / "static" / "favicon.svg").read_bytes()
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -156,4 +158,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
         )
 
 
-__all__ = ["mount"]
+__all__ = ["mount", "mount_page"]
