@@ -26,8 +26,8 @@ from sqlalchemy import Connection, Engine, Executable, func, or_, select
 
 from yibao.kit.clock import local_naive_now
 from yibao.replica import batches, rows
-from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.applier import Applier, log_bounds
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
 from yibao.storage.changelog import position, read_after
 from yibao.storage.tables import (
@@ -98,9 +98,7 @@ def build(
         if leftover.exists():
             leftover.unlink()
     chosen = choose_source(engine, source)
-    store = ReplicaStore(
-        target, threads=threads, memory_limit=memory_limit, pseudonyms=pseudonyms
-    )
+    store = ReplicaStore(target, threads=threads, memory_limit=memory_limit, pseudonyms=pseudonyms)
     try:
         counts: dict[str, int] = {}
         if chosen == "log":

@@ -120,7 +120,9 @@ class ReplicaStore:
         #: psn_no → psn_ref on the way in: the file never holds a person number. Default:
         #: the key in the file's directory (the data directory), a random one in memory.
         self.pseudonyms = pseudonyms or (
-            Pseudonyms.ephemeral() if str(path) == ":memory:" else Pseudonyms.for_dir(self.path.parent)
+            Pseudonyms.ephemeral()
+            if str(path) == ":memory:"
+            else Pseudonyms.for_dir(self.path.parent)
         )
         self.threads = threads
         self.memory_limit = memory_limit
@@ -222,8 +224,7 @@ class ReplicaStore:
         """The file has the current layout and was built with the current pseudonym key (after
         a key rotation every pseudonym changes: the replica is rebuilt)."""
         return (
-            self._meta.schema_version == SCHEMA_VERSION
-            and self.key_id() == self.pseudonyms.key_id
+            self._meta.schema_version == SCHEMA_VERSION and self.key_id() == self.pseudonyms.key_id
         )
 
     # -- reads -----------------------------------------------------------------------------

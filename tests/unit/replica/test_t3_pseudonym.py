@@ -11,12 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+from test_store import change, setl_change, setl_row
 
 from yibao.replica import batches, pseudonym, rows
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
-
-from test_store import change, setl_change, setl_row  # noqa: I001 (sibling test module)
 
 PSN_NO = "11010000000000012345"
 
@@ -84,13 +83,19 @@ def _fill(store: ReplicaStore) -> None:
             ]
         )
     )
-    store.bulk_append(rows.SETL, batches.from_payloads(rows.SETL, [
-        rows.setl_payload(
-            setl_row("S2", "50.00", at=datetime(2024, 6, 4, 9)) | {"psn_no": PSN_NO},
-            admdvs="110101",
-            gend="1",
-        )
-    ]))
+    store.bulk_append(
+        rows.SETL,
+        batches.from_payloads(
+            rows.SETL,
+            [
+                rows.setl_payload(
+                    setl_row("S2", "50.00", at=datetime(2024, 6, 4, 9)) | {"psn_no": PSN_NO},
+                    admdvs="110101",
+                    gend="1",
+                )
+            ],
+        ),
+    )
     store.refresh_rollups()
 
 
