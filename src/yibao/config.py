@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     #: A request body in GBK/GB2312/GB18030 is answered in its charset (`request`), or always
     #: in UTF-8 (`utf-8`) for clients that read UTF-8 whatever they send.
     answer_charset: Literal["request", "utf-8"] = "request"
+    #: Unmasking personal data in the console (issue 17, docs/console.md): at most this many
+    #: unmaskings per user in a sliding hour (beyond: 429, and an alert for the secadmin);
+    #: an alert once a user reaches `unmask_alert_per_hour` unmaskings or
+    #: `unmask_alert_records` persons shown unmasked within the hour.
+    unmask_limit_per_hour: int = Field(default=30, ge=1, le=10_000)
+    unmask_alert_per_hour: int = Field(default=20, ge=1, le=10_000)
+    unmask_alert_records: int = Field(default=200, ge=1, le=1_000_000)
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     log_level: str = "INFO"

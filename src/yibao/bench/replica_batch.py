@@ -30,8 +30,8 @@ import pyarrow as pa
 
 from yibao.bench.replica_scale import _setl_sql
 from yibao.replica.batches import Batch
-from yibao.replica.schema import BY_ENTITY
 from yibao.replica.pseudonym import Pseudonyms
+from yibao.replica.schema import BY_ENTITY
 from yibao.replica.store import ReplicaStore
 
 

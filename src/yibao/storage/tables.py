@@ -53,6 +53,7 @@ from yibao.storage.schema.platform import (
     msg_log,
     seq_counter,
 )
+from yibao.storage.schema.privacy import console_alert, unmask_log
 from yibao.storage.schema.selfpay import selfpay_diag, selfpay_fee, selfpay_mdtrt
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "catalog_mapping_event",
     "catalog_version",
     "change_log",
+    "console_alert",
     "diag",
     "fee_detail",
     "file_store",
@@ -92,4 +94,5 @@ __all__ = [
     "setl_fund",
     "sign_in",
     "trt_dcla",
+    "unmask_log",
 ]

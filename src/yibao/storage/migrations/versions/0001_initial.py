@@ -67,6 +67,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_change_log")),
     )
     op.create_table(
+        "console_alert",
+        sa.Column("alert_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("username", sa.String(length=50), nullable=False),
+        sa.Column("message", sa.String(length=500), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("acked_at", sa.DateTime(), nullable=True),
+        sa.Column("acked_by", sa.String(length=50), nullable=True),
+        sa.PrimaryKeyConstraint("alert_id", name=op.f("pk_console_alert")),
+    )
+    op.create_index(op.f("ix_console_alert_at"), "console_alert", ["at"], unique=False)
+    op.create_index(
+        op.f("ix_console_alert_username_kind_at"),
+        "console_alert",
+        ["username", "kind", "at"],
+        unique=False,
+    )
+    op.create_table(
         "file_store",
         sa.Column("file_qury_no", sa.String(length=30), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -240,6 +259,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sign_no", name=op.f("pk_sign_in")),
     )
     op.create_index(op.f("ix_sign_in_fixmedins_code"), "sign_in", ["fixmedins_code"], unique=False)
+    op.create_table(
+        "unmask_log",
+        sa.Column("unmask_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("username", sa.String(length=50), nullable=False),
+        sa.Column("purpose", sa.String(length=30), nullable=False),
+        sa.Column("purpose_note", sa.String(length=200), nullable=True),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("unmask_id", name=op.f("pk_unmask_log")),
+    )
+    op.create_index(
+        op.f("ix_unmask_log_username_at"), "unmask_log", ["username", "at"], unique=False
+    )
     op.create_table(
         "auth_session",
         sa.Column("token_sha256", sa.String(length=64), nullable=False),
@@ -919,6 +951,8 @@ def downgrade() -> None:
     )
     op.drop_table("catalog_dise")
     op.drop_table("auth_session")
+    op.drop_index(op.f("ix_unmask_log_username_at"), table_name="unmask_log")
+    op.drop_table("unmask_log")
     op.drop_index(op.f("ix_sign_in_fixmedins_code"), table_name="sign_in")
     op.drop_table("sign_in")
     op.drop_table("seq_counter")
@@ -938,6 +972,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_fixmedins_admdvs"), table_name="fixmedins")
     op.drop_table("fixmedins")
     op.drop_table("file_store")
+    op.drop_index(op.f("ix_console_alert_username_kind_at"), table_name="console_alert")
+    op.drop_index(op.f("ix_console_alert_at"), table_name="console_alert")
+    op.drop_table("console_alert")
     op.drop_table("change_log")
     op.drop_table("catalog_version")
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
