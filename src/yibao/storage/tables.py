@@ -53,7 +53,7 @@ from yibao.storage.schema.platform import (
     msg_log,
     seq_counter,
 )
-from yibao.storage.schema.privacy import console_alert, unmask_log
+from yibao.storage.schema.privacy import an_setl, an_state, console_alert, unmask_log
 from yibao.storage.schema.selfpay import selfpay_diag, selfpay_fee, selfpay_mdtrt
 
 __all__ = [
@@ -61,6 +61,8 @@ __all__ = [
     "ID",
     "NAMING_CONVENTION",
     "agency_user",
+    "an_setl",
+    "an_state",
     "audit_log",
     "auth_session",
     "catalog_dise",
