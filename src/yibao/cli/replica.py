@@ -28,7 +28,7 @@ from yibao.replica.verify import verify as verify_replica
 from yibao.storage import changelog
 from yibao.storage.changelog import latest_seq
 from yibao.storage.engine import detect_backend, make_engine, make_null_engine
-from yibao.storage.tables import change_log
+from yibao.storage.tables import an_state, change_log
 from yibao.storage.uow import run_transaction
 
 app = typer.Typer(
@@ -346,7 +346,19 @@ def trim_log(
     cfg = settings()
     with friendly_errors():
         if _is_tidb(cfg):
-            applied, via = None, "TiDB (TiFlash does not read the change log)"
+            # the pseudonymised an_setl is fed from the log (replica.pseudo_tables)
+            engine = make_engine(cfg.db_url)
+            try:
+                with engine.connect() as conn:
+                    applied = int(
+                        conn.execute(
+                            select(func.coalesce(func.max(an_state.c.applied_seq), 0))
+                        ).scalar_one()
+                    )
+                    conn.rollback()
+            finally:
+                engine.dispose()
+            via = "TiDB an_setl (the pseudonymised facts TiFlash serves)"
         elif (owner := running_owner(cfg.data_dir)) is not None:
             status = _call(owner, "GET", "/api/v1/replica/status")
             applied, via = int(status["applied_seq"]), f"server pid {owner.pid}"
