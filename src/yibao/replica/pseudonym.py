@@ -127,7 +127,7 @@ class Pseudonyms:
         if found is None:
             if len(self._cache) > 2_000_000:
                 self._cache.clear()
-            found = hmac.new(self._key, psn_no.encode(), hashlib.sha256).hexdigest()[:REF_LEN]
+            found = hmac.digest(self._key, psn_no.encode(), "sha256").hex()[:REF_LEN]
             self._cache[psn_no] = found
         return found
 
