@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     unmask_limit_per_hour: int = Field(default=30, ge=1, le=10_000)
     unmask_alert_per_hour: int = Field(default=20, ge=1, le=10_000)
     unmask_alert_records: int = Field(default=200, ge=1, le=1_000_000)
+    #: Unmasking outside these hours (platform time, "HH:MM-HH:MM") raises an alert too.
+    unmask_office_hours: str = Field(default="07:00-21:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     log_level: str = "INFO"

@@ -29,6 +29,7 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
         unmask_limit_per_hour=LIMIT,
         unmask_alert_per_hour=ALERT_AT,
         unmask_alert_records=1000,
+        unmask_office_hours="00:00-24:00",  # always office hours, whenever the test runs
     )
 
 
@@ -199,3 +200,43 @@ async def test_the_auditor_reads_alerts_but_cannot_acknowledge(
     assert r.status_code == 200
     r = await client.post("/api/v1/alerts/1/ack", headers=await auth("aud"))
     assert r.status_code == 403
+
+
+async def test_unmasking_outside_office_hours_alerts(
+    client: httpx.AsyncClient, auth: Auth, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime
+
+    from yibao.interface.console import unmasking
+
+    psn_no = await _register(client, auth)
+    platform.settings.unmask_office_hours = "08:00-20:00"
+    monkeypatch.setattr(unmasking, "local_naive_now", lambda: datetime(2024, 6, 3, 23, 30))
+    r = await client.get(
+        f"{URL}/{psn_no}?unmask=1&purpose=judicial:XC-7", headers=await auth("admin")
+    )
+    assert r.status_code == 200
+    alerts = (await client.get("/api/v1/alerts", headers=await auth("admin"))).json()
+    assert [a["kind"] for a in alerts["items"]] == ["unmask_off_hours"]
+    assert alerts["items"][0]["detail"] == {"at": "23:30", "office_hours": "08:00-20:00"}
+
+
+@pytest.mark.parametrize(
+    ("hours", "at", "inside"),
+    [
+        ("08:00-20:00", "07:59", False),
+        ("08:00-20:00", "08:00", True),
+        ("08:00-20:00", "20:00", False),
+        ("22:00-06:00", "23:00", True),
+        ("22:00-06:00", "05:59", True),
+        ("22:00-06:00", "12:00", False),
+        ("00:00-24:00", "23:59", True),
+    ],
+)
+def test_office_hours(hours: str, at: str, inside: bool) -> None:
+    from datetime import datetime
+
+    from yibao.interface.console.unmasking import _in_hours
+
+    h, m = (int(x) for x in at.split(":"))
+    assert _in_hours(datetime(2024, 6, 3, h, m), hours) is inside

@@ -12,8 +12,8 @@ Seeing a person unmasked needs three things:
 
 Every unmasking is audited (`psn.unmask`, with the purpose and how many persons it showed) and
 logged in `unmask_log`; an unusual volume — `unmask_alert_per_hour` unmaskings or
-`unmask_alert_records` persons within the hour, or a refusal at the limit — raises a
-**console alert** (`console_alert`, `GET /api/v1/alerts`) for the security administrator,
+`unmask_alert_records` persons within the hour, a refusal at the limit, or an unmasking
+outside `unmask_office_hours` — raises a **console alert** (`console_alert`, `GET /api/v1/alerts`) for the security administrator,
 once per user, kind and hour.
 """
 
@@ -205,6 +205,19 @@ def record(
                 ),
                 detail={"used": used, "threshold": settings.unmask_alert_per_hour},
             )
+        if not _in_hours(now, settings.unmask_office_hours):
+            _alert(
+                platform,
+                conn,
+                now=now,
+                kind="unmask_off_hours",
+                user=user,
+                message=(
+                    f"用户 {user.username} 在工作时间 {settings.unmask_office_hours} 之外解除脱敏 "
+                    f"(unmasking outside office hours at {now:%H:%M})"
+                ),
+                detail={"at": f"{now:%H:%M}", "office_hours": settings.unmask_office_hours},
+            )
         if shown >= settings.unmask_alert_records:
             _alert(
                 platform,
@@ -221,6 +234,13 @@ def record(
             )
 
     platform.db.writer.run_sync(job)
+
+
+def _in_hours(now: datetime, hours: str) -> bool:
+    """`hours` "HH:MM-HH:MM" (a range over midnight when the end is before the start)."""
+    start, _sep, end = hours.partition("-")
+    at = f"{now:%H:%M}"
+    return start <= at < end if start <= end else (at >= start or at < end)
 
 
 def _alert(
