@@ -191,6 +191,10 @@ def rebuild(
             try:
                 for stmt in replica.ensure_replicas():
                     console.print(stmt)
+                # the pseudonymised facts the analytics read (replica.pseudo_tables)
+                replica.pseudo.rebuild()
+                applied = replica.pseudo.catch_up()
+                console.print(f"[green]完成 done[/]: an_setl rebuilt, applied seq {applied}")
             finally:
                 replica.close()
             return
