@@ -53,6 +53,7 @@ from yibao.storage.schema.platform import (
     msg_log,
     seq_counter,
 )
+from yibao.storage.schema.privacy import an_setl, an_state, console_alert, unmask_log
 from yibao.storage.schema.selfpay import selfpay_diag, selfpay_fee, selfpay_mdtrt
 
 __all__ = [
@@ -60,6 +61,8 @@ __all__ = [
     "ID",
     "NAMING_CONVENTION",
     "agency_user",
+    "an_setl",
+    "an_state",
     "audit_log",
     "auth_session",
     "catalog_dise",
@@ -68,6 +71,7 @@ __all__ = [
     "catalog_mapping_event",
     "catalog_version",
     "change_log",
+    "console_alert",
     "diag",
     "fee_detail",
     "file_store",
@@ -92,4 +96,5 @@ __all__ = [
     "setl_fund",
     "sign_in",
     "trt_dcla",
+    "unmask_log",
 ]

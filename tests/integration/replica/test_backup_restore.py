@@ -115,7 +115,9 @@ def test_a_damaged_backup_is_refused_before_anything_is_copied(
     assert not (tmp_path / "r" / "yibao.db").exists()
 
 
-def test_backup_into_a_non_empty_directory_is_refused(rs_settings: Settings, tmp_path: Path) -> None:
+def test_backup_into_a_non_empty_directory_is_refused(
+    rs_settings: Settings, tmp_path: Path
+) -> None:
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "x").write_text("x")
     with pytest.raises(InvalidInput, match="not empty"):
