@@ -11,7 +11,7 @@ settlements · accumulators · message log, gateway nonces and change log · con
 sessions, audit) · files · and the national interface's further areas, one module each
 (departments and practitioners, pharmacies' 进销存, …).
 settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
-files · self-pay patients (4261–4263).
+files · self-pay patients (4261–4263) · clearing (清算: applications, payment orders).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from yibao.storage.schema.care import (
     setl,
     setl_fund,
 )
+from yibao.storage.schema.clearing import clr_appy, clr_deduction, clr_event, clr_item, clr_order
 from yibao.storage.schema.catalog import (
     catalog_dise,
     catalog_item,
@@ -68,6 +69,11 @@ __all__ = [
     "catalog_mapping_event",
     "catalog_version",
     "change_log",
+    "clr_appy",
+    "clr_deduction",
+    "clr_event",
+    "clr_item",
+    "clr_order",
     "diag",
     "fee_detail",
     "file_store",

@@ -1,0 +1,150 @@
+"""What clearing counts: the settlement rows of a month by the 3201 rule (reversals included:
+`settlement.repo.reconcile.Scope`), their fund rows, and the items frozen for applications."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from yibao.settlement.repo.reconcile import Scope
+from yibao.storage.tables import clr_appy, clr_item, setl, setl_fund
+from yibao.storage.types import Money
+
+#: the largest IN list sent in one statement (portable across SQLite and MySQL)
+_CHUNK = 500
+
+
+def month_rows(
+    conn: Connection,
+    *,
+    fixmedins_code: str,
+    clr_optins: str,
+    clr_type: str,
+    begin: date,
+    end: date,
+) -> list[dict[str, Any]]:
+    """The settlement rows 3201 counts for the institution over `begin`..`end` (reversals
+    included: a settlement made counts positive, a valid reversal record negative)."""
+    scope = Scope(
+        fixmedins_code=fixmedins_code,
+        setl_optins=clr_optins,
+        begin=begin,
+        end=end,
+        include_reversals=True,
+        clr_type=clr_type,
+    )
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(
+                setl.c.setl_id,
+                setl.c.setl_time,
+                setl.c.refd_setl_flag,
+                setl.c.init_setl_id,
+                setl.c.medfee_sumamt,
+                setl.c.fund_pay_sumamt,
+                setl.c.acct_pay,
+                setl.c.psn_cash_pay,
+            )
+            .where(*scope.where())
+            .order_by(setl.c.setl_time, setl.c.setl_id)
+        ).mappings()
+    ]
+
+
+def fund_rows(conn: Connection, setl_ids: Sequence[str]) -> dict[str, dict[str, Decimal]]:
+    """setl_id → {fund_pay_type: fund_payamt} (setldetail)."""
+    out: dict[str, dict[str, Decimal]] = {}
+    for i in range(0, len(setl_ids), _CHUNK):
+        chunk = list(setl_ids[i : i + _CHUNK])
+        for r in conn.execute(
+            select(setl_fund.c.setl_id, setl_fund.c.fund_pay_type, setl_fund.c.fund_payamt).where(
+                setl_fund.c.setl_id.in_(chunk)
+            )
+        ):
+            out.setdefault(r.setl_id, {})[r.fund_pay_type] = r.fund_payamt
+    return out
+
+
+def insert_items(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    batch = [dict(r) for r in rows]
+    if batch:
+        conn.execute(insert(clr_item), batch)
+
+
+def cleared_months(
+    conn: Connection, *, fixmedins_code: str, clr_optins: str, clr_type: str, before: str
+) -> list[str]:
+    """The months before `before` that an accepted or approved application holds."""
+    return [
+        r[0]
+        for r in conn.execute(
+            select(clr_appy.c.setlym)
+            .where(
+                clr_appy.c.fixmedins_code == fixmedins_code,
+                clr_appy.c.clr_optins == clr_optins,
+                clr_appy.c.clr_type == clr_type,
+                clr_appy.c.setlym < before,
+                clr_appy.c.stas.in_(("accepted", "approved")),
+            )
+            .order_by(clr_appy.c.setlym)
+        )
+    ]
+
+
+def counted_for_month(
+    conn: Connection, *, fixmedins_code: str, clr_optins: str, clr_type: str, setlym: str
+) -> dict[tuple[str, str], Decimal]:
+    """(setl_id, fund_pay_type) → what the accepted and approved applications have counted so
+    far for month `setlym` (its own items and every later adjustment of it)."""
+    holding = select(clr_appy.c.clr_appy_evt_id).where(
+        clr_appy.c.fixmedins_code == fixmedins_code,
+        clr_appy.c.clr_optins == clr_optins,
+        clr_appy.c.clr_type == clr_type,
+        clr_appy.c.stas.in_(("accepted", "approved")),
+    )
+    rows = conn.execute(
+        select(
+            clr_item.c.setl_id,
+            clr_item.c.fund_pay_type,
+            func.sum(clr_item.c.fund_payamt, type_=Money()).label("amount"),
+        )
+        .where(clr_item.c.setlym == setlym, clr_item.c.clr_appy_evt_id.in_(holding))
+        .group_by(clr_item.c.setl_id, clr_item.c.fund_pay_type)
+    )
+    return {(r.setl_id, r.fund_pay_type): r.amount for r in rows}
+
+
+def cleared_month_of(conn: Connection, setl_ids: Sequence[str], *, before: str) -> dict[str, str]:
+    """setl_id → the month an accepted or approved application counted it in, for those of
+    `setl_ids` counted in a month before `before`."""
+    out: dict[str, str] = {}
+    for i in range(0, len(setl_ids), _CHUNK):
+        chunk = list(setl_ids[i : i + _CHUNK])
+        for r in conn.execute(
+            select(clr_item.c.setl_id, clr_item.c.setlym)
+            .join(clr_appy, clr_appy.c.clr_appy_evt_id == clr_item.c.clr_appy_evt_id)
+            .where(
+                clr_item.c.setl_id.in_(chunk),
+                clr_item.c.item_kind == "setl",
+                clr_item.c.setlym < before,
+                clr_appy.c.stas.in_(("accepted", "approved")),
+            )
+        ):
+            out[r.setl_id] = r.setlym
+    return out
+
+
+def items(conn: Connection, clr_appy_evt_id: str) -> list[dict[str, Any]]:
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(clr_item)
+            .where(clr_item.c.clr_appy_evt_id == clr_appy_evt_id)
+            .order_by(clr_item.c.setlym, clr_item.c.setl_id, clr_item.c.fund_pay_type)
+        ).mappings()
+    ]
