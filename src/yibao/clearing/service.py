@@ -477,6 +477,15 @@ def add_deduction(
             f"amount: 扣款金额应为正数, 精确到分 (a positive amount in fen): {amount}"
         )
     text = _reason(reason, required=True)
+    if appy["stas"] == "submitted":
+        counted_funds = {i["fund_pay_type"] for i in count_application(conn, appy)["items"]}
+    else:
+        counted_funds = {i["fund_pay_type"] for i in items_repo.items(conn, clr_appy_evt_id)}
+    if fund_pay_type not in counted_funds:
+        raise InvalidInput(
+            f"fund_pay_type: 本申请没有 {fund_pay_type} 基金的支付, 不能从中扣款 (the application "
+            f"has no payments of this fund; funds: {', '.join(sorted(counted_funds)) or 'none'})"
+        )
     deduction_id = ids.next_str()
     row = {
         "deduction_id": deduction_id,

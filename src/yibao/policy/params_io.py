@@ -429,7 +429,9 @@ def _clearing(t: _Table | None) -> ClearingTerms:
     exempt = t.texts("deposit_exempt_funds", empty=True) or frozenset()
     for code in exempt:
         if not FundPayType.has(code):
-            raise t.fail("deposit_exempt_funds", f"'{code}' 不是基金支付类型", "not a fund_pay_type")
+            raise t.fail(
+                "deposit_exempt_funds", f"'{code}' 不是基金支付类型", "not a fund_pay_type"
+            )
     return ClearingTerms(quality_deposit_rate=rate, deposit_exempt_funds=frozenset(exempt))
 
 

@@ -25,7 +25,6 @@ from yibao.storage.schema.care import (
     setl,
     setl_fund,
 )
-from yibao.storage.schema.clearing import clr_appy, clr_deduction, clr_event, clr_item, clr_order
 from yibao.storage.schema.catalog import (
     catalog_dise,
     catalog_item,
@@ -33,6 +32,7 @@ from yibao.storage.schema.catalog import (
     catalog_mapping_event,
     catalog_version,
 )
+from yibao.storage.schema.clearing import clr_appy, clr_deduction, clr_event, clr_item, clr_order
 from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
 from yibao.storage.schema.filings import trt_dcla
 from yibao.storage.schema.inventory import inv_record

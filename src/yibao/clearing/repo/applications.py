@@ -94,7 +94,14 @@ def list_applications(
 
 
 def add_event(conn: Connection, row: Mapping[str, Any]) -> None:
-    conn.execute(insert(clr_event).values(**row))
+    """Append a step; `seq` is the next number of the application's history (the caller holds
+    the application's row lock, and the unique index refuses a concurrent duplicate)."""
+    last = conn.execute(
+        select(func.max(clr_event.c.seq)).where(
+            clr_event.c.clr_appy_evt_id == row["clr_appy_evt_id"]
+        )
+    ).scalar()
+    conn.execute(insert(clr_event).values(**row, seq=int(last or 0) + 1))
 
 
 def events(conn: Connection, clr_appy_evt_id: str) -> list[dict[str, Any]]:
@@ -103,7 +110,7 @@ def events(conn: Connection, clr_appy_evt_id: str) -> list[dict[str, Any]]:
         for r in conn.execute(
             select(clr_event)
             .where(clr_event.c.clr_appy_evt_id == clr_appy_evt_id)
-            .order_by(clr_event.c.at, clr_event.c.event_id)
+            .order_by(clr_event.c.seq)
         ).mappings()
     ]
 

@@ -161,8 +161,10 @@ clr_event = Table(
     metadata,
     Column("event_id", String(ID), primary_key=True),
     Column("clr_appy_evt_id", String(ID), ForeignKey("clr_appy.clr_appy_evt_id"), nullable=False),
+    #: the step's number within its application (1, 2, …): the order of the history
+    Column("seq", Integer, nullable=False),
     Column("clr_order_id", String(ID), nullable=True),
-    #: submit, withdraw, accept, reject, approve, deduct, pay, release, forfeit
+    #: submit, withdraw, accept, reject, approve, issue, deduct, recover, pay, release, forfeit
     Column("action", String(12), nullable=False),
     Column("from_stas", String(12), nullable=True),
     Column("to_stas", String(12), nullable=True),
@@ -170,4 +172,4 @@ clr_event = Table(
     Column("reason", String(500), nullable=True),
     Column("at", DateTime, nullable=False),
 )
-Index(None, clr_event.c.clr_appy_evt_id, clr_event.c.at)
+Index(None, clr_event.c.clr_appy_evt_id, clr_event.c.seq, unique=True)

@@ -779,6 +779,7 @@ def upgrade() -> None:
         "clr_event",
         sa.Column("event_id", sa.String(length=30), nullable=False),
         sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("clr_order_id", sa.String(length=30), nullable=True),
         sa.Column("action", sa.String(length=12), nullable=False),
         sa.Column("from_stas", sa.String(length=12), nullable=True),
@@ -794,10 +795,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_clr_event")),
     )
     op.create_index(
-        op.f("ix_clr_event_clr_appy_evt_id_at"),
+        op.f("ix_clr_event_clr_appy_evt_id_seq"),
         "clr_event",
-        ["clr_appy_evt_id", "at"],
-        unique=False,
+        ["clr_appy_evt_id", "seq"],
+        unique=True,
     )
     op.create_table(
         "clr_item",
@@ -1046,7 +1047,7 @@ def downgrade() -> None:
     op.drop_table("clr_order")
     op.drop_index(op.f("ix_clr_item_setl_id"), table_name="clr_item")
     op.drop_table("clr_item")
-    op.drop_index(op.f("ix_clr_event_clr_appy_evt_id_at"), table_name="clr_event")
+    op.drop_index(op.f("ix_clr_event_clr_appy_evt_id_seq"), table_name="clr_event")
     op.drop_table("clr_event")
     op.drop_index(op.f("ix_clr_deduction_clr_appy_evt_id"), table_name="clr_deduction")
     op.drop_table("clr_deduction")
