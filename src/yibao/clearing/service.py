@@ -29,7 +29,7 @@ from yibao.clearing.repo import items as items_repo
 from yibao.clearing.repo import orders as orders_repo
 from yibao.codes.dicts import ClrType, ClrWay, FundPayType
 from yibao.enrolment import audit
-from yibao.errors import Conflict, Forbidden, InvalidInput, NotFound
+from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.kit.ids import IdGenerator
 from yibao.kit.money import ZERO
 from yibao.policy.book import ClearingTerms, PolicyBook
@@ -759,8 +759,3 @@ def monthly(conn: Connection, *, since: str, until: str) -> list[dict[str, Any]]
         {k: (v if k == "setlym" else Decimal(v)) for k, v in r.items()}
         for r in orders_repo.monthly(conn, since=since, until=until)
     ]
-
-
-def check_own(fixmedins_code: str, row: Mapping[str, Any]) -> None:
-    if row["fixmedins_code"] != fixmedins_code:
-        raise Forbidden("只能查看本机构的清算 (an institution sees only its own clearing)")

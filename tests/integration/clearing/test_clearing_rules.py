@@ -208,6 +208,20 @@ def test_a_month_worked_by_hand_then_adjusted_next_month(conn: Connection) -> No
             reason="again", actor="chief", now=june,
         )  # fmt: skip
 
+    # the dashboard's monthly figures
+    months = {m["setlym"]: m for m in service.monthly(conn, since="202403", until="202405")}
+    assert months["202403"] == {
+        "setlym": "202403",
+        "claimed": D("240.00"),  # fund_appy_sum 210.00 + acct_pay 30.00
+        "approved": D("240.00"),
+        "deducted": D("10.00"),
+        "withheld": D("10.00"),
+        "paid": D("190.00"),
+        "due": D("30.00"),
+    }
+    assert months["202404"]["approved"] == D("-200.00")  # 40.00 − 240.00 of adjustments
+    assert months["202405"]["claimed"] == D("240.00") and months["202405"]["paid"] == 0
+
 
 def test_withdrawn_or_rejected_months_can_be_applied_for_again(conn: Connection) -> None:
     add_setl(conn, "S0101", medfee="10.00", fund="5.00", acct="0.00", fixmedins_code=H2)
