@@ -264,9 +264,13 @@ def count_application(conn: Connection, appy: Mapping[str, Any]) -> dict[str, An
             )
             if adjust_of:
                 figures["rvw_adjust_amt"] += amount
-    for month in items_repo.cleared_months(conn, before=appy["setlym"], **key):
+    for month, accepted_at in items_repo.cleared_months(conn, before=appy["setlym"], **key):
+        # only rows written or changed since that month's count was frozen can differ from it
         m_first, m_last = ar.parse_setlym(month, field="setlym")
-        now_rows = items_repo.month_rows(conn, begin=m_first, end=m_last, **key)
+        changed = items_repo.changed_ids(conn, begin=m_first, end=m_last, since=accepted_at, **key)
+        if not changed:
+            continue
+        now_rows = items_repo.month_rows(conn, begin=m_first, end=m_last, only_ids=changed, **key)
         now_funds = items_repo.fund_rows(conn, [r["setl_id"] for r in now_rows])
         current: dict[tuple[str, str], Decimal] = {}
         for r in now_rows:
@@ -276,7 +280,7 @@ def count_application(conn: Connection, appy: Mapping[str, Any]) -> dict[str, An
                 acct_pay=r["acct_pay"],
             ).items():
                 current[(r["setl_id"], fund)] = amount
-        then = items_repo.counted_for_month(conn, setlym=month, **key)
+        then = items_repo.counted_for_month(conn, setlym=month, setl_ids=changed, **key)
         for pair in sorted(set(current) | set(then)):
             diff = current.get(pair, ZERO) - then.get(pair, ZERO)
             if diff:
@@ -383,7 +387,13 @@ def accept(
         conn, ({"clr_appy_evt_id": clr_appy_evt_id, **i} for i in counted["items"])
     )
     appy_repo.set_state(
-        conn, clr_appy_evt_id, current="submitted", stas="accepted", at=now, **counted["figures"]
+        conn,
+        clr_appy_evt_id,
+        current="submitted",
+        stas="accepted",
+        at=now,
+        accepted_at=now,
+        **counted["figures"],
     )
     _event(
         conn,

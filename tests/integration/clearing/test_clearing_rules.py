@@ -149,8 +149,11 @@ def test_a_month_worked_by_hand_then_adjusted_next_month(conn: Connection) -> No
         when=datetime(2024, 4, 5, 9), refd_setl_flag="1", init_setl_id="S0001",
     )  # fmt: skip
     _funds(conn, "R0001", f310100="-60.00", f310200="-30.00")
-    conn.execute(update(setl).where(setl.c.setl_id == "S0001").values(vali_flag="0"))
-    conn.execute(update(setl).where(setl.c.setl_id == "S0002").values(vali_flag="0"))
+    april_5 = datetime(2024, 4, 5, 9)
+    for setl_id in ("S0001", "S0002"):
+        conn.execute(
+            update(setl).where(setl.c.setl_id == setl_id).values(vali_flag="0", updated_at=april_5)
+        )
     add_setl(conn, "S0003", medfee="50.00", fund="40.00", acct="0.00", when=datetime(2024, 4, 9))
     _funds(conn, "S0003", f310100="40.00")
     paid_march = conn.execute(select(clr_order).where(clr_order.c.setlym == "202403")).all()

@@ -122,6 +122,7 @@ class ApplicationOut(BaseModel):
     rvw_acct_pay: Decimal | None
     rvw_cash_payamt: Decimal | None
     rvw_adjust_amt: Decimal | None
+    accepted_at: LocalDateTime | None
     deposit_rate: Decimal | None
     msgid: str
     created_at: LocalDateTime

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,9 +26,11 @@ def month_rows(
     clr_type: str,
     begin: date,
     end: date,
+    only_ids: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The settlement rows 3201 counts for the institution over `begin`..`end` (reversals
-    included: a settlement made counts positive, a valid reversal record negative)."""
+    included: a settlement made counts positive, a valid reversal record negative); those of
+    `only_ids` when given."""
     scope = Scope(
         fixmedins_code=fixmedins_code,
         setl_optins=clr_optins,
@@ -37,22 +39,52 @@ def month_rows(
         include_reversals=True,
         clr_type=clr_type,
     )
+    query = select(
+        setl.c.setl_id,
+        setl.c.setl_time,
+        setl.c.refd_setl_flag,
+        setl.c.init_setl_id,
+        setl.c.medfee_sumamt,
+        setl.c.fund_pay_sumamt,
+        setl.c.acct_pay,
+        setl.c.psn_cash_pay,
+    ).where(*scope.where())
+    if only_ids is None:
+        return [
+            dict(r)
+            for r in conn.execute(query.order_by(setl.c.setl_time, setl.c.setl_id)).mappings()
+        ]
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(only_ids), _CHUNK):
+        chunk = list(only_ids[i : i + _CHUNK])
+        out += [dict(r) for r in conn.execute(query.where(setl.c.setl_id.in_(chunk))).mappings()]
+    return out
+
+
+def changed_ids(
+    conn: Connection,
+    *,
+    fixmedins_code: str,
+    clr_optins: str,
+    clr_type: str,
+    begin: date,
+    end: date,
+    since: datetime,
+) -> list[str]:
+    """Every settlement row of the institution in `begin`..`end` written or changed at or after
+    `since` (counted now or not: an erased settlement is among them)."""
     return [
-        dict(r)
+        r[0]
         for r in conn.execute(
-            select(
-                setl.c.setl_id,
-                setl.c.setl_time,
-                setl.c.refd_setl_flag,
-                setl.c.init_setl_id,
-                setl.c.medfee_sumamt,
-                setl.c.fund_pay_sumamt,
-                setl.c.acct_pay,
-                setl.c.psn_cash_pay,
+            select(setl.c.setl_id).where(
+                setl.c.fixmedins_code == fixmedins_code,
+                setl.c.clr_optins == clr_optins,
+                setl.c.clr_type == clr_type,
+                setl.c.setl_time >= datetime.combine(begin, time.min),
+                setl.c.setl_time < datetime.combine(end + timedelta(days=1), time.min),
+                setl.c.updated_at >= since,
             )
-            .where(*scope.where())
-            .order_by(setl.c.setl_time, setl.c.setl_id)
-        ).mappings()
+        )
     ]
 
 
@@ -78,12 +110,13 @@ def insert_items(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
 
 def cleared_months(
     conn: Connection, *, fixmedins_code: str, clr_optins: str, clr_type: str, before: str
-) -> list[str]:
-    """The months before `before` that an accepted or approved application holds."""
+) -> list[tuple[str, datetime]]:
+    """The months before `before` that an accepted or approved application holds, with the
+    time it was accepted."""
     return [
-        r[0]
+        (r[0], r[1])
         for r in conn.execute(
-            select(clr_appy.c.setlym)
+            select(clr_appy.c.setlym, clr_appy.c.accepted_at)
             .where(
                 clr_appy.c.fixmedins_code == fixmedins_code,
                 clr_appy.c.clr_optins == clr_optins,
@@ -97,26 +130,40 @@ def cleared_months(
 
 
 def counted_for_month(
-    conn: Connection, *, fixmedins_code: str, clr_optins: str, clr_type: str, setlym: str
+    conn: Connection,
+    *,
+    fixmedins_code: str,
+    clr_optins: str,
+    clr_type: str,
+    setlym: str,
+    setl_ids: Sequence[str],
 ) -> dict[tuple[str, str], Decimal]:
     """(setl_id, fund_pay_type) → what the accepted and approved applications have counted so
-    far for month `setlym` (its own items and every later adjustment of it)."""
+    far for month `setlym` (its own items and every later adjustment of it), for `setl_ids`."""
     holding = select(clr_appy.c.clr_appy_evt_id).where(
         clr_appy.c.fixmedins_code == fixmedins_code,
         clr_appy.c.clr_optins == clr_optins,
         clr_appy.c.clr_type == clr_type,
         clr_appy.c.stas.in_(("accepted", "approved")),
     )
-    rows = conn.execute(
-        select(
-            clr_item.c.setl_id,
-            clr_item.c.fund_pay_type,
-            func.sum(clr_item.c.fund_payamt, type_=Money()).label("amount"),
+    out: dict[tuple[str, str], Decimal] = {}
+    for i in range(0, len(setl_ids), _CHUNK):
+        chunk = list(setl_ids[i : i + _CHUNK])
+        rows = conn.execute(
+            select(
+                clr_item.c.setl_id,
+                clr_item.c.fund_pay_type,
+                func.sum(clr_item.c.fund_payamt, type_=Money()).label("amount"),
+            )
+            .where(
+                clr_item.c.setlym == setlym,
+                clr_item.c.setl_id.in_(chunk),
+                clr_item.c.clr_appy_evt_id.in_(holding),
+            )
+            .group_by(clr_item.c.setl_id, clr_item.c.fund_pay_type)
         )
-        .where(clr_item.c.setlym == setlym, clr_item.c.clr_appy_evt_id.in_(holding))
-        .group_by(clr_item.c.setl_id, clr_item.c.fund_pay_type)
-    )
-    return {(r.setl_id, r.fund_pay_type): r.amount for r in rows}
+        out.update({(r.setl_id, r.fund_pay_type): r.amount for r in rows})
+    return out
 
 
 def cleared_month_of(conn: Connection, setl_ids: Sequence[str], *, before: str) -> dict[str, str]:

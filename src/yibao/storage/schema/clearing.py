@@ -60,6 +60,9 @@ clr_appy = Table(
     Column("rvw_cash_payamt", Money(), nullable=True),
     #: adjustments of earlier cleared months carried into this application
     Column("rvw_adjust_amt", Money(), nullable=True),
+    #: when the agency accepted it (its count was frozen then): settlement rows of the month
+    #: changed after this are the only ones a later application needs to look at again
+    Column("accepted_at", DateTime, nullable=True),
     #: the quality-deposit rate in force at approval (policy parameter)
     Column("deposit_rate", Ratio(), nullable=True),
     Column("msgid", String(ID), nullable=False),

@@ -408,6 +408,7 @@ def upgrade() -> None:
         sa.Column("rvw_acct_pay", sa.BigInteger(), nullable=True),
         sa.Column("rvw_cash_payamt", sa.BigInteger(), nullable=True),
         sa.Column("rvw_adjust_amt", sa.BigInteger(), nullable=True),
+        sa.Column("accepted_at", sa.DateTime(), nullable=True),
         sa.Column("deposit_rate", sa.BigInteger(), nullable=True),
         sa.Column("msgid", sa.String(length=30), nullable=False),
         sa.Column("opter", sa.String(length=30), nullable=True),
