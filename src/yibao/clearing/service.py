@@ -216,56 +216,20 @@ def _application(
     return row
 
 
-def count_application(conn: Connection, appy: Mapping[str, Any]) -> dict[str, Any]:
-    """What the agency's own records say for `appy` now: `items` (the rows to freeze),
-    `figures` (rvw_* columns) and the claim's `differences` (module docstring)."""
-    first, last = ar.parse_setlym(appy["setlym"], field="setlym")
-    key = {
+def _key(appy: Mapping[str, Any]) -> dict[str, str]:
+    return {
         "fixmedins_code": appy["fixmedins_code"],
         "clr_optins": appy["clr_optins"],
         "clr_type": appy["clr_type"],
     }
-    rows = items_repo.month_rows(conn, begin=first, end=last, **key)
-    funds = items_repo.fund_rows(conn, [r["setl_id"] for r in rows])
-    reversed_ids = [r["init_setl_id"] for r in rows if r["refd_setl_flag"] == "1"]
-    cleared = items_repo.cleared_month_of(
-        conn, [i for i in reversed_ids if i], before=appy["setlym"]
-    )
-    items: list[dict[str, Any]] = []
-    figures: dict[str, Any] = {
-        "rvw_setl_cnt": len(rows),
-        "rvw_medfee_sumamt": ZERO,
-        "rvw_fund_pay_sumamt": ZERO,
-        "rvw_acct_pay": ZERO,
-        "rvw_cash_payamt": ZERO,
-        "rvw_adjust_amt": ZERO,
-    }
-    for r in rows:
-        figures["rvw_medfee_sumamt"] += r["medfee_sumamt"]
-        figures["rvw_fund_pay_sumamt"] += r["fund_pay_sumamt"]
-        figures["rvw_acct_pay"] += r["acct_pay"]
-        figures["rvw_cash_payamt"] += r["psn_cash_pay"]
-        adjust_of = cleared.get(r["init_setl_id"] or "")
-        amounts = ar.settlement_funds(
-            fund_rows=funds.get(r["setl_id"], {}),
-            fund_pay_sumamt=r["fund_pay_sumamt"],
-            acct_pay=r["acct_pay"],
-        )
-        for fund, amount in amounts.items():
-            items.append(
-                {
-                    "setl_id": r["setl_id"],
-                    "item_kind": "setl",
-                    "fund_pay_type": fund,
-                    "setlym": appy["setlym"],
-                    "adjust_of": adjust_of,
-                    "fund_payamt": amount,
-                }
-            )
-            if adjust_of:
-                figures["rvw_adjust_amt"] += amount
+
+
+def _later_changes(conn: Connection, appy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """'adjust' items: for each earlier month an application holds, what 3201 counts now minus
+    what was counted then, over the rows written or changed since that count was frozen."""
+    key = _key(appy)
+    out: list[dict[str, Any]] = []
     for month, accepted_at in items_repo.cleared_months(conn, before=appy["setlym"], **key):
-        # only rows written or changed since that month's count was frozen can differ from it
         m_first, m_last = ar.parse_setlym(month, field="setlym")
         changed = items_repo.changed_ids(conn, begin=m_first, end=m_last, since=accepted_at, **key)
         if not changed:
@@ -284,7 +248,7 @@ def count_application(conn: Connection, appy: Mapping[str, Any]) -> dict[str, An
         for pair in sorted(set(current) | set(then)):
             diff = current.get(pair, ZERO) - then.get(pair, ZERO)
             if diff:
-                items.append(
+                out.append(
                     {
                         "setl_id": pair[0],
                         "item_kind": "adjust",
@@ -294,70 +258,114 @@ def count_application(conn: Connection, appy: Mapping[str, Any]) -> dict[str, An
                         "fund_payamt": diff,
                     }
                 )
-                figures["rvw_adjust_amt"] += diff
-    differences = []
-    for claim, (mine, label) in _CLAIM_LABELS.items():
-        if appy[claim] != figures[mine]:
-            differences.append(
-                {
-                    "field": claim,
-                    "label": label,
-                    "claimed": appy[claim],
-                    "counted": figures[mine],
-                    "difference": appy[claim] - figures[mine],
-                }
-            )
-    return {"items": items, "figures": figures, "differences": differences}
+    return out
+
+
+def count_application(conn: Connection, appy: Mapping[str, Any]) -> dict[str, Any]:
+    """What the agency's own records say for `appy` now (module docstring), summed by the
+    database: `scope`, `figures` (the rvw_* columns), `funds` (per-fund totals before
+    deductions), `remainders`, `reversals_of_cleared` (reversal record id → the cleared month
+    of its original), `later` (the 'adjust' items) and the claim's `differences`."""
+    first, last = ar.parse_setlym(appy["setlym"], field="setlym")
+    where = items_repo.scope(begin=first, end=last, **_key(appy))
+    figures = items_repo.month_figures(conn, where)
+    setl_sums = items_repo.fund_sums(conn, where)
+    rests = items_repo.remainders(conn, where)
+    for _, rest in rests:
+        setl_sums["999997"] = setl_sums.get("999997", ZERO) + rest
+    # reversal records of settlements an earlier application counted: shown as adjustments
+    reversals = items_repo.reversal_rows(conn, where)
+    cleared = items_repo.cleared_month_of(
+        conn, [r["init_setl_id"] for r in reversals if r["init_setl_id"]], before=appy["setlym"]
+    )
+    moved = [r for r in reversals if r["init_setl_id"] in cleared]
+    moved_funds = items_repo.fund_rows(conn, [r["setl_id"] for r in moved])
+    adjust_sums: dict[str, Decimal] = {}
+    for r in moved:
+        for fund, amount in ar.settlement_funds(
+            fund_rows=moved_funds.get(r["setl_id"], {}),
+            fund_pay_sumamt=r["fund_pay_sumamt"],
+            acct_pay=r["acct_pay"],
+        ).items():
+            setl_sums[fund] = setl_sums.get(fund, ZERO) - amount
+            adjust_sums[fund] = adjust_sums.get(fund, ZERO) + amount
+    later = _later_changes(conn, appy)
+    for item in later:
+        fund = item["fund_pay_type"]
+        adjust_sums[fund] = adjust_sums.get(fund, ZERO) + item["fund_payamt"]
+    figures["rvw_adjust_amt"] = sum(adjust_sums.values(), ZERO)
+    funds = ar.fund_totals(
+        [(f, False, a) for f, a in setl_sums.items()]
+        + [(f, True, a) for f, a in adjust_sums.items()],
+        [],
+    )
+    return {
+        "scope": where,
+        "figures": figures,
+        "funds": funds,
+        "remainders": rests,
+        "reversals_of_cleared": {r["setl_id"]: cleared[r["init_setl_id"]] for r in moved},
+        "later": later,
+        "differences": _differences(appy, figures),
+    }
+
+
+def _differences(appy: Mapping[str, Any], figures: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": claim,
+            "label": label,
+            "claimed": appy[claim],
+            "counted": figures[mine],
+            "difference": appy[claim] - figures[mine],
+        }
+        for claim, (mine, label) in _CLAIM_LABELS.items()
+        if figures[mine] is not None and appy[claim] != figures[mine]
+    ]
+
+
+def _funds_out(funds: list[ar.FundTotals]) -> list[dict[str, Any]]:
+    return [
+        {
+            "fund_pay_type": f.fund_pay_type,
+            "fund_pay_type_name": _fund_name(f.fund_pay_type),
+            "setl_amt": f.setl_amt,
+            "adjust_amt": f.adjust_amt,
+            "deduct_amt": f.deduct_amt,
+        }
+        for f in funds
+    ]
+
+
+def _frozen_totals(conn: Connection, clr_appy_evt_id: str) -> list[ar.FundTotals]:
+    return ar.fund_totals(
+        items_repo.item_totals(conn, clr_appy_evt_id), _deduction_pairs(conn, clr_appy_evt_id)
+    )
 
 
 def review(conn: Connection, clr_appy_evt_id: str) -> dict[str, Any]:
     """The review without writing anything: the claim beside the agency's count (for a
-    submitted application: now; once accepted: as frozen)."""
+    submitted application: now; once accepted: as frozen), and per fund what would be paid."""
     appy = _application(conn, clr_appy_evt_id)
     if appy["stas"] == "submitted":
         counted = count_application(conn, appy)
         figures, differences = counted["figures"], counted["differences"]
         funds = ar.fund_totals(
-            (
-                (i["fund_pay_type"], bool(i["adjust_of"]), i["fund_payamt"])
-                for i in counted["items"]
-            ),
+            [(f.fund_pay_type, False, f.setl_amt) for f in counted["funds"]]
+            + [(f.fund_pay_type, True, f.adjust_amt) for f in counted["funds"]],
             _deduction_pairs(conn, clr_appy_evt_id),
         )
     else:
-        figures = {k: appy[k] for k in (v[0] for v in _CLAIM_LABELS.values())}
+        figures = {mine: appy[mine] for mine, _ in _CLAIM_LABELS.values()}
         figures["rvw_adjust_amt"] = appy["rvw_adjust_amt"]
-        differences = [
-            {
-                "field": claim,
-                "label": label,
-                "claimed": appy[claim],
-                "counted": appy[mine],
-                "difference": appy[claim] - appy[mine],
-            }
-            for claim, (mine, label) in _CLAIM_LABELS.items()
-            if appy[mine] is not None and appy[claim] != appy[mine]
-        ]
-        stored = items_repo.items(conn, clr_appy_evt_id)
-        funds = ar.fund_totals(
-            ((i["fund_pay_type"], bool(i["adjust_of"]), i["fund_payamt"]) for i in stored),
-            _deduction_pairs(conn, clr_appy_evt_id),
-        )
+        differences = _differences(appy, figures)
+        funds = _frozen_totals(conn, clr_appy_evt_id)
     return {
         "clr_appy_evt_id": clr_appy_evt_id,
         "stas": appy["stas"],
         "figures": figures,
         "differences": differences,
-        "funds": [
-            {
-                "fund_pay_type": f.fund_pay_type,
-                "fund_pay_type_name": _fund_name(f.fund_pay_type),
-                "setl_amt": f.setl_amt,
-                "adjust_amt": f.adjust_amt,
-                "deduct_amt": f.deduct_amt,
-            }
-            for f in funds
-        ],
+        "funds": _funds_out(funds),
     }
 
 
@@ -378,13 +386,36 @@ def accept(
     now: datetime,
     reason: str | None = None,
 ) -> dict[str, Any]:
-    """Accept (受理) after review: freeze what the agency counts for the application."""
+    """Accept (受理) after review: freeze what the agency counts for the application (the
+    items are copied by the database: a large hospital's month is 10^5 rows)."""
     appy = _application(conn, clr_appy_evt_id, lock=True)
     ar.check_move(APPLICATION, ar.APPLICATION_MOVES, appy["stas"], "accepted")
     text = _reason(reason, required=False)
     counted = count_application(conn, appy)
+    items_repo.freeze_items(
+        conn, counted["scope"], clr_appy_evt_id=clr_appy_evt_id, setlym=appy["setlym"]
+    )
+    for setl_id, rest in counted["remainders"]:
+        items_repo.add_to_item(
+            conn,
+            {
+                "clr_appy_evt_id": clr_appy_evt_id,
+                "setl_id": setl_id,
+                "item_kind": "setl",
+                "fund_pay_type": "999997",
+                "setlym": appy["setlym"],
+                "fund_payamt": rest,
+            },
+        )
+    by_month: dict[str, list[str]] = {}
+    for setl_id, month in counted["reversals_of_cleared"].items():
+        by_month.setdefault(month, []).append(setl_id)
+    for month, setl_ids in by_month.items():
+        items_repo.mark_adjust_of(
+            conn, clr_appy_evt_id=clr_appy_evt_id, setl_ids=setl_ids, month=month
+        )
     items_repo.insert_items(
-        conn, ({"clr_appy_evt_id": clr_appy_evt_id, **i} for i in counted["items"])
+        conn, ({"clr_appy_evt_id": clr_appy_evt_id, **i} for i in counted["later"])
     )
     appy_repo.set_state(
         conn,
@@ -488,9 +519,9 @@ def add_deduction(
         )
     text = _reason(reason, required=True)
     if appy["stas"] == "submitted":
-        counted_funds = {i["fund_pay_type"] for i in count_application(conn, appy)["items"]}
+        counted_funds = {f.fund_pay_type for f in count_application(conn, appy)["funds"]}
     else:
-        counted_funds = {i["fund_pay_type"] for i in items_repo.items(conn, clr_appy_evt_id)}
+        counted_funds = {fund for fund, _, _ in items_repo.item_totals(conn, clr_appy_evt_id)}
     if fund_pay_type not in counted_funds:
         raise InvalidInput(
             f"fund_pay_type: 本申请没有 {fund_pay_type} 基金的支付, 不能从中扣款 (the application "
@@ -558,11 +589,7 @@ def approve(
     ar.check_move(APPLICATION, ar.APPLICATION_MOVES, appy["stas"], "approved")
     text = _reason(reason, required=False)
     terms = clearing_terms(book, appy["clr_optins"], appy["setlym"])
-    stored = items_repo.items(conn, clr_appy_evt_id)
-    totals = ar.fund_totals(
-        ((i["fund_pay_type"], bool(i["adjust_of"]), i["fund_payamt"]) for i in stored),
-        _deduction_pairs(conn, clr_appy_evt_id),
-    )
+    totals = _frozen_totals(conn, clr_appy_evt_id)
     appy_repo.set_state(
         conn,
         clr_appy_evt_id,

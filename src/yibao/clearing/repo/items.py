@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, String, func, insert, literal, select, type_coerce, update
 
 from yibao.settlement.repo.reconcile import Scope
 from yibao.storage.tables import clr_appy, clr_item, setl, setl_fund
@@ -194,4 +194,174 @@ def items(conn: Connection, clr_appy_evt_id: str) -> list[dict[str, Any]]:
             .where(clr_item.c.clr_appy_evt_id == clr_appy_evt_id)
             .order_by(clr_item.c.setlym, clr_item.c.setl_id, clr_item.c.fund_pay_type)
         ).mappings()
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# set-based reads and writes: a month of a large hospital is 10^5 rows, and acceptance runs in
+# the writer, so the rows are summed and copied by the database, not fetched into Python
+# ---------------------------------------------------------------------------------------------
+
+
+def scope(*, fixmedins_code: str, clr_optins: str, clr_type: str, begin: date, end: date) -> Scope:
+    """The 3201 rule with reversals included, over one clearing key and period."""
+    return Scope(
+        fixmedins_code=fixmedins_code,
+        setl_optins=clr_optins,
+        begin=begin,
+        end=end,
+        include_reversals=True,
+        clr_type=clr_type,
+    )
+
+
+def month_figures(conn: Connection, where: Scope) -> dict[str, Any]:
+    """Count and sums of the counted rows (what the claim is compared with)."""
+    row = conn.execute(
+        select(
+            func.count().label("rvw_setl_cnt"),
+            *(
+                func.coalesce(func.sum(setl.c[col]), 0, type_=Money()).label(name)
+                for name, col in (
+                    ("rvw_medfee_sumamt", "medfee_sumamt"),
+                    ("rvw_fund_pay_sumamt", "fund_pay_sumamt"),
+                    ("rvw_acct_pay", "acct_pay"),
+                    ("rvw_cash_payamt", "psn_cash_pay"),
+                )
+            ),
+        ).where(*where.where())
+    ).one()
+    return {k: (int(v) if k == "rvw_setl_cnt" else Decimal(v)) for k, v in row._mapping.items()}
+
+
+def _pooled_funds() -> Any:
+    """The fund rows that are not the personal account (that one is `setl.acct_pay`)."""
+    return setl_fund.c.fund_pay_type != "310200"
+
+
+def fund_sums(conn: Connection, where: Scope) -> dict[str, Decimal]:
+    """Per fund over the counted rows: setldetail rows except 310200, and 310200 = Σ acct_pay
+    (the remainders of `remainders` are not included)."""
+    out = {
+        r.fund_pay_type: r.amount
+        for r in conn.execute(
+            select(
+                setl_fund.c.fund_pay_type,
+                func.sum(setl_fund.c.fund_payamt, type_=Money()).label("amount"),
+            )
+            .select_from(setl_fund.join(setl, setl.c.setl_id == setl_fund.c.setl_id))
+            .where(*where.where(), _pooled_funds())
+            .group_by(setl_fund.c.fund_pay_type)
+        )
+    }
+    acct = conn.execute(
+        select(func.coalesce(func.sum(setl.c.acct_pay), 0, type_=Money())).where(*where.where())
+    ).scalar_one()
+    if acct:
+        out["310200"] = Decimal(acct)
+    return {k: v for k, v in out.items() if v}
+
+
+def remainders(conn: Connection, where: Scope) -> list[tuple[str, Decimal]]:
+    """(setl_id, fund_pay_sumamt − Σ its non-account fund rows) where that is not zero: the
+    part of a settlement's fund payment its setldetail does not name (put on 999997)."""
+    named = (
+        select(func.coalesce(func.sum(setl_fund.c.fund_payamt), 0))
+        .where(setl_fund.c.setl_id == setl.c.setl_id, _pooled_funds())
+        .scalar_subquery()
+    )
+    rest = type_coerce(setl.c.fund_pay_sumamt - named, Money())
+    return [
+        (r.setl_id, r.rest)
+        for r in conn.execute(
+            select(setl.c.setl_id, rest.label("rest")).where(*where.where(), rest != 0)
+        )
+    ]
+
+
+def reversal_rows(conn: Connection, where: Scope) -> list[dict[str, Any]]:
+    """The counted reversal records (few: their originals may belong to a cleared month)."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(
+                setl.c.setl_id,
+                setl.c.init_setl_id,
+                setl.c.fund_pay_sumamt,
+                setl.c.acct_pay,
+            ).where(*where.where(), setl.c.refd_setl_flag == "1")
+        ).mappings()
+    ]
+
+
+def freeze_items(conn: Connection, where: Scope, *, clr_appy_evt_id: str, setlym: str) -> None:
+    """Copy the counted rows' fund amounts into `clr_item` ('setl' items), in the database."""
+    cols = ["clr_appy_evt_id", "setl_id", "item_kind", "fund_pay_type", "setlym", "fund_payamt"]
+    pooled = (
+        select(
+            literal(clr_appy_evt_id, String()),
+            setl_fund.c.setl_id,
+            literal("setl", String()),
+            setl_fund.c.fund_pay_type,
+            literal(setlym, String()),
+            setl_fund.c.fund_payamt,
+        )
+        .select_from(setl_fund.join(setl, setl.c.setl_id == setl_fund.c.setl_id))
+        .where(*where.where(), _pooled_funds(), setl_fund.c.fund_payamt != 0)
+    )
+    conn.execute(insert(clr_item).from_select(cols, pooled))
+    account = select(
+        literal(clr_appy_evt_id, String()),
+        setl.c.setl_id,
+        literal("setl", String()),
+        literal("310200", String()),
+        literal(setlym, String()),
+        setl.c.acct_pay,
+    ).where(*where.where(), setl.c.acct_pay != 0)
+    conn.execute(insert(clr_item).from_select(cols, account))
+
+
+def add_to_item(conn: Connection, row: Mapping[str, Any]) -> None:
+    """Insert an item, or add its amount to the same (application, setl, kind, fund) item."""
+    key = [
+        clr_item.c.clr_appy_evt_id == row["clr_appy_evt_id"],
+        clr_item.c.setl_id == row["setl_id"],
+        clr_item.c.item_kind == row["item_kind"],
+        clr_item.c.fund_pay_type == row["fund_pay_type"],
+    ]
+    found = conn.execute(select(clr_item.c.fund_payamt).where(*key)).first()
+    if found is None:
+        conn.execute(insert(clr_item).values(**row))
+    else:
+        conn.execute(update(clr_item).where(*key).values(fund_payamt=found[0] + row["fund_payamt"]))
+
+
+def mark_adjust_of(
+    conn: Connection, *, clr_appy_evt_id: str, setl_ids: Sequence[str], month: str
+) -> None:
+    for i in range(0, len(setl_ids), _CHUNK):
+        conn.execute(
+            update(clr_item)
+            .where(
+                clr_item.c.clr_appy_evt_id == clr_appy_evt_id,
+                clr_item.c.setl_id.in_(list(setl_ids[i : i + _CHUNK])),
+            )
+            .values(adjust_of=month)
+        )
+
+
+def item_totals(conn: Connection, clr_appy_evt_id: str) -> list[tuple[str, bool, Decimal]]:
+    """(fund_pay_type, is_adjustment, Σ amount) of an application's frozen items."""
+    is_adjust = clr_item.c.adjust_of.is_not(None)
+    return [
+        (r.fund_pay_type, bool(r.is_adjust), r.amount)
+        for r in conn.execute(
+            select(
+                clr_item.c.fund_pay_type,
+                is_adjust.label("is_adjust"),
+                func.sum(clr_item.c.fund_payamt, type_=Money()).label("amount"),
+            )
+            .where(clr_item.c.clr_appy_evt_id == clr_appy_evt_id)
+            .group_by(clr_item.c.fund_pay_type, is_adjust)
+        )
     ]
