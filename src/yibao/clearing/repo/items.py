@@ -186,17 +186,6 @@ def cleared_month_of(conn: Connection, setl_ids: Sequence[str], *, before: str) 
     return out
 
 
-def items(conn: Connection, clr_appy_evt_id: str) -> list[dict[str, Any]]:
-    return [
-        dict(r)
-        for r in conn.execute(
-            select(clr_item)
-            .where(clr_item.c.clr_appy_evt_id == clr_appy_evt_id)
-            .order_by(clr_item.c.setlym, clr_item.c.setl_id, clr_item.c.fund_pay_type)
-        ).mappings()
-    ]
-
-
 # ---------------------------------------------------------------------------------------------
 # set-based reads and writes: a month of a large hospital is 10^5 rows, and acceptance runs in
 # the writer, so the rows are summed and copied by the database, not fetched into Python
