@@ -558,6 +558,16 @@ def add_deduction(
     return row
 
 
+def open_application(
+    conn: Connection, *, fixmedins_code: str, clr_type: str | None = None
+) -> dict[str, Any] | None:
+    """Where a decided case's deduction goes: the institution's oldest application that still
+    takes deductions (submitted or accepted), of `clr_type` when given; None when there is none
+    yet (the decision waits for the next 3203)."""
+    found = appy_repo.open_applications(conn, fixmedins_code=fixmedins_code, clr_type=clr_type)
+    return found[0] if found else None
+
+
 def ar_conflict(stas: str) -> Exception:
     return Conflict(
         f"清算申请状态为 {ar.LABELS.get(stas, stas)}({stas}), 不能再扣款 (deductions are taken "

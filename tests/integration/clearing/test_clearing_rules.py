@@ -86,7 +86,10 @@ def test_a_month_worked_by_hand_then_adjusted_next_month(conn: Connection) -> No
     _funds(conn, "S0001", f310100="60.00", f310200="30.00")
     add_setl(conn, "S0002", medfee="200.00", fund="150.00", acct="0.00")
     _funds(conn, "S0002", f310100="150.00")
+    assert service.open_application(conn, fixmedins_code=H1) is None
     evt = _submit(conn, _claim("202403"))
+    opened = service.open_application(conn, fixmedins_code=H1, clr_type="11")
+    assert opened is not None and opened["clr_appy_evt_id"] == evt
 
     # a month is applied for once; the refusal writes nothing
     before = (_count(conn, clr_appy), _count(conn, clr_event))

@@ -128,3 +128,22 @@ def deductions(conn: Connection, clr_appy_evt_id: str) -> list[dict[str, Any]]:
             .order_by(clr_deduction.c.created_at, clr_deduction.c.deduction_id)
         ).mappings()
     ]
+
+
+def open_applications(
+    conn: Connection, *, fixmedins_code: str, clr_type: str | None = None
+) -> list[dict[str, Any]]:
+    """The institution's applications that still take deductions (submitted or accepted),
+    oldest month first."""
+    conds = [
+        clr_appy.c.fixmedins_code == fixmedins_code,
+        clr_appy.c.stas.in_(("submitted", "accepted")),
+    ]
+    if clr_type:
+        conds.append(clr_appy.c.clr_type == clr_type)
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(clr_appy).where(*conds).order_by(clr_appy.c.setlym, clr_appy.c.clr_type)
+        ).mappings()
+    ]
