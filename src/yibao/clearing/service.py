@@ -1,16 +1,8 @@
-"""Clearing use cases (docs/clearing.md). Services decide; `clearing.repo` owns the SQL;
-nothing here commits (the caller's unit of work or the writer does).
-
-What a month's application counts (its items, frozen when the agency accepts it):
-
-- the institution's settlement rows of the month by the 3201 rule with reversals included
-  (`settlement.repo.reconcile.Scope`): every settlement made counts positive, every valid
-  reversal record negative, each in the month of its own `setl_time` — so the total equals
-  what 3201 reconciles for the month. A reversal record of a settlement that an earlier
-  application counted is marked `adjust_of` that month (an adjustment, shown apart);
-- adjustments (`item_kind` 'adjust'): for every earlier month an application holds, what 3201
-  would count for it now minus what was counted for it then (a settlement whose validity
-  changed after its month was cleared). Nothing already counted is rewritten.
+"""Clearing's application use cases (docs/clearing.md): 3203/3204, the agency's review,
+acceptance, deductions, rejection and approval (which issues the payment orders). What is
+counted is `counting`; paying orders and the deposit are `payments`. Services decide;
+`clearing.repo` owns the SQL; nothing here commits (the caller's unit of work or the writer
+does).
 """
 
 from __future__ import annotations
@@ -23,7 +15,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from yibao.clearing import arithmetic as ar
+from yibao.clearing import counting
 from yibao.clearing.commands import ApplyClearing, WithdrawClearing
+from yibao.clearing.counting import CLAIM_LABELS
+from yibao.clearing.events import APPLICATION, reason_text, record_step
+from yibao.clearing.payments import fund_name
 from yibao.clearing.repo import applications as appy_repo
 from yibao.clearing.repo import items as items_repo
 from yibao.clearing.repo import orders as orders_repo
@@ -31,59 +27,8 @@ from yibao.codes.dicts import ClrType, ClrWay, FundPayType
 from yibao.enrolment import audit
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.kit.ids import IdGenerator
-from yibao.kit.money import ZERO
 from yibao.policy.book import ClearingTerms, PolicyBook
 from yibao.policy.model import PolicyRefusal
-
-APPLICATION = "清算申请"
-ORDER = "拨付单"
-DEPOSIT = "质量保证金"
-_CLAIM_LABELS = {
-    "psntime": ("rvw_setl_cnt", "结算人次"),
-    "medfee_sumamt": ("rvw_medfee_sumamt", "医疗费总额"),
-    "fund_appy_sum": ("rvw_fund_pay_sumamt", "基金申报总额"),
-    "acct_pay": ("rvw_acct_pay", "个人账户支出"),
-    "cash_payamt": ("rvw_cash_payamt", "现金支付"),
-}
-
-
-def _event(
-    conn: Connection,
-    ids: IdGenerator,
-    *,
-    clr_appy_evt_id: str,
-    action: str,
-    actor: str,
-    at: datetime,
-    from_stas: str | None = None,
-    to_stas: str | None = None,
-    reason: str | None = None,
-    clr_order_id: str | None = None,
-) -> None:
-    appy_repo.add_event(
-        conn,
-        {
-            "event_id": ids.next_str(),
-            "clr_appy_evt_id": clr_appy_evt_id,
-            "clr_order_id": clr_order_id,
-            "action": action,
-            "from_stas": from_stas,
-            "to_stas": to_stas,
-            "actor": actor[:50],
-            "reason": None if reason is None else reason[:500],
-            "at": at,
-        },
-    )
-
-
-def _reason(reason: str | None, *, required: bool, field: str = "reason") -> str | None:
-    text = (reason or "").strip()
-    if required and not text:
-        raise InvalidInput(f"{field}: 请填写原因 (a reason is required for this step)")
-    if len(text) > 500:
-        raise InvalidInput(f"{field}: 原因不超过500字 (at most 500 characters)")
-    return text or None
-
 
 # ---------------------------------------------------------------------------------------------
 # 3203 / 3204 (the institution)
@@ -152,7 +97,7 @@ def submit(
             "updated_at": now,
         },
     )
-    _event(
+    record_step(
         conn,
         ids,
         clr_appy_evt_id=evt_id,
@@ -189,7 +134,7 @@ def withdraw(
         )
     ar.check_move(APPLICATION, ar.APPLICATION_MOVES, row["stas"], "withdrawn")
     appy_repo.set_state(conn, row["clr_appy_evt_id"], current="submitted", stas="withdrawn", at=now)
-    _event(
+    record_step(
         conn,
         ids,
         clr_appy_evt_id=row["clr_appy_evt_id"],
@@ -216,119 +161,11 @@ def _application(
     return row
 
 
-def _key(appy: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        "fixmedins_code": appy["fixmedins_code"],
-        "clr_optins": appy["clr_optins"],
-        "clr_type": appy["clr_type"],
-    }
-
-
-def _later_changes(conn: Connection, appy: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """'adjust' items: for each earlier month an application holds, what 3201 counts now minus
-    what was counted then, over the rows written or changed since that count was frozen."""
-    key = _key(appy)
-    out: list[dict[str, Any]] = []
-    for month, accepted_at in items_repo.cleared_months(conn, before=appy["setlym"], **key):
-        m_first, m_last = ar.parse_setlym(month, field="setlym")
-        changed = items_repo.changed_ids(conn, begin=m_first, end=m_last, since=accepted_at, **key)
-        if not changed:
-            continue
-        now_rows = items_repo.month_rows(conn, begin=m_first, end=m_last, only_ids=changed, **key)
-        now_funds = items_repo.fund_rows(conn, [r["setl_id"] for r in now_rows])
-        current: dict[tuple[str, str], Decimal] = {}
-        for r in now_rows:
-            for fund, amount in ar.settlement_funds(
-                fund_rows=now_funds.get(r["setl_id"], {}),
-                fund_pay_sumamt=r["fund_pay_sumamt"],
-                acct_pay=r["acct_pay"],
-            ).items():
-                current[(r["setl_id"], fund)] = amount
-        then = items_repo.counted_for_month(conn, setlym=month, setl_ids=changed, **key)
-        for pair in sorted(set(current) | set(then)):
-            diff = current.get(pair, ZERO) - then.get(pair, ZERO)
-            if diff:
-                out.append(
-                    {
-                        "setl_id": pair[0],
-                        "item_kind": "adjust",
-                        "fund_pay_type": pair[1],
-                        "setlym": month,
-                        "adjust_of": month,
-                        "fund_payamt": diff,
-                    }
-                )
-    return out
-
-
-def count_application(conn: Connection, appy: Mapping[str, Any]) -> dict[str, Any]:
-    """What the agency's own records say for `appy` now (module docstring), summed by the
-    database: `scope`, `figures` (the rvw_* columns), `funds` (per-fund totals before
-    deductions), `remainders`, `reversals_of_cleared` (reversal record id → the cleared month
-    of its original), `later` (the 'adjust' items) and the claim's `differences`."""
-    first, last = ar.parse_setlym(appy["setlym"], field="setlym")
-    where = items_repo.scope(begin=first, end=last, **_key(appy))
-    figures = items_repo.month_figures(conn, where)
-    setl_sums = items_repo.fund_sums(conn, where)
-    rests = items_repo.remainders(conn, where)
-    for _, rest in rests:
-        setl_sums["999997"] = setl_sums.get("999997", ZERO) + rest
-    # reversal records of settlements an earlier application counted: shown as adjustments
-    reversals = items_repo.reversal_rows(conn, where)
-    cleared = items_repo.cleared_month_of(
-        conn, [r["init_setl_id"] for r in reversals if r["init_setl_id"]], before=appy["setlym"]
-    )
-    moved = [r for r in reversals if r["init_setl_id"] in cleared]
-    moved_funds = items_repo.fund_rows(conn, [r["setl_id"] for r in moved])
-    adjust_sums: dict[str, Decimal] = {}
-    for r in moved:
-        for fund, amount in ar.settlement_funds(
-            fund_rows=moved_funds.get(r["setl_id"], {}),
-            fund_pay_sumamt=r["fund_pay_sumamt"],
-            acct_pay=r["acct_pay"],
-        ).items():
-            setl_sums[fund] = setl_sums.get(fund, ZERO) - amount
-            adjust_sums[fund] = adjust_sums.get(fund, ZERO) + amount
-    later = _later_changes(conn, appy)
-    for item in later:
-        fund = item["fund_pay_type"]
-        adjust_sums[fund] = adjust_sums.get(fund, ZERO) + item["fund_payamt"]
-    figures["rvw_adjust_amt"] = sum(adjust_sums.values(), ZERO)
-    funds = ar.fund_totals(
-        [(f, False, a) for f, a in setl_sums.items()]
-        + [(f, True, a) for f, a in adjust_sums.items()],
-        [],
-    )
-    return {
-        "scope": where,
-        "figures": figures,
-        "funds": funds,
-        "remainders": rests,
-        "reversals_of_cleared": {r["setl_id"]: cleared[r["init_setl_id"]] for r in moved},
-        "later": later,
-        "differences": _differences(appy, figures),
-    }
-
-
-def _differences(appy: Mapping[str, Any], figures: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "field": claim,
-            "label": label,
-            "claimed": appy[claim],
-            "counted": figures[mine],
-            "difference": appy[claim] - figures[mine],
-        }
-        for claim, (mine, label) in _CLAIM_LABELS.items()
-        if figures[mine] is not None and appy[claim] != figures[mine]
-    ]
-
-
 def _funds_out(funds: list[ar.FundTotals]) -> list[dict[str, Any]]:
     return [
         {
             "fund_pay_type": f.fund_pay_type,
-            "fund_pay_type_name": _fund_name(f.fund_pay_type),
+            "fund_pay_type_name": fund_name(f.fund_pay_type),
             "setl_amt": f.setl_amt,
             "adjust_amt": f.adjust_amt,
             "deduct_amt": f.deduct_amt,
@@ -348,7 +185,7 @@ def review(conn: Connection, clr_appy_evt_id: str) -> dict[str, Any]:
     submitted application: now; once accepted: as frozen), and per fund what would be paid."""
     appy = _application(conn, clr_appy_evt_id)
     if appy["stas"] == "submitted":
-        counted = count_application(conn, appy)
+        counted = counting.count_application(conn, appy)
         figures, differences = counted["figures"], counted["differences"]
         funds = ar.fund_totals(
             [(f.fund_pay_type, False, f.setl_amt) for f in counted["funds"]]
@@ -356,9 +193,9 @@ def review(conn: Connection, clr_appy_evt_id: str) -> dict[str, Any]:
             _deduction_pairs(conn, clr_appy_evt_id),
         )
     else:
-        figures = {mine: appy[mine] for mine, _ in _CLAIM_LABELS.values()}
+        figures = {mine: appy[mine] for mine, _ in CLAIM_LABELS.values()}
         figures["rvw_adjust_amt"] = appy["rvw_adjust_amt"]
-        differences = _differences(appy, figures)
+        differences = counting.differences(appy, figures)
         funds = _frozen_totals(conn, clr_appy_evt_id)
     return {
         "clr_appy_evt_id": clr_appy_evt_id,
@@ -367,10 +204,6 @@ def review(conn: Connection, clr_appy_evt_id: str) -> dict[str, Any]:
         "differences": differences,
         "funds": _funds_out(funds),
     }
-
-
-def _fund_name(code: str) -> str:
-    return FundPayType.of(code).label if FundPayType.has(code) else code
 
 
 def _deduction_pairs(conn: Connection, clr_appy_evt_id: str) -> list[tuple[str, Decimal]]:
@@ -390,8 +223,8 @@ def accept(
     items are copied by the database: a large hospital's month is 10^5 rows)."""
     appy = _application(conn, clr_appy_evt_id, lock=True)
     ar.check_move(APPLICATION, ar.APPLICATION_MOVES, appy["stas"], "accepted")
-    text = _reason(reason, required=False)
-    counted = count_application(conn, appy)
+    text = reason_text(reason, required=False)
+    counted = counting.count_application(conn, appy)
     items_repo.freeze_items(
         conn, counted["scope"], clr_appy_evt_id=clr_appy_evt_id, setlym=appy["setlym"]
     )
@@ -426,7 +259,7 @@ def accept(
         accepted_at=now,
         **counted["figures"],
     )
-    _event(
+    record_step(
         conn,
         ids,
         clr_appy_evt_id=clr_appy_evt_id,
@@ -461,9 +294,9 @@ def reject(
     """Reject (驳回) an accepted application; its month is free to be applied for again."""
     appy = _application(conn, clr_appy_evt_id, lock=True)
     ar.check_move(APPLICATION, ar.APPLICATION_MOVES, appy["stas"], "rejected")
-    text = _reason(reason, required=True)
+    text = reason_text(reason, required=True)
     appy_repo.set_state(conn, clr_appy_evt_id, current="accepted", stas="rejected", at=now)
-    _event(
+    record_step(
         conn,
         ids,
         clr_appy_evt_id=clr_appy_evt_id,
@@ -517,9 +350,9 @@ def add_deduction(
         raise InvalidInput(
             f"amount: 扣款金额应为正数, 精确到分 (a positive amount in fen): {amount}"
         )
-    text = _reason(reason, required=True)
+    text = reason_text(reason, required=True)
     if appy["stas"] == "submitted":
-        counted_funds = {f.fund_pay_type for f in count_application(conn, appy)["funds"]}
+        counted_funds = {f.fund_pay_type for f in counting.count_application(conn, appy)["funds"]}
     else:
         counted_funds = {fund for fund, _, _ in items_repo.item_totals(conn, clr_appy_evt_id)}
     if fund_pay_type not in counted_funds:
@@ -541,7 +374,7 @@ def add_deduction(
         "created_at": now,
     }
     appy_repo.add_deduction(conn, row)
-    _event(
+    record_step(
         conn,
         ids,
         clr_appy_evt_id=clr_appy_evt_id,
@@ -597,7 +430,7 @@ def approve(
     """Approve (审核通过) an accepted application: issue one payment order per fund."""
     appy = _application(conn, clr_appy_evt_id, lock=True)
     ar.check_move(APPLICATION, ar.APPLICATION_MOVES, appy["stas"], "approved")
-    text = _reason(reason, required=False)
+    text = reason_text(reason, required=False)
     terms = clearing_terms(book, appy["clr_optins"], appy["setlym"])
     totals = _frozen_totals(conn, clr_appy_evt_id)
     appy_repo.set_state(
@@ -638,12 +471,12 @@ def approve(
                 "updated_at": now,
             },
         )
-        _event(
+        record_step(
             conn, ids, clr_appy_evt_id=clr_appy_evt_id, clr_order_id=order_id, action="issue",
             actor=actor, at=now, to_stas="issued",
             reason=f"{a.fund_pay_type} 应拨付 {a.payable_amt}",
         )  # fmt: skip
-    _event(
+    record_step(
         conn,
         ids,
         clr_appy_evt_id=clr_appy_evt_id,
@@ -659,101 +492,6 @@ def approve(
         detail={"orders": len(totals), "reason": text}, at=now,
     )  # fmt: skip
     return get_application(conn, clr_appy_evt_id)
-
-
-# ---------------------------------------------------------------------------------------------
-# payment orders and the deposit
-# ---------------------------------------------------------------------------------------------
-
-
-def _order(conn: Connection, clr_order_id: str, *, lock: bool = False) -> Mapping[str, Any]:
-    row = orders_repo.order(conn, clr_order_id, lock=lock)
-    if row is None:
-        raise NotFound(f"clr_order_id: 拨付单不存在 '{clr_order_id}' (no such payment order)")
-    return row
-
-
-def mark_paid(
-    conn: Connection,
-    clr_order_id: str,
-    *,
-    ids: IdGenerator,
-    pay_ref: str,
-    actor: str,
-    now: datetime,
-) -> dict[str, Any]:
-    """The treasury confirmed the payment: the order becomes paid, with its reference."""
-    row = _order(conn, clr_order_id, lock=True)
-    ar.check_move(ORDER, ar.ORDER_MOVES, row["stas"], "paid")
-    ref = (pay_ref or "").strip()
-    if not ref or len(ref) > 100:
-        raise InvalidInput(
-            "pay_ref: 请填写国库/银行拨付凭证号, 不超过100字 (the treasury's payment reference, "
-            "1-100 characters)"
-        )
-    orders_repo.update_order(
-        conn, clr_order_id, where={"stas": "issued"}, at=now, stas="paid", paid_by=actor[:50],
-        paid_at=now, pay_ref=ref,
-    )  # fmt: skip
-    _event(
-        conn, ids, clr_appy_evt_id=row["clr_appy_evt_id"], clr_order_id=clr_order_id,
-        action="pay", actor=actor, at=now, from_stas="issued", to_stas="paid",
-        reason=f"凭证 {ref}",
-    )  # fmt: skip
-    audit.record(
-        conn, ids=ids, actor=actor, action="clearing.pay", target=clr_order_id,
-        detail={"pay_ref": ref, "payable_amt": row["payable_amt"]}, at=now,
-    )  # fmt: skip
-    return dict(_order(conn, clr_order_id))
-
-
-def settle_deposits(
-    conn: Connection,
-    *,
-    ids: IdGenerator,
-    fixmedins_code: str,
-    year: int,
-    action: str,
-    reason: str,
-    actor: str,
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """年度考核: release (返还) or forfeit (扣除) every deposit the institution's orders of
-    `year` still hold. Audited; the orders' money is not changed."""
-    if action not in ("release", "forfeit"):
-        raise InvalidInput(
-            f"action: 应为 release 或 forfeit (must be release or forfeit): '{action}'"
-        )
-    if not 2000 <= year <= 2999:
-        raise InvalidInput(f"year: 年度无效 (not a year): {year}")
-    text = _reason(reason, required=True)
-    target = "released" if action == "release" else "forfeited"
-    _, held = orders_repo.list_orders(
-        conn, fixmedins_code=fixmedins_code, year=year, deposit_stas="held", limit=100_000
-    )
-    held = [o for o in held if o["deposit_amt"]]
-    if not held:
-        raise NotFound(
-            f"fixmedins_code/year: {fixmedins_code} {year} 年没有暂扣的质量保证金 (no deposit "
-            "held for this institution and year)"
-        )
-    total = ZERO
-    for o in held:
-        ar.check_move(DEPOSIT, ar.DEPOSIT_MOVES, o["deposit_stas"], target)
-        orders_repo.update_order(
-            conn, o["clr_order_id"], where={"deposit_stas": "held"}, at=now,
-            deposit_stas=target, deposit_by=actor[:50], deposit_at=now, deposit_reason=text,
-        )  # fmt: skip
-        _event(
-            conn, ids, clr_appy_evt_id=o["clr_appy_evt_id"], clr_order_id=o["clr_order_id"],
-            action=action, actor=actor, at=now, from_stas="held", to_stas=target, reason=text,
-        )  # fmt: skip
-        total += o["deposit_amt"]
-    audit.record(
-        conn, ids=ids, actor=actor, action=f"clearing.deposit.{action}", target=fixmedins_code,
-        detail={"year": year, "orders": len(held), "amount": total, "reason": text}, at=now,
-    )  # fmt: skip
-    return [dict(_order(conn, o["clr_order_id"])) for o in held]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -778,31 +516,3 @@ def list_applications(conn: Connection, **filters: Any) -> tuple[int, list[dict[
         r.pop("live_key", None)
         r["stas_name"] = ar.LABELS.get(r["stas"], r["stas"])
     return total, rows
-
-
-def get_order(conn: Connection, clr_order_id: str) -> dict[str, Any]:
-    row = dict(_order(conn, clr_order_id))
-    row["fund_pay_type_name"] = _fund_name(row["fund_pay_type"])
-    row["events"] = [
-        e
-        for e in appy_repo.events(conn, row["clr_appy_evt_id"])
-        if e["clr_order_id"] == clr_order_id
-    ]
-    return row
-
-
-def list_orders(conn: Connection, **filters: Any) -> tuple[int, list[dict[str, Any]]]:
-    total, rows = orders_repo.list_orders(conn, **filters)
-    for r in rows:
-        r["fund_pay_type_name"] = _fund_name(r["fund_pay_type"])
-    return total, rows
-
-
-def monthly(conn: Connection, *, since: str, until: str) -> list[dict[str, Any]]:
-    """The dashboard's clearing view (see `repo.orders.monthly`), amounts as Decimal."""
-    ar.parse_setlym(since, field="since")
-    ar.parse_setlym(until, field="until")
-    return [
-        {k: (v if k == "setlym" else Decimal(v)) for k, v in r.items()}
-        for r in orders_repo.monthly(conn, since=since, until=until)
-    ]

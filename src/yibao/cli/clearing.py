@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import Connection
 
-from yibao.clearing import service
+from yibao.clearing import payments, service
 from yibao.clearing.arithmetic import parse_setlym
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.interface.console import clearing as use_cases
@@ -204,7 +204,7 @@ def orders(
 ) -> None:
     """List payment orders."""
     total, rows = _read(
-        lambda conn: service.list_orders(
+        lambda conn: payments.list_orders(
             conn, setlym=_month(month), fixmedins_code=institution, stas=status, limit=limit
         )
     )
@@ -223,7 +223,7 @@ def mark_paid(
 ) -> None:
     """The treasury confirmed the payment of an order."""
     _write(
-        lambda p, conn: service.mark_paid(
+        lambda p, conn: payments.mark_paid(
             conn, clr_order_id, ids=p.ids, pay_ref=ref, actor=_actor(), now=local_naive_now()
         )
     )
@@ -239,7 +239,7 @@ def deposit(
 ) -> None:
     """年度考核: release or forfeit the quality deposits an institution's orders of a year hold."""
     rows = _write(
-        lambda p, conn: service.settle_deposits(
+        lambda p, conn: payments.settle_deposits(
             conn, ids=p.ids, fixmedins_code=institution, year=year, action=action,
             reason=reason, actor=_actor(), now=local_naive_now(),
         )

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reconcile"))
 
 from reconcile_factories import add_setl, seed_base
 
-from yibao.clearing import service
+from yibao.clearing import payments, service
 from yibao.clearing.commands import ApplyClearing, WithdrawClearing
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.kit.ids import default_ids
@@ -194,10 +194,12 @@ def test_a_month_worked_by_hand_then_adjusted_next_month(conn: Connection) -> No
 
     # payment, once; the deposit at the annual assessment, audited
     march_pool = next(o for o in paid_march if o.fund_pay_type == "310100").clr_order_id
-    service.mark_paid(conn, march_pool, ids=default_ids, pay_ref="GK-1", actor="t", now=APRIL_2)
+    payments.mark_paid(conn, march_pool, ids=default_ids, pay_ref="GK-1", actor="t", now=APRIL_2)
     with pytest.raises(Conflict, match="paid"):
-        service.mark_paid(conn, march_pool, ids=default_ids, pay_ref="GK-2", actor="t", now=APRIL_2)
-    released = service.settle_deposits(
+        payments.mark_paid(
+            conn, march_pool, ids=default_ids, pay_ref="GK-2", actor="t", now=APRIL_2
+        )
+    released = payments.settle_deposits(
         conn, ids=default_ids, fixmedins_code=H1, year=2024, action="release",
         reason="2024 年度考核合格", actor="chief", now=june,
     )  # fmt: skip
@@ -209,13 +211,13 @@ def test_a_month_worked_by_hand_then_adjusted_next_month(conn: Connection) -> No
         == 1
     )
     with pytest.raises(NotFound):
-        service.settle_deposits(
+        payments.settle_deposits(
             conn, ids=default_ids, fixmedins_code=H1, year=2024, action="forfeit",
             reason="again", actor="chief", now=june,
         )  # fmt: skip
 
     # the dashboard's monthly figures
-    months = {m["setlym"]: m for m in service.monthly(conn, since="202403", until="202405")}
+    months = {m["setlym"]: m for m in payments.monthly(conn, since="202403", until="202405")}
     assert months["202403"] == {
         "setlym": "202403",
         "claimed": D("240.00"),  # fund_appy_sum 210.00 + acct_pay 30.00

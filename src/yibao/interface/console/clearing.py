@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import Connection
 
-from yibao.clearing import service
+from yibao.clearing import payments, service
 from yibao.clearing.arithmetic import parse_setlym
 from yibao.errors import InvalidInput
 from yibao.interface.console.auth import User
@@ -158,12 +158,12 @@ async def add_deduction(
 def list_orders(platform: Platform, user: User, **filters: Any) -> tuple[int, list[dict[str, Any]]]:
     _setlym(filters.get("setlym"), "setlym")
     with platform.db.read() as conn:
-        return service.list_orders(conn, **filters)
+        return payments.list_orders(conn, **filters)
 
 
 def get_order(platform: Platform, user: User, clr_order_id: str) -> dict[str, Any]:
     with platform.db.read() as conn:
-        return service.get_order(conn, clr_order_id)
+        return payments.get_order(conn, clr_order_id)
 
 
 async def mark_paid(
@@ -172,7 +172,7 @@ async def mark_paid(
     now = _now()
 
     def job(conn: Connection) -> dict[str, Any]:
-        return service.mark_paid(
+        return payments.mark_paid(
             conn, clr_order_id, ids=platform.ids, pay_ref=pay_ref, actor=user.username, now=now
         )
 
@@ -185,7 +185,7 @@ async def settle_deposits(
     now = _now()
 
     def job(conn: Connection) -> list[dict[str, Any]]:
-        return service.settle_deposits(
+        return payments.settle_deposits(
             conn,
             ids=platform.ids,
             fixmedins_code=fixmedins_code,
@@ -201,7 +201,7 @@ async def settle_deposits(
 
 def monthly(platform: Platform, user: User, *, since: str, until: str) -> list[dict[str, Any]]:
     with platform.db.read() as conn:
-        return service.monthly(conn, since=since, until=until)
+        return payments.monthly(conn, since=since, until=until)
 
 
 # ---------------------------------------------------------------------------------------------
