@@ -12,6 +12,7 @@ from yibao.bootstrap import init as init_data_dir
 from yibao.cli import backup as backup_cli
 from yibao.cli import bench as bench_cli
 from yibao.cli import catalog as catalog_cli
+from yibao.cli import clearing as clearing_cli
 from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
@@ -39,6 +40,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(codes_cli.app, name="codes")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
+app.add_typer(clearing_cli.app, name="clearing")
 app.add_typer(replica_cli.app, name="replica")
 app.add_typer(export_cli.app, name="export")
 serve_cli.register(app)

@@ -225,6 +225,16 @@ class CvlservRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ClearingTerms:
+    """The region's clearing (清算) parameters ([clearing] in the file, docs/clearing.md)."""
+
+    #: 质量保证金: the share of each payment order withheld until the annual assessment
+    quality_deposit_rate: Decimal = Decimal("0")
+    #: funds whose orders withhold no deposit (e.g. the personal account 310200)
+    deposit_exempt_funds: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class RegionVersion:
     """One parameter file: a region's rules valid from ``begndate`` to ``enddate``."""
 
@@ -243,6 +253,7 @@ class RegionVersion:
     assistances: tuple[AssistanceRule, ...]
     cvlservs: tuple[CvlservRule, ...]
     source: str
+    clearing: ClearingTerms = ClearingTerms()
 
     def valid_on(self, day: date) -> bool:
         return self.begndate <= day and (self.enddate is None or day <= self.enddate)

@@ -11,7 +11,7 @@ settlements · accumulators · message log, gateway nonces and change log · con
 sessions, audit) · files · and the national interface's further areas, one module each
 (departments and practitioners, pharmacies' 进销存, …).
 settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
-files · self-pay patients (4261–4263).
+files · self-pay patients (4261–4263) · clearing (清算: applications, payment orders).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from yibao.storage.schema.catalog import (
     catalog_mapping_event,
     catalog_version,
 )
+from yibao.storage.schema.clearing import clr_appy, clr_deduction, clr_event, clr_item, clr_order
 from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
 from yibao.storage.schema.filings import trt_dcla
 from yibao.storage.schema.inventory import inv_record
@@ -71,6 +72,11 @@ __all__ = [
     "catalog_mapping_event",
     "catalog_version",
     "change_log",
+    "clr_appy",
+    "clr_deduction",
+    "clr_event",
+    "clr_item",
+    "clr_order",
     "console_alert",
     "diag",
     "fee_detail",

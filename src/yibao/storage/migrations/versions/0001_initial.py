@@ -473,6 +473,56 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "clr_appy",
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("clr_optins", sa.String(length=6), nullable=False),
+        sa.Column("setlym", sa.String(length=6), nullable=False),
+        sa.Column("clr_type", sa.String(length=6), nullable=False),
+        sa.Column("clr_way", sa.String(length=6), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=False),
+        sa.Column("psntime", sa.Integer(), nullable=False),
+        sa.Column("medfee_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("med_sumfee", sa.BigInteger(), nullable=False),
+        sa.Column("fund_appy_sum", sa.BigInteger(), nullable=False),
+        sa.Column("cash_payamt", sa.BigInteger(), nullable=False),
+        sa.Column("acct_pay", sa.BigInteger(), nullable=False),
+        sa.Column("stas", sa.String(length=12), nullable=False),
+        sa.Column("live_key", sa.String(length=60), nullable=True),
+        sa.Column("rvw_setl_cnt", sa.Integer(), nullable=True),
+        sa.Column("rvw_medfee_sumamt", sa.BigInteger(), nullable=True),
+        sa.Column("rvw_fund_pay_sumamt", sa.BigInteger(), nullable=True),
+        sa.Column("rvw_acct_pay", sa.BigInteger(), nullable=True),
+        sa.Column("rvw_cash_payamt", sa.BigInteger(), nullable=True),
+        sa.Column("rvw_adjust_amt", sa.BigInteger(), nullable=True),
+        sa.Column("accepted_at", sa.DateTime(), nullable=True),
+        sa.Column("deposit_rate", sa.BigInteger(), nullable=True),
+        sa.Column("msgid", sa.String(length=30), nullable=False),
+        sa.Column("opter", sa.String(length=30), nullable=True),
+        sa.Column("opter_name", sa.String(length=50), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "stas IN ('submitted', 'withdrawn', 'accepted', 'approved', 'rejected')",
+            name=op.f("ck_clr_appy_stas"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_clr_appy_fixmedins_code_fixmedins"),
+        ),
+        sa.PrimaryKeyConstraint("clr_appy_evt_id", name=op.f("pk_clr_appy")),
+        sa.UniqueConstraint("live_key", name="live_key"),
+    )
+    op.create_index(
+        op.f("ix_clr_appy_fixmedins_code_setlym"),
+        "clr_appy",
+        ["fixmedins_code", "setlym"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_clr_appy_setlym_stas"), "clr_appy", ["setlym", "stas"], unique=False)
+    op.create_table(
         "fixmedins_credential",
         sa.Column("paasid", sa.String(length=64), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -791,6 +841,121 @@ def upgrade() -> None:
         op.f("ix_catalog_mapping_event_map_id"), "catalog_mapping_event", ["map_id"], unique=False
     )
     op.create_table(
+        "clr_deduction",
+        sa.Column("deduction_id", sa.String(length=30), nullable=False),
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("fund_pay_type", sa.String(length=6), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("source", sa.String(length=8), nullable=False),
+        sa.Column("case_id", sa.String(length=30), nullable=True),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint("kind IN ('deduct', 'recover')", name=op.f("ck_clr_deduction_kind")),
+        sa.CheckConstraint("source IN ('manual', 'case')", name=op.f("ck_clr_deduction_source")),
+        sa.ForeignKeyConstraint(
+            ["clr_appy_evt_id"],
+            ["clr_appy.clr_appy_evt_id"],
+            name=op.f("fk_clr_deduction_clr_appy_evt_id_clr_appy"),
+        ),
+        sa.PrimaryKeyConstraint("deduction_id", name=op.f("pk_clr_deduction")),
+    )
+    op.create_index(
+        op.f("ix_clr_deduction_clr_appy_evt_id"), "clr_deduction", ["clr_appy_evt_id"], unique=False
+    )
+    op.create_table(
+        "clr_event",
+        sa.Column("event_id", sa.String(length=30), nullable=False),
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("clr_order_id", sa.String(length=30), nullable=True),
+        sa.Column("action", sa.String(length=12), nullable=False),
+        sa.Column("from_stas", sa.String(length=12), nullable=True),
+        sa.Column("to_stas", sa.String(length=12), nullable=True),
+        sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["clr_appy_evt_id"],
+            ["clr_appy.clr_appy_evt_id"],
+            name=op.f("fk_clr_event_clr_appy_evt_id_clr_appy"),
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_clr_event")),
+    )
+    op.create_index(
+        op.f("ix_clr_event_clr_appy_evt_id_seq"),
+        "clr_event",
+        ["clr_appy_evt_id", "seq"],
+        unique=True,
+    )
+    op.create_table(
+        "clr_item",
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("setl_id", sa.String(length=30), nullable=False),
+        sa.Column("item_kind", sa.String(length=8), nullable=False),
+        sa.Column("fund_pay_type", sa.String(length=6), nullable=False),
+        sa.Column("setlym", sa.String(length=6), nullable=False),
+        sa.Column("adjust_of", sa.String(length=6), nullable=True),
+        sa.Column("fund_payamt", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("item_kind IN ('setl', 'adjust')", name=op.f("ck_clr_item_item_kind")),
+        sa.ForeignKeyConstraint(
+            ["clr_appy_evt_id"],
+            ["clr_appy.clr_appy_evt_id"],
+            name=op.f("fk_clr_item_clr_appy_evt_id_clr_appy"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "clr_appy_evt_id", "setl_id", "item_kind", "fund_pay_type", name=op.f("pk_clr_item")
+        ),
+    )
+    op.create_index(op.f("ix_clr_item_setl_id"), "clr_item", ["setl_id"], unique=False)
+    op.create_table(
+        "clr_order",
+        sa.Column("clr_order_id", sa.String(length=30), nullable=False),
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("clr_optins", sa.String(length=6), nullable=False),
+        sa.Column("setlym", sa.String(length=6), nullable=False),
+        sa.Column("clr_type", sa.String(length=6), nullable=False),
+        sa.Column("fund_pay_type", sa.String(length=6), nullable=False),
+        sa.Column("setl_amt", sa.BigInteger(), nullable=False),
+        sa.Column("adjust_amt", sa.BigInteger(), nullable=False),
+        sa.Column("deduct_amt", sa.BigInteger(), nullable=False),
+        sa.Column("deposit_amt", sa.BigInteger(), nullable=False),
+        sa.Column("payable_amt", sa.BigInteger(), nullable=False),
+        sa.Column("stas", sa.String(length=8), nullable=False),
+        sa.Column("issued_by", sa.String(length=50), nullable=False),
+        sa.Column("issued_at", sa.DateTime(), nullable=False),
+        sa.Column("paid_by", sa.String(length=50), nullable=True),
+        sa.Column("paid_at", sa.DateTime(), nullable=True),
+        sa.Column("pay_ref", sa.String(length=100), nullable=True),
+        sa.Column("deposit_stas", sa.String(length=10), nullable=False),
+        sa.Column("deposit_by", sa.String(length=50), nullable=True),
+        sa.Column("deposit_at", sa.DateTime(), nullable=True),
+        sa.Column("deposit_reason", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "deposit_stas IN ('held', 'released', 'forfeited')",
+            name=op.f("ck_clr_order_deposit_stas"),
+        ),
+        sa.CheckConstraint("stas IN ('issued', 'paid')", name=op.f("ck_clr_order_stas")),
+        sa.ForeignKeyConstraint(
+            ["clr_appy_evt_id"],
+            ["clr_appy.clr_appy_evt_id"],
+            name=op.f("fk_clr_order_clr_appy_evt_id_clr_appy"),
+        ),
+        sa.PrimaryKeyConstraint("clr_order_id", name=op.f("pk_clr_order")),
+        sa.UniqueConstraint("clr_appy_evt_id", "fund_pay_type", name="appy_fund"),
+    )
+    op.create_index(
+        op.f("ix_clr_order_fixmedins_code_setlym"),
+        "clr_order",
+        ["fixmedins_code", "setlym"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_clr_order_setlym_stas"), "clr_order", ["setlym", "stas"], unique=False)
+    op.create_table(
         "diag",
         sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
         sa.Column("stage", sa.String(length=8), nullable=False),
@@ -966,6 +1131,15 @@ def downgrade() -> None:
     op.drop_table("setl")
     op.drop_table("fee_detail")
     op.drop_table("diag")
+    op.drop_index(op.f("ix_clr_order_setlym_stas"), table_name="clr_order")
+    op.drop_index(op.f("ix_clr_order_fixmedins_code_setlym"), table_name="clr_order")
+    op.drop_table("clr_order")
+    op.drop_index(op.f("ix_clr_item_setl_id"), table_name="clr_item")
+    op.drop_table("clr_item")
+    op.drop_index(op.f("ix_clr_event_clr_appy_evt_id_seq"), table_name="clr_event")
+    op.drop_table("clr_event")
+    op.drop_index(op.f("ix_clr_deduction_clr_appy_evt_id"), table_name="clr_deduction")
+    op.drop_table("clr_deduction")
     op.drop_index(op.f("ix_catalog_mapping_event_map_id"), table_name="catalog_mapping_event")
     op.drop_table("catalog_mapping_event")
     op.drop_index(op.f("ix_trt_dcla_psn_no_dcla_kind"), table_name="trt_dcla")
@@ -992,6 +1166,9 @@ def downgrade() -> None:
     op.drop_table("fixmedins_dept")
     op.drop_index(op.f("ix_fixmedins_credential_fixmedins_code"), table_name="fixmedins_credential")
     op.drop_table("fixmedins_credential")
+    op.drop_index(op.f("ix_clr_appy_setlym_stas"), table_name="clr_appy")
+    op.drop_index(op.f("ix_clr_appy_fixmedins_code_setlym"), table_name="clr_appy")
+    op.drop_table("clr_appy")
     op.drop_index(op.f("ix_catalog_mapping_map_stas_submitted_at"), table_name="catalog_mapping")
     op.drop_index(
         op.f("ix_catalog_mapping_fixmedins_code_medins_list_codg"), table_name="catalog_mapping"
