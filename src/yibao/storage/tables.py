@@ -33,7 +33,7 @@ from yibao.storage.schema.catalog import (
     catalog_version,
 )
 from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
-from yibao.storage.schema.filings import trt_dcla
+from yibao.storage.schema.filings import remote_reg, trt_dcla
 from yibao.storage.schema.inventory import inv_record
 from yibao.storage.schema.parties import (
     fixmedins,
@@ -84,6 +84,7 @@ __all__ = [
     "psn_accum",
     "psn_idet",
     "psn_insu",
+    "remote_reg",
     "selfpay_diag",
     "selfpay_fee",
     "selfpay_mdtrt",

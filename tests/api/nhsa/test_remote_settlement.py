@@ -1,0 +1,172 @@
+"""异地就医 through the gateway: a person insured in the neighbouring region (131099) settles at
+a demo-city hospital under 131099's benefits; without a registration at its lower 未备案 ratio;
+a demo-region person at a hospital of the other region is refused unless registered or in an
+emergency; the envelope's insuplc_admdvs must be the person's. Figures by hand from the two
+parameter files (src/yibao/policy/params/)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from settle_factories import (
+    EXAM_A,
+    His,
+    Person,
+    fee_line,
+    register_input,
+    seed_institution,
+    seed_person,
+    settle_input,
+)
+
+from yibao.enrolment import remote
+from yibao.kit.clock import local_naive_now
+
+LF = "131099"
+LF_HOSP = "H13100200001"
+
+
+def _seed(world: dict[str, Any]) -> tuple[Person, His]:
+    platform = world["platform"]
+    with platform.db.engine.begin() as conn:
+        p = seed_person(
+            conn,
+            Person("P0101", "13100219900307451X", psn_name="赵六", insuplc_admdvs=LF),
+        )
+        paasid, secret = seed_institution(conn, LF_HOSP, admdvs="131002")
+    return p, His(world["client"], LF_HOSP, paasid, secret)
+
+
+def _register(world: dict[str, Any], psn_no: str, area: str) -> None:
+    today = local_naive_now().date()
+    with world["platform"].db.engine.begin() as conn:
+        remote.register(
+            conn,
+            ids=world["platform"].ids,
+            actor="tester",
+            psn_no=psn_no,
+            mdtrt_area_admdvs=area,
+            reg_type="temporary",
+            begndate=today - timedelta(days=1),
+            enddate=today + timedelta(days=30),
+        )
+
+
+async def _pre(his: His, p: Person, *, insuplc: str, med_type: str = "11") -> Any:
+    out = await his.call("2201", register_input(p), insuplc_admdvs=insuplc)
+    assert out["infcode"] == 0, out["err_msg"]
+    mdtrt_id = out["output"]["data"]["mdtrt_id"]
+    line = fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "3000.00")
+    up = await his.call("2204", {"feedetail": [line]}, insuplc_admdvs=insuplc)
+    assert up["infcode"] == 0, up["err_msg"]
+    return await his.call(
+        "2206", settle_input(p, mdtrt_id, "3000.00", med_type=med_type), insuplc_admdvs=insuplc
+    )
+
+
+async def test_person_insured_elsewhere_settles_under_the_insured_region(
+    world: dict[str, Any],
+) -> None:
+    p, _ = _seed(world)
+    his = world["his"]  # a 二级 hospital in district 110102 (region 110199)
+    info = await his.call(
+        "1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": p.certno}}, insuplc_admdvs=LF
+    )
+    assert info["infcode"] == 0, info["err_msg"]
+    assert info["output"]["insuinfo"][0]["insuplc_admdvs"] == LF
+
+    # no registration: 131099 settles at its 未备案 ratio, 10 points lower:
+    # (3000 − deductible 1000) × (60 % − 10 %) = 1000.00
+    unregistered = await _pre(his, p, insuplc=LF)
+    assert unregistered["infcode"] == 0, unregistered["err_msg"]
+    s = unregistered["output"]["setlinfo"]
+    assert (s["act_pay_dedc"], s["hifp_pay"], s["pool_prop_selfpay"]) == (
+        Decimal("1000.00"),
+        Decimal("2000.00") * Decimal("0.50"),
+        Decimal("0.5"),
+    )
+
+    # registered: 131099's own ratio, (3000 − 1000) × 60 % = 1200.00 — not 110199's
+    # (3000 − 1800) × 70 % = 840.00
+    _register(world, p.psn_no, "110199")
+    registered = await _pre(his, p, insuplc=LF)
+    s = registered["output"]["setlinfo"]
+    assert s["hifp_pay"] == Decimal("1200.00")
+    assert s["psn_part_amt"] == Decimal("1800.00")
+    assert s["acct_pay"] == Decimal("500.00")
+    assert s["medfee_sumamt"] == s["fund_pay_sumamt"] + s["psn_part_amt"]
+
+
+async def test_envelope_insuplc_must_be_the_persons(world: dict[str, Any]) -> None:
+    p, _ = _seed(world)
+    answer = await world["his"].call("2201", register_input(p))  # envelope says 110199
+    assert answer["infcode"] == -1
+    assert "insuplc_admdvs" in answer["err_msg"]
+
+
+async def test_demo_person_elsewhere_needs_registration_unless_emergency(
+    world: dict[str, Any],
+) -> None:
+    _, lf_his = _seed(world)
+    p = world["people"]["emp"]  # insured in 110199, at a hospital in 131002
+    refused = await _pre(lf_his, p, insuplc="110199")
+    assert refused["infcode"] == -1
+    assert "异地就医未备案" in refused["err_msg"] and "med_type" in refused["err_msg"]
+
+    # emergency (13) needs none: 110199's outpatient terms, (3000 − 1800) × 70 % = 840.00
+    emergency = await _pre(lf_his, p, insuplc="110199", med_type="13")
+    assert emergency["infcode"] == 0, emergency["err_msg"]
+    assert emergency["output"]["setlinfo"]["hifp_pay"] == Decimal("840.00")
+
+    # a registration for the wrong region does not count; the right one does
+    _register(world, p.psn_no, "440199")
+    assert (await _pre(lf_his, p, insuplc="110199"))["infcode"] == -1
+    _register(world, p.psn_no, "131002")
+    ok = await _pre(lf_his, p, insuplc="110199")
+    assert ok["infcode"] == 0, ok["err_msg"]
+    assert ok["output"]["setlinfo"]["hifp_pay"] == Decimal("840.00")
+
+
+def test_registration_rules(world: dict[str, Any]) -> None:
+    platform = world["platform"]
+    today = date(2024, 1, 1)
+    with platform.db.engine.begin() as conn:
+        kw: dict[str, Any] = {"ids": platform.ids, "actor": "tester", "psn_no": "P0001"}
+        for bad, field in (
+            ({"mdtrt_area_admdvs": "110105", "reg_type": "long_term"}, "mdtrt_area_admdvs"),
+            ({"mdtrt_area_admdvs": "131099", "reg_type": "temporary"}, "enddate"),
+            ({"mdtrt_area_admdvs": "131099", "reg_type": "forever"}, "reg_type"),
+        ):
+            try:
+                remote.register(conn, begndate=today, **kw, **bad)
+            except Exception as exc:  # noqa: BLE001 - the message is what is checked
+                assert str(exc).startswith(field), exc
+            else:
+                raise AssertionError(f"{bad} was accepted")
+        first = remote.register(
+            conn, begndate=today, mdtrt_area_admdvs="131099", reg_type="long_term", **kw
+        )
+        assert first["valid"] and first["reg_type_name"] == "异地长期居住"
+        try:
+            remote.register(
+                conn,
+                begndate=today + timedelta(days=10),
+                enddate=today + timedelta(days=20),
+                mdtrt_area_admdvs="131002",
+                reg_type="temporary",
+                **kw,
+            )
+        except Exception as exc:  # noqa: BLE001
+            assert "重叠" in str(exc)
+        else:
+            raise AssertionError("an overlapping registration was accepted")
+        gone = remote.revoke(
+            conn,
+            ids=platform.ids,
+            actor="tester",
+            remote_reg_id=first["remote_reg_id"],
+            reason="返回参保地",
+        )
+        assert not gone["valid"] and gone["revs_memo"] == "返回参保地"
