@@ -14,6 +14,7 @@ from settle_factories import (
     EXAM_A,
     His,
     Person,
+    echo,
     fee_line,
     register_input,
     seed_institution,
@@ -141,7 +142,7 @@ def test_registration_rules(world: dict[str, Any]) -> None:
         ):
             try:
                 remote.register(conn, begndate=today, **kw, **bad)
-            except Exception as exc:  # noqa: BLE001 - the message is what is checked
+            except Exception as exc:
                 assert str(exc).startswith(field), exc
             else:
                 raise AssertionError(f"{bad} was accepted")
@@ -158,7 +159,7 @@ def test_registration_rules(world: dict[str, Any]) -> None:
                 reg_type="temporary",
                 **kw,
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             assert "重叠" in str(exc)
         else:
             raise AssertionError("an overlapping registration was accepted")
@@ -170,3 +171,83 @@ def test_registration_rules(world: dict[str, Any]) -> None:
             reason="返回参保地",
         )
         assert not gone["valid"] and gone["revs_memo"] == "返回参保地"
+
+
+async def _settle(his: His, p: Person, *, insuplc: str, med_type: str = "11") -> dict[str, Any]:
+    pre = await _pre(his, p, insuplc=insuplc, med_type=med_type)
+    assert pre["infcode"] == 0, pre["err_msg"]
+    mdtrt_id = pre["output"]["setlinfo"]["mdtrt_id"]
+    body = settle_input(p, mdtrt_id, "3000.00", med_type=med_type, **echo(pre["output"]))
+    done = await his.call("2207", body, insuplc_admdvs=insuplc)
+    assert done["infcode"] == 0, done["err_msg"]
+    return dict(done["output"]["setlinfo"])
+
+
+async def test_inter_region_clearing_of_the_month(world: dict[str, Any]) -> None:
+    from sqlalchemy import select
+
+    from yibao.settlement import inter_region
+    from yibao.storage.tables import setl
+
+    lf_person, lf_his = _seed(world)
+    bj_person = world["people"]["emp"]
+    _register(world, lf_person.psn_no, "110199")
+    first = await _settle(world["his"], lf_person, insuplc=LF)
+    second = await _settle(world["his2"], lf_person, insuplc=LF)
+    rev = await world["his2"].call(
+        "2208",
+        {
+            "data": {
+                "setl_id": second["setl_id"],
+                "mdtrt_id": second["mdtrt_id"],
+                "psn_no": lf_person.psn_no,
+            }
+        },
+        insuplc_admdvs=LF,
+    )
+    assert rev["infcode"] == 0, rev["err_msg"]
+    emergency = await _settle(lf_his, bj_person, insuplc="110199", med_type="13")
+    local = await _settle(world["his"], bj_person, insuplc="110199")  # not 异地: not cleared
+
+    platform = world["platform"]
+    month = f"{local_naive_now():%Y-%m}"
+    with platform.db.read() as conn:
+        report = inter_region.report(conn, platform.book, month=month)
+        rows = [dict(r) for r in conn.execute(select(setl)).mappings()]
+    assert report["balanced"] is True
+
+    def owed(insured: str, district_prefix: str) -> Decimal:
+        # recomputed from the settlement rows: settlements − reversals, fund + account
+        return sum(
+            (
+                r["fund_pay_sumamt"] + r["acct_pay"]
+                for r in rows
+                if r["insuplc_admdvs"] == insured and r["clr_optins"].startswith(district_prefix)
+            ),
+            Decimal("0.00"),
+        )
+
+    pairs = {(i["treatment_admdvs"], i["insured_admdvs"]): i for i in report["receivables"]}
+    assert set(pairs) == {("110199", "131099"), ("131099", "110199")}
+    bj_owes_lf = pairs[("131099", "110199")]
+    lf_owes_bj = pairs[("110199", "131099")]
+    assert lf_owes_bj["owed"] == owed("131099", "1101")
+    assert lf_owes_bj["owed"] == first["fund_pay_sumamt"] + first["acct_pay"]
+    assert (lf_owes_bj["setl_cnt"], lf_owes_bj["revs_cnt"]) == (2, 1)
+    assert bj_owes_lf["owed"] == owed("110199", "1310")
+    assert bj_owes_lf["owed"] == emergency["fund_pay_sumamt"] + emergency["acct_pay"]
+    assert local["setl_id"] not in {r["setl_id"] for r in rows if r["clr_optins"][:4] == "1310"}
+    # by fund: the reversed settlement nets to nothing, the account (310200) is included
+    funds = {f["fund_pay_type"]: f for f in lf_owes_bj["funds"]}
+    assert funds["310100"]["net"] == first["hifp_pay"]
+    assert funds["310200"]["net"] == first["acct_pay"]
+    assert funds["310100"]["reversed"] == -second["hifp_pay"]
+    # the insured region's books carry the same figures as liabilities
+    books = {g["admdvs"]: g for g in report["regions"]}
+    assert books["131099"]["liability"] == lf_owes_bj["owed"]
+    assert books["110199"]["receivable"] == lf_owes_bj["owed"]
+    assert books["110199"]["liability"] == books["131099"]["receivable"] == bj_owes_lf["owed"]
+    assert sum(g["receivable"] for g in books.values()) == sum(
+        g["liability"] for g in books.values()
+    )
+    assert report["liabilities"][0]["insured_admdvs"] == "110199"
