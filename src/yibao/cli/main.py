@@ -15,6 +15,7 @@ from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
+from yibao.cli import regions as regions_cli
 from yibao.cli import replica as replica_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
@@ -37,6 +38,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(codes_cli.app, name="codes")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
+app.add_typer(regions_cli.app, name="regions")
 app.add_typer(replica_cli.app, name="replica")
 serve_cli.register(app)
 demo_cli.register(app)
