@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from settle_factories import (
+    DRUG_B,
     EXAM_A,
     His,
     Person,
@@ -251,3 +252,160 @@ async def test_inter_region_clearing_of_the_month(world: dict[str, Any]) -> None
         g["liability"] for g in books.values()
     )
     assert report["liabilities"][0]["insured_admdvs"] == "110199"
+
+
+async def test_5269_5270_remote_statements(world: dict[str, Any]) -> None:
+    lf_person, lf_his = _seed(world)
+    his = world["his"]
+    unregistered = await _settle(his, lf_person, insuplc=LF)
+    stmt = await his.call("5269", {"data": {"setl_id": unregistered["setl_id"]}})
+    assert stmt["infcode"] == 0, stmt["err_msg"]
+    out = stmt["output"]
+    assert out["setlinfo"]["hifp_pay"] == unregistered["hifp_pay"]
+    info = out["remoteinfo"]
+    assert (info["insuplc_admdvs"], info["mdtrtarea_admvs"]) == (LF, "110199")
+    assert info["setl_basis"] == "unregistered" and info["remote_reg_id"] is None
+    assert sum(r["det_item_fee_sumamt"] for r in out["feeinfo"]) == Decimal("3000.00")
+
+    # the outpatient settlement is not an inpatient one; a local settlement is not 异地
+    wrong = await his.call("5270", {"data": {"setl_id": unregistered["setl_id"]}})
+    assert wrong["infcode"] == -1 and "5269" in wrong["err_msg"]
+    local = await _settle(his, world["people"]["emp"], insuplc="110199")
+    not_remote = await his.call("5269", {"data": {"setl_id": local["setl_id"]}})
+    assert not_remote["infcode"] == -1 and "data.setl_id" in not_remote["err_msg"]
+    # another institution's settlement is answered as missing
+    other = await lf_his.call("5269", {"data": {"setl_id": unregistered["setl_id"]}})
+    assert other["infcode"] == -1 and "不属于本机构" in other["err_msg"]
+
+    _register(world, lf_person.psn_no, "110199")
+    registered = await _settle(his, lf_person, insuplc=LF)
+    again = await his.ok("5269", {"data": {"setl_id": registered["setl_id"]}})
+    assert again["remoteinfo"]["setl_basis"] == "registered"
+    assert again["remoteinfo"]["reg_type"] == "temporary"
+
+
+def _admission(p: Person, med_type: str) -> dict[str, Any]:
+    return {
+        "mdtrtinfo": {
+            "psn_no": p.psn_no,
+            "insutype": p.insutype,
+            "begntime": "2024-05-01 08:00:00",
+            "mdtrt_cert_type": "02",
+            "mdtrt_cert_no": p.certno,
+            "med_type": med_type,
+            "ipt_no": f"IPT{p.psn_no}",
+            "atddr_no": "D1",
+            "chfpdr_name": "李医生",
+            "adm_diag_dscr": "肺炎",
+            "adm_dept_codg": "A03",
+            "adm_dept_name": "内科",
+            "adm_bed": "12",
+            "dscg_maindiag_code": "J18.900",
+            "dscg_maindiag_name": "肺炎",
+        },
+        "diseinfo": [],
+    }
+
+
+def _ipt_settle(p: Person, mdtrt_id: str, **extra: Any) -> dict[str, Any]:
+    data = settle_input(p, mdtrt_id, "10000.00", batch=None, acct="0", **extra)["data"]
+    data.pop("chrg_bchno")
+    data.pop("med_type")
+    data["mid_setl_flag"] = "0"
+    return {"data": data}
+
+
+async def _inpatient(his: His, p: Person, *, insuplc: str, med_type: str = "21") -> Any:
+    """Admit, 甲类 8000.00 + 乙类 2000.00 (10 % 先行自付), discharge, pre-settle (2303)."""
+    admitted = await his.call("2401", _admission(p, med_type), insuplc_admdvs=insuplc)
+    assert admitted["infcode"] == 0, admitted["err_msg"]
+    mdtrt_id = admitted["output"]["result"]["mdtrt_id"]
+    lines = [
+        fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "8000.00", med_type=med_type),
+        fee_line("2", mdtrt_id, p.psn_no, DRUG_B, "2000.00", med_type=med_type),
+    ]
+    for infno, body in (
+        ("2301", {"feedetail": lines}),
+        (
+            "2402",
+            {
+                "dscginfo": {
+                    "mdtrt_id": mdtrt_id,
+                    "psn_no": p.psn_no,
+                    "insutype": p.insutype,
+                    "endtime": "2030-05-10 10:00:00",
+                    "dscg_dept_codg": "A03",
+                    "dscg_dept_name": "内科",
+                    "dscg_way": "1",
+                },
+                "diseinfo": [],
+            },
+        ),
+    ):
+        answer = await his.call(infno, body, insuplc_admdvs=insuplc)
+        assert answer["infcode"] == 0, answer["err_msg"]
+    pre = await his.call("2303", _ipt_settle(p, mdtrt_id), insuplc_admdvs=insuplc)
+    return mdtrt_id, pre
+
+
+async def test_local_and_remote_inpatient_bill_and_5270(world: dict[str, Any]) -> None:
+    """The same bill of two adult residents (1501) at a 三级 hospital of the demo city: one
+    insured here (110199), one in the neighbouring region (131099, registered)."""
+    his = world["his2"]  # 三级, district 110102
+    local_person = world["people"]["res"]
+    with world["platform"].db.engine.begin() as conn:
+        lf_res = seed_person(
+            conn,
+            Person(
+                "P0102",
+                "13100220000101123X",
+                psn_name="钱七",
+                insutype="390",
+                psn_type="1501",
+                balc=Decimal("0.00"),
+                insuplc_admdvs=LF,
+            ),
+        )
+    # local: 110199 res-ipt, deductible 1300, (9800 − 1300) × 75 % = 6375.00
+    _, local = await _inpatient(his, local_person, insuplc="110199")
+    s = local["output"]["setlinfo"]
+    assert (s["act_pay_dedc"], s["hifp_pay"], s["psn_cash_pay"]) == (
+        Decimal("1300.00"),
+        Decimal("6375.00"),
+        Decimal("3625.00"),
+    )
+    # 异地 without a registration: 131099 cuts its ratio by 10 points, 60 % → 50 %
+    mdtrt_id, unreg = await _inpatient(his, lf_res, insuplc=LF)
+    assert unreg["output"]["setlinfo"]["hifp_pay"] == Decimal("4400.00")  # 8800 × 50 %
+    _register(world, lf_res.psn_no, "110199")
+    # registered: 131099 res-ipt, deductible 1000 (三级), (9800 − 1000) × 60 % = 5280.00
+    pre = await his.call("2303", _ipt_settle(lf_res, mdtrt_id), insuplc_admdvs=LF)
+    s = pre["output"]["setlinfo"]
+    assert (s["act_pay_dedc"], s["hifp_pay"], s["psn_cash_pay"], s["pool_prop_selfpay"]) == (
+        Decimal("1000.00"),
+        Decimal("5280.00"),
+        Decimal("4720.00"),
+        Decimal("0.6"),
+    )
+    done = await his.call(
+        "2304", _ipt_settle(lf_res, mdtrt_id, **echo(pre["output"])), insuplc_admdvs=LF
+    )
+    assert done["infcode"] == 0, done["err_msg"]
+    setl_id = done["output"]["setlinfo"]["setl_id"]
+    stmt = await his.ok("5270", {"data": {"setl_id": setl_id, "psn_no": lf_res.psn_no}})
+    assert stmt["setlinfo"]["hifp_pay"] == Decimal("5280.00")
+    assert stmt["remoteinfo"]["setl_basis"] == "registered"
+    assert stmt["remoteinfo"]["insuplc_name"].startswith("廊坊")
+    wrong = await his.call("5269", {"data": {"setl_id": setl_id}})
+    assert wrong["infcode"] == -1 and "5270" in wrong["err_msg"]
+
+
+async def test_emergency_admission_needs_no_registration(world: dict[str, Any]) -> None:
+    _, lf_his = _seed(world)
+    p = world["people"]["emp"]  # 110199 employee at a 131002 二级 hospital, 急诊转住院
+    _, pre = await _inpatient(lf_his, p, insuplc="110199", med_type="24")
+    assert pre["infcode"] == 0, pre["err_msg"]
+    # 110199 emp-in-service-ipt: deductible 1300, (9800 − 1300) × 87 % (二级) = 7395.00
+    assert pre["output"]["setlinfo"]["hifp_pay"] == Decimal("7395.00")
+    _, refused = await _inpatient(lf_his, world["people"]["emp2"], insuplc="110199")
+    assert refused["infcode"] == -1 and "异地就医未备案" in refused["err_msg"]
