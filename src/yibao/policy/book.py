@@ -329,6 +329,7 @@ class PolicyBook:
         # resolves its rules, and a city has few distinct (region, day, visit, person) keys.
         self._versions: dict[tuple[str, date], RegionVersion] = {}
         self._resolved: dict[tuple[int, str, str, str, int], Resolved] = {}
+        self._treatment: dict[tuple[str, date], RegionVersion | None] = {}
 
     @property
     def versions(self) -> tuple[RegionVersion, ...]:
@@ -354,12 +355,20 @@ class PolicyBook:
     def treatment_region(self, district: str, on: date) -> RegionVersion | None:
         """The region whose ``covers`` holds an institution's district (its admdvs), valid on
         the day; None when no hosted region covers it. The region of treatment: its catalog
-        and payment scope apply to each fee line (就医地目录)."""
+        and payment scope apply to each fee line (就医地目录). Memoised like `version_for`:
+        every settlement asks it."""
+        key = (district, on)
+        if key in self._treatment:
+            return self._treatment[key]
+        found: RegionVersion | None = None
         for layer in self._layers:
             found = _region_match(layer, district, on)
             if found is not None:
-                return found
-        return None
+                break
+        if len(self._treatment) >= _MEMO_LIMIT:
+            self._treatment.clear()
+        self._treatment[key] = found
+        return found
 
     def line_rules(self, admdvs: str, on: date) -> LineRules:
         return LineRules(unknown_code=self.version_for(admdvs, on).unknown_code)
