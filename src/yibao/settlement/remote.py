@@ -36,15 +36,16 @@ def check(
     (InvalidInput naming `med_type`) when the insured region requires a registration."""
     try:
         insured = book.version_for(insu["insuplc_admdvs"], day)
-        kind = MedType.of(med_type, field=f"{node}.med_type")
     except PolicyRefusal as exc:
         raise InvalidInput(f"{node}.insuplc_admdvs: {exc}") from None
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
     treatment = book.treatment_region(district, day)
     if not is_remote(insured, treatment):
         return RemoteVerdict(remote=False, treatment_admdvs=insured.admdvs)
     assert treatment is not None
+    try:
+        kind = MedType.of(med_type, field=f"{node}.med_type")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     registered = any(
         (area := book.treatment_region(r["mdtrt_area_admdvs"], day)) is not None
         and area.admdvs == treatment.admdvs
