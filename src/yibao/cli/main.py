@@ -18,6 +18,7 @@ from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
 from yibao.cli import export as export_cli
+from yibao.cli import regions as regions_cli
 from yibao.cli import replica as replica_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
@@ -41,6 +42,7 @@ app.add_typer(codes_cli.app, name="codes")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
 app.add_typer(clearing_cli.app, name="clearing")
+app.add_typer(regions_cli.app, name="regions")
 app.add_typer(replica_cli.app, name="replica")
 app.add_typer(export_cli.app, name="export")
 serve_cli.register(app)

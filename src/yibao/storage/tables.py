@@ -34,7 +34,7 @@ from yibao.storage.schema.catalog import (
 )
 from yibao.storage.schema.clearing import clr_appy, clr_deduction, clr_event, clr_item, clr_order
 from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
-from yibao.storage.schema.filings import trt_dcla
+from yibao.storage.schema.filings import remote_reg, trt_dcla
 from yibao.storage.schema.inventory import inv_record
 from yibao.storage.schema.parties import (
     fixmedins,
@@ -94,6 +94,7 @@ __all__ = [
     "psn_accum",
     "psn_idet",
     "psn_insu",
+    "remote_reg",
     "selfpay_diag",
     "selfpay_fee",
     "selfpay_mdtrt",

@@ -775,6 +775,42 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("psn_no", "insutype", name=op.f("pk_psn_insu")),
     )
     op.create_table(
+        "remote_reg",
+        sa.Column("remote_reg_id", sa.String(length=30), nullable=False),
+        sa.Column("psn_no", sa.String(length=30), nullable=False),
+        sa.Column("insutype", sa.String(length=6), nullable=True),
+        sa.Column("insuplc_admdvs", sa.String(length=6), nullable=False),
+        sa.Column("mdtrt_area_admdvs", sa.String(length=6), nullable=False),
+        sa.Column("reg_type", sa.String(length=16), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("tel", sa.String(length=50), nullable=True),
+        sa.Column("addr", sa.String(length=200), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("crte_by", sa.String(length=50), nullable=False),
+        sa.Column("revs_time", sa.DateTime(), nullable=True),
+        sa.Column("revs_by", sa.String(length=50), nullable=True),
+        sa.Column("revs_memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "reg_type IN ('long_term', 'temporary')", name=op.f("ck_remote_reg_reg_type")
+        ),
+        sa.CheckConstraint("vali_flag IN ('0', '1')", name=op.f("ck_remote_reg_vali_flag")),
+        sa.ForeignKeyConstraint(["psn_no"], ["psn.psn_no"], name=op.f("fk_remote_reg_psn_no_psn")),
+        sa.PrimaryKeyConstraint("remote_reg_id", name=op.f("pk_remote_reg")),
+    )
+    op.create_index(
+        op.f("ix_remote_reg_mdtrt_area_admdvs_begndate"),
+        "remote_reg",
+        ["mdtrt_area_admdvs", "begndate"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_remote_reg_psn_no_vali_flag"), "remote_reg", ["psn_no", "vali_flag"], unique=False
+    )
+    op.create_table(
         "trt_dcla",
         sa.Column("trt_dcla_detl_sn", sa.String(length=30), nullable=False),
         sa.Column("dcla_kind", sa.String(length=16), nullable=False),
@@ -1145,6 +1181,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_trt_dcla_psn_no_dcla_kind"), table_name="trt_dcla")
     op.drop_index(op.f("ix_trt_dcla_fixmedins_code_psn_no"), table_name="trt_dcla")
     op.drop_table("trt_dcla")
+    op.drop_index(op.f("ix_remote_reg_psn_no_vali_flag"), table_name="remote_reg")
+    op.drop_index(op.f("ix_remote_reg_mdtrt_area_admdvs_begndate"), table_name="remote_reg")
+    op.drop_table("remote_reg")
     op.drop_table("psn_insu")
     op.drop_table("psn_idet")
     op.drop_table("psn_accum")
