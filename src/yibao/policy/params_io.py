@@ -435,20 +435,27 @@ def _clearing(t: _Table | None) -> ClearingTerms:
                 "deposit_exempt_funds", f"'{code}' 不是基金支付类型", "not a fund_pay_type"
             )
     return ClearingTerms(quality_deposit_rate=rate, deposit_exempt_funds=frozenset(exempt))
+
+
 def _remote(t: _Table | None) -> RemoteRule:
     """``[remote]``: 异地就医 without a registration — refused, or the pool's ratios cut."""
+    if t is None:
         return RemoteRule()
     t.only("unregistered", "unregistered_ratio_cut", "note")
     mode = cast(UnregisteredRule, t.choice("unregistered", ["refuse", "reduce"], "refuse"))
     cut = t.ratio("unregistered_ratio_cut", Decimal(0))
     if mode == "reduce" and not cut:
+        raise t.fail(
             "unregistered_ratio_cut",
             'unregistered = "reduce" 时须给出降低的比例',
             'required (> 0) when unregistered is "reduce"',
+        )
     if mode == "refuse" and cut:
+        raise t.fail(
             "unregistered_ratio_cut",
             'unregistered = "refuse" 时不得给出比例',
             'only with unregistered = "reduce"',
+        )
     return RemoteRule(unregistered=mode, unregistered_ratio_cut=cut)
 
 
