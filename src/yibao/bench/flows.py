@@ -263,6 +263,7 @@ class Session:
     # ------------------------------------------------------------------ flows
 
     async def outpatient(self) -> bool:
+        self.rec.play("outpatient")
         inst = self.rng.choice(self.fx.of_kind("hospital", "clinic"))
         person = self.rng.choice(self.fx.persons_for(self.rng))
         self._insuplc = person.get("insuplc_admdvs", "110199")
@@ -329,6 +330,7 @@ class Session:
         person = self.admissions.pick(self.rng, self.fx.persons_for(self.rng))
         if person is None:  # everyone is in hospital: do an outpatient visit instead
             return await self.outpatient()
+        self.rec.play("inpatient")
         settled, left_open = False, True
         try:
             settled, left_open = await self._stay(person)
@@ -436,6 +438,7 @@ class Session:
         return True, False
 
     async def pharmacy(self) -> bool:
+        self.rec.play("pharmacy")
         inst = self.rng.choice(self.fx.of_kind("pharmacy"))
         person = self.rng.choice(self.fx.persons_for(self.rng))
         self._insuplc = person.get("insuplc_admdvs", "110199")
@@ -479,3 +482,28 @@ class Session:
                 },
             )
         return True
+
+
+async def reset_admissions(
+    session: Session, visits: list[tuple[str, str, str, str]]
+) -> tuple[int, int]:
+    """Close the admissions earlier runs left open, through the interface as a HIS would:
+    2405 (undo the discharge) where the stay was discharged, then 2404 (cancel the
+    admission). `visits`: (mdtrt_id, psn_no, fixmedins_code, mdtrt_stas). Returns (closed,
+    failed); every call goes to `session`'s recorder, which the caller keeps apart."""
+    by_code = {inst["code"]: inst for inst in session.fx.institutions}
+    closed = failed = 0
+    for mdtrt_id, psn_no, code, state in visits:
+        inst = by_code.get(code)
+        if inst is None:  # not one of the bench's institutions: not the bench's to close
+            failed += 1
+            continue
+        ref = {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+        if state == "discharged" and await session.call("2405", inst, ref) is None:
+            failed += 1
+            continue
+        if await session.call("2404", inst, ref) is None:
+            failed += 1
+            continue
+        closed += 1
+    return closed, failed
