@@ -10,13 +10,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yibao import __version__
 from yibao.api import analytics, console, docs, health, nhsa, print_pages
+from yibao.api.security import SecurityHeaders
 from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.interface import outage as faults
+from yibao.interface.console import auth as console_auth
 from yibao.runtime import Platform, open_platform
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,36 @@ class _App(FastAPI):
             await fast(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+async def _audit_refusal(platform: Platform, request: Request, exc: YibaoError) -> None:
+    """Audit a console request refused for who made it (`auth.denied`): a permission the role
+    lacks, a bad CSRF token or origin (403), a record outside a tenant user's scope (404: the
+    answer says "missing", the trail says who probed), a sent token that is unknown, expired
+    or tampered (401). Nothing else is written."""
+    state = request.state
+    user = getattr(state, "user", None)
+    reason: str | None = None
+    if exc.status_code == 403 and user is not None:
+        reason = getattr(state, "denied", None) or "forbidden"
+    elif exc.status_code == 404 and user is not None and user.tenant_code is not None:
+        reason = "not_found_or_out_of_scope"
+    elif exc.status_code == 401 and getattr(state, "bad_token", False):
+        reason = "bad_token"
+    if reason is None:
+        return
+    await run_in_threadpool(
+        console_auth.audit_denied,
+        platform,
+        actor=user.username if user is not None else "-",
+        user=user,
+        reason=reason,
+        detail={
+            "method": request.method,
+            "path": request.url.path[:200],
+            "address": request.client.host if request.client else None,
+        },
+    )
 
 
 def _mounters() -> list[Mounter]:
@@ -93,7 +126,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.state.on_stop = []
 
     @app.exception_handler(YibaoError)
-    async def _yibao_error(_request: Request, exc: YibaoError) -> Response:
+    async def _yibao_error(request: Request, exc: YibaoError) -> Response:
+        await _audit_refusal(platform, request, exc)
         return JSONResponse(
             {"error": exc.code, "message": exc.message}, status_code=exc.status_code
         )
@@ -119,6 +153,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
             status_code=500,
         )
 
+    app.add_middleware(SecurityHeaders)
     for mount in _mounters():
         mount(app, platform)
     gateway = getattr(app.state, "nhsa_gateway", None)

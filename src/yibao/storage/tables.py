@@ -50,6 +50,7 @@ from yibao.storage.schema.platform import (
     change_log,
     file_store,
     gateway_nonce,
+    login_throttle,
     msg_log,
     seq_counter,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "fixmedins_prac",
     "gateway_nonce",
     "inv_record",
+    "login_throttle",
     "mdtrt",
     "metadata",
     "msg_log",

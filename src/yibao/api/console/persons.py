@@ -1,5 +1,5 @@
 """参保人 endpoints: register and change persons, their insurance and identities, credit
-personal accounts. Personal data is masked unless an admin asks `?unmask=1` (audited). The
+personal accounts. Personal data is masked unless a role with `person.unmask` asks `?unmask=1` (audited). The
 use cases are `yibao.interface.console.persons`; this module keeps HTTP.
 """
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
+from yibao.api.console.deps import AccountCreditor, PersonReader, PersonWriter, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import (
     ERRORS,
@@ -35,7 +35,7 @@ _WRITE: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403,
 
 Unmask = Annotated[
     bool,
-    Query(description="管理员查看未脱敏信息, 记录审计 (admin only; audited as psn.unmask)"),
+    Query(description="查看未脱敏信息, 记录审计 (needs person.unmask; audited as psn.unmask)"),
 ]
 
 
@@ -46,7 +46,7 @@ Unmask = Annotated[
     responses=_READ,
 )
 def find_persons(
-    user: CurrentUser,
+    user: PersonReader,
     platform: PlatformDep,
     certno: str | None = None,
     card_no: str | None = None,
@@ -79,7 +79,7 @@ def find_persons(
     response_model=PersonOut,
     responses=_WRITE,
 )
-async def register_person(body: PersonIn, user: WriterUser, platform: PlatformDep) -> PersonOut:
+async def register_person(body: PersonIn, user: PersonWriter, platform: PlatformDep) -> PersonOut:
     return PersonOut(**await persons.register_person(platform, user, body.model_dump()))
 
 
@@ -90,7 +90,7 @@ async def register_person(body: PersonIn, user: WriterUser, platform: PlatformDe
     responses=_READ,
 )
 def get_person(
-    psn_no: str, user: CurrentUser, platform: PlatformDep, unmask: Unmask = False
+    psn_no: str, user: PersonReader, platform: PlatformDep, unmask: Unmask = False
 ) -> PersonOut:
     return PersonOut(**persons.get_person(platform, user, psn_no, unmask=unmask))
 
@@ -102,7 +102,7 @@ def get_person(
     responses=_WRITE,
 )
 async def change_person(
-    psn_no: str, body: PersonPatch, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: PersonPatch, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     given = body.model_dump(exclude_unset=True)
     return PersonOut(**await persons.change_person(platform, user, psn_no, given))
@@ -116,7 +116,7 @@ async def change_person(
     responses=_WRITE,
 )
 async def add_insurance(
-    psn_no: str, body: InsuranceIn, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: InsuranceIn, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     return PersonOut(**await persons.add_insurance(platform, user, psn_no, body.model_dump()))
 
@@ -128,7 +128,7 @@ async def add_insurance(
     responses=_WRITE,
 )
 async def change_insurance(
-    psn_no: str, insutype: str, body: InsurancePatch, user: WriterUser, platform: PlatformDep
+    psn_no: str, insutype: str, body: InsurancePatch, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     given = body.model_dump(exclude_unset=True)
     row = await persons.change_insurance(platform, user, psn_no, insutype, given)
@@ -145,7 +145,7 @@ async def set_insurance_status(
     psn_no: str,
     insutype: str,
     action: Literal["suspend", "resume", "terminate"],
-    user: WriterUser,
+    user: PersonWriter,
     platform: PlatformDep,
     body: StatusIn | None = None,
 ) -> PersonOut:
@@ -164,7 +164,7 @@ async def set_insurance_status(
     responses=_WRITE,
 )
 async def record_identity(
-    psn_no: str, body: IdentityIn, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: IdentityIn, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     row = await persons.record_identity(platform, user, psn_no, body.model_dump())
     return PersonOut(**row)
@@ -178,7 +178,7 @@ async def record_identity(
     responses=_WRITE,
 )
 async def credit_account(
-    psn_no: str, body: CreditIn, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: CreditIn, user: AccountCreditor, platform: PlatformDep
 ) -> CreditOut:
     credited = await persons.credit_account(
         platform, user, psn_no, amount=body.amount, reason=body.reason, insutype=body.insutype

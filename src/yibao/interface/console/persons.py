@@ -1,4 +1,4 @@
-"""参保人 use cases for the console: find and show persons (masked; an admin may unmask,
+"""参保人 use cases for the console: find and show persons (masked; `person.unmask` may unmask,
 audited as `psn.unmask`), register and change them, their insurance and identities, and
 credit personal accounts. Answers carry `masked` (True unless unmasked)."""
 
@@ -19,11 +19,9 @@ from yibao.runtime import Platform
 
 
 def check_unmask(user: User, unmask: bool) -> None:
-    """Only an admin may see personal data unmasked."""
-    if unmask and user.role != "admin":
-        raise Forbidden(
-            f"仅管理员可查看未脱敏的个人信息 (only admin may unmask; your role is '{user.role}')"
-        )
+    """Only a role with `person.unmask` may see personal data unmasked."""
+    if unmask and not user.can("person.unmask"):
+        raise Forbidden(f"无权查看未脱敏的个人信息 (your role '{user.role}' lacks person.unmask)")
 
 
 def _audit_unmask(
@@ -36,7 +34,12 @@ def _audit_unmask(
             actor=user.username,
             action="psn.unmask",
             target=target,
-            detail={"fields": sorted(PERSON_MASKS), **detail},
+            detail={
+                "fields": sorted(PERSON_MASKS),
+                "role": user.role,
+                "tenant": user.tenant_code or "agency",
+                **detail,
+            },
         )
 
     platform.db.writer.run_sync(job)
@@ -60,7 +63,8 @@ def find_persons(
     offset: int = 0,
     unmask: bool = False,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page) of persons (their own columns), masked unless an admin unmasks."""
+    """(total, page) of persons (their own columns) within the user's scope, masked unless
+    unmasked."""
     check_unmask(user, unmask)
     with platform.db.read() as conn:
         total, rows = persons.find_persons(
@@ -82,7 +86,8 @@ def find_persons(
 def get_person(
     platform: Platform, user: User, psn_no: str, *, unmask: bool = False
 ) -> dict[str, Any]:
-    """The person with insurance and identities, masked unless an admin unmasks."""
+    """The person with insurance and identities (NotFound outside the user's scope), masked
+    unless unmasked."""
     check_unmask(user, unmask)
     with platform.db.read() as conn:
         row = persons.get_person(conn, psn_no=psn_no, scope=scope_of(user))
