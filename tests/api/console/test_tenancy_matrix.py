@@ -23,7 +23,7 @@ from tenancy_world import (
 )
 
 from yibao.api import app as app_module
-from yibao.api import console, health
+from yibao.api import analytics, console, health
 from yibao.runtime import Platform
 from yibao.users.permissions import GRANTS, PERMISSIONS, ROLES
 
@@ -43,7 +43,9 @@ BODIES: dict[tuple[str, str], Any] = {
 
 @pytest.fixture
 def tenancy_app(platform: Platform, password_hash: str, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
-    monkeypatch.setattr(app_module, "_mounters", lambda: [health.mount, console.mount])
+    monkeypatch.setattr(
+        app_module, "_mounters", lambda: [health.mount, console.mount, analytics.mount]
+    )
     build(platform, password_hash)
     return app_module.create_app(platform.settings, platform=platform)
 
