@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from yibao.config import Settings
 from yibao.enrolment import token_seal
-from yibao.errors import ConfigError
+from yibao.errors import ConfigError, InvalidInput
 from yibao.kit.files import write_private
 from yibao.settlement import print_token
 from yibao.storage.engine import detect_backend, make_null_engine
@@ -145,9 +145,15 @@ def init(settings: Settings) -> InitReport:
             ) -> bool:
                 if users.user_exists(conn, username):
                     return False
-                users.create_user(
-                    conn, username=username, password=chosen, role=role, display_name=display
-                )
+                try:
+                    users.create_user(
+                        conn, username=username, password=chosen, role=role, display_name=display
+                    )
+                except InvalidInput as exc:
+                    raise ConfigError(
+                        f"{env_var}: {exc.message.removeprefix('password: ')} "
+                        f"(or unset it: a password is then generated)"
+                    ) from None
                 return True
 
             created = bool(run_transaction(engine, create))

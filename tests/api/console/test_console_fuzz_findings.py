@@ -32,9 +32,7 @@ async def test_an_offset_past_the_bound_is_invalid_input_not_a_server_error(
 
 
 async def test_the_largest_offset_is_an_empty_page(client: httpx.AsyncClient, auth: Auth) -> None:
-    r = await client.get(
-        "/api/v1/audit", params={"offset": MAX_OFFSET}, headers=await auth("aud")
-    )
+    r = await client.get("/api/v1/audit", params={"offset": MAX_OFFSET}, headers=await auth("aud"))
     assert r.status_code == 200, r.text
     assert r.json()["items"] == []
 

@@ -107,9 +107,7 @@ async def test_cross_tenant_credential_writes_are_refused_and_write_nothing(
     r = await wc.post(f"/api/v1/institutions/{HOSP_B}/credentials", json={}, headers=headers)
     assert r.status_code == 404
     paasid = record_ids(HOSP_B)["paasid"]
-    r = await wc.post(
-        f"/api/v1/institutions/{HOSP_B}/credentials/{paasid}/revoke", headers=headers
-    )
+    r = await wc.post(f"/api/v1/institutions/{HOSP_B}/credentials/{paasid}/revoke", headers=headers)
     assert r.status_code == 404
     assert credentials_of(platform, HOSP_B) == before
     assert denied(platform, "t-iadm", "not_found_or_out_of_scope") == 2
@@ -208,9 +206,7 @@ async def test_tenant_admins_manage_their_own_tenant_s_users(
     assert {u["tenant_code"] for u in r.json()["items"]} <= {CHAIN, STORE}
     # a user's role change ends its sessions
     cashier = await bearer(wc, "store-cashier")
-    r = await wc.patch(
-        "/api/v1/users/store-cashier", json={"role": "inst_viewer"}, headers=headers
-    )
+    r = await wc.patch("/api/v1/users/store-cashier", json={"role": "inst_viewer"}, headers=headers)
     assert r.status_code == 200 and r.json()["role"] == "inst_viewer"
     assert (await wc.get("/api/v1/auth/me", headers=cashier)).status_code == 401
     with platform.db.read() as conn:

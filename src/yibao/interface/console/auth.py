@@ -147,7 +147,10 @@ async def login(
     except Unauthorized:
 
         def failed(conn: Connection) -> None:
-            throttle.failed(conn, username, address, local_naive_now())
+            now = local_naive_now()
+            throttle.failed(conn, username, address, now)
+            # counters whose window and lockout are over are of no use: keep the table small
+            throttle.purge(conn, now - throttle.window - throttle.lockout)
 
         await platform.db.writer.run(failed)
         await _audit_refusal(
