@@ -346,3 +346,61 @@ async def test_idle_and_absolute_expiry(
     assert r.status_code == 401
     with platform.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(auth_session)).scalar_one() == 1
+
+
+# -- the institution console API and the fixed defects ------------------------------------------
+
+
+async def test_the_institution_list_shows_children_and_active_credentials(
+    wc: httpx.AsyncClient,
+) -> None:
+    r = await wc.get("/api/v1/institutions", headers=await bearer(wc, "t-oper"))
+    rows = {i["fixmedins_code"]: i for i in r.json()["items"]}
+    assert rows[CHAIN]["children"] == [STORE]
+    assert rows[HOSP_A]["children"] == []
+    assert all(i["active_credentials"] == 1 for i in rows.values())
+    # the same as fetching one alone
+    one = await wc.get(f"/api/v1/institutions/{CHAIN}", headers=await bearer(wc, "t-oper"))
+    assert {k: one.json()[k] for k in ("children", "active_credentials")} == {
+        "children": [STORE],
+        "active_credentials": 1,
+    }
+
+
+async def test_settlement_filters_and_paging(wc: httpx.AsyncClient) -> None:
+    headers = await bearer(wc, "t-rev")
+    r = await wc.get("/api/v1/settlements", headers=headers)
+    body = r.json()
+    assert body["total"] == 5
+    times = [row["setl_time"] for row in body["items"]]
+    assert times == sorted(times, reverse=True)  # newest first
+    row = body["items"][0]
+    assert {"setl_id", "mdtrt_id", "fixmedins_code", "medfee_sumamt", "fund_pay_sumamt"} <= set(row)
+    assert row["medfee_sumamt"] == "100.00" and row["fund_pay_sumamt"] == "70.00"
+    page = await wc.get("/api/v1/settlements", params={"limit": 2, "offset": 1}, headers=headers)
+    assert [x["setl_id"] for x in page.json()["items"]] == [
+        x["setl_id"] for x in body["items"][1:3]
+    ]
+    ids = record_ids(HOSP_B)
+    by_psn = await wc.get("/api/v1/settlements", params={"psn_no": ids["psn_no"]}, headers=headers)
+    assert [x["setl_id"] for x in by_psn.json()["items"]] == [ids["setl_id"]]
+    # the world settles hospital A at 10:30, B at 11:30, …: since inclusive, until exclusive
+    window = await wc.get(
+        "/api/v1/settlements",
+        params={"since": "2026-12-01T11:30:00", "until": "2026-12-01T12:30:00+08:00"},
+        headers=headers,
+    )
+    assert [x["fixmedins_code"] for x in window.json()["items"]] == [HOSP_B]
+    bad = await wc.get("/api/v1/settlements", params={"since": "yesterday"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["message"].startswith("since")
+
+
+async def test_an_institution_downloads_its_reconciliation_result(wc: httpx.AsyncClient) -> None:
+    headers = await bearer(wc, "t-view")
+    r = await wc.get("/api/v1/reconciliation/results", headers=headers)
+    assert r.json()["total"] == 1
+    item = r.json()["items"][0]
+    assert item["fixmedins_code"] == HOSP_A
+    f = await wc.get(f"/api/v1/reconciliation/results/{item['file_qury_no']}", headers=headers)
+    assert f.status_code == 200 and f.headers["content-type"] == "application/zip"
+    assert f.content.startswith(b"PK") and f.headers["cache-control"] == "no-store"
