@@ -5,16 +5,34 @@ administrator)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from yibao.config import Settings
+from yibao.config import Settings, load_settings
 from yibao.runtime import Platform, open_platform
 from yibao.storage.tables import login_throttle
 from yibao.users.throttle import LoginThrottle
 
 T0 = datetime(2026, 12, 6, 9, 0)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """On SQLite and (marker `mysql`) the MySQL-protocol store."""
+    return load_settings(data_dir=tmp_path / "data", database_url=db_url)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    plat = open_platform(settings)
+    yield plat
+    plat.close()
+
+
 NAT = "10.0.0.1"
 
 
