@@ -4,12 +4,13 @@ every edge. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -47,6 +48,19 @@ class _App(FastAPI):
             await fast(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+_REFUSED_PAGE = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>无权限</title>'
+    "</head><body><main><h1>无权限访问此页面</h1><p>{message}</p>"
+    '<p><a href="/login">换一个账号登录</a></p></main></body></html>'
+)
+
+
+def _is_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 async def _audit_refusal(platform: Platform, request: Request, exc: YibaoError) -> None:
@@ -128,6 +142,13 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     @app.exception_handler(YibaoError)
     async def _yibao_error(request: Request, exc: YibaoError) -> Response:
         await _audit_refusal(platform, request, exc)
+        if exc.status_code == 403 and _is_page(request):
+            # a signed-in user on a page its role may not open: a page, not JSON
+            return HTMLResponse(
+                _REFUSED_PAGE.format(message=html.escape(exc.message)),
+                status_code=403,
+                headers={"Cache-Control": "no-store"},
+            )
         return JSONResponse(
             {"error": exc.code, "message": exc.message}, status_code=exc.status_code
         )

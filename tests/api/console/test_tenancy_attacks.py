@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from tenancy_world import CHAIN, HOSP_A, HOSP_B, STORE, build, record_ids
 
 from yibao.api import app as app_module
-from yibao.api import console, health
+from yibao.api import analytics, console, health
 from yibao.kit.clock import local_naive_now
 from yibao.runtime import Platform
 from yibao.storage.tables import agency_user, audit_log, auth_session, fixmedins_credential
@@ -404,3 +404,15 @@ async def test_an_institution_downloads_its_reconciliation_result(wc: httpx.Asyn
     f = await wc.get(f"/api/v1/reconciliation/results/{item['file_qury_no']}", headers=headers)
     assert f.status_code == 200 and f.headers["content-type"] == "application/zip"
     assert f.content.startswith(b"PK") and f.headers["cache-control"] == "no-store"
+
+
+async def test_a_page_the_role_may_not_open_answers_a_page(
+    world_app: FastAPI, wc: httpx.AsyncClient, platform: Platform
+) -> None:
+    analytics.mount(world_app, platform)
+    await _page_login(wc, "t-cash")  # a cashier has no analytics.read
+    r = await wc.get("/dashboard", headers={"Accept": "text/html"})
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("text/html") and "无权限" in r.text
+    assert r.headers["x-frame-options"] == "DENY"
+    assert denied(platform, "t-cash", "permission") == 1
