@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from tenancy_world import CHAIN, HOSP_A, HOSP_B, STORE, build, record_ids
 
-from yibao.api import app as app_module
 from yibao.api import analytics, console, health
+from yibao.api import app as app_module
 from yibao.kit.clock import local_naive_now
 from yibao.runtime import Platform
 from yibao.storage.tables import agency_user, audit_log, auth_session, fixmedins_credential
