@@ -144,7 +144,7 @@ def _check_tenant(conn: Connection, role: str, tenant_code: str | None) -> str |
     inst = repo.institution(conn, tenant_code)
     if inst is None:
         raise NotFound(f"tenant_code: 机构不存在 '{tenant_code}' (no such institution)")
-    if kind is TenantKind.CHAIN and inst["kind"] != "pharmacy":
+    if kind is TenantKind.CHAIN and (inst["kind"] != "pharmacy" or inst["parent_code"]):
         raise InvalidInput(
             f"tenant_code: 连锁管理员须属于连锁药店总部 '{tenant_code}' "
             "(chain_admin belongs to a pharmacy chain's head)"
@@ -166,6 +166,8 @@ def may_grant(actor: User, role: str, tenant_code: str | None) -> bool:
     grantable = TENANT_GRANTABLE.get(actor.role)
     if grantable is None or role not in grantable or tenant_code is None:
         return False
+    if role == "chain_admin" and tenant_code != actor.tenant_code:
+        return False  # a chain's administrators belong to the chain's head
     codes = actor.fixmedins_codes
     return codes is not None and tenant_code in codes
 

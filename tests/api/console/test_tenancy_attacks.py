@@ -157,6 +157,8 @@ async def test_a_user_cannot_change_its_own_role_or_tenant(
         ("t-iadm", {"role": "secadmin"}, 403),
         ("t-iadm", {"role": "cashier", "tenant_code": HOSP_B}, 403),
         ("t-chain", {"role": "cashier", "tenant_code": HOSP_A}, 403),
+        # a chain admin's stores are not chains of their own
+        ("t-chain", {"role": "chain_admin", "tenant_code": STORE}, 403),
         # 三权分立 and the operator: only the secadmin creates users
         ("t-oper", {"role": "cashier", "tenant_code": HOSP_A}, 403),
         ("t-sys", {"role": "auditor"}, 403),
