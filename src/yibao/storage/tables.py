@@ -51,6 +51,7 @@ from yibao.storage.schema.platform import (
     change_log,
     file_store,
     gateway_nonce,
+    login_throttle,
     msg_log,
     seq_counter,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "fixmedins_prac",
     "gateway_nonce",
     "inv_record",
+    "login_throttle",
     "mdtrt",
     "metadata",
     "msg_log",

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from yibao.api.console import alerts, audit, auth, clearing, institutions, persons, regions
+from yibao.api.console import (
+    alerts,
+    audit,
+    auth,
+    clearing,
+    institutions,
+    persons,
+    regions,
+    settlements,
+    users,
+)
 from yibao.runtime import Platform
 
 
@@ -22,3 +32,5 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(clearing.router)
     app.include_router(regions.registrations)
     app.include_router(regions.clearing)
+    app.include_router(settlements.router)
+    app.include_router(users.router)

@@ -25,10 +25,15 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("display_name", sa.String(length=50), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("tenant_code", sa.String(length=30), nullable=True),
+        sa.Column("department", sa.String(length=50), nullable=True),
         sa.Column("vali_flag", sa.String(length=1), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_login_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("username", name=op.f("pk_agency_user")),
+    )
+    op.create_index(
+        op.f("ix_agency_user_tenant_code"), "agency_user", ["tenant_code"], unique=False
     )
     op.create_table(
         "an_setl",
@@ -185,6 +190,14 @@ def upgrade() -> None:
         op.f("ix_gateway_nonce_expires_at"), "gateway_nonce", ["expires_at"], unique=False
     )
     op.create_table(
+        "login_throttle",
+        sa.Column("throttle_key", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_start", sa.DateTime(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("throttle_key", name=op.f("pk_login_throttle")),
+    )
+    op.create_table(
         "msg_log",
         sa.Column("msgid", sa.String(length=30), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -335,6 +348,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("last_seen_at", sa.DateTime(), nullable=True),
+        sa.Column("csrf_sha256", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["username"],
             ["agency_user.username"],
@@ -1238,6 +1253,7 @@ def downgrade() -> None:
     op.drop_table("psn")
     op.drop_index(op.f("ix_msg_log_fixmedins_code_created_at"), table_name="msg_log")
     op.drop_table("msg_log")
+    op.drop_table("login_throttle")
     op.drop_index(op.f("ix_gateway_nonce_expires_at"), table_name="gateway_nonce")
     op.drop_table("gateway_nonce")
     op.drop_index(op.f("ix_fixmedins_parent_code"), table_name="fixmedins")
@@ -1255,5 +1271,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_an_setl_setl_time"), table_name="an_setl")
     op.drop_index(op.f("ix_an_setl_fixmedins_code_setl_time"), table_name="an_setl")
     op.drop_table("an_setl")
+    op.drop_index(op.f("ix_agency_user_tenant_code"), table_name="agency_user")
     op.drop_table("agency_user")
     # ### end Alembic commands ###
