@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     #: A request body in GBK/GB2312/GB18030 is answered in its charset (`request`), or always
     #: in UTF-8 (`utf-8`) for clients that read UTF-8 whatever they send.
     answer_charset: Literal["request", "utf-8"] = "request"
+    #: The audit trail is kept at least this many days; `yibao audit purge` removes only older
+    #: records (网络安全法 Art. 21: network logs ≥ 6 months; docs/audit.md).
+    audit_retention_days: int = Field(default=180, ge=180, le=36_500)
+    #: A rotated credential stays valid this many seconds beside its successor, so that
+    #: clients can switch without a refused call (docs/interface.md §2).
+    credential_overlap_s: int = Field(default=86_400, ge=0, le=90 * 86_400)
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     log_level: str = "INFO"

@@ -45,6 +45,8 @@ from yibao.storage.schema.parties import (
 )
 from yibao.storage.schema.platform import (
     agency_user,
+    audit_anchor,
+    audit_chain,
     audit_log,
     auth_session,
     change_log,
@@ -60,6 +62,8 @@ __all__ = [
     "ID",
     "NAMING_CONVENTION",
     "agency_user",
+    "audit_anchor",
+    "audit_chain",
     "audit_log",
     "auth_session",
     "catalog_dise",

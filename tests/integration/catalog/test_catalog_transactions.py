@@ -185,9 +185,7 @@ def test_3301_refuses_a_row_of_another_institution(loaded: Engine) -> None:
     with UnitOfWork(loaded) as uow:
         with uow.conn.begin_nested() as sp:
             with pytest.raises(Forbidden, match=r"data\[1\]\.fixmedins_code"):
-                transactions.handle_3301(
-                    uow.conn, ctx(H1, infno="3301"), {"data": [own, foreign]}
-                )
+                transactions.handle_3301(uow.conn, ctx(H1, infno="3301"), {"data": [own, foreign]})
             sp.rollback()
         assert mapping.list_mappings(uow.conn, fixmedins_code="H37010200002") == []
         assert mapping.list_mappings(uow.conn, fixmedins_code=H1) == []
