@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from yibao.bootstrap import init as init_data_dir
+from yibao.cli import audit as audit_cli
 from yibao.cli import bench as bench_cli
 from yibao.cli import catalog as catalog_cli
 from yibao.cli import codes as codes_cli
@@ -38,6 +39,7 @@ app.add_typer(codes_cli.app, name="codes")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
 app.add_typer(replica_cli.app, name="replica")
+app.add_typer(audit_cli.app, name="audit")
 serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")
