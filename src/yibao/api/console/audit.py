@@ -1,14 +1,15 @@
-"""The audit trail, for admins and auditors."""
+"""The audit trail, for admins and auditors: pages of records with filters, and the chain's
+state (docs/audit.md)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from yibao.api.console.deps import AuditReader, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
-from yibao.api.console.schemas import ERRORS, MAX_OFFSET, AuditOut, AuditPage
+from yibao.api.console.schemas import ERRORS, MAX_OFFSET, AuditChainOut, AuditOut, AuditPage
 from yibao.interface.console import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"], route_class=ConsoleRoute)
@@ -16,20 +17,56 @@ router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"], route_class=Co
 
 @router.get(
     "",
-    summary="审计日志, 最新在前 (audit trail, newest first; admin and auditor)",
+    summary="审计日志, 最新在前 (audit trail, newest first; admin and auditor; reading is audited)",
     response_model=AuditPage,
     responses={k: ERRORS[k] for k in (400, 401, 403)},
 )
 def list_audit(
-    _user: AuditReader,
+    user: AuditReader,
     platform: PlatformDep,
+    request: Request,
     actor: str | None = None,
     action: Annotated[str | None, Query(examples=["psn.unmask"])] = None,
     target: str | None = None,
+    tenant: Annotated[str | None, Query(description="操作人所属租户 the actor's tenant")] = None,
+    role: Annotated[str | None, Query(description="操作人角色 the actor's role")] = None,
+    since: Annotated[
+        str | None, Query(description="起 (含) from, inclusive: yyyy-MM-dd[ HH:mm:ss]")
+    ] = None,
+    until: Annotated[
+        str | None, Query(description="止 (不含) to, exclusive: yyyy-MM-dd[ HH:mm:ss]")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
-    rows = audit.list_entries(
-        platform, actor=actor, action=action, target=target, limit=limit, offset=offset
+    rows, total = audit.list_entries(
+        platform,
+        reader=user,
+        actor=actor,
+        action=action,
+        target=target,
+        tenant=tenant,
+        role=role,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+        address=request.client.host if request.client else None,
     )
-    return AuditPage(items=[AuditOut(**{**r, "audit_id": str(r["audit_id"])}) for r in rows])
+    return AuditPage(
+        items=[AuditOut(**{**r, "audit_id": str(r["audit_id"])}) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/chain",
+    summary="审计链校验 (verify the hash chain: intact, or the first changed, removed or "
+    "reordered record)",
+    response_model=AuditChainOut,
+    responses={k: ERRORS[k] for k in (401, 403)},
+)
+def audit_chain(_user: AuditReader, platform: PlatformDep) -> AuditChainOut:
+    return AuditChainOut(**audit.chain_state(platform))

@@ -267,12 +267,41 @@ class CreditOut(BaseModel):
 
 class AuditOut(BaseModel):
     audit_id: str
+    #: the record's position in the hash chain (1, 2, 3 …)
+    chain_seq: int
     at: LocalDateTime
     actor: str
+    tenant: str | None = None
+    role: str | None = None
+    #: from where: the client address, or "cli"
+    address: str | None = None
+    purpose: str | None = None
     action: str
     target: str | None
+    #: how many records were viewed, exported or changed
+    records: int | None = None
     detail: dict[str, Any] | None
+    prev_hash: str
+    row_hash: str
 
 
 class AuditPage(BaseModel):
     items: list[AuditOut]
+    #: how many records match the filters (for paging with limit/offset)
+    total: int = 0
+    limit: int = 100
+    offset: int = 0
+
+
+class AuditChainOut(BaseModel):
+    """`yibao audit verify` for the console."""
+
+    ok: bool
+    checked: int
+    start_seq: int
+    head_seq: int
+    bad_seq: int | None
+    bad_audit_id: str | None
+    #: changed | removed | reordered | truncated
+    problem: str | None
+    message: str
