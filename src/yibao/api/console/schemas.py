@@ -114,8 +114,17 @@ class CredentialOut(BaseModel):
     fixmedins_code: str
     auth_mode: str = "static"
     vali_flag: str
+    #: active | overlap (rotated, valid until expires_at) | expired | revoked
+    state: str = "active"
     created_at: LocalDateTime
     revoked_at: LocalDateTime | None = None
+    #: a rotated credential is refused from this time
+    expires_at: LocalDateTime | None = None
+    #: the successor's paasid (after a rotation)
+    rotated_to: str | None = None
+    #: calls refused because the credential was revoked or expired, and the last one's time
+    refused_count: int = 0
+    last_refused_at: LocalDateTime | None = None
 
 
 class CredentialIn(_In):
@@ -140,6 +149,9 @@ class IssuedCredentialOut(BaseModel):
     )
     fixmedins_code: str
     created_at: LocalDateTime
+    #: a rotation: the credential this one replaces, valid until old_expires_at
+    rotated_from: str | None = None
+    old_expires_at: LocalDateTime | None = None
 
 
 # -- persons ------------------------------------------------------------------------------------

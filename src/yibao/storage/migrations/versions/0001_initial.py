@@ -426,6 +426,10 @@ def upgrade() -> None:
         sa.Column("vali_flag", sa.String(length=1), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.Column("rotated_to", sa.String(length=64), nullable=True),
+        sa.Column("refused_count", sa.BigInteger(), nullable=False),
+        sa.Column("last_refused_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["fixmedins_code"],
             ["fixmedins.fixmedins_code"],
