@@ -39,7 +39,7 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
-    rows, total = audit.list_entries(
+    rows, total = audit.page(
         platform,
         reader=user,
         actor=actor,

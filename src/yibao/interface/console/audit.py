@@ -78,6 +78,22 @@ def parse_moment(value: str | None, field: str) -> datetime | None:
 def list_entries(
     platform: Platform,
     *,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Audit rows, newest first (`detail` decoded from JSON); not itself audited."""
+    with platform.db.read() as conn:
+        return audit.list_entries(
+            conn, actor=actor, action=action, target=target, limit=limit, offset=offset
+        )
+
+
+def page(
+    platform: Platform,
+    *,
     reader: User | None = None,
     actor: str | None = None,
     action: str | None = None,
