@@ -4,7 +4,7 @@ filters and paging, the chain's state, bad filters answered 400, and reading is 
 from __future__ import annotations
 
 import httpx
-from console_factories import PASSWORD, Auth, audit_count
+from console_factories import HOSPITAL, PASSWORD, Auth, audit_count
 from sqlalchemy import update
 
 from yibao.kit.clock import local_naive_now
@@ -83,3 +83,36 @@ async def test_the_chain_state_names_a_tampered_record(
     assert body["ok"] is False and body["bad_seq"] == 1 and body["problem"] == "changed"
     oper = await client.get("/api/v1/audit/chain", headers=await auth("oper"))
     assert oper.status_code == 403
+
+
+async def test_every_console_action_and_refused_attempt_is_on_the_trail(
+    client: httpx.AsyncClient, auth: Auth, platform: Platform
+) -> None:
+    r = await client.post("/api/v1/institutions", json=HOSPITAL, headers=await auth("oper"))
+    assert r.status_code == 201
+    denied = await client.post("/api/v1/institutions", json=HOSPITAL, headers=await auth("ana"))
+    assert denied.status_code == 403
+    anonymous = await client.get("/api/v1/audit")
+    assert anonymous.status_code == 401
+    missing = await client.get("/api/v1/institutions/H11010299999", headers=await auth("ana"))
+    assert missing.status_code == 404
+    fine = await client.get("/api/v1/institutions", headers=await auth("ana"))
+    assert fine.status_code == 200
+    rows = await _page(client, await auth("aud"), action="console.post")
+    by_actor = {i["actor"]: i for i in rows}
+    assert by_actor["oper"]["detail"]["status"] == 201
+    assert by_actor["oper"]["target"] == "/api/v1/institutions"
+    assert by_actor["ana"]["detail"]["status"] == 403 and by_actor["ana"]["role"] == "analyst"
+    assert by_actor["ana"]["address"] == "127.0.0.1"
+    gets = await _page(client, await auth("aud"), action="console.get")
+    seen = {(i["actor"], i["target"], i["detail"]["status"]) for i in gets}
+    assert ("-", "/api/v1/audit", 401) in seen
+    assert ("ana", "/api/v1/institutions/{fixmedins_code}", 404) in seen
+    assert not any(i["target"] == "/api/v1/institutions" for i in gets)  # a plain read
+    assert audit_count(platform, "fixmedins.register") == 1  # the use case's own record
+
+
+async def _page(client: httpx.AsyncClient, headers: dict[str, str], **params: str) -> list:
+    r = await client.get("/api/v1/audit", params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()["items"]

@@ -53,6 +53,31 @@ def record(
     )
 
 
+async def record_request(
+    platform: Platform,
+    user: User | None,
+    *,
+    method: str,
+    route: str,
+    params: Mapping[str, str],
+    status: int,
+    address: str | None,
+) -> None:
+    """Audit one console request (`console.<method>` on `route`) with its answer's status; the
+    actor is "-" when the request carried no valid sign-in."""
+
+    def job(conn: Connection) -> None:
+        detail = {"status": status, **({"params": dict(params)} if params else {})}
+        if user is None:
+            audit.record(conn, ids=platform.ids, actor="-", action=f"console.{method.lower()}",
+                         target=route, detail=detail, address=address)  # fmt: skip
+        else:
+            record(conn, platform, user, action=f"console.{method.lower()}", target=route,
+                   detail=detail, address=address)  # fmt: skip
+
+    await platform.db.writer.run(job)
+
+
 def parse_moment(value: str | None, field: str) -> datetime | None:
     """A filter time: `yyyy-MM-dd`, `yyyy-MM-dd HH:mm:ss` or ISO 8601 (an offset is converted
     to the platform's zone); InvalidInput naming the field otherwise."""
