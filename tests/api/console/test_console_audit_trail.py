@@ -4,7 +4,7 @@ filters and paging, the chain's state, bad filters answered 400, and reading is 
 from __future__ import annotations
 
 import httpx
-from console_factories import HOSPITAL, PASSWORD, Auth, audit_count
+from console_factories import HOSPITAL, PASSWORD, Auth, audit_count, person_body
 from sqlalchemy import update
 
 from yibao.kit.clock import local_naive_now
@@ -116,3 +116,22 @@ async def _page(client: httpx.AsyncClient, headers: dict[str, str], **params: st
     r = await client.get("/api/v1/audit", params=params, headers=headers)
     assert r.status_code == 200, r.text
     return r.json()["items"]
+
+
+async def test_every_read_of_personal_data_is_audited_with_its_count(
+    client: httpx.AsyncClient, auth: Auth, platform: Platform
+) -> None:
+    r = await client.post("/api/v1/persons", json=person_body(), headers=await auth("oper"))
+    assert r.status_code == 201, r.text
+    psn_no = r.json()["psn_no"]
+    headers = await auth("ana")
+    found = await client.get("/api/v1/persons", params={"purpose": "稽核 case 7"}, headers=headers)
+    assert found.status_code == 200
+    one = await client.get(f"/api/v1/persons/{psn_no}", headers=headers)
+    assert one.status_code == 200
+    reads = await _page(client, await auth("aud"), action="console.get", actor="ana")
+    by_route = {i["target"]: i for i in reads}
+    assert by_route["/api/v1/persons"]["records"] == 1
+    assert by_route["/api/v1/persons"]["purpose"] == "稽核 case 7"
+    assert by_route["/api/v1/persons/{psn_no}"]["records"] == 1
+    assert by_route["/api/v1/persons/{psn_no}"]["detail"]["params"] == {"psn_no": psn_no}

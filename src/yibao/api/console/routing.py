@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import orjson
 from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 #: reads answered with these are refused attempts, audited like writes
 _REFUSED = frozenset({401, 403, 404})
+#: routes whose answers hold person-level data: every read is audited, with how many records
+#: it showed and the stated purpose (query parameter `purpose`) when one was given
+_PERSONAL = ("/api/v1/persons", "/api/v1/settlements")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: audited by the sign-in use cases themselves
 _OWN_RECORDS = ("/api/v1/auth/login", "/api/v1/auth/logout")
@@ -49,9 +53,12 @@ class ConsoleRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             status = 500
+            shown: int | None = None
             try:
                 response = await original(request)
                 status = response.status_code
+                if route.startswith(_PERSONAL) and status < 300:
+                    shown = _records(response)
                 return response
             except RequestValidationError as exc:
                 status = 400
@@ -62,14 +69,32 @@ class ConsoleRoute(APIRoute):
                 status = exc.status_code
                 raise
             finally:
-                await _record(request, route, status)
+                await _record(request, route, status, shown)
 
         return handler
 
 
-async def _record(request: Request, route: str, status: int) -> None:
-    """Put the request on the audit trail when it is an action or a refused read."""
-    if route in _OWN_RECORDS or (request.method in _READS and status not in _REFUSED):
+def _records(response: Response) -> int | None:
+    """How many records a JSON answer shows: its `items`, a list's length, or one."""
+    body = getattr(response, "body", None)
+    if not isinstance(body, bytes) or not body:
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        return len(data["items"])
+    return len(data) if isinstance(data, list) else 1
+
+
+async def _record(request: Request, route: str, status: int, shown: int | None) -> None:
+    """Put the request on the audit trail when it is an action, a refused read or a read of
+    personal data."""
+    personal = route.startswith(_PERSONAL)
+    if route in _OWN_RECORDS:
+        return
+    if request.method in _READS and status not in _REFUSED and not personal:
         return
     if status >= 500:  # nothing happened, and the row store is likely what failed
         return
@@ -85,6 +110,8 @@ async def _record(request: Request, route: str, status: int) -> None:
             params=dict(request.path_params),
             status=status,
             address=request.client.host if request.client else None,
+            purpose=request.query_params.get("purpose"),
+            records=shown,
         )
     except Exception as exc:  # the answer stands; a trail that cannot be written is logged
         log.warning("console: could not audit %s %s: %s", request.method, route, exc)

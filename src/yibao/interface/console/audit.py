@@ -62,6 +62,8 @@ async def record_request(
     params: Mapping[str, str],
     status: int,
     address: str | None,
+    purpose: str | None = None,
+    records: int | None = None,
 ) -> None:
     """Audit one console request (`console.<method>` on `route`) with its answer's status; the
     actor is "-" when the request carried no valid sign-in."""
@@ -70,10 +72,11 @@ async def record_request(
         detail = {"status": status, **({"params": dict(params)} if params else {})}
         if user is None:
             audit.record(conn, ids=platform.ids, actor="-", action=f"console.{method.lower()}",
-                         target=route, detail=detail, address=address)  # fmt: skip
+                         target=route, detail=detail, address=address, purpose=purpose,
+                         records=records)  # fmt: skip
         else:
             record(conn, platform, user, action=f"console.{method.lower()}", target=route,
-                   detail=detail, address=address)  # fmt: skip
+                   detail=detail, address=address, purpose=purpose, records=records)  # fmt: skip
 
     await platform.db.writer.run(job)
 
