@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -194,3 +195,20 @@ def test_an_exported_anchor_detects_a_rewritten_chain(engine: Engine) -> None:
     with engine.connect() as conn:
         assert audit.verify(conn).ok  # ... which only an anchor kept outside can tell
         assert "#4" in (audit.check_anchor(conn, exported) or "")
+
+
+def test_concurrent_writers_never_fork_the_chain(engine: Engine) -> None:
+    """Writers in parallel transactions (threads, each its own connection) queue on the head:
+    every position is taken once and the chain verifies."""
+
+    def write(n: int) -> None:
+        for i in range(8):
+            with UnitOfWork(engine) as uow:
+                audit.record(uow.conn, ids=IDS, actor=f"w{n}", action="test.concurrent",
+                             target=str(i))  # fmt: skip
+                uow.commit()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write, range(4)))
+    report = _verify(engine)
+    assert report.ok and report.checked == 32 and report.head_seq == 32, report
