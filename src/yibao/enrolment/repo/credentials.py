@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from yibao.storage.prepared import Prepared
 from yibao.storage.tables import fixmedins, fixmedins_credential, seq_counter
 
 _PUBLIC_COLUMNS = (
@@ -114,11 +115,13 @@ def bump_generation(conn: Connection) -> None:
             conn.execute(bump)
 
 
+#: read per gateway call: prepared once per dialect, run on the DBAPI cursor (`storage.prepared`)
+_GENERATION = Prepared(select(seq_counter.c.last_value).where(seq_counter.c.name == GENERATION))
+
+
 def generation(conn: Connection) -> int:
-    value = conn.execute(
-        select(seq_counter.c.last_value).where(seq_counter.c.name == GENERATION)
-    ).scalar()
-    return 0 if value is None else int(value)
+    row = _GENERATION.first(conn)
+    return 0 if row is None else int(row["last_value"])
 
 
 def list_public(conn: Connection, *, fixmedins_code: str) -> list[dict[str, Any]]:
