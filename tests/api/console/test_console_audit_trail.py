@@ -3,6 +3,8 @@ filters and paging, the chain's state, bad filters answered 400, and reading is 
 
 from __future__ import annotations
 
+from importlib import resources
+
 import httpx
 from console_factories import HOSPITAL, PASSWORD, Auth, audit_count, person_body
 from sqlalchemy import update
@@ -135,3 +137,16 @@ async def test_every_read_of_personal_data_is_audited_with_its_count(
     assert by_route["/api/v1/persons"]["purpose"] == "稽核 case 7"
     assert by_route["/api/v1/persons/{psn_no}"]["records"] == 1
     assert by_route["/api/v1/persons/{psn_no}"]["detail"]["params"] == {"psn_no": psn_no}
+
+
+async def test_the_auditors_page(client: httpx.AsyncClient, auth: Auth) -> None:
+    r = await client.get("/audit", headers=await auth("aud"))
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert '<script src="/static/audit.js"></script>' in r.text and "aud" in r.text
+    assert "<script>" not in r.text  # no inline script (a strict CSP holds)
+    signed_out = await client.get("/audit", follow_redirects=False)
+    assert signed_out.status_code == 303 and signed_out.headers["location"].startswith("/login")
+    assert (await client.get("/audit", headers=await auth("ana"))).status_code == 403
+    # the script is served with the other static assets (/static, mounted by the app)
+    script = resources.files("yibao.web").joinpath("static/audit.js").read_text(encoding="utf-8")
+    assert "/api/v1/audit/chain" in script and "innerHTML" not in script

@@ -18,3 +18,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(institutions.router)
     app.include_router(persons.router)
     app.include_router(audit.router)
+    app.include_router(audit.pages)

@@ -3,9 +3,14 @@ state (docs/audit.md)."""
 
 from __future__ import annotations
 
+import html
+from functools import cache
+from importlib import resources
+from string import Template
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 
 from yibao.api.console.deps import AuditReader, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
@@ -13,6 +18,23 @@ from yibao.api.console.schemas import ERRORS, MAX_OFFSET, AuditChainOut, AuditOu
 from yibao.interface.console import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"], route_class=ConsoleRoute)
+#: the auditor's page (`/audit`): the records with filters and paging, and the chain's state
+pages = APIRouter(include_in_schema=False)
+
+
+@cache
+def _template() -> Template:
+    return Template(
+        resources.files("yibao.web").joinpath("templates/audit.html").read_text(encoding="utf-8")
+    )
+
+
+@pages.get("/audit", response_class=HTMLResponse)
+def audit_page(user: AuditReader) -> HTMLResponse:
+    return HTMLResponse(
+        _template().substitute(user=html.escape(user.display_name or user.username)),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get(
