@@ -212,3 +212,32 @@ def test_concurrent_writers_never_fork_the_chain(engine: Engine) -> None:
         list(pool.map(write, range(4)))
     report = _verify(engine)
     assert report.ok and report.checked == 32 and report.head_seq == 32, report
+
+
+def test_credential_generation_and_refusal_counts_on_every_store(engine: Engine) -> None:
+    """The counter every gateway process reads per call moves with each bump (on SQLite and
+    MariaDB), and refused uses add up on the credential's row."""
+    from yibao.enrolment import credentials
+    from yibao.storage.tables import fixmedins, fixmedins_credential
+
+    with UnitOfWork(engine) as uow:
+        assert credentials.generation(uow.conn) == 0
+        credentials.bump_generation(uow.conn)
+        credentials.bump_generation(uow.conn)
+        assert credentials.generation(uow.conn) == 2
+        uow.conn.execute(
+            fixmedins.insert().values(fixmedins_code="H11010200001", fixmedins_name="医院",
+                                      kind="hospital", hosp_lv="3", admdvs="110102",
+                                      vali_flag="1", created_at=T0, updated_at=T0)
+        )  # fmt: skip
+        uow.conn.execute(
+            fixmedins_credential.insert().values(paasid="p1", fixmedins_code="H11010200001",
+                                                 auth_mode="static", created_at=T0)
+        )  # fmt: skip
+        credentials.count_refusals(uow.conn, {"p1": (3, T0)})
+        credentials.count_refusals(uow.conn, {"p1": (2, T0 + timedelta(hours=1))})
+        uow.commit()
+    with engine.connect() as conn:
+        (row,) = credentials.list_credentials(conn, fixmedins_code="H11010200001", now=T0)
+    assert row["refused_count"] == 5 and row["last_refused_at"] == T0 + timedelta(hours=1)
+    assert row["state"] == "active" and row["vali_flag"] == "1"
