@@ -3,9 +3,7 @@ export a period, take an anchor of the chain head, purge what is past the retent
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import os
 import sys
 from collections.abc import Iterator
@@ -19,6 +17,7 @@ import typer
 
 from yibao.cli.common import console, err_console, fail, friendly_errors, settings
 from yibao.enrolment import audit
+from yibao.interface.console.audit import render
 from yibao.kit.clock import fmt_datetime, parse_datetime
 from yibao.kit.files import write_private
 from yibao.runtime import Platform, open_platform
@@ -142,31 +141,13 @@ def export(
                 records=len(rows),
             )
         )
-    text = _render(rows, fmt)
+    text = render(rows, fmt)
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
         write_private(out, text)
         err_console.print(f"{len(rows)} 条 records → {out}", highlight=False)
-
-
-def _render(rows: list[dict[str, Any]], fmt: str) -> str:
-    def plain(row: dict[str, Any]) -> dict[str, Any]:
-        return {
-            k: (fmt_datetime(v) if isinstance(v, datetime) else v if k != "audit_id" else str(v))
-            for k, v in row.items()
-        }
-
-    if fmt == "json":
-        return orjson.dumps([plain(r) for r in rows], option=orjson.OPT_INDENT_2).decode() + "\n"
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(audit.EXPORT_FIELDS)
-    for row in rows:
-        shown = plain(row)
-        w.writerow(["" if shown[k] is None else shown[k] for k in audit.EXPORT_FIELDS])
-    return buf.getvalue()
 
 
 @app.command("anchor")

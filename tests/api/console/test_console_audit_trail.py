@@ -3,6 +3,9 @@ filters and paging, the chain's state, bad filters answered 400, and reading is 
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import timedelta
 from importlib import resources
 
 import httpx
@@ -150,3 +153,32 @@ async def test_the_auditors_page(client: httpx.AsyncClient, auth: Auth) -> None:
     # the script is served with the other static assets (/static, mounted by the app)
     script = resources.files("yibao.web").joinpath("static/audit.js").read_text(encoding="utf-8")
     assert "/api/v1/audit/chain" in script and "innerHTML" not in script
+
+
+async def test_export_and_anchor_from_the_console(
+    client: httpx.AsyncClient, auth: Auth, platform: Platform
+) -> None:
+    headers = await auth("aud")
+    today = local_naive_now().date()
+    period = {"since": today.isoformat(), "until": (today + timedelta(days=1)).isoformat()}
+    r = await client.get("/api/v1/audit/export", params=period, headers=headers)
+    assert r.status_code == 200, r.text
+    assert (
+        r.headers["content-type"].startswith("text/csv")
+        and "attachment" in r.headers["content-disposition"]
+    )
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert rows and rows[0]["action"] == "auth.login" and len(rows[0]["row_hash"]) == 64
+    j = await client.get("/api/v1/audit/export", params={**period, "format": "json"},
+                         headers=headers)  # fmt: skip
+    items = j.json()
+    assert [i["chain_seq"] for i in items] == sorted(i["chain_seq"] for i in items)
+    assert audit_count(platform, "audit.export") == 2
+    for params in ({"since": period["since"]}, {**period, "format": "xml"}):
+        bad = await client.get("/api/v1/audit/export", params=params, headers=headers)
+        assert bad.status_code == 400, bad.text
+    anchor = await client.post("/api/v1/audit/anchors", headers=headers)
+    assert anchor.status_code == 201 and len(anchor.json()["row_hash"]) == 64
+    assert audit_count(platform, "audit.anchor") == 1
+    denied = await client.get("/api/v1/audit/export", params=period, headers=await auth("oper"))
+    assert denied.status_code == 403

@@ -9,12 +9,19 @@ from importlib import resources
 from string import Template
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from yibao.api.console.deps import AuditReader, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
-from yibao.api.console.schemas import ERRORS, MAX_OFFSET, AuditChainOut, AuditOut, AuditPage
+from yibao.api.console.schemas import (
+    ERRORS,
+    MAX_OFFSET,
+    AuditAnchorOut,
+    AuditChainOut,
+    AuditOut,
+    AuditPage,
+)
 from yibao.interface.console import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"], route_class=ConsoleRoute)
@@ -92,3 +99,58 @@ def list_audit(
 )
 def audit_chain(_user: AuditReader, platform: PlatformDep) -> AuditChainOut:
     return AuditChainOut(**audit.chain_state(platform))
+
+
+@router.get(
+    "/export",
+    summary="导出审计记录 (export [since, until) as CSV or JSON with the hashes; audited)",
+    responses={
+        200: {
+            "content": {"text/csv": {}, "application/json": {}},
+            "description": "the records in chain order",
+        },
+        **{k: ERRORS[k] for k in (400, 401, 403)},
+    },
+    response_class=Response,
+)
+def export_audit(
+    user: AuditReader,
+    platform: PlatformDep,
+    request: Request,
+    since: Annotated[str, Query(description="起 (含) from, inclusive: yyyy-MM-dd[ HH:mm:ss]")],
+    until: Annotated[str, Query(description="止 (不含) to, exclusive: yyyy-MM-dd[ HH:mm:ss]")],
+    format: Annotated[str, Query(description="csv | json")] = "csv",
+) -> Response:
+    text, _count = audit.export(
+        platform,
+        user,
+        since=since,
+        until=until,
+        fmt=format,
+        address=request.client.host if request.client else None,
+    )
+    media = "application/json" if format == "json" else "text/csv; charset=utf-8"
+    name = f"audit-{since[:10]}-{until[:10]}.{format}"
+    return Response(
+        text,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post(
+    "/anchors",
+    summary="锚定审计链头 (record the chain head as an anchor and return it: keep it elsewhere; "
+    "`yibao audit verify --anchors` checks it)",
+    response_model=AuditAnchorOut,
+    status_code=201,
+    responses={k: ERRORS[k] for k in (401, 403)},
+)
+def take_anchor(user: AuditReader, platform: PlatformDep, request: Request) -> AuditAnchorOut:
+    taken = audit.take_anchor(
+        platform, user, address=request.client.host if request.client else None
+    )
+    return AuditAnchorOut(**taken)

@@ -305,6 +305,14 @@ class AuditPage(BaseModel):
     offset: int = 0
 
 
+class AuditAnchorOut(BaseModel):
+    """The chain head at a moment: the line `yibao audit anchor` prints."""
+
+    chain_seq: int
+    row_hash: str
+    at: str
+
+
 class AuditChainOut(BaseModel):
     """`yibao audit verify` for the console."""
 

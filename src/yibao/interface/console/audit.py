@@ -3,15 +3,18 @@ records with filters, the chain's state, and the helper every console use case r
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from yibao.enrolment import audit
 from yibao.errors import InvalidInput
-from yibao.kit.clock import parse_datetime, zone
+from yibao.kit.clock import fmt_datetime, parse_datetime, zone
 from yibao.runtime import Platform
 from yibao.users.service import User
 
@@ -177,3 +180,90 @@ def chain_state(platform: Platform) -> dict[str, Any]:
         "problem": report.problem,
         "message": report.message,
     }
+
+
+#: the most records one console export carries (narrow the period, or use `yibao audit export`)
+MAX_EXPORT = 100_000
+
+
+def export(
+    platform: Platform,
+    reader: User,
+    *,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    address: str | None = None,
+) -> tuple[str, int]:
+    """The records of [since, until) in chain order with their hashes, as CSV or JSON text, and
+    how many; audited (`audit.export`). InvalidInput for a bad period or format, or a period
+    holding more than MAX_EXPORT records."""
+    if fmt not in ("csv", "json"):
+        raise InvalidInput(f"format: 应为 csv 或 json '{fmt[:20]}' (expected csv or json)")
+    start, end = parse_moment(since, "since"), parse_moment(until, "until")
+    if start is None or end is None:
+        raise InvalidInput(
+            f"{'since' if start is None else 'until'}: 导出须给出起止时间 (an export needs since "
+            "and until)"
+        )
+    if start >= end:
+        raise InvalidInput("until: 应晚于 since (until must be after since)")
+    with platform.db.read() as conn:
+        if audit.count_entries(conn, since=start, until=end) > MAX_EXPORT:
+            raise InvalidInput(
+                f"until: 期间内记录超过 {MAX_EXPORT} 条, 请缩短期间或使用 yibao audit export "
+                f"(more than {MAX_EXPORT} records: narrow the period, or use the CLI)"
+            )
+        rows = list(audit.export_entries(conn, since=start, until=end))
+    text = render(rows, fmt)
+    detail = {"since": start, "until": end, "format": fmt}
+    platform.db.writer.run_sync(
+        lambda conn: record(
+            conn,
+            platform,
+            reader,
+            action="audit.export",
+            detail=detail,
+            address=address,
+            records=len(rows),
+        )
+    )
+    return text, len(rows)
+
+
+def render(rows: list[dict[str, Any]], fmt: str) -> str:
+    """Exported records as CSV (a header row, then one row each) or a JSON array; times as
+    'YYYY-MM-DD HH:MM:SS', `audit_id` as text, `detail` as the stored JSON text."""
+
+    def plain(row: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key in audit.EXPORT_FIELDS:
+            value = row[key]
+            if isinstance(value, datetime):
+                value = fmt_datetime(value)
+            elif key == "audit_id":
+                value = str(value)
+            out[key] = value
+        return out
+
+    if fmt == "json":
+        return orjson.dumps([plain(r) for r in rows], option=orjson.OPT_INDENT_2).decode() + "\n"
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(audit.EXPORT_FIELDS)
+    for row in rows:
+        shown = plain(row)
+        writer.writerow(["" if shown[k] is None else shown[k] for k in audit.EXPORT_FIELDS])
+    return buf.getvalue()
+
+
+def take_anchor(platform: Platform, user: User, *, address: str | None = None) -> dict[str, Any]:
+    """Record the chain head as an anchor (audited `audit.anchor`) and return it, to be kept
+    outside the platform."""
+
+    def job(conn: Connection) -> dict[str, Any]:
+        taken = audit.anchor(conn, ids=platform.ids)
+        record(conn, platform, user, action="audit.anchor", detail=taken, address=address)
+        return taken
+
+    return platform.db.writer.run_sync(job)
