@@ -38,6 +38,7 @@ def test_audit_page_lists_records_and_the_chain_state(server: Server) -> None:
             page.fill("#password", ADMIN_PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url("**/audit")
+            page.click("#verify")
             page.wait_for_function(
                 "document.getElementById('chain').textContent.startsWith('审计链完整')",
                 timeout=30_000,
