@@ -9,7 +9,7 @@ from datetime import timedelta
 from importlib import resources
 
 import httpx
-from console_factories import HOSPITAL, PASSWORD, Auth, audit_count, person_body
+from console_factories import CERTNO_F, HOSPITAL, PASSWORD, Auth, audit_count, person_body
 from sqlalchemy import update
 
 from yibao.kit.clock import local_naive_now
@@ -138,6 +138,10 @@ async def test_every_read_of_personal_data_is_audited_with_its_count(
     by_route = {i["target"]: i for i in reads}
     assert by_route["/api/v1/persons"]["records"] == 1
     assert by_route["/api/v1/persons"]["purpose"] == "稽核 case 7"
+    named = await client.get("/api/v1/persons", params={"certno": CERTNO_F}, headers=headers)
+    assert named.status_code == 200
+    latest = (await _page(client, await auth("aud"), action="console.get", actor="ana"))[0]
+    assert latest["detail"]["query"] == ["certno"] and CERTNO_F not in str(latest)
     assert by_route["/api/v1/persons/{psn_no}"]["records"] == 1
     assert by_route["/api/v1/persons/{psn_no}"]["detail"]["params"] == {"psn_no": psn_no}
 

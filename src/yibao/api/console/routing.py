@@ -112,6 +112,8 @@ async def _record(request: Request, route: str, status: int, shown: int | None) 
             address=request.client.host if request.client else None,
             purpose=request.query_params.get("purpose"),
             records=shown,
+            # which filters a read used, never their values (a certno, a name)
+            query=sorted(set(request.query_params) - {"purpose"}) if personal else None,
         )
     except Exception as exc:  # the answer stands; a trail that cannot be written is logged
         log.warning("console: could not audit %s %s: %s", request.method, route, exc)

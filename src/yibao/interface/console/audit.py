@@ -67,12 +67,17 @@ async def record_request(
     address: str | None,
     purpose: str | None = None,
     records: int | None = None,
+    query: list[str] | None = None,
 ) -> None:
     """Audit one console request (`console.<method>` on `route`) with its answer's status; the
     actor is "-" when the request carried no valid sign-in."""
 
     def job(conn: Connection) -> None:
-        detail = {"status": status, **({"params": dict(params)} if params else {})}
+        detail: dict[str, Any] = {"status": status}
+        if params:
+            detail["params"] = dict(params)
+        if query:
+            detail["query"] = query
         if user is None:
             audit.record(conn, ids=platform.ids, actor="-", action=f"console.{method.lower()}",
                          target=route, detail=detail, address=address, purpose=purpose,
