@@ -202,6 +202,9 @@ def purge(
                 before=cutoff,
             )
         )
+        # the anchor is committed: delete the purged rows in small transactions
+        while platform.db.writer.run_sync(lambda conn: audit.delete_purged(conn)):
+            pass
     console.print(
         f"[green]已清理 purged[/] {done['purged']} 条 records before {fmt_datetime(done['cutoff'])}"
         + (f"; 清理锚点 purge anchor at #{done['upto_seq']}" if done["upto_seq"] else ""),

@@ -371,9 +371,12 @@ def purge(
     now: datetime | None = None,
     address: str | None = "cli",
 ) -> dict[str, Any]:
-    """Remove the records older than the retention (or than `before`, which may not be later
-    than the retention allows) as one prefix of the chain, leaving a purge anchor with the
-    position and hash of the last removed record; the purge is itself audited.
+    """Purge the records older than the retention (or than `before`, which may not be later
+    than the retention allows) as one prefix of the chain: write a purge anchor with the
+    position and hash of the last record to remove, and audit the purge. From that commit on
+    `verify` starts at the anchor; the rows themselves are deleted by `delete_purged`, in
+    small transactions (a purge interrupted between the two leaves a chain that verifies, and
+    the next `delete_purged` finishes it).
 
     Refuses (InvalidInput) when the chain does not verify: a purge must not destroy the evidence
     of tampering."""
@@ -397,7 +400,7 @@ def purge(
     if last_removed > report.start_seq:
         last = repo.entry_at(conn, last_removed)
         digest = head_hash if last is None else str(last["row_hash"])
-        removed = repo.delete_upto(conn, last_removed)
+        removed = repo.count_between(conn, after=report.start_seq, upto=last_removed)
         repo.insert_anchor(
             conn,
             {
@@ -422,3 +425,12 @@ def purge(
         at=moment,
     )
     return {"purged": removed, "cutoff": cutoff, "upto_seq": last_removed if removed else None}
+
+
+def delete_purged(conn: Connection, *, batch: int = 5000) -> int:
+    """Delete up to about `batch` records at or before the latest purge anchor (call it in
+    fresh transactions until it answers 0); how many it deleted."""
+    anchor_row = repo.latest_anchor(conn, "purge")
+    if anchor_row is None:
+        return 0
+    return repo.delete_upto(conn, int(anchor_row["chain_seq"]), limit=batch)

@@ -148,6 +148,17 @@ def test_purge_leaves_an_anchor_and_verify_still_passes(engine: Engine) -> None:
         done = audit.purge(uow.conn, ids=IDS, actor="ops", retention_days=180, now=now)
         uow.commit()
     assert done["purged"] == 3 and done["upto_seq"] == 3
+    # committed anchor, rows not yet deleted (a purge interrupted here): the chain verifies
+    assert _verify(engine).ok
+    deleted = []
+    while True:
+        with UnitOfWork(engine) as uow:
+            n = audit.delete_purged(uow.conn, batch=2)
+            uow.commit()
+        if not n:
+            break
+        deleted.append(n)
+    assert deleted == [2, 1]
     report = _verify(engine)
     assert report.ok and report.start_seq == 3 and report.checked == 3, report  # 2 kept + purge
     with engine.connect() as conn:

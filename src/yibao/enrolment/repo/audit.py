@@ -87,11 +87,27 @@ def first_seq_from(conn: Connection, cutoff: datetime) -> int | None:
     return None if value is None else int(value)
 
 
-def delete_upto(conn: Connection, chain_seq: int) -> int:
-    """Remove the records up to and including `chain_seq` (the purge's only DELETE)."""
+def count_between(conn: Connection, *, after: int, upto: int) -> int:
     return int(
-        conn.execute(delete(audit_log).where(audit_log.c.chain_seq <= chain_seq)).rowcount or 0
+        conn.execute(
+            select(func.count())
+            .select_from(audit_log)
+            .where(audit_log.c.chain_seq > after, audit_log.c.chain_seq <= upto)
+        ).scalar()
+        or 0
     )
+
+
+def delete_upto(conn: Connection, chain_seq: int, *, limit: int) -> int:
+    """Remove at most about `limit` of the records up to and including `chain_seq`, oldest
+    first (the purge's only DELETE; a bounded range keeps each transaction small on TiDB)."""
+    low = conn.execute(
+        select(func.min(audit_log.c.chain_seq)).where(audit_log.c.chain_seq <= chain_seq)
+    ).scalar()
+    if low is None:
+        return 0
+    high = min(chain_seq, int(low) + limit - 1)
+    return int(conn.execute(delete(audit_log).where(audit_log.c.chain_seq <= high)).rowcount or 0)
 
 
 def insert_anchor(conn: Connection, values: Mapping[str, Any]) -> None:
