@@ -308,6 +308,10 @@ def verify(conn: Connection) -> ChainReport:
         return _bad(start, checked, head_seq, missing, None, "truncated",
                     f"记录 #{missing} 至 #{head_seq} 已被删除 (records #{missing} to #{head_seq} "
                     f"were removed: the chain head is #{head_seq})")  # fmt: skip
+    if head_seq == start:
+        return ChainReport(True, 0, start, head_seq,
+                           message="审计链完整, 尚无记录 (audit chain intact: no records"
+                           + (f" after the purge anchor #{start})" if start else ")"))  # fmt: skip
     return ChainReport(True, checked, start, head_seq,
                        message=f"审计链完整 (audit chain intact): {checked} 条 records "
                        f"#{start + 1}–#{head_seq}")  # fmt: skip
