@@ -30,7 +30,7 @@ async def test_sign_ins_carry_role_tenant_and_address_and_filters_page(
     page = r.json()
     assert page["total"] == 3 and [i["actor"] for i in page["items"]] == ["aud", "oper", "admin"]
     first = page["items"][-1]
-    assert first["role"] == "admin" and first["tenant"] == "agency"
+    assert first["role"] == "sysadmin" and first["tenant"] == "agency"
     assert first["address"] == "127.0.0.1" and first["chain_seq"] == 1
     assert len(first["row_hash"]) == 64 and first["prev_hash"] == "0" * 64
     r = await client.get(
@@ -99,9 +99,9 @@ async def test_every_console_action_and_refused_attempt_is_on_the_trail(
     assert denied.status_code == 403
     anonymous = await client.get("/api/v1/audit")
     assert anonymous.status_code == 401
-    missing = await client.get("/api/v1/institutions/H11010299999", headers=await auth("ana"))
+    missing = await client.get("/api/v1/institutions/H11010299999", headers=await auth("rev"))
     assert missing.status_code == 404
-    fine = await client.get("/api/v1/institutions", headers=await auth("ana"))
+    fine = await client.get("/api/v1/institutions", headers=await auth("rev"))
     assert fine.status_code == 200
     rows = await _page(client, await auth("aud"), action="console.post")
     by_actor = {i["actor"]: i for i in rows}
@@ -112,7 +112,7 @@ async def test_every_console_action_and_refused_attempt_is_on_the_trail(
     gets = await _page(client, await auth("aud"), action="console.get")
     seen = {(i["actor"], i["target"], i["detail"]["status"]) for i in gets}
     assert ("-", "/api/v1/audit", 401) in seen
-    assert ("ana", "/api/v1/institutions/{fixmedins_code}", 404) in seen
+    assert ("rev", "/api/v1/institutions/{fixmedins_code}", 404) in seen
     assert not any(i["target"] == "/api/v1/institutions" for i in gets)  # a plain read
     assert audit_count(platform, "fixmedins.register") == 1  # the use case's own record
 
@@ -129,18 +129,18 @@ async def test_every_read_of_personal_data_is_audited_with_its_count(
     r = await client.post("/api/v1/persons", json=person_body(), headers=await auth("oper"))
     assert r.status_code == 201, r.text
     psn_no = r.json()["psn_no"]
-    headers = await auth("ana")
+    headers = await auth("rev")
     found = await client.get("/api/v1/persons", params={"purpose": "稽核 case 7"}, headers=headers)
     assert found.status_code == 200
     one = await client.get(f"/api/v1/persons/{psn_no}", headers=headers)
     assert one.status_code == 200
-    reads = await _page(client, await auth("aud"), action="console.get", actor="ana")
+    reads = await _page(client, await auth("aud"), action="console.get", actor="rev")
     by_route = {i["target"]: i for i in reads}
     assert by_route["/api/v1/persons"]["records"] == 1
     assert by_route["/api/v1/persons"]["purpose"] == "稽核 case 7"
     named = await client.get("/api/v1/persons", params={"certno": CERTNO_F}, headers=headers)
     assert named.status_code == 200
-    latest = (await _page(client, await auth("aud"), action="console.get", actor="ana"))[0]
+    latest = (await _page(client, await auth("aud"), action="console.get", actor="rev"))[0]
     assert latest["detail"]["query"] == ["certno"] and CERTNO_F not in str(latest)
     assert by_route["/api/v1/persons/{psn_no}"]["records"] == 1
     assert by_route["/api/v1/persons/{psn_no}"]["detail"]["params"] == {"psn_no": psn_no}

@@ -134,6 +134,8 @@ async def rotate_credential(
     stays valid for the overlap (YIBAO_CREDENTIAL_OVERLAP_S)."""
 
     def job(conn: Connection) -> dict[str, Any]:
+        # out of the user's scope answers like a missing institution (404)
+        institutions.get_institution(conn, fixmedins_code=fixmedins_code, scope=scope_of(user))
         return gateway_credentials.rotate_credential(
             conn,
             platform=platform,
