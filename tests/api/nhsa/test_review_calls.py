@@ -200,3 +200,74 @@ def _echo(pre: dict[str, Any]) -> dict[str, Any]:
         name: info[name]
         for name in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
     }
+
+
+def _prescreen(p: Any, orders: list[dict[str, Any]], **enc: Any) -> dict[str, Any]:
+    encounter = {
+        "mdtrt_id": "HIS-V1",
+        "medins_id": "H11010200001",
+        "med_type": "11",
+        "adm_date": "2030-01-02 09:00:00",
+        "fsi_diagnose_dtos": [{"dise_codg": "R51.x00", "maindise_flag": "1"}],
+        "fsi_order_dtos": orders,
+        **enc,
+    }
+    return {
+        "data": {
+            "patient_dtos": [
+                {
+                    "patn_id": p.psn_no,
+                    "patn_name": "x",
+                    "gend": "1",
+                    "brdy": "1990-03-07",
+                    "fsi_encounter_dtos": [encounter],
+                }
+            ],
+            "trig_scen": "1",
+        }
+    }
+
+
+def _order(rx_id: str, code: str, cnt: str, pric: str) -> dict[str, Any]:
+    return {"rx_id": rx_id, "hilist_code": code, "cnt": cnt, "pric": pric}
+
+
+async def test_3101_and_3102_answer_result_in_the_reference_shape(world: dict[str, Any]) -> None:
+    his, app = world["his"], world["app"]
+    p = world["people"]["emp"]
+    clean = await his.ok("3101", _prescreen(p, [_order("RX1", EXAM_A, "1", "20")]))
+    assert clean == {"result": []}
+    out = await his.ok(
+        "3101",
+        _prescreen(p, [_order("RX1", EXAM_A, "1", "20"), _order("RX2", CHILD_ONLY, "2", "15")]),
+    )
+    (res,) = out["result"]
+    assert res["rule_id"] == "CHLD-01" and res["rule_name"] == "儿童专用/限儿童"
+    assert res["patn_id"] == p.psn_no and res["mdtrt_id"] == "HIS-V1"
+    assert res["vola_amt"] == Decimal("30.00") and res["sev_deg"] == "1"
+    assert res["judge_result_detail_dtos"] == [
+        {
+            "jrd_id": "HIS-V1-1-1",
+            "patn_id": p.psn_no,
+            "mdtrt_id": "HIS-V1",
+            "rx_id": "RX2",
+            "vola_item_type": "1",
+            "vola_amt": Decimal("30.00"),
+        }
+    ]
+    assert "vola_cont" in res and res["vola_bhvr_type"] == "child_only"
+    # 3102 runs the mid rules; rule_ids narrows them
+    mid = await his.ok(
+        "3102",
+        {
+            "data": {
+                **_prescreen(p, [_order("RX2", CHILD_ONLY, "2", "15")])["data"],
+                "rule_ids": ["GEND-01"],
+            }
+        },
+    )
+    assert mid == {"result": []}
+    assert _count(app, rule_hit) == 0  # 3101/3102 persist nothing
+    bad = await his.call("3101", _prescreen(p, [{"rx_id": "RX1", "cnt": "1", "pric": "2"}]))
+    assert bad["infcode"] == -1
+    assert "fsi_encounter_dtos[0].fsi_order_dtos[0].hilist_code" in bad["err_msg"]
