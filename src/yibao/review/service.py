@@ -28,11 +28,14 @@ from yibao.catalog.model import CatalogItem
 from yibao.errors import InvalidInput
 from yibao.kit.clock import age_on
 from yibao.kit.ids import IdGenerator
+from yibao.kit.money import round_fen
+from yibao.replica.rows import RULE_HIT, rule_hit_payload
 from yibao.review import repo
 from yibao.review.kb_rows import knowledge_base
 from yibao.risk import Bill, History, Hit, Institution, KnowledgeBase, Line, Person, RuleSet, Visit
 from yibao.risk.engine import Part, review
 from yibao.risk.model import ItemLimits, PastLine, PastVisit, Scene, Stage
+from yibao.storage import changelog
 
 #: the output key a handler's answer carries its review warnings under; the pipeline moves
 #: it into the envelope's warn_msg
@@ -185,7 +188,7 @@ def hit_rows(hits: Iterable[Hit], where: Where, setl_id: str | None = None) -> l
             "line_ids": ",".join(h.line_ids)[:1000] or None,
             "threshold": h.threshold[:100] or None,
             "value_found": h.value[:100] or None,
-            "amount": h.amount.quantize(Decimal("0.01")),
+            "amount": round_fen(h.amount),
             "reason": h.reason[:MEMO_WIDTH],
             "evidence": orjson.dumps(h.evidence, default=str).decode(),
             "detected_at": where.now,
@@ -195,8 +198,15 @@ def hit_rows(hits: Iterable[Hit], where: Where, setl_id: str | None = None) -> l
 
 
 def store(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write hit rows (the caller's transaction)."""
+    """Write hit rows and their change-log rows (the caller's transaction): the replica gets
+    them without the person (`replica.rows.rule_hit_payload`)."""
+    if not rows:
+        return
     repo.insert_hits(conn, rows)
+    changelog.append_many(
+        conn,
+        [(RULE_HIT, str(r["hit_id"]), rule_hit_payload(r), "upsert") for r in rows],
+    )
 
 
 @dataclass(eq=False)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+from yibao.kit.money import round_fen
 from yibao.risk.model import CONSUMABLE_LIST_TYPE, Line, PastVisit
 from yibao.risk.registry import Facts, Finding, ParamSpec, logic
 
@@ -305,7 +306,7 @@ def over_price(f: Facts) -> Sequence[Finding]:
         cap = f.kb.max_price(ln.hilist_code, lv, ln.fee_ocur_time.date())
         if cap is None or ln.pric <= cap.max_pric:
             continue
-        excess = ((ln.pric - cap.max_pric) * ln.cnt).quantize(Decimal("0.01"))
+        excess = round_fen((ln.pric - cap.max_pric) * ln.cnt)
         out.append(
             _one(
                 ln,
