@@ -3,20 +3,21 @@ a pharmacy's declared stock, and the rule hits it writes."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select
 
+from yibao.storage.prepared import Prepared
 from yibao.storage.tables import (
     KB_TABLES,
     fee_detail,
     inv_record,
     mdtrt,
     rule_hit,
-    setl,
 )
 
 #: columns of a knowledge table a file carries (not the row id nor the audit columns)
@@ -50,67 +51,99 @@ def kb_stamp(conn: Connection) -> tuple[object, ...]:
     return tuple(parts)
 
 
-def history(
+_P_VISITS = Prepared(
+    select(
+        mdtrt.c.mdtrt_id,
+        mdtrt.c.fixmedins_code,
+        mdtrt.c.mdtrt_kind,
+        mdtrt.c.med_type,
+        mdtrt.c.begntime,
+        mdtrt.c.endtime,
+        mdtrt.c.maindiag_code,
+    ).where(
+        mdtrt.c.psn_no == bindparam("psn_no"),
+        mdtrt.c.begntime >= bindparam("since"),
+        mdtrt.c.vali_flag == "1",
+        or_(
+            mdtrt.c.begntime >= bindparam("recent"),
+            and_(
+                mdtrt.c.mdtrt_kind == "inpatient",
+                or_(mdtrt.c.endtime.is_(None), mdtrt.c.endtime >= bindparam("stay_from")),
+            ),
+        ),
+    )
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _lines_stmt(held: int, yearly: int) -> Prepared:
+    """The person's valid lines of `held` drug codes dated since :hold_from and of `yearly`
+    codes dated since :year_from (one compiled statement per pair of counts)."""
+    wanted = []
+    if held:
+        wanted.append(
+            and_(
+                fee_detail.c.med_list_codg.in_([bindparam(f"h{i}") for i in range(held)]),
+                fee_detail.c.fee_ocur_time >= bindparam("hold_from"),
+            )
+        )
+    if yearly:
+        wanted.append(
+            and_(
+                fee_detail.c.med_list_codg.in_([bindparam(f"y{i}") for i in range(yearly)]),
+                fee_detail.c.fee_ocur_time >= bindparam("year_from"),
+            )
+        )
+    return Prepared(
+        select(
+            fee_detail.c.mdtrt_id,
+            fee_detail.c.med_list_codg,
+            fee_detail.c.cnt,
+            fee_detail.c.fee_ocur_time,
+            fee_detail.c.prd_days,
+        )
+        .select_from(fee_detail.join(mdtrt, fee_detail.c.mdtrt_id == mdtrt.c.mdtrt_id))
+        .where(
+            mdtrt.c.psn_no == bindparam("psn_no"),
+            mdtrt.c.begntime >= bindparam("since"),
+            mdtrt.c.vali_flag == "1",
+            fee_detail.c.vali_flag == "1",
+            or_(*wanted),
+        )
+    )
+
+
+def visits_since(
+    conn: Connection, psn_no: str, *, since: datetime, recent: datetime, stay_from: datetime
+) -> list[dict[str, Any]]:
+    """The person's valid visits begun since `since` that matter to the visit rules: those
+    begun since `recent`, and admissions still open or ended since `stay_from`."""
+    return _P_VISITS.all(
+        conn, {"psn_no": psn_no, "since": since, "recent": recent, "stay_from": stay_from}
+    )
+
+
+def lines_since(
     conn: Connection,
     psn_no: str,
     *,
-    since: datetime,
-    codes: Iterable[str],
-    exclude_mdtrt: str | None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The person's valid visits begun since `since` (with whether each has a valid
-    settlement), and their valid charge lines of `codes`."""
-    settled = (
-        select(func.count())
-        .select_from(setl)
-        .where(setl.c.mdtrt_id == mdtrt.c.mdtrt_id, setl.c.vali_flag == "1")
-        .scalar_subquery()
-    )
-    visits = [
-        dict(r._mapping)
-        for r in conn.execute(
-            select(
-                mdtrt.c.mdtrt_id,
-                mdtrt.c.fixmedins_code,
-                mdtrt.c.mdtrt_kind,
-                mdtrt.c.med_type,
-                mdtrt.c.begntime,
-                mdtrt.c.endtime,
-                mdtrt.c.maindiag_code,
-                settled.label("settled"),
-            ).where(
-                mdtrt.c.psn_no == psn_no,
-                mdtrt.c.begntime >= since,
-                mdtrt.c.vali_flag == "1",
-                *([mdtrt.c.mdtrt_id != exclude_mdtrt] if exclude_mdtrt else []),
-            )
-        )
-    ]
-    wanted = sorted(set(codes))
-    lines: list[dict[str, Any]] = []
-    if wanted and visits:
-        lines = [
-            dict(r._mapping)
-            for r in conn.execute(
-                select(
-                    fee_detail.c.mdtrt_id,
-                    fee_detail.c.med_list_codg,
-                    fee_detail.c.cnt,
-                    fee_detail.c.fee_ocur_time,
-                    fee_detail.c.prd_days,
-                )
-                .select_from(fee_detail.join(mdtrt, fee_detail.c.mdtrt_id == mdtrt.c.mdtrt_id))
-                .where(
-                    mdtrt.c.psn_no == psn_no,
-                    mdtrt.c.begntime >= since,
-                    mdtrt.c.vali_flag == "1",
-                    fee_detail.c.vali_flag == "1",
-                    fee_detail.c.med_list_codg.in_(wanted),
-                    *([mdtrt.c.mdtrt_id != exclude_mdtrt] if exclude_mdtrt else []),
-                )
-            )
-        ]
-    return visits, lines
+    held: Iterable[str],
+    hold_from: datetime,
+    yearly: Iterable[str],
+    year_from: datetime,
+) -> list[dict[str, Any]]:
+    """The person's valid fee lines of the `held` codes since `hold_from` (holdings) and of
+    the `yearly` codes since `year_from` (yearly limits)."""
+    h, y = sorted(set(held)), sorted(set(yearly))
+    if not h and not y:
+        return []
+    params: dict[str, Any] = {f"h{i}": c for i, c in enumerate(h)}
+    params.update({f"y{i}": c for i, c in enumerate(y)})
+    params["psn_no"] = psn_no
+    params["hold_from"] = hold_from
+    params["year_from"] = year_from
+    params["since"] = min(hold_from if h else year_from, year_from if y else hold_from)
+    return _lines_stmt(len(h), len(y)).all(conn, params)
 
 
 _IN = ("stocktake", "change_in", "purchase", "sale_return")

@@ -42,6 +42,9 @@ from yibao.storage import changelog
 WARN_KEY = "__warn_msg__"
 #: how far back the person's history is read (the longest window a rule looks at: a year)
 HISTORY_DAYS = 366
+#: how far back a drug's earlier supply is looked for (长处方 are at most 12 weeks: a supply
+#: older than this cannot still be held)
+HOLDING_DAYS = 120
 MEMO_WIDTH = 500
 
 
@@ -234,6 +237,19 @@ class Reviewer:
             self._checked = now
             return self._kb
 
+    def window_days(self, kb: KnowledgeBase | None, day: date) -> int:
+        """The longest window a visit rule looks back (readmission, frequent visits): the
+        knowledge base's windows and the rules' day parameters, at least a month."""
+        days = [31]
+        if kb is not None:
+            days.extend(w.days + 1 for w in kb.windows if w.valid_on(day))
+        for rule in self.ruleset.rules:
+            for key in ("days", "window_days"):
+                value = rule.params.get(key)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    days.append(value + 1)
+        return max(days)
+
     def history(
         self,
         conn: Connection,
@@ -241,17 +257,45 @@ class Reviewer:
         *,
         exclude_current: bool = True,
         stock: bool = False,
+        kb: KnowledgeBase | None = None,
     ) -> History:
+        """The person's history the rules read: visits of the last year; fee lines of the
+        bill's drugs (holdings: the last `HOLDING_DAYS`) and of items with a yearly limit
+        (this calendar year); a pharmacy's declared stock of the billed items."""
         day = bill.day
-        since = datetime.combine(day - timedelta(days=HISTORY_DAYS), datetime.min.time())
-        codes = {ln.hilist_code for ln in bill.lines}
-        visits, lines = repo.history(
+        midnight = datetime.min.time()
+        reach = self.window_days(kb if kb is not None else self._kb, day)
+        visits = repo.visits_since(
             conn,
             bill.person.psn_no,
-            since=since,
-            codes=codes,
-            exclude_mdtrt=bill.visit.mdtrt_id if exclude_current else None,
+            since=datetime.combine(day - timedelta(days=HISTORY_DAYS), midnight),
+            recent=datetime.combine(day - timedelta(days=reach), midnight),
+            stay_from=datetime.combine(day - timedelta(days=reach), midnight),
         )
+        if exclude_current:
+            visits = [v for v in visits if v["mdtrt_id"] != bill.visit.mdtrt_id]
+        drugs = {ln.hilist_code for ln in bill.lines if ln.is_drug}
+        known = kb if kb is not None else self._kb
+        yearly = (
+            {
+                ln.hilist_code
+                for ln in bill.lines
+                if (lim := known.frequency_limit(ln.hilist_code, day)) is not None
+                and lim.per_year is not None
+            }
+            if known is not None
+            else set()
+        )
+        lines = repo.lines_since(
+            conn,
+            bill.person.psn_no,
+            held=drugs,
+            hold_from=datetime.combine(day - timedelta(days=HOLDING_DAYS), midnight),
+            yearly=yearly,
+            year_from=datetime(day.year, 1, 1),
+        )
+        if exclude_current:
+            lines = [r for r in lines if r["mdtrt_id"] != bill.visit.mdtrt_id]
         return History(
             visits=tuple(
                 PastVisit(
@@ -262,7 +306,6 @@ class Reviewer:
                     begntime=v["begntime"],
                     endtime=v["endtime"],
                     main_diag=v["maindiag_code"],
-                    settled=bool(v["settled"]),
                 )
                 for v in visits
             ),
@@ -277,7 +320,9 @@ class Reviewer:
                 for r in lines
             ),
             stock=(
-                repo.stock(conn, bill.institution.fixmedins_code, codes)
+                repo.stock(
+                    conn, bill.institution.fixmedins_code, {ln.hilist_code for ln in bill.lines}
+                )
                 if stock and bill.visit.scene == "pharmacy"
                 else None
             ),
@@ -289,8 +334,9 @@ class Reviewer:
         """The hits of the applicable rules (none when review is off)."""
         if not self.enabled or not bill.lines:
             return []
-        history = self.history(conn, bill, stock=part != "settlement")
-        return review(stage, bill, history, self.kb(conn), self.ruleset, part=part)
+        kb = self.kb(conn)
+        history = self.history(conn, bill, stock=part != "settlement", kb=kb)
+        return review(stage, bill, history, kb, self.ruleset, part=part)
 
 
 def act(hits: Sequence[Hit], where: Where | None) -> Outcome:

@@ -43,8 +43,19 @@ def review(
 ) -> list[Hit]:
     """Every hit of every applicable rule on the bill, in the rule set's order."""
     hits: list[Hit] = []
+    charged = tuple(ln for ln in bill.lines if ln.amount > 0 and ln.cnt > 0)
+    earlier = tuple(ln for ln in bill.visit_lines if ln.amount > 0 and ln.cnt > 0)
+    day = bill.day
     for rule in rules_for(bill, stage, ruleset, part):
-        facts = Facts(bill=bill, history=history, kb=kb, params=rule.params, day=bill.day)
+        facts = Facts(
+            bill=bill,
+            history=history,
+            kb=kb,
+            params=rule.params,
+            day=day,
+            charged=charged,
+            visit_charged=earlier + charged,
+        )
         for found in LOGICS[rule.category].logic(facts):
             hits.append(
                 Hit(

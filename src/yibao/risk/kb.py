@@ -7,7 +7,7 @@ The table names and columns are the ones `yibao kb import` reads (docs/review.md
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal, TypeVar
@@ -120,8 +120,18 @@ def _on(rows: Iterable[_D], day: date) -> list[_D]:
     return [r for r in rows if r.valid_on(day)]
 
 
-@dataclass(frozen=True, slots=True)
+def _by(rows: Iterable[_D], key: str) -> dict[str, list[_D]]:
+    out: dict[str, list[_D]] = {}
+    for r in rows:
+        out.setdefault(getattr(r, key), []).append(r)
+    return out
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
+    """The knowledge tables, indexed by item code once (a real region holds thousands of
+    rows; a review looks up each line's code)."""
+
     item_pairs: tuple[ItemPair, ...] = ()
     bundles: tuple[BundlePart, ...] = ()
     price_limits: tuple[PriceLimit, ...] = ()
@@ -129,6 +139,16 @@ class KnowledgeBase:
     frequency_limits: tuple[FrequencyLimit, ...] = ()
     windows: tuple[Window, ...] = ()
     consumable_links: tuple[ConsumableLink, ...] = ()
+    _prices: dict[str, list[PriceLimit]] = field(init=False, repr=False, compare=False)
+    _drugs: dict[str, list[DrugLimit]] = field(init=False, repr=False, compare=False)
+    _freqs: dict[str, list[FrequencyLimit]] = field(init=False, repr=False, compare=False)
+    _links: dict[str, list[ConsumableLink]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_prices", _by(self.price_limits, "hilist_code"))
+        object.__setattr__(self, "_drugs", _by(self.drug_limits, "hilist_code"))
+        object.__setattr__(self, "_freqs", _by(self.frequency_limits, "hilist_code"))
+        object.__setattr__(self, "_links", _by(self.consumable_links, "consumable_code"))
 
     def pairs(self, day: date) -> list[ItemPair]:
         return _on(self.item_pairs, day)
@@ -141,8 +161,8 @@ class KnowledgeBase:
 
     def max_price(self, hilist_code: str, hosp_lv: str, day: date) -> PriceLimit | None:
         found: PriceLimit | None = None
-        for p in self.price_limits:
-            if p.hilist_code != hilist_code or not p.valid_on(day):
+        for p in self._prices.get(hilist_code, ()):
+            if not p.valid_on(day):
                 continue
             if p.hosp_lv == hosp_lv:
                 return p
@@ -151,14 +171,14 @@ class KnowledgeBase:
         return found
 
     def drug_limit(self, hilist_code: str, day: date) -> DrugLimit | None:
-        for d in self.drug_limits:
-            if d.hilist_code == hilist_code and d.valid_on(day):
+        for d in self._drugs.get(hilist_code, ()):
+            if d.valid_on(day):
                 return d
         return None
 
     def frequency_limit(self, hilist_code: str, day: date) -> FrequencyLimit | None:
-        for f in self.frequency_limits:
-            if f.hilist_code == hilist_code and f.valid_on(day):
+        for f in self._freqs.get(hilist_code, ()):
+            if f.valid_on(day):
                 return f
         return None
 
@@ -171,8 +191,8 @@ class KnowledgeBase:
     def procedures_for(self, consumable_code: str, day: date) -> frozenset[str]:
         return frozenset(
             link.procedure_code
-            for link in self.consumable_links
-            if link.consumable_code == consumable_code and link.valid_on(day)
+            for link in self._links.get(consumable_code, ())
+            if link.valid_on(day)
         )
 
 

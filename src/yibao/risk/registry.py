@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Literal
 
 from yibao.risk.kb import KnowledgeBase
-from yibao.risk.model import Bill, History, Stage, Unit
+from yibao.risk.model import Bill, History, Line, Stage, Unit
 
 JudgedAt = Literal["upload", "settlement"] | None
 
@@ -133,6 +133,10 @@ class Facts:
     kb: KnowledgeBase
     params: Mapping[str, ParamValue]
     day: date
+    #: the bill's charging lines (refund lines, negative, are never findings) and those with
+    #: the visit's earlier charging lines, computed once per review
+    charged: tuple[Line, ...] = ()
+    visit_charged: tuple[Line, ...] = ()
 
 
 Logic = Callable[[Facts], Sequence[Finding]]

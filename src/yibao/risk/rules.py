@@ -56,11 +56,6 @@ def _one(ln: Line, reason: str, threshold: str, value: str, amount: Decimal | No
     )
 
 
-def _charged(lines: Iterable[Line]) -> list[Line]:
-    """Lines that charge (a refund line, negative, is never a finding)."""
-    return [ln for ln in lines if ln.amount > 0 and ln.cnt > 0]
-
-
 # --------------------------------------------------------------------------- catalog limits
 
 
@@ -70,7 +65,7 @@ def gender_limit(f: Facts) -> Sequence[Finding]:
     if gend not in ("1", "2"):
         return []
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         want = ln.limits.gend
         if want is not None and want != gend:
             label = {"1": "男", "2": "女"}.get(want, want)
@@ -98,7 +93,7 @@ def child_only(f: Facts) -> Sequence[Finding]:
         return []
     child_age = int(f.params["child_age"])  # type: ignore[arg-type]
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         lim = ln.limits
         bound: int | None = None
         if lim.age_max is not None and lim.age_max <= child_age:
@@ -125,7 +120,7 @@ def age_limit(f: Facts) -> Sequence[Finding]:
         return []
     child_age = int(f.params["child_age"])  # type: ignore[arg-type]
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         lim = ln.limits
         if lim.age_min is not None and age < lim.age_min:
             out.append(
@@ -155,7 +150,7 @@ def age_limit(f: Facts) -> Sequence[Finding]:
 def hosp_lv_limit(f: Facts) -> Sequence[Finding]:
     lv = f.bill.institution.hosp_lv
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         allowed = ln.limits.hosp_lv
         if allowed and lv not in allowed:
             shown = ",".join(sorted(allowed))
@@ -175,7 +170,7 @@ def hosp_lv_limit(f: Facts) -> Sequence[Finding]:
 def indication_limit(f: Facts) -> Sequence[Finding]:
     codes = [c.upper() for c in f.bill.visit.diag_codes if c]
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         wanted = ln.limits.diag_codes
         if not wanted or ln.hosp_appr_flag == "1":
             continue  # 审批通过: the institution's approval stands for the indication
@@ -199,7 +194,7 @@ def indication_limit(f: Facts) -> Sequence[Finding]:
 def med_type_limit(f: Facts) -> Sequence[Finding]:
     med_type = f.bill.visit.med_type
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         if not ln.limits.allows_med_type(med_type):
             shown = ",".join(sorted(ln.limits.med_type))
             out.append(
@@ -224,7 +219,7 @@ def out_of_catalog(f: Facts) -> Sequence[Finding]:
             "in catalog",
             "not in catalog",
         )
-        for ln in _charged(f.bill.lines)
+        for ln in f.charged
         if not ln.in_catalog
     ]
 
@@ -242,7 +237,7 @@ def pharmacy_non_drug(f: Facts) -> Sequence[Finding]:
         return []
     allow_mcs = bool(f.params["allow_consumables"])
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         if ln.is_drug or (allow_mcs and ln.list_type == CONSUMABLE_LIST_TYPE):
             continue
         kind = "目录外商品" if ln.list_type is None else f"目录类别 {ln.list_type}"
@@ -264,7 +259,7 @@ def pharmacy_non_drug(f: Facts) -> Sequence[Finding]:
 @logic("over_quantity")
 def over_quantity(f: Facts) -> Sequence[Finding]:
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         reasons: list[str] = []
         threshold = value = ""
         lim = ln.limits
@@ -302,7 +297,7 @@ def over_quantity(f: Facts) -> Sequence[Finding]:
 def over_price(f: Facts) -> Sequence[Finding]:
     lv = f.bill.institution.hosp_lv
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         cap = f.kb.max_price(ln.hilist_code, lv, ln.fee_ocur_time.date())
         if cap is None or ln.pric <= cap.max_pric:
             continue
@@ -322,7 +317,7 @@ def over_price(f: Facts) -> Sequence[Finding]:
 
 def _same_visit(f: Facts) -> list[Line]:
     """The bill's lines and the visit's earlier lines (charges only)."""
-    return _charged(f.bill.visit_lines) + _charged(f.bill.lines)
+    return list(f.visit_charged)
 
 
 @logic("duplicate_charge")
@@ -434,7 +429,7 @@ def split_charge(f: Facts) -> Sequence[Finding]:
 
 @logic("frequency_limit")
 def frequency_limit(f: Facts) -> Sequence[Finding]:
-    new = _charged(f.bill.lines)
+    new = f.charged
     if not new:
         return []
     visit_all = _same_visit(f)
@@ -496,7 +491,7 @@ _HOLD = {
 
 @logic("repeat_prescription", params=_HOLD, threshold="grace_days")
 def repeat_prescription(f: Facts) -> Sequence[Finding]:
-    drugs = [ln for ln in _charged(f.bill.lines) if ln.is_drug]
+    drugs = [ln for ln in f.charged if ln.is_drug]
     if not drugs or not f.history.lines:
         return []
     default_days = int(f.params["default_days"])  # type: ignore[arg-type]
@@ -542,7 +537,7 @@ def item_substitution(f: Facts) -> Sequence[Finding]:
         return []
     want: dict[str, Decimal] = defaultdict(Decimal)
     lines: dict[str, list[Line]] = defaultdict(list)
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         want[ln.hilist_code] += ln.cnt
         lines[ln.hilist_code].append(ln)
     out = []
@@ -577,7 +572,7 @@ def fabricated_service(f: Facts) -> Sequence[Finding]:
             death.isoformat(),
             ln.fee_ocur_time.date().isoformat(),
         )
-        for ln in _charged(f.bill.lines)
+        for ln in f.charged
         if ln.fee_ocur_time.date() > death
     ]
 
@@ -593,7 +588,7 @@ def high_value_consumable(f: Facts) -> Sequence[Finding]:
     floor = f.params["min_pric"]
     assert isinstance(floor, Decimal)
     out = []
-    for ln in _charged(f.bill.lines):
+    for ln in f.charged:
         if ln.pric < floor:
             continue
         procs = f.kb.procedures_for(ln.hilist_code, ln.fee_ocur_time.date())
@@ -616,7 +611,7 @@ def high_value_consumable(f: Facts) -> Sequence[Finding]:
 
 
 def _total(f: Facts) -> Decimal:
-    return sum((ln.amount for ln in _charged(f.bill.lines)), ZERO)
+    return sum((ln.amount for ln in f.charged), ZERO)
 
 
 @logic("card_misuse")
