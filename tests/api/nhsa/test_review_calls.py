@@ -271,3 +271,30 @@ async def test_3101_and_3102_answer_result_in_the_reference_shape(world: dict[st
     bad = await his.call("3101", _prescreen(p, [{"rx_id": "RX1", "cnt": "1", "pric": "2"}]))
     assert bad["infcode"] == -1
     assert "fsi_encounter_dtos[0].fsi_order_dtos[0].hilist_code" in bad["err_msg"]
+
+
+async def test_a_refused_settlement_stores_its_hit_and_nothing_else(
+    world: dict[str, Any],
+) -> None:
+    his, app, platform = world["his"], world["app"], world["platform"]
+    p = world["people"]["emp"]
+    platform.use_ruleset(
+        ruleset_from_texts(
+            '[ruleset]\nadmdvs = "110199"\ncovers = ["1101"]\nversion = "t2"\n'
+            "begndate = 2020-01-01\n"
+            '[[rule]]\nid = "SDMV-09"\ncategory = "same_day_multi_visit"\n'
+            'result_type = "suspicious"\naction = "refuse"\n[rule.params]\nmax_per_day = 1\n'
+        )
+    )
+    first = await _visit(his, p, "OTP0001")
+    second = await _visit(his, p, "OTP0002")
+    await his.ok("2204", {"feedetail": [fee_line("1", second, p.psn_no, EXAM_A, "20.00")]})
+    pre = await his.call("2206", settle_input(p, second, "20.00"))
+    assert pre["infcode"] == -1 and "SDMV-09" in pre["err_msg"]
+    assert _count(app, rule_hit) == 0  # 2206 persists nothing, even a refusal
+    done = await his.call("2207", settle_input(p, second, "20.00"))
+    assert done["infcode"] == -1 and "SDMV-09 同日多次就诊" in done["err_msg"]
+    (hit,) = _rows(app, rule_hit)
+    assert hit["infno"] == "2207" and hit["action"] == "refuse" and hit["setl_id"] is None
+    assert _count(app, setl) == 0
+    assert first != second
