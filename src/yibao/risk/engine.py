@@ -27,6 +27,10 @@ def rules_for(bill: Bill, stage: Stage, ruleset: RuleSet, part: Part = "all") ->
         scene=bill.visit.scene,
         hosp_lv=bill.institution.hosp_lv,
     )
+    kind = bill.institution.fixmedins_type
+    # a rule scoped to institution types applies where the institution's type is known and
+    # listed (综合/中医/专科 … are not yet in the institution register: such rules wait)
+    found = [r for r in found if not r.fixmedins_types or kind in r.fixmedins_types]
     if part == "all":
         return found
     return [r for r in found if CATEGORIES[r.category].judged_at == part]
