@@ -62,7 +62,9 @@ CODES = (
 )
 
 
-def _seed(conn: Connection, today: date, ids: IdGenerator) -> int:
+def seed_year(conn: Connection, today: date, ids: IdGenerator) -> int:
+    """One institution and one person with a year of visits and lines up to `today`;
+    returns the visits written."""
     now = datetime.combine(today, datetime.min.time())
     conn.execute(
         insert(fixmedins).values(
@@ -160,7 +162,7 @@ def measure(directory: Path, *, runs: int = 2000) -> dict[str, Any]:
         with engine.begin() as conn:
             load_demo_catalog(conn)
             load_demo_kb(conn, ids=ids, now=datetime.now())
-            visits = _seed(conn, today, ids)
+            visits = seed_year(conn, today, ids)
         reviewer = Reviewer(load_ruleset(), kb_check_seconds=5.0)
         catalog = CatalogCache()
         begn = datetime.combine(today, datetime.min.time()).replace(hour=10)
