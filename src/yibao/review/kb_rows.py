@@ -96,7 +96,7 @@ SPEC: Mapping[str, Mapping[str, _Col]] = {
         "bundle_code": _CODE,
         "bundle_name": _Col("text", True),
         "hilist_code": _CODE,
-        "min_parts": _Col("int", True),
+        "min_parts": _Col("int", False),
         **_DATES,
     },
     "price_limits": {
@@ -258,6 +258,8 @@ def read_file(table: str, path: Path) -> list[dict[str, Any]]:
                 if col.required:
                     raise _bad(i, column, "必填", "required")
                 row[column] = None
+        if table == "bundles" and row["min_parts"] is None:
+            row["min_parts"] = 2  # two parts billed apart already split the bundle
         if row["enddate"] is not None and row["enddate"] < row["begndate"]:
             raise _bad(i, "enddate", "失效日期早于生效日期", "enddate before begndate")
         if table == "drug_limits" and row["max_days"] is None and row["max_daily_dose"] is None:
