@@ -258,6 +258,8 @@ class Reviewer:
         exclude_current: bool = True,
         stock: bool = False,
         kb: KnowledgeBase | None = None,
+        visits_too: bool = True,
+        lines_too: bool = True,
     ) -> History:
         """The person's history the rules read: visits of the last year; fee lines of the
         bill's drugs (holdings: the last `HOLDING_DAYS`) and of items with a yearly limit
@@ -265,16 +267,20 @@ class Reviewer:
         day = bill.day
         midnight = datetime.min.time()
         reach = self.window_days(kb if kb is not None else self._kb, day)
-        visits = repo.visits_since(
-            conn,
-            bill.person.psn_no,
-            since=datetime.combine(day - timedelta(days=HISTORY_DAYS), midnight),
-            recent=datetime.combine(day - timedelta(days=reach), midnight),
-            stay_from=datetime.combine(day - timedelta(days=reach), midnight),
+        visits = (
+            repo.visits_since(
+                conn,
+                bill.person.psn_no,
+                since=datetime.combine(day - timedelta(days=HISTORY_DAYS), midnight),
+                recent=datetime.combine(day - timedelta(days=reach), midnight),
+                stay_from=datetime.combine(day - timedelta(days=reach), midnight),
+            )
+            if visits_too
+            else []
         )
         if exclude_current:
             visits = [v for v in visits if v["mdtrt_id"] != bill.visit.mdtrt_id]
-        drugs = {ln.hilist_code for ln in bill.lines if ln.is_drug}
+        drugs = {ln.hilist_code for ln in bill.lines if ln.is_drug} if lines_too else set()
         known = kb if kb is not None else self._kb
         yearly = (
             {
@@ -283,7 +289,7 @@ class Reviewer:
                 if (lim := known.frequency_limit(ln.hilist_code, day)) is not None
                 and lim.per_year is not None
             }
-            if known is not None
+            if known is not None and lines_too
             else set()
         )
         lines = repo.lines_since(
@@ -335,7 +341,16 @@ class Reviewer:
         if not self.enabled or not bill.lines:
             return []
         kb = self.kb(conn)
-        history = self.history(conn, bill, stock=part != "settlement", kb=kb)
+        # a fee upload's line rules read earlier lines, not visits; a settlement's visit rules
+        # read visits, not lines
+        history = self.history(
+            conn,
+            bill,
+            stock=part != "settlement",
+            kb=kb,
+            visits_too=part != "upload",
+            lines_too=part != "settlement",
+        )
         return review(stage, bill, history, kb, self.ruleset, part=part)
 
 
