@@ -186,7 +186,12 @@ def seed_catalog(conn: Connection, items: Iterable[dict[str, Any]] = STANDARD_IT
     rows = list(items)
     # one executemany takes its columns from the first row: give every row every key
     keys = {k for r in rows for k in r}
-    rows = [{k: r.get(k) for k in keys} for r in rows]
+
+    def absent(key: str) -> Any:
+        default = catalog_item.c[key].default
+        return getattr(default, "arg", None)
+
+    rows = [{k: r[k] if k in r else absent(k) for k in keys} for r in rows]
     conn.execute(
         insert(catalog_version).values(
             version_id=version_id,
