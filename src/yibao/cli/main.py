@@ -9,12 +9,14 @@ from __future__ import annotations
 import typer
 
 from yibao.bootstrap import init as init_data_dir
+from yibao.cli import backup as backup_cli
 from yibao.cli import bench as bench_cli
 from yibao.cli import catalog as catalog_cli
 from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
+from yibao.cli import export as export_cli
 from yibao.cli import kb as kb_cli
 from yibao.cli import replica as replica_cli
 from yibao.cli import rules as rules_cli
@@ -42,10 +44,12 @@ app.add_typer(enrol_cli.app, name="enrol")
 app.add_typer(replica_cli.app, name="replica")
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(rules_cli.app, name="rules")
+app.add_typer(export_cli.app, name="export")
 serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")
 bench_cli.register(app)
+backup_cli.register(app)
 
 
 @app.command()

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
+from yibao.feed.publisher import published_position, redact
 from yibao.replica import rebuild as rebuild_mod
 from yibao.replica import tiflash
 from yibao.replica.lock import TOKEN_HEADER, Owner, OwnerLock, running_owner
@@ -326,6 +327,18 @@ def trim_log(
                 "还没有副本文件, 日志不能删 (no replica yet: the log is all it has; "
                 "start `yibao serve` or run `yibao replica rebuild` first)"
             )
+        if cfg.feed_url:
+            # the change feed (docs/feed.md) still needs what the stream does not hold yet
+            try:
+                published = published_position(cfg.feed_url, cfg.feed_stream)
+            except Exception as exc:
+                fail(
+                    f"变更订阅位置未知 (the change feed's position is unknown: {redact(cfg.feed_url)} "
+                    f"unreachable, {type(exc).__name__}); trim when NATS is back, or unset "
+                    "YIBAO_FEED_URL if the feed is retired"
+                )
+            applied = published if applied is None else min(applied, published)
+            via += f"; 订阅已发布 feed published seq {published}"
         before_ms = int((time.time() - keep_days * 86_400) * 1000)
         engine = make_engine(cfg.db_url, synchronous=cfg.sqlite_synchronous)
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -504,6 +505,14 @@ class ReplicaStore:
     def checkpoint(self) -> None:
         with self.write_lock:
             self._con.execute("CHECKPOINT")
+
+    def copy_to(self, target: Path) -> int:
+        """A consistent copy of the replica file at `target` (a backup); returns the
+        `applied_seq` it holds. Writers and readers wait for the few moments of the copy."""
+        with self.write_lock, self._gate.exclusive():
+            self._con.execute("CHECKPOINT")
+            shutil.copyfile(self.path, target)
+            return self._meta.applied_seq
 
     def swap(self, new_path: Path) -> None:
         """Replace the file with a rebuilt one (`new_path`, closed) under every reader."""

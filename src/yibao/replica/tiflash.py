@@ -88,7 +88,9 @@ class TiFlashReplica:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or make_engine(settings.db_url, pool_size=2)
+        self.engine = engine or make_engine(
+            settings.db_url, pool_size=2, mysql_driver=settings.mysql_driver
+        )
 
     def ensure_replicas(self, count: int = 1) -> list[str]:
         """Run the DDL (idempotent on TiDB); returns the statements."""
