@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     feed_stream: str = Field(default="YIBAO_CHANGES", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     #: records per publish batch (each batch is acknowledged before the position moves)
     feed_batch: int = Field(default=500, ge=1, le=10_000)
+    #: Unmasking personal data in the console (issue 17, docs/console.md): at most this many
+    #: unmaskings per user in a sliding hour (beyond: 429, and an alert for the secadmin);
+    #: an alert once a user reaches `unmask_alert_per_hour` unmaskings or
+    #: `unmask_alert_records` persons shown unmasked within the hour.
+    unmask_limit_per_hour: int = Field(default=30, ge=1, le=10_000)
+    unmask_alert_per_hour: int = Field(default=20, ge=1, le=10_000)
+    unmask_alert_records: int = Field(default=200, ge=1, le=1_000_000)
+    #: Unmasking outside these hours (platform time, "HH:MM-HH:MM") raises an alert too.
+    unmask_office_hours: str = Field(default="07:00-21:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     #: Log level (DEBUG, INFO, WARNING, ERROR) and format: `text` lines, or `json` lines for a

@@ -166,10 +166,12 @@ def mdtrt_payload(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def rule_hit_payload(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Review hits (docs/review.md): the rule, the institution, the visit and settlement, the
-    amount at stake. No person: neither psn_no nor the evidence leaves the row store."""
+    """Review hits (docs/review.md): the rule, the institution, the person (as `psn_no`, which
+    the replica turns into the keyed pseudonym `psn_ref` on the way in), the visit and
+    settlement, the amount at stake. The evidence and the reason stay in the row store."""
     return {
         "hit_id": row["hit_id"],
+        "psn_no": row["psn_no"],
         "rule_id": row["rule_id"],
         "rule_version": row["rule_version"],
         "category": row["category"],

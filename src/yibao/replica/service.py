@@ -33,6 +33,7 @@ from yibao.replica import rebuild as rebuild_mod
 from yibao.replica.applier import Applier, ReplicaGap, ReplicaTimeout
 from yibao.replica.export import ExportReport, check_request, export_table
 from yibao.replica.lock import OwnerLock
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
 from yibao.storage.engine import make_engine
 from yibao.storage.tables import change_log
@@ -127,11 +128,14 @@ class Replica:
             settings.replica_path,
             threads=settings.duckdb_threads,
             memory_limit=settings.duckdb_memory_limit,
+            pseudonyms=Pseudonyms.for_dir(settings.data_dir),
         )
         replica = cls(settings, store, source)
         replica.lock = lock
         if not store.schema_current():
-            log.warning("replica schema is old: rebuilding from the row store")
+            log.warning(
+                "replica schema is old or its pseudonym key changed: rebuilding from the row store"
+            )
             replica.rebuild()
         else:
             try:
@@ -288,6 +292,7 @@ class Replica:
                 threads=self.store.threads,
                 memory_limit=self.store.memory_limit,
                 progress=progress,
+                pseudonyms=self.store.pseudonyms,
             )
             self.store.swap(target)
             state.source = report.source

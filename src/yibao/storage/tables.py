@@ -53,6 +53,7 @@ from yibao.storage.schema.platform import (
     msg_log,
     seq_counter,
 )
+from yibao.storage.schema.privacy import an_setl, an_state, console_alert, unmask_log
 from yibao.storage.schema.review import (
     KB_TABLES,
     bundles,
@@ -72,6 +73,8 @@ __all__ = [
     "KB_TABLES",
     "NAMING_CONVENTION",
     "agency_user",
+    "an_setl",
+    "an_state",
     "audit_log",
     "auth_session",
     "bundles",
@@ -81,6 +84,7 @@ __all__ = [
     "catalog_mapping_event",
     "catalog_version",
     "change_log",
+    "console_alert",
     "consumable_links",
     "diag",
     "drug_limits",
@@ -111,5 +115,6 @@ __all__ = [
     "setl_fund",
     "sign_in",
     "trt_dcla",
+    "unmask_log",
     "windows",
 ]

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from yibao.config import Settings
 from yibao.feed.publisher import FeedPublisher
 from yibao.feed.service import open_feed
+from yibao.runtime import Platform
 from yibao.storage import changelog
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -228,3 +229,24 @@ def test_the_published_position_is_read_back_from_the_stream(
     assert published_position(nats_server.url, "YIBAO_CHANGES") == 9
     with pytest.raises(Exception):  # noqa: B017 — any failure to reach the broker raises
         published_position(f"nats://127.0.0.1:{_free_port()}", "YIBAO_CHANGES", timeout_s=0.5)
+
+
+def test_the_process_serving_the_replica_runs_the_feed_with_its_pseudonyms(
+    platform: Platform, nats_server: NatsServer
+) -> None:
+    from yibao.replica.pseudonym import Pseudonyms
+
+    platform.settings = platform.settings.model_copy(update={"feed_url": nats_server.url})
+    _append(platform.db.engine, 4)
+    platform.serve_replica()
+    try:
+        assert platform.feed is not None
+        assert platform.feed.wait_published(4, timeout=20), platform.feed.status.as_dict()
+    finally:
+        platform.stop_replica()
+    assert platform.feed is None
+    refs = Pseudonyms.for_dir(platform.settings.data_dir)
+    bodies = [m[1] for m in _stream_messages(nats_server.url)]
+    assert [b["data"]["psn_ref"] for b in bodies] == [
+        refs.ref(f"1120240000{i:010d}") for i in range(4)
+    ]

@@ -75,8 +75,11 @@ def test_hits_reach_the_replica_without_the_person(
         cur = replica.store.cursor()
         cols = [d[0] for d in cur.execute("SELECT * FROM rule_hit").description]
         rows = cur.execute("SELECT rule_id, amount, setl_id FROM rule_hit").fetchall()
+        refs = cur.execute("SELECT psn_ref FROM rule_hit").fetchall()
         cur.close()
     finally:
         replica.close()
     assert rows == [("GEND-01", Decimal("12.35"), "S1")]
-    assert "psn_no" not in cols and "evidence" not in cols
+    assert "psn_no" not in cols and "evidence" not in cols and "reason" not in cols
+    (ref,) = refs[0]
+    assert ref and len(ref) == 32 and "PSN-SECRET-1" not in ref  # the keyed pseudonym

@@ -31,6 +31,62 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username", name=op.f("pk_agency_user")),
     )
     op.create_table(
+        "an_setl",
+        sa.Column("setl_id", sa.String(length=30), nullable=False),
+        sa.Column("psn_ref", sa.String(length=32), nullable=True),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("insutype", sa.String(length=6), nullable=True),
+        sa.Column("psn_type", sa.String(length=6), nullable=True),
+        sa.Column("med_type", sa.String(length=6), nullable=True),
+        sa.Column("hosp_lv", sa.String(length=3), nullable=True),
+        sa.Column("maindiag_code", sa.String(length=20), nullable=True),
+        sa.Column("setl_time", sa.DateTime(), nullable=False),
+        sa.Column("begndate", sa.DateTime(), nullable=True),
+        sa.Column("enddate", sa.DateTime(), nullable=True),
+        sa.Column("fee_line_cnt", sa.Integer(), nullable=False),
+        sa.Column("refd_setl_flag", sa.String(length=1), nullable=False),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("medfee_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("fulamt_ownpay_amt", sa.BigInteger(), nullable=False),
+        sa.Column("overlmt_selfpay", sa.BigInteger(), nullable=False),
+        sa.Column("preselfpay_amt", sa.BigInteger(), nullable=False),
+        sa.Column("inscp_scp_amt", sa.BigInteger(), nullable=False),
+        sa.Column("act_pay_dedc", sa.BigInteger(), nullable=False),
+        sa.Column("hifp_pay", sa.BigInteger(), nullable=False),
+        sa.Column("cvlserv_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hifes_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hifmi_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hifob_pay", sa.BigInteger(), nullable=False),
+        sa.Column("maf_pay", sa.BigInteger(), nullable=False),
+        sa.Column("oth_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hifdm_pay", sa.BigInteger(), nullable=False),
+        sa.Column("fund_pay_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("psn_part_amt", sa.BigInteger(), nullable=False),
+        sa.Column("acct_pay", sa.BigInteger(), nullable=False),
+        sa.Column("psn_cash_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hosp_part_amt", sa.BigInteger(), nullable=False),
+        sa.Column("acct_mulaid_pay", sa.BigInteger(), nullable=False),
+        sa.Column("drug_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("mcs_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("exam_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("setl_id", name=op.f("pk_an_setl")),
+    )
+    op.create_index(
+        op.f("ix_an_setl_fixmedins_code_setl_time"),
+        "an_setl",
+        ["fixmedins_code", "setl_time"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_an_setl_setl_time"), "an_setl", ["setl_time"], unique=False)
+    op.create_table(
+        "an_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("applied_seq", sa.BigInteger(), nullable=False),
+        sa.Column("key_id", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_an_state")),
+    )
+    op.create_table(
         "audit_log",
         sa.Column("audit_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
@@ -79,6 +135,25 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("ts_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_change_log")),
+    )
+    op.create_table(
+        "console_alert",
+        sa.Column("alert_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("username", sa.String(length=50), nullable=False),
+        sa.Column("message", sa.String(length=500), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("acked_at", sa.DateTime(), nullable=True),
+        sa.Column("acked_by", sa.String(length=50), nullable=True),
+        sa.PrimaryKeyConstraint("alert_id", name=op.f("pk_console_alert")),
+    )
+    op.create_index(op.f("ix_console_alert_at"), "console_alert", ["at"], unique=False)
+    op.create_index(
+        op.f("ix_console_alert_username_kind_at"),
+        "console_alert",
+        ["username", "kind", "at"],
+        unique=False,
     )
     op.create_table(
         "consumable_links",
@@ -353,6 +428,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sign_no", name=op.f("pk_sign_in")),
     )
     op.create_index(op.f("ix_sign_in_fixmedins_code"), "sign_in", ["fixmedins_code"], unique=False)
+    op.create_table(
+        "unmask_log",
+        sa.Column("unmask_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("username", sa.String(length=50), nullable=False),
+        sa.Column("purpose", sa.String(length=30), nullable=False),
+        sa.Column("purpose_note", sa.String(length=200), nullable=True),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("unmask_id", name=op.f("pk_unmask_log")),
+    )
+    op.create_index(
+        op.f("ix_unmask_log_username_at"), "unmask_log", ["username", "at"], unique=False
+    )
     op.create_table(
         "windows",
         sa.Column("row_id", sa.String(length=30), nullable=False),
@@ -1045,6 +1133,8 @@ def downgrade() -> None:
     op.drop_table("catalog_dise")
     op.drop_table("auth_session")
     op.drop_table("windows")
+    op.drop_index(op.f("ix_unmask_log_username_at"), table_name="unmask_log")
+    op.drop_table("unmask_log")
     op.drop_index(op.f("ix_sign_in_fixmedins_code"), table_name="sign_in")
     op.drop_table("sign_in")
     op.drop_table("seq_counter")
@@ -1073,10 +1163,17 @@ def downgrade() -> None:
     op.drop_table("file_store")
     op.drop_table("drug_limits")
     op.drop_table("consumable_links")
+    op.drop_index(op.f("ix_console_alert_username_kind_at"), table_name="console_alert")
+    op.drop_index(op.f("ix_console_alert_at"), table_name="console_alert")
+    op.drop_table("console_alert")
     op.drop_table("change_log")
     op.drop_table("catalog_version")
     op.drop_table("bundles")
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
     op.drop_table("audit_log")
+    op.drop_table("an_state")
+    op.drop_index(op.f("ix_an_setl_setl_time"), table_name="an_setl")
+    op.drop_index(op.f("ix_an_setl_fixmedins_code_setl_time"), table_name="an_setl")
+    op.drop_table("an_setl")
     op.drop_table("agency_user")
     # ### end Alembic commands ###
