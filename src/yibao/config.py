@@ -75,7 +75,18 @@ class Settings(BaseSettings):
     #: milliseconds (strong reads force their own catch-up and never wait for it).
     replica_batch_window_ms: int = 250
     admin_username: str = "admin"
+    #: `yibao init`'s first accounts: the system administrator (`admin_username`, role
+    #: sysadmin), the security administrator and the auditor (三权分立: three accounts). Each
+    #: password from its variable, or generated into the data directory (owner-only).
     admin_password: str | None = None
+    secadmin_username: str = "secadmin"
+    secadmin_password: str | None = None
+    auditor_username: str = "auditor"
+    auditor_password: str | None = None
+    #: Console sessions end this long after sign-in, whatever happens (absolute expiry) …
+    session_absolute_hours: float = Field(default=12, gt=0, le=24 * 30)
+    #: … or after this many minutes without a request (idle expiry).
+    session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60)
     #: Refuse calls without a valid sign_no from 9001 (lenient by default, as clients differ).
     require_sign_in: bool = False
     #: Accept signtype MOCK (skip the patient's password check) — test environments only.

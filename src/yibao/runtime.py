@@ -45,7 +45,7 @@ class Platform:
     catalog: CatalogCache = field(default_factory=CatalogCache)
     #: the region's rule for local codes without an approved 目录对照 (None: not required)
     mapping_rule: MappingRule | None = None
-    #: console sign-in failures per account and address
+    #: console sign-in throttling policy (its counters live in the row store)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     #: set while this process serves the columnar replica (DuckDB) or TiFlash; None otherwise
     replica: Replica | None = None

@@ -33,8 +33,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Load the demo city: the demo catalog, institutions of every kind and level with
-        gateway credentials, a few thousand insured persons of every insurance and person
-        type, and a demo agency user. Writes <data_dir>/demo-fixtures.json (owner-readable
+        gateway credentials and a console account each (inst_admin; a pharmacy chain's head
+        chain_admin), a few thousand insured persons of every insurance and person type, and
+        one demo agency user per agency role (the operator is the fixtures' `agency`). Writes <data_dir>/demo-fixtures.json (owner-readable
         only) for the HIS simulator and the benchmarks. Idempotent: a second run changes
         nothing. Runs `yibao init` first when needed. On a fresh store it then loads the last
         --history-days of the city's settlements (with `yibao serve` stopped), their anomaly
@@ -72,8 +73,10 @@ def register(app: typer.Typer) -> None:
             f"参保人 persons: {report.persons} (新增 added {report.persons_added})"
         )
         console.print(
-            "经办用户 agency user: "
+            "演示账户 demo accounts (经办机构每个角色一个, 每个机构一个 one per agency role, one "
+            "per institution): "
             + ("已创建 created" if report.agency_created else "已存在 exists (unchanged)")
+            + "; 用户名与密码见 usernames and passwords in demo-fixtures.json"
         )
         if history:
             console.print(history)

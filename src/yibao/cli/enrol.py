@@ -15,6 +15,7 @@ import typer
 from sqlalchemy import Connection
 
 from yibao.cli.common import console, fail, friendly_errors, settings
+from yibao.cli.regions import remote_app
 from yibao.enrolment import (
     audit,
     credentials,
@@ -48,6 +49,7 @@ practitioner_app = typer.Typer(
     help="医执人员 an institution's practitioners (5102 lists them).", no_args_is_help=True
 )
 app.add_typer(practitioner_app, name="practitioner")
+app.add_typer(remote_app, name="remote-registration")
 
 
 def _actor() -> str:

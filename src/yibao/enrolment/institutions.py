@@ -67,8 +67,10 @@ def list_institutions(
     offset: int = 0,
     scope: Scope = AGENCY,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page) within `scope`, ordered by code; `q` matches the code or the name."""
-    return repo.page(
+    """(total, page) within `scope`, ordered by code; `q` matches the code or the name. Each
+    row carries its `children` (within `scope`) and `active_credentials`, like one fetched
+    alone."""
+    total, rows = repo.page(
         conn,
         scope=scope,
         kind=kind,
@@ -79,6 +81,13 @@ def list_institutions(
         limit=limit,
         offset=offset,
     )
+    codes = [r["fixmedins_code"] for r in rows]
+    children = repo.children_of(conn, codes, scope=scope)
+    counts = repo.active_credential_counts(conn, codes)
+    for row in rows:
+        row["children"] = children[row["fixmedins_code"]]
+        row["active_credentials"] = counts[row["fixmedins_code"]]
+    return total, rows
 
 
 def _check_level(kind: InstitutionKind, hosp_lv: str) -> str:

@@ -20,6 +20,7 @@ from yibao.settlement import (
     ledger,
     output,
     records,
+    remote,
     repo,
     review_steps,
     steps,
@@ -87,6 +88,15 @@ def settle(
         final=final,
         infno=infno,
     )
+    verdict = remote.check(
+        conn,
+        pricing.book,
+        district=caller.admdvs,
+        insu=party.insu,
+        med_type=med_type,
+        day=day,
+        node=n,
+    )
     split_rows = fees.split_uploaded(
         conn,
         lines,
@@ -121,6 +131,7 @@ def settle(
         day=day,
         acct_used=acct_used,
         accum=accumulators.read(conn, psn_no, insutype, day.year),
+        ratio_cut=verdict.ratio_cut,
         node=n,
     )
     setl_id = setl_time = medins_setl_id = None

@@ -129,6 +129,9 @@ class Person:
     idets: tuple[str, ...] = ()
     #: chronic conditions (keys of clinical.CONDITIONS)
     chronic: tuple[str, ...] = ()
+    #: insured in another region (insuplc_admdvs ≠ the demo city's) and holding a long-term
+    #: 异地就医备案 for the demo city from psn_insu_date on (without one: the 未备案 ratio)
+    remote_registered: bool = False
 
 
 class Line(NamedTuple):

@@ -11,7 +11,7 @@ settlements · accumulators · message log, gateway nonces and change log · con
 sessions, audit) · files · and the national interface's further areas, one module each
 (departments and practitioners, pharmacies' 进销存, …).
 settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
-files · self-pay patients (4261–4263).
+files · self-pay patients (4261–4263) · clearing (清算: applications, payment orders).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from yibao.storage.schema.catalog import (
     catalog_mapping_event,
     catalog_version,
 )
+from yibao.storage.schema.clearing import clr_appy, clr_deduction, clr_event, clr_item, clr_order
 from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
-from yibao.storage.schema.filings import trt_dcla
+from yibao.storage.schema.filings import remote_reg, trt_dcla
 from yibao.storage.schema.inventory import inv_record
 from yibao.storage.schema.parties import (
     fixmedins,
@@ -50,6 +51,7 @@ from yibao.storage.schema.platform import (
     change_log,
     file_store,
     gateway_nonce,
+    login_throttle,
     msg_log,
     seq_counter,
 )
@@ -84,6 +86,11 @@ __all__ = [
     "catalog_mapping_event",
     "catalog_version",
     "change_log",
+    "clr_appy",
+    "clr_deduction",
+    "clr_event",
+    "clr_item",
+    "clr_order",
     "console_alert",
     "consumable_links",
     "diag",
@@ -98,6 +105,7 @@ __all__ = [
     "gateway_nonce",
     "inv_record",
     "item_pairs",
+    "login_throttle",
     "mdtrt",
     "metadata",
     "msg_log",
@@ -106,6 +114,7 @@ __all__ = [
     "psn_accum",
     "psn_idet",
     "psn_insu",
+    "remote_reg",
     "rule_hit",
     "selfpay_diag",
     "selfpay_fee",

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from yibao.api.console import alerts, audit, auth, institutions, persons
+from yibao.api.console import (
+    alerts,
+    audit,
+    auth,
+    clearing,
+    institutions,
+    persons,
+    regions,
+    settlements,
+    users,
+)
 from yibao.runtime import Platform
 
 
@@ -19,3 +29,8 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(persons.router)
     app.include_router(audit.router)
     app.include_router(alerts.router)
+    app.include_router(clearing.router)
+    app.include_router(regions.registrations)
+    app.include_router(regions.clearing)
+    app.include_router(settlements.router)
+    app.include_router(users.router)

@@ -1,5 +1,6 @@
 """The console's route class: request-validation failures become 400 `{error, message}`
-naming the field, like every other console error (instead of FastAPI's 422 `{detail}`).
+naming the field, like every other console error (instead of FastAPI's 422 `{detail}`), and
+the permission a route checks (`deps.Permit`) is published in the OpenAPI as `x-permission`.
 Scoped to the console's routers; other edges keep their own handling.
 """
 
@@ -9,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -23,7 +25,29 @@ def describe(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "请求格式错误 (malformed request)"
 
 
+def permission_of(dependant: Dependant) -> str | None:
+    """The permission a route's dependencies check (`deps.Permit`), if any."""
+    for dep in dependant.dependencies:
+        found = getattr(dep.call, "permission", None)
+        if isinstance(found, str):
+            return found
+        nested = permission_of(dep)
+        if nested is not None:
+            return nested
+    return None
+
+
+def publish_permission(route: APIRoute) -> None:
+    permission = permission_of(route.dependant)
+    if permission is not None:
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission}
+
+
 class ConsoleRoute(APIRoute):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        publish_permission(self)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
 

@@ -64,6 +64,8 @@ class LoginIn(_In):
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
+    #: only needed when the token is later sent as the session cookie (pages)
+    csrf_token: str = Field(description="X-CSRF-Token for cookie-authenticated writes")
     expires_at: LocalDateTime
 
 
@@ -71,6 +73,131 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: str
+    tenant_kind: str = Field(description="agency | institution | chain")
+    tenant_code: str | None = Field(default=None, description="机构编码; 经办机构为 null")
+    department: str | None = None
+    permissions: list[str] = Field(default_factory=list)
+
+
+# -- users --------------------------------------------------------------------------------------
+
+
+class ConsoleUserIn(_In):
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(
+        min_length=1, max_length=200, description="≥10 位, 至少三类字符, 不含用户名"
+    )
+    role: str = Field(examples=["cashier"])
+    display_name: str | None = Field(default=None, max_length=50)
+    tenant_code: str | None = Field(
+        default=None, max_length=30, description="机构/连锁编码; 经办机构角色不填"
+    )
+    department: str | None = Field(default=None, max_length=50, description="经办机构科室")
+
+
+class ConsoleUserPatch(_In):
+    role: str | None = None
+    tenant_code: str | None = Field(default=None, max_length=30)
+    display_name: str | None = Field(default=None, max_length=50)
+    department: str | None = Field(default=None, max_length=50)
+    vali_flag: Literal["0", "1"] | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ConsoleUserOut(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    tenant_code: str | None = None
+    department: str | None = None
+    vali_flag: str
+    created_at: LocalDateTime
+    last_login_at: LocalDateTime | None = None
+
+
+class ConsoleUserPage(BaseModel):
+    total: int
+    items: list[ConsoleUserOut]
+
+
+# -- settlements --------------------------------------------------------------------------------
+
+
+class SettlementRow(BaseModel):
+    setl_id: str
+    mdtrt_id: str
+    fixmedins_code: str
+    psn_no: str
+    insutype: str
+    med_type: str
+    setl_time: LocalDateTime
+    refd_setl_flag: str
+    vali_flag: str
+    medfee_sumamt: Decimal
+    fulamt_ownpay_amt: Decimal
+    overlmt_selfpay: Decimal
+    preselfpay_amt: Decimal
+    inscp_scp_amt: Decimal
+    hifp_pay: Decimal
+    cvlserv_pay: Decimal
+    hifes_pay: Decimal
+    hifmi_pay: Decimal
+    hifob_pay: Decimal
+    maf_pay: Decimal
+    oth_pay: Decimal
+    fund_pay_sumamt: Decimal
+    psn_part_amt: Decimal
+    acct_pay: Decimal
+    psn_cash_pay: Decimal
+    hosp_part_amt: Decimal
+    acct_mulaid_pay: Decimal
+
+
+class SettlementPage(BaseModel):
+    total: int
+    items: list[SettlementRow]
+
+
+class FundLine(BaseModel):
+    fund_pay_type: str
+    inscp_scp_amt: Decimal
+    crt_payb_lmt_amt: Decimal | None = None
+    fund_payamt: Decimal
+
+
+class FeeLine(BaseModel):
+    feedetl_sn: str
+    fee_ocur_time: LocalDateTime
+    med_list_codg: str
+    medins_list_codg: str | None = None
+    hilist_name: str | None = None
+    list_type: str | None = None
+    cnt: Decimal
+    pric: Decimal
+    det_item_fee_sumamt: Decimal
+    fulamt_ownpay_amt: Decimal
+    overlmt_amt: Decimal
+    preselfpay_amt: Decimal
+    inscp_scp_amt: Decimal
+    chrgitm_lv: str | None = None
+
+
+class SettlementDetail(SettlementRow):
+    funds: list[FundLine]
+    fee_lines: list[FeeLine]
+
+
+class ReconcileFileOut(BaseModel):
+    file_qury_no: str
+    fixmedins_code: str
+    filename: str
+    created_at: LocalDateTime
+    expires_at: LocalDateTime
+
+
+class ReconcileFilePage(BaseModel):
+    total: int
+    items: list[ReconcileFileOut]
 
 
 # -- institutions -------------------------------------------------------------------------------

@@ -85,12 +85,18 @@ agency_user = Table(
     Column("username", String(50), primary_key=True),
     Column("password_hash", String(200), nullable=False),
     Column("display_name", String(50), nullable=False),
-    #: admin | operator | auditor | analyst (roles grow with the console issue)
+    #: one of yibao.users.permissions.ROLES; the role decides the tenant's kind (agency,
+    #: institution, chain)
     Column("role", String(16), nullable=False),
+    #: the tenant: NULL for the agency, else the institution's (or the chain parent's) code
+    Column("tenant_code", String(ID), nullable=True),
+    #: the agency's department (科室) the user works in; NULL for institution users
+    Column("department", String(50), nullable=True),
     Column("vali_flag", String(1), nullable=False, default="1"),
     Column("created_at", DateTime, nullable=False),
     Column("last_login_at", DateTime, nullable=True),
 )
+Index(None, agency_user.c.tenant_code)
 
 auth_session = Table(
     "auth_session",
@@ -99,8 +105,25 @@ auth_session = Table(
     Column("token_sha256", String(64), primary_key=True),
     Column("username", String(50), ForeignKey("agency_user.username"), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    #: the absolute end of the session (created_at + session_absolute_hours)
     Column("expires_at", DateTime, nullable=False),
     Column("revoked_at", DateTime, nullable=True),
+    #: last authenticated use (refreshed at most once a minute): the idle expiry counts from it
+    Column("last_seen_at", DateTime, nullable=True),
+    #: sha256 hex of the session's CSRF token (X-CSRF-Token on cookie-authenticated writes)
+    Column("csrf_sha256", String(64), nullable=True),
+)
+
+#: Failed sign-ins, kept in the row store so that every server process sees the same counts
+#: (yibao.users.throttle). `throttle_key` is a sha256 hex of the key (account + address, or
+#: address), so the table holds no user names or addresses in clear.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("throttle_key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime, nullable=False),
+    Column("locked_until", DateTime, nullable=True),
 )
 
 audit_log = Table(
