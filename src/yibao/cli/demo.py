@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
 from sqlalchemy import Engine
 
+from yibao import simulate as simulate_package
 from yibao.bootstrap import init as init_data_dir
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
@@ -53,7 +58,10 @@ def register(app: typer.Typer) -> None:
                 report = load_demo(engine, cfg.data_dir, persons=persons)
                 with UnitOfWork(engine) as uow:
                     kb_added = load_demo_kb(
-                        uow.conn, ids=IdGenerator(cfg.node_id), now=local_naive_now()
+                        uow.conn,
+                        ids=IdGenerator(cfg.node_id),
+                        now=local_naive_now(),
+                        document=city_knowledge(),
                     )
                     uow.commit()
                 history = _history(cfg, engine, persons, history_days)
@@ -83,6 +91,17 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"[green]完成 done.[/] 演示数据 fixtures: {report.fixtures} (仅属主可读 owner-only)"
         )
+
+
+def city_knowledge() -> dict[str, Any] | None:
+    """The knowledge document the synthetic city is made against (`simulate/
+    risk_kb_demo.json`), when this build has one: the rules then judge the city with the
+    thresholds its anomalies cross. None: the review's built-in demo rows."""
+    path = Path(simulate_package.__file__).with_name("risk_kb_demo.json")
+    if not path.is_file():
+        return None
+    found = json.loads(path.read_text(encoding="utf-8"))
+    return found if isinstance(found, dict) else None
 
 
 def _history(cfg: Settings, engine: Engine, persons: int, days: int) -> str | None:

@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import func, select
 
 from yibao.cli.common import console, fail, friendly_errors, settings
+from yibao.cli.demo import city_knowledge
 from yibao.errors import YibaoError
 from yibao.kit.clock import local_naive_now
 from yibao.kit.ids import IdGenerator
@@ -152,7 +153,12 @@ def demo_cmd() -> None:
     engine = make_engine(cfg.db_url)
     try:
         with friendly_errors(), UnitOfWork(engine) as uow:
-            added = load_demo_kb(uow.conn, ids=IdGenerator(cfg.node_id), now=local_naive_now())
+            added = load_demo_kb(
+                uow.conn,
+                ids=IdGenerator(cfg.node_id),
+                now=local_naive_now(),
+                document=city_knowledge(),
+            )
             uow.commit()
     finally:
         engine.dispose()

@@ -94,9 +94,9 @@ DEMO_KB: Mapping[str, Sequence[Mapping[str, Any]]] = {
         _d(hilist_code=HBA1C, hosp_lv="*", max_pric=Decimal("80")),
     ],
     "drug_limits": [
-        _d(hilist_code=AMOXICILLIN, max_days=_n("7"), max_daily_dose=_n("12"), memo="门诊一般不超过7日用量"),
-        _d(hilist_code=CEFIXIME, max_days=_n("14"), max_daily_dose=_n("4")),
-        _d(hilist_code=IBUPROFEN, max_days=_n("7"), max_daily_dose=_n("4")),
+        _d(hilist_code=AMOXICILLIN, med_type=None, max_days=_n("7"), max_daily_dose=_n("12"), memo="门诊一般不超过7日用量"),
+        _d(hilist_code=CEFIXIME, med_type=None, max_days=_n("14"), max_daily_dose=_n("4")),
+        _d(hilist_code=IBUPROFEN, med_type=None, max_days=_n("7"), max_daily_dose=_n("4")),
     ],
     "frequency_limits": [
         _d(hilist_code=CONSULT, per_day=_n("1"), per_admission=None, per_year=None),
@@ -109,9 +109,10 @@ DEMO_KB: Mapping[str, Sequence[Mapping[str, Any]]] = {
         _d(hilist_code=DELIVERY, per_day=_n("1"), per_admission=_n("1"), per_year=None),
     ],
     "windows": [
-        _d(window_key="readmission", days=15, memo="出院15天内再入院"),
-        _d(window_key="holding", days=3, memo="再次开药时允许的剩余持有天数"),
-        _d(window_key="frequent_visits", days=30, memo="频繁就诊统计期"),
+        _d(window_key="readmission", days=15, threshold=None, memo="出院15天内再入院"),
+        _d(window_key="holding", days=3, threshold=None, memo="再次开药时允许的剩余持有天数"),
+        _d(window_key="frequent_visits", days=30, threshold=None, memo="频繁就诊统计期"),
+        _d(window_key="same_place", days=0, threshold=Decimal(60), memo="同日两家机构门诊间隔不足60分钟为一卡两地"),
     ],
     "consumable_links": [
         _d(consumable_code=BONE_PLATE, procedure_code=ORIF),
@@ -122,11 +123,84 @@ DEMO_KB: Mapping[str, Sequence[Mapping[str, Any]]] = {
 }  # fmt: skip
 
 
-def load_demo_kb(conn: Connection, *, ids: IdGenerator, now: datetime) -> dict[str, int]:
+def _date(value: object, default: date) -> date:
+    return date.fromisoformat(str(value)[:10]) if value else default
+
+
+def rows_from_document(doc: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The knowledge tables' rows from a JSON knowledge document in the simulator's shape
+    (`simulate/risk_kb_demo.json`: one `begndate`; `bundles` with `component_codes`,
+    `consumable_links` with `procedure_codes`, `windows` keyed by `key`, prices as
+    `max_price` for every level). Tables the rules do not read are left out."""
+    begin = _date(doc.get("begndate"), BEGIN)
+
+    def row(r: Mapping[str, Any], **values: Any) -> dict[str, Any]:
+        return {
+            "begndate": _date(r.get("begndate"), begin),
+            "enddate": _date(r["enddate"], begin) if r.get("enddate") else None,
+            "memo": (str(r["memo"])[:500] if r.get("memo") else None),
+            **values,
+        }
+
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in DEMO_KB}
+    for r in doc.get("item_pairs", []):
+        out["item_pairs"].append(
+            row(r, hilist_code_a=r["hilist_code_a"], hilist_code_b=r["hilist_code_b"],
+                relation=r["relation"])
+        )  # fmt: skip
+    for r in doc.get("bundles", []):
+        parts = list(r.get("component_codes") or [r.get("hilist_code")])
+        for code in parts:
+            out["bundles"].append(
+                row(r, bundle_code=r["bundle_code"], bundle_name=r.get("bundle_name") or "",
+                    hilist_code=code, min_parts=int(r.get("min_parts") or min(2, len(parts))))
+            )  # fmt: skip
+    for r in doc.get("price_limits", []):
+        price = r.get("max_pric", r.get("max_price"))
+        out["price_limits"].append(
+            row(r, hilist_code=r["hilist_code"], hosp_lv=str(r.get("hosp_lv") or "*"),
+                max_pric=Decimal(str(price)))
+        )  # fmt: skip
+    for r in doc.get("drug_limits", []):
+        out["drug_limits"].append(
+            row(r, hilist_code=r["hilist_code"], med_type=r.get("med_type"),
+                max_days=_n(None if r.get("max_days") is None else str(r["max_days"])),
+                max_daily_dose=_n(None if r.get("max_daily_dose") is None else str(r["max_daily_dose"])))
+        )  # fmt: skip
+    for r in doc.get("frequency_limits", []):
+        out["frequency_limits"].append(
+            row(r, hilist_code=r["hilist_code"],
+                **{k: _n(None if r.get(k) is None else str(r[k]))
+                   for k in ("per_day", "per_admission", "per_year")})
+        )  # fmt: skip
+    for r in doc.get("windows", []):
+        key = r.get("window_key") or r.get("key")
+        threshold = r.get("threshold")
+        out["windows"].append(
+            row(r, window_key=key, days=None if r.get("days") is None else int(r["days"]),
+                threshold=None if threshold is None else Decimal(str(threshold)))
+        )  # fmt: skip
+    for r in doc.get("consumable_links", []):
+        for proc in r.get("procedure_codes") or [r.get("procedure_code")]:
+            out["consumable_links"].append(
+                row(r, consumable_code=r["consumable_code"], procedure_code=proc)
+            )
+    return out
+
+
+def load_demo_kb(
+    conn: Connection,
+    *,
+    ids: IdGenerator,
+    now: datetime,
+    document: Mapping[str, Any] | None = None,
+) -> dict[str, int]:
     """Load each demo knowledge table that is empty (idempotent); returns rows added per
-    table."""
+    table. `document`: a knowledge document to load instead of the built-in rows (the
+    simulator's, so that the rules judge the city against the knowledge it was made with)."""
     added: dict[str, int] = {}
-    for table, rows in DEMO_KB.items():
+    source = rows_from_document(document) if document is not None else DEMO_KB
+    for table, rows in source.items():
         count = conn.execute(select(func.count()).select_from(KB_TABLES[table])).scalar_one()
         if count:
             continue

@@ -61,6 +61,8 @@ HEADERS_ZH: Mapping[str, str] = {
     "窗口": "window_key",
     "窗口类型": "window_key",
     "天数": "days",
+    "阈值": "threshold",
+    "医疗类别": "med_type",
     "高值耗材编码": "consumable_code",
     "手术操作编码": "procedure_code",
     "开始日期": "begndate",
@@ -107,6 +109,7 @@ SPEC: Mapping[str, Mapping[str, _Col]] = {
     },
     "drug_limits": {
         "hilist_code": _CODE,
+        "med_type": _Col("code", False),
         "max_days": _Col("dec", False),
         "max_daily_dose": _Col("dec", False),
         **_DATES,
@@ -118,7 +121,12 @@ SPEC: Mapping[str, Mapping[str, _Col]] = {
         "per_year": _Col("dec", False),
         **_DATES,
     },
-    "windows": {"window_key": _Col("window", True), "days": _Col("int", True), **_DATES},
+    "windows": {
+        "window_key": _Col("window", True),
+        "days": _Col("int", False),
+        "threshold": _Col("dec", False),
+        **_DATES,
+    },
     "consumable_links": {"consumable_code": _CODE, "procedure_code": _CODE, **_DATES},
 }
 
@@ -262,6 +270,8 @@ def read_file(table: str, path: Path) -> list[dict[str, Any]]:
             row["min_parts"] = 2  # two parts billed apart already split the bundle
         if row["enddate"] is not None and row["enddate"] < row["begndate"]:
             raise _bad(i, "enddate", "失效日期早于生效日期", "enddate before begndate")
+        if table == "windows" and row["days"] is None and row["threshold"] is None:
+            raise _bad(i, "days", "天数和阈值至少填一个", "give days or threshold")
         if table == "drug_limits" and row["max_days"] is None and row["max_daily_dose"] is None:
             raise _bad(
                 i, "max_days", "最大天数和最大日剂量至少填一个", "give max_days or max_daily_dose"
@@ -323,13 +333,17 @@ _BUILD: Mapping[str, Callable[[Mapping[str, Any]], object]] = {
         r["begndate"], r["enddate"], r["hilist_code"], r["hosp_lv"], Decimal(r["max_pric"]), r["memo"] or ""
     ),
     "drug_limits": lambda r: DrugLimit(
-        r["begndate"], r["enddate"], r["hilist_code"], _d(r["max_days"]), _d(r["max_daily_dose"]), r["memo"] or ""
+        r["begndate"], r["enddate"], r["hilist_code"], _d(r["max_days"]), _d(r["max_daily_dose"]),
+        r["memo"] or "", r["med_type"],
     ),
     "frequency_limits": lambda r: FrequencyLimit(
         r["begndate"], r["enddate"], r["hilist_code"], _d(r["per_day"]), _d(r["per_admission"]),
         _d(r["per_year"]), r["memo"] or "",
     ),
-    "windows": lambda r: Window(r["begndate"], r["enddate"], r["window_key"], int(r["days"]), r["memo"] or ""),
+    "windows": lambda r: Window(
+        r["begndate"], r["enddate"], r["window_key"],
+        None if r["days"] is None else int(r["days"]), r["memo"] or "", _d(r["threshold"]),
+    ),
     "consumable_links": lambda r: ConsumableLink(
         r["begndate"], r["enddate"], r["consumable_code"], r["procedure_code"], r["memo"] or ""
     ),

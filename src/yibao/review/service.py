@@ -242,7 +242,7 @@ class Reviewer:
         knowledge base's windows and the rules' day parameters, at least a month."""
         days = [31]
         if kb is not None:
-            days.extend(w.days + 1 for w in kb.windows if w.valid_on(day))
+            days.extend(w.days + 1 for w in kb.windows if w.valid_on(day) and w.days is not None)
         for rule in self.ruleset.rules:
             for key in ("days", "window_days"):
                 value = rule.params.get(key)

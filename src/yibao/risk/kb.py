@@ -25,8 +25,15 @@ KB_TABLES = (
     "consumable_links",
 )
 
-#: window_key values of `windows`
-WINDOW_KEYS = ("readmission", "holding", "frequent_visits")
+#: window_key values of `windows` (the last three are read by the post-hoc review)
+WINDOW_KEYS = (
+    "readmission",
+    "holding",
+    "frequent_visits",
+    "same_place",
+    "bed_only",
+    "los_outlier",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +80,14 @@ class PriceLimit(Dated):
 
 @dataclass(frozen=True, slots=True)
 class DrugLimit(Dated):
-    """Most days one prescription line may cover, most units per day."""
+    """Most days one prescription line may cover, most units per day; for one visit type
+    (`med_type`) or every type (None)."""
 
     hilist_code: str
     max_days: Decimal | None
     max_daily_dose: Decimal | None
     memo: str = ""
+    med_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +108,10 @@ class Window(Dated):
     (the period visits are counted in)."""
 
     window_key: str
-    days: int
+    days: int | None
     memo: str = ""
+    #: frequent_visits: the visits that are frequent; same_place: minutes; los_outlier: ratio
+    threshold: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +181,19 @@ class KnowledgeBase:
                 found = p
         return found
 
-    def drug_limit(self, hilist_code: str, day: date) -> DrugLimit | None:
+    def drug_limit(
+        self, hilist_code: str, day: date, med_type: str | None = None
+    ) -> DrugLimit | None:
+        """The limit for this visit type, else the one for every type."""
+        general: DrugLimit | None = None
         for d in self._drugs.get(hilist_code, ()):
-            if d.valid_on(day):
+            if not d.valid_on(day):
+                continue
+            if d.med_type is not None and d.med_type == med_type:
                 return d
-        return None
+            if d.med_type is None and general is None:
+                general = d
+        return general
 
     def frequency_limit(self, hilist_code: str, day: date) -> FrequencyLimit | None:
         for f in self._freqs.get(hilist_code, ()):
@@ -184,9 +203,15 @@ class KnowledgeBase:
 
     def window(self, key: str, day: date, default: int) -> int:
         for w in self.windows:
-            if w.window_key == key and w.valid_on(day):
+            if w.window_key == key and w.valid_on(day) and w.days is not None:
                 return w.days
         return default
+
+    def window_threshold(self, key: str, day: date) -> Decimal | None:
+        for w in self.windows:
+            if w.window_key == key and w.valid_on(day) and w.threshold is not None:
+                return w.threshold
+        return None
 
     def procedures_for(self, consumable_code: str, day: date) -> frozenset[str]:
         return frozenset(

@@ -207,7 +207,7 @@ def _param(t: _T, key: str, spec: ParamSpec) -> ParamValue:
             raise t.fail(key, "应为 true 或 false", "expected a boolean")
         return value
     if spec.kind == "strs":
-        found = t.texts(key)
+        found = t.texts(key, spec.choices or None)
         assert found is not None
         return found
     if not isinstance(value, str):

@@ -88,7 +88,7 @@ CATEGORIES: Mapping[str, Category] = {
         _c("fabricated_service", "虚构服务", "line", _MP, "upload",
            "死亡日期之后仍发生的诊疗或药品费用。"),
         _c("same_day_multi_visit", "同日多次就诊", "visit", _MP, "settlement",
-           "同一人同一天的门诊就诊次数超过上限。"),
+           "同一人同一天在多家机构门诊就诊(同一机构的再次就诊不计)。"),
         _c("frequent_visits", "频繁就诊", "person_window", _MP, "settlement",
            "一段时间内的门诊就诊次数超过上限。"),
         _c("outpatient_during_stay", "住院期间门诊", "visit", _MP, "settlement",
@@ -96,7 +96,7 @@ CATEGORIES: Mapping[str, Category] = {
         _c("pharmacy_non_drug", "药店购非药品", "line", _ALL, "upload",
            "在定点药店刷卡购买医保目录外的商品或非药品类项目。"),
         _c("card_misuse", "冒用医保卡", "visit", _MP, "settlement",
-           "参保人死亡日期之后仍使用其医保凭证就诊或购药。"),
+           "参保人死亡日期之后仍使用其医保凭证就诊或购药, 或同一天在两家机构的门诊间隔短得不可能(一卡两地)。"),
         _c("clustered_visits", "聚集性就诊", "group", "post", None,
            "一群人在相同时间反复到同一机构就诊(事后规则)。"),
         _c("high_value_consumable", "高值耗材异常", "line", _MP, "settlement",
@@ -149,6 +149,8 @@ class ParamSpec:
     kind: Literal["decimal", "int", "bool", "str", "strs"]
     default: ParamValue | None
     doc: str
+    #: the values a str / strs parameter may take (empty: any)
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

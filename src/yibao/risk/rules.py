@@ -267,7 +267,7 @@ def over_quantity(f: Facts) -> Sequence[Finding]:
             reasons.append(f"数量{_n(ln.cnt)}超过单次上限{_n(lim.max_cnt)}")
             threshold, value = f"cnt<={_n(lim.max_cnt)}", _n(ln.cnt)
         days = ln.prd_days
-        drug = f.kb.drug_limit(ln.hilist_code, ln.fee_ocur_time.date())
+        drug = f.kb.drug_limit(ln.hilist_code, ln.fee_ocur_time.date(), f.bill.visit.med_type)
         max_days = lim.max_days
         if drug is not None and drug.max_days is not None:
             max_days = drug.max_days if max_days is None else min(max_days, drug.max_days)
@@ -614,32 +614,61 @@ def _total(f: Facts) -> Decimal:
     return sum((ln.amount for ln in f.charged), ZERO)
 
 
-@logic("card_misuse")
+_CARD = {
+    "checks": ParamSpec("strs", ("death", "same_place"), "判断哪些情形: death 死亡后就诊, same_place 一卡两地 (which signs: a visit after death; two institutions too close in time)", ("death", "same_place")),
+    "same_place_minutes": ParamSpec("int", 60, "同日两家机构门诊间隔少于此分钟数为一卡两地, windows 表的 same_place 阈值优先 (minutes; the windows table's same_place threshold wins)"),
+}  # fmt: skip
+
+
+@logic("card_misuse", params=_CARD)
 def card_misuse(f: Facts) -> Sequence[Finding]:
+    checks = f.params["checks"]
+    assert isinstance(checks, tuple)
+    visit = f.bill.visit
     death = f.bill.person.death_date
-    day = f.bill.visit.begntime.date()
-    if death is None or day <= death:
+    day = visit.begntime.date()
+    if "death" in checks and death is not None and day > death:
+        return [
+            Finding(
+                reason=f"就诊日期 {day.isoformat()} 在参保人死亡日期之后, 疑似冒用医保凭证 "
+                "(the visit is after the insured person's date of death)",
+                threshold=death.isoformat(),
+                value=day.isoformat(),
+                amount=_total(f),
+                evidence={"visit_date": day.isoformat()},
+            )
+        ]
+    if "same_place" not in checks or visit.scene != "outpatient":
         return []
-    return [
-        Finding(
-            reason=f"就诊日期 {day.isoformat()} 在参保人死亡日期之后, 疑似冒用医保凭证 "
-            "(the visit is after the insured person's date of death)",
-            threshold=death.isoformat(),
-            value=day.isoformat(),
-            amount=_total(f),
-            evidence={"visit_date": day.isoformat()},
-        )
-    ]
+    found = f.kb.window_threshold("same_place", f.day)
+    minutes = int(found) if found is not None else int(f.params["same_place_minutes"])  # type: ignore[arg-type]
+    here = f.bill.institution.fixmedins_code
+    for v in f.history.visits:
+        if v.scene != "outpatient" or v.mdtrt_id == visit.mdtrt_id or v.fixmedins_code == here:
+            continue
+        if v.begntime.date() != day:
+            continue
+        gap = abs((visit.begntime - v.begntime).total_seconds()) / 60
+        if gap < minutes:
+            return [
+                Finding(
+                    reason=f"同日另一机构门诊就诊仅相隔{int(gap)}分钟, 疑似一卡两地 "
+                    f"(another institution's visit {int(gap)} minutes apart; {minutes} needed)",
+                    threshold=f">={minutes}min",
+                    value=f"{int(gap)}min",
+                    amount=_total(f),
+                    evidence={"other": _pv(v)},
+                )
+            ]
+    return []
 
 
 _SAME_DAY = {
-    "max_per_day": ParamSpec(
-        "int", 2, "同一天允许的门诊就诊次数 (outpatient visits allowed per day)"
-    )
-}
+    "max_institutions": ParamSpec("int", 1, "同一天允许门诊就诊的机构数; 同一机构的再次就诊不计 (institutions allowed per day; a second visit at the same one is not counted)"),
+}  # fmt: skip
 
 
-@logic("same_day_multi_visit", params=_SAME_DAY, threshold="max_per_day")
+@logic("same_day_multi_visit", params=_SAME_DAY, threshold="max_institutions")
 def same_day_multi_visit(f: Facts) -> Sequence[Finding]:
     visit = f.bill.visit
     if visit.scene != "outpatient":
@@ -650,15 +679,16 @@ def same_day_multi_visit(f: Facts) -> Sequence[Finding]:
         for v in f.history.visits
         if v.scene == "outpatient" and v.mdtrt_id != visit.mdtrt_id and v.begntime.date() == day
     ]
-    limit = int(f.params["max_per_day"])  # type: ignore[arg-type]
-    count = len(others) + 1
-    if count <= limit:
+    places = {v.fixmedins_code for v in others} | {f.bill.institution.fixmedins_code}
+    limit = int(f.params["max_institutions"])  # type: ignore[arg-type]
+    if len(places) <= limit:
         return []
     return [
         Finding(
-            reason=f"同一天第{count}次门诊就诊, 超过{limit}次 (visit {count} of the day; {limit} allowed)",
+            reason=f"同一天在{len(places)}家机构门诊就诊, 超过{limit}家 "
+            f"(outpatient visits at {len(places)} institutions in one day; {limit} allowed)",
             threshold=str(limit),
-            value=str(count),
+            value=str(len(places)),
             amount=_total(f),
             evidence={"visits": [_pv(v) for v in others]},
         )
@@ -697,7 +727,9 @@ def frequent_visits(f: Facts) -> Sequence[Finding]:
         and start <= v.begntime.date() <= end
     }
     count = len(inside) + 1
-    limit = int(f.params["max_visits"])  # type: ignore[arg-type]
+    frequent = f.kb.window_threshold("frequent_visits", f.day)
+    # the windows table names the count that is frequent; the parameter the most allowed
+    limit = int(frequent) - 1 if frequent is not None else int(f.params["max_visits"])  # type: ignore[arg-type]
     if count <= limit:
         return []
     return [

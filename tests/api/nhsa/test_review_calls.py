@@ -127,20 +127,23 @@ async def test_refuse_rule_writes_only_its_hit(world: dict[str, Any]) -> None:
 
 
 async def test_settlement_review_2206_answers_and_2207_stores(world: dict[str, Any]) -> None:
-    his, app = world["his"], world["app"]
+    his, his2, app = world["his"], world["his2"], world["app"]
     p = world["people"]["emp"]
-    ids = [await _visit(his, p, f"OTP000{i}") for i in range(3)]
-    last = ids[-1]
+    await _visit(his, p, "OTP0001")  # a second visit at the same hospital is ordinary
+    await _visit(his2, p, "OTP0002")  # minutes later at another: two places, one card
+    last = await _visit(his, p, "OTP0003")
     await his.ok("2204", {"feedetail": [fee_line("1", last, p.psn_no, EXAM_A, "20.00")]})
     pre = await his.call("2206", settle_input(p, last, "20.00"))
     assert pre["infcode"] == 0
-    assert pre["warn_msg"].startswith("SDMV-01 同日多次就诊: 同一天第3次门诊就诊")
+    warned = pre["warn_msg"].splitlines()
+    assert [w.split(":")[0] for w in warned] == ["SDMV-01 同日多家机构就诊", "CARD-02 一卡两地"]
+    assert warned[0].startswith("SDMV-01 同日多家机构就诊: 同一天在2家机构门诊就诊")
     assert _count(app, rule_hit) == 0  # 2206 persists nothing
     done = await his.call("2207", settle_input(p, last, "20.00", **_echo(pre["output"])))
     assert done["infcode"] == 0 and done["warn_msg"] == pre["warn_msg"]
-    (hit,) = _rows(app, rule_hit)
-    assert hit["category"] == "same_day_multi_visit"
-    assert hit["setl_id"] == done["output"]["setlinfo"]["setl_id"]
+    hits = _rows(app, rule_hit)
+    assert sorted(h["category"] for h in hits) == ["card_misuse", "same_day_multi_visit"]
+    assert {h["setl_id"] for h in hits} == {done["output"]["setlinfo"]["setl_id"]}
     assert _count(app, setl) == 1
 
 
@@ -283,17 +286,17 @@ async def test_a_refused_settlement_stores_its_hit_and_nothing_else(
             '[ruleset]\nadmdvs = "110199"\ncovers = ["1101"]\nversion = "t2"\n'
             "begndate = 2020-01-01\n"
             '[[rule]]\nid = "SDMV-09"\ncategory = "same_day_multi_visit"\n'
-            'result_type = "suspicious"\naction = "refuse"\n[rule.params]\nmax_per_day = 1\n'
+            'result_type = "suspicious"\naction = "refuse"\n[rule.params]\nmax_institutions = 1\n'
         )
     )
-    first = await _visit(his, p, "OTP0001")
+    first = await _visit(world["his2"], p, "OTP0001")
     second = await _visit(his, p, "OTP0002")
     await his.ok("2204", {"feedetail": [fee_line("1", second, p.psn_no, EXAM_A, "20.00")]})
     pre = await his.call("2206", settle_input(p, second, "20.00"))
     assert pre["infcode"] == -1 and "SDMV-09" in pre["err_msg"]
     assert _count(app, rule_hit) == 0  # 2206 persists nothing, even a refusal
     done = await his.call("2207", settle_input(p, second, "20.00"))
-    assert done["infcode"] == -1 and "SDMV-09 同日多次就诊" in done["err_msg"]
+    assert done["infcode"] == -1 and "SDMV-09 同日多次就诊" in done["err_msg"]  # its default name
     (hit,) = _rows(app, rule_hit)
     assert hit["infno"] == "2207" and hit["action"] == "refuse" and hit["setl_id"] is None
     assert _count(app, setl) == 0

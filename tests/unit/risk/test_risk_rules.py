@@ -196,18 +196,34 @@ def test_repeat_prescription_uses_the_holding_window() -> None:
 
 def test_visits_history_rules() -> None:
     day = T0.date()
-    two = tuple(
-        PastVisit(f"V{i}", "H1", "outpatient", "11", datetime(2025, 3, 10, 8 + i), None)
-        for i in range(2)
-    )
-    assert cats(bill(line()), History(visits=two)) == ["same_day_multi_visit"]
-    assert cats(bill(line()), History(visits=two[:1])) == []
+    here = "H11010200001"  # the bill's institution
+    same_place = PastVisit("V0", here, "outpatient", "11", datetime(2025, 3, 10, 8), None)
+    elsewhere = PastVisit("V1", "H1", "outpatient", "11", datetime(2025, 3, 10, 6), None)
+    close_by = PastVisit("V2", "H1", "outpatient", "11", datetime(2025, 3, 10, 8, 30), None)
+    # a second visit at the same institution is ordinary; at another, a second place
+    assert cats(bill(line()), History(visits=(same_place,))) == []
+    assert cats(bill(line()), History(visits=(elsewhere,))) == ["same_day_multi_visit"]
+    # 30 minutes from another institution: 一卡两地 too (60 minutes needed)
+    hits = review("mid", bill(line()), History(visits=(close_by,)), KnowledgeBase(), RULES)
+    assert sorted((h.category, h.rule_id) for h in hits) == [
+        ("card_misuse", "CARD-02"),
+        ("same_day_multi_visit", "SDMV-01"),
+    ]
+    kb = KnowledgeBase(windows=(Window(D0, None, "same_place", 0, "", Decimal(20)),))
+    assert cats(bill(line()), History(visits=(close_by,)), kb) == ["same_day_multi_visit"]
     stay = PastVisit("I1", "H2", "inpatient", "21", datetime(2025, 3, 8), datetime(2025, 3, 12))
     assert cats(bill(line()), History(visits=(stay,))) == ["outpatient_during_stay"]
     on_discharge = PastVisit(
         "I1", "H2", "inpatient", "21", datetime(2025, 3, 8), datetime(2025, 3, 10, 10)
     )
     assert cats(bill(line()), History(visits=(on_discharge,))) == []
+    kb10 = KnowledgeBase(windows=(Window(D0, None, "frequent_visits", 30, "", Decimal(10)),))
+    nine = tuple(
+        PastVisit(f"N{i}", here, "outpatient", "11", datetime(2025, 2, 20 + i, 8), None)
+        for i in range(9)
+    )
+    assert cats(bill(line()), History(visits=nine), kb10) == ["frequent_visits"]
+    assert cats(bill(line()), History(visits=nine[:8]), kb10) == []
     many = tuple(
         PastVisit(f"F{i}", "H1", "outpatient", "11", datetime(2025, 2, 20 + i % 8, 8), None)
         for i in range(12)
@@ -305,6 +321,11 @@ BASE = '[ruleset]\nadmdvs = "110199"\nversion = "t"\nbegndate = 2025-01-01\n'
             "rule[0].params.dayz",
         ),
         (
+            'id="A"\ncategory="card_misuse"\nresult_type="violation"\naction="warn"\n'
+            '[rule.params]\nchecks=["deaht"]',
+            "rule[0].params.checks",
+        ),
+        (
             'id="A"\ncategory="gender_limit"\nresult_type="bad"\naction="warn"',
             "rule[0].result_type",
         ),
@@ -328,10 +349,10 @@ def test_a_data_directory_rule_replaces_the_packaged_one(tmp_path: object) -> No
     (d / "risk").mkdir()
     (d / "risk" / "local.toml").write_text(
         BASE + '[[rule]]\nid="SDMV-01"\ncategory="same_day_multi_visit"\nresult_type="suspicious"\n'
-        'action="warn"\n[rule.params]\nmax_per_day=5\n',
+        'action="warn"\n[rule.params]\nmax_institutions=5\n',
         encoding="utf-8",
     )
     rs = load_ruleset([d])
     rule = rs.by_id("SDMV-01")
-    assert rule is not None and rule.params["max_per_day"] == 5
+    assert rule is not None and rule.params["max_institutions"] == 5
     assert len(rs.rules) == len(RULES.rules)

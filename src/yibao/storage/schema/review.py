@@ -66,6 +66,8 @@ drug_limits = Table(
     metadata,
     Column("row_id", String(ID), primary_key=True),
     Column("hilist_code", String(CODE_LEN), nullable=False),
+    #: the visit type the limit is for (门诊/急诊/门慢 supplies differ); null: every type
+    Column("med_type", String(CODE), nullable=True),
     Column("max_days", Qty(), nullable=True),
     Column("max_daily_dose", Qty(), nullable=True),
     *_dates(),
@@ -86,9 +88,12 @@ windows = Table(
     "windows",
     metadata,
     Column("row_id", String(ID), primary_key=True),
-    #: readmission | holding | frequent_visits
+    #: readmission | holding | frequent_visits | same_place | bed_only | los_outlier
     Column("window_key", String(20), nullable=False),
-    Column("days", Integer, nullable=False),
+    Column("days", Integer, nullable=True),
+    #: the count, minutes or ratio the window goes with (frequent_visits: visits; same_place:
+    #: minutes; los_outlier: a ratio), when it has one
+    Column("threshold", Qty(), nullable=True),
     *_dates(),
 )
 
