@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     unmask_alert_records: int = Field(default=200, ge=1, le=1_000_000)
     #: Unmasking outside these hours (platform time, "HH:MM-HH:MM") raises an alert too.
     unmask_office_hours: str = Field(default="07:00-21:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
+    #: The audit trail is kept at least this many days; `yibao audit purge` removes only older
+    #: records (网络安全法 Art. 21: network logs ≥ 6 months; docs/audit.md).
+    audit_retention_days: int = Field(default=180, ge=180, le=36_500)
+    #: A rotated credential stays valid this many seconds beside its successor, so that
+    #: clients can switch without a refused call (docs/interface.md §2).
+    credential_overlap_s: int = Field(default=86_400, ge=0, le=90 * 86_400)
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     #: Log level (DEBUG, INFO, WARNING, ERROR) and format: `text` lines, or `json` lines for a

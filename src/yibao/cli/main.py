@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from yibao.bootstrap import init as init_data_dir
+from yibao.cli import audit as audit_cli
 from yibao.cli import backup as backup_cli
 from yibao.cli import bench as bench_cli
 from yibao.cli import catalog as catalog_cli
@@ -51,6 +52,7 @@ app.add_typer(kb_cli.app, name="kb")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(users_cli.app, name="users")
+app.add_typer(audit_cli.app, name="audit")
 serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from yibao.codes.dicts import HospLv, InstitutionKind
 from yibao.codes.validators import CodeKind
 from yibao.enrolment import audit, checks, feed
+from yibao.enrolment.repo import credentials as credential_repo
 from yibao.enrolment.repo import institutions as repo
 from yibao.enrolment.scope import AGENCY, Scope
 from yibao.errors import Conflict, InvalidInput, NotFound
@@ -233,6 +234,9 @@ def change_institution(
         return get_institution(conn, fixmedins_code=fixmedins_code)
     moment = now or local_naive_now()
     repo.update_institution(conn, fixmedins_code, changes, updated_at=moment)
+    if "vali_flag" in changes:
+        # the gateway's credential caches hold the institution: every process reloads at once
+        credential_repo.bump_generation(conn)
     audit.record(
         conn,
         ids=ids,

@@ -282,10 +282,21 @@ class CallPipeline:
             err_msg=message[:2000].encode("utf-8", "backslashreplace").decode(),
         )
 
+    def _generation_read(self) -> int:
+        with self.platform.db.read() as conn:
+            return self.credentials.generation(conn)
+
     async def _credential(self, paasid: str) -> GatewayCredential | None:
-        credential = self.credentials.cached(paasid)
+        # The credential generation, read per call, makes a revocation effective at once in
+        # every process (`interface.credentials`): serving SQLite it is one primary-key read
+        # on the event loop's own connection; otherwise a read in the pool.
+        loop = asyncio.get_running_loop()
+        if self._reader is not None:
+            generation = self.credentials.generation(self._single_read())
+        else:
+            generation = await loop.run_in_executor(self.reads, self._generation_read)
+        credential = self.credentials.cached(paasid, generation)
         if credential is None:
-            loop = asyncio.get_running_loop()
             try:
                 credential = await loop.run_in_executor(self.reads, self.credentials.load, paasid)
             except ConfigError:
@@ -336,6 +347,16 @@ class CallPipeline:
                     "x-tif-signature) (this credential is signature-mode: sign the request)"
                 )
             raise Refusal("机构凭证无效或已吊销 (credential invalid or revoked)")
+        refusal = credential.refusal(_now())
+        if refusal is not None:
+            # Authentic but ended: refused, and counted on the credential's row.
+            self.credentials.refused(paasid)
+            if refusal == "revoked":
+                raise Refusal("机构凭证已吊销 (credential revoked)")
+            raise Refusal(
+                "机构凭证已过期 (轮换后的重叠期已过), 请使用新凭证 (credential expired after "
+                "rotation: use its successor)"
+            )
         institution = credential.institution
         if institution.fixmedins_code != code:
             raise Refusal(

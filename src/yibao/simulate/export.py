@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from yibao.kit.files import write_private
 from yibao.simulate.bulk import chunk_size, persons_for, size_city
 from yibao.simulate.context import CityContext
 from yibao.simulate.model import CityParams, Institution, Label, Person, Visit
@@ -41,14 +42,18 @@ def label_rows(labels: Iterable[Label]) -> Iterable[list[str]]:
 
 def write_labels(path: Path, labels: Sequence[Label]) -> int:
     """CSV, UTF-8, one row per injected anomaly; `mdtrt_id`/`setl_id` are those of the bulk
-    load (a live load through the interface gets its ids from the server: use `visit_no`)."""
+    load (a live load through the interface gets its ids from the server: use `visit_no`).
+
+    The file holds `psn_no`: it is written owner-only (0600), never world-readable in between,
+    like the demo fixtures (`kit.files.write_private`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(LABEL_FIELDS)
-        w.writerows(
-            label_rows(sorted(labels, key=lambda lb: (lb.anomaly, lb.visit_no, lb.psn_no or "")))
-        )
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(LABEL_FIELDS)
+    w.writerows(
+        label_rows(sorted(labels, key=lambda lb: (lb.anomaly, lb.visit_no, lb.psn_no or "")))
+    )
+    write_private(path, buf.getvalue())
     return len(labels)
 
 

@@ -46,6 +46,8 @@ from yibao.storage.schema.parties import (
 )
 from yibao.storage.schema.platform import (
     agency_user,
+    audit_anchor,
+    audit_chain,
     audit_log,
     auth_session,
     change_log,
@@ -77,6 +79,8 @@ __all__ = [
     "agency_user",
     "an_setl",
     "an_state",
+    "audit_anchor",
+    "audit_chain",
     "audit_log",
     "auth_session",
     "bundles",

@@ -120,11 +120,13 @@ async def test_bad_input_is_400_naming_the_field_and_writes_nothing(
 async def test_duplicate_certno_is_409_and_the_message_is_masked(
     client: httpx.AsyncClient, auth: Auth, platform: Platform
 ) -> None:
-    await _register(client, auth)
+    existing = await _register(client, auth)
     r = await client.post(URL, json=person_body(), headers=await auth("oper"))
     assert r.status_code == 409
     message = r.json()["message"]
     assert message.startswith("certno:") and CERTNO_F not in message and "1***" in message
+    # It says only that the person exists: the existing person's psn_no is not revealed.
+    assert existing["psn_no"] not in r.text and "人员编号" not in message
     # A lower-case check character is the same person.
     r = await client.post(URL, json=person_body(CERTNO_F.lower()), headers=await auth("oper"))
     assert r.status_code == 409

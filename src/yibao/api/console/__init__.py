@@ -34,3 +34,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(regions.clearing)
     app.include_router(settlements.router)
     app.include_router(users.router)
+    app.include_router(audit.pages)

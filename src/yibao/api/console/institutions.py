@@ -140,6 +140,21 @@ async def issue_credential(
 
 
 @router.post(
+    "/{fixmedins_code}/credentials/{paasid}/rotate",
+    summary="轮换接口凭证: 签发同模式的新凭证, 旧凭证在重叠期内仍有效 (rotate: a successor in the "
+    "same mode, shown once; the old one stays valid for YIBAO_CREDENTIAL_OVERLAP_S)",
+    status_code=201,
+    response_model=IssuedCredentialOut,
+    responses=_WRITE,
+)
+async def rotate_credential(
+    fixmedins_code: str, paasid: str, user: CredentialManager, platform: PlatformDep
+) -> IssuedCredentialOut:
+    issued = await institutions.rotate_credential(platform, user, fixmedins_code, paasid)
+    return IssuedCredentialOut(**issued)
+
+
+@router.post(
     "/{fixmedins_code}/credentials/{paasid}/revoke",
     summary="吊销接口凭证 (revoke a credential)",
     response_model=CredentialOut,

@@ -244,8 +244,17 @@ class CredentialOut(BaseModel):
     fixmedins_code: str
     auth_mode: str = "static"
     vali_flag: str
+    #: active | overlap (rotated, valid until expires_at) | expired | revoked
+    state: str = "active"
     created_at: LocalDateTime
     revoked_at: LocalDateTime | None = None
+    #: a rotated credential is refused from this time
+    expires_at: LocalDateTime | None = None
+    #: the successor's paasid (after a rotation)
+    rotated_to: str | None = None
+    #: calls refused because the credential was revoked or expired, and the last one's time
+    refused_count: int = 0
+    last_refused_at: LocalDateTime | None = None
 
 
 class CredentialIn(_In):
@@ -270,6 +279,9 @@ class IssuedCredentialOut(BaseModel):
     )
     fixmedins_code: str
     created_at: LocalDateTime
+    #: a rotation: the credential this one replaces, valid until old_expires_at
+    rotated_from: str | None = None
+    old_expires_at: LocalDateTime | None = None
 
 
 # -- persons ------------------------------------------------------------------------------------
@@ -400,15 +412,52 @@ class CreditOut(BaseModel):
 
 class AuditOut(BaseModel):
     audit_id: str
+    #: the record's position in the hash chain (1, 2, 3 …)
+    chain_seq: int
     at: LocalDateTime
     actor: str
+    tenant: str | None = None
+    role: str | None = None
+    #: from where: the client address, or "cli"
+    address: str | None = None
+    purpose: str | None = None
     action: str
     target: str | None
+    #: how many records were viewed, exported or changed
+    records: int | None = None
     detail: dict[str, Any] | None
+    prev_hash: str
+    row_hash: str
 
 
 class AuditPage(BaseModel):
     items: list[AuditOut]
+    #: how many records match the filters (for paging with limit/offset)
+    total: int = 0
+    limit: int = 100
+    offset: int = 0
+
+
+class AuditAnchorOut(BaseModel):
+    """The chain head at a moment: the line `yibao audit anchor` prints."""
+
+    chain_seq: int
+    row_hash: str
+    at: str
+
+
+class AuditChainOut(BaseModel):
+    """`yibao audit verify` for the console."""
+
+    ok: bool
+    checked: int
+    start_seq: int
+    head_seq: int
+    bad_seq: int | None
+    bad_audit_id: str | None
+    #: changed | removed | reordered | truncated
+    problem: str | None
+    message: str
 
 
 # -- security alerts ----------------------------------------------------------------------------

@@ -118,7 +118,8 @@ async def login(
             platform,
             username,
             "auth.login_throttled",
-            {"via": via, "address": address, "wait_s": round(wait)},
+            {"via": via, "wait_s": round(wait)},
+            address=address,
         )
         raise TooManyAttempts(
             f"登录失败次数过多, 请 {minutes} 分钟后再试 (too many failed sign-ins for this "
@@ -136,6 +137,9 @@ async def login(
             conn,
             ids=platform.ids,
             actor=user.username,
+            role=user.role,
+            tenant=_tenant(user),
+            address=address,
             action="auth.login",
             target=user.username,
             detail={"via": via, "address": address, **_who(user)},
@@ -156,16 +160,26 @@ async def login(
             throttle.purge(conn, now - throttle.window - throttle.lockout)
 
         await platform.db.writer.run(failed)
-        await _audit_refusal(
-            platform, username, "auth.login_failed", {"via": via, "address": address}
-        )
+        await _audit_refusal(platform, username, "auth.login_failed", {"via": via}, address=address)
         raise
 
 
+def _tenant(user: User) -> str:
+    """The user's tenant for the audit record (the agency's, until users carry one)."""
+    tenant = getattr(user, "tenant", None)
+    return str(tenant) if tenant is not None else "agency"
+
+
 async def _audit_refusal(
-    platform: Platform, username: str, action: str, detail: dict[str, object]
+    platform: Platform,
+    username: str,
+    action: str,
+    detail: dict[str, object],
+    *,
+    address: str | None,
 ) -> None:
-    """Audit a refused sign-in under the name it tried (which may not exist)."""
+    """Audit a refused sign-in under the name it tried (which may not exist), with the
+    address it came from."""
     name = username[:50]
 
     def job(conn: Connection) -> None:
@@ -176,6 +190,7 @@ async def _audit_refusal(
             action=action,
             target=name or None,
             detail=detail,
+            address=address,
         )
 
     await platform.db.writer.run(job)

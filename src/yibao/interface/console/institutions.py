@@ -125,3 +125,21 @@ async def revoke_credential(
         )
 
     return await platform.db.writer.run(job)
+
+
+async def rotate_credential(
+    platform: Platform, user: User, fixmedins_code: str, paasid: str
+) -> dict[str, Any]:
+    """A successor of `paasid` (its token or secret in this answer only); the old credential
+    stays valid for the overlap (YIBAO_CREDENTIAL_OVERLAP_S)."""
+
+    def job(conn: Connection) -> dict[str, Any]:
+        return gateway_credentials.rotate_credential(
+            conn,
+            platform=platform,
+            actor=user.username,
+            fixmedins_code=fixmedins_code,
+            paasid=paasid,
+        )
+
+    return await platform.db.writer.run(job)

@@ -92,15 +92,47 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_an_state")),
     )
     op.create_table(
+        "audit_anchor",
+        sa.Column("anchor_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("chain_seq", sa.BigInteger(), nullable=False),
+        sa.Column("row_hash", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("purged", sa.Integer(), nullable=True),
+        sa.Column("cutoff", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("anchor_id", name=op.f("pk_audit_anchor")),
+    )
+    op.create_index(
+        op.f("ix_audit_anchor_kind_chain_seq"), "audit_anchor", ["kind", "chain_seq"], unique=False
+    )
+    op.create_table(
+        "audit_chain",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_audit_chain")),
+    )
+    op.create_table(
         "audit_log",
         sa.Column("audit_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("chain_seq", sa.BigInteger(), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("tenant", sa.String(length=30), nullable=True),
+        sa.Column("role", sa.String(length=16), nullable=True),
+        sa.Column("address", sa.String(length=64), nullable=True),
+        sa.Column("purpose", sa.String(length=200), nullable=True),
         sa.Column("action", sa.String(length=50), nullable=False),
         sa.Column("target", sa.String(length=100), nullable=True),
+        sa.Column("records", sa.Integer(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("row_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("audit_id", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_log_chain_seq")),
     )
+    op.create_index(op.f("ix_audit_log_action_at"), "audit_log", ["action", "at"], unique=False)
+    op.create_index(op.f("ix_audit_log_actor_at"), "audit_log", ["actor", "at"], unique=False)
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
     op.create_table(
         "bundles",
@@ -674,6 +706,10 @@ def upgrade() -> None:
         sa.Column("vali_flag", sa.String(length=1), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.Column("rotated_to", sa.String(length=64), nullable=True),
+        sa.Column("refused_count", sa.BigInteger(), nullable=False),
+        sa.Column("last_refused_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["fixmedins_code"],
             ["fixmedins.fixmedins_code"],
@@ -1404,7 +1440,12 @@ def downgrade() -> None:
     op.drop_table("catalog_version")
     op.drop_table("bundles")
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
+    op.drop_index(op.f("ix_audit_log_actor_at"), table_name="audit_log")
+    op.drop_index(op.f("ix_audit_log_action_at"), table_name="audit_log")
     op.drop_table("audit_log")
+    op.drop_table("audit_chain")
+    op.drop_index(op.f("ix_audit_anchor_kind_chain_seq"), table_name="audit_anchor")
+    op.drop_table("audit_anchor")
     op.drop_table("an_state")
     op.drop_index(op.f("ix_an_setl_setl_time"), table_name="an_setl")
     op.drop_index(op.f("ix_an_setl_fixmedins_code_setl_time"), table_name="an_setl")
