@@ -19,8 +19,10 @@ from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
 from yibao.cli import export as export_cli
+from yibao.cli import kb as kb_cli
 from yibao.cli import regions as regions_cli
 from yibao.cli import replica as replica_cli
+from yibao.cli import rules as rules_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
 from yibao.cli import users as users_cli
@@ -46,6 +48,8 @@ app.add_typer(enrol_cli.app, name="enrol")
 app.add_typer(clearing_cli.app, name="clearing")
 app.add_typer(regions_cli.app, name="regions")
 app.add_typer(replica_cli.app, name="replica")
+app.add_typer(kb_cli.app, name="kb")
+app.add_typer(rules_cli.app, name="rules")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(audit_cli.app, name="audit")
