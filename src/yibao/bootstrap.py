@@ -142,6 +142,7 @@ def init(settings: Settings) -> InitReport:
                 role: str = role,
                 display: str = display,
                 chosen: str = chosen,
+                env_var: str = env_var,
             ) -> bool:
                 if users.user_exists(conn, username):
                     return False

@@ -78,10 +78,22 @@ OUT_OF_SCOPE: dict[str, str | None] = {
     u: (None if tenant is None else HOSP_B) for u, (_r, tenant) in TENANCY_USERS.items()
 }
 
-_AMOUNTS = (
-    "fulamt_ownpay_amt overlmt_selfpay preselfpay_amt act_pay_dedc cvlserv_pay hifes_pay "
-    "hifmi_pay hifob_pay maf_pay oth_pay hifdm_pay acct_pay hosp_part_amt acct_mulaid_pay"
-).split()
+_AMOUNTS = [
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "act_pay_dedc",
+    "cvlserv_pay",
+    "hifes_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "oth_pay",
+    "hifdm_pay",
+    "acct_pay",
+    "hosp_part_amt",
+    "acct_mulaid_pay",
+]
 
 
 def build(platform: Platform, password_hash: str) -> None:

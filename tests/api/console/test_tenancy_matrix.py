@@ -22,8 +22,8 @@ from tenancy_world import (
     path_values,
 )
 
-from yibao.api import app as app_module
 from yibao.api import analytics, console, health
+from yibao.api import app as app_module
 from yibao.runtime import Platform
 from yibao.users.permissions import GRANTS, PERMISSIONS, ROLES
 
