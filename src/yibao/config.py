@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     #: A request body in GBK/GB2312/GB18030 is answered in its charset (`request`), or always
     #: in UTF-8 (`utf-8`) for clients that read UTF-8 whatever they send.
     answer_charset: Literal["request", "utf-8"] = "request"
+    #: Real-time review (事前/事中 rules inside settlement, docs/review.md): `off` answers every
+    #: call as if no rule existed (the A/B benchmark; an emergency switch). 3101/3102 still
+    #: answer with the rules.
+    review: bool = True
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     log_level: str = "INFO"

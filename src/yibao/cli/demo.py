@@ -9,11 +9,15 @@ from yibao.bootstrap import init as init_data_dir
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
 from yibao.errors import ConfigError
+from yibao.kit.clock import local_naive_now
+from yibao.kit.ids import IdGenerator
+from yibao.review.demo_kb import load_demo_kb
 from yibao.simulate.demo import DEMO_PERSONS, HISTORY_DAYS, load_demo, load_history
 from yibao.simulate.export import LABELS_FILE, write_labels
 from yibao.simulate.model import Label
 from yibao.simulate.replica_load import replica_for_load
 from yibao.storage.engine import make_engine
+from yibao.storage.uow import UnitOfWork
 
 
 def register(app: typer.Typer) -> None:
@@ -46,10 +50,23 @@ def register(app: typer.Typer) -> None:
             engine = make_engine(cfg.db_url, synchronous=cfg.sqlite_synchronous)
             try:
                 report = load_demo(engine, cfg.data_dir, persons=persons)
+                with UnitOfWork(engine) as uow:
+                    kb_added = load_demo_kb(
+                        uow.conn, ids=IdGenerator(cfg.node_id), now=local_naive_now()
+                    )
+                    uow.commit()
                 history = _history(cfg, engine, persons, history_days)
             finally:
                 engine.dispose()
         console.print(f"目录 catalog: {report.catalog}")
+        console.print(
+            "知识库 knowledge base: "
+            + (
+                f"已加载 loaded {sum(kb_added.values())} rows"
+                if kb_added
+                else "已存在 present (unchanged)"
+            )
+        )
         console.print(
             f"机构 institutions: {report.institutions} (新增 added {report.institutions_added}); "
             f"参保人 persons: {report.persons} (新增 added {report.persons_added})"

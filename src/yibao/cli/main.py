@@ -15,7 +15,9 @@ from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
+from yibao.cli import kb as kb_cli
 from yibao.cli import replica as replica_cli
+from yibao.cli import rules as rules_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
 from yibao.cli import users as users_cli
@@ -40,6 +42,8 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
 app.add_typer(replica_cli.app, name="replica")
 app.add_typer(users_cli.app, name="users")
+app.add_typer(kb_cli.app, name="kb")
+app.add_typer(rules_cli.app, name="rules")
 serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")

@@ -6,7 +6,8 @@ import typer
 import uvicorn
 
 from yibao.api.app import create_app
-from yibao.cli.common import console, friendly_errors, settings
+from yibao.cli.common import console, fail, friendly_errors, settings
+from yibao.risk.params_io import RuleFileError
 from yibao.runtime import open_platform
 from yibao.storage.engine import make_null_engine
 from yibao.storage.migrate import current_revision, head_revision
@@ -43,6 +44,13 @@ def register(app: typer.Typer) -> None:
                 )
                 raise typer.Exit(1)
             platform = open_platform(cfg)
+            try:
+                # the rule base's parameter files are read now: one that does not validate
+                # stops the server with one line naming the file and the field
+                platform.reviewer  # noqa: B018
+            except RuleFileError as exc:
+                platform.close()
+                fail(f"规则参数文件无效 (rule parameter file invalid): {exc}")
             application = create_app(cfg, platform=platform)
         console.print(
             f"yibao 正在服务 serving on http://{host}:{port}  (backend {platform.db.backend.name})"

@@ -45,6 +45,8 @@ from yibao.interface.nonces import NonceStore, ReadClaims, RecentNonces
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
 from yibao.policy.model import PolicyRefusal
+from yibao.review.service import WARN_KEY, ReviewRefused
+from yibao.review.service import store as store_hits
 from yibao.runtime import Platform
 from yibao.storage import faults
 
@@ -119,6 +121,16 @@ def _text(env: dict[str, Any], name: str) -> str | None:
         raise Refusal(f"{name}: 应为字符串 (must be a string)")
     text = str(value).strip()
     return text or None
+
+
+def _warnings(output: Any, warn: str | None) -> str | None:
+    """The envelope's warn_msg: the gateway's own warning and the review's (taken out of the
+    handler's answer, where the settlement service put them)."""
+    if isinstance(output, dict):
+        found = output.pop(WARN_KEY, None)
+        if found:
+            return f"{warn}\n{found}" if warn else str(found)
+    return warn
 
 
 def _now() -> datetime:
@@ -441,7 +453,7 @@ class CallPipeline:
             received=received,
             responded=_now(),
             output=output,
-            warn_msg=warn,
+            warn_msg=_warnings(output, warn),
         )
         return Answer(payload, JSON_HEADERS)
 
@@ -509,7 +521,7 @@ class CallPipeline:
                 received=received,
                 responded=_now(),
                 output=output,
-                warn_msg=warn,
+                warn_msg=_warnings(output, warn),
             )
 
         def job(conn: Connection) -> bytes:
@@ -525,6 +537,13 @@ class CallPipeline:
                 # A twin of this message committed first (or a key clash): evaluate once
                 # more; the stored answer or 报文ID重复 comes back.
                 return await writer.run(job)
+            except ReviewRefused as refused:
+                # The refused call wrote nothing (its savepoint rolled back); the evidence of
+                # the refusing hit is kept in a transaction of its own (docs/review.md).
+                if refused.rows:
+                    rows = refused.rows
+                    await writer.run(lambda conn: store_hits(conn, rows))
+                raise
         except BaseException:
             if claim is not None:
                 claim.release()  # a failed call leaves its nonce unclaimed

@@ -28,8 +28,9 @@ import pyarrow as pa
 from yibao.replica import rows
 
 #: Bump when the DuckDB layout changes: a replica with another version is rebuilt.
-#: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key; 5: its psn_key
-SCHEMA_VERSION = 5
+#: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key; 5: its psn_key;
+#: 6: rule_hit (review hits)
+SCHEMA_VERSION = 6
 
 AMOUNT_SQL_TYPE = "DECIMAL(16,2)"
 #: rollup sums: 18 digits keep DuckDB on 64-bit integers (fast) and hold 10^16 yuan
@@ -211,8 +212,40 @@ MDTRT_ENTITY = Entity(
     prune_by=("begn_date", "CAST(CAST(b.begntime AS TIMESTAMP) AS DATE)"),
 )
 
+RULE_HIT_ENTITY = Entity(
+    entity=rows.RULE_HIT,
+    table="rule_hit",
+    key="hit_id",
+    columns=(
+        *(
+            _text(n)
+            for n in (
+                "hit_id",
+                "rule_id",
+                "rule_version",
+                "category",
+                "stage",
+                "result_type",
+                "action",
+                "infno",
+                "fixmedins_code",
+                "mdtrt_id",
+                "setl_id",
+            )
+        ),
+        _amount("amount"),
+        _ts("detected_at"),
+    ),
+)
+
 #: in the order a batch applies them (dimensions first)
-ENTITIES: tuple[Entity, ...] = (FIXMEDINS_ENTITY, PSN_ENTITY, MDTRT_ENTITY, SETL_ENTITY)
+ENTITIES: tuple[Entity, ...] = (
+    FIXMEDINS_ENTITY,
+    PSN_ENTITY,
+    MDTRT_ENTITY,
+    SETL_ENTITY,
+    RULE_HIT_ENTITY,
+)
 BY_ENTITY = {e.entity: e for e in ENTITIES}
 
 # ---------------------------------------------------------------------------------------------

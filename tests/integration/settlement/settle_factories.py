@@ -184,6 +184,9 @@ def seed_catalog(conn: Connection, items: Iterable[dict[str, Any]] = STANDARD_IT
     now = _now()
     version_id = next(_ids)
     rows = list(items)
+    # one executemany takes its columns from the first row: give every row every key
+    keys = {k for r in rows for k in r}
+    rows = [{k: r.get(k) for k in keys} for r in rows]
     conn.execute(
         insert(catalog_version).values(
             version_id=version_id,

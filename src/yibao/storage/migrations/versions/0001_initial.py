@@ -47,6 +47,20 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
     op.create_table(
+        "bundles",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("bundle_code", sa.String(length=50), nullable=False),
+        sa.Column("bundle_name", sa.String(length=200), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("min_parts", sa.Integer(), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_bundles")),
+    )
+    op.create_table(
         "catalog_version",
         sa.Column("version_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("ver_no", sa.Integer(), nullable=False),
@@ -70,6 +84,31 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("ts_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_change_log")),
+    )
+    op.create_table(
+        "consumable_links",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("consumable_code", sa.String(length=50), nullable=False),
+        sa.Column("procedure_code", sa.String(length=50), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_consumable_links")),
+    )
+    op.create_table(
+        "drug_limits",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("max_days", sa.BigInteger(), nullable=True),
+        sa.Column("max_daily_dose", sa.BigInteger(), nullable=True),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_drug_limits")),
     )
     op.create_table(
         "file_store",
@@ -105,6 +144,20 @@ def upgrade() -> None:
     op.create_index(op.f("ix_fixmedins_admdvs"), "fixmedins", ["admdvs"], unique=False)
     op.create_index(op.f("ix_fixmedins_parent_code"), "fixmedins", ["parent_code"], unique=False)
     op.create_table(
+        "frequency_limits",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("per_day", sa.BigInteger(), nullable=True),
+        sa.Column("per_admission", sa.BigInteger(), nullable=True),
+        sa.Column("per_year", sa.BigInteger(), nullable=True),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_frequency_limits")),
+    )
+    op.create_table(
         "gateway_nonce",
         sa.Column("paasid", sa.String(length=64), nullable=False),
         sa.Column("nonce", sa.String(length=64), nullable=False),
@@ -113,6 +166,19 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_gateway_nonce_expires_at"), "gateway_nonce", ["expires_at"], unique=False
+    )
+    op.create_table(
+        "item_pairs",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("hilist_code_a", sa.String(length=50), nullable=False),
+        sa.Column("hilist_code_b", sa.String(length=50), nullable=False),
+        sa.Column("relation", sa.String(length=8), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_item_pairs")),
     )
     op.create_table(
         "login_throttle",
@@ -142,6 +208,19 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "price_limits",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("hosp_lv", sa.String(length=6), nullable=False),
+        sa.Column("max_pric", sa.BigInteger(), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_price_limits")),
+    )
+    op.create_table(
         "psn",
         sa.Column("psn_no", sa.String(length=30), nullable=False),
         sa.Column("psn_cert_type", sa.String(length=6), nullable=False),
@@ -164,6 +243,40 @@ def upgrade() -> None:
     op.create_index(op.f("ix_psn_certno"), "psn", ["certno"], unique=False)
     op.create_index(op.f("ix_psn_ec_token"), "psn", ["ec_token"], unique=True)
     op.create_index(op.f("ix_psn_family_id"), "psn", ["family_id"], unique=False)
+    op.create_table(
+        "rule_hit",
+        sa.Column("hit_id", sa.String(length=30), nullable=False),
+        sa.Column("rule_id", sa.String(length=30), nullable=False),
+        sa.Column("rule_version", sa.String(length=30), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("stage", sa.String(length=8), nullable=False),
+        sa.Column("result_type", sa.String(length=12), nullable=False),
+        sa.Column("action", sa.String(length=8), nullable=False),
+        sa.Column("infno", sa.String(length=6), nullable=True),
+        sa.Column("msgid", sa.String(length=30), nullable=True),
+        sa.Column("psn_no", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=True),
+        sa.Column("setl_id", sa.String(length=30), nullable=True),
+        sa.Column("line_ids", sa.String(length=1000), nullable=True),
+        sa.Column("threshold", sa.String(length=100), nullable=True),
+        sa.Column("value_found", sa.String(length=100), nullable=True),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=True),
+        sa.Column("detected_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("hit_id", name=op.f("pk_rule_hit")),
+    )
+    op.create_index(
+        op.f("ix_rule_hit_fixmedins_code_detected_at"),
+        "rule_hit",
+        ["fixmedins_code", "detected_at"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_rule_hit_mdtrt_id"), "rule_hit", ["mdtrt_id"], unique=False)
+    op.create_index(
+        op.f("ix_rule_hit_psn_no_detected_at"), "rule_hit", ["psn_no", "detected_at"], unique=False
+    )
     op.create_table(
         "selfpay_diag",
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -253,6 +366,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sign_no", name=op.f("pk_sign_in")),
     )
     op.create_index(op.f("ix_sign_in_fixmedins_code"), "sign_in", ["fixmedins_code"], unique=False)
+    op.create_table(
+        "windows",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("window_key", sa.String(length=20), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_windows")),
+    )
     op.create_table(
         "auth_session",
         sa.Column("token_sha256", sa.String(length=64), nullable=False),
@@ -1045,28 +1170,39 @@ def downgrade() -> None:
     )
     op.drop_table("catalog_dise")
     op.drop_table("auth_session")
+    op.drop_table("windows")
     op.drop_index(op.f("ix_sign_in_fixmedins_code"), table_name="sign_in")
     op.drop_table("sign_in")
     op.drop_table("seq_counter")
     op.drop_table("selfpay_mdtrt")
     op.drop_table("selfpay_fee")
     op.drop_table("selfpay_diag")
+    op.drop_index(op.f("ix_rule_hit_psn_no_detected_at"), table_name="rule_hit")
+    op.drop_index(op.f("ix_rule_hit_mdtrt_id"), table_name="rule_hit")
+    op.drop_index(op.f("ix_rule_hit_fixmedins_code_detected_at"), table_name="rule_hit")
+    op.drop_table("rule_hit")
     op.drop_index(op.f("ix_psn_family_id"), table_name="psn")
     op.drop_index(op.f("ix_psn_ec_token"), table_name="psn")
     op.drop_index(op.f("ix_psn_certno"), table_name="psn")
     op.drop_index(op.f("ix_psn_card_no"), table_name="psn")
     op.drop_table("psn")
+    op.drop_table("price_limits")
     op.drop_index(op.f("ix_msg_log_fixmedins_code_created_at"), table_name="msg_log")
     op.drop_table("msg_log")
     op.drop_table("login_throttle")
+    op.drop_table("item_pairs")
     op.drop_index(op.f("ix_gateway_nonce_expires_at"), table_name="gateway_nonce")
     op.drop_table("gateway_nonce")
+    op.drop_table("frequency_limits")
     op.drop_index(op.f("ix_fixmedins_parent_code"), table_name="fixmedins")
     op.drop_index(op.f("ix_fixmedins_admdvs"), table_name="fixmedins")
     op.drop_table("fixmedins")
     op.drop_table("file_store")
+    op.drop_table("drug_limits")
+    op.drop_table("consumable_links")
     op.drop_table("change_log")
     op.drop_table("catalog_version")
+    op.drop_table("bundles")
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
     op.drop_table("audit_log")
     op.drop_index(op.f("ix_agency_user_tenant_code"), table_name="agency_user")

@@ -1,0 +1,176 @@
+"""Every SQL statement of the review: the knowledge base's rows, the person's recent history,
+a pharmacy's declared stock, and the rule hits it writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select
+
+from yibao.storage.tables import (
+    KB_TABLES,
+    fee_detail,
+    inv_record,
+    mdtrt,
+    rule_hit,
+    setl,
+)
+
+#: columns of a knowledge table a file carries (not the row id nor the audit columns)
+_SKIP = {"row_id", "created_at", "updated_at"}
+
+
+def kb_columns(table: str) -> list[str]:
+    return [c.name for c in KB_TABLES[table].columns if c.name not in _SKIP]
+
+
+def kb_rows(conn: Connection, table: str) -> list[dict[str, Any]]:
+    t = KB_TABLES[table]
+    order = [t.c[name] for name in kb_columns(table)[:2]] + [t.c.begndate]
+    return [dict(r._mapping) for r in conn.execute(select(t).order_by(*order))]
+
+
+def kb_replace(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Replace a knowledge table's rows (the import's one transaction is the caller's)."""
+    t = KB_TABLES[table]
+    conn.execute(delete(t))
+    if rows:
+        conn.execute(insert(t), [dict(r) for r in rows])
+
+
+def kb_stamp(conn: Connection) -> tuple[object, ...]:
+    """A cheap fingerprint of the whole knowledge base (row counts and last changes): the
+    cache reloads when it moves."""
+    parts: list[object] = []
+    for t in KB_TABLES.values():
+        parts.extend(conn.execute(select(func.count(), func.max(t.c.updated_at))).one())
+    return tuple(parts)
+
+
+def history(
+    conn: Connection,
+    psn_no: str,
+    *,
+    since: datetime,
+    codes: Iterable[str],
+    exclude_mdtrt: str | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The person's valid visits begun since `since` (with whether each has a valid
+    settlement), and their valid charge lines of `codes`."""
+    settled = (
+        select(func.count())
+        .select_from(setl)
+        .where(setl.c.mdtrt_id == mdtrt.c.mdtrt_id, setl.c.vali_flag == "1")
+        .scalar_subquery()
+    )
+    visits = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(
+                mdtrt.c.mdtrt_id,
+                mdtrt.c.fixmedins_code,
+                mdtrt.c.mdtrt_kind,
+                mdtrt.c.med_type,
+                mdtrt.c.begntime,
+                mdtrt.c.endtime,
+                mdtrt.c.maindiag_code,
+                settled.label("settled"),
+            ).where(
+                mdtrt.c.psn_no == psn_no,
+                mdtrt.c.begntime >= since,
+                mdtrt.c.vali_flag == "1",
+                *([mdtrt.c.mdtrt_id != exclude_mdtrt] if exclude_mdtrt else []),
+            )
+        )
+    ]
+    wanted = sorted(set(codes))
+    lines: list[dict[str, Any]] = []
+    if wanted and visits:
+        lines = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(
+                    fee_detail.c.mdtrt_id,
+                    fee_detail.c.med_list_codg,
+                    fee_detail.c.cnt,
+                    fee_detail.c.fee_ocur_time,
+                    fee_detail.c.prd_days,
+                )
+                .select_from(fee_detail.join(mdtrt, fee_detail.c.mdtrt_id == mdtrt.c.mdtrt_id))
+                .where(
+                    mdtrt.c.psn_no == psn_no,
+                    mdtrt.c.begntime >= since,
+                    mdtrt.c.vali_flag == "1",
+                    fee_detail.c.vali_flag == "1",
+                    fee_detail.c.med_list_codg.in_(wanted),
+                    *([mdtrt.c.mdtrt_id != exclude_mdtrt] if exclude_mdtrt else []),
+                )
+            )
+        ]
+    return visits, lines
+
+
+_IN = ("stocktake", "change_in", "purchase", "sale_return")
+_OUT = ("change_out", "purchase_return", "sale")
+
+
+def stock(conn: Connection, fixmedins_code: str, codes: Iterable[str]) -> dict[str, Decimal] | None:
+    """A store's declared stock of `codes` from its 进销存 ledger (3501–3506): the latest
+    stocktake, then movements after it. None when the store declares no 进销存 at all (the
+    item_substitution rule has nothing to compare with)."""
+    any_row = conn.execute(
+        select(inv_record.c.rec_id)
+        .where(inv_record.c.fixmedins_code == fixmedins_code, inv_record.c.vali_flag == "1")
+        .limit(1)
+    ).first()
+    if any_row is None:
+        return None
+    out: dict[str, Decimal] = {}
+    wanted = sorted(set(codes))
+    if not wanted:
+        return out
+    rows = conn.execute(
+        select(
+            inv_record.c.med_list_codg,
+            inv_record.c.movement,
+            inv_record.c.cnt,
+            inv_record.c.occurred_at,
+        )
+        .where(
+            and_(
+                inv_record.c.fixmedins_code == fixmedins_code,
+                inv_record.c.vali_flag == "1",
+                inv_record.c.med_list_codg.in_(wanted),
+            )
+        )
+        .order_by(inv_record.c.occurred_at)
+    ).all()
+    for code, movement, cnt, _ in rows:
+        have = out.get(code, Decimal(0))
+        if movement == "stocktake":
+            have = Decimal(cnt)
+        elif movement in _IN:
+            have += cnt
+        elif movement in _OUT:
+            have -= cnt
+        out[code] = have
+    return out
+
+
+def insert_hits(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(rule_hit), [dict(r) for r in rows])
+
+
+def hits_of(
+    conn: Connection, *, mdtrt_id: str | None = None, psn_no: str | None = None
+) -> list[dict[str, Any]]:
+    query = select(rule_hit).order_by(rule_hit.c.detected_at, rule_hit.c.hit_id)
+    if mdtrt_id is not None:
+        query = query.where(rule_hit.c.mdtrt_id == mdtrt_id)
+    if psn_no is not None:
+        query = query.where(rule_hit.c.psn_no == psn_no)
+    return [dict(r._mapping) for r in conn.execute(query)]

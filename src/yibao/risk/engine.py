@@ -1,0 +1,66 @@
+"""The single entry point of the review: `review(stage, bill, history, kb, ruleset)`.
+
+Settlement (事中), 3101/3102, `yibao risk evaluate` and the post-hoc review all call it, so a
+rule means the same wherever it runs. `part` narrows real-time review to the categories judged
+with a fee upload ("upload") or at (pre-)settlement ("settlement"); "all" runs both (a
+pharmacy's one-call settlement, 3101/3102, evaluation).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from yibao.risk.kb import KnowledgeBase
+from yibao.risk.model import Bill, History, Hit, Stage
+from yibao.risk.params_io import Rule, RuleSet
+from yibao.risk.registry import CATEGORIES, LOGICS, Facts
+
+Part = Literal["all", "upload", "settlement"]
+
+
+def rules_for(bill: Bill, stage: Stage, ruleset: RuleSet, part: Part = "all") -> list[Rule]:
+    """The enabled rules that apply to this bill's region, date, scene and level."""
+    found = ruleset.applicable(
+        admdvs=bill.institution.admdvs,
+        day=bill.day,
+        stage=stage,
+        scene=bill.visit.scene,
+        hosp_lv=bill.institution.hosp_lv,
+    )
+    if part == "all":
+        return found
+    return [r for r in found if CATEGORIES[r.category].judged_at == part]
+
+
+def review(
+    stage: Stage,
+    bill: Bill,
+    history: History,
+    kb: KnowledgeBase,
+    ruleset: RuleSet,
+    *,
+    part: Part = "all",
+) -> list[Hit]:
+    """Every hit of every applicable rule on the bill, in the rule set's order."""
+    hits: list[Hit] = []
+    for rule in rules_for(bill, stage, ruleset, part):
+        facts = Facts(bill=bill, history=history, kb=kb, params=rule.params, day=bill.day)
+        for found in LOGICS[rule.category].logic(facts):
+            hits.append(
+                Hit(
+                    rule_id=rule.rule_id,
+                    rule_version=rule.version,
+                    category=rule.category,
+                    name=rule.name,
+                    stage=stage,
+                    result_type=rule.result_type,
+                    action=rule.action,
+                    reason=found.reason,
+                    line_ids=found.line_ids,
+                    threshold=found.threshold or rule.threshold,
+                    value=found.value,
+                    amount=found.amount,
+                    evidence=found.evidence,
+                )
+            )
+    return hits
