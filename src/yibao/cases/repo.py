@@ -160,3 +160,46 @@ def list_cases(
         .offset(offset)
     ).mappings()
     return int(total), [dict(r) for r in rows]
+
+
+def rule_hits(conn: Connection, hit_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The `rule_hit` rows (real-time and post-hoc) a case is opened from."""
+    from yibao.storage.tables import rule_hit
+
+    if not hit_ids:
+        return []
+    rows = conn.execute(select(rule_hit).where(rule_hit.c.hit_id.in_(list(hit_ids)))).mappings()
+    return [dict(r) for r in rows]
+
+
+def open_hits(
+    conn: Connection,
+    *,
+    fixmedins_codes: frozenset[str] | None,
+    fixmedins_code: str | None,
+    category: str | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Hits not yet in a case, newest first: what a reviewer opens cases from."""
+    from yibao.storage.tables import rule_hit
+
+    where: list[ColumnElement[bool]] = [rule_hit.c.hit_id.not_in(select(review_case_hit.c.hit_id))]
+    if fixmedins_codes is not None:
+        where.append(rule_hit.c.fixmedins_code.in_(sorted(fixmedins_codes)))
+    if fixmedins_code:
+        where.append(rule_hit.c.fixmedins_code == fixmedins_code)
+    if category:
+        where.append(rule_hit.c.category == category)
+    if since is not None:
+        where.append(rule_hit.c.detected_at >= since)
+    total = conn.execute(select(func.count()).select_from(rule_hit).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(rule_hit)
+        .where(*where)
+        .order_by(rule_hit.c.detected_at.desc(), rule_hit.c.hit_id)
+        .limit(limit)
+        .offset(offset)
+    ).mappings()
+    return int(total), [dict(r) for r in rows]

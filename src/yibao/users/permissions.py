@@ -73,6 +73,12 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "审计日志 (read the audit trail)",
     "user.read": "用户查询 (list console users)",
     "user.manage": "用户管理 (create users, change roles, disable)",
+    "hit.read": "规则疑点查询 (rule hits, with the person)",
+    "case.read": "稽核案件查询 (review cases; an institution its own, once notified)",
+    "case.work": "稽核案件办理 (open, review, notify, decide, assign cases)",
+    "case.appeal": "案件申诉 (an institution appeals its own notified cases)",
+    "portrait.person": "参保人画像 (a person's portrait; masked unless unmasked with a purpose)",
+    "portrait.institution": "机构画像 (an institution's indicators against its peers)",
 }
 
 _AGENCY_READS = {"institution.read", "person.read", "settlement.read", "reconcile.read"}
@@ -93,17 +99,35 @@ GRANTS: dict[str, frozenset[str]] = {
             "person.unmask",
             "account.credit",
             "analytics.read",
+            "case.read",
+            "portrait.person",
+            "portrait.institution",
         }
     ),
-    "reviewer": frozenset(_AGENCY_READS | {"person.unmask", "analytics.read"}),
-    "analyst": frozenset({"analytics.read"}),
+    "reviewer": frozenset(
+        _AGENCY_READS
+        | {
+            "person.unmask",
+            "analytics.read",
+            "hit.read",
+            "case.read",
+            "case.work",
+            "portrait.person",
+            "portrait.institution",
+        }
+    ),
+    "analyst": frozenset({"analytics.read", "portrait.institution"}),
     "inst_admin": frozenset(
-        _AGENCY_READS | {"credential.read", "credential.manage", "user.read", "user.manage"}
+        _AGENCY_READS
+        | {"credential.read", "credential.manage", "user.read", "user.manage"}
+        | {"case.read", "case.appeal", "portrait.institution"}
     ),
     "cashier": frozenset(_AGENCY_READS),
-    "inst_viewer": frozenset(_AGENCY_READS),
+    "inst_viewer": frozenset(_AGENCY_READS | {"case.read", "portrait.institution"}),
     "chain_admin": frozenset(
-        _AGENCY_READS | {"credential.read", "credential.manage", "user.read", "user.manage"}
+        _AGENCY_READS
+        | {"credential.read", "credential.manage", "user.read", "user.manage"}
+        | {"case.read", "case.appeal", "portrait.institution"}
     ),
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from yibao.api.console import audit, auth, institutions, persons, settlements, users
+from yibao.api.console import audit, auth, cases, institutions, persons, settlements, users
 from yibao.runtime import Platform
 
 
@@ -20,3 +20,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(audit.router)
     app.include_router(settlements.router)
     app.include_router(users.router)
+    app.include_router(cases.router)
