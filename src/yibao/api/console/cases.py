@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from yibao.api.console.deps import Permit, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import ERRORS, MAX_OFFSET
+from yibao.errors import InvalidInput
 from yibao.interface.console import cases
 from yibao.interface.console.auth import User
 
@@ -152,8 +153,11 @@ async def comment(
 
 
 async def _attach(
-    platform: PlatformDep, user: User, case_id: str, file: UploadFile
+    platform: PlatformDep, user: User, case_id: str, file: UploadFile | None
 ) -> dict[str, Any]:
+    cases.get_case(platform, user, case_id)  # another tenant's case: 404 before anything else
+    if file is None:
+        raise InvalidInput("file: 须上传一个文件 (multipart field 'file')")
     content = await file.read(10 * 1024 * 1024 + 1)
     return await cases.attach(platform, user, case_id, filename=file.filename or "",
                               content_type=file.content_type or "", content=content)  # fmt: skip
@@ -162,7 +166,10 @@ async def _attach(
 @router.post("/{case_id}/files", summary="附件 (attach a file: PDF, image, text, CSV, XLSX ≤ 10 MB)",
              responses=_WRITE)  # fmt: skip
 async def attach(
-    user: CaseWorker, platform: PlatformDep, case_id: str, file: Annotated[UploadFile, File()]
+    user: CaseWorker,
+    platform: PlatformDep,
+    case_id: str,
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> dict[str, Any]:
     return await _attach(platform, user, case_id, file)
 
@@ -170,7 +177,10 @@ async def attach(
 @router.post("/{case_id}/appeal/files", summary="申诉材料 (the institution attaches its evidence)",
              responses=_WRITE)  # fmt: skip
 async def attach_appeal(
-    user: CaseAppellant, platform: PlatformDep, case_id: str, file: Annotated[UploadFile, File()]
+    user: CaseAppellant,
+    platform: PlatformDep,
+    case_id: str,
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> dict[str, Any]:
     return await _attach(platform, user, case_id, file)
 
