@@ -21,3 +21,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(settlements.router)
     app.include_router(users.router)
     app.include_router(cases.router)
+    app.include_router(cases.pages)

@@ -14,19 +14,23 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from string import Template
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from yibao.api.console.deps import Permit, PlatformDep
+from yibao.api.console.deps import CSRF_COOKIE, Permit, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import ERRORS, MAX_OFFSET
-from yibao.errors import InvalidInput
+from yibao.errors import InvalidInput, NotFound
 from yibao.interface.console import cases
 from yibao.interface.console.auth import User
 
@@ -197,4 +201,52 @@ def download(user: CaseReader, platform: PlatformDep, case_id: str, file_id: str
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+# -- the pages ---------------------------------------------------------------------------------
+
+pages = APIRouter(tags=["页面 pages"], include_in_schema=False)
+_PAGE = Template(
+    (Path(str(resources.files("yibao.web"))) / "templates" / "cases.html").read_text(
+        encoding="utf-8"
+    )
+)
+
+
+def _render(request: Request, user: User, *, page: str, title: str, case_id: str = "") -> str:
+    return _PAGE.substitute(
+        page=page,
+        title=html.escape(title),
+        case_id=html.escape(case_id, quote=True),
+        user=html.escape(user.display_name or user.username),
+        role=html.escape(user.role),
+        csrf=html.escape(request.cookies.get(CSRF_COOKIE, ""), quote=True),
+        can_work="1" if user.can("case.work") else "0",
+        can_appeal="1" if user.can("case.appeal") else "0",
+        can_hits="1" if user.can("hit.read") else "0",
+    )
+
+
+@pages.get("/cases")
+def queue_page(request: Request, user: CaseReader) -> HTMLResponse:
+    return HTMLResponse(_render(request, user, page="queue", title="稽核案件"))
+
+
+@pages.get("/cases/{case_id}")
+def case_page(
+    request: Request, user: CaseReader, platform: PlatformDep, case_id: str
+) -> HTMLResponse:
+    try:
+        found = cases.get_case(platform, user, case_id)
+    except NotFound:
+        return HTMLResponse(
+            "<!doctype html><meta charset='utf-8'><title>案件不存在</title>"
+            "<p>案件不存在或无权查看 (no such case). <a href='/cases'>返回案件列表</a></p>",
+            status_code=404,
+        )
+    return HTMLResponse(
+        _render(
+            request, user, page="case", title=f"案件 {found['case_id']}", case_id=found["case_id"]
+        )
     )
