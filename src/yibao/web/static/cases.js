@@ -135,7 +135,8 @@
     for (const s of c.next_states) if (s !== "appealed") { const o = el("option", STATE[s]); o.value = s; select.appendChild(o); }
     toggleDecision();
     const appeal = document.getElementById("appeal");
-    appeal.hidden = !(canAppeal && c.state === "notified");
+    appeal.hidden = !(canAppeal && (c.state === "notified" || c.state === "appealed"));
+    document.getElementById("appeal-form").hidden = c.state !== "notified";
     document.getElementById("appeal-deadline").textContent = c.deadline ? "申诉截止 " + c.deadline : "";
   }
   function toggleDecision() {
