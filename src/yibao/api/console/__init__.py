@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from yibao.api.console import audit, auth, cases, institutions, persons, settlements, users
+from yibao.api.console import (
+    audit,
+    auth,
+    cases,
+    institutions,
+    persons,
+    portraits,
+    settlements,
+    users,
+)
 from yibao.runtime import Platform
 
 
@@ -22,3 +31,5 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(users.router)
     app.include_router(cases.router)
     app.include_router(cases.pages)
+    app.include_router(portraits.router)
+    app.include_router(portraits.pages)
