@@ -25,6 +25,12 @@ from yibao.storage.schema.care import (
     setl,
     setl_fund,
 )
+from yibao.storage.schema.cases import (
+    review_case,
+    review_case_file,
+    review_case_hit,
+    review_case_step,
+)
 from yibao.storage.schema.catalog import (
     catalog_dise,
     catalog_item,
@@ -119,6 +125,10 @@ __all__ = [
     "psn_idet",
     "psn_insu",
     "remote_reg",
+    "review_case",
+    "review_case_file",
+    "review_case_hit",
+    "review_case_step",
     "rule_hit",
     "selfpay_diag",
     "selfpay_fee",

@@ -79,6 +79,12 @@ PERMISSIONS: dict[str, str] = {
     "clearing.manage": "清算办理 (review, deduct, accept, approve, mark paid, deposits)",
     "registration.read": "异地就医备案查询 (remote-care registrations)",
     "registration.write": "异地就医备案登记与撤销 (register and revoke)",
+    "hit.read": "规则疑点查询 (rule hits, with the person)",
+    "case.read": "稽核案件查询 (review cases; an institution its own, once notified)",
+    "case.work": "稽核案件办理 (open, review, notify, decide, assign cases)",
+    "case.appeal": "案件申诉 (an institution appeals its own notified cases)",
+    "portrait.person": "参保人画像 (a person's portrait; masked unless unmasked with a purpose)",
+    "portrait.institution": "机构画像 (an institution's indicators against its peers)",
 }
 
 _AGENCY_READS = {"institution.read", "person.read", "settlement.read", "reconcile.read"}
@@ -113,19 +119,37 @@ GRANTS: dict[str, frozenset[str]] = {
             "clearing.manage",
             "registration.read",
             "registration.write",
+            "case.read",
+            "portrait.person",
+            "portrait.institution",
         }
     ),
     "reviewer": frozenset(
-        _AGENCY_READS | {"person.unmask", "analytics.read", "clearing.read", "registration.read"}
+        _AGENCY_READS
+        | {
+            "person.unmask",
+            "analytics.read",
+            "clearing.read",
+            "registration.read",
+            "hit.read",
+            "case.read",
+            "case.work",
+            "portrait.person",
+            "portrait.institution",
+        }
     ),
-    "analyst": frozenset({"analytics.read", "clearing.read"}),
+    "analyst": frozenset({"analytics.read", "clearing.read", "portrait.institution"}),
     "inst_admin": frozenset(
-        _AGENCY_READS | {"credential.read", "credential.manage", "user.read", "user.manage"}
+        _AGENCY_READS
+        | {"credential.read", "credential.manage", "user.read", "user.manage"}
+        | {"case.read", "case.appeal", "portrait.institution"}
     ),
     "cashier": frozenset(_AGENCY_READS),
-    "inst_viewer": frozenset(_AGENCY_READS),
+    "inst_viewer": frozenset(_AGENCY_READS | {"case.read", "portrait.institution"}),
     "chain_admin": frozenset(
-        _AGENCY_READS | {"credential.read", "credential.manage", "user.read", "user.manage"}
+        _AGENCY_READS
+        | {"credential.read", "credential.manage", "user.read", "user.manage"}
+        | {"case.read", "case.appeal", "portrait.institution"}
     ),
 }
 

@@ -9,7 +9,7 @@ and as another tenant's.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,8 @@ from yibao.storage.tables import (
     mdtrt,
     psn,
     psn_insu,
+    review_case,
+    review_case_file,
     setl,
     setl_fund,
 )
@@ -67,6 +69,8 @@ def record_ids(code: str) -> dict[str, str]:
         "paasid": f"paas-{code.lower()}",
         "file_qury_no": f"FILE{n}",
         "insutype": "310",
+        "case_id": f"CASE{n}",
+        "file_id": f"CF{n}",
     }
 
 
@@ -264,6 +268,27 @@ def build(platform: Platform, password_hash: str) -> None:
         )
 
     platform.db.writer.run_sync(job)
+    platform.db.writer.run_sync(_cases)
+
+
+def _cases(conn: Connection) -> None:
+    """A notified review case with one attached file at each institution (its users see it)."""
+    now = datetime(2026, 12, 1, 9, 30)
+    for code in CODES:
+        ids = record_ids(code)
+        conn.execute(insert(review_case).values(
+            case_id=ids["case_id"], fixmedins_code=code, title=f"{code} 重复收费",
+            categories="duplicate_charge", period_begin=now.date(), period_end=now.date(),
+            state="notified", assignee="t-rev", deadline=now + timedelta(days=15),
+            notified_at=now, amount_at_stake=Decimal("50.00"), decision=None,
+            decision_amount=None, decided_at=None, opened_by="t-rev", opened_at=now,
+            updated_at=now, version=1,
+        ))  # fmt: skip
+        conn.execute(insert(review_case_file).values(
+            file_id=ids["file_id"], case_id=ids["case_id"], filename="告知书.txt",
+            content_type="text/plain", size=2, sha256="0" * 64, content=b"ok",
+            uploaded_by="t-rev", uploaded_at=now,
+        ))  # fmt: skip
 
 
 def path_values(code: str) -> dict[str, Any]:

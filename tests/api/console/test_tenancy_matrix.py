@@ -38,6 +38,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/api/v1/users/{username}"): {"display_name": "改名"},
     ("patch", "/api/v1/institutions/{fixmedins_code}"): {"fixmedins_name": "改名"},
     ("post", "/api/v1/persons/{psn_no}/account/credits"): {"amount": "1.00", "reason": "测试"},
+    ("post", "/api/v1/cases"): {"hit_ids": ["RH-NONE"]},
+    ("post", "/api/v1/cases/{case_id}/transitions"): {"to": "decided", "decision": "dismiss"},
+    ("post", "/api/v1/cases/{case_id}/appeal"): {"reasons": "两次收费为不同部位"},
+    ("post", "/api/v1/cases/{case_id}/assign"): {"assignee": "t-rev"},
+    ("post", "/api/v1/cases/{case_id}/comments"): {"text": "批注"},
 }
 
 

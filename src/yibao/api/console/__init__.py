@@ -12,9 +12,11 @@ from yibao.api.console import (
     alerts,
     audit,
     auth,
+    cases,
     clearing,
     institutions,
     persons,
+    portraits,
     regions,
     settlements,
     users,
@@ -35,3 +37,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(settlements.router)
     app.include_router(users.router)
     app.include_router(audit.pages)
+    app.include_router(cases.router)
+    app.include_router(cases.pages)
+    app.include_router(portraits.router)
+    app.include_router(portraits.pages)

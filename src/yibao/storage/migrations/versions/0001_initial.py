@@ -989,6 +989,42 @@ def upgrade() -> None:
         op.f("ix_remote_reg_psn_no_vali_flag"), "remote_reg", ["psn_no", "vali_flag"], unique=False
     )
     op.create_table(
+        "review_case",
+        sa.Column("case_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("categories", sa.String(length=400), nullable=False),
+        sa.Column("period_begin", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("assignee", sa.String(length=50), nullable=True),
+        sa.Column("deadline", sa.DateTime(), nullable=True),
+        sa.Column("notified_at", sa.DateTime(), nullable=True),
+        sa.Column("amount_at_stake", sa.BigInteger(), nullable=False),
+        sa.Column("decision", sa.String(length=10), nullable=True),
+        sa.Column("decision_amount", sa.BigInteger(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("opened_by", sa.String(length=50), nullable=False),
+        sa.Column("opened_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_review_case_fixmedins_code_fixmedins"),
+        ),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_review_case")),
+    )
+    op.create_index(
+        op.f("ix_review_case_fixmedins_code_state"),
+        "review_case",
+        ["fixmedins_code", "state"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_review_case_state_deadline"), "review_case", ["state", "deadline"], unique=False
+    )
+    op.create_table(
         "trt_dcla",
         sa.Column("trt_dcla_detl_sn", sa.String(length=30), nullable=False),
         sa.Column("dcla_kind", sa.String(length=16), nullable=False),
@@ -1237,6 +1273,73 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("mdtrt_id", "feedetl_sn", name=op.f("pk_fee_detail")),
     )
     op.create_table(
+        "review_case_file",
+        sa.Column("file_id", sa.String(length=30), nullable=False),
+        sa.Column("case_id", sa.String(length=30), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column(
+            "content", sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"), nullable=False
+        ),
+        sa.Column("uploaded_by", sa.String(length=50), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["review_case.case_id"],
+            name=op.f("fk_review_case_file_case_id_review_case"),
+        ),
+        sa.PrimaryKeyConstraint("file_id", name=op.f("pk_review_case_file")),
+    )
+    op.create_index(
+        op.f("ix_review_case_file_case_id"), "review_case_file", ["case_id"], unique=False
+    )
+    op.create_table(
+        "review_case_hit",
+        sa.Column("case_id", sa.String(length=30), nullable=False),
+        sa.Column("hit_id", sa.String(length=40), nullable=False),
+        sa.Column("rule_id", sa.String(length=40), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("stage", sa.String(length=10), nullable=False),
+        sa.Column("result_type", sa.String(length=12), nullable=False),
+        sa.Column("setl_id", sa.String(length=30), nullable=True),
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=True),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("detected_at", sa.DateTime(), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["review_case.case_id"],
+            name=op.f("fk_review_case_hit_case_id_review_case"),
+        ),
+        sa.PrimaryKeyConstraint("case_id", "hit_id", name=op.f("pk_review_case_hit")),
+    )
+    op.create_index("uq_review_case_hit_hit_id", "review_case_hit", ["hit_id"], unique=True)
+    op.create_table(
+        "review_case_step",
+        sa.Column("case_id", sa.String(length=30), nullable=False),
+        sa.Column("step_no", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("from_state", sa.String(length=20), nullable=True),
+        sa.Column("to_state", sa.String(length=20), nullable=True),
+        sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("actor_role", sa.String(length=20), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("assignee", sa.String(length=50), nullable=True),
+        sa.Column("deadline", sa.DateTime(), nullable=True),
+        sa.Column("decision", sa.String(length=10), nullable=True),
+        sa.Column("amount", sa.BigInteger(), nullable=True),
+        sa.Column("file_id", sa.String(length=30), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["review_case.case_id"],
+            name=op.f("fk_review_case_step_case_id_review_case"),
+        ),
+        sa.PrimaryKeyConstraint("case_id", "step_no", name=op.f("pk_review_case_step")),
+    )
+    op.create_table(
         "setl",
         sa.Column("setl_id", sa.String(length=30), nullable=False),
         sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
@@ -1343,6 +1446,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_setl_mdtrt_id"), table_name="setl")
     op.drop_index(op.f("ix_setl_fixmedins_code_setl_time"), table_name="setl")
     op.drop_table("setl")
+    op.drop_table("review_case_step")
+    op.drop_index("uq_review_case_hit_hit_id", table_name="review_case_hit")
+    op.drop_table("review_case_hit")
+    op.drop_index(op.f("ix_review_case_file_case_id"), table_name="review_case_file")
+    op.drop_table("review_case_file")
     op.drop_table("fee_detail")
     op.drop_table("diag")
     op.drop_index(op.f("ix_clr_order_setlym_stas"), table_name="clr_order")
@@ -1359,6 +1467,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_trt_dcla_psn_no_dcla_kind"), table_name="trt_dcla")
     op.drop_index(op.f("ix_trt_dcla_fixmedins_code_psn_no"), table_name="trt_dcla")
     op.drop_table("trt_dcla")
+    op.drop_index(op.f("ix_review_case_state_deadline"), table_name="review_case")
+    op.drop_index(op.f("ix_review_case_fixmedins_code_state"), table_name="review_case")
+    op.drop_table("review_case")
     op.drop_index(op.f("ix_remote_reg_psn_no_vali_flag"), table_name="remote_reg")
     op.drop_index(op.f("ix_remote_reg_mdtrt_area_admdvs_begndate"), table_name="remote_reg")
     op.drop_table("remote_reg")
