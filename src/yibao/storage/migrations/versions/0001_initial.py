@@ -1004,6 +1004,7 @@ def upgrade() -> None:
         sa.Column("decision", sa.String(length=10), nullable=True),
         sa.Column("decision_amount", sa.BigInteger(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=True),
         sa.Column("opened_by", sa.String(length=50), nullable=False),
         sa.Column("opened_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
