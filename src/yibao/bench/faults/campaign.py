@@ -23,6 +23,7 @@ from yibao.bench.fixtures import load_fixtures
 from yibao.bench.flows import Admissions
 from yibao.bench.fuzz.scenario import run_fuzz_scenario
 from yibao.bench.machine import machine
+from yibao.policy import load_book
 
 #: outpatient, inpatient, pharmacy shares of the flows
 MIX = (0.6, 0.15, 0.25)
@@ -133,7 +134,7 @@ def _campaign(data_dir: Path, p: FaultParams, progress: Progress, started: float
         asyncio.run(load_and_kill())
         progress("invariants", 2 + p.kills, total)
         verify_ok = replica_verify(data_dir, port)
-        found = check(engine, ledger.confirmed, before)
+        found = check(engine, ledger.confirmed, before, book=load_book([data_dir]))
         progress(f"fuzz ({p.fuzz_cases} cases)", 3 + p.kills, total)
         fuzz: dict[str, Any] = (
             run_fuzz_scenario(
