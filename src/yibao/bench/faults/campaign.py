@@ -262,6 +262,7 @@ def _campaign(data_dir: Path, p: FaultParams, progress: Progress, started: float
             "retries": ledger.retries,
             "abandoned": ledger.abandoned,
             "refused_calls": ledger.refused,
+            "refusals": dict(ledger.refusals.most_common(8)),
             "settlements_in_store": found.settlements,
             "restart_s": [round(min(restarts), 2), round(max(restarts), 2)] if restarts else [],
             "applier_kills": len(server.applier_restarts),

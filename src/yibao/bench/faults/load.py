@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +30,11 @@ from yibao.kit import jsonx
 INTERNAL = "系统内部错误"
 
 
+def _masked(message: str) -> str:
+    """A refusal's message for the report: identifiers and amounts masked, cut short."""
+    return re.sub(r"[A-Za-z]*\d[\w.-]*", "#", message)[:120]
+
+
 class Ledger:
     """What the clients saw, shared by all of them."""
 
@@ -40,6 +47,8 @@ class Ledger:
         self.abandoned = 0
         #: calls answered with something other than infcode 0 (the flow ends there)
         self.refused = 0
+        #: those answers' messages (numbers masked), by count
+        self.refusals: Counter[str] = Counter()
         self.flows = 0
         #: answers `-1 医保数据库暂不可用…` (the row store down or frozen): resent like no answer
         self.db_unavailable = 0
@@ -136,6 +145,8 @@ class RetryingSession(Session):
             break
         if status != 200 or not isinstance(answer, dict) or answer.get("infcode") != 0:
             self.ledger.refused += 1
+            said = answer.get("err_msg") if isinstance(answer, dict) else f"HTTP {status}"
+            self.ledger.refusals[f"{infno}: {_masked(str(said))}"] += 1
             self.rec.error(
                 infno, str(answer.get("err_msg") if isinstance(answer, dict) else status)
             )

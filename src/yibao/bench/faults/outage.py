@@ -254,6 +254,7 @@ def _stage(
             "retries": ledger.retries,
             "abandoned": ledger.abandoned,
             "refused_calls": ledger.refused,
+            "refusals": dict(ledger.refusals.most_common(8)),
             "hung_calls": ledger.hung,
             "settlements_in_store": found.settlements,
             "recovered_each_s": [round(r, 2) for r in recoveries],
