@@ -204,6 +204,7 @@ class Applier:
                     pass
                 if not self.paused.is_set():  # caught up with the log as it was just read
                     metrics.replica_position(self.store.applied_seq, 0, 0)
+                faults.recovered("replica applier")
                 backoff = self.poll_s
                 rest = self.batch_window_s - (time.monotonic() - started)
                 if rest > 0:
