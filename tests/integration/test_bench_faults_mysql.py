@@ -82,3 +82,11 @@ def test_the_stage_refuses_to_start_without_mariadb(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(mariadb, "MARIADBD", None)
     with pytest.raises(ConfigError, match="mariadbd"):
         mariadb.MariaDB(Path("/nonexistent"))
+
+
+def test_an_outage_stage_without_a_fault_is_refused() -> None:
+    result = CliRunner().invoke(
+        app, ["bench", "faults", "--mysql-outage", "--db-outages", "0", "--db-freezes", "0"]
+    )
+    assert result.exit_code == 2
+    assert "--db-outages" in result.output

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from yibao.bench import scenarios
 from yibao.bench.faults import FaultParams, run_faults
+from yibao.bench.faults.outage import OutageParams
 from yibao.bench.fuzz.scenario import run_fuzz_scenario
 from yibao.bench.params import (
     SCENARIOS,
@@ -127,6 +128,12 @@ def register(app: typer.Typer) -> None:
             "within the timeouts, `-1 医保数据库暂不可用`, /readyz not ready, recovery by "
             "itself, nothing lost. With --kills 0 --fuzz-cases 0 only this stage runs.",
         ),
+        db_outages: int = typer.Option(
+            1, help="faults --mysql-outage: times MariaDB is killed (SIGKILL) and restarted."
+        ),
+        db_freezes: int = typer.Option(
+            1, help="faults --mysql-outage: times MariaDB is frozen (SIGSTOP, 6 s, SIGCONT)."
+        ),
         keep_dir: Path = typer.Option(
             None,
             help="faults: build the campaign's city in this (new or empty) directory and keep "
@@ -198,6 +205,13 @@ def register(app: typer.Typer) -> None:
             check_positive_int("--cases", cases, maximum=10_000_000)
             check_positive_int("--kills", kills, minimum=0, maximum=10_000)
             check_positive_int("--fuzz-cases", fuzz_cases, minimum=0, maximum=10_000_000)
+            check_positive_int("--db-outages", db_outages, minimum=0, maximum=100)
+            check_positive_int("--db-freezes", db_freezes, minimum=0, maximum=100)
+            if mysql_outage and db_outages + db_freezes == 0:
+                raise BenchParamError(
+                    "--mysql-outage: --db-outages 与 --db-freezes 不能都为 0 (the MySQL stage "
+                    "needs at least one fault)"
+                )
             check_positive_int("--viewers", viewers, maximum=1000)
             check_positive_int("--rounds", rounds, maximum=20)
             check_range("--refresh", refresh, 0, 3600, low_open=True)
@@ -234,6 +248,7 @@ def register(app: typer.Typer) -> None:
                         seed=seed,
                         keep_dir=keep_dir,
                         mysql_outage=mysql_outage,
+                        outage=OutageParams(outages=db_outages, freezes=db_freezes, seed=seed),
                     )
                 )
             elif scenario == "freshness":
