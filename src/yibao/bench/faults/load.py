@@ -99,7 +99,7 @@ class RetryingSession(Session):
     async def call(
         self, infno: str, inst: Mapping[str, Any], data: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        body = envelope(infno, inst, data, now=time.time())
+        body = envelope(infno, inst, data, now=time.time(), insuplc_admdvs=self._insuplc)
         msgid = str(orjson.loads(body)["msgid"])
         deadline = time.monotonic() + self.give_up_s
         while True:
