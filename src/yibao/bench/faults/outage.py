@@ -250,6 +250,7 @@ def _stage(
             "answer_bound_s": p.answer_bound_s,
             "clients": p.clients,
             "persons": p.persons,
+            "confirmed": len(ledger.confirmed),
             "flows": ledger.flows,
             "retries": ledger.retries,
             "abandoned": ledger.abandoned,
