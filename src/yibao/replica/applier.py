@@ -24,6 +24,7 @@ from sqlalchemy import Engine, func, select
 from yibao.obs import metrics
 from yibao.replica import batches
 from yibao.replica.store import ReplicaStore
+from yibao.storage import faults
 from yibao.storage.changelog import read_after
 from yibao.storage.tables import change_log, seq_counter
 
@@ -203,6 +204,7 @@ class Applier:
                     pass
                 if not self.paused.is_set():  # caught up with the log as it was just read
                     metrics.replica_position(self.store.applied_seq, 0, 0)
+                faults.recovered("replica applier")
                 backoff = self.poll_s
                 rest = self.batch_window_s - (time.monotonic() - started)
                 if rest > 0:
@@ -214,7 +216,11 @@ class Applier:
                 self._stop.wait(1.0)
             except Exception as exc:  # keep tailing: the next poll retries the same batch
                 self._fail(exc)
-                log.exception("replica applier step failed; retrying")
+                if faults.unavailable(exc) is not None:
+                    # the row store is down or frozen: one line per interval, no traceback
+                    faults.report("replica applier", exc)
+                else:
+                    log.exception("replica applier step failed; retrying")
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
