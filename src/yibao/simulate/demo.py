@@ -198,7 +198,8 @@ def fixtures(
     seed: int,
     balances: dict[str, Decimal] | None = None,
 ) -> dict[str, Any]:
-    sample = persons[: len(ALL_TYPES) + FIXTURE_SAMPLE]
+    # the persons a test or a visitor settles for now: living ones
+    sample = [p for p in persons if p.death_date is None][: len(ALL_TYPES) + FIXTURE_SAMPLE]
     people = []
     for p in sample:
         row = person_fixture(p)

@@ -169,6 +169,7 @@ def person_rows(
         "card_sn": p.card_sn,
         "ec_token": p.ec_token,
         "family_id": None,
+        "death_date": p.death_date,
         "created_at": now,
         "updated_at": now,
     }
