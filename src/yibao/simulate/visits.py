@@ -8,6 +8,7 @@ winter, chronic patients back every month at their usual clinic around the same 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -82,6 +83,10 @@ _OTC_CAPPED = [i for i in _OTC_EXTRAS if i.cap]
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
 _BY_CODE = {i.code: i for i in BUILTIN_ITEMS}
 _DAILY = KB.daily_items
+#: what an outpatient clinic treats (the knowledge base's outpatient_diagnoses): admitted,
+#: a low-threshold admission
+LOW_THRESHOLD = [c for c in ACUTE if c.diag_code.startswith(KB.outpatient_diagnoses)]
+_NUMBER = re.compile(r"\d+")
 
 
 def _menu(*entries: tuple[str, bool]) -> tuple[tuple[str, bool], ...]:
@@ -200,7 +205,9 @@ class ChunkBuilder(BillBlocks):
             if rng.random() < 0.7 or up:
                 self._lab(lines, lab, when, inst)
         if rng.random() < 0.4 or up:
-            self._lab(lines, rng.choice(ROUTINE_LABS), when, inst)
+            routine = rng.choice(ROUTINE_LABS)
+            if routine not in cond.labs:  # a lab ordered once is billed once
+                self._lab(lines, routine, when, inst)
         if cond.exams and (rng.random() < 0.4 or up):
             self._line(lines, ITEMS[rng.choice(cond.exams)], Decimal(1), when, inst)
         for tr in cond.treatments:
@@ -396,7 +403,9 @@ class ChunkBuilder(BillBlocks):
             self._drug(lines, name, rng.randint(5, 30), when, inst)
         for _ in range(rng.randint(0, 2)):
             extra = rng.choice(_OTC_EXTRAS)
-            self._line(lines, extra, extra.per_day * rng.randint(3, 10), when, inst, days=7)
+            cnt = extra.per_day * rng.randint(3, 10)
+            if all(ln.hilist_code != extra.code for ln in lines):  # one line per item
+                self._line(lines, extra, cnt, when, inst, days=7)
         if inst.pattern == "benford":
             lines = self._made_up(lines, when, inst)
         tags: list[tuple[str, str, str | None]] = []
@@ -684,7 +693,7 @@ class ChunkBuilder(BillBlocks):
             self._frequent(person, near=picked[1], end=end)
         elif picked is not None:  # low_threshold_admission: a cold admitted for a few days
             day = ctx.day(rng, "winter")
-            cond = self._condition(ACUTE, person, age_on(person.brdy, day), day)
+            cond = self._condition(LOW_THRESHOLD, person, age_on(person.brdy, day), day)
             stay = self.inpatient(person, day, cond=cond, anomalies=False, los=rng.randint(2, 4))
             stay_days = ((stay.endtime or stay.begntime).date() - day).days
             detail = f"{cond.diag_name}({cond.diag_code}) 门诊可治, 住院{stay_days}天"
@@ -745,7 +754,11 @@ class ChunkBuilder(BillBlocks):
         1–3 institutions (near-miss: half the threshold)."""
         ctx, rng = self.ctx, self.rng
         days, threshold = KB.frequent_visits
-        month_start = ctx.day(rng, "flat")
+        # the whole window inside the period, and before any death
+        last = min(end, person.death_date or end) - timedelta(days=days)
+        month_start = min(ctx.day(rng, "flat"), last)
+        if month_start < self.p.start:
+            return
         insts = [ctx.pick(rng, OUTPATIENT_KINDS, person.district) for _ in range(rng.randint(1, 3))]
         count = threshold // 2 if near else rng.randint(threshold + 2, threshold + 7)
         offsets = sorted(rng.sample(range(days - 2), k=min(count, days - 2)))
@@ -771,8 +784,13 @@ class ChunkBuilder(BillBlocks):
         }
         if gone:
             self.visits[first_visit:] = [v for v in mine if v.visit_no not in gone]
+            # a label goes with its visit, and with the visit its detail refers to (the stay
+            # an outpatient visit fell in, the first of two visits)
             self.labels[first_label:] = [
-                lb for lb in self.labels[first_label:] if lb.visit_no not in gone
+                lb
+                for lb in self.labels[first_label:]
+                if lb.visit_no not in gone
+                and not gone.intersection(map(int, _NUMBER.findall(lb.detail)))
             ]
         if person.misuse != "after_death":
             return
