@@ -16,6 +16,7 @@ from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
 from yibao.cli import replica as replica_cli
+from yibao.cli import risk as risk_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
 from yibao.cli.common import console, friendly_errors, settings
@@ -41,6 +42,7 @@ app.add_typer(replica_cli.app, name="replica")
 serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")
+app.add_typer(risk_cli.app, name="risk")
 bench_cli.register(app)
 
 
