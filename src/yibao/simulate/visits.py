@@ -428,8 +428,8 @@ class ChunkBuilder(BillBlocks):
                 sn = self._add(lines, item, Decimal(rng.randint(2, 6)), when, inst)
                 tags = [(kind, f"{item.name} 非药品, 药店医保结算", sn)]
         visit = self._visit("pharmacy", "41", person, inst, when, None, cond, lines)
-        for kind, detail, sn in tags:
-            self._label(kind, visit, person, detail, feedetl_sn=sn)
+        for tag, detail, line_sn in tags:
+            self._label(tag, visit, person, detail, feedetl_sn=line_sn)
         return visit
 
     def _made_up(self, lines: list[Line], when: datetime, inst: Institution) -> list[Line]:
