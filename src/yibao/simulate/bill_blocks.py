@@ -46,6 +46,8 @@ class BillBlocks:
         #: draws made per menu (`_pick`): expanded into `units`
         self._menu_draws: dict[tuple[tuple[str, bool], ...], int] = {}
         self._menus: dict[tuple[tuple[str, bool], ...], list[float]] = {}
+        #: visits of near-misses (kept by `coherent` like the labelled ones)
+        self._keep: set[int] = set()
         self._staff: dict[str, Staff] = {}
         self._line_memo: dict[
             tuple[object, ...], tuple[Decimal, Decimal, Decimal | None, str | None]

@@ -86,7 +86,8 @@ _DAILY = KB.daily_items
 #: what an outpatient clinic treats (the knowledge base's outpatient_diagnoses): admitted,
 #: a low-threshold admission
 LOW_THRESHOLD = [c for c in ACUTE if c.diag_code.startswith(KB.outpatient_diagnoses)]
-_NUMBER = re.compile(r"\d+")
+#: a visit a label's detail refers to: "#<visit_no>"
+_VISIT_REF = re.compile(r"#(\d+)")
 
 
 def _menu(*entries: tuple[str, bool]) -> tuple[tuple[str, bool], ...]:
@@ -304,7 +305,12 @@ class ChunkBuilder(BillBlocks):
                 out.append((kind, f"{_BY_CODE[code].name} 为{name}的组成部分, 分项收费", sn))
             return out
         if kind == "over_quantity":
-            name = rng.choice(cond.drugs) if cond.drugs else "布洛芬缓释胶囊"
+            # a drug not on the bill yet (a second line of one would be a duplicate)
+            billed = {ln.hilist_name for ln in lines}
+            fresh = [n for n in cond.drugs if n not in billed] or [
+                i.name for i in _OTC_EXTRAS if i.name not in billed
+            ]
+            name = rng.choice(fresh)
             item = ITEMS[name]
             days = ORDINARY_MAX_DAYS if near else rng.choice((30, 60, 90))
             sn = self._add(lines, item, item.per_day * days, when, inst, days=days)
@@ -493,7 +499,8 @@ class ChunkBuilder(BillBlocks):
         # and, for a diabetic, the glucose checks
         comorbid = tuple(CONDITION_BY_KEY[key] for key in person.chronic)
         for other in comorbid:
-            ward.append((ITEMS[other.drugs[0]], 1, "stay"))
+            if other.drugs[0] not in cond.drugs:  # a drug the ward gives anyway, given once
+                ward.append((ITEMS[other.drugs[0]], 1, "stay"))
             for name, units in CHRONIC_WARD.get(other.key, ()):
                 if name not in ordered:
                     ordered.add(name)
@@ -673,13 +680,21 @@ class ChunkBuilder(BillBlocks):
                 # a second outpatient visit the same day elsewhere (near-miss: the next day)
                 later = day + timedelta(days=1 if picked[1] else 0)
                 if later < end:
-                    other = self.outpatient(person, later, anomalies=False)
+                    # the same day: one to four hours after the first visit, before 20:00
+                    at = None
+                    if not picked[1]:
+                        at = min(
+                            visit.begntime + timedelta(minutes=rng.randint(60, 240)),
+                            datetime.combine(day, time(20)),
+                        )
+                    other = self.outpatient(person, later, anomalies=False, when=at)
+                    self._keep.add(other.visit_no)
                     if not picked[1]:
                         self._label(
                             "same_day_multi_visit",
                             other,
                             person,
-                            f"同日第2次就诊 (first visit {visit.visit_no})",
+                            f"同日第2次就诊 (first visit #{visit.visit_no})",
                         )
         for _ in range(poisson(rng, pharmacy_rate(age, bool(person.chronic)) * s * span)):
             self.pharmacy(person, ctx.day(rng, "flat"))
@@ -720,12 +735,13 @@ class ChunkBuilder(BillBlocks):
                     person, again, cond=same, inst=inst if rng.random() < 0.7 else None,
                     anomalies=False,
                 )  # fmt: skip
+                self._keep.add(second.visit_no)
                 if not near:
                     self._label(
                         "split_admission",
                         second,
                         person,
-                        f"出院{gap}天后再入院 (after {first.visit_no})",
+                        f"出院{gap}天后再入院 (after #{first.visit_no})",
                     )
         picked = self._pick(_DURING_MENU)
         if picked is not None:
@@ -741,12 +757,13 @@ class ChunkBuilder(BillBlocks):
                     if rng.random() < 0.5
                     else self.outpatient(person, day, anomalies=False)
                 )
+                self._keep.add(other.visit_no)
                 if not near:
                     self._label(
                         "outpatient_during_stay",
                         other,
                         person,
-                        f"住院期间{other.kind}结算 (stay {first.visit_no})",
+                        f"住院期间{other.kind}结算 (stay #{first.visit_no})",
                     )
 
     def _frequent(self, person: Person, *, near: bool, end: date) -> None:
@@ -768,6 +785,7 @@ class ChunkBuilder(BillBlocks):
             if day >= end:
                 break
             v = self.outpatient(person, day, inst=rng.choice(insts), anomalies=False)
+            self._keep.add(v.visit_no)
             if not near:
                 self._label("frequent_visits", v, person, f"{window} {days}天内{count}次门诊")
 
@@ -789,8 +807,7 @@ class ChunkBuilder(BillBlocks):
             self.labels[first_label:] = [
                 lb
                 for lb in self.labels[first_label:]
-                if lb.visit_no not in gone
-                and not gone.intersection(map(int, _NUMBER.findall(lb.detail)))
+                if lb.visit_no not in gone and not gone.intersection(_refs(lb))
             ]
         if person.misuse != "after_death":
             return
@@ -823,9 +840,64 @@ class ChunkBuilder(BillBlocks):
         if when.date() >= end:
             return
         v = self.outpatient(person, when.date(), inst=inst, anomalies=False, when=when)
-        detail = f"{when - first.begntime}后另一机构就诊 (first visit {first.visit_no})"
+        detail = f"{when - first.begntime}后另一机构就诊 (first visit #{first.visit_no})"
         self._label("card_misuse", v, person, f"一卡两地 {detail}")
         self._label("same_day_multi_visit", v, person, f"同日第2次就诊 {detail}")
+
+    def coherent(self) -> None:
+        """A person is in one place at a time, as in life. Visits are drawn independently,
+        so some fall into a stay, two stays overlap or follow within the readmission window,
+        two outpatient visits share a day. Such a pattern stays only where it is the point
+        of a label (split_admission, outpatient_during_stay, same_day_multi_visit,
+        card_misuse: the labelled visit and the one its detail refers to) or of a
+        near-miss; any other visit caught in one goes, with its labels. So the only such
+        patterns in the city are the labelled ones."""
+        pattern = set(self._keep)
+        for lb in self.labels:
+            if lb.category in _PATTERN_CATEGORIES:
+                pattern.add(lb.visit_no)
+                pattern.update(_refs(lb))
+        window = KB.readmission_days
+        by_person: dict[str, list[Visit]] = {}
+        for v in self.visits:
+            by_person.setdefault(v.psn_no, []).append(v)
+        gone: set[int] = set()
+        for visits in by_person.values():
+            if len(visits) < 2:
+                continue
+            visits.sort(key=lambda v: (v.begntime, v.visit_no))
+            fixed_days = [
+                v.begntime.date() for v in visits if v.kind != "inpatient" and v.visit_no in pattern
+            ]
+            spans = [_days(v) for v in visits if v.kind == "inpatient" and v.visit_no in pattern]
+            for v in visits:
+                if v.kind != "inpatient" or v.visit_no in pattern:
+                    continue
+                a, b = _days(v)
+                if any(a <= d2 + timedelta(days=window) and d1 <= b for d1, d2 in spans) or any(
+                    a <= d <= b for d in fixed_days
+                ):
+                    gone.add(v.visit_no)
+                else:
+                    spans.append((a, b))
+            seen_days = {
+                v.begntime.date()
+                for v in visits
+                if v.kind == "outpatient" and v.visit_no in pattern
+            }
+            for v in visits:
+                if v.kind == "inpatient" or v.visit_no in pattern:
+                    continue
+                d = v.begntime.date()
+                if any(a <= d <= b for a, b in spans) or (
+                    v.kind == "outpatient" and d in seen_days
+                ):
+                    gone.add(v.visit_no)
+                elif v.kind == "outpatient":
+                    seen_days.add(d)
+        if gone:
+            self.visits = [v for v in self.visits if v.visit_no not in gone]
+            self.labels = [lb for lb in self.labels if lb.visit_no not in gone]
 
     def groups(self, persons: Sequence[Person]) -> None:
         """聚集性就诊: flagged persons of the chunk form groups of 5–8 that visit one
@@ -848,6 +920,22 @@ class ChunkBuilder(BillBlocks):
                     self._label("clustered_visits", v, p, f"{gid} 聚集性就诊 ({size} persons)")
 
 
+#: categories whose label is about visits in a pattern (a stay and what falls into it, two
+#: visits a day, a readmission): `ChunkBuilder.coherent` keeps their visits
+_PATTERN_CATEGORIES = frozenset(
+    {"split_admission", "outpatient_during_stay", "same_day_multi_visit", "card_misuse"}
+)
+
+
+def _refs(lb: Label) -> set[int]:
+    """The visits a label's detail refers to ("#<visit_no>")."""
+    return {int(n) for n in _VISIT_REF.findall(lb.detail)}
+
+
+def _days(v: Visit) -> tuple[date, date]:
+    return v.begntime.date(), (v.endtime or v.begntime).date()
+
+
 def _cond_key(v: Visit) -> str:
     code = v.diagnoses[0][0] if v.diagnoses else ""
     return next((c.key for c in INPATIENT if c.diag_code == code), INPATIENT[0].key)
@@ -859,6 +947,7 @@ def build_chunk(ctx: CityContext, chunk: int, persons: Sequence[Person]) -> Chun
     for p in persons:
         builder.person_year(p)
     builder.groups(persons)
+    builder.coherent()
     builder.visits.sort(key=lambda v: (v.psn_no, v.endtime or v.begntime, v.visit_no))
     return builder
 
