@@ -3,6 +3,7 @@ configured rates."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
@@ -332,3 +333,44 @@ def test_the_city_bills_average_eight_fee_lines() -> None:
     assert 120 < sum(len(v.lines) for v in stays) / len(stays) < 200
     pharmacy = [v for v in visits if v.kind == "pharmacy"]
     assert sum(len(v.lines) for v in pharmacy) / len(pharmacy) < 3.5
+
+
+def test_a_person_is_in_one_place_at_a_time(city: tuple) -> None:
+    """No visit falls into a stay, no two stays overlap or follow within the readmission
+    window, no two outpatient visits share a day — unless a label (or a near-miss) is about
+    exactly that."""
+    _params, builder, _insts = city
+    kb = demo_kb()
+    about = set(builder._keep)
+    for lb in builder.labels:
+        if lb.category in (
+            "split_admission",
+            "outpatient_during_stay",
+            "same_day_multi_visit",
+            "card_misuse",
+        ):
+            about.add(lb.visit_no)
+            about.update(int(n) for n in re.findall(r"#(\d+)", lb.detail))
+    by_person: dict[str, list] = {}
+    for v in builder.visits:
+        by_person.setdefault(v.psn_no, []).append(v)
+    clashes = []
+    for visits in by_person.values():
+        stays = [v for v in visits if v.kind == "inpatient"]
+        for s in stays:
+            a, b = s.begntime.date(), s.endtime.date()
+            for v in visits:
+                if v is s or {v.visit_no, s.visit_no} & about:
+                    continue
+                d = v.begntime.date()
+                if v.kind != "inpatient" and a <= d <= b:
+                    clashes.append(("in a stay", s.visit_no, v.visit_no))
+                later = v.kind == "inpatient" and v.begntime > s.begntime
+                if later and d <= b + timedelta(days=kb.readmission_days):
+                    clashes.append(("stays", s.visit_no, v.visit_no))
+        days = Counter(
+            v.begntime.date() for v in visits if v.kind == "outpatient" and v.visit_no not in about
+        )
+        clashes += [("same day", d, n) for d, n in days.items() if n > 1]
+    assert not clashes, clashes[:5]
+    assert len(builder.visits) > 10_000
