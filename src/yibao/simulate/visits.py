@@ -220,6 +220,8 @@ class ChunkBuilder(BillBlocks):
             days = Decimal(rng.randint(1, 3))
             for name in ("静脉输液", "0.9%氯化钠注射液", "一次性使用输液器"):
                 self._line(lines, ITEMS[name], days, when, inst)
+        if up and all(ln.hilist_name != "CT平扫" for ln in lines):
+            self._line(lines, ITEMS["CT平扫"], Decimal(1), when, inst)  # and a scan for everyone
         return self._finish_outpatient(person, inst, when, cond, lines, age, "11", anomalies)
 
     def _finish_outpatient(
