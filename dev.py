@@ -44,8 +44,49 @@ def ensure_venv() -> None:
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     say("installing yibao and its dependencies into .venv (first run takes a minute)")
-    run([str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "pip"])
-    run([str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[dev]"])
+    run(
+        [
+            str(PY),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--upgrade",
+            "pip",
+        ]
+    )
+    run(
+        [
+            str(PY),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            f"{ROOT}[dev]",
+        ]
+    )
+    # The C MySQL driver builds only where libmariadb-dev and pkg-config are installed; without
+    # it yibao uses PyMySQL (docs/operations.md), so a failed build is a note, not an error.
+    driver = subprocess.run(
+        [
+            str(PY),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "mysqlclient>=2.2",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if driver.returncode != 0:
+        say(
+            "mysqlclient not built (apt-get install libmariadb-dev pkg-config for the C driver); using PyMySQL"
+        )
     STAMP.write_text(wanted)
 
 

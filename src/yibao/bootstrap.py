@@ -14,6 +14,7 @@ from yibao.config import Settings
 from yibao.enrolment import token_seal
 from yibao.errors import ConfigError
 from yibao.kit.files import write_private
+from yibao.replica import pseudonym
 from yibao.settlement import print_token
 from yibao.storage.engine import detect_backend, make_null_engine
 from yibao.storage.migrate import upgrade
@@ -55,6 +56,9 @@ def init(settings: Settings) -> InitReport:
     token_seal.ensure_key(data_dir)
     # The key that signs the settlement statement's print links (settlement.print_token).
     print_token.ensure_key(data_dir)
+    # The key of the persons' pseudonyms in the columnar replica (replica.pseudonym): 0600
+    # in the data directory, so that the replica file alone links no pseudonym to a person.
+    pseudonym.ensure_key(data_dir)
     engine = make_null_engine(settings.db_url)
     try:
         backend = detect_backend(engine)

@@ -86,9 +86,39 @@ class Settings(BaseSettings):
     #: A request body in GBK/GB2312/GB18030 is answered in its charset (`request`), or always
     #: in UTF-8 (`utf-8`) for clients that read UTF-8 whatever they send.
     answer_charset: Literal["request", "utf-8"] = "request"
+    #: The change feed (docs/feed.md): publish every change-log record to this NATS JetStream
+    #: server (nats://host:4222); unset, no feed. A broker that is down only makes the feed lag.
+    feed_url: str | None = None
+    feed_stream: str = Field(default="YIBAO_CHANGES", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    #: records per publish batch (each batch is acknowledged before the position moves)
+    feed_batch: int = Field(default=500, ge=1, le=10_000)
+    #: Unmasking personal data in the console (issue 17, docs/console.md): at most this many
+    #: unmaskings per user in a sliding hour (beyond: 429, and an alert for the secadmin);
+    #: an alert once a user reaches `unmask_alert_per_hour` unmaskings or
+    #: `unmask_alert_records` persons shown unmasked within the hour.
+    unmask_limit_per_hour: int = Field(default=30, ge=1, le=10_000)
+    unmask_alert_per_hour: int = Field(default=20, ge=1, le=10_000)
+    unmask_alert_records: int = Field(default=200, ge=1, le=1_000_000)
+    #: Unmasking outside these hours (platform time, "HH:MM-HH:MM") raises an alert too.
+    unmask_office_hours: str = Field(default="07:00-21:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
+    #: Log level (DEBUG, INFO, WARNING, ERROR) and format: `text` lines, or `json` lines for a
+    #: log collector (docs/operations.md); both carry a request id.
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    #: Gateway processes of `yibao serve` on one port (MySQL-protocol stores only; SQLite has
+    #: one writer per file, so it runs one).
+    workers: int = Field(default=1, ge=1, le=32)
+    #: `GET /readyz` says not ready while the columnar replica is more than this many
+    #: milliseconds behind the row store.
+    ready_max_lag_ms: int = Field(default=30_000, ge=0, le=86_400_000)
+    #: Connections per gateway process in the row store's pool (MySQL protocol; each process
+    #: may open twice this many under a burst).
+    mysql_pool_size: int = Field(default=8, ge=1, le=256)
+    #: The MySQL driver: `auto` (mysqlclient, the C driver, when it is installed; else
+    #: PyMySQL), `mysqlclient` or `pymysql`.
+    mysql_driver: Literal["auto", "mysqlclient", "pymysql"] = "auto"
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +131,14 @@ class Settings(BaseSettings):
                 f"(got '{value[:40]}')"
             )
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        name = value.strip().upper()
+        if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("YIBAO_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return name
 
     @field_validator("node_id")
     @classmethod

@@ -18,11 +18,14 @@ from yibao.analytics.shared import SharedDashboard
 from yibao.catalog.cache import CatalogCache
 from yibao.catalog.mapping import MappingRule
 from yibao.config import Settings
+from yibao.feed.publisher import FeedPublisher
+from yibao.feed.service import open_feed
 from yibao.kit import clock
 from yibao.kit.ids import IdGenerator
 from yibao.policy import PolicyBook, load_book
 from yibao.replica.lifecycle import ServedReplica, open_replica
 from yibao.replica.lock import OwnerLock
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.service import Replica
 from yibao.replica.tiflash import TiFlashReplica
 from yibao.storage.database import Database
@@ -48,6 +51,8 @@ class Platform:
     analytics: Analytics | None = None
     #: the dashboard answer shared by every viewer (bounded-staleness reads)
     dashboard: SharedDashboard | None = None
+    #: the change feed's publisher, while this process serves the replica and a feed is set
+    feed: FeedPublisher | None = None
     _served: ServedReplica | None = field(default=None, repr=False)
     _book: PolicyBook | None = field(default=None, repr=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -90,9 +95,28 @@ class Platform:
         self.tiflash = served.tiflash
         self.analytics = analytics
         self.dashboard = SharedDashboard(analytics)
+        self.serve_feed()
+
+    def serve_feed(self) -> None:
+        """Start the change feed (`YIBAO_FEED_URL`, docs/feed.md) in the process that serves
+        the replica — one publisher per platform — with the replica's pseudonyms."""
+        if not self.settings.feed_url or self.feed is not None:
+            return
+        pseudonyms = Pseudonyms.for_dir(self.settings.data_dir)
+
+        def pseudonym(psn_no: str) -> str:
+            return pseudonyms.ref(psn_no) or ""
+
+        self.feed = open_feed(self.settings, self.db.engine, pseudonym)
+        if self.feed is not None:
+            self.feed.start()
 
     def stop_replica(self) -> None:
-        """Put the replica down (stop the applier, release the lock); analytics go with it."""
+        """Put the replica down (stop the applier, release the lock); analytics and the change
+        feed go with it."""
+        feed, self.feed = self.feed, None
+        if feed is not None:
+            feed.stop()
         self.replica = self.tiflash = self.analytics = None
         self.dashboard = None
         served, self._served = self._served, None

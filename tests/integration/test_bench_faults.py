@@ -1,4 +1,4 @@
-"""`yibao bench faults`, small: 3 kills of the server under mixed retrying load and 300 fuzz
+"""`yibao bench faults`, small: 3 kills (the server, the applier's process, the server) under mixed retrying load and 300 fuzz
 cases against the restarted one; every invariant must hold. Then the checker itself is shown
 to see a lost settlement, a wrong balance and a wrong accumulator in the same store."""
 
@@ -46,6 +46,9 @@ def test_three_kills_lose_nothing_and_the_checker_sees_tampering(tmp_path: Path)
     )
     assert set(result) >= KEYS
     assert result["kills"] == 3 and stages[-1] == "done"
+    # the second kill took only the replica applier's own process, which came back
+    assert result["params"]["applier_kills"] == 1
+    assert "kill 2/3 (applier)" in stages
     assert result["confirmed"] > 0, result
     for key in FAULT_ZEROS:
         assert result[key] == 0, (key, result["samples"])

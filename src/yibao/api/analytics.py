@@ -56,7 +56,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
     # The replica's lifecycle belongs to the platform; the edge only ties it to the server's.
     app.state.on_start.append(platform.serve_replica)
     app.state.on_stop.append(platform.stop_replica)
-    app.mount("/static", StaticFiles(directory=str(Path(str(WEB)) / "static")), name="static")
+    mount_page(app)
 
     def replica_operator(
         request: Request,
@@ -112,8 +112,33 @@ def mount(app: FastAPI, platform: Platform) -> None:
     def replica_verify(_who: str = Depends(replica_operator)) -> Json:
         return Json(analytics.verify_replica(platform))
 
-    # -- the page --------------------------------------------------------------------------
+    @app.post("/api/v1/replica/export", tags=["副本 replica"], summary="导出副本为 Parquet")
+    def replica_export(
+        request: Request,
+        table: str,
+        out: str,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Json:
+        # Writes files on this machine: only the data directory's operator (the lock file's
+        # token, `yibao export parquet`) may ask, never a console session.
+        if not analytics.is_local_operator(platform, request.headers.get(analytics.TOKEN_HEADER)):
+            raise Forbidden("仅本机运维命令可导出 (only `yibao export parquet` on this machine)")
+        return Json(
+            analytics.export_parquet(platform, table=table, out=out, since=since, until=until)
+        )
 
+    @app.post("/api/v1/replica/backup", tags=["副本 replica"], summary="备份副本文件")
+    def replica_backup(request: Request, out: str) -> Json:
+        # Writes a file on this machine: only `yibao backup` on it (the lock file's token).
+        if not analytics.is_local_operator(platform, request.headers.get(analytics.TOKEN_HEADER)):
+            raise Forbidden("仅本机运维命令可备份 (only `yibao backup` on this machine)")
+        return Json(analytics.backup_replica(platform, out=out))
+
+
+def mount_page(app: FastAPI) -> None:
+    """The dashboard page and its static assets (no analytics: the page asks the API)."""
+    app.mount("/static", StaticFiles(directory=str(Path(str(WEB)) / "static")), name="static")
     icon = (WEB / "static" / "favicon.svg").read_bytes()
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -133,4 +158,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
         )
 
 
-__all__ = ["mount"]
+__all__ = ["mount", "mount_page"]

@@ -10,13 +10,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yibao import __version__
-from yibao.api import analytics, console, docs, health, nhsa, print_pages
+from yibao.api import analytics, analytics_proxy, console, docs, health, nhsa, print_pages
 from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.interface import outage as faults
+from yibao.obs import logs
 from yibao.runtime import Platform, open_platform
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,33 @@ class _App(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+class _RequestId:
+    """Every console request runs under a request id (the client's ``X-Request-Id`` when it is
+    a plain token, else a new one): its log lines carry it and the answer returns it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                offered = value.decode("latin-1")
+                break
+        with logs.request_scope(offered) as rid:
+            header = (b"x-request-id", rid.encode())
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), header]
+                await send(message)
+
+            await self.app(scope, receive, send_with_id)
+
+
 def _mounters() -> list[Mounter]:
     # Each domain's edge adds its `mount` here.
     return [
@@ -58,7 +86,11 @@ def _mounters() -> list[Mounter]:
     ]
 
 
-def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, platform: Platform | None = None, analytics_url: str | None = None
+) -> FastAPI:
+    """The server's app. `analytics_url`: the analytics process this gateway passes the
+    analytics and replica APIs to (`yibao serve`); None serves them (and the replica) here."""
     platform = platform or open_platform(settings)
 
     @asynccontextmanager
@@ -119,7 +151,14 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
             status_code=500,
         )
 
-    for mount in _mounters():
+    app.add_middleware(_RequestId)
+    mounts = _mounters()
+    if analytics_url is not None:
+        # a gateway beside an analytics process passes the analytics APIs on to it instead of
+        # serving the replica itself
+        proxy = analytics_proxy.mounter(analytics_url)
+        mounts = [proxy if mount is analytics.mount else mount for mount in mounts]
+    for mount in mounts:
         mount(app, platform)
     gateway = getattr(app.state, "nhsa_gateway", None)
     if gateway is not None:

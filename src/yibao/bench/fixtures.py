@@ -3,8 +3,10 @@ from `<data_dir>/demo-fixtures.json`, written by `yibao demo`."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,11 @@ from yibao.errors import ConfigError
 from yibao.kit.jsonx import loads
 
 FIXTURES_FILE = "demo-fixtures.json"
+#: the demo city's pooling region; persons insured elsewhere are 异地就医 visitors
+HOME_REGION = "110199"
+#: share of flows that pick a person insured in another region: the city's own share (one
+#: person in 25, `simulate.names.REMOTE_EVERY`), although the fixtures list every such person
+REMOTE_SHARE = 0.04
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,22 @@ class Fixtures:
     catalog_items: list[dict[str, Any]]
     #: the console user of the agency (`username`, `password`): analytic calls sign in with it
     agency: dict[str, Any] | None = None
+
+    @cached_property
+    def _local(self) -> list[dict[str, Any]]:
+        found = [p for p in self.persons if p.get("insuplc_admdvs", HOME_REGION) == HOME_REGION]
+        return found or self.persons
+
+    @cached_property
+    def _remote(self) -> list[dict[str, Any]]:
+        return [p for p in self.persons if p.get("insuplc_admdvs", HOME_REGION) != HOME_REGION]
+
+    def persons_for(self, rng: random.Random) -> list[dict[str, Any]]:
+        """The persons a flow picks from: those insured elsewhere at `REMOTE_SHARE`, else the
+        demo city's own."""
+        if self._remote and rng.random() < REMOTE_SHARE:
+            return self._remote
+        return self._local
 
     def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
         return [i for i in self.institutions if i["kind"] in kinds]

@@ -41,13 +41,20 @@ def msgid(fixmedins_code: str, now: float) -> str:
     return f"{fixmedins_code}{stamp}{next(_seq) % 10000:04d}"
 
 
-def envelope(infno: str, inst: Mapping[str, Any], data: Mapping[str, Any], *, now: float) -> bytes:
+def envelope(
+    infno: str,
+    inst: Mapping[str, Any],
+    data: Mapping[str, Any],
+    *,
+    now: float,
+    insuplc_admdvs: str = "110199",
+) -> bytes:
     return jsonx.dumps(
         {
             "infno": infno,
             "msgid": msgid(inst["code"], now),
             "mdtrtarea_admvs": inst["admdvs"],
-            "insuplc_admdvs": "110199",
+            "insuplc_admdvs": insuplc_admdvs,
             "recer_sys_code": "YBXT",
             "dev_no": "",
             "dev_safe_info": "",
@@ -120,13 +127,15 @@ class Session:
         #: when given, (setl_id, wall-clock seconds the settling answer arrived) per settlement
         self.settled = settled
         self._visit = 0
+        #: the person of the flow in progress's insured region (the envelope's insuplc_admdvs)
+        self._insuplc = "110199"
 
     async def call(
         self, infno: str, inst: Mapping[str, Any], data: Mapping[str, Any]
     ) -> dict[str, Any] | None:
         """One interface call; returns `output` (or {}) on infcode 0, None after an error."""
         now = time.time()
-        body = envelope(infno, inst, data, now=now)
+        body = envelope(infno, inst, data, now=now, insuplc_admdvs=self._insuplc)
         headers = self._headers(inst["credentials"], now)
         start = time.perf_counter()
         try:
@@ -254,8 +263,10 @@ class Session:
     # ------------------------------------------------------------------ flows
 
     async def outpatient(self) -> bool:
+        self.rec.play("outpatient")
         inst = self.rng.choice(self.fx.of_kind("hospital", "clinic"))
-        person = self.rng.choice(self.fx.persons)
+        person = self.rng.choice(self.fx.persons_for(self.rng))
+        self._insuplc = person.get("insuplc_admdvs", "110199")
         who = await self._who(inst, person)
         if who is None:
             return False
@@ -316,9 +327,10 @@ class Session:
         return True
 
     async def inpatient(self) -> bool:
-        person = self.admissions.pick(self.rng, self.fx.persons)
+        person = self.admissions.pick(self.rng, self.fx.persons_for(self.rng))
         if person is None:  # everyone is in hospital: do an outpatient visit instead
             return await self.outpatient()
+        self.rec.play("inpatient")
         settled, left_open = False, True
         try:
             settled, left_open = await self._stay(person)
@@ -330,6 +342,7 @@ class Session:
     async def _stay(self, person: Mapping[str, Any]) -> tuple[bool, bool]:
         """One inpatient stay: (settled, the person's admission is left open)."""
         inst = self.rng.choice(self.fx.of_kind("hospital"))
+        self._insuplc = person.get("insuplc_admdvs", "110199")
         who = await self._who(inst, person)
         if who is None:
             return False, False  # nothing admitted yet
@@ -425,8 +438,10 @@ class Session:
         return True, False
 
     async def pharmacy(self) -> bool:
+        self.rec.play("pharmacy")
         inst = self.rng.choice(self.fx.of_kind("pharmacy"))
-        person = self.rng.choice(self.fx.persons)
+        person = self.rng.choice(self.fx.persons_for(self.rng))
+        self._insuplc = person.get("insuplc_admdvs", "110199")
         who = await self._who(inst, person)
         if who is None:
             return False
@@ -467,3 +482,28 @@ class Session:
                 },
             )
         return True
+
+
+async def reset_admissions(
+    session: Session, visits: list[tuple[str, str, str, str]]
+) -> tuple[int, int]:
+    """Close the admissions earlier runs left open, through the interface as a HIS would:
+    2405 (undo the discharge) where the stay was discharged, then 2404 (cancel the
+    admission). `visits`: (mdtrt_id, psn_no, fixmedins_code, mdtrt_stas). Returns (closed,
+    failed); every call goes to `session`'s recorder, which the caller keeps apart."""
+    by_code = {inst["code"]: inst for inst in session.fx.institutions}
+    closed = failed = 0
+    for mdtrt_id, psn_no, code, state in visits:
+        inst = by_code.get(code)
+        if inst is None:  # not one of the bench's institutions: not the bench's to close
+            failed += 1
+            continue
+        ref = {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no}}
+        if state == "discharged" and await session.call("2405", inst, ref) is None:
+            failed += 1
+            continue
+        if await session.call("2404", inst, ref) is None:
+            failed += 1
+            continue
+        closed += 1
+    return closed, failed

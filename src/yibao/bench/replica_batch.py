@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from yibao.bench.replica_scale import _setl_sql
 from yibao.replica.batches import Batch
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.schema import BY_ENTITY
 from yibao.replica.store import ReplicaStore
 
@@ -81,7 +82,7 @@ def run(
     copy = Path(str(path) + ".batch")
     shutil.copyfile(path, copy)
     Path(str(copy) + ".wal").unlink(missing_ok=True)
-    store = ReplicaStore(copy, threads=threads)
+    store = ReplicaStore(copy, threads=threads, pseudonyms=Pseudonyms.ephemeral())
     gen = duckdb.connect(config={"threads": 1})
     try:
         _s, _c, top = store.query("SELECT max(setl_date), count(*) FROM setl_fact")

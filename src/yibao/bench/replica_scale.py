@@ -35,6 +35,7 @@ import pyarrow as pa
 from yibao.analytics.registry import registry
 from yibao.analytics.service import _finish, dashboard_queries
 from yibao.replica import rows
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
 
 YEAR = 2025
@@ -155,7 +156,10 @@ def _institutions() -> pa.Table:
 def build(path: Path, total: int, *, threads: int, memory_limit: str) -> dict[str, float]:
     for p in (path, Path(str(path) + ".wal")):
         p.unlink(missing_ok=True)
-    store = ReplicaStore(path, threads=threads, memory_limit=memory_limit)
+    # synthetic persons: a throw-away pseudonym key (no key file beside /tmp files)
+    store = ReplicaStore(
+        path, threads=threads, memory_limit=memory_limit, pseudonyms=Pseudonyms.ephemeral()
+    )
     try:
         store.bulk_append("fixmedins", _institutions())
         started = time.perf_counter()
@@ -192,7 +196,13 @@ def _cases(store: ReplicaStore, day: date) -> list[tuple[str, str, dict[str, Any
 
 
 def measure(path: Path, *, repeat: int, threads: int, memory_limit: str) -> dict[str, Any]:
-    store = ReplicaStore(path, threads=threads, memory_limit=memory_limit, read_only=True)
+    store = ReplicaStore(
+        path,
+        threads=threads,
+        memory_limit=memory_limit,
+        read_only=True,
+        pseudonyms=Pseudonyms.ephemeral(),
+    )
     try:
         _seq, _c, n = store.query("SELECT count(*) FROM setl_fact")
         results: dict[str, float] = {}

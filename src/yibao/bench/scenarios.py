@@ -4,6 +4,7 @@ as JSON by the CLI). Figures always come with the machine and the parameters."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Callable
 from datetime import date
@@ -14,11 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from yibao.bench import offline, raw_commit, store
 from yibao.bench.fixtures import Fixtures, load_fixtures
-from yibao.bench.flows import Admissions
+from yibao.bench.flows import Admissions, Session, reset_admissions
+from yibao.bench.http import ClientFactory
 from yibao.bench.machine import machine
 from yibao.bench.params import LoadParams
 from yibao.bench.runner import LoadResult, ping_ceiling, run_load
-from yibao.bench.stats import loss_pct, summary_ms, visibility_lags
+from yibao.bench.stats import Recorder, loss_pct, mix_report, summary_ms, visibility_lags
 from yibao.bench.viewers import (
     Polls,
     ViewerStats,
@@ -64,7 +66,7 @@ def run_settle(
     """Settlement throughput and latency through the national interface, closed loop (or at
     `--rate`), with the driver's own ceiling measured first against /bench/ping."""
     fixtures = load_fixtures(data_dir)
-    admissions = _admissions(data_dir, progress)
+    admissions, reset = _reset_admissions(params, fixtures, data_dir, progress)
     base: float | None = None
     if raw_commit_seconds > 0:
         progress(f"raw-commit yardstick ({raw_commit_seconds:g} s) …")
@@ -95,6 +97,8 @@ def run_settle(
             "settlements_per_s": _ratio(settlements_per_s, base),
         },
         "per_transaction": rec.per_transaction(load.seconds),
+        "mix": mix_report(params.mix, rec.played),
+        "reset": reset,
         "calls": rec.calls,
         "settlements": load.settlements,
         "flows_completed": load.flows_done,
@@ -102,6 +106,52 @@ def run_settle(
         "machine": machine(),
         "params": {**params.as_dict(), "data_dir": str(data_dir)},
     }
+
+
+def _reset_admissions(
+    params: LoadParams, fixtures: Fixtures, data_dir: Path, progress: Progress
+) -> tuple[Admissions, dict[str, int]]:
+    """Give the run the persons it plays: the admissions earlier runs left open (an error after
+    2401, a 2305 reversal) are closed through the interface first — 2405 then 2404, as a HIS
+    undoes them — so that inpatient flows find persons to admit run after run instead of
+    silently turning into outpatient visits. Those that cannot be closed are skipped."""
+    try:
+        engine = store.row_store(data_dir)
+        try:
+            visits = store.open_admission_visits(engine, (p["psn_no"] for p in fixtures.persons))
+        finally:
+            engine.dispose()
+    except Exception as exc:  # the store is elsewhere (e.g. MySQL not reachable from here)
+        progress(f"open admissions not read ({type(exc).__name__}: {exc}); 2401 may refuse some")
+        return Admissions(), {"open": 0, "closed": 0, "failed": 0}
+    if not visits:
+        return Admissions(), {"open": 0, "closed": 0, "failed": 0}
+    progress(f"closing {len(visits)} admissions earlier runs left open (2405/2404) …")
+
+    async def close() -> tuple[int, int, Recorder]:
+        factory = ClientFactory(params.client, params.url, 1)
+        conn = factory.connection()
+        recorder = Recorder()
+        session = Session(conn, fixtures, recorder, random.Random(params.seed), reversal_rate=0.0,
+                          auth=params.auth)  # fmt: skip
+        try:
+            closed, failed = await reset_admissions(session, visits)
+        finally:
+            await conn.close()
+            await factory.aclose()
+        return closed, failed, recorder
+
+    closed, failed, recorder = asyncio.run(close())
+    if failed:
+        progress(f"{failed} admissions could not be closed ({recorder.error_samples[:2]}); skipped")
+    still_open = Admissions()
+    if failed:
+        engine = store.row_store(data_dir)
+        try:
+            still_open = Admissions(store.open_admissions(engine))
+        finally:
+            engine.dispose()
+    return still_open, {"open": len(visits), "closed": closed, "failed": failed}
 
 
 def _admissions(data_dir: Path, progress: Progress) -> Admissions:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -39,6 +40,13 @@ class Recorder:
     errors: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
     max_samples: int = 5
+
+    #: flows started, by the kind actually played (an inpatient flow with nobody free to
+    #: admit plays an outpatient visit and counts as one)
+    played: dict[str, int] = field(default_factory=dict)
+
+    def play(self, flow: str) -> None:
+        self.played[flow] = self.played.get(flow, 0) + 1
 
     def ok(self, infno: str, seconds: float) -> None:
         self.latencies.setdefault(infno, []).append(seconds)
@@ -106,3 +114,36 @@ def loss_pct(alone: float, together: float) -> float | None:
     if alone <= 0:
         return None
     return round(100.0 * (1.0 - together / alone), 1)
+
+
+#: how far (in share of flows) the played mix may stray from the asked one
+MIX_TOLERANCE = 0.05
+#: below this many flows the shares are too noisy to judge
+MIX_MIN_FLOWS = 200
+
+
+def mix_report(asked: Mapping[str, float], played: Mapping[str, int]) -> dict[str, Any]:
+    """The mix asked (weights as shares) beside the mix played (shares of flows started), and
+    the flows whose shares differ by more than `MIX_TOLERANCE` — a benchmark whose workload
+    silently changed reports figures for a different workload."""
+    total_weight = sum(asked.values())
+    total_played = sum(played.values())
+    asked_share = {k: (v / total_weight if total_weight else 0.0) for k, v in asked.items()}
+    played_share = {
+        k: (played.get(k, 0) / total_played if total_played else 0.0) for k in asked_share
+    }
+    drift = {
+        k: round(played_share[k] - asked_share[k], 4)
+        for k in asked_share
+        if abs(played_share[k] - asked_share[k]) > MIX_TOLERANCE
+    }
+    judged = total_played >= MIX_MIN_FLOWS
+    return {
+        "asked": {k: round(v, 4) for k, v in asked_share.items()},
+        "played": {k: round(v, 4) for k, v in played_share.items()},
+        "flows_played": dict(played),
+        "tolerance": MIX_TOLERANCE,
+        "judged": judged,
+        "drift": drift if judged else {},
+        "ok": not (judged and drift),
+    }

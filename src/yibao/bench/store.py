@@ -68,3 +68,26 @@ def settlement_positions(
                 found[key] = (int(seq), int(ts_ms))
         conn.rollback()
     return found
+
+
+def open_admission_visits(
+    engine: Engine, psn_nos: Iterable[str]
+) -> list[tuple[str, str, str, str]]:
+    """(mdtrt_id, psn_no, fixmedins_code, mdtrt_stas) of the open inpatient visits of these
+    persons — what `yibao bench settle` closes before it plays."""
+    wanted = sorted(set(psn_nos))
+    out: list[tuple[str, str, str, str]] = []
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            rows = conn.execute(
+                select(mdtrt.c.mdtrt_id, mdtrt.c.psn_no, mdtrt.c.fixmedins_code, mdtrt.c.mdtrt_stas)
+                .where(
+                    mdtrt.c.mdtrt_kind == INPATIENT,
+                    mdtrt.c.mdtrt_stas.in_(OPEN_STATES),
+                    mdtrt.c.psn_no.in_(wanted[start : start + 500]),
+                )
+                .order_by(mdtrt.c.mdtrt_id)
+            ).all()
+            out.extend((str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows)
+        conn.rollback()
+    return out

@@ -251,6 +251,13 @@ def register(app: typer.Typer) -> None:
         if json_out is not None:
             write_private(json_out, dumps(result).decode() + "\n")
             console.print(f"JSON: {json_out}")
+        played_mix = result.get("mix")
+        if isinstance(played_mix, dict) and played_mix.get("ok") is False:
+            fail(
+                "工作负载漂移 (the mix played is not the mix asked: "
+                + ", ".join(f"{k} {v:+.1%}" for k, v in played_mix["drift"].items())
+                + "; these figures are for another workload — see `mix` in the result)"
+            )
         if scenario == "faults" and not faults_held(result):
             fail("不变量未保持 (an invariant failed: see the figures and samples above)")
 

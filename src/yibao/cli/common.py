@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from rich.console import Console
 
 from yibao.config import Settings, load_settings
 from yibao.errors import YibaoError
+from yibao.obs import logs
 
 console = Console()
 err_console = Console(stderr=True)
@@ -39,11 +39,5 @@ def friendly_errors() -> Iterator[None]:
 def settings() -> Settings:
     with friendly_errors():
         loaded = load_settings()
-    logging.basicConfig(
-        level=getattr(logging, loaded.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Alembic's per-migration chatter is noise on a terminal; warnings still show.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(loaded.log_level, loaded.log_format, stream=sys.stderr)
     return loaded

@@ -15,6 +15,7 @@ import typer
 from sqlalchemy import Connection
 
 from yibao.cli.common import console, fail, friendly_errors, settings
+from yibao.cli.regions import remote_app
 from yibao.enrolment import (
     audit,
     credentials,
@@ -25,7 +26,9 @@ from yibao.enrolment import (
     practitioners,
 )
 from yibao.enrolment.commands_departments import PracInfo, PracPsnType
-from yibao.enrolment.masking import PERSON_MASKS, mask_person
+from yibao.enrolment.masking import MASKED_FIELDS, mask_person
+from yibao.errors import InvalidInput
+from yibao.interface.console import unmasking
 from yibao.interface.credentials import issue_credential
 from yibao.kit.clock import local_naive_now, parse_date, parse_datetime
 from yibao.runtime import Platform, open_platform
@@ -46,6 +49,7 @@ practitioner_app = typer.Typer(
     help="医执人员 an institution's practitioners (5102 lists them).", no_args_is_help=True
 )
 app.add_typer(practitioner_app, name="practitioner")
+app.add_typer(remote_app, name="remote-registration")
 
 
 def _actor() -> str:
@@ -311,10 +315,24 @@ def person_add(
 @person_app.command("show")
 def person_show(
     psn_no: str = typer.Argument(...),
-    unmask: bool = typer.Option(False, "--unmask", help="show personal data (audited)"),
+    unmask: bool = typer.Option(
+        False, "--unmask", help="show personal data (needs --purpose; audited)"
+    ),
+    purpose: str | None = typer.Option(
+        None,
+        "--purpose",
+        help="why you unmask: "
+        + ", ".join(f"{k} {v}" for k, v in unmasking.PURPOSES.items())
+        + "; optionally ':' and a case or ticket number (e.g. case_review:AJ-2024-0012)",
+    ),
 ) -> None:
-    """Show a person with insurance and identities (masked unless --unmask)."""
+    """Show a person with insurance and identities (masked, the birth date to its year,
+    unless --unmask with a --purpose; the unmasking is audited with the purpose)."""
     if unmask:
+        try:
+            stated = unmasking.parse_purpose(purpose)
+        except InvalidInput as exc:
+            fail(f"--purpose: {exc}", 2)
         _write(
             lambda p, conn: audit.record(
                 conn,
@@ -322,7 +340,12 @@ def person_show(
                 actor=_actor(),
                 action="psn.unmask",
                 target=psn_no,
-                detail={"fields": sorted(PERSON_MASKS), "via": "cli"},
+                detail={
+                    "fields": sorted(MASKED_FIELDS),
+                    "records": 1,
+                    "via": "cli",
+                    **stated.as_detail(),
+                },
             )
         )
     row = _read(lambda conn: persons.get_person(conn, psn_no=psn_no))

@@ -9,12 +9,16 @@ from __future__ import annotations
 import typer
 
 from yibao.bootstrap import init as init_data_dir
+from yibao.cli import backup as backup_cli
 from yibao.cli import bench as bench_cli
 from yibao.cli import catalog as catalog_cli
+from yibao.cli import clearing as clearing_cli
 from yibao.cli import codes as codes_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import enrol as enrol_cli
+from yibao.cli import export as export_cli
+from yibao.cli import regions as regions_cli
 from yibao.cli import replica as replica_cli
 from yibao.cli import risk as risk_cli
 from yibao.cli import serve as serve_cli
@@ -38,12 +42,16 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(codes_cli.app, name="codes")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(enrol_cli.app, name="enrol")
+app.add_typer(clearing_cli.app, name="clearing")
+app.add_typer(regions_cli.app, name="regions")
 app.add_typer(replica_cli.app, name="replica")
+app.add_typer(export_cli.app, name="export")
 serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")
 app.add_typer(risk_cli.app, name="risk")
 bench_cli.register(app)
+backup_cli.register(app)
 
 
 @app.command()

@@ -20,19 +20,23 @@ from sqlalchemy import func, select
 
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
+from yibao.feed.publisher import published_position, redact
+from yibao.replica import pseudonym, tiflash
 from yibao.replica import rebuild as rebuild_mod
-from yibao.replica import tiflash
 from yibao.replica.lock import TOKEN_HEADER, Owner, OwnerLock, running_owner
 from yibao.replica.service import Replica, source_engine
 from yibao.replica.verify import verify as verify_replica
 from yibao.storage import changelog
 from yibao.storage.changelog import latest_seq
 from yibao.storage.engine import detect_backend, make_engine, make_null_engine
-from yibao.storage.tables import change_log
+from yibao.storage.tables import an_state, change_log
 from yibao.storage.uow import run_transaction
 
 app = typer.Typer(
-    help="列存副本 columnar replica (DuckDB; TiFlash on TiDB): status, rebuild, verify, trim-log.",
+    help=(
+        "列存副本 columnar replica (DuckDB; TiFlash on TiDB): status, rebuild, verify, "
+        "trim-log, rotate-pseudonym-key."
+    ),
     no_args_is_help=True,
 )
 
@@ -188,6 +192,10 @@ def rebuild(
             try:
                 for stmt in replica.ensure_replicas():
                     console.print(stmt)
+                # the pseudonymised facts the analytics read (replica.pseudo_tables)
+                replica.pseudo.rebuild()
+                applied = replica.pseudo.catch_up()
+                console.print(f"[green]完成 done[/]: an_setl rebuilt, applied seq {applied}")
             finally:
                 replica.close()
             return
@@ -254,6 +262,38 @@ def _rebuild_offline(cfg: Settings, source: str) -> None:
     )
 
 
+@app.command("rotate-pseudonym-key")
+def rotate_pseudonym_key(
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Replace the key of the persons' pseudonyms (psn_ref) and rebuild the replica with it.
+
+    Every pseudonym changes and the old ones can no longer be linked to anybody (the old key
+    is overwritten): saved analyses that quote a psn_ref stop matching. Stop `yibao serve`
+    first (it holds the key in memory); the replica is rebuilt here, or by the next start.
+    Back the data directory's pseudonym.key up with the rest of the data directory.
+    """
+    cfg = settings()
+    with friendly_errors():
+        if running_owner(cfg.data_dir) is not None:
+            fail(
+                "服务正在运行 (yibao serve holds the replica and the key): stop it, run this "
+                "command again, then start the server"
+            )
+        if not yes and not typer.confirm(
+            "轮换假名密钥: 所有 psn_ref 将改变并重建副本 (every psn_ref changes; rebuild). Go on?"
+        ):
+            fail("已取消 (cancelled)", 1)
+        refs = pseudonym.rotate_key(cfg.data_dir)
+        console.print(
+            f"新密钥 new key written to {pseudonym.key_path(cfg.data_dir)} (0600), "
+            f"key id {refs.key_id}"
+        )
+        if _is_tidb(cfg):
+            return
+        _rebuild_offline(cfg, "auto")
+
+
 @app.command()
 def verify(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Row counts and amount sums per table equal on both sides (exit 1 otherwise)."""
@@ -311,7 +351,19 @@ def trim_log(
     cfg = settings()
     with friendly_errors():
         if _is_tidb(cfg):
-            applied, via = None, "TiDB (TiFlash does not read the change log)"
+            # the pseudonymised an_setl is fed from the log (replica.pseudo_tables)
+            engine = make_engine(cfg.db_url)
+            try:
+                with engine.connect() as conn:
+                    applied = int(
+                        conn.execute(
+                            select(func.coalesce(func.max(an_state.c.applied_seq), 0))
+                        ).scalar_one()
+                    )
+                    conn.rollback()
+            finally:
+                engine.dispose()
+            via = "TiDB an_setl (the pseudonymised facts TiFlash serves)"
         elif (owner := running_owner(cfg.data_dir)) is not None:
             status = _call(owner, "GET", "/api/v1/replica/status")
             applied, via = int(status["applied_seq"]), f"server pid {owner.pid}"
@@ -326,6 +378,18 @@ def trim_log(
                 "还没有副本文件, 日志不能删 (no replica yet: the log is all it has; "
                 "start `yibao serve` or run `yibao replica rebuild` first)"
             )
+        if cfg.feed_url:
+            # the change feed (docs/feed.md) still needs what the stream does not hold yet
+            try:
+                published = published_position(cfg.feed_url, cfg.feed_stream)
+            except Exception as exc:
+                fail(
+                    f"变更订阅位置未知 (the change feed's position is unknown: {redact(cfg.feed_url)} "
+                    f"unreachable, {type(exc).__name__}); trim when NATS is back, or unset "
+                    "YIBAO_FEED_URL if the feed is retired"
+                )
+            applied = published if applied is None else min(applied, published)
+            via += f"; 订阅已发布 feed published seq {published}"
         before_ms = int((time.time() - keep_days * 86_400) * 1000)
         engine = make_engine(cfg.db_url, synchronous=cfg.sqlite_synchronous)
         try:

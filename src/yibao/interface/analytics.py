@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from yibao.analytics.registry import registry
@@ -27,8 +28,10 @@ __all__ = [
     "BOUNDED",
     "STRONG",
     "TOKEN_HEADER",
+    "backup_replica",
     "catalogue",
     "dashboard",
+    "export_parquet",
     "is_local_operator",
     "position",
     "rebuild_replica",
@@ -149,3 +152,28 @@ def verify_replica(platform: Platform) -> dict[str, Any]:
     replica = _need_replica(platform)
     report = verify(replica.store, replica.source, lambda target: replica.applier.wait_for(target))
     return report.as_dict()
+
+
+def export_parquet(
+    platform: Platform, *, table: str, out: str, since: str | None, until: str | None
+) -> dict[str, Any]:
+    """`yibao export parquet` while a server owns the replica: the files are written by this
+    process, on its machine, where the command's operator asked."""
+    target = Path(out)
+    if not target.is_absolute():
+        raise InvalidInput(f"out: 须为绝对路径 (an absolute directory path; got '{out}')")
+    report = _need_replica(platform).export_parquet(
+        table=table, out_dir=target, since=since, until=until
+    )
+    return report.as_dict()
+
+
+def backup_replica(platform: Platform, *, out: str) -> dict[str, Any]:
+    """`yibao backup` while a server owns the replica: a consistent copy of the file, taken
+    between two applied batches; answers the seq the copy holds."""
+    target = Path(out)
+    if not target.is_absolute() or not target.parent.is_dir():
+        raise InvalidInput(
+            f"out: 须为已存在目录中的绝对路径 (an absolute path in an existing directory; got '{out}')"
+        )
+    return {"applied_seq": _need_replica(platform).store.copy_to(target), "out": str(target)}

@@ -19,6 +19,7 @@ not logged.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 import time
@@ -44,6 +45,7 @@ from yibao.interface.idempotency import input_digest, run_once
 from yibao.interface.nonces import NonceStore, ReadClaims, RecentNonces
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
+from yibao.obs import logs, metrics
 from yibao.policy.model import PolicyRefusal
 from yibao.runtime import Platform
 from yibao.storage import faults
@@ -211,7 +213,10 @@ class CallPipeline:
         too_big: bool,
     ) -> Answer:
         received = _now()
+        started = time.perf_counter()
         admdvs = "000000"
+        served: str | None = None  # the infno label: a transaction yibao serves, else other
+        infcode = -1
         try:
             if too_big:
                 raise Refusal(f"报文过大 (request larger than {MAX_BODY} bytes)")
@@ -230,7 +235,13 @@ class CallPipeline:
             area = _text(env, "mdtrtarea_admvs")
             if area and ADMDVS.match(area):
                 admdvs = area
-            return await self._dispatch(env, paasid, secret, signed, received, admdvs)
+            infno = env.get("infno")
+            known = lookup(infno) if isinstance(infno, str) else None
+            if known is not None:
+                served = known.infno  # the registry's number: a bounded label set
+            answer = await self._dispatch(env, paasid, secret, signed, received, admdvs)
+            infcode = 0
+            return answer
         except Refusal as exc:
             return Answer(self._fail(str(exc), received, admdvs), JSON_HEADERS)
         except (YibaoError, PolicyRefusal) as exc:
@@ -242,9 +253,12 @@ class CallPipeline:
             down = faults.unavailable(exc)
             if down is not None:
                 faults.report("nhsa call", exc)
+                metrics.store_unavailable("call")
                 return Answer(self._fail(down.message, received, admdvs), JSON_HEADERS)
             log.exception("nhsa call: unexpected error")
             return Answer(self._fail(INTERNAL, received, admdvs), JSON_HEADERS)
+        finally:
+            metrics.call(served, infcode, time.perf_counter() - started)
 
     def _fail(self, message: str, received: datetime, admdvs: str) -> bytes:
         return envelope(
@@ -272,6 +286,15 @@ class CallPipeline:
     ) -> tuple[Institution, sig.Verified | None]:
         """The institution the request's credential acts for and, for a signed request, its
         verified signature (whose nonce is claimed with the call)."""
+        try:
+            return await self._authenticate(paasid, secret, signed, code)
+        except (Refusal, YibaoError):
+            metrics.signin_failed("gateway")
+            raise
+
+    async def _authenticate(
+        self, paasid: str | None, secret: str | None, signed: sig.Signed, code: str
+    ) -> tuple[Institution, sig.Verified | None]:
         if not paasid or not (secret or signed.present):
             raise Refusal(
                 "缺少机构凭证: 请求头 x-tif-paasid 与签名 (x-tif-timestamp, x-tif-nonce, "
@@ -422,7 +445,10 @@ class CallPipeline:
                 output = self._read_inline(txn, ctx, data)
             else:
                 loop = asyncio.get_running_loop()
-                output = await loop.run_in_executor(self.reads, self._read, txn, ctx, data)
+                # the call's context (its request id for the log) goes with it to the thread
+                output = await loop.run_in_executor(
+                    self.reads, contextvars.copy_context().run, self._read, txn, ctx, data
+                )
         finally:
             if claimed is not None:
                 await claimed
@@ -512,8 +538,15 @@ class CallPipeline:
                 warn_msg=warn,
             )
 
+        rid = logs.request_id.get()
+
         def job(conn: Connection) -> bytes:
-            return run_once(conn, txn, ctx, data, digest=digest, answer=answer, claim=claim)
+            # runs on the writer's thread: its log lines carry this call's request id
+            token = logs.request_id.set(rid)
+            try:
+                return run_once(conn, txn, ctx, data, digest=digest, answer=answer, claim=claim)
+            finally:
+                logs.request_id.reset(token)
 
         writer = self.platform.db.writer
         try:
@@ -543,5 +576,6 @@ class CallPipeline:
 
         ok = await asyncio.get_running_loop().run_in_executor(self.reads, check)
         if not ok:
+            metrics.signin_failed("sign_no")
             raise Refusal(f"sign_no: 签到流水号无效或已签退 '{sign_no}' (sign in again with 9001)")
         self._signed[key] = time.monotonic() + SIGN_IN_TTL

@@ -28,7 +28,7 @@ from yibao.codes.dicts import (
     PsnCertType,
     PsnType,
 )
-from yibao.enrolment.masking import mask_certno, mask_name
+from yibao.enrolment.masking import mask_birth_date, mask_certno, mask_name
 from yibao.errors import Forbidden, NotFound
 from yibao.interface.console.auth import User, scope_of
 from yibao.kit import clock
@@ -70,6 +70,8 @@ def _page_view(data: dict[str, Any]) -> dict[str, Any]:
     info = dict(data["setlinfo"])
     info["psn_name"] = mask_name(info.get("psn_name"))
     info["certno"] = mask_certno(info.get("certno"))
+    if "brdy" in info:
+        info["brdy"] = mask_birth_date(info.get("brdy"))
     labels = {
         "insutype_name": _label(Insutype, info.get("insutype")),
         "psn_type_name": _label(PsnType, info.get("psn_type")),

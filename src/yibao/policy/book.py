@@ -224,6 +224,31 @@ class CvlservRule:
     cap: Decimal | None
 
 
+UnregisteredRule = Literal["refuse", "reduce"]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteRule:
+    """异地就医 terms of the insured region (the ``[remote]`` table): what happens when one of
+    its persons is treated in another region without a valid 异地就医备案. ``refuse``: the
+    settlement is refused; ``reduce``: the pool's ratios drop by ``unregistered_ratio_cut``
+    (the 未备案 ratio). Emergency care (med_type 13, 24) never needs a registration."""
+
+    unregistered: UnregisteredRule = "refuse"
+    #: percentage points (as a fraction) the pool's ratios drop by without a registration
+    unregistered_ratio_cut: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ClearingTerms:
+    """The region's clearing (清算) parameters ([clearing] in the file, docs/clearing.md)."""
+
+    #: 质量保证金: the share of each payment order withheld until the annual assessment
+    quality_deposit_rate: Decimal = Decimal("0")
+    #: funds whose orders withhold no deposit (e.g. the personal account 310200)
+    deposit_exempt_funds: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class RegionVersion:
     """One parameter file: a region's rules valid from ``begndate`` to ``enddate``."""
@@ -243,6 +268,8 @@ class RegionVersion:
     assistances: tuple[AssistanceRule, ...]
     cvlservs: tuple[CvlservRule, ...]
     source: str
+    clearing: ClearingTerms = ClearingTerms()
+    remote: RemoteRule = RemoteRule()
 
     def valid_on(self, day: date) -> bool:
         return self.begndate <= day and (self.enddate is None or day <= self.enddate)
@@ -313,6 +340,7 @@ class PolicyBook:
         # resolves its rules, and a city has few distinct (region, day, visit, person) keys.
         self._versions: dict[tuple[str, date], RegionVersion] = {}
         self._resolved: dict[tuple[int, str, str, str, int], Resolved] = {}
+        self._treatment: dict[tuple[str, date], RegionVersion | None] = {}
 
     @property
     def versions(self) -> tuple[RegionVersion, ...]:
@@ -334,6 +362,24 @@ class PolicyBook:
             f"(no policy parameters for admdvs {admdvs} valid on {on.isoformat()})",
             field="admdvs",
         )
+
+    def treatment_region(self, district: str, on: date) -> RegionVersion | None:
+        """The region whose ``covers`` holds an institution's district (its admdvs), valid on
+        the day; None when no hosted region covers it. The region of treatment: its catalog
+        and payment scope apply to each fee line (就医地目录). Memoised like `version_for`:
+        every settlement asks it."""
+        key = (district, on)
+        if key in self._treatment:
+            return self._treatment[key]
+        found: RegionVersion | None = None
+        for layer in self._layers:
+            found = _region_match(layer, district, on)
+            if found is not None:
+                break
+        if len(self._treatment) >= _MEMO_LIMIT:
+            self._treatment.clear()
+        self._treatment[key] = found
+        return found
 
     def line_rules(self, admdvs: str, on: date) -> LineRules:
         return LineRules(unknown_code=self.version_for(admdvs, on).unknown_code)

@@ -57,6 +57,7 @@ from yibao.policy.model import (
 )
 
 ONE = Decimal(1)
+ZERO_RATIO = Decimal(0)
 _PREC = 40
 
 
@@ -239,7 +240,7 @@ def _walk(
             lower = upper
         if hi <= lo:
             continue
-        ratio = min(ONE, band.ratio.at(lv) + bonus)
+        ratio = max(ZERO_RATIO, min(ONE, band.ratio.at(lv) + bonus))
         if first is None:
             first = ratio
         piece = hi - lo
@@ -370,11 +371,15 @@ def _settle(
         cap_key = AccKey.pool_paid(pool.cap_counter or default_counter)
         before = _get(acc, band_key) if pool.band_scope == "annual" else ZERO
         room = None if pool.cap is None else max(ZERO, pool.cap - _get(acc, cap_key))
-        raw, overflow, first, notes = _walk(before + dedc, before + inscp, pool.bands, lv, room)
+        raw, overflow, first, notes = _walk(
+            before + dedc, before + inscp, pool.bands, lv, room, bonus=-visit.ratio_cut
+        )
         hifp = round_fen(raw)
         ratio_shown = first if first is not None and hifp else Decimal("0")
         add(band_key, inscp)
         add(cap_key, hifp)
+        if visit.ratio_cut:
+            notes.append(f"异地未备案 比例降低 {_pct(visit.ratio_cut)}")
         if hifp:
             info = "; ".join([dedc_note, *notes]) if dedc_note else "; ".join(notes)
             kind = pool.fund_type or (

@@ -163,6 +163,9 @@ class VisitTerms:
     #: Inpatient only: this settlement continues an admission already partly settled
     #: (中途结算): no new deductible and the admission is not counted again.
     same_admission_settled: bool = False
+    #: 异地就医 without a registration where the insured region settles it at its lower
+    #: 未备案 ratio: the pool's ratios drop by this much (a fraction, floored at 0).
+    ratio_cut: Decimal = Decimal(0)
 
 
 # --------------------------------------------------------------------------- outputs

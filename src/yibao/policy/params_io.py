@@ -30,6 +30,7 @@ from yibao.policy.book import (
     BasicRule,
     ByLevel,
     ByLevelText,
+    ClearingTerms,
     CriticalRule,
     CvlservRule,
     DedcMode,
@@ -38,8 +39,10 @@ from yibao.policy.book import (
     PoolRule,
     PoorTilt,
     RegionVersion,
+    RemoteRule,
     TopupRule,
     UnknownCodeRule,
+    UnregisteredRule,
     VisitClass,
 )
 from yibao.policy.model import PolicyFileError
@@ -417,6 +420,45 @@ def _check_layers(kind: str, rules: Sequence[TopupRule | CriticalRule | Assistan
                 )
 
 
+def _clearing(t: _Table | None) -> ClearingTerms:
+    """[clearing]: the quality-deposit rate (a fraction, 0 ≤ rate < 1) and the exempt funds."""
+    if t is None:
+        return ClearingTerms()
+    t.only("quality_deposit_rate", "deposit_exempt_funds", "note")
+    rate = t.ratio("quality_deposit_rate", Decimal("0"))
+    if rate >= 1:
+        raise t.fail("quality_deposit_rate", "质量保证金比例应小于1", "the rate is below 1")
+    exempt = t.texts("deposit_exempt_funds", empty=True) or frozenset()
+    for code in exempt:
+        if not FundPayType.has(code):
+            raise t.fail(
+                "deposit_exempt_funds", f"'{code}' 不是基金支付类型", "not a fund_pay_type"
+            )
+    return ClearingTerms(quality_deposit_rate=rate, deposit_exempt_funds=frozenset(exempt))
+
+
+def _remote(t: _Table | None) -> RemoteRule:
+    """``[remote]``: 异地就医 without a registration — refused, or the pool's ratios cut."""
+    if t is None:
+        return RemoteRule()
+    t.only("unregistered", "unregistered_ratio_cut", "note")
+    mode = cast(UnregisteredRule, t.choice("unregistered", ["refuse", "reduce"], "refuse"))
+    cut = t.ratio("unregistered_ratio_cut", Decimal(0))
+    if mode == "reduce" and not cut:
+        raise t.fail(
+            "unregistered_ratio_cut",
+            'unregistered = "reduce" 时须给出降低的比例',
+            'required (> 0) when unregistered is "reduce"',
+        )
+    if mode == "refuse" and cut:
+        raise t.fail(
+            "unregistered_ratio_cut",
+            'unregistered = "refuse" 时不得给出比例',
+            'only with unregistered = "reduce"',
+        )
+    return RemoteRule(unregistered=mode, unregistered_ratio_cut=cut)
+
+
 def parse_version(text: str, source: str = "<text>") -> RegionVersion:
     """Parse and validate one parameter file."""
     try:
@@ -424,7 +466,7 @@ def parse_version(text: str, source: str = "<text>") -> RegionVersion:
     except tomllib.TOMLDecodeError as exc:
         raise PolicyFileError(f"{source}: TOML 语法错误 (TOML syntax error: {exc})") from exc
     top = _Table(raw, "", source)
-    top.only("region", "rule", "topup", "critical", "assistance", "cvlserv")
+    top.only("region", "remote", "rule", "topup", "critical", "assistance", "cvlserv", "clearing")
     region = top.table("region")
     if region is None:
         raise top.fail("region", "缺少 [region] 表", "a [region] table is required")
@@ -473,6 +515,8 @@ def parse_version(text: str, source: str = "<text>") -> RegionVersion:
         assistances=tuple(_assistance(t, i) for i, t in enumerate(top.tables("assistance"))),
         cvlservs=tuple(_cvlserv(t, i) for i, t in enumerate(top.tables("cvlserv"))),
         source=source,
+        clearing=_clearing(top.table("clearing")),
+        remote=_remote(top.table("remote")),
     )
     ids = [r.id for r in version.rules]
     if len(ids) != len(set(ids)):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
+from yibao.obs import metrics
 from yibao.replica import batches
 from yibao.replica.store import ReplicaStore
 from yibao.storage.changelog import read_after
@@ -129,6 +130,8 @@ class Applier:
         self.stats.changes += batch.changes
         self.stats.last_batch_rows = batch.changes
         self.stats.last_batch_ms = elapsed
+        metrics.replica_batch(batch.changes, elapsed / 1000)
+        metrics.REPLICA_APPLIED_SEQ.set(meta.applied_seq)
         self.blocked = None
         with self._applied:
             self._applied.notify_all()
@@ -198,6 +201,8 @@ class Applier:
                 started = time.monotonic()
                 while not self._stop.is_set() and not self.paused.is_set() and self.step():
                     pass
+                if not self.paused.is_set():  # caught up with the log as it was just read
+                    metrics.replica_position(self.store.applied_seq, 0, 0)
                 backoff = self.poll_s
                 rest = self.batch_window_s - (time.monotonic() - started)
                 if rest > 0:

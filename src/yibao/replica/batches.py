@@ -3,6 +3,9 @@
 Within a batch the last change of a key wins (the payload is a full row image), so a batch
 applies as "delete every key it names, insert the surviving images that are not deletes".
 Only the columns of `replica.schema` are kept: anything else in a payload is dropped here.
+A person stays `psn_no` in these in-memory batches; `ReplicaStore.apply` and `bulk_append`
+(the only ways into the DuckDB file) replace it by the keyed pseudonym `psn_ref`
+(`replica.pseudonym`).
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ class Batch:
 def _coerce(
     entity: Entity, seq: int, op: str, key: str, payload: Mapping[str, Any]
 ) -> dict[str, Any]:
-    row = {c.name: payload.get(c.name) for c in entity.columns}
-    row[entity.key] = row.get(entity.key) or key
+    row = {name: payload.get(name) for name in entity.batch_columns}
+    row[entity.batch_key] = row.get(entity.batch_key) or key
     row["seq"] = seq
     row["op"] = op
     return row
@@ -77,5 +80,5 @@ def from_payloads(
 ) -> pa.Table:
     """An Arrow table of payloads (e.g. built with `replica.rows`), for the bulk path."""
     entity = BY_ENTITY[entity_name]
-    rows = [_coerce(entity, seq, "upsert", str(p.get(entity.key)), p) for p in payloads]
+    rows = [_coerce(entity, seq, "upsert", str(p.get(entity.batch_key)), p) for p in payloads]
     return pa.Table.from_pylist(rows, schema=entity.arrow_schema)

@@ -1,6 +1,7 @@
-"""The persons-served rollup: one row per (year, psn_no), the days served as a bitmap.
+"""The persons-served rollup: one row per (year, psn_ref), the days served as a bitmap.
 
-*Persons served* over a period is a distinct count of `psn_no` among valid originals
+*Persons served* over a period is a distinct count of persons — by their keyed pseudonym
+`psn_ref` (`replica.pseudonym`), one per person — among valid originals
 (`refd_setl_flag` "0", `vali_flag` "1") — not additive, so the per-day rollups cannot answer
 it, and counting distinct over a year of the fact table is a hash aggregate of every
 settlement's 20-character key on one thread (docs/measurements.md). This table keeps,
@@ -37,23 +38,23 @@ OPEN = "agg_year_psn_open"
 WORDS = 6  # 6 × 64 bits ≥ 366 days
 _ALL = (1 << 64) - 1
 _DAY_INDEX = "(dayofyear({c}) - 1)"
-VALID = "refd_setl_flag = '0' AND vali_flag = '1' AND psn_no IS NOT NULL"
+VALID = "refd_setl_flag = '0' AND vali_flag = '1' AND psn_ref IS NOT NULL"
 
 
 def fact_count_sql(where: str) -> str:
     """Distinct persons among the valid fact rows passing `where`: on the integer `psn_key`
-    where psn_no has one (`replica.schema`), on the text for the others — the two sets never
-    overlap. Two scans, not two FILTERed aggregates in one: DuckDB hashes every row's text
+    (the pseudonym's first 64 bits, `replica.schema`), on the text for rows without one —
+    the two sets never overlap. Two scans, not two FILTERed aggregates in one: DuckDB hashes every row's text
     for the second even when no row passes (docs/measurements.md)."""
     rows = f"FROM setl_fact WHERE {where} AND {VALID}"
     return (
         f"(SELECT COUNT(DISTINCT psn_key) {rows}) + "
-        f"(SELECT COUNT(DISTINCT psn_no) {rows} AND psn_key IS NULL)"
+        f"(SELECT COUNT(DISTINCT psn_ref) {rows} AND psn_key IS NULL)"
     )
 
 
 DDL = (
-    f"CREATE TABLE IF NOT EXISTS {TABLE} (\n  year INTEGER NOT NULL,\n  psn_no VARCHAR NOT NULL,\n  "
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (\n  year INTEGER NOT NULL,\n  psn_ref VARCHAR NOT NULL,\n  "
     + ",\n  ".join(f"d{k} UBIGINT NOT NULL" for k in range(WORDS))
     + ",\n  psn_key UBIGINT\n)"
 )
@@ -119,7 +120,7 @@ def count_sql(date_from: date, date_to: date) -> str:
     masks = range_masks(date_from, date_to)
     hit = " OR ".join(f"(a.d{k} & m.m{k}) <> 0" for k in range(WORDS))
     # one row per person and year: within one year a plain count is the distinct count
-    what = "count(*)" if len(masks) == 1 else "count(DISTINCT a.psn_no)"
+    what = "count(*)" if len(masks) == 1 else "count(DISTINCT a.psn_ref)"
     cols = ", ".join(f"m{k}" for k in range(WORDS))
     masks_sql = f"(VALUES {_masks_values(masks)}) AS m(year, {cols})"
     d0, d1 = f"DATE '{date_from.isoformat()}'", f"DATE '{date_to.isoformat()}'"
@@ -134,8 +135,8 @@ def count_sql(date_from: date, date_to: date) -> str:
         f"SELECT (SELECT {what} FROM {TABLE} a JOIN {masks_sql} ON a.year = m.year WHERE {hit})"
         f" + (SELECT count(*) FROM (SELECT DISTINCT psn_key {open_days} AND psn_key IS NOT NULL)"
         f" x WHERE NOT EXISTS ({in_rollup} AND a.psn_key = x.psn_key))"
-        f" + (SELECT count(*) FROM (SELECT DISTINCT psn_no {open_days} AND psn_key IS NULL) x "
-        f"WHERE NOT EXISTS ({in_rollup} AND a.psn_key IS NULL AND a.psn_no = x.psn_no))"
+        f" + (SELECT count(*) FROM (SELECT DISTINCT psn_ref {open_days} AND psn_key IS NULL) x "
+        f"WHERE NOT EXISTS ({in_rollup} AND a.psn_key IS NULL AND a.psn_ref = x.psn_ref))"
         " AS psn_cnt"
     )
 
@@ -153,7 +154,7 @@ def rebuild_statements() -> list[str]:
         f"DELETE FROM {TABLE}",
         f"DELETE FROM {OPEN}",
         f"INSERT INTO {OPEN} SELECT {latest}",
-        f"INSERT INTO {TABLE} SELECT year(setl_date), psn_no, {_word_bits('setl_date')}, "
+        f"INSERT INTO {TABLE} SELECT year(setl_date), psn_ref, {_word_bits('setl_date')}, "
         f"max(psn_key) FROM setl_fact WHERE {VALID} AND setl_date < {_OPEN_FROM} "
         "GROUP BY 1, 2 ORDER BY 1, 2",
     ]
@@ -183,7 +184,7 @@ def set_open_statements(upto: date) -> list[str]:
 
 
 def merge_statements(dates: list[date], persons: str) -> list[str]:
-    """Recompute the bits of `dates` for the persons `persons` (a subquery yielding psn_no)
+    """Recompute the bits of `dates` for the persons `persons` (a subquery yielding psn_ref)
     from setl_fact: clear those days' bits and set the ones the facts hold again.
 
     UPDATE then INSERT … WHERE NOT EXISTS (no primary key: DuckDB's `ON CONFLICT DO UPDATE`
@@ -194,12 +195,12 @@ def merge_statements(dates: list[date], persons: str) -> list[str]:
     listed = ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(set(dates)))
     years = ", ".join(f"({y})" for y in sorted(masks))
     fresh = (
-        f"SELECT y.year, t.psn_no, {_word_bits('f.setl_date')} "
-        f"FROM (SELECT DISTINCT psn_no FROM ({persons}) WHERE psn_no IS NOT NULL) t "
+        f"SELECT y.year, t.psn_ref, {_word_bits('f.setl_date')} "
+        f"FROM (SELECT DISTINCT psn_ref FROM ({persons}) WHERE psn_ref IS NOT NULL) t "
         f"CROSS JOIN (VALUES {years}) AS y(year) "
-        f"LEFT JOIN (SELECT psn_no, setl_date FROM setl_fact WHERE setl_date IN ({listed}) "
-        f"AND {VALID} AND psn_no IN ({persons})) f "
-        "ON f.psn_no = t.psn_no AND year(f.setl_date) = y.year GROUP BY 1, 2"
+        f"LEFT JOIN (SELECT psn_ref, setl_date FROM setl_fact WHERE setl_date IN ({listed}) "
+        f"AND {VALID} AND psn_ref IN ({persons})) f "
+        "ON f.psn_ref = t.psn_ref AND year(f.setl_date) = y.year GROUP BY 1, 2"
     )
     clear = {
         k: "CASE a.year "
@@ -211,10 +212,10 @@ def merge_statements(dates: list[date], persons: str) -> list[str]:
     any_bit = " | ".join(f"f.d{k}" for k in range(WORDS))
     return [
         f"UPDATE {TABLE} AS a SET {sets} FROM ({fresh}) AS f "
-        "WHERE a.year = f.year AND a.psn_no = f.psn_no",
-        f"INSERT INTO {TABLE} SELECT f.*, {psn_key_sql('f.psn_no')} FROM ({fresh}) AS f "
+        "WHERE a.year = f.year AND a.psn_ref = f.psn_ref",
+        f"INSERT INTO {TABLE} SELECT f.*, {psn_key_sql('f.psn_ref')} FROM ({fresh}) AS f "
         f"WHERE ({any_bit}) <> 0 AND NOT "
-        f"EXISTS (SELECT 1 FROM {TABLE} a WHERE a.year = f.year AND a.psn_no = f.psn_no)",
+        f"EXISTS (SELECT 1 FROM {TABLE} a WHERE a.year = f.year AND a.psn_ref = f.psn_ref)",
     ]
 
 
@@ -225,9 +226,9 @@ def refresh_persons_sql(dates: list[date]) -> str:
     hit = " OR ".join(f"(a.d{k} & m.m{k}) <> 0" for k in range(WORDS))
     cols = ", ".join(f"m{k}" for k in range(WORDS))
     return (
-        f"SELECT a.psn_no FROM {TABLE} a JOIN (VALUES {_masks_values(masks)}) AS m(year, {cols})"
+        f"SELECT a.psn_ref FROM {TABLE} a JOIN (VALUES {_masks_values(masks)}) AS m(year, {cols})"
         f" ON a.year = m.year WHERE {hit} UNION "
-        f"SELECT psn_no FROM setl_fact WHERE setl_date IN ({listed}) AND {VALID}"
+        f"SELECT psn_ref FROM setl_fact WHERE setl_date IN ({listed}) AND {VALID}"
     )
 
 
@@ -239,7 +240,7 @@ def check_sql() -> tuple[str, str]:
     sealed_facts = f"setl_fact WHERE {VALID} AND setl_date < {_OPEN_FROM}"
     return (
         f"SELECT count(*) FILTER (WHERE {nonzero}), COALESCE(SUM({bits}), 0) FROM {TABLE}",
-        "SELECT (SELECT count(*) FROM (SELECT DISTINCT year(setl_date), psn_no FROM "
-        f"{sealed_facts})), (SELECT count(*) FROM (SELECT DISTINCT setl_date, psn_no FROM "
+        "SELECT (SELECT count(*) FROM (SELECT DISTINCT year(setl_date), psn_ref FROM "
+        f"{sealed_facts})), (SELECT count(*) FROM (SELECT DISTINCT setl_date, psn_ref FROM "
         f"{sealed_facts}))",
     )

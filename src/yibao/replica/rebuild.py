@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, Executable, func, or_, select
 from yibao.kit.clock import local_naive_now
 from yibao.replica import batches, rows
 from yibao.replica.applier import Applier, log_bounds
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
 from yibao.storage.changelog import position, read_after
 from yibao.storage.tables import (
@@ -86,15 +87,18 @@ def build(
     threads: int = 1,
     memory_limit: str = "1GB",
     progress: Progress | None = None,
+    pseudonyms: Pseudonyms | None = None,
 ) -> RebuildReport:
-    """Build a complete replica file at `target` (replaced if present); returns a report."""
+    """Build a complete replica file at `target` (replaced if present); returns a report.
+    Persons are pseudonymised with `pseudonyms` (default: the key in `target`'s directory,
+    the data directory)."""
     progress = progress or _noop
     started = time.perf_counter()
     for leftover in (target, Path(str(target) + ".wal")):
         if leftover.exists():
             leftover.unlink()
     chosen = choose_source(engine, source)
-    store = ReplicaStore(target, threads=threads, memory_limit=memory_limit)
+    store = ReplicaStore(target, threads=threads, memory_limit=memory_limit, pseudonyms=pseudonyms)
     try:
         counts: dict[str, int] = {}
         if chosen == "log":

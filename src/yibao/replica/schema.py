@@ -4,7 +4,8 @@ Facts and dimensions mirror the payload contract (`replica.rows`): one column pe
 field, amounts converted from integer fen to DECIMAL(16,2) **exactly** in SQL
 (`fen::DECIMAL(18,0) * 0.01`, a decimal multiplication, never a float). Only the columns
 named here reach the replica, so a personal identifier slipped into a payload by mistake
-(certno, name, phone …) is dropped on the way in.
+(certno, name, phone …) is dropped on the way in, and a person is carried only as the keyed
+pseudonym `psn_ref` (`replica.pseudonym`): `psn_no` itself never reaches the file.
 
 Rollups are per-day tables keyed by the dashboard's dimensions. The applier appends each
 batch's signed difference to them (a batch with deletes recomputes its days from the fact
@@ -28,8 +29,12 @@ import pyarrow as pa
 from yibao.replica import rows
 
 #: Bump when the DuckDB layout changes: a replica with another version is rebuilt.
-#: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key; 5: its psn_key
-SCHEMA_VERSION = 5
+#: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key; 5: its psn_key;
+#: 6: persons by keyed pseudonym `psn_ref` (`replica.pseudonym`), never `psn_no`
+SCHEMA_VERSION = 6
+
+#: the column carrying a person: a keyed pseudonym of `psn_no` (`replica.pseudonym`)
+PSN_REF = "psn_ref"
 
 AMOUNT_SQL_TYPE = "DECIMAL(16,2)"
 #: rollup sums: 18 digits keep DuckDB on 64-bit integers (fast) and hold 10^16 yuan
@@ -52,12 +57,11 @@ VISIT_KINDS = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "药�
 
 
 def psn_key_sql(column: str) -> str:
-    """psn_no as an integer when it is one written canonically (digits, no leading zero, below
-    2^64), else NULL: a function of psn_no that never maps two persons to one key."""
-    return (
-        f"CASE WHEN regexp_full_match({column}, '[1-9][0-9]{{0,19}}') "
-        f"THEN TRY_CAST({column} AS UBIGINT) END"
-    )
+    """The first 64 bits of the pseudonym `psn_ref` (hex) as an integer, NULL when it is not
+    hex: the same person always gets the same key; two persons share one with probability
+    ~n²/2⁶⁵ (10⁻⁸ for a city of a million persons), so a distinct count over it is exact in
+    practice, and hashing integers is ~3× cheaper than hashing strings (docs/replica.md)."""
+    return f"TRY_CAST('0x' || substr({column}, 1, 16) AS UBIGINT)"
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,23 @@ class Entity:
     prune_by: tuple[str, str] | None = None
 
     @property
+    def batch_columns(self) -> tuple[str, ...]:
+        """Payload names of the columns: a batch carries `psn_no`, which the store turns into
+        `psn_ref` on the way into the file (`ReplicaStore.apply`, `bulk_append`)."""
+        return tuple("psn_no" if c.name == PSN_REF else c.name for c in self.columns)
+
+    @property
+    def batch_key(self) -> str:
+        return "psn_no" if self.key == PSN_REF else self.key
+
+    @property
     def arrow_schema(self) -> pa.Schema:
+        """The Arrow shape of a change-log batch (payload names, `psn_no` included)."""
         fields = [pa.field("seq", pa.int64()), pa.field("op", pa.string())]
-        fields += [pa.field(c.name, c.arrow_type) for c in self.columns]
+        fields += [
+            pa.field(name, c.arrow_type)
+            for name, c in zip(self.batch_columns, self.columns, strict=True)
+        ]
         return pa.schema(fields)
 
     def ddl(self, table: str | None = None) -> str:
@@ -133,7 +151,7 @@ SETL_ENTITY = Entity(
     table="setl_fact",
     key="setl_id",
     columns=(
-        *(_text(n) for n in rows.SETL_TEXT),
+        *(_text(PSN_REF if n == "psn_no" else n) for n in rows.SETL_TEXT),
         _text("admdvs"),
         _text("gend"),
         Column("age", "INTEGER", pa.int32()),
@@ -149,12 +167,9 @@ SETL_ENTITY = Entity(
     derived=(
         ("visit_kind", "VARCHAR", VISIT_KIND_SQL.format(m="b.med_type")),
         ("sign", "TINYINT", "CASE WHEN b.refd_setl_flag = '1' THEN -1 ELSE 1 END"),
-        # psn_no as an integer when it is one written canonically (digits, no leading zero,
-        # below 2^64 — the simulator's 20-digit numbers are), else NULL: the same person
-        # always gets the same key and two persons never share one, so a distinct count
-        # over it is exact, and hashing integers is cheaper than hashing 20-character
-        # strings (docs/replica.md)
-        ("psn_key", "UBIGINT", psn_key_sql("b.psn_no")),
+        # the pseudonym's first 64 bits as an integer: distinct counts hash integers, ~3×
+        # cheaper than strings (docs/replica.md)
+        ("psn_key", "UBIGINT", psn_key_sql("b.psn_ref")),
     ),
     prune_by=("setl_date", "CAST(b.setl_date AS DATE)"),
 )
@@ -162,9 +177,9 @@ SETL_ENTITY = Entity(
 PSN_ENTITY = Entity(
     entity=rows.PSN,
     table="psn_dim",
-    key="psn_no",
+    key=PSN_REF,
     columns=(
-        _text("psn_no"),
+        _text(PSN_REF),
         _text("gend"),
         Column("birth_year", "INTEGER", pa.int32()),
         _text("insutype"),
@@ -196,7 +211,7 @@ MDTRT_ENTITY = Entity(
     key="mdtrt_id",
     columns=(
         _text("mdtrt_id"),
-        _text("psn_no"),
+        _text(PSN_REF),
         _text("fixmedins_code"),
         _text("insutype"),
         _text("med_type"),

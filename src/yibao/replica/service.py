@@ -28,9 +28,12 @@ from sqlalchemy import Engine, func, select
 
 from yibao.config import Settings
 from yibao.errors import YibaoError
+from yibao.replica import heartbeat
 from yibao.replica import rebuild as rebuild_mod
 from yibao.replica.applier import Applier, ReplicaGap, ReplicaTimeout
+from yibao.replica.export import ExportReport, check_request, export_table
 from yibao.replica.lock import OwnerLock
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
 from yibao.storage.engine import make_engine
 from yibao.storage.tables import change_log
@@ -90,7 +93,12 @@ class RebuildState:
 def source_engine(settings: Settings) -> Engine:
     """The replica's own small pool on the row store (never the OLTP connections)."""
     return make_engine(
-        settings.db_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, writer=False, pool_size=2
+        settings.db_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        writer=False,
+        pool_size=2,
+        pool_name="replica",
+        mysql_driver=settings.mysql_driver,
     )
 
 
@@ -109,6 +117,8 @@ class Replica:
         self.lock: OwnerLock | None = None
         self.rebuild_state = RebuildState()
         self._rebuild_lock = threading.Lock()
+        #: tells other processes (readiness) that the applier is alive and where it is
+        self._beater = heartbeat.Beater(settings.data_dir, self._beat_state)
 
     @classmethod
     def open(cls, settings: Settings, *, lock: OwnerLock | None = None) -> Replica:
@@ -118,11 +128,14 @@ class Replica:
             settings.replica_path,
             threads=settings.duckdb_threads,
             memory_limit=settings.duckdb_memory_limit,
+            pseudonyms=Pseudonyms.for_dir(settings.data_dir),
         )
         replica = cls(settings, store, source)
         replica.lock = lock
         if not store.schema_current():
-            log.warning("replica schema is old: rebuilding from the row store")
+            log.warning(
+                "replica schema is old or its pseudonym key changed: rebuilding from the row store"
+            )
             replica.rebuild()
         else:
             try:
@@ -132,14 +145,30 @@ class Replica:
                 replica.rebuild(source="tables")
         return replica
 
+    def export_parquet(
+        self, *, table: str, out_dir: Path, since: str | None = None, until: str | None = None
+    ) -> ExportReport:
+        """Write one replica table to Parquet under `out_dir` (`replica.export`), from one
+        snapshot taken after the replica has caught up with the row store."""
+        check_request(table, since, until)  # refuse before waiting or writing anything
+        self.applier.wait_for(self.latest_seq())
+        with self.store.snapshot() as (cur, seq):
+            return export_table(cur, seq, table=table, out_dir=out_dir, since=since, until=until)
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self, writer: Writer | None = None) -> None:
         if writer is not None:
             writer.on_commit(self.applier.wake)
         self.applier.start()
+        self._beater.start()
+
+    def _beat_state(self) -> tuple[int, bool, str | None]:
+        blocked = self.applier.blocked
+        return self.store.applied_seq, self.applier.running, str(blocked) if blocked else None
 
     def close(self) -> None:
+        self._beater.stop()
         self.applier.stop()
         self.store.close()
         self.source.dispose()
@@ -263,6 +292,7 @@ class Replica:
                 threads=self.store.threads,
                 memory_limit=self.store.memory_limit,
                 progress=progress,
+                pseudonyms=self.store.pseudonyms,
             )
             self.store.swap(target)
             state.source = report.source

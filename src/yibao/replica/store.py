@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +30,7 @@ import pyarrow.compute as pc
 from yibao.errors import ConfigError
 from yibao.replica import persons
 from yibao.replica.batches import Batch
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.schema import (
     BY_ENTITY,
     ENTITIES,
@@ -39,6 +41,9 @@ from yibao.replica.schema import (
 )
 
 log = logging.getLogger(__name__)
+
+#: the id (not the key) of the pseudonym key the file's `psn_ref` values were made with
+KEY_DDL = "CREATE TABLE IF NOT EXISTS replica_key (key_id VARCHAR NOT NULL)"
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -110,8 +115,16 @@ class ReplicaStore:
         threads: int = 1,
         memory_limit: str = "1GB",
         read_only: bool = False,
+        pseudonyms: Pseudonyms | None = None,
     ) -> None:
         self.path = Path(path)
+        #: psn_no → psn_ref on the way in: the file never holds a person number. Default:
+        #: the key in the file's directory (the data directory), a random one in memory.
+        self.pseudonyms = pseudonyms or (
+            Pseudonyms.ephemeral()
+            if str(path) == ":memory:"
+            else Pseudonyms.for_dir(self.path.parent)
+        )
         self.threads = threads
         self.memory_limit = memory_limit
         self.read_only = read_only
@@ -176,8 +189,12 @@ class ReplicaStore:
             con.execute(rollup.ddl())
         con.execute(persons.DDL)
         con.execute(persons.OPEN_DDL)
+        con.execute(KEY_DDL)
         if con.execute("SELECT count(*) FROM replica_meta").fetchone() == (0,):
             con.execute("INSERT INTO replica_meta VALUES (1, ?, 0, 0, 0, 'log')", [SCHEMA_VERSION])
+            # a new file: its pseudonyms are made with the current key
+            con.execute("DELETE FROM replica_key")
+            con.execute("INSERT INTO replica_key VALUES (?)", [self.pseudonyms.key_id])
 
     def _read_meta(self) -> Meta:
         row = self._con.execute(
@@ -196,8 +213,20 @@ class ReplicaStore:
     def applied_seq(self) -> int:
         return self._meta.applied_seq
 
+    def key_id(self) -> str | None:
+        """The id of the pseudonym key the file was built with (None: unknown, an old file)."""
+        try:
+            row = self._con.execute("SELECT key_id FROM replica_key").fetchone()
+        except duckdb.CatalogException:
+            return None
+        return None if row is None else str(row[0])
+
     def schema_current(self) -> bool:
-        return self._meta.schema_version == SCHEMA_VERSION
+        """The file has the current layout and was built with the current pseudonym key (after
+        a key rotation every pseudonym changes: the replica is rebuilt)."""
+        return (
+            self._meta.schema_version == SCHEMA_VERSION and self.key_id() == self.pseudonyms.key_id
+        )
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -267,6 +296,7 @@ class ReplicaStore:
                     table = batch.tables.get(entity.entity)
                     if table is None or not table.num_rows:
                         continue
+                    table = self.pseudonyms.table(table)
                     if entity is BY_ENTITY["setl"] and refresh:
                         self._upsert_settlements(cur, entity, table, batch.first_seq)
                     else:
@@ -364,7 +394,7 @@ class ReplicaStore:
             days = sorted({date.fromisoformat(v) for v in values if v})
             old_days = persons.sealed(days, persons.open_from(cur))
             if old_days:
-                for stmt in persons.merge_statements(old_days, "SELECT psn_no FROM setl_change"):
+                for stmt in persons.merge_statements(old_days, "SELECT psn_ref FROM setl_change"):
                     cur.execute(stmt)
         finally:
             cur.unregister("setl_change")
@@ -468,7 +498,7 @@ class ReplicaStore:
                 columns.append(table.column(f.name).cast(f.type))
             else:
                 columns.append(pa.nulls(n, f.type))
-        shaped = pa.Table.from_arrays(columns, schema=schema)
+        shaped = self.pseudonyms.table(pa.Table.from_arrays(columns, schema=schema))
         if entity.entity == "setl":
             shaped = shaped.sort_by([("setl_date", "ascending"), ("setl_time", "ascending")])
         with self.write_lock:
@@ -504,6 +534,14 @@ class ReplicaStore:
     def checkpoint(self) -> None:
         with self.write_lock:
             self._con.execute("CHECKPOINT")
+
+    def copy_to(self, target: Path) -> int:
+        """A consistent copy of the replica file at `target` (a backup); returns the
+        `applied_seq` it holds. Writers and readers wait for the few moments of the copy."""
+        with self.write_lock, self._gate.exclusive():
+            self._con.execute("CHECKPOINT")
+            shutil.copyfile(self.path, target)
+            return self._meta.applied_seq
 
     def swap(self, new_path: Path) -> None:
         """Replace the file with a rebuilt one (`new_path`, closed) under every reader."""

@@ -13,7 +13,10 @@ started. This adapter
   never inside a settlement transaction. The answer's `seq` is the change log's `max(seq)`
   read in the same snapshot.
 
-Only tables without personal identifiers get a TiFlash replica (`psn` does not).
+Only tables without personal identifiers get a TiFlash replica: the pseudonymised settlement
+facts `an_setl` (the person as `psn_ref`, `replica.pseudo_tables`) and `fixmedins`; `setl`,
+`mdtrt` and `psn` carry `psn_no` and get none (a replica left on them by an older version is
+removed, count 0). The analytic queries read `an_setl` (`pseudonymised`), never `setl`.
 """
 
 from __future__ import annotations
@@ -27,10 +30,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from yibao.config import Settings
+from yibao.replica.pseudo_tables import PseudoTables
+from yibao.replica.pseudonym import Pseudonyms
 from yibao.storage.engine import make_engine
 
-#: the row-store tables the analytic queries read (no personal identifiers among them)
-ANALYTIC_TABLES: tuple[str, ...] = ("setl", "mdtrt", "fixmedins")
+#: the row-store tables the analytic queries read on TiDB: pseudonymised or impersonal — the
+#: only ones given a TiFlash replica
+ANALYTIC_TABLES: tuple[str, ...] = ("an_setl", "fixmedins")
+#: tables holding personal identifiers: never a TiFlash replica (set to 0: an older version
+#: gave `setl` and `mdtrt` one)
+PERSONAL_TABLES: tuple[str, ...] = ("setl", "mdtrt")
 
 #: aliases used by the row-store variants of the analytic queries (`s` setl, `f` fixmedins)
 QUERY_ALIASES: tuple[str, ...] = ("s", "f")
@@ -68,9 +77,19 @@ def hint(aliases: Sequence[str] = QUERY_ALIASES) -> str:
     return f"/*+ READ_FROM_STORAGE(TIFLASH[{', '.join(aliases)}]) */ "
 
 
+def pseudonymised(sql: str) -> str:
+    """A row-store analytic query (over `setl s`) rewritten to read the pseudonymised facts
+    `an_setl` (the person as `psn_ref`). Refuses SQL that would still read `setl`."""
+    out = sql.replace("FROM setl s", "FROM an_setl s").replace("s.psn_no", "s.psn_ref")
+    if re.search(r"\bsetl\s+s\b|\bpsn_no\b|\bcertno\b|\bpsn_name\b", out):
+        raise ValueError("an analytic query on TiDB must read only pseudonymised tables")
+    return out
+
+
 def hinted(sql: str, aliases: Sequence[str] = QUERY_ALIASES) -> str:
-    """A row-store query (with its `{hint}` marker) ready for TiFlash."""
-    return sql.replace("{hint}", hint(aliases))
+    """A row-store query (with its `{hint}` marker) ready for TiFlash: reading the
+    pseudonymised tables, with the TiFlash hint."""
+    return pseudonymised(sql).replace("{hint}", hint(aliases))
 
 
 @dataclass(frozen=True)
@@ -88,11 +107,15 @@ class TiFlashReplica:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or make_engine(settings.db_url, pool_size=2)
+        self.engine = engine or make_engine(
+            settings.db_url, pool_size=2, mysql_driver=settings.mysql_driver
+        )
+        self.pseudo = PseudoTables(self.engine, Pseudonyms.for_dir(settings.data_dir))
 
     def ensure_replicas(self, count: int = 1) -> list[str]:
-        """Run the DDL (idempotent on TiDB); returns the statements."""
-        statements = replica_ddl(count=count)
+        """Run the DDL (idempotent on TiDB): replicas on the analytic tables, none on the
+        personal ones; returns the statements."""
+        statements = replica_ddl(count=count) + replica_ddl(PERSONAL_TABLES, count=0)
         with self.engine.connect() as conn:
             for stmt in statements:
                 conn.exec_driver_sql(stmt)
@@ -107,14 +130,18 @@ class TiFlashReplica:
 
     @contextmanager
     def read(self) -> Iterator[tuple[Connection, int]]:
-        """A read-only snapshot on TiFlash and the change-log seq it reflects."""
+        """A read-only snapshot on TiFlash and the change-log seq it reflects: `an_setl` is
+        first brought up to every change committed before the read began (strong)."""
+        self.pseudo.catch_up()
         with self.engine.connect() as conn:
             for stmt in SESSION_SQL:
                 conn.exec_driver_sql(stmt)
             conn.exec_driver_sql("START TRANSACTION READ ONLY")
             try:
                 seq = int(
-                    conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM change_log")).scalar_one()
+                    conn.execute(
+                        text("SELECT COALESCE(MAX(applied_seq), 0) FROM an_state")
+                    ).scalar_one()
                 )
                 yield conn, seq
             finally:
@@ -127,12 +154,13 @@ class TiFlashReplica:
             latest = int(
                 conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM change_log")).scalar_one()
             )
+            applied = self.pseudo.applied_seq(conn)
             conn.rollback()
         return {
             "engine": "tiflash",
-            "applied_seq": latest,
+            "applied_seq": applied,
             "latest_seq": latest,
-            "lag_rows": 0,
+            "lag_rows": max(0, latest - applied),
             "lag_ms": 0,
             "tables": [t.__dict__ for t in tables],
             "available": bool(tables) and all(t.available for t in tables),

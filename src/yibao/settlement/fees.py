@@ -55,8 +55,11 @@ class VisitFacts:
     hosp_lv: str
     med_type: str
     psn_type: str | None
-    #: the person's pooling region (selects the region's unknown-code rule)
+    #: the person's pooling region
     admdvs: str
+    #: the institution's district: the region covering it (the region of treatment, 就医地目录)
+    #: selects the unknown-code rule; the person's region when no hosted region covers it
+    district: str | None = None
 
 
 def _terms(item: CatalogItem, psn_type: str | None, where: str) -> CatalogTerms:
@@ -109,7 +112,12 @@ def split_uploaded(
         for ln in group:
             picked[ln.index] = items.get(ln.med_list_codg)
         try:
-            rules_by_day[day] = book.line_rules(facts.admdvs, day)
+            treatment = book.treatment_region(facts.district, day) if facts.district else None
+            rules_by_day[day] = (
+                LineRules(unknown_code=treatment.unknown_code)
+                if treatment is not None
+                else book.line_rules(facts.admdvs, day)
+            )
         except PolicyRefusal as exc:
             raise InvalidInput(f"{node}[{group[0].index}].fee_ocur_time: {exc}") from None
     codes = diag_codes

@@ -115,6 +115,7 @@ def compute(
     acct_used: bool,
     accum: Mapping[str, Decimal],
     same_admission: bool = False,
+    ratio_cut: Decimal = ZERO,
     node: str = "data",
 ) -> SettlementSplit:
     try:
@@ -125,6 +126,7 @@ def compute(
             setl_date=day,
             acct_used_flag=acct_used,
             same_admission_settled=same_admission,
+            ratio_cut=ratio_cut,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None

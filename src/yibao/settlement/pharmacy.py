@@ -13,7 +13,17 @@ from typing import Any
 from sqlalchemy import Connection
 
 from yibao.errors import InvalidInput
-from yibao.settlement import accumulators, fees, filings, ledger, output, records, repo, steps
+from yibao.settlement import (
+    accumulators,
+    fees,
+    filings,
+    ledger,
+    output,
+    records,
+    remote,
+    repo,
+    steps,
+)
 from yibao.settlement.commands import ReverseSettlement, SettlePharmacy
 from yibao.settlement.context import Caller, Pricing
 from yibao.settlement.visits import new_visit
@@ -61,6 +71,15 @@ def settle(
         day=day,
         node=n,
     )
+    verdict = remote.check(
+        conn,
+        pricing.book,
+        district=caller.admdvs,
+        insu=party.insu,
+        med_type=med_type,
+        day=day,
+        node=n,
+    )
     split_rows = fees.split_uploaded(
         conn,
         lines,
@@ -95,6 +114,7 @@ def settle(
         day=day,
         acct_used=acct_used,
         accum=accumulators.read(conn, psn_no, insutype, day.year),
+        ratio_cut=verdict.ratio_cut,
         node=n,
     )
     setl_id = setl_time = medins_setl_id = None

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from yibao.errors import Conflict, InvalidInput
 from yibao.kit.clock import age_on
 from yibao.policy import PolicyBook, SettlementSplit
-from yibao.settlement import accumulators, fees, filings, ledger, output, repo
+from yibao.settlement import accumulators, fees, filings, ledger, output, remote, repo
 from yibao.settlement.commands import ReverseSettlement, Settle, UploadFees, required
 from yibao.settlement.context import Caller, Pricing
 
@@ -37,6 +37,7 @@ def facts(
         med_type=med_type,
         psn_type=insu["psn_type"],
         admdvs=insu["insuplc_admdvs"],
+        district=caller.admdvs,
     )
 
 
@@ -218,6 +219,15 @@ def settle_visit(
         day=day,
         node=node,
     )
+    verdict = remote.check(
+        conn,
+        pricing.book,
+        district=caller.admdvs,
+        insu=party.insu,
+        med_type=med_type,
+        day=day,
+        node=node,
+    )
     accum = accumulators.read(conn, psn_no, insutype, day.year)
     split = _split_of(
         pricing.book,
@@ -229,6 +239,7 @@ def settle_visit(
         acct_used=acct_used,
         accum=accum,
         same_admission=same_admission,
+        ratio_cut=verdict.ratio_cut,
         node=node,
     )
     clr_type = CLR_TYPE[kind]
@@ -301,6 +312,7 @@ def _split_of(
     accum: Mapping[str, Decimal],
     same_admission: bool,
     node: str,
+    ratio_cut: Decimal = Decimal(0),
 ) -> SettlementSplit:
     key = (
         id(book),
@@ -311,6 +323,7 @@ def _split_of(
         day,
         acct_used,
         same_admission,
+        ratio_cut,
         tuple(accum.items()),
         tuple(lines[0]) if lines else (),  # the column names, then each line's values
         *[tuple(r.values()) for r in lines],
@@ -329,6 +342,7 @@ def _split_of(
         acct_used=acct_used,
         accum=accum,
         same_admission=same_admission,
+        ratio_cut=ratio_cut,
         node=node,
     )
     with _SPLITS_LOCK:

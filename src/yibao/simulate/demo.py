@@ -27,11 +27,13 @@ from yibao.kit.files import write_private
 from yibao.kit.ids import IdGenerator
 from yibao.kit.jsonx import dumps
 from yibao.kit.money import fmt
+from yibao.policy import load_book
 from yibao.replica.store import ReplicaStore
 from yibao.simulate.bulk import BulkReport, bulk_load
 from yibao.simulate.catalog_seed import ensure_sim_catalog
 from yibao.simulate.clinical import BUILTIN_ITEMS
 from yibao.simulate.model import CityParams, Institution, Label, Person
+from yibao.simulate.names import POOLING_REGION
 from yibao.simulate.people import ALL_TYPES, PersonFactory, make_institutions
 from yibao.simulate.staff import write_staff
 from yibao.simulate.store import (
@@ -190,6 +192,26 @@ def person_fixture(p: Person) -> dict[str, Any]:
     }
 
 
+def fixture_persons(persons: list[Person]) -> list[Person]:
+    """The persons in the fixtures: the showcase and sample persons, then every person insured
+    in another region (异地就医: the driver and the tests find them here)."""
+    # the persons a test or a visitor settles for now: living ones
+    living = [p for p in persons if p.death_date is None]
+    head = living[: len(ALL_TYPES) + FIXTURE_SAMPLE]
+    return head + [p for p in living[len(head) :] if p.insuplc_admdvs != POOLING_REGION]
+
+
+def demo_regions() -> list[dict[str, Any]]:
+    """The pooling regions of the packaged parameter files valid today: the demo city's and its
+    neighbour's (`covers`: the district prefixes each holds)."""
+    today = local_naive_now().date()
+    seen: dict[str, dict[str, Any]] = {}
+    for v in load_book().versions:
+        if v.valid_on(today) and v.admdvs not in seen:
+            seen[v.admdvs] = {"admdvs": v.admdvs, "name": v.name, "covers": list(v.covers)}
+    return [seen[k] for k in sorted(seen)]
+
+
 def fixtures(
     institutions: list[Institution],
     persons: list[Person],
@@ -198,8 +220,7 @@ def fixtures(
     seed: int,
     balances: dict[str, Decimal] | None = None,
 ) -> dict[str, Any]:
-    # the persons a test or a visitor settles for now: living ones
-    sample = [p for p in persons if p.death_date is None][: len(ALL_TYPES) + FIXTURE_SAMPLE]
+    sample = fixture_persons(persons)
     people = []
     for p in sample:
         row = person_fixture(p)
@@ -209,6 +230,7 @@ def fixtures(
     return {
         "seed": seed,
         "institutions": [institution_fixture(i, seed) for i in institutions],
+        "regions": demo_regions(),
         "persons": people,
         "catalog_items": catalog,
         "agency": {
@@ -259,7 +281,7 @@ def load_demo(engine: Engine, data_dir: Path, *, persons: int = DEMO_PERSONS) ->
     added_i, added_p, created = run_transaction(engine, write)
     with engine.connect() as conn:
         catalog = _catalog_items(conn)
-        balances = _balances(conn, [p.psn_no for p in people[: len(ALL_TYPES) + FIXTURE_SAMPLE]])
+        balances = _balances(conn, [p.psn_no for p in fixture_persons(people)])
     doc = fixtures(institutions, people, catalog, seed=params.seed, balances=balances)
     path = data_dir / FIXTURES_FILE
     write_private(path, dumps(doc).decode() + "\n")

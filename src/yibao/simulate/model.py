@@ -189,6 +189,9 @@ class Person:
     #: injected card misuse (the generator's own, never written): "after_death" (visits
     #: after the date of death) or "two_places" (two institutions at once)
     misuse: str | None = None
+    #: insured in another region (insuplc_admdvs ≠ the demo city's) and holding a long-term
+    #: 异地就医备案 for the demo city from psn_insu_date on (without one: the 未备案 ratio)
+    remote_registered: bool = False
 
 
 class Line(NamedTuple):

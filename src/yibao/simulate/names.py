@@ -61,8 +61,17 @@ DISTRICTS: Final = (
 
 DISTRICT_NAMES: Final = {code: name for code, name, _w in DISTRICTS}
 
-#: The pooling region (统筹区) every simulated person is insured in.
+#: The pooling region (统筹区) of the demo city: most simulated persons are insured in it.
 POOLING_REGION: Final = "110199"
+
+#: The neighbouring pooling region (policy/params/131099_2023.toml): one person in
+#: `REMOTE_EVERY` is insured there and treated in the demo city (异地就医, docs/simulate.md).
+REMOTE_REGION: Final = "131099"
+REMOTE_EVERY: Final = 25
+#: of those, one in `REMOTE_UNREGISTERED_EVERY` has no 异地就医备案 (settled at the 未备案 ratio)
+REMOTE_UNREGISTERED_EVERY: Final = 10
+#: Langfang-style districts of 131099: where those persons' ID numbers and cards were issued
+REMOTE_DISTRICTS: Final = ("131002", "131003", "131022", "131081", "131082")
 
 # fmt: off
 HOSPITAL_NAME_STEMS: Final = (

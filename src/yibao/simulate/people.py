@@ -341,7 +341,16 @@ class PersonFactory:
         brdy = p.start - timedelta(days=age * 365 + rng.randrange(365) + age // 4)
         age = (p.start.year - brdy.year) - ((p.start.month, p.start.day) < (brdy.month, brdy.day))
         district = _district(rng)
-        certno = self._certno(district, brdy, gend)
+        # one in REMOTE_EVERY is insured in the neighbouring region and lives here: the ID
+        # number and the card are that region's, the home district is the demo city's (no
+        # extra draw, so every other person is the same as without the second region)
+        remote = force is None and index % names.REMOTE_EVERY == names.REMOTE_EVERY - 1
+        issued = (
+            names.REMOTE_DISTRICTS[(index // names.REMOTE_EVERY) % len(names.REMOTE_DISTRICTS)]
+            if remote
+            else district
+        )
+        certno = self._certno(issued, brdy, gend)
         insutype, psn_type, cvlserv = insurance_for(rng, age, gend)
         if force is not None:
             insutype, psn_type = force
@@ -349,7 +358,7 @@ class PersonFactory:
         employed = psn_type.startswith("11")
         emp_name = None
         if employed:
-            emp_name = f"北京{rng.choice(names.SURNAMES)[0]}{rng.choice(names.GIVEN_MALE)}{rng.choice(names.EMPLOYERS)}"
+            emp_name = f"{'廊坊' if remote else '北京'}{rng.choice(names.SURNAMES)[0]}{rng.choice(names.GIVEN_MALE)}{rng.choice(names.EMPLOYERS)}"
         idets: tuple[str, ...] = ()
         if rng.random() < (0.05 if psn_type.startswith(("14", "15")) else 0.01):
             idets = (
@@ -374,12 +383,12 @@ class PersonFactory:
             insutype=insutype,
             psn_type=psn_type,
             cvlserv_flag=cvlserv,
-            insuplc_admdvs=names.POOLING_REGION,
+            insuplc_admdvs=names.REMOTE_REGION if remote else names.POOLING_REGION,
             district=district,
             emp_name=emp_name,
             psn_insu_date=max(brdy, date(2000 + rng.randrange(24), 1 + rng.randrange(12), 1)),
             balc=_balance(rng, psn_type, age),
-            card_no=f"{district[:4]}{self._tag:04d}{index:010d}",
+            card_no=f"{issued[:4]}{self._tag:04d}{index:010d}",
             card_sn=digest[:32].upper(),
             ec_token=digest[32:64],
             death_date=death_date,
@@ -387,6 +396,8 @@ class PersonFactory:
             tel=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
             idets=idets,
             chronic=chronic,
+            remote_registered=remote
+            and (index // names.REMOTE_EVERY) % names.REMOTE_UNREGISTERED_EVERY != 0,
         )
 
     def _fate(self, age: int) -> tuple[date | None, str | None]:

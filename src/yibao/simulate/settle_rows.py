@@ -46,10 +46,12 @@ from yibao.policy import (
     split_line,
 )
 from yibao.policy.model import LineSplit, PolicyRefusal
+from yibao.policy.remote import remote_verdict
 from yibao.replica import rows as replica_rows
 from yibao.settlement import records
 from yibao.simulate.chunk_rows import ChunkRows
 from yibao.simulate.model import Institution, Line, Person, Visit
+from yibao.simulate.names import POOLING_REGION
 from yibao.simulate.row_shapes import (
     FEE_DETAIL_COLUMNS,
     constants_for,
@@ -214,7 +216,7 @@ class Settler:
         self._lines: dict[tuple[Any, ...], _LineMemo] = {}
         #: memos of the immutable terms the engine reads (`_person_terms`, `_visit_terms`)
         self._persons: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        self._visits: dict[tuple[str, str, str, date], VisitTerms] = {}
+        self._visits: dict[tuple[str, str, str, date, Decimal], VisitTerms] = {}
         #: the setl row of the visit settled last (`_reversal` negates it)
         self._last: dict[str, Any] = {}
 
@@ -272,7 +274,8 @@ class Settler:
                 family_balc=ZERO,
                 cvlserv_flag=cvlserv,
             )
-            visit = self._visit_terms(v.med_type, inst.hosp_lv, p.insuplc_admdvs, day)
+            cut = ZERO if p.insuplc_admdvs == POOLING_REGION else self._remote_cut(p, inst, v, day)
+            visit = self._visit_terms(v.med_type, inst.hosp_lv, p.insuplc_admdvs, day, cut)
             # as `settle` does: the rules first, then each line, then the bill
             resolved = self.book.resolve(person, visit)
             rules = self._rules.get(resolved.version.unknown_code)
@@ -389,9 +392,24 @@ class Settler:
             )
         return found
 
-    def _visit_terms(self, med_type: str, hosp_lv: str, admdvs: str, day: date) -> VisitTerms:
+    def _remote_cut(self, p: Person, inst: Institution, v: Visit, day: date) -> Decimal:
+        """异地就医 as the live path decides it (`settlement.remote`): the pool-ratio cut of a
+        person insured elsewhere without a registration; PolicyRefusal where the insured
+        region refuses such a visit."""
+        insured = self.book.version_for(p.insuplc_admdvs, day)
+        verdict = remote_verdict(
+            insured=insured,
+            treatment=self.book.treatment_region(inst.admdvs, day),
+            med_type=MedType(v.med_type),
+            registered=p.remote_registered and day >= p.psn_insu_date,
+        )
+        return verdict.ratio_cut
+
+    def _visit_terms(
+        self, med_type: str, hosp_lv: str, admdvs: str, day: date, cut: Decimal = ZERO
+    ) -> VisitTerms:
         """VisitTerms of a bulk visit (equal inputs, one immutable object)."""
-        key = (med_type, hosp_lv, admdvs, day)
+        key = (med_type, hosp_lv, admdvs, day, cut)
         found = self._visits.get(key)
         if found is None:
             if len(self._visits) >= LINE_MEMO_LIMIT:
@@ -402,6 +420,7 @@ class Settler:
                 admdvs=admdvs,
                 setl_date=day,
                 acct_used_flag=True,
+                ratio_cut=cut,
             )
         return found
 

@@ -22,10 +22,18 @@ from sqlalchemy import Connection, Table, insert, select
 from yibao.enrolment import token_seal
 from yibao.replica import rows as replica_rows
 from yibao.simulate.model import Institution, Person
+from yibao.simulate.names import POOLING_REGION
 from yibao.simulate.row_shapes import converter
 from yibao.simulate.spool import insert_sql
 from yibao.storage import changelog
-from yibao.storage.tables import fixmedins, fixmedins_credential, psn, psn_idet, psn_insu
+from yibao.storage.tables import (
+    fixmedins,
+    fixmedins_credential,
+    psn,
+    psn_idet,
+    psn_insu,
+    remote_reg,
+)
 
 _CHUNK = 500
 
@@ -201,6 +209,33 @@ def person_rows(
     return psn_row, insu_row, idet_rows
 
 
+def remote_reg_row(p: Person, now: datetime) -> dict[str, Any] | None:
+    """The long-term 异地就医备案 of a person insured in another region who lives in the demo
+    city (None for everyone else): for the demo city's region, from psn_insu_date on."""
+    if not p.remote_registered:
+        return None
+    return {
+        "remote_reg_id": f"SIM{p.psn_no}",
+        "psn_no": p.psn_no,
+        "insutype": None,
+        "insuplc_admdvs": p.insuplc_admdvs,
+        "mdtrt_area_admdvs": POOLING_REGION,
+        "reg_type": "long_term",
+        "begndate": p.psn_insu_date,
+        "enddate": None,
+        "tel": None,
+        "addr": None,
+        "memo": "模拟城市 simulated city",
+        "vali_flag": "1",
+        "crte_by": "simulate",
+        "revs_time": None,
+        "revs_by": None,
+        "revs_memo": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def write_persons(
     conn: Connection,
     persons: Iterable[Person],
@@ -229,6 +264,7 @@ def _write_person_batch(
     if not new:
         return 0
     psn_rows, insu_rows, idet_rows, changes = [], [], [], []
+    reg_rows = [r for r in (remote_reg_row(p, now) for p in new) if r is not None]
     for p in new:
         prow, irow, drows = person_rows(p, now)
         psn_rows.append(prow)
@@ -240,6 +276,8 @@ def _write_person_batch(
     _insert_many(conn, psn_insu, insu_rows)
     if idet_rows:
         _insert_many(conn, psn_idet, idet_rows)
+    if reg_rows:
+        _insert_many(conn, remote_reg, reg_rows)
     if payloads is not None:
         payloads.extend(payload for _e, _k, payload, _op in changes)
     else:

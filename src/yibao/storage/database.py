@@ -23,6 +23,8 @@ class Database:
             synchronous=settings.sqlite_synchronous,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             writer=True,
+            pool_size=settings.mysql_pool_size,
+            mysql_driver=settings.mysql_driver,
             mysql_timeouts=MysqlTimeouts(
                 connect=settings.mysql_connect_timeout_s,
                 read=settings.mysql_read_timeout_s,

@@ -6,12 +6,18 @@
   marker beside it (`unfinished_load_marker`) is refused: the load stopped midway with its
   journal in memory, so the file may be damaged.
 - MySQL protocol (``mysql+pymysql://``): MariaDB/MySQL, or TiDB when ``SELECT tidb_version()``
-  answers. Sessions run in READ COMMITTED with row locks for read-modify-write.
+  answers; on mysqlclient (the C driver) when it is installed, else PyMySQL
+  (`resolve_mysql_url`, ``YIBAO_MYSQL_DRIVER``). The pool is per process
+  (``YIBAO_MYSQL_POOL_SIZE``); several gateway processes each have their own. Sessions run
+  in READ COMMITTED with row locks for read-modify-write.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
+import math
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +29,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 
 from yibao.errors import ConfigError, StorageUnavailable
+from yibao.obs import metrics
 from yibao.storage import faults
 
 log = logging.getLogger(__name__)
@@ -57,8 +64,52 @@ def _check_url(url: str) -> None:
             f"YIBAO_DATABASE_URL 不支持的数据库 '{parsed.get_backend_name()}' "
             "(supported: sqlite, mysql+pymysql for MariaDB/MySQL/TiDB)"
         )
-    if parsed.get_backend_name() == "mysql" and parsed.get_driver_name() != "pymysql":
-        raise ConfigError("YIBAO_DATABASE_URL: use the pymysql driver (mysql+pymysql://…)")
+    if parsed.get_backend_name() == "mysql" and parsed.get_driver_name() not in MYSQL_DRIVERS:
+        raise ConfigError(
+            f"YIBAO_DATABASE_URL: 不支持的驱动 '{parsed.get_driver_name()}' (use "
+            "mysql+pymysql://…; yibao takes mysqlclient when it is installed, see "
+            "YIBAO_MYSQL_DRIVER)"
+        )
+
+
+#: the MySQL drivers yibao runs on, by SQLAlchemy's driver name
+MYSQL_DRIVERS = ("pymysql", "mysqldb")
+#: `YIBAO_MYSQL_DRIVER` values: auto (mysqlclient when it imports, else PyMySQL) or one of them
+DRIVER_CHOICES = ("auto", "mysqlclient", "pymysql")
+
+
+@functools.cache
+def mysqlclient_available() -> bool:
+    """mysqlclient (the C driver, module MySQLdb) imports here."""
+    try:
+        importlib.import_module("MySQLdb")
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_mysql_url(url: str, driver: str = "auto") -> str:
+    """The URL with the MySQL driver yibao runs: `mysql+mysqldb://` (mysqlclient, the C driver)
+    when `driver` is ``mysqlclient``, or ``auto`` and it is installed; else `mysql+pymysql://`
+    (pure Python). A URL that names mysqldb keeps it; SQLite URLs are returned as they are."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "mysql":
+        return url
+    if driver not in DRIVER_CHOICES:
+        raise ConfigError(f"YIBAO_MYSQL_DRIVER 应为 {'/'.join(DRIVER_CHOICES)} (got '{driver}')")
+    named = parsed.get_driver_name()
+    if named == "mysqldb" or driver == "mysqlclient":
+        chosen = "mysqldb"
+    elif driver == "pymysql":
+        chosen = "pymysql"
+    else:
+        chosen = "mysqldb" if mysqlclient_available() else "pymysql"
+    if chosen == "mysqldb" and not mysqlclient_available():
+        raise ConfigError(
+            "mysqlclient 未安装 (the C MySQL driver is not installed: pip install mysqlclient, "
+            "which needs libmariadb-dev and pkg-config; or set YIBAO_MYSQL_DRIVER=pymysql)"
+        )
+    return parsed.set(drivername=f"mysql+{chosen}").render_as_string(hide_password=False)
 
 
 def unfinished_load_marker(database: str | Path) -> Path:
@@ -95,8 +146,16 @@ class MysqlTimeouts:
     statement: float = 4.0
 
 
-def _mysql_connect_args(timeouts: MysqlTimeouts) -> dict[str, Any]:
-    # PyMySQL takes whole seconds for connect_timeout and any float for the others.
+def _mysql_connect_args(timeouts: MysqlTimeouts, driver: str = "pymysql") -> dict[str, Any]:
+    # PyMySQL takes whole seconds for connect_timeout and any float for the others;
+    # mysqlclient (libmariadb) whole seconds for all three.
+    if driver == "mysqldb":
+        return {
+            "charset": "utf8mb4",
+            "connect_timeout": max(1, round(timeouts.connect)),
+            "read_timeout": max(1, math.ceil(timeouts.read)),
+            "write_timeout": max(1, math.ceil(timeouts.write)),
+        }
     return {
         "charset": "utf8mb4",
         "connect_timeout": max(1, round(timeouts.connect)),
@@ -135,8 +194,12 @@ def make_engine(
     writer: bool = True,
     pool_size: int = 8,
     mysql_timeouts: MysqlTimeouts | None = None,
+    pool_name: str | None = None,
+    mysql_driver: str = "auto",
 ) -> Engine:
-    """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred)."""
+    """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred).
+    `pool_name` labels its pool in the metrics (default ``write`` or ``read``)."""
+    name = pool_name or ("write" if writer else "read")
     _check_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -156,8 +219,10 @@ def make_engine(
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
         _install_sqlite_hooks(engine, synchronous, busy_timeout_ms, immediate=writer)
+        _instrument_pool(engine, name)
         return engine
     timeouts = mysql_timeouts or MysqlTimeouts()
+    url = resolve_mysql_url(url, mysql_driver)
     # pool_pre_ping replaces a connection that died with the server, so recovery after an
     # outage needs no restart; pool_timeout bounds the wait for a free connection.
     engine = create_engine(
@@ -168,14 +233,41 @@ def make_engine(
         pool_recycle=3600,
         pool_timeout=timeouts.connect + timeouts.read,
         isolation_level="READ COMMITTED",
-        connect_args=_mysql_connect_args(timeouts),
+        connect_args=_mysql_connect_args(timeouts, make_url(url).get_driver_name()),
     )
     _install_mysql_hooks(engine, timeouts)
     faults.quiet_pool_outages()
+    _instrument_pool(engine, name)
     return engine
 
 
-def make_null_engine(url: str) -> Engine:
+def _instrument_pool(engine: Engine, name: str) -> None:
+    """Keep the pool gauges (`yibao_db_pool_open`, `yibao_db_pool_in_use`) current."""
+    open_ = metrics.POOL_OPEN.labels(pool=name)
+    in_use = metrics.POOL_IN_USE.labels(pool=name)
+
+    @event.listens_for(engine, "connect")
+    def _opened(_dbapi_conn: Any, _record: Any) -> None:
+        open_.inc()
+
+    @event.listens_for(engine, "close")
+    def _closed(_dbapi_conn: Any, _record: Any) -> None:
+        open_.dec()
+
+    @event.listens_for(engine, "close_detached")
+    def _closed_detached(_dbapi_conn: Any) -> None:
+        open_.dec()
+
+    @event.listens_for(engine, "checkout")
+    def _out(_dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        in_use.inc()
+
+    @event.listens_for(engine, "checkin")
+    def _in(_dbapi_conn: Any, _record: Any) -> None:
+        in_use.dec()
+
+
+def make_null_engine(url: str, *, mysql_driver: str = "auto") -> Engine:
     """An engine without pooling (for migrations and one-shot commands)."""
     _check_url(url)
     if url.startswith("sqlite"):
@@ -183,7 +275,11 @@ def make_null_engine(url: str) -> Engine:
         engine = create_engine(url, poolclass=NullPool)
         _install_sqlite_hooks(engine, "FULL", 10_000, immediate=True)
         return engine
-    return create_engine(url, poolclass=NullPool, connect_args={"charset": "utf8mb4"})
+    return create_engine(
+        resolve_mysql_url(url, mysql_driver),
+        poolclass=NullPool,
+        connect_args={"charset": "utf8mb4"},
+    )
 
 
 def _install_sqlite_hooks(

@@ -74,6 +74,13 @@ def unavailable(exc: BaseException) -> StorageUnavailable | None:
             return None
         return StorageUnavailable(f"{DB_UNAVAILABLE}: {reason}")
     module = type(orig).__module__
+    if module.startswith("MySQLdb"):  # mysqlclient: the same error numbers as PyMySQL
+        kinds = {cls.__name__ for cls in type(orig).__mro__}
+        if "InterfaceError" in kinds:  # the connection is already closed
+            return StorageUnavailable(DB_UNAVAILABLE)
+        if "OperationalError" in kinds and _mysql_code(orig) in _MYSQL_UNAVAILABLE:
+            return StorageUnavailable(DB_UNAVAILABLE)
+        return None
     if module.startswith("pymysql"):
         from pymysql import err as my_err
 

@@ -11,7 +11,7 @@ settlements · accumulators · message log, gateway nonces and change log · con
 sessions, audit) · files · and the national interface's further areas, one module each
 (departments and practitioners, pharmacies' 进销存, …).
 settlements · accumulators · message log, gateway nonces and change log · console (users, sessions, audit) ·
-files · self-pay patients (4261–4263).
+files · self-pay patients (4261–4263) · clearing (清算: applications, payment orders).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from yibao.storage.schema.catalog import (
     catalog_mapping_event,
     catalog_version,
 )
+from yibao.storage.schema.clearing import clr_appy, clr_deduction, clr_event, clr_item, clr_order
 from yibao.storage.schema.departments import fixmedins_dept, fixmedins_prac
-from yibao.storage.schema.filings import trt_dcla
+from yibao.storage.schema.filings import remote_reg, trt_dcla
 from yibao.storage.schema.inventory import inv_record
 from yibao.storage.schema.parties import (
     fixmedins,
@@ -53,6 +54,7 @@ from yibao.storage.schema.platform import (
     msg_log,
     seq_counter,
 )
+from yibao.storage.schema.privacy import an_setl, an_state, console_alert, unmask_log
 from yibao.storage.schema.selfpay import selfpay_diag, selfpay_fee, selfpay_mdtrt
 
 __all__ = [
@@ -60,6 +62,8 @@ __all__ = [
     "ID",
     "NAMING_CONVENTION",
     "agency_user",
+    "an_setl",
+    "an_state",
     "audit_log",
     "auth_session",
     "catalog_dise",
@@ -68,6 +72,12 @@ __all__ = [
     "catalog_mapping_event",
     "catalog_version",
     "change_log",
+    "clr_appy",
+    "clr_deduction",
+    "clr_event",
+    "clr_item",
+    "clr_order",
+    "console_alert",
     "diag",
     "fee_detail",
     "file_store",
@@ -84,6 +94,7 @@ __all__ = [
     "psn_accum",
     "psn_idet",
     "psn_insu",
+    "remote_reg",
     "selfpay_diag",
     "selfpay_fee",
     "selfpay_mdtrt",
@@ -92,4 +103,5 @@ __all__ = [
     "setl_fund",
     "sign_in",
     "trt_dcla",
+    "unmask_log",
 ]

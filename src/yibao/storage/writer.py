@@ -21,11 +21,13 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from yibao.obs import metrics
 from yibao.storage import faults
 from yibao.storage.uow import run_transaction
 
@@ -120,7 +122,9 @@ class Writer:
     # -- internals -------------------------------------------------------------------------
 
     def _run_alone(self, fn: Callable[[Connection], T]) -> T:
+        started = time.perf_counter()
         result = run_transaction(self._engine, fn)
+        metrics.commit_batch(1, time.perf_counter() - started)
         self.jobs += 1
         self.commits += 1
         self._notify()
@@ -153,6 +157,7 @@ class Writer:
 
     def _commit_batch(self, batch: list[tuple[Job, _Slot]]) -> None:
         outcomes: list[tuple[bool, Any]] = []
+        started = time.perf_counter()
         try:
             with self._engine.connect() as conn, conn.begin():
                 # Savepoints issued on the driver's cursor: a `begin_nested()` object per job
@@ -184,10 +189,12 @@ class Writer:
         except BaseException as exc:
             if faults.unavailable(exc) is not None:  # down or full: one line per interval
                 faults.report("group commit", exc)
+                metrics.store_unavailable("commit")
             else:
                 log.exception("group commit failed")
             _answer([(fut, False, exc) for _fn, fut in batch])
             return
+        metrics.commit_batch(len(batch), time.perf_counter() - started)
         self.commits += 1
         self.jobs += len(batch)
         self._notify()

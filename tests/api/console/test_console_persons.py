@@ -36,7 +36,7 @@ async def test_register_masks_and_derives_birth_date_and_sex(
     assert body["psn_name"] == "段**"
     assert body["certno"] == "1***************2X"
     assert body["tel"] == "180****1999"
-    assert body["brdy"] == "1949-12-31" and body["gend"] == "2"
+    assert body["brdy"] == "1949" and body["gend"] == "2"  # masked: the year only
     assert body["psn_no"].startswith("110199") and len(body["psn_no"]) == 25
     assert body["insurance"][0]["balc"] == "0.00"
 
@@ -344,7 +344,9 @@ async def test_admin_may_unmask_and_it_is_audited(
     client: httpx.AsyncClient, auth: Auth, platform: Platform
 ) -> None:
     body = await _register(client, auth)
-    r = await client.get(f"{URL}/{body['psn_no']}?unmask=1", headers=await auth("admin"))
+    r = await client.get(
+        f"{URL}/{body['psn_no']}?unmask=1&purpose=enrolment_check", headers=await auth("admin")
+    )
     assert r.status_code == 200
     assert r.json()["masked"] is False
     assert (r.json()["certno"], r.json()["psn_name"], r.json()["tel"]) == (
@@ -357,7 +359,9 @@ async def test_admin_may_unmask_and_it_is_audited(
     r = await client.get(f"{URL}/{body['psn_no']}", headers=await auth("admin"))
     assert r.json()["certno"] == "1***************2X"
     assert audit_count(platform, "psn.unmask") == 1
-    r = await client.get(f"{URL}?certno={CERTNO_F}&unmask=1", headers=await auth("admin"))
+    r = await client.get(
+        f"{URL}?certno={CERTNO_F}&unmask=1&purpose=enrolment_check", headers=await auth("admin")
+    )
     assert r.json()["items"][0]["psn_name"] == "段正淳"
     assert audit_count(platform, "psn.unmask") == 2
 
@@ -367,7 +371,9 @@ async def test_other_roles_may_not_unmask(
     client: httpx.AsyncClient, auth: Auth, platform: Platform, username: str
 ) -> None:
     body = await _register(client, auth)
-    r = await client.get(f"{URL}/{body['psn_no']}?unmask=1", headers=await auth(username))
+    r = await client.get(
+        f"{URL}/{body['psn_no']}?unmask=1&purpose=case_review", headers=await auth(username)
+    )
     assert r.status_code == 403
     assert audit_count(platform, "psn.unmask") == 0
     r = await client.get(f"{URL}/{body['psn_no']}", headers=await auth(username))
@@ -388,6 +394,6 @@ async def test_find_persons_masked(client: httpx.AsyncClient, auth: Auth) -> Non
     page = (await client.get(f"{URL}?insutype=390", headers=headers)).json()
     assert page["total"] == 1
     page = (await client.get(f"{URL}?family_id=FAM1", headers=headers)).json()
-    assert page["total"] == 1 and page["items"][0]["brdy"] == "1949-12-31"
+    assert page["total"] == 1 and page["items"][0]["brdy"] == "1949"  # the year only
     page = (await client.get(URL, headers=headers)).json()
     assert page["total"] == 2 and all(i["masked"] for i in page["items"])

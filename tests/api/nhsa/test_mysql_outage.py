@@ -202,6 +202,18 @@ class Client:
         raise AssertionError("yibao did not recover by itself")
 
 
+async def _not_ready(http: httpx.AsyncClient, bound_s: float) -> None:
+    """`GET /readyz` answers 503 within `bound_s`, its body naming the row store."""
+    began = time.monotonic()
+    answer = await http.get("/readyz")
+    assert time.monotonic() - began < bound_s
+    assert answer.status_code == 503, answer.text
+    body = answer.json()
+    assert body["status"] == "not_ready"
+    assert "row_store" in body["failed"]
+    assert body["checks"]["row_store"]["reason"].startswith(DB_UNAVAILABLE)
+
+
 async def test_mariadb_killed_and_frozen_mid_load(
     mariadb: MariaDB,
     tmp_path: Path,
@@ -231,6 +243,7 @@ async def test_mariadb_killed_and_frozen_mid_load(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             client = Client(His(http, HOSP, paasid, secret), person)
             assert all(a["infcode"] == 0 for a in await client.burst(9))
+            assert (await http.get("/readyz")).status_code == 200
             # the statement limit is in force on yibao's own connections
             with platform.db.engine.connect() as conn:
                 limit = conn.exec_driver_sql("SELECT @@max_statement_time").scalar_one()
@@ -247,9 +260,12 @@ async def test_mariadb_killed_and_frozen_mid_load(
                 assert all(a["infcode"] == -1 for a in answers)
                 down_worst = client.worst
                 assert down_worst < DOWN_BOUND_S
+                # readiness says so while it lasts, within the same bound, naming the check
+                await _not_ready(http, DOWN_BOUND_S)
                 mariadb.start()
                 down_recovery = await client.until_served(10)
                 await client.retry_pending()
+                assert (await http.get("/readyz")).status_code == 200
 
                 # -- frozen (SIGSTOP) mid-load ----------------------------------------------
                 load = asyncio.ensure_future(client.burst(12))
@@ -261,9 +277,11 @@ async def test_mariadb_killed_and_frozen_mid_load(
                 assert all(a["infcode"] == -1 for a in answers)
                 frozen_worst = client.worst
                 assert frozen_worst < FROZEN_BOUND_S
+                await _not_ready(http, FROZEN_BOUND_S)
                 mariadb.signal(signal.SIGCONT)
                 frozen_recovery = await client.until_served(15)
                 await client.retry_pending()
+                assert (await http.get("/readyz")).status_code == 200
 
             failures = 12 + 6
             outage_lines = [r for r in caplog.records if "row store unavailable" in r.getMessage()]

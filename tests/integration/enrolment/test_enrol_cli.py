@@ -75,6 +75,14 @@ def test_institution_credential_and_person_round_trip(env: Settings) -> None:
     psn_no = added.output.split()[-1]
     shown = runner.invoke(app, ["person", "show", psn_no])
     assert "张*" in shown.output and "110101199003074514" not in shown.output
+    assert "1990-03-07" not in shown.output  # the birth date shows its year only
+    refused = runner.invoke(app, ["person", "show", psn_no, "--unmask"])
+    assert refused.exit_code == 2 and "--purpose" in refused.output
+    assert "110101199003074514" not in refused.output
+    clear = runner.invoke(
+        app, ["person", "show", psn_no, "--unmask", "--purpose", "complaint:TS-1"]
+    )
+    assert clear.exit_code == 0 and "110101199003074514" in clear.output
     credited = runner.invoke(app, ["person", "credit", psn_no, "88.80", "--reason", "划入"])
     assert credited.exit_code == 0 and "88.80" in credited.output
 

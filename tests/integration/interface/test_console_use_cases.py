@@ -94,9 +94,9 @@ async def test_persons_are_masked_and_unmasking_is_admin_only_and_audited(
     assert total == 1 and rows[0]["psn_name"] == "张**" and rows[0]["tel"] == "180****1999"
 
     with pytest.raises(Forbidden):
-        persons.get_person(platform, OPER, psn_no, unmask=True)
+        persons.get_person(platform, OPER, psn_no, unmask=True, purpose="case_review")
     assert _actions(platform, "psn.unmask") == 0
-    clear = persons.get_person(platform, ADMIN, psn_no, unmask=True)
+    clear = persons.get_person(platform, ADMIN, psn_no, unmask=True, purpose="case_review")
     assert clear["certno"] == CERTNO and clear["masked"] is False
     assert _actions(platform, "psn.unmask") == 1
 

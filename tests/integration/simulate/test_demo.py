@@ -70,7 +70,7 @@ def test_demo_is_idempotent_and_writes_private_fixtures(tmp_path: Path, engine: 
         assert is_valid("certno", p["certno"])
         assert p["certno"][6:14] == p["brdy"].replace("-", "")
         assert re.fullmatch(r"\d+\.\d\d", p["balance"])
-        assert p["insuplc_admdvs"] == "110199"
+        assert p["insuplc_admdvs"] in ("110199", "131099")
     assert doc["catalog_items"]
     for item in doc["catalog_items"]:
         assert re.fullmatch(r"\d+\.\d\d", item["price"])
@@ -115,3 +115,32 @@ def test_demo_is_idempotent_and_writes_private_fixtures(tmp_path: Path, engine: 
     assert n_psn == n_insu == 300
     # the replica hears of every person and institution
     assert entities.get("psn") == n_psn and entities.get("fixmedins") == n_inst
+
+
+def test_demo_has_a_second_region_and_every_person_insured_there(
+    tmp_path: Path, engine: Engine
+) -> None:
+    from yibao.storage.tables import remote_reg
+
+    data_dir = tmp_path / "demo"
+    data_dir.mkdir()
+    load_demo(engine, data_dir, persons=300)
+    doc = json.loads((data_dir / "demo-fixtures.json").read_bytes())
+    regions = {r["admdvs"]: r for r in doc["regions"]}
+    assert set(regions) >= {"110199", "131099"}
+    assert regions["131099"]["covers"] == ["1310"] and regions["110199"]["covers"] == ["1101"]
+    with engine.connect() as conn:
+        elsewhere = set(
+            conn.execute(
+                select(psn_insu.c.psn_no).where(psn_insu.c.insuplc_admdvs == "131099")
+            ).scalars()
+        )
+        registered = set(conn.execute(select(remote_reg.c.psn_no)).scalars())
+    assert len(elsewhere) == 300 // 25  # one in 25 of the crowd
+    fixtures_elsewhere = {p["psn_no"] for p in doc["persons"] if p["insuplc_admdvs"] == "131099"}
+    assert fixtures_elsewhere == elsewhere
+    for p in doc["persons"]:
+        if p["insuplc_admdvs"] == "131099":
+            assert p["certno"].startswith("1310") and p["card_no"].startswith("1310")
+    # most hold a long-term 异地就医备案 for the demo city; one in ten does not
+    assert registered < elsewhere and len(elsewhere - registered) == 2

@@ -42,7 +42,7 @@ def test_dashboard_queries_read_rollups_not_the_fact_table() -> None:
         sql = get(name).duckdb
         if name == "summary":
             # persons served is a distinct count: the only fact read, pruned to the period
-            assert "FROM agg_day r" in sql and "COUNT(DISTINCT psn_no)" in sql
+            assert "FROM agg_day r" in sql and "COUNT(DISTINCT psn_ref)" in sql
         else:
             assert "setl_fact" not in sql, name
 

@@ -49,7 +49,7 @@ def test_personal_identifiers_never_enter_a_batch() -> None:
     assert "tel" not in table.column_names
     values = [v for col in table.columns for v in col.to_pylist()]
     assert "110101198005170011" not in values and "张三" not in values
-    assert set(table.column_names) == {"seq", "op", *(c.name for c in BY_ENTITY["psn"].columns)}
+    assert set(table.column_names) == {"seq", "op", *BY_ENTITY["psn"].batch_columns}
 
 
 def test_unknown_entities_are_counted_and_skipped() -> None:

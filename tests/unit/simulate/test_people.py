@@ -7,7 +7,7 @@ from collections import Counter
 
 from yibao.codes.validators import is_valid
 from yibao.simulate.model import CityParams
-from yibao.simulate.names import DISTRICT_NAMES
+from yibao.simulate.names import DISTRICT_NAMES, REMOTE_DISTRICTS
 from yibao.simulate.people import make_institutions, make_persons
 
 
@@ -18,10 +18,17 @@ def test_persons_have_valid_certno_matching_birth_region_and_sex() -> None:
     for p in persons:
         assert is_valid("certno", p.certno), p.certno
         assert p.certno[6:14] == p.brdy.strftime("%Y%m%d")
-        assert p.certno[:6] in DISTRICT_NAMES
         assert int(p.certno[16]) % 2 == (1 if p.gend == "1" else 0)
-        assert p.insuplc_admdvs == "110199"
+        assert p.district in DISTRICT_NAMES  # everyone lives in the demo city
+        if p.insuplc_admdvs == "110199":
+            assert p.certno[:6] in DISTRICT_NAMES
+        else:  # insured in the neighbouring region: its ID number and card
+            assert p.insuplc_admdvs == "131099"
+            assert p.certno[:6] in REMOTE_DISTRICTS and p.card_no.startswith("1310")
         assert 2 <= len(p.psn_name) <= 4
+    remote = [p for p in persons if p.insuplc_admdvs == "131099"]
+    assert len(remote) == 2000 // 25
+    assert 0.85 <= sum(p.remote_registered for p in remote) / len(remote) < 0.95
 
 
 def test_mix_within_bounds() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from yibao.api.console import audit, auth, institutions, persons
+from yibao.api.console import alerts, audit, auth, clearing, institutions, persons, regions
 from yibao.runtime import Platform
 
 
@@ -18,3 +18,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(institutions.router)
     app.include_router(persons.router)
     app.include_router(audit.router)
+    app.include_router(alerts.router)
+    app.include_router(clearing.router)
+    app.include_router(regions.registrations)
+    app.include_router(regions.clearing)

@@ -1,13 +1,15 @@
 """参保人 endpoints: register and change persons, their insurance and identities, credit
-personal accounts. Personal data is masked unless an admin asks `?unmask=1` (audited). The
-use cases are `yibao.interface.console.persons`; this module keeps HTTP.
+personal accounts. Personal data is masked unless a role with `persons.unmask` asks
+`?unmask=1` with a stated purpose (`?purpose=` or the header `X-Unmask-Purpose`), within its
+hourly limit; audited. The use cases are `yibao.interface.console.persons` and
+`…console.unmasking`; this module keeps HTTP.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 
 from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
 from yibao.api.console.routing import ConsoleRoute
@@ -27,17 +29,45 @@ from yibao.api.console.schemas import (
     PersonSummary,
     StatusIn,
 )
-from yibao.interface.console import persons
+from yibao.interface.console import persons, unmasking
 
 router = APIRouter(prefix="/api/v1/persons", tags=["参保人 persons"], route_class=ConsoleRoute)
 
-_READ: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403, 404)}
+_READ: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403, 404, 429)}
 _WRITE: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403, 404, 409)}
 
 Unmask = Annotated[
     bool,
-    Query(description="管理员查看未脱敏信息, 记录审计 (admin only; audited as psn.unmask)"),
+    Query(
+        description=(
+            "查看未脱敏信息: 须有 persons.unmask 权限并说明用途, 每小时限次, 记录审计 "
+            "(needs the permission persons.unmask and a purpose; rate-limited; audited)"
+        )
+    ),
 ]
+PurposeQuery = Annotated[
+    str | None,
+    Query(
+        max_length=231,
+        description=(
+            "解除脱敏的用途 (why; required with unmask): a code, optionally ':' and a case or "
+            "ticket number — " + ", ".join(f"{k} {v}" for k, v in unmasking.PURPOSES.items())
+        ),
+        examples=["case_review:AJ-2024-0012"],
+    ),
+]
+PurposeHeader = Annotated[
+    str | None,
+    Header(
+        alias=unmasking.PURPOSE_HEADER,
+        max_length=231,
+        description="用途, 同 ?purpose= (the same as ?purpose=; the query wins)",
+    ),
+]
+
+
+def _purpose(query: str | None, header: str | None) -> str | None:
+    return query if query is not None else header
 
 
 @router.get(
@@ -57,6 +87,8 @@ def find_persons(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     unmask: Unmask = False,
+    purpose: PurposeQuery = None,
+    x_unmask_purpose: PurposeHeader = None,
 ) -> PersonPage:
     total, rows = persons.find_persons(
         platform,
@@ -69,6 +101,7 @@ def find_persons(
         limit=limit,
         offset=offset,
         unmask=unmask,
+        purpose=_purpose(purpose, x_unmask_purpose),
     )
     return PersonPage(total=total, items=[PersonSummary(**r) for r in rows])
 
@@ -91,9 +124,22 @@ async def register_person(body: PersonIn, user: WriterUser, platform: PlatformDe
     responses=_READ,
 )
 def get_person(
-    psn_no: str, user: CurrentUser, platform: PlatformDep, unmask: Unmask = False
+    psn_no: str,
+    user: CurrentUser,
+    platform: PlatformDep,
+    unmask: Unmask = False,
+    purpose: PurposeQuery = None,
+    x_unmask_purpose: PurposeHeader = None,
 ) -> PersonOut:
-    return PersonOut(**persons.get_person(platform, user, psn_no, unmask=unmask))
+    return PersonOut(
+        **persons.get_person(
+            platform,
+            user,
+            psn_no,
+            unmask=unmask,
+            purpose=_purpose(purpose, x_unmask_purpose),
+        )
+    )
 
 
 @router.patch(

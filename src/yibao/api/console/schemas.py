@@ -46,7 +46,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "无权限 (the role may not do this)"},
     404: {"model": ErrorOut, "description": "不存在 (not found)"},
     409: {"model": ErrorOut, "description": "冲突 (duplicate or state forbids it)"},
-    429: {"model": ErrorOut, "description": "尝试过多, 稍后再试 (too many failed attempts)"},
+    429: {
+        "model": ErrorOut,
+        "description": "尝试过多, 稍后再试 (too many attempts: sign-ins, or unmaskings per hour)",
+    },
 }
 
 
@@ -235,7 +238,10 @@ class PersonSummary(BaseModel):
     psn_name: str
     gend: str
     naty: str
-    brdy: date
+    brdy: str = Field(
+        description="出生日期 yyyy-MM-dd; 脱敏时仅年份 yyyy (masked: the year only)",
+        examples=["1949-12-31", "1949"],
+    )
     tel: str | None
     card_no: str | None
     card_sn: str | None
@@ -284,3 +290,27 @@ class AuditOut(BaseModel):
 
 class AuditPage(BaseModel):
     items: list[AuditOut]
+
+
+# -- security alerts ----------------------------------------------------------------------------
+
+
+class AlertOut(BaseModel):
+    alert_id: str
+    at: LocalDateTime
+    kind: str = Field(
+        description="unmask_volume 解除脱敏次数异常 | unmask_records 查看人数异常 | "
+        "unmask_refused 达上限后仍请求"
+    )
+    username: str = Field(description="引发告警的用户 (the user whose behaviour raised it)")
+    message: str
+    detail: dict[str, Any] | None
+    open: bool = Field(description="未确认 (not acknowledged yet)")
+    acked_at: LocalDateTime | None
+    acked_by: str | None
+
+
+class AlertPage(BaseModel):
+    open: int = Field(description="未确认的告警数 (open alerts, whatever the filter)")
+    total: int
+    items: list[AlertOut]

@@ -15,6 +15,7 @@ from typing import Any
 from yibao.interface.pipeline import JSON_HEADERS, MAX_BODY, NO_SIGNATURE, Answer, CallPipeline
 from yibao.interface.signature import Signed, read_headers
 from yibao.kit import jsonx
+from yibao.obs import logs
 from yibao.runtime import Platform
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,9 @@ class Gateway:
             return
         body, too_big = await self._body(receive)
         got = read_headers(scope["headers"])
+        # every log line of this call carries its request id (obs.logs); the client gets it back
+        rid = logs.new_request_id()
+        token = logs.request_id.set(rid)
         try:
             payload, headers = await self.pipeline.handle(
                 body,
@@ -121,10 +125,16 @@ class Gateway:
         except Exception:
             log.exception("nhsa transport: the call pipeline raised instead of answering")
             payload, headers = UNANSWERED, JSON_HEADERS
+        finally:
+            logs.request_id.reset(token)
         start = {
             "type": "http.response.start",
             "status": 200,
-            "headers": [*headers, (b"content-length", str(len(payload)).encode())],
+            "headers": [
+                *headers,
+                (b"content-length", str(len(payload)).encode()),
+                (b"x-request-id", rid.encode()),
+            ],
         }
         reply = {"type": "http.response.body", "body": payload}
         cycle = getattr(send, "__self__", None)

@@ -4,7 +4,8 @@ The campaign (issue 23, docs/reliability.md) sets up a demo city of its own in a
 data directory (`yibao demo --history-days 0`), starts `yibao serve` as a child process and
 drives the city's outpatient, inpatient and pharmacy flows (`bench/flows.py`) with clients
 that resend an unanswered call with the same msgid (`load.RetryingSession`). At seeded random
-moments it kills the server with SIGKILL and starts it again. Then it checks the invariants
+moments it kills the server with SIGKILL and starts it again — every second kill only the
+replica applier's own process, which `yibao serve` restarts by itself. Then it checks the invariants
 (`invariants`), runs `yibao replica verify`, and sends the fuzz stage (`bench/fuzz`) to the
 restarted server.
 

@@ -117,6 +117,10 @@ def _campaign(data_dir: Path, p: FaultParams, progress: Progress, started: float
             try:
                 for k in range(p.kills):
                     await asyncio.sleep(rng.uniform(*p.between))
+                    # every second kill takes only the replica applier's own process
+                    if k % 2 == 1 and await asyncio.to_thread(server.kill_applier) is not None:
+                        progress(f"kill {k + 1}/{p.kills} (applier)", 2 + k, total)
+                        continue
                     server.kill()
                     await asyncio.to_thread(server.start)
                     progress(f"kill {k + 1}/{p.kills}", 2 + k, total)
@@ -171,6 +175,12 @@ def _campaign(data_dir: Path, p: FaultParams, progress: Progress, started: float
             "refused_calls": ledger.refused,
             "settlements_in_store": found.settlements,
             "restart_s": [round(min(restarts), 2), round(max(restarts), 2)] if restarts else [],
+            "applier_kills": len(server.applier_restarts),
+            "applier_restart_s": (
+                [round(min(server.applier_restarts), 2), round(max(server.applier_restarts), 2)]
+                if server.applier_restarts
+                else []
+            ),
         },
         "samples": [*(found.samples or []), *list(fuzz.get("samples") or [])][:40],
     }

@@ -1,4 +1,6 @@
-"""The server under test as a child process: started, killed with SIGKILL, started again.
+"""The server under test as a child process: started, killed with SIGKILL, started again —
+the whole server (the supervisor; the kernel takes its processes with it) or only the replica
+applier's process, which the supervisor starts again.
 
 The child is `yibao serve` in its own data directory (`YIBAO_DATA_DIR`), its output kept in
 `<data_dir>/serve.log` so a failed start can be read afterwards.
@@ -17,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from yibao.errors import ConfigError
+from yibao.replica import heartbeat
 
 #: the CLI as a child process of this interpreter (the same venv and PYTHONPATH)
 CLI = (sys.executable, "-c", "from yibao.cli.main import app; app()")
@@ -64,6 +67,8 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         #: seconds from each start to the first healthy answer
         self.restarts: list[float] = []
+        #: seconds from each kill of the applier process to its new process's first beat
+        self.applier_restarts: list[float] = []
 
     def start(self, timeout: float = 120.0) -> float:
         started = time.perf_counter()
@@ -93,6 +98,26 @@ class Server:
             time.sleep(0.05)
         self.stop()
         raise ConfigError(f"yibao serve 未就绪 (not ready within {timeout:.0f} s)")
+
+    def kill_applier(self, timeout: float = 120.0) -> float | None:
+        """SIGKILL the replica applier's own process (`yibao serve` runs it beside the
+        gateways) and wait until the supervisor has started it again and it beats; the
+        seconds that took, or None when no applier process is running."""
+        beat = heartbeat.read(self.data_dir)
+        if beat is None or not beat.alive or self.proc is None or beat.pid == self.proc.pid:
+            return None
+        started = time.perf_counter()
+        os.kill(beat.pid, signal.SIGKILL)
+        while time.perf_counter() - started < timeout:
+            again = heartbeat.read(self.data_dir)
+            if again is not None and again.pid != beat.pid and again.alive:
+                took = time.perf_counter() - started
+                self.applier_restarts.append(took)
+                return took
+            time.sleep(0.05)
+        raise ConfigError(
+            f"副本应用进程未重启 (the applier was not restarted within {timeout:.0f} s)"
+        )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hook runs, as when the machine loses power."""

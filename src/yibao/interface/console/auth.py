@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from yibao.enrolment import audit
 from yibao.enrolment.scope import AGENCY, Scope
 from yibao.errors import TooManyAttempts, Unauthorized
+from yibao.obs import metrics
 from yibao.runtime import Platform
 from yibao.users import service as users
 from yibao.users.service import User
@@ -53,6 +54,7 @@ async def login(
     throttle = platform.login_throttle
     wait = throttle.locked_for(username, address)
     if wait > 0:
+        metrics.signin_failed("console_throttled")
         minutes = max(1, math.ceil(wait / 60))
         await _audit_refusal(
             platform,
@@ -88,6 +90,7 @@ async def login(
         throttle.succeeded(username)
         return opened
     except Unauthorized:
+        metrics.signin_failed("console")
         throttle.failed(username, address)
         await _audit_refusal(platform, username, "auth.login_failed", {"via": via})
         raise

@@ -1,6 +1,8 @@
-"""参保人 use cases for the console: find and show persons (masked; an admin may unmask,
-audited as `psn.unmask`), register and change them, their insurance and identities, and
-credit personal accounts. Answers carry `masked` (True unless unmasked)."""
+"""参保人 use cases for the console: find and show persons (masked — name, certno, phone,
+address, cards, birth date to its year; a role with `persons.unmask` may unmask with a stated
+purpose, rate-limited and audited as `psn.unmask`: `unmasking`), register and change them,
+their insurance and identities, and credit personal accounts. Answers carry `masked` (True
+unless unmasked)."""
 
 from __future__ import annotations
 
@@ -10,40 +12,19 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from yibao.enrolment import audit, insurance, personal_accounts, persons
+from yibao.enrolment import insurance, personal_accounts, persons
 from yibao.enrolment.institutions import UNSET
-from yibao.enrolment.masking import PERSON_MASKS, mask_person
-from yibao.errors import Forbidden
+from yibao.enrolment.masking import mask_person
+from yibao.interface.console import unmasking
 from yibao.interface.console.auth import User, scope_of
 from yibao.runtime import Platform
 
 
-def check_unmask(user: User, unmask: bool) -> None:
-    """Only an admin may see personal data unmasked."""
-    if unmask and user.role != "admin":
-        raise Forbidden(
-            f"仅管理员可查看未脱敏的个人信息 (only admin may unmask; your role is '{user.role}')"
-        )
-
-
-def _audit_unmask(
-    platform: Platform, user: User, target: str | None, detail: dict[str, Any]
-) -> None:
-    def job(conn: Connection) -> None:
-        audit.record(
-            conn,
-            ids=platform.ids,
-            actor=user.username,
-            action="psn.unmask",
-            target=target,
-            detail={"fields": sorted(PERSON_MASKS), **detail},
-        )
-
-    platform.db.writer.run_sync(job)
-
-
 def _present(row: dict[str, Any], *, unmask: bool = False) -> dict[str, Any]:
-    shown = row if unmask else mask_person(row)
+    """Masked (the birth date to its year) unless unmasked; the birth date as text."""
+    shown = dict(row) if unmask else mask_person(row)
+    if isinstance(shown.get("brdy"), date):
+        shown["brdy"] = shown["brdy"].isoformat()
     return {**shown, "masked": not unmask}
 
 
@@ -59,9 +40,10 @@ def find_persons(
     limit: int = 100,
     offset: int = 0,
     unmask: bool = False,
+    purpose: str | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page) of persons (their own columns), masked unless an admin unmasks."""
-    check_unmask(user, unmask)
+    """(total, page) of persons (their own columns), masked unless unmasked (`unmasking`)."""
+    stated = unmasking.authorise(platform, user, purpose) if unmask else None
     with platform.db.read() as conn:
         total, rows = persons.find_persons(
             conn,
@@ -74,20 +56,25 @@ def find_persons(
             offset=offset,
             scope=scope_of(user),
         )
-    if unmask and rows:
-        _audit_unmask(platform, user, None, {"psn_no": [r["psn_no"] for r in rows]})
+    if stated is not None and rows:
+        unmasking.record(platform, user, stated, target=None, psn_nos=[r["psn_no"] for r in rows])
     return total, [_present(r, unmask=unmask) for r in rows]
 
 
 def get_person(
-    platform: Platform, user: User, psn_no: str, *, unmask: bool = False
+    platform: Platform,
+    user: User,
+    psn_no: str,
+    *,
+    unmask: bool = False,
+    purpose: str | None = None,
 ) -> dict[str, Any]:
-    """The person with insurance and identities, masked unless an admin unmasks."""
-    check_unmask(user, unmask)
+    """The person with insurance and identities, masked unless unmasked (`unmasking`)."""
+    stated = unmasking.authorise(platform, user, purpose) if unmask else None
     with platform.db.read() as conn:
         row = persons.get_person(conn, psn_no=psn_no, scope=scope_of(user))
-    if unmask:
-        _audit_unmask(platform, user, psn_no, {})
+    if stated is not None:
+        unmasking.record(platform, user, stated, target=psn_no, psn_nos=[psn_no])
     return _present(row, unmask=unmask)
 
 

@@ -63,3 +63,39 @@ trt_dcla = Table(
 )
 Index(None, trt_dcla.c.psn_no, trt_dcla.c.dcla_kind)
 Index(None, trt_dcla.c.fixmedins_code, trt_dcla.c.psn_no)
+
+#: 异地就医备案: a person insured in one pooling region registered for care in another —
+#: long-term residence (异地长期居住) or temporary travel (临时外出就医), valid from `begndate`
+#: to `enddate`. Written by the agency (console API, `yibao enrol remote-registration`), read by
+#: settlement: non-emergency care outside the insured region needs one valid on the day. Never
+#: deleted: a revocation sets `vali_flag` "0" with who, when and why.
+remote_reg = Table(
+    "remote_reg",
+    metadata,
+    Column("remote_reg_id", String(ID), primary_key=True),
+    Column("psn_no", String(ID), ForeignKey("psn.psn_no"), nullable=False),
+    #: None: every insurance of the person
+    Column("insutype", String(CODE), nullable=True),
+    #: the person's insured region when registered (参保地)
+    Column("insuplc_admdvs", String(CODE), nullable=False),
+    #: the region (or a district of it) where the person will be treated (就医地)
+    Column("mdtrt_area_admdvs", String(CODE), nullable=False),
+    #: long_term 异地长期居住 | temporary 临时外出就医
+    Column("reg_type", String(16), nullable=False),
+    Column("begndate", Date, nullable=False),
+    #: inclusive; None = open-ended (long-term residence only)
+    Column("enddate", Date, nullable=True),
+    Column("tel", String(50), nullable=True),
+    Column("addr", String(200), nullable=True),
+    Column("memo", String(500), nullable=True),
+    Column("vali_flag", String(1), nullable=False, default="1"),
+    Column("crte_by", String(50), nullable=False),
+    Column("revs_time", DateTime, nullable=True),
+    Column("revs_by", String(50), nullable=True),
+    Column("revs_memo", String(500), nullable=True),
+    *audit_cols(),
+    CheckConstraint("reg_type IN ('long_term', 'temporary')", name="reg_type"),
+    CheckConstraint("vali_flag IN ('0', '1')", name="vali_flag"),
+)
+Index(None, remote_reg.c.psn_no, remote_reg.c.vali_flag)
+Index(None, remote_reg.c.mdtrt_area_admdvs, remote_reg.c.begndate)

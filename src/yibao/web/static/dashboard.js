@@ -202,6 +202,35 @@
         r.refd_setl_flag === "1" ? "冲销" : (r.vali_flag === "0" ? "已冲销" : "有效")]), null);
   }
 
+  // -- clearing (清算): a small monthly aggregate of the row store's clearing tables -----------
+  function ym(d) { return d.getFullYear() + String(d.getMonth() + 1).padStart(2, "0"); }
+  async function loadClearing() {
+    const now = new Date();
+    const since = new Date(now.getFullYear(), now.getMonth() - 11, 1);
+    try {
+      const rows = await getJson("/api/v1/clearing/months?since=" + ym(since) + "&until=" + ym(now));
+      const byMonth = {};
+      rows.forEach((r) => { byMonth[r.setlym] = r; });
+      const months = [];
+      for (let i = 0; i < 12; i++) {
+        const m = ym(new Date(since.getFullYear(), since.getMonth() + i, 1));
+        months.push(byMonth[m] || { setlym: m });
+      }
+      const series = [["申报", "claimed"], ["审核通过", "approved"], ["扣款", "deducted"],
+        ["暂扣保证金", "withheld"], ["已拨付", "paid"]];
+      chart("chart-clearing").setOption(Object.assign({}, base, {
+        tooltip: tooltipMoney,
+        legend: { top: 0, data: series.map((s) => s[0]), textStyle: { fontFamily: FONT } },
+        grid: { left: 80, right: 30, top: 40, bottom: 30 },
+        xAxis: { type: "category", data: months.map((r) => r.setlym.slice(0, 4) + "-" + r.setlym.slice(4)) },
+        yAxis: moneyAxis,
+        series: series.map((s) => ({ name: s[0], type: "bar", barMaxWidth: 14, data: months.map((r) => num(r[s[1]])) })),
+      }), true);
+    } catch (err) {
+      setText("clearing-note", "（清算数据暂不可用：" + err.message + "）");
+    }
+  }
+
   // -- live updates ------------------------------------------------------------------------
   async function refresh(force) {
     if (loading) return;
@@ -222,6 +251,7 @@
 
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
   refresh(true);
+  loadClearing();
   setInterval(() => refresh(false), 1000);
-  setInterval(() => refresh(true), 60000);
+  setInterval(() => { refresh(true); loadClearing(); }, 60000);
 })();

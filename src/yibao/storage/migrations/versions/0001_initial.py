@@ -31,6 +31,62 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username", name=op.f("pk_agency_user")),
     )
     op.create_table(
+        "an_setl",
+        sa.Column("setl_id", sa.String(length=30), nullable=False),
+        sa.Column("psn_ref", sa.String(length=32), nullable=True),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("insutype", sa.String(length=6), nullable=True),
+        sa.Column("psn_type", sa.String(length=6), nullable=True),
+        sa.Column("med_type", sa.String(length=6), nullable=True),
+        sa.Column("hosp_lv", sa.String(length=3), nullable=True),
+        sa.Column("maindiag_code", sa.String(length=20), nullable=True),
+        sa.Column("setl_time", sa.DateTime(), nullable=False),
+        sa.Column("begndate", sa.DateTime(), nullable=True),
+        sa.Column("enddate", sa.DateTime(), nullable=True),
+        sa.Column("fee_line_cnt", sa.Integer(), nullable=False),
+        sa.Column("refd_setl_flag", sa.String(length=1), nullable=False),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("medfee_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("fulamt_ownpay_amt", sa.BigInteger(), nullable=False),
+        sa.Column("overlmt_selfpay", sa.BigInteger(), nullable=False),
+        sa.Column("preselfpay_amt", sa.BigInteger(), nullable=False),
+        sa.Column("inscp_scp_amt", sa.BigInteger(), nullable=False),
+        sa.Column("act_pay_dedc", sa.BigInteger(), nullable=False),
+        sa.Column("hifp_pay", sa.BigInteger(), nullable=False),
+        sa.Column("cvlserv_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hifes_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hifmi_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hifob_pay", sa.BigInteger(), nullable=False),
+        sa.Column("maf_pay", sa.BigInteger(), nullable=False),
+        sa.Column("oth_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hifdm_pay", sa.BigInteger(), nullable=False),
+        sa.Column("fund_pay_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("psn_part_amt", sa.BigInteger(), nullable=False),
+        sa.Column("acct_pay", sa.BigInteger(), nullable=False),
+        sa.Column("psn_cash_pay", sa.BigInteger(), nullable=False),
+        sa.Column("hosp_part_amt", sa.BigInteger(), nullable=False),
+        sa.Column("acct_mulaid_pay", sa.BigInteger(), nullable=False),
+        sa.Column("drug_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("mcs_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("exam_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("setl_id", name=op.f("pk_an_setl")),
+    )
+    op.create_index(
+        op.f("ix_an_setl_fixmedins_code_setl_time"),
+        "an_setl",
+        ["fixmedins_code", "setl_time"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_an_setl_setl_time"), "an_setl", ["setl_time"], unique=False)
+    op.create_table(
+        "an_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("applied_seq", sa.BigInteger(), nullable=False),
+        sa.Column("key_id", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_an_state")),
+    )
+    op.create_table(
         "audit_log",
         sa.Column("audit_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
@@ -65,6 +121,25 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("ts_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_change_log")),
+    )
+    op.create_table(
+        "console_alert",
+        sa.Column("alert_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("username", sa.String(length=50), nullable=False),
+        sa.Column("message", sa.String(length=500), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("acked_at", sa.DateTime(), nullable=True),
+        sa.Column("acked_by", sa.String(length=50), nullable=True),
+        sa.PrimaryKeyConstraint("alert_id", name=op.f("pk_console_alert")),
+    )
+    op.create_index(op.f("ix_console_alert_at"), "console_alert", ["at"], unique=False)
+    op.create_index(
+        op.f("ix_console_alert_username_kind_at"),
+        "console_alert",
+        ["username", "kind", "at"],
+        unique=False,
     )
     op.create_table(
         "file_store",
@@ -242,6 +317,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_sign_in_fixmedins_code"), "sign_in", ["fixmedins_code"], unique=False)
     op.create_table(
+        "unmask_log",
+        sa.Column("unmask_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("username", sa.String(length=50), nullable=False),
+        sa.Column("purpose", sa.String(length=30), nullable=False),
+        sa.Column("purpose_note", sa.String(length=200), nullable=True),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("unmask_id", name=op.f("pk_unmask_log")),
+    )
+    op.create_index(
+        op.f("ix_unmask_log_username_at"), "unmask_log", ["username", "at"], unique=False
+    )
+    op.create_table(
         "auth_session",
         sa.Column("token_sha256", sa.String(length=64), nullable=False),
         sa.Column("username", sa.String(length=50), nullable=False),
@@ -385,6 +473,56 @@ def upgrade() -> None:
         ["map_stas", "submitted_at"],
         unique=False,
     )
+    op.create_table(
+        "clr_appy",
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("clr_optins", sa.String(length=6), nullable=False),
+        sa.Column("setlym", sa.String(length=6), nullable=False),
+        sa.Column("clr_type", sa.String(length=6), nullable=False),
+        sa.Column("clr_way", sa.String(length=6), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=False),
+        sa.Column("psntime", sa.Integer(), nullable=False),
+        sa.Column("medfee_sumamt", sa.BigInteger(), nullable=False),
+        sa.Column("med_sumfee", sa.BigInteger(), nullable=False),
+        sa.Column("fund_appy_sum", sa.BigInteger(), nullable=False),
+        sa.Column("cash_payamt", sa.BigInteger(), nullable=False),
+        sa.Column("acct_pay", sa.BigInteger(), nullable=False),
+        sa.Column("stas", sa.String(length=12), nullable=False),
+        sa.Column("live_key", sa.String(length=60), nullable=True),
+        sa.Column("rvw_setl_cnt", sa.Integer(), nullable=True),
+        sa.Column("rvw_medfee_sumamt", sa.BigInteger(), nullable=True),
+        sa.Column("rvw_fund_pay_sumamt", sa.BigInteger(), nullable=True),
+        sa.Column("rvw_acct_pay", sa.BigInteger(), nullable=True),
+        sa.Column("rvw_cash_payamt", sa.BigInteger(), nullable=True),
+        sa.Column("rvw_adjust_amt", sa.BigInteger(), nullable=True),
+        sa.Column("accepted_at", sa.DateTime(), nullable=True),
+        sa.Column("deposit_rate", sa.BigInteger(), nullable=True),
+        sa.Column("msgid", sa.String(length=30), nullable=False),
+        sa.Column("opter", sa.String(length=30), nullable=True),
+        sa.Column("opter_name", sa.String(length=50), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "stas IN ('submitted', 'withdrawn', 'accepted', 'approved', 'rejected')",
+            name=op.f("ck_clr_appy_stas"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_clr_appy_fixmedins_code_fixmedins"),
+        ),
+        sa.PrimaryKeyConstraint("clr_appy_evt_id", name=op.f("pk_clr_appy")),
+        sa.UniqueConstraint("live_key", name="live_key"),
+    )
+    op.create_index(
+        op.f("ix_clr_appy_fixmedins_code_setlym"),
+        "clr_appy",
+        ["fixmedins_code", "setlym"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_clr_appy_setlym_stas"), "clr_appy", ["setlym", "stas"], unique=False)
     op.create_table(
         "fixmedins_credential",
         sa.Column("paasid", sa.String(length=64), nullable=False),
@@ -638,6 +776,42 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("psn_no", "insutype", name=op.f("pk_psn_insu")),
     )
     op.create_table(
+        "remote_reg",
+        sa.Column("remote_reg_id", sa.String(length=30), nullable=False),
+        sa.Column("psn_no", sa.String(length=30), nullable=False),
+        sa.Column("insutype", sa.String(length=6), nullable=True),
+        sa.Column("insuplc_admdvs", sa.String(length=6), nullable=False),
+        sa.Column("mdtrt_area_admdvs", sa.String(length=6), nullable=False),
+        sa.Column("reg_type", sa.String(length=16), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("tel", sa.String(length=50), nullable=True),
+        sa.Column("addr", sa.String(length=200), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("vali_flag", sa.String(length=1), nullable=False),
+        sa.Column("crte_by", sa.String(length=50), nullable=False),
+        sa.Column("revs_time", sa.DateTime(), nullable=True),
+        sa.Column("revs_by", sa.String(length=50), nullable=True),
+        sa.Column("revs_memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "reg_type IN ('long_term', 'temporary')", name=op.f("ck_remote_reg_reg_type")
+        ),
+        sa.CheckConstraint("vali_flag IN ('0', '1')", name=op.f("ck_remote_reg_vali_flag")),
+        sa.ForeignKeyConstraint(["psn_no"], ["psn.psn_no"], name=op.f("fk_remote_reg_psn_no_psn")),
+        sa.PrimaryKeyConstraint("remote_reg_id", name=op.f("pk_remote_reg")),
+    )
+    op.create_index(
+        op.f("ix_remote_reg_mdtrt_area_admdvs_begndate"),
+        "remote_reg",
+        ["mdtrt_area_admdvs", "begndate"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_remote_reg_psn_no_vali_flag"), "remote_reg", ["psn_no", "vali_flag"], unique=False
+    )
+    op.create_table(
         "trt_dcla",
         sa.Column("trt_dcla_detl_sn", sa.String(length=30), nullable=False),
         sa.Column("dcla_kind", sa.String(length=16), nullable=False),
@@ -703,6 +877,121 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_catalog_mapping_event_map_id"), "catalog_mapping_event", ["map_id"], unique=False
     )
+    op.create_table(
+        "clr_deduction",
+        sa.Column("deduction_id", sa.String(length=30), nullable=False),
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("fund_pay_type", sa.String(length=6), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("source", sa.String(length=8), nullable=False),
+        sa.Column("case_id", sa.String(length=30), nullable=True),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint("kind IN ('deduct', 'recover')", name=op.f("ck_clr_deduction_kind")),
+        sa.CheckConstraint("source IN ('manual', 'case')", name=op.f("ck_clr_deduction_source")),
+        sa.ForeignKeyConstraint(
+            ["clr_appy_evt_id"],
+            ["clr_appy.clr_appy_evt_id"],
+            name=op.f("fk_clr_deduction_clr_appy_evt_id_clr_appy"),
+        ),
+        sa.PrimaryKeyConstraint("deduction_id", name=op.f("pk_clr_deduction")),
+    )
+    op.create_index(
+        op.f("ix_clr_deduction_clr_appy_evt_id"), "clr_deduction", ["clr_appy_evt_id"], unique=False
+    )
+    op.create_table(
+        "clr_event",
+        sa.Column("event_id", sa.String(length=30), nullable=False),
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("clr_order_id", sa.String(length=30), nullable=True),
+        sa.Column("action", sa.String(length=12), nullable=False),
+        sa.Column("from_stas", sa.String(length=12), nullable=True),
+        sa.Column("to_stas", sa.String(length=12), nullable=True),
+        sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["clr_appy_evt_id"],
+            ["clr_appy.clr_appy_evt_id"],
+            name=op.f("fk_clr_event_clr_appy_evt_id_clr_appy"),
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_clr_event")),
+    )
+    op.create_index(
+        op.f("ix_clr_event_clr_appy_evt_id_seq"),
+        "clr_event",
+        ["clr_appy_evt_id", "seq"],
+        unique=True,
+    )
+    op.create_table(
+        "clr_item",
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("setl_id", sa.String(length=30), nullable=False),
+        sa.Column("item_kind", sa.String(length=8), nullable=False),
+        sa.Column("fund_pay_type", sa.String(length=6), nullable=False),
+        sa.Column("setlym", sa.String(length=6), nullable=False),
+        sa.Column("adjust_of", sa.String(length=6), nullable=True),
+        sa.Column("fund_payamt", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("item_kind IN ('setl', 'adjust')", name=op.f("ck_clr_item_item_kind")),
+        sa.ForeignKeyConstraint(
+            ["clr_appy_evt_id"],
+            ["clr_appy.clr_appy_evt_id"],
+            name=op.f("fk_clr_item_clr_appy_evt_id_clr_appy"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "clr_appy_evt_id", "setl_id", "item_kind", "fund_pay_type", name=op.f("pk_clr_item")
+        ),
+    )
+    op.create_index(op.f("ix_clr_item_setl_id"), "clr_item", ["setl_id"], unique=False)
+    op.create_table(
+        "clr_order",
+        sa.Column("clr_order_id", sa.String(length=30), nullable=False),
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("clr_optins", sa.String(length=6), nullable=False),
+        sa.Column("setlym", sa.String(length=6), nullable=False),
+        sa.Column("clr_type", sa.String(length=6), nullable=False),
+        sa.Column("fund_pay_type", sa.String(length=6), nullable=False),
+        sa.Column("setl_amt", sa.BigInteger(), nullable=False),
+        sa.Column("adjust_amt", sa.BigInteger(), nullable=False),
+        sa.Column("deduct_amt", sa.BigInteger(), nullable=False),
+        sa.Column("deposit_amt", sa.BigInteger(), nullable=False),
+        sa.Column("payable_amt", sa.BigInteger(), nullable=False),
+        sa.Column("stas", sa.String(length=8), nullable=False),
+        sa.Column("issued_by", sa.String(length=50), nullable=False),
+        sa.Column("issued_at", sa.DateTime(), nullable=False),
+        sa.Column("paid_by", sa.String(length=50), nullable=True),
+        sa.Column("paid_at", sa.DateTime(), nullable=True),
+        sa.Column("pay_ref", sa.String(length=100), nullable=True),
+        sa.Column("deposit_stas", sa.String(length=10), nullable=False),
+        sa.Column("deposit_by", sa.String(length=50), nullable=True),
+        sa.Column("deposit_at", sa.DateTime(), nullable=True),
+        sa.Column("deposit_reason", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "deposit_stas IN ('held', 'released', 'forfeited')",
+            name=op.f("ck_clr_order_deposit_stas"),
+        ),
+        sa.CheckConstraint("stas IN ('issued', 'paid')", name=op.f("ck_clr_order_stas")),
+        sa.ForeignKeyConstraint(
+            ["clr_appy_evt_id"],
+            ["clr_appy.clr_appy_evt_id"],
+            name=op.f("fk_clr_order_clr_appy_evt_id_clr_appy"),
+        ),
+        sa.PrimaryKeyConstraint("clr_order_id", name=op.f("pk_clr_order")),
+        sa.UniqueConstraint("clr_appy_evt_id", "fund_pay_type", name="appy_fund"),
+    )
+    op.create_index(
+        op.f("ix_clr_order_fixmedins_code_setlym"),
+        "clr_order",
+        ["fixmedins_code", "setlym"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_clr_order_setlym_stas"), "clr_order", ["setlym", "stas"], unique=False)
     op.create_table(
         "diag",
         sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
@@ -879,11 +1168,23 @@ def downgrade() -> None:
     op.drop_table("setl")
     op.drop_table("fee_detail")
     op.drop_table("diag")
+    op.drop_index(op.f("ix_clr_order_setlym_stas"), table_name="clr_order")
+    op.drop_index(op.f("ix_clr_order_fixmedins_code_setlym"), table_name="clr_order")
+    op.drop_table("clr_order")
+    op.drop_index(op.f("ix_clr_item_setl_id"), table_name="clr_item")
+    op.drop_table("clr_item")
+    op.drop_index(op.f("ix_clr_event_clr_appy_evt_id_seq"), table_name="clr_event")
+    op.drop_table("clr_event")
+    op.drop_index(op.f("ix_clr_deduction_clr_appy_evt_id"), table_name="clr_deduction")
+    op.drop_table("clr_deduction")
     op.drop_index(op.f("ix_catalog_mapping_event_map_id"), table_name="catalog_mapping_event")
     op.drop_table("catalog_mapping_event")
     op.drop_index(op.f("ix_trt_dcla_psn_no_dcla_kind"), table_name="trt_dcla")
     op.drop_index(op.f("ix_trt_dcla_fixmedins_code_psn_no"), table_name="trt_dcla")
     op.drop_table("trt_dcla")
+    op.drop_index(op.f("ix_remote_reg_psn_no_vali_flag"), table_name="remote_reg")
+    op.drop_index(op.f("ix_remote_reg_mdtrt_area_admdvs_begndate"), table_name="remote_reg")
+    op.drop_table("remote_reg")
     op.drop_table("psn_insu")
     op.drop_table("psn_idet")
     op.drop_table("psn_accum")
@@ -905,6 +1206,9 @@ def downgrade() -> None:
     op.drop_table("fixmedins_dept")
     op.drop_index(op.f("ix_fixmedins_credential_fixmedins_code"), table_name="fixmedins_credential")
     op.drop_table("fixmedins_credential")
+    op.drop_index(op.f("ix_clr_appy_setlym_stas"), table_name="clr_appy")
+    op.drop_index(op.f("ix_clr_appy_fixmedins_code_setlym"), table_name="clr_appy")
+    op.drop_table("clr_appy")
     op.drop_index(op.f("ix_catalog_mapping_map_stas_submitted_at"), table_name="catalog_mapping")
     op.drop_index(
         op.f("ix_catalog_mapping_fixmedins_code_medins_list_codg"), table_name="catalog_mapping"
@@ -920,6 +1224,8 @@ def downgrade() -> None:
     )
     op.drop_table("catalog_dise")
     op.drop_table("auth_session")
+    op.drop_index(op.f("ix_unmask_log_username_at"), table_name="unmask_log")
+    op.drop_table("unmask_log")
     op.drop_index(op.f("ix_sign_in_fixmedins_code"), table_name="sign_in")
     op.drop_table("sign_in")
     op.drop_table("seq_counter")
@@ -939,9 +1245,16 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_fixmedins_admdvs"), table_name="fixmedins")
     op.drop_table("fixmedins")
     op.drop_table("file_store")
+    op.drop_index(op.f("ix_console_alert_username_kind_at"), table_name="console_alert")
+    op.drop_index(op.f("ix_console_alert_at"), table_name="console_alert")
+    op.drop_table("console_alert")
     op.drop_table("change_log")
     op.drop_table("catalog_version")
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
     op.drop_table("audit_log")
+    op.drop_table("an_state")
+    op.drop_index(op.f("ix_an_setl_setl_time"), table_name="an_setl")
+    op.drop_index(op.f("ix_an_setl_fixmedins_code_setl_time"), table_name="an_setl")
+    op.drop_table("an_setl")
     op.drop_table("agency_user")
     # ### end Alembic commands ###

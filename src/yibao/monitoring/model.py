@@ -1,0 +1,74 @@
+"""What a post-hoc detector finds, and the thresholds it uses."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The knowledge base's windows (`windows` table) and the model parameters of the
+    post-hoc rules; defaults are the demo region's (docs/monitoring.md)."""
+
+    #: 分解住院: readmission within this many days of discharge, same diagnosis group
+    readmission_days: int = 15
+    #: 频繁就诊: this many outpatient visits within `frequent_days` days
+    frequent_days: int = 30
+    frequent_visits: int = 8
+    #: 一卡两地: two institutions within this many minutes on one day
+    same_place_minutes: int = 60
+    #: 住院天数异常: a stay longer than this many times the diagnosis group's typical longest
+    #: stay (its 95th percentile)
+    los_ratio: float = 2.0
+    #: peer outliers: robust z-score (median/MAD) beyond this on a metric
+    robust_z: float = 3.5
+    #: peers needed for a peer comparison to mean anything
+    min_peers: int = 5
+    #: visits an institution needs in the period to be compared
+    min_visits: int = 30
+    #: Benford: bills an institution needs, and the mean absolute deviation of first-digit
+    #: shares above which its totals do not conform (Nigrini: 0.015 for first digits)
+    benford_min_bills: int = 200
+    benford_mad: float = 0.015
+    #: 聚集性就诊: persons co-visiting one institution on at least this many days form a
+    #: group of at least `group_min_size`
+    group_min_days: int = 3
+    group_min_size: int = 4
+    #: 低标准入院: a stay of at most this many days costing below this share of its
+    #: diagnosis group's median
+    low_stay_days: int = 3
+    low_cost_share: float = 0.35
+
+
+@dataclass(frozen=True)
+class PostHit:
+    """One post-hoc finding. `key` identifies what was found (the settlement, the person and
+    window, the institution and period, the group) so that a rerun finds the same hit again
+    and stores nothing twice."""
+
+    category: str
+    rule_id: str
+    unit: str
+    key: str
+    amount_fen: int
+    evidence: dict[str, Any] = field(default_factory=dict)
+    psn_ref: str | None = None
+    fixmedins_code: str | None = None
+    mdtrt_id: str | None = None
+    setl_id: str | None = None
+    day: date | None = None
+    result_type: str = "suspicious"
+
+    @property
+    def hit_id(self) -> str:
+        """Deterministic: the same finding always has the same id."""
+        digest = hashlib.sha256(f"{self.rule_id}|{self.key}".encode()).hexdigest()
+        return "RH" + digest[:28]
+
+    def evidence_json(self) -> str:
+        return orjson.dumps(self.evidence, option=orjson.OPT_SORT_KEYS).decode()

@@ -1,0 +1,92 @@
+"""Peer outliers, Benford and collusion groups on a tiny replica."""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from posthoc_city import City
+
+from yibao.monitoring import groups, peers
+from yibao.monitoring.model import Thresholds
+from yibao.monitoring.stats import BENFORD, benford_mad, first_digit, robust_z
+
+T = Thresholds()
+JAN1, MAR31 = date(2026, 1, 1), date(2026, 3, 31)
+
+
+def test_robust_z_and_benford_measures() -> None:
+    assert robust_z(10.0, [1.0, 1.0, 1.0, 1.0]) == float("inf")
+    assert robust_z(1.0, [1.0, 1.0, 1.0]) == 0.0
+    assert abs(robust_z(3.0, [1.0, 2.0, 3.0, 4.0, 5.0])) < 1e-9
+    assert first_digit(123456) == 1 and first_digit(9) == 9 and first_digit(0) is None
+    assert benford_mad([round(p * 10_000) for p in BENFORD]) < 0.0001
+    assert benford_mad([100] * 9) > 0.03  # uniform first digits
+
+
+def _clinics(city: City, rng: random.Random, n: int) -> list[str]:
+    codes = [city.institution(f"C{i:02d}") for i in range(n)]
+    for code in codes:
+        for k in range(60):
+            fee = rng.lognormvariate(4.5, 0.8)
+            city.visit(f"{code}-p{k % 40}", code, datetime(2026, 1, 1) + timedelta(hours=k * 7),
+                       medfee=f"{fee:.2f}", drug=f"{fee * 0.4:.2f}", exam=f"{fee * 0.2:.2f}",
+                       mcs=f"{fee * 0.05:.2f}")  # fmt: skip
+    return codes
+
+
+def test_an_up_coding_clinic_stands_out_from_its_peers() -> None:
+    rng = random.Random(1)
+    city = City()
+    _clinics(city, rng, 10)
+    up = city.institution("CUP")
+    for k in range(60):
+        fee = rng.lognormvariate(4.5, 0.8) * 3  # everything ordered, senior consultations
+        city.visit(f"u{k % 40}", up, datetime(2026, 1, 1) + timedelta(hours=k * 7),
+                   medfee=f"{fee:.2f}", drug=f"{fee * 0.2:.2f}", exam=f"{fee * 0.6:.2f}")  # fmt: skip
+    hits = peers.peer_outliers(city.con, JAN1, MAR31, T)
+    assert [h.fixmedins_code for h in hits] == ["CUP"]
+    metrics = {m["metric"] for m in hits[0].evidence["metrics"]}
+    assert "exam_share" in metrics
+    assert hits[0].evidence["isolation_forest_rank"] == 1
+
+
+def test_benford_flags_made_up_totals_not_natural_ones() -> None:
+    rng = random.Random(2)
+    city = City()
+    for i in range(8):
+        code = city.institution(f"P{i}", "pharmacy")
+        for k in range(300):
+            fee = rng.lognormvariate(4.0, 1.2)  # spans decades: close to Benford
+            city.visit(
+                f"x{k}", code, datetime(2026, 1, 1) + timedelta(hours=k), medfee=f"{fee:.2f}"
+            )
+    fake = city.institution("PFAKE", "pharmacy")
+    for k in range(300):
+        fee = rng.uniform(100, 999)  # first digits uniform
+        city.visit(f"y{k}", fake, datetime(2026, 1, 1) + timedelta(hours=k), medfee=f"{fee:.2f}")
+    hits = peers.benford_outliers(city.con, JAN1, MAR31, T)
+    assert [h.fixmedins_code for h in hits] == ["PFAKE"]
+    assert hits[0].evidence["mad"] > T.benford_mad
+
+
+def test_a_ring_visiting_together_is_one_group() -> None:
+    rng = random.Random(3)
+    city = City()
+    clinic = city.institution("C1")
+    ring = [f"r{i}" for i in range(6)]
+    for d in (date(2026, 1, 5), date(2026, 1, 19), date(2026, 2, 2), date(2026, 2, 16)):
+        for p in ring:
+            city.visit(p, clinic, datetime.combine(d, datetime.min.time()).replace(hour=9))
+    for k in range(300):  # ordinary patients, a few visits each on their own days
+        day = date(2026, 1, 1) + timedelta(days=rng.randrange(85))
+        city.visit(
+            f"o{k % 80}", clinic, datetime.combine(day, datetime.min.time()).replace(hour=10)
+        )
+    hits = groups.clustered_visits(city.con, JAN1, MAR31, T)
+    assert len(hits) == 1
+    assert hits[0].evidence["members"] == ring and len(hits[0].evidence["days"]) == 4
+    assert len(hits[0].evidence["visits"]) == 24

@@ -1,0 +1,76 @@
+"""The MySQL driver (issue 22): mysqlclient (C) where it is installed, PyMySQL as the fallback,
+pinned by YIBAO_MYSQL_DRIVER; mysqlclient's errors classified like PyMySQL's."""
+
+from __future__ import annotations
+
+import os
+
+import pymysql
+import pytest
+
+try:
+    import MySQLdb
+except ImportError:  # built only where libmariadb-dev is installed (`.ci/run` installs it)
+    if os.environ.get("CI") == "true":
+        raise
+    pytest.skip("mysqlclient is not installed: apt-get install libmariadb-dev pkg-config, "
+                "then pip install mysqlclient", allow_module_level=True)  # fmt: skip
+from sqlalchemy import exc as sa_exc
+
+from yibao.errors import ConfigError
+from yibao.storage import engine as engine_mod
+from yibao.storage import faults
+from yibao.storage.engine import MysqlTimeouts, _mysql_connect_args, resolve_mysql_url
+
+URL = "mysql+pymysql://root:secret@127.0.0.1:3306/yibao"
+
+
+def test_auto_takes_mysqlclient_when_installed() -> None:
+    assert engine_mod.mysqlclient_available()
+    assert resolve_mysql_url(URL) == "mysql+mysqldb://root:secret@127.0.0.1:3306/yibao"
+    assert resolve_mysql_url(URL, "pymysql") == URL
+    assert resolve_mysql_url(URL.replace("pymysql", "mysqldb"), "auto").startswith("mysql+mysqldb")
+    assert resolve_mysql_url("sqlite:////tmp/x.db", "mysqlclient") == "sqlite:////tmp/x.db"
+
+
+def test_falls_back_to_pymysql_without_mysqlclient(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_mod, "mysqlclient_available", lambda: False)
+    assert resolve_mysql_url(URL) == URL
+    with pytest.raises(ConfigError, match="YIBAO_MYSQL_DRIVER=pymysql"):
+        resolve_mysql_url(URL, "mysqlclient")
+    with pytest.raises(ConfigError, match="YIBAO_MYSQL_DRIVER"):
+        resolve_mysql_url(URL, "odbc")
+
+
+def test_other_drivers_are_refused_in_one_line() -> None:
+    with pytest.raises(ConfigError, match="asyncmy"):
+        engine_mod.make_engine("mysql+asyncmy://root@127.0.0.1/yibao")
+
+
+def test_mysqlclient_takes_whole_second_timeouts() -> None:
+    args = _mysql_connect_args(MysqlTimeouts(connect=0.5, read=2.5, write=0.2), "mysqldb")
+    assert args == {
+        "charset": "utf8mb4",
+        "connect_timeout": 1,
+        "read_timeout": 3,
+        "write_timeout": 1,
+    }
+    assert _mysql_connect_args(MysqlTimeouts(read=2.5), "pymysql")["read_timeout"] == 2.5
+
+
+@pytest.mark.parametrize("code", [2002, 2003, 2006, 2013, 1969, 1040])
+def test_mysqlclient_outages_are_unavailable(code: int) -> None:
+    wrapped = sa_exc.OperationalError("SELECT 1", {}, MySQLdb.OperationalError(code, "gone"))
+    assert faults.unavailable(wrapped) is not None
+    # the same as PyMySQL's
+    same = sa_exc.OperationalError("SELECT 1", {}, pymysql.err.OperationalError(code, "gone"))
+    assert faults.unavailable(same) is not None
+
+
+def test_mysqlclient_other_errors_stay_errors() -> None:
+    syntax = sa_exc.ProgrammingError("SELEC", {}, MySQLdb.ProgrammingError(1064, "syntax"))
+    assert faults.unavailable(syntax) is None
+    duplicate = sa_exc.IntegrityError("INSERT", {}, MySQLdb.IntegrityError(1062, "dup"))
+    assert faults.unavailable(duplicate) is None
+    closed = sa_exc.InterfaceError("SELECT 1", {}, MySQLdb.InterfaceError(0, ""))
+    assert faults.unavailable(closed) is not None
