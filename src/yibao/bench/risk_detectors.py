@@ -6,21 +6,35 @@ store: a line the catalog's restrictions made self-paid (the forced self-pay mar
 catalog name) and a price above the catalog's cap (`overlmt_amt` > 0). It is the platform's
 review before the rule base: it knows nothing of visit patterns, institutions or groups.
 
-The rule engine (issue 18/19's `risk/` package) registers itself here as `rules` when it is
-wired (`DETECTORS["rules"] = …`: a factory taking the engine and returning a `Detector`);
-`yibao risk evaluate` uses it by default when present.
+`posthoc` — the post-hoc monitoring detectors (`yibao.monitoring`, issue 19) over the
+columnar replica for the whole loaded period, with the thresholds of the demo knowledge base
+(`simulate/risk_kb_demo.json`). Their hits name persons by pseudonym (`psn_ref`); to score
+them against the labels the harness maps the pseudonyms back with the data directory's key
+(`Pseudonyms.ref` of every `psn_no` in the row store) — the synthetic city's benchmark, not
+a use case.
+
+The rule engine (issue 18's `risk/` package) registers itself here as `rules` when it is
+wired (`DETECTORS["rules"] = …`: a factory taking the settings and the row store's engine
+and returning a `Detector`); `yibao risk evaluate` uses it by default when present.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Final
 
 from sqlalchemy import Engine, or_, select
 
 from yibao.bench.risk_eval import Detector, Hit
+from yibao.config import Settings
+from yibao.monitoring import runner
+from yibao.monitoring.model import PostHit, Thresholds
+from yibao.replica.pseudonym import Pseudonyms
+from yibao.replica.store import ReplicaStore
 from yibao.settlement.records import FORCED_SELFPAY
-from yibao.storage.tables import fee_detail
+from yibao.simulate.kb import demo_kb
+from yibao.storage.tables import fee_detail, psn
 
 #: a restriction's reason text (yibao.catalog.restrictions.violations) → its category
 _REASONS: Final = (
@@ -57,7 +71,7 @@ class SettlementMarks:
 
     name = "settlement"
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
         self.engine = engine
 
     def __call__(self) -> Iterator[Hit]:
@@ -80,8 +94,87 @@ class SettlementMarks:
                     )
 
 
+def kb_thresholds() -> Thresholds:
+    """The post-hoc thresholds the demo knowledge base sets (the rest: the defaults)."""
+    kb = demo_kb()
+    days, visits = kb.frequent_visits
+    return Thresholds(
+        readmission_days=kb.readmission_days,
+        frequent_days=days,
+        frequent_visits=visits,
+        same_place_minutes=kb.same_place_minutes,
+        los_ratio=float(kb.los_ratio),
+    )
+
+
+def hit_of(post: PostHit, psn_of: dict[str, str]) -> Hit:
+    """A post-hoc hit as the harness scores it: its unit's key, persons by psn_no."""
+    person = psn_of.get(post.psn_ref or "") if post.psn_ref else None
+    if post.unit == "person-window":
+        last = post.evidence.get("window_last_day")
+        return Hit(
+            post.category,
+            psn_no=person,
+            begin=post.day,
+            end=date.fromisoformat(last) if last else post.day,
+            rule_id=post.rule_id,
+        )
+    if post.unit == "group":
+        members = frozenset(psn_of.get(m, m) for m in post.evidence.get("members", ()))
+        return Hit(
+            post.category,
+            fixmedins_code=post.fixmedins_code,
+            members=members,
+            rule_id=post.rule_id,
+        )
+    return Hit(
+        post.category,
+        mdtrt_id=post.mdtrt_id,
+        psn_no=person,
+        fixmedins_code=post.fixmedins_code,
+        rule_id=post.rule_id,
+    )
+
+
+class PostHoc:
+    """The `posthoc` detector (see the module's docstring)."""
+
+    name = "posthoc"
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+
+    def __call__(self) -> Iterator[Hit]:
+        pseudonyms = Pseudonyms.for_dir(self.settings.data_dir)
+        with self.engine.connect() as conn:
+            psn_of = {
+                str(pseudonyms.ref(n)): n for n in conn.execute(select(psn.c.psn_no)).scalars()
+            }
+        store = ReplicaStore(self.settings.replica_path, read_only=True, pseudonyms=pseudonyms)
+        try:
+            with store.snapshot() as (cur, _seq):
+                row = cur.execute("SELECT min(setl_date), max(setl_date) FROM setl_fact").fetchone()
+                if row is None or row[0] is None:
+                    return
+                posts = runner.run(
+                    cur,
+                    row[0],
+                    row[1],
+                    kb_thresholds(),
+                    outpatient_diagnoses=demo_kb().outpatient_diagnoses,
+                )
+        finally:
+            store.close()
+        for post in posts:
+            yield hit_of(post, psn_of)
+
+
 #: detector factories by name (the lead wires the rule engine in as "rules")
-DETECTORS: dict[str, Callable[[Engine], Detector]] = {"settlement": SettlementMarks}
+DETECTORS: dict[str, Callable[[Settings, Engine], Detector]] = {
+    "settlement": SettlementMarks,
+    "posthoc": PostHoc,
+}
 
 
 def default_detector() -> str:

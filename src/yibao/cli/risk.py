@@ -63,7 +63,7 @@ def evaluate_cmd(
     with friendly_errors():
         engine = make_engine(cfg.db_url)
         try:
-            report = evaluate(rows, DETECTORS[name](engine)())
+            report = evaluate(rows, DETECTORS[name](cfg, engine)())
         finally:
             engine.dispose()
     report["detector"] = name

@@ -76,7 +76,7 @@ DEFAULT_RATES: Final = {
     "outpatient_during_stay": 0.02,
     "pharmacy_non_drug": 0.005,
     "card_misuse": 0.004,
-    "clustered_visits": 0.01,
+    "clustered_visits": 0.02,
     "high_value_consumable": 0.01,
     "out_of_catalog": 0.003,
     "peer_outlier": 0.05,

@@ -483,7 +483,8 @@ class ChunkBuilder(BillBlocks):
             los = rng.randint(*cond.los) + (1 if inst.hosp_lv == "3" else 0)
             if kind == "los_outlier":  # far beyond the condition's longest stay (or at the limit)
                 ceiling = int(cond.los[1] * KB.los_ratio)
-                los = ceiling if near else ceiling + rng.randint(2, 8)
+                # beyond any peer stay, a tertiary hospital's extra day included
+                los = ceiling if near else ceiling + rng.randint(3, 9)
         adm = datetime.combine(day, time(rng.randint(8, 20), rng.randrange(60)))
         idle = 0  # days at the end with only bed and nursing billed (挂床)
         if kind == "bed_hogging":
@@ -689,7 +690,10 @@ class ChunkBuilder(BillBlocks):
                             visit.begntime + timedelta(minutes=rng.randint(60, 240)),
                             datetime.combine(day, time(20)),
                         )
-                    other = self.outpatient(person, later, anomalies=False, when=at)
+                    inst = None
+                    if not picked[1]:  # elsewhere: another institution than the first's
+                        inst = self._elsewhere(person, visit.fixmedins_code)
+                    other = self.outpatient(person, later, inst=inst, anomalies=False, when=at)
                     self._keep.add(other.visit_no)
                     if not picked[1]:
                         self._label(
@@ -711,7 +715,7 @@ class ChunkBuilder(BillBlocks):
         elif picked is not None:  # low_threshold_admission: a cold admitted for a few days
             day = ctx.day(rng, "winter")
             cond = self._condition(LOW_THRESHOLD, person, age_on(person.brdy, day), day)
-            stay = self.inpatient(person, day, cond=cond, anomalies=False, los=rng.randint(2, 4))
+            stay = self.inpatient(person, day, cond=cond, anomalies=False, los=rng.randint(2, 3))
             stay_days = ((stay.endtime or stay.begntime).date() - day).days
             detail = f"{cond.diag_name}({cond.diag_code}) 门诊可治, 住院{stay_days}天"
             self._label("low_threshold_admission", stay, person, detail)
@@ -719,6 +723,19 @@ class ChunkBuilder(BillBlocks):
             self._after_death(person, first_visit, first_label, end)
         elif person.misuse == "two_places":
             self._two_places(person, acute, end)
+
+    def _elsewhere(self, person: Person, code: str) -> Institution:
+        """An outpatient institution other than `code` (near home, as `pick` chooses)."""
+        for _ in range(8):
+            inst = self.ctx.pick(self.rng, OUTPATIENT_KINDS, person.district)
+            if inst.fixmedins_code != code:
+                return inst
+        return next(
+            i
+            for k in ("clinic", "hospital1", "hospital2", "hospital3")
+            for i in self.ctx.by_kind.get(k, ())
+            if i.fixmedins_code != code
+        )
 
     def _after_stay(self, person: Person, first: Visit, end: date) -> None:
         ctx, rng = self.ctx, self.rng
@@ -902,30 +919,43 @@ class ChunkBuilder(BillBlocks):
             self.labels = [lb for lb in self.labels if lb.visit_no not in gone]
 
     def groups(self, persons: Sequence[Person]) -> None:
-        """聚集性就诊: flagged persons of the chunk form groups of 5–8 that visit one
-        institution together on the same days, several times a year. A group's labels carry
+        """聚集性就诊: flagged persons of the chunk form groups of 5–8 (the last up to 12)
+        that visit one institution together on 4–6 days of the year. A group's labels carry
         its key (`G` + the first member's psn_no) as the detail's first word."""
         rng = self.rng
         flagged = [p for p in persons if p.death_date is None and self._pick(_GROUP_MENU)]
         i = 0
-        while len(flagged) - i >= 3:
-            size = min(len(flagged) - i, rng.randint(5, 8))
+        while len(flagged) - i >= 5:
+            size = rng.randint(5, 8)
+            if len(flagged) - i - size < 5:  # too few left for a group of their own: join
+                size = len(flagged) - i
             group = flagged[i : i + size]
             i += size
             inst = self.ctx.pick(rng, OUTPATIENT_KINDS, group[0].district)
             cond = CONDITION_BY_KEY["back_pain"]
             gid = f"G{group[0].psn_no}"
-            for _ in range(rng.randint(3, 6)):
+            days: list[date] = []
+            for _ in range(rng.randint(4, 6)):
                 day = self.ctx.day(rng, "plain")
+                if day in days:  # one visit a day together
+                    continue
+                days.append(day)
                 for p in group:
                     v = self.outpatient(p, day, cond=cond, inst=inst, anomalies=False)
                     self._label("clustered_visits", v, p, f"{gid} 聚集性就诊 ({size} persons)")
 
 
 #: categories whose label is about visits in a pattern (a stay and what falls into it, two
-#: visits a day, a readmission): `ChunkBuilder.coherent` keeps their visits
+#: visits a day, a readmission, a group's days together): `ChunkBuilder.coherent` keeps
+#: their visits
 _PATTERN_CATEGORIES = frozenset(
-    {"split_admission", "outpatient_during_stay", "same_day_multi_visit", "card_misuse"}
+    {
+        "split_admission",
+        "outpatient_during_stay",
+        "same_day_multi_visit",
+        "card_misuse",
+        "clustered_visits",
+    }
 )
 
 
