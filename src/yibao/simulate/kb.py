@@ -2,9 +2,13 @@
 injected anomalies cross and its near-misses stay within, read from one file
 (`risk_kb_demo.json` beside this module) that the risk rules' knowledge base loads too.
 
-Tables and columns are those `yibao kb import` takes (issue 18): `item_pairs`, `bundles`,
-`price_limits`, `drug_limits`, `frequency_limits`, `windows`, `consumable_links`, plus
-`outpatient_diagnoses` (the main diagnoses an admission is too low a threshold for).
+Tables and columns are those `yibao kb import` takes (issue 18; `risk.kb`): `item_pairs`,
+`bundles` (one row per part), `price_limits`, `drug_limits`, `frequency_limits`, `windows`
+(`window_key` readmission, holding, frequent_visits) and `consumable_links` (one row per
+procedure), each row with `begndate`/`enddate`; and three more parameter tables:
+`outpatient_days` (the longest supply per med_type), `thresholds` (counts, minutes and ratios
+of the post-hoc rules: frequent visits, bed-only days, two places, the LOS ratio) and
+`outpatient_diagnoses` (main diagnoses an admission is too low a threshold for).
 """
 
 from __future__ import annotations
@@ -24,58 +28,64 @@ KB_FILE: Final = Path(__file__).with_name("risk_kb_demo.json")
 class DemoKB:
     tables: dict[str, Any]
 
-    def window(self, key: str) -> dict[str, Any]:
-        for row in self.tables["windows"]:
-            if row["key"] == key:
+    def _row(self, table: str, column: str, key: str) -> dict[str, Any]:
+        for row in self.tables[table]:
+            if row[column] == key:
                 return dict(row)
-        raise KeyError(f"windows: no '{key}' row in {KB_FILE.name}")
+        raise KeyError(f"{table}: no '{key}' row in {KB_FILE.name}")
+
+    def threshold(self, key: str) -> Decimal:
+        return Decimal(str(self._row("thresholds", "key", key)["value"]))
 
     @property
     def readmission_days(self) -> int:
-        return int(self.window("readmission")["days"])
+        return int(self._row("windows", "window_key", "readmission")["days"])
 
     @property
     def bed_only_days(self) -> int:
-        return int(self.window("bed_only")["days"])
+        return int(self.threshold("bed_only_days"))
 
     @property
     def frequent_visits(self) -> tuple[int, int]:
         """(days, visits): this many outpatient visits within the days is frequent."""
-        row = self.window("frequent_visits")
-        return int(row["days"]), int(row["threshold"])
+        days = int(self._row("windows", "window_key", "frequent_visits")["days"])
+        return days, int(self.threshold("frequent_visits"))
 
     @property
     def same_place_minutes(self) -> int:
-        return int(self.window("same_place")["threshold"])
+        return int(self.threshold("same_place_minutes"))
 
     @property
     def los_ratio(self) -> Decimal:
-        return Decimal(str(self.window("los_outlier")["threshold"]))
+        return self.threshold("los_ratio")
 
     def max_days(self, med_type: str) -> int:
-        """The longest supply one drug line may cover for a med_type (the same for every drug
-        of the demo catalog)."""
-        return max(
-            int(r["max_days"]) for r in self.tables["drug_limits"] if r["med_type"] == med_type
-        )
+        """The longest supply one drug line may cover for a med_type."""
+        return int(self._row("outpatient_days", "med_type", med_type)["max_days"])
 
     @property
     def daily_items(self) -> frozenset[str]:
         """Codes billed at most once a day (frequency_limits.per_day == 1)."""
         return frozenset(
-            r["hilist_code"] for r in self.tables["frequency_limits"] if r["per_day"] == 1
+            r["hilist_code"]
+            for r in self.tables["frequency_limits"]
+            if r["per_day"] is not None and Decimal(str(r["per_day"])) == 1
         )
 
     @property
     def bundles(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [(r["bundle_code"], tuple(r["component_codes"])) for r in self.tables["bundles"]]
+        """(bundle code, its parts' codes)."""
+        out: dict[str, list[str]] = {}
+        for r in self.tables["bundles"]:
+            out.setdefault(r["bundle_code"], []).append(r["hilist_code"])
+        return [(code, tuple(parts)) for code, parts in out.items()]
 
     @property
     def consumable_links(self) -> dict[str, tuple[str, ...]]:
-        return {
-            r["consumable_code"]: tuple(r["procedure_codes"])
-            for r in self.tables["consumable_links"]
-        }
+        out: dict[str, list[str]] = {}
+        for r in self.tables["consumable_links"]:
+            out.setdefault(r["consumable_code"], []).append(r["procedure_code"])
+        return {code: tuple(procs) for code, procs in out.items()}
 
     @property
     def outpatient_diagnoses(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
@@ -207,7 +208,7 @@ class ChunkBuilder(BillBlocks):
                 self._lab(lines, lab, when, inst)
         if rng.random() < 0.4 or up:
             routine = rng.choice(ROUTINE_LABS)
-            if routine not in cond.labs:  # a lab ordered once is billed once
+            if all(ln.hilist_name != routine for ln in lines):  # a lab is billed once
                 self._lab(lines, routine, when, inst)
         if cond.exams and (rng.random() < 0.4 or up):
             self._line(lines, ITEMS[rng.choice(cond.exams)], Decimal(1), when, inst)
@@ -314,7 +315,7 @@ class ChunkBuilder(BillBlocks):
             ]
             name = rng.choice(fresh)
             item = ITEMS[name]
-            days = ORDINARY_MAX_DAYS if near else rng.choice((30, 60, 90))
+            days = ORDINARY_MAX_DAYS if near else rng.choice((60, 90))  # past 7 and 30
             sn = self._add(lines, item, item.per_day * days, when, inst, days=days)
             return [] if near else [(kind, f"{name} {days}天, 普通门诊限{ORDINARY_MAX_DAYS}天", sn)]
         if kind == "out_of_catalog":
@@ -410,10 +411,14 @@ class ChunkBuilder(BillBlocks):
         for name in rng.sample(cond.drugs, k=min(len(cond.drugs), rng.randint(1, 3))):
             self._drug(lines, name, rng.randint(5, 30), when, inst)
         for _ in range(rng.randint(0, 2)):
-            extra = rng.choice(_OTC_EXTRAS)
-            cnt = extra.per_day * rng.randint(3, 10)
-            if all(ln.hilist_code != extra.code for ln in lines):  # one line per item
-                self._line(lines, extra, cnt, when, inst, days=7)
+            k = rng.randrange(len(_OTC_EXTRAS))
+            cnt_days = rng.randint(3, 10)
+            billed = {ln.hilist_code for ln in lines}
+            for step in range(len(_OTC_EXTRAS)):  # one line per item: the next one not billed
+                extra = _OTC_EXTRAS[(k + step) % len(_OTC_EXTRAS)]
+                if extra.code not in billed:
+                    self._line(lines, extra, extra.per_day * cnt_days, when, inst, days=7)
+                    break
         if inst.pattern == "benford":
             lines = self._made_up(lines, when, inst)
         tags: list[tuple[str, str, str | None]] = []
@@ -881,6 +886,8 @@ class ChunkBuilder(BillBlocks):
         for v in self.visits:
             by_person.setdefault(v.psn_no, []).append(v)
         gone: set[int] = set()
+        moved: dict[int, timedelta] = {}
+        end = self.p.start + timedelta(days=self.p.days)
         for visits in by_person.values():
             if len(visits) < 2:
                 continue
@@ -893,10 +900,24 @@ class ChunkBuilder(BillBlocks):
                 if v.kind != "inpatient" or v.visit_no in pattern:
                     continue
                 a, b = _days(v)
-                if any(a <= d2 + timedelta(days=window) and d1 <= b for d1, d2 in spans) or any(
-                    a <= d <= b for d in fixed_days
-                ):
-                    gone.add(v.visit_no)
+                clash = [d2 for d1, d2 in spans if a <= d2 + timedelta(days=window) and d1 <= b]
+                if clash or any(a <= d <= b for d in fixed_days):
+                    # the admission comes later instead: past the window after the last
+                    # stay it clashed with (or dropped when that leaves no room)
+                    delta = (max(clash) + timedelta(days=window + 1) - a) if clash else None
+                    a2, b2 = (a + delta, b + delta) if delta else (a, b)
+                    if (
+                        delta is not None
+                        and b2 < end
+                        and not any(
+                            a2 <= d2 + timedelta(days=window) and d1 <= b2 for d1, d2 in spans
+                        )
+                        and not any(a2 <= d <= b2 for d in fixed_days)
+                    ):
+                        moved[v.visit_no] = delta
+                        spans.append((a2, b2))
+                    else:
+                        gone.add(v.visit_no)
                 else:
                     spans.append((a, b))
             seen_days = {
@@ -914,6 +935,10 @@ class ChunkBuilder(BillBlocks):
                     gone.add(v.visit_no)
                 elif v.kind == "outpatient":
                     seen_days.add(d)
+        if moved:
+            self.visits = [
+                _shifted(v, moved[v.visit_no]) if v.visit_no in moved else v for v in self.visits
+            ]
         if gone:
             self.visits = [v for v in self.visits if v.visit_no not in gone]
             self.labels = [lb for lb in self.labels if lb.visit_no not in gone]
@@ -962,6 +987,16 @@ _PATTERN_CATEGORIES = frozenset(
 def _refs(lb: Label) -> set[int]:
     """The visits a label's detail refers to ("#<visit_no>")."""
     return {int(n) for n in _VISIT_REF.findall(lb.detail)}
+
+
+def _shifted(v: Visit, delta: timedelta) -> Visit:
+    """The stay `delta` later: its times and every line's."""
+    return replace(
+        v,
+        begntime=v.begntime + delta,
+        endtime=v.endtime + delta if v.endtime else None,
+        lines=tuple(ln._replace(fee_ocur_time=ln.fee_ocur_time + delta) for ln in v.lines),
+    )
 
 
 def _days(v: Visit) -> tuple[date, date]:

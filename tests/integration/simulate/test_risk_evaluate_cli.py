@@ -25,6 +25,9 @@ from yibao.storage.tables import fee_detail, psn
 runner = CliRunner()
 RATES = dict.fromkeys(ANOMALY_KINDS, 0.03) | {
     "card_misuse": 0.05,
+    "clustered_visits": 0.1,
+    "outpatient_during_stay": 0.15,
+    "split_admission": 0.15,
     "peer_outlier": 0.2,
     "benford": 0.3,
 }

