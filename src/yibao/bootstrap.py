@@ -1,10 +1,10 @@
 """`yibao init`: create the data directory, the schema, the gateway token key and the first
-administrator."""
+three accounts (三权分立: the system administrator, the security administrator, the auditor).
+"""
 
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from yibao.config import Settings
 from yibao.enrolment import token_seal
-from yibao.errors import ConfigError
+from yibao.errors import ConfigError, InvalidInput
 from yibao.kit.files import write_private
 from yibao.replica import pseudonym
 from yibao.settlement import print_token
@@ -22,6 +22,22 @@ from yibao.storage.uow import run_transaction
 from yibao.users import service as users
 
 ADMIN_PASSWORD_FILE = "admin-password.txt"
+SECADMIN_PASSWORD_FILE = "secadmin-password.txt"
+AUDITOR_PASSWORD_FILE = "auditor-password.txt"
+
+
+@dataclass(frozen=True)
+class FirstAccount:
+    """One of init's three accounts (三权分立: sysadmin, secadmin, auditor)."""
+
+    username: str
+    role: str
+    display_name: str
+    env_var: str
+    created: bool
+    #: where the generated password was written (None when it came from the environment or
+    #: the account already existed without a file)
+    password_file: Path | None
 
 
 @dataclass(frozen=True)
@@ -29,10 +45,21 @@ class InitReport:
     data_dir: Path
     database: str
     backend: str
-    admin_username: str
-    admin_created: bool
-    #: where the generated password was written (None when it came from the environment)
-    admin_password_file: Path | None
+    accounts: tuple[FirstAccount, ...]
+    #: users whose old role name was migrated (admin → sysadmin)
+    roles_migrated: int
+
+    @property
+    def admin_username(self) -> str:
+        return self.accounts[0].username
+
+    @property
+    def admin_created(self) -> bool:
+        return self.accounts[0].created
+
+    @property
+    def admin_password_file(self) -> Path | None:
+        return self.accounts[0].password_file
 
 
 def ensure_data_dir(path: Path) -> Path:
@@ -48,8 +75,39 @@ def ensure_data_dir(path: Path) -> Path:
     return path.resolve()
 
 
+def _first_accounts(settings: Settings) -> list[tuple[str, str, str, str, str | None, str]]:
+    """(username, role, display name, env var, password from the environment, file name)."""
+    return [
+        (
+            settings.admin_username,
+            "sysadmin",
+            "系统管理员",
+            "YIBAO_ADMIN_PASSWORD",
+            settings.admin_password,
+            ADMIN_PASSWORD_FILE,
+        ),
+        (
+            settings.secadmin_username,
+            "secadmin",
+            "安全管理员",
+            "YIBAO_SECADMIN_PASSWORD",
+            settings.secadmin_password,
+            SECADMIN_PASSWORD_FILE,
+        ),
+        (
+            settings.auditor_username,
+            "auditor",
+            "安全审计员",
+            "YIBAO_AUDITOR_PASSWORD",
+            settings.auditor_password,
+            AUDITOR_PASSWORD_FILE,
+        ),
+    ]
+
+
 def init(settings: Settings) -> InitReport:
-    """Idempotent: running it again upgrades the schema and keeps the administrator."""
+    """Idempotent: running it again upgrades the schema, migrates old role names and keeps
+    the accounts."""
     data_dir = ensure_data_dir(settings.data_dir)
     # The key that seals signature-mode tokens (enrolment.token_seal): in the data directory,
     # never in the database, so a dump alone reveals no token.
@@ -59,44 +117,62 @@ def init(settings: Settings) -> InitReport:
     # The key of the persons' pseudonyms in the columnar replica (replica.pseudonym): 0600
     # in the data directory, so that the replica file alone links no pseudonym to a person.
     pseudonym.ensure_key(data_dir)
+    names = [a[0] for a in _first_accounts(settings)]
+    if len(set(names)) != len(names):
+        raise ConfigError(
+            "三权分立: YIBAO_ADMIN_USERNAME, YIBAO_SECADMIN_USERNAME and YIBAO_AUDITOR_USERNAME "
+            "must be three different names"
+        )
     engine = make_null_engine(settings.db_url)
+    accounts: list[FirstAccount] = []
     try:
         backend = detect_backend(engine)
         upgrade(engine)
-        password = settings.admin_password
-        password_file: Path | None = None
-        if password is None:
-            password_file = data_dir / ADMIN_PASSWORD_FILE
-            if password_file.exists():
-                password = password_file.read_text(encoding="utf-8").strip()
-            else:
-                password = secrets.token_urlsafe(12)
-        chosen: str = password
+        migrated = int(run_transaction(engine, users.migrate_roles) or 0)
+        for username, role, display, env_var, given, file_name in _first_accounts(settings):
+            password = given
+            password_file: Path | None = None
+            if password is None:
+                password_file = data_dir / file_name
+                if password_file.exists():
+                    password = password_file.read_text(encoding="utf-8").strip()
+                else:
+                    password = users.generate_password()
+            chosen: str = password
 
-        def create_admin(conn: Connection) -> bool:
-            if users.user_exists(conn, settings.admin_username):
-                return False
-            users.create_user(
-                conn,
-                username=settings.admin_username,
-                password=chosen,
-                role="admin",
-                display_name="系统管理员",
-            )
-            return True
+            def create(
+                conn: Connection,
+                username: str = username,
+                role: str = role,
+                display: str = display,
+                chosen: str = chosen,
+                env_var: str = env_var,
+            ) -> bool:
+                if users.user_exists(conn, username):
+                    return False
+                try:
+                    users.create_user(
+                        conn, username=username, password=chosen, role=role, display_name=display
+                    )
+                except InvalidInput as exc:
+                    raise ConfigError(
+                        f"{env_var}: {exc.message.removeprefix('password: ')} "
+                        f"(or unset it: a password is then generated)"
+                    ) from None
+                return True
 
-        created = bool(run_transaction(engine, create_admin))
-        if created and password_file is not None:
-            write_private(password_file, password + "\n")
-        if not created and password_file is not None and not password_file.exists():
-            password_file = None
+            created = bool(run_transaction(engine, create))
+            if created and password_file is not None:
+                write_private(password_file, password + "\n")
+            if not created and password_file is not None and not password_file.exists():
+                password_file = None
+            accounts.append(FirstAccount(username, role, display, env_var, created, password_file))
     finally:
         engine.dispose()
     return InitReport(
         data_dir=data_dir,
         database=settings.db_url if not settings.is_sqlite else str(data_dir / "yibao.db"),
         backend=f"{backend.name} {backend.version}",
-        admin_username=settings.admin_username,
-        admin_created=created,
-        admin_password_file=password_file,
+        accounts=tuple(accounts),
+        roles_migrated=migrated,
     )

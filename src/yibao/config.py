@@ -75,7 +75,18 @@ class Settings(BaseSettings):
     #: milliseconds (strong reads force their own catch-up and never wait for it).
     replica_batch_window_ms: int = 250
     admin_username: str = "admin"
+    #: `yibao init`'s first accounts: the system administrator (`admin_username`, role
+    #: sysadmin), the security administrator and the auditor (三权分立: three accounts). Each
+    #: password from its variable, or generated into the data directory (owner-only).
     admin_password: str | None = None
+    secadmin_username: str = "secadmin"
+    secadmin_password: str | None = None
+    auditor_username: str = "auditor"
+    auditor_password: str | None = None
+    #: Console sessions end this long after sign-in, whatever happens (absolute expiry) …
+    session_absolute_hours: float = Field(default=12, gt=0, le=24 * 30)
+    #: … or after this many minutes without a request (idle expiry).
+    session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60)
     #: Refuse calls without a valid sign_no from 9001 (lenient by default, as clients differ).
     require_sign_in: bool = False
     #: Accept signtype MOCK (skip the patient's password check) — test environments only.
@@ -86,6 +97,10 @@ class Settings(BaseSettings):
     #: A request body in GBK/GB2312/GB18030 is answered in its charset (`request`), or always
     #: in UTF-8 (`utf-8`) for clients that read UTF-8 whatever they send.
     answer_charset: Literal["request", "utf-8"] = "request"
+    #: Real-time review (事前/事中 rules inside settlement, docs/review.md): `off` answers every
+    #: call as if no rule existed (the A/B benchmark; an emergency switch). 3101/3102 still
+    #: answer with the rules.
+    review: bool = True
     #: The change feed (docs/feed.md): publish every change-log record to this NATS JetStream
     #: server (nats://host:4222); unset, no feed. A broker that is down only makes the feed lag.
     feed_url: str | None = None
@@ -101,6 +116,12 @@ class Settings(BaseSettings):
     unmask_alert_records: int = Field(default=200, ge=1, le=1_000_000)
     #: Unmasking outside these hours (platform time, "HH:MM-HH:MM") raises an alert too.
     unmask_office_hours: str = Field(default="07:00-21:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
+    #: The audit trail is kept at least this many days; `yibao audit purge` removes only older
+    #: records (网络安全法 Art. 21: network logs ≥ 6 months; docs/audit.md).
+    audit_retention_days: int = Field(default=180, ge=180, le=36_500)
+    #: A rotated credential stays valid this many seconds beside its successor, so that
+    #: clients can switch without a refused call (docs/interface.md §2).
+    credential_overlap_s: int = Field(default=86_400, ge=0, le=90 * 86_400)
     #: Node number (0–31) of this process among id generators on a shared store.
     node_id: int = 0
     #: Log level (DEBUG, INFO, WARNING, ERROR) and format: `text` lines, or `json` lines for a

@@ -28,6 +28,8 @@ from yibao.replica.lock import OwnerLock
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.service import Replica
 from yibao.replica.tiflash import TiFlashReplica
+from yibao.review.service import Reviewer
+from yibao.risk import RuleSet, load_ruleset
 from yibao.storage.database import Database
 from yibao.users.throttle import LoginThrottle
 
@@ -43,7 +45,7 @@ class Platform:
     catalog: CatalogCache = field(default_factory=CatalogCache)
     #: the region's rule for local codes without an approved 目录对照 (None: not required)
     mapping_rule: MappingRule | None = None
-    #: console sign-in failures per account and address
+    #: console sign-in throttling policy (its counters live in the row store)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     #: set while this process serves the columnar replica (DuckDB) or TiFlash; None otherwise
     replica: Replica | None = None
@@ -56,6 +58,26 @@ class Platform:
     _served: ServedReplica | None = field(default=None, repr=False)
     _book: PolicyBook | None = field(default=None, repr=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _reviewer: Reviewer | None = field(default=None, repr=False)
+
+    @property
+    def reviewer(self) -> Reviewer:
+        """The rule set (packaged and the data directory's `risk/*.toml`, loaded on first use;
+        `yibao serve` loads it at start so a bad file stops it) and the knowledge base."""
+        found = self._reviewer
+        if found is None:
+            with self._book_lock:
+                found = self._reviewer
+                if found is None:
+                    found = self._reviewer = Reviewer(
+                        load_ruleset([self.settings.data_dir]), enabled=self.settings.review
+                    )
+        return found
+
+    def use_ruleset(self, ruleset: RuleSet, *, enabled: bool | None = None) -> None:
+        """Replace the rule set (tests; a reload after new parameter files)."""
+        on = self.settings.review if enabled is None else enabled
+        self._reviewer = Reviewer(ruleset, enabled=on)
 
     @property
     def book(self) -> PolicyBook:

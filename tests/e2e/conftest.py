@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from seed import ADMIN_PASSWORD, YIBAO, Server, seed_data_dir
+from seed import ADMIN_PASSWORD, REVIEWER, REVIEWER_PASSWORD, YIBAO, Server, seed_data_dir
 
 
 def _free_port() -> int:
@@ -36,6 +36,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
         "YIBAO_LOG_LEVEL": "WARNING",
     }
     subprocess.run([str(YIBAO), "init"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [str(YIBAO), "users", "add", REVIEWER, "--role", "reviewer"],
+        env={**env, "YIBAO_NEW_USER_PASSWORD": REVIEWER_PASSWORD},
+        check=True,
+        capture_output=True,
+    )
     psn_no = seed_data_dir(data_dir)
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(

@@ -15,7 +15,10 @@ from yibao.storage.engine import make_engine
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "replica"))
 import factories
 
-ADMIN_PASSWORD = "e2e-admin-pass-1"
+ADMIN_PASSWORD = "e2e-Sys-pass-1"
+#: a reviewer (稽核: reads settlements), created with `yibao users add`
+REVIEWER = "e2e-reviewer"
+REVIEWER_PASSWORD = "Rev-pass-2026-x"
 INSTITUTION = "H11010100001"
 
 

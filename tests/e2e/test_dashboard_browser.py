@@ -59,7 +59,7 @@ def test_dashboard_signs_in_renders_and_updates_live(server: Server, tmp_path: P
             page.click("button[type=submit]")
             page.wait_for_url("**/dashboard")
             page.wait_for_function(
-                "document.getElementById('kpi-today-cnt').textContent === '1'", timeout=30_000
+                "() => document.getElementById('kpi-today-cnt').textContent === '1'", timeout=30_000
             )
             assert page.text_content("#kpi-today-fee") == "¥356.80"
             assert page.text_content("#kpi-month-fund") not in ("—", "¥0.00")
@@ -84,7 +84,7 @@ def test_dashboard_signs_in_renders_and_updates_live(server: Server, tmp_path: P
             # a settlement committed now reaches the page without reloading it
             settle_now(server.db_url, server.psn_no, Decimal("12345.67"))
             page.wait_for_function(
-                "document.getElementById('kpi-today-cnt').textContent === '2'", timeout=60_000
+                "() => document.getElementById('kpi-today-cnt').textContent === '2'", timeout=60_000
             )
             assert page.text_content("#kpi-today-fee") == "¥1.27万"  # 356.80 + 12345.67
             assert "强一致" in (page.text_content("#position") or "")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from seed import ADMIN_PASSWORD, INSTITUTION, Server
+from seed import INSTITUTION, REVIEWER, REVIEWER_PASSWORD, Server
 from sqlalchemy import insert, select
 from test_dashboard_browser import ARGS, CHROMIUM, _need_chromium
 
@@ -137,11 +137,11 @@ def test_statement_page_prints_cleanly(server: Server, tmp_path: Path) -> None:
             assert _pages(pdf) == 1, _pages(pdf)
             page.emulate_media(media="screen")
 
-            # an agency user signed in opens it without a token
+            # an agency user who reads settlements, signed in, opens it without a token
             page.goto(f"{server.url}/print/settlements/{setl_id}")
             page.wait_for_url("**/login?next=*")
-            page.fill("#username", "admin")
-            page.fill("#password", ADMIN_PASSWORD)
+            page.fill("#username", REVIEWER)
+            page.fill("#password", REVIEWER_PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(f"**/print/settlements/{setl_id}")
             assert page.text_content("h1") == "北京示例三级医院"

@@ -30,13 +30,23 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 
-from yibao.api.console.deps import CurrentUser, _bearer, _cookie, current_user
+from yibao.api.console.deps import (
+    CSRF_COOKIE,
+    AnalyticsReader,
+    Permit,
+    _bearer,
+    _cookie,
+    current_user,
+)
 from yibao.errors import Forbidden
 from yibao.interface import analytics
 from yibao.interface.console.auth import User
 from yibao.runtime import Platform
 
 WEB = resources.files("yibao.web")
+#: the permission each route checks, published in the OpenAPI (docs/console.md)
+_READS = {"x-permission": "analytics.read"}
+_REPLICA = {"x-permission": "replica.operate"}
 
 
 def _default(value: Any) -> Any:
@@ -65,20 +75,25 @@ def mount(app: FastAPI, platform: Platform) -> None:
     ) -> str:
         if analytics.is_local_operator(platform, request.headers.get(analytics.TOKEN_HEADER)):
             return "local"
-        user: User = current_user(request, bearer, cookie)
-        if user.role != "admin":
-            raise Forbidden(f"仅管理员可操作副本 (admin only; your role is '{user.role}')")
+        user: User = Permit("replica.operate")(request, current_user(request, bearer, cookie))
         return user.username
 
     # -- analytics -------------------------------------------------------------------------
 
-    @app.get("/api/v1/analytics", tags=["分析 analytics"], summary="分析查询目录")
-    def catalogue(_user: CurrentUser) -> Json:
+    @app.get(
+        "/api/v1/analytics", tags=["分析 analytics"], summary="分析查询目录", openapi_extra=_READS
+    )
+    def catalogue(_user: AnalyticsReader) -> Json:
         return Json(analytics.catalogue(platform))
 
-    @app.get("/api/v1/analytics/dashboard", tags=["分析 analytics"], summary="T+0 看板数据")
+    @app.get(
+        "/api/v1/analytics/dashboard",
+        tags=["分析 analytics"],
+        summary="T+0 看板数据",
+        openapi_extra=_READS,
+    )
     def dashboard_data(
-        _user: CurrentUser,
+        _user: AnalyticsReader,
         day: Annotated[str | None, Query(description="yyyy-MM-dd; default today")] = None,
         consistency: str = analytics.STRONG,
         max_lag_ms: Annotated[
@@ -90,29 +105,51 @@ def mount(app: FastAPI, platform: Platform) -> None:
             analytics.dashboard(platform, day=day, consistency=consistency, max_lag_ms=max_lag_ms)
         )
 
-    @app.get("/api/v1/analytics/position", tags=["分析 analytics"], summary="副本位置与延迟")
-    def position(_user: CurrentUser) -> Json:
+    @app.get(
+        "/api/v1/analytics/position",
+        tags=["分析 analytics"],
+        summary="副本位置与延迟",
+        openapi_extra=_READS,
+    )
+    def position(_user: AnalyticsReader) -> Json:
         return Json(analytics.position(platform))
 
-    @app.get("/api/v1/analytics/{name}", tags=["分析 analytics"], summary="命名分析查询")
-    def run_query(name: str, request: Request, _user: CurrentUser) -> Json:
+    @app.get(
+        "/api/v1/analytics/{name}",
+        tags=["分析 analytics"],
+        summary="命名分析查询",
+        openapi_extra=_READS,
+    )
+    def run_query(name: str, request: Request, _user: AnalyticsReader) -> Json:
         return Json(analytics.run_query(platform, name, dict(request.query_params)))
 
     # -- replica operations ----------------------------------------------------------------
 
-    @app.get("/api/v1/replica/status", tags=["副本 replica"], summary="副本状态")
+    @app.get(
+        "/api/v1/replica/status", tags=["副本 replica"], summary="副本状态", openapi_extra=_REPLICA
+    )
     def replica_status(_who: str = Depends(replica_operator)) -> Json:
         return Json(analytics.replica_status(platform))
 
-    @app.post("/api/v1/replica/rebuild", tags=["副本 replica"], summary="重建副本（后台）")
+    @app.post(
+        "/api/v1/replica/rebuild",
+        tags=["副本 replica"],
+        summary="重建副本（后台）",
+        openapi_extra=_REPLICA,
+    )
     def replica_rebuild(_who: str = Depends(replica_operator), source: str = "auto") -> Json:
         return Json(analytics.rebuild_replica(platform, source))
 
-    @app.post("/api/v1/replica/verify", tags=["副本 replica"], summary="核对副本与行存储")
+    @app.post(
+        "/api/v1/replica/verify",
+        tags=["副本 replica"],
+        summary="核对副本与行存储",
+        openapi_extra=_REPLICA,
+    )
     def replica_verify(_who: str = Depends(replica_operator)) -> Json:
         return Json(analytics.verify_replica(platform))
 
-    @app.post("/api/v1/replica/export", tags=["副本 replica"], summary="导出副本为 Parquet")
+    @app.post("/api/v1/replica/export", include_in_schema=False)
     def replica_export(
         request: Request,
         table: str,
@@ -128,7 +165,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
             analytics.export_parquet(platform, table=table, out=out, since=since, until=until)
         )
 
-    @app.post("/api/v1/replica/backup", tags=["副本 replica"], summary="备份副本文件")
+    @app.post("/api/v1/replica/backup", include_in_schema=False)
     def replica_backup(request: Request, out: str) -> Json:
         # Writes a file on this machine: only `yibao backup` on it (the lock file's token).
         if not analytics.is_local_operator(platform, request.headers.get(analytics.TOKEN_HEADER)):
@@ -151,9 +188,12 @@ def mount_page(app: FastAPI) -> None:
     page = Template((WEB / "templates" / "dashboard.html").read_text(encoding="utf-8"))
 
     @app.get("/dashboard", include_in_schema=False)
-    def dashboard_page(user: CurrentUser) -> HTMLResponse:
+    def dashboard_page(request: Request, user: AnalyticsReader) -> HTMLResponse:
         return HTMLResponse(
-            page.substitute(user=html.escape(user.display_name or user.username)),
+            page.substitute(
+                user=html.escape(user.display_name or user.username),
+                csrf=html.escape(request.cookies.get(CSRF_COOKIE, ""), quote=True),
+            ),
             headers={"Cache-Control": "no-store"},
         )
 

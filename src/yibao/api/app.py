@@ -4,19 +4,23 @@ every edge. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yibao import __version__
 from yibao.api import analytics, analytics_proxy, console, docs, health, nhsa, print_pages
+from yibao.api.security import SecurityHeaders
 from yibao.config import Settings
 from yibao.errors import YibaoError
 from yibao.interface import outage as faults
+from yibao.interface.console import auth as console_auth
 from yibao.obs import logs
 from yibao.runtime import Platform, open_platform
 
@@ -74,6 +78,49 @@ class _RequestId:
             await self.app(scope, receive, send_with_id)
 
 
+_REFUSED_PAGE = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>无权限</title>'
+    "</head><body><main><h1>无权限访问此页面</h1><p>{message}</p>"
+    '<p><a href="/login">换一个账号登录</a></p></main></body></html>'
+)
+
+
+def _is_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+async def _audit_refusal(platform: Platform, request: Request, exc: YibaoError) -> None:
+    """Audit a console request refused for who made it (`auth.denied`): a permission the role
+    lacks, a bad CSRF token or origin (403), a record outside a tenant user's scope (404: the
+    answer says "missing", the trail says who probed), a sent token that is unknown, expired
+    or tampered (401). Nothing else is written."""
+    state = request.state
+    user = getattr(state, "user", None)
+    reason: str | None = None
+    if exc.status_code == 403 and user is not None:
+        reason = getattr(state, "denied", None) or "forbidden"
+    elif exc.status_code == 404 and user is not None and user.tenant_code is not None:
+        reason = "not_found_or_out_of_scope"
+    elif exc.status_code == 401 and getattr(state, "bad_token", False):
+        reason = "bad_token"
+    if reason is None:
+        return
+    await run_in_threadpool(
+        console_auth.audit_denied,
+        platform,
+        actor=user.username if user is not None else "-",
+        user=user,
+        reason=reason,
+        detail={
+            "method": request.method,
+            "path": request.url.path[:200],
+            "address": request.client.host if request.client else None,
+        },
+    )
+
+
 def _mounters() -> list[Mounter]:
     # Each domain's edge adds its `mount` here.
     return [
@@ -125,7 +172,15 @@ def create_app(
     app.state.on_stop = []
 
     @app.exception_handler(YibaoError)
-    async def _yibao_error(_request: Request, exc: YibaoError) -> Response:
+    async def _yibao_error(request: Request, exc: YibaoError) -> Response:
+        await _audit_refusal(platform, request, exc)
+        if exc.status_code == 403 and _is_page(request):
+            # a signed-in user on a page its role may not open: a page, not JSON
+            return HTMLResponse(
+                _REFUSED_PAGE.format(message=html.escape(exc.message)),
+                status_code=403,
+                headers={"Cache-Control": "no-store"},
+            )
         return JSONResponse(
             {"error": exc.code, "message": exc.message}, status_code=exc.status_code
         )
@@ -151,6 +206,7 @@ def create_app(
             status_code=500,
         )
 
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(_RequestId)
     mounts = _mounters()
     if analytics_url is not None:

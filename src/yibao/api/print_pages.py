@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from yibao.api.analytics import WEB
-from yibao.api.console.deps import _bearer, _cookie, current_user
+from yibao.api.console.deps import Permit, _bearer, _cookie, current_user
 from yibao.errors import Forbidden, NotFound
 from yibao.interface import print_statement
 from yibao.kit import clock
@@ -231,7 +231,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
             if token:
                 view = print_statement.statement_for_token(platform, setl_id, token)
             else:
-                user = current_user(request, bearer, cookie)
+                user = Permit("settlement.read")(request, current_user(request, bearer, cookie))
                 view = print_statement.statement_for_user(platform, setl_id, user)
         except Forbidden as exc:
             return _error(403, "无法打开结算单", exc.message)

@@ -16,6 +16,7 @@ SCENARIOS: Final = (
     "analytics",
     "fuzz",
     "faults",
+    "review",
 )
 FLOWS: Final = ("outpatient", "inpatient", "pharmacy")
 DEFAULT_MIX: Final = {"outpatient": 0.70, "inpatient": 0.05, "pharmacy": 0.25}

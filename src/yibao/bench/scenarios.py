@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from yibao.bench import offline, raw_commit, store
+from yibao.bench import offline, raw_commit, review, store
 from yibao.bench.fixtures import Fixtures, load_fixtures
 from yibao.bench.flows import Admissions, Session, reset_admissions
 from yibao.bench.http import ClientFactory
@@ -36,6 +36,12 @@ Progress = Callable[[str], None]
 
 def _ratio(value: float, base: float | None) -> float | None:
     return round(value / base, 3) if base else None
+
+
+def run_review(directory: Path, runs: int) -> dict[str, Any]:
+    """The time real-time review adds to one call (in process; `bench.review`)."""
+    result = review.measure(directory, runs=runs)
+    return {**result, "machine": machine()}
 
 
 def run_raw_commit(directory: Path, seconds: float) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class MappingUploadRow:
     enddate: date | None
     #: the optional descriptive fields (aprvno, dosform, spec …) kept with the mapping
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the institution the row names, when it names one (must be the caller's own)
+    fixmedins_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

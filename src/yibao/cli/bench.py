@@ -110,7 +110,11 @@ def register(app: typer.Typer) -> None:
         settlements: int = typer.Option(
             0, help="analytics: refuse a store with fewer settlements (0 = any size)."
         ),
-        repeat: int = typer.Option(3, help="analytics: measured runs per query (median)."),
+        repeat: int = typer.Option(
+            3,
+            help="analytics: measured runs per query (median); review: reviews measured "
+            "(below 100: the default 2000).",
+        ),
         cases: int = typer.Option(10_000, help="fuzz: mutated envelopes sent."),
         kills: int = typer.Option(
             20, help="faults: times the server is killed with SIGKILL under load (seeded)."
@@ -153,7 +157,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a benchmark scenario against a running server and print its figures, the
         machine and the parameters (settle, raw-commit, freshness, interference, analytics,
-        fuzz, faults).
+        fuzz, faults, review).
+
+        review needs no server: it times the real-time review of a 20-line bill with a year
+        of history in process (docs/review.md). Example: yibao bench review --repeat 2000
 
         faults is the reliability campaign (docs/reliability.md) and needs no running server:
         it builds a demo city of its own in a temporary directory, starts `yibao serve`,
@@ -183,7 +190,9 @@ def register(app: typer.Typer) -> None:
                     f"--raw-commit-seconds: 须在 [0, 3600] (0 skips), got {raw_commit_seconds}"
                 )
             check_positive_int("--settlements", settlements, minimum=0)
-            check_positive_int("--repeat", repeat, maximum=100)
+            check_positive_int(
+                "--repeat", repeat, maximum=1_000_000 if scenario == "review" else 100
+            )
             check_positive_int("--cases", cases, maximum=10_000_000)
             check_positive_int("--kills", kills, minimum=0, maximum=10_000)
             check_positive_int("--fuzz-cases", fuzz_cases, minimum=0, maximum=10_000_000)
@@ -207,6 +216,8 @@ def register(app: typer.Typer) -> None:
         with friendly_errors():
             if scenario == "raw-commit":
                 result = scenarios.run_raw_commit(directory, duration)
+            elif scenario == "review":
+                result = scenarios.run_review(directory, runs=repeat if repeat >= 100 else 2000)
             elif scenario == "settle":
                 result = scenarios.run_settle(
                     params, directory, raw_commit_seconds=raw_commit_seconds, progress=progress

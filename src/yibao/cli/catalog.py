@@ -21,8 +21,10 @@ from yibao.catalog.demo import load_demo_catalog
 from yibao.catalog.importer import ImportReport, import_file
 from yibao.catalog.model import CatalogItem
 from yibao.cli.common import console, err_console, fail, friendly_errors, settings
+from yibao.enrolment import audit
 from yibao.errors import YibaoError
 from yibao.kit.clock import parse_date
+from yibao.kit.ids import IdGenerator
 from yibao.storage.engine import make_engine
 from yibao.storage.uow import UnitOfWork
 
@@ -139,6 +141,24 @@ def import_cmd(
                     dry_run=dry_run,
                 )
                 if result.version_id is not None:
+                    # a new catalog version changes prices, limits and payment categories:
+                    # on the audit trail, in the same transaction (docs/audit.md)
+                    audit.record(
+                        uow.conn,
+                        ids=IdGenerator(cfg.node_id),
+                        actor=f"cli:{opter}",
+                        action="catalog.import",
+                        target=result.ver,
+                        detail={
+                            "file": file.name,
+                            "version_id": str(result.version_id),
+                            "ver_no": result.ver_no,
+                            "kinds": result.kinds,
+                            "rejected": len(result.rejected),
+                        },
+                        address="cli",
+                        records=result.applied,
+                    )
                     uow.commit()
     except YibaoError as exc:
         fail(exc.message, 2)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
 from sqlalchemy import Engine
 
+from yibao import simulate as simulate_package
 from yibao.bootstrap import init as init_data_dir
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
 from yibao.errors import ConfigError
+from yibao.kit.clock import local_naive_now
+from yibao.kit.ids import IdGenerator
+from yibao.review.demo_kb import load_demo_kb
 from yibao.simulate.demo import DEMO_PERSONS, HISTORY_DAYS, load_demo, load_history
 from yibao.simulate.export import LABELS_FILE, write_labels
 from yibao.simulate.model import Label
 from yibao.simulate.replica_load import replica_for_load
 from yibao.storage.engine import make_engine
+from yibao.storage.uow import UnitOfWork
 
 
 def register(app: typer.Typer) -> None:
@@ -29,8 +38,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Load the demo city: the demo catalog, institutions of every kind and level with
-        gateway credentials, a few thousand insured persons of every insurance and person
-        type, and a demo agency user. Writes <data_dir>/demo-fixtures.json (owner-readable
+        gateway credentials and a console account each (inst_admin; a pharmacy chain's head
+        chain_admin), a few thousand insured persons of every insurance and person type, and
+        one demo agency user per agency role (the operator is the fixtures' `agency`). Writes <data_dir>/demo-fixtures.json (owner-readable
         only) for the HIS simulator and the benchmarks. Idempotent: a second run changes
         nothing. Runs `yibao init` first when needed. On a fresh store it then loads the last
         --history-days of the city's settlements (with `yibao serve` stopped), their anomaly
@@ -46,23 +56,52 @@ def register(app: typer.Typer) -> None:
             engine = make_engine(cfg.db_url, synchronous=cfg.sqlite_synchronous)
             try:
                 report = load_demo(engine, cfg.data_dir, persons=persons)
+                with UnitOfWork(engine) as uow:
+                    kb_added = load_demo_kb(
+                        uow.conn,
+                        ids=IdGenerator(cfg.node_id),
+                        now=local_naive_now(),
+                        document=city_knowledge(),
+                    )
+                    uow.commit()
                 history = _history(cfg, engine, persons, history_days)
             finally:
                 engine.dispose()
         console.print(f"目录 catalog: {report.catalog}")
         console.print(
+            "知识库 knowledge base: "
+            + (
+                f"已加载 loaded {sum(kb_added.values())} rows"
+                if kb_added
+                else "已存在 present (unchanged)"
+            )
+        )
+        console.print(
             f"机构 institutions: {report.institutions} (新增 added {report.institutions_added}); "
             f"参保人 persons: {report.persons} (新增 added {report.persons_added})"
         )
         console.print(
-            "经办用户 agency user: "
+            "演示账户 demo accounts (经办机构每个角色一个, 每个机构一个 one per agency role, one "
+            "per institution): "
             + ("已创建 created" if report.agency_created else "已存在 exists (unchanged)")
+            + "; 用户名与密码见 usernames and passwords in demo-fixtures.json"
         )
         if history:
             console.print(history)
         console.print(
             f"[green]完成 done.[/] 演示数据 fixtures: {report.fixtures} (仅属主可读 owner-only)"
         )
+
+
+def city_knowledge() -> dict[str, Any] | None:
+    """The knowledge document the synthetic city is made against (`simulate/
+    risk_kb_demo.json`), when this build has one: the rules then judge the city with the
+    thresholds its anomalies cross. None: the review's built-in demo rows."""
+    path = Path(simulate_package.__file__).with_name("risk_kb_demo.json")
+    if not path.is_file():
+        return None
+    found = json.loads(path.read_text(encoding="utf-8"))
+    return found if isinstance(found, dict) else None
 
 
 def _history(cfg: Settings, engine: Engine, persons: int, days: int) -> str | None:

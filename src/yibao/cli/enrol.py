@@ -29,7 +29,7 @@ from yibao.enrolment.commands_departments import PracInfo, PracPsnType
 from yibao.enrolment.masking import MASKED_FIELDS, mask_person
 from yibao.errors import InvalidInput
 from yibao.interface.console import unmasking
-from yibao.interface.credentials import issue_credential
+from yibao.interface.credentials import issue_credential, rotate_credential
 from yibao.kit.clock import local_naive_now, parse_date, parse_datetime
 from yibao.runtime import Platform, open_platform
 
@@ -242,13 +242,42 @@ def credential_revoke(code: str = typer.Argument(...), paasid: str = typer.Argum
     console.print(f"[green]已吊销 revoked[/] {paasid}")
 
 
+@credential_app.command("rotate")
+def credential_rotate(code: str = typer.Argument(...), paasid: str = typer.Argument(...)) -> None:
+    """Rotate a credential: issue a successor in the same mode (its token or secret printed
+    once); the old one stays valid for YIBAO_CREDENTIAL_OVERLAP_S seconds (default one day),
+    then every use of it is refused and counted."""
+    issued = _write(
+        lambda p, conn: rotate_credential(
+            conn, platform=p, actor=_actor(), fixmedins_code=code, paasid=paasid
+        )
+    )
+    console.print(f"x-tif-paasid: {issued['paasid']}", highlight=False)
+    if issued["auth_mode"] == "signature":
+        console.print(f"paasToken:    {issued['paas_token']}", highlight=False)
+    else:
+        console.print(f"x-yibao-key:  {issued['secret']}", highlight=False)
+    console.print(
+        f"旧凭证 {paasid} 有效至 old credential valid until {issued['old_expires_at']}",
+        highlight=False,
+    )
+    console.print("[yellow]密钥仅显示这一次, 请妥善保存 (the secret is shown only once)[/]")
+
+
+_STATES = {"active": "有效", "overlap": "轮换重叠期", "expired": "已过期", "revoked": "已吊销"}
+
+
 @credential_app.command("list")
 def credential_list(code: str = typer.Argument(...)) -> None:
-    """List an institution's credentials (without secrets)."""
+    """List an institution's credentials (without secrets): state (active, overlap until
+    expires_at after a rotation, expired, revoked) and how many calls were refused since it
+    ended (refused)."""
     for r in _read(lambda conn: credentials.list_credentials(conn, fixmedins_code=code)):
+        until = f"  至 until {r['expires_at']}" if r["expires_at"] is not None else ""
+        successor = f"  → {r['rotated_to']}" if r["rotated_to"] else ""
         console.print(
-            f"{r['paasid']}  {r['auth_mode']}  {'有效' if r['vali_flag'] == '1' else '已吊销'}  "
-            f"{r['created_at']}",
+            f"{r['paasid']}  {r['auth_mode']}  {_STATES[r['state']]} {r['state']}  "
+            f"{r['created_at']}{until}{successor}  refused={r['refused_count']}",
             highlight=False,
         )
 

@@ -17,6 +17,7 @@ from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
 from yibao.obs import metrics
 from yibao.replica import wake
+from yibao.risk.params_io import RuleFileError, load_ruleset
 from yibao.runtime import open_platform
 from yibao.storage.engine import make_null_engine
 from yibao.storage.migrate import current_revision, head_revision
@@ -50,6 +51,15 @@ def _check_schema(cfg: Settings) -> None:
         engine.dispose()
     if current != head_revision():
         fail("数据库未初始化或需升级 (schema missing or old): run `yibao init`")
+
+
+def _check_rules(cfg: Settings) -> None:
+    """The rule base's parameter files are read before serving: one that does not validate
+    stops the server with one line naming the file and the field (docs/review.md)."""
+    try:
+        load_ruleset([cfg.data_dir])
+    except RuleFileError as exc:
+        fail(f"规则参数文件无效 (rule parameter file invalid): {exc}")
 
 
 def _uvicorn(application: Any, cfg: Settings, **where: Any) -> uvicorn.Server:
@@ -124,6 +134,7 @@ def register(app: typer.Typer) -> None:
                     "mysql+pymysql://…) for several"
                 )
             _check_schema(cfg)
+            _check_rules(cfg)
             analytics = cfg.replica_enabled
             nodes = count + (1 if analytics else 0)
             if cfg.node_id + nodes > 32:

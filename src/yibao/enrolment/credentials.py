@@ -9,8 +9,12 @@ secret, in one of two auth modes (docs/interface.md §2):
 - `static`: the secret itself is sent as header `x-yibao-key`, for clients that cannot sign;
   only its sha256 is stored.
 
-Either secret is returned once, by `issue_credential`, and cannot be shown again (revoke and
-issue anew). The SQL lives in `enrolment.repo.credentials`; here are the rules: who may hold a
+Either secret is returned once, by `issue_credential` or `rotate_credential`, and cannot be
+shown again. Rotation issues a successor in the same mode and leaves the old credential valid
+for an overlap (YIBAO_CREDENTIAL_OVERLAP_S), so that a client switches without a refused call;
+revocation ends a credential at once. Every change that can end a credential bumps the
+credential generation (`repo.bump_generation`), which every gateway process checks per call, and
+every use of a revoked or expired credential is refused and counted (`refused_count`). The SQL lives in `enrolment.repo.credentials`; here are the rules: who may hold a
 credential, what revoking means, and which credential is good.
 """
 
@@ -20,7 +24,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -61,6 +65,18 @@ class GatewayCredential:
     auth_mode: AuthMode
     secret_sha256: str | None
     paas_token: str | None
+    #: revoked: every use is refused (and counted)
+    revoked: bool = False
+    #: rotated: refused (and counted) from this moment (platform-local, naive)
+    expires_at: datetime | None = None
+
+    def refusal(self, now: datetime) -> str | None:
+        """Why a call with this (authentic) credential is refused now: None when it is good."""
+        if self.revoked:
+            return "revoked"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return None
 
 
 def secret_sha256(secret: str) -> str:
@@ -156,6 +172,7 @@ def revoke_credential(
         raise Conflict(f"paasid: 凭证已吊销 '{paasid}' (already revoked)")
     moment = now or local_naive_now()
     repo.mark_revoked(conn, paasid, moment)
+    repo.bump_generation(conn)
     audit.record(
         conn,
         ids=ids,
@@ -165,11 +182,93 @@ def revoke_credential(
         detail={"paasid": paasid},
         at=moment,
     )
-    return {**dict(row), "vali_flag": "0", "revoked_at": moment}
+    return {**dict(row), "vali_flag": "0", "revoked_at": moment, "state": "revoked"}
 
 
-def list_credentials(conn: Connection, *, fixmedins_code: str) -> list[dict[str, Any]]:
-    return repo.list_public(conn, fixmedins_code=fixmedins_code)
+def rotate_credential(
+    conn: Connection,
+    *,
+    ids: IdGenerator,
+    actor: str,
+    fixmedins_code: str,
+    paasid: str,
+    overlap_s: int,
+    data_dir: Path | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Issue a successor of `paasid` in the same mode (its secret shown once, as by
+    `issue_credential`) and let the old one expire after `overlap_s` seconds; both are valid
+    until then. The answer is the successor with `rotated_from` and `old_expires_at`."""
+    row = repo.public_credential(conn, paasid)
+    if row is None or row["fixmedins_code"] != fixmedins_code:
+        raise NotFound(f"paasid: 凭证不存在 '{paasid}' (no such credential of {fixmedins_code})")
+    moment = now or local_naive_now()
+    if row["vali_flag"] != "1":
+        raise Conflict(f"paasid: 凭证已吊销, 不能轮换 '{paasid}' (revoked: issue a new one)")
+    if row["rotated_to"] is not None:
+        raise Conflict(
+            f"paasid: 凭证已轮换为 '{row['rotated_to']}' (already rotated: rotate the successor)"
+        )
+    if row["expires_at"] is not None and row["expires_at"] <= moment:
+        raise Conflict(f"paasid: 凭证已过期 '{paasid}' (expired: issue a new one)")
+    issued = issue_credential(
+        conn,
+        ids=ids,
+        actor=actor,
+        fixmedins_code=fixmedins_code,
+        auth_mode=auth_mode(row["auth_mode"]),
+        data_dir=data_dir,
+        now=moment,
+    )
+    expires = (moment + timedelta(seconds=overlap_s)).replace(microsecond=0)
+    repo.mark_rotated(conn, paasid, successor=issued["paasid"], expires_at=expires)
+    repo.bump_generation(conn)
+    audit.record(
+        conn,
+        ids=ids,
+        actor=actor,
+        action="credential.rotate",
+        target=fixmedins_code,
+        detail={"paasid": paasid, "successor": issued["paasid"], "old_expires_at": expires},
+        at=moment,
+    )
+    return {**issued, "rotated_from": paasid, "old_expires_at": expires}
+
+
+def state(row: dict[str, Any], now: datetime) -> str:
+    """active | overlap (rotated, still valid) | expired | revoked."""
+    if row["vali_flag"] != "1" or row.get("revoked_at") is not None:
+        return "revoked"
+    expires = row.get("expires_at")
+    if expires is not None:
+        return "expired" if now >= expires else "overlap"
+    return "active"
+
+
+def list_credentials(
+    conn: Connection, *, fixmedins_code: str, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The institution's credentials, newest first, without secrets; each with its `state`
+    and `refused_count` (uses refused because it was revoked or expired)."""
+    moment = now or local_naive_now()
+    rows = repo.list_public(conn, fixmedins_code=fixmedins_code)
+    return [{**r, "state": state(r, moment)} for r in rows]
+
+
+def count_refusals(conn: Connection, counts: dict[str, tuple[int, datetime]]) -> None:
+    """Add refused uses per paasid: (how many, when last)."""
+    for paasid, (count, at) in sorted(counts.items()):
+        repo.add_refusals(conn, paasid, count, at)
+
+
+def generation(conn: Connection) -> int:
+    """The credential generation (changes with every revocation, rotation, and institution
+    (de)activation)."""
+    return repo.generation(conn)
+
+
+def bump_generation(conn: Connection) -> None:
+    repo.bump_generation(conn)
 
 
 def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) -> str:
@@ -187,8 +286,11 @@ def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) 
     # Compare even when the paasid is unknown (or signs), so timing does not tell which
     # paasids exist.
     expected = (row.secret_sha256 if row is not None else None) or "0" * 64
-    if not hmac.compare_digest(digest, expected) or row is None or row.vali_flag != "1":
-        raise Unauthorized("机构凭证无效或已吊销 (credential unknown, wrong or revoked)")
+    expired = row is not None and row.expires_at is not None and local_naive_now() >= row.expires_at
+    if not hmac.compare_digest(digest, expected) or row is None or row.vali_flag != "1" or expired:
+        raise Unauthorized(
+            "机构凭证无效、已吊销或已过期 (credential unknown, wrong, revoked or expired)"
+        )
     if row.inst_vali_flag != "1":
         raise Forbidden(f"机构已停用 '{row.fixmedins_code}' (institution is deactivated)")
     return str(row.fixmedins_code)
@@ -197,14 +299,16 @@ def verify_credential(conn: Connection, *, paasid: str | None, key: str | None) 
 def gateway_credential(
     conn: Connection, paasid: str, *, data_dir: Path
 ) -> GatewayCredential | None:
-    """The credential `paasid` with its institution when it may be used: None when it is
-    unknown, revoked (its flag or `revoked_at`), its institution is deactivated, or its sealed
-    token does not open under `data_dir`'s key (logged by the caller as a bad credential)."""
+    """The credential `paasid` with its institution: None when it is unknown, its institution
+    is deactivated, or its sealed token does not open under `data_dir`'s key (logged by the
+    caller as a bad credential). A revoked or rotated credential comes back marked
+    (`revoked`, `expires_at`): the caller checks the request against it first, then refuses
+    and counts the use (`GatewayCredential.refusal`)."""
     row = repo.credential_with_institution(conn, paasid)
-    if row is None:
+    if row is None or row["vali_flag"] != "1":
         return None
-    if row["cred_flag"] != "1" or row["revoked_at"] is not None or row["vali_flag"] != "1":
-        return None
+    revoked = row["cred_flag"] != "1" or row["revoked_at"] is not None
+    expires_at = row["expires_at"]
     institution = Institution(
         fixmedins_code=row["fixmedins_code"],
         fixmedins_name=row["fixmedins_name"],
@@ -218,11 +322,11 @@ def gateway_credential(
         token = token_seal.unseal(data_dir, paasid, str(sealed)) if sealed else None
         if token is None:
             return None
-        return GatewayCredential(paasid, institution, SIGNATURE, None, token)
+        return GatewayCredential(paasid, institution, SIGNATURE, None, token, revoked, expires_at)
     digest = row["secret_sha256"]
     if not digest:
         return None
-    return GatewayCredential(paasid, institution, STATIC, str(digest), None)
+    return GatewayCredential(paasid, institution, STATIC, str(digest), None, revoked, expires_at)
 
 
 def static_secret_matches(credential: GatewayCredential, secret: str) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from yibao.codes.dicts import HospLv, InstitutionKind
 from yibao.codes.validators import CodeKind
 from yibao.enrolment import audit, checks, feed
+from yibao.enrolment.repo import credentials as credential_repo
 from yibao.enrolment.repo import institutions as repo
 from yibao.enrolment.scope import AGENCY, Scope
 from yibao.errors import Conflict, InvalidInput, NotFound
@@ -67,8 +68,10 @@ def list_institutions(
     offset: int = 0,
     scope: Scope = AGENCY,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page) within `scope`, ordered by code; `q` matches the code or the name."""
-    return repo.page(
+    """(total, page) within `scope`, ordered by code; `q` matches the code or the name. Each
+    row carries its `children` (within `scope`) and `active_credentials`, like one fetched
+    alone."""
+    total, rows = repo.page(
         conn,
         scope=scope,
         kind=kind,
@@ -79,6 +82,13 @@ def list_institutions(
         limit=limit,
         offset=offset,
     )
+    codes = [r["fixmedins_code"] for r in rows]
+    children = repo.children_of(conn, codes, scope=scope)
+    counts = repo.active_credential_counts(conn, codes)
+    for row in rows:
+        row["children"] = children[row["fixmedins_code"]]
+        row["active_credentials"] = counts[row["fixmedins_code"]]
+    return total, rows
 
 
 def _check_level(kind: InstitutionKind, hosp_lv: str) -> str:
@@ -224,6 +234,9 @@ def change_institution(
         return get_institution(conn, fixmedins_code=fixmedins_code)
     moment = now or local_naive_now()
     repo.update_institution(conn, fixmedins_code, changes, updated_at=moment)
+    if "vali_flag" in changes:
+        # the gateway's credential caches hold the institution: every process reloads at once
+        credential_repo.bump_generation(conn)
     audit.record(
         conn,
         ids=ids,

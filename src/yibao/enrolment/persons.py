@@ -262,11 +262,12 @@ def register_person(
         psn_no = f"{region}{ids.next_id():019d}"
     elif repo.exists(conn, psn_no):
         raise Conflict(f"psn_no: 人员编号已存在 '{psn_no}' (already registered)")
-    holder = repo.holder_of_certificate(conn, cert_type, number)
-    if holder is not None:
+    # Say only that the person exists: naming the holder's psn_no would hand a caller who
+    # knows a certno the person's key to every other record (issue 17).
+    if repo.holder_of_certificate(conn, cert_type, number) is not None:
         raise Conflict(
-            f"certno: 证件号码已登记 '{mask_certno(number)}', 人员编号 {holder} "
-            "(already registered)"
+            f"certno: 证件号码已登记, 该人员已存在 '{mask_certno(number)}' "
+            "(a person with this certificate is already registered)"
         )
     _check_unique(conn, "card_no", card, shown=mask_tail(card))
     _check_unique(conn, "ec_token", token, shown=mask_tail(token))

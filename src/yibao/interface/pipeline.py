@@ -47,6 +47,8 @@ from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
 from yibao.obs import logs, metrics
 from yibao.policy.model import PolicyRefusal
+from yibao.review.service import WARN_KEY, ReviewRefused
+from yibao.review.service import store as store_hits
 from yibao.runtime import Platform
 from yibao.storage import faults
 
@@ -121,6 +123,16 @@ def _text(env: dict[str, Any], name: str) -> str | None:
         raise Refusal(f"{name}: 应为字符串 (must be a string)")
     text = str(value).strip()
     return text or None
+
+
+def _warnings(output: Any, warn: str | None) -> str | None:
+    """The envelope's warn_msg: the gateway's own warning and the review's (taken out of the
+    handler's answer, where the settlement service put them)."""
+    if isinstance(output, dict):
+        found = output.pop(WARN_KEY, None)
+        if found:
+            return f"{warn}\n{found}" if warn else str(found)
+    return warn
 
 
 def _now() -> datetime:
@@ -270,10 +282,21 @@ class CallPipeline:
             err_msg=message[:2000].encode("utf-8", "backslashreplace").decode(),
         )
 
+    def _generation_read(self) -> int:
+        with self.platform.db.read() as conn:
+            return self.credentials.generation(conn)
+
     async def _credential(self, paasid: str) -> GatewayCredential | None:
-        credential = self.credentials.cached(paasid)
+        # The credential generation, read per call, makes a revocation effective at once in
+        # every process (`interface.credentials`): serving SQLite it is one primary-key read
+        # on the event loop's own connection; otherwise a read in the pool.
+        loop = asyncio.get_running_loop()
+        if self._reader is not None:
+            generation = self.credentials.generation(self._single_read())
+        else:
+            generation = await loop.run_in_executor(self.reads, self._generation_read)
+        credential = self.credentials.cached(paasid, generation)
         if credential is None:
-            loop = asyncio.get_running_loop()
             try:
                 credential = await loop.run_in_executor(self.reads, self.credentials.load, paasid)
             except ConfigError:
@@ -324,6 +347,16 @@ class CallPipeline:
                     "x-tif-signature) (this credential is signature-mode: sign the request)"
                 )
             raise Refusal("机构凭证无效或已吊销 (credential invalid or revoked)")
+        refusal = credential.refusal(_now())
+        if refusal is not None:
+            # Authentic but ended: refused, and counted on the credential's row.
+            self.credentials.refused(paasid)
+            if refusal == "revoked":
+                raise Refusal("机构凭证已吊销 (credential revoked)")
+            raise Refusal(
+                "机构凭证已过期 (轮换后的重叠期已过), 请使用新凭证 (credential expired after "
+                "rotation: use its successor)"
+            )
         institution = credential.institution
         if institution.fixmedins_code != code:
             raise Refusal(
@@ -467,7 +500,7 @@ class CallPipeline:
             received=received,
             responded=_now(),
             output=output,
-            warn_msg=warn,
+            warn_msg=_warnings(output, warn),
         )
         return Answer(payload, JSON_HEADERS)
 
@@ -535,7 +568,7 @@ class CallPipeline:
                 received=received,
                 responded=_now(),
                 output=output,
-                warn_msg=warn,
+                warn_msg=_warnings(output, warn),
             )
 
         rid = logs.request_id.get()
@@ -558,6 +591,13 @@ class CallPipeline:
                 # A twin of this message committed first (or a key clash): evaluate once
                 # more; the stored answer or 报文ID重复 comes back.
                 return await writer.run(job)
+            except ReviewRefused as refused:
+                # The refused call wrote nothing (its savepoint rolled back); the evidence of
+                # the refusing hit is kept in a transaction of its own (docs/review.md).
+                if refused.rows:
+                    rows = refused.rows
+                    await writer.run(lambda conn: store_hits(conn, rows))
+                raise
         except BaseException:
             if claim is not None:
                 claim.release()  # a failed call leaves its nonce unclaimed

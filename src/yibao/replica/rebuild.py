@@ -37,6 +37,7 @@ from yibao.storage.tables import (
     psn,
     psn_idet,
     psn_insu,
+    rule_hit,
     setl,
 )
 
@@ -186,6 +187,7 @@ def _from_tables(
                 ("psn", psn),
                 ("mdtrt", mdtrt),
                 ("setl", setl),
+                ("rule_hit", rule_hit),
             )
         }
         conn.rollback()
@@ -194,6 +196,7 @@ def _from_tables(
         (rows.PSN, _psn_payloads),
         (rows.MDTRT, _mdtrt_payloads),
         (rows.SETL, _setl_payloads),
+        (rows.RULE_HIT, _rule_hit_payloads),
     ):
         done = 0
         progress(name, 0, totals[name])
@@ -244,6 +247,11 @@ def _setl_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
     )
     for row in _stream(conn, stmt):
         yield rows.setl_payload(row, admdvs=row["_admdvs"], gend=row["_gend"])
+
+
+def _rule_hit_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
+    for row in _stream(conn, select(rule_hit).order_by(rule_hit.c.hit_id)):
+        yield rows.rule_hit_payload(row)
 
 
 def _psn_payloads(conn: Connection) -> Iterator[dict[str, Any]]:

@@ -26,6 +26,7 @@ SETL = "setl"
 PSN = "psn"
 FIXMEDINS = "fixmedins"
 MDTRT = "mdtrt"
+RULE_HIT = "rule_hit"
 
 #: settlement amounts carried to the replica (fen)
 SETL_AMOUNTS = (
@@ -161,4 +162,26 @@ def mdtrt_payload(row: Mapping[str, Any]) -> dict[str, Any]:
         "maindiag_code": row.get("maindiag_code"),
         "mdtrt_stas": row["mdtrt_stas"],
         "vali_flag": row.get("vali_flag", "1"),
+    }
+
+
+def rule_hit_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Review hits (docs/review.md): the rule, the institution, the person (as `psn_no`, which
+    the replica turns into the keyed pseudonym `psn_ref` on the way in), the visit and
+    settlement, the amount at stake. The evidence and the reason stay in the row store."""
+    return {
+        "hit_id": row["hit_id"],
+        "psn_no": row["psn_no"],
+        "rule_id": row["rule_id"],
+        "rule_version": row["rule_version"],
+        "category": row["category"],
+        "stage": row["stage"],
+        "result_type": row["result_type"],
+        "action": row["action"],
+        "infno": row.get("infno"),
+        "fixmedins_code": row["fixmedins_code"],
+        "mdtrt_id": row.get("mdtrt_id"),
+        "setl_id": row.get("setl_id"),
+        "amount": fen(row["amount"]),
+        "detected_at": _dt(row["detected_at"]),
     }

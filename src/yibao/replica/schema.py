@@ -30,8 +30,9 @@ from yibao.replica import rows
 
 #: Bump when the DuckDB layout changes: a replica with another version is rebuilt.
 #: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key; 5: its psn_key;
-#: 6: persons by keyed pseudonym `psn_ref` (`replica.pseudonym`), never `psn_no`
-SCHEMA_VERSION = 6
+#: 6: persons by keyed pseudonym `psn_ref` (`replica.pseudonym`), never `psn_no`;
+#: 7: rule_hit (review hits, by psn_ref)
+SCHEMA_VERSION = 7
 
 #: the column carrying a person: a keyed pseudonym of `psn_no` (`replica.pseudonym`)
 PSN_REF = "psn_ref"
@@ -226,8 +227,41 @@ MDTRT_ENTITY = Entity(
     prune_by=("begn_date", "CAST(CAST(b.begntime AS TIMESTAMP) AS DATE)"),
 )
 
+RULE_HIT_ENTITY = Entity(
+    entity=rows.RULE_HIT,
+    table="rule_hit",
+    key="hit_id",
+    columns=(
+        *(
+            _text(n)
+            for n in (
+                "hit_id",
+                "rule_id",
+                "rule_version",
+                "category",
+                "stage",
+                "result_type",
+                "action",
+                "infno",
+                "fixmedins_code",
+                "mdtrt_id",
+                "setl_id",
+            )
+        ),
+        _text(PSN_REF),
+        _amount("amount"),
+        _ts("detected_at"),
+    ),
+)
+
 #: in the order a batch applies them (dimensions first)
-ENTITIES: tuple[Entity, ...] = (FIXMEDINS_ENTITY, PSN_ENTITY, MDTRT_ENTITY, SETL_ENTITY)
+ENTITIES: tuple[Entity, ...] = (
+    FIXMEDINS_ENTITY,
+    PSN_ENTITY,
+    MDTRT_ENTITY,
+    SETL_ENTITY,
+    RULE_HIT_ENTITY,
+)
 BY_ENTITY = {e.entity: e for e in ENTITIES}
 
 # ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ running platform.
 
 `Caller` is the institution and the message (every use case that writes stamps rows with
 them); `Pricing` is what prices a line and a settlement (the policy book, the catalog cache
-and the region's 目录对照 rule) — built only by the transactions that split or settle, so a
+the region's 目录对照 rule and the review's rules) — built only by the transactions that split or settle, so a
 registration never loads the policy book.
 """
 
@@ -17,6 +17,7 @@ from yibao.catalog.cache import CatalogCache
 from yibao.catalog.mapping import MappingRule
 from yibao.kit.ids import IdGenerator
 from yibao.policy import PolicyBook
+from yibao.review.service import Reviewer
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +46,5 @@ class Pricing:
     book: PolicyBook
     catalog: CatalogCache
     mapping_rule: MappingRule | None
+    #: real-time review (None: none, as for a bulk load)
+    review: Reviewer | None = None

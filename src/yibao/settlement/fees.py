@@ -97,11 +97,13 @@ def split_uploaded(
     mapping_rule: MappingRule | None = None,
     diag_codes: Sequence[str] | None = None,
     diag_loader: Callable[[], Sequence[str]] | None = None,
+    forced: Mapping[str, str] | None = None,
 ) -> list[tuple[LineIn, LineSplit, bool]]:
     """Split each line against the catalog term valid on its fee date. Returns (line, split,
     forced self-pay). Unknown codes follow the region's rule (refuse → InvalidInput naming
     the line; self-pay → a fully self-paid line with a memo); so do local codes without an
-    approved mapping when the region requires one (`mapping_rule`)."""
+    approved mapping when the region requires one (`mapping_rule`). `forced` (feedetl_sn →
+    memo) are lines a review rule moves to full self-pay: the memo names the rule."""
     by_day: dict[date, list[LineIn]] = {}
     for ln in lines:
         by_day.setdefault(ln.fee_ocur_time.date(), []).append(ln)
@@ -162,6 +164,8 @@ def split_uploaded(
                     prd_days=ln.values.get("prd_days"),
                 )
                 reason = restrictions.selfpay_reason(reasons)
+        if forced and ln.feedetl_sn in forced:
+            reason = forced[ln.feedetl_sn]
         line = FeeLineIn(
             feedetl_sn=ln.feedetl_sn,
             det_item_fee_sumamt=ln.det_item_fee_sumamt,

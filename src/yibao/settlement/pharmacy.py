@@ -22,6 +22,7 @@ from yibao.settlement import (
     records,
     remote,
     repo,
+    review_steps,
     steps,
 )
 from yibao.settlement.commands import ReverseSettlement, SettlePharmacy
@@ -71,6 +72,22 @@ def settle(
         day=day,
         node=n,
     )
+    mdtrt_id = caller.ids.next_str() if final else None
+    infno = "2102" if final else "2101"
+    outcome = review_steps.at_pharmacy(
+        conn,
+        caller,
+        pricing,
+        person=person,
+        psn_no=psn_no,
+        mdtrt_id=mdtrt_id,
+        med_type=med_type,
+        begntime=begntime,
+        dise_codg=dise_codg,
+        lines=lines,
+        final=final,
+        infno=infno,
+    )
     verdict = remote.check(
         conn,
         pricing.book,
@@ -90,8 +107,8 @@ def settle(
         mapping_rule=pricing.mapping_rule,
         book=pricing.book,
         diag_codes=[dise_codg] if dise_codg else [],
+        forced=outcome.selfpay(),
     )
-    mdtrt_id = caller.ids.next_str() if final else None
     rows = [
         fees.row_values(
             ln,
@@ -152,24 +169,29 @@ def settle(
         )
         repo.visit_changed(conn, visit)
         setl_id, setl_time, medins_setl_id = row["setl_id"], row["setl_time"], caller.msgid
-    return {
-        "setlinfo": output.setlinfo(
-            amounts=output.split_amounts(split),
-            person=party.person,
-            insu=party.insu,
-            mdtrt_id=mdtrt_id,
-            setl_id=setl_id,
-            setl_time=setl_time,
-            mdtrt_cert_type=cert_type.value,
-            med_type=med_type,
-            medins_setl_id=medins_setl_id,
-            clr_optins=caller.admdvs,
-            clr_type=steps.CLR_TYPE[repo.PHARMACY],
-            day=day,
-        ),
-        "setldetail": output.setldetail_from_split(split.setldetail),
-        "detlcutinfo": [output.line_result(s) for s in split.lines],
-    }
+        review_steps.store(
+            conn, caller, outcome, psn_no=psn_no, mdtrt_id=mdtrt_id, infno=infno, setl_id=setl_id
+        )
+    return outcome.attach(
+        {
+            "setlinfo": output.setlinfo(
+                amounts=output.split_amounts(split),
+                person=party.person,
+                insu=party.insu,
+                mdtrt_id=mdtrt_id,
+                setl_id=setl_id,
+                setl_time=setl_time,
+                mdtrt_cert_type=cert_type.value,
+                med_type=med_type,
+                medins_setl_id=medins_setl_id,
+                clr_optins=caller.admdvs,
+                clr_type=steps.CLR_TYPE[repo.PHARMACY],
+                day=day,
+            ),
+            "setldetail": output.setldetail_from_split(split.setldetail),
+            "detlcutinfo": [output.line_result(s) for s in split.lines],
+        }
+    )
 
 
 def reverse(conn: Connection, caller: Caller, command: ReverseSettlement) -> dict[str, Any]:

@@ -14,7 +14,16 @@ from sqlalchemy import Connection
 from yibao.errors import Conflict, InvalidInput
 from yibao.kit.clock import age_on
 from yibao.policy import PolicyBook, SettlementSplit
-from yibao.settlement import accumulators, fees, filings, ledger, output, remote, repo
+from yibao.settlement import (
+    accumulators,
+    fees,
+    filings,
+    ledger,
+    output,
+    remote,
+    repo,
+    review_steps,
+)
 from yibao.settlement.commands import ReverseSettlement, Settle, UploadFees, required
 from yibao.settlement.context import Caller, Pricing
 
@@ -73,6 +82,25 @@ def upload(
     person = repo.person(conn, visit["psn_no"])
     insu = repo.insurance(conn, visit["psn_no"], visit["insutype"])
     day = first.fee_ocur_time.date()
+    infno = "2204" if kind == repo.OUTPATIENT else "2301"
+    diag_cache: list[Sequence[str]] = []
+
+    def diags() -> Sequence[str]:
+        if not diag_cache:
+            diag_cache.append(repo.diag_codes(conn, visit["mdtrt_id"]))
+        return diag_cache[0]
+
+    outcome = review_steps.at_upload(
+        conn,
+        caller,
+        pricing,
+        visit=visit,
+        person=person,
+        lines=lines,
+        kind=kind,
+        diag_loader=diags,
+        infno=infno,
+    )
     split_rows = fees.split_uploaded(
         conn,
         lines,
@@ -82,7 +110,8 @@ def upload(
         fixmedins_code=caller.fixmedins_code,
         mapping_rule=pricing.mapping_rule,
         book=pricing.book,
-        diag_loader=lambda: repo.diag_codes(conn, visit["mdtrt_id"]),
+        diag_loader=diags,
+        forced=outcome.selfpay(),
     )
     rows = [
         fees.row_values(
@@ -98,7 +127,10 @@ def upload(
         for ln, split, forced in split_rows
     ]
     fees.store(conn, rows, replace)
-    return {"result": [output.line_result(split) for _, split, _ in split_rows]}
+    review_steps.store(
+        conn, caller, outcome, psn_no=visit["psn_no"], mdtrt_id=visit["mdtrt_id"], infno=infno
+    )
+    return outcome.attach({"result": [output.line_result(split) for _, split, _ in split_rows]})
 
 
 def _check_refunds(
@@ -219,6 +251,23 @@ def settle_visit(
         day=day,
         node=node,
     )
+    infno = {
+        (repo.OUTPATIENT, False): "2206",
+        (repo.OUTPATIENT, True): "2207",
+        (repo.INPATIENT, False): "2303",
+        (repo.INPATIENT, True): "2304",
+    }[(kind, final)]
+    outcome = review_steps.at_settlement(
+        conn,
+        caller,
+        pricing,
+        visit=visit,
+        person=party.person,
+        med_type=med_type,
+        kind=kind,
+        final=final,
+        infno=infno,
+    )
     verdict = remote.check(
         conn,
         pricing.book,
@@ -268,23 +317,28 @@ def settle_visit(
                 conn, mdtrt_id, {"mdtrt_stas": repo.SETTLED, "updated_at": caller.now}
             )
             repo.visit_changed(conn, {**visit, "mdtrt_stas": repo.SETTLED})
-    return {
-        "setlinfo": output.setlinfo(
-            amounts=output.split_amounts(split),
-            person=party.person,
-            insu=party.insu,
-            mdtrt_id=mdtrt_id,
-            setl_id=setl_id,
-            setl_time=setl_time,
-            mdtrt_cert_type=cert_type or visit["mdtrt_cert_type"],
-            med_type=med_type,
-            medins_setl_id=medins_setl_id,
-            clr_optins=caller.admdvs,
-            clr_type=clr_type,
-            day=day,
-        ),
-        "setldetail": output.setldetail_from_split(split.setldetail),
-    }
+        review_steps.store(
+            conn, caller, outcome, psn_no=psn_no, mdtrt_id=mdtrt_id, infno=infno, setl_id=setl_id
+        )
+    return outcome.attach(
+        {
+            "setlinfo": output.setlinfo(
+                amounts=output.split_amounts(split),
+                person=party.person,
+                insu=party.insu,
+                mdtrt_id=mdtrt_id,
+                setl_id=setl_id,
+                setl_time=setl_time,
+                mdtrt_cert_type=cert_type or visit["mdtrt_cert_type"],
+                med_type=med_type,
+                medins_setl_id=medins_setl_id,
+                clr_optins=caller.admdvs,
+                clr_type=clr_type,
+                day=day,
+            ),
+            "setldetail": output.setldetail_from_split(split.setldetail),
+        }
+    )
 
 
 #: The split of a visit's stored lines, by every input of `ledger.compute`: a 2207 takes the

@@ -45,6 +45,7 @@ from yibao.simulate.store import (
 from yibao.storage.tables import catalog_item, psn_insu, setl
 from yibao.storage.uow import run_transaction
 from yibao.users import service as users
+from yibao.users.permissions import ROLES
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ DEMO_SEED = 20240101
 DEMO_PERSONS = 3000
 FIXTURES_FILE = "demo-fixtures.json"
 AGENCY_USERNAME = "demo-operator"
+ROLE_LABELS = {name: role.label for name, role in ROLES.items()}
 #: persons written to the fixtures file besides one of every insurance and person type
 FIXTURE_SAMPLE = 40
 #: days of settlement history `yibao demo` loads (ending now)
@@ -76,6 +78,48 @@ def demo_params(persons: int = DEMO_PERSONS) -> CityParams:
 def agency_password(seed: int) -> str:
     digest = hmac.new(f"yibao-city-{seed}".encode(), b"agency", hashlib.sha256).hexdigest()
     return f"demo-{digest[:16]}"
+
+
+def console_password(seed: int, who: str) -> str:
+    """A demo console account's password (public: it is in demo-fixtures.json)."""
+    digest = hmac.new(f"yibao-city-{seed}".encode(), f"console:{who}".encode(), hashlib.sha256)
+    return f"Demo-{digest.hexdigest()[:16]}"
+
+
+#: one demo user per agency role; the operator is the demo's `agency` account
+AGENCY_DEMO_ROLES = ("sysadmin", "secadmin", "auditor", "operator", "reviewer", "analyst")
+
+
+def agency_demo_users(seed: int) -> list[dict[str, str]]:
+    return [
+        {
+            "username": AGENCY_USERNAME if role == "operator" else f"demo-{role}",
+            "password": agency_password(seed)
+            if role == "operator"
+            else console_password(seed, role),
+            "role": role,
+        }
+        for role in AGENCY_DEMO_ROLES
+    ]
+
+
+def institution_console(inst: Institution, seed: int, *, is_chain: bool) -> dict[str, str]:
+    """The institution's console account: `inst_admin`, or `chain_admin` for a pharmacy
+    chain's head."""
+    return {
+        "username": f"{inst.fixmedins_code.lower()}-admin",
+        "password": console_password(seed, inst.fixmedins_code),
+        "role": "chain_admin" if is_chain else "inst_admin",
+    }
+
+
+def _chain_heads(institutions: list[Institution]) -> set[str]:
+    by_code = {i.fixmedins_code: i for i in institutions}
+    return {
+        i.parent_code
+        for i in institutions
+        if i.parent_code and i.parent_code in by_code and by_code[i.parent_code].kind == "pharmacy"
+    }
 
 
 def demo_persons(params: CityParams) -> list[Person]:
@@ -153,8 +197,9 @@ def _catalog_items(conn: Connection, limit: int = 24) -> list[dict[str, str]]:
     return out
 
 
-def institution_fixture(inst: Institution, seed: int) -> dict[str, Any]:
+def institution_fixture(inst: Institution, seed: int, *, is_chain: bool = False) -> dict[str, Any]:
     paasid, secret = credential_for(seed, inst.fixmedins_code)
+    account = institution_console(inst, seed, is_chain=is_chain)
     signing_paasid, paas_token = signature_credential_for(seed, inst.fixmedins_code)
     return {
         "code": inst.fixmedins_code,
@@ -170,6 +215,8 @@ def institution_fixture(inst: Institution, seed: int) -> dict[str, Any]:
             "paasid": signing_paasid,
             "paas_token": paas_token,
         },
+        # the institution's console account (role inst_admin; a chain's head: chain_admin)
+        "console": {"username": account["username"], "password": account["password"]},
     }
 
 
@@ -221,6 +268,7 @@ def fixtures(
     balances: dict[str, Decimal] | None = None,
 ) -> dict[str, Any]:
     sample = fixture_persons(persons)
+    heads = _chain_heads(institutions)
     people = []
     for p in sample:
         row = person_fixture(p)
@@ -229,7 +277,9 @@ def fixtures(
         people.append(row)
     return {
         "seed": seed,
-        "institutions": [institution_fixture(i, seed) for i in institutions],
+        "institutions": [
+            institution_fixture(i, seed, is_chain=i.fixmedins_code in heads) for i in institutions
+        ],
         "regions": demo_regions(),
         "persons": people,
         "catalog_items": catalog,
@@ -238,6 +288,7 @@ def fixtures(
             "password": agency_password(seed),
             "role": "operator",
         },
+        "agency_users": agency_demo_users(seed),
     }
 
 
@@ -267,15 +318,30 @@ def load_demo(engine: Engine, data_dir: Path, *, persons: int = DEMO_PERSONS) ->
         # the departments and doctors its visits name, for 5101/5102
         write_staff(conn, institutions, ids=IdGenerator(30), now=now)
         created = False
-        if not users.user_exists(conn, AGENCY_USERNAME):
-            users.create_user(
-                conn,
-                username=AGENCY_USERNAME,
-                password=agency_password(params.seed),
-                role="operator",
-                display_name="演示经办员",
-            )
-            created = True
+        for account in agency_demo_users(params.seed):
+            if not users.user_exists(conn, account["username"]):
+                users.create_user(
+                    conn,
+                    username=account["username"],
+                    password=account["password"],
+                    role=account["role"],
+                    display_name=f"演示{ROLE_LABELS[account['role']]}",
+                    demo=True,
+                )
+                created = created or account["role"] == "operator"
+        heads = _chain_heads(institutions)
+        for inst in institutions:
+            account = institution_console(inst, params.seed, is_chain=inst.fixmedins_code in heads)
+            if not users.user_exists(conn, account["username"]):
+                users.create_user(
+                    conn,
+                    username=account["username"],
+                    password=account["password"],
+                    role=account["role"],
+                    display_name=f"{inst.fixmedins_name}管理员"[:50],
+                    tenant_code=inst.fixmedins_code,
+                    demo=True,
+                )
         return added_i, added_p, created
 
     added_i, added_p, created = run_transaction(engine, write)

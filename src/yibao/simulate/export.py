@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from yibao.kit.files import write_private
 from yibao.simulate.bulk import chunk_size, persons_for, size_city
 from yibao.simulate.context import CityContext
 from yibao.simulate.model import CATEGORIES, CityParams, Institution, Label, Person, Visit
@@ -50,16 +50,17 @@ def _label_order(lb: Label) -> tuple[str, int, str, int]:
 
 def write_labels(path: Path, labels: Sequence[Label]) -> int:
     """CSV, UTF-8, one row per labelled unit (a fee line, a visit, a person's visit in a
-    window or a group, an institution), readable by its owner only (0600: it names persons);
-    `mdtrt_id`/`setl_id` are those of the bulk load (a live load through the interface gets
-    its ids from the server: use `visit_no`)."""
+    window or a group, an institution); `mdtrt_id`/`setl_id` are those of the bulk load (a
+    live load through the interface gets its ids from the server: use `visit_no`).
+
+    The file holds `psn_no`: it is written owner-only (0600), never world-readable in between,
+    like the demo fixtures (`kit.files.write_private`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an older file keeps its mode through O_CREAT
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(LABEL_FIELDS)
-        w.writerows(label_rows(sorted(labels, key=_label_order)))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(LABEL_FIELDS)
+    w.writerows(label_rows(sorted(labels, key=_label_order)))
+    write_private(path, buf.getvalue())
     return len(labels)
 
 

@@ -12,7 +12,14 @@ from yibao.storage.tables import audit_log
 
 PASSWORD = "correct-horse-9"
 #: username → role
-USERS = {"admin": "admin", "oper": "operator", "aud": "auditor", "ana": "analyst"}
+USERS = {
+    "admin": "sysadmin",
+    "sec": "secadmin",
+    "oper": "operator",
+    "aud": "auditor",
+    "ana": "analyst",
+    "rev": "reviewer",
+}
 
 Auth = Callable[[str], Awaitable[dict[str, str]]]
 

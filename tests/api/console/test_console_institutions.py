@@ -78,7 +78,7 @@ async def test_bad_input_is_400_naming_the_field_and_writes_nothing(
     needle: str,
 ) -> None:
     r = await client.post(
-        "/api/v1/institutions", json={**HOSPITAL, **change}, headers=await auth("admin")
+        "/api/v1/institutions", json={**HOSPITAL, **change}, headers=await auth("oper")
     )
     assert r.status_code == 400, r.text
     assert r.json()["error"] == "invalid_input"
@@ -91,7 +91,7 @@ async def test_bad_input_is_400_naming_the_field_and_writes_nothing(
 
 async def test_a_pharmacy_has_level_zero(client: httpx.AsyncClient, auth: Auth) -> None:
     r = await client.post(
-        "/api/v1/institutions", json={**CHAIN, "hosp_lv": "2"}, headers=await auth("admin")
+        "/api/v1/institutions", json={**CHAIN, "hosp_lv": "2"}, headers=await auth("oper")
     )
     assert r.status_code == 400
     assert r.json()["message"].startswith("hosp_lv:")
@@ -100,7 +100,7 @@ async def test_a_pharmacy_has_level_zero(client: httpx.AsyncClient, auth: Auth) 
 async def test_duplicate_code_is_409(
     client: httpx.AsyncClient, auth: Auth, platform: Platform
 ) -> None:
-    headers = await auth("admin")
+    headers = await auth("oper")
     assert (
         await client.post("/api/v1/institutions", json=HOSPITAL, headers=headers)
     ).status_code == 201
@@ -111,7 +111,7 @@ async def test_duplicate_code_is_409(
 
 
 async def test_pharmacy_chain_and_stores(client: httpx.AsyncClient, auth: Auth) -> None:
-    headers = await auth("admin")
+    headers = await auth("oper")
     await client.post("/api/v1/institutions", json=HOSPITAL, headers=headers)
     assert (
         await client.post("/api/v1/institutions", json=CHAIN, headers=headers)
@@ -151,7 +151,7 @@ async def test_pharmacy_chain_and_stores(client: httpx.AsyncClient, auth: Auth) 
 async def test_change_and_deactivate(
     client: httpx.AsyncClient, auth: Auth, platform: Platform
 ) -> None:
-    headers = await auth("admin")
+    headers = await auth("oper")
     await client.post("/api/v1/institutions", json=HOSPITAL, headers=headers)
     r = await client.patch(
         "/api/v1/institutions/H11010200001",
@@ -180,18 +180,18 @@ async def test_changing_an_unknown_institution_is_404(
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
     r = await client.patch(
-        "/api/v1/institutions/H11010299999", json={"hosp_lv": "2"}, headers=await auth("admin")
+        "/api/v1/institutions/H11010299999", json={"hosp_lv": "2"}, headers=await auth("oper")
     )
     assert r.status_code == 404
     assert r.json()["message"].startswith("fixmedins_code:")
-    r = await client.get("/api/v1/institutions/H11010299999", headers=await auth("ana"))
+    r = await client.get("/api/v1/institutions/H11010299999", headers=await auth("rev"))
     assert r.status_code == 404
 
 
 async def test_credentials_issue_list_verify_revoke(
     client: httpx.AsyncClient, auth: Auth, platform: Platform
 ) -> None:
-    headers = await auth("admin")
+    headers = await auth("oper")
     await client.post("/api/v1/institutions", json=HOSPITAL, headers=headers)
     r = await client.post(
         "/api/v1/institutions/H11010200001/credentials",
@@ -256,7 +256,7 @@ async def test_credentials_issue_list_verify_revoke(
 async def test_credentials_of_unknown_institutions_or_paasids_are_404(
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    headers = await auth("admin")
+    headers = await auth("oper")
     assert (
         await client.post("/api/v1/institutions/H11010299999/credentials", headers=headers)
     ).status_code == 404

@@ -37,17 +37,19 @@ async def test_register_list_show_revoke(
     assert reg["reg_type_name"] == "异地长期居住" and reg["enddate"] is None
     assert audit_count(platform, "remote_reg.register") == 1
 
-    # an analyst may read but not write; an overlapping registration is a 409
-    denied = await client.post(URL, json=body, headers=await auth("ana"))
+    # a reviewer may read but not write (an analyst not even read: the registrations name
+    # persons); an overlapping registration is a 409
+    denied = await client.post(URL, json=body, headers=await auth("rev"))
+    assert (await client.get(URL, headers=await auth("ana"))).status_code == 403
     assert denied.status_code == 403
     again = await client.post(URL, json=body, headers=await auth("oper"))
     assert again.status_code == 409 and "重叠" in again.text
 
     page = await client.get(
-        URL, params={"psn_no": psn_no, "active_on": "2024-06-01"}, headers=await auth("ana")
+        URL, params={"psn_no": psn_no, "active_on": "2024-06-01"}, headers=await auth("rev")
     )
     assert page.status_code == 200 and page.json()["total"] == 1
-    one = await client.get(f"{URL}/{reg['remote_reg_id']}", headers=await auth("ana"))
+    one = await client.get(f"{URL}/{reg['remote_reg_id']}", headers=await auth("rev"))
     assert one.json()["remote_reg_id"] == reg["remote_reg_id"]
 
     gone = await client.post(
@@ -61,10 +63,10 @@ async def test_register_list_show_revoke(
         f"{URL}/{reg['remote_reg_id']}/revoke", json={"reason": "x"}, headers=await auth("oper")
     )
     assert twice.status_code == 409
-    listed = await client.get(URL, params={"psn_no": psn_no}, headers=await auth("ana"))
+    listed = await client.get(URL, params={"psn_no": psn_no}, headers=await auth("rev"))
     assert listed.json()["total"] == 0  # revoked ones only with include_revoked
     listed = await client.get(
-        URL, params={"psn_no": psn_no, "include_revoked": "true"}, headers=await auth("ana")
+        URL, params={"psn_no": psn_no, "include_revoked": "true"}, headers=await auth("rev")
     )
     assert listed.json()["total"] == 1
 
@@ -103,14 +105,14 @@ async def test_bad_registrations_name_the_field(client: httpx.AsyncClient, auth:
 
 async def test_inter_region_report_of_an_empty_month(client: httpx.AsyncClient, auth: Auth) -> None:
     r = await client.get(
-        "/api/v1/clearing/inter-region", params={"month": "2024-05"}, headers=await auth("ana")
+        "/api/v1/clearing/inter-region", params={"month": "2024-05"}, headers=await auth("rev")
     )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["balanced"] is True and body["receivables"] == []
     assert {g["admdvs"] for g in body["regions"]} >= {"110199", "131099"}
     bad = await client.get(
-        "/api/v1/clearing/inter-region", params={"month": "2024-13"}, headers=await auth("ana")
+        "/api/v1/clearing/inter-region", params={"month": "2024-13"}, headers=await auth("rev")
     )
     assert bad.status_code in (400, 422)
     assert "month" in bad.text

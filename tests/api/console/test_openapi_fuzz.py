@@ -37,7 +37,7 @@ def login(app: FastAPI) -> dict[str, str]:
     with asgi.get_client(app) as c:
         r = c.post(
             f"http://{asgi.HOST}/api/v1/auth/login",
-            json={"username": "admin", "password": PASSWORD},
+            json={"username": "oper", "password": PASSWORD},
         )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}

@@ -156,17 +156,17 @@ async def test_agency_user_opens_any_statement(world: dict[str, Any]) -> None:
     def job(conn: Any) -> None:
         conn.execute(
             insert(agency_user).values(
-                username="aud",
+                username="rev",
                 password_hash=hashed,
-                display_name="审计员",
-                role="auditor",
+                display_name="稽核员",
+                role="reviewer",
                 vali_flag="1",
                 created_at=local_naive_now(),
             )
         )
 
     platform.db.writer.run_sync(job)
-    login = await client.post("/api/v1/auth/login", json={"username": "aud", "password": password})
+    login = await client.post("/api/v1/auth/login", json={"username": "rev", "password": password})
     assert login.status_code == 200, login.text
     bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
     page = await client.get(f"/print/settlements/{setl_id}", headers=bearer)

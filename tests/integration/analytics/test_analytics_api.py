@@ -48,7 +48,7 @@ async def client(
                     "vali_flag": "1",
                     "created_at": local_naive_now(),
                 }
-                for u, r in (("admin", "admin"), ("ana", "analyst"))
+                for u, r in (("admin", "sysadmin"), ("ana", "analyst"))
             ],
         )
         factories.institution(conn)

@@ -171,6 +171,30 @@ def test_3301_and_3302(loaded: Engine) -> None:
         assert mapping.mapping_status(uow.conn, H1, "YP0001", DRUG) is MappingState.NONE
 
 
+def test_3301_refuses_a_row_of_another_institution(loaded: Engine) -> None:
+    """A 3301 row naming another institution's fixmedins_code is refused like 3302 and 9101
+    refuse it, and nothing of the call is written (not even the caller's own rows)."""
+    own = {
+        "fixmedins_hilist_id": "YP0003",
+        "fixmedins_hilist_name": "本院对照",
+        "list_type": "101",
+        "med_list_codg": DRUG,
+        "fixmedins_code": H1,
+    }
+    foreign = {**own, "fixmedins_hilist_id": "YP0004", "fixmedins_code": "H37010200002"}
+    with UnitOfWork(loaded) as uow:
+        with uow.conn.begin_nested() as sp:
+            with pytest.raises(Forbidden, match=r"data\[1\]\.fixmedins_code"):
+                transactions.handle_3301(uow.conn, ctx(H1, infno="3301"), {"data": [own, foreign]})
+            sp.rollback()
+        assert mapping.list_mappings(uow.conn, fixmedins_code="H37010200002") == []
+        assert mapping.list_mappings(uow.conn, fixmedins_code=H1) == []
+        # naming its own code is accepted
+        assert transactions.handle_3301(uow.conn, ctx(H1, infno="3301"), {"data": [own]}) is None
+        (record,) = mapping.list_mappings(uow.conn, fixmedins_code=H1)
+        assert record.medins_list_codg == "YP0003" and "fixmedins_code" not in record.extra
+
+
 def test_handler_table_for_the_gateway() -> None:
     found = registry.lookup("1301")
     assert found is not None and found.handler is transactions.handle_1301 and found.writes

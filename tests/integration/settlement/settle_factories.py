@@ -184,6 +184,14 @@ def seed_catalog(conn: Connection, items: Iterable[dict[str, Any]] = STANDARD_IT
     now = _now()
     version_id = next(_ids)
     rows = list(items)
+    # one executemany takes its columns from the first row: give every row every key
+    keys = {k for r in rows for k in r}
+
+    def absent(key: str) -> Any:
+        default = catalog_item.c[key].default
+        return getattr(default, "arg", None)
+
+    rows = [{k: r[k] if k in r else absent(k) for k in keys} for r in rows]
     conn.execute(
         insert(catalog_version).values(
             version_id=version_id,

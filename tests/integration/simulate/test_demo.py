@@ -8,6 +8,7 @@ import re
 import stat
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select
 
 from yibao.codes.validators import is_valid
@@ -103,7 +104,39 @@ def test_demo_is_idempotent_and_writes_private_fixtures(tmp_path: Path, engine: 
         role = conn.execute(
             select(agency_user.c.role).where(agency_user.c.username == doc["agency"]["username"])
         ).scalar_one()
-        assert role in ("operator", "admin")
+        assert role == "operator"
+        # every institution has a console account: inst_admin, a pharmacy chain's head
+        # chain_admin; one agency user per agency role
+        heads = {i["parent_code"] for i in doc["institutions"] if i["parent_code"]}
+        for inst in doc["institutions"]:
+            account = inst["console"]
+            assert set(account) == {"username", "password"}
+            row = conn.execute(
+                select(agency_user.c.role, agency_user.c.tenant_code).where(
+                    agency_user.c.username == account["username"]
+                )
+            ).one()
+            chain = inst["code"] in heads and inst["kind"] == "pharmacy"
+            assert row.role == ("chain_admin" if chain else "inst_admin")
+            assert row.tenant_code == inst["code"]
+        agency_roles = [u["role"] for u in doc["agency_users"]]
+        assert agency_roles == [
+            "sysadmin",
+            "secadmin",
+            "auditor",
+            "operator",
+            "reviewer",
+            "analyst",
+        ]
+        assert doc["agency"]["username"] in {u["username"] for u in doc["agency_users"]}
+        for user in doc["agency_users"]:
+            stored = conn.execute(
+                select(agency_user.c.role, agency_user.c.password_hash).where(
+                    agency_user.c.username == user["username"]
+                )
+            ).one()
+            assert stored.role == user["role"]
+            PasswordHasher().verify(stored.password_hash, user["password"])
         n_psn = conn.execute(select(func.count()).select_from(psn)).scalar_one()
         n_insu = conn.execute(select(func.count()).select_from(psn_insu)).scalar_one()
         n_inst = conn.execute(select(func.count()).select_from(fixmedins)).scalar_one()

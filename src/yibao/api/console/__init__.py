@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from yibao.api.console import alerts, audit, auth, clearing, institutions, persons, regions
+from yibao.api.console import (
+    alerts,
+    audit,
+    auth,
+    cases,
+    clearing,
+    institutions,
+    persons,
+    portraits,
+    regions,
+    settlements,
+    users,
+)
 from yibao.runtime import Platform
 
 
@@ -22,3 +34,10 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(clearing.router)
     app.include_router(regions.registrations)
     app.include_router(regions.clearing)
+    app.include_router(settlements.router)
+    app.include_router(users.router)
+    app.include_router(audit.pages)
+    app.include_router(cases.router)
+    app.include_router(cases.pages)
+    app.include_router(portraits.router)
+    app.include_router(portraits.pages)

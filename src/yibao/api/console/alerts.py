@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from yibao.api.console.deps import CurrentUser, PlatformDep
+from yibao.api.console.deps import AlertAcknowledger, AlertReader, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import ERRORS, MAX_OFFSET, AlertOut, AlertPage
 from yibao.interface.console import unmasking
@@ -17,12 +17,12 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["安全告警 alerts"], route_
 
 @router.get(
     "",
-    summary="安全告警, 最新在前 (security alerts, newest first; permission alerts.read)",
+    summary="安全告警, 最新在前 (security alerts, newest first; permission alert.read)",
     response_model=AlertPage,
     responses={k: ERRORS[k] for k in (400, 401, 403)},
 )
 def list_alerts(
-    user: CurrentUser,
+    user: AlertReader,
     platform: PlatformDep,
     open_only: Annotated[
         bool, Query(alias="open", description="仅未确认的 (only those not acknowledged)")
@@ -38,9 +38,9 @@ def list_alerts(
 
 @router.post(
     "/{alert_id}/ack",
-    summary="确认告警 (acknowledge an alert; permission alerts.ack; audited)",
+    summary="确认告警 (acknowledge an alert; permission alert.ack; audited)",
     response_model=AlertOut,
     responses={k: ERRORS[k] for k in (400, 401, 403, 404)},
 )
-def ack_alert(alert_id: str, user: CurrentUser, platform: PlatformDep) -> AlertOut:
+def ack_alert(alert_id: str, user: AlertAcknowledger, platform: PlatformDep) -> AlertOut:
     return AlertOut(**unmasking.ack_alert(platform, user, alert_id))

@@ -4,13 +4,13 @@
 - `POST /api/v1/auth/logout` revokes the token (or cookie) the call carries
 - `GET /api/v1/auth/me` the signed-in user
 - `GET /login` the login page; `POST /login` (form) sets the HttpOnly, SameSite=Strict
-  cookie `yibao_session` and redirects to `next` (same-site paths only) or `/dashboard`;
-  `POST /logout` clears it.
+  cookie `yibao_session` (Secure behind TLS) and the script-readable `yibao_csrf` (the CSRF
+  token the pages send as X-CSRF-Token), and redirects to `next` (same-site paths only) or
+  `/dashboard`; `POST /logout` (form field `csrf_token`) clears them.
 
-Successful and failed sign-ins are audited (`auth.login`, `auth.login_failed`). After 5
-failures for one account or 20 from one address within 15 minutes, sign-ins are refused for
-5 minutes without checking the password (429, audited `auth.login_throttled`). The use cases
-are `yibao.interface.console.auth`; this module keeps HTTP: routes, the page, the cookie.
+Successful and failed sign-ins are audited (`auth.login`, `auth.login_failed`); throttled
+ones answer 429 (audited `auth.login_throttled`; `users.throttle`). The use cases are
+`yibao.interface.console.auth`; this module keeps HTTP: routes, the page, the cookies.
 """
 
 from __future__ import annotations
@@ -23,13 +23,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
 
 from yibao.api.console.deps import (
+    CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
     PlatformDep,
     _bearer,
     _cookie,
+    foreign_origin,
+    is_https,
     request_token,
 )
 from yibao.api.console.routing import ConsoleRoute
@@ -54,10 +58,12 @@ def _address(request: Request) -> str | None:
     responses={400: ERRORS[400], 401: ERRORS[401], 429: ERRORS[429]},
 )
 async def api_login(body: LoginIn, request: Request, platform: PlatformDep) -> TokenOut:
-    token, _user, expires = await auth.login(
+    result = await auth.login(
         platform, body.username, body.password, via="api", address=_address(request)
     )
-    return TokenOut(access_token=token, expires_at=expires)
+    return TokenOut(
+        access_token=result.token, csrf_token=result.csrf_token, expires_at=result.expires_at
+    )
 
 
 @api.post(
@@ -75,7 +81,7 @@ async def api_logout(
 ) -> Response:
     token = request_token(request, bearer, cookie)
     assert token is not None  # current_user has accepted it
-    await auth.logout(platform, token, user.username, via="api")
+    await auth.logout(platform, token, user, via="api")
     return Response(status_code=204)
 
 
@@ -86,7 +92,15 @@ async def api_logout(
     responses={401: ERRORS[401]},
 )
 def me(user: CurrentUser) -> UserOut:
-    return UserOut(username=user.username, display_name=user.display_name, role=user.role)
+    return UserOut(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        tenant_kind=user.tenant_kind,
+        tenant_code=user.tenant_code,
+        department=user.department,
+        permissions=sorted(p for p in auth.PERMISSIONS if auth.allowed(user.role, p)),
+    )
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -129,6 +143,13 @@ async def login_submit(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     target = safe_next(next)
+    if foreign_origin(request) is not None:
+        # login CSRF: a foreign page must not sign the browser in under another account
+        return HTMLResponse(
+            _page(next_=target, error="来源不符, 请在本站登录页登录"),
+            status_code=403,
+            headers=_NO_STORE,
+        )
     if not username or not password:
         return HTMLResponse(
             _page(next_=target, username=username, error="请输入用户名和密码"),
@@ -136,7 +157,7 @@ async def login_submit(
             headers=_NO_STORE,
         )
     try:
-        token, _user, _expires = await auth.login(
+        result = await auth.login(
             platform, username, password, via="page", address=_address(request)
         )
     except Unauthorized:
@@ -152,28 +173,64 @@ async def login_submit(
             headers=_NO_STORE,
         )
     response = RedirectResponse(target, status_code=303)
+    max_age = int(auth.session_ttl(platform).total_seconds())
+    secure = is_https(request)
     response.set_cookie(
         SESSION_COOKIE,
-        token,
-        max_age=int(auth.SESSION_TTL.total_seconds()),
+        result.token,
+        max_age=max_age,
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure,
+    )
+    # Not HttpOnly: the pages' scripts read it to send X-CSRF-Token. Useless to another site
+    # (SameSite=Strict, and a foreign page cannot read this site's cookies).
+    response.set_cookie(
+        CSRF_COOKIE,
+        result.csrf_token,
+        max_age=max_age,
+        path="/",
+        httponly=False,
+        samesite="strict",
+        secure=secure,
     )
     return response
 
 
 @pages.post("/logout")
-async def logout_submit(request: Request, platform: PlatformDep) -> Response:
+async def logout_submit(
+    request: Request,
+    platform: PlatformDep,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         try:
-            user = await auth.session_user(platform, token)
+            session = await run_in_threadpool(auth.session_of, platform, token)
         except Unauthorized:
             pass
         else:
-            await auth.logout(platform, token, user.username, via="page")
+            presented = request.headers.get("x-csrf-token") or csrf_token
+            if foreign_origin(request) is not None or not auth.csrf_matches(
+                session.csrf_sha256, presented
+            ):
+                await run_in_threadpool(
+                    lambda: auth.audit_denied(
+                        platform,
+                        actor=session.user.username,
+                        user=session.user,
+                        reason="csrf",
+                        detail={"method": "POST", "path": "/logout"},
+                    )
+                )
+                return HTMLResponse(
+                    "<p>请求无效, 请从控制台页面退出 (invalid request: sign out from the console page)</p>",
+                    status_code=403,
+                    headers=_NO_STORE,
+                )
+            await auth.logout(platform, token, session.user, via="page")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
     return response

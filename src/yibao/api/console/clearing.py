@@ -2,7 +2,7 @@
 approve, deductions, export) and `/api/v1/clearing/orders` (list, detail, mark paid, export),
 the annual deposit decision and the monthly figures of the dashboard's clearing view.
 
-Reads take any signed-in agency user; every step that changes something takes `WriterUser`
+Reads need the permission `clearing.read`; every step that changes something `clearing.manage`
 (admin, operator). docs/clearing.md is the staff's guide; the rules are `clearing.service`'s.
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
+from yibao.api.console.deps import ClearingManager, ClearingReader, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import ERRORS, MAX_OFFSET, LocalDateTime, _In
 from yibao.interface.console import clearing
@@ -208,7 +208,7 @@ def _file(content: bytes, name: str, fmt: str) -> Response:
     responses=_READ,
 )
 def list_applications(
-    user: CurrentUser,
+    user: ClearingReader,
     platform: PlatformDep,
     setlym: Setlym = None,
     fixmedins_code: str | None = None,
@@ -231,7 +231,7 @@ def list_applications(
     responses=_READ,
 )
 def export_applications(
-    user: CurrentUser,
+    user: ClearingReader,
     platform: PlatformDep,
     format: Literal["csv", "xlsx"] = "csv",
     setlym: Setlym = None,
@@ -252,7 +252,7 @@ def export_applications(
     responses=_READ,
 )
 def get_application(
-    clr_appy_evt_id: str, user: CurrentUser, platform: PlatformDep
+    clr_appy_evt_id: str, user: ClearingReader, platform: PlatformDep
 ) -> ApplicationDetail:
     return ApplicationDetail(**clearing.get_application(platform, user, clr_appy_evt_id))
 
@@ -263,7 +263,9 @@ def get_application(
     response_model=ReviewOut,
     responses=_READ,
 )
-def review_application(clr_appy_evt_id: str, user: CurrentUser, platform: PlatformDep) -> ReviewOut:
+def review_application(
+    clr_appy_evt_id: str, user: ClearingReader, platform: PlatformDep
+) -> ReviewOut:
     return ReviewOut(**clearing.review(platform, user, clr_appy_evt_id))
 
 
@@ -274,7 +276,7 @@ def review_application(clr_appy_evt_id: str, user: CurrentUser, platform: Platfo
     responses=_WRITE,
 )
 async def transition_application(
-    clr_appy_evt_id: str, body: TransitionIn, user: WriterUser, platform: PlatformDep
+    clr_appy_evt_id: str, body: TransitionIn, user: ClearingManager, platform: PlatformDep
 ) -> ApplicationDetail:
     row = await clearing.transition(
         platform, user, clr_appy_evt_id, action=body.action, reason=body.reason
@@ -290,7 +292,7 @@ async def transition_application(
     responses=_WRITE,
 )
 async def add_deduction(
-    clr_appy_evt_id: str, body: DeductionIn, user: WriterUser, platform: PlatformDep
+    clr_appy_evt_id: str, body: DeductionIn, user: ClearingManager, platform: PlatformDep
 ) -> DeductionOut:
     row = await clearing.add_deduction(platform, user, clr_appy_evt_id, body.model_dump())
     return DeductionOut(**row)
@@ -306,7 +308,7 @@ async def add_deduction(
     responses=_READ,
 )
 def list_orders(
-    user: CurrentUser,
+    user: ClearingReader,
     platform: PlatformDep,
     setlym: Setlym = None,
     fixmedins_code: str | None = None,
@@ -330,7 +332,7 @@ def list_orders(
     responses=_READ,
 )
 def export_orders(
-    user: CurrentUser,
+    user: ClearingReader,
     platform: PlatformDep,
     format: Literal["csv", "xlsx"] = "csv",
     setlym: Setlym = None,
@@ -350,7 +352,7 @@ def export_orders(
     response_model=OrderDetail,
     responses=_READ,
 )
-def get_order(clr_order_id: str, user: CurrentUser, platform: PlatformDep) -> OrderDetail:
+def get_order(clr_order_id: str, user: ClearingReader, platform: PlatformDep) -> OrderDetail:
     return OrderDetail(**clearing.get_order(platform, user, clr_order_id))
 
 
@@ -361,7 +363,7 @@ def get_order(clr_order_id: str, user: CurrentUser, platform: PlatformDep) -> Or
     responses=_WRITE,
 )
 async def mark_paid(
-    clr_order_id: str, body: PaidIn, user: WriterUser, platform: PlatformDep
+    clr_order_id: str, body: PaidIn, user: ClearingManager, platform: PlatformDep
 ) -> OrderDetail:
     await clearing.mark_paid(platform, user, clr_order_id, pay_ref=body.pay_ref)
     return OrderDetail(**clearing.get_order(platform, user, clr_order_id))
@@ -374,7 +376,7 @@ async def mark_paid(
     responses=_WRITE,
 )
 async def settle_deposits(
-    body: DepositIn, user: WriterUser, platform: PlatformDep
+    body: DepositIn, user: ClearingManager, platform: PlatformDep
 ) -> list[OrderOut]:
     rows = await clearing.settle_deposits(
         platform, user, fixmedins_code=body.fixmedins_code, year=body.year, action=body.action,
@@ -390,7 +392,7 @@ async def settle_deposits(
     responses=_READ,
 )
 def months(
-    user: CurrentUser,
+    user: ClearingReader,
     platform: PlatformDep,
     since: Annotated[str, Query(pattern=r"^\d{6}$")],
     until: Annotated[str, Query(pattern=r"^\d{6}$")],

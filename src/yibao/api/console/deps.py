@@ -1,4 +1,5 @@
-"""Who is calling: the `current_user` dependency of the console API and the pages.
+"""Who is calling and whether they may: the `current_user` dependency of the console API and
+the pages, and `Permit(permission)` for each route.
 
 A caller proves who they are with `Authorization: Bearer <token>` (from
 `POST /api/v1/auth/login`) or with the `yibao_session` cookie (set by the page login); both
@@ -7,14 +8,21 @@ carry the same kind of token (`interface.console.auth`). Signed out:
 - under `/api/` → 401 `{error: "unauthorized", message}`;
 - anywhere else (pages such as `/dashboard`) → 303 redirect to `/login?next=<path>`.
 
-Use it as `user: CurrentUser` (or `Depends(current_user)`); writes take `WriterUser`
-(roles admin, operator; others get 403), the admin-only actions `AdminUser`.
+A **cookie-authenticated write** (any method but GET, HEAD, OPTIONS) must also carry the
+session's CSRF token in `X-CSRF-Token` (issued at sign-in; the pages read it from the
+`yibao_csrf` cookie) and, when the browser sends one, an `Origin` (else `Referer`) of this
+site; bearer requests are exempt (a browser never adds a bearer token by itself). Refusals
+are 403 and audited (`auth.denied`).
+
+Every route declares its permission (`users.permissions`): `user: Annotated[User,
+Depends(Permit("person.read"))]`, or the aliases below. `ConsoleRoute` copies it into the
+OpenAPI as `x-permission`, from which the test suite runs every endpoint × every role.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -25,8 +33,10 @@ from yibao.interface.console.auth import User
 from yibao.runtime import Platform
 
 SESSION_COOKIE = "yibao_session"
-WRITER_ROLES = frozenset({"admin", "operator"})
-AUDIT_READER_ROLES = frozenset({"admin", "auditor"})
+#: the session's CSRF token, readable by the pages' scripts (they send it as X-CSRF-Token)
+CSRF_COOKIE = "yibao_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _bearer = HTTPBearer(auto_error=False, description="POST /api/v1/auth/login → access_token")
 _cookie = APIKeyCookie(
@@ -50,6 +60,34 @@ def request_token(
     return cookie or request.cookies.get(SESSION_COOKIE) or None
 
 
+def is_https(request: Request) -> bool:
+    """Behind TLS: the request's scheme, or X-Forwarded-Proto from the proxy in front."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return forwarded == "https" or request.url.scheme == "https"
+
+
+def own_origin(request: Request) -> str:
+    host = request.headers.get("host") or request.url.netloc
+    return f"{'https' if is_https(request) else request.url.scheme}://{host}".lower()
+
+
+def foreign_origin(request: Request) -> str | None:
+    """The Origin (or Referer's origin) when it is not this site's; None when same-site or
+    not sent."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        if not referer:
+            return None
+        parts = urlsplit(referer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+    origin = origin.strip().lower()
+    ours = own_origin(request)
+    # a proxy may terminate TLS without telling us: accept the same host on either scheme
+    same = origin in (ours, ours.replace("http://", "https://", 1))
+    return None if same else origin[:100]
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -63,52 +101,97 @@ def login_redirect(request: Request) -> HTTPException:
     )
 
 
+def _deny(request: Request, reason: str, message: str) -> None:
+    """Refuse with 403; the app's error handler audits it (`auth.denied`, with `reason`)."""
+    request.state.denied = reason
+    raise Forbidden(message)
+
+
+def check_cookie_write(request: Request, session: auth.Session) -> None:
+    """CSRF token and Origin of a cookie-authenticated write; 403 (audited) otherwise."""
+    foreign = foreign_origin(request)
+    if foreign is not None:
+        _deny(
+            request,
+            "origin",
+            f"来源不符, 已拒绝 (cross-site request refused: Origin {foreign} is not this site)",
+        )
+    if not auth.csrf_matches(session.csrf_sha256, request.headers.get(CSRF_HEADER)):
+        _deny(
+            request,
+            "csrf",
+            f"缺少或错误的 {CSRF_HEADER} (missing or wrong CSRF token: send the "
+            f"'{CSRF_COOKIE}' cookie's value in the {CSRF_HEADER} header)",
+        )
+
+
 def current_user(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> User:
-    """The signed-in agency user (see module doc for what happens when signed out)."""
+    """The signed-in user (see module doc for what happens when signed out)."""
     token = request_token(request, bearer, cookie)
+    platform = get_platform(request)
     try:
         if not token:
             raise Unauthorized(
                 "未登录, 请先登录 (sign in: POST /api/v1/auth/login, then send "
                 "'Authorization: Bearer <access_token>')"
             )
-        user = auth.authenticate(get_platform(request), token)
+        session = auth.session_of(platform, token)
     except Unauthorized:
+        # a token was sent but is unknown, expired, revoked or tampered: audited by the handler
+        request.state.bad_token = bool(token)
         if _is_api(request):
             raise
         raise login_redirect(request) from None
-    request.state.user = user
-    return user
+    request.state.user = session.user
+    via_cookie = not (bearer is not None and bearer.credentials)
+    if via_cookie and request.method not in SAFE_METHODS:
+        check_cookie_write(request, session)
+    return session.user
 
 
-def writer_user(user: Annotated[User, Depends(current_user)]) -> User:
-    if user.role not in WRITER_ROLES:
-        raise Forbidden(
-            f"角色 '{user.role}' 只读, 不能修改 (read-only role; writes need admin or operator)"
-        )
-    return user
+class Permit:
+    """A dependency: the signed-in user if its role holds `permission`, else 403 (audited)."""
 
+    # read by ConsoleRoute to publish `x-permission`
 
-def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
-    if user.role != "admin":
-        raise Forbidden(f"仅管理员可用 (admin only; your role is '{user.role}')")
-    return user
+    def __init__(self, permission: str) -> None:
+        if permission not in auth.PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r}")
+        self.permission = permission
 
-
-def audit_reader(user: Annotated[User, Depends(current_user)]) -> User:
-    if user.role not in AUDIT_READER_ROLES:
-        raise Forbidden(
-            f"仅管理员与审计员可查看审计日志 (admin or auditor only; role '{user.role}')"
-        )
-    return user
+    def __call__(self, request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+        if not auth.allowed(user.role, self.permission):
+            _deny(
+                request,
+                "permission",
+                f"无权限: 角色 '{user.role}' 没有 {self.permission} "
+                f"(your role may not do this: needs {self.permission})",
+            )
+        return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
-WriterUser = Annotated[User, Depends(writer_user)]
-AdminUser = Annotated[User, Depends(admin_user)]
-AuditReader = Annotated[User, Depends(audit_reader)]
+InstitutionReader = Annotated[User, Depends(Permit("institution.read"))]
+InstitutionWriter = Annotated[User, Depends(Permit("institution.write"))]
+CredentialReader = Annotated[User, Depends(Permit("credential.read"))]
+CredentialManager = Annotated[User, Depends(Permit("credential.manage"))]
+PersonReader = Annotated[User, Depends(Permit("person.read"))]
+PersonWriter = Annotated[User, Depends(Permit("person.write"))]
+AccountCreditor = Annotated[User, Depends(Permit("account.credit"))]
+SettlementReader = Annotated[User, Depends(Permit("settlement.read"))]
+ReconcileReader = Annotated[User, Depends(Permit("reconcile.read"))]
+AnalyticsReader = Annotated[User, Depends(Permit("analytics.read"))]
+AuditReader = Annotated[User, Depends(Permit("audit.read"))]
+UserReader = Annotated[User, Depends(Permit("user.read"))]
+UserManager = Annotated[User, Depends(Permit("user.manage"))]
+AlertReader = Annotated[User, Depends(Permit("alert.read"))]
+AlertAcknowledger = Annotated[User, Depends(Permit("alert.ack"))]
+ClearingReader = Annotated[User, Depends(Permit("clearing.read"))]
+ClearingManager = Annotated[User, Depends(Permit("clearing.manage"))]
+RegistrationReader = Annotated[User, Depends(Permit("registration.read"))]
+RegistrationWriter = Annotated[User, Depends(Permit("registration.write"))]
 PlatformDep = Annotated[Platform, Depends(get_platform)]

@@ -6,7 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
+from yibao.api.console.deps import (
+    CredentialManager,
+    CredentialReader,
+    InstitutionReader,
+    InstitutionWriter,
+    PlatformDep,
+)
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import (
     ERRORS,
@@ -36,7 +42,7 @@ _WRITE: dict[int | str, dict[str, Any]] = {k: ERRORS[k] for k in (400, 401, 403,
     responses={400: ERRORS[400], 401: ERRORS[401]},
 )
 def list_institutions(
-    user: CurrentUser,
+    user: InstitutionReader,
     platform: PlatformDep,
     kind: Literal["hospital", "clinic", "pharmacy"] | None = None,
     admdvs: str | None = None,
@@ -68,7 +74,7 @@ def list_institutions(
     responses=_WRITE,
 )
 async def register_institution(
-    body: InstitutionIn, user: WriterUser, platform: PlatformDep
+    body: InstitutionIn, user: InstitutionWriter, platform: PlatformDep
 ) -> InstitutionOut:
     row = await institutions.register_institution(platform, user, body.model_dump())
     return InstitutionOut(**row)
@@ -81,7 +87,7 @@ async def register_institution(
     responses=_READ,
 )
 def get_institution(
-    fixmedins_code: str, user: CurrentUser, platform: PlatformDep
+    fixmedins_code: str, user: InstitutionReader, platform: PlatformDep
 ) -> InstitutionOut:
     return InstitutionOut(**institutions.get_institution(platform, user, fixmedins_code))
 
@@ -93,7 +99,7 @@ def get_institution(
     responses=_WRITE,
 )
 async def change_institution(
-    fixmedins_code: str, body: InstitutionPatch, user: WriterUser, platform: PlatformDep
+    fixmedins_code: str, body: InstitutionPatch, user: InstitutionWriter, platform: PlatformDep
 ) -> InstitutionOut:
     # Only what was sent changes (an explicitly sent null parent_code detaches).
     given = body.model_dump(exclude_unset=True)
@@ -108,7 +114,7 @@ async def change_institution(
     responses=_READ,
 )
 def list_credentials(
-    fixmedins_code: str, user: CurrentUser, platform: PlatformDep
+    fixmedins_code: str, user: CredentialReader, platform: PlatformDep
 ) -> list[CredentialOut]:
     rows = institutions.list_credentials(platform, user, fixmedins_code)
     return [CredentialOut(**r) for r in rows]
@@ -124,12 +130,27 @@ def list_credentials(
 )
 async def issue_credential(
     fixmedins_code: str,
-    user: WriterUser,
+    user: CredentialManager,
     platform: PlatformDep,
     body: CredentialIn | None = None,
 ) -> IssuedCredentialOut:
     mode = body.auth_mode if body is not None else "signature"
     issued = await institutions.issue_credential(platform, user, fixmedins_code, auth_mode=mode)
+    return IssuedCredentialOut(**issued)
+
+
+@router.post(
+    "/{fixmedins_code}/credentials/{paasid}/rotate",
+    summary="轮换接口凭证: 签发同模式的新凭证, 旧凭证在重叠期内仍有效 (rotate: a successor in the "
+    "same mode, shown once; the old one stays valid for YIBAO_CREDENTIAL_OVERLAP_S)",
+    status_code=201,
+    response_model=IssuedCredentialOut,
+    responses=_WRITE,
+)
+async def rotate_credential(
+    fixmedins_code: str, paasid: str, user: CredentialManager, platform: PlatformDep
+) -> IssuedCredentialOut:
+    issued = await institutions.rotate_credential(platform, user, fixmedins_code, paasid)
     return IssuedCredentialOut(**issued)
 
 
@@ -140,7 +161,7 @@ async def issue_credential(
     responses=_WRITE,
 )
 async def revoke_credential(
-    fixmedins_code: str, paasid: str, user: WriterUser, platform: PlatformDep
+    fixmedins_code: str, paasid: str, user: CredentialManager, platform: PlatformDep
 ) -> CredentialOut:
     revoked = await institutions.revoke_credential(platform, user, fixmedins_code, paasid)
     return CredentialOut(**revoked)

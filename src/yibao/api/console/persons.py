@@ -1,5 +1,5 @@
 """参保人 endpoints: register and change persons, their insurance and identities, credit
-personal accounts. Personal data is masked unless a role with `persons.unmask` asks
+personal accounts. Personal data is masked unless a role with `person.unmask` asks
 `?unmask=1` with a stated purpose (`?purpose=` or the header `X-Unmask-Purpose`), within its
 hourly limit; audited. The use cases are `yibao.interface.console.persons` and
 `…console.unmasking`; this module keeps HTTP.
@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 
-from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
+from yibao.api.console.deps import AccountCreditor, PersonReader, PersonWriter, PlatformDep
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import (
     ERRORS,
@@ -40,8 +40,8 @@ Unmask = Annotated[
     bool,
     Query(
         description=(
-            "查看未脱敏信息: 须有 persons.unmask 权限并说明用途, 每小时限次, 记录审计 "
-            "(needs the permission persons.unmask and a purpose; rate-limited; audited)"
+            "查看未脱敏信息: 须有 person.unmask 权限并说明用途, 每小时限次, 记录审计 "
+            "(needs the permission person.unmask and a purpose; rate-limited; audited)"
         )
     ),
 ]
@@ -77,7 +77,7 @@ def _purpose(query: str | None, header: str | None) -> str | None:
     responses=_READ,
 )
 def find_persons(
-    user: CurrentUser,
+    user: PersonReader,
     platform: PlatformDep,
     certno: str | None = None,
     card_no: str | None = None,
@@ -113,7 +113,7 @@ def find_persons(
     response_model=PersonOut,
     responses=_WRITE,
 )
-async def register_person(body: PersonIn, user: WriterUser, platform: PlatformDep) -> PersonOut:
+async def register_person(body: PersonIn, user: PersonWriter, platform: PlatformDep) -> PersonOut:
     return PersonOut(**await persons.register_person(platform, user, body.model_dump()))
 
 
@@ -125,7 +125,7 @@ async def register_person(body: PersonIn, user: WriterUser, platform: PlatformDe
 )
 def get_person(
     psn_no: str,
-    user: CurrentUser,
+    user: PersonReader,
     platform: PlatformDep,
     unmask: Unmask = False,
     purpose: PurposeQuery = None,
@@ -149,7 +149,7 @@ def get_person(
     responses=_WRITE,
 )
 async def change_person(
-    psn_no: str, body: PersonPatch, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: PersonPatch, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     given = body.model_dump(exclude_unset=True)
     return PersonOut(**await persons.change_person(platform, user, psn_no, given))
@@ -162,7 +162,7 @@ async def change_person(
     responses=_WRITE,
 )
 async def record_death(
-    psn_no: str, body: DeathIn, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: DeathIn, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     return PersonOut(**await persons.record_death(platform, user, psn_no, body.death_date))
 
@@ -175,7 +175,7 @@ async def record_death(
     responses=_WRITE,
 )
 async def add_insurance(
-    psn_no: str, body: InsuranceIn, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: InsuranceIn, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     return PersonOut(**await persons.add_insurance(platform, user, psn_no, body.model_dump()))
 
@@ -187,7 +187,7 @@ async def add_insurance(
     responses=_WRITE,
 )
 async def change_insurance(
-    psn_no: str, insutype: str, body: InsurancePatch, user: WriterUser, platform: PlatformDep
+    psn_no: str, insutype: str, body: InsurancePatch, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     given = body.model_dump(exclude_unset=True)
     row = await persons.change_insurance(platform, user, psn_no, insutype, given)
@@ -204,7 +204,7 @@ async def set_insurance_status(
     psn_no: str,
     insutype: str,
     action: Literal["suspend", "resume", "terminate"],
-    user: WriterUser,
+    user: PersonWriter,
     platform: PlatformDep,
     body: StatusIn | None = None,
 ) -> PersonOut:
@@ -223,7 +223,7 @@ async def set_insurance_status(
     responses=_WRITE,
 )
 async def record_identity(
-    psn_no: str, body: IdentityIn, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: IdentityIn, user: PersonWriter, platform: PlatformDep
 ) -> PersonOut:
     row = await persons.record_identity(platform, user, psn_no, body.model_dump())
     return PersonOut(**row)
@@ -237,7 +237,7 @@ async def record_identity(
     responses=_WRITE,
 )
 async def credit_account(
-    psn_no: str, body: CreditIn, user: WriterUser, platform: PlatformDep
+    psn_no: str, body: CreditIn, user: AccountCreditor, platform: PlatformDep
 ) -> CreditOut:
     credited = await persons.credit_account(
         platform, user, psn_no, amount=body.amount, reason=body.reason, insutype=body.insutype

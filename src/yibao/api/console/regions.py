@@ -11,7 +11,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from yibao.api.console.deps import CurrentUser, PlatformDep, WriterUser
+from yibao.api.console.deps import (
+    ClearingReader,
+    PlatformDep,
+    RegistrationReader,
+    RegistrationWriter,
+)
 from yibao.api.console.routing import ConsoleRoute
 from yibao.api.console.schemas import ERRORS, MAX_OFFSET, LocalDateTime, _In
 from yibao.interface.console import regions
@@ -124,7 +129,9 @@ class InterRegionReport(BaseModel):
     response_model=RemoteRegOut,
     responses=_WRITE,
 )
-async def register(body: RemoteRegIn, user: WriterUser, platform: PlatformDep) -> RemoteRegOut:
+async def register(
+    body: RemoteRegIn, user: RegistrationWriter, platform: PlatformDep
+) -> RemoteRegOut:
     return RemoteRegOut(**await regions.register(platform, user, body.model_dump()))
 
 
@@ -135,7 +142,7 @@ async def register(body: RemoteRegIn, user: WriterUser, platform: PlatformDep) -
     responses=_READ,
 )
 def find(
-    user: CurrentUser,
+    user: RegistrationReader,
     platform: PlatformDep,
     psn_no: str | None = None,
     mdtrt_area_admdvs: str | None = None,
@@ -164,7 +171,7 @@ def find(
     response_model=RemoteRegOut,
     responses=_READ,
 )
-def get(remote_reg_id: str, user: CurrentUser, platform: PlatformDep) -> RemoteRegOut:
+def get(remote_reg_id: str, user: RegistrationReader, platform: PlatformDep) -> RemoteRegOut:
     return RemoteRegOut(**regions.get(platform, remote_reg_id))
 
 
@@ -175,7 +182,7 @@ def get(remote_reg_id: str, user: CurrentUser, platform: PlatformDep) -> RemoteR
     responses=_WRITE,
 )
 async def revoke(
-    remote_reg_id: str, body: RevokeIn, user: WriterUser, platform: PlatformDep
+    remote_reg_id: str, body: RevokeIn, user: RegistrationWriter, platform: PlatformDep
 ) -> RemoteRegOut:
     return RemoteRegOut(**await regions.revoke(platform, user, remote_reg_id, body.reason))
 
@@ -187,7 +194,7 @@ async def revoke(
     responses=_READ,
 )
 def inter_region(
-    user: CurrentUser,
+    user: ClearingReader,
     platform: PlatformDep,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2024-05"])],
 ) -> InterRegionReport:

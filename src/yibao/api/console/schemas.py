@@ -64,6 +64,8 @@ class LoginIn(_In):
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
+    #: only needed when the token is later sent as the session cookie (pages)
+    csrf_token: str = Field(description="X-CSRF-Token for cookie-authenticated writes")
     expires_at: LocalDateTime
 
 
@@ -71,6 +73,131 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: str
+    tenant_kind: str = Field(description="agency | institution | chain")
+    tenant_code: str | None = Field(default=None, description="机构编码; 经办机构为 null")
+    department: str | None = None
+    permissions: list[str] = Field(default_factory=list)
+
+
+# -- users --------------------------------------------------------------------------------------
+
+
+class ConsoleUserIn(_In):
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(
+        min_length=1, max_length=200, description="≥10 位, 至少三类字符, 不含用户名"
+    )
+    role: str = Field(examples=["cashier"])
+    display_name: str | None = Field(default=None, max_length=50)
+    tenant_code: str | None = Field(
+        default=None, max_length=30, description="机构/连锁编码; 经办机构角色不填"
+    )
+    department: str | None = Field(default=None, max_length=50, description="经办机构科室")
+
+
+class ConsoleUserPatch(_In):
+    role: str | None = None
+    tenant_code: str | None = Field(default=None, max_length=30)
+    display_name: str | None = Field(default=None, max_length=50)
+    department: str | None = Field(default=None, max_length=50)
+    vali_flag: Literal["0", "1"] | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ConsoleUserOut(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    tenant_code: str | None = None
+    department: str | None = None
+    vali_flag: str
+    created_at: LocalDateTime
+    last_login_at: LocalDateTime | None = None
+
+
+class ConsoleUserPage(BaseModel):
+    total: int
+    items: list[ConsoleUserOut]
+
+
+# -- settlements --------------------------------------------------------------------------------
+
+
+class SettlementRow(BaseModel):
+    setl_id: str
+    mdtrt_id: str
+    fixmedins_code: str
+    psn_no: str
+    insutype: str
+    med_type: str
+    setl_time: LocalDateTime
+    refd_setl_flag: str
+    vali_flag: str
+    medfee_sumamt: Decimal
+    fulamt_ownpay_amt: Decimal
+    overlmt_selfpay: Decimal
+    preselfpay_amt: Decimal
+    inscp_scp_amt: Decimal
+    hifp_pay: Decimal
+    cvlserv_pay: Decimal
+    hifes_pay: Decimal
+    hifmi_pay: Decimal
+    hifob_pay: Decimal
+    maf_pay: Decimal
+    oth_pay: Decimal
+    fund_pay_sumamt: Decimal
+    psn_part_amt: Decimal
+    acct_pay: Decimal
+    psn_cash_pay: Decimal
+    hosp_part_amt: Decimal
+    acct_mulaid_pay: Decimal
+
+
+class SettlementPage(BaseModel):
+    total: int
+    items: list[SettlementRow]
+
+
+class FundLine(BaseModel):
+    fund_pay_type: str
+    inscp_scp_amt: Decimal
+    crt_payb_lmt_amt: Decimal | None = None
+    fund_payamt: Decimal
+
+
+class FeeLine(BaseModel):
+    feedetl_sn: str
+    fee_ocur_time: LocalDateTime
+    med_list_codg: str
+    medins_list_codg: str | None = None
+    hilist_name: str | None = None
+    list_type: str | None = None
+    cnt: Decimal
+    pric: Decimal
+    det_item_fee_sumamt: Decimal
+    fulamt_ownpay_amt: Decimal
+    overlmt_amt: Decimal
+    preselfpay_amt: Decimal
+    inscp_scp_amt: Decimal
+    chrgitm_lv: str | None = None
+
+
+class SettlementDetail(SettlementRow):
+    funds: list[FundLine]
+    fee_lines: list[FeeLine]
+
+
+class ReconcileFileOut(BaseModel):
+    file_qury_no: str
+    fixmedins_code: str
+    filename: str
+    created_at: LocalDateTime
+    expires_at: LocalDateTime
+
+
+class ReconcileFilePage(BaseModel):
+    total: int
+    items: list[ReconcileFileOut]
 
 
 # -- institutions -------------------------------------------------------------------------------
@@ -117,8 +244,17 @@ class CredentialOut(BaseModel):
     fixmedins_code: str
     auth_mode: str = "static"
     vali_flag: str
+    #: active | overlap (rotated, valid until expires_at) | expired | revoked
+    state: str = "active"
     created_at: LocalDateTime
     revoked_at: LocalDateTime | None = None
+    #: a rotated credential is refused from this time
+    expires_at: LocalDateTime | None = None
+    #: the successor's paasid (after a rotation)
+    rotated_to: str | None = None
+    #: calls refused because the credential was revoked or expired, and the last one's time
+    refused_count: int = 0
+    last_refused_at: LocalDateTime | None = None
 
 
 class CredentialIn(_In):
@@ -143,6 +279,9 @@ class IssuedCredentialOut(BaseModel):
     )
     fixmedins_code: str
     created_at: LocalDateTime
+    #: a rotation: the credential this one replaces, valid until old_expires_at
+    rotated_from: str | None = None
+    old_expires_at: LocalDateTime | None = None
 
 
 # -- persons ------------------------------------------------------------------------------------
@@ -281,15 +420,52 @@ class CreditOut(BaseModel):
 
 class AuditOut(BaseModel):
     audit_id: str
+    #: the record's position in the hash chain (1, 2, 3 …)
+    chain_seq: int
     at: LocalDateTime
     actor: str
+    tenant: str | None = None
+    role: str | None = None
+    #: from where: the client address, or "cli"
+    address: str | None = None
+    purpose: str | None = None
     action: str
     target: str | None
+    #: how many records were viewed, exported or changed
+    records: int | None = None
     detail: dict[str, Any] | None
+    prev_hash: str
+    row_hash: str
 
 
 class AuditPage(BaseModel):
     items: list[AuditOut]
+    #: how many records match the filters (for paging with limit/offset)
+    total: int = 0
+    limit: int = 100
+    offset: int = 0
+
+
+class AuditAnchorOut(BaseModel):
+    """The chain head at a moment: the line `yibao audit anchor` prints."""
+
+    chain_seq: int
+    row_hash: str
+    at: str
+
+
+class AuditChainOut(BaseModel):
+    """`yibao audit verify` for the console."""
+
+    ok: bool
+    checked: int
+    start_seq: int
+    head_seq: int
+    bad_seq: int | None
+    bad_audit_id: str | None
+    #: changed | removed | reordered | truncated
+    problem: str | None
+    message: str
 
 
 # -- security alerts ----------------------------------------------------------------------------

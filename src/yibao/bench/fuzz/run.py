@@ -20,9 +20,12 @@ from yibao.interface.registry import all_transactions, load_handlers
 from yibao.storage.tables import metadata
 
 INTERNAL = "系统内部错误"
-#: tables a refused call may write (design.md §4, issue 23): the audit trail, console sessions
-#: and the id counters taken outside the call's transaction; every other table is watched
-UNWATCHED = frozenset({"audit_log", "auth_session", "seq_counter", "rule_hit"})
+#: tables a refused call may write (design.md §4, issue 23): the audit trail (its records, chain
+#: head and anchors: a refused console request is audited), console sessions and the id
+#: counters taken outside the call's transaction; every other table is watched
+UNWATCHED = frozenset(
+    {"audit_log", "audit_chain", "audit_anchor", "auth_session", "seq_counter", "rule_hit"}
+)
 #: how many failing cases a report keeps as samples
 MAX_SAMPLES = 40
 #: the national interface's path (the gateway routes on infno, any of its paths will do)

@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, RowMapping, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from yibao.storage.tables import fixmedins, fixmedins_credential
+from yibao.storage.prepared import Prepared
+from yibao.storage.tables import fixmedins, fixmedins_credential, seq_counter
 
 _PUBLIC_COLUMNS = (
     fixmedins_credential.c.paasid,
@@ -22,7 +24,15 @@ _PUBLIC_COLUMNS = (
     fixmedins_credential.c.vali_flag,
     fixmedins_credential.c.created_at,
     fixmedins_credential.c.revoked_at,
+    fixmedins_credential.c.expires_at,
+    fixmedins_credential.c.rotated_to,
+    fixmedins_credential.c.refused_count,
+    fixmedins_credential.c.last_refused_at,
 )
+#: the `seq_counter` row whose value changes with every revocation, rotation or institution
+#: (de)activation: every gateway process compares it per call with the value its credential
+#: cache was filled under (`interface.credentials`)
+GENERATION = "credential_gen"
 
 
 def institution_flag(conn: Connection, fixmedins_code: str) -> str | None:
@@ -73,6 +83,47 @@ def mark_revoked(conn: Connection, paasid: str, at: datetime) -> None:
     )
 
 
+def mark_rotated(conn: Connection, paasid: str, *, successor: str, expires_at: datetime) -> None:
+    conn.execute(
+        update(fixmedins_credential)
+        .where(fixmedins_credential.c.paasid == paasid)
+        .values(rotated_to=successor, expires_at=expires_at)
+    )
+
+
+def add_refusals(conn: Connection, paasid: str, count: int, at: datetime) -> None:
+    conn.execute(
+        update(fixmedins_credential)
+        .where(fixmedins_credential.c.paasid == paasid)
+        .values(refused_count=fixmedins_credential.c.refused_count + count, last_refused_at=at)
+    )
+
+
+def bump_generation(conn: Connection) -> None:
+    """Change the credential generation (in the caller's transaction: the caches of every
+    process see the new value once it commits)."""
+    bump = (
+        update(seq_counter)
+        .where(seq_counter.c.name == GENERATION)
+        .values(last_value=seq_counter.c.last_value + 1)
+    )
+    if conn.execute(bump).rowcount == 0:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(seq_counter).values(name=GENERATION, last_value=1))
+        except IntegrityError:  # created by a concurrent writer: bump it behind that one
+            conn.execute(bump)
+
+
+#: read per gateway call: prepared once per dialect, run on the DBAPI cursor (`storage.prepared`)
+_GENERATION = Prepared(select(seq_counter.c.last_value).where(seq_counter.c.name == GENERATION))
+
+
+def generation(conn: Connection) -> int:
+    row = _GENERATION.first(conn)
+    return 0 if row is None else int(row["last_value"])
+
+
 def list_public(conn: Connection, *, fixmedins_code: str) -> list[dict[str, Any]]:
     """The institution's credentials, newest first (public columns only)."""
     rows = conn.execute(
@@ -90,6 +141,7 @@ def credential_status(conn: Connection, paasid: str) -> Row[Any] | None:
             fixmedins_credential.c.fixmedins_code,
             fixmedins_credential.c.secret_sha256,
             fixmedins_credential.c.vali_flag,
+            fixmedins_credential.c.expires_at,
             fixmedins.c.vali_flag.label("inst_vali_flag"),
         )
         .join(fixmedins, fixmedins.c.fixmedins_code == fixmedins_credential.c.fixmedins_code)
@@ -109,6 +161,7 @@ def credential_with_institution(conn: Connection, paasid: str) -> RowMapping | N
                 fixmedins_credential.c.token_sealed,
                 fixmedins_credential.c.vali_flag.label("cred_flag"),
                 fixmedins_credential.c.revoked_at,
+                fixmedins_credential.c.expires_at,
                 fixmedins,
             )
             .join(

@@ -56,6 +56,38 @@ def count_active_credentials(conn: Connection, fixmedins_code: str) -> int:
     )
 
 
+def children_of(conn: Connection, codes: list[str], *, scope: Scope) -> dict[str, list[str]]:
+    """The stores (members) of each of `codes` within `scope`, in one query."""
+    out: dict[str, list[str]] = {code: [] for code in codes}
+    if not codes:
+        return out
+    rows = conn.execute(
+        select(fixmedins.c.parent_code, fixmedins.c.fixmedins_code)
+        .where(fixmedins.c.parent_code.in_(codes))
+        .where(*_within(scope))
+        .order_by(fixmedins.c.fixmedins_code)
+    )
+    for parent, code in rows:
+        out[parent].append(code)
+    return out
+
+
+def active_credential_counts(conn: Connection, codes: list[str]) -> dict[str, int]:
+    """The number of valid credentials of each of `codes`, in one query."""
+    out = dict.fromkeys(codes, 0)
+    if not codes:
+        return out
+    rows = conn.execute(
+        select(fixmedins_credential.c.fixmedins_code, func.count())
+        .where(fixmedins_credential.c.fixmedins_code.in_(codes))
+        .where(fixmedins_credential.c.vali_flag == "1")
+        .group_by(fixmedins_credential.c.fixmedins_code)
+    )
+    for code, n in rows:
+        out[code] = int(n)
+    return out
+
+
 def page(
     conn: Connection,
     *,

@@ -71,6 +71,7 @@ async def change_institution(
     fields = {k: v for k, v in fields.items() if v is not None}
 
     def job(conn: Connection) -> dict[str, Any]:
+        institutions.get_institution(conn, fixmedins_code=fixmedins_code, scope=scope_of(user))
         return institutions.change_institution(
             conn,
             ids=platform.ids,
@@ -97,6 +98,8 @@ async def issue_credential(
     answer only."""
 
     def job(conn: Connection) -> dict[str, Any]:
+        # out of the user's scope answers like a missing institution (404)
+        institutions.get_institution(conn, fixmedins_code=fixmedins_code, scope=scope_of(user))
         return gateway_credentials.issue_credential(
             conn,
             platform=platform,
@@ -112,9 +115,30 @@ async def revoke_credential(
     platform: Platform, user: User, fixmedins_code: str, paasid: str
 ) -> dict[str, Any]:
     def job(conn: Connection) -> dict[str, Any]:
+        institutions.get_institution(conn, fixmedins_code=fixmedins_code, scope=scope_of(user))
         return credentials.revoke_credential(
             conn,
             ids=platform.ids,
+            actor=user.username,
+            fixmedins_code=fixmedins_code,
+            paasid=paasid,
+        )
+
+    return await platform.db.writer.run(job)
+
+
+async def rotate_credential(
+    platform: Platform, user: User, fixmedins_code: str, paasid: str
+) -> dict[str, Any]:
+    """A successor of `paasid` (its token or secret in this answer only); the old credential
+    stays valid for the overlap (YIBAO_CREDENTIAL_OVERLAP_S)."""
+
+    def job(conn: Connection) -> dict[str, Any]:
+        # out of the user's scope answers like a missing institution (404)
+        institutions.get_institution(conn, fixmedins_code=fixmedins_code, scope=scope_of(user))
+        return gateway_credentials.rotate_credential(
+            conn,
+            platform=platform,
             actor=user.username,
             fixmedins_code=fixmedins_code,
             paasid=paasid,

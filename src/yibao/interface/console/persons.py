@@ -1,5 +1,5 @@
 """参保人 use cases for the console: find and show persons (masked — name, certno, phone,
-address, cards, birth date to its year; a role with `persons.unmask` may unmask with a stated
+address, cards, birth date to its year; a role with `person.unmask` may unmask with a stated
 purpose, rate-limited and audited as `psn.unmask`: `unmasking`), register and change them,
 their insurance and identities, and credit personal accounts. Answers carry `masked` (True
 unless unmasked)."""

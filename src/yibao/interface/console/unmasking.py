@@ -2,7 +2,7 @@
 
 Seeing a person unmasked needs three things:
 
-1. the permission `persons.unmask` (`has_permission`; the role → permission table is data,
+1. the permission `person.unmask` (`has_permission`; the role → permission table is data,
    docs/console.md);
 2. a **stated purpose**: a code from `PURPOSES`, optionally followed by `:` and a note (a case
    or ticket number), e.g. `case_review:AJ-2024-0012` — sent as `?purpose=` or the header
@@ -35,22 +35,10 @@ from yibao.runtime import Platform
 from yibao.users.service import User
 
 #: the permission that lets a role see personal data unmasked
-UNMASK = "persons.unmask"
+UNMASK = "person.unmask"
 #: read the console's security alerts; acknowledge them
-ALERTS_READ = "alerts.read"
-ALERTS_ACK = "alerts.ack"
-
-#: Until the role → permission table (issue 17, tenants and roles) is in place: today's roles
-#: and the new names. Unmasking is for the agency staff who must identify a person to do
-#: their work (the administrator today; reviewers working a case); analysts and auditors
-#: never see personal data.
-_FALLBACK_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({UNMASK, ALERTS_READ, ALERTS_ACK}),
-    "sysadmin": frozenset({UNMASK}),
-    "reviewer": frozenset({UNMASK}),
-    "secadmin": frozenset({ALERTS_READ, ALERTS_ACK}),
-    "auditor": frozenset({ALERTS_READ}),
-}
+ALERTS_READ = "alert.read"
+ALERTS_ACK = "alert.ack"
 
 #: why personal data may be unmasked: code → 中文
 PURPOSES: dict[str, str] = {
@@ -67,7 +55,8 @@ _WINDOW = timedelta(hours=1)
 
 
 def has_permission(user: User, permission: str) -> bool:
-    return permission in _FALLBACK_PERMISSIONS.get(user.role, frozenset())
+    """The role's grant in the permission table (`users.permissions`, docs/console.md)."""
+    return user.can(permission)
 
 
 def require(user: User, permission: str, what: str) -> None:

@@ -26,4 +26,9 @@ def caller(ctx: CallContext) -> Caller:
 
 def pricing(ctx: CallContext) -> Pricing:
     platform: Platform = ctx.platform
-    return Pricing(book=platform.book, catalog=platform.catalog, mapping_rule=platform.mapping_rule)
+    return Pricing(
+        book=platform.book,
+        catalog=platform.catalog,
+        mapping_rule=platform.mapping_rule,
+        review=platform.reviewer,
+    )

@@ -168,6 +168,7 @@ def _upload_row(row: Mapping[str, Any], n: str) -> MappingUploadRow:
             begndate=fx.opt_date(row, "begndate", node_name=n),
             enddate=fx.opt_date(row, "enddate", node_name=n),
             extra=extra,
+            fixmedins_code=fx.opt_str(row, "fixmedins_code", node_name=n, max_len=30),
         )
     except InvalidInput as exc:
         raise InvalidInput(f"{n}: {exc.message}") from None
@@ -189,6 +190,14 @@ def handle_3301(
     dosform, exct_cont, item_cont, prcunt, spec, pacspec, memo kept as extra.
     """
     cmd = parse_mapping_upload(input_)
+    # A row naming another institution is refused before anything is written, as 3302 and
+    # 9101 refuse it: an institution submits mappings for its own catalog only.
+    for i, row in enumerate(cmd.data):
+        if row.fixmedins_code is not None and row.fixmedins_code != ctx.fixmedins_code:
+            raise Forbidden(
+                f"data[{i}].fixmedins_code: 只能上传本机构的对照 (only your own mappings): "
+                f"{row.fixmedins_code}"
+            )
     ids = ctx.platform.ids
     for i, row in enumerate(cmd.data):
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -55,6 +56,14 @@ fixmedins_credential = Table(
     Column("vali_flag", String(1), nullable=False, default="1"),
     Column("created_at", DateTime, nullable=False),
     Column("revoked_at", DateTime, nullable=True),
+    #: set when the credential is rotated: it stays valid beside its successor until then
+    #: (YIBAO_CREDENTIAL_OVERLAP_S), and is refused after
+    Column("expires_at", DateTime, nullable=True),
+    #: the paasid of the credential that replaced it (rotation)
+    Column("rotated_to", String(64), nullable=True),
+    #: how many calls were refused because the credential was revoked or expired, and when last
+    Column("refused_count", BigInteger, nullable=False, default=0),
+    Column("last_refused_at", DateTime, nullable=True),
 )
 Index(None, fixmedins_credential.c.fixmedins_code)
 

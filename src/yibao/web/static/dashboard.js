@@ -41,9 +41,26 @@
   }
 
   // -- data --------------------------------------------------------------------------------
-  async function getJson(url) {
-    const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  // The session's CSRF token (cookie yibao_csrf, set at sign-in): the server refuses a
+  // cookie-authenticated write without it in X-CSRF-Token (docs/console.md, hardening).
+  function csrfToken() {
+    const found = document.cookie.split("; ").find((c) => c.startsWith("yibao_csrf="));
+    return found ? decodeURIComponent(found.slice("yibao_csrf=".length)) : "";
+  }
+
+  async function send(method, url, body) {
+    const headers = { Accept: "application/json", "X-CSRF-Token": csrfToken() };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const resp = await fetch(url, {
+      method, credentials: "same-origin", headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (resp.status === 401) { window.location.href = "/login?next=%2Fdashboard"; throw new Error("signed out"); }
+    return resp;
+  }
+
+  async function getJson(url) {
+    const resp = await send("GET", url);
     if (!resp.ok) throw new Error(url + " → " + resp.status);
     return resp.json();
   }

@@ -25,10 +25,15 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("display_name", sa.String(length=50), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("tenant_code", sa.String(length=30), nullable=True),
+        sa.Column("department", sa.String(length=50), nullable=True),
         sa.Column("vali_flag", sa.String(length=1), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_login_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("username", name=op.f("pk_agency_user")),
+    )
+    op.create_index(
+        op.f("ix_agency_user_tenant_code"), "agency_user", ["tenant_code"], unique=False
     )
     op.create_table(
         "an_setl",
@@ -87,16 +92,62 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_an_state")),
     )
     op.create_table(
+        "audit_anchor",
+        sa.Column("anchor_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("chain_seq", sa.BigInteger(), nullable=False),
+        sa.Column("row_hash", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("purged", sa.Integer(), nullable=True),
+        sa.Column("cutoff", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("anchor_id", name=op.f("pk_audit_anchor")),
+    )
+    op.create_index(
+        op.f("ix_audit_anchor_kind_chain_seq"), "audit_anchor", ["kind", "chain_seq"], unique=False
+    )
+    op.create_table(
+        "audit_chain",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_audit_chain")),
+    )
+    op.create_table(
         "audit_log",
         sa.Column("audit_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("chain_seq", sa.BigInteger(), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("tenant", sa.String(length=30), nullable=True),
+        sa.Column("role", sa.String(length=16), nullable=True),
+        sa.Column("address", sa.String(length=64), nullable=True),
+        sa.Column("purpose", sa.String(length=200), nullable=True),
         sa.Column("action", sa.String(length=50), nullable=False),
         sa.Column("target", sa.String(length=100), nullable=True),
+        sa.Column("records", sa.Integer(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("row_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("audit_id", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_log_chain_seq")),
     )
+    op.create_index(op.f("ix_audit_log_action_at"), "audit_log", ["action", "at"], unique=False)
+    op.create_index(op.f("ix_audit_log_actor_at"), "audit_log", ["actor", "at"], unique=False)
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
+    op.create_table(
+        "bundles",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("bundle_code", sa.String(length=50), nullable=False),
+        sa.Column("bundle_name", sa.String(length=200), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("min_parts", sa.Integer(), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_bundles")),
+    )
     op.create_table(
         "catalog_version",
         sa.Column("version_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -142,6 +193,32 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "consumable_links",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("consumable_code", sa.String(length=50), nullable=False),
+        sa.Column("procedure_code", sa.String(length=50), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_consumable_links")),
+    )
+    op.create_table(
+        "drug_limits",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("med_type", sa.String(length=6), nullable=True),
+        sa.Column("max_days", sa.BigInteger(), nullable=True),
+        sa.Column("max_daily_dose", sa.BigInteger(), nullable=True),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_drug_limits")),
+    )
+    op.create_table(
         "file_store",
         sa.Column("file_qury_no", sa.String(length=30), nullable=False),
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -175,6 +252,20 @@ def upgrade() -> None:
     op.create_index(op.f("ix_fixmedins_admdvs"), "fixmedins", ["admdvs"], unique=False)
     op.create_index(op.f("ix_fixmedins_parent_code"), "fixmedins", ["parent_code"], unique=False)
     op.create_table(
+        "frequency_limits",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("per_day", sa.BigInteger(), nullable=True),
+        sa.Column("per_admission", sa.BigInteger(), nullable=True),
+        sa.Column("per_year", sa.BigInteger(), nullable=True),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_frequency_limits")),
+    )
+    op.create_table(
         "gateway_nonce",
         sa.Column("paasid", sa.String(length=64), nullable=False),
         sa.Column("nonce", sa.String(length=64), nullable=False),
@@ -183,6 +274,27 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_gateway_nonce_expires_at"), "gateway_nonce", ["expires_at"], unique=False
+    )
+    op.create_table(
+        "item_pairs",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("hilist_code_a", sa.String(length=50), nullable=False),
+        sa.Column("hilist_code_b", sa.String(length=50), nullable=False),
+        sa.Column("relation", sa.String(length=8), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_item_pairs")),
+    )
+    op.create_table(
+        "login_throttle",
+        sa.Column("throttle_key", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_start", sa.DateTime(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("throttle_key", name=op.f("pk_login_throttle")),
     )
     op.create_table(
         "msg_log",
@@ -202,6 +314,19 @@ def upgrade() -> None:
         "msg_log",
         ["fixmedins_code", "created_at"],
         unique=False,
+    )
+    op.create_table(
+        "price_limits",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("hilist_code", sa.String(length=50), nullable=False),
+        sa.Column("hosp_lv", sa.String(length=6), nullable=False),
+        sa.Column("max_pric", sa.BigInteger(), nullable=False),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_price_limits")),
     )
     op.create_table(
         "psn",
@@ -227,6 +352,40 @@ def upgrade() -> None:
     op.create_index(op.f("ix_psn_certno"), "psn", ["certno"], unique=False)
     op.create_index(op.f("ix_psn_ec_token"), "psn", ["ec_token"], unique=True)
     op.create_index(op.f("ix_psn_family_id"), "psn", ["family_id"], unique=False)
+    op.create_table(
+        "rule_hit",
+        sa.Column("hit_id", sa.String(length=30), nullable=False),
+        sa.Column("rule_id", sa.String(length=30), nullable=False),
+        sa.Column("rule_version", sa.String(length=30), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("stage", sa.String(length=8), nullable=False),
+        sa.Column("result_type", sa.String(length=12), nullable=False),
+        sa.Column("action", sa.String(length=8), nullable=False),
+        sa.Column("infno", sa.String(length=6), nullable=True),
+        sa.Column("msgid", sa.String(length=30), nullable=True),
+        sa.Column("psn_no", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=True),
+        sa.Column("setl_id", sa.String(length=30), nullable=True),
+        sa.Column("line_ids", sa.String(length=1000), nullable=True),
+        sa.Column("threshold", sa.String(length=100), nullable=True),
+        sa.Column("value_found", sa.String(length=100), nullable=True),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=True),
+        sa.Column("detected_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("hit_id", name=op.f("pk_rule_hit")),
+    )
+    op.create_index(
+        op.f("ix_rule_hit_fixmedins_code_detected_at"),
+        "rule_hit",
+        ["fixmedins_code", "detected_at"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_rule_hit_mdtrt_id"), "rule_hit", ["mdtrt_id"], unique=False)
+    op.create_index(
+        op.f("ix_rule_hit_psn_no_detected_at"), "rule_hit", ["psn_no", "detected_at"], unique=False
+    )
     op.create_table(
         "selfpay_diag",
         sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
@@ -330,12 +489,27 @@ def upgrade() -> None:
         op.f("ix_unmask_log_username_at"), "unmask_log", ["username", "at"], unique=False
     )
     op.create_table(
+        "windows",
+        sa.Column("row_id", sa.String(length=30), nullable=False),
+        sa.Column("window_key", sa.String(length=20), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=True),
+        sa.Column("threshold", sa.BigInteger(), nullable=True),
+        sa.Column("begndate", sa.Date(), nullable=False),
+        sa.Column("enddate", sa.Date(), nullable=True),
+        sa.Column("memo", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("row_id", name=op.f("pk_windows")),
+    )
+    op.create_table(
         "auth_session",
         sa.Column("token_sha256", sa.String(length=64), nullable=False),
         sa.Column("username", sa.String(length=50), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("last_seen_at", sa.DateTime(), nullable=True),
+        sa.Column("csrf_sha256", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["username"],
             ["agency_user.username"],
@@ -533,6 +707,10 @@ def upgrade() -> None:
         sa.Column("vali_flag", sa.String(length=1), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.Column("rotated_to", sa.String(length=64), nullable=True),
+        sa.Column("refused_count", sa.BigInteger(), nullable=False),
+        sa.Column("last_refused_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["fixmedins_code"],
             ["fixmedins.fixmedins_code"],
@@ -812,6 +990,43 @@ def upgrade() -> None:
         op.f("ix_remote_reg_psn_no_vali_flag"), "remote_reg", ["psn_no", "vali_flag"], unique=False
     )
     op.create_table(
+        "review_case",
+        sa.Column("case_id", sa.String(length=30), nullable=False),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("categories", sa.String(length=400), nullable=False),
+        sa.Column("period_begin", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("assignee", sa.String(length=50), nullable=True),
+        sa.Column("deadline", sa.DateTime(), nullable=True),
+        sa.Column("notified_at", sa.DateTime(), nullable=True),
+        sa.Column("amount_at_stake", sa.BigInteger(), nullable=False),
+        sa.Column("decision", sa.String(length=10), nullable=True),
+        sa.Column("decision_amount", sa.BigInteger(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("clr_appy_evt_id", sa.String(length=30), nullable=True),
+        sa.Column("opened_by", sa.String(length=50), nullable=False),
+        sa.Column("opened_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["fixmedins_code"],
+            ["fixmedins.fixmedins_code"],
+            name=op.f("fk_review_case_fixmedins_code_fixmedins"),
+        ),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_review_case")),
+    )
+    op.create_index(
+        op.f("ix_review_case_fixmedins_code_state"),
+        "review_case",
+        ["fixmedins_code", "state"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_review_case_state_deadline"), "review_case", ["state", "deadline"], unique=False
+    )
+    op.create_table(
         "trt_dcla",
         sa.Column("trt_dcla_detl_sn", sa.String(length=30), nullable=False),
         sa.Column("dcla_kind", sa.String(length=16), nullable=False),
@@ -1060,6 +1275,73 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("mdtrt_id", "feedetl_sn", name=op.f("pk_fee_detail")),
     )
     op.create_table(
+        "review_case_file",
+        sa.Column("file_id", sa.String(length=30), nullable=False),
+        sa.Column("case_id", sa.String(length=30), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column(
+            "content", sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"), nullable=False
+        ),
+        sa.Column("uploaded_by", sa.String(length=50), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["review_case.case_id"],
+            name=op.f("fk_review_case_file_case_id_review_case"),
+        ),
+        sa.PrimaryKeyConstraint("file_id", name=op.f("pk_review_case_file")),
+    )
+    op.create_index(
+        op.f("ix_review_case_file_case_id"), "review_case_file", ["case_id"], unique=False
+    )
+    op.create_table(
+        "review_case_hit",
+        sa.Column("case_id", sa.String(length=30), nullable=False),
+        sa.Column("hit_id", sa.String(length=40), nullable=False),
+        sa.Column("rule_id", sa.String(length=40), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("stage", sa.String(length=10), nullable=False),
+        sa.Column("result_type", sa.String(length=12), nullable=False),
+        sa.Column("setl_id", sa.String(length=30), nullable=True),
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=True),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("detected_at", sa.DateTime(), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["review_case.case_id"],
+            name=op.f("fk_review_case_hit_case_id_review_case"),
+        ),
+        sa.PrimaryKeyConstraint("case_id", "hit_id", name=op.f("pk_review_case_hit")),
+    )
+    op.create_index("uq_review_case_hit_hit_id", "review_case_hit", ["hit_id"], unique=True)
+    op.create_table(
+        "review_case_step",
+        sa.Column("case_id", sa.String(length=30), nullable=False),
+        sa.Column("step_no", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("from_state", sa.String(length=20), nullable=True),
+        sa.Column("to_state", sa.String(length=20), nullable=True),
+        sa.Column("actor", sa.String(length=50), nullable=False),
+        sa.Column("actor_role", sa.String(length=20), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("assignee", sa.String(length=50), nullable=True),
+        sa.Column("deadline", sa.DateTime(), nullable=True),
+        sa.Column("decision", sa.String(length=10), nullable=True),
+        sa.Column("amount", sa.BigInteger(), nullable=True),
+        sa.Column("file_id", sa.String(length=30), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["review_case.case_id"],
+            name=op.f("fk_review_case_step_case_id_review_case"),
+        ),
+        sa.PrimaryKeyConstraint("case_id", "step_no", name=op.f("pk_review_case_step")),
+    )
+    op.create_table(
         "setl",
         sa.Column("setl_id", sa.String(length=30), nullable=False),
         sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
@@ -1166,6 +1448,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_setl_mdtrt_id"), table_name="setl")
     op.drop_index(op.f("ix_setl_fixmedins_code_setl_time"), table_name="setl")
     op.drop_table("setl")
+    op.drop_table("review_case_step")
+    op.drop_index("uq_review_case_hit_hit_id", table_name="review_case_hit")
+    op.drop_table("review_case_hit")
+    op.drop_index(op.f("ix_review_case_file_case_id"), table_name="review_case_file")
+    op.drop_table("review_case_file")
     op.drop_table("fee_detail")
     op.drop_table("diag")
     op.drop_index(op.f("ix_clr_order_setlym_stas"), table_name="clr_order")
@@ -1182,6 +1469,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_trt_dcla_psn_no_dcla_kind"), table_name="trt_dcla")
     op.drop_index(op.f("ix_trt_dcla_fixmedins_code_psn_no"), table_name="trt_dcla")
     op.drop_table("trt_dcla")
+    op.drop_index(op.f("ix_review_case_state_deadline"), table_name="review_case")
+    op.drop_index(op.f("ix_review_case_fixmedins_code_state"), table_name="review_case")
+    op.drop_table("review_case")
     op.drop_index(op.f("ix_remote_reg_psn_no_vali_flag"), table_name="remote_reg")
     op.drop_index(op.f("ix_remote_reg_mdtrt_area_admdvs_begndate"), table_name="remote_reg")
     op.drop_table("remote_reg")
@@ -1224,6 +1514,7 @@ def downgrade() -> None:
     )
     op.drop_table("catalog_dise")
     op.drop_table("auth_session")
+    op.drop_table("windows")
     op.drop_index(op.f("ix_unmask_log_username_at"), table_name="unmask_log")
     op.drop_table("unmask_log")
     op.drop_index(op.f("ix_sign_in_fixmedins_code"), table_name="sign_in")
@@ -1232,29 +1523,46 @@ def downgrade() -> None:
     op.drop_table("selfpay_mdtrt")
     op.drop_table("selfpay_fee")
     op.drop_table("selfpay_diag")
+    op.drop_index(op.f("ix_rule_hit_psn_no_detected_at"), table_name="rule_hit")
+    op.drop_index(op.f("ix_rule_hit_mdtrt_id"), table_name="rule_hit")
+    op.drop_index(op.f("ix_rule_hit_fixmedins_code_detected_at"), table_name="rule_hit")
+    op.drop_table("rule_hit")
     op.drop_index(op.f("ix_psn_family_id"), table_name="psn")
     op.drop_index(op.f("ix_psn_ec_token"), table_name="psn")
     op.drop_index(op.f("ix_psn_certno"), table_name="psn")
     op.drop_index(op.f("ix_psn_card_no"), table_name="psn")
     op.drop_table("psn")
+    op.drop_table("price_limits")
     op.drop_index(op.f("ix_msg_log_fixmedins_code_created_at"), table_name="msg_log")
     op.drop_table("msg_log")
+    op.drop_table("login_throttle")
+    op.drop_table("item_pairs")
     op.drop_index(op.f("ix_gateway_nonce_expires_at"), table_name="gateway_nonce")
     op.drop_table("gateway_nonce")
+    op.drop_table("frequency_limits")
     op.drop_index(op.f("ix_fixmedins_parent_code"), table_name="fixmedins")
     op.drop_index(op.f("ix_fixmedins_admdvs"), table_name="fixmedins")
     op.drop_table("fixmedins")
     op.drop_table("file_store")
+    op.drop_table("drug_limits")
+    op.drop_table("consumable_links")
     op.drop_index(op.f("ix_console_alert_username_kind_at"), table_name="console_alert")
     op.drop_index(op.f("ix_console_alert_at"), table_name="console_alert")
     op.drop_table("console_alert")
     op.drop_table("change_log")
     op.drop_table("catalog_version")
+    op.drop_table("bundles")
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
+    op.drop_index(op.f("ix_audit_log_actor_at"), table_name="audit_log")
+    op.drop_index(op.f("ix_audit_log_action_at"), table_name="audit_log")
     op.drop_table("audit_log")
+    op.drop_table("audit_chain")
+    op.drop_index(op.f("ix_audit_anchor_kind_chain_seq"), table_name="audit_anchor")
+    op.drop_table("audit_anchor")
     op.drop_table("an_state")
     op.drop_index(op.f("ix_an_setl_setl_time"), table_name="an_setl")
     op.drop_index(op.f("ix_an_setl_fixmedins_code_setl_time"), table_name="an_setl")
     op.drop_table("an_setl")
+    op.drop_index(op.f("ix_agency_user_tenant_code"), table_name="agency_user")
     op.drop_table("agency_user")
     # ### end Alembic commands ###

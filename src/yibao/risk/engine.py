@@ -1,0 +1,81 @@
+"""The single entry point of the review: `review(stage, bill, history, kb, ruleset)`.
+
+Settlement (事中), 3101/3102, `yibao risk evaluate` and the post-hoc review all call it, so a
+rule means the same wherever it runs. `part` narrows real-time review to the categories judged
+with a fee upload ("upload") or at (pre-)settlement ("settlement"); "all" runs both (a
+pharmacy's one-call settlement, 3101/3102, evaluation).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from yibao.risk.kb import KnowledgeBase
+from yibao.risk.model import Bill, History, Hit, Stage
+from yibao.risk.params_io import Rule, RuleSet
+from yibao.risk.registry import CATEGORIES, LOGICS, Facts
+
+Part = Literal["all", "upload", "settlement"]
+
+
+def rules_for(bill: Bill, stage: Stage, ruleset: RuleSet, part: Part = "all") -> list[Rule]:
+    """The enabled rules that apply to this bill's region, date, scene and level."""
+    found = ruleset.applicable(
+        admdvs=bill.institution.admdvs,
+        day=bill.day,
+        stage=stage,
+        scene=bill.visit.scene,
+        hosp_lv=bill.institution.hosp_lv,
+    )
+    kind = bill.institution.fixmedins_type
+    # a rule scoped to institution types applies where the institution's type is known and
+    # listed (综合/中医/专科 … are not yet in the institution register: such rules wait)
+    found = [r for r in found if not r.fixmedins_types or kind in r.fixmedins_types]
+    if part == "all":
+        return found
+    return [r for r in found if CATEGORIES[r.category].judged_at == part]
+
+
+def review(
+    stage: Stage,
+    bill: Bill,
+    history: History,
+    kb: KnowledgeBase,
+    ruleset: RuleSet,
+    *,
+    part: Part = "all",
+) -> list[Hit]:
+    """Every hit of every applicable rule on the bill, in the rule set's order."""
+    hits: list[Hit] = []
+    charged = tuple(ln for ln in bill.lines if ln.amount > 0 and ln.cnt > 0)
+    earlier = tuple(ln for ln in bill.visit_lines if ln.amount > 0 and ln.cnt > 0)
+    day = bill.day
+    for rule in rules_for(bill, stage, ruleset, part):
+        facts = Facts(
+            bill=bill,
+            history=history,
+            kb=kb,
+            params=rule.params,
+            day=day,
+            charged=charged,
+            visit_charged=earlier + charged,
+        )
+        for found in LOGICS[rule.category].logic(facts):
+            hits.append(
+                Hit(
+                    rule_id=rule.rule_id,
+                    rule_version=rule.version,
+                    category=rule.category,
+                    name=rule.name,
+                    stage=stage,
+                    result_type=rule.result_type,
+                    action=rule.action,
+                    reason=found.reason,
+                    line_ids=found.line_ids,
+                    threshold=found.threshold or rule.threshold,
+                    value=found.value,
+                    amount=found.amount,
+                    evidence=found.evidence,
+                )
+            )
+    return hits

@@ -1,0 +1,223 @@
+"""The review inside the settlement calls (事中, docs/review.md): the bill each call shows the
+rules, built from what the call already holds, and the stored hits.
+
+- fee upload (2204/2301): the uploaded lines, beside the visit's earlier lines — line rules;
+- (pre-)settlement (2206/2207, 2303/2304): the visit and its lines — visit and history rules;
+- pharmacy (2101/2102): one call is the whole bill — every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from yibao.catalog.model import CatalogItem
+from yibao.review import service as review
+from yibao.review.service import NOTHING, Outcome, Where
+from yibao.risk import Institution, Line
+from yibao.risk.engine import Part
+from yibao.risk.model import Scene
+from yibao.settlement import repo
+from yibao.settlement.commands import FeeLine
+from yibao.settlement.context import Caller, Pricing
+
+
+def _institution(caller: Caller, kind: str) -> Institution:
+    return Institution(
+        fixmedins_code=caller.fixmedins_code,
+        hosp_lv=caller.hosp_lv,
+        admdvs=caller.admdvs,
+        pharmacy=kind == repo.PHARMACY,
+    )
+
+
+def _items(
+    conn: Connection, pricing: Pricing, lines: Sequence[FeeLine]
+) -> dict[int, CatalogItem | None]:
+    by_day: dict[date, list[FeeLine]] = {}
+    for ln in lines:
+        by_day.setdefault(ln.fee_ocur_time.date(), []).append(ln)
+    out: dict[int, CatalogItem | None] = {}
+    for day, group in by_day.items():
+        found = pricing.catalog.terms_at(conn, {ln.med_list_codg for ln in group}, day)
+        for ln in group:
+            out[ln.index] = found.get(ln.med_list_codg)
+    return out
+
+
+def _new_lines(conn: Connection, pricing: Pricing, lines: Sequence[FeeLine]) -> list[Line]:
+    items = _items(conn, pricing, lines)
+    return [
+        review.line_of(
+            line_id=ln.feedetl_sn,
+            code=ln.med_list_codg,
+            cnt=ln.cnt,
+            pric=ln.pric,
+            amount=ln.det_item_fee_sumamt,
+            when=ln.fee_ocur_time,
+            item=items[ln.index],
+            prd_days=ln.values.get("prd_days"),
+            hosp_appr_flag=ln.hosp_appr_flag.value,
+        )
+        for ln in lines
+    ]
+
+
+def _stored(row: Mapping[str, Any]) -> Line:
+    return review.line_of(
+        line_id=row["feedetl_sn"],
+        code=row["med_list_codg"],
+        cnt=row["cnt"],
+        pric=row["pric"],
+        amount=row["det_item_fee_sumamt"],
+        when=row["fee_ocur_time"],
+        item=None,
+        name=row.get("hilist_name"),
+        prd_days=row.get("prd_days"),
+        hosp_appr_flag=row.get("hosp_appr_flag"),
+        list_type=row.get("list_type"),
+    )
+
+
+def where(caller: Caller, psn_no: str, mdtrt_id: str | None, infno: str) -> Where:
+    return Where(
+        infno=infno,
+        msgid=caller.msgid,
+        fixmedins_code=caller.fixmedins_code,
+        psn_no=psn_no,
+        mdtrt_id=mdtrt_id,
+        now=caller.now,
+        ids=caller.ids,
+    )
+
+
+def at_upload(
+    conn: Connection,
+    caller: Caller,
+    pricing: Pricing,
+    *,
+    visit: Mapping[str, Any],
+    person: Mapping[str, Any],
+    lines: Sequence[FeeLine],
+    kind: str,
+    diag_loader: Callable[[], Sequence[str]],
+    infno: str,
+) -> Outcome:
+    """The line rules on uploaded lines (refuses with ReviewRefused on a `refuse` hit)."""
+    reviewer = pricing.review
+    if reviewer is None or not reviewer.enabled:
+        return NOTHING
+    sent = {ln.feedetl_sn for ln in lines}
+    earlier = [
+        _stored(r)
+        for r in repo.lines_of_visit(conn, visit["mdtrt_id"])
+        if r["vali_flag"] == "1" and r["feedetl_sn"] not in sent
+    ]
+    bill = review.bill_of(
+        mdtrt_id=visit["mdtrt_id"],
+        scene=review.scene_of(kind),
+        med_type=visit["med_type"],
+        begntime=visit["begntime"],
+        endtime=visit.get("endtime"),
+        diag_codes=diag_loader(),
+        main_diag=visit.get("maindiag_code"),
+        person=review.person_of(person, lines[0].fee_ocur_time.date()),
+        institution=_institution(caller, kind),
+        lines=_new_lines(conn, pricing, lines),
+        visit_lines=earlier,
+    )
+    hits = reviewer.review(conn, "mid", bill, part="upload")
+    return review.act(hits, where(caller, visit["psn_no"], visit["mdtrt_id"], infno))
+
+
+def at_settlement(
+    conn: Connection,
+    caller: Caller,
+    pricing: Pricing,
+    *,
+    visit: Mapping[str, Any],
+    person: Mapping[str, Any],
+    med_type: str,
+    kind: str,
+    final: bool,
+    infno: str,
+) -> Outcome:
+    """The visit and history rules at (pre-)settlement; a refusal of 2207/2304 carries its
+    hit rows (stored apart), of 2206/2303 none (they persist nothing)."""
+    reviewer = pricing.review
+    if reviewer is None or not reviewer.enabled:
+        return NOTHING
+    rows = [r for r in repo.lines_of_visit(conn, visit["mdtrt_id"]) if r["vali_flag"] == "1"]
+    new = [_stored(r) for r in rows if r["setl_id"] is None]
+    bill = review.bill_of(
+        mdtrt_id=visit["mdtrt_id"],
+        scene=review.scene_of(kind),
+        med_type=med_type,
+        begntime=visit["begntime"],
+        endtime=visit.get("endtime"),
+        diag_codes=[c for c in [visit.get("maindiag_code")] if c],
+        main_diag=visit.get("maindiag_code"),
+        person=review.person_of(person, visit["begntime"].date()),
+        institution=_institution(caller, kind),
+        lines=new,
+        visit_lines=[_stored(r) for r in rows if r["setl_id"] is not None],
+    )
+    hits = reviewer.review(conn, "mid", bill, part="settlement")
+    here = where(caller, visit["psn_no"], visit["mdtrt_id"], infno)
+    return review.act(hits, here if final else None)
+
+
+def at_pharmacy(
+    conn: Connection,
+    caller: Caller,
+    pricing: Pricing,
+    *,
+    person: Mapping[str, Any],
+    psn_no: str,
+    mdtrt_id: str | None,
+    med_type: str,
+    begntime: datetime,
+    dise_codg: str | None,
+    lines: Sequence[FeeLine],
+    final: bool,
+    infno: str,
+    part: Part = "all",
+    scene: Scene = "pharmacy",
+) -> Outcome:
+    """Every rule on a pharmacy sale (2101/2102: one call is the whole bill)."""
+    reviewer = pricing.review
+    if reviewer is None or not reviewer.enabled:
+        return NOTHING
+    bill = review.bill_of(
+        mdtrt_id=mdtrt_id or "",
+        scene=scene,
+        med_type=med_type,
+        begntime=begntime,
+        diag_codes=[dise_codg] if dise_codg else [],
+        person=review.person_of(person, begntime.date()),
+        institution=_institution(caller, repo.PHARMACY),
+        lines=_new_lines(conn, pricing, lines),
+    )
+    hits = reviewer.review(conn, "mid", bill, part=part)
+    here = where(caller, psn_no, mdtrt_id, infno)
+    return review.act(hits, here if final else None)
+
+
+def store(
+    conn: Connection,
+    caller: Caller,
+    outcome: Outcome,
+    *,
+    psn_no: str,
+    mdtrt_id: str | None,
+    infno: str,
+    setl_id: str | None = None,
+) -> None:
+    """Store the hits a writing call acted on, in its transaction."""
+    if outcome.hits:
+        review.store(
+            conn, review.hit_rows(outcome.hits, where(caller, psn_no, mdtrt_id, infno), setl_id)
+        )

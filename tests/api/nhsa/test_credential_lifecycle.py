@@ -1,0 +1,147 @@
+"""Gateway credentials through their life: a revocation made elsewhere (another process, the
+CLI) is refused on the very next call, also for a credential this process has cached; a rotated
+credential works beside its successor for the overlap and is refused after; every refused use of
+a revoked or expired credential is counted on its row; an institution deactivated is refused at
+once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from settle_factories import HOSP, His, Person, seed_institution, seed_person
+from sqlalchemy import select
+
+from yibao.enrolment import credentials, institutions
+from yibao.interface import pipeline as pipeline_module
+from yibao.interface.pipeline import CallPipeline
+from yibao.kit import jsonx
+from yibao.kit.clock import local_naive_now
+from yibao.kit.ids import IdGenerator
+from yibao.runtime import Platform
+from yibao.storage.tables import fixmedins, fixmedins_credential
+
+FOUND = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "110101199003074514"}}
+IDS = IdGenerator(7)
+
+
+@pytest.fixture(params=["serving", "command"])
+def called(
+    request: pytest.FixtureRequest, platform: Platform
+) -> Iterator[tuple[CallPipeline, His]]:
+    """`serving`: the pipeline holds its event-loop reader (SQLite, `yibao serve`); `command`:
+    every read goes through the pool (a MySQL-protocol store, or a command)."""
+    with platform.db.engine.begin() as conn:
+        paasid, secret = seed_institution(conn, HOSP)
+        seed_person(conn, Person("P0001", "110101199003074514"))
+    pipeline = CallPipeline(platform)
+    pipeline.serving = request.param == "serving"  # type: ignore[attr-defined]
+    try:
+        yield pipeline, His(None, HOSP, paasid, secret)
+    finally:
+        pipeline.close()
+
+
+async def _call(pipeline: CallPipeline, his: His, paasid: str, secret: str) -> dict:
+    if getattr(pipeline, "serving", False):
+        pipeline.start()
+    body = jsonx.dumps(his.envelope("1101", FOUND))
+    return jsonx.loads((await pipeline.handle(body, paasid, secret)).payload)
+
+
+def _row(platform: Platform, paasid: str) -> dict:
+    with platform.db.read() as conn:
+        return dict(
+            conn.execute(
+                select(fixmedins_credential).where(fixmedins_credential.c.paasid == paasid)
+            )
+            .mappings()
+            .one()
+        )
+
+
+async def test_a_revocation_elsewhere_is_refused_on_the_next_call_and_counted(
+    called: tuple[CallPipeline, His], platform: Platform
+) -> None:
+    pipeline, his = called
+    assert (await _call(pipeline, his, his.paasid, his.secret))["infcode"] == 0  # now cached
+    # revoked by another process: its own connection, this pipeline's cache untouched
+    with platform.db.engine.begin() as conn:
+        credentials.revoke_credential(
+            conn, ids=IDS, actor="cli:ops", fixmedins_code=HOSP, paasid=his.paasid
+        )
+    for _ in range(2):
+        answer = await _call(pipeline, his, his.paasid, his.secret)
+        assert answer["infcode"] == -1 and "已吊销" in answer["err_msg"], answer
+    # a wrong secret is refused as before and not counted (only authentic uses count)
+    wrong = await _call(pipeline, his, his.paasid, "not-the-secret")
+    assert wrong["infcode"] == -1
+    pipeline.credentials.flush()
+    row = _row(platform, his.paasid)
+    assert row["refused_count"] == 2 and row["last_refused_at"] is not None
+    with platform.db.read() as conn:
+        (listed,) = credentials.list_credentials(conn, fixmedins_code=HOSP)
+    assert listed["state"] == "revoked" and listed["refused_count"] == 2
+
+
+async def test_a_rotated_credential_overlaps_its_successor_then_is_refused(
+    called: tuple[CallPipeline, His], platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline, his = called
+    assert (await _call(pipeline, his, his.paasid, his.secret))["infcode"] == 0
+    with platform.db.engine.begin() as conn:
+        new = credentials.rotate_credential(
+            conn, ids=IDS, actor="admin", fixmedins_code=HOSP, paasid=his.paasid,
+            overlap_s=3600, data_dir=platform.settings.data_dir,
+        )  # fmt: skip
+    assert new["auth_mode"] == "static" and new["rotated_from"] == his.paasid
+    # both valid during the overlap
+    assert (await _call(pipeline, his, his.paasid, his.secret))["infcode"] == 0
+    assert (await _call(pipeline, his, new["paasid"], new["secret"]))["infcode"] == 0
+    with platform.db.read() as conn:
+        states = {r["paasid"]: r["state"] for r in credentials.list_credentials(conn, fixmedins_code=HOSP)}  # fmt: skip
+    assert states == {his.paasid: "overlap", new["paasid"]: "active"}
+    # a second rotation of the old one is refused: rotate the successor
+    with platform.db.engine.begin() as conn, pytest.raises(Exception, match="already rotated"):
+        credentials.rotate_credential(
+            conn, ids=IDS, actor="admin", fixmedins_code=HOSP, paasid=his.paasid,
+            overlap_s=3600, data_dir=platform.settings.data_dir,
+        )  # fmt: skip
+    # the overlap ends — the clock moves past expires_at, no change in the row store: the
+    # credential this process has cached is refused at its next use, and counted
+    later = local_naive_now() + timedelta(seconds=3601)
+    monkeypatch.setattr(pipeline_module, "_now", lambda: later)
+    answer = await _call(pipeline, his, his.paasid, his.secret)
+    assert answer["infcode"] == -1 and "已过期" in answer["err_msg"], answer
+    assert (await _call(pipeline, his, new["paasid"], new["secret"]))["infcode"] == 0
+    pipeline.credentials.flush()
+    assert _row(platform, his.paasid)["refused_count"] == 1
+
+
+async def test_a_rotation_without_overlap_ends_the_old_credential_at_once(
+    called: tuple[CallPipeline, His], platform: Platform
+) -> None:
+    pipeline, his = called
+    assert (await _call(pipeline, his, his.paasid, his.secret))["infcode"] == 0  # cached
+    with platform.db.engine.begin() as conn:
+        credentials.rotate_credential(
+            conn, ids=IDS, actor="admin", fixmedins_code=HOSP, paasid=his.paasid,
+            overlap_s=0, data_dir=platform.settings.data_dir,
+        )  # fmt: skip
+    answer = await _call(pipeline, his, his.paasid, his.secret)
+    assert answer["infcode"] == -1 and "已过期" in answer["err_msg"]
+
+
+async def test_an_institution_deactivated_is_refused_at_once(
+    called: tuple[CallPipeline, His], platform: Platform
+) -> None:
+    pipeline, his = called
+    assert (await _call(pipeline, his, his.paasid, his.secret))["infcode"] == 0
+    with platform.db.engine.begin() as conn:
+        institutions.change_institution(
+            conn, ids=IDS, actor="admin", fixmedins_code=HOSP, vali_flag="0"
+        )
+        assert conn.execute(select(fixmedins.c.vali_flag)).scalar() == "0"
+    answer = await _call(pipeline, his, his.paasid, his.secret)
+    assert answer["infcode"] == -1 and "凭证" in answer["err_msg"]
