@@ -5,10 +5,11 @@ injected anomalies cross and its near-misses stay within, read from one file
 Tables and columns are those `yibao kb import` takes (issue 18; `risk.kb`): `item_pairs`,
 `bundles` (one row per part), `price_limits`, `drug_limits`, `frequency_limits`, `windows`
 (`window_key` readmission, holding, frequent_visits) and `consumable_links` (one row per
-procedure), each row with `begndate`/`enddate`; and three more parameter tables:
-`outpatient_days` (the longest supply per med_type), `thresholds` (counts, minutes and ratios
-of the post-hoc rules: frequent visits, bed-only days, two places, the LOS ratio) and
-`outpatient_diagnoses` (main diagnoses an admission is too low a threshold for).
+procedure), each row with `begndate`/`enddate` (drug_limits general, `med_type` null, and for
+the ordinary outpatient med_type 11; the frequent_visits window with its `threshold`); and two
+more parameter tables: `thresholds` (counts, minutes and ratios of the post-hoc rules:
+frequent visits, bed-only days, two places, the LOS ratio) and `outpatient_diagnoses` (main
+diagnoses an admission is too low a threshold for).
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ class DemoKB:
     @property
     def frequent_visits(self) -> tuple[int, int]:
         """(days, visits): this many outpatient visits within the days is frequent."""
-        days = int(self._row("windows", "window_key", "frequent_visits")["days"])
-        return days, int(self.threshold("frequent_visits"))
+        row = self._row("windows", "window_key", "frequent_visits")
+        return int(row["days"]), int(row["threshold"])
 
     @property
     def same_place_minutes(self) -> int:
@@ -60,8 +61,13 @@ class DemoKB:
         return self.threshold("los_ratio")
 
     def max_days(self, med_type: str) -> int:
-        """The longest supply one drug line may cover for a med_type."""
-        return int(self._row("outpatient_days", "med_type", med_type)["max_days"])
+        """The longest supply one drug line may cover for a med_type: the rows for that
+        med_type where there are any (the ordinary outpatient 11), else the general ones."""
+        rows = self.tables["drug_limits"]
+        own = [r for r in rows if r.get("med_type") == med_type] or [
+            r for r in rows if r.get("med_type") is None
+        ]
+        return min(int(Decimal(str(r["max_days"]))) for r in own)
 
     @property
     def daily_items(self) -> frozenset[str]:

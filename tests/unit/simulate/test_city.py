@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from yibao.kit.clock import age_on
+from yibao.review.demo_kb import rows_from_document
 from yibao.simulate.bill_blocks import ITEMS
 from yibao.simulate.bulk import size_city
 from yibao.simulate.clinical import BUILTIN_ITEMS, CONDITIONS
@@ -276,6 +277,11 @@ def test_the_knowledge_base_matches_the_catalog() -> None:
         assert code in by_code and all(p in by_code for p in procs)
     for bundle, parts in kb.bundles:
         assert sum(by_code[c].price for c in parts) > by_code[bundle].price
+    # the review's knowledge base reads the same file, every table of it
+    rows = rows_from_document(kb.tables)
+    assert all(rows[t] for t in ("item_pairs", "bundles", "price_limits", "drug_limits",
+                                 "frequency_limits", "windows", "consumable_links"))  # fmt: skip
+    assert kb.max_days("11") == 7 and kb.max_days("14") == 30 and kb.frequent_visits == (30, 10)
 
 
 def test_a_stay_is_billed_day_by_day_as_the_ward_orders(city: tuple) -> None:
