@@ -22,6 +22,7 @@ from yibao.cli import export as export_cli
 from yibao.cli import kb as kb_cli
 from yibao.cli import regions as regions_cli
 from yibao.cli import replica as replica_cli
+from yibao.cli import risk as risk_cli
 from yibao.cli import rules as rules_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
@@ -56,6 +57,7 @@ app.add_typer(audit_cli.app, name="audit")
 serve_cli.register(app)
 demo_cli.register(app)
 app.add_typer(simulate_cli.app, name="simulate")
+app.add_typer(risk_cli.app, name="risk")
 bench_cli.register(app)
 backup_cli.register(app)
 

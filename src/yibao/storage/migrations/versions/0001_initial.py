@@ -342,6 +342,7 @@ def upgrade() -> None:
         sa.Column("card_sn", sa.String(length=50), nullable=True),
         sa.Column("ec_token", sa.String(length=64), nullable=True),
         sa.Column("family_id", sa.String(length=30), nullable=True),
+        sa.Column("death_date", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("psn_no", name=op.f("pk_psn")),
