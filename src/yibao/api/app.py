@@ -209,8 +209,6 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(_RequestId)
     mounts = _mounters()
-    # read by the console's mount: the replica's APIs (portraits) are served where the replica is
-    app.state.analytics_url = analytics_url
     if analytics_url is not None:
         # a gateway beside an analytics process passes the analytics APIs on to it instead of
         # serving the replica itself

@@ -39,7 +39,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(audit.pages)
     app.include_router(cases.router)
     app.include_router(cases.pages)
-    if getattr(app.state, "analytics_url", None) is None:
-        # beside an analytics process the gateway passes these on to it (api.analytics_proxy)
-        app.include_router(portraits.router)
     app.include_router(portraits.pages)
