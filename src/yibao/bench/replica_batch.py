@@ -35,6 +35,11 @@ from yibao.replica.schema import BY_ENTITY
 from yibao.replica.store import ReplicaStore
 
 
+def _words(sql: str) -> str:
+    """A statement's first words, the arguments of an `EXECUTE name(…)` left out."""
+    return re.sub(r"^(EXECUTE \w+)\(.*", r"\1(…)", re.sub(r"\s+", " ", sql.strip()))[:60]
+
+
 class _TimedCursor:
     """Delegates to a DuckDB cursor and records how long each `execute` takes."""
 
@@ -47,7 +52,7 @@ class _TimedCursor:
         try:
             return self._cur.execute(sql, *args)
         finally:
-            words = re.sub(r"\s+", " ", sql.strip())[:60]
+            words = _words(sql)
             self._log.append((words, (time.perf_counter() - started) * 1000))
 
     def sql(self, sql: str, *args: Any) -> Any:
@@ -55,7 +60,7 @@ class _TimedCursor:
         try:
             return self._cur.sql(sql, *args)
         finally:
-            words = re.sub(r"\s+", " ", sql.strip())[:60]
+            words = _words(sql)
             self._log.append((words, (time.perf_counter() - started) * 1000))
 
     def __getattr__(self, name: str) -> Any:
