@@ -11,14 +11,16 @@ skip a row that commits late).
 - *On SQLite, inside the writer's group commit* from memory (`seq_window`): the writer's
   transaction holds the file's write lock from `BEGIN IMMEDIATE` to commit, so nothing else
   can append meanwhile. The window learns the high-water mark — the larger of `max(seq)` and
-  the counter row — with one read at the first allocation of the group commit (one statement
-  for all its jobs, where the counter cost an UPDATE and a SELECT for each), and hands out
-  the following seqs with no statement at all. A job rolled back to its savepoint makes the
-  window read the mark again (its seqs were never written, and the next job must reuse them).
-  Nothing is kept between group commits, so another process or an ordinary transaction
-  writing the same file in between is seen by the next read.
+  the counter row — with one read at the first allocation of the group commit, hands out the
+  following seqs with no statement at all, and writes the counter row once before the commit
+  (two statements for all the group's jobs, where the counter cost an UPDATE and a SELECT for
+  each). The row thus stays the last seq, as every other reader and writer of it expects
+  (an older version of the platform on the same store too). A job rolled back to its
+  savepoint makes the window read the mark again (its seqs were never written, and the next
+  job must reuse them). Nothing is kept between group commits, so another process or an
+  ordinary transaction writing the same file in between is seen by the next read.
 - *On SQLite elsewhere* (commands, the bulk loader's reservation) from the counter row,
-  raised first to the log's `max(seq)`, since the window's seqs do not move the counter.
+  raised first to the log's `max(seq)` should it ever lag.
 
 **Restarts and kill -9.** Nothing about seqs lives only in memory past a commit: the log's
 rows carry their seqs, committed atomically with the changes, and the counter carries the
@@ -97,14 +99,23 @@ _BUMP_PAST_LOG = Prepared(
 _WINDOW_KEY = "yibao.seq_window"
 
 
+_SET = Prepared(
+    update(seq_counter)
+    .where(seq_counter.c.name == COUNTER)
+    .values(last_value=bindparam("last_value"))
+)
+
+
 class SeqWindow:
     """The writer's in-memory seq counter for one group-commit transaction (SQLite only)."""
 
-    __slots__ = ("next",)
+    __slots__ = ("next", "used")
 
     def __init__(self) -> None:
         #: the next seq to hand out; None until read from the store (or after a rollback)
         self.next: int | None = None
+        #: whether any seq was handed out (the counter row is then brought up to date)
+        self.used = False
 
     def forget(self) -> None:
         """Read the mark again before the next allocation (a savepoint was rolled back)."""
@@ -120,6 +131,12 @@ def seq_window(conn: Connection) -> Iterator[SeqWindow]:
     conn.info[_WINDOW_KEY] = window
     try:
         yield window
+        if window.used:
+            # one counter write for the whole group commit, so the row stays what every
+            # other reader and writer of it (an older version too) expects: the last seq
+            last = window.next - 1 if window.next is not None else high_water(conn)
+            if _SET.execute(conn, {"last_value": last}) == 0:
+                conn.execute(insert(seq_counter).values(name=COUNTER, last_value=last))
     finally:
         conn.info.pop(_WINDOW_KEY, None)
 
@@ -145,6 +162,7 @@ def allocate(conn: Connection, count: int) -> int:
         if first is None:
             first = high_water(conn) + 1
         window.next = first + count
+        window.used = True
         return first
     return reserve(conn, count)
 
