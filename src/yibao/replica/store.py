@@ -11,11 +11,13 @@ DuckDB's threads and memory are capped from the settings (`duckdb_threads`, defa
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -46,6 +48,11 @@ log = logging.getLogger(__name__)
 KEY_DDL = "CREATE TABLE IF NOT EXISTS replica_key (key_id VARCHAR NOT NULL)"
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: statements kept prepared on the applier's cursor (`ReplicaStore._statement`)
+_PREPARED_MAX = 64
+_META_SQL = (
+    "UPDATE replica_meta SET applied_seq = $1, applied_ts_ms = $2, applied_at_ms = $3 WHERE id = 1"
+)
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,7 @@ class ReplicaStore:
         #: the applier's own cursor, kept between batches with its prepared statements
         #: (`_prepared`): a batch's fixed statements skip DuckDB's parse, bind and plan
         self._apply_cur: duckdb.DuckDBPyConnection | None = None
-        self._prepared: set[str] = set()
+        self._prepared: OrderedDict[str, str] = OrderedDict()
         if not read_only:
             self.ensure_schema()
         self._meta = self._read_meta()
@@ -289,7 +296,7 @@ class ReplicaStore:
     def _apply_cursor(self) -> duckdb.DuckDBPyConnection:
         if self._apply_cur is None:
             self._apply_cur = self.cursor()
-            self._prepared = set()
+            self._prepared = OrderedDict()
         return self._apply_cur
 
     def _drop_apply_cursor(self) -> None:
@@ -297,28 +304,39 @@ class ReplicaStore:
             with suppress(duckdb.Error):
                 self._apply_cur.close()
         self._apply_cur = None
-        self._prepared = set()
+        self._prepared = OrderedDict()
 
-    def _returning(self, cur: duckdb.DuckDBPyConnection, name: str, sql: str) -> pa.Table:
+    def _statement(self, cur: duckdb.DuckDBPyConnection, sql: str) -> str:
+        """The name of `sql` prepared on the applier's cursor (prepared now if new). The last
+        `_PREPARED_MAX` statements stay prepared: a date-pruned delete's text changes once a
+        day, the others never."""
+        name = self._prepared.get(sql)
+        if name is None:
+            name = "yibao_" + hashlib.blake2s(sql.encode(), digest_size=8).hexdigest()
+            cur.execute(f"PREPARE {name} AS {sql}")
+            self._prepared[sql] = name
+            while len(self._prepared) > _PREPARED_MAX:
+                _old_sql, old = self._prepared.popitem(last=False)
+                cur.execute(f"DEALLOCATE {old}")
+        else:
+            self._prepared.move_to_end(sql)
+        return name
+
+    def _returning(self, cur: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
         """`_run` for a statement whose rows come back (… RETURNING), as Arrow."""
         if cur is not self._apply_cur:
             return cur.sql(sql).to_arrow_table()
-        if name not in self._prepared:
-            cur.execute(f"PREPARE {name} AS {sql}")
-            self._prepared.add(name)
-        table: pa.Table = cur.sql(f"EXECUTE {name}").to_arrow_table()
+        table: pa.Table = cur.sql(f"EXECUTE {self._statement(cur, sql)}").to_arrow_table()
         return table
 
-    def _run(self, cur: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
-        """Run one of a batch's fixed statements (no parameters; registered views by name)
-        prepared once on the applier's cursor; on any other cursor, as plain SQL."""
+    def _run(self, cur: duckdb.DuckDBPyConnection, sql: str) -> None:
+        """Run one of a batch's statements (no parameters; registered views by name) prepared
+        once on the applier's cursor, skipping DuckDB's parse, bind and plan the next times;
+        on any other cursor, as plain SQL."""
         if cur is not self._apply_cur:
             cur.execute(sql)
             return
-        if name not in self._prepared:
-            cur.execute(f"PREPARE {name} AS {sql}")
-            self._prepared.add(name)
-        cur.execute(f"EXECUTE {name}")
+        cur.execute(f"EXECUTE {self._statement(cur, sql)}")
 
     def apply(self, batch: Batch, *, source: str | None = None, refresh: bool = True) -> Meta:
         """Apply one micro-batch and advance `applied_seq`, in one DuckDB transaction.
@@ -345,15 +363,9 @@ class ReplicaStore:
                 now_ms = int(time.time() * 1000)
                 if source is None and cur is self._apply_cur:
                     # the one-row position update, prepared once (integers: no quoting)
-                    if "yibao_meta" not in self._prepared:
-                        cur.execute(
-                            "PREPARE yibao_meta AS UPDATE replica_meta SET applied_seq = $1, "
-                            "applied_ts_ms = $2, applied_at_ms = $3 WHERE id = 1"
-                        )
-                        self._prepared.add("yibao_meta")
+                    name = self._statement(cur, _META_SQL)
                     cur.execute(
-                        f"EXECUTE yibao_meta({int(batch.last_seq)}, {int(batch.last_ts_ms)}, "
-                        f"{now_ms})"
+                        f"EXECUTE {name}({int(batch.last_seq)}, {int(batch.last_ts_ms)}, {now_ms})"
                     )
                 else:
                     cur.execute(
@@ -400,15 +412,8 @@ class ReplicaStore:
                 f"DELETE FROM {entity.table} WHERE {prune}"
                 f"{entity.key} IN (SELECT {entity.key} FROM batch_rows)"
             )
-            if prune:
-                cur.execute(delete_sql)  # its date list changes from batch to batch
-            else:
-                self._run(cur, f"yibao_del_{entity.table}", delete_sql)
-            self._run(
-                cur,
-                f"yibao_ins_{entity.table}",
-                entity.insert_sql("batch_rows") + " WHERE b.op <> 'delete'",
-            )
+            self._run(cur, delete_sql)
+            self._run(cur, entity.insert_sql("batch_rows") + " WHERE b.op <> 'delete'")
             return touched
         finally:
             cur.unregister("batch_rows")
@@ -434,13 +439,12 @@ class ReplicaStore:
         del first_seq  # the new images come back from the insert itself
         cur.register("batch_rows", table)
         try:
-            old = cur.sql(
+            old = self._returning(
+                cur,
                 f"DELETE FROM setl_fact WHERE setl_date IN ({listed}) AND "
-                "setl_id IN (SELECT setl_id FROM batch_rows) RETURNING *"
-            ).to_arrow_table()
-            new = self._returning(
-                cur, "yibao_ins_setl_returning", entity.insert_sql("batch_rows") + " RETURNING *"
+                "setl_id IN (SELECT setl_id FROM batch_rows) RETURNING *",
             )
+            new = self._returning(cur, entity.insert_sql("batch_rows") + " RETURNING *")
         finally:
             cur.unregister("batch_rows")
         change = pa.concat_tables(
@@ -452,7 +456,7 @@ class ReplicaStore:
         cur.register("setl_change", change)
         try:
             for rollup in ROLLUPS:
-                self._run(cur, f"yibao_add_{rollup.table}", rollup.append_sql("setl_change"))
+                self._run(cur, rollup.append_sql("setl_change"))
             # a settlement's person and date never change (as setl_date for pruning), so the
             # persons in the change are all whose served days this batch can move
             days = sorted({date.fromisoformat(v) for v in values if v})
