@@ -199,6 +199,11 @@ class Applier:
         batch window short: the changes wait for the window's next batch."""
         self._wake.set()
 
+    def force(self) -> None:
+        """End the batch window now: a strong read waits (`wait_for` calls this)."""
+        self._force.set()
+        self._wake.set()
+
     def cycle(self) -> float | None:
         """One decision of the background loop, after a wake-up or a poll: apply one batch
         when the window allows it. Returns how long to wait before deciding again (0: at
@@ -273,8 +278,7 @@ class Applier:
                 raise ReplicaTimeout("副本正在重建 (the replica is being rebuilt; retry shortly)")
             return self.catch_up(until=target)
         deadline = time.monotonic() + timeout
-        self._force.set()  # never waits for the batch window
-        self._wake.set()
+        self.force()  # a strong read never waits for the batch window
         with self._applied:
             while self.store.applied_seq < target:
                 left = deadline - time.monotonic()
@@ -284,6 +288,5 @@ class Applier:
                         f"(replica at {self.store.applied_seq}; {self.stats.last_error or 'busy'})"
                     )
                 self._applied.wait(min(left, 0.5))
-                self._force.set()
-                self._wake.set()
+                self.force()
         return self.store.applied_seq

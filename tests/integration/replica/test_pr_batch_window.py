@@ -104,7 +104,7 @@ def test_a_backlog_drains_at_once_and_a_strong_read_ends_the_window(
         assert applier.cycle() == 10.0
         assert applier.store.applied_seq < replica.latest_seq()
         # ... but a strong read forces the batch (what `wait_for` does for its thread)
-        applier._force.set()
+        applier.force()
         assert applier.cycle() == 10.0
         assert applier.store.applied_seq == replica.latest_seq()
     finally:
