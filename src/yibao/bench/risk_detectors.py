@@ -13,9 +13,8 @@ them against the labels the harness maps the pseudonyms back with the data direc
 (`Pseudonyms.ref` of every `psn_no` in the row store) — the synthetic city's benchmark, not
 a use case.
 
-The rule engine (issue 18's `risk/` package) registers itself here as `rules` when it is
-wired (`DETECTORS["rules"] = …`: a factory taking the settings and the row store's engine
-and returning a `Detector`); `yibao risk evaluate` uses it by default when present.
+`rules` — the real-time rule base (issue 18's `risk/` package) replayed over every settled
+visit through the same code as in settlement (`bench/risk_rules_replay.py`); the default.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from typing import Final
 from sqlalchemy import Engine, or_, select
 
 from yibao.bench.risk_eval import Detector, Hit
+from yibao.bench.risk_rules_replay import RulesReplay
 from yibao.config import Settings
 from yibao.monitoring import runner
 from yibao.monitoring.model import PostHit, Thresholds
@@ -172,6 +172,7 @@ class PostHoc:
 
 #: detector factories by name (the lead wires the rule engine in as "rules")
 DETECTORS: dict[str, Callable[[Settings, Engine], Detector]] = {
+    "rules": RulesReplay,
     "settlement": SettlementMarks,
     "posthoc": PostHoc,
 }
