@@ -46,12 +46,17 @@ def catalog_item_of(item: SimItem) -> CatalogItem:
 
 
 def ensure_sim_catalog(conn: Connection, *, ids: IdGenerator, now: datetime) -> int:
-    """Insert the built-in items unless the catalog already knows them; returns rows added."""
+    """Insert the built-in items the catalog does not know yet (every one on a fresh store;
+    on a catalog that holds some — the demo catalog takes several of them — the others, so
+    that no item the city bills is 目录外 by accident); returns rows added."""
     codes = [i.code for i in BUILTIN_ITEMS]
-    known = conn.execute(
-        select(catalog_item.c.hilist_code).where(catalog_item.c.hilist_code.in_(codes)).limit(1)
-    ).first()
-    if known is not None:
+    known = set(
+        conn.execute(
+            select(catalog_item.c.hilist_code).where(catalog_item.c.hilist_code.in_(codes))
+        ).scalars()
+    )
+    missing = [i for i in BUILTIN_ITEMS if i.code not in known]
+    if not missing:
         return 0
     version_id = ids.next_id()
     conn.execute(
@@ -61,7 +66,7 @@ def ensure_sim_catalog(conn: Connection, *, ids: IdGenerator, now: datetime) -> 
             ver=VERSION_NAME,
             kinds="hilist",
             source="yibao.simulate.clinical.BUILTIN_ITEMS",
-            row_count=len(BUILTIN_ITEMS),
+            row_count=len(missing),
             rejected_count=0,
             memo="模拟城市的药品、诊疗项目与耗材 (items the synthetic city bills)",
             created_at=now,
@@ -72,7 +77,7 @@ def ensure_sim_catalog(conn: Connection, *, ids: IdGenerator, now: datetime) -> 
         item_to_row(
             catalog_item_of(i), item_id=ids.next_id(), version_id=version_id, created_at=now
         )
-        for i in BUILTIN_ITEMS
+        for i in missing
     ]
     conn.execute(insert(catalog_item), rows)
     return len(rows)
