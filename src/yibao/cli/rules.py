@@ -67,8 +67,11 @@ def list_cmd(
             f"{stages}{state}",
             highlight=False,
         )
-    posthoc = [c.key for c in CATEGORIES.values() if c.key not in LOGICS]
-    console.print(f"事后规则类别 post-hoc categories (no real-time logic): {', '.join(posthoc)}")
+    posthoc = [c.key for c in CATEGORIES.values() if c.judged_at is None]
+    console.print(
+        f"仅事后判断的类别 post-only categories (`yibao risk run`): {', '.join(posthoc)}",
+        highlight=False,
+    )
 
 
 @app.command("show")
