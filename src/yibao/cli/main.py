@@ -22,6 +22,7 @@ from yibao.cli import export as export_cli
 from yibao.cli import kb as kb_cli
 from yibao.cli import regions as regions_cli
 from yibao.cli import replica as replica_cli
+from yibao.cli import risk as risk_cli
 from yibao.cli import rules as rules_cli
 from yibao.cli import serve as serve_cli
 from yibao.cli import simulate as simulate_cli
@@ -50,6 +51,7 @@ app.add_typer(regions_cli.app, name="regions")
 app.add_typer(replica_cli.app, name="replica")
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(rules_cli.app, name="rules")
+app.add_typer(risk_cli.app, name="risk")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(audit_cli.app, name="audit")
