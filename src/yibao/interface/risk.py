@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from yibao.errors import InvalidInput
+from yibao.monitoring.plan import check_categories
 from yibao.replica.service import ReplicaUnavailable
 from yibao.review import posthoc
 from yibao.runtime import Platform
@@ -28,7 +29,7 @@ def run_now(platform: Platform, body: Mapping[str, Any], *, run_by: str) -> dict
     if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
         raise InvalidInput("categories: 应为类别名的列表 (a list of category keys)")
     posthoc.check_period(since, until)
-    posthoc.check_categories(raw)
+    check_categories(raw)
     replica = platform.replica
     if replica is None:
         raise ReplicaUnavailable("分析副本未启用 (the replica is not running in this process)")
