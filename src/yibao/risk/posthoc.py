@@ -13,6 +13,7 @@ parameters.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from yibao.risk.registry import Facts, Finding, ParamSpec, logic
 
@@ -28,7 +29,7 @@ def _post_only(_f: Facts) -> Sequence[Finding]:
 logic(
     "los_outlier",
     params={
-        "ratio": ParamSpec("decimal", None, "住院天数超过同病种第95百分位数的倍数, windows 表的 los_outlier 阈值优先 (a stay longer than this many times its diagnosis group's 95th percentile; the windows table's los_outlier threshold wins)"),
+        "ratio": ParamSpec("decimal", Decimal("2.0"), "住院天数超过同病种第95百分位数的倍数, windows 表的 los_outlier 阈值优先 (a stay longer than this many times its diagnosis group's 95th percentile; the windows table's los_outlier threshold wins)"),
         "min_peers": ParamSpec("int", 5, "同病种住院数少于此不比较 (stays a diagnosis group needs to be compared)"),
     },
     threshold="ratio",
@@ -38,7 +39,7 @@ logic(
     "low_threshold_admission",
     params={
         "max_days": ParamSpec("int", 3, "住院天数不超过此数 (a stay of at most this many days)"),
-        "cost_share": ParamSpec("decimal", None, "费用低于同病种中位数的此比例 (costing below this share of its diagnosis group's median)"),
+        "cost_share": ParamSpec("decimal", Decimal("0.35"), "费用低于同病种中位数的此比例 (costing below this share of its diagnosis group's median)"),
         "outpatient_diagnoses": ParamSpec("strs", OUTPATIENT_DIAGNOSES, "通常门诊治疗的诊断(ICD-10 前缀) (ICD-10 prefixes of conditions treated as outpatients)"),
     },
     threshold="max_days",
@@ -47,7 +48,7 @@ logic(
 logic(
     "peer_outlier",
     params={
-        "robust_z": ParamSpec("decimal", None, "稳健 z 分数(中位数/MAD)超过此值 (robust z-score beyond which a metric is an outlier)"),
+        "robust_z": ParamSpec("decimal", Decimal("3.5"), "稳健 z 分数(中位数/MAD)超过此值 (robust z-score beyond which a metric is an outlier)"),
         "min_peers": ParamSpec("int", 5, "同组机构少于此数不比较 (peers a comparison needs)"),
         "min_visits": ParamSpec("int", 30, "机构期间就诊少于此数不比较 (visits an institution needs in the period)"),
     },
@@ -57,7 +58,7 @@ logic(
 logic(
     "benford",
     params={
-        "mad": ParamSpec("decimal", None, "首位数字占比的平均绝对偏差超过此值为不符合 (mean absolute deviation of first-digit shares; Nigrini: 0.015)"),
+        "mad": ParamSpec("decimal", Decimal("0.015"), "首位数字占比的平均绝对偏差超过此值为不符合 (mean absolute deviation of first-digit shares; Nigrini: 0.015)"),
         "min_bills": ParamSpec("int", 200, "机构期间结算少于此数不检验 (bills an institution needs)"),
     },
     threshold="mad",
