@@ -148,3 +148,37 @@ def test_a_category_run_is_not_the_incremental_mark(
             assert posthoc.last_covered(conn) is None
     finally:
         replica.close()
+
+
+def test_real_time_hits_are_listed_by_their_pseudonym(
+    rs_settings: Settings, rs_engine: Engine
+) -> None:
+    from yibao.kit.ids import IdGenerator
+    from yibao.review.service import Where, hit_rows, store
+    from yibao.risk.model import Hit
+
+    hit = Hit(
+        rule_id="GEND-01",
+        rule_version="2025.1",
+        category="gender_limit",
+        name="限性别用药/诊疗",
+        stage="mid",
+        result_type="violation",
+        action="selfpay",
+        reason="x (y)",
+        amount=Decimal("12.30"),
+        evidence={"lines": [{"line_id": "1"}]},
+    )
+    at = datetime(2024, 6, 3, 9, 30)
+    where = Where("2204", "M1", "H11010100001", "PSN-SECRET-1", "MD1", at, IdGenerator(2))
+    with rs_engine.begin() as conn:
+        store(conn, hit_rows([hit], where))
+    pseudonyms = Pseudonyms.for_dir(rs_settings.data_dir)
+    with rs_engine.connect() as conn:
+        (found,) = posthoc.hits(conn, pseudonyms, psn_no="PSN-SECRET-1")
+        assert posthoc.hits(conn, pseudonyms, since=date(2024, 6, 4)) == []
+        assert posthoc.hits(conn, pseudonyms, fixmedins_code="H11010100001") == [found]
+    assert found["psn_ref"] == pseudonyms.ref("PSN-SECRET-1")
+    assert found["stage"] == "mid" and found["amount"] == "12.30" and found["setl_id"] is None
+    assert found["evidence"] == {"lines": [{"line_id": "1"}]}
+    assert "PSN-SECRET-1" not in str(found)
