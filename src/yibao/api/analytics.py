@@ -34,6 +34,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from yibao.api.console import portraits
 from yibao.api.console.deps import (
     CSRF_COOKIE,
     AnalyticsReader,
@@ -72,6 +73,8 @@ def mount(app: FastAPI, platform: Platform) -> None:
     # The replica's lifecycle belongs to the platform; the edge only ties it to the server's.
     app.state.on_start.append(platform.serve_replica)
     app.state.on_stop.append(platform.stop_replica)
+    # the portraits read the replica: served with the analytics (pages stay with the console)
+    app.include_router(portraits.router)
     mount_page(app)
 
     def replica_operator(

@@ -1,6 +1,7 @@
 """The analytics edge of a gateway process when the analytics run in their own process
 (`yibao serve`, docs/operations.md): the dashboard page is served here, and every request to
-the analytics and replica APIs (`/api/v1/analytics…`, `/api/v1/replica/…`) is passed on to
+the analytics, replica and portrait APIs (`/api/v1/analytics…`, `/api/v1/replica/…`,
+`/api/v1/portraits/…`) is passed on to
 the analytics process as it came (method, path, query, body, the caller's credentials) and
 its answer passed back. The analytics process checks the credentials itself.
 
@@ -93,5 +94,9 @@ def mounter(url: str) -> Callable[[FastAPI, Platform], None]:
         )
         # post-hoc runs read the replica: the analytics process owns it
         app.add_api_route("/api/v1/risk/runs", forward, methods=["POST"], include_in_schema=False)
+        # the portraits read the replica too (docs/portraits.md)
+        app.add_api_route(
+            "/api/v1/portraits/{rest:path}", forward, methods=["GET"], include_in_schema=False
+        )
 
     return mount

@@ -35,6 +35,11 @@ from yibao.replica.schema import BY_ENTITY
 from yibao.replica.store import ReplicaStore
 
 
+def _words(sql: str) -> str:
+    """A statement's first words, the arguments of an `EXECUTE name(…)` left out."""
+    return re.sub(r"^(EXECUTE \w+)\(.*", r"\1(…)", re.sub(r"\s+", " ", sql.strip()))[:60]
+
+
 class _TimedCursor:
     """Delegates to a DuckDB cursor and records how long each `execute` takes."""
 
@@ -47,7 +52,7 @@ class _TimedCursor:
         try:
             return self._cur.execute(sql, *args)
         finally:
-            words = re.sub(r"\s+", " ", sql.strip())[:60]
+            words = _words(sql)
             self._log.append((words, (time.perf_counter() - started) * 1000))
 
     def sql(self, sql: str, *args: Any) -> Any:
@@ -55,7 +60,7 @@ class _TimedCursor:
         try:
             return self._cur.sql(sql, *args)
         finally:
-            words = re.sub(r"\s+", " ", sql.strip())[:60]
+            words = _words(sql)
             self._log.append((words, (time.perf_counter() - started) * 1000))
 
     def __getattr__(self, name: str) -> Any:
@@ -100,6 +105,10 @@ def run(
             duckdb.DuckDBPyConnection, _TimedCursor(real_cursor(), log)
         )
         per_batch: list[float] = []
+        #: CPU of the process (DuckDB runs on the calling thread at threads=1): steadier than
+        #: wall time on a shared machine
+        cpu_per_batch: list[float] = []
+        rows_per_batch: list[int] = []
         statements: dict[str, list[float]] = defaultdict(list)
         for b in range(batches):
             start = 10 * total + b * size  # ids never used by the build
@@ -136,9 +145,11 @@ def run(
             )
             seq += shaped.num_rows
             log.clear()
-            started = time.perf_counter()
+            started, cpu0 = time.perf_counter(), time.process_time()
             store.apply(batch)
             per_batch.append((time.perf_counter() - started) * 1000)
+            cpu_per_batch.append((time.process_time() - cpu0) * 1000)
+            rows_per_batch.append(shaped.num_rows)
             grouped: dict[str, float] = defaultdict(float)
             for words, ms in log:
                 grouped[words] += ms
@@ -172,12 +183,15 @@ def run(
         copy.unlink(missing_ok=True)
         Path(str(copy) + ".wal").unlink(missing_ok=True)
     per_batch.sort()
+    cpu_median = statistics.median(cpu_per_batch)
     return {
         "batches": batches,
         "size": size,
         "statements_per_batch": n_statements,
         "batch_ms_median": round(statistics.median(per_batch), 1),
         "batch_ms_p90": round(per_batch[int(0.9 * (len(per_batch) - 1))], 1),
+        "batch_cpu_ms_median": round(cpu_median, 2),
+        "cpu_us_per_row": round(cpu_median * 1000 / statistics.median(rows_per_batch), 1),
         "sealing_batch_ms": round(seal_ms, 1),
         "sealing_batch_statements": seal_statements,
         "statement_ms_median": {

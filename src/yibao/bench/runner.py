@@ -102,6 +102,7 @@ def _snapshot(rec: Recorder) -> Recorder:
         latencies={k: list(v) for k, v in rec.latencies.items()},
         errors=dict(rec.errors),
         error_samples=list(rec.error_samples),
+        played=dict(rec.played),
     )
 
 

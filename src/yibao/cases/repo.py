@@ -203,3 +203,26 @@ def open_hits(
         .offset(offset)
     ).mappings()
     return int(total), [dict(r) for r in rows]
+
+
+def pending_decisions(conn: Connection, fixmedins_code: str) -> list[dict[str, Any]]:
+    """Decided recover/deduct cases of the institution not yet deducted in a clearing."""
+    rows = conn.execute(
+        select(review_case)
+        .where(
+            review_case.c.fixmedins_code == fixmedins_code,
+            review_case.c.state == "decided",
+            review_case.c.decision.in_(("recover", "deduct")),
+            review_case.c.clr_appy_evt_id.is_(None),
+        )
+        .order_by(review_case.c.decided_at, review_case.c.case_id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def mark_deducted(conn: Connection, case_id: str, clr_appy_evt_id: str) -> None:
+    conn.execute(
+        update(review_case)
+        .where(review_case.c.case_id == case_id, review_case.c.clr_appy_evt_id.is_(None))
+        .values(clr_appy_evt_id=clr_appy_evt_id)
+    )

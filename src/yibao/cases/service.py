@@ -339,6 +339,8 @@ def _summary(case: dict[str, Any], now: datetime) -> dict[str, Any]:
             else str(Decimal(case["decision_amount"]).quantize(Decimal("0.01")))
         ),
         "opened_at": case["opened_at"].isoformat(sep=" "),
+        #: the clearing application the decision was deducted in (null: waiting for the next)
+        "clr_appy_evt_id": case.get("clr_appy_evt_id"),
         "version": case["version"],
     }
 

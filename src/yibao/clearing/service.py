@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from yibao.cases import repo as cases_repo
 from yibao.clearing import arithmetic as ar
 from yibao.clearing import counting
 from yibao.clearing.commands import ApplyClearing, WithdrawClearing
@@ -107,6 +108,8 @@ def submit(
         to_stas="submitted",
         reason=f"3203 msgid {msgid}",
     )
+    # decided cases waiting for the institution's next application are deducted in this one
+    take_case_decisions(conn, evt_id, ids=ids, actor="case-decisions", now=now)
     return {"clr_appy_evt_id": evt_id}
 
 
@@ -399,6 +402,51 @@ def open_application(
     yet (the decision waits for the next 3203)."""
     found = appy_repo.open_applications(conn, fixmedins_code=fixmedins_code, clr_type=clr_type)
     return found[0] if found else None
+
+
+def take_case_decisions(
+    conn: Connection, clr_appy_evt_id: str, *, ids: IdGenerator, actor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The institution's decided recover/deduct cases not yet deducted (docs/cases.md), taken
+    into this application (submitted or accepted) as `source="case"` deductions from the fund
+    that pays the most in it (the pooled fund, in practice); each case is marked with the
+    application so that it is deducted once. Returns the deductions made."""
+    appy = _application(conn, clr_appy_evt_id, lock=True)
+    if appy["stas"] not in ("submitted", "accepted"):
+        return []
+    pending = cases_repo.pending_decisions(conn, appy["fixmedins_code"])
+    if not pending:
+        return []
+    if appy["stas"] == "submitted":
+        totals = [(f.fund_pay_type, f.setl_amt + f.adjust_amt)
+                  for f in counting.count_application(conn, appy)["funds"]]  # fmt: skip
+    else:
+        by_fund: dict[str, Decimal] = {}
+        for fund_pay_type, _adjust, amt in items_repo.item_totals(conn, clr_appy_evt_id):
+            by_fund[fund_pay_type] = by_fund.get(fund_pay_type, Decimal(0)) + Decimal(amt)
+        totals = list(by_fund.items())
+    if not totals:
+        return []
+    fund = max(totals, key=lambda t: (t[1], t[0]))[0]
+    made = []
+    for case in pending:
+        made.append(
+            add_deduction(
+                conn,
+                clr_appy_evt_id,
+                ids=ids,
+                fund_pay_type=fund,
+                amount=Decimal(case["decision_amount"]),
+                reason=f"稽核案件 {case['case_id']} 处理决定 ({case['decision']})",
+                actor=actor,
+                now=now,
+                kind=str(case["decision"]),
+                source="case",
+                case_id=str(case["case_id"]),
+            )
+        )
+        cases_repo.mark_deducted(conn, str(case["case_id"]), clr_appy_evt_id)
+    return made
 
 
 def ar_conflict(stas: str) -> Exception:

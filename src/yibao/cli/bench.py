@@ -12,6 +12,7 @@ from rich.table import Table
 
 from yibao.bench import scenarios
 from yibao.bench.faults import FaultParams, run_faults
+from yibao.bench.faults.outage import OutageParams
 from yibao.bench.fuzz.scenario import run_fuzz_scenario
 from yibao.bench.params import (
     SCENARIOS,
@@ -122,6 +123,21 @@ def register(app: typer.Typer) -> None:
         fuzz_cases: int = typer.Option(
             10_000, help="faults: mutated envelopes sent to the restarted server (0 skips)."
         ),
+        mysql_outage: bool = typer.Option(
+            False,
+            "--mysql-outage",
+            help="faults: also run the MySQL stage — a private MariaDB (its own data "
+            "directory and port, never a shared server; needs mariadbd) holding a second demo "
+            "city is killed (SIGKILL) and frozen (SIGSTOP, then SIGCONT) under load: answers "
+            "within the timeouts, `-1 医保数据库暂不可用`, /readyz not ready, recovery by "
+            "itself, nothing lost. With --kills 0 --fuzz-cases 0 only this stage runs.",
+        ),
+        db_outages: int = typer.Option(
+            1, help="faults --mysql-outage: times MariaDB is killed (SIGKILL) and restarted."
+        ),
+        db_freezes: int = typer.Option(
+            1, help="faults --mysql-outage: times MariaDB is frozen (SIGSTOP, 6 s, SIGCONT)."
+        ),
         keep_dir: Path = typer.Option(
             None,
             help="faults: build the campaign's city in this (new or empty) directory and keep "
@@ -169,8 +185,10 @@ def register(app: typer.Typer) -> None:
         random moments and restarts it; then checks that every confirmed settlement is
         stored once, no msgid settled twice, balances and accumulators equal the sums of the
         settlements, no cap broken, `replica verify` consistent; and sends --fuzz-cases
-        mutated envelopes to the restarted server. Exit 1 when any invariant fails.
-        Example: yibao bench faults --kills 20 --json faults.json"""
+        mutated envelopes to the restarted server. With --mysql-outage it then kills and
+        freezes a private MariaDB under load (docs/reliability.md, "The row store away").
+        Exit 1 when any invariant fails.
+        Example: yibao bench faults --kills 20 --mysql-outage --json faults.json"""
         try:
             check_scenario(scenario)
             params = LoadParams(
@@ -196,6 +214,13 @@ def register(app: typer.Typer) -> None:
             check_positive_int("--cases", cases, maximum=10_000_000)
             check_positive_int("--kills", kills, minimum=0, maximum=10_000)
             check_positive_int("--fuzz-cases", fuzz_cases, minimum=0, maximum=10_000_000)
+            check_positive_int("--db-outages", db_outages, minimum=0, maximum=100)
+            check_positive_int("--db-freezes", db_freezes, minimum=0, maximum=100)
+            if mysql_outage and db_outages + db_freezes == 0:
+                raise BenchParamError(
+                    "--mysql-outage: --db-outages 与 --db-freezes 不能都为 0 (the MySQL stage "
+                    "needs at least one fault)"
+                )
             check_positive_int("--viewers", viewers, maximum=1000)
             check_positive_int("--rounds", rounds, maximum=20)
             check_range("--refresh", refresh, 0, 3600, low_open=True)
@@ -228,7 +253,14 @@ def register(app: typer.Typer) -> None:
                 )
             elif scenario == "faults":
                 result = _faults(
-                    FaultParams(kills=kills, fuzz_cases=fuzz_cases, seed=seed, keep_dir=keep_dir)
+                    FaultParams(
+                        kills=kills,
+                        fuzz_cases=fuzz_cases,
+                        seed=seed,
+                        keep_dir=keep_dir,
+                        mysql_outage=mysql_outage,
+                        outage=OutageParams(outages=db_outages, freezes=db_freezes, seed=seed),
+                    )
                 )
             elif scenario == "freshness":
                 result = scenarios.run_freshness(
@@ -287,7 +319,14 @@ FAULT_ZEROS = (
 
 
 def faults_held(result: dict[str, Any]) -> bool:
-    return bool(result["replica_verify_ok"]) and all(result[k] == 0 for k in FAULT_ZEROS)
+    """Every invariant zero, the replica consistent, and the MySQL stage (when it ran) without
+    a problem (`outage_problems`: a slow answer, /readyz ready during the outage, no recovery,
+    an unbounded log)."""
+    return (
+        bool(result["replica_verify_ok"])
+        and all(result[k] == 0 for k in FAULT_ZEROS)
+        and not result.get("outage_problems")
+    )
 
 
 def _faults(params: FaultParams) -> dict[str, Any]:

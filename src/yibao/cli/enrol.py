@@ -462,6 +462,31 @@ def person_identity(
     console.print(f"[green]已登记 recorded[/] {psn_no} {idet_type}", highlight=False)
 
 
+@person_app.command("death")
+def person_death(
+    psn_no: str = typer.Argument(..., help="the person's psn_no"),
+    death_date: str | None = typer.Argument(
+        None, metavar="[DATE]", help="死亡日期 yyyy-MM-dd (not before birth, not in the future)"
+    ),
+    clear: bool = typer.Option(False, "--clear", help="clear a date recorded in error"),
+) -> None:
+    """登记死亡日期: record or correct a person's date of death (audited as psn.death).
+
+    `yibao enrol person death 110199… 2024-05-01`; `--clear` removes a date recorded in error.
+    Visits billed after it are what the risk rules card_misuse and fabricated_service look for.
+    """
+    if clear == (death_date is not None):
+        fail("DATE: 给出日期或 --clear 之一 (give a date, or --clear to remove one)", 2)
+    when = _date(death_date, "date")
+    row = _write(
+        lambda p, conn: persons.record_death(
+            conn, ids=p.ids, actor=_actor(), psn_no=psn_no, death_date=when
+        )
+    )
+    shown = row["death_date"].isoformat() if row["death_date"] else "—"
+    console.print(f"[green]已登记 recorded[/] {psn_no} death_date {shown}", highlight=False)
+
+
 @person_app.command("credit")
 def person_credit(
     psn_no: str = typer.Argument(...),

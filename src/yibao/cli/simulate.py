@@ -49,7 +49,7 @@ def _params(
             names = [name]
         else:
             fail(
-                f"--rate: '{item}' (use kind=rate or all=rate; kinds: {', '.join(ANOMALY_KINDS)})",
+                f"--rate: '{item}' (use KEY=rate or all=rate; keys: {', '.join(ANOMALY_KINDS)})",
                 2,
             )
         try:
@@ -73,7 +73,12 @@ DAYS = typer.Option(365, help="Days simulated from --start.")
 SETTLEMENTS = typer.Option(None, help="Target settlements (default: ~10 per person-year).")
 START = typer.Option("2024-01-01", help="First simulated day.")
 RATES = typer.Option(
-    None, "--rate", help="Anomaly rate kind=p (repeatable; all=p sets every kind)."
+    None,
+    "--rate",
+    help=(
+        "Injection rate of a risk category KEY=p, e.g. split_admission=0.05 (repeatable; "
+        "all=p sets every category; keys and units: docs/simulate.md)."
+    ),
 )
 REVERSAL = typer.Option(0.005, help="Share of settlements reversed later.")
 

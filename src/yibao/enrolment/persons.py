@@ -11,6 +11,8 @@ Rules:
   (310/320/330/340/370) takes an employee or retiree psn_type (11xx, 12xx, 1300), a resident
   insurance (380/390/391/392) a resident one (14xx, 15xx). Status 1 正常, 2 暂停, 4 终止;
   a terminated insurance does not come back (register it again after a new enrolment date).
+- The date of death (`death_date`, 死亡日期) is recorded, corrected or cleared on its own
+  (`record_death`, audited as `psn.death`): not before the birth date, not in the future.
 - Personal data never appears unmasked in errors or audit rows.
 """
 
@@ -54,6 +56,7 @@ PERSON_FIELDS = (
     "card_sn",
     "ec_token",
     "family_id",
+    "death_date",
     "created_at",
     "updated_at",
 )
@@ -371,6 +374,50 @@ def change_person(
         action="psn.change",
         target=psn_no,
         detail={k: {"from": before[k], "to": after[k]} for k in changes},
+        at=moment,
+    )
+    feed.person_changed(conn, psn_no, now=moment)
+    return get_person(conn, psn_no=psn_no)
+
+
+def record_death(
+    conn: Connection,
+    *,
+    ids: IdGenerator,
+    actor: str,
+    psn_no: str,
+    death_date: date | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Record the person's date of death (死亡日期), correct it, or clear it (None: recorded
+    in error). Not before the birth date, not after today. Audited as `psn.death` with the
+    dates before and after; unchanged answers the person without writing."""
+    row = person_row(conn, psn_no)
+    moment = now or local_naive_now()
+    if death_date is not None:
+        if death_date > moment.date():
+            raise InvalidInput(
+                f"death_date: 死亡日期不能晚于今天 (cannot be in the future): {death_date}"
+            )
+        if death_date < row["brdy"]:
+            raise InvalidInput(
+                "death_date: 死亡日期不能早于出生日期 (cannot be before the birth date)"
+            )
+    if row["death_date"] == death_date:
+        return get_person(conn, psn_no=psn_no)
+    repo.update_person(conn, psn_no, {"death_date": death_date}, updated_at=moment)
+    audit.record(
+        conn,
+        ids=ids,
+        actor=actor,
+        action="psn.death",
+        target=psn_no,
+        detail={
+            "death_date": {
+                "from": row["death_date"].isoformat() if row["death_date"] else None,
+                "to": death_date.isoformat() if death_date else None,
+            }
+        },
         at=moment,
     )
     feed.person_changed(conn, psn_no, now=moment)

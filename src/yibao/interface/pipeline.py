@@ -253,6 +253,7 @@ class CallPipeline:
                 served = known.infno  # the registry's number: a bounded label set
             answer = await self._dispatch(env, paasid, secret, signed, received, admdvs)
             infcode = 0
+            faults.recovered("nhsa call")
             return answer
         except Refusal as exc:
             return Answer(self._fail(str(exc), received, admdvs), JSON_HEADERS)

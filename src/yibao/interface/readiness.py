@@ -42,6 +42,7 @@ def _row_store(platform: Platform) -> Check:
     try:
         with platform.db.read() as conn:
             conn.execute(text("SELECT 1")).scalar_one()
+        faults.recovered("readyz")
         return {"ok": True, "backend": platform.db.backend.name}
     except Exception as exc:
         down = faults.unavailable(exc)

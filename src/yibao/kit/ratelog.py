@@ -27,8 +27,8 @@ class RateLimitedLog:
         self._interval = interval_s
         self._clock = clock
         self._lock = threading.Lock()
-        # key -> (time of the last line, occurrences since it)
-        self._seen: dict[str, tuple[float, int]] = {}
+        # key -> (time of the last line, occurrences since it, the message)
+        self._seen: dict[str, tuple[float, int, str]] = {}
 
     def report(self, key: str, message: str, *, level: int = logging.WARNING) -> bool:
         """Count one occurrence of `key`; log it when the interval has passed. True if logged."""
@@ -36,10 +36,10 @@ class RateLimitedLog:
         with self._lock:
             last = self._seen.get(key)
             if last is not None and now - last[0] < self._interval:
-                self._seen[key] = (last[0], last[1] + 1)
+                self._seen[key] = (last[0], last[1] + 1, message)
                 return False
             suppressed = last[1] if last is not None else 0
-            self._seen[key] = (now, 0)
+            self._seen[key] = (now, 0, message)
         if suppressed:
             self._logger.log(
                 level, "%s (%d more times in the last %.0f s)", message, suppressed, self._interval
@@ -47,6 +47,21 @@ class RateLimitedLog:
         else:
             self._logger.log(level, "%s", message)
         return True
+
+    @property
+    def active(self) -> bool:
+        """Some key was reported and not flushed or cleared since (cheap; no lock)."""
+        return bool(self._seen)
+
+    def flush(self, *, level: int = logging.WARNING) -> int:
+        """The failures are over: log each key's occurrences not yet counted in a line (so the
+        counts add up to every occurrence), then forget every key. Returns how many keys."""
+        with self._lock:
+            seen, self._seen = self._seen, {}
+        for _at, suppressed, message in seen.values():
+            if suppressed:
+                self._logger.log(level, "%s (%d more times before it ended)", message, suppressed)
+        return len(seen)
 
     def clear(self, key: str) -> None:
         """Forget `key` (the failure is over): its next occurrence is logged at once."""

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, func, select
 from yibao.obs import metrics
 from yibao.replica import batches
 from yibao.replica.store import ReplicaStore
+from yibao.storage import faults
 from yibao.storage.changelog import read_after
 from yibao.storage.tables import change_log, seq_counter
 
@@ -91,7 +92,14 @@ class Applier:
         self.batch_window_s = max(0, batch_window_ms) / 1000
         self.batch_rows = batch_rows
         self.stats = ApplierStats()
+        #: the background loop's clock (a test drives `cycle` with a fake one)
+        self.clock: Callable[[], float] = time.monotonic
+        #: when the loop last started a batch (its clock), None before the first
+        self._last_batch_at: float | None = None
+        #: set by a commit (there may be changes to apply)
         self._wake = threading.Event()
+        #: set by a strong read or `stop`: cut the rest of the window short
+        self._force = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._applied = threading.Condition()
@@ -181,32 +189,70 @@ class Applier:
 
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()
+        self._force.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def wake(self) -> None:
-        """Called by the writer after each commit (cheap: sets an event)."""
+        """Called by the writer after each commit (cheap: sets an event). It does not cut the
+        batch window short: the changes wait for the window's next batch."""
         self._wake.set()
+
+    def force(self) -> None:
+        """End the batch window now: a strong read waits (`wait_for` calls this)."""
+        self._force.set()
+        self._wake.set()
+
+    def cycle(self) -> float | None:
+        """One decision of the background loop, after a wake-up or a poll: apply one batch
+        when the window allows it. Returns how long to wait before deciding again (0: at
+        once — the batch was full, so a backlog drains without waiting), or None when there
+        was nothing to apply (wait for the next commit or poll).
+
+        One batch per window, under any load: a batch starts at most every `batch_window_s`
+        (its fixed cost is paid once a window, however many commits arrive in it), except
+        when a strong read forces a catch-up (`_force`). Without a window every wake-up
+        applies."""
+        now = self.clock()
+        if (
+            not self._force.is_set()
+            and self._last_batch_at is not None
+            and now - self._last_batch_at < self.batch_window_s
+        ):
+            return self.batch_window_s - (now - self._last_batch_at)
+        self._force.clear()
+        self._wake.clear()
+        applied = self.step()
+        if applied == 0:
+            return None
+        if applied >= self.batch_rows:
+            self._last_batch_at = None  # a backlog: the next batch at once, window or not
+            return 0.0
+        self._last_batch_at = now
+        # the batch took every change there was when it read the log: caught up as of then
+        metrics.replica_position(self.store.applied_seq, 0, 0)
+        return self.batch_window_s
 
     def _loop(self) -> None:
         backoff = self.poll_s
         while not self._stop.is_set():
             self._wake.wait(self.poll_s)
-            self._wake.clear()
             if self._stop.is_set() or self.paused.is_set():
+                self._wake.clear()
                 continue
             try:
-                started = time.monotonic()
-                while not self._stop.is_set() and not self.paused.is_set() and self.step():
-                    pass
-                if not self.paused.is_set():  # caught up with the log as it was just read
+                rest = self.cycle()
+                if rest != 0 and not self.paused.is_set():  # caught up with the log it read
                     metrics.replica_position(self.store.applied_seq, 0, 0)
+                faults.recovered("replica applier")
                 backoff = self.poll_s
-                rest = self.batch_window_s - (time.monotonic() - started)
-                if rest > 0:
-                    self._stop.wait(rest)
+                if rest == 0:
+                    self._wake.set()  # decide again at once
+                elif rest is not None:
+                    # the window: commits in it wait for its end; a strong read or stop ends it
+                    self._force.wait(rest)
             except ReplicaGap as gap:
                 self._fail(gap)
                 if self.on_gap is not None:
@@ -214,7 +260,11 @@ class Applier:
                 self._stop.wait(1.0)
             except Exception as exc:  # keep tailing: the next poll retries the same batch
                 self._fail(exc)
-                log.exception("replica applier step failed; retrying")
+                if faults.unavailable(exc) is not None:
+                    # the row store is down or frozen: one line per interval, no traceback
+                    faults.report("replica applier", exc)
+                else:
+                    log.exception("replica applier step failed; retrying")
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -236,7 +286,7 @@ class Applier:
                 raise ReplicaTimeout("副本正在重建 (the replica is being rebuilt; retry shortly)")
             return self.catch_up(until=target)
         deadline = time.monotonic() + timeout
-        self._wake.set()
+        self.force()  # a strong read never waits for the batch window
         with self._applied:
             while self.store.applied_seq < target:
                 left = deadline - time.monotonic()
@@ -246,5 +296,5 @@ class Applier:
                         f"(replica at {self.store.applied_seq}; {self.stats.last_error or 'busy'})"
                     )
                 self._applied.wait(min(left, 0.5))
-                self._wake.set()
+                self.force()
         return self.store.applied_seq

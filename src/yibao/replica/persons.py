@@ -165,10 +165,13 @@ def sealed(days: Iterable[date], open_day: date | None) -> list[date]:
     return sorted({d for d in days if open_day is not None and d < open_day})
 
 
-def days_to_seal(cur: Any, upto: date) -> list[date] | None:
+def days_to_seal(
+    cur: Any, upto: date, known: tuple[date | None] | None = None
+) -> list[date] | None:
     """The days with settlements between the frontier and `upto` (all before `upto` when there
-    is no frontier yet, as on a replica filled by the log); None when `upto` is not past it."""
-    current = open_from(cur)
+    is no frontier yet, as on a replica filled by the log); None when `upto` is not past it.
+    `known`: `(frontier,)` as the caller just read it in this transaction (None: read it)."""
+    current = open_from(cur) if known is None else known[0]
     if current is not None and upto <= current:
         return None
     found = cur.execute(

@@ -11,11 +11,13 @@ DuckDB's threads and memory are capped from the settings (`duckdb_threads`, defa
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -46,6 +48,11 @@ log = logging.getLogger(__name__)
 KEY_DDL = "CREATE TABLE IF NOT EXISTS replica_key (key_id VARCHAR NOT NULL)"
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: statements kept prepared on the applier's cursor (`ReplicaStore._statement`)
+_PREPARED_MAX = 64
+_META_SQL = (
+    "UPDATE replica_meta SET applied_seq = $1, applied_ts_ms = $2, applied_at_ms = $3 WHERE id = 1"
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,10 @@ class ReplicaStore:
         #: serialises writers (applier batches, bulk appends, rebuild swaps)
         self.write_lock = threading.RLock()
         self._con = self._connect()
+        #: the applier's own cursor, kept between batches with its prepared statements
+        #: (`_prepared`): a batch's fixed statements skip DuckDB's parse, bind and plan
+        self._apply_cur: duckdb.DuckDBPyConnection | None = None
+        self._prepared: OrderedDict[str, str] = OrderedDict()
         if not read_only:
             self.ensure_schema()
         self._meta = self._read_meta()
@@ -175,6 +186,7 @@ class ReplicaStore:
 
     def close(self) -> None:
         with self.write_lock, self._gate.exclusive():
+            self._drop_apply_cursor()
             try:
                 self._con.close()
             except duckdb.Error:
@@ -264,10 +276,11 @@ class ReplicaStore:
     # -- writes ----------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _transaction(self, *, kept: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor inside one DuckDB transaction: committed when the block ends, rolled back
-        when it raises. Hold `write_lock` around it."""
-        cur = self.cursor()
+        when it raises. Hold `write_lock` around it. `kept`: the applier's cursor, which
+        outlives the transaction (its prepared statements with it)."""
+        cur = self._apply_cursor() if kept else self.cursor()
         try:
             cur.execute("BEGIN TRANSACTION")
             yield cur
@@ -277,7 +290,53 @@ class ReplicaStore:
                 cur.execute("ROLLBACK")
             raise
         finally:
-            cur.close()
+            if not kept:
+                cur.close()
+
+    def _apply_cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._apply_cur is None:
+            self._apply_cur = self.cursor()
+            self._prepared = OrderedDict()
+        return self._apply_cur
+
+    def _drop_apply_cursor(self) -> None:
+        if self._apply_cur is not None:
+            with suppress(duckdb.Error):
+                self._apply_cur.close()
+        self._apply_cur = None
+        self._prepared = OrderedDict()
+
+    def _statement(self, cur: duckdb.DuckDBPyConnection, sql: str) -> str:
+        """The name of `sql` prepared on the applier's cursor (prepared now if new). The last
+        `_PREPARED_MAX` statements stay prepared: a date-pruned delete's text changes once a
+        day, the others never."""
+        name = self._prepared.get(sql)
+        if name is None:
+            name = "yibao_" + hashlib.blake2s(sql.encode(), digest_size=8).hexdigest()
+            cur.execute(f"PREPARE {name} AS {sql}")
+            self._prepared[sql] = name
+            while len(self._prepared) > _PREPARED_MAX:
+                _old_sql, old = self._prepared.popitem(last=False)
+                cur.execute(f"DEALLOCATE {old}")
+        else:
+            self._prepared.move_to_end(sql)
+        return name
+
+    def _returning(self, cur: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+        """`_run` for a statement whose rows come back (… RETURNING), as Arrow."""
+        if cur is not self._apply_cur:
+            return cur.sql(sql).to_arrow_table()
+        table: pa.Table = cur.sql(f"EXECUTE {self._statement(cur, sql)}").to_arrow_table()
+        return table
+
+    def _run(self, cur: duckdb.DuckDBPyConnection, sql: str) -> None:
+        """Run one of a batch's statements (no parameters; registered views by name) prepared
+        once on the applier's cursor, skipping DuckDB's parse, bind and plan the next times;
+        on any other cursor, as plain SQL."""
+        if cur is not self._apply_cur:
+            cur.execute(sql)
+            return
+        cur.execute(f"EXECUTE {self._statement(cur, sql)}")
 
     def apply(self, batch: Batch, *, source: str | None = None, refresh: bool = True) -> Meta:
         """Apply one micro-batch and advance `applied_seq`, in one DuckDB transaction.
@@ -291,7 +350,7 @@ class ReplicaStore:
                 f"batch starts at seq {batch.first_seq} but seq {self._meta.applied_seq} is applied"
             )
         with self.write_lock:
-            with self._transaction() as cur:
+            with self._transaction(kept=True) as cur:
                 for entity in ENTITIES:
                     table = batch.tables.get(entity.entity)
                     if table is None or not table.num_rows:
@@ -302,11 +361,18 @@ class ReplicaStore:
                     else:
                         self._upsert(cur, entity, table)
                 now_ms = int(time.time() * 1000)
-                cur.execute(
-                    "UPDATE replica_meta SET applied_seq = ?, applied_ts_ms = ?, applied_at_ms = ?,"
-                    " source = COALESCE(?, source) WHERE id = 1",
-                    [batch.last_seq, batch.last_ts_ms, now_ms, source],
-                )
+                if source is None and cur is self._apply_cur:
+                    # the one-row position update, prepared once (integers: no quoting)
+                    name = self._statement(cur, _META_SQL)
+                    cur.execute(
+                        f"EXECUTE {name}({int(batch.last_seq)}, {int(batch.last_ts_ms)}, {now_ms})"
+                    )
+                else:
+                    cur.execute(
+                        "UPDATE replica_meta SET applied_seq = ?, applied_ts_ms = ?, "
+                        "applied_at_ms = ?, source = COALESCE(?, source) WHERE id = 1",
+                        [batch.last_seq, batch.last_ts_ms, now_ms, source],
+                    )
             self._meta = Meta(
                 self._meta.schema_version,
                 batch.last_seq,
@@ -342,11 +408,12 @@ class ReplicaStore:
                         f"WHERE {entity.key} IN (SELECT {entity.key} FROM batch_rows)"
                     ).fetchall()
                     touched = {r[0] for r in found if r[0]} | {v for v in values if v}
-            cur.execute(
+            delete_sql = (
                 f"DELETE FROM {entity.table} WHERE {prune}"
                 f"{entity.key} IN (SELECT {entity.key} FROM batch_rows)"
             )
-            cur.execute(entity.insert_sql("batch_rows") + " WHERE b.op <> 'delete'")
+            self._run(cur, delete_sql)
+            self._run(cur, entity.insert_sql("batch_rows") + " WHERE b.op <> 'delete'")
             return touched
         finally:
             cur.unregister("batch_rows")
@@ -372,11 +439,12 @@ class ReplicaStore:
         del first_seq  # the new images come back from the insert itself
         cur.register("batch_rows", table)
         try:
-            old = cur.sql(
+            old = self._returning(
+                cur,
                 f"DELETE FROM setl_fact WHERE setl_date IN ({listed}) AND "
-                "setl_id IN (SELECT setl_id FROM batch_rows) RETURNING *"
-            ).to_arrow_table()
-            new = cur.sql(entity.insert_sql("batch_rows") + " RETURNING *").to_arrow_table()
+                "setl_id IN (SELECT setl_id FROM batch_rows) RETURNING *",
+            )
+            new = self._returning(cur, entity.insert_sql("batch_rows") + " RETURNING *")
         finally:
             cur.unregister("batch_rows")
         change = pa.concat_tables(
@@ -388,24 +456,32 @@ class ReplicaStore:
         cur.register("setl_change", change)
         try:
             for rollup in ROLLUPS:
-                cur.execute(rollup.append_sql("setl_change"))
+                self._run(cur, rollup.append_sql("setl_change"))
             # a settlement's person and date never change (as setl_date for pruning), so the
             # persons in the change are all whose served days this batch can move
             days = sorted({date.fromisoformat(v) for v in values if v})
-            old_days = persons.sealed(days, persons.open_from(cur))
+            open_day = persons.open_from(cur)
+            old_days = persons.sealed(days, open_day)
             if old_days:
                 for stmt in persons.merge_statements(old_days, "SELECT psn_ref FROM setl_change"):
                     cur.execute(stmt)
         finally:
             cur.unregister("setl_change")
-        self._seal(cur, days[-1] - timedelta(days=1), recomputed=set())
+        self._seal(cur, days[-1] - timedelta(days=1), recomputed=set(), current=(open_day,))
 
-    def _seal(self, cur: duckdb.DuckDBPyConnection, upto: date, *, recomputed: set[date]) -> None:
+    def _seal(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        upto: date,
+        *,
+        recomputed: set[date],
+        current: tuple[date | None] | None = None,
+    ) -> None:
         """Move the frontier of "open" days up to `upto` (the day before the newest a batch
         reached, so a late settlement of yesterday still lands on an open day): the days in
         between are compacted in the day rollups (recomputed from the facts, unless just
         `recomputed`) and merged into the persons-served rollup. About once a day."""
-        days = persons.days_to_seal(cur, upto)
+        days = persons.days_to_seal(cur, upto, current)
         if days is None:
             return
         compact = [d for d in days if d not in recomputed]
@@ -448,6 +524,7 @@ class ReplicaStore:
         load; a plain rewrite, the rows and their columns unchanged."""
         entity = BY_ENTITY["setl"]
         with self.write_lock, self._gate.exclusive(), self._transaction() as cur:
+            self._drop_apply_cursor()  # its prepared statements name the table replaced
             cur.execute("DROP TABLE IF EXISTS setl_fact_sorted")
             cur.execute(entity.ddl("setl_fact_sorted"))
             cur.execute(
@@ -546,6 +623,7 @@ class ReplicaStore:
     def swap(self, new_path: Path) -> None:
         """Replace the file with a rebuilt one (`new_path`, closed) under every reader."""
         with self.write_lock, self._gate.exclusive():
+            self._drop_apply_cursor()
             self._con.close()
             wal = Path(str(self.path) + ".wal")
             new_path.replace(self.path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -356,4 +357,14 @@ def knowledge_base(conn: Connection) -> KnowledgeBase:
     for table in KB_TABLES:
         build = _BUILD[table]
         parts[table] = tuple(build(r) for r in repo.kb_rows(conn, table))
+    return KnowledgeBase(**parts)
+
+
+def knowledge_base_from_rows(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> KnowledgeBase:
+    """The rules' knowledge base from table rows held in memory (a knowledge document, e.g.
+    `review.demo_kb.rows_from_document`); a column a row leaves out is empty."""
+    parts: dict[str, tuple[Any, ...]] = {}
+    for table in KB_TABLES:
+        build = _BUILD[table]
+        parts[table] = tuple(build(defaultdict(lambda: None, row)) for row in rows.get(table, ()))
     return KnowledgeBase(**parts)

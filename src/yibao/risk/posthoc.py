@@ -17,8 +17,9 @@ from decimal import Decimal
 
 from yibao.risk.registry import Facts, Finding, ParamSpec, logic
 
-#: ICD-10 prefixes of conditions normally treated as outpatients (低标准入院, demo region)
-OUTPATIENT_DIAGNOSES = ("J00", "J02", "J06", "K29", "H10", "L30")
+#: ICD-10 prefixes of conditions normally treated as outpatients (低标准入院; the demo region's,
+#: as the demo knowledge base `simulate/risk_kb_demo.json` lists them)
+OUTPATIENT_DIAGNOSES = ("J06", "K29", "M54", "H10", "L30", "K02")
 
 
 def _post_only(_f: Facts) -> Sequence[Finding]:

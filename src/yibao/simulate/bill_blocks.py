@@ -41,8 +41,13 @@ class BillBlocks:
         self.n = 0
         self.visits: list[Visit] = []
         self.labels: list[Label] = []
-        #: eligible units per anomaly kind (for the rate statistics)
-        self.units: dict[str, int] = {}
+        #: eligible units per anomaly kind (for the rate statistics), besides the menus'
+        self._units: dict[str, int] = {}
+        #: draws made per menu (`_pick`): expanded into `units`
+        self._menu_draws: dict[tuple[tuple[str, bool], ...], int] = {}
+        self._menus: dict[tuple[tuple[str, bool], ...], list[float]] = {}
+        #: visits of near-misses (kept by `coherent` like the labelled ones)
+        self._keep: set[int] = set()
         self._staff: dict[str, Staff] = {}
         self._line_memo: dict[
             tuple[object, ...], tuple[Decimal, Decimal, Decimal | None, str | None]
@@ -54,11 +59,37 @@ class BillBlocks:
 
     # ------------------------------------------------------------------ building blocks
 
-    def _count(self, kind: str, n: int = 1) -> None:
-        self.units[kind] = self.units.get(kind, 0) + n
+    @property
+    def units(self) -> dict[str, int]:
+        """Eligible units per category: how many times an anomaly of it could have been
+        injected (the denominator of its rate)."""
+        out = dict(self._units)
+        for menu, n in self._menu_draws.items():
+            for kind, near in menu:
+                if not near:
+                    out[kind] = out.get(kind, 0) + n
+        return out
 
-    def _hit(self, kind: str) -> bool:
-        return self.rng.random() < self.rates.get(kind, 0.0)
+    def _pick(self, menu: tuple[tuple[str, bool], ...]) -> tuple[str, bool] | None:
+        """One draw for a unit that may host any entry of `menu`: an anomaly `(kind, False)`
+        or a near-miss `(kind, True)`, each with the category's rate; None (most draws): the
+        unit stays as it is. Rates in one menu share the draw: when they add up to more than
+        1 the later entries get less."""
+        cum = self._menus.get(menu)
+        if cum is None:
+            acc, cum = 0.0, []
+            for kind, _near in menu:
+                acc += self.rates.get(kind, 0.0)
+                cum.append(acc)
+            self._menus[menu] = cum
+        self._menu_draws[menu] = self._menu_draws.get(menu, 0) + 1
+        u = self.rng.random()
+        if not cum or u >= cum[-1]:
+            return None
+        for entry, edge in zip(menu, cum, strict=True):
+            if u < edge:
+                return entry
+        return None  # pragma: no cover - u < cum[-1]
 
     def _label(
         self,
@@ -67,15 +98,17 @@ class BillBlocks:
         person: Person | None,
         detail: str,
         inst: Institution | None = None,
+        feedetl_sn: str | None = None,
     ) -> None:
         self.labels.append(
             Label(
-                anomaly=kind,
+                category=kind,
                 visit_no=v.visit_no if v else 0,
                 psn_no=(v.psn_no if v else person.psn_no if person else None),
                 fixmedins_code=(v.fixmedins_code if v else inst.fixmedins_code if inst else None),
                 day=v.begntime.date() if v else None,
                 detail=detail,
+                feedetl_sn=feedetl_sn,
             )
         )
 
@@ -96,12 +129,11 @@ class BillBlocks:
         pric: Decimal | None = None,
     ) -> None:
         price = pric if pric is not None else item.price
-        outlier = inst.cost_outlier and item.role in ("drug", "lab", "exam", "treatment", "ward")
         # quantity, amount and days of a line follow from these alone: computed once each
-        key = (item.code, cnt, price, days, outlier)
+        key = (item.code, cnt, price, days)
         calc = self._line_memo.get(key)
         if calc is None:
-            q = (cnt * 3 if outlier else cnt).quantize(_Q4)
+            q = cnt.quantize(_Q4)
             calc = (
                 q,
                 round_fen(q * price),

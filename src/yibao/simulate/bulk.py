@@ -305,7 +305,7 @@ def bulk_load(
     with engine.begin() as conn:
         fresh = conn.execute(select(setl.c.setl_id).limit(1)).first() is None
         # the hole in the log that stands for this load (module docstring)
-        report.reserved_seq = changelog.allocate(conn, 1)
+        report.reserved_seq = changelog.reserve(conn, 1)
         ensure_sim_catalog(conn, ids=ids, now=now)
         write_institutions(
             conn,

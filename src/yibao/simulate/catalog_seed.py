@@ -32,7 +32,14 @@ def catalog_item_of(item: SimItem) -> CatalogItem:
         begndate=BEGNDATE,
         med_chrgitm_type=item.med_chrgitm_type,
         hilist_pric_uplmt_amt=item.cap,
-        restrictions=Restrictions(gend=item.gend, age_min=item.age_min, age_max=item.age_max),
+        restrictions=Restrictions(
+            gend=item.gend,
+            age_min=item.age_min,
+            age_max=item.age_max,
+            hosp_lv=frozenset(item.hosp_lv),
+            med_type=frozenset(item.med_type),
+            diag_codes=item.diag_codes,
+        ),
         chld_medc_flag="1" if item.age_max is not None else "0",
         memo="模拟城市内置目录 (simulator's built-in item)",
     )

@@ -41,6 +41,11 @@ class SimItem:
     #: units per day for a drug (cnt = per_day × days); 1 for services
     per_day: Decimal = ONE
     selfpay_prop: Decimal = ZERO
+    #: further catalog restrictions (`catalog.model.Restrictions`): the institution levels
+    #: allowed, the med_type codes or tokens ("ipt", "otp") allowed, indication prefixes
+    hosp_lv: tuple[str, ...] = ()
+    med_type: tuple[str, ...] = ()
+    diag_codes: tuple[str, ...] = ()
 
 
 def _drug(
@@ -147,6 +152,8 @@ BUILTIN_ITEMS: Final = (
     _svc("210300001000000", "CT平扫", "exam", "260.00", "300.00", med="03", lv="02", prop="0.10"),
     _svc("220201001000000", "彩色多普勒超声检查", "exam", "160.00", "180.00", med="03"),
     _svc("310701001000000", "常规心电图检查", "exam", "25.00", "30.00", med="03"),
+    SimItem("210300010000000", "冠状动脉CT血管成像", "201", "03", "02", D("800.00"), D("900.00"),
+            "exam", selfpay_prop=D("0.10"), hosp_lv=("3",)),
     # treatments
     _svc("120400001000000", "静脉输液", "treatment", "15.00", "18.00"),
     _svc("430000001000000", "针刺治疗", "treatment", "40.00", "45.00"),
@@ -154,6 +161,10 @@ BUILTIN_ITEMS: Final = (
     _svc("340200001000000", "中频脉冲电治疗", "treatment", "30.00", "35.00"),
     _svc("310513001000000", "龋齿充填术", "treatment", "120.00", "150.00"),
     _svc("311201001000000", "阴道冲洗上药", "treatment", "30.00", "35.00", gend="2"),
+    # a bundle and its parts (分解收费: the parts billed instead of the bundle)
+    _svc("120500003000000", "清创缝合术", "treatment", "120.00", "130.00"),
+    _svc("120500004000000", "清创术", "treatment", "80.00", "90.00"),
+    _svc("120500005000000", "缝合术", "treatment", "70.00", "80.00"),
     # inpatient
     _svc("110300002000000", "住院诊查费", "ipt_consult", "20.00", "20.00", med="02"),
     _svc("110900001000000", "床位费(三人间)", "bed", "50.00", "50.00", med="01"),
@@ -219,6 +230,16 @@ BUILTIN_ITEMS: Final = (
     _drug("XN01AXB145B001010100027", "丙泊酚乳状注射液", "45.00", "52.00", "1"),
     _drug("XB01ABD004B001010100028", "低分子肝素钙注射液", "30.00", "35.00", "1", lv="02", prop="0.05"),
     _drug("XR05CBA030L001010100029", "吸入用乙酰半胱氨酸溶液", "14.00", "16.00", "2", lv="02", prop="0.05"),
+    # restricted drugs the clean city bills only where they are allowed
+    SimItem("XJ01MAL066A001010100030", "左氧氟沙星片", "101", "09", "01", D("2.00"), D("2.50"), "drug",
+            age_min=18),
+    SimItem("XA10BFA010A001010100031", "阿卡波糖片", "101", "09", "02", D("0.60"), D("0.80"), "drug",
+            per_day=D(3), selfpay_prop=D("0.05"), diag_codes=("E11",)),
+    SimItem("XC04AXD213B001010100032", "注射用丹参多酚酸盐", "101", "09", "02", D("90.00"),
+            D("100.00"), "drug", selfpay_prop=D("0.10"), med_type=("ipt",)),
+    # a non-drug a pharmacy may stock but the fund does not pay at a pharmacy's counter
+    SimItem("C1402010100100000013", "医用退热贴", "301", "08", "01", D("15.00"), D("18.00"),
+            "consumable"),
 )
 # fmt: on
 
@@ -343,3 +364,10 @@ CONDITIONS: Final = (
 # fmt: on
 
 CONDITION_BY_KEY: Final = {c.key: c for c in CONDITIONS}
+
+#: items a hospital may bill that are not in the medical-insurance catalog at all (目录外):
+#: valid national code formats the simulator's catalog version never lists
+OUT_OF_CATALOG: Final = (
+    SimItem("250400099000000", "肿瘤标志物筛查套餐", "201", "04", "03", D("300.00"), None, "lab"),
+    SimItem("331600099000000", "光子嫩肤治疗", "201", "05", "03", D("680.00"), None, "treatment"),
+)

@@ -242,8 +242,10 @@ def person_fixture(p: Person) -> dict[str, Any]:
 def fixture_persons(persons: list[Person]) -> list[Person]:
     """The persons in the fixtures: the showcase and sample persons, then every person insured
     in another region (异地就医: the driver and the tests find them here)."""
-    head = persons[: len(ALL_TYPES) + FIXTURE_SAMPLE]
-    return head + [p for p in persons[len(head) :] if p.insuplc_admdvs != POOLING_REGION]
+    # the persons a test or a visitor settles for now: living ones
+    living = [p for p in persons if p.death_date is None]
+    head = living[: len(ALL_TYPES) + FIXTURE_SAMPLE]
+    return head + [p for p in living[len(head) :] if p.insuplc_admdvs != POOLING_REGION]
 
 
 def demo_regions() -> list[dict[str, Any]]:

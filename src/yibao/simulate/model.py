@@ -11,52 +11,106 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Final, NamedTuple
 
-#: The anomaly kinds the generator can inject (docs/simulate.md). Each is labelled in the
-#: labels file, kept apart from the data the platform sees.
-ANOMALY_KINDS: Final = (
-    "readmission_15d",
-    "frequent_visits",
-    "same_day_visits",
-    "otp_during_ipt",
-    "sex_restricted_item",
-    "age_restricted_item",
-    "over_quantity",
-    "price_above_cap",
-    "duplicate_billing",
-    "cost_outlier_institution",
-    "group_visits",
-)
-
-#: Default injection rates: per admission (readmission, otp_during_ipt), per person
-#: (frequent_visits, group_visits), per institution (cost_outlier_institution), per visit
-#: (the rest). Small enough that most of the city is clean.
-DEFAULT_RATES: Final = {
-    "readmission_15d": 0.05,
-    "frequent_visits": 0.005,
-    "same_day_visits": 0.01,
-    "otp_during_ipt": 0.03,
-    "sex_restricted_item": 0.005,
-    "age_restricted_item": 0.005,
-    "over_quantity": 0.01,
-    "price_above_cap": 0.01,
-    "duplicate_billing": 0.01,
-    "cost_outlier_institution": 0.05,
-    "group_visits": 0.002,
+#: The 28 risk category keys (issue 18), each with its Chinese name and the unit a label and a
+#: hit are matched on: `line` (a fee line), `visit` (a settlement/visit), `person-window` (a
+#: person over a span of days), `institution`, `group` (persons visiting together).
+CATEGORIES: Final = {
+    "gender_limit": ("限性别", "line"),
+    "child_only": ("儿童专用/限儿童", "line"),
+    "age_limit": ("限年龄", "line"),
+    "hosp_lv_limit": ("限机构级别/类型", "line"),
+    "indication_limit": ("限适应症/支付范围", "line"),
+    "med_type_limit": ("限就医方式", "line"),
+    "duplicate_charge": ("重复收费", "line"),
+    "over_price": ("超标准收费", "line"),
+    "split_charge": ("分解收费", "line"),
+    "item_substitution": ("串换项目", "line"),
+    "over_quantity": ("超量/超天数", "line"),
+    "repeat_prescription": ("重复开药(持有量)", "line"),
+    "frequency_limit": ("频次/数量超限", "line"),
+    "split_admission": ("分解住院", "visit"),
+    "bed_hogging": ("挂床住院", "visit"),
+    "los_outlier": ("住院天数异常", "visit"),
+    "low_threshold_admission": ("低标准入院", "visit"),
+    "fabricated_service": ("虚构服务", "line"),
+    "same_day_multi_visit": ("同日多次就诊", "visit"),
+    "frequent_visits": ("频繁就诊", "person-window"),
+    "outpatient_during_stay": ("住院期间门诊", "visit"),
+    "pharmacy_non_drug": ("药店购非药品", "line"),
+    "card_misuse": ("冒用医保卡", "visit"),
+    "clustered_visits": ("聚集性就诊", "group"),
+    "high_value_consumable": ("高值耗材异常", "line"),
+    "out_of_catalog": ("目录外", "line"),
+    "peer_outlier": ("同行偏离", "institution"),
+    "benford": ("金额分布异常", "institution"),
 }
 
-#: what the rate of each kind is a probability of
+#: The categories the generator injects (docs/simulate.md): every one a bill or a visit
+#: pattern can show. `item_substitution` and `repeat_prescription` need a pharmacy's stock
+#: (进销存) and a person's holdings, which the city does not simulate yet.
+ANOMALY_KINDS: Final = tuple(
+    k for k in CATEGORIES if k not in ("item_substitution", "repeat_prescription")
+)
+
+#: Default injection rates. Small enough that most of the city is clean; each category's
+#: near-misses (docs/simulate.md) come at the same rate.
+DEFAULT_RATES: Final = {
+    "gender_limit": 0.003,
+    "child_only": 0.003,
+    "age_limit": 0.003,
+    "hosp_lv_limit": 0.003,
+    "indication_limit": 0.003,
+    "med_type_limit": 0.003,
+    "duplicate_charge": 0.005,
+    "over_price": 0.005,
+    "split_charge": 0.003,
+    "over_quantity": 0.005,
+    "frequency_limit": 0.01,
+    "split_admission": 0.03,
+    "bed_hogging": 0.02,
+    "los_outlier": 0.01,
+    "low_threshold_admission": 0.002,
+    "fabricated_service": 0.01,
+    "same_day_multi_visit": 0.005,
+    "frequent_visits": 0.003,
+    "outpatient_during_stay": 0.02,
+    "pharmacy_non_drug": 0.005,
+    "card_misuse": 0.004,
+    "clustered_visits": 0.02,
+    "high_value_consumable": 0.01,
+    "out_of_catalog": 0.003,
+    "peer_outlier": 0.05,
+    "benford": 0.05,
+}
+
+#: what the rate of each category is a probability of
 ANOMALY_UNIT: Final = {
-    "readmission_15d": "admission",
+    "gender_limit": "outpatient visit",
+    "child_only": "outpatient visit of a person aged 14 or more",
+    "age_limit": "outpatient visit of a person under 18",
+    "hosp_lv_limit": "outpatient visit below level 3",
+    "indication_limit": "outpatient visit without a diabetes diagnosis",
+    "med_type_limit": "outpatient or pharmacy visit",
+    "duplicate_charge": "visit",
+    "over_price": "visit",
+    "split_charge": "outpatient visit",
+    "over_quantity": "general outpatient visit",
+    "frequency_limit": "admission",
+    "split_admission": "admission",
+    "bed_hogging": "admission",
+    "los_outlier": "admission",
+    "low_threshold_admission": "person",
+    "fabricated_service": "admission",
+    "same_day_multi_visit": "acute outpatient visit",
     "frequent_visits": "person",
-    "same_day_visits": "outpatient visit",
-    "otp_during_ipt": "admission",
-    "sex_restricted_item": "outpatient visit",
-    "age_restricted_item": "outpatient visit",
-    "over_quantity": "outpatient visit",
-    "price_above_cap": "visit",
-    "duplicate_billing": "visit",
-    "cost_outlier_institution": "institution",
-    "group_visits": "person",
+    "outpatient_during_stay": "admission",
+    "pharmacy_non_drug": "pharmacy visit",
+    "card_misuse": "person",
+    "clustered_visits": "person",
+    "high_value_consumable": "admission",
+    "out_of_catalog": "outpatient visit",
+    "peer_outlier": "institution (not pharmacies)",
+    "benford": "pharmacy",
 }
 
 
@@ -101,8 +155,9 @@ class Institution:
     parent_code: str | None
     departments: tuple[Department, ...]
     doctors: tuple[Doctor, ...]
-    #: labelled anomaly: this institution inflates its bills
-    cost_outlier: bool = False
+    #: an institution-level pattern injected and labelled: "peer_outlier" (an up-coding
+    #: institution) or "benford" (a pharmacy whose bill totals are made up); None: clean
+    pattern: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +184,11 @@ class Person:
     idets: tuple[str, ...] = ()
     #: chronic conditions (keys of clinical.CONDITIONS)
     chronic: tuple[str, ...] = ()
+    #: the recorded date of death (psn.death_date), None while alive
+    death_date: date | None = None
+    #: injected card misuse (the generator's own, never written): "after_death" (visits
+    #: after the date of death) or "two_places" (two institutions at once)
+    misuse: str | None = None
     #: insured in another region (insuplc_admdvs ≠ the demo city's) and holding a long-term
     #: 异地就医备案 for the demo city from psn_insu_date on (without one: the 未备案 ratio)
     remote_registered: bool = False
@@ -185,11 +245,13 @@ class Visit:
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """One injected anomaly. `visit_no` is 0 for person- or institution-level labels."""
+    """One injected anomaly under its category key. `visit_no` is 0 for person- or
+    institution-level labels; `feedetl_sn` names the fee line of a line-unit category."""
 
-    anomaly: str
+    category: str
     visit_no: int
     psn_no: str | None
     fixmedins_code: str | None
     day: date | None
     detail: str
+    feedetl_sn: str | None = None

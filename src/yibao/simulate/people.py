@@ -194,17 +194,23 @@ def make_institutions(params: CityParams, *, demo: bool = False) -> list[Institu
         chain_no += 1
     for i in range(left):
         add("pharmacy", "0", name=f"北京{names.DISTRICT_NAMES[_district(rng)]}康民药店{i + 1}")
-    outliers = params.rates.get("cost_outlier_institution", 0.0)
+    # institution-level patterns, one draw each: an up-coding hospital or clinic
+    # (peer_outlier), a pharmacy whose bill totals are made up (benford)
+    upcoding = params.rates.get("peer_outlier", 0.0)
+    made_up = params.rates.get("benford", 0.0)
     flagged = rng.random
     result = []
     for inst in out:
-        is_outlier = inst.kind != "pharmacy" and flagged() < outliers
-        result.append(_with_outlier(inst, is_outlier))
+        u = flagged()
+        if inst.kind == "pharmacy":
+            result.append(_with_pattern(inst, "benford" if u < made_up else None))
+        else:
+            result.append(_with_pattern(inst, "peer_outlier" if u < upcoding else None))
     return result
 
 
-def _with_outlier(inst: Institution, flag: bool) -> Institution:
-    if not flag:
+def _with_pattern(inst: Institution, pattern: str | None) -> Institution:
+    if pattern is None:
         return inst
     return Institution(
         inst.fixmedins_code,
@@ -215,7 +221,7 @@ def _with_outlier(inst: Institution, flag: bool) -> Institution:
         inst.parent_code,
         inst.departments,
         inst.doctors,
-        cost_outlier=True,
+        pattern=pattern,
     )
 
 
@@ -315,6 +321,9 @@ class PersonFactory:
     def __init__(self, params: CityParams) -> None:
         self.params = params
         self.rng = random.Random(f"{params.seed}:persons")
+        #: deaths and card misuse, one draw a person: a stream of their own, so the persons'
+        #: other draws are those of a city without them
+        self.fate = random.Random(f"{params.seed}:fates")
         self._used: set[int] = set()
         self._tag = params.seed % 10000
 
@@ -362,6 +371,7 @@ class PersonFactory:
             for key, table in CHRONIC_PREVALENCE.items()
             if rng.random() < _prevalence(table, age)
         )
+        death_date, misuse = (None, None) if force is not None else self._fate(age)
         digest = hashlib.sha256(f"{p.seed}:{index}:card".encode()).hexdigest()
         psn_no = f"11{self._tag:04d}{index:014d}"
         return Person(
@@ -381,12 +391,32 @@ class PersonFactory:
             card_no=f"{issued[:4]}{self._tag:04d}{index:010d}",
             card_sn=digest[:32].upper(),
             ec_token=digest[32:64],
+            death_date=death_date,
+            misuse=misuse,
             tel=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
             idets=idets,
             chronic=chronic,
             remote_registered=remote
             and (index // names.REMOTE_EVERY) % names.REMOTE_UNREGISTERED_EVERY != 0,
         )
+
+    def _fate(self, age: int) -> tuple[date | None, str | None]:
+        """(date of death, card misuse) of a person: deaths at the age's mortality over the
+        period; `card_misuse` (a rate per person) makes half of its persons die early in the
+        period with their card used afterwards ("after_death") and the other half have their
+        card used in two places at once ("two_places")."""
+        p = self.params
+        u = self.fate.random()
+        dies = mortality(age) * p.days / 365
+        misuse_rate = p.rates.get("card_misuse", 0.0)
+        if u < dies:
+            return p.start + timedelta(days=self.fate.randrange(p.days)), None
+        if u < dies + misuse_rate / 2:
+            early = max(1, p.days * 7 // 10)
+            return p.start + timedelta(days=self.fate.randrange(early)), "after_death"
+        if u < dies + misuse_rate:
+            return None, "two_places"
+        return None, None
 
     def _certno(self, district: str, brdy: date, gend: str) -> str:
         rng = self.rng
@@ -398,6 +428,15 @@ class PersonFactory:
                 self._used.add(key)
                 return certno
         raise RuntimeError("no free ID sequence number for this district and birth date")
+
+
+def mortality(age: int) -> float:
+    """Deaths a year per person by age (a big city's life table, rounded)."""
+    if age < 60:
+        return 0.001
+    if age < 75:
+        return 0.01
+    return 0.04 if age < 85 else 0.12
 
 
 def make_persons(params: CityParams) -> Iterator[Person]:

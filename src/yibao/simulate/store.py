@@ -177,6 +177,7 @@ def person_rows(
         "card_sn": p.card_sn,
         "ec_token": p.ec_token,
         "family_id": None,
+        "death_date": p.death_date,
         "created_at": now,
         "updated_at": now,
     }

@@ -1,17 +1,39 @@
 """The change log: every change the columnar replica must see, written in the same
 transaction as the change itself.
 
-`seq` comes from the `seq_counter` row, updated inside the writing transaction. That row lock
-is held to commit, so on a MySQL-protocol store transactions that log changes commit in `seq`
-order and a tailer reading `seq > applied` never skips a row that commits late. (On SQLite
-there is one writer anyway.) Append the change-log rows last in a transaction to hold the lock
-for the shortest time.
+**Where `seq` comes from.** Seqs are consecutive (a hole means "changes the log does not
+hold": the replica rebuilds) and in commit order (a tailer reading `seq > applied` must never
+skip a row that commits late).
+
+- *On a MySQL-protocol store* from the `seq_counter` row, updated inside the writing
+  transaction. That row lock is held to commit, so transactions that log changes commit in
+  `seq` order. Append the change-log rows last in a transaction to hold the lock briefly.
+- *On SQLite, inside the writer's group commit* from memory (`seq_window`): the writer's
+  transaction holds the file's write lock from `BEGIN IMMEDIATE` to commit, so nothing else
+  can append meanwhile. The window learns the high-water mark — the larger of `max(seq)` and
+  the counter row — with one read at the first allocation of the group commit, hands out the
+  following seqs with no statement at all, and writes the counter row once before the commit
+  (two statements for all the group's jobs, where the counter cost an UPDATE and a SELECT for
+  each). The row thus stays the last seq, as every other reader and writer of it expects
+  (an older version of the platform on the same store too). A job rolled back to its
+  savepoint makes the window read the mark again (its seqs were never written, and the next
+  job must reuse them). Nothing is kept between group commits, so another process or an
+  ordinary transaction writing the same file in between is seen by the next read.
+- *On SQLite elsewhere* (commands, the bulk loader's reservation) from the counter row,
+  raised first to the log's `max(seq)` should it ever lag.
+
+**Restarts and kill -9.** Nothing about seqs lives only in memory past a commit: the log's
+rows carry their seqs, committed atomically with the changes, and the counter carries the
+reservations (a bulk load) and, before `trim` deletes rows, the highest seq it may delete. So
+the mark a restarted writer reads is at least every seq ever committed; seqs of a transaction
+that never committed may be handed out again, and nobody has seen them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -48,14 +70,122 @@ def encode(payload: Mapping[str, Any]) -> str:
     return orjson.dumps(payload, default=_default).decode()
 
 
+#: the log's high-water mark (SQLite): its last seq or the counter, whichever is ahead
+_MARK = Prepared(
+    select(
+        func.max(
+            func.coalesce(select(func.max(change_log.c.seq)).scalar_subquery(), 0),
+            func.coalesce(
+                select(seq_counter.c.last_value)
+                .where(seq_counter.c.name == COUNTER)
+                .scalar_subquery(),
+                0,
+            ),
+        ).label("mark")
+    )
+)
+#: SQLite outside the window: the counter first catches up with seqs the window handed out
+_BUMP_PAST_LOG = Prepared(
+    update(seq_counter)
+    .where(seq_counter.c.name == COUNTER)
+    .values(
+        last_value=func.max(
+            seq_counter.c.last_value,
+            func.coalesce(select(func.max(change_log.c.seq)).scalar_subquery(), 0),
+        )
+        + bindparam("count")
+    )
+)
+_WINDOW_KEY = "yibao.seq_window"
+
+
+_SET = Prepared(
+    update(seq_counter)
+    .where(seq_counter.c.name == COUNTER)
+    .values(last_value=bindparam("last_value"))
+)
+
+
+class SeqWindow:
+    """The writer's in-memory seq counter for one group-commit transaction (SQLite only)."""
+
+    __slots__ = ("next", "used")
+
+    def __init__(self) -> None:
+        #: the next seq to hand out; None until read from the store (or after a rollback)
+        self.next: int | None = None
+        #: whether any seq was handed out (the counter row is then brought up to date)
+        self.used = False
+
+    def forget(self) -> None:
+        """Read the mark again before the next allocation (a savepoint was rolled back)."""
+        self.next = None
+
+
+@contextmanager
+def seq_window(conn: Connection) -> Iterator[SeqWindow]:
+    """Allocate seqs on `conn` from memory while the block runs: only inside a transaction
+    that holds SQLite's write lock throughout (the writer's `BEGIN IMMEDIATE` group commit);
+    see the module doc."""
+    window = SeqWindow()
+    conn.info[_WINDOW_KEY] = window
+    try:
+        yield window
+        if window.used:
+            # one counter write for the whole group commit, so the row stays what every
+            # other reader and writer of it (an older version too) expects: the last seq
+            last = window.next - 1 if window.next is not None else high_water(conn)
+            if _SET.execute(conn, {"last_value": last}) == 0:
+                conn.execute(insert(seq_counter).values(name=COUNTER, last_value=last))
+    finally:
+        conn.info.pop(_WINDOW_KEY, None)
+
+
+def forget_window(conn: Connection, *_args: Any) -> None:
+    """A savepoint on `conn` was rolled back: seqs it allocated are free again."""
+    window = conn.info.get(_WINDOW_KEY)
+    if window is not None:
+        window.forget()
+
+
+def high_water(conn: Connection) -> int:
+    """The highest seq committed or reserved: the log's last row or the counter (SQLite)."""
+    row = _MARK.first(conn)
+    return int(row["mark"]) if row is not None and row["mark"] is not None else 0
+
+
 def allocate(conn: Connection, count: int) -> int:
     """Reserve `count` consecutive seq values; returns the first."""
-    if _BUMP.execute(conn, {"count": count}) == 0:
-        conn.execute(insert(seq_counter).values(name=COUNTER, last_value=count))
-        return 1
+    window: SeqWindow | None = conn.info.get(_WINDOW_KEY)
+    if window is not None:
+        first = window.next
+        if first is None:
+            first = high_water(conn) + 1
+        window.next = first + count
+        window.used = True
+        return first
+    return reserve(conn, count)
+
+
+def reserve(conn: Connection, count: int) -> int:
+    """Reserve `count` seqs through the counter row (what `allocate` does outside the writer's
+    window; a bulk load's reservation, which must outlive the process, always comes here)."""
+    sqlite = conn.dialect.name == "sqlite"
+    if (_BUMP_PAST_LOG if sqlite else _BUMP).execute(conn, {"count": count}) == 0:
+        start = high_water(conn) if sqlite else 0
+        conn.execute(insert(seq_counter).values(name=COUNTER, last_value=start + count))
+        return start + 1
     row = _LAST.first(conn)
     assert row is not None
     return int(row["last_value"]) - count + 1
+
+
+def remember_high_water(conn: Connection) -> None:
+    """Raise the counter to the log's last seq (SQLite; before rows are deleted), so that a
+    seq the log no longer holds is never handed out again."""
+    if conn.dialect.name != "sqlite":
+        return  # the counter is always ahead of the log there
+    reserve(conn, 0)
 
 
 def append(
@@ -140,6 +270,7 @@ def trim(conn: Connection, *, upto_seq: int, before_ms: int, limit: int = 10_000
     """Delete at most about `limit` of the oldest changes that the replica has applied
     (`seq <= upto_seq`) and that were written before `before_ms`; returns the rows deleted.
     Call it in a loop, one short transaction each, so that writers are never held up long."""
+    remember_high_water(conn)
     old = (change_log.c.seq <= upto_seq, change_log.c.ts_ms < before_ms)
     edge = conn.execute(
         select(change_log.c.seq).where(*old).order_by(change_log.c.seq).limit(1).offset(limit - 1)

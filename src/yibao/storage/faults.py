@@ -105,6 +105,14 @@ def report(where: str, exc: BaseException) -> None:
     outage_log.report(line, f"row store unavailable ({where}): {line}")
 
 
+def recovered(where: str) -> None:
+    """The row store answered again (`where`: the caller): an outage logged by `report` gets
+    its last counts and one line saying it ended; nothing at all when there was none (the
+    cost on the hot path is one attribute read)."""
+    if outage_log.active and outage_log.flush():
+        log.warning("row store available again (%s)", where)
+
+
 class _PoolOutageFilter(logging.Filter):
     """SQLAlchemy's pool logs a traceback when it cannot roll back a connection the server
     dropped ("Exception during reset or similar"): during an outage that is one traceback per

@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 
 from yibao.obs import metrics
-from yibao.storage import faults
+from yibao.storage import changelog, faults
 from yibao.storage.uow import run_transaction
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,11 @@ class Writer:
         self._workers = workers
         self._on_commit: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        if group_commit and not event.contains(
+            engine, "rollback_savepoint", changelog.forget_window
+        ):
+            # a job's own `begin_nested()` rolled back frees the seqs it took from the window
+            event.listen(engine, "rollback_savepoint", changelog.forget_window)
         #: counters for /health and the benchmarks
         self.commits = 0
         self.jobs = 0
@@ -159,7 +164,13 @@ class Writer:
         outcomes: list[tuple[bool, Any]] = []
         started = time.perf_counter()
         try:
-            with self._engine.connect() as conn, conn.begin():
+            with (
+                self._engine.connect() as conn,
+                conn.begin(),
+                # the change log's seqs from memory: this transaction holds the write lock
+                # from BEGIN IMMEDIATE to commit (storage.changelog, module doc)
+                changelog.seq_window(conn) as seqs,
+            ):
                 # Savepoints issued on the driver's cursor: a `begin_nested()` object per job
                 # cost more Python than the job's own statements (SQLite: SAVEPOINT and
                 # RELEASE are no-ops for the file; only ROLLBACK TO undoes work).
@@ -180,6 +191,7 @@ class Writer:
                                 raise
                             cursor.execute(_ROLLBACK_TO)
                             cursor.execute(_RELEASE)
+                            seqs.forget()  # the job's seqs were never written
                             outcomes.append((False, exc))
                         else:
                             cursor.execute(_RELEASE)

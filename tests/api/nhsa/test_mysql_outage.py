@@ -1,6 +1,7 @@
 """The MySQL path under faults (issue 23), on a MariaDB instance this test starts for itself
-(never the shared server): calls run through the pipeline while the database is killed
-(SIGKILL) and frozen (SIGSTOP) mid-load. Every call is answered within the configured timeouts
+(never the shared server; `bench.faults.mariadb`, shared with the campaign's MySQL stage):
+calls run through the pipeline while the database is killed (SIGKILL) and frozen (SIGSTOP)
+mid-load. Every call is answered within the configured timeouts
 — `-1 医保数据库暂不可用，请稍后重试` while the database is away — the outage is logged once per
 interval, not once per call with a traceback; after a restart / SIGCONT yibao recovers by
 itself (pool pre-ping) and the retried messages (same msgid) leave every write exactly once.
@@ -11,18 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
-import signal
-import socket
-import subprocess
+import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pymysql
 import pytest
 from settle_factories import HOSP, His, Person, register_input, seed_catalog, seed_institution
 from settle_factories import seed_person as seed_one
@@ -30,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from yibao.api.app import create_app
+from yibao.bench.faults.mariadb import MariaDB, available
 from yibao.config import load_settings
 from yibao.errors import DB_UNAVAILABLE
 from yibao.kit.ratelog import RateLimitedLog
@@ -41,8 +38,6 @@ from yibao.storage.tables import mdtrt, msg_log
 
 pytestmark = pytest.mark.mysql
 
-MARIADBD = shutil.which("mariadbd") or shutil.which("mysqld", path="/usr/sbin:/usr/bin")
-INSTALL_DB = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
 #: the timeouts under test (seconds): connect, read/write, statement
 CONNECT_S, READ_S, STATEMENT_S = 1.0, 2.0, 1.5
 #: a down server: refused at connect; a frozen one: pre-ping read timeout, then a reconnect
@@ -51,96 +46,15 @@ DOWN_BOUND_S = CONNECT_S + 1.5
 FROZEN_BOUND_S = 2 * READ_S + CONNECT_S + 1.5
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class MariaDB:
-    """A private MariaDB: its own data directory, socket and port."""
-
-    root: Path
-    port: int = field(default_factory=_free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mysql+pymysql://root@127.0.0.1:{self.port}/yibao"
-
-    def install(self) -> None:
-        subprocess.run(
-            [
-                str(INSTALL_DB),
-                "--no-defaults",
-                f"--datadir={self.root / 'data'}",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-                f"--user={os.environ.get('USER', 'root')}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-
-    def start(self) -> float:
-        """Start and wait until it answers; returns when it did (monotonic)."""
-        args = [
-            str(MARIADBD),
-            "--no-defaults",
-            f"--datadir={self.root / 'data'}",
-            f"--socket={self.root / 'sock'}",
-            f"--port={self.port}",
-            "--bind-address=127.0.0.1",
-            "--skip-grant-tables",
-            f"--pid-file={self.root / 'pid'}",
-            f"--log-error={self.root / 'error.log'}",
-        ]
-        if os.geteuid() == 0:
-            args.append("--user=root")
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                pymysql.connect(host="127.0.0.1", port=self.port, user="root").close()
-                return time.monotonic()
-            except pymysql.err.OperationalError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError(
-            f"MariaDB did not start: {(self.root / 'error.log').read_text()[-2000:]}"
-        )
-
-    def signal(self, sig: signal.Signals) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        if sig == signal.SIGKILL:
-            self.proc.wait(timeout=30)
-
-    def shut(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)  # a frozen process must wake to die cleanly
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-
 @pytest.fixture
 def mariadb(tmp_path: Path) -> Iterator[MariaDB]:
-    if MARIADBD is None or INSTALL_DB is None:
+    if not available():
         if os.environ.get("CI") == "true":
             pytest.fail("CI=true but mariadbd / mariadb-install-db are missing")
         pytest.skip("mariadbd and mariadb-install-db are needed to run a private MariaDB")
     server = MariaDB(tmp_path / "mariadb")
-    server.root.mkdir()
-    server.install()
     try:
-        server.start()
-        conn = pymysql.connect(host="127.0.0.1", port=server.port, user="root")
-        with conn.cursor() as cur:
-            cur.execute("CREATE DATABASE yibao CHARACTER SET utf8mb4")
-        conn.close()
+        server.install()
         engine = make_null_engine(server.url)
         upgrade(engine)
         engine.dispose()
@@ -202,6 +116,14 @@ class Client:
         raise AssertionError("yibao did not recover by itself")
 
 
+def _occurrences(line: str) -> int:
+    """Failures one outage line stands for (kit.ratelog's formats)."""
+    counted = re.search(r"\((\d+) more times (in the last|before it ended)", line)
+    if counted is None:
+        return 1
+    return int(counted.group(1)) + (1 if counted.group(2) == "in the last" else 0)
+
+
 async def _not_ready(http: httpx.AsyncClient, bound_s: float) -> None:
     """`GET /readyz` answers 503 within `bound_s`, its body naming the row store."""
     began = time.monotonic()
@@ -253,7 +175,7 @@ async def test_mariadb_killed_and_frozen_mid_load(
                 # -- kill -9 mid-load -------------------------------------------------------
                 load = asyncio.ensure_future(client.burst(12))
                 await asyncio.sleep(0.01)
-                mariadb.signal(signal.SIGKILL)
+                mariadb.kill()
                 await load
                 client.worst = 0.0
                 answers = await client.burst(12)
@@ -270,7 +192,7 @@ async def test_mariadb_killed_and_frozen_mid_load(
                 # -- frozen (SIGSTOP) mid-load ----------------------------------------------
                 load = asyncio.ensure_future(client.burst(12))
                 await asyncio.sleep(0.01)
-                mariadb.signal(signal.SIGSTOP)
+                mariadb.freeze()
                 client.worst = 0.0
                 await load
                 answers = await client.burst(6)
@@ -278,14 +200,18 @@ async def test_mariadb_killed_and_frozen_mid_load(
                 frozen_worst = client.worst
                 assert frozen_worst < FROZEN_BOUND_S
                 await _not_ready(http, FROZEN_BOUND_S)
-                mariadb.signal(signal.SIGCONT)
+                mariadb.thaw()
                 frozen_recovery = await client.until_served(15)
                 await client.retry_pending()
                 assert (await http.get("/readyz")).status_code == 200
 
             failures = 12 + 6
             outage_lines = [r for r in caplog.records if "row store unavailable" in r.getMessage()]
-            assert 1 <= len(outage_lines) <= 8 < failures
+            # a line per distinct failure per outage, and one with the last count when it
+            # ended: far fewer lines than failures, and the counts add up to every failure
+            assert 1 <= len(outage_lines) <= 16 < failures
+            assert sum(_occurrences(r.getMessage()) for r in outage_lines) >= failures
+            assert any("available again" in r.getMessage() for r in caplog.records)
             assert not [r for r in caplog.records if r.exc_info]  # no traceback per call
             print(
                 f"down: worst answer {down_worst:.2f}s, recovered {down_recovery:.2f}s after "

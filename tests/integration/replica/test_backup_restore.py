@@ -80,7 +80,13 @@ def test_backup_under_load_restores_to_one_consistent_moment(
 
     restored = _restored_settings(rs_settings, tmp_path / "restored")
     result = service.restore(restored, backup_dir)
-    assert result["settings_files"] == 2
+    # the settings and keys, the replica's pseudonym key among them (a restored replica must
+    # keep the same pseudonyms)
+    assert result["settings_files"] == len([p for p in paths if p.startswith("settings/")])
+    assert "settings/pseudonym.key" in paths
+    assert (tmp_path / "restored" / "pseudonym.key").read_bytes() == (
+        rs_settings.data_dir / "pseudonym.key"
+    ).read_bytes()
     assert (tmp_path / "restored" / "gateway-token.key").read_bytes() == b"k" * 32
     engine = make_engine(restored.db_url)
     try:

@@ -23,7 +23,7 @@ from yibao.replica.store import ReplicaStore
 from yibao.replica.verify import VerifyReport, verify
 from yibao.simulate import bulk
 from yibao.simulate.bulk import bulk_load
-from yibao.simulate.clinical import BUILTIN_ITEMS
+from yibao.simulate.clinical import BUILTIN_ITEMS, OUT_OF_CATALOG
 from yibao.simulate.model import CityParams, Label
 from yibao.simulate.people import PersonFactory
 from yibao.simulate.replica_load import replica_for_load
@@ -36,7 +36,8 @@ PARAMS = CityParams(seed=77, persons=240, institutions=20, days=365, settlements
                     reversal_rate=0.05)  # fmt: skip
 
 
-ITEMS_BY_CODE = {i.code: i for i in BUILTIN_ITEMS}
+#: the catalog's items and those a bill may carry from outside it (out_of_catalog)
+ITEMS_BY_CODE = {i.code: i for i in (*BUILTIN_ITEMS, *OUT_OF_CATALOG)}
 SMALL = CityParams(seed=5, persons=60, institutions=12, days=60, settlements=120)
 
 
@@ -146,6 +147,11 @@ def _check(engine: Engine, replica: ReplicaStore) -> None:
             )
             # every column in its place (the loader builds these tuples by hand)
             item = ITEMS_BY_CODE[r["med_list_codg"]]
+            if item in OUT_OF_CATALOG:  # unknown to the catalog: the region's rule, self-paid
+                assert r["hilist_name"] is None
+                assert r["fulamt_ownpay_amt"] == r["det_item_fee_sumamt"]
+                lines[r["mdtrt_id"]] += r["det_item_fee_sumamt"]
+                continue
             assert (r["medins_list_codg"], r["hilist_name"]) == (item.code, item.name)
             assert (r["list_type"], r["med_chrgitm_type"]) == (
                 item.list_type,

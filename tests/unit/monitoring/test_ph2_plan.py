@@ -42,7 +42,7 @@ def test_every_post_category_has_a_packaged_post_rule_under_its_detector_s_id() 
 
 def test_defaults_come_from_the_rules() -> None:
     t = plan(RULES, EMPTY_KB, DAY).thresholds
-    assert (t.readmission_days, t.frequent_days, t.frequent_visits) == (15, 30, 8)
+    assert (t.readmission_days, t.frequent_days, t.frequent_visits) == (15, 30, 10)
     assert (t.same_place_minutes, t.los_ratio, t.robust_z, t.benford_mad) == (60, 2.0, 3.5, 0.015)
     assert (t.group_min_days, t.group_min_size, t.low_stay_days) == (3, 4, 3)
 

@@ -55,8 +55,10 @@ def test_separation_of_the_three_powers() -> None:
     # the three do not share their powers
     assert not GRANTS["sysadmin"] & {"user.manage", "audit.read"}
     assert not GRANTS["secadmin"] & {"audit.read", "replica.operate"}
-    # analysts see aggregates only, never persons or settlements
-    assert GRANTS["analyst"] == {"analytics.read"}
+    # analysts see aggregates only, never persons, settlements, hits or cases
+    assert GRANTS["analyst"] == {"analytics.read", "clearing.read", "portrait.institution"}
+    personal = {"person.read", "settlement.read", "hit.read", "case.read", "portrait.person"}
+    assert not GRANTS["analyst"] & personal
 
 
 @pytest.mark.parametrize(

@@ -39,5 +39,4 @@ def mount(app: FastAPI, platform: Platform) -> None:
     app.include_router(audit.pages)
     app.include_router(cases.router)
     app.include_router(cases.pages)
-    app.include_router(portraits.router)
     app.include_router(portraits.pages)

@@ -18,6 +18,7 @@ from yibao.api.console.schemas import (
     MAX_OFFSET,
     CreditIn,
     CreditOut,
+    DeathIn,
     IdentityIn,
     InsuranceIn,
     InsurancePatch,
@@ -152,6 +153,18 @@ async def change_person(
 ) -> PersonOut:
     given = body.model_dump(exclude_unset=True)
     return PersonOut(**await persons.change_person(platform, user, psn_no, given))
+
+
+@router.put(
+    "/{psn_no}/death",
+    summary="登记死亡日期 (record, correct or clear the date of death)",
+    response_model=PersonOut,
+    responses=_WRITE,
+)
+async def record_death(
+    psn_no: str, body: DeathIn, user: PersonWriter, platform: PlatformDep
+) -> PersonOut:
+    return PersonOut(**await persons.record_death(platform, user, psn_no, body.death_date))
 
 
 @router.post(

@@ -363,6 +363,13 @@ class PersonPatch(_In):
     family_id: str | None = None
 
 
+class DeathIn(_In):
+    death_date: date | None = Field(
+        examples=["2024-05-01"],
+        description="死亡日期; null 清除误登记 (null clears a date recorded in error)",
+    )
+
+
 class PersonSummary(BaseModel):
     psn_no: str
     psn_cert_type: str
@@ -379,6 +386,7 @@ class PersonSummary(BaseModel):
     card_sn: str | None
     ec_token: str | None
     family_id: str | None
+    death_date: date | None = Field(default=None, description="死亡日期 (date of death)")
     created_at: LocalDateTime
     updated_at: LocalDateTime
     masked: bool = Field(description="个人信息是否已脱敏 (personal data masked)")

@@ -9,7 +9,10 @@
 - each person's accumulators = the sums of their settlements: the pool paid on every counter
   (`*.pool_paid`) = Σ hifp_pay, and the top-up, critical-illness, civil-servant and assistance
   funds paid = Σ hifob_pay, hifmi_pay, cvlserv_pay, maf_pay (`accumulator_mismatches`);
-- caps held: no account balance below zero, no accumulator below zero (`cap_exceeded`).
+- caps held: no account balance below zero, no accumulator below zero, and no person's
+  accumulated fund payment in a year above the cap the policy book gives for their insurance
+  (`caps.cap_breaches`: the pool's cap on its counter, the top-up, critical-illness,
+  civil-servant and assistance caps) (`cap_exceeded`).
 
 The campaign's city starts without settlements (`yibao demo --history-days 0`), so the sums
 are taken over every settlement in the store.
@@ -24,7 +27,9 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, select
 
-from yibao.storage.tables import psn_accum, psn_insu, setl
+from yibao.bench.faults.caps import Accumulated, SettledTerms, cap_breaches
+from yibao.policy import PolicyBook, load_book
+from yibao.storage.tables import psn_accum, psn_idet, psn_insu, setl
 
 #: accumulator key suffix (after "<insutype>:") → the settlement column it sums
 PAID_KEYS: Mapping[str, str] = {
@@ -56,7 +61,16 @@ class Findings:
     samples: list[str] | None = None
 
 
-def check(engine: Engine, confirmed: Mapping[str, str], before: Balances) -> Findings:
+def check(
+    engine: Engine,
+    confirmed: Mapping[str, str],
+    before: Balances,
+    *,
+    book: PolicyBook | None = None,
+) -> Findings:
+    """The invariants over the store; `book` is the policy the server settled under (default:
+    the packaged parameter files)."""
+    book = book if book is not None else load_book()
     found = Findings(samples=[])
     assert found.samples is not None
     note = found.samples.append
@@ -68,6 +82,12 @@ def check(engine: Engine, confirmed: Mapping[str, str], before: Balances) -> Fin
                 setl.c.psn_no,
                 setl.c.insutype,
                 setl.c.year,
+                setl.c.psn_type,
+                setl.c.med_type,
+                setl.c.hosp_lv,
+                setl.c.insuplc_admdvs,
+                setl.c.setl_time,
+                setl.c.age,
                 setl.c.medins_setl_id,
                 setl.c.refd_setl_flag,
                 setl.c.vali_flag,
@@ -83,6 +103,9 @@ def check(engine: Engine, confirmed: Mapping[str, str], before: Balances) -> Fin
             (r.psn_no, r.insutype): Decimal(r.balc)
             for r in conn.execute(select(psn_insu.c.psn_no, psn_insu.c.insutype, psn_insu.c.balc))
         }
+        held: dict[str, set[str]] = defaultdict(set)
+        for i in conn.execute(select(psn_idet.c.psn_no, psn_idet.c.psn_idet_type)):
+            held[i.psn_no].add(i.psn_idet_type)
         conn.rollback()
     found.settlements = len(rows)
 
@@ -139,5 +162,26 @@ def check(engine: Engine, confirmed: Mapping[str, str], before: Balances) -> Fin
         if sums.get(k, Decimal(0)) != stored.get(k, Decimal(0)):
             found.accumulator_mismatches += 1
             note(f"accumulator: {k} stored {stored.get(k, 0)}, settlements sum {sums.get(k, 0)}")
+    breaches = cap_breaches(
+        book,
+        (
+            SettledTerms(
+                psn_no=r.psn_no,
+                insutype=r.insutype,
+                psn_type=r.psn_type,
+                med_type=r.med_type,
+                hosp_lv=r.hosp_lv,
+                insuplc_admdvs=r.insuplc_admdvs,
+                setl_date=r.setl_time.date(),
+                year=r.year,
+                age=int(r.age or 0),
+            )
+            for r in rows
+        ),
+        (Accumulated(a.psn_no, a.year, str(a.acc_key), Decimal(a.amount)) for a in accums),
+        {p: frozenset(ids) for p, ids in held.items()},
+    )
+    found.cap_exceeded += len(breaches)
+    found.samples.extend(breaches)
     del found.samples[40:]
     return found

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -31,19 +32,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def child_env(data_dir: Path, port: int) -> dict[str, str]:
-    """The campaign's own SQLite city: a database URL of the caller's environment (perhaps a
-    shared MariaDB) is never used."""
+def child_env(data_dir: Path, port: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The campaign's own city: a database URL of the caller's environment (perhaps a shared
+    MariaDB) is never used — SQLite in `data_dir`, unless `extra` names the campaign's own
+    database (the MySQL stage's private MariaDB) and its settings."""
     env = {k: v for k, v in os.environ.items() if k != "YIBAO_DATABASE_URL"}
     env.update({"YIBAO_DATA_DIR": str(data_dir), "YIBAO_PORT": str(port)})
+    env.update(extra or {})
     return env
 
 
-def run_cli(data_dir: Path, port: int, *args: str, timeout: float = 900.0) -> str:
+def run_cli(
+    data_dir: Path,
+    port: int,
+    *args: str,
+    timeout: float = 900.0,
+    extra: Mapping[str, str] | None = None,
+) -> str:
     """One `yibao …` command in the campaign's data directory; its output, or ConfigError."""
     done = subprocess.run(
         [*CLI, *args],
-        env=child_env(data_dir, port),
+        env=child_env(data_dir, port, extra),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -57,12 +66,26 @@ def run_cli(data_dir: Path, port: int, *args: str, timeout: float = 900.0) -> st
     return done.stdout
 
 
+def replica_verify(data_dir: Path, port: int, extra: Mapping[str, str] | None = None) -> bool:
+    """`yibao replica verify` against the running server: exit 0 means consistent."""
+    done = subprocess.run(
+        [*CLI, "replica", "verify", "--json"],
+        env=child_env(data_dir, port, extra),
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    return done.returncode == 0
+
+
 class Server:
     """`yibao serve` on `port`, owned by the campaign."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, extra: Mapping[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.port = port
+        #: settings for the child beyond its data directory and port (`child_env`)
+        self.extra = dict(extra or {})
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
         #: seconds from each start to the first healthy answer
@@ -76,7 +99,7 @@ class Server:
         try:
             self.proc = subprocess.Popen(
                 [*CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=child_env(self.data_dir, self.port),
+                env=child_env(self.data_dir, self.port, self.extra),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

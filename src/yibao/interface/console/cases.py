@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from yibao.cases import repo, service
 from yibao.cases.service import AGENCY, INSTITUTION, Actor, HitRecord
+from yibao.clearing import service as clearing
 from yibao.enrolment import audit
 from yibao.errors import InvalidInput, NotFound
 from yibao.interface.console.auth import User
@@ -170,10 +171,19 @@ async def transition(
     actor = actor_of(user)
 
     def job(conn: Connection) -> dict[str, Any]:
+        now = local_naive_now()
         out = service.transition(conn, actor, case_id, to=to, comment=comment, decision=decision,
-                                 amount=amount, assignee=assignee, now=local_naive_now())  # fmt: skip
+                                 amount=amount, assignee=assignee, now=now)  # fmt: skip
         _audit(conn, platform, user, "case.transition", case_id, to=to, decision=decision,
                amount=amount)  # fmt: skip
+        if out["decision"] in ("recover", "deduct"):
+            # the decision feeds clearing: deducted in the institution's open application, or
+            # in its next 3203 (clearing.service.take_case_decisions)
+            appy = clearing.open_application(conn, fixmedins_code=out["fixmedins_code"])
+            if appy is not None:
+                clearing.take_case_decisions(conn, str(appy["clr_appy_evt_id"]), ids=platform.ids,
+                                             actor=user.username, now=now)  # fmt: skip
+                out = service.detail(conn, actor, case_id, now=now)
         return out
 
     return await platform.db.writer.run(job)

@@ -113,6 +113,19 @@ async def change_person(
     return _present(await platform.db.writer.run(job))
 
 
+async def record_death(
+    platform: Platform, user: User, psn_no: str, death_date: date | None
+) -> dict[str, Any]:
+    """Record, correct or (None) clear the person's date of death; audited."""
+
+    def job(conn: Connection) -> dict[str, Any]:
+        return persons.record_death(
+            conn, ids=platform.ids, actor=user.username, psn_no=psn_no, death_date=death_date
+        )
+
+    return _present(await platform.db.writer.run(job))
+
+
 async def add_insurance(
     platform: Platform, user: User, psn_no: str, fields: Mapping[str, Any]
 ) -> dict[str, Any]:

@@ -45,6 +45,9 @@ review_case = Table(
     Column("decision", String(10), nullable=True),
     Column("decision_amount", Money(), nullable=True),
     Column("decided_at", DateTime, nullable=True),
+    #: the clearing application a recover/deduct decision was deducted in (docs/clearing.md);
+    #: null while it waits for the institution's next 3203
+    Column("clr_appy_evt_id", String(ID), nullable=True),
     Column("opened_by", String(50), nullable=False),
     Column("opened_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),

@@ -102,6 +102,8 @@ psn = Table(
     Column("ec_token", String(64), nullable=True),
     #: family for personal-account sharing (家庭共济): persons with the same family_id
     Column("family_id", String(ID), nullable=True),
+    #: the recorded date of death (死亡日期); NULL while alive
+    Column("death_date", Date, nullable=True),
     *audit_cols(),
     UniqueConstraint("psn_cert_type", "certno"),
 )

@@ -75,7 +75,7 @@
     const months = [...new Set(p.months.map((m) => m.month))];
     const series = Object.keys(KIND).map((k) => ({ name: KIND[k], type: "bar", stack: "v",
       data: months.map((mo) => { const r = p.months.find((x) => x.month === mo && x.visit_kind === k); return r ? r.visits : 0; }) }));
-    const cost = months.map((mo) => p.months.filter((x) => x.month === mo).reduce((s, x) => s + Number(x.medfee), 0).toFixed(2));
+    const cost = months.map((mo) => Number(p.months.filter((x) => x.month === mo).reduce((s, x) => s + Number(x.medfee), 0).toFixed(2)));
     series.push({ name: "医疗费用", type: "line", yAxisIndex: 1, data: cost });
     document.getElementById("trend-title").textContent = "按月就诊次数与费用（点击查看结算）";
     chart("chart-trend").setOption({ tooltip: { trigger: "axis" }, legend: {}, xAxis: { type: "category", data: months },
@@ -84,7 +84,9 @@
     chart("chart-left").setOption({ tooltip: { trigger: "item" }, series: [{ type: "pie", radius: ["35%", "65%"],
       data: [{ name: "基金支付", value: Number(p.totals.fund) }, { name: "个人账户", value: Number(p.totals.acct) }, { name: "个人现金", value: Number(p.totals.cash) }] }] }, true);
     document.getElementById("right-title").textContent = "风险评分构成";
-    chart("chart-right").setOption({ tooltip: {}, xAxis: { type: "value", max: 100 }, yAxis: { type: "category", data: p.risk.reasons.map((r) => r.reason), axisLabel: { width: 200, overflow: "truncate" } },
+    chart("chart-right").setOption({ tooltip: {},
+      title: p.risk.reasons.length ? undefined : { text: "无风险因素（评分 0）", left: "center", top: "middle", textStyle: { fontSize: 14, color: "#5b6b66" } },
+      xAxis: { type: "value", max: 100 }, yAxis: { type: "category", data: p.risk.reasons.map((r) => r.reason), axisLabel: { width: 200, overflow: "truncate" } },
       grid: { left: 210 }, series: [{ type: "bar", data: p.risk.reasons.map((r) => r.points) }] }, true);
     document.getElementById("list-title").textContent = "就诊机构";
     table("list", ["机构", "名称", "次数", "费用（元）", "最近"], p.institutions.map((i) =>
