@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     #: call as if no rule existed (the A/B benchmark; an emergency switch). 3101/3102 still
     #: answer with the rules.
     review: bool = True
+    #: Post-hoc monitoring (docs/monitoring.md): the process that owns the replica runs
+    #: `yibao risk run` (the days since the last run, up to yesterday) daily at this platform
+    #: time ("HH:MM"), or never (`off`).
+    risk_schedule: str = Field(default="02:30", pattern=r"^(off|([01]\d|2[0-3]):[0-5]\d)$")
     #: The change feed (docs/feed.md): publish every change-log record to this NATS JetStream
     #: server (nats://host:4222); unset, no feed. A broker that is down only makes the feed lag.
     feed_url: str | None = None

@@ -28,6 +28,7 @@ from yibao.replica.lock import OwnerLock
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.service import Replica
 from yibao.replica.tiflash import TiFlashReplica
+from yibao.review import posthoc
 from yibao.review.service import Reviewer
 from yibao.risk import RuleSet, load_ruleset
 from yibao.storage.database import Database
@@ -55,6 +56,8 @@ class Platform:
     dashboard: SharedDashboard | None = None
     #: the change feed's publisher, while this process serves the replica and a feed is set
     feed: FeedPublisher | None = None
+    #: the nightly post-hoc run, while this process serves the DuckDB replica
+    risk_schedule: posthoc.Schedule | None = None
     _served: ServedReplica | None = field(default=None, repr=False)
     _book: PolicyBook | None = field(default=None, repr=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -118,6 +121,16 @@ class Platform:
         self.analytics = analytics
         self.dashboard = SharedDashboard(analytics)
         self.serve_feed()
+        self.serve_risk_schedule()
+
+    def serve_risk_schedule(self) -> None:
+        """The nightly post-hoc run (YIBAO_RISK_SCHEDULE, docs/monitoring.md) in the process
+        that owns the DuckDB replica."""
+        at = self.settings.risk_schedule
+        if at == "off" or self.replica is None or self.risk_schedule is not None:
+            return
+        self.risk_schedule = posthoc.Schedule(self.replica, lambda: self.reviewer.ruleset, at)
+        self.risk_schedule.start()
 
     def serve_feed(self) -> None:
         """Start the change feed (`YIBAO_FEED_URL`, docs/feed.md) in the process that serves
@@ -139,6 +152,9 @@ class Platform:
         feed, self.feed = self.feed, None
         if feed is not None:
             feed.stop()
+        schedule, self.risk_schedule = self.risk_schedule, None
+        if schedule is not None:
+            schedule.stop()
         self.replica = self.tiflash = self.analytics = None
         self.dashboard = None
         served, self._served = self._served, None

@@ -10,6 +10,9 @@ lifecycle is the platform's, `serve_replica` at start and `stop_replica` at stop
 - `GET /api/v1/replica/status`, `POST /api/v1/replica/rebuild`, `POST /api/v1/replica/verify`
   — for `yibao replica …` while the server owns the DuckDB file (header
   `X-Yibao-Replica-Token` from `<data_dir>/replica.lock`, or an admin session)
+- `POST /api/v1/risk/runs` — a post-hoc monitoring run on the replica (`{since?, until?,
+  categories?}` → the run's summary; permission `risk.run`, or the lock file's token for
+  `yibao risk run`; docs/monitoring.md)
 - `GET /dashboard` — the page (signed in; else a redirect to `/login?next=/dashboard`)
 
 Analytic endpoints are signed-in only. Amounts are JSON strings with two decimals (exact).
@@ -29,6 +32,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from yibao.api.console import portraits
 from yibao.api.console.deps import (
@@ -39,8 +43,9 @@ from yibao.api.console.deps import (
     _cookie,
     current_user,
 )
-from yibao.errors import Forbidden
+from yibao.errors import Forbidden, InvalidInput
 from yibao.interface import analytics
+from yibao.interface import risk as risk_runs
 from yibao.interface.console.auth import User
 from yibao.runtime import Platform
 
@@ -48,6 +53,7 @@ WEB = resources.files("yibao.web")
 #: the permission each route checks, published in the OpenAPI (docs/console.md)
 _READS = {"x-permission": "analytics.read"}
 _REPLICA = {"x-permission": "replica.operate"}
+_RISK_RUN = {"x-permission": "risk.run"}
 
 
 def _default(value: Any) -> Any:
@@ -125,6 +131,32 @@ def mount(app: FastAPI, platform: Platform) -> None:
     )
     def run_query(name: str, request: Request, _user: AnalyticsReader) -> Json:
         return Json(analytics.run_query(platform, name, dict(request.query_params)))
+
+    # -- post-hoc monitoring ---------------------------------------------------------------
+
+    def risk_runner(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        cookie: Annotated[str | None, Depends(_cookie)],
+    ) -> str:
+        if analytics.is_local_operator(platform, request.headers.get(analytics.TOKEN_HEADER)):
+            return "cli"
+        Permit("risk.run")(request, current_user(request, bearer, cookie))
+        return "console"
+
+    @app.post(
+        "/api/v1/risk/runs",
+        tags=["事后监控 post-hoc monitoring"],
+        summary="发起事后监控（同步, 返回汇总）",
+        openapi_extra=_RISK_RUN,
+    )
+    async def risk_run(request: Request, who: str = Depends(risk_runner)) -> Json:
+        raw = await request.body()
+        try:
+            body = orjson.loads(raw) if raw.strip() else {}
+        except orjson.JSONDecodeError:
+            raise InvalidInput("body: 不是合法的 JSON (not valid JSON)") from None
+        return Json(await run_in_threadpool(risk_runs.run_now, platform, body, run_by=who))
 
     # -- replica operations ----------------------------------------------------------------
 

@@ -92,6 +92,8 @@ def mounter(url: str) -> Callable[[FastAPI, Platform], None]:
         app.add_api_route(
             "/api/v1/replica/{rest:path}", forward, methods=["GET", "POST"], include_in_schema=False
         )
+        # post-hoc runs read the replica: the analytics process owns it
+        app.add_api_route("/api/v1/risk/runs", forward, methods=["POST"], include_in_schema=False)
         # the portraits read the replica too (docs/portraits.md)
         app.add_api_route(
             "/api/v1/portraits/{rest:path}", forward, methods=["GET"], include_in_schema=False

@@ -1,24 +1,199 @@
-"""`yibao risk …` — fund protection. `risk evaluate` scores a detector against the synthetic
-city's labels (docs/simulate.md "Scoring detection")."""
+"""`yibao risk …` — fund protection: post-hoc monitoring (事后监管; docs/monitoring.md) and
+scoring detection against the synthetic city's labels (docs/simulate.md "Scoring detection").
+
+`risk run` runs the post-hoc rules over settled claims on the columnar replica and stores their
+hits in `rule_hit` (stage `post`); `risk hits` lists hits, real-time and post-hoc alike. While
+`yibao serve` owns the replica the run goes through it (`POST /api/v1/risk/runs`, authorised by
+the token in `<data_dir>/replica.lock`); on a stopped data directory the command opens the
+replica itself. `risk evaluate` scores a detector's hits against the labels `yibao simulate
+load` wrote.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from yibao.bench.risk_detectors import DETECTORS, default_detector
 from yibao.bench.risk_eval import GOAL, LabelsError, evaluate, meets_goal, read_labels
 from yibao.cli.common import console, fail, friendly_errors, settings
+from yibao.cli.replica import _call, _is_tidb, _open_offline
+from yibao.errors import InvalidInput
+from yibao.monitoring.plan import check_categories
+from yibao.monitoring.runner import CATEGORIES as POST_CATEGORIES
+from yibao.replica.lock import running_owner
+from yibao.replica.pseudonym import Pseudonyms
+from yibao.review import posthoc
+from yibao.risk.params_io import RuleFileError, load_ruleset
+from yibao.risk.registry import CATEGORIES
 from yibao.simulate.export import LABELS_FILE
-from yibao.simulate.model import ANOMALY_KINDS, CATEGORIES
+from yibao.simulate.model import ANOMALY_KINDS
+from yibao.simulate.model import CATEGORIES as SIM_CATEGORIES
 from yibao.storage.engine import make_engine
 
 app = typer.Typer(
-    help="风险 fund protection: score detection against the city.", no_args_is_help=True
+    help=(
+        "事后监管 post-hoc monitoring: run the post-hoc rules on the columnar replica "
+        "(`risk run`), list rule hits, real-time and post-hoc (`risk hits`), score detection "
+        "against the synthetic city (`risk evaluate`). docs/monitoring.md describes the "
+        "post-hoc rules and their thresholds."
+    ),
+    no_args_is_help=True,
 )
+
+
+def _bad(exc: InvalidInput) -> None:
+    fail(exc.message, 2)
+
+
+def _summary_lines(s: dict[str, Any]) -> str:
+    if s.get("up_to_date"):
+        return (
+            f"[green]无需运行 up to date[/]: 上次完整运行已覆盖至 {s['until']} "
+            "(the last complete run already covers up to yesterday; give --since to rerun)"
+        )
+    found = ", ".join(f"{k} {v}" for k, v in s.get("by_category", {}).items()) or "-"
+    return (
+        f"[green]完成 done[/]: {s['since']} ~ {s['until']}; 命中 hits {s['hits_found']} "
+        f"(新增 new {s['hits_new']}); {found}; run {s['run_id']}; "
+        f"replica seq {s['replica_seq']}; {s.get('seconds', 0)}s"
+    )
+
+
+@app.command("run")
+def run_cmd(
+    since: str | None = typer.Option(
+        None, help="first day, yyyy-MM-dd (default: the day after the last complete run)"
+    ),
+    until: str | None = typer.Option(None, help="last day, yyyy-MM-dd (default: yesterday)"),
+    category: list[str] = typer.Option(
+        [],
+        "--category",
+        help=f"only these categories (repeatable or comma-separated): {', '.join(POST_CATEGORIES)}",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the run's summary as JSON"),
+) -> None:
+    """Run the post-hoc rules over the settled claims from --since to --until on the replica.
+
+    Incremental (by default the days after the last complete run, up to yesterday) and
+    idempotent (a rerun over the same days stores no hit twice). Hits go to `rule_hit` with
+    stage `post`; see them with `yibao risk hits`.
+    """
+    try:
+        first = posthoc.parse_day("--since", since)
+        last = posthoc.parse_day("--until", until)
+        posthoc.check_period(first, last)
+        check_categories(category)
+    except InvalidInput as exc:
+        _bad(exc)
+    cfg = settings()
+    with friendly_errors():
+        if _is_tidb(cfg):
+            fail(
+                "TiDB 上的事后监控尚不支持 (post-hoc runs read DuckDB; on TiDB they are not "
+                "supported yet)"
+            )
+        owner = running_owner(cfg.data_dir)
+        if owner is not None:
+            body: dict[str, Any] = {"since": since, "until": until, "categories": category}
+            with console.status("事后监控运行中 running in the server process…"):
+                summary = _call(owner, "POST", "/api/v1/risk/runs", json=body)
+        else:
+            try:
+                ruleset = load_ruleset([cfg.data_dir])
+            except RuleFileError as exc:
+                fail(str(exc), 2)
+            replica = _open_offline(cfg)
+            try:
+                wanted = check_categories(category) or set(POST_CATEGORIES)
+                with Progress(
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=console,
+                    transient=as_json,
+                ) as bar:
+                    task = bar.add_task("事后监控 post-hoc", total=len(wanted))
+
+                    def progress(name: str) -> None:
+                        bar.update(task, advance=1, description=f"事后监控 {name}")
+
+                    summary = posthoc.run_on_replica(
+                        replica,
+                        ruleset,
+                        since=first,
+                        until=last,
+                        categories=category,
+                        run_by="cli",
+                        progress=progress,
+                    )
+                    bar.update(task, completed=len(wanted))
+            finally:
+                replica.close()
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+    else:
+        console.print(_summary_lines(summary), highlight=False)
+
+
+@app.command("hits")
+def hits_cmd(
+    as_json: bool = typer.Option(False, "--json", help="a top-level JSON list, one object per hit"),
+    category: str | None = typer.Option(None, help="only this category, e.g. split_admission"),
+    psn_no: str | None = typer.Option(
+        None, "--psn-no", help="only this person (by psn_no, or by the pseudonym psn_ref)"
+    ),
+    fixmedins_code: str | None = typer.Option(
+        None, "--fixmedins-code", help="only this institution"
+    ),
+    since: str | None = typer.Option(None, help="only hits detected on or after yyyy-MM-dd"),
+) -> None:
+    """Rule hits, real-time (pre/mid) and post-hoc alike, oldest first.
+
+    Each: hit_id, rule_id, category, stage, result_type, psn_ref (the person's keyed
+    pseudonym, never psn_no), fixmedins_code, mdtrt_id, setl_id (null when not applicable),
+    amount, detected_at, evidence.
+    """
+    try:
+        day = posthoc.parse_day("--since", since)
+        if category is not None and category not in CATEGORIES:
+            raise InvalidInput(
+                f"--category: 未知的类别 '{category}' (unknown category; see `yibao rules list`)"
+            )
+    except InvalidInput as exc:
+        _bad(exc)
+    cfg = settings()
+    with friendly_errors():
+        pseudonyms = Pseudonyms.for_dir(cfg.data_dir)
+        engine = make_engine(cfg.db_url, synchronous=cfg.sqlite_synchronous)
+        try:
+            with engine.connect() as conn:
+                found = posthoc.hits(
+                    conn,
+                    pseudonyms,
+                    category=category,
+                    psn_no=psn_no,
+                    fixmedins_code=fixmedins_code,
+                    since=day,
+                )
+        finally:
+            engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=1))
+        return
+    for h in found:
+        console.print(
+            f"{h['detected_at']} {h['stage']:4} {h['rule_id']:22} {h['category']:24} "
+            f"{h['fixmedins_code'] or '-':14} {h['amount']:>12} {h['psn_ref'] or '-'}",
+            highlight=False,
+        )
+    console.print(f"共 {len(found)} 条 (hits)", highlight=False)
 
 
 def _pct(value: float | None) -> str:
@@ -81,7 +256,7 @@ def evaluate_cmd(
         injected = key in ANOMALY_KINDS
         mark = "✓" if meets_goal(row) else ("✗" if row["labels"] else "")
         table.add_row(
-            key, CATEGORIES[key][0], row["unit"], f"{row['labels']:,}", f"{row['hits']:,}",
+            key, SIM_CATEGORIES[key][0], row["unit"], f"{row['labels']:,}", f"{row['hits']:,}",
             f"{row['tp']:,}", _pct(row["precision"]), _pct(row["recall"]),
             mark if injected else "",
         )  # fmt: skip

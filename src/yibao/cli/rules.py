@@ -67,8 +67,11 @@ def list_cmd(
             f"{stages}{state}",
             highlight=False,
         )
-    posthoc = [c.key for c in CATEGORIES.values() if c.key not in LOGICS]
-    console.print(f"事后规则类别 post-hoc categories (no real-time logic): {', '.join(posthoc)}")
+    posthoc = [c.key for c in CATEGORIES.values() if c.judged_at is None]
+    console.print(
+        f"仅事后判断的类别 post-only categories (`yibao risk run`): {', '.join(posthoc)}",
+        highlight=False,
+    )
 
 
 @app.command("show")
@@ -89,7 +92,12 @@ def explain_cmd(rule_id: str = typer.Argument(..., help="rule id, e.g. GEND-01")
         f"{'至 ' + r.enddate.isoformat() if r.enddate else ''}{'' if r.enabled else ', 已停用'})",
         f"类别: {cat.key} {cat.name}; 判断单位: {_UNIT[cat.unit]}",
         f"检查内容: {cat.explain}",
-        f"结果类型: {_RESULT[r.result_type]}; 命中后: {_ACTION[r.action]}",
+        f"结果类型: {_RESULT[r.result_type]}; 命中后: "
+        + (
+            "写入疑点 rule_hit (事后, `yibao risk run`; 不影响已完成的结算)"
+            if r.stages == ("post",)
+            else _ACTION[r.action]
+        ),
         f"审核环节: {'、'.join(_STAGE[s] for s in r.stages)}; "
         f"场景: {'、'.join(_SCENE[s] for s in r.scenes)}; "
         f"机构等级: {'、'.join(sorted(r.hosp_lv)) or '全部'}; 区划: {r.admdvs}",

@@ -30,6 +30,9 @@ import pyarrow.compute as pc
 from yibao.errors import ConfigError
 
 KEY_FILE = "pseudonym.key"
+#: marks a value that is already a pseudonym where a `psn_no` is expected (a post-hoc hit,
+#: found on the replica, knows its person only as `psn_ref`): `ref()` passes it through
+GIVEN_REF = "ref:"
 #: hex digits of the HMAC kept as the pseudonym (128 bits)
 REF_LEN = 32
 _KEY_BYTES = 32
@@ -59,6 +62,11 @@ def _write_key(path: Path, key: bytes, *, replace: bool) -> None:
             pass
         finally:
             tmp.unlink()
+
+
+def given(psn_ref: str) -> str:
+    """A pseudonym carried where a `psn_no` goes (`Pseudonyms.ref` passes it through)."""
+    return GIVEN_REF + psn_ref
 
 
 def ensure_key(data_dir: Path) -> tuple[Path, bool]:
@@ -123,6 +131,8 @@ class Pseudonyms:
     def ref(self, psn_no: str | None) -> str | None:
         if psn_no is None:
             return None
+        if psn_no.startswith(GIVEN_REF):
+            return psn_no[len(GIVEN_REF) :]
         found = self._cache.get(psn_no)
         if found is None:
             if len(self._cache) > 2_000_000:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from yibao.kit.clock import DATE_FMT, DATETIME_FMT
+from yibao.replica.pseudonym import given
 
 SETL = "setl"
 PSN = "psn"
@@ -168,10 +169,14 @@ def mdtrt_payload(row: Mapping[str, Any]) -> dict[str, Any]:
 def rule_hit_payload(row: Mapping[str, Any]) -> dict[str, Any]:
     """Review hits (docs/review.md): the rule, the institution, the person (as `psn_no`, which
     the replica turns into the keyed pseudonym `psn_ref` on the way in), the visit and
-    settlement, the amount at stake. The evidence and the reason stay in the row store."""
+    settlement, the amount at stake. The evidence and the reason stay in the row store. A
+    post-hoc hit knows only the pseudonym: it travels marked as one (`pseudonym.given`)."""
+    psn_no = row.get("psn_no")
+    if psn_no is None and row.get("psn_ref"):
+        psn_no = given(str(row["psn_ref"]))
     return {
         "hit_id": row["hit_id"],
-        "psn_no": row["psn_no"],
+        "psn_no": psn_no,
         "rule_id": row["rule_id"],
         "rule_version": row["rule_version"],
         "category": row["category"],
@@ -179,7 +184,7 @@ def rule_hit_payload(row: Mapping[str, Any]) -> dict[str, Any]:
         "result_type": row["result_type"],
         "action": row["action"],
         "infno": row.get("infno"),
-        "fixmedins_code": row["fixmedins_code"],
+        "fixmedins_code": row.get("fixmedins_code"),
         "mdtrt_id": row.get("mdtrt_id"),
         "setl_id": row.get("setl_id"),
         "amount": fen(row["amount"]),

@@ -16,6 +16,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+from yibao.risk import posthoc as _posthoc  # noqa: F401  (registers the post-only categories)
 from yibao.risk import rules as _rules  # noqa: F401  (registers every logic)
 from yibao.risk.model import ACTIONS, RESULT_TYPES, SCENES, Action, ResultType, Scene, Stage
 from yibao.risk.registry import CATEGORIES, LOGICS, ParamSpec, ParamValue

@@ -72,6 +72,7 @@ from yibao.storage.schema.review import (
     frequency_limits,
     item_pairs,
     price_limits,
+    risk_run,
     rule_hit,
     windows,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "review_case_file",
     "review_case_hit",
     "review_case_step",
+    "risk_run",
     "rule_hit",
     "selfpay_diag",
     "selfpay_fee",

@@ -25,6 +25,8 @@ async def test_analytics_down_answers_503_and_settlement_goes_on(world: dict[str
             assert answer.status_code == 503, path
             assert answer.json()["error"] == "analytics_unavailable"
         assert (await client.post("/api/v1/replica/rebuild")).status_code == 503
+        # post-hoc runs read the replica: passed on too (docs/monitoring.md)
+        assert (await client.post("/api/v1/risk/runs", json={})).status_code == 503
         # the page itself is the gateway's (it redirects to the login when signed out)
         page = await client.get("/dashboard")
         assert page.status_code in (302, 303, 307, 401)

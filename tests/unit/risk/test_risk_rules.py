@@ -72,7 +72,10 @@ def test_the_registry_knows_all_28_categories() -> None:
     assert {"gender_limit", "benford", "peer_outlier", "card_misuse"} <= set(CATEGORIES)
     for key, logic in LOGICS.items():
         assert logic.category == key
-        assert CATEGORIES[key].judged_at is not None
+        # a post-only category's entry carries its parameters; the replica judges it
+        # (risk.posthoc, yibao.monitoring), never one bill
+        post_only = CATEGORIES[key].stages == ("post",)
+        assert (CATEGORIES[key].judged_at is None) == post_only, key
 
 
 def test_gender_limit_fires_on_the_other_sex_only() -> None:
@@ -303,7 +306,11 @@ BASE = '[ruleset]\nadmdvs = "110199"\nversion = "t"\nbegndate = 2025-01-01\n'
             "rule[0].action",
         ),
         ('id="A"\ncategory="nope"\nresult_type="violation"\naction="warn"', "rule[0].category"),
-        ('id="A"\ncategory="benford"\nresult_type="violation"\naction="warn"', "rule[0].category"),
+        # benford is judged post-hoc only (on the replica), never in real time
+        (
+            'id="A"\ncategory="benford"\nresult_type="violation"\naction="warn"\nstages=["mid"]',
+            "rule[0].stages",
+        ),
         (
             'id="A"\ncategory="split_admission"\nresult_type="suspicious"\naction="selfpay"',
             "rule[0].action",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, String, Table, Text
 
 from yibao.storage.schema.base import CODE, ID, audit_cols, metadata
 from yibao.storage.types import Money, Price, Qty
@@ -124,8 +124,13 @@ rule_hit = Table(
     Column("action", String(8), nullable=False),
     Column("infno", String(CODE), nullable=True),
     Column("msgid", String(ID), nullable=True),
-    Column("psn_no", String(ID), nullable=False),
-    Column("fixmedins_code", String(ID), nullable=False),
+    #: the person, for real-time hits; a post-hoc hit (found on the pseudonymous replica)
+    #: knows only `psn_ref`, and a hit on an institution or a group has neither
+    Column("psn_no", String(ID), nullable=True),
+    #: the keyed pseudonym (replica.pseudonym) of a post-hoc hit's person
+    Column("psn_ref", String(ID + 34), nullable=True),
+    #: null for a post-hoc hit on a person over a window or on a group across institutions
+    Column("fixmedins_code", String(ID), nullable=True),
     Column("mdtrt_id", String(ID), nullable=True),
     Column("setl_id", String(ID), nullable=True),
     #: the fee lines found (feedetl_sn, comma-separated)
@@ -140,6 +145,30 @@ rule_hit = Table(
 Index(None, rule_hit.c.psn_no, rule_hit.c.detected_at)
 Index(None, rule_hit.c.fixmedins_code, rule_hit.c.detected_at)
 Index(None, rule_hit.c.mdtrt_id)
+Index(None, rule_hit.c.psn_ref)
+Index(None, rule_hit.c.stage, rule_hit.c.detected_at)
+
+#: One post-hoc pass (`yibao risk run`, the scheduled run in `serve`, `POST /api/v1/risk/runs`):
+#: the days it covered and what it found. The incremental default starts the day after the
+#: latest `until_date` of a complete run (every category).
+risk_run = Table(
+    "risk_run",
+    metadata,
+    Column("run_id", String(ID), primary_key=True),
+    Column("since_date", Date, nullable=False),
+    Column("until_date", Date, nullable=False),
+    #: comma-separated categories, or null for every post-hoc category
+    Column("categories", String(500), nullable=True),
+    #: cli | schedule | console (who started it)
+    Column("run_by", String(12), nullable=False),
+    Column("hits_found", Integer, nullable=False),
+    Column("hits_new", Integer, nullable=False),
+    #: the replica's applied change-log position the pass read
+    Column("replica_seq", BigInteger, nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=False),
+)
+Index(None, risk_run.c.until_date)
 
 KB_TABLES = {
     "item_pairs": item_pairs,

@@ -353,6 +353,21 @@ def upgrade() -> None:
     op.create_index(op.f("ix_psn_ec_token"), "psn", ["ec_token"], unique=True)
     op.create_index(op.f("ix_psn_family_id"), "psn", ["family_id"], unique=False)
     op.create_table(
+        "risk_run",
+        sa.Column("run_id", sa.String(length=30), nullable=False),
+        sa.Column("since_date", sa.Date(), nullable=False),
+        sa.Column("until_date", sa.Date(), nullable=False),
+        sa.Column("categories", sa.String(length=500), nullable=True),
+        sa.Column("run_by", sa.String(length=12), nullable=False),
+        sa.Column("hits_found", sa.Integer(), nullable=False),
+        sa.Column("hits_new", sa.Integer(), nullable=False),
+        sa.Column("replica_seq", sa.BigInteger(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("run_id", name=op.f("pk_risk_run")),
+    )
+    op.create_index(op.f("ix_risk_run_until_date"), "risk_run", ["until_date"], unique=False)
+    op.create_table(
         "rule_hit",
         sa.Column("hit_id", sa.String(length=30), nullable=False),
         sa.Column("rule_id", sa.String(length=30), nullable=False),
@@ -363,8 +378,9 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=8), nullable=False),
         sa.Column("infno", sa.String(length=6), nullable=True),
         sa.Column("msgid", sa.String(length=30), nullable=True),
-        sa.Column("psn_no", sa.String(length=30), nullable=False),
-        sa.Column("fixmedins_code", sa.String(length=30), nullable=False),
+        sa.Column("psn_no", sa.String(length=30), nullable=True),
+        sa.Column("psn_ref", sa.String(length=64), nullable=True),
+        sa.Column("fixmedins_code", sa.String(length=30), nullable=True),
         sa.Column("mdtrt_id", sa.String(length=30), nullable=True),
         sa.Column("setl_id", sa.String(length=30), nullable=True),
         sa.Column("line_ids", sa.String(length=1000), nullable=True),
@@ -385,6 +401,10 @@ def upgrade() -> None:
     op.create_index(op.f("ix_rule_hit_mdtrt_id"), "rule_hit", ["mdtrt_id"], unique=False)
     op.create_index(
         op.f("ix_rule_hit_psn_no_detected_at"), "rule_hit", ["psn_no", "detected_at"], unique=False
+    )
+    op.create_index(op.f("ix_rule_hit_psn_ref"), "rule_hit", ["psn_ref"], unique=False)
+    op.create_index(
+        op.f("ix_rule_hit_stage_detected_at"), "rule_hit", ["stage", "detected_at"], unique=False
     )
     op.create_table(
         "selfpay_diag",
@@ -1523,10 +1543,14 @@ def downgrade() -> None:
     op.drop_table("selfpay_mdtrt")
     op.drop_table("selfpay_fee")
     op.drop_table("selfpay_diag")
+    op.drop_index(op.f("ix_rule_hit_stage_detected_at"), table_name="rule_hit")
+    op.drop_index(op.f("ix_rule_hit_psn_ref"), table_name="rule_hit")
     op.drop_index(op.f("ix_rule_hit_psn_no_detected_at"), table_name="rule_hit")
     op.drop_index(op.f("ix_rule_hit_mdtrt_id"), table_name="rule_hit")
     op.drop_index(op.f("ix_rule_hit_fixmedins_code_detected_at"), table_name="rule_hit")
     op.drop_table("rule_hit")
+    op.drop_index(op.f("ix_risk_run_until_date"), table_name="risk_run")
+    op.drop_table("risk_run")
     op.drop_index(op.f("ix_psn_family_id"), table_name="psn")
     op.drop_index(op.f("ix_psn_ec_token"), table_name="psn")
     op.drop_index(op.f("ix_psn_certno"), table_name="psn")

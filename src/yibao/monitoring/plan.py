@@ -1,0 +1,140 @@
+"""What a post-hoc pass runs: the rule base's post rules (one per category, by the rule id the
+detector writes) and their thresholds, the knowledge base's `windows` rows winning — the one
+place thresholds come from (docs/monitoring.md). Pure: plain data in, plain data out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from yibao.errors import InvalidInput
+from yibao.monitoring.model import Thresholds
+from yibao.monitoring.runner import CATEGORIES
+from yibao.risk.kb import KnowledgeBase
+from yibao.risk.params_io import Rule, RuleSet
+from yibao.risk.registry import CATEGORIES as ALL_CATEGORIES
+from yibao.risk.registry import ParamValue
+
+#: category → the rule id its detector writes (rule_hit.rule_id)
+RULE_IDS: Mapping[str, str] = {
+    "split_admission": "POST-SPLIT-ADMISSION",
+    "same_day_multi_visit": "POST-SAME-DAY",
+    "card_misuse": "POST-TWO-PLACES",
+    "frequent_visits": "POST-FREQUENT-VISITS",
+    "outpatient_during_stay": "POST-OTP-DURING-STAY",
+    "los_outlier": "POST-LOS-OUTLIER",
+    "low_threshold_admission": "POST-LOW-THRESHOLD",
+    "peer_outlier": "POST-PEER-OUTLIER",
+    "benford": "POST-BENFORD",
+    "clustered_visits": "POST-CLUSTERED-VISITS",
+}
+assert set(RULE_IDS) == set(CATEGORIES)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The categories to run (their rules enabled and valid), the thresholds, the rules."""
+
+    categories: frozenset[str]
+    thresholds: Thresholds
+    outpatient_diagnoses: tuple[str, ...]
+    rules: Mapping[str, Rule]
+
+
+def check_categories(names: Iterable[str]) -> frozenset[str]:
+    """The asked categories, each one a post-hoc category, or InvalidInput naming the field."""
+    out: set[str] = set()
+    for raw in names:
+        for name in (n.strip() for n in raw.split(",")):
+            if not name:
+                continue
+            if name not in ALL_CATEGORIES:
+                raise InvalidInput(
+                    f"category: 未知的类别 '{name}' (unknown category; post-hoc categories: "
+                    f"{', '.join(CATEGORIES)})"
+                )
+            if name not in RULE_IDS:
+                raise InvalidInput(
+                    f"category: 类别 '{name}' 没有事后检测 (no post-hoc detector for this "
+                    f"category; post-hoc categories: {', '.join(CATEGORIES)})"
+                )
+            out.add(name)
+    return frozenset(out)
+
+
+def _int(params: Mapping[str, ParamValue], key: str, default: int) -> int:
+    value = params.get(key, default)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _num(params: Mapping[str, ParamValue], key: str, default: float) -> float:
+    value = params.get(key)
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return float(value)
+    return default
+
+
+def plan(
+    ruleset: RuleSet,
+    kb: KnowledgeBase,
+    day: date,
+    wanted: frozenset[str] | None = None,
+) -> Plan:
+    """The pass over a period ending on `day`: a category runs when its post rule exists, is
+    enabled and valid on `day` (and, if `wanted` is given, is asked for)."""
+    rules: dict[str, Rule] = {}
+    for category, rule_id in RULE_IDS.items():
+        rule = ruleset.by_id(rule_id)
+        if rule is None or not rule.enabled or "post" not in rule.stages or not rule.valid_on(day):
+            continue
+        if wanted is not None and category not in wanted:
+            continue
+        rules[category] = rule
+    d = Thresholds()
+
+    def params(category: str) -> Mapping[str, ParamValue]:
+        found = rules.get(category) or ruleset.by_id(RULE_IDS[category])
+        return found.params if found is not None else {}
+
+    readmit = params("split_admission")
+    freq = params("frequent_visits")
+    place = params("card_misuse")
+    los = params("los_outlier")
+    low = params("low_threshold_admission")
+    peer = params("peer_outlier")
+    benford = params("benford")
+    group = params("clustered_visits")
+    frequent_count = kb.window_threshold("frequent_visits", day)
+    same_place = kb.window_threshold("same_place", day)
+    los_ratio = kb.window_threshold("los_outlier", day)
+    t = Thresholds(
+        readmission_days=kb.window("readmission", day, _int(readmit, "days", d.readmission_days)),
+        frequent_days=kb.window("frequent_visits", day, _int(freq, "window_days", d.frequent_days)),
+        # the rule's max_visits are allowed; one more is frequent (the windows row names the
+        # count that is frequent)
+        frequent_visits=(
+            int(frequent_count)
+            if frequent_count is not None
+            else _int(freq, "max_visits", d.frequent_visits - 1) + 1
+        ),
+        same_place_minutes=(
+            int(same_place)
+            if same_place is not None
+            else _int(place, "same_place_minutes", d.same_place_minutes)
+        ),
+        los_ratio=float(los_ratio) if los_ratio is not None else _num(los, "ratio", d.los_ratio),
+        robust_z=_num(peer, "robust_z", d.robust_z),
+        min_peers=_int(peer, "min_peers", _int(los, "min_peers", d.min_peers)),
+        min_visits=_int(peer, "min_visits", d.min_visits),
+        benford_min_bills=_int(benford, "min_bills", d.benford_min_bills),
+        benford_mad=_num(benford, "mad", d.benford_mad),
+        group_min_days=_int(group, "min_days", d.group_min_days),
+        group_min_size=_int(group, "min_size", d.group_min_size),
+        low_stay_days=_int(low, "max_days", d.low_stay_days),
+        low_cost_share=_num(low, "cost_share", d.low_cost_share),
+    )
+    raw = low.get("outpatient_diagnoses", ())
+    diagnoses = tuple(raw) if isinstance(raw, tuple) else ()
+    return Plan(frozenset(rules), t, diagnoses, rules)
