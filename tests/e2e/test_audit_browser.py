@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from seed import ADMIN_PASSWORD, Server
+from seed import Server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -34,16 +34,19 @@ def test_audit_page_lists_records_and_the_chain_state(server: Server) -> None:
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(server.url + "/audit")
             page.wait_for_url("**/login?next=%2Faudit")
-            page.fill("#username", "admin")
-            page.fill("#password", ADMIN_PASSWORD)
+            # the auditor, and only the auditor, reads the trail (三权分立); `yibao init`
+            # wrote its generated password owner-only into the data directory
+            auditor = (server.data_dir / "auditor-password.txt").read_text().strip()
+            page.fill("#username", "auditor")
+            page.fill("#password", auditor)
             page.click("button[type=submit]")
             page.wait_for_url("**/audit")
             page.click("#verify")
             page.wait_for_function(
-                "document.getElementById('chain').textContent.startsWith('审计链完整')",
+                "() => document.getElementById('chain').textContent.startsWith('审计链完整')",
                 timeout=30_000,
             )
-            page.wait_for_function("document.querySelectorAll('#rows tr').length > 0")
+            page.wait_for_function("() => document.querySelectorAll('#rows tr').length > 0")
             actions = page.eval_on_selector_all(
                 "#rows tr td:nth-child(7)", "t => t.map(x => x.textContent)"
             )
@@ -51,7 +54,7 @@ def test_audit_page_lists_records_and_the_chain_state(server: Server) -> None:
             page.fill("input[name=action]", "auth.login")
             page.click("#filters button[type=submit]")
             page.wait_for_function(
-                "[...document.querySelectorAll('#rows tr td:nth-child(7)')]"
+                "() => [...document.querySelectorAll('#rows tr td:nth-child(7)')]"
                 ".every(td => td.textContent === 'auth.login')"
             )
             page.fill("input[name=since]", "not a date")
