@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from yibao.config import Settings
 from yibao.enrolment import token_seal
+from yibao.enrolment.repo import audit as audit_repo
 from yibao.errors import ConfigError, InvalidInput
 from yibao.kit.files import write_private
 from yibao.replica import pseudonym
@@ -129,6 +130,8 @@ def init(settings: Settings) -> InitReport:
         backend = detect_backend(engine)
         upgrade(engine)
         migrated = int(run_transaction(engine, users.migrate_roles) or 0)
+        # the audit chain's head row exists before any record (enrolment.repo.audit.ensure_head)
+        run_transaction(engine, audit_repo.ensure_head)
         for username, role, display, env_var, given, file_name in _first_accounts(settings):
             password = given
             password_file: Path | None = None

@@ -38,6 +38,15 @@ def advance_head(conn: Connection) -> tuple[int, str]:
     return int(row.last_seq), str(row.last_hash)
 
 
+def ensure_head(conn: Connection) -> None:
+    """Create the chain's head row (before any record) if it is missing: `yibao init` does, so
+    that concurrent first writers on MySQL/TiDB queue on an existing row instead of racing to
+    create it (gap locks would make them deadlock)."""
+    found = conn.execute(select(audit_chain.c.name).where(audit_chain.c.name == CHAIN)).first()
+    if found is None:
+        conn.execute(insert(audit_chain).values(name=CHAIN, last_seq=0, last_hash=GENESIS))
+
+
 def set_head_hash(conn: Connection, row_hash: str) -> None:
     conn.execute(update(audit_chain).where(audit_chain.c.name == CHAIN).values(last_hash=row_hash))
 
