@@ -137,7 +137,12 @@ class Platform:
         the replica — one publisher per platform — with the replica's pseudonyms."""
         if not self.settings.feed_url or self.feed is not None:
             return
-        pseudonyms = Pseudonyms.for_dir(self.settings.data_dir)
+        # the replica's own (read once with its file); TiDB has no DuckDB replica
+        pseudonyms = (
+            self.replica.store.pseudonyms
+            if self.replica is not None
+            else Pseudonyms.for_dir(self.settings.data_dir)
+        )
 
         def pseudonym(psn_no: str) -> str:
             return pseudonyms.ref(psn_no) or ""

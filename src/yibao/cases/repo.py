@@ -8,7 +8,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
 
-from yibao.storage.tables import review_case, review_case_file, review_case_hit, review_case_step
+from yibao.storage.tables import (
+    review_case,
+    review_case_file,
+    review_case_hit,
+    review_case_step,
+    rule_hit,
+)
 
 
 def insert_case(conn: Connection, row: dict[str, Any]) -> None:
@@ -164,8 +170,6 @@ def list_cases(
 
 def rule_hits(conn: Connection, hit_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The `rule_hit` rows (real-time and post-hoc) a case is opened from."""
-    from yibao.storage.tables import rule_hit
-
     if not hit_ids:
         return []
     rows = conn.execute(select(rule_hit).where(rule_hit.c.hit_id.in_(list(hit_ids)))).mappings()
@@ -183,8 +187,6 @@ def open_hits(
     offset: int,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Hits not yet in a case, newest first: what a reviewer opens cases from."""
-    from yibao.storage.tables import rule_hit
-
     where: list[ColumnElement[bool]] = [rule_hit.c.hit_id.not_in(select(review_case_hit.c.hit_id))]
     if fixmedins_codes is not None:
         where.append(rule_hit.c.fixmedins_code.in_(sorted(fixmedins_codes)))

@@ -16,7 +16,6 @@ from yibao.errors import InvalidInput, NotFound
 from yibao.interface.console import persons
 from yibao.interface.console.auth import User
 from yibao.kit.clock import local_naive_now
-from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.service import Replica, ReplicaUnavailable
 from yibao.runtime import Platform
 
@@ -38,11 +37,6 @@ def _replica(platform: Platform) -> Replica:
     if platform.replica is None:
         raise ReplicaUnavailable("分析副本未启用 (the replica is not running in this process)")
     return platform.replica
-
-
-def _person_ref(platform: Platform, psn_no: str) -> str:
-    """The person's key in the replica: the keyed pseudonym of `psn_no`."""
-    return Pseudonyms.for_dir(platform.settings.data_dir).ref(psn_no) or ""
 
 
 def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -77,7 +71,9 @@ def person_portrait(
     replica = _replica(platform)
     replica.applier.wait_for(replica.latest_seq())
     with replica.store.snapshot() as (cur, seq):
-        utilisation = portraits.person_utilisation(cur, _person_ref(platform, psn_no), start, end)
+        utilisation = portraits.person_utilisation(
+            cur, replica.store.pseudonyms.ref(psn_no) or "", start, end
+        )
     now = local_naive_now()
     with platform.db.read() as conn:
         chronic = portrait_rows.chronic_filings(conn, psn_no, now.date())
