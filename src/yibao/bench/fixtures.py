@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yibao.errors import ConfigError
 from yibao.kit.jsonx import loads
+
+if TYPE_CHECKING:
+    from yibao.bench.cast import Cast
 
 FIXTURES_FILE = "demo-fixtures.json"
 #: the demo city's pooling region; persons insured elsewhere are 异地就医 visitors
@@ -28,6 +31,8 @@ class Fixtures:
     catalog_items: list[dict[str, Any]]
     #: the console user of the agency (`username`, `password`): analytic calls sign in with it
     agency: dict[str, Any] | None = None
+    #: the persons this run enrolled for itself (`bench.cast`); None: the fixtures' persons
+    cast: Cast | None = None
 
     @cached_property
     def _local(self) -> list[dict[str, Any]]:
@@ -44,6 +49,12 @@ class Fixtures:
         if self._remote and rng.random() < REMOTE_SHARE:
             return self._remote
         return self._local
+
+    def next_person(self, rng: random.Random) -> dict[str, Any]:
+        """The person of the next flow: the run's own in turn, else one of the fixtures'."""
+        if self.cast is not None:
+            return self.cast.next()
+        return rng.choice(self.persons_for(rng))
 
     def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
         return [i for i in self.institutions if i["kind"] in kinds]

@@ -86,8 +86,16 @@ class Admissions:
     def __init__(self, open_at_start: set[str] | None = None) -> None:
         self.busy: set[str] = set(open_at_start or ())
 
-    def pick(self, rng: random.Random, persons: list[dict[str, Any]]) -> dict[str, Any] | None:
-        free = [p for p in persons if p["psn_no"] not in self.busy]
+    def pick(self, rng: random.Random, fixtures: Fixtures) -> dict[str, Any] | None:
+        if fixtures.cast is not None:
+            # the run's own persons in turn: the next one not in hospital
+            for _ in range(len(fixtures.cast.persons)):
+                person = fixtures.cast.next()
+                if person["psn_no"] not in self.busy:
+                    self.busy.add(person["psn_no"])
+                    return person
+            return None
+        free = [p for p in fixtures.persons_for(rng) if p["psn_no"] not in self.busy]
         if not free:
             return None
         person = rng.choice(free)
@@ -198,8 +206,10 @@ class Session:
     ) -> tuple[list[dict[str, Any]], Decimal]:
         lines = []
         total = Decimal("0.00")
-        for sn in range(1, n + 1):
-            item = self.rng.choice(items)
+        # a bill names each item once (the same item twice at the same time, quantity and
+        # price is a duplicate charge the review moves to self-pay)
+        chosen = self.rng.sample(items, n) if n <= len(items) else self.rng.choices(items, k=n)
+        for sn, item in enumerate(chosen, start=1):
             cnt = Decimal(self.rng.randint(1, 3))
             pric = item["price"]
             amount = round_fen(pric * cnt)
@@ -265,7 +275,7 @@ class Session:
     async def outpatient(self) -> bool:
         self.rec.play("outpatient")
         inst = self.rng.choice(self.fx.of_kind("hospital", "clinic"))
-        person = self.rng.choice(self.fx.persons_for(self.rng))
+        person = self.fx.next_person(self.rng)
         self._insuplc = person.get("insuplc_admdvs", "110199")
         who = await self._who(inst, person)
         if who is None:
@@ -327,7 +337,7 @@ class Session:
         return True
 
     async def inpatient(self) -> bool:
-        person = self.admissions.pick(self.rng, self.fx.persons_for(self.rng))
+        person = self.admissions.pick(self.rng, self.fx)
         if person is None:  # everyone is in hospital: do an outpatient visit instead
             return await self.outpatient()
         self.rec.play("inpatient")
@@ -440,7 +450,7 @@ class Session:
     async def pharmacy(self) -> bool:
         self.rec.play("pharmacy")
         inst = self.rng.choice(self.fx.of_kind("pharmacy"))
-        person = self.rng.choice(self.fx.persons_for(self.rng))
+        person = self.fx.next_person(self.rng)
         self._insuplc = person.get("insuplc_admdvs", "110199")
         who = await self._who(inst, person)
         if who is None:

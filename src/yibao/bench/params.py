@@ -22,6 +22,11 @@ FLOWS: Final = ("outpatient", "inpatient", "pharmacy")
 DEFAULT_MIX: Final = {"outpatient": 0.70, "inpatient": 0.05, "pharmacy": 0.25}
 MAX_DURATION: Final = 24 * 3600.0
 MAX_CONCURRENCY: Final = 2048
+#: persons a settle run enrols for itself (`bench.cast`): enough that a run of ~30 s at this
+#: machine's rate plays each about once
+DEFAULT_PERSONS: Final = 6000
+MIN_PERSONS: Final = 100
+MAX_PERSONS: Final = 1_000_000
 
 
 class BenchParamError(ValueError):
@@ -83,6 +88,8 @@ class LoadParams:
     rate: float = 0.0
     ceiling_seconds: float = 3.0
     seed: int = 1
+    #: persons the run enrols for itself (`bench.cast`); 0 = play the fixtures' persons
+    persons: int = DEFAULT_PERSONS
 
     def check(self) -> LoadParams:
         parts = urlsplit(self.url)
@@ -117,6 +124,11 @@ class LoadParams:
             raise BenchParamError(
                 f"--ceiling-seconds: 须 ≥ 0 (0 skips the driver-ceiling run), got {self.ceiling_seconds}"
             )
+        if not (self.persons == 0 or MIN_PERSONS <= self.persons <= MAX_PERSONS):
+            raise BenchParamError(
+                f"--persons: 须为 0 或 {MIN_PERSONS}–{MAX_PERSONS} (persons the run enrols; "
+                f"0 plays the fixtures' persons), got {self.persons}"
+            )
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -131,6 +143,7 @@ class LoadParams:
             "rate_flows_per_s": self.rate,
             "ceiling_seconds": self.ceiling_seconds,
             "seed": self.seed,
+            "persons": self.persons,
         }
 
 

@@ -4,6 +4,7 @@ as JSON by the CLI). Figures always come with the machine and the parameters."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from yibao.bench import offline, raw_commit, review, store
+from yibao.bench import cast, offline, raw_commit, review, store
 from yibao.bench.fixtures import Fixtures, load_fixtures
 from yibao.bench.flows import Admissions, Session, reset_admissions
 from yibao.bench.http import ClientFactory
@@ -71,8 +72,11 @@ def run_settle(
 ) -> dict[str, Any]:
     """Settlement throughput and latency through the national interface, closed loop (or at
     `--rate`), with the driver's own ceiling measured first against /bench/ping."""
-    fixtures = load_fixtures(data_dir)
-    admissions, reset = _reset_admissions(params, fixtures, data_dir, progress)
+    fixtures = _with_cast(params, load_fixtures(data_dir), data_dir, progress)
+    if fixtures.cast is None:
+        admissions, reset = _reset_admissions(params, fixtures, data_dir, progress)
+    else:  # the run's own persons have no admission open
+        admissions, reset = Admissions(), {"open": 0, "closed": 0, "failed": 0}
     base: float | None = None
     if raw_commit_seconds > 0:
         progress(f"raw-commit yardstick ({raw_commit_seconds:g} s) …")
@@ -112,6 +116,29 @@ def run_settle(
         "machine": machine(),
         "params": {**params.as_dict(), "data_dir": str(data_dir)},
     }
+
+
+def _with_cast(
+    params: LoadParams, fixtures: Fixtures, data_dir: Path, progress: Progress
+) -> Fixtures:
+    """The fixtures with the persons this run enrols for itself (`bench.cast`; none with
+    `--persons 0`), and without the catalog items whose use is restricted: the driver plays
+    the ordinary bills of ordinary persons, whatever earlier runs did."""
+    if params.persons == 0:
+        return fixtures
+    engine = store.row_store(data_dir)
+    try:
+        restricted = store.restricted_codes(engine, (i["code"] for i in fixtures.catalog_items))
+        items = [i for i in fixtures.catalog_items if i["code"] not in restricted]
+        progress(f"enrolling {params.persons:,} persons for this run …")
+        persons = cast.enrol(engine, params.persons)
+    finally:
+        engine.dispose()
+    return dataclasses.replace(
+        fixtures,
+        catalog_items=items or fixtures.catalog_items,
+        cast=cast.Cast(persons, random.Random(params.seed)),
+    )
 
 
 def _reset_admissions(
@@ -244,7 +271,7 @@ def run_freshness(
     """Time from a settlement's commit to its first visibility in an analytic answer, under a
     settlement load at `params.rate` flows/s (HATtrick: the change log stamps (seq, ts_ms);
     every answer carries the seq it reflects)."""
-    fixtures = load_fixtures(data_dir)
+    fixtures = _with_cast(params, load_fixtures(data_dir), data_dir, progress)
     engine = store.row_store(data_dir)
     try:
         try:
@@ -363,7 +390,7 @@ def run_interference(
 ) -> dict[str, Any]:
     """Settlement throughput alone, then with `viewers` dashboard viewers each refreshing the
     full dashboard every `period_s`; `rounds` alternations (alone, with) are summed."""
-    fixtures = load_fixtures(data_dir)
+    fixtures = _with_cast(params, load_fixtures(data_dir), data_dir, progress)
     admissions = _admissions(data_dir, progress)
     alone: list[LoadResult] = []
     together: list[LoadResult] = []

@@ -1,5 +1,5 @@
 """What the driver reads from the server's row store (read-only, a small pool of its own):
-the open admissions at the start of a run, and the change-log position `(seq, ts_ms)` of the
+the open admissions at the start of a run, the catalog's restricted items, and the change-log position `(seq, ts_ms)` of the
 settlements a freshness run made. The fixtures' data directory is the server's data
 directory (`yibao demo` wrote both), so its settings name the same database."""
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 
 from yibao.config import load_settings
 from yibao.storage.engine import make_engine
-from yibao.storage.tables import change_log, mdtrt
+from yibao.storage.tables import catalog_item, change_log, mdtrt
 
 #: settlement.repo's values (not imported: the driver must not load the settlement domain)
 INPATIENT = "inpatient"
@@ -91,3 +91,33 @@ def open_admission_visits(
             out.extend((str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows)
         conn.rollback()
     return out
+
+
+def restricted_codes(engine: Engine, codes: Iterable[str]) -> set[str]:
+    """The codes among `codes` whose current catalog term restricts their use (限定支付: sex,
+    age, institution level, visit type, indications, days, quantity, children's drugs): the
+    driver bills clean items, as most of a city's bills are."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return set()
+    c = catalog_item.c
+    restricted = or_(
+        c.lmt_used_flag == "1",
+        c.chld_medc_flag == "1",
+        c.lmt_gend.is_not(None),
+        c.lmt_age_min.is_not(None),
+        c.lmt_age_max.is_not(None),
+        c.lmt_hosp_lv.is_not(None),
+        c.lmt_med_type.is_not(None),
+        c.lmt_diag_codes.is_not(None),
+        c.lmt_days.is_not(None),
+        c.lmt_cnt.is_not(None),
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(c.hilist_code)
+            .where(c.hilist_code.in_(wanted), c.enddate.is_(None), restricted)
+            .distinct()
+        ).all()
+        conn.rollback()
+    return {str(r[0]) for r in rows}

@@ -15,6 +15,7 @@ from yibao.bench.faults import FaultParams, run_faults
 from yibao.bench.faults.outage import OutageParams
 from yibao.bench.fuzz.scenario import run_fuzz_scenario
 from yibao.bench.params import (
+    DEFAULT_PERSONS,
     SCENARIOS,
     BenchParamError,
     LoadParams,
@@ -98,6 +99,12 @@ def register(app: typer.Typer) -> None:
             None, help="Flow weights, e.g. outpatient=0.7,inpatient=0.05,pharmacy=0.25."
         ),
         reversal_rate: float = typer.Option(0.02, help="Share of settlements reversed (0–1)."),
+        persons: int = typer.Option(
+            DEFAULT_PERSONS,
+            help="settle, freshness, interference: persons the run enrols for itself and plays "
+            "in turn (each visits once before anyone visits twice), so that no run inherits "
+            "the histories of earlier ones; 0 plays the fixtures' persons instead.",
+        ),
         rate: float = typer.Option(
             None,
             help="Flows started per second (0 = closed loop; default 0, freshness 20).",
@@ -202,6 +209,7 @@ def register(app: typer.Typer) -> None:
                 rate=default_rate(scenario, rate),
                 ceiling_seconds=ceiling_seconds,
                 seed=seed,
+                persons=persons,
             ).check()
             if not 0 <= raw_commit_seconds <= 3600:
                 raise BenchParamError(

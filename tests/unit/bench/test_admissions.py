@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from typing import Any
 
+import pytest
+
+from yibao.bench.cast import Cast
 from yibao.bench.fixtures import Fixtures
 from yibao.bench.flows import Admissions, Session
 from yibao.bench.stats import Recorder
@@ -15,14 +19,21 @@ PERSONS = [
 ]
 
 
-def test_pick_skips_busy_persons_and_release_frees_them() -> None:
+FIXTURES = Fixtures(institutions=[], persons=PERSONS, catalog_items=[])
+
+
+@pytest.mark.parametrize("own", [False, True], ids=["fixtures' persons", "the run's cast"])
+def test_pick_skips_busy_persons_and_release_frees_them(own: bool) -> None:
+    fx = FIXTURES
+    if own:
+        fx = dataclasses.replace(FIXTURES, cast=Cast(PERSONS, random.Random(5)))
     adm = Admissions({"P0", "P1"})
     rng = random.Random(1)
-    picked = {adm.pick(rng, PERSONS)["psn_no"] for _ in range(2)}  # type: ignore[index]
+    picked = {adm.pick(rng, fx)["psn_no"] for _ in range(2)}  # type: ignore[index]
     assert picked == {"P2", "P3"}
-    assert adm.pick(rng, PERSONS) is None
+    assert adm.pick(rng, fx) is None
     adm.release("P3")
-    assert adm.pick(rng, PERSONS)["psn_no"] == "P3"  # type: ignore[index]
+    assert adm.pick(rng, fx)["psn_no"] == "P3"  # type: ignore[index]
 
 
 class _FakeSession(Session):
