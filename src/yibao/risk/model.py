@@ -27,8 +27,9 @@ SCENES: tuple[Scene, ...] = ("outpatient", "inpatient", "pharmacy")
 #: the unit a category is judged (and scored) on
 Unit = Literal["line", "visit", "person_window", "institution", "group"]
 
-#: list_type codes (codes.dicts.ListType): drugs 101–104, services 201, consumables 301
-DRUG_LIST_TYPES = frozenset({"101", "102", "103", "104"})
+#: list_type codes (codes.dicts.ListType): drugs 101–105 (105: 中药配方颗粒, dispensed and
+#: sold as drugs), services 201, consumables 301
+DRUG_LIST_TYPES = frozenset({"101", "102", "103", "104", "105"})
 SERVICE_LIST_TYPE = "201"
 CONSUMABLE_LIST_TYPE = "301"
 

@@ -362,6 +362,7 @@ DRUG_LIST_TYPES: Final = frozenset(
         ListType.TCM_HERB.value,
         ListType.PREPARATION.value,
         ListType.ETHNIC_DRUG.value,
+        ListType.TCM_GRANULE.value,
     }
 )
 
