@@ -150,22 +150,19 @@ _IN = ("stocktake", "change_in", "purchase", "sale_return")
 _OUT = ("change_out", "purchase_return", "sale")
 
 
-def stock(conn: Connection, fixmedins_code: str, codes: Iterable[str]) -> dict[str, Decimal] | None:
-    """A store's declared stock of `codes` from its 进销存 ledger (3501–3506): the latest
-    stocktake, then movements after it. None when the store declares no 进销存 at all (the
-    item_substitution rule has nothing to compare with)."""
-    any_row = conn.execute(
-        select(inv_record.c.rec_id)
-        .where(inv_record.c.fixmedins_code == fixmedins_code, inv_record.c.vali_flag == "1")
-        .limit(1)
-    ).first()
-    if any_row is None:
-        return None
-    out: dict[str, Decimal] = {}
-    wanted = sorted(set(codes))
-    if not wanted:
-        return out
-    rows = conn.execute(
+_P_DECLARES_STOCK = Prepared(
+    select(inv_record.c.rec_id)
+    .where(
+        inv_record.c.fixmedins_code == bindparam("fixmedins_code"), inv_record.c.vali_flag == "1"
+    )
+    .limit(1)
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _stock_stmt(count: int) -> Prepared:
+    """The store's valid movements of `count` codes, oldest first."""
+    return Prepared(
         select(
             inv_record.c.med_list_codg,
             inv_record.c.movement,
@@ -173,14 +170,30 @@ def stock(conn: Connection, fixmedins_code: str, codes: Iterable[str]) -> dict[s
             inv_record.c.occurred_at,
         )
         .where(
-            and_(
-                inv_record.c.fixmedins_code == fixmedins_code,
-                inv_record.c.vali_flag == "1",
-                inv_record.c.med_list_codg.in_(wanted),
-            )
+            inv_record.c.fixmedins_code == bindparam("fixmedins_code"),
+            inv_record.c.vali_flag == "1",
+            inv_record.c.med_list_codg.in_([bindparam(f"c{i}") for i in range(count)]),
         )
         .order_by(inv_record.c.occurred_at)
-    ).all()
+    )
+
+
+def stock(conn: Connection, fixmedins_code: str, codes: Iterable[str]) -> dict[str, Decimal] | None:
+    """A store's declared stock of `codes` from its 进销存 ledger (3501–3506): the latest
+    stocktake, then movements after it. None when the store declares no 进销存 at all (the
+    item_substitution rule has nothing to compare with)."""
+    if _P_DECLARES_STOCK.first(conn, {"fixmedins_code": fixmedins_code}) is None:
+        return None
+    out: dict[str, Decimal] = {}
+    wanted = sorted(set(codes))
+    if not wanted:
+        return out
+    params: dict[str, Any] = {f"c{i}": c for i, c in enumerate(wanted)}
+    params["fixmedins_code"] = fixmedins_code
+    rows = [
+        (r["med_list_codg"], r["movement"], r["cnt"], r["occurred_at"])
+        for r in _stock_stmt(len(wanted)).all(conn, params)
+    ]
     for code, movement, cnt, _ in rows:
         have = out.get(code, Decimal(0))
         if movement == "stocktake":

@@ -108,6 +108,11 @@ class RuleSet:
 
     rules: tuple[Rule, ...] = ()
     sources: tuple[str, ...] = field(default=())
+    #: `applicable`'s answers: the same few keys recur on every call of a day (the set is
+    #: immutable, so an answer never goes stale; bounded, a day at a time)
+    _memo: dict[tuple[str, date, Stage, Scene, str], tuple[Rule, ...]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
 
     def by_id(self, rule_id: str) -> Rule | None:
         for r in self.rules:
@@ -118,16 +123,23 @@ class RuleSet:
     def applicable(
         self, *, admdvs: str, day: date, stage: Stage, scene: Scene, hosp_lv: str
     ) -> list[Rule]:
-        return [
-            r
-            for r in self.rules
-            if r.enabled
-            and stage in r.stages
-            and scene in r.scenes
-            and (not r.hosp_lv or hosp_lv in r.hosp_lv)
-            and r.valid_on(day)
-            and r.covers_region(admdvs)
-        ]
+        key = (admdvs, day, stage, scene, hosp_lv)
+        found = self._memo.get(key)
+        if found is None:
+            found = tuple(
+                r
+                for r in self.rules
+                if r.enabled
+                and stage in r.stages
+                and scene in r.scenes
+                and (not r.hosp_lv or hosp_lv in r.hosp_lv)
+                and r.valid_on(day)
+                and r.covers_region(admdvs)
+            )
+            if len(self._memo) >= 4096:
+                self._memo.clear()
+            self._memo[key] = found
+        return list(found)
 
 
 class _T:

@@ -113,8 +113,8 @@ def at_upload(
     sent = {ln.feedetl_sn for ln in lines}
     earlier = [
         _stored(r)
-        for r in repo.lines_of_visit(conn, visit["mdtrt_id"])
-        if r["vali_flag"] == "1" and r["feedetl_sn"] not in sent
+        for r in repo.lines_for_review(conn, visit["mdtrt_id"])
+        if r["feedetl_sn"] not in sent
     ]
     bill = review.bill_of(
         mdtrt_id=visit["mdtrt_id"],
@@ -150,7 +150,7 @@ def at_settlement(
     reviewer = pricing.review
     if reviewer is None or not reviewer.enabled:
         return NOTHING
-    rows = [r for r in repo.lines_of_visit(conn, visit["mdtrt_id"]) if r["vali_flag"] == "1"]
+    rows = repo.lines_for_review(conn, visit["mdtrt_id"])
     new = [_stored(r) for r in rows if r["setl_id"] is None]
     bill = review.bill_of(
         mdtrt_id=visit["mdtrt_id"],

@@ -125,6 +125,36 @@ def lines_to_settle(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None =
     )
 
 
+#: the columns the review reads of a visit's valid lines (review_steps._stored)
+_P_FOR_REVIEW = Prepared(
+    select(
+        *[
+            fee_detail.c[name]
+            for name in (
+                "feedetl_sn",
+                "med_list_codg",
+                "hilist_name",
+                "list_type",
+                "cnt",
+                "pric",
+                "det_item_fee_sumamt",
+                "fee_ocur_time",
+                "prd_days",
+                "hosp_appr_flag",
+                "setl_id",
+            )
+        ]
+    )
+    .where(fee_detail.c.mdtrt_id == bindparam("mdtrt_id"), fee_detail.c.vali_flag == "1")
+    .order_by(fee_detail.c.feedetl_sn)
+)
+
+
+def lines_for_review(conn: Connection, mdtrt_id: str) -> list[Row]:
+    """The valid lines of a visit with the columns the review reads (settled or not)."""
+    return _P_FOR_REVIEW.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+
+
 def lines_of_visit(conn: Connection, mdtrt_id: str) -> list[Row]:
     return every(
         conn.execute(
