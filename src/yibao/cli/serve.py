@@ -164,7 +164,7 @@ def _single(cfg: Settings) -> None:
 
 def _supervise(cfg: Settings, count: int, analytics: bool) -> None:
     try:
-        sock = supervise.listen(cfg.host, cfg.port)
+        socks = supervise.listen_each(cfg.host, cfg.port, count)
     except OSError as exc:
         fail(
             f"无法监听 {cfg.host}:{cfg.port} (cannot listen: {exc.strerror}); is another server running?"
@@ -188,7 +188,7 @@ def _supervise(cfg: Settings, count: int, analytics: bool) -> None:
                 essential=False,
             )
         )
-    for i in range(count):
+    for i, sock in enumerate(socks):
         argv = [*supervise.CLI, "serve", "--role", "gateway", "--listen-fd", str(sock.fileno())]
         if internal_url:
             argv += ["--analytics-url", internal_url]
@@ -211,7 +211,8 @@ def _supervise(cfg: Settings, count: int, analytics: bool) -> None:
             children, on_exit=lambda pid: metrics.process_exited(pid, metrics_dir)
         ).run()
     finally:
-        sock.close()
+        for sock in socks:
+            sock.close()
         shutil.rmtree(metrics_dir, ignore_errors=True)
     if code:
         raise typer.Exit(code)

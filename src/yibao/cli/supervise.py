@@ -47,13 +47,34 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def listen(host: str, port: int, *, attempts: int = 30) -> socket.socket:
+def listen_each(host: str, port: int, count: int) -> list[socket.socket]:
+    """One listening socket per gateway process, all on one port. With several, each is
+    SO_REUSEPORT, so the kernel spreads new connections over the gateways evenly; processes
+    sharing one socket take connections as they race to accept them, and a keep-alive client
+    stays with whichever won (the busiest process tends to win, and the others idle). A
+    gateway that restarts gets its own socket back, with the connections queued meanwhile."""
+    if count <= 1:
+        return [listen(host, port)]
+    out: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            out.append(listen(host, port, reuse_port=True))
+    except OSError:
+        for sock in out:
+            sock.close()
+        raise
+    return out
+
+
+def listen(host: str, port: int, *, attempts: int = 30, reuse_port: bool = False) -> socket.socket:
     """The server's listening socket, inheritable by the children. A port still held by the
     children of a supervisor that was just killed is retried for a few seconds."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for attempt in range(attempts):
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -81,6 +81,14 @@ def claim(conn: Connection, *, paasid: str, nonce: str, expires_at: int, now: in
     if conn.dialect.name == "sqlite":
         params = {"u_paasid": paasid, "u_nonce": nonce, "u_expires_at": expires_at, "u_now": now}
         return _CLAIM_SQLITE.execute(conn, params) == 1
+    # A nonce is new nearly always: insert it straight away (one statement). A duplicate key
+    # fails that statement only (MySQL, MariaDB and TiDB keep the transaction), and then the
+    # row tells a replay from an expired nonce used again.
+    try:
+        _INSERT.execute(conn, {"paasid": paasid, "nonce": nonce, "expires_at": expires_at})
+        return True
+    except IntegrityError:
+        pass
     seen = _SEEN.first(conn, {"paasid": paasid, "nonce": nonce})
     if seen is not None:
         if int(seen["expires_at"]) >= now:

@@ -161,6 +161,10 @@ class CallPipeline:
         #: run on the event loop thread on this connection (a read of the page cache costs less
         #: than the executor hop and a pool checkout)
         self._reader: Connection | None = None
+        #: the credential generation read that callers who arrived since the last one began
+        #: wait for (`_generation`)
+        self._generation_next: asyncio.Future[int] | None = None
+        self._generation_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Open the event loop's reader connection (call on the event loop thread)."""
@@ -287,15 +291,43 @@ class CallPipeline:
         with self.platform.db.read() as conn:
             return self.credentials.generation(conn)
 
+    async def _generation(self) -> int:
+        """The credential generation as a read begun after this call arrived: calls that
+        arrive while a read is on its way share the next one, so a revocation committed
+        before a call arrives is seen by it, at one read per round trip rather than per call."""
+        loop = asyncio.get_running_loop()
+        waiting = self._generation_next
+        if waiting is None:
+            waiting = self._generation_next = loop.create_future()
+            if self._generation_task is None or self._generation_task.done():
+                self._generation_task = loop.create_task(self._read_generations())
+        return await asyncio.shield(waiting)
+
+    async def _read_generations(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._generation_next is not None:
+            due, self._generation_next = self._generation_next, None
+            try:
+                value = await loop.run_in_executor(self.reads, self._generation_read)
+            except BaseException as exc:  # every caller waiting for this read gets its error
+                if not due.done():
+                    due.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+            else:
+                if not due.done():
+                    due.set_result(value)
+
     async def _credential(self, paasid: str) -> GatewayCredential | None:
         # The credential generation, read per call, makes a revocation effective at once in
         # every process (`interface.credentials`): serving SQLite it is one primary-key read
-        # on the event loop's own connection; otherwise a read in the pool.
+        # on the event loop's own connection; otherwise a pooled read that the calls arriving
+        # while the previous one ran share (`_generation`).
         loop = asyncio.get_running_loop()
         if self._reader is not None:
             generation = self.credentials.generation(self._single_read())
         else:
-            generation = await loop.run_in_executor(self.reads, self._generation_read)
+            generation = await self._generation()
         credential = self.credentials.cached(paasid, generation)
         if credential is None:
             try:
@@ -574,23 +606,29 @@ class CallPipeline:
 
         rid = logs.request_id.get()
 
-        def job(conn: Connection) -> bytes:
+        def job(conn: Connection, *, optimistic: bool = False) -> bytes:
             # runs on the writer's thread: its log lines carry this call's request id
             token = logs.request_id.set(rid)
             try:
-                return run_once(conn, txn, ctx, data, digest=digest, answer=answer, claim=claim)
+                return run_once(
+                    conn, txn, ctx, data, digest=digest, answer=answer, claim=claim,
+                    optimistic=optimistic,
+                )  # fmt: skip
             finally:
                 logs.request_id.reset(token)
 
         writer = self.platform.db.writer
         try:
             try:
-                return await writer.run(job)
+                if self.platform.db.is_sqlite:
+                    return await writer.run(job)
+                return await writer.run(lambda conn: job(conn, optimistic=True))
             except IntegrityError:
                 if claim is not None:
                     claim.release()
-                # A twin of this message committed first (or a key clash): evaluate once
-                # more; the stored answer or 报文ID重复 comes back.
+                # A twin of this message committed first, a retry of an answered one (or a
+                # key clash): evaluate once more, looking the msgid up; the stored answer or
+                # 报文ID重复 comes back.
                 return await writer.run(job)
             except ReviewRefused as refused:
                 # The refused call wrote nothing (its savepoint rolled back); the evidence of

@@ -52,6 +52,13 @@ _BUMP = Prepared(
     .values(last_value=seq_counter.c.last_value + bindparam("count"))
 )
 _LAST = Prepared(select(seq_counter.c.last_value).where(seq_counter.c.name == COUNTER))
+#: MySQL protocol: the bump that also answers the new last value (`LAST_INSERT_ID(expr)`
+#: comes back with the UPDATE's own answer), so a reservation is one round trip
+_BUMP_AND_TELL = Prepared(
+    update(seq_counter)
+    .where(seq_counter.c.name == COUNTER)
+    .values(last_value=func.last_insert_id(seq_counter.c.last_value + bindparam("count")))
+)
 _APPEND = Prepared(
     insert(change_log),
     keys=("seq", "entity", "op", "entity_key", "payload", "ts_ms"),
@@ -171,6 +178,16 @@ def reserve(conn: Connection, count: int) -> int:
     """Reserve `count` seqs through the counter row (what `allocate` does outside the writer's
     window; a bulk load's reservation, which must outlive the process, always comes here)."""
     sqlite = conn.dialect.name == "sqlite"
+    if not sqlite and count > 0:
+        found, last = _BUMP_AND_TELL.execute_last_id(conn, {"count": count})
+        if found == 0:
+            conn.execute(insert(seq_counter).values(name=COUNTER, last_value=count))
+            return 1
+        if last <= 0:  # a driver that does not pass the value on: read it (never bump twice)
+            row = _LAST.first(conn)
+            assert row is not None
+            last = int(row["last_value"])
+        return last - count + 1
     if (_BUMP_PAST_LOG if sqlite else _BUMP).execute(conn, {"count": count}) == 0:
         start = high_water(conn) if sqlite else 0
         conn.execute(insert(seq_counter).values(name=COUNTER, last_value=start + count))

@@ -50,10 +50,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction on a reader connection (rolled back at the end)."""
-        with self.read_engine.connect() as conn, conn.begin() as tx:
+        """A read-only transaction on a reader connection, rolled back when the connection
+        closes (once: the pool has nothing left to reset)."""
+        with self.read_engine.connect() as conn:
+            conn.begin()
             yield conn
-            tx.rollback()
 
     def close(self) -> None:
         self.writer.stop()

@@ -260,6 +260,18 @@ class Prepared:
         finally:
             cursor.close()
 
+    def execute_last_id(
+        self, conn: Connection, params: Mapping[str, Any] | None = None
+    ) -> tuple[int, int]:
+        """Run a write; returns the row count and the id the server reported with it
+        (MySQL protocol: what the statement set with `LAST_INSERT_ID(expr)`, carried in the
+        same answer — no second round trip)."""
+        _c, cursor = self._run(conn, params or {})
+        try:
+            return int(cursor.rowcount), int(cursor.lastrowid or 0)
+        finally:
+            cursor.close()
+
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return

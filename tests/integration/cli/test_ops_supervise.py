@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import threading
 
@@ -59,3 +60,41 @@ def test_listen_refuses_a_port_in_use_after_retrying() -> None:
             supervise.listen("127.0.0.1", port, attempts=2)
     finally:
         first.close()
+
+
+def test_each_gateway_gets_its_own_socket_and_a_share_of_the_connections() -> None:
+    socks = supervise.listen_each("127.0.0.1", supervise.free_port(), 2)
+    clients: list[socket.socket] = []
+    try:
+        port = socks[0].getsockname()[1]
+        assert socks[1].getsockname()[1] == port
+        for _ in range(40):
+            c = socket.create_connection(("127.0.0.1", port), timeout=5)
+            clients.append(c)
+        accepted = []
+        for s in socks:
+            s.setblocking(False)
+            n = 0
+            while True:
+                try:
+                    conn, _ = s.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                n += 1
+            accepted.append(n)
+        assert sum(accepted) == 40
+        assert min(accepted) > 0, accepted  # the kernel spread them over both
+    finally:
+        for c in clients:
+            c.close()
+        for s in socks:
+            s.close()
+
+
+def test_one_gateway_listens_on_one_plain_socket() -> None:
+    (sock,) = supervise.listen_each("127.0.0.1", 0, 1)
+    try:
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 0
+    finally:
+        sock.close()

@@ -112,3 +112,24 @@ def test_change_log_seq_is_monotonic_and_written_in_the_same_transaction(engine:
         assert [r["seq"] for r in rows] == [2, 3]
         assert changelog.decode(rows[1]["payload"]) == {"medfee_sumamt": 100}
         assert conn.execute(select(func.count()).select_from(change_log)).scalar_one() == 3
+
+
+def test_reservations_follow_each_other_without_a_hole(engine: Engine) -> None:
+    """On the MySQL protocol the counter's new value comes back with the bump itself
+    (`LAST_INSERT_ID(expr)`); reservations stay consecutive, and the counter ends at the last."""
+    with UnitOfWork(engine) as uow:
+        a = changelog.reserve(uow.conn, 3)
+        b = changelog.reserve(uow.conn, 1)
+        c = changelog.reserve(uow.conn, 5)
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        d = changelog.reserve(uow.conn, 2)
+        uow.commit()
+    assert [a, b, c, d] == [1, 4, 5, 10]
+    with UnitOfWork(engine) as uow:
+        e = changelog.reserve(uow.conn, 4)
+        # not committed: the next transaction gets the same seqs
+    with UnitOfWork(engine) as uow:
+        f = changelog.reserve(uow.conn, 1)
+        uow.commit()
+    assert e == f == 12

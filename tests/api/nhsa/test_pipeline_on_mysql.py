@@ -1,0 +1,72 @@
+"""On the MySQL protocol a writing call claims its msgid without looking it up first (one
+statement fewer); a retry of an answered message still gets the stored answer and writes
+nothing, and a msgid reused for another message is still refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from settle_factories import HOSP, His, Person, seed_institution, seed_person
+from sqlalchemy import func, select
+
+from yibao.config import load_settings
+from yibao.interface.pipeline import CallPipeline
+from yibao.kit import jsonx
+from yibao.runtime import Platform, open_platform
+from yibao.storage.engine import make_null_engine
+from yibao.storage.tables import metadata, msg_log, sign_in
+
+SIGN_IN = {"signIn": {"opter_no": "0001", "mac": "00-11-22-33-44-55", "ip": "10.0.0.8"}}
+OTHER = {"signIn": {"opter_no": "0002", "mac": "00-11-22-33-44-66", "ip": "10.0.0.9"}}
+
+
+@pytest.fixture
+def mysql_platform(tmp_path: Path, mysql_migrated: str) -> Iterator[Platform]:
+    engine = make_null_engine(mysql_migrated)
+    with engine.begin() as conn:  # an empty store (other tests of the session wrote to it)
+        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+        for table in metadata.sorted_tables:
+            conn.exec_driver_sql(f"DELETE FROM `{table.name}`")
+        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+    engine.dispose()
+    plat = open_platform(load_settings(data_dir=tmp_path / "data", database_url=mysql_migrated))
+    yield plat
+    plat.close()
+
+
+def _count(platform: Platform, table: Any) -> int:
+    with platform.db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+@pytest.mark.mysql
+async def test_a_retry_gets_the_stored_answer_and_a_reused_msgid_is_refused(
+    mysql_platform: Platform,
+) -> None:
+    with mysql_platform.db.engine.begin() as conn:
+        paasid, secret = seed_institution(conn, HOSP)
+        seed_person(conn, Person("P0001", "110101199003074514"))
+    pipeline = CallPipeline(mysql_platform)
+    try:
+        his = His(None, HOSP, paasid, secret)
+        envelope = his.envelope("9001", SIGN_IN)
+        body = jsonx.dumps(envelope)
+        first = await pipeline.handle(body, his.paasid, his.secret)
+        answer: dict[str, Any] = jsonx.loads(first.payload)
+        assert answer["infcode"] == 0, answer
+        again = await pipeline.handle(body, his.paasid, his.secret)
+        assert again.payload == first.payload
+        assert _count(mysql_platform, sign_in) == 1
+        assert _count(mysql_platform, msg_log) == 1
+
+        reused = jsonx.dumps({**envelope, "input": OTHER})
+        refused: dict[str, Any] = jsonx.loads(
+            (await pipeline.handle(reused, his.paasid, his.secret)).payload
+        )
+        assert refused["infcode"] == -1 and "报文ID重复" in refused["err_msg"]
+        assert _count(mysql_platform, sign_in) == 1
+    finally:
+        pipeline.close()
