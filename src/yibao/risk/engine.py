@@ -28,8 +28,8 @@ def rules_for(bill: Bill, stage: Stage, ruleset: RuleSet, part: Part = "all") ->
         hosp_lv=bill.institution.hosp_lv,
     )
     kind = bill.institution.fixmedins_type
-    # a rule scoped to institution types applies where the institution's type is known and
-    # listed (综合/中医/专科 … are not yet in the institution register: such rules wait)
+    # a rule scoped to institution types applies to institutions of the listed kinds
+    # (hospital, clinic, pharmacy: what the register records; a bill without one is out)
     found = [r for r in found if not r.fixmedins_types or kind in r.fixmedins_types]
     if part == "all":
         return found

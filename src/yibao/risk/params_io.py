@@ -16,10 +16,15 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+from yibao.codes.dicts import InstitutionKind
 from yibao.risk import posthoc as _posthoc  # noqa: F401  (registers the post-only categories)
 from yibao.risk import rules as _rules  # noqa: F401  (registers every logic)
 from yibao.risk.model import ACTIONS, RESULT_TYPES, SCENES, Action, ResultType, Scene, Stage
 from yibao.risk.registry import CATEGORIES, LOGICS, ParamSpec, ParamValue
+
+#: the institution types a rule may be scoped to: the kinds of 定点医药机构 (hospital, clinic,
+#: pharmacy), as the institution register records them
+INSTITUTION_KINDS: tuple[str, ...] = tuple(k.value for k in InstitutionKind)
 
 
 class RuleFileError(ValueError):
@@ -320,7 +325,7 @@ def parse_rules(text: str, source: str) -> list[Rule]:
                 stages=stages,
                 scenes=tuple(scenes_raw) if scenes_raw else SCENES,  # type: ignore[arg-type]
                 hosp_lv=frozenset(t.texts("hosp_lv") or ()),
-                fixmedins_types=frozenset(t.texts("fixmedins_types") or ()),
+                fixmedins_types=frozenset(t.texts("fixmedins_types", INSTITUTION_KINDS) or ()),
                 begndate=begn,
                 enddate=end,
                 enabled=t.flag("enabled", True),

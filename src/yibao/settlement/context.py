@@ -36,6 +36,8 @@ class Caller:
     opter: str
     opter_name: str
     ids: IdGenerator
+    #: the institution's kind (codes.dicts.InstitutionKind: hospital, clinic, pharmacy)
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ def _institution(caller: Caller, kind: str) -> Institution:
         hosp_lv=caller.hosp_lv,
         admdvs=caller.admdvs,
         pharmacy=kind == repo.PHARMACY,
+        fixmedins_type=caller.kind or None,
     )
 
 

@@ -337,6 +337,11 @@ BASE = '[ruleset]\nadmdvs = "110199"\nversion = "t"\nbegndate = 2025-01-01\n'
             "rule[0].result_type",
         ),
         (
+            'id="A"\ncategory="gender_limit"\nresult_type="violation"\naction="warn"\n'
+            'fixmedins_types=["中医"]',
+            "rule[0].fixmedins_types",
+        ),
+        (
             'id="A"\ncategory="gender_limit"\nresult_type="violation"\naction="warn"\ncolour="red"',
             "rule[0].colour",
         ),
@@ -363,3 +368,27 @@ def test_a_data_directory_rule_replaces_the_packaged_one(tmp_path: object) -> No
     rule = rs.by_id("SDMV-01")
     assert rule is not None and rule.params["max_institutions"] == 5
     assert len(rs.rules) == len(RULES.rules)
+
+
+def test_a_rule_scoped_to_institution_kinds_applies_to_those_kinds_only() -> None:
+    from dataclasses import replace
+
+    from yibao.risk.engine import rules_for
+    from yibao.risk.params_io import RuleSet
+
+    rs = RuleSet(
+        tuple(
+            parse_rules(
+                BASE.replace("version", 'covers = ["1101"]\nversion')
+                + '[[rule]]\nid="G-H"\ncategory="gender_limit"\nresult_type="violation"\n'
+                'action="warn"\nfixmedins_types=["hospital"]\n',
+                "f.toml",
+            )
+        )
+    )
+    b = bill(line())
+    at_hospital = replace(b, institution=replace(b.institution, fixmedins_type="hospital"))
+    at_clinic = replace(b, institution=replace(b.institution, fixmedins_type="clinic"))
+    assert [r.rule_id for r in rules_for(at_hospital, "mid", rs)] == ["G-H"]
+    assert rules_for(at_clinic, "mid", rs) == []
+    assert rules_for(b, "mid", rs) == []  # a bill whose institution kind is unknown

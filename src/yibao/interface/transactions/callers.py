@@ -21,6 +21,7 @@ def caller(ctx: CallContext) -> Caller:
         opter=ctx.opter,
         opter_name=ctx.opter_name,
         ids=platform.ids,
+        kind=institution.kind,
     )
 
 
