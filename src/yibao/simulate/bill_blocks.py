@@ -60,6 +60,9 @@ class BillBlocks:
         #: the drug supplies the chunk's persons took home — (psn_no, code) → [(first day,
         #: days)] — so that nobody is prescribed a drug they still hold (`holds`)
         self._supplies: dict[tuple[str, str], list[tuple[date, int]]] = {}
+        #: the drug supplies of the bill being built — (code, time, days) — recorded with
+        #: its visit (`_take_home`)
+        self._pending: list[tuple[str, datetime, int]] = []
         #: the supply a person may still hold when a drug is prescribed again (重复开药)
         self.grace = demo_kb().holding_days
 
@@ -169,6 +172,8 @@ class BillBlocks:
                 ),
             )
         )
+        if days is not None and item.role == "drug":
+            self._pending.append((item.code, when, days))
 
     def _lab(
         self, lines: list[Line], name: str, when: datetime, inst: Institution, cnt: int = 1
@@ -207,15 +212,14 @@ class BillBlocks:
         return False
 
     def _take_home(self, v: Visit) -> None:
-        """Records the drug supplies of a clinic or pharmacy visit (a stay's drugs are given
-        on the ward day by day and held by nobody)."""
+        """Records the drug supplies billed since the last visit as this clinic or pharmacy
+        visit's (a stay's drugs are given on the ward day by day and held by nobody)."""
+        pending, self._pending = self._pending, []
         if v.kind == "inpatient":
             return
-        for ln in v.lines:
-            if ln.prd_days is not None and ln.list_type.startswith("10"):
-                key = (v.psn_no, ln.hilist_code)
-                supply = (ln.fee_ocur_time.date(), int(ln.prd_days))
-                self._supplies.setdefault(key, []).append(supply)
+        supplies, psn_no = self._supplies, v.psn_no
+        for code, when, days in pending:
+            supplies.setdefault((psn_no, code), []).append((when.date(), days))
 
     def _doctor(self, inst: Institution, depts: tuple[str, ...]) -> tuple[str, str, str, str, str]:
         staff = self._staff.get(inst.fixmedins_code)

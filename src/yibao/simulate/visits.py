@@ -172,6 +172,18 @@ def _indicated(item: SimItem, codes: Sequence[str]) -> bool:
     return any(c.startswith(item.diag_codes) for c in codes)
 
 
+_ANY_INDICATED: dict[tuple[str, ...], bool] = {}
+
+
+def _any_indicated(codes: tuple[str, ...]) -> bool:
+    """Whether the diagnoses are the indication of a restricted drug (memoised: a city has
+    few sets of diagnoses and an outpatient visit asks once)."""
+    found = _ANY_INDICATED.get(codes)
+    if found is None:
+        found = _ANY_INDICATED[codes] = any(_indicated(i, codes) for i in INDICATION_ITEMS)
+    return found
+
+
 class ChunkBuilder(BillBlocks):
     """Builds the visits and labels of one chunk of persons."""
 
@@ -265,11 +277,7 @@ class ChunkBuilder(BillBlocks):
         if anomalies:
             codes = (cond.diag_code, *(c.diag_code for c in also))
             menu = _outpatient_menu(
-                age < 14,
-                age >= 18,
-                inst.hosp_lv == "3",
-                any(_indicated(i, codes) for i in INDICATION_ITEMS),
-                med_type == "11",
+                age < 14, age >= 18, inst.hosp_lv == "3", _any_indicated(codes), med_type == "11"
             )
             picked = self._pick(menu)
             if picked is not None:
@@ -520,7 +528,10 @@ class ChunkBuilder(BillBlocks):
             k = rng.randrange(len(_OTC_EXTRAS))
             self._extra(lines, person, k, rng.randint(3, 10), when, inst, month=month, anyway=True)
         if inst.pattern == "benford":
-            lines = self._made_up(lines, when, inst)
+            made = self._made_up(lines, when, inst)
+            if made is not lines:  # the supply taken home is the made-up line's alone
+                self._pending = self._pending[-len(made) :]
+            lines = made
         tags: list[tuple[str, str, str | None]] = []
         picked = self._pick(_PHARMACY_MENU) if anomalies else None
         if picked is not None:
