@@ -192,12 +192,13 @@ def indication_limit(f: Facts) -> Sequence[Finding]:
         shown = ",".join(codes) or "无"
         approved = ln.hosp_appr_flag == "1"
         claim = "医院标记审批通过, 但" if approved else "未经审批, "
+        said = "approved by the hospital, but" if approved else "not approved;"
         out.append(
             _one(
                 ln,
                 f"{_item(ln)} 限适应症 {','.join(wanted)}, {claim}本次诊断为 {shown} "
-                f"(indications {','.join(wanted)}; {'approved by the hospital, but ' if approved else 'not approved; '}"
-                f"the visit's diagnoses are {','.join(codes) or 'none'})",
+                f"(indications {','.join(wanted)}; {said} the visit's diagnoses are "
+                f"{','.join(codes) or 'none'})",
                 ",".join(wanted),
                 ",".join(codes),
                 hosp_appr_flag=ln.hosp_appr_flag,

@@ -299,8 +299,9 @@ class ChunkBuilder(BillBlocks):
         lines: list[Line],
     ) -> list[tuple[str, str, str | None]]:
         """Adds the anomaly (labelled) or the near-miss (not) an outpatient bill hosts, on a
-        visit for `cond` with these diagnoses (main first). A drug it adds is one the person does not
-        hold (`_free`): the line shows its own category, never a repeat prescription too."""
+        visit for `cond` with these diagnoses (main first). A drug it adds is one the person
+        does not hold (`_free`): the line shows its own category, never a repeat prescription
+        too."""
         rng = self.rng
         kind, near = picked
         if kind == "gender_limit":
