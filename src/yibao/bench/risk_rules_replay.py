@@ -1,10 +1,12 @@
 """The `rules` detector of `yibao risk evaluate`: the real-time rule base (issue 18's `risk/`)
 replayed over the settled city, through the same code as in settlement.
 
-Every settled visit becomes the bill the rules would have seen at its settlement — its fee
-lines with their catalog terms on the fee day, the person on that day, the institution — and
-the person's history **as it stood then** (the visits and lines before the bill; the row
-store holds the later ones too, which the live call could not have seen). The rules run with
+Every settled visit (one whose settlement was reversed later too: the review ran when it was
+settled) becomes the bill the rules would have seen at its settlement — its fee lines in the
+order they were uploaded, with their catalog terms on the fee day, every diagnosis of the
+visit (as a fee upload reads them), the person on that day, the institution — and the
+person's history **as it stood then** (the visits and lines before the bill; the row store
+holds the later ones too, which the live call could not have seen). The rules run with
 stage `mid` over the whole bill (`part="all"`: the line rules of the uploads and the visit and
 history rules of the settlement at once), with the knowledge base of the demo city
 (`simulate/risk_kb_demo.json`, the values the generator's anomalies cross), and each hit is
@@ -18,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from yibao.bench.risk_eval import Hit
 from yibao.catalog.cache import CatalogCache
@@ -33,7 +35,7 @@ from yibao.risk.model import History
 from yibao.risk.params_io import load_ruleset
 from yibao.risk.registry import CATEGORIES
 from yibao.simulate.kb import KB_FILE
-from yibao.storage.tables import fee_detail, fixmedins, mdtrt, psn, setl
+from yibao.storage.tables import diag, fee_detail, fixmedins, mdtrt, psn, setl
 
 
 def demo_knowledge() -> KnowledgeBase:
@@ -41,6 +43,49 @@ def demo_knowledge() -> KnowledgeBase:
     return knowledge_base_from_rows(
         rows_from_document(json.loads(KB_FILE.read_text(encoding="utf-8")))
     )
+
+
+def upload_order(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A stored fee line's place in the visit's uploads: by upload time, then by its serial
+    number (feedetl_sn, 费用明细流水号) taken as a number where it is one — "8" before "12",
+    as the HIS numbered and sent them (the store's text order would put "12" first)."""
+    sn = str(row["feedetl_sn"])
+    return (row["created_at"], 0, int(sn), "") if sn.isdigit() else (row["created_at"], 1, 0, sn)
+
+
+def settled_visits(conn: Connection) -> list[dict[str, Any]]:
+    """The visits the replay reviews, in time order: those with an original settlement,
+    valid or reversed since (the reversal's own record is not one)."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(
+                mdtrt.c.mdtrt_id,
+                mdtrt.c.psn_no,
+                mdtrt.c.fixmedins_code,
+                mdtrt.c.med_type,
+                mdtrt.c.mdtrt_kind,
+                mdtrt.c.begntime,
+                mdtrt.c.endtime,
+                mdtrt.c.maindiag_code,
+            )
+            .where(
+                mdtrt.c.mdtrt_id.in_(select(setl.c.mdtrt_id).where(setl.c.refd_setl_flag != "1"))
+            )
+            .order_by(mdtrt.c.begntime, mdtrt.c.mdtrt_id)
+        ).mappings()
+    ]
+
+
+def diagnoses(conn: Connection, v: Mapping[str, Any]) -> list[str]:
+    """The visit's valid diagnoses, the main one first, each once (what a fee upload's
+    indication check reads)."""
+    codes = conn.execute(
+        select(diag.c.diag_code)
+        .where(diag.c.mdtrt_id == v["mdtrt_id"], diag.c.vali_flag == "1")
+        .order_by(diag.c.stage, diag.c.diag_srt_no)
+    ).scalars()
+    return list(dict.fromkeys(c for c in (v["maindiag_code"], *codes) if c))
 
 
 def _before(history: History, bill_time: Any, mdtrt_id: str) -> History:
@@ -81,33 +126,10 @@ class RulesReplay:
                     )
                 )
             }
-            visits = (
-                conn.execute(
-                    select(
-                        mdtrt.c.mdtrt_id,
-                        mdtrt.c.psn_no,
-                        mdtrt.c.fixmedins_code,
-                        mdtrt.c.med_type,
-                        mdtrt.c.mdtrt_kind,
-                        mdtrt.c.begntime,
-                        mdtrt.c.endtime,
-                        mdtrt.c.maindiag_code,
-                    )
-                    .where(
-                        mdtrt.c.mdtrt_id.in_(
-                            select(setl.c.mdtrt_id).where(
-                                setl.c.vali_flag == "1", setl.c.refd_setl_flag != "1"
-                            )
-                        )
-                    )
-                    .order_by(mdtrt.c.begntime, mdtrt.c.mdtrt_id)
-                )
-                .mappings()
-                .all()
-            )
+            visits = settled_visits(conn)
             persons: dict[str, Mapping[str, Any]] = {}
             for v in visits:
-                yield from self._visit(conn, dict(v), institutions, persons)
+                yield from self._visit(conn, v, institutions, persons)
 
     def _visit(
         self,
@@ -116,14 +138,13 @@ class RulesReplay:
         institutions: Mapping[str, Any],
         persons: dict[str, Mapping[str, Any]],
     ) -> Iterator[Hit]:
-        rows = (
+        rows = sorted(
             conn.execute(
                 select(fee_detail).where(
                     fee_detail.c.mdtrt_id == v["mdtrt_id"], fee_detail.c.vali_flag == "1"
                 )
-            )
-            .mappings()
-            .all()
+            ).mappings(),
+            key=upload_order,
         )
         if not rows:
             return
@@ -156,7 +177,7 @@ class RulesReplay:
             med_type=v["med_type"],
             begntime=v["begntime"],
             endtime=v["endtime"],
-            diag_codes=[c for c in [v["maindiag_code"]] if c],
+            diag_codes=diagnoses(conn, v),
             main_diag=v["maindiag_code"],
             person=review.person_of(person, v["begntime"].date()),
             institution=Institution(

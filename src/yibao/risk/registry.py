@@ -60,7 +60,7 @@ CATEGORIES: Mapping[str, Category] = {
         _c("hosp_lv_limit", "限机构级别/类型", "line", _ALL, "upload",
            "项目限定在某些级别的医疗机构使用, 本机构级别不在其中。"),
         _c("indication_limit", "限适应症/支付范围", "line", _ALL, "upload",
-           "限定支付范围(限适应症)的药品或项目, 本次就诊没有符合的诊断且未经审批。"),
+           "限定支付范围(限适应症)的药品或项目, 本次就诊没有符合的诊断; 医院标记的审批通过不能代替诊断(参数 accept_approval 可改), 医院标记审批不通过(自费)的不计。"),
         _c("med_type_limit", "限就医方式", "line", _ALL, "upload",
            "项目限门诊或限住院等就医方式使用, 本次医疗类别不符。"),
         _c("duplicate_charge", "重复收费", "line", _ALL, "upload",

@@ -166,25 +166,42 @@ def hosp_lv_limit(f: Facts) -> Sequence[Finding]:
     return out
 
 
-@logic("indication_limit")
+_INDICATION = {
+    "accept_approval": ParamSpec(
+        "bool", False, "医院审批通过(hosp_appr_flag 1)视同符合适应症 (take the hospital's approval for a qualifying diagnosis)"
+    )
+}  # fmt: skip
+
+
+@logic("indication_limit", params=_INDICATION)
 def indication_limit(f: Facts) -> Sequence[Finding]:
+    """domain.md §2.2 限定支付范围: a restricted item without a qualifying diagnosis is
+    suspicious (a violation without approval). The approval (审批通过) is the hospital's claim
+    that the use qualifies, which is what the fund pays on and what this rule checks, so it
+    does not stand in for the diagnosis unless the region says so (`accept_approval`). A line
+    the hospital billed as self-pay (审批不通过) puts nothing on the fund."""
     codes = [c.upper() for c in f.bill.visit.diag_codes if c]
+    accept = bool(f.params["accept_approval"])
     out = []
     for ln in f.charged:
         wanted = ln.limits.diag_codes
-        if not wanted or ln.hosp_appr_flag == "1":
-            continue  # 审批通过: the institution's approval stands for the indication
+        if not wanted or ln.hosp_appr_flag == "2" or (accept and ln.hosp_appr_flag == "1"):
+            continue
         if any(c.startswith(p.upper()) for c in codes for p in wanted):
             continue
         shown = ",".join(codes) or "无"
+        approved = ln.hosp_appr_flag == "1"
+        claim = "医院标记审批通过, 但" if approved else "未经审批, "
+        said = "approved by the hospital, but" if approved else "not approved;"
         out.append(
             _one(
                 ln,
-                f"{_item(ln)} 限适应症 {','.join(wanted)}, 本次诊断为 {shown} "
-                f"(indications {','.join(wanted)}; the visit's diagnoses are "
+                f"{_item(ln)} 限适应症 {','.join(wanted)}, {claim}本次诊断为 {shown} "
+                f"(indications {','.join(wanted)}; {said} the visit's diagnoses are "
                 f"{','.join(codes) or 'none'})",
                 ",".join(wanted),
                 ",".join(codes),
+                hosp_appr_flag=ln.hosp_appr_flag,
             )
         )
     return out
@@ -427,6 +444,14 @@ def split_charge(f: Facts) -> Sequence[Finding]:
     return out
 
 
+#: a frequency limit's period: its Chinese and English words
+_PERIODS = {
+    "day": ("每日", "day"),
+    "admission": ("每次住院", "admission"),
+    "year": ("每年", "year"),
+}
+
+
 @logic("frequency_limit")
 def frequency_limit(f: Facts) -> Sequence[Finding]:
     new = f.charged
@@ -441,18 +466,24 @@ def frequency_limit(f: Facts) -> Sequence[Finding]:
             continue
         same = [ln for ln in visit_all if ln.hilist_code == code]
         broke: tuple[str, Decimal, Decimal] | None = None
+        # the lines found: those of the days over a daily limit (the other days keep to it),
+        # or every new line of the item for a limit per admission or year
+        found_lines = mine
+        when = ""
         if lim.per_day is not None:
             per_day: dict[date, Decimal] = defaultdict(Decimal)
             for ln in same:
                 per_day[ln.fee_ocur_time.date()] += ln.cnt
             days = {ln.fee_ocur_time.date() for ln in mine}
-            worst = max(per_day[d] for d in days)
-            if worst > lim.per_day:
-                broke = ("每日", lim.per_day, worst)
+            over = sorted(d for d in days if per_day[d] > lim.per_day)
+            if over:
+                broke = ("day", lim.per_day, max(per_day[d] for d in over))
+                found_lines = [ln for ln in mine if ln.fee_ocur_time.date() in over]
+                when = ",".join(d.isoformat() for d in over)
         if broke is None and lim.per_admission is not None and f.bill.visit.scene == "inpatient":
             total = sum((ln.cnt for ln in same), ZERO)
             if total > lim.per_admission:
-                broke = ("每次住院", lim.per_admission, total)
+                broke = ("admission", lim.per_admission, total)
         if broke is None and lim.per_year is not None:
             year = mine[0].fee_ocur_time.year
             past = sum(
@@ -465,18 +496,20 @@ def frequency_limit(f: Facts) -> Sequence[Finding]:
             )
             total = past + sum((ln.cnt for ln in same if ln.fee_ocur_time.year == year), ZERO)
             if total > lim.per_year:
-                broke = ("每年", lim.per_year, total)
+                broke = ("year", lim.per_year, total)
         if broke is None:
             continue
         period, limit, found = broke
+        zh, en = _PERIODS[period]
+        on = f" ({when})" if when else ""
         out.append(
             Finding(
-                reason=f"{_item(mine[0])} {period}数量{_n(found)}超过上限{_n(limit)} "
-                f"(count per {period} {_n(found)} above {_n(limit)})",
-                line_ids=tuple(ln.line_id for ln in mine),
-                threshold=f"{period}<={_n(limit)}",
+                reason=f"{_item(mine[0])} {zh}数量{_n(found)}超过上限{_n(limit)}{on} "
+                f"(count per {en} {_n(found)} above {_n(limit)}{on})",
+                line_ids=tuple(ln.line_id for ln in found_lines),
+                threshold=f"{zh}<={_n(limit)}",
                 value=_n(found),
-                amount=sum((ln.amount for ln in mine), ZERO),
+                amount=sum((ln.amount for ln in found_lines), ZERO),
                 evidence={"lines": _ev(same)},
             )
         )

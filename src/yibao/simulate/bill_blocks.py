@@ -14,6 +14,7 @@ from itertools import accumulate
 from yibao.kit.money import round_fen
 from yibao.simulate.clinical import BUILTIN_ITEMS, NO_DRAW, PANELS, Condition, SimItem
 from yibao.simulate.context import CityContext, Staff, weighted
+from yibao.simulate.kb import demo_kb
 from yibao.simulate.model import Institution, Label, Line, Person, Visit
 
 CHUNK_STRIDE = 100_000_000
@@ -56,6 +57,14 @@ class BillBlocks:
         self._drawn_for: list[Line] | None = None
         self._drawn_at: datetime | None = None
         self._cond_memo: dict[tuple[object, ...], tuple[list[Condition], list[float]]] = {}
+        #: the drug supplies the chunk's persons took home — (psn_no, code) → [(first day,
+        #: days)] — so that nobody is prescribed a drug they still hold (`holds`)
+        self._supplies: dict[tuple[str, str], list[tuple[date, int]]] = {}
+        #: the drug supplies of the bill being built — (code, time, days) — recorded with
+        #: its visit (`_take_home`)
+        self._pending: list[tuple[str, datetime, int]] = []
+        #: the supply a person may still hold when a drug is prescribed again (重复开药)
+        self.grace = demo_kb().holding_days
 
     # ------------------------------------------------------------------ building blocks
 
@@ -163,6 +172,8 @@ class BillBlocks:
                 ),
             )
         )
+        if days is not None and item.role == "drug":
+            self._pending.append((item.code, when, days))
 
     def _lab(
         self, lines: list[Line], name: str, when: datetime, inst: Institution, cnt: int = 1
@@ -181,6 +192,34 @@ class BillBlocks:
     ) -> None:
         item = ITEMS[name]
         self._line(lines, item, item.per_day * days, when, inst, days=days)
+
+    # ------------------------------------------------------------------ holdings (持有量)
+
+    def holds(
+        self, psn_no: str, code: str, day: date, days: int, *, later_only: bool = False
+    ) -> bool:
+        """Whether a supply of `days` from `day` would overlap one the person takes home on
+        another visit by more than the grace days: an earlier supply with more than that left
+        on `day`, or a later one begun while more than that of this one is left (`later_only`:
+        the later ones alone). A clinic or pharmacy prescribes only what the patient has run
+        short of — real patients refill near the end of a supply — so a clean city holds no
+        重复开药 (repeat_prescription) but the injected ones."""
+        for start, held in self._supplies.get((psn_no, code), ()):
+            if start <= day and not later_only and (start - day).days + held > self.grace:
+                return True
+            if start >= day and (day - start).days + days > self.grace:
+                return True
+        return False
+
+    def _take_home(self, v: Visit) -> None:
+        """Records the drug supplies billed since the last visit as this clinic or pharmacy
+        visit's (a stay's drugs are given on the ward day by day and held by nobody)."""
+        pending, self._pending = self._pending, []
+        if v.kind == "inpatient":
+            return
+        supplies, psn_no = self._supplies, v.psn_no
+        for code, when, days in pending:
+            supplies.setdefault((psn_no, code), []).append((when.date(), days))
 
     def _doctor(self, inst: Institution, depts: tuple[str, ...]) -> tuple[str, str, str, str, str]:
         staff = self._staff.get(inst.fixmedins_code)
@@ -233,4 +272,5 @@ class BillBlocks:
             reversed=self.rng.random() < self.p.reversal_rate,
         )
         self.visits.append(visit)
+        self._take_home(visit)
         return visit

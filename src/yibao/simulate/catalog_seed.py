@@ -41,6 +41,8 @@ def catalog_item_of(item: SimItem) -> CatalogItem:
             diag_codes=item.diag_codes,
         ),
         chld_medc_flag="1" if item.age_max is not None else "0",
+        # an item with indications is a 限制使用 item (docs/catalog.md), as in the demo catalog
+        lmt_used_flag="1" if item.diag_codes else "0",
         memo="模拟城市内置目录 (simulator's built-in item)",
     )
 

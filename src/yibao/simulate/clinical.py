@@ -60,6 +60,7 @@ def _drug(
     age_min: int | None = None,
     age_max: int | None = None,
     prop: str = "0",
+    diag: tuple[str, ...] = (),
 ) -> SimItem:
     return SimItem(
         code,
@@ -75,6 +76,7 @@ def _drug(
         age_max,
         D(per_day),
         D(prop),
+        diag_codes=diag,
     )
 
 
@@ -210,11 +212,13 @@ BUILTIN_ITEMS: Final = (
     _drug("XC08CAA116A001010100007", "苯磺酸氨氯地平片", "0.45", "0.60", "1"),
     _drug("XC08CAN079A002010100008", "硝苯地平控释片", "2.80", "3.20", "1", lv="02", prop="0.05"),
     _drug("XA10BAE052A001010100009", "盐酸二甲双胍片", "0.30", "0.40", "3"),
-    _drug("XA10AEG006B002010100010", "甘精胰岛素注射液", "75.00", "82.00", "0.1", lv="02", prop="0.10"),
+    _drug("XA10AEG006B002010100010", "甘精胰岛素注射液", "75.00", "82.00", "0.1", lv="02", prop="0.10",
+          diag=("E10", "E11")),
     _drug("XB01ACA056A001010100011", "阿司匹林肠溶片", "0.15", "0.20", "1"),
     _drug("XC10AAA168A001010100012", "阿托伐他汀钙片", "1.10", "1.40", "1"),
     _drug("ZC01AAF079M001010100013", "复方丹参滴丸", "0.25", "0.30", "30", med="11"),
-    _drug("XR03BBT022L001010100014", "噻托溴铵粉吸入剂", "4.80", "5.50", "1", lv="02", prop="0.10"),
+    _drug("XR03BBT022L001010100014", "噻托溴铵粉吸入剂", "4.80", "5.50", "1", lv="02", prop="0.10",
+          diag=("J44",)),
     _drug("XG04CAT006E001010100015", "盐酸坦索罗辛缓释胶囊", "3.60", "4.00", "1", lv="02", gend="1", prop="0.05"),
     _drug("XG01AFX122V001010100016", "硝酸咪康唑栓", "4.50", "5.00", "1", gend="2"),
     _drug("XR05XAX123K001010100017", "小儿氨酚黄那敏颗粒", "0.70", "0.90", "3", age_max=14),
@@ -237,7 +241,8 @@ BUILTIN_ITEMS: Final = (
             per_day=D(3), selfpay_prop=D("0.05"), diag_codes=("E11",)),
     SimItem("XC04AXD213B001010100032", "注射用丹参多酚酸盐", "101", "09", "02", D("90.00"),
             D("100.00"), "drug", selfpay_prop=D("0.10"), med_type=("ipt",)),
-    # a non-drug a pharmacy may stock but the fund does not pay at a pharmacy's counter
+    # a catalog consumable a pharmacy sells beside its drugs (the demo rule base allows them at
+    # a pharmacy's counter: pharmacy_non_drug's allow_consumables)
     SimItem("C1402010100100000013", "医用退热贴", "301", "08", "01", D("15.00"), D("18.00"),
             "consumable"),
 )
@@ -364,6 +369,30 @@ CONDITIONS: Final = (
 # fmt: on
 
 CONDITION_BY_KEY: Final = {c.key: c for c in CONDITIONS}
+
+
+def _in_store(n: int) -> str:
+    """A store's own 13-digit goods code in the GS1 in-store range (prefix 2…), with its check
+    digit: how a pharmacy's till knows goods that carry no medical-insurance code."""
+    body = f"200{n:09d}"
+    odd, even = sum(int(c) for c in body[0::2]), sum(int(c) for c in body[1::2])
+    return body + str((10 - (odd + 3 * even) % 10) % 10)
+
+
+#: goods a pharmacy sells that are no medicine at all — daily necessities, cosmetics, food and
+#: supplements — outside every medical-insurance list (list_type "": none), under the store's
+#: own codes; swiped on the card they are 药店购非药品 (domain.md §2.2) and 目录外 at once
+NON_DRUG_GOODS: Final = tuple(
+    SimItem(_in_store(n), name, "", "14", "03", D(price), None, "goods")
+    for n, name, price in (
+        (101, "保湿修护面霜(化妆品)", "128.00"),
+        (102, "防脱洗发水(日化用品)", "69.00"),
+        (103, "乳清蛋白粉(营养食品)", "198.00"),
+        (104, "宁夏枸杞礼盒(食品)", "88.00"),
+        (105, "成人纸尿裤(日用品)", "99.00"),
+        (106, "美白牙膏(日化用品)", "25.90"),
+    )
+)
 
 #: items a hospital may bill that are not in the medical-insurance catalog at all (目录外):
 #: valid national code formats the simulator's catalog version never lists

@@ -43,6 +43,11 @@ class DemoKB:
         return int(self._row("windows", "window_key", "readmission")["days"])
 
     @property
+    def holding_days(self) -> int:
+        """The supply a person may still hold when a drug is prescribed again (重复开药)."""
+        return int(self._row("windows", "window_key", "holding")["days"])
+
+    @property
     def bed_only_days(self) -> int:
         return int(self.threshold("bed_only_days"))
 

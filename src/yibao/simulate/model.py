@@ -46,11 +46,9 @@ CATEGORIES: Final = {
 }
 
 #: The categories the generator injects (docs/simulate.md): every one a bill or a visit
-#: pattern can show. `item_substitution` and `repeat_prescription` need a pharmacy's stock
-#: (进销存) and a person's holdings, which the city does not simulate yet.
-ANOMALY_KINDS: Final = tuple(
-    k for k in CATEGORIES if k not in ("item_substitution", "repeat_prescription")
-)
+#: pattern can show. `item_substitution` needs a pharmacy's stock (进销存), which the city
+#: does not simulate yet.
+ANOMALY_KINDS: Final = tuple(k for k in CATEGORIES if k != "item_substitution")
 
 #: Default injection rates. Small enough that most of the city is clean; each category's
 #: near-misses (docs/simulate.md) come at the same rate.
@@ -65,6 +63,7 @@ DEFAULT_RATES: Final = {
     "over_price": 0.005,
     "split_charge": 0.003,
     "over_quantity": 0.005,
+    "repeat_prescription": 0.01,
     "frequency_limit": 0.01,
     "split_admission": 0.03,
     "bed_hogging": 0.02,
@@ -89,12 +88,13 @@ ANOMALY_UNIT: Final = {
     "child_only": "outpatient visit of a person aged 14 or more",
     "age_limit": "outpatient visit of a person under 18",
     "hosp_lv_limit": "outpatient visit below level 3",
-    "indication_limit": "outpatient visit without a diabetes diagnosis",
+    "indication_limit": "outpatient visit without a diagnosis a restricted drug is indicated for",
     "med_type_limit": "outpatient or pharmacy visit",
     "duplicate_charge": "visit",
     "over_price": "visit",
     "split_charge": "outpatient visit",
     "over_quantity": "general outpatient visit",
+    "repeat_prescription": "chronic-disease outpatient visit",
     "frequency_limit": "admission",
     "split_admission": "admission",
     "bed_hogging": "admission",
@@ -108,7 +108,7 @@ ANOMALY_UNIT: Final = {
     "card_misuse": "person",
     "clustered_visits": "person",
     "high_value_consumable": "admission",
-    "out_of_catalog": "outpatient visit",
+    "out_of_catalog": "outpatient visit or pharmacy visit (a pharmacy's non-drug goods)",
     "peer_outlier": "institution (not pharmacies)",
     "benford": "pharmacy",
 }

@@ -32,7 +32,7 @@ from yibao.storage.types import Scaled
 CONSTANT_COLUMNS: dict[str, dict[str, Any]] = {
     "fee_detail": {
         "chrg_bchno": "1", "init_feedetl_sn": None, "rxno": None, "drord_no": None,
-        "rx_circ_flag": "0", "hosp_appr_flag": "1", "sin_dos_dscr": None,
+        "rx_circ_flag": "0", "sin_dos_dscr": None,
         "medc_way_dscr": None, "vali_flag": "1", "msgid": None, "created_at": "now",
         "cancelled_at": None,
     },
@@ -53,7 +53,7 @@ FEE_DETAIL_COLUMNS = (
     "mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fee_ocur_time", "med_list_codg",
     "medins_list_codg", "hilist_name", "list_type", "det_item_fee_sumamt", "cnt", "pric",
     "pric_uplmt_amt", "selfpay_prop", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt",
-    "inscp_scp_amt", "chrgitm_lv", "med_chrgitm_type", "flags", "bilg_dept_codg",
+    "inscp_scp_amt", "chrgitm_lv", "med_chrgitm_type", "flags", "hosp_appr_flag", "bilg_dept_codg",
     "bilg_dept_name", "bilg_dr_codg", "bilg_dr_name", "used_frqu_dscr", "prd_days", "memo",
     "setl_id",
 )  # fmt: skip
@@ -69,7 +69,7 @@ if (
 #: gives every line come from the spool's `mdtrt` row. The writer's `INSERT … SELECT` joins
 #: the three (`yibao.simulate.spool`): a line binds 5 values instead of 29, and binding is
 #: most of what a worker's spool step costs.
-FEE_SHAPE_COLUMNS = FEE_DETAIL_COLUMNS[5:21] + FEE_DETAIL_COLUMNS[25:28]
+FEE_SHAPE_COLUMNS = FEE_DETAIL_COLUMNS[5:22] + FEE_DETAIL_COLUMNS[26:29]
 #: fee_detail column ← the spool's mdtrt column holding the visit's value
 FEE_VISIT_COLUMNS = {
     "mdtrt_id": "mdtrt_id", "psn_no": "psn_no", "fixmedins_code": "fixmedins_code",

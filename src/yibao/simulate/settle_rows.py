@@ -131,15 +131,15 @@ LINE_MEMO_LIMIT = 200_000
 #: the setl columns, in table order (a reversal record copies its original's)
 _SETL_COLUMNS = tuple(c.name for c in setl.columns)
 #: the at-rest fee_detail columns a line memo holds (FEE_DETAIL_COLUMNS: med_list_codg …
-#: flags, and used_frqu_dscr … memo)
-_TERMS_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[5:21])
-_LINE_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[25:28])
+#: hosp_appr_flag, and used_frqu_dscr … memo)
+_TERMS_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[5:22])
+_LINE_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[26:29])
 
 
 @dataclass(frozen=True, slots=True)
 class _LineMemo:
     """One distinct line's split and the parts of its fee_detail row that follow from it
-    (FEE_DETAIL_COLUMNS: `terms_part` is med_list_codg … flags, `line_part` is
+    (FEE_DETAIL_COLUMNS: `terms_part` is med_list_codg … hosp_appr_flag, `line_part` is
     used_frqu_dscr … memo); the rest of the row comes from the visit."""
 
     split: LineSplit
@@ -153,11 +153,12 @@ class _LineMemo:
     shape: tuple[Any, ...]
 
     @staticmethod
-    def of(ln: Line, row: LineSplit, *, forced: bool, no: int) -> _LineMemo:
+    def of(ln: Line, row: LineSplit, *, forced: bool, no: int, appr: HospApprFlag) -> _LineMemo:
         values = {
             "med_list_codg": ln.hilist_code,
             "medins_list_codg": ln.hilist_code,
             **records.line_values(row, forced),
+            "hosp_appr_flag": appr.value,
             "used_frqu_dscr": ln.used_frqu_dscr,
             "prd_days": ln.prd_days,
         }
@@ -353,6 +354,13 @@ class Settler:
         )  # fmt: skip
         memo = self._lines.get(key)
         if memo is None:
+            # the HIS marks a 限制使用 item approved (the doctor's declaration that the use
+            # qualifies, on which the fund pays); any other item needs no approval
+            appr = (
+                HospApprFlag.APPROVED
+                if terms is not None and terms.lmt_used_flag
+                else HospApprFlag.NOT_REQUIRED
+            )
             split = split_line(
                 FeeLineIn(
                     feedetl_sn=ln.feedetl_sn,
@@ -360,14 +368,14 @@ class Settler:
                     cnt=ln.cnt,
                     pric=ln.pric,
                     terms=terms,
-                    hosp_appr_flag=HospApprFlag.APPROVED,
+                    hosp_appr_flag=appr,
                     selfpay_reason=reason,
                     med_list_codg=ln.hilist_code,
                 ),
                 rules,
             )
             self._memo_no += 1
-            memo = _LineMemo.of(ln, split, forced=reason is not None, no=self._memo_no)
+            memo = _LineMemo.of(ln, split, forced=reason is not None, no=self._memo_no, appr=appr)
             if len(self._lines) >= LINE_MEMO_LIMIT:
                 self._lines.clear()
             self._lines[key] = memo

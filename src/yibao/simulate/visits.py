@@ -24,6 +24,7 @@ from yibao.simulate.clinical import (
     CHRONIC_WARD,
     CONDITION_BY_KEY,
     CONDITIONS,
+    NON_DRUG_GOODS,
     OUT_OF_CATALOG,
     RECHECK_LABS,
     WARD_DRUGS,
@@ -65,7 +66,10 @@ ADULT_ITEMS = [i for i in BUILTIN_ITEMS if i.age_min is not None]
 LEVEL_ITEMS = [i for i in BUILTIN_ITEMS if i.hosp_lv]
 INDICATION_ITEMS = [i for i in BUILTIN_ITEMS if i.diag_codes]
 WARD_TYPE_ITEMS = [i for i in BUILTIN_ITEMS if "ipt" in i.med_type]
-NON_DRUGS = [i for i in BUILTIN_ITEMS if i.role == "consumable" and i.name == "医用退热贴"]
+#: a catalog consumable a pharmacy sells beside its drugs (pharmacy_non_drug's near-miss)
+PHARMACY_CONSUMABLES = [
+    i for i in BUILTIN_ITEMS if i.role == "consumable" and i.name == "医用退热贴"
+]
 CAPPED_SERVICES = [
     i
     for i in BUILTIN_ITEMS
@@ -74,11 +78,16 @@ CAPPED_SERVICES = [
 #: acute drugs: the ordinary outpatient prescription covers 3–7 days (处方管理办法 Art. 19;
 #: the knowledge base's drug_limits)
 ORDINARY_MAX_DAYS = KB.max_days("11")
+#: a chronic patient's monthly prescription (门诊慢特病 长处方 within the 30 days of
+#: drug_limits for med_type 14)
+CHRONIC_SUPPLY = KB.max_days("14")
 #: drugs a pharmacy sells over the counter beside a condition's own (any sex, any age), in
 #: catalog order: drawn from on every pharmacy visit, so listed once
 _OTC_EXTRAS = [
     i for i in BUILTIN_ITEMS if i.role == "drug" and _plain(i) and i.name not in WARD_ONLY
 ]
+#: the ones a patient takes home (not an injection, given where it is bought)
+_TAKE_HOME = [i for i in _OTC_EXTRAS if "注射" not in i.name]
 #: the capped ones, for a pharmacy's price above the cap
 _OTC_CAPPED = [i for i in _OTC_EXTRAS if i.cap]
 ROUTINE_LABS = ("血细胞分析(血常规)", "尿液常规检查")
@@ -105,8 +114,11 @@ _STAY_MENU = _menu(
 )  # fmt: skip
 _PHARMACY_MENU = _menu(
     ("over_price", False), ("duplicate_charge", False), ("med_type_limit", False),
-    ("pharmacy_non_drug", False), ("over_price", True),
+    ("pharmacy_non_drug", False), ("over_price", True), ("pharmacy_non_drug", True),
 )  # fmt: skip
+#: a chronic patient's monthly supply: bought again elsewhere while held (or, the near-miss,
+#: with the grace days left)
+_REFILL_MENU = _menu(("repeat_prescription", False), ("repeat_prescription", True))
 _PERSON_MENU = _menu(
     ("frequent_visits", False), ("low_threshold_admission", False), ("frequent_visits", True)
 )
@@ -122,19 +134,20 @@ _CARD_MENU = _menu(
 
 
 def _outpatient_menu(
-    child: bool, adult: bool, level3: bool, diabetic: bool, general: bool
+    child: bool, adult: bool, level3: bool, indicated: bool, general: bool
 ) -> tuple[tuple[str, bool], ...]:
     """What an outpatient bill may host: each restricted category as an anomaly where the
-    visit breaks the restriction and as a near-miss where it keeps it."""
-    menu = _OUTPATIENT_MENUS.get((child, adult, level3, diabetic, general))
+    visit breaks the restriction and as a near-miss where it keeps it (`indicated`: a
+    diagnosis of the visit is the indication of a restricted drug)."""
+    menu = _OUTPATIENT_MENUS.get((child, adult, level3, indicated, general))
     if menu is not None:
         return menu
-    menu = _OUTPATIENT_MENUS[(child, adult, level3, diabetic, general)] = _menu(
+    menu = _OUTPATIENT_MENUS[(child, adult, level3, indicated, general)] = _menu(
         ("gender_limit", False),
         ("child_only", child),
         ("age_limit", adult),
         ("hosp_lv_limit", level3),
-        ("indication_limit", diabetic),
+        ("indication_limit", indicated),
         ("med_type_limit", False),
         ("duplicate_charge", False),
         ("over_price", False),
@@ -151,6 +164,24 @@ def _outpatient_menu(
 
 
 _OUTPATIENT_MENUS: dict[tuple[bool, ...], tuple[tuple[str, bool], ...]] = {}
+
+
+def _indicated(item: SimItem, codes: Sequence[str]) -> bool:
+    """Whether one of the diagnoses is an indication of the item (ICD-10 prefix, as the
+    catalog's restriction matches)."""
+    return any(c.startswith(item.diag_codes) for c in codes)
+
+
+_ANY_INDICATED: dict[tuple[str, ...], bool] = {}
+
+
+def _any_indicated(codes: tuple[str, ...]) -> bool:
+    """Whether the diagnoses are the indication of a restricted drug (memoised: a city has
+    few sets of diagnoses and an outpatient visit asks once)."""
+    found = _ANY_INDICATED.get(codes)
+    if found is None:
+        found = _ANY_INDICATED[codes] = any(_indicated(i, codes) for i in INDICATION_ITEMS)
+    return found
 
 
 class ChunkBuilder(BillBlocks):
@@ -216,7 +247,9 @@ class ChunkBuilder(BillBlocks):
             if rng.random() < 0.6 or up:
                 self._line(lines, ITEMS[tr], Decimal(rng.randint(1, 3)), when, inst)
         for name in rng.sample(cond.drugs, k=min(len(cond.drugs), rng.randint(1, 4))):
-            self._drug(lines, name, rng.randint(3, ORDINARY_MAX_DAYS), when, inst)
+            supply = rng.randint(3, ORDINARY_MAX_DAYS)
+            if not self.holds(person.psn_no, ITEMS[name].code, when.date(), supply):
+                self._drug(lines, name, supply, when, inst)
         if cond.drugs and rng.random() < 0.3:  # 门诊输液: infusion, saline and the set
             days = Decimal(rng.randint(1, 3))
             for name in ("静脉输液", "0.9%氯化钠注射液", "一次性使用输液器"):
@@ -235,20 +268,21 @@ class ChunkBuilder(BillBlocks):
         age: int,
         med_type: str,
         anomalies: bool,
+        also: tuple[Condition, ...] = (),
     ) -> Visit:
+        """The visit with the anomaly or near-miss it hosts; `also`: further conditions the
+        visit treated (a chronic patient's other conditions whose drugs were prescribed),
+        recorded as its secondary diagnoses."""
         tags: list[tuple[str, str, str | None]] = []
         if anomalies:
+            codes = (cond.diag_code, *(c.diag_code for c in also))
             menu = _outpatient_menu(
-                age < 14,
-                age >= 18,
-                inst.hosp_lv == "3",
-                cond.diag_code[:3] == "E11",
-                med_type == "11",
+                age < 14, age >= 18, inst.hosp_lv == "3", _any_indicated(codes), med_type == "11"
             )
             picked = self._pick(menu)
             if picked is not None:
-                tags = self._outpatient_line(picked, person, age, inst, when, cond, lines)
-        visit = self._visit("outpatient", med_type, person, inst, when, None, cond, lines)
+                tags = self._outpatient_line(picked, person, age, inst, when, cond, codes, lines)
+        visit = self._visit("outpatient", med_type, person, inst, when, None, cond, lines, also)
         for kind, detail, sn in tags:
             self._label(kind, visit, person, detail, feedetl_sn=sn)
         return visit
@@ -261,19 +295,30 @@ class ChunkBuilder(BillBlocks):
         inst: Institution,
         when: datetime,
         cond: Condition,
+        codes: tuple[str, ...],
         lines: list[Line],
     ) -> list[tuple[str, str, str | None]]:
-        """Adds the anomaly (labelled) or the near-miss (not) an outpatient bill hosts."""
+        """Adds the anomaly (labelled) or the near-miss (not) an outpatient bill hosts, on a
+        visit for `cond` with these diagnoses (main first). A drug it adds is one the person
+        does not hold (`_free`): the line shows its own category, never a repeat prescription
+        too."""
         rng = self.rng
         kind, near = picked
         if kind == "gender_limit":
             own = person.gend if near else ("2" if person.gend == "1" else "1")
-            item = rng.choice(SEX_ITEMS[own])
+            free = self._free(SEX_ITEMS[own], person, when, 5, lines)
+            if not free:
+                return []
+            item = rng.choice(free)
             qty = Decimal(1) if item.role != "drug" else item.per_day * 5
             sn = self._add(lines, item, qty, when, inst, days=5 if item.role == "drug" else None)
             return [] if near else [(kind, f"{item.name} 限{'男' if own == '1' else '女'}性", sn)]
         if kind in ("child_only", "age_limit"):
-            item = rng.choice(CHILD_ITEMS if kind == "child_only" else ADULT_ITEMS)
+            pool = CHILD_ITEMS if kind == "child_only" else ADULT_ITEMS
+            free = self._free(pool, person, when, 5, lines)
+            if not free:
+                return []
+            item = rng.choice(free)
             sn = self._add(lines, item, item.per_day * 5, when, inst, days=5)
             limit = f"限{item.age_max}岁以下" if kind == "child_only" else f"限{item.age_min}岁以上"
             return [] if near else [(kind, f"{item.name} {limit}, 患者{age}岁", sn)]
@@ -284,9 +329,16 @@ class ChunkBuilder(BillBlocks):
             detail = f"{item.name} 限{allowed}级机构, 本机构{inst.hosp_lv}级"
             return [] if near else [(kind, detail, sn)]
         if kind == "indication_limit":
-            item = rng.choice(INDICATION_ITEMS)
+            # the near-miss: a restricted drug one of the diagnoses is its indication for;
+            # the anomaly: one none of them is
+            pool = [i for i in INDICATION_ITEMS if _indicated(i, codes) == near]
+            free = self._free(pool, person, when, 5, lines)
+            if not free:
+                return []
+            item = rng.choice(free)
             sn = self._add(lines, item, item.per_day * 5, when, inst, days=5)
-            detail = f"{item.name} 限{'/'.join(item.diag_codes)}适应症, 诊断{cond.diag_code}"
+            shown = "/".join(codes)
+            detail = f"{item.name} 限{'/'.join(item.diag_codes)}适应症, 诊断{shown}"
             return [] if near else [(kind, detail, sn)]
         if kind == "med_type_limit":
             item = rng.choice(WARD_TYPE_ITEMS)
@@ -295,7 +347,7 @@ class ChunkBuilder(BillBlocks):
         if kind == "duplicate_charge":
             return self._duplicate(lines, near)
         if kind == "over_price":
-            return self._over_price(lines, when, inst, near)
+            return self._over_price(lines, when, inst, near, person)
         if kind == "split_charge":
             bundle, parts = rng.choice(KB.bundles)
             if near:  # the bundle billed as the bundle
@@ -308,14 +360,18 @@ class ChunkBuilder(BillBlocks):
                 out.append((kind, f"{_BY_CODE[code].name} 为{name}的组成部分, 分项收费", sn))
             return out
         if kind == "over_quantity":
-            # a drug not on the bill yet (a second line of one would be a duplicate)
-            billed = {ln.hilist_name for ln in lines}
-            fresh = [n for n in cond.drugs if n not in billed] or [
-                i.name for i in _OTC_EXTRAS if i.name not in billed
-            ]
-            name = rng.choice(fresh)
-            item = ITEMS[name]
+            # a drug the patient takes home (an injection is given at the clinic), not on the
+            # bill yet (a second line of one would be a duplicate), of the condition where one
+            # is free, that the person does not hold
             days = ORDINARY_MAX_DAYS if near else rng.choice((60, 90))  # past 7 and 30
+            takes = [ITEMS[n] for n in cond.drugs if "注射" not in n]
+            fresh = self._free(takes, person, when, days, lines) or self._free(
+                _TAKE_HOME, person, when, days, lines
+            )
+            if not fresh:
+                return []
+            item = rng.choice(fresh)
+            name = item.name
             sn = self._add(lines, item, item.per_day * days, when, inst, days=days)
             return [] if near else [(kind, f"{name} {days}天, 普通门诊限{ORDINARY_MAX_DAYS}天", sn)]
         if kind == "out_of_catalog":
@@ -323,6 +379,25 @@ class ChunkBuilder(BillBlocks):
             sn = self._add(lines, item, Decimal(1), when, inst)
             return [(kind, f"{item.name} ({item.code}) 不在医保目录", sn)]
         raise AssertionError(kind)  # pragma: no cover - the menus list only these
+
+    def _free(
+        self,
+        items: Sequence[SimItem],
+        person: Person,
+        when: datetime,
+        days: int,
+        lines: Sequence[Line],
+    ) -> list[SimItem]:
+        """The items not on the bill yet that the person may take home: a drug whose supply
+        of `days` would not overlap one they hold (`holds`), any other item."""
+        billed = {ln.hilist_code for ln in lines}
+        day = when.date()
+        return [
+            i
+            for i in items
+            if i.code not in billed
+            and (i.role != "drug" or not self.holds(person.psn_no, i.code, day, days))
+        ]
 
     def _add(
         self,
@@ -357,12 +432,24 @@ class ChunkBuilder(BillBlocks):
         return [("duplicate_charge", f"{dup.hilist_name} 重复收费 (line {dup.feedetl_sn})", sn)]
 
     def _over_price(
-        self, lines: list[Line], when: datetime, inst: Institution, near: bool
+        self,
+        lines: list[Line],
+        when: datetime,
+        inst: Institution,
+        near: bool,
+        person: Person | None = None,
     ) -> list[tuple[str, str, str | None]]:
-        """A line priced 1.2–1.8 × its cap; the near-miss is priced at the cap."""
+        """A line priced 1.2–1.8 × its cap; the near-miss is priced at the cap. A pharmacy's
+        is a week of a drug the person does not hold (`_free`)."""
         rng = self.rng
         pharmacy = inst.kind == "pharmacy"
-        item = rng.choice(_OTC_CAPPED if pharmacy else CAPPED_SERVICES)
+        pool = CAPPED_SERVICES
+        if pharmacy:
+            assert person is not None
+            pool = self._free(_OTC_CAPPED, person, when, 7, lines)
+            if not pool:
+                return []
+        item = rng.choice(pool)
         assert item.cap is not None
         factor = Decimal(1) if near else Decimal(rng.choice(("1.2", "1.5", "1.8")))
         price = (item.cap * factor).quantize(Decimal("0.01"))
@@ -372,7 +459,14 @@ class ChunkBuilder(BillBlocks):
             sn = self._add(lines, item, Decimal(1), when, inst, pric=price)
         return [] if near else [("over_price", f"{item.name} 单价 {price} 超限价 {item.cap}", sn)]
 
-    def chronic(self, person: Person, day: date, cond: Condition, inst: Institution) -> Visit:
+    def chronic(
+        self, person: Person, day: date, cond: Condition, inst: Institution
+    ) -> Visit | None:
+        """The month's visit of a chronic patient: a month's supply of the condition's drugs
+        (and of another condition's, recorded as a further diagnosis) that the patient has run
+        short of — none while they still hold it (`holds`: a drug bought elsewhere in between,
+        or the other condition's visit gave it); a month with nothing to prescribe has no
+        visit (None)."""
         rng = self.rng
         age = age_on(person.brdy, day)
         when = self._when(day, "outpatient")
@@ -385,17 +479,30 @@ class ChunkBuilder(BillBlocks):
             inst,
         )
         for name in cond.drugs[: rng.randint(1, len(cond.drugs))]:
-            self._drug(lines, name, 30, when, inst)
+            if not self.holds(person.psn_no, ITEMS[name].code, day, CHRONIC_SUPPLY):
+                self._drug(lines, name, CHRONIC_SUPPLY, when, inst)
+        also: list[Condition] = []
         for other in person.chronic:
             if other != cond.key and rng.random() < 0.5:  # co-morbidity drugs in the same visit
-                self._drug(lines, CONDITION_BY_KEY[other].drugs[0], 30, when, inst)
+                other_cond = CONDITION_BY_KEY[other]
+                name = other_cond.drugs[0]
+                billed = any(ln.hilist_name == name for ln in lines)
+                if not billed and not self.holds(
+                    person.psn_no, ITEMS[name].code, day, CHRONIC_SUPPLY
+                ):
+                    self._drug(lines, name, CHRONIC_SUPPLY, when, inst)
+                    also.append(other_cond)
+        if len(lines) == 1:
+            return None
         for lab in cond.labs:
             if rng.random() < 0.5:
                 self._lab(lines, lab, when, inst)
         for exam in cond.exams:
             if rng.random() < 0.15:
                 self._line(lines, ITEMS[exam], Decimal(1), when, inst)
-        return self._finish_outpatient(person, inst, when, cond, lines, age, "14", True)
+        return self._finish_outpatient(
+            person, inst, when, cond, lines, age, "14", True, also=tuple(also)
+        )
 
     def pharmacy(self, person: Person, day: date, *, anomalies: bool = True) -> Visit:
         rng = self.rng
@@ -408,25 +515,30 @@ class ChunkBuilder(BillBlocks):
         else:
             fits = [c for c in ACUTE if c.drugs and self._fits(c, person, age)]
             cond = rng.choice(fits)
+        # a benford pharmacy makes its bill up from the first drug, over up to a month
+        # (`_made_up`): the drugs it may sell are those the person could take home for that
+        month = CHRONIC_SUPPLY if inst.pattern == "benford" else 0
         for name in rng.sample(cond.drugs, k=min(len(cond.drugs), rng.randint(1, 3))):
-            self._drug(lines, name, rng.randint(5, 30), when, inst)
+            days = rng.randint(5, 30)
+            if not self.holds(person.psn_no, ITEMS[name].code, day, max(days, month)):
+                self._drug(lines, name, days, when, inst)
         for _ in range(rng.randint(0, 2)):
             k = rng.randrange(len(_OTC_EXTRAS))
-            cnt_days = rng.randint(3, 10)
-            billed = {ln.hilist_code for ln in lines}
-            for step in range(len(_OTC_EXTRAS)):  # one line per item: the next one not billed
-                extra = _OTC_EXTRAS[(k + step) % len(_OTC_EXTRAS)]
-                if extra.code not in billed:
-                    self._line(lines, extra, extra.per_day * cnt_days, when, inst, days=7)
-                    break
+            self._extra(lines, person, k, rng.randint(3, 10), when, inst, month=month)
+        if not lines:  # what the condition needs is still at home: something over the counter
+            k = rng.randrange(len(_OTC_EXTRAS))
+            self._extra(lines, person, k, rng.randint(3, 10), when, inst, month=month, anyway=True)
         if inst.pattern == "benford":
-            lines = self._made_up(lines, when, inst)
+            made = self._made_up(lines, when, inst)
+            if made is not lines:  # the supply taken home is the made-up line's alone
+                self._pending = self._pending[-len(made) :]
+            lines = made
         tags: list[tuple[str, str, str | None]] = []
         picked = self._pick(_PHARMACY_MENU) if anomalies else None
         if picked is not None:
             kind, near = picked
             if kind == "over_price":
-                tags = self._over_price(lines, when, inst, near)
+                tags = self._over_price(lines, when, inst, near, person)
             elif kind == "duplicate_charge":
                 dup = rng.choice(lines)
                 sn = str(len(lines) + 1)
@@ -436,14 +548,49 @@ class ChunkBuilder(BillBlocks):
                 item = rng.choice(WARD_TYPE_ITEMS)
                 sn = self._add(lines, item, item.per_day, when, inst, days=1)
                 tags = [(kind, f"{item.name} 限住院使用, 药店销售", sn)]
-            else:  # pharmacy_non_drug
-                item = rng.choice(NON_DRUGS)
-                sn = self._add(lines, item, Decimal(rng.randint(2, 6)), when, inst)
-                tags = [(kind, f"{item.name} 非药品, 药店医保结算", sn)]
+            elif near:  # pharmacy_non_drug's near-miss: a catalog consumable, allowed
+                item = rng.choice(PHARMACY_CONSUMABLES)
+                self._add(lines, item, Decimal(rng.randint(2, 6)), when, inst)
+            else:  # pharmacy_non_drug: goods that are no medicine, outside the catalog too
+                item = rng.choice(NON_DRUG_GOODS)
+                sn = self._add(lines, item, Decimal(rng.randint(1, 3)), when, inst)
+                tags = [
+                    (kind, f"{item.name} 非药品, 药店医保卡结算", sn),
+                    ("out_of_catalog", f"{item.name} ({item.code}) 不在医保目录 (药店非药品)", sn),
+                ]
+        if anomalies:  # a pharmacy's non-drug goods are 目录外 too: a unit of that rate
+            self._units["out_of_catalog"] = self._units.get("out_of_catalog", 0) + 1
         visit = self._visit("pharmacy", "41", person, inst, when, None, cond, lines)
         for tag, detail, line_sn in tags:
             self._label(tag, visit, person, detail, feedetl_sn=line_sn)
         return visit
+
+    def _extra(
+        self,
+        lines: list[Line],
+        person: Person,
+        k: int,
+        cnt_days: int,
+        when: datetime,
+        inst: Institution,
+        *,
+        month: int = 0,
+        anyway: bool = False,
+    ) -> None:
+        """An over-the-counter drug beside the condition's: the k-th of `_OTC_EXTRAS` or the
+        next one not billed yet that the person does not hold for a week (or `month` days;
+        with `anyway`, the k-th when they hold them all: a bill has a line)."""
+        billed = {ln.hilist_code for ln in lines}
+        day = when.date()
+        days = max(7, month)
+        for step in range(len(_OTC_EXTRAS)):  # one line per item: the next one not billed
+            extra = _OTC_EXTRAS[(k + step) % len(_OTC_EXTRAS)]
+            if extra.code not in billed and not self.holds(person.psn_no, extra.code, day, days):
+                self._line(lines, extra, extra.per_day * cnt_days, when, inst, days=7)
+                return
+        if anyway:
+            extra = _OTC_EXTRAS[k]
+            self._line(lines, extra, extra.per_day * cnt_days, when, inst, days=7)
 
     def _made_up(self, lines: list[Line], when: datetime, inst: Institution) -> list[Line]:
         """A benford pharmacy's bill: one drug whose quantity is set so the total begins
@@ -676,7 +823,9 @@ class ChunkBuilder(BillBlocks):
                 if day >= end:
                     break
                 if day >= start and rng.random() < min(1.0, s):
-                    self.chronic(person, day, cond, home)
+                    visit = self.chronic(person, day, cond, home)
+                    if visit is not None:
+                        self._refill(person, visit, cond, end)
                 month = (month + timedelta(days=32)).replace(day=1)
         acute: list[Visit] = []
         for _ in range(poisson(rng, acute_rate(age) * s * span)):
@@ -728,6 +877,54 @@ class ChunkBuilder(BillBlocks):
             self._after_death(person, first_visit, first_label, end)
         elif person.misuse == "two_places":
             self._two_places(person, acute, end)
+
+    def _refill(self, person: Person, source: Visit, cond: Condition, end: date) -> None:
+        """重复开药 (repeat_prescription): some of a chronic visit's month of drugs bought again
+        at a pharmacy while more than the grace days of it are left — 3 days after the visit
+        or up to the day before the grace days begin (stockpiling, or drugs for someone else);
+        the near-miss buys them with exactly the grace days left, as a patient refills near
+        the end of a supply. A drug whose new supply would overlap a later one the person
+        already has (a visit for another condition) is left out: its line would be a repeat
+        the label does not name."""
+        picked = self._pick(_REFILL_MENU)
+        if picked is None:
+            return
+        rng = self.rng
+        near = picked[1]
+        supply = CHRONIC_SUPPLY
+        drugs = [ln for ln in source.lines if ln.prd_days == supply and ln.list_type[:2] == "10"]
+        if not drugs:
+            return
+        gap = supply - self.grace if near else rng.randint(3, supply - self.grace - 1)
+        day = source.begntime.date() + timedelta(days=gap)
+        if day >= end:
+            return
+        inst = self.ctx.pick(rng, (("pharmacy", 1.0),), person.district)
+        when = self._when(day, "pharmacy")
+        lines: list[Line] = []
+        for ln in rng.sample(drugs, k=rng.randint(1, len(drugs))):
+            # the near-miss holds the visit's supply alone (its grace days, not more)
+            if not self.holds(person.psn_no, ln.hilist_code, day, supply, later_only=not near):
+                self._drug(lines, ln.hilist_name, supply, when, inst)
+        if not lines:
+            return
+        # the diagnoses the drugs are for: the visit's condition and any other whose drug it is
+        bought = {ln.hilist_name for ln in lines}
+        also = tuple(
+            CONDITION_BY_KEY[k]
+            for k in person.chronic
+            if k != cond.key and bought & set(CONDITION_BY_KEY[k].drugs)
+        )
+        # not kept by `coherent` (a purchase is no pattern of visits): one that falls into a
+        # stay goes, and so does the label of one whose chronic visit went
+        visit = self._visit("pharmacy", "41", person, inst, when, None, cond, lines, also)
+        if not near:
+            for ln in lines:
+                detail = (
+                    f"{ln.hilist_name} 尚余{supply - gap}天用量时再次购药{supply}天 "
+                    f"(supply of #{source.visit_no})"
+                )
+                self._label("repeat_prescription", visit, person, detail, feedetl_sn=ln.feedetl_sn)
 
     def _elsewhere(self, person: Person, code: str) -> Institution:
         """An outpatient institution other than `code` (near home, as `pick` chooses)."""
@@ -874,8 +1071,9 @@ class ChunkBuilder(BillBlocks):
         two outpatient visits share a day. Such a pattern stays only where it is the point
         of a label (split_admission, outpatient_during_stay, same_day_multi_visit,
         card_misuse: the labelled visit and the one its detail refers to) or of a
-        near-miss; any other visit caught in one goes, with its labels. So the only such
-        patterns in the city are the labelled ones."""
+        near-miss; any other visit caught in one goes, with its labels and those that refer
+        to it (a repeat prescription's earlier supply). So the only such patterns in the
+        city are the labelled ones."""
         pattern = set(self._keep)
         for lb in self.labels:
             if lb.category in _PATTERN_CATEGORIES:
@@ -940,8 +1138,14 @@ class ChunkBuilder(BillBlocks):
                 _shifted(v, moved[v.visit_no]) if v.visit_no in moved else v for v in self.visits
             ]
         if gone:
+            # a label goes with its visit, and with the visit its detail refers to (a repeat
+            # prescription's earlier supply)
             self.visits = [v for v in self.visits if v.visit_no not in gone]
-            self.labels = [lb for lb in self.labels if lb.visit_no not in gone]
+            self.labels = [
+                lb
+                for lb in self.labels
+                if lb.visit_no not in gone and not gone.intersection(_refs(lb))
+            ]
 
     def groups(self, persons: Sequence[Person]) -> None:
         """聚集性就诊: flagged persons of the chunk form groups of 5–8 (the last up to 12)

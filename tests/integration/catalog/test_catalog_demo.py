@@ -61,6 +61,9 @@ def test_the_demo_catalog_covers_what_the_demo_uses(engine: Engine) -> None:
         assert item.selfpay_prop == sim.selfpay_prop
         r = item.restrictions
         assert (r.gend, r.age_min, r.age_max) == (sim.gend, sim.age_min, sim.age_max)
+        # the indications too: the city bills a restricted drug only where it is indicated
+        assert r.diag_codes == sim.diag_codes, sim.name
+        assert item.lmt_used_flag == ("1" if sim.diag_codes else "0"), sim.name
     assert set(diagnoses) == {c.diag_code for c in CONDITIONS}
     assert set(chronic) == {"M03900", "M01600"}
 

@@ -23,7 +23,7 @@ from yibao.replica.store import ReplicaStore
 from yibao.replica.verify import VerifyReport, verify
 from yibao.simulate import bulk
 from yibao.simulate.bulk import bulk_load
-from yibao.simulate.clinical import BUILTIN_ITEMS, OUT_OF_CATALOG
+from yibao.simulate.clinical import BUILTIN_ITEMS, NON_DRUG_GOODS, OUT_OF_CATALOG
 from yibao.simulate.model import CityParams, Label
 from yibao.simulate.people import PersonFactory
 from yibao.simulate.replica_load import replica_for_load
@@ -37,7 +37,7 @@ PARAMS = CityParams(seed=77, persons=240, institutions=20, days=365, settlements
 
 
 #: the catalog's items and those a bill may carry from outside it (out_of_catalog)
-ITEMS_BY_CODE = {i.code: i for i in (*BUILTIN_ITEMS, *OUT_OF_CATALOG)}
+ITEMS_BY_CODE = {i.code: i for i in (*BUILTIN_ITEMS, *OUT_OF_CATALOG, *NON_DRUG_GOODS)}
 SMALL = CityParams(seed=5, persons=60, institutions=12, days=60, settlements=120)
 
 
@@ -147,7 +147,9 @@ def _check(engine: Engine, replica: ReplicaStore) -> None:
             )
             # every column in its place (the loader builds these tuples by hand)
             item = ITEMS_BY_CODE[r["med_list_codg"]]
-            if item in OUT_OF_CATALOG:  # unknown to the catalog: the region's rule, self-paid
+            # unknown to the catalog (a hospital's 目录外 item, a pharmacy's non-drug goods): the
+            # region's rule, self-paid
+            if item in OUT_OF_CATALOG or item in NON_DRUG_GOODS:
                 assert r["hilist_name"] is None
                 assert r["fulamt_ownpay_amt"] == r["det_item_fee_sumamt"]
                 lines[r["mdtrt_id"]] += r["det_item_fee_sumamt"]
@@ -169,7 +171,9 @@ def _check(engine: Engine, replica: ReplicaStore) -> None:
             assert isinstance(r["fee_ocur_time"], datetime) and isinstance(
                 r["created_at"], datetime
             )
-            assert len(r["flags"]) == 7 and r["hosp_appr_flag"] == "1" and r["vali_flag"] == "1"
+            assert len(r["flags"]) == 7 and r["vali_flag"] == "1"
+            # approved (1) where the item is a 限制使用 one, no approval needed (0) elsewhere
+            assert r["hosp_appr_flag"] == ("1" if item.diag_codes else "0")
             lines[r["mdtrt_id"]] += r["det_item_fee_sumamt"]
         accum = {(r.psn_no, r.year, r.acc_key): r.amount for r in conn.execute(select(psn_accum))}
         balances = {r.psn_no: r.balc for r in conn.execute(select(psn_insu))}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -109,10 +110,39 @@ def test_level_indication_and_med_type_limits() -> None:
     ind = ItemLimits(diag_codes=("E11",))
     assert cats(bill(line(limits=ind), diags=("I10",))) == ["indication_limit"]
     assert cats(bill(line(limits=ind), diags=("E11.900",))) == []
-    assert cats(bill(line(limits=ind, appr="1"), diags=("I10",))) == []
     ipt = ItemLimits(med_type=frozenset({"ipt"}))
     assert cats(bill(line(limits=ipt), med_type="11")) == ["med_type_limit"]
     assert cats(bill(line(limits=ipt), med_type="21", scene="inpatient")) == []
+
+
+def test_indication_limit_does_not_take_an_approval_for_a_diagnosis(tmp_path: Path) -> None:
+    """domain.md §2.2: a restricted item without a qualifying diagnosis is suspicious even
+    when the hospital marked it approved (审批通过: what the fund pays on is the claim the
+    rule checks); a line the hospital itself billed as self-pay (审批不通过, 2) puts nothing
+    on the fund. Any of the visit's diagnoses qualifies."""
+    ind = ItemLimits(diag_codes=("E11",))
+    approved = line(limits=ind, appr="1")
+    hits = review("mid", bill(approved, diags=("I10",)), History(), KnowledgeBase(), RULES)
+    assert [h.category for h in hits] == ["indication_limit"]
+    assert "审批通过" in hits[0].reason and hits[0].value == "I10"
+    assert cats(bill(line(limits=ind, appr="0"), diags=("I10",))) == ["indication_limit"]
+    assert cats(bill(line(limits=ind), diags=("I10",))) == ["indication_limit"]
+    assert cats(bill(line(limits=ind, appr="2"), diags=("I10",))) == []
+    assert cats(bill(approved, diags=("E11.900",))) == []
+    assert cats(bill(approved, diags=("I10.x00", "E11.900"))) == []
+    # a region that takes its hospitals' approvals at their word says so
+    (tmp_path / "risk").mkdir()
+    (tmp_path / "risk" / "local.toml").write_text(
+        BASE + 'covers = ["1101"]\n[[rule]]\nid="INDC-01"\ncategory="indication_limit"\n'
+        'result_type="suspicious"\naction="selfpay"\n[rule.params]\naccept_approval=true\n',
+        encoding="utf-8",
+    )
+    trusting = load_ruleset([tmp_path])
+    found = review("mid", bill(approved, diags=("I10",)), History(), KnowledgeBase(), trusting)
+    assert found == []
+    unapproved = bill(line(limits=ind, appr="0"), diags=("I10",))
+    found = review("mid", unapproved, History(), KnowledgeBase(), trusting)
+    assert [h.category for h in found] == ["indication_limit"]
 
 
 def test_over_quantity_at_and_past_the_limit() -> None:
@@ -183,6 +213,24 @@ def test_frequency_limit_per_day_and_year() -> None:
     assert cats(bill(line("S1", list_type="201")), History(lines=past), kb) == []
     past4 = (*past, PastLine("M9", "S1", Decimal(1), datetime(2025, 2, 1)))
     assert cats(bill(line("S1", list_type="201")), History(lines=past4), kb) == ["frequency_limit"]
+
+
+def test_frequency_limit_names_the_lines_of_the_day_over_it_only() -> None:
+    """A once-a-day item billed daily through a stay, twice on one day: the finding names
+    that day's lines, not the stay's other days (each kept to the limit)."""
+    kb = KnowledgeBase(frequency_limits=(FrequencyLimit(D0, None, "S1", Decimal(1), None, None),))
+    days = [datetime(2025, 3, d, 8) for d in (10, 11, 12)]
+    lines = [line("S1", sn=str(n + 1), list_type="201", when=w) for n, w in enumerate(days)]
+    lines.append(line("S1", sn="4", list_type="201", when=datetime(2025, 3, 11, 15)))
+    stay = bill(*lines, scene="inpatient", med_type="21")
+    hits = review("mid", stay, History(), kb, RULES)
+    assert [(h.category, h.line_ids) for h in hits] == [("frequency_limit", ("2", "4"))]
+    assert hits[0].amount == Decimal(20) and hits[0].value == "2"
+    assert "2025-03-11" in hits[0].reason
+    # one line of quantity 2 on a day is that line alone
+    double = [lines[0], line("S1", sn="2", cnt="2", list_type="201", when=days[1]), lines[2]]
+    found = review("mid", bill(*double, scene="inpatient", med_type="21"), History(), kb, RULES)
+    assert [h.line_ids for h in found] == [("2",)]
 
 
 def test_repeat_prescription_uses_the_holding_window() -> None:

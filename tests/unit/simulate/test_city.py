@@ -14,7 +14,7 @@ from yibao.kit.clock import age_on
 from yibao.review.demo_kb import rows_from_document
 from yibao.simulate.bill_blocks import ITEMS
 from yibao.simulate.bulk import size_city
-from yibao.simulate.clinical import BUILTIN_ITEMS, CONDITIONS
+from yibao.simulate.clinical import BUILTIN_ITEMS, CONDITIONS, NON_DRUG_GOODS
 from yibao.simulate.context import CityContext
 from yibao.simulate.export import city_files
 from yibao.simulate.kb import demo_kb
@@ -65,7 +65,8 @@ def test_bills_are_realistic(city: tuple) -> None:
             assert v.endtime is not None and v.endtime > v.begntime
             assert any(ln.hilist_name.startswith("床位费") for ln in v.lines)
         if v.kind == "pharmacy" and v.visit_no not in non_drug:
-            assert all(ln.list_type.startswith("10") for ln in v.lines)
+            # drugs, and the catalog's consumables a pharmacy may sell (a near-miss)
+            assert all(ln.list_type.startswith("10") or ln.list_type == "301" for ln in v.lines)
     chronic = [v for v in visits if v.med_type == "14"]
     assert chronic and all(
         any(ln.prd_days == 30 for ln in v.lines) for v in chronic if len(v.lines) > 1
@@ -174,9 +175,14 @@ def test_labelled_anomalies_are_what_they_say(city: tuple) -> None:
             codes = {ln.hilist_code for ln in v.lines}
             assert not codes & set(kb.consumable_links[line.hilist_code])
         elif lb.category == "pharmacy_non_drug":
-            assert v.kind == "pharmacy" and not line.list_type.startswith("10")
+            assert v.kind == "pharmacy" and line.hilist_code not in ITEMS_BY_CODE
+            assert line.hilist_name in {g.name for g in NON_DRUG_GOODS}
         elif lb.category == "out_of_catalog":
             assert line.hilist_code not in ITEMS_BY_CODE
+        elif lb.category == "repeat_prescription":
+            # bought again while another visit's supply of it has more than the grace left
+            assert v.kind in ("outpatient", "pharmacy") and line.prd_days
+            assert held_on(mine, v, line) > kb.holding_days
         elif lb.category == "split_charge":
             parts = {c for _b, cs in kb.bundles for c in cs}
             assert line.hilist_code in parts
@@ -223,6 +229,50 @@ def test_labelled_anomalies_are_what_they_say(city: tuple) -> None:
     assert len(seen) == len(ANOMALY_KINDS) - 2  # all but the institutions'
 
 
+def held_on(mine: list, v: object, line: object) -> int:
+    """The most days of the line's drug left on the line's date from the person's other
+    visits' supplies begun before it (a supply without days counts 7, as the rule does)."""
+    held = 0
+    for x in mine:
+        if x is v or x.kind == "inpatient":
+            continue
+        for p in x.lines:
+            if p.hilist_code == line.hilist_code and p.fee_ocur_time < line.fee_ocur_time:
+                days = int(p.prd_days) if p.prd_days else 7
+                left = p.fee_ocur_time.date() + timedelta(days=days) - line.fee_ocur_time.date()
+                held = max(held, left.days)
+    return held
+
+
+def test_nobody_takes_a_drug_home_they_still_hold(city: tuple) -> None:
+    """A clinic or pharmacy prescribes only what the patient has run short of: outside the
+    labelled repeat prescriptions, no drug line comes while another visit's supply of it has
+    more than the grace days left (a chronic patient's next month, a pharmacy purchase, a
+    co-morbidity's drug given at another condition's visit)."""
+    _params, builder, _insts = city
+    grace = demo_kb().holding_days
+    labelled = {
+        (lb.visit_no, lb.feedetl_sn)
+        for lb in builder.labels
+        if lb.category == "repeat_prescription"
+    }
+    by_person: dict[str, list] = {}
+    for v in builder.visits:
+        by_person.setdefault(v.psn_no, []).append(v)
+    repeats, lines = [], 0
+    for mine in by_person.values():
+        for v in mine:
+            if v.kind == "inpatient":
+                continue
+            for ln in v.lines:
+                if ln.list_type.startswith("10") and (v.visit_no, ln.feedetl_sn) not in labelled:
+                    lines += 1
+                    if held_on(mine, v, ln) > grace:
+                        repeats.append((v.visit_no, ln.hilist_name))
+    assert lines > 10_000 and labelled
+    assert not repeats, repeats[:5]
+
+
 def test_the_clean_city_holds_near_misses(city: tuple) -> None:
     """Just inside each threshold, unlabelled: a readmission a day or more past the window,
     a drug at the outpatient limit, a price at the cap, a sex-restricted item on the right
@@ -235,13 +285,24 @@ def test_the_clean_city_holds_near_misses(city: tuple) -> None:
     caps = {r["hilist_code"]: Decimal(r["max_pric"]) for r in kb.tables["price_limits"]}
     found: Counter[str] = Counter()
     stays: dict[str, list] = {}
+    by_person: dict[str, list] = {}
     for v in builder.visits:
+        by_person.setdefault(v.psn_no, []).append(v)
         if v.kind == "inpatient":
             stays.setdefault(v.psn_no, []).append(v)
     for v in clean:
         p = persons[v.psn_no]
+        codes = [c for c, _n in v.diagnoses]
         for ln in v.lines:
             item = ITEMS.get(ln.hilist_name)
+            if item is not None and item.diag_codes:
+                assert any(c.startswith(item.diag_codes) for c in codes), (v.visit_no, item.name)
+                found["restricted drug on its indication"] += 1
+            if v.kind == "pharmacy" and ln.list_type == "301":
+                found["catalog consumable at a pharmacy"] += 1
+            take_home = v.kind != "inpatient" and ln.prd_days
+            if take_home and held_on(by_person[v.psn_no], v, ln) == kb.holding_days:
+                found["refill with the grace days left"] += 1
             if v.med_type == "11" and ln.prd_days == kb.max_days("11"):
                 found["drug at the limit"] += 1
             if ln.hilist_code in caps and ln.pric == caps[ln.hilist_code] != item.price:
@@ -259,6 +320,8 @@ def test_the_clean_city_holds_near_misses(city: tuple) -> None:
     for what in (
         "drug at the limit", "price at the cap", "sex item, right sex",
         "level item, right level", "readmission past the window",
+        "restricted drug on its indication", "catalog consumable at a pharmacy",
+        "refill with the grace days left",
     ):  # fmt: skip
         assert found[what], what
 

@@ -76,3 +76,25 @@ def test_compact_fee_lines_expand_to_the_full_rows() -> None:
         assert rows == a.fee_detail
         expanded_lines += len(rows)
     assert expanded_lines > 1000
+
+
+def test_only_a_restricted_use_item_is_marked_approved() -> None:
+    """hosp_appr_flag as a HIS sends it: 1 (审批通过) on a 限制使用 item — the doctor's word
+    that the use qualifies, which the fund pays on and the indication rule checks — and 0
+    (无须审批) on every other line."""
+    params = CityParams(persons=400, institutions=60, settlements=4000, seed=7)
+    institutions = make_institutions(params)
+    people = list(bulk.persons_for(params))
+    ctx = CityContext(params, institutions, scale=bulk.size_city(params, people))
+    catalog = {i.code: catalog_item_of(i) for i in BUILTIN_ITEMS}
+    settler = Settler(load_book([]), catalog, {i.fixmedins_code: i for i in institutions}, now=NOW)
+    part = people[: bulk.chunk_size(params.persons)]
+    rows = settler.run(part, build_chunk(ctx, 0, part).visits).fee_detail
+    code, appr = (
+        FEE_DETAIL_COLUMNS.index("med_list_codg"),
+        FEE_DETAIL_COLUMNS.index("hosp_appr_flag"),
+    )
+    restricted = {i.code for i in BUILTIN_ITEMS if i.diag_codes}
+    flags = {(r[code] in restricted, r[appr]) for r in rows}
+    assert flags == {(True, "1"), (False, "0")}
+    assert all(catalog[c].lmt_used_flag == "1" for c in restricted)
