@@ -231,7 +231,7 @@ class Session:
                     "bilg_dept_name": "内科",
                     "bilg_dr_codg": dr,
                     "bilg_dr_name": "张医生",
-                    "hosp_appr_flag": "1",
+                    "hosp_appr_flag": "0",  # 非限制使用: the bills hold no restricted item
                     **extra,
                 }
             )
