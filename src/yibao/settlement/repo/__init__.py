@@ -21,6 +21,7 @@ from yibao.settlement.repo.lines import (
     link_lines,
     overwrite_line,
     relink_lines,
+    settled_lines,
     unlink_lines,
     unsettled_lines,
 )
@@ -65,6 +66,7 @@ from yibao.settlement.repo.visits import (
     visit,
     visit_changed,
     visit_of_message,
+    visit_row,
 )
 
 __all__ = [
@@ -107,6 +109,7 @@ __all__ = [
     "replace_diagnoses",
     "set_balance",
     "set_validity",
+    "settled_lines",
     "settlement",
     "settlement_by_id",
     "settlement_of_message",
@@ -118,4 +121,5 @@ __all__ = [
     "visit",
     "visit_changed",
     "visit_of_message",
+    "visit_row",
 ]

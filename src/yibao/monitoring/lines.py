@@ -1,0 +1,334 @@
+"""Rules over the settled fee lines (事后, domain.md §2.2): 挂床住院, 虚构服务, 频次/数量超限 and
+重复开药 (持有量), on the replica's `fee_fact` (one row per line a standing settlement settled;
+a reversal takes its lines out, docs/replica.md).
+
+Each detector reads the lines settled in the period plus the look-back its rule needs, and
+returns the hits whose settlement day lies in the period, so that consecutive incremental runs
+find every hit once. A line-unit hit names its line (`feedetl_sn`) beside the visit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from yibao.monitoring.model import PostHit, Thresholds
+from yibao.monitoring.sql import PSN, VALID, day, fen
+
+#: 床位费 (01) and 护理费 (07): what a bed-only day bills (MedChrgitmType, codes/dicts.py)
+BED_AND_NURSING = ("01", "07")
+#: drug lines: 西药费, 中药饮片费, 中成药费 (MedChrgitmType.is_drug)
+DRUG_ITEM_TYPES = ("09", "10", "11")
+#: how far back an earlier supply or an earlier settlement of the same stay may lie
+_LOOKBACK_DAYS = 200
+
+
+def _rows(
+    cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    result = cur.execute(sql, list(params))
+    names = [d[0] for d in result.description or []]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _listed(values: Sequence[str]) -> str:
+    """A SQL list of short code literals (fixed codes of this module, never caller text)."""
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def bed_hogging(
+    cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
+) -> list[PostHit]:
+    """挂床住院: a stay with `bed_only_days` or more consecutive days on which only bed and
+    nursing lines were billed (nobody treated the patient: domain.md §2.2 "only bed / nursing
+    fees on a day"). One hit per stay, naming its longest such run."""
+    need = max(1, int(t.bed_only_days))
+    rows = _rows(
+        cur,
+        f"""
+        WITH days AS (
+          SELECT setl_id, any_value(mdtrt_id) AS mdtrt_id, any_value({PSN}) AS psn,
+                 any_value(fixmedins_code) AS fixmedins_code, any_value(setl_date) AS setl_date,
+                 fee_date, count(*) AS lines,
+                 count(*) FILTER (WHERE med_chrgitm_type NOT IN ({_listed(BED_AND_NURSING)})
+                                     OR med_chrgitm_type IS NULL) AS care,
+                 sum(det_item_fee_sumamt) AS amount
+          FROM fee_fact
+          WHERE visit_kind = 'inpatient' AND setl_date BETWEEN {day(since)} AND {day(until)}
+          GROUP BY setl_id, fee_date
+        ), idle AS (
+          SELECT *, fee_date - CAST(row_number() OVER (
+                      PARTITION BY setl_id ORDER BY fee_date) AS INTEGER) AS run
+          FROM days WHERE care = 0
+        ), runs AS (
+          SELECT setl_id, any_value(mdtrt_id) AS mdtrt_id, any_value(psn) AS psn,
+                 any_value(fixmedins_code) AS fixmedins_code, any_value(setl_date) AS setl_date,
+                 min(fee_date) AS first_day, max(fee_date) AS last_day, count(*) AS days,
+                 {fen("sum(amount)")} AS amount_fen
+          FROM idle GROUP BY setl_id, run HAVING count(*) >= {need}
+        )
+        SELECT * FROM runs
+        QUALIFY row_number() OVER (PARTITION BY setl_id ORDER BY days DESC, first_day) = 1
+        ORDER BY setl_id
+        """,
+    )
+    return [
+        PostHit(
+            category="bed_hogging",
+            rule_id="POST-BED-HOGGING",
+            unit="visit",
+            key=str(r["setl_id"]),
+            amount_fen=int(r["amount_fen"]),
+            psn_ref=r["psn"],
+            fixmedins_code=r["fixmedins_code"],
+            mdtrt_id=r["mdtrt_id"],
+            setl_id=r["setl_id"],
+            day=r["setl_date"],
+            evidence={
+                "first_day": r["first_day"].isoformat(),
+                "last_day": r["last_day"].isoformat(),
+                "bed_only_days": int(r["days"]),
+                "threshold_days": need,
+                "why": "仅有床位费与护理费 (only bed and nursing lines on these days)",
+            },
+        )
+        for r in rows
+    ]
+
+
+def fabricated_service(
+    cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
+) -> list[PostHit]:
+    """虚构服务: a line dated after the patient left — after the discharge date of its stay,
+    or after the person's recorded date of death in a visit begun before it (a visit begun
+    after death is card_misuse's). Services billed for an absent patient (domain.md §2.2)."""
+    del t
+    rows = _rows(
+        cur,
+        f"""
+        WITH stays AS (
+          SELECT setl_id, CAST(enddate AS DATE) AS discharge
+          FROM setl_fact
+          WHERE {VALID} AND visit_kind = 'inpatient' AND enddate IS NOT NULL
+            AND setl_date BETWEEN {day(since)} AND {day(until)}
+        ), after_discharge AS (
+          SELECT f.setl_id, f.mdtrt_id, f.{PSN} AS psn, f.fixmedins_code, f.setl_date,
+                 f.feedetl_sn, f.hilist_code, f.fee_ocur_time, f.det_item_fee_sumamt,
+                 'discharge' AS after, s.discharge AS boundary
+          FROM fee_fact f JOIN stays s USING (setl_id)
+          WHERE f.visit_kind = 'inpatient' AND f.setl_date BETWEEN {day(since)} AND {day(until)}
+            AND f.fee_date > s.discharge
+        ), dead AS (
+          SELECT {PSN}, death_date FROM psn_dim WHERE death_date IS NOT NULL
+        ), after_death AS (
+          SELECT f.setl_id, f.mdtrt_id, f.{PSN} AS psn, f.fixmedins_code, f.setl_date,
+                 f.feedetl_sn, f.hilist_code, f.fee_ocur_time, f.det_item_fee_sumamt,
+                 'death' AS after, p.death_date AS boundary
+          FROM fee_fact f JOIN dead p USING ({PSN})
+          JOIN setl_fact s ON s.setl_id = f.setl_id
+          WHERE f.setl_date BETWEEN {day(since)} AND {day(until)} AND f.fee_date > p.death_date
+            AND CAST(COALESCE(s.begndate, s.setl_time) AS DATE) <= p.death_date
+        )
+        SELECT *, {fen("det_item_fee_sumamt")} AS amount_fen FROM (
+          SELECT * FROM after_death UNION ALL SELECT * FROM after_discharge
+        )
+        QUALIFY row_number() OVER (PARTITION BY setl_id, feedetl_sn ORDER BY after) = 1
+        ORDER BY setl_id, feedetl_sn
+        """,
+    )
+    return [
+        PostHit(
+            category="fabricated_service",
+            rule_id="POST-FABRICATED",
+            unit="line",
+            key=f"{r['setl_id']}|{r['feedetl_sn']}",
+            amount_fen=int(r["amount_fen"]),
+            psn_ref=r["psn"],
+            fixmedins_code=r["fixmedins_code"],
+            mdtrt_id=r["mdtrt_id"],
+            setl_id=r["setl_id"],
+            feedetl_sn=str(r["feedetl_sn"]),
+            day=r["setl_date"],
+            result_type="violation" if r["after"] == "death" else "suspicious",
+            evidence={
+                "after": r["after"],
+                "boundary": r["boundary"].isoformat(),
+                "fee_ocur_time": r["fee_ocur_time"].isoformat(sep=" "),
+                "hilist_code": r["hilist_code"],
+                "why": (
+                    "费用发生于死亡日期之后 (a charge after the date of death)"
+                    if r["after"] == "death"
+                    else "费用发生于出院日期之后 (a charge after the discharge date)"
+                ),
+            },
+        )
+        for r in rows
+    ]
+
+
+def _limits_sql(
+    limits: Sequence[tuple[str, Decimal | None, Decimal | None, Decimal | None]],
+) -> str:
+    """The limits as a VALUES list bound by position (`?`), with their parameters."""
+    return ", ".join("(?, ?, ?, ?)" for _ in limits)
+
+
+def frequency_limit(
+    cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
+) -> list[PostHit]:
+    """频次/数量超限 over the settled lines: an item's quantity per day (in a visit), per
+    admission or per natural year (a person's) above the knowledge base's frequency limit
+    (`frequency_limits`). Every line past the limit is a hit — the lines of a day over its
+    daily limit, and from the line that crossed it on for an admission or a year — naming the
+    first limit broken (day, then admission, then year), as the real-time rule does."""
+    limits = [lim for lim in t.frequency_limits if any(v is not None for v in lim[1:])]
+    if not limits:
+        return []
+    start = min(since - timedelta(days=_LOOKBACK_DAYS), date(since.year, 1, 1))
+    params: list[Any] = []
+    for code, per_day, per_adm, per_year in limits:
+        params += [code, per_day, per_adm, per_year]
+    rows = _rows(
+        cur,
+        f"""
+        WITH lim(hilist_code, per_day, per_admission, per_year) AS (
+          SELECT col0, CAST(col1 AS DECIMAL(16,4)), CAST(col2 AS DECIMAL(16,4)),
+                 CAST(col3 AS DECIMAL(16,4))
+          FROM (VALUES {_limits_sql(limits)})
+        ), l AS (
+          SELECT f.setl_id, f.mdtrt_id, f.{PSN} AS psn, f.fixmedins_code, f.setl_date,
+                 f.feedetl_sn, f.hilist_code, f.fee_ocur_time, f.fee_date, f.cnt,
+                 f.det_item_fee_sumamt, f.visit_kind, lim.per_day, lim.per_admission,
+                 lim.per_year
+          FROM fee_fact f JOIN lim USING (hilist_code)
+          WHERE f.setl_date BETWEEN {day(start)} AND {day(until)}
+        ), counted AS (
+          SELECT *,
+                 sum(cnt) OVER (PARTITION BY mdtrt_id, hilist_code, fee_date) AS that_day,
+                 sum(cnt) OVER (PARTITION BY mdtrt_id, hilist_code ORDER BY fee_ocur_time,
+                                feedetl_sn ROWS UNBOUNDED PRECEDING) AS in_admission,
+                 sum(cnt) OVER (PARTITION BY psn, hilist_code, year(fee_date)
+                                ORDER BY fee_ocur_time, setl_id, feedetl_sn
+                                ROWS UNBOUNDED PRECEDING) AS in_year
+          FROM l
+        )
+        SELECT *, {fen("det_item_fee_sumamt")} AS amount_fen FROM counted
+        WHERE setl_date BETWEEN {day(since)} AND {day(until)}
+          AND ((per_day IS NOT NULL AND that_day > per_day)
+            OR (per_admission IS NOT NULL AND visit_kind = 'inpatient'
+                AND in_admission > per_admission)
+            OR (per_year IS NOT NULL AND in_year > per_year))
+        ORDER BY setl_id, feedetl_sn
+        """,
+        params,
+    )
+    hits: list[PostHit] = []
+    for r in rows:
+        if r["per_day"] is not None and r["that_day"] > r["per_day"]:
+            period, limit, found = "day", r["per_day"], r["that_day"]
+        elif (
+            r["per_admission"] is not None
+            and r["visit_kind"] == "inpatient"
+            and r["in_admission"] > r["per_admission"]
+        ):
+            period, limit, found = "admission", r["per_admission"], r["in_admission"]
+        else:
+            period, limit, found = "year", r["per_year"], r["in_year"]
+        hits.append(
+            PostHit(
+                category="frequency_limit",
+                rule_id="POST-FREQUENCY",
+                unit="line",
+                key=f"{r['setl_id']}|{r['feedetl_sn']}",
+                amount_fen=int(r["amount_fen"]),
+                psn_ref=r["psn"],
+                fixmedins_code=r["fixmedins_code"],
+                mdtrt_id=r["mdtrt_id"],
+                setl_id=r["setl_id"],
+                feedetl_sn=str(r["feedetl_sn"]),
+                day=r["setl_date"],
+                result_type="violation",
+                evidence={
+                    "hilist_code": r["hilist_code"],
+                    "per": period,
+                    "limit": f"{limit.normalize():f}",
+                    "found": f"{found.normalize():f}",
+                    "fee_ocur_time": r["fee_ocur_time"].isoformat(sep=" "),
+                },
+            )
+        )
+    return hits
+
+
+def repeat_prescription(
+    cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
+) -> list[PostHit]:
+    """重复开药 (持有量): a drug dispensed at an outpatient visit or a pharmacy while the person
+    still holds more than `holding_grace_days` of an earlier supply of the same drug (another
+    visit; the supply runs `prd_days` from its dispensing day, `holding_default_days` when the
+    line gives none). Inpatient lines are administered on the ward, not held: not counted."""
+    grace = int(t.holding_grace_days)
+    default = int(t.holding_default_days)
+    start = since - timedelta(days=_LOOKBACK_DAYS)
+    rows = _rows(
+        cur,
+        f"""
+        WITH d AS (
+          SELECT setl_id, mdtrt_id, {PSN} AS psn, fixmedins_code, setl_date, feedetl_sn,
+                 hilist_code, fee_date, fee_ocur_time, det_item_fee_sumamt,
+                 fee_date + CAST(CASE WHEN prd_days > 0 THEN ceil(prd_days) ELSE {default} END
+                                 AS INTEGER) AS supply_end
+          FROM fee_fact
+          WHERE visit_kind <> 'inpatient' AND cnt > 0
+            AND med_chrgitm_type IN ({_listed(DRUG_ITEM_TYPES)})
+            AND setl_date BETWEEN {day(start)} AND {day(until)}
+        ), per_visit AS (
+          SELECT psn, hilist_code, mdtrt_id, min(fee_date) AS first_day,
+                 max(supply_end) AS supply_end
+          FROM d GROUP BY psn, hilist_code, mdtrt_id
+        ), held AS (
+          SELECT *,
+                 max(supply_end) OVER w AS held_until,
+                 arg_max(mdtrt_id, supply_end) OVER w AS earlier_mdtrt_id
+          FROM per_visit
+          WINDOW w AS (PARTITION BY psn, hilist_code ORDER BY first_day, mdtrt_id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        )
+        SELECT d.*, h.held_until, h.earlier_mdtrt_id,
+               date_diff('day', d.fee_date, h.held_until) AS days_left,
+               {fen("d.det_item_fee_sumamt")} AS amount_fen
+        FROM d JOIN held h USING (psn, hilist_code, mdtrt_id)
+        WHERE d.setl_date BETWEEN {day(since)} AND {day(until)}
+          AND h.held_until IS NOT NULL
+          AND date_diff('day', d.fee_date, h.held_until) > {grace}
+        ORDER BY d.setl_id, d.feedetl_sn
+        """,
+    )
+    return [
+        PostHit(
+            category="repeat_prescription",
+            rule_id="POST-REPEAT-RX",
+            unit="line",
+            key=f"{r['setl_id']}|{r['feedetl_sn']}",
+            amount_fen=int(r["amount_fen"]),
+            psn_ref=r["psn"],
+            fixmedins_code=r["fixmedins_code"],
+            mdtrt_id=r["mdtrt_id"],
+            setl_id=r["setl_id"],
+            feedetl_sn=str(r["feedetl_sn"]),
+            day=r["setl_date"],
+            evidence={
+                "hilist_code": r["hilist_code"],
+                "dispensed": r["fee_date"].isoformat(),
+                "held_until": r["held_until"].isoformat(),
+                "days_left": int(r["days_left"]),
+                "grace_days": grace,
+                "earlier_mdtrt_id": r["earlier_mdtrt_id"],
+            },
+        )
+        for r in rows
+    ]
