@@ -26,7 +26,7 @@ import duckdb
 
 from yibao.monitoring.model import PostHit, Thresholds
 from yibao.monitoring.sql import PSN, day, fen, valid
-from yibao.monitoring.stats import benford_mad, first_digit, robust_z
+from yibao.monitoring.stats import benford_mad, benford_noise, first_digit, robust_z
 
 #: (metric, Chinese name) scored against peers; a high value is the suspicious direction
 METRICS: tuple[tuple[str, str], ...] = (
@@ -179,8 +179,9 @@ def benford_outliers(
     cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
 ) -> list[PostHit]:
     """First digits of each institution's bill totals (medfee_sumamt) against Benford's law:
-    a hit when their MAD is above `benford_mad` *and* `benford_z` robust z above its peers'
-    (the same kind). Benford's law only describes amounts that span orders of magnitude
+    a hit when their MAD is above `benford_mad` (plus what its number of bills shows by
+    chance, `stats.benford_noise`) *and* `benford_z` robust z above its peers' (the same
+    kind). Benford's law only describes amounts that span orders of magnitude
     without a price schedule behind them: a peer group whose conforming half (the members at
     or below its median MAD), pooled, does not follow it either (a clinic's bills are a
     consultation and a few fixed-price tests: its totals start with 1 far too often, and so do
@@ -229,9 +230,10 @@ def benford_outliers(
             mad = mads[code]
             peers = [mads[c] for c in members if c != code]
             z = robust_z(mad, peers)
-            if not (mad > t.benford_mad and z > t.benford_z):
-                continue
             total = sum(counts[code])
+            limit = t.benford_mad + benford_noise(total)
+            if not (mad > limit and z > t.benford_z):
+                continue
             hits.append(
                 PostHit(
                     category="benford",
@@ -246,7 +248,7 @@ def benford_outliers(
                         "bills": total,
                         "first_digit_shares": [round(c / total, 4) for c in counts[code]],
                         "mad": round(mad, 5),
-                        "threshold_mad": t.benford_mad,
+                        "threshold_mad": round(limit, 5),
                         "peer_median_mad": round(float(median(peers)), 5),
                         "peer_pooled_mad": round(group_mad, 5),
                         "robust_z": round(z, 2) if math.isfinite(z) else "inf",

@@ -158,8 +158,8 @@ def fee_payload(
 ) -> dict[str, Any]:
     """The settled fee lines of settlement `setl_id` (`fee_detail` rows; `visit`: its `mdtrt`
     row, for the department and the doctor). No lines: the settlement settles none any more
-    (reversed). Lines in feedetl_sn order."""
-    ordered = sorted(lines, key=lambda r: str(r["feedetl_sn"]))
+    (reversed). The lines keep the order they are given in."""
+    ordered = lines
     return {
         "setl_id": setl_id,
         "mdtrt_id": visit["mdtrt_id"],
