@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -33,6 +32,12 @@ def _rows(
     result = cur.execute(sql, list(params))
     names = [d[0] for d in result.description or []]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _short(since: date, until: date) -> bool:
+    """A period shorter than the look-back (a nightly run): the look-back is read for the
+    visits or persons of the period only; over a longer one that costs more than it saves."""
+    return (until - since).days < _LOOKBACK_DAYS
 
 
 def _listed(values: Sequence[str]) -> str:
@@ -155,6 +160,7 @@ def fabricated_service(
             day=r["setl_date"],
             result_type="violation" if r["after"] == "death" else "suspicious",
             evidence={
+                "feedetl_sn": str(r["feedetl_sn"]),
                 "after": r["after"],
                 "boundary": r["boundary"].isoformat(),
                 "fee_ocur_time": r["fee_ocur_time"].isoformat(sep=" "),
@@ -170,13 +176,6 @@ def fabricated_service(
     ]
 
 
-def _limits_sql(
-    limits: Sequence[tuple[str, Decimal | None, Decimal | None, Decimal | None]],
-) -> str:
-    """The limits as a VALUES list bound by position (`?`), with their parameters."""
-    return ", ".join("(?, ?, ?, ?)" for _ in limits)
-
-
 def frequency_limit(
     cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
 ) -> list[PostHit]:
@@ -184,84 +183,108 @@ def frequency_limit(
     admission or per natural year (a person's) above the knowledge base's frequency limit
     (`frequency_limits`). Every line past the limit is a hit — the lines of a day over its
     daily limit, and from the line that crossed it on for an admission or a year — naming the
-    first limit broken (day, then admission, then year), as the real-time rule does."""
-    limits = [lim for lim in t.frequency_limits if any(v is not None for v in lim[1:])]
-    if not limits:
-        return []
-    start = min(since - timedelta(days=_LOOKBACK_DAYS), date(since.year, 1, 1))
+    first limit broken (day, then admission, then year), as the real-time rule does.
+
+    Each kind of limit reads only the items that have one: a day's and an admission's the
+    lines of the visits settled in the period (an interim settlement's earlier lines
+    included), a year's the person's lines of that item since 1 January."""
+    kinds = (
+        ("day", 1, [(c, d) for c, d, _a, _y in t.frequency_limits if d is not None]),
+        ("admission", 2, [(c, a) for c, _d, a, _y in t.frequency_limits if a is not None]),
+        ("year", 3, [(c, y) for c, _d, _a, y in t.frequency_limits if y is not None]),
+    )
+    lookback = since - timedelta(days=_LOOKBACK_DAYS)
+    parts: list[str] = []
     params: list[Any] = []
-    for code, per_day, per_adm, per_year in limits:
-        params += [code, per_day, per_adm, per_year]
+    for period, rank, limits in kinds:
+        if not limits:
+            continue
+        values = ", ".join("(?, CAST(? AS DECIMAL(16,4)))" for _ in limits)
+        for code, value in limits:
+            params += [code, value]
+        lim = f"(SELECT col0 AS hilist_code, col1 AS lim FROM (VALUES {values}))"
+        cols = (
+            f"f.setl_id, f.mdtrt_id, f.{PSN} AS psn, f.fixmedins_code, f.setl_date, "
+            "f.feedetl_sn, f.hilist_code, f.fee_ocur_time, f.det_item_fee_sumamt, lim.lim"
+        )
+        visits = (
+            f"f.mdtrt_id IN (SELECT mdtrt_id FROM fee_fact "
+            f"WHERE setl_date BETWEEN {day(since)} AND {day(until)})"
+            if _short(since, until)
+            else "TRUE"
+        )
+        # a year's count needs the person's lines of the item since 1 January: read them
+        # for the persons and items of the period only (a nightly run's few)
+        pairs = (
+            f"SEMI JOIN (SELECT DISTINCT {PSN}, hilist_code FROM fee_fact "
+            f"WHERE setl_date BETWEEN {day(since)} AND {day(until)}) k "
+            f"ON k.{PSN} = f.{PSN} AND k.hilist_code = f.hilist_code"
+            if _short(since, until)
+            else ""
+        )
+        if period == "day":
+            found = f"""
+              SELECT {cols}, sum(f.cnt) OVER (PARTITION BY f.mdtrt_id, f.hilist_code, f.fee_date)
+                       AS found
+              FROM fee_fact f JOIN {lim} lim USING (hilist_code)
+              WHERE f.setl_date BETWEEN {day(lookback)} AND {day(until)} AND {visits}"""
+        elif period == "admission":
+            found = f"""
+              SELECT {cols}, sum(f.cnt) OVER (
+                       PARTITION BY f.mdtrt_id, f.hilist_code ORDER BY f.fee_ocur_time,
+                       f.feedetl_sn ROWS UNBOUNDED PRECEDING) AS found
+              FROM fee_fact f JOIN {lim} lim USING (hilist_code)
+              WHERE f.visit_kind = 'inpatient'
+                AND f.setl_date BETWEEN {day(lookback)} AND {day(until)} AND {visits}"""
+        else:
+            found = f"""
+              SELECT {cols}, sum(f.cnt) OVER (
+                       PARTITION BY f.{PSN}, f.hilist_code, year(f.fee_date)
+                       ORDER BY f.fee_ocur_time, f.setl_id, f.feedetl_sn
+                       ROWS UNBOUNDED PRECEDING) AS found
+              FROM fee_fact f JOIN {lim} lim USING (hilist_code) {pairs}
+              WHERE f.setl_date BETWEEN {day(date(since.year, 1, 1))} AND {day(until)}"""
+        parts.append(
+            f"SELECT *, '{period}' AS per, {rank} AS rank FROM ({found}) "
+            f"WHERE found > lim AND setl_date BETWEEN {day(since)} AND {day(until)}"
+        )
+    if not parts:
+        return []
     rows = _rows(
         cur,
         f"""
-        WITH lim(hilist_code, per_day, per_admission, per_year) AS (
-          SELECT col0, CAST(col1 AS DECIMAL(16,4)), CAST(col2 AS DECIMAL(16,4)),
-                 CAST(col3 AS DECIMAL(16,4))
-          FROM (VALUES {_limits_sql(limits)})
-        ), l AS (
-          SELECT f.setl_id, f.mdtrt_id, f.{PSN} AS psn, f.fixmedins_code, f.setl_date,
-                 f.feedetl_sn, f.hilist_code, f.fee_ocur_time, f.fee_date, f.cnt,
-                 f.det_item_fee_sumamt, f.visit_kind, lim.per_day, lim.per_admission,
-                 lim.per_year
-          FROM fee_fact f JOIN lim USING (hilist_code)
-          WHERE f.setl_date BETWEEN {day(start)} AND {day(until)}
-        ), counted AS (
-          SELECT *,
-                 sum(cnt) OVER (PARTITION BY mdtrt_id, hilist_code, fee_date) AS that_day,
-                 sum(cnt) OVER (PARTITION BY mdtrt_id, hilist_code ORDER BY fee_ocur_time,
-                                feedetl_sn ROWS UNBOUNDED PRECEDING) AS in_admission,
-                 sum(cnt) OVER (PARTITION BY psn, hilist_code, year(fee_date)
-                                ORDER BY fee_ocur_time, setl_id, feedetl_sn
-                                ROWS UNBOUNDED PRECEDING) AS in_year
-          FROM l
-        )
-        SELECT *, {fen("det_item_fee_sumamt")} AS amount_fen FROM counted
-        WHERE setl_date BETWEEN {day(since)} AND {day(until)}
-          AND ((per_day IS NOT NULL AND that_day > per_day)
-            OR (per_admission IS NOT NULL AND visit_kind = 'inpatient'
-                AND in_admission > per_admission)
-            OR (per_year IS NOT NULL AND in_year > per_year))
+        SELECT *, {fen("det_item_fee_sumamt")} AS amount_fen
+        FROM ({" UNION ALL ".join(parts)})
+        QUALIFY row_number() OVER (PARTITION BY setl_id, feedetl_sn ORDER BY rank) = 1
         ORDER BY setl_id, feedetl_sn
         """,
         params,
     )
-    hits: list[PostHit] = []
-    for r in rows:
-        if r["per_day"] is not None and r["that_day"] > r["per_day"]:
-            period, limit, found = "day", r["per_day"], r["that_day"]
-        elif (
-            r["per_admission"] is not None
-            and r["visit_kind"] == "inpatient"
-            and r["in_admission"] > r["per_admission"]
-        ):
-            period, limit, found = "admission", r["per_admission"], r["in_admission"]
-        else:
-            period, limit, found = "year", r["per_year"], r["in_year"]
-        hits.append(
-            PostHit(
-                category="frequency_limit",
-                rule_id="POST-FREQUENCY",
-                unit="line",
-                key=f"{r['setl_id']}|{r['feedetl_sn']}",
-                amount_fen=int(r["amount_fen"]),
-                psn_ref=r["psn"],
-                fixmedins_code=r["fixmedins_code"],
-                mdtrt_id=r["mdtrt_id"],
-                setl_id=r["setl_id"],
-                feedetl_sn=str(r["feedetl_sn"]),
-                day=r["setl_date"],
-                result_type="violation",
-                evidence={
-                    "hilist_code": r["hilist_code"],
-                    "per": period,
-                    "limit": f"{limit.normalize():f}",
-                    "found": f"{found.normalize():f}",
-                    "fee_ocur_time": r["fee_ocur_time"].isoformat(sep=" "),
-                },
-            )
+    return [
+        PostHit(
+            category="frequency_limit",
+            rule_id="POST-FREQUENCY",
+            unit="line",
+            key=f"{r['setl_id']}|{r['feedetl_sn']}",
+            amount_fen=int(r["amount_fen"]),
+            psn_ref=r["psn"],
+            fixmedins_code=r["fixmedins_code"],
+            mdtrt_id=r["mdtrt_id"],
+            setl_id=r["setl_id"],
+            feedetl_sn=str(r["feedetl_sn"]),
+            day=r["setl_date"],
+            result_type="violation",
+            evidence={
+                "feedetl_sn": str(r["feedetl_sn"]),
+                "hilist_code": r["hilist_code"],
+                "per": r["per"],
+                "limit": f"{r['lim'].normalize():f}",
+                "found": f"{r['found'].normalize():f}",
+                "fee_ocur_time": r["fee_ocur_time"].isoformat(sep=" "),
+            },
         )
-    return hits
+        for r in rows
+    ]
 
 
 def repeat_prescription(
@@ -270,10 +293,20 @@ def repeat_prescription(
     """重复开药 (持有量): a drug dispensed at an outpatient visit or a pharmacy while the person
     still holds more than `holding_grace_days` of an earlier supply of the same drug (another
     visit; the supply runs `prd_days` from its dispensing day, `holding_default_days` when the
-    line gives none). Inpatient lines are administered on the ward, not held: not counted."""
+    line gives none). Inpatient lines are administered on the ward, not held: not counted.
+    Over a short period the look-back is read for the persons dispensed a drug in it only."""
     grace = int(t.holding_grace_days)
     default = int(t.holding_default_days)
     start = since - timedelta(days=_LOOKBACK_DAYS)
+    drugs = _listed(DRUG_ITEM_TYPES)
+    persons = (
+        f"""{PSN} IN (
+              SELECT {PSN} FROM fee_fact
+              WHERE visit_kind <> 'inpatient' AND med_chrgitm_type IN ({drugs})
+                AND setl_date BETWEEN {day(since)} AND {day(until)})"""
+        if _short(since, until)
+        else "TRUE"
+    )
     rows = _rows(
         cur,
         f"""
@@ -286,6 +319,7 @@ def repeat_prescription(
           WHERE visit_kind <> 'inpatient' AND cnt > 0
             AND med_chrgitm_type IN ({_listed(DRUG_ITEM_TYPES)})
             AND setl_date BETWEEN {day(start)} AND {day(until)}
+            AND {persons}
         ), per_visit AS (
           SELECT psn, hilist_code, mdtrt_id, min(fee_date) AS first_day,
                  max(supply_end) AS supply_end
@@ -322,6 +356,7 @@ def repeat_prescription(
             feedetl_sn=str(r["feedetl_sn"]),
             day=r["setl_date"],
             evidence={
+                "feedetl_sn": str(r["feedetl_sn"]),
                 "hilist_code": r["hilist_code"],
                 "dispensed": r["fee_date"].isoformat(),
                 "held_until": r["held_until"].isoformat(),

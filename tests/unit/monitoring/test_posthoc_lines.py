@@ -160,3 +160,19 @@ def test_a_run_anchors_line_hits_on_their_settlement_day_and_lists_the_new_detec
     assert runner.POST_RULES["POST-AFTER-DEATH"] == "card_misuse"
     hits = runner.run(city.cur, JAN1, JAN31, T, rule_ids=frozenset({"POST-BED-HOGGING"}))
     assert [h.rule_id for h in hits] == ["POST-BED-HOGGING"]
+
+
+def test_a_long_period_reads_everything_and_finds_what_the_short_runs_find() -> None:
+    """Over a period longer than the look-back the rules read every line instead of the
+    period's persons and visits first: the same hits either way."""
+    city = LineCity()
+    limits = Thresholds(frequency_limits=(("SCAN", None, None, Decimal(1)),))
+    for d in (5, 12):
+        when = _at(date(2026, 1, d))
+        city.settle("p1", [line(when, EXAM, "SCAN"), line(when, DRUG, "MET", days=30)], begin=when)
+    long_since = date(2025, 6, 1)
+    for rule in (lines.frequency_limit, lines.repeat_prescription):
+        short = rule(city.cur, JAN1, JAN31, limits)
+        assert short and [h.key for h in rule(city.cur, long_since, JAN31, limits)] == [
+            h.key for h in short
+        ]
