@@ -187,13 +187,20 @@ def frequency_limit(
 
     Each kind of limit reads only the items that have one: a day's and an admission's the
     lines of the visits settled in the period (an interim settlement's earlier lines
-    included), a year's the person's lines of that item since 1 January."""
+    included, from the visit's admission on), a year's the person's lines of that item since
+    1 January."""
     kinds = (
         ("day", 1, [(c, d) for c, d, _a, _y in t.frequency_limits if d is not None]),
         ("admission", 2, [(c, a) for c, _d, a, _y in t.frequency_limits if a is not None]),
         ("year", 3, [(c, y) for c, _d, _a, y in t.frequency_limits if y is not None]),
     )
-    lookback = since - timedelta(days=_LOOKBACK_DAYS)
+    # a visit's earlier settlements (a stay's interim ones) lie after its admission: the
+    # look-back of a day's or an admission's count starts at the period's first admission
+    first = cur.execute(
+        "SELECT min(CAST(COALESCE(begndate, setl_time) AS DATE)) FROM setl_fact "
+        f"WHERE setl_date BETWEEN {day(since)} AND {day(until)}"
+    ).fetchone()
+    lookback = first[0] if first and first[0] is not None and first[0] < since else since
     parts: list[str] = []
     params: list[Any] = []
     for period, rank, limits in kinds:

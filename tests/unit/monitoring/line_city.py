@@ -72,11 +72,13 @@ class LineCity:
         end: datetime | None = None,
         med_type: str = "11",
         inst: str = "H1",
+        visit: str | None = None,
     ) -> tuple[str, str]:
         """A settlement of these lines at `end` (a stay from `begin` to `end`; an outpatient
-        visit at `begin`); returns (setl_id, mdtrt_id)."""
+        visit at `begin`), of the visit `visit` (another settlement of it: an interim one)
+        or a new one; returns (setl_id, mdtrt_id)."""
         n = next(_ids)
-        setl_id, mdtrt_id = f"S{n:06d}", f"M{n:06d}"
+        setl_id, mdtrt_id = f"S{n:06d}", visit or f"M{n:06d}"
         at = end or begin
         setl = {
             "setl_id": setl_id,

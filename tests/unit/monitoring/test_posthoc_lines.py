@@ -176,3 +176,25 @@ def test_a_long_period_reads_everything_and_finds_what_the_short_runs_find() -> 
         assert short and [h.key for h in rule(city.cur, long_since, JAN31, limits)] == [
             h.key for h in short
         ]
+
+
+def test_a_day_s_count_takes_the_stay_s_interim_settlement_in() -> None:
+    """A stay settled twice (an interim settlement, then the final one): the bed billed on
+    Jan 3 in both makes that day's count 2; a run over the final settlement's day alone
+    still counts the interim settlement's line, and names only the line it settled."""
+    city = LineCity()
+    limits = Thresholds(frequency_limits=(("BED", Decimal(1), None, None),))
+    bed = line(_at(date(2026, 1, 3), 8), BED, "BED")
+    first, visit = city.settle(
+        "p1", [bed], begin=_at(date(2026, 1, 2)), end=_at(date(2026, 1, 4)), med_type="21"
+    )
+    final, _m = city.settle(
+        "p1", [bed], begin=_at(date(2026, 1, 2)), end=_at(date(2026, 1, 6)), med_type="21",
+        visit=visit,
+    )  # fmt: skip
+    assert sorted(h.setl_id for h in lines.frequency_limit(city.cur, JAN1, JAN31, limits)) == [
+        first,
+        final,
+    ]
+    day6 = date(2026, 1, 6)
+    assert [h.setl_id for h in lines.frequency_limit(city.cur, day6, day6, limits)] == [final]
