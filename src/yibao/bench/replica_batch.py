@@ -1,9 +1,10 @@
 """What one replica micro-batch costs, statement by statement, on a large replica.
 
 The applier applies each micro-batch in one DuckDB transaction (`ReplicaStore.apply`); its
-cost bounds freshness. This applies `--batches` batches of `--size` settlements (new ones on
-the replica's last day, plus every `--reversal-every`th batch a reversal: the original re-sent
-with vali_flag "0" and a reversal record) to a **copy** of a replica built by
+cost bounds freshness. This applies `--batches` batches of `--size` settlements with their
+settled fee lines (`fee` payloads, as the live path writes them; new settlements on the
+replica's last day, plus every `--reversal-every`th batch a reversal: the original re-sent
+with vali_flag "0" and its lines given back, and a reversal record) to a **copy** of a replica built by
 `yibao.bench.replica_scale`, and reports the median and p90 per batch and the median time of
 each DuckDB statement (by its first words), so an idea can be measured statement by statement,
 and then the cost of one batch two days later, which seals a day (once a day on a live server):
@@ -28,7 +29,7 @@ from typing import Any, cast
 import duckdb
 import pyarrow as pa
 
-from yibao.bench.replica_scale import _setl_sql
+from yibao.bench.replica_scale import _fee_sql, _setl_sql
 from yibao.replica.batches import Batch
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.schema import BY_ENTITY
@@ -67,8 +68,8 @@ class _TimedCursor:
         return getattr(self._cur, name)
 
 
-def _shape(table: pa.Table, seq0: int) -> pa.Table:
-    schema = BY_ENTITY["setl"].arrow_schema
+def _shape(table: pa.Table, seq0: int, entity: str = "setl") -> pa.Table:
+    schema = BY_ENTITY[entity].arrow_schema
     n = table.num_rows
     cols = []
     for f in schema:
@@ -79,6 +80,43 @@ def _shape(table: pa.Table, seq0: int) -> pa.Table:
         else:
             cols.append(table.column(f.name).cast(f.type))
     return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _batch(gen: duckdb.DuckDBPyConnection, table: pa.Table, seq: int) -> Batch:
+    """A micro-batch as the live path writes it: each settlement's `setl` change and its
+    `fee` change (the lines it settled; a reversed original's with no lines left)."""
+    gen.register("batch_setl", table)
+    try:
+        fee = gen.sql(_fee_sql("batch_setl")).to_arrow_table()
+        gone = gen.sql(
+            "SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, med_type, setl_date "
+            "FROM batch_setl WHERE vali_flag = '0'"
+        ).to_arrow_table()
+    finally:
+        gen.unregister("batch_setl")
+    if gone.num_rows:
+        empty = {
+            f.name: pa.array([[]] * gone.num_rows, f.type)
+            for f in fee.schema
+            if f.name not in gone.column_names and pa.types.is_list(f.type)
+        }
+        plain = {
+            f.name: pa.nulls(gone.num_rows, f.type)
+            for f in fee.schema
+            if f.name not in gone.column_names and not pa.types.is_list(f.type)
+        }
+        gone_fee = pa.table({**{n: gone.column(n) for n in gone.column_names}, **empty, **plain})
+        fee = pa.concat_tables([fee, gone_fee.select(fee.column_names).cast(fee.schema)])
+    setl = _shape(table, seq)
+    fees = _shape(fee, seq + setl.num_rows, "fee")
+    changes = setl.num_rows + fees.num_rows
+    return Batch(
+        tables={"setl": setl, "fee": fees},
+        first_seq=seq,
+        last_seq=seq + changes - 1,
+        last_ts_ms=int(time.time() * 1000),
+        changes=changes,
+    )
 
 
 def run(
@@ -135,21 +173,14 @@ def run(
                     orig.schema.get_field_index("vali_flag"), "vali_flag", pa.array(["0"])
                 )
                 table = pa.concat_tables([table, orig])
-            shaped = _shape(table, seq)
-            batch = Batch(
-                tables={"setl": shaped},
-                first_seq=seq,
-                last_seq=seq + shaped.num_rows - 1,
-                last_ts_ms=int(time.time() * 1000),
-                changes=shaped.num_rows,
-            )
-            seq += shaped.num_rows
+            batch = _batch(gen, table, seq)
+            seq = batch.last_seq + 1
             log.clear()
             started, cpu0 = time.perf_counter(), time.process_time()
             store.apply(batch)
             per_batch.append((time.perf_counter() - started) * 1000)
             cpu_per_batch.append((time.process_time() - cpu0) * 1000)
-            rows_per_batch.append(shaped.num_rows)
+            rows_per_batch.append(batch.tables["setl"].num_rows)
             grouped: dict[str, float] = defaultdict(float)
             for words, ms in log:
                 grouped[words] += ms
@@ -163,18 +194,10 @@ def run(
             "DATE '2025-01-01' + CAST(i * 365 // " + str(total) + " AS INTEGER)",
             f"DATE '{last_day + timedelta(days=2)}'",
         )
-        shaped = _shape(gen.sql(sql).to_arrow_table(), seq)
+        sealing = _batch(gen, gen.sql(sql).to_arrow_table(), seq)
         log.clear()
         started = time.perf_counter()
-        store.apply(
-            Batch(
-                tables={"setl": shaped},
-                first_seq=seq,
-                last_seq=seq + shaped.num_rows - 1,
-                last_ts_ms=int(time.time() * 1000),
-                changes=shaped.num_rows,
-            )
-        )
+        store.apply(sealing)
         seal_ms = (time.perf_counter() - started) * 1000
         seal_statements = len(log)
     finally:

@@ -36,7 +36,7 @@ from yibao.analytics.registry import registry
 from yibao.analytics.service import _finish, dashboard_queries
 from yibao.replica import rows
 from yibao.replica.pseudonym import Pseudonyms
-from yibao.replica.store import ReplicaStore
+from yibao.replica.store import ReplicaStore, count_rows
 
 YEAR = 2025
 INSTITUTIONS = 1500
@@ -129,11 +129,105 @@ def _setl_sql(total: int, start: int, stop: int) -> str:
     FROM b WHERE reversed"""
 
 
-def _chunks(total: int) -> Iterator[pa.Table]:
+#: the synthetic stays' daily items (bed, nursing, the ward round) and an outpatient
+#: treatment a person may have 12 times a year (`posthoc_scale.bench_kb` limits them)
+BED_CODES = ("110900001000000",)
+NURSING_CODES = ("120100003000000",)
+ROUND_CODE = "110300002000000"
+YEARLY_CODE = "340200001000000"
+#: a line's med_chrgitm_type by its code (the synthetic codes of `_fee_sql`)
+_ITEM_TYPE = (
+    "CASE left(c, 1) WHEN 'C' THEN '02' WHEN 'D' THEN '09' WHEN 'L' THEN '04' "
+    f"WHEN 'E' THEN '03' ELSE (CASE c WHEN '{BED_CODES[0]}' THEN '01' "
+    f"WHEN '{NURSING_CODES[0]}' THEN '07' WHEN '{ROUND_CODE}' THEN '02' ELSE '05' END) END"
+)
+
+
+def _fee_sql(source: str) -> str:
+    """The `fee` payloads (one row per standing settlement, its lines as lists) of the
+    settlements in `source`: an outpatient visit a consultation, labs and drugs (7 days each;
+    one in two a treatment limited to 12 a year); a pharmacy sale 1–3 drugs of 7–30 days; a
+    stay bed, nursing, the ward round and a drug every day and two labs on admission — about
+    eight lines a settlement, as in the simulated city. One stay in 50 of four days or more
+    bills only bed and nursing on its last three (挂床), one in 100 an exam the day after
+    discharge (虚构服务), one in 100 the bed twice on its first day (频次)."""
+    i_lines = "4 * days + 2 + CASE WHEN fab THEN 1 ELSE 0 END"
+    keep = "NOT (kind = 'i' AND hog AND k < 4 * days AND k // 4 >= days - 3 AND k % 4 >= 2)"
+    drug = "'D' || lpad(CAST((h // 7 + k) % 50 AS VARCHAR), 3, '0')"
+    daily = f"['{BED_CODES[0]}', '{NURSING_CODES[0]}', '{ROUND_CODE}', {drug}][k % 4 + 1]"
+    code = f"""CASE kind
+      WHEN 'o' THEN (CASE WHEN k = 0 THEN 'C0001' WHEN k % 3 = 1 THEN {drug}
+                          WHEN k = 2 AND h % 2 = 0 THEN '{YEARLY_CODE}'
+                          ELSE 'L' || CAST(k % 20 AS VARCHAR) END)
+      WHEN 'p' THEN {drug}
+      ELSE (CASE WHEN k < 4 * days THEN {daily}
+                 WHEN k < 4 * days + 2 THEN 'L' || CAST(k % 20 AS VARCHAR)
+                 ELSE 'E0001' END) END"""
+    when = """CASE WHEN kind <> 'i' THEN CAST(setl_time AS TIMESTAMP)
+      WHEN k < 4 * days THEN begn + INTERVAL (k // 4) DAY + INTERVAL 8 HOUR
+      WHEN k < 4 * days + 2 THEN begn + INTERVAL 10 HOUR
+      ELSE endd + INTERVAL 1 DAY + INTERVAL 10 HOUR END"""
+    cnt = "CASE WHEN kind = 'i' AND dbl AND k = 0 THEN 20000 ELSE 10000 END"
+    days_of = (
+        "CASE WHEN left(c, 1) <> 'D' THEN NULL WHEN kind = 'p' THEN (7 + h % 24) * 10000 "
+        "ELSE 70000 END"
+    )
+    count = f"CASE kind WHEN 'o' THEN 2 + h % 12 WHEN 'p' THEN 1 + h % 3 ELSE {i_lines} END"
+    return f"""
+    WITH b AS (
+      SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, med_type, setl_date, setl_time,
+             CAST(CAST(begndate AS TIMESTAMP) AS DATE) AS begn,
+             CAST(CAST(enddate AS TIMESTAMP) AS DATE) AS endd,
+             COALESCE(ipt_days, 1) AS days, CAST(hash(setl_id) % 1000000007 AS BIGINT) AS h,
+             CASE med_type WHEN '21' THEN 'i' WHEN '41' THEN 'p' ELSE 'o' END AS kind
+      FROM {source} WHERE refd_setl_flag = '0' AND vali_flag = '1'
+    ), n AS (
+      SELECT *, h % 50 = 0 AND days >= 4 AS hog, h % 100 = 1 AS fab, h % 100 = 2 AS dbl
+      FROM b
+    ), ks AS (
+      SELECT *, [k for k in range({count}) if {keep}] AS ks FROM n
+    ), c AS (
+      SELECT *, [{code} for k in ks] AS codes FROM ks
+    )
+    SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, med_type, setl_date,
+           'D' || CAST(h % 20 AS VARCHAR) AS dept_code, 'A0' || CAST(h % 9 AS VARCHAR) AS caty,
+           'DR' || CAST(h % 500 AS VARCHAR) AS dr_code,
+           [CAST(k + 1 AS VARCHAR) for k in ks] AS feedetl_sn,
+           [strftime({when}, '%Y-%m-%d %H:%M:%S') for k in ks] AS fee_ocur_time,
+           codes AS hilist_code,
+           [CASE WHEN left(c, 1) = 'D' THEN '101' ELSE '201' END for c in codes] AS list_type,
+           [{_ITEM_TYPE} for c in codes] AS med_chrgitm_type,
+           [{cnt} for k in ks] AS cnt,
+           [CAST(1000 + (h + k) % 9000 AS BIGINT) for k in ks] AS det_item_fee_sumamt,
+           [CAST({days_of} AS BIGINT) for c in codes] AS prd_days
+    FROM c"""
+
+
+def _persons_sql(total: int) -> str:
+    """The city's persons (`psn` payloads): one in 200 died mid-year (post-hoc card_misuse
+    finds their later visits)."""
+    persons = max(1, total // 12)
+    return f"""
+    SELECT '110001' || lpad(CAST(i AS VARCHAR), 14, '0') AS psn_no,
+           CASE WHEN i % 2 = 0 THEN '1' ELSE '2' END AS gend,
+           CAST(1940 + i % 80 AS INTEGER) AS birth_year, '310' AS insutype, '11' AS psn_type,
+           '1' AS psn_insu_stas, '110100' AS insuplc_admdvs, false AS assistance,
+           CASE WHEN hash(i) % 200 = 0
+                THEN strftime(DATE '{YEAR}-06-01' + CAST(hash(i) % 120 AS INTEGER), '%Y-%m-%d')
+           END AS death_date
+    FROM range({persons}) t(i)"""
+
+
+def _chunks(total: int) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """(settlements, their fee payloads) per chunk."""
     gen = duckdb.connect(config={"threads": 1})
     try:
         for start in range(0, total, CHUNK):
-            yield gen.sql(_setl_sql(total, start, min(total, start + CHUNK))).to_arrow_table()
+            setl = gen.sql(_setl_sql(total, start, min(total, start + CHUNK))).to_arrow_table()
+            gen.register("chunk", setl)
+            fee = gen.sql(_fee_sql("chunk")).to_arrow_table()
+            gen.unregister("chunk")
+            yield setl, fee
     finally:
         gen.close()
 
@@ -162,18 +256,30 @@ def build(path: Path, total: int, *, threads: int, memory_limit: str) -> dict[st
     )
     try:
         store.bulk_append("fixmedins", _institutions())
+        gen = duckdb.connect(config={"threads": 1})
+        try:
+            store.bulk_append("psn", gen.sql(_persons_sql(total)).to_arrow_table())
+        finally:
+            gen.close()
         started = time.perf_counter()
         appended = 0
-        for table in _chunks(total):
+        for table, fee in _chunks(total):
             appended += store.bulk_append("setl", table, refresh_rollups=False)
+            store.bulk_append("fee", fee, refresh_rollups=False)
         append_s = time.perf_counter() - started
         started = time.perf_counter()
         store.refresh_rollups()
         refresh_s = time.perf_counter() - started
         store.checkpoint()
+        lines = count_rows(store.cursor(), "fee_fact")
     finally:
         store.close()
-    return {"rows": appended, "append_s": round(append_s, 1), "refresh_s": round(refresh_s, 1)}
+    return {
+        "rows": appended,
+        "fee_lines": lines,
+        "append_s": round(append_s, 1),
+        "refresh_s": round(refresh_s, 1),
+    }
 
 
 def _cases(store: ReplicaStore, day: date) -> list[tuple[str, str, dict[str, Any]]]:

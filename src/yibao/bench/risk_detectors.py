@@ -7,8 +7,9 @@ catalog name) and a price above the catalog's cap (`overlmt_amt` > 0). It is the
 review before the rule base: it knows nothing of visit patterns, institutions or groups.
 
 `posthoc` — the post-hoc monitoring detectors (`yibao.monitoring`, issue 19) over the
-columnar replica for the whole loaded period, with the thresholds of the demo knowledge base
-(`simulate/risk_kb_demo.json`). Their hits name persons by pseudonym (`psn_ref`); to score
+columnar replica for the whole loaded period, as `yibao risk run` plans them: the rule base's
+post rules (the packaged file and the data directory's `risk/*.toml`) with the demo knowledge
+base (`simulate/risk_kb_demo.json`: its windows and frequency limits). Their hits name persons by pseudonym (`psn_ref`); to score
 them against the labels the harness maps the pseudonyms back with the data directory's key
 (`Pseudonyms.ref` of every `psn_no` in the row store) — the synthetic city's benchmark, not
 a use case.
@@ -26,14 +27,15 @@ from typing import Final
 from sqlalchemy import Engine, or_, select
 
 from yibao.bench.risk_eval import Detector, Hit
-from yibao.bench.risk_rules_replay import RulesReplay
+from yibao.bench.risk_rules_replay import RulesReplay, demo_knowledge
 from yibao.config import Settings
 from yibao.monitoring import runner
-from yibao.monitoring.model import PostHit, Thresholds
+from yibao.monitoring.model import PostHit
+from yibao.monitoring.plan import plan
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
+from yibao.risk.params_io import load_ruleset
 from yibao.settlement.records import FORCED_SELFPAY
-from yibao.simulate.kb import demo_kb
 from yibao.storage.tables import fee_detail, psn
 
 #: a restriction's reason text (yibao.catalog.restrictions.violations) → its category
@@ -94,19 +96,6 @@ class SettlementMarks:
                     )
 
 
-def kb_thresholds() -> Thresholds:
-    """The post-hoc thresholds the demo knowledge base sets (the rest: the defaults)."""
-    kb = demo_kb()
-    days, visits = kb.frequent_visits
-    return Thresholds(
-        readmission_days=kb.readmission_days,
-        frequent_days=days,
-        frequent_visits=visits,
-        same_place_minutes=kb.same_place_minutes,
-        los_ratio=float(kb.los_ratio),
-    )
-
-
 def hit_of(post: PostHit, psn_of: dict[str, str]) -> Hit:
     """A post-hoc hit as the harness scores it: its unit's key, persons by psn_no."""
     person = psn_of.get(post.psn_ref or "") if post.psn_ref else None
@@ -130,6 +119,7 @@ def hit_of(post: PostHit, psn_of: dict[str, str]) -> Hit:
     return Hit(
         post.category,
         mdtrt_id=post.mdtrt_id,
+        feedetl_sn=post.feedetl_sn,
         psn_no=person,
         fixmedins_code=post.fixmedins_code,
         rule_id=post.rule_id,
@@ -157,13 +147,11 @@ class PostHoc:
                 row = cur.execute("SELECT min(setl_date), max(setl_date) FROM setl_fact").fetchone()
                 if row is None or row[0] is None:
                     return
+                p = plan(load_ruleset([self.settings.data_dir]), demo_knowledge(), row[1])
                 posts = runner.run(
-                    cur,
-                    row[0],
-                    row[1],
-                    kb_thresholds(),
-                    outpatient_diagnoses=demo_kb().outpatient_diagnoses,
-                )
+                    cur, row[0], row[1], p.thresholds, categories=p.categories,
+                    rule_ids=p.rule_ids,
+                )  # fmt: skip
         finally:
             store.close()
         for post in posts:

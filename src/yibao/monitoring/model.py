@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -25,8 +26,12 @@ class Thresholds:
     #: 住院天数异常: a stay longer than this many times the diagnosis group's typical longest
     #: stay (its 95th percentile)
     los_ratio: float = 2.0
-    #: peer outliers: robust z-score (median/MAD) beyond this on a metric
-    robust_z: float = 3.5
+    #: peer outliers: robust z-score (median/MAD) beyond this on a metric, and at least
+    #: `min_ratio` times the peers' median
+    robust_z: float = 6.0
+    min_ratio: float = 1.5
+    #: … and a share metric (drug, exam, consumable) this much above the peers' median
+    min_share_gap: float = 0.05
     #: peers needed for a peer comparison to mean anything
     min_peers: int = 5
     #: visits an institution needs in the period to be compared
@@ -35,6 +40,8 @@ class Thresholds:
     #: shares above which its totals do not conform (Nigrini: 0.015 for first digits)
     benford_min_bills: int = 200
     benford_mad: float = 0.015
+    #: Benford: how far (robust z) above its peers' deviations an institution's must lie
+    benford_z: float = 3.5
     #: 聚集性就诊: persons co-visiting one institution on at least this many days form a
     #: group of at least `group_min_size`
     group_min_days: int = 3
@@ -43,6 +50,17 @@ class Thresholds:
     #: diagnosis group's median
     low_stay_days: int = 3
     low_cost_share: float = 0.35
+    #: 低标准入院: main diagnoses (ICD-10 prefixes) normally treated as outpatients
+    outpatient_diagnoses: tuple[str, ...] = ()
+    #: 挂床住院: this many consecutive days of a stay with only bed and nursing lines
+    bed_only_days: int = 3
+    #: 重复开药: days of an earlier supply that may remain when the drug is dispensed again
+    #: (the knowledge base's `holding` window), and the days a line without `prd_days` covers
+    holding_grace_days: int = 3
+    holding_default_days: int = 7
+    #: 频次/数量超限: the knowledge base's frequency limits valid on the run's last day,
+    #: (hilist_code, per day, per admission, per year); None where the row sets none
+    frequency_limits: tuple[tuple[str, Decimal | None, Decimal | None, Decimal | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,8 @@ class PostHit:
     fixmedins_code: str | None = None
     mdtrt_id: str | None = None
     setl_id: str | None = None
+    #: the fee line a line-unit hit names (rule_hit.line_ids)
+    feedetl_sn: str | None = None
     day: date | None = None
     result_type: str = "suspicious"
 

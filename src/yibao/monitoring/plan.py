@@ -11,36 +11,29 @@ from decimal import Decimal
 
 from yibao.errors import InvalidInput
 from yibao.monitoring.model import Thresholds
-from yibao.monitoring.runner import CATEGORIES
+from yibao.monitoring.runner import CATEGORIES, POST_RULES
 from yibao.risk.kb import KnowledgeBase
 from yibao.risk.params_io import Rule, RuleSet
 from yibao.risk.registry import CATEGORIES as ALL_CATEGORIES
 from yibao.risk.registry import ParamValue
 
-#: category → the rule id its detector writes (rule_hit.rule_id)
-RULE_IDS: Mapping[str, str] = {
-    "split_admission": "POST-SPLIT-ADMISSION",
-    "same_day_multi_visit": "POST-SAME-DAY",
-    "card_misuse": "POST-TWO-PLACES",
-    "frequent_visits": "POST-FREQUENT-VISITS",
-    "outpatient_during_stay": "POST-OTP-DURING-STAY",
-    "los_outlier": "POST-LOS-OUTLIER",
-    "low_threshold_admission": "POST-LOW-THRESHOLD",
-    "peer_outlier": "POST-PEER-OUTLIER",
-    "benford": "POST-BENFORD",
-    "clustered_visits": "POST-CLUSTERED-VISITS",
-}
-assert set(RULE_IDS) == set(CATEGORIES)
+#: rule id → category of every post rule (the ids the detectors write into rule_hit.rule_id)
+RULE_IDS: Mapping[str, str] = POST_RULES
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The categories to run (their rules enabled and valid), the thresholds, the rules."""
+    """The categories to run (one of their rules enabled and valid), the thresholds, the
+    rules to run by id."""
 
     categories: frozenset[str]
     thresholds: Thresholds
     outpatient_diagnoses: tuple[str, ...]
     rules: Mapping[str, Rule]
+
+    @property
+    def rule_ids(self) -> frozenset[str]:
+        return frozenset(self.rules)
 
 
 def check_categories(names: Iterable[str]) -> frozenset[str]:
@@ -55,7 +48,7 @@ def check_categories(names: Iterable[str]) -> frozenset[str]:
                     f"category: 未知的类别 '{name}' (unknown category; post-hoc categories: "
                     f"{', '.join(CATEGORIES)})"
                 )
-            if name not in RULE_IDS:
+            if name not in CATEGORIES:
                 raise InvalidInput(
                     f"category: 类别 '{name}' 没有事后检测 (no post-hoc detector for this "
                     f"category; post-hoc categories: {', '.join(CATEGORIES)})"
@@ -82,33 +75,38 @@ def plan(
     day: date,
     wanted: frozenset[str] | None = None,
 ) -> Plan:
-    """The pass over a period ending on `day`: a category runs when its post rule exists, is
-    enabled and valid on `day` (and, if `wanted` is given, is asked for)."""
+    """The pass over a period ending on `day`: a post rule runs when it exists, is enabled
+    and valid on `day` (and, if `wanted` is given, its category is asked for); a category
+    runs when one of its rules does."""
     rules: dict[str, Rule] = {}
-    for category, rule_id in RULE_IDS.items():
+    for rule_id, category in RULE_IDS.items():
         rule = ruleset.by_id(rule_id)
         if rule is None or not rule.enabled or "post" not in rule.stages or not rule.valid_on(day):
             continue
         if wanted is not None and category not in wanted:
             continue
-        rules[category] = rule
+        rules[rule_id] = rule
     d = Thresholds()
 
-    def params(category: str) -> Mapping[str, ParamValue]:
-        found = rules.get(category) or ruleset.by_id(RULE_IDS[category])
+    def params(rule_id: str) -> Mapping[str, ParamValue]:
+        found = rules.get(rule_id) or ruleset.by_id(rule_id)
         return found.params if found is not None else {}
 
-    readmit = params("split_admission")
-    freq = params("frequent_visits")
-    place = params("card_misuse")
-    los = params("los_outlier")
-    low = params("low_threshold_admission")
-    peer = params("peer_outlier")
-    benford = params("benford")
-    group = params("clustered_visits")
+    readmit = params("POST-SPLIT-ADMISSION")
+    freq = params("POST-FREQUENT-VISITS")
+    place = params("POST-TWO-PLACES")
+    los = params("POST-LOS-OUTLIER")
+    low = params("POST-LOW-THRESHOLD")
+    peer = params("POST-PEER-OUTLIER")
+    benford = params("POST-BENFORD")
+    group = params("POST-CLUSTERED-VISITS")
+    bed = params("POST-BED-HOGGING")
+    hold = params("POST-REPEAT-RX")
     frequent_count = kb.window_threshold("frequent_visits", day)
     same_place = kb.window_threshold("same_place", day)
     los_ratio = kb.window_threshold("los_outlier", day)
+    raw = low.get("outpatient_diagnoses", ())
+    diagnoses = tuple(raw) if isinstance(raw, tuple) else ()
     t = Thresholds(
         readmission_days=kb.window("readmission", day, _int(readmit, "days", d.readmission_days)),
         frequent_days=kb.window("frequent_visits", day, _int(freq, "window_days", d.frequent_days)),
@@ -126,15 +124,28 @@ def plan(
         ),
         los_ratio=float(los_ratio) if los_ratio is not None else _num(los, "ratio", d.los_ratio),
         robust_z=_num(peer, "robust_z", d.robust_z),
+        min_ratio=_num(peer, "min_ratio", d.min_ratio),
+        min_share_gap=_num(peer, "min_share_gap", d.min_share_gap),
         min_peers=_int(peer, "min_peers", _int(los, "min_peers", d.min_peers)),
         min_visits=_int(peer, "min_visits", d.min_visits),
         benford_min_bills=_int(benford, "min_bills", d.benford_min_bills),
         benford_mad=_num(benford, "mad", d.benford_mad),
+        benford_z=_num(benford, "robust_z", d.benford_z),
         group_min_days=_int(group, "min_days", d.group_min_days),
         group_min_size=_int(group, "min_size", d.group_min_size),
         low_stay_days=_int(low, "max_days", d.low_stay_days),
         low_cost_share=_num(low, "cost_share", d.low_cost_share),
+        outpatient_diagnoses=diagnoses,
+        bed_only_days=kb.window("bed_only", day, _int(bed, "days", d.bed_only_days)),
+        holding_grace_days=kb.window(
+            "holding", day, _int(hold, "grace_days", d.holding_grace_days)
+        ),
+        holding_default_days=_int(hold, "default_days", d.holding_default_days),
+        frequency_limits=tuple(
+            (f.hilist_code, f.per_day, f.per_admission, f.per_year)
+            for f in kb.frequency_limits
+            if f.valid_on(day)
+        ),
     )
-    raw = low.get("outpatient_diagnoses", ())
-    diagnoses = tuple(raw) if isinstance(raw, tuple) else ()
-    return Plan(frozenset(rules), t, diagnoses, rules)
+    categories = frozenset(RULE_IDS[r] for r in rules)
+    return Plan(categories, t, diagnoses, rules)

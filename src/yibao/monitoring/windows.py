@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from yibao.monitoring.model import PostHit, Thresholds
-from yibao.monitoring.sql import PSN, VALID, day, diag_group, fen
+from yibao.monitoring.sql import PSN, VALID, day, diag_group, fen, valid
 
 #: how far back a stay may have begun to matter for a readmission or a visit in the period
 _LOOKBACK_DAYS = 200
@@ -287,16 +287,12 @@ def outpatient_during_stay(
 
 
 def stay_outliers(
-    cur: duckdb.DuckDBPyConnection,
-    since: date,
-    until: date,
-    t: Thresholds,
-    outpatient_diagnoses: tuple[str, ...] = (),
+    cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
 ) -> list[PostHit]:
     """住院天数异常: a stay longer than `los_ratio` × its diagnosis group's 95th percentile
     (peers: every stay of the group in the period and the look-back, at least `min_peers`).
     低标准入院: an admission for a diagnosis the knowledge base treats as outpatient care
-    (`outpatient_diagnoses`, ICD-10 prefixes) lasting at most `low_stay_days`."""
+    (`t.outpatient_diagnoses`, ICD-10 prefixes) lasting at most `low_stay_days`."""
     start = since - timedelta(days=_LOOKBACK_DAYS)
     rows = _rows(
         cur,
@@ -318,7 +314,7 @@ def stay_outliers(
         ORDER BY s.setl_id
         """,
     )
-    prefixes = tuple(p.upper() for p in outpatient_diagnoses if p)
+    prefixes = tuple(p.upper() for p in t.outpatient_diagnoses if p)
     hits: list[PostHit] = []
     for r in rows:
         common = {
@@ -366,3 +362,49 @@ def stay_outliers(
                 )
             )
     return hits
+
+
+def after_death(
+    cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
+) -> list[PostHit]:
+    """冒用医保卡 (死亡后就诊): a visit begun after the person's recorded date of death
+    (enrolment's `death_date`, in the replica's `psn_dim`): somebody else used the card."""
+    del t
+    rows = _rows(
+        cur,
+        f"""
+        WITH dead AS (
+          SELECT {PSN}, death_date FROM psn_dim WHERE death_date IS NOT NULL
+        )
+        SELECT s.setl_id, s.mdtrt_id, s.{PSN} AS psn, s.fixmedins_code, s.setl_date,
+               s.visit_kind, CAST(COALESCE(s.begndate, s.setl_time) AS DATE) AS begn,
+               d.death_date, {fen("s.fund_pay_sumamt")} AS fund_fen
+        FROM setl_fact s JOIN dead d USING ({PSN})
+        WHERE {valid("s")} AND s.setl_date BETWEEN {day(since)} AND {day(until)}
+          AND CAST(COALESCE(s.begndate, s.setl_time) AS DATE) > d.death_date
+        ORDER BY s.setl_id
+        """,
+    )
+    return [
+        PostHit(
+            category="card_misuse",
+            rule_id="POST-AFTER-DEATH",
+            unit="visit",
+            key=str(r["setl_id"]),
+            amount_fen=int(r["fund_fen"]),
+            psn_ref=r["psn"],
+            fixmedins_code=r["fixmedins_code"],
+            mdtrt_id=r["mdtrt_id"],
+            setl_id=r["setl_id"],
+            day=r["setl_date"],
+            result_type="violation",
+            evidence={
+                "visit_kind": r["visit_kind"],
+                "visit_date": r["begn"].isoformat(),
+                "death_date": r["death_date"].isoformat(),
+                "days_after_death": (r["begn"] - r["death_date"]).days,
+                "why": "参保人死亡日期之后就诊 (a visit after the date of death)",
+            },
+        )
+        for r in rows
+    ]

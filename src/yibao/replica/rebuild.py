@@ -3,8 +3,9 @@
 - **from the change log** (`source="log"`): replay every change from seq 1, in large
   batches, rollups computed once at the end;
 - **from the row-store tables** (`source="tables"`, needed when the log has been trimmed):
-  note the log position S0, stream `fixmedins`, `psn`, `mdtrt` and `setl` through the payload
-  contract (`replica.rows`), mark the file as applied up to S0, then replay the log after
+  note the log position S0, stream `fixmedins`, `psn`, `mdtrt`, `setl` and the settled fee
+  lines (`fee`, one payload per settlement) through the payload contract (`replica.rows`),
+  mark the file as applied up to S0, then replay the log after
   S0. Payloads are full row images, so replaying a change the tables already showed is
   harmless;
 - `source="auto"` takes the log when it still starts at seq 1, else the tables.
@@ -32,6 +33,7 @@ from yibao.replica.store import ReplicaStore
 from yibao.storage.changelog import position, read_after
 from yibao.storage.tables import (
     change_log,
+    fee_detail,
     fixmedins,
     mdtrt,
     psn,
@@ -190,12 +192,20 @@ def _from_tables(
                 ("rule_hit", rule_hit),
             )
         }
+        totals[rows.FEE] = int(
+            conn.execute(
+                select(func.count())
+                .select_from(setl)
+                .where(setl.c.vali_flag == "1", setl.c.refd_setl_flag == "0")
+            ).scalar_one()
+        )
         conn.rollback()
     for name, producer in (
         (rows.FIXMEDINS, _fixmedins_payloads),
         (rows.PSN, _psn_payloads),
         (rows.MDTRT, _mdtrt_payloads),
         (rows.SETL, _setl_payloads),
+        (rows.FEE, _fee_payloads),
         (rows.RULE_HIT, _rule_hit_payloads),
     ):
         done = 0
@@ -249,6 +259,65 @@ def _setl_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
         yield rows.setl_payload(row, admdvs=row["_admdvs"], gend=row["_gend"])
 
 
+def _fee_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
+    """The settled lines (`setl_id` set: a reversal gives them back) grouped by settlement,
+    read in the primary key's order (visit, line): a visit's settlements' lines are split
+    by `setl_id` within the visit (an interim settlement of a stay takes some of them)."""
+    stmt = (
+        select(
+            fee_detail.c.mdtrt_id,
+            fee_detail.c.setl_id,
+            fee_detail.c.feedetl_sn,
+            fee_detail.c.fee_ocur_time,
+            fee_detail.c.med_list_codg,
+            fee_detail.c.list_type,
+            fee_detail.c.med_chrgitm_type,
+            fee_detail.c.cnt,
+            fee_detail.c.det_item_fee_sumamt,
+            fee_detail.c.prd_days,
+            setl.c.setl_time.label("_setl_time"),
+            setl.c.psn_no.label("_psn_no"),
+            setl.c.med_type.label("_med_type"),
+            mdtrt.c.fixmedins_code.label("_fixmedins_code"),
+            mdtrt.c.dept_code.label("_dept_code"),
+            mdtrt.c.caty.label("_caty"),
+            mdtrt.c.atddr_no.label("_atddr_no"),
+        )
+        .join(setl, setl.c.setl_id == fee_detail.c.setl_id)
+        .join(mdtrt, mdtrt.c.mdtrt_id == fee_detail.c.mdtrt_id)
+        .where(fee_detail.c.setl_id.is_not(None))
+        .order_by(fee_detail.c.mdtrt_id, fee_detail.c.feedetl_sn)
+    )
+    visit_id: str | None = None
+    held: dict[str, list[Mapping[str, Any]]] = {}
+
+    def flush() -> Iterator[dict[str, Any]]:
+        for setl_id, lines in held.items():
+            first = lines[0]
+            yield rows.fee_payload(
+                setl_id=setl_id,
+                setl_time=first["_setl_time"],
+                psn_no=first["_psn_no"],
+                visit={
+                    "mdtrt_id": first["mdtrt_id"],
+                    "fixmedins_code": first["_fixmedins_code"],
+                    "dept_code": first["_dept_code"],
+                    "caty": first["_caty"],
+                    "atddr_no": first["_atddr_no"],
+                },
+                med_type=first["_med_type"],
+                lines=lines,
+            )
+
+    for row in _stream(conn, stmt):
+        if row["mdtrt_id"] != visit_id:
+            yield from flush()
+            held = {}
+            visit_id = row["mdtrt_id"]
+        held.setdefault(row["setl_id"], []).append(row)
+    yield from flush()
+
+
 def _rule_hit_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
     for row in _stream(conn, select(rule_hit).order_by(rule_hit.c.hit_id)):
         yield rows.rule_hit_payload(row)
@@ -271,6 +340,7 @@ def _psn_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
             psn.c.psn_no,
             psn.c.gend,
             psn.c.brdy,
+            psn.c.death_date,
             psn_insu.c.insutype,
             psn_insu.c.psn_type,
             psn_insu.c.psn_insu_stas,

@@ -11,11 +11,17 @@ them into Arrow batches.
 - Settlements: one `setl` payload per settlement row, reversal records included (amounts
   negated, `refd_setl_flag` "1"); when an original is reversed its row is sent again with
   `vali_flag` "0". Sums over all rows therefore net to what the fund really paid.
+- Fee lines: one `fee` payload per settlement, keyed by `setl_id`, holding the lines it
+  settled as lists (one element a line: `FEE_LINE_FIELDS`) — what the post-hoc rules over
+  lines read (bed-only days, charges after discharge or death, holdings, yearly counts).
+  A reversal gives the lines back (they are no longer settled): the settlement's `fee`
+  payload is sent again with no lines; a 2601 that reinstates it sends its lines again.
+  Quantities (`cnt`, `prd_days`) are integers in 1/10,000, as the row store keeps them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +34,20 @@ PSN = "psn"
 FIXMEDINS = "fixmedins"
 MDTRT = "mdtrt"
 RULE_HIT = "rule_hit"
+FEE = "fee"
+
+#: a `fee` payload's per-line lists (each as long as the settlement's lines)
+FEE_LINE_FIELDS = (
+    "feedetl_sn",
+    "fee_ocur_time",
+    "hilist_code",
+    "list_type",
+    "med_chrgitm_type",
+    "cnt",
+    "det_item_fee_sumamt",
+    "prd_days",
+)
+_QTY = Decimal(10000)
 
 #: settlement amounts carried to the replica (fen)
 SETL_AMOUNTS = (
@@ -120,6 +140,47 @@ def setl_payload(row: Mapping[str, Any], *, admdvs: str, gend: str | None) -> di
     return payload
 
 
+def qty(value: Decimal | int | None) -> int | None:
+    """A quantity (N16,4) as an integer in 1/10,000 (None stays None)."""
+    if value is None:
+        return None
+    return int(Decimal(value) * _QTY)
+
+
+def fee_payload(
+    *,
+    setl_id: str,
+    setl_time: datetime,
+    psn_no: str,
+    visit: Mapping[str, Any],
+    med_type: str,
+    lines: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The settled fee lines of settlement `setl_id` (`fee_detail` rows; `visit`: its `mdtrt`
+    row, for the department and the doctor). No lines: the settlement settles none any more
+    (reversed). The lines keep the order they are given in."""
+    ordered = lines
+    return {
+        "setl_id": setl_id,
+        "mdtrt_id": visit["mdtrt_id"],
+        "psn_no": psn_no,
+        "fixmedins_code": visit["fixmedins_code"],
+        "med_type": med_type,
+        "setl_date": _d(setl_time.date()),
+        "dept_code": visit.get("dept_code"),
+        "caty": visit.get("caty"),
+        "dr_code": visit.get("atddr_no"),
+        "feedetl_sn": [str(r["feedetl_sn"]) for r in ordered],
+        "fee_ocur_time": [_dt(r["fee_ocur_time"]) for r in ordered],
+        "hilist_code": [r["med_list_codg"] for r in ordered],
+        "list_type": [r.get("list_type") for r in ordered],
+        "med_chrgitm_type": [r.get("med_chrgitm_type") for r in ordered],
+        "cnt": [qty(r["cnt"]) for r in ordered],
+        "det_item_fee_sumamt": [fen(r["det_item_fee_sumamt"]) for r in ordered],
+        "prd_days": [qty(r.get("prd_days")) for r in ordered],
+    }
+
+
 def psn_payload(
     psn_row: Mapping[str, Any], insu_row: Mapping[str, Any] | None, *, assistance: bool
 ) -> dict[str, Any]:
@@ -134,6 +195,7 @@ def psn_payload(
         "psn_insu_stas": insu_row["psn_insu_stas"] if insu_row else None,
         "insuplc_admdvs": insu_row["insuplc_admdvs"] if insu_row else None,
         "assistance": assistance,
+        "death_date": _d(psn_row.get("death_date")),
     }
 
 

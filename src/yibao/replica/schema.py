@@ -31,8 +31,8 @@ from yibao.replica import rows
 #: Bump when the DuckDB layout changes: a replica with another version is rebuilt.
 #: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key; 5: its psn_key;
 #: 6: persons by keyed pseudonym `psn_ref` (`replica.pseudonym`), never `psn_no`;
-#: 7: rule_hit (review hits, by psn_ref)
-SCHEMA_VERSION = 7
+#: 7: rule_hit (review hits, by psn_ref); 8: fee_fact (settled fee lines), psn_dim.death_date
+SCHEMA_VERSION = 8
 
 #: the column carrying a person: a keyed pseudonym of `psn_no` (`replica.pseudonym`)
 PSN_REF = "psn_ref"
@@ -91,6 +91,21 @@ def _amount(name: str) -> Column:
     return Column(name, AMOUNT_SQL_TYPE, pa.int64(), fen_to_yuan(f"b.{name}"))
 
 
+#: quantities (cnt, prd_days) travel as integers in 1/10,000 (the row store's at-rest Qty)
+QTY_SQL_TYPE = "DECIMAL(16,4)"
+
+
+def qty_from_scaled(column: str) -> str:
+    """SQL turning a quantity in 1/10,000 units into an exact DECIMAL(16,4)."""
+    return f"CAST(CAST({column} AS DECIMAL(18,0)) * CAST(0.0001 AS DECIMAL(5,4)) AS {QTY_SQL_TYPE})"
+
+
+def _line(column: Column) -> Column:
+    """A per-line column of an exploded entity: the batch carries a list (one value a line),
+    the replica one row a line with the element's type (`Entity.lines`)."""
+    return Column(column.name, column.sql_type, pa.list_(column.arrow_type), column.expr)
+
+
 @dataclass(frozen=True)
 class Entity:
     """One replica table fed by one change-log entity."""
@@ -104,6 +119,9 @@ class Entity:
     derived: tuple[tuple[str, str, str], ...] = ()
     #: a date column that is immutable per key: deletes by key prune on it (zone maps)
     prune_by: tuple[str, str] | None = None
+    #: columns carried as lists, one element a row: a payload is one key (a settlement) and
+    #: its rows (its fee lines) are the lists unnested in step (`insert_sql`)
+    lines: tuple[str, ...] = ()
 
     @property
     def batch_columns(self) -> tuple[str, ...]:
@@ -137,6 +155,12 @@ class Entity:
         names = [c.name for c in self.columns] + [d[0] for d in self.derived] + ["seq"]
         exprs = [c.select_expr() for c in self.columns] + [d[2] for d in self.derived]
         exprs.append("b.seq")
+        if self.lines:
+            # one row per list element: the lists of a payload unnest in step (DuckDB zips
+            # several unnest() of one SELECT), the key's other columns repeat on every row
+            plain = [c.name for c in self.columns if c.name not in self.lines]
+            unnested = [f"unnest({n}) AS {n}" for n in self.lines]
+            source = f"(SELECT {', '.join([*plain, *unnested, 'seq', 'op'])} FROM {source})"
         return (
             f"INSERT INTO {table or self.table} ({', '.join(names)}) "
             f"SELECT {', '.join(exprs)} FROM {source} b"
@@ -188,6 +212,9 @@ PSN_ENTITY = Entity(
         _text("psn_insu_stas"),
         _text("insuplc_admdvs"),
         Column("assistance", "BOOLEAN", pa.bool_()),
+        # the recorded date of death (enrolment's psn.death_date): post-hoc card_misuse
+        # finds visits after it (docs/monitoring.md)
+        Column("death_date", "DATE", pa.string(), "CAST(b.death_date AS DATE)"),
     ),
 )
 
@@ -254,12 +281,49 @@ RULE_HIT_ENTITY = Entity(
     ),
 )
 
+#: the per-line columns of `fee_fact` (`replica.rows.FEE_LINE_FIELDS`)
+_FEE_LINES = (
+    _text("feedetl_sn"),
+    _ts("fee_ocur_time"),
+    _text("hilist_code"),
+    _text("list_type"),
+    _text("med_chrgitm_type"),
+    Column("cnt", QTY_SQL_TYPE, pa.int64(), qty_from_scaled("b.cnt")),
+    _amount("det_item_fee_sumamt"),
+    Column("prd_days", QTY_SQL_TYPE, pa.int64(), qty_from_scaled("b.prd_days")),
+)
+
+FEE_ENTITY = Entity(
+    entity=rows.FEE,
+    table="fee_fact",
+    key="setl_id",
+    columns=(
+        _text("setl_id"),
+        _text("mdtrt_id"),
+        _text(PSN_REF),
+        _text("fixmedins_code"),
+        _text("med_type"),
+        Column("setl_date", "DATE", pa.string(), "CAST(b.setl_date AS DATE)"),
+        _text("dept_code"),
+        _text("caty"),
+        _text("dr_code"),
+        *(_line(c) for c in _FEE_LINES),
+    ),
+    derived=(
+        ("visit_kind", "VARCHAR", VISIT_KIND_SQL.format(m="b.med_type")),
+        ("fee_date", "DATE", "CAST(CAST(b.fee_ocur_time AS TIMESTAMP) AS DATE)"),
+    ),
+    prune_by=("setl_date", "CAST(b.setl_date AS DATE)"),
+    lines=tuple(c.name for c in _FEE_LINES),
+)
+
 #: in the order a batch applies them (dimensions first)
 ENTITIES: tuple[Entity, ...] = (
     FIXMEDINS_ENTITY,
     PSN_ENTITY,
     MDTRT_ENTITY,
     SETL_ENTITY,
+    FEE_ENTITY,
     RULE_HIT_ENTITY,
 )
 BY_ENTITY = {e.entity: e for e in ENTITIES}

@@ -578,6 +578,8 @@ class ReplicaStore:
         shaped = self.pseudonyms.table(pa.Table.from_arrays(columns, schema=schema))
         if entity.entity == "setl":
             shaped = shaped.sort_by([("setl_date", "ascending"), ("setl_time", "ascending")])
+        elif entity.entity == "fee":
+            shaped = shaped.sort_by([("setl_date", "ascending")])
         with self.write_lock:
             with self._transaction() as cur:
                 if upsert:

@@ -1,7 +1,8 @@
 """`yibao replica verify`: the replica and the row store agree.
 
 For each replicated table, the row count and (for settlements) the sum of every amount must
-be equal on both sides, compared at the same change-log position: the replica is first
+be equal on both sides — the settled fee lines too (`fee_detail` rows with a `setl_id` against
+`fee_fact`: count and amount), compared at the same change-log position: the replica is first
 brought up to the row store's latest `seq`, then both sides are read — the row store in one
 read transaction together with its latest `seq`. If a commit slipped in between, the
 comparison is repeated. The rollups are checked against the fact table they summarise.
@@ -22,7 +23,7 @@ from yibao.replica import persons, rows
 from yibao.replica.schema import MEASURE_NAMES, MEASURES, ROLLUPS
 from yibao.replica.store import ReplicaStore, count_rows
 from yibao.storage import changelog
-from yibao.storage.tables import change_log, fixmedins, mdtrt, psn, setl
+from yibao.storage.tables import change_log, fee_detail, fixmedins, mdtrt, psn, setl
 
 PAIRS = (
     ("setl", "setl_fact", setl),
@@ -91,6 +92,16 @@ def _row_store_side(conn: Connection) -> tuple[int, dict[str, Any]]:
     for name, value in zip(rows.SETL_AMOUNTS, sums, strict=True):
         # Money columns hold integer fen at rest; the aggregate comes back raw
         out[f"setl.{name}"] = from_fen(int(value))
+    # the settled lines: a reversal gives its lines back (setl_id cleared), the replica's
+    # fee_fact drops them with it
+    count, amount = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(fee_detail.c.det_item_fee_sumamt), 0, type_=BigInteger),
+        ).where(fee_detail.c.setl_id.is_not(None))
+    ).one()
+    out["fee.count"] = int(count)
+    out["fee.det_item_fee_sumamt"] = from_fen(int(amount))
     return seq, out
 
 
@@ -104,6 +115,11 @@ def _replica_side(store: ReplicaStore) -> tuple[int, dict[str, Any], list[Check]
         values = cur.execute(f"SELECT {amounts} FROM setl_fact").fetchone() or ()
         for name, value in zip(rows.SETL_AMOUNTS, values, strict=True):
             out[f"setl.{name}"] = Decimal(value).quantize(Decimal("0.01"))
+        count, amount = cur.execute(
+            "SELECT count(*), COALESCE(SUM(det_item_fee_sumamt), 0) FROM fee_fact"
+        ).fetchone() or (0, 0)
+        out["fee.count"] = int(count)
+        out["fee.det_item_fee_sumamt"] = Decimal(amount).quantize(Decimal("0.01"))
         fact = _fact_totals(cur)
         for rollup in ROLLUPS:
             got = (

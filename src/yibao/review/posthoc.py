@@ -86,7 +86,7 @@ def default_period(
 
 
 def hit_row(h: PostHit, p: Plan, now: datetime) -> dict[str, Any]:
-    rule = p.rules.get(h.category)
+    rule = p.rules.get(h.rule_id)
     reason = str(h.evidence.get("reason", "")) or (rule.name if rule else h.category)
     return {
         "hit_id": h.hit_id,
@@ -103,7 +103,7 @@ def hit_row(h: PostHit, p: Plan, now: datetime) -> dict[str, Any]:
         "fixmedins_code": h.fixmedins_code,
         "mdtrt_id": h.mdtrt_id,
         "setl_id": h.setl_id,
-        "line_ids": None,
+        "line_ids": h.feedetl_sn,
         "threshold": None,
         "value_found": None,
         "amount": Decimal(h.amount_fen) / 100,
@@ -172,8 +172,8 @@ def run_pass(
                 period.since,
                 period.until,
                 p.thresholds,
-                outpatient_diagnoses=p.outpatient_diagnoses,
                 categories=p.categories,
+                rule_ids=p.rule_ids,
                 progress=progress,
             )
     unique: dict[str, dict[str, Any]] = {}

@@ -49,7 +49,9 @@ logic(
 logic(
     "peer_outlier",
     params={
-        "robust_z": ParamSpec("decimal", Decimal("3.5"), "稳健 z 分数(中位数/MAD)超过此值 (robust z-score beyond which a metric is an outlier)"),
+        "robust_z": ParamSpec("decimal", Decimal("6.0"), "稳健 z 分数(中位数/MAD)超过此值 (robust z-score beyond which a metric is an outlier)"),
+        "min_ratio": ParamSpec("decimal", Decimal("1.5"), "且不低于同组中位数的此倍数 (and at least this many times the peers' median)"),
+        "min_share_gap": ParamSpec("decimal", Decimal("0.05"), "占比类指标还须高出同组中位数此值 (a share must also lie this far above the peers' median)"),
         "min_peers": ParamSpec("int", 5, "同组机构少于此数不比较 (peers a comparison needs)"),
         "min_visits": ParamSpec("int", 30, "机构期间就诊少于此数不比较 (visits an institution needs in the period)"),
     },
@@ -61,8 +63,17 @@ logic(
     params={
         "mad": ParamSpec("decimal", Decimal("0.015"), "首位数字占比的平均绝对偏差超过此值为不符合 (mean absolute deviation of first-digit shares; Nigrini: 0.015)"),
         "min_bills": ParamSpec("int", 200, "机构期间结算少于此数不检验 (bills an institution needs)"),
+        "robust_z": ParamSpec("decimal", Decimal("3.5"), "偏差须高出同类机构的稳健 z 分数 (how far above its peers' deviations, in robust z)"),
     },
     threshold="mad",
+)(_post_only)  # fmt: skip
+
+logic(
+    "bed_hogging",
+    params={
+        "days": ParamSpec("int", 3, "连续此天数及以上仅有床位费与护理费为挂床, windows 表的 bed_only 天数优先 (consecutive bed-and-nursing-only days; the windows table's bed_only days win)"),
+    },
+    threshold="days",
 )(_post_only)  # fmt: skip
 
 logic(

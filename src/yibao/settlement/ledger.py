@@ -39,6 +39,7 @@ from yibao.policy import (
     settle,
 )
 from yibao.policy.model import PolicyRefusal
+from yibao.replica import rows as replica_rows
 from yibao.settlement import accumulators, records, repo
 from yibao.settlement.commands import ECHOED_TOTALS, Settle, required
 from yibao.settlement.context import Caller
@@ -164,9 +165,28 @@ def _set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at
 
 
 def _log_setl(
-    conn: Connection, ctx: Caller, rows: Sequence[Mapping[str, Any]], gend: str | None
+    conn: Connection,
+    ctx: Caller,
+    rows: Sequence[Mapping[str, Any]],
+    gend: str | None,
+    fees: Sequence[Mapping[str, Any]] = (),
 ) -> None:
-    repo.settlements_changed(conn, rows, admdvs=ctx.admdvs, gend=gend)
+    repo.settlements_changed(conn, rows, admdvs=ctx.admdvs, gend=gend, fees=fees)
+
+
+def _fees(
+    original: Mapping[str, Any], visit: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The replica's `fee` payload of a settlement: the lines it settles (none once
+    reversed; `replica.rows.fee_payload`)."""
+    return replica_rows.fee_payload(
+        setl_id=original["setl_id"],
+        setl_time=original["setl_time"],
+        psn_no=original["psn_no"],
+        visit=visit,
+        med_type=original["med_type"],
+        lines=lines,
+    )
 
 
 def write_settlement(
@@ -228,7 +248,7 @@ def write_settlement(
     if split.acct_mulaid_pay and party.family is not None:
         _set_balance(conn, party.family["psn_no"], party.family["insutype"], split.family_balc, at)
     accumulators.add(conn, insu["psn_no"], insu["insutype"], at.year, split.accumulator_delta, at)
-    _log_setl(conn, ctx, [row], party.person["gend"])
+    _log_setl(conn, ctx, [row], party.person["gend"], [_fees(row, visit, lines)])
     return row
 
 
@@ -323,8 +343,24 @@ def reverse(
     flipped = _flip(conn, original, "0", at)
     repo.unlink_lines(conn, original["mdtrt_id"], original["setl_id"])
     accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
-    _log_setl(conn, ctx, [row, flipped], person["gend"])
+    # the lines are given back: the replica's fee lines of the original go (an empty payload
+    # keeps the settlement date, so the replica's delete stays pruned to that day)
+    gone = _fees(original, _visit_of(conn, original), ())
+    _log_setl(conn, ctx, [row, flipped], person["gend"], [gone])
     return row
+
+
+def _visit_of(conn: Connection, setl_row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The settlement's visit row (its department and doctor for the `fee` payload)."""
+    found = repo.visit_row(conn, setl_row["mdtrt_id"])
+    return (
+        found
+        if found is not None
+        else {
+            "mdtrt_id": setl_row["mdtrt_id"],
+            "fixmedins_code": setl_row["fixmedins_code"],
+        }
+    )
 
 
 def reinstate(conn: Connection, ctx: Caller, reversal: Mapping[str, Any]) -> dict[str, Any]:
@@ -364,5 +400,7 @@ def reinstate(conn: Connection, ctx: Caller, reversal: Mapping[str, Any]) -> dic
     if sns:
         repo.relink_lines(conn, original["mdtrt_id"], sns, original["setl_id"])
     accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
-    _log_setl(conn, ctx, [row, dead, alive], person["gend"])
+    settled = repo.settled_lines(conn, original["mdtrt_id"], original["setl_id"])
+    back = _fees(original, _visit_of(conn, original), settled)
+    _log_setl(conn, ctx, [row, dead, alive], person["gend"], [back])
     return row

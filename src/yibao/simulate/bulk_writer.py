@@ -104,7 +104,7 @@ class ReplicaFeed:
         if self.store is None:
             return
         for entity in (replica_rows.FIXMEDINS, replica_rows.PSN, replica_rows.MDTRT,
-                       replica_rows.SETL):  # fmt: skip
+                       replica_rows.SETL, replica_rows.FEE):  # fmt: skip
             parts = self.pending.pop(entity, [])
             if parts:
                 table = pa.concat_tables(parts)

@@ -134,6 +134,12 @@ _SETL_COLUMNS = tuple(c.name for c in setl.columns)
 #: hosp_appr_flag, and used_frqu_dscr … memo)
 _TERMS_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[5:22])
 _LINE_PART = picker(fee_detail, FEE_DETAIL_COLUMNS[26:29])
+#: where a memo's parts hold the `fee` payload's line values (at rest: fen, 1/10,000)
+_FEE_TERMS = tuple(
+    FEE_DETAIL_COLUMNS[5:22].index(c)
+    for c in ("med_list_codg", "list_type", "med_chrgitm_type", "cnt", "det_item_fee_sumamt")
+)
+_FEE_DAYS = FEE_DETAIL_COLUMNS[26:29].index("prd_days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,10 @@ class _LineMemo:
     #: the spool's fee_shape row: (shape number, *terms_part, *line_part); the number is
     #: unique for the worker's life (a compact fee line names its shape by it)
     shape: tuple[Any, ...]
+    #: the line's values in the replica's `fee` payload (`replica.rows.FEE_LINE_FIELDS`
+    #: but the line's number and time): hilist_code, list_type, med_chrgitm_type, cnt,
+    #: det_item_fee_sumamt, prd_days — at rest, as the payload carries them
+    fee_part: tuple[Any, ...]
 
     @staticmethod
     def of(ln: Line, row: LineSplit, *, forced: bool, no: int, appr: HospApprFlag) -> _LineMemo:
@@ -170,6 +180,7 @@ class _LineMemo:
             line_part=line_part,
             kind_amount=(values["med_chrgitm_type"], row.det_item_fee_sumamt),
             shape=(no, *terms_part, *line_part),
+            fee_part=(*(terms_part[i] for i in _FEE_TERMS), line_part[_FEE_DAYS]),
         )
 
 
@@ -492,6 +503,17 @@ class Settler:
                      *staff, *m.line_part, line_setl)
                 )  # fmt: skip
         out.lines += len(v.lines)
+        if line_setl is not None:  # a reversed visit's lines are unsettled: no fee payload
+            parts = [list(c) for c in zip(*(m.fee_part for m in memos), strict=True)]
+            stamps = {t: iso[:19] for t, iso in times.items() if iso is not None}
+            self._payload(
+                out,
+                replica_rows.FEE,
+                (setl_id, mdtrt_id, p.psn_no, v.fixmedins_code, v.med_type,
+                 setl_time.date().isoformat(), v.dept_code, v.caty, v.dr_code,
+                 [ln.feedetl_sn for ln in v.lines], [stamps[ln.fee_ocur_time] for ln in v.lines],
+                 *parts),
+            )  # fmt: skip
         row = records.settlement_row(
             split,
             visit_row,

@@ -9,8 +9,9 @@ from typer.testing import CliRunner
 
 from yibao.cli.enrol import app
 from yibao.config import Settings
+from yibao.storage import changelog
 from yibao.storage.engine import make_null_engine
-from yibao.storage.tables import audit_log, psn
+from yibao.storage.tables import audit_log, change_log, psn
 
 runner = CliRunner()
 
@@ -37,15 +38,31 @@ def _stored(settings: Settings) -> tuple[object, int]:
     return death, audits
 
 
+def _fed(settings: Settings) -> object:
+    """The date of death the replica was last told of (the person's latest `psn` payload)."""
+    engine = make_null_engine(settings.db_url)
+    with engine.connect() as conn:
+        raw = conn.execute(
+            select(change_log.c.payload)
+            .where(change_log.c.entity == "psn")
+            .order_by(change_log.c.seq.desc())
+            .limit(1)
+        ).scalar_one()
+    engine.dispose()
+    return changelog.decode(raw)["death_date"]
+
+
 def test_death_recorded_then_cleared(psn_no: str, settings: Settings) -> None:
     done = runner.invoke(app, ["person", "death", psn_no, "2024-05-01"])
     assert done.exit_code == 0, done.output
     assert "2024-05-01" in done.output
     death, audits = _stored(settings)
     assert str(death) == "2024-05-01" and audits == 1
+    assert _fed(settings) == "2024-05-01"  # on to the replica's psn_dim (post-hoc card_misuse)
     cleared = runner.invoke(app, ["person", "death", psn_no, "--clear"])
     assert cleared.exit_code == 0, cleared.output
     assert _stored(settings) == (None, 2)
+    assert _fed(settings) is None
 
 
 @pytest.mark.parametrize(

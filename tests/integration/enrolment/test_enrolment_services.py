@@ -83,6 +83,7 @@ def test_register_writes_row_audit_and_payload_in_one_transaction(engine: Engine
         "psn_insu_stas": "1",
         "insuplc_admdvs": "110199",
         "assistance": False,
+        "death_date": None,
     }
 
 

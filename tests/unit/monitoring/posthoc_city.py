@@ -10,6 +10,8 @@ from decimal import Decimal
 import duckdb
 import pyarrow as pa
 
+from yibao.replica.schema import FEE_ENTITY, PSN_ENTITY
+
 _ids = itertools.count(1)
 
 
@@ -29,6 +31,9 @@ class City:
         self._con.execute(
             "CREATE TABLE fixmedins_dim (fixmedins_code VARCHAR, kind VARCHAR, hosp_lv VARCHAR)"
         )
+        # the replica's persons and fee lines, empty: a whole run reads them too
+        self._con.execute(PSN_ENTITY.ddl())
+        self._con.execute(FEE_ENTITY.ddl())
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

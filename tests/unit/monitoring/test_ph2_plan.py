@@ -13,7 +13,7 @@ from yibao.errors import InvalidInput
 from yibao.monitoring.plan import RULE_IDS, check_categories, plan
 from yibao.monitoring.runner import CATEGORIES
 from yibao.review.posthoc import next_run
-from yibao.risk.kb import EMPTY_KB, KnowledgeBase, Window
+from yibao.risk.kb import EMPTY_KB, FrequencyLimit, KnowledgeBase, Window
 from yibao.risk.params_io import load_ruleset, ruleset_from_texts
 
 DAY = date(2026, 3, 1)
@@ -31,20 +31,29 @@ def _window(key: str, days: int | None, threshold: str | None = None) -> Window:
 
 
 def test_every_post_category_has_a_packaged_post_rule_under_its_detector_s_id() -> None:
-    for category, rule_id in RULE_IDS.items():
+    for rule_id, category in RULE_IDS.items():
         rule = RULES.by_id(rule_id)
         assert rule is not None and rule.category == category, rule_id
         assert rule.stages == ("post",) and rule.enabled
     p = plan(RULES, EMPTY_KB, DAY)
     assert p.categories == set(CATEGORIES)
-    assert p.rules["benford"].rule_id == "POST-BENFORD"
+    assert p.rules["POST-BENFORD"].category == "benford"
+    assert p.rule_ids == set(RULE_IDS)
+    # card misuse has two post rules: two places at once, and a visit after death
+    assert {r for r, c in RULE_IDS.items() if c == "card_misuse"} == {
+        "POST-TWO-PLACES",
+        "POST-AFTER-DEATH",
+    }
 
 
 def test_defaults_come_from_the_rules() -> None:
     t = plan(RULES, EMPTY_KB, DAY).thresholds
     assert (t.readmission_days, t.frequent_days, t.frequent_visits) == (15, 30, 10)
-    assert (t.same_place_minutes, t.los_ratio, t.robust_z, t.benford_mad) == (60, 2.0, 3.5, 0.015)
+    assert (t.same_place_minutes, t.los_ratio, t.benford_mad) == (60, 2.0, 0.015)
+    assert (t.robust_z, t.min_ratio, t.min_share_gap, t.benford_z) == (6.0, 1.5, 0.05, 3.5)
     assert (t.group_min_days, t.group_min_size, t.low_stay_days) == (3, 4, 3)
+    assert (t.bed_only_days, t.holding_grace_days, t.holding_default_days) == (3, 3, 7)
+    assert t.outpatient_diagnoses[:2] == ("J06", "K29") and t.frequency_limits == ()
 
 
 def test_the_windows_table_wins_over_the_rules() -> None:
@@ -54,11 +63,20 @@ def test_the_windows_table_wins_over_the_rules() -> None:
             _window("frequent_visits", 14, "5"),
             _window("same_place", None, "45"),
             _window("los_outlier", None, "3.5"),
-        )
+            _window("bed_only", 4),
+            _window("holding", 7),
+        ),
+        frequency_limits=(
+            FrequencyLimit(date(2020, 1, 1), None, "BED", Decimal(1), None, None),
+            FrequencyLimit(date(2020, 1, 1), date(2021, 1, 1), "OLD", Decimal(1), None, None),
+        ),
     )
     t = plan(RULES, kb, DAY).thresholds
     assert (t.readmission_days, t.frequent_days, t.frequent_visits) == (30, 14, 5)
     assert (t.same_place_minutes, t.los_ratio) == (45, 3.5)
+    assert (t.bed_only_days, t.holding_grace_days) == (4, 7)
+    # the frequency limits valid on the run's last day
+    assert t.frequency_limits == (("BED", Decimal(1), None, None),)
 
 
 REGION = """
@@ -91,7 +109,7 @@ def test_a_region_tunes_and_disables_post_rules() -> None:
     p = plan(ruleset_from_texts(REGION), EMPTY_KB, DAY)
     assert p.categories == {"split_admission"}
     assert p.thresholds.readmission_days == 7
-    assert p.rules["split_admission"].version == "2026.1"
+    assert p.rules["POST-SPLIT-ADMISSION"].version == "2026.1"
 
 
 def test_asked_categories_are_checked_and_name_the_field() -> None:

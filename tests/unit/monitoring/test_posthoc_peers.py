@@ -90,3 +90,62 @@ def test_a_ring_visiting_together_is_one_group() -> None:
     assert len(hits) == 1
     assert hits[0].evidence["members"] == ring and len(hits[0].evidence["days"]) == 4
     assert len(hits[0].evidence["visits"]) == 24
+
+
+def test_a_clinic_a_little_dearer_than_a_tight_group_is_no_peer_outlier() -> None:
+    """Far in MADs but not materially above its peers (a fifth dearer): not flagged; a clinic
+    with many repeat patients (人次人头比) is reported, never flagged on that alone."""
+    city = City()
+    for i in range(10):
+        code = city.institution(f"C{i:02d}")
+        for k in range(60):
+            fee = 100 + (k % 7) + i * 0.2  # the group agrees to the yuan
+            city.visit(f"{code}-p{k % 40}", code, datetime(2026, 1, 1) + timedelta(hours=k * 7),
+                       medfee=f"{fee:.2f}", drug=f"{fee * 0.4:.2f}", exam=f"{fee * 0.2:.2f}")  # fmt: skip
+    dearer = city.institution("CDEAR")
+    regulars = city.institution("CREG")
+    for k in range(60):
+        fee = 120 + (k % 7)
+        city.visit(f"d{k % 40}", dearer, datetime(2026, 1, 1) + timedelta(hours=k * 7),
+                   medfee=f"{fee:.2f}", drug=f"{fee * 0.4:.2f}", exam=f"{fee * 0.2:.2f}")  # fmt: skip
+        city.visit(f"r{k % 8}", regulars, datetime(2026, 1, 1) + timedelta(hours=k * 7),
+                   medfee="102.00", drug="40.80", exam="20.40")  # fmt: skip
+    loose = Thresholds(robust_z=3.5, min_ratio=1.0, min_share_gap=0.0)
+    assert {h.fixmedins_code for h in peers.peer_outliers(city.con, JAN1, MAR31, loose)} == {
+        "CDEAR"
+    }
+    assert peers.peer_outliers(city.con, JAN1, MAR31, T) == []
+    metrics = peers.institution_metrics(city.con, JAN1, MAR31)
+    assert next(m for m in metrics if m["fixmedins_code"] == "CREG")["visits_per_person"] == 7.5
+
+
+def test_benford_leaves_a_group_whose_amounts_follow_a_price_list() -> None:
+    """Clinics billing a consultation and a fixed-price test or two: every clinic's totals
+    start with the same few digits, its peers' too — no test there, however far one lies."""
+    rng = random.Random(4)
+    city = City()
+    for i in range(8):
+        code = city.institution(f"C{i}")
+        for k in range(300):
+            fee = rng.choice((12, 15, 18, 110, 130, 25, 35, 48, 65, 72, 88)) + rng.random()
+            city.visit(
+                f"x{k}", code, datetime(2026, 1, 1) + timedelta(hours=k), medfee=f"{fee:.2f}"
+            )
+    odd = city.institution("CODD")
+    for k in range(300):
+        fee = rng.uniform(500, 599)  # one price, far from its peers' digits
+        city.visit(f"y{k}", odd, datetime(2026, 1, 1) + timedelta(hours=k), medfee=f"{fee:.2f}")
+    assert peers.benford_outliers(city.con, JAN1, MAR31, T) == []
+    # the same institutions as pharmacies among Benford-following peers: tested, flagged
+    for i in range(8):
+        code = city.institution(f"P{i}", "pharmacy")
+        for k in range(300):
+            fee = rng.lognormvariate(4.0, 1.2)
+            city.visit(
+                f"z{k}", code, datetime(2026, 1, 1) + timedelta(hours=k), medfee=f"{fee:.2f}"
+            )
+    fake = city.institution("PFIVE", "pharmacy")
+    for k in range(300):
+        fee = rng.uniform(500, 599)
+        city.visit(f"w{k}", fake, datetime(2026, 1, 1) + timedelta(hours=k), medfee=f"{fee:.2f}")
+    assert [h.fixmedins_code for h in peers.benford_outliers(city.con, JAN1, MAR31, T)] == ["PFIVE"]

@@ -3,6 +3,7 @@ alone, and anchors a hit in the period it belongs to."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -80,7 +81,9 @@ def test_stay_outliers_against_the_group_and_outpatient_diagnoses() -> None:
     long_one = city.stay("p1", h, date(2026, 1, 2), 25)
     cold = city.stay("p2", h, date(2026, 1, 3), 2, diag="J06.900")
     city.stay("p3", h, date(2026, 1, 3), 6, diag="J06.900")  # a longer stay: not low-threshold
-    hits = windows.stay_outliers(city.con, JAN1, JAN31, T, outpatient_diagnoses=("J06",))
+    hits = windows.stay_outliers(
+        city.con, JAN1, JAN31, dataclasses.replace(T, outpatient_diagnoses=("J06",))
+    )
     found = sorted((h_.category, h_.setl_id) for h_ in hits)
     assert found == sorted([("los_outlier", long_one), ("low_threshold_admission", cold)])
 

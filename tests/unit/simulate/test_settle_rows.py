@@ -4,8 +4,11 @@ simulated ids are the bit-reversed ones, and compact fee lines expand to the ful
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from yibao.policy import load_book
+from yibao.replica import batches
+from yibao.replica import rows as replica_rows
 from yibao.simulate import bulk
 from yibao.simulate.catalog_seed import catalog_item_of
 from yibao.simulate.clinical import BUILTIN_ITEMS
@@ -20,7 +23,7 @@ from yibao.simulate.row_shapes import (
 )
 from yibao.simulate.settle_rows import Settler, _reverse5, sim_id, visit_ids
 from yibao.simulate.visits import build_chunk
-from yibao.storage.tables import mdtrt
+from yibao.storage.tables import fee_detail, mdtrt, setl
 
 NOW = datetime(2024, 6, 1, 8, 30, 15)
 
@@ -98,3 +101,55 @@ def test_only_a_restricted_use_item_is_marked_approved() -> None:
     flags = {(r[code] in restricted, r[appr]) for r in rows}
     assert flags == {(True, "1"), (False, "0")}
     assert all(catalog[c].lmt_used_flag == "1" for c in restricted)
+
+
+def test_the_bulk_fee_payloads_are_the_contract_s() -> None:
+    """The bulk loader's `fee` payloads (the replica's settled lines, built from the memos)
+    equal `replica.rows.fee_payload` of the fee rows and the settlement rows the chunk
+    writes; a reversed visit's lines are unsettled and send none."""
+    params = CityParams(persons=300, institutions=40, settlements=3000, seed=11)
+    institutions = make_institutions(params)
+    people = list(bulk.persons_for(params))
+    ctx = CityContext(params, institutions, scale=bulk.size_city(params, people))
+    catalog = {i.code: catalog_item_of(i) for i in BUILTIN_ITEMS}
+    settler = Settler(load_book([]), catalog, {i.fixmedins_code: i for i in institutions}, now=NOW)
+    part = people[: bulk.chunk_size(params.persons)]
+    out = settler.run(part, build_chunk(ctx, 0, part).visits)
+    fee_cols, setl_cols, mdtrt_cols = (row_columns(t) for t in (fee_detail, setl, mdtrt))
+    visits = {r[0]: dict(zip(mdtrt_cols, r, strict=True)) for r in out.mdtrt}
+    settled = {}
+    for r in out.setl:
+        row = dict(zip(setl_cols, r, strict=True))
+        if row["refd_setl_flag"] == "0" and row["vali_flag"] == "1":
+            settled[row["setl_id"]] = row
+    by_setl: dict[str, list[dict[str, object]]] = {}
+    for r in out.fee_detail:
+        line = dict(zip(fee_cols, r, strict=True))
+        if line["setl_id"] is not None:
+            by_setl.setdefault(str(line["setl_id"]), []).append(
+                {
+                    **line,
+                    "fee_ocur_time": datetime.fromisoformat(str(line["fee_ocur_time"])),
+                    "cnt": Decimal(int(line["cnt"])) / 10000,  # type: ignore[call-overload]
+                    "det_item_fee_sumamt": Decimal(int(line["det_item_fee_sumamt"])) / 100,  # type: ignore[call-overload]
+                    "prd_days": None
+                    if line["prd_days"] is None
+                    else Decimal(int(line["prd_days"])) / 10000,  # type: ignore[call-overload]
+                }
+            )
+    assert set(by_setl) == set(settled) and out.reversals > 0
+    expected = [
+        replica_rows.fee_payload(
+            setl_id=setl_id,
+            setl_time=datetime.fromisoformat(str(settled[setl_id]["setl_time"])),
+            psn_no=str(settled[setl_id]["psn_no"]),
+            visit=visits[settled[setl_id]["mdtrt_id"]],
+            med_type=str(settled[setl_id]["med_type"]),
+            lines=lines,
+        )
+        for setl_id, lines in by_setl.items()
+    ]
+    got = out.replica[replica_rows.FEE].sort_by("setl_id")
+    want = batches.from_payloads(replica_rows.FEE, expected).sort_by("setl_id")
+    assert got.to_pylist() == want.select(got.column_names).to_pylist()
+    assert sum(len(x) for x in got.column("feedetl_sn").to_pylist()) > 1000

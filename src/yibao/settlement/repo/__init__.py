@@ -22,6 +22,7 @@ from yibao.settlement.repo.lines import (
     link_lines,
     overwrite_line,
     relink_lines,
+    settled_lines,
     unlink_lines,
     unsettled_lines,
 )
@@ -66,6 +67,7 @@ from yibao.settlement.repo.visits import (
     visit,
     visit_changed,
     visit_of_message,
+    visit_row,
 )
 
 __all__ = [
@@ -109,6 +111,7 @@ __all__ = [
     "replace_diagnoses",
     "set_balance",
     "set_validity",
+    "settled_lines",
     "settlement",
     "settlement_by_id",
     "settlement_of_message",
@@ -120,4 +123,5 @@ __all__ = [
     "visit",
     "visit_changed",
     "visit_of_message",
+    "visit_row",
 ]

@@ -27,7 +27,8 @@ _UNSETTLED = [
     fee_detail.c.setl_id.is_(None),
 ]
 #: the columns a settlement reads of its lines (fees.fee_in_from_row, fees.fee_structure,
-#: ledger.check_total, ledger.write_settlement): a third of fee_detail, no datetimes
+#: ledger.check_total, ledger.write_settlement and the replica's `fee` payload,
+#: `replica.rows.fee_payload`): a third of fee_detail
 _TO_SETTLE_COLUMNS = [
     fee_detail.c[name]
     for name in (
@@ -45,6 +46,8 @@ _TO_SETTLE_COLUMNS = [
         "hosp_appr_flag",
         "memo",
         "flags",
+        "fee_ocur_time",
+        "prd_days",
     )
 ]
 _P_UNSETTLED_ALL = Prepared(select(fee_detail).where(*_UNSETTLED).order_by(fee_detail.c.feedetl_sn))
@@ -160,6 +163,17 @@ def lines_of_visit(conn: Connection, mdtrt_id: str) -> list[Row]:
         conn.execute(
             select(fee_detail)
             .where(fee_detail.c.mdtrt_id == mdtrt_id)
+            .order_by(fee_detail.c.feedetl_sn)
+        ).mappings()
+    )
+
+
+def settled_lines(conn: Connection, mdtrt_id: str, setl_id: str) -> list[Row]:
+    """The lines settlement `setl_id` settled (the columns `lines_to_settle` reads)."""
+    return every(
+        conn.execute(
+            select(*_TO_SETTLE_COLUMNS)
+            .where(fee_detail.c.mdtrt_id == mdtrt_id, fee_detail.c.setl_id == setl_id)
             .order_by(fee_detail.c.feedetl_sn)
         ).mappings()
     )

@@ -115,18 +115,24 @@ def set_validity(conn: Connection, setl_id: str, vali_flag: str, at: datetime) -
 
 
 def settlements_changed(
-    conn: Connection, rows: Sequence[Mapping[str, Any]], *, admdvs: str, gend: str | None
+    conn: Connection,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    admdvs: str,
+    gend: str | None,
+    fees: Sequence[Mapping[str, Any]] = (),
 ) -> None:
-    """Append the settlements' replica rows (`admdvs`: the settling institution's region)."""
-    changelog.append_many(
-        conn,
-        [
-            (
-                replica_rows.SETL,
-                r["setl_id"],
-                replica_rows.setl_payload(r, admdvs=admdvs, gend=gend),
-                "upsert",
-            )
-            for r in rows
-        ],
-    )
+    """Append the settlements' replica rows (`admdvs`: the settling institution's region) and
+    the `fee` payloads of the lines they settle or give back (`replica.rows.fee_payload`), in
+    one append."""
+    changes: list[tuple[str, str, Mapping[str, Any], str]] = [
+        (
+            replica_rows.SETL,
+            r["setl_id"],
+            replica_rows.setl_payload(r, admdvs=admdvs, gend=gend),
+            "upsert",
+        )
+        for r in rows
+    ]
+    changes += [(replica_rows.FEE, f["setl_id"], f, "upsert") for f in fees]
+    changelog.append_many(conn, changes)

@@ -42,6 +42,11 @@ _P_DIAG_CODES = Prepared(
 )
 
 
+def visit_row(conn: Connection, mdtrt_id: str) -> Row | None:
+    """A visit by id, whoever it belongs to (the caller has checked the tenant)."""
+    return _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
+
+
 def visit(
     conn: Connection,
     fixmedins_code: str,

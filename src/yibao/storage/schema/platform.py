@@ -63,8 +63,9 @@ change_log = Table(
     #: upsert | delete
     Column("op", String(8), nullable=False),
     Column("entity_key", String(64), nullable=False),
-    #: JSON of the replica row (no personal identifiers; amounts in fen)
-    Column("payload", Text, nullable=False),
+    #: JSON of the replica row (no personal identifiers; amounts in fen); up to 16 MiB on
+    #: MySQL (MEDIUMTEXT): a long stay's `fee` payload carries thousands of lines
+    Column("payload", Text().with_variant(MEDIUMTEXT(), "mysql"), nullable=False),
     #: wall-clock milliseconds since the epoch when the change was written
     Column("ts_ms", BigInteger, nullable=False),
 )

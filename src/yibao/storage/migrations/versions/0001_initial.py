@@ -169,7 +169,7 @@ def upgrade() -> None:
         sa.Column("entity", sa.String(length=32), nullable=False),
         sa.Column("op", sa.String(length=8), nullable=False),
         sa.Column("entity_key", sa.String(length=64), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("payload", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql"), nullable=False),
         sa.Column("ts_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_change_log")),
     )
