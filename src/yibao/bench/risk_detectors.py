@@ -15,7 +15,11 @@ them against the labels the harness maps the pseudonyms back with the data direc
 a use case.
 
 `rules` — the real-time rule base (issue 18's `risk/` package) replayed over every settled
-visit through the same code as in settlement (`bench/risk_rules_replay.py`); the default.
+visit through the same code as in settlement (`bench/risk_rules_replay.py`).
+
+`platform` — what the platform itself finds: the real-time rules at settlement and the
+post-hoc detectors on the replica, both (a hit of either counts; a unit both flag counts
+once); the default — every injected category is judged by the stage that can see it.
 """
 
 from __future__ import annotations
@@ -158,8 +162,25 @@ class PostHoc:
             yield hit_of(post, psn_of)
 
 
-#: detector factories by name (the lead wires the rule engine in as "rules")
+class Platform:
+    """The `platform` detector: real-time rules and post-hoc detectors together."""
+
+    name = "platform"
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.parts: tuple[Detector, ...] = (
+            RulesReplay(settings, engine),
+            PostHoc(settings, engine),
+        )
+
+    def __call__(self) -> Iterator[Hit]:
+        for part in self.parts:
+            yield from part()
+
+
+#: detector factories by name
 DETECTORS: dict[str, Callable[[Settings, Engine], Detector]] = {
+    "platform": Platform,
     "rules": RulesReplay,
     "settlement": SettlementMarks,
     "posthoc": PostHoc,
@@ -167,4 +188,4 @@ DETECTORS: dict[str, Callable[[Settings, Engine], Detector]] = {
 
 
 def default_detector() -> str:
-    return "rules" if "rules" in DETECTORS else "settlement"
+    return "platform"

@@ -214,7 +214,8 @@ def evaluate_cmd(
     detector: str | None = typer.Option(
         None,
         "--detector",
-        help=f"What to score: {', '.join(DETECTORS)} (default: the rule engine when wired, else settlement).",
+        help=f"What to score: {', '.join(DETECTORS)} (default: platform — the real-time rules and "
+        "the post-hoc detectors together, as the platform runs them).",
     ),
 ) -> None:
     """评估: score a detector's hits against the labels `yibao simulate load` wrote.
