@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     replica_poll_ms: int = 50
     #: The applier's background loop starts a micro-batch at most every this many
     #: milliseconds (strong reads force their own catch-up and never wait for it).
-    replica_batch_window_ms: int = 250
+    replica_batch_window_ms: int = 150
     admin_username: str = "admin"
     #: `yibao init`'s first accounts: the system administrator (`admin_username`, role
     #: sysadmin), the security administrator and the auditor (三权分立: three accounts). Each

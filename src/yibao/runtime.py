@@ -73,14 +73,16 @@ class Platform:
                 found = self._reviewer
                 if found is None:
                     found = self._reviewer = Reviewer(
-                        load_ruleset([self.settings.data_dir]), enabled=self.settings.review
+                        load_ruleset([self.settings.data_dir]),
+                        enabled=self.settings.review,
+                        reuse=self.db.is_sqlite,
                     )
         return found
 
     def use_ruleset(self, ruleset: RuleSet, *, enabled: bool | None = None) -> None:
         """Replace the rule set (tests; a reload after new parameter files)."""
         on = self.settings.review if enabled is None else enabled
-        self._reviewer = Reviewer(ruleset, enabled=on)
+        self._reviewer = Reviewer(ruleset, enabled=on, reuse=self.db.is_sqlite)
 
     @property
     def book(self) -> PolicyBook:

@@ -41,7 +41,7 @@ from yibao.interface.credentials import (
     static_secret_matches,
 )
 from yibao.interface.envelope import RefIds, envelope
-from yibao.interface.idempotency import input_digest, run_once
+from yibao.interface.idempotency import input_digest, input_psn, run_once
 from yibao.interface.nonces import NonceStore, ReadClaims, RecentNonces
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
@@ -618,6 +618,7 @@ class CallPipeline:
                 logs.request_id.reset(token)
 
         writer = self.platform.db.writer
+        reviewer = self.platform.reviewer
         try:
             try:
                 if self.platform.db.is_sqlite:
@@ -641,6 +642,10 @@ class CallPipeline:
             if claim is not None:
                 claim.release()  # a failed call leaves its nonce unclaimed
             raise
+        finally:
+            # committed (or not): a review kept for a settlement of this person is not taken
+            # over past this call (`Reviewer.written`)
+            reviewer.written(input_psn(data))
 
     async def _check_sign_in(self, code: str, sign_no: str | None) -> None:
         if not sign_no:

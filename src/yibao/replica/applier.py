@@ -233,7 +233,8 @@ class Applier:
         self._last_batch_at = now
         # the batch took every change there was when it read the log: caught up as of then
         metrics.replica_position(self.store.applied_seq, 0, 0)
-        return self.batch_window_s
+        # the window runs from this batch's start: the next may start that long after it began
+        return max(0.0, self.batch_window_s - (self.clock() - now))
 
     def _loop(self) -> None:
         backoff = self.poll_s

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -212,17 +213,89 @@ def store(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     )
 
 
+#: (the person's write count, the count of writes naming nobody): see `Reviewer.epoch`
+Epoch = tuple[int, int]
+#: reviews kept for their 2207, and persons whose writes are counted, at most
+REMEMBERED = 1024
+COUNTED = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Reviewed:
+    bill: Bill
+    hits: tuple[Hit, ...]
+    epoch: Epoch
+    kb: KnowledgeBase | None
+
+
 @dataclass(eq=False)
 class Reviewer:
-    """The rule set and the knowledge base of a running platform."""
+    """The rule set and the knowledge base of a running platform.
+
+    `reuse` (one process writes the store: SQLite): a pre-settlement's review is kept for its
+    settlement (2206 → 2207, 2303 → 2304), which takes it over when the bill is the same and
+    nothing was written for the person since (`written`, after each writing call's commit) —
+    the history the rules read is then the same too."""
 
     ruleset: RuleSet
     enabled: bool = True
     kb_check_seconds: float = 5.0
+    reuse: bool = False
     _kb: KnowledgeBase | None = field(default=None, repr=False)
     _stamp: tuple[object, ...] | None = field(default=None, repr=False)
     _checked: float = field(default=0.0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _reviewed: OrderedDict[tuple[str, ...], _Reviewed] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    _writes: dict[str, int] = field(default_factory=dict, repr=False)
+    _anonymous_writes: int = field(default=0, repr=False)
+
+    def written(self, psn_no: str | None) -> None:
+        """A writing call for `psn_no` (None: a call naming no person, which may have changed
+        anyone's history) has committed: reviews kept from before it are not taken over."""
+        if not self.reuse:
+            return
+        with self._lock:
+            if psn_no is None or len(self._writes) >= COUNTED:
+                if psn_no is not None:
+                    self._writes.clear()
+                self._anonymous_writes += 1
+            else:
+                self._writes[psn_no] = self._writes.get(psn_no, 0) + 1
+
+    def epoch(self, psn_no: str) -> Epoch:
+        """Where the person's writes stand: read before a review reads the history."""
+        with self._lock:
+            return self._writes.get(psn_no, 0), self._anonymous_writes
+
+    def remember(self, key: tuple[str, ...], bill: Bill, hits: Sequence[Hit], epoch: Epoch) -> None:
+        if not self.reuse:
+            return
+        with self._lock:
+            self._reviewed[key] = _Reviewed(bill, tuple(hits), epoch, self._kb)
+            self._reviewed.move_to_end(key)
+            while len(self._reviewed) > REMEMBERED:
+                self._reviewed.popitem(last=False)
+
+    def recall(self, key: tuple[str, ...], bill: Bill, epoch: Epoch) -> list[Hit] | None:
+        """The kept review's hits when `bill` (its earlier lines aside: a settlement of the
+        visit is a write for the person) is the one reviewed, nothing was written for the
+        person since and the knowledge base is the one it used; else None."""
+        if not self.reuse:
+            return None
+        with self._lock:
+            kept = self._reviewed.pop(key, None)
+            kb = self._kb
+        if kept is None or kept.epoch != epoch or kept.kb is not kb:
+            return None
+        same = (
+            kept.bill.visit == bill.visit
+            and kept.bill.person == bill.person
+            and kept.bill.institution == bill.institution
+            and kept.bill.lines == bill.lines
+        )
+        return list(kept.hits) if same else None
 
     def kb(self, conn: Connection) -> KnowledgeBase:
         now = time.monotonic()

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from yibao.catalog.model import CatalogItem
 from yibao.review import service as review
 from yibao.review.service import NOTHING, Outcome, Where
-from yibao.risk import Institution, Line
+from yibao.risk import Bill, Institution, Line
 from yibao.risk.engine import Part
 from yibao.risk.model import Scene
 from yibao.settlement import repo
@@ -117,17 +117,20 @@ def at_upload(
         for r in repo.lines_for_review(conn, visit["mdtrt_id"])
         if r["feedetl_sn"] not in sent
     ]
+    new = _new_lines(conn, pricing, lines)
     bill = review.bill_of(
         mdtrt_id=visit["mdtrt_id"],
         scene=review.scene_of(kind),
         med_type=visit["med_type"],
         begntime=visit["begntime"],
         endtime=visit.get("endtime"),
-        diag_codes=diag_loader(),
+        # only the indication rule reads the diagnoses, and only for an item restricted to
+        # indications: read them when the upload holds one
+        diag_codes=diag_loader() if any(ln.limits.diag_codes for ln in new) else (),
         main_diag=visit.get("maindiag_code"),
         person=review.person_of(person, lines[0].fee_ocur_time.date()),
         institution=_institution(caller, kind),
-        lines=_new_lines(conn, pricing, lines),
+        lines=new,
         visit_lines=earlier,
     )
     hits = reviewer.review(conn, "mid", bill, part="upload")
@@ -145,29 +148,50 @@ def at_settlement(
     kind: str,
     final: bool,
     infno: str,
+    to_settle: Sequence[Mapping[str, Any]] = (),
 ) -> Outcome:
     """The visit and history rules at (pre-)settlement; a refusal of 2207/2304 carries its
-    hit rows (stored apart), of 2206/2303 none (they persist nothing)."""
+    hit rows (stored apart), of 2206/2303 none (they persist nothing).
+
+    2207 applies the same review as its 2206: when the 2206 of the same visit was reviewed on
+    the same bill (`to_settle`, the lines this settlement takes) and nothing was written for
+    the person since (`Reviewer.recall`), its hits are the 2207's without reading the history
+    again."""
     reviewer = pricing.review
     if reviewer is None or not reviewer.enabled:
         return NOTHING
+    psn_no = visit["psn_no"]
+    here = where(caller, psn_no, visit["mdtrt_id"], infno)
+    key = (visit["mdtrt_id"], kind, med_type)
+
+    def bill_with(new: list[Line], earlier: list[Line]) -> Bill:
+        return review.bill_of(
+            mdtrt_id=visit["mdtrt_id"],
+            scene=review.scene_of(kind),
+            med_type=med_type,
+            begntime=visit["begntime"],
+            endtime=visit.get("endtime"),
+            diag_codes=[c for c in [visit.get("maindiag_code")] if c],
+            main_diag=visit.get("maindiag_code"),
+            person=review.person_of(person, visit["begntime"].date()),
+            institution=_institution(caller, kind),
+            lines=new,
+            visit_lines=earlier,
+        )
+
+    epoch = reviewer.epoch(psn_no)  # before anything of the history is read
+    if final and to_settle:
+        again = reviewer.recall(key, bill_with([_stored(r) for r in to_settle], []), epoch)
+        if again is not None:
+            return review.act(again, here)
     rows = repo.lines_for_review(conn, visit["mdtrt_id"])
-    new = [_stored(r) for r in rows if r["setl_id"] is None]
-    bill = review.bill_of(
-        mdtrt_id=visit["mdtrt_id"],
-        scene=review.scene_of(kind),
-        med_type=med_type,
-        begntime=visit["begntime"],
-        endtime=visit.get("endtime"),
-        diag_codes=[c for c in [visit.get("maindiag_code")] if c],
-        main_diag=visit.get("maindiag_code"),
-        person=review.person_of(person, visit["begntime"].date()),
-        institution=_institution(caller, kind),
-        lines=new,
-        visit_lines=[_stored(r) for r in rows if r["setl_id"] is not None],
+    bill = bill_with(
+        [_stored(r) for r in rows if r["setl_id"] is None],
+        [_stored(r) for r in rows if r["setl_id"] is not None],
     )
     hits = reviewer.review(conn, "mid", bill, part="settlement")
-    here = where(caller, visit["psn_no"], visit["mdtrt_id"], infno)
+    if not final:
+        reviewer.remember(key, bill, hits, epoch)
     return review.act(hits, here if final else None)
 
 

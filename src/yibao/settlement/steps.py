@@ -267,6 +267,7 @@ def settle_visit(
         kind=kind,
         final=final,
         infno=infno,
+        to_settle=lines,
     )
     verdict = remote.check(
         conn,

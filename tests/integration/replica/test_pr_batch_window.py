@@ -130,3 +130,30 @@ def test_a_strong_read_does_not_wait_for_the_running_loops_window(
         assert replica.applier.wait_for(target, timeout=60) == target
     finally:
         replica.close()
+
+
+def test_the_window_runs_from_a_batch_s_start(
+    rs_settings: Settings, rs_engine: Engine, seeded: dict
+) -> None:
+    """A batch that took 40 ms of a 150 ms window leaves 110 ms to wait: batches start every
+    window, whatever they cost (freshness is bounded by one window plus one batch)."""
+    replica = Replica.open(rs_settings.model_copy(update={"replica_batch_window_ms": 150}))
+    try:
+        applier = replica.applier
+        clock = FakeClock()
+        real_step = applier.step
+
+        def slow_step(limit: int | None = None) -> int:
+            done = real_step(limit) if limit is not None else real_step()
+            clock.now += 0.040  # the batch's own time
+            return done
+
+        applier.clock = clock
+        applier.step = slow_step  # type: ignore[method-assign]
+        applier.cycle()  # the seeded city: the first batch
+        _settle(rs_engine, seeded, 1)
+        clock.now += 0.150
+        rest = applier.cycle()
+        assert rest is not None and abs(rest - 0.110) < 1e-9
+    finally:
+        replica.close()
