@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -290,7 +290,8 @@ class Reviewer:
         if kept is None or kept.epoch != epoch or kept.kb is not kb:
             return None
         same = (
-            kept.bill.visit == bill.visit
+            # a pharmacy's sale gets its visit id at 2102, after its 2101 was reviewed
+            replace(kept.bill.visit, mdtrt_id="") == replace(bill.visit, mdtrt_id="")
             and kept.bill.person == bill.person
             and kept.bill.institution == bill.institution
             and kept.bill.lines == bill.lines
@@ -408,9 +409,17 @@ class Reviewer:
         )
 
     def review(
-        self, conn: Connection, stage: Stage, bill: Bill, *, part: Part = "all"
+        self,
+        conn: Connection,
+        stage: Stage,
+        bill: Bill,
+        *,
+        part: Part = "all",
+        keep: tuple[tuple[str, ...], Epoch] | None = None,
     ) -> list[Hit]:
-        """The hits of the applicable rules (none when review is off)."""
+        """The hits of the applicable rules (none when review is off). `keep` = (key, the
+        epoch read before): remember the review for the settlement that follows (`recall`),
+        unless it read a pharmacy's stock, which other persons' sales move."""
         if not self.enabled or not bill.lines:
             return []
         kb = self.kb(conn)
@@ -424,7 +433,10 @@ class Reviewer:
             visits_too=part != "upload",
             lines_too=part != "settlement",
         )
-        return review(stage, bill, history, kb, self.ruleset, part=part)
+        hits = review(stage, bill, history, kb, self.ruleset, part=part)
+        if keep is not None and history.stock is None:
+            self.remember(keep[0], bill, hits, keep[1])
+        return hits
 
 
 def act(hits: Sequence[Hit], where: Where | None) -> Outcome:

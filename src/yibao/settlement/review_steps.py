@@ -189,9 +189,9 @@ def at_settlement(
         [_stored(r) for r in rows if r["setl_id"] is None],
         [_stored(r) for r in rows if r["setl_id"] is not None],
     )
-    hits = reviewer.review(conn, "mid", bill, part="settlement")
-    if not final:
-        reviewer.remember(key, bill, hits, epoch)
+    hits = reviewer.review(
+        conn, "mid", bill, part="settlement", keep=None if final else (key, epoch)
+    )
     return review.act(hits, here if final else None)
 
 
@@ -212,10 +212,14 @@ def at_pharmacy(
     part: Part = "all",
     scene: Scene = "pharmacy",
 ) -> Outcome:
-    """Every rule on a pharmacy sale (2101/2102: one call is the whole bill)."""
+    """Every rule on a pharmacy sale (2101/2102: one call is the whole bill). A 2102 takes
+    its 2101's review over like a 2207 its 2206's (`at_settlement`), where the store declares
+    no stock (a declared stock moves with other persons' sales)."""
     reviewer = pricing.review
     if reviewer is None or not reviewer.enabled:
         return NOTHING
+    key = (caller.fixmedins_code, psn_no, scene, med_type, dise_codg or "")
+    epoch = reviewer.epoch(psn_no)  # before anything of the history is read
     bill = review.bill_of(
         mdtrt_id=mdtrt_id or "",
         scene=scene,
@@ -226,8 +230,12 @@ def at_pharmacy(
         institution=_institution(caller, repo.PHARMACY),
         lines=_new_lines(conn, pricing, lines),
     )
-    hits = reviewer.review(conn, "mid", bill, part=part)
     here = where(caller, psn_no, mdtrt_id, infno)
+    if final:
+        again = reviewer.recall(key, bill, epoch)
+        if again is not None:
+            return review.act(again, here)
+    hits = reviewer.review(conn, "mid", bill, part=part, keep=None if final else (key, epoch))
     return review.act(hits, here if final else None)
 
 

@@ -85,3 +85,60 @@ async def test_a_changed_bill_is_reviewed_again(
     done = await his.call("2207", settle_input(p, mdtrt_id, "40.00", **_echo(pre2["output"])))
     assert done["infcode"] == 0
     assert len(history_reads) == reads + 1  # the second 2206 read it; its 2207 took it over
+
+
+def _sale(p: Any, sn: str) -> dict[str, Any]:
+    detail = [
+        {
+            "feedetl_sn": sn,
+            "fee_ocur_time": "2030-01-02 09:00:00",
+            "med_list_codg": EXAM_A,  # not a drug: the pharmacy rule moves it to self-pay
+            "medins_list_codg": "LOCAL-2",
+            "det_item_fee_sumamt": "10.00",
+            "cnt": "1",
+            "pric": "10.00",
+        }
+    ]
+    info = {
+        "psn_no": p.psn_no,
+        "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": p.certno,
+        "begntime": "2030-01-02 09:00:00",
+        "medfee_sumamt": "10.00",
+        "insutype": "310",
+        "acct_used_flag": "0",
+        "med_type": "41",
+    }
+    return {"druginfo": info, "drugdetail": detail}
+
+
+async def test_a_2102_takes_its_2101_review_over(
+    world: dict[str, Any], history_reads: list[str]
+) -> None:
+    pos = world["pos"]
+    p = world["people"]["emp"]
+    pre = await pos.call("2101", _sale(p, "S1"))
+    assert pre["infcode"] == 0
+    reads = len(history_reads)
+    done = await pos.call("2102", _sale(p, "S1"))
+    assert done["infcode"] == 0
+    assert len(history_reads) == reads  # the 2101's review, taken over
+    memo = done["output"]["detlcutinfo"][0]["memo"]
+    assert memo.startswith("PHND-01 药店刷卡购非药品: ")  # with the same hits
+    # the next sale of the person is reviewed afresh (the 2102 was a write for them)
+    await pos.call("2101", _sale(p, "S2"))
+    assert len(history_reads) == reads + 1
+
+
+async def test_a_store_that_declares_its_stock_is_reviewed_at_2102_again(
+    world: dict[str, Any], history_reads: list[str]
+) -> None:
+    from test_inventory import stocktake  # the 3501 shape those tests use
+
+    pos = world["pos"]
+    p = world["people"]["emp"]
+    await pos.ok("3501", {"invinfo": [stocktake("S1", "10")]})
+    assert (await pos.call("2101", _sale(p, "S1")))["infcode"] == 0
+    reads = len(history_reads)
+    assert (await pos.call("2102", _sale(p, "S1")))["infcode"] == 0
+    assert len(history_reads) == reads + 1  # a declared stock moves with others' sales
