@@ -249,6 +249,7 @@ class Reviewer:
         default_factory=OrderedDict, repr=False
     )
     _writes: dict[str, int] = field(default_factory=dict, repr=False)
+    _reach: tuple[KnowledgeBase | None, date, int] | None = field(default=None, repr=False)
     _anonymous_writes: int = field(default=0, repr=False)
 
     def written(self, psn_no: str | None) -> None:
@@ -313,7 +314,16 @@ class Reviewer:
 
     def window_days(self, kb: KnowledgeBase | None, day: date) -> int:
         """The longest window a visit rule looks back (readmission, frequent visits): the
-        knowledge base's windows and the rules' day parameters, at least a month."""
+        knowledge base's windows and the rules' day parameters, at least a month (worked out
+        once per knowledge base and day)."""
+        memo = self._reach
+        if memo is not None and memo[0] is kb and memo[1] == day:
+            return memo[2]
+        reach = self._window_days(kb, day)
+        self._reach = (kb, day, reach)
+        return reach
+
+    def _window_days(self, kb: KnowledgeBase | None, day: date) -> int:
         days = [31]
         if kb is not None:
             days.extend(w.days + 1 for w in kb.windows if w.valid_on(day) and w.days is not None)
