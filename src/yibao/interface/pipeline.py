@@ -309,11 +309,12 @@ class CallPipeline:
             due, self._generation_next = self._generation_next, None
             try:
                 value = await loop.run_in_executor(self.reads, self._generation_read)
+            except asyncio.CancelledError:
+                due.cancel()  # shutting down: the waiting callers are cancelled with it
+                raise
             except BaseException as exc:  # every caller waiting for this read gets its error
                 if not due.done():
                     due.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
             else:
                 if not due.done():
                     due.set_result(value)

@@ -4,6 +4,7 @@ nothing, and a msgid reused for another message is still refused."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from settle_factories import HOSP, His, Person, seed_institution, seed_person
 from sqlalchemy import func, select
 
 from yibao.config import load_settings
+from yibao.enrolment.credentials import revoke_credential
 from yibao.interface.pipeline import CallPipeline
 from yibao.kit import jsonx
 from yibao.runtime import Platform, open_platform
@@ -68,5 +70,19 @@ async def test_a_retry_gets_the_stored_answer_and_a_reused_msgid_is_refused(
         )
         assert refused["infcode"] == -1 and "报文ID重复" in refused["err_msg"]
         assert _count(mysql_platform, sign_in) == 1
+
+        # the credential generation is read per call (shared by calls arriving together):
+        # a revocation is refused on the very next call
+        with mysql_platform.db.engine.begin() as conn:
+            revoke_credential(
+                conn, ids=mysql_platform.ids, actor="test", fixmedins_code=HOSP, paasid=paasid
+            )
+        after = jsonx.dumps(his.envelope("9001", SIGN_IN))
+        answers = await asyncio.gather(
+            *(pipeline.handle(after, his.paasid, his.secret) for _ in range(3))
+        )
+        for one in answers:
+            gone: dict[str, Any] = jsonx.loads(one.payload)
+            assert gone["infcode"] == -1 and "吊销" in gone["err_msg"], gone
     finally:
         pipeline.close()
