@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from yibao.monitoring.model import PostHit, Thresholds
+from yibao.monitoring.model import PostHit, Thresholds, line_hit, settlement_hit
 from yibao.monitoring.sql import PSN, VALID, day, fen
 
 #: 床位费 (01) and 护理费 (07): what a bed-only day bills (MedChrgitmType, codes/dicts.py)
@@ -82,17 +82,11 @@ def bed_hogging(
         """,
     )
     return [
-        PostHit(
+        settlement_hit(
+            r,
             category="bed_hogging",
             rule_id="POST-BED-HOGGING",
-            unit="visit",
-            key=str(r["setl_id"]),
             amount_fen=int(r["amount_fen"]),
-            psn_ref=r["psn"],
-            fixmedins_code=r["fixmedins_code"],
-            mdtrt_id=r["mdtrt_id"],
-            setl_id=r["setl_id"],
-            day=r["setl_date"],
             evidence={
                 "first_day": r["first_day"].isoformat(),
                 "last_day": r["last_day"].isoformat(),
@@ -146,18 +140,10 @@ def fabricated_service(
         """,
     )
     return [
-        PostHit(
+        line_hit(
+            r,
             category="fabricated_service",
             rule_id="POST-FABRICATED",
-            unit="line",
-            key=f"{r['setl_id']}|{r['feedetl_sn']}",
-            amount_fen=int(r["amount_fen"]),
-            psn_ref=r["psn"],
-            fixmedins_code=r["fixmedins_code"],
-            mdtrt_id=r["mdtrt_id"],
-            setl_id=r["setl_id"],
-            feedetl_sn=str(r["feedetl_sn"]),
-            day=r["setl_date"],
             result_type="violation" if r["after"] == "death" else "suspicious",
             evidence={
                 "feedetl_sn": str(r["feedetl_sn"]),
@@ -268,18 +254,10 @@ def frequency_limit(
         params,
     )
     return [
-        PostHit(
+        line_hit(
+            r,
             category="frequency_limit",
             rule_id="POST-FREQUENCY",
-            unit="line",
-            key=f"{r['setl_id']}|{r['feedetl_sn']}",
-            amount_fen=int(r["amount_fen"]),
-            psn_ref=r["psn"],
-            fixmedins_code=r["fixmedins_code"],
-            mdtrt_id=r["mdtrt_id"],
-            setl_id=r["setl_id"],
-            feedetl_sn=str(r["feedetl_sn"]),
-            day=r["setl_date"],
             result_type="violation",
             evidence={
                 "feedetl_sn": str(r["feedetl_sn"]),
@@ -350,18 +328,10 @@ def repeat_prescription(
         """,
     )
     return [
-        PostHit(
+        line_hit(
+            r,
             category="repeat_prescription",
             rule_id="POST-REPEAT-RX",
-            unit="line",
-            key=f"{r['setl_id']}|{r['feedetl_sn']}",
-            amount_fen=int(r["amount_fen"]),
-            psn_ref=r["psn"],
-            fixmedins_code=r["fixmedins_code"],
-            mdtrt_id=r["mdtrt_id"],
-            setl_id=r["setl_id"],
-            feedetl_sn=str(r["feedetl_sn"]),
-            day=r["setl_date"],
             evidence={
                 "feedetl_sn": str(r["feedetl_sn"]),
                 "hilist_code": r["hilist_code"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -92,3 +93,57 @@ class PostHit:
 
     def evidence_json(self) -> str:
         return orjson.dumps(self.evidence, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def settlement_hit(
+    r: Mapping[str, Any],
+    *,
+    category: str,
+    rule_id: str,
+    amount_fen: int,
+    evidence: dict[str, Any],
+    result_type: str = "suspicious",
+) -> PostHit:
+    """A visit-unit hit on one settlement row of a detector's query (its `setl_id`,
+    `mdtrt_id`, `psn`, `fixmedins_code` and `setl_date`)."""
+    return PostHit(
+        category=category,
+        rule_id=rule_id,
+        unit="visit",
+        key=str(r["setl_id"]),
+        amount_fen=amount_fen,
+        psn_ref=r["psn"],
+        fixmedins_code=r["fixmedins_code"],
+        mdtrt_id=r["mdtrt_id"],
+        setl_id=r["setl_id"],
+        day=r["setl_date"],
+        result_type=result_type,
+        evidence=evidence,
+    )
+
+
+def line_hit(
+    r: Mapping[str, Any],
+    *,
+    category: str,
+    rule_id: str,
+    evidence: dict[str, Any],
+    result_type: str = "suspicious",
+) -> PostHit:
+    """A line-unit hit on one `fee_fact` row (a settlement row's columns plus its
+    `feedetl_sn` and the line's `amount_fen`)."""
+    return PostHit(
+        category=category,
+        rule_id=rule_id,
+        unit="line",
+        key=f"{r['setl_id']}|{r['feedetl_sn']}",
+        amount_fen=int(r["amount_fen"]),
+        psn_ref=r["psn"],
+        fixmedins_code=r["fixmedins_code"],
+        mdtrt_id=r["mdtrt_id"],
+        setl_id=r["setl_id"],
+        feedetl_sn=str(r["feedetl_sn"]),
+        day=r["setl_date"],
+        result_type=result_type,
+        evidence=evidence,
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from yibao.monitoring.model import PostHit, Thresholds
+from yibao.monitoring.model import PostHit, Thresholds, settlement_hit
 from yibao.monitoring.sql import PSN, VALID, day, diag_group, fen, valid
 
 #: how far back a stay may have begun to matter for a readmission or a visit in the period
@@ -57,17 +57,11 @@ def split_admission(
         """,
     )
     return [
-        PostHit(
+        settlement_hit(
+            r,
             category="split_admission",
             rule_id="POST-SPLIT-ADMISSION",
-            unit="visit",
-            key=str(r["setl_id"]),
             amount_fen=int(r["fund_fen"]),
-            psn_ref=r["psn"],
-            fixmedins_code=r["fixmedins_code"],
-            mdtrt_id=r["mdtrt_id"],
-            setl_id=r["setl_id"],
-            day=r["setl_date"],
             evidence={
                 "previous_setl_id": r["prev_setl"],
                 "previous_fixmedins_code": r["prev_inst"],
@@ -262,17 +256,11 @@ def outpatient_during_stay(
             continue
         seen.add(r["setl_id"])
         hits.append(
-            PostHit(
+            settlement_hit(
+                r,
                 category="outpatient_during_stay",
                 rule_id="POST-OTP-DURING-STAY",
-                unit="visit",
-                key=str(r["setl_id"]),
                 amount_fen=int(r["fund_fen"]),
-                psn_ref=r["psn"],
-                fixmedins_code=r["fixmedins_code"],
-                mdtrt_id=r["mdtrt_id"],
-                setl_id=r["setl_id"],
-                day=r["setl_date"],
                 result_type="violation",
                 evidence={
                     "visit_kind": r["visit_kind"],
@@ -386,17 +374,11 @@ def after_death(
         """,
     )
     return [
-        PostHit(
+        settlement_hit(
+            r,
             category="card_misuse",
             rule_id="POST-AFTER-DEATH",
-            unit="visit",
-            key=str(r["setl_id"]),
             amount_fen=int(r["fund_fen"]),
-            psn_ref=r["psn"],
-            fixmedins_code=r["fixmedins_code"],
-            mdtrt_id=r["mdtrt_id"],
-            setl_id=r["setl_id"],
-            day=r["setl_date"],
             result_type="violation",
             evidence={
                 "visit_kind": r["visit_kind"],
