@@ -645,8 +645,9 @@ class CallPipeline:
             raise
         finally:
             # committed (or not): a review kept for a settlement of this person is not taken
-            # over past this call (`Reviewer.written`)
-            reviewer.written(input_psn(data))
+            # over past this call (`Reviewer.written`; SQLite only)
+            if reviewer.reuse:
+                reviewer.written(input_psn(data))
 
     async def _check_sign_in(self, code: str, sign_no: str | None) -> None:
         if not sign_no:
