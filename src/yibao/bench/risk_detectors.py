@@ -7,7 +7,8 @@ catalog name) and a price above the catalog's cap (`overlmt_amt` > 0). It is the
 review before the rule base: it knows nothing of visit patterns, institutions or groups.
 
 `posthoc` — the post-hoc monitoring detectors (`yibao.monitoring`, issue 19) over the
-columnar replica for the whole loaded period, as `yibao risk run` plans them: the rule base's
+columnar replica for the whole loaded period, and the real-time line rules re-run over the
+settled bills there (`review.post_replay`), as `yibao risk run` plans them: the rule base's
 post rules (the packaged file and the data directory's `risk/*.toml`) with the demo knowledge
 base (`simulate/risk_kb_demo.json`: its windows and frequency limits). Their hits name persons by pseudonym (`psn_ref`); to score
 them against the labels the harness maps the pseudonyms back with the data directory's key
@@ -38,6 +39,7 @@ from yibao.monitoring.model import PostHit
 from yibao.monitoring.plan import plan
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
+from yibao.review import post_replay
 from yibao.risk.params_io import load_ruleset
 from yibao.settlement.records import FORCED_SELFPAY
 from yibao.storage.tables import fee_detail, psn
@@ -151,11 +153,15 @@ class PostHoc:
                 row = cur.execute("SELECT min(setl_date), max(setl_date) FROM setl_fact").fetchone()
                 if row is None or row[0] is None:
                     return
-                p = plan(load_ruleset([self.settings.data_dir]), demo_knowledge(), row[1])
+                ruleset = load_ruleset([self.settings.data_dir])
+                kb = demo_knowledge()
+                p = plan(ruleset, kb, row[1])
                 posts = runner.run(
                     cur, row[0], row[1], p.thresholds, categories=p.categories,
                     rule_ids=p.rule_ids,
                 )  # fmt: skip
+                with self.engine.connect() as conn:
+                    posts += post_replay.rerun(conn, cur, row[0], row[1], ruleset, kb)
         finally:
             store.close()
         for post in posts:

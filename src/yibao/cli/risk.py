@@ -24,8 +24,10 @@ from yibao.bench.risk_eval import GOAL, LabelsError, evaluate, meets_goal, read_
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.cli.replica import _call, _is_tidb, _open_offline
 from yibao.errors import InvalidInput
+from yibao.monitoring.plan import CATEGORIES as POST_CATEGORIES
 from yibao.monitoring.plan import check_categories
-from yibao.monitoring.runner import CATEGORIES as POST_CATEGORIES
+from yibao.monitoring.replay import REPLAYED
+from yibao.monitoring.runner import STEPS
 from yibao.replica.lock import running_owner
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.review import posthoc
@@ -119,7 +121,11 @@ def run_cmd(
                     console=console,
                     transient=as_json,
                 ) as bar:
-                    task = bar.add_task("事后监控 post-hoc", total=len(wanted))
+                    # one tick a detector, one for the re-run of the real-time rules
+                    steps = sum(1 for s in STEPS if s.categories & wanted) + (
+                        1 if wanted & set(REPLAYED) else 0
+                    )
+                    task = bar.add_task("事后监控 post-hoc", total=steps)
 
                     def progress(name: str) -> None:
                         bar.update(task, advance=1, description=f"事后监控 {name}")

@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from yibao.errors import InvalidInput
 from yibao.monitoring.model import Thresholds
-from yibao.monitoring.runner import CATEGORIES, POST_RULES
+from yibao.monitoring.replay import REPLAYED
+from yibao.monitoring.runner import CATEGORIES as DETECTED
+from yibao.monitoring.runner import POST_RULES
 from yibao.risk.kb import KnowledgeBase
 from yibao.risk.params_io import Rule, RuleSet
 from yibao.risk.registry import CATEGORIES as ALL_CATEGORIES
@@ -19,6 +21,8 @@ from yibao.risk.registry import ParamValue
 
 #: rule id → category of every post rule (the ids the detectors write into rule_hit.rule_id)
 RULE_IDS: Mapping[str, str] = POST_RULES
+#: every category a post-hoc pass can find: the detectors' and the re-run real-time rules'
+CATEGORIES: tuple[str, ...] = (*DETECTED, *(c for c in REPLAYED if c not in DETECTED))
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ def check_categories(names: Iterable[str]) -> frozenset[str]:
                 )
             if name not in CATEGORIES:
                 raise InvalidInput(
-                    f"category: 类别 '{name}' 没有事后检测 (no post-hoc detector for this "
+                    f"category: 类别 '{name}' 不在事后检测之列 (no post-hoc detector or re-run for this "
                     f"category; post-hoc categories: {', '.join(CATEGORIES)})"
                 )
             out.add(name)

@@ -46,8 +46,11 @@ FEE_LINE_FIELDS = (
     "cnt",
     "det_item_fee_sumamt",
     "prd_days",
+    "pric",
+    "hosp_appr_flag",
 )
 _QTY = Decimal(10000)
+_PRICE = Decimal(1_000_000)
 
 #: settlement amounts carried to the replica (fen)
 SETL_AMOUNTS = (
@@ -147,6 +150,11 @@ def qty(value: Decimal | int | None) -> int | None:
     return int(Decimal(value) * _QTY)
 
 
+def price(value: Decimal | int | None) -> int | None:
+    """A unit price (N16,6) as an integer in millionths, as the row store keeps it."""
+    return None if value is None else int(Decimal(value) * _PRICE)
+
+
 def fee_payload(
     *,
     setl_id: str,
@@ -178,6 +186,8 @@ def fee_payload(
         "cnt": [qty(r["cnt"]) for r in ordered],
         "det_item_fee_sumamt": [fen(r["det_item_fee_sumamt"]) for r in ordered],
         "prd_days": [qty(r.get("prd_days")) for r in ordered],
+        "pric": [price(r.get("pric")) for r in ordered],
+        "hosp_appr_flag": [r.get("hosp_appr_flag") for r in ordered],
     }
 
 
@@ -223,6 +233,7 @@ def mdtrt_payload(row: Mapping[str, Any]) -> dict[str, Any]:
         "begntime": _dt(row.get("begntime")),
         "endtime": _dt(row.get("endtime")),
         "maindiag_code": row.get("maindiag_code"),
+        "diag_codes": row.get("diag_codes"),
         "mdtrt_stas": row["mdtrt_stas"],
         "vali_flag": row.get("vali_flag", "1"),
     }

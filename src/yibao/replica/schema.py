@@ -31,8 +31,9 @@ from yibao.replica import rows
 #: Bump when the DuckDB layout changes: a replica with another version is rebuilt.
 #: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key; 5: its psn_key;
 #: 6: persons by keyed pseudonym `psn_ref` (`replica.pseudonym`), never `psn_no`;
-#: 7: rule_hit (review hits, by psn_ref); 8: fee_fact (settled fee lines), psn_dim.death_date
-SCHEMA_VERSION = 8
+#: 7: rule_hit (review hits, by psn_ref); 8: fee_fact (settled fee lines), psn_dim.death_date;
+#: 9: mdtrt_fact.diag_codes, fee_fact's pric and hosp_appr_flag (post-hoc re-runs the line rules)
+SCHEMA_VERSION = 9
 
 #: the column carrying a person: a keyed pseudonym of `psn_no` (`replica.pseudonym`)
 PSN_REF = "psn_ref"
@@ -93,6 +94,18 @@ def _amount(name: str) -> Column:
 
 #: quantities (cnt, prd_days) travel as integers in 1/10,000 (the row store's at-rest Qty)
 QTY_SQL_TYPE = "DECIMAL(16,4)"
+
+
+#: unit prices (N16,6) travel as integers in millionths (the row store's at-rest Price)
+PRICE_SQL_TYPE = "DECIMAL(18,6)"
+
+
+def price_from_scaled(column: str) -> str:
+    """SQL turning a price in millionths into an exact DECIMAL(18,6)."""
+    return (
+        f"CAST(CAST({column} AS DECIMAL(18,0)) * CAST(0.000001 AS DECIMAL(7,6)) "
+        f"AS {PRICE_SQL_TYPE})"
+    )
 
 
 def qty_from_scaled(column: str) -> str:
@@ -247,6 +260,8 @@ MDTRT_ENTITY = Entity(
         _ts("begntime"),
         _ts("endtime"),
         _text("maindiag_code"),
+        # every valid diagnosis, comma-separated (mdtrt.diag_codes)
+        _text("diag_codes"),
         _text("mdtrt_stas"),
         _text("vali_flag"),
     ),
@@ -291,6 +306,8 @@ _FEE_LINES = (
     Column("cnt", QTY_SQL_TYPE, pa.int64(), qty_from_scaled("b.cnt")),
     _amount("det_item_fee_sumamt"),
     Column("prd_days", QTY_SQL_TYPE, pa.int64(), qty_from_scaled("b.prd_days")),
+    Column("pric", PRICE_SQL_TYPE, pa.int64(), price_from_scaled("b.pric")),
+    _text("hosp_appr_flag"),
 )
 
 FEE_ENTITY = Entity(

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,6 +33,7 @@ from yibao.monitoring.plan import Plan, check_categories, plan
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.service import Replica
 from yibao.replica.store import ReplicaStore
+from yibao.review import post_replay
 from yibao.review.kb_rows import knowledge_base
 from yibao.review.service import store
 from yibao.risk.params_io import RuleSet
@@ -176,6 +177,13 @@ def run_pass(
                 rule_ids=p.rule_ids,
                 progress=progress,
             )
+            rerun_rules = post_replay.replay_rules(ruleset, wanted)
+            if rerun_rules:
+                progress("rules_rerun")
+                hits += post_replay.rerun(
+                    conn, cur, period.since, period.until, ruleset, kb, wanted
+                )
+                p = replace(p, rules={**p.rules, **rerun_rules})
     unique: dict[str, dict[str, Any]] = {}
     for h in hits:
         unique.setdefault(h.hit_id, hit_row(h, p, now))

@@ -161,6 +161,21 @@ class KnowledgeBase:
         object.__setattr__(self, "_freqs", _by(self.frequency_limits, "hilist_code"))
         object.__setattr__(self, "_links", _by(self.consumable_links, "consumable_code"))
 
+    def line_codes(self) -> frozenset[str]:
+        """Every item code a line rule looks up here (pairs, bundles, standard prices, drug
+        limits, high-value consumables): the items whose lines the post stage re-runs the
+        rules on (`yibao.monitoring.replay`)."""
+        return frozenset(
+            [
+                *(p.hilist_code_a for p in self.item_pairs),
+                *(p.hilist_code_b for p in self.item_pairs),
+                *(b.hilist_code for b in self.bundles),
+                *(p.hilist_code for p in self.price_limits),
+                *(d.hilist_code for d in self.drug_limits),
+                *(link.consumable_code for link in self.consumable_links),
+            ]
+        )
+
     def pairs(self, day: date) -> list[ItemPair]:
         return _on(self.item_pairs, day)
 

@@ -61,7 +61,11 @@ def admit(conn: Connection, caller: Caller, command: Admit) -> dict[str, Any]:
     )
     repo.insert_visit(conn, row)
     if command.diseinfo:
-        repo.replace_diagnoses(conn, row["mdtrt_id"], "adm", [d.row() for d in command.diseinfo])
+        row.update(
+            repo.replace_diagnoses(
+                conn, row["mdtrt_id"], "adm", [d.row() for d in command.diseinfo]
+            )
+        )
     repo.visit_changed(conn, row)
     # The output node differs between versions (result vs data): emit both.
     return {
@@ -96,7 +100,9 @@ def discharge(conn: Connection, caller: Caller, command: Discharge) -> None:
         values["maindiag_name"] = main.diag_name[:300]
     repo.update_visit(conn, mdtrt_id, values)
     if command.diseinfo:
-        repo.replace_diagnoses(conn, mdtrt_id, "dscg", [d.row() for d in command.diseinfo])
+        values.update(
+            repo.replace_diagnoses(conn, mdtrt_id, "dscg", [d.row() for d in command.diseinfo])
+        )
     repo.visit_changed(conn, {**visit, **values})
 
 
@@ -140,7 +146,9 @@ def change_admission(conn: Connection, caller: Caller, command: ChangeAdmission)
         values["updated_at"] = caller.now
         repo.update_visit(conn, mdtrt_id, values)
     if command.diseinfo:
-        repo.replace_diagnoses(conn, mdtrt_id, "adm", [d.row() for d in command.diseinfo])
+        values.update(
+            repo.replace_diagnoses(conn, mdtrt_id, "adm", [d.row() for d in command.diseinfo])
+        )
     repo.visit_changed(conn, {**visit, **values})
 
 

@@ -95,7 +95,9 @@ def upload_visit_info(conn: Connection, caller: Caller, command: UploadVisitInfo
         values["maindiag_name"] = main.diag_name[:300]
     repo.update_visit(conn, mdtrt_id, values)
     if command.diseinfo:
-        repo.replace_diagnoses(conn, mdtrt_id, "otp", [d.row() for d in command.diseinfo])
+        values.update(
+            repo.replace_diagnoses(conn, mdtrt_id, "otp", [d.row() for d in command.diseinfo])
+        )
     repo.visit_changed(conn, {**visit, **values})
 
 

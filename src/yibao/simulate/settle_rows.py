@@ -140,6 +140,7 @@ _FEE_TERMS = tuple(
     for c in ("med_list_codg", "list_type", "med_chrgitm_type", "cnt", "det_item_fee_sumamt")
 )
 _FEE_DAYS = FEE_DETAIL_COLUMNS[26:29].index("prd_days")
+_FEE_APPROVAL = tuple(FEE_DETAIL_COLUMNS[5:22].index(c) for c in ("pric", "hosp_appr_flag"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,8 @@ class _LineMemo:
     shape: tuple[Any, ...]
     #: the line's values in the replica's `fee` payload (`replica.rows.FEE_LINE_FIELDS`
     #: but the line's number and time): hilist_code, list_type, med_chrgitm_type, cnt,
-    #: det_item_fee_sumamt, prd_days — at rest, as the payload carries them
+    #: det_item_fee_sumamt, prd_days, pric, hosp_appr_flag — at rest, as the payload
+    #: carries them
     fee_part: tuple[Any, ...]
 
     @staticmethod
@@ -180,7 +182,11 @@ class _LineMemo:
             line_part=line_part,
             kind_amount=(values["med_chrgitm_type"], row.det_item_fee_sumamt),
             shape=(no, *terms_part, *line_part),
-            fee_part=(*(terms_part[i] for i in _FEE_TERMS), line_part[_FEE_DAYS]),
+            fee_part=(
+                *(terms_part[i] for i in _FEE_TERMS),
+                line_part[_FEE_DAYS],
+                *(terms_part[i] for i in _FEE_APPROVAL),
+            ),
         )
 
 
@@ -467,6 +473,7 @@ class Settler:
             "dr_name": v.dr_name, "dept_code": v.dept_code, "dept_name": v.dept_name,
             "caty": v.caty, "adm_bed": None, "main_cond_dscr": None, "dise_codg": None,
             "dise_name": None, "maindiag_code": main[0], "maindiag_name": main[1],
+            "diag_codes": ",".join(dict.fromkeys(c for c, _n in v.diagnoses if c)) or None,
             "dscg_way": "1" if kind == "inpatient" else None,
             "mdtrt_stas": "settled" if not v.reversed else ("discharged" if kind == "inpatient" else "registered"),
             "vali_flag": "1", "msgid": None, "extra": None, "created_at": now, "updated_at": now,

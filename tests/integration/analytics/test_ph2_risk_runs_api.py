@@ -98,7 +98,7 @@ async def test_the_reviewer_and_the_cli_start_a_run(
     [
         ({"since": "2024-06-30", "until": "2024-06-01"}, "since/until"),
         ({"categories": ["nope"]}, "category"),
-        ({"categories": "gender_limit"}, "category"),
+        ({"categories": "item_substitution"}, "category"),
         ({"since": "yesterday"}, "since"),
         ({"since": 20240601}, "since"),
         ({"sinse": "2024-06-01"}, "sinse"),

@@ -120,8 +120,8 @@ def test_asked_categories_are_checked_and_name_the_field() -> None:
     }
     with pytest.raises(InvalidInput, match="category"):
         check_categories(["benfrod"])
-    with pytest.raises(InvalidInput, match="no post-hoc detector"):
-        check_categories(["over_price"])
+    with pytest.raises(InvalidInput, match="no post-hoc detector or re-run"):
+        check_categories(["item_substitution"])
     assert plan(RULES, EMPTY_KB, DAY, frozenset({"benford"})).categories == {"benford"}
 
 

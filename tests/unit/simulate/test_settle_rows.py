@@ -132,6 +132,7 @@ def test_the_bulk_fee_payloads_are_the_contract_s() -> None:
                     "fee_ocur_time": datetime.fromisoformat(str(line["fee_ocur_time"])),
                     "cnt": Decimal(int(line["cnt"])) / 10000,  # type: ignore[call-overload]
                     "det_item_fee_sumamt": Decimal(int(line["det_item_fee_sumamt"])) / 100,  # type: ignore[call-overload]
+                    "pric": Decimal(int(line["pric"])) / 1_000_000,  # type: ignore[call-overload]
                     "prd_days": None
                     if line["prd_days"] is None
                     else Decimal(int(line["prd_days"])) / 10000,  # type: ignore[call-overload]

@@ -221,6 +221,36 @@ def all_terms(conn: Connection, codes: Iterable[str]) -> dict[str, list[CatalogI
     return found
 
 
+def restricted_codes(conn: Connection, since: date, until: date) -> set[str]:
+    """The codes with a term valid on some day of [since, until] that restricts the item's
+    reimbursement (any `lmt_*` restriction, or a child-only drug): the items the post stage
+    re-runs the line rules on."""
+    c = catalog_item.c
+    restricted = or_(
+        c.lmt_gend.is_not(None),
+        c.lmt_age_min.is_not(None),
+        c.lmt_age_max.is_not(None),
+        and_(c.lmt_hosp_lv.is_not(None), c.lmt_hosp_lv != ""),
+        and_(c.lmt_med_type.is_not(None), c.lmt_med_type != ""),
+        and_(c.lmt_diag_codes.is_not(None), c.lmt_diag_codes != ""),
+        c.lmt_days.is_not(None),
+        c.lmt_cnt.is_not(None),
+        c.chld_medc_flag == "1",
+    )
+    return set(
+        conn.execute(
+            select(c.hilist_code)
+            .distinct()
+            .where(
+                c.vali_flag == "1",
+                c.begndate <= until,
+                or_(c.enddate.is_(None), c.enddate >= since),
+                restricted,
+            )
+        ).scalars()
+    )
+
+
 def history(conn: Connection, code: str) -> list[tuple[CatalogItem, int | None]]:
     """Every row ever stored for `code`, superseded ones included: (item, superseded_by)."""
     rows = conn.execute(

@@ -36,9 +36,9 @@ _KIND_LABEL = {OUTPATIENT: "门诊", INPATIENT: "住院", PHARMACY: "药店购�
 _P_VISIT = Prepared(select(mdtrt).where(mdtrt.c.mdtrt_id == bindparam("mdtrt_id")))
 _P_INSERT_VISIT = PreparedInsert(mdtrt)
 _P_DIAG_CODES = Prepared(
-    select(diag.c.diag_code).where(
-        diag.c.mdtrt_id == bindparam("mdtrt_id"), diag.c.vali_flag == "1"
-    )
+    select(diag.c.diag_code)
+    .where(diag.c.mdtrt_id == bindparam("mdtrt_id"), diag.c.vali_flag == "1")
+    .order_by(diag.c.stage, diag.c.diag_srt_no)
 )
 
 
@@ -120,11 +120,17 @@ def diag_codes(conn: Connection, mdtrt_id: str) -> list[str]:
     return [r["diag_code"] for r in _P_DIAG_CODES.all(conn, {"mdtrt_id": mdtrt_id})]
 
 
+def joined_codes(codes: Sequence[str]) -> str | None:
+    """`mdtrt.diag_codes`: the codes in order, each once, comma-separated (None: none)."""
+    return ",".join(dict.fromkeys(c for c in codes if c)) or None
+
+
 def replace_diagnoses(
     conn: Connection, mdtrt_id: str, stage: str, rows: Sequence[Mapping[str, Any]]
-) -> None:
+) -> dict[str, Any]:
     """Store a stage's diagnoses: rows with a number sent again are overwritten, the others of
-    the stage are marked invalid (nothing is deleted)."""
+    the stage are marked invalid (nothing is deleted). The visit's `diag_codes` follows;
+    answers the visit's changed values (for its replica row)."""
     existing = {
         r[0]
         for r in conn.execute(
@@ -158,3 +164,6 @@ def replace_diagnoses(
             )
             .values(vali_flag="0")
         )
+    codes = joined_codes(diag_codes(conn, mdtrt_id))
+    update_visit(conn, mdtrt_id, {"diag_codes": codes})
+    return {"diag_codes": codes}

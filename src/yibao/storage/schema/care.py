@@ -47,6 +47,10 @@ mdtrt = Table(
     #: main diagnosis (admission, then discharge)
     Column("maindiag_code", String(20), nullable=True),
     Column("maindiag_name", String(300), nullable=True),
+    #: every valid diagnosis code of the visit, comma-separated, in (stage, diag_srt_no)
+    #: order — kept with the visit so that its replica row carries them (post-hoc re-runs the
+    #: indication rule on them; settlement.repo.replace_diagnoses keeps it)
+    Column("diag_codes", Text, nullable=True),
     Column("dscg_way", String(3), nullable=True),
     #: registered | admitted | discharged | settled | cancelled
     Column("mdtrt_stas", String(16), nullable=False),

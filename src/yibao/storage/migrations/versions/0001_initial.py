@@ -913,6 +913,7 @@ def upgrade() -> None:
         sa.Column("dise_name", sa.String(length=500), nullable=True),
         sa.Column("maindiag_code", sa.String(length=20), nullable=True),
         sa.Column("maindiag_name", sa.String(length=300), nullable=True),
+        sa.Column("diag_codes", sa.Text(), nullable=True),
         sa.Column("dscg_way", sa.String(length=3), nullable=True),
         sa.Column("mdtrt_stas", sa.String(length=16), nullable=False),
         sa.Column("vali_flag", sa.String(length=1), nullable=False),
