@@ -161,7 +161,8 @@ class PostHoc:
                     rule_ids=p.rule_ids,
                 )  # fmt: skip
                 with self.engine.connect() as conn:
-                    posts += post_replay.rerun(conn, cur, row[0], row[1], ruleset, kb)
+                    catalog = post_replay.StoredCatalog(conn)
+                    posts += post_replay.rerun(catalog, cur, row[0], row[1], ruleset, kb)
         finally:
             store.close()
         for post in posts:

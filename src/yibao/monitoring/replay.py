@@ -8,11 +8,12 @@ from the columnar replica: each settlement's settled lines (`fee_fact`) with the
 age, `psn_dim`'s date of death) and the institution (`fixmedins_dim`).
 
 A year of a large city is tens of millions of bills, too many to hand one by one to Python.
-The read keeps the bills a re-run could find something on — a line whose item the catalog
-restricts or the knowledge base names (`watched`), a line outside the catalog, a pharmacy
-line that is not a drug, the same charge twice in one bill — and hands those over whole, so
-that a bill rule still sees the bill's other lines. It narrows, it never decides: the rules
-decide on what it hands over.
+The read keeps the lines a re-run could find something on — a line whose item the catalog
+restricts or the knowledge base names (`watched`: a bill rule's pairs, bundles, prices, drug
+limits, consumables and their procedures are all knowledge-base items), a line outside the
+catalog, a pharmacy line that is not a drug, the same charge twice in one bill — and hands
+each bill over with those lines: every re-run category's logic reads only such lines and the
+visit. It narrows, it never decides: the rules decide on what it hands over.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 
@@ -90,27 +92,16 @@ class SettledBill:
     hit_before: frozenset[str] = frozenset()
 
 
-#: the candidate settlements of the period (see the module's docstring)
-_CANDIDATES = """
-SELECT DISTINCT f.setl_id
-FROM fee_fact f
-LEFT JOIN fixmedins_dim i ON i.fixmedins_code = f.fixmedins_code
-WHERE f.setl_date BETWEEN $since AND $until
-  AND (
-    f.list_type IS NULL
-    OR f.hilist_code IN (SELECT unnest($watched::VARCHAR[]))
-    OR (i.kind = 'pharmacy' AND f.list_type NOT IN (SELECT unnest($drugs::VARCHAR[])))
-  )
-UNION
-SELECT setl_id
-FROM fee_fact
-WHERE setl_date BETWEEN $since AND $until
-GROUP BY setl_id, hilist_code, fee_ocur_time, cnt, pric
-HAVING count(*) > 1
-"""
-
-_BILLS = f"""
-WITH wanted AS ({_CANDIDATES}),
+#: the lines a re-run could find something on (see the module's docstring): a watched item,
+#: a line outside the catalog, a pharmacy's non-drug, one of two equal charges of a bill
+_LINES = """
+WITH dup AS (
+  SELECT setl_id, hilist_code, fee_ocur_time, cnt, pric
+  FROM fee_fact
+  WHERE setl_date BETWEEN $since AND $until
+  GROUP BY ALL
+  HAVING count(*) > 1
+),
 seen AS (
   SELECT mdtrt_id, list(DISTINCT rule_id) AS rule_ids
   FROM rule_hit
@@ -118,19 +109,29 @@ seen AS (
   GROUP BY mdtrt_id
 )
 SELECT f.setl_id, f.setl_date, f.mdtrt_id, f.psn_ref, f.fixmedins_code, f.med_type,
-       m.mdtrt_kind, CAST(m.begntime AS TIMESTAMP), CAST(m.endtime AS TIMESTAMP),
-       m.maindiag_code, m.diag_codes,
+       COALESCE(m.mdtrt_kind, f.visit_kind),
+       CAST(COALESCE(m.begntime, s.begndate, s.setl_time) AS TIMESTAMP),
+       CAST(COALESCE(m.endtime, s.enddate) AS TIMESTAMP),
+       COALESCE(m.maindiag_code, s.maindiag_code), m.diag_codes,
        s.gend, s.age, p.death_date, i.hosp_lv, i.admdvs, i.kind,
        f.feedetl_sn, CAST(f.fee_ocur_time AS TIMESTAMP), f.hilist_code, f.list_type, f.cnt,
        f.pric, f.det_item_fee_sumamt, f.prd_days, f.hosp_appr_flag, h.rule_ids
 FROM fee_fact f
-JOIN wanted w ON w.setl_id = f.setl_id
-LEFT JOIN seen h ON h.mdtrt_id = f.mdtrt_id
+LEFT JOIN fixmedins_dim i ON i.fixmedins_code = f.fixmedins_code
+LEFT JOIN dup d ON d.setl_id = f.setl_id AND d.hilist_code = f.hilist_code
+     AND d.fee_ocur_time = f.fee_ocur_time AND d.cnt = f.cnt
+     AND d.pric IS NOT DISTINCT FROM f.pric
 LEFT JOIN mdtrt_fact m ON m.mdtrt_id = f.mdtrt_id
 LEFT JOIN setl_fact s ON s.setl_id = f.setl_id
 LEFT JOIN psn_dim p ON p.psn_ref = f.psn_ref
-LEFT JOIN fixmedins_dim i ON i.fixmedins_code = f.fixmedins_code
+LEFT JOIN seen h ON h.mdtrt_id = f.mdtrt_id
 WHERE f.setl_date BETWEEN $since AND $until
+  AND (
+    f.list_type IS NULL
+    OR f.hilist_code IN (SELECT unnest($watched::VARCHAR[]))
+    OR (i.kind = 'pharmacy' AND f.list_type NOT IN (SELECT unnest($drugs::VARCHAR[])))
+    OR d.setl_id IS NOT NULL
+  )
 ORDER BY f.setl_id, f.fee_ocur_time,
          TRY_CAST(f.feedetl_sn AS BIGINT) NULLS LAST, f.feedetl_sn
 """
@@ -147,10 +148,11 @@ def _diagnoses(main: str | None, codes: str | None) -> tuple[str, ...]:
 def settled_bills(
     cur: duckdb.DuckDBPyConnection, since: date, until: date, watched: Collection[str]
 ) -> Iterator[SettledBill]:
-    """The candidate bills settled in [since, until], each once, its lines in upload order
-    (fee time, then the serial number as a number where it is one)."""
+    """The bills settled in [since, until] with a line a re-run could find something on, each
+    once with those lines, in upload order (fee time, then the serial number as a number
+    where it is one)."""
     cur.execute(
-        _BILLS,
+        _LINES,
         {
             "since": since,
             "until": until,
@@ -158,7 +160,7 @@ def settled_bills(
             "drugs": sorted(DRUG_LIST_TYPES),
         },
     )
-    head: tuple[object, ...] | None = None
+    head: tuple[Any, ...] | None = None
     lines: list[SettledLine] = []
     while True:
         batch = cur.fetchmany(_FETCH)
@@ -186,25 +188,25 @@ def settled_bills(
         yield _bill(head, lines)
 
 
-def _bill(r: tuple[object, ...], lines: list[SettledLine]) -> SettledBill:
+def _bill(r: tuple[Any, ...], lines: list[SettledLine]) -> SettledBill:
     return SettledBill(
         setl_id=str(r[0]),
-        setl_date=r[1],  # type: ignore[arg-type]
+        setl_date=r[1],
         mdtrt_id=str(r[2]),
         psn_ref=str(r[3]),
         fixmedins_code=str(r[4]),
         med_type=str(r[5]),
-        mdtrt_kind=r[6],  # type: ignore[arg-type]
-        begntime=r[7],  # type: ignore[arg-type]
-        endtime=r[8],  # type: ignore[arg-type]
-        main_diag=r[9],  # type: ignore[arg-type]
-        diag_codes=_diagnoses(r[9], r[10]),  # type: ignore[arg-type]
-        gend=r[11],  # type: ignore[arg-type]
-        age=r[12],  # type: ignore[arg-type]
-        death_date=r[13],  # type: ignore[arg-type]
-        hosp_lv=r[14],  # type: ignore[arg-type]
-        admdvs=r[15],  # type: ignore[arg-type]
-        kind=r[16],  # type: ignore[arg-type]
+        mdtrt_kind=r[6],
+        begntime=r[7],
+        endtime=r[8],
+        main_diag=r[9],
+        diag_codes=_diagnoses(r[9], r[10]),
+        gend=r[11],
+        age=r[12],
+        death_date=r[13],
+        hosp_lv=r[14],
+        admdvs=r[15],
+        kind=r[16],
         lines=tuple(lines),
-        hit_before=frozenset(r[26] or ()),  # type: ignore[arg-type]
+        hit_before=frozenset(r[26] or ()),
     )

@@ -25,9 +25,10 @@ categories are the post-hoc detectors' own), and the pharmacy's stock is unknown
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 import duckdb
 import orjson
@@ -64,22 +65,46 @@ def replay_rules(ruleset: RuleSet, wanted: frozenset[str] | None = None) -> dict
     }
 
 
-def watched_codes(conn: Connection, kb: KnowledgeBase, since: date, until: date) -> set[str]:
-    """The items a re-run could find something on: restricted by the catalog on some day of
-    the period, or named by the knowledge base's line rules."""
-    return catalog_repo.restricted_codes(conn, since, until) | set(kb.line_codes())
+class Catalog(Protocol):
+    """What the re-run reads of the catalog (医保目录)."""
+
+    def restricted_codes(self, since: date, until: date) -> set[str]: ...
+
+    def terms_at(self, codes: Iterable[str], day: date) -> Mapping[str, CatalogItem]: ...
 
 
-def _terms(
-    conn: Connection, catalog: CatalogCache, bill: SettledBill
-) -> Mapping[date, Mapping[str, CatalogItem]]:
-    by_day: dict[date, set[str]] = {}
-    for ln in bill.lines:
-        by_day.setdefault(ln.fee_ocur_time.date(), set()).add(ln.hilist_code)
-    return {day: catalog.terms_at(conn, codes, day) for day, codes in by_day.items()}
+class StoredCatalog:
+    """The row store's catalog (reference data, not a hot table), terms cached per code."""
+
+    def __init__(self, conn: Connection, cache: CatalogCache | None = None) -> None:
+        self.conn = conn
+        self.cache = cache or CatalogCache()
+
+    def restricted_codes(self, since: date, until: date) -> set[str]:
+        return catalog_repo.restricted_codes(self.conn, since, until)
+
+    def terms_at(self, codes: Iterable[str], day: date) -> Mapping[str, CatalogItem]:
+        return self.cache.terms_at(self.conn, codes, day)
 
 
-def bill_of(bill: SettledBill, terms: Mapping[date, Mapping[str, CatalogItem]]) -> Bill | None:
+class Terms:
+    """An item's catalog term on a day, each (code, day) asked of the catalog once a run."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._memo: dict[tuple[str, date], CatalogItem | None] = {}
+
+    def __call__(self, code: str, day: date) -> CatalogItem | None:
+        key = (code, day)
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self.catalog.terms_at((code,), day).get(code)
+            self._memo[key] = found
+            return found
+
+
+def bill_of(bill: SettledBill, term: Callable[[str, date], CatalogItem | None]) -> Bill | None:
     """The review's bill for a settled one (None: the visit is not in the replica)."""
     if bill.begntime is None or bill.mdtrt_kind is None:
         return None
@@ -93,7 +118,7 @@ def bill_of(bill: SettledBill, terms: Mapping[date, Mapping[str, CatalogItem]]) 
             when=ln.fee_ocur_time,
             # a line settlement stored without a list type was outside the catalog then;
             # a later catalog term does not bring it in
-            item=terms[ln.fee_ocur_time.date()].get(ln.hilist_code)
+            item=term(ln.hilist_code, ln.fee_ocur_time.date())
             if ln.list_type is not None
             else None,
             prd_days=ln.prd_days,
@@ -163,27 +188,29 @@ def post_hits(bill: SettledBill, hit: Hit) -> Iterator[PostHit]:
 
 
 def rerun(
-    conn: Connection,
+    catalog: Catalog,
     cur: duckdb.DuckDBPyConnection,
     since: date,
     until: date,
     ruleset: RuleSet,
     kb: KnowledgeBase,
     wanted: frozenset[str] | None = None,
-    catalog: CatalogCache | None = None,
 ) -> list[PostHit]:
     """Every hit of the re-run rules on the bills settled in [since, until], read through
-    `cur` (one snapshot of the replica); the catalog and the knowledge base through `conn`."""
+    `cur` (one snapshot of the replica). The items looked at are those the catalog restricts
+    on some day of the period or the knowledge base's line rules name."""
     rules = replay_rules(ruleset, wanted)
     if not rules:
         return []
-    catalog = catalog or CatalogCache()
+    categories = frozenset(r.category for r in rules.values())
+    watched = catalog.restricted_codes(since, until) | set(kb.line_codes())
+    term = Terms(catalog)
     out: list[PostHit] = []
-    for settled in settled_bills(cur, since, until, watched_codes(conn, kb, since, until)):
-        bill = bill_of(settled, _terms(conn, catalog, settled))
+    for settled in settled_bills(cur, since, until, watched):
+        bill = bill_of(settled, term)
         if bill is None:
             continue
-        for hit in run_rules("post", bill, EMPTY_HISTORY, kb, ruleset):
+        for hit in run_rules("post", bill, EMPTY_HISTORY, kb, ruleset, categories=categories):
             if (
                 hit.rule_id in rules
                 and hit.rule_id not in settled.hit_before

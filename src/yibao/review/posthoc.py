@@ -168,6 +168,9 @@ def run_pass(
                 summary["seconds"] = round(time.perf_counter() - started, 3)
                 return summary
             p = plan(ruleset, kb, period.until, wanted)
+            rerun_rules = post_replay.replay_rules(ruleset, wanted)
+            p = replace(p, rules={**p.rules, **rerun_rules})
+
             hits = runner.run(
                 cur,
                 period.since,
@@ -177,13 +180,12 @@ def run_pass(
                 rule_ids=p.rule_ids,
                 progress=progress,
             )
-            rerun_rules = post_replay.replay_rules(ruleset, wanted)
             if rerun_rules:
                 progress("rules_rerun")
                 hits += post_replay.rerun(
-                    conn, cur, period.since, period.until, ruleset, kb, wanted
-                )
-                p = replace(p, rules={**p.rules, **rerun_rules})
+                    post_replay.StoredCatalog(conn), cur, period.since, period.until, ruleset,
+                    kb, wanted,
+                )  # fmt: skip
     unique: dict[str, dict[str, Any]] = {}
     for h in hits:
         unique.setdefault(h.hit_id, hit_row(h, p, now))

@@ -8,6 +8,7 @@ pharmacy's one-call settlement, 3101/3102, evaluation).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 from yibao.risk.kb import KnowledgeBase
@@ -44,13 +45,17 @@ def review(
     ruleset: RuleSet,
     *,
     part: Part = "all",
+    categories: Collection[str] | None = None,
 ) -> list[Hit]:
-    """Every hit of every applicable rule on the bill, in the rule set's order."""
+    """Every hit of every applicable rule on the bill, in the rule set's order; `categories`
+    narrows the rules to those categories (the post stage's re-run of the line rules)."""
     hits: list[Hit] = []
     charged = tuple(ln for ln in bill.lines if ln.amount > 0 and ln.cnt > 0)
     earlier = tuple(ln for ln in bill.visit_lines if ln.amount > 0 and ln.cnt > 0)
     day = bill.day
     for rule in rules_for(bill, stage, ruleset, part):
+        if categories is not None and rule.category not in categories:
+            continue
         facts = Facts(
             bill=bill,
             history=history,

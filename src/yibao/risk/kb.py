@@ -163,8 +163,8 @@ class KnowledgeBase:
 
     def line_codes(self) -> frozenset[str]:
         """Every item code a line rule looks up here (pairs, bundles, standard prices, drug
-        limits, high-value consumables): the items whose lines the post stage re-runs the
-        rules on (`yibao.monitoring.replay`)."""
+        limits, high-value consumables and the procedures that go with them): the items
+        whose lines the post stage re-runs the rules on (`yibao.monitoring.replay`)."""
         return frozenset(
             [
                 *(p.hilist_code_a for p in self.item_pairs),
@@ -173,6 +173,7 @@ class KnowledgeBase:
                 *(p.hilist_code for p in self.price_limits),
                 *(d.hilist_code for d in self.drug_limits),
                 *(link.consumable_code for link in self.consumable_links),
+                *(link.procedure_code for link in self.consumable_links),
             ]
         )
 
