@@ -7,24 +7,27 @@ from the columnar replica: each settlement's settled lines (`fee_fact`) with the
 (`mdtrt_fact`: kind, times, every diagnosis), the person on that day (`setl_fact`'s sex and
 age, `psn_dim`'s date of death) and the institution (`fixmedins_dim`).
 
-A year of a large city is tens of millions of bills, too many to hand one by one to Python.
-The read keeps the lines a re-run could find something on — a line whose item the catalog
-restricts or the knowledge base names (`watched`: a bill rule's pairs, bundles, prices, drug
-limits, consumables and their procedures are all knowledge-base items), a line outside the
-catalog, a pharmacy line that is not a drug, the same charge twice in one bill — and hands
-each bill over with those lines: every re-run category's logic reads only such lines and the
-visit. It narrows, it never decides: the rules decide on what it hands over.
+A year of a large city is tens of millions of bills, a third of them with a restricted item,
+too many to hand one by one to Python. The read keeps the lines a re-run could find something
+on — a line whose context may break its item's restricted catalog term (a man given a drug
+restricted to women, a visit without any diagnosis an indication names; `_BREAKS_A_TERM`), an
+item the knowledge base names (a bill rule's pairs, bundles, prices, drug limits, consumables
+and their procedures), a line outside the catalog, a pharmacy line that is not a drug, the
+same charge twice in one bill — and hands each bill over with those lines: every re-run
+category's logic reads only such lines and the visit. It narrows, it never decides: the rules
+decide on what it hands over, and a test holds the narrowing to keep every line they find.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from yibao.risk.model import DRUG_LIST_TYPES
 
@@ -92,15 +95,126 @@ class SettledBill:
     hit_before: frozenset[str] = frozenset()
 
 
-#: the lines a re-run could find something on (see the module's docstring): a watched item,
-#: a line outside the catalog, a pharmacy's non-drug, one of two equal charges of a bill
+@dataclass(frozen=True, slots=True)
+class RestrictedTerm:
+    """A catalog term that restricts its item (`catalog.model.Restrictions`), valid from
+    `begndate` to `enddate` (None: open-ended)."""
+
+    hilist_code: str
+    begndate: date
+    enddate: date | None
+    gend: str | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    child_drug: bool = False
+    hosp_lv: tuple[str, ...] = ()
+    med_type: tuple[str, ...] = ()
+    diag_codes: tuple[str, ...] = ()
+    max_days: Decimal | None = None
+    max_cnt: Decimal | None = None
+
+
+_TERMS_SCHEMA = pa.schema(
+    [
+        ("hilist_code", pa.string()),
+        ("begndate", pa.date32()),
+        ("enddate", pa.date32()),
+        ("gend", pa.string()),
+        ("age_min", pa.int32()),
+        ("age_max", pa.int32()),
+        ("child_drug", pa.bool_()),
+        ("hosp_lv", pa.list_(pa.string())),
+        ("med_type", pa.list_(pa.string())),
+        ("diag_codes", pa.list_(pa.string())),
+        ("max_days", pa.decimal128(16, 4)),
+        ("max_cnt", pa.decimal128(16, 4)),
+    ]
+)
+#: the name the terms are registered under on the read's cursor
+_TERMS = "replay_restricted_terms"
+
+
+def _terms_table(terms: Iterable[RestrictedTerm]) -> pa.Table:
+    rows = [
+        {
+            "hilist_code": t.hilist_code,
+            "begndate": t.begndate,
+            "enddate": t.enddate,
+            "gend": t.gend,
+            "age_min": t.age_min,
+            "age_max": t.age_max,
+            "child_drug": t.child_drug,
+            "hosp_lv": list(t.hosp_lv),
+            "med_type": list(t.med_type),
+            "diag_codes": list(t.diag_codes),
+            "max_days": t.max_days,
+            "max_cnt": t.max_cnt,
+        }
+        for t in terms
+    ]
+    return pa.Table.from_pylist(rows, schema=_TERMS_SCHEMA)
+
+
+#: A line's restricted term on its fee day that the line's context may break. Each clause
+#: keeps at least every line the rule of its restriction (yibao.risk.rules) can find: sex
+#: (gender_limit), an age band or a children's drug (child_only, age_limit: `$child_age` is
+#: the smallest child age of the rules), levels (hosp_lv_limit), visit types
+#: (med_type_limit), indications without a qualifying diagnosis and not billed as self-pay
+#: (indication_limit), quantity and days (over_quantity). The rules decide; a clause that
+#: keeps more than its rule finds costs time, never a finding.
+_BREAKS_A_TERM = f"""
+EXISTS (
+  SELECT 1 FROM {_TERMS} t
+  WHERE t.hilist_code = f.hilist_code
+    AND CAST(CAST(f.fee_ocur_time AS TIMESTAMP) AS DATE)
+        BETWEEN t.begndate AND COALESCE(t.enddate, DATE '9999-12-31')
+    AND (
+      (t.gend IS NOT NULL AND s.gend IN ('1', '2') AND s.gend <> t.gend)
+      OR (s.age IS NOT NULL AND (
+            (t.age_min IS NOT NULL AND s.age < t.age_min)
+            OR (t.age_max IS NOT NULL AND s.age >= t.age_max)
+            OR (t.child_drug AND s.age >= $child_age)))
+      OR (len(t.hosp_lv) > 0 AND NOT list_contains(t.hosp_lv, COALESCE(i.hosp_lv, '')))
+      OR (len(t.med_type) > 0 AND NOT (
+            list_contains(t.med_type, f.med_type)
+            OR (list_contains(t.med_type, 'ipt') AND (f.med_type LIKE '2%' OR f.med_type = '52'))
+            OR (list_contains(t.med_type, 'otp')
+                AND NOT (f.med_type LIKE '2%' OR f.med_type = '52'))))
+      OR (len(t.diag_codes) > 0 AND f.hosp_appr_flag IS DISTINCT FROM '2'
+          AND len(list_filter(
+                list_concat([COALESCE(m.maindiag_code, s.maindiag_code, '')],
+                            COALESCE(string_split(m.diag_codes, ','), [])),
+                lambda d: d <> '' AND len(list_filter(
+                t.diag_codes, lambda p: starts_with(upper(d), upper(p)))) > 0)) = 0)
+      OR (t.max_cnt IS NOT NULL AND f.cnt > t.max_cnt)
+      OR (t.max_days IS NOT NULL AND f.prd_days > t.max_days)
+    )
+)"""
+
+#: the lines a re-run could find something on (see the module's docstring): a line that may
+#: break its restricted term, an item the knowledge base names, a line outside the catalog,
+#: a pharmacy's non-drug, one of two equal charges of a bill
 _LINES = """
 WITH dup AS (
-  SELECT setl_id, hilist_code, fee_ocur_time, cnt, pric
+  SELECT setl_id, hilist_code, fee_ocur_time, cnt, pric, true AS twice
   FROM fee_fact
   WHERE setl_date BETWEEN $since AND $until
   GROUP BY ALL
   HAVING count(*) > 1
+),
+pharmacies AS (SELECT fixmedins_code FROM fixmedins_dim WHERE kind = 'pharmacy'),
+-- the lines worth a look before any join: cheap tests on the line alone
+near AS (
+  SELECT f.*
+  FROM fee_fact f
+  WHERE f.setl_date BETWEEN $since AND $until
+    AND ({everything}
+      OR f.list_type IS NULL
+      OR f.hilist_code IN (SELECT unnest($codes::VARCHAR[]))
+      OR ((f.visit_kind = 'pharmacy' OR f.fixmedins_code IN (SELECT fixmedins_code FROM pharmacies))
+          AND f.list_type NOT IN (SELECT unnest($drugs::VARCHAR[])))
+      OR f.setl_id IN (SELECT setl_id FROM dup)
+    )
 ),
 seen AS (
   SELECT mdtrt_id, list(DISTINCT rule_id) AS rule_ids
@@ -114,9 +228,11 @@ SELECT f.setl_id, f.setl_date, f.mdtrt_id, f.psn_ref, f.fixmedins_code, f.med_ty
        CAST(COALESCE(m.endtime, s.enddate) AS TIMESTAMP),
        COALESCE(m.maindiag_code, s.maindiag_code), m.diag_codes,
        s.gend, s.age, p.death_date, i.hosp_lv, i.admdvs, i.kind,
-       f.feedetl_sn, CAST(f.fee_ocur_time AS TIMESTAMP), f.hilist_code, f.list_type, f.cnt,
-       f.pric, f.det_item_fee_sumamt, f.prd_days, f.hosp_appr_flag, h.rule_ids
-FROM fee_fact f
+       f.feedetl_sn, CAST(f.fee_ocur_time AS TIMESTAMP), f.hilist_code, f.list_type,
+       CAST(f.cnt * 10000 AS BIGINT), CAST(f.pric * 1000000 AS BIGINT),
+       CAST(f.det_item_fee_sumamt * 100 AS BIGINT), CAST(f.prd_days * 10000 AS BIGINT),
+       f.hosp_appr_flag, h.rule_ids
+FROM near f
 LEFT JOIN fixmedins_dim i ON i.fixmedins_code = f.fixmedins_code
 LEFT JOIN dup d ON d.setl_id = f.setl_id AND d.hilist_code = f.hilist_code
      AND d.fee_ocur_time = f.fee_ocur_time AND d.cnt = f.cnt
@@ -125,13 +241,13 @@ LEFT JOIN mdtrt_fact m ON m.mdtrt_id = f.mdtrt_id
 LEFT JOIN setl_fact s ON s.setl_id = f.setl_id
 LEFT JOIN psn_dim p ON p.psn_ref = f.psn_ref
 LEFT JOIN seen h ON h.mdtrt_id = f.mdtrt_id
-WHERE f.setl_date BETWEEN $since AND $until
-  AND (
-    f.list_type IS NULL
-    OR f.hilist_code IN (SELECT unnest($watched::VARCHAR[]))
-    OR (i.kind = 'pharmacy' AND f.list_type NOT IN (SELECT unnest($drugs::VARCHAR[])))
-    OR d.setl_id IS NOT NULL
-  )
+WHERE {everything}
+   OR f.list_type IS NULL
+   OR f.hilist_code IN (SELECT unnest($named::VARCHAR[]))
+   OR ((COALESCE(m.mdtrt_kind, f.visit_kind) = 'pharmacy' OR i.kind = 'pharmacy')
+       AND f.list_type NOT IN (SELECT unnest($drugs::VARCHAR[])))
+   OR d.twice
+   OR {breaks}
 ORDER BY f.setl_id, f.fee_ocur_time,
          TRY_CAST(f.feedetl_sn AS BIGINT) NULLS LAST, f.feedetl_sn
 """
@@ -145,21 +261,66 @@ def _diagnoses(main: str | None, codes: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c in (main, *listed) if c))
 
 
+class _Exact:
+    """Scaled integers back to exact Decimals, each distinct value made once."""
+
+    def __init__(self, places: int) -> None:
+        self.places = places
+        self._memo: dict[int, Decimal] = {}
+
+    def __call__(self, scaled: int | None) -> Decimal | None:
+        if scaled is None:
+            return None
+        found = self._memo.get(scaled)
+        if found is None:
+            found = Decimal(scaled).scaleb(-self.places)
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[scaled] = found
+        return found
+
+
+#: distinct quantities, prices and amounts remembered per read (bounds memory, not results)
+_MEMO_LIMIT = 200_000
+
+
 def settled_bills(
-    cur: duckdb.DuckDBPyConnection, since: date, until: date, watched: Collection[str]
+    cur: duckdb.DuckDBPyConnection,
+    since: date,
+    until: date,
+    terms: Sequence[RestrictedTerm],
+    named: Collection[str],
+    child_age: int,
+    *,
+    narrow: bool = True,
 ) -> Iterator[SettledBill]:
-    """The bills settled in [since, until] with a line a re-run could find something on, each
-    once with those lines, in upload order (fee time, then the serial number as a number
-    where it is one)."""
-    cur.execute(
-        _LINES,
-        {
-            "since": since,
-            "until": until,
-            "watched": sorted(watched),
-            "drugs": sorted(DRUG_LIST_TYPES),
-        },
-    )
+    """The bills settled in [since, until] with a line a re-run could find something on (it
+    may break its item's restricted term `terms`, its item is `named` by the knowledge base,
+    …), each once with those lines, in upload order (fee time, then the serial number as a
+    number where it is one). `narrow=False` hands every settled line over (what the narrowing
+    is tested against)."""
+    sql = _LINES.format(everything="false" if narrow else "true", breaks=_BREAKS_A_TERM)
+    # registering needs the cursor's last result finished: a new statement finishes it
+    cur.execute("SELECT 1").fetchall()
+    cur.register(_TERMS, _terms_table(terms))
+    try:
+        cur.execute(
+            sql,
+            {
+                "since": since,
+                "until": until,
+                "named": sorted(named),
+                "codes": sorted({t.hilist_code for t in terms} | set(named)),
+                "drugs": sorted(DRUG_LIST_TYPES),
+                "child_age": child_age,
+            },
+        )
+        yield from _read(cur)
+    finally:
+        cur.unregister(_TERMS)
+
+
+def _read(cur: duckdb.DuckDBPyConnection) -> Iterator[SettledBill]:
+    qty, price, fen = _Exact(4), _Exact(6), _Exact(2)
     head: tuple[Any, ...] | None = None
     lines: list[SettledLine] = []
     while True:
@@ -173,15 +334,15 @@ def settled_bills(
             head = r
             lines.append(
                 SettledLine(
-                    feedetl_sn=str(r[17]),
-                    fee_ocur_time=r[18],
-                    hilist_code=r[19],
-                    list_type=r[20],
-                    cnt=r[21],
-                    pric=r[22] if r[22] is not None else Decimal(0),
-                    amount=r[23],
-                    prd_days=r[24],
-                    hosp_appr_flag=r[25],
+                    str(r[17]),
+                    r[18],
+                    r[19],
+                    r[20],
+                    qty(r[21]) or Decimal(0),
+                    price(r[22]) or Decimal(0),
+                    fen(r[23]) or Decimal(0),
+                    qty(r[24]),
+                    r[25],
                 )
             )
     if head is not None:

@@ -39,17 +39,50 @@ from yibao.catalog.cache import CatalogCache
 from yibao.catalog.model import CatalogItem
 from yibao.kit.money import round_fen
 from yibao.monitoring.model import PostHit
-from yibao.monitoring.replay import REPLAYED, SettledBill, settled_bills
+from yibao.monitoring.replay import REPLAYED, RestrictedTerm, SettledBill, settled_bills
 from yibao.review import service as review
 from yibao.risk import Bill, Institution, Person
-from yibao.risk.engine import review as run_rules
+from yibao.risk.engine import apply as apply_rules
+from yibao.risk.engine import rules_for
 from yibao.risk.kb import KnowledgeBase
 from yibao.risk.model import EMPTY_HISTORY, Hit
 from yibao.risk.params_io import Rule, RuleSet
-from yibao.risk.registry import CATEGORIES
 
+#: child_only's default age (risk.rules), when no rule sets one
+_CHILD_AGE = 18
 #: the real-time hit's evidence keys a post-hoc hit keeps, at most
 _EVIDENCE_LIMIT = 20
+
+
+def restricted_term(item: CatalogItem) -> RestrictedTerm:
+    """A restricting catalog term as the replica's read narrows on it."""
+    lim = review.limits_of(item)
+    return RestrictedTerm(
+        hilist_code=item.hilist_code,
+        begndate=item.begndate,
+        enddate=item.enddate,
+        gend=lim.gend,
+        age_min=lim.age_min,
+        age_max=lim.age_max,
+        child_drug=lim.child_drug,
+        hosp_lv=tuple(sorted(lim.hosp_lv)),
+        med_type=tuple(sorted(lim.med_type)),
+        diag_codes=lim.diag_codes,
+        max_days=lim.max_days,
+        max_cnt=lim.max_cnt,
+    )
+
+
+def child_age(rules: Iterable[Rule]) -> int:
+    """The smallest age the rules take for no longer a child (child_only, age_limit)."""
+    ages = [
+        v
+        for r in rules
+        if r.category in ("child_only", "age_limit")
+        for v in (r.params.get("child_age"),)
+        if isinstance(v, int) and not isinstance(v, bool)
+    ]
+    return min(ages, default=_CHILD_AGE)
 
 
 def replay_rules(ruleset: RuleSet, wanted: frozenset[str] | None = None) -> dict[str, Rule]:
@@ -68,7 +101,7 @@ def replay_rules(ruleset: RuleSet, wanted: frozenset[str] | None = None) -> dict
 class Catalog(Protocol):
     """What the re-run reads of the catalog (医保目录)."""
 
-    def restricted_codes(self, since: date, until: date) -> set[str]: ...
+    def restricted_items(self, since: date, until: date) -> list[CatalogItem]: ...
 
     def terms_at(self, codes: Iterable[str], day: date) -> Mapping[str, CatalogItem]: ...
 
@@ -80,8 +113,8 @@ class StoredCatalog:
         self.conn = conn
         self.cache = cache or CatalogCache()
 
-    def restricted_codes(self, since: date, until: date) -> set[str]:
-        return catalog_repo.restricted_codes(self.conn, since, until)
+    def restricted_items(self, since: date, until: date) -> list[CatalogItem]:
+        return catalog_repo.restricted_items(self.conn, since, until)
 
     def terms_at(self, codes: Iterable[str], day: date) -> Mapping[str, CatalogItem]:
         return self.cache.terms_at(self.conn, codes, day)
@@ -195,6 +228,8 @@ def rerun(
     ruleset: RuleSet,
     kb: KnowledgeBase,
     wanted: frozenset[str] | None = None,
+    *,
+    narrow: bool = True,
 ) -> list[PostHit]:
     """Every hit of the re-run rules on the bills settled in [since, until], read through
     `cur` (one snapshot of the replica). The items looked at are those the catalog restricts
@@ -202,19 +237,25 @@ def rerun(
     rules = replay_rules(ruleset, wanted)
     if not rules:
         return []
-    categories = frozenset(r.category for r in rules.values())
-    watched = catalog.restricted_codes(since, until) | set(kb.line_codes())
+    terms = [restricted_term(item) for item in catalog.restricted_items(since, until)]
     term = Terms(catalog)
+    # the rules for a bill depend on its region, day, scene, level and kind only: chosen once
+    # for each such context (engine.rules_for), narrowed to the re-run's
+    chosen: dict[tuple[str, date, str, str, str | None], list[Rule]] = {}
     out: list[PostHit] = []
-    for settled in settled_bills(cur, since, until, watched):
+    bills = settled_bills(cur, since, until, terms, kb.line_codes(), child_age(rules.values()))
+    for settled in bills:
         bill = bill_of(settled, term)
         if bill is None:
             continue
-        for hit in run_rules("post", bill, EMPTY_HISTORY, kb, ruleset, categories=categories):
-            if (
-                hit.rule_id in rules
-                and hit.rule_id not in settled.hit_before
-                and CATEGORIES[hit.category].unit == "line"
-            ):
-                out.extend(post_hits(settled, hit))
+        inst = bill.institution
+        key = (inst.admdvs, bill.day, bill.visit.scene, inst.hosp_lv, inst.fixmedins_type)
+        applicable = chosen.get(key)
+        if applicable is None:
+            applicable = [r for r in rules_for(bill, "post", ruleset) if r.rule_id in rules]
+            chosen[key] = applicable
+        if settled.hit_before:
+            applicable = [r for r in applicable if r.rule_id not in settled.hit_before]
+        for hit in apply_rules("post", applicable, bill, EMPTY_HISTORY, kb):
+            out.extend(post_hits(settled, hit))
     return out

@@ -8,7 +8,7 @@ pharmacy's one-call settlement, 3101/3102, evaluation).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 from yibao.risk.kb import KnowledgeBase
@@ -49,13 +49,22 @@ def review(
 ) -> list[Hit]:
     """Every hit of every applicable rule on the bill, in the rule set's order; `categories`
     narrows the rules to those categories (the post stage's re-run of the line rules)."""
+    rules = rules_for(bill, stage, ruleset, part)
+    if categories is not None:
+        rules = [r for r in rules if r.category in categories]
+    return apply(stage, rules, bill, history, kb)
+
+
+def apply(
+    stage: Stage, rules: Sequence[Rule], bill: Bill, history: History, kb: KnowledgeBase
+) -> list[Hit]:
+    """Every hit of `rules` (those `rules_for` chose for the bill) on the bill, in order."""
     hits: list[Hit] = []
     charged = tuple(ln for ln in bill.lines if ln.amount > 0 and ln.cnt > 0)
     earlier = tuple(ln for ln in bill.visit_lines if ln.amount > 0 and ln.cnt > 0)
+    visit_charged = earlier + charged
     day = bill.day
-    for rule in rules_for(bill, stage, ruleset, part):
-        if categories is not None and rule.category not in categories:
-            continue
+    for rule in rules:
         facts = Facts(
             bill=bill,
             history=history,
@@ -63,7 +72,7 @@ def review(
             params=rule.params,
             day=day,
             charged=charged,
-            visit_charged=earlier + charged,
+            visit_charged=visit_charged,
         )
         for found in LOGICS[rule.category].logic(facts):
             hits.append(

@@ -221,10 +221,10 @@ def all_terms(conn: Connection, codes: Iterable[str]) -> dict[str, list[CatalogI
     return found
 
 
-def restricted_codes(conn: Connection, since: date, until: date) -> set[str]:
-    """The codes with a term valid on some day of [since, until] that restricts the item's
-    reimbursement (any `lmt_*` restriction, or a child-only drug): the items the post stage
-    re-runs the line rules on."""
+def restricted_items(conn: Connection, since: date, until: date) -> list[CatalogItem]:
+    """The terms valid on some day of [since, until] that restrict their item's
+    reimbursement (any `lmt_*` restriction, or a child-only drug): what the post stage's
+    re-run of the line rules looks for."""
     c = catalog_item.c
     restricted = or_(
         c.lmt_gend.is_not(None),
@@ -237,18 +237,17 @@ def restricted_codes(conn: Connection, since: date, until: date) -> set[str]:
         c.lmt_cnt.is_not(None),
         c.chld_medc_flag == "1",
     )
-    return set(
-        conn.execute(
-            select(c.hilist_code)
-            .distinct()
-            .where(
-                c.vali_flag == "1",
-                c.begndate <= until,
-                or_(c.enddate.is_(None), c.enddate >= since),
-                restricted,
-            )
-        ).scalars()
-    )
+    rows = conn.execute(
+        select(catalog_item)
+        .where(
+            c.vali_flag == "1",
+            c.begndate <= until,
+            or_(c.enddate.is_(None), c.enddate >= since),
+            restricted,
+        )
+        .order_by(c.hilist_code, c.begndate)
+    ).mappings()
+    return [item_from_row(r) for r in rows]
 
 
 def history(conn: Connection, code: str) -> list[tuple[CatalogItem, int | None]]:
