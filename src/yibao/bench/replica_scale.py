@@ -118,11 +118,17 @@ def _setl_sql(total: int, start: int, stop: int) -> str:
       reversed
     FROM s"""
     amounts = ", ".join(f"-{n} AS {n}" for n in rows.SETL_AMOUNTS)
+    # the visit's department and doctor, as `_fee_sql` gives its lines (h of the setl_id)
     return f"""
-    WITH b AS ({base})
-    SELECT * EXCLUDE (reversed) FROM b
+    WITH b0 AS ({base}),
+    b AS (
+      SELECT *, 'D' || CAST(h % 20 AS VARCHAR) AS dept_code,
+             'A0' || CAST(h % 9 AS VARCHAR) AS caty, 'DR' || CAST(h % 500 AS VARCHAR) AS dr_code
+      FROM (SELECT *, CAST(hash(setl_id) % 1000000007 AS BIGINT) AS h FROM b0)
+    )
+    SELECT * EXCLUDE (reversed, h) FROM b
     UNION ALL BY NAME
-    SELECT * EXCLUDE (reversed, setl_id, refd_setl_flag, init_setl_id, vali_flag,
+    SELECT * EXCLUDE (reversed, h, setl_id, refd_setl_flag, init_setl_id, vali_flag,
                       {", ".join(rows.SETL_AMOUNTS)}),
       'R' || setl_id AS setl_id, '1' AS refd_setl_flag, setl_id AS init_setl_id,
       '1' AS vali_flag, {amounts}

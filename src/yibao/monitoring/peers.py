@@ -1,7 +1,9 @@
-"""Institutions against their peers (同行偏离, domain.md §2.3) and Benford tests of their bill
-totals (金额分布异常).
+"""Institutions, their departments and their doctors against their peers (同行偏离, domain.md
+§2.3) and Benford tests of institutions' bill totals (金额分布异常).
 
-Peers are the institutions of the same kind (hospital, clinic, pharmacy) and level. Each
+Peers are the institutions of the same kind (hospital, clinic, pharmacy) and level; a
+department (the visit's 科别) is compared with the same 科别 at institutions of that kind and
+level, a doctor with the doctors of that 科别 there (`LEVELS`). Each
 metric of the period — cost per visit, drug, exam and consumable shares, length of stay — is
 scored by its robust z-score against the peers; a metric is an outlier when it lies beyond
 `robust_z` **and** at least `min_ratio` times the peers' median (a share also `min_share_gap`
@@ -44,14 +46,37 @@ SHARES: frozenset[str] = frozenset({"drug_share", "exam_share", "consumable_shar
 FLAGGING: frozenset[str] = frozenset(m for m, _ in METRICS) - {"visits_per_person"}
 
 
+#: who is compared with whom (domain.md §2.3: institutions, departments and doctors against
+#: their peers): the level's key columns of `setl_fact`, its peer group's columns, and the
+#: prefix its hits' keys carry (institutions keep their first keys: a rerun finds them again)
+LEVELS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
+    ("institution", (), ("kind", "hosp_lv"), ""),
+    # a department (科别 `caty` of the visit) against the same 科别 at institutions of the
+    # same kind and level
+    ("department", ("caty",), ("kind", "hosp_lv", "caty"), "dept:"),
+    # a doctor against the doctors of the same 科别 at institutions of the same kind and level
+    ("doctor", ("caty", "dr_code"), ("kind", "hosp_lv", "caty"), "dr:"),
+)
+
+
 def institution_metrics(
-    cur: duckdb.DuckDBPyConnection, since: date, until: date, min_stays: int = 1
+    cur: duckdb.DuckDBPyConnection,
+    since: date,
+    until: date,
+    min_stays: int = 1,
+    by: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """Each institution's metrics over the period; the length of stay only where it had
-    `min_stays` stays (a handful of stays make an average that says nothing)."""
+    """Each institution's metrics over the period (or each of its departments or doctors:
+    `by` names the `setl_fact` columns that split it, a settlement without them is left
+    out); the length of stay only where it had `min_stays` stays (a handful of stays make an
+    average that says nothing)."""
+    split = "".join(f", COALESCE(s.{c}, '') AS {c}" for c in by)
+    present = "".join(f" AND s.{c} IS NOT NULL AND s.{c} <> ''" for c in by)
+    keys = ", ".join(str(i) for i in range(1, 4 + len(by)))
     result = cur.execute(
         f"""
-        SELECT s.fixmedins_code, COALESCE(d.kind, '') AS kind, COALESCE(d.hosp_lv, '') AS hosp_lv,
+        SELECT s.fixmedins_code, COALESCE(d.kind, '') AS kind, COALESCE(d.hosp_lv, '') AS hosp_lv
+               {split},
                count(*) AS visits, count(DISTINCT s.{PSN}) AS persons,
                sum(s.medfee_sumamt) AS medfee, sum(s.drug_sumamt) AS drug,
                sum(s.exam_sumamt) AS exam, sum(s.mcs_sumamt) AS mcs,
@@ -60,8 +85,8 @@ def institution_metrics(
                avg(CASE WHEN s.visit_kind = 'inpatient' THEN s.ipt_days END) AS avg_los
         FROM setl_fact s LEFT JOIN fixmedins_dim d USING (fixmedins_code)
         WHERE {valid("s")}
-          AND s.setl_date BETWEEN {day(since)} AND {day(until)}
-        GROUP BY 1, 2, 3 ORDER BY 1
+          AND s.setl_date BETWEEN {day(since)} AND {day(until)}{present}
+        GROUP BY {keys} ORDER BY {keys}
         """
     )
     names = [d[0] for d in result.description or []]
@@ -108,17 +133,34 @@ def _forest_scores(rows: list[dict[str, Any]]) -> list[float]:
 def peer_outliers(
     cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
 ) -> list[PostHit]:
-    rows = [
-        r
-        for r in institution_metrics(cur, since, until, t.min_visits)
-        if r["visits"] >= t.min_visits
-    ]
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    """Institutions, departments and doctors against their peers (`LEVELS`)."""
+    hits: list[PostHit] = []
+    for level, by, peer_by, prefix in LEVELS:
+        rows = [
+            r
+            for r in institution_metrics(cur, since, until, t.min_visits, by)
+            if r["visits"] >= t.min_visits
+        ]
+        hits += _outliers(rows, level, by, peer_by, prefix, since, until, t)
+    return hits
+
+
+def _outliers(
+    rows: list[dict[str, Any]],
+    level: str,
+    by: tuple[str, ...],
+    peer_by: tuple[str, ...],
+    prefix: str,
+    since: date,
+    until: date,
+    t: Thresholds,
+) -> list[PostHit]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in rows:
-        groups.setdefault((r["kind"], r["hosp_lv"]), []).append(r)
+        groups.setdefault(tuple(r[c] for c in peer_by), []).append(r)
     hits: list[PostHit] = []
     period = f"{since.isoformat()}..{until.isoformat()}"
-    for (kind, level), members in sorted(groups.items()):
+    for peer_key, members in sorted(groups.items()):
         if len(members) < t.min_peers:
             continue
         scores = _forest_scores(members)
@@ -151,18 +193,27 @@ def peer_outliers(
                     context.append(finding)
             if not findings:
                 continue
+            who = "|".join(
+                [r["fixmedins_code"], *(f"{prefix}{r[c]}" for c in by[:1])]
+                + [str(r[c]) for c in by[1:]]
+            )
             hits.append(
                 PostHit(
                     category="peer_outlier",
                     rule_id="POST-PEER-OUTLIER",
                     unit="institution",
-                    key=f"{r['fixmedins_code']}|{period}",
+                    key=f"{who}|{period}",
                     amount_fen=0,
                     fixmedins_code=r["fixmedins_code"],
                     day=until,
                     evidence={
                         "period": period,
-                        "peer_group": {"kind": kind, "hosp_lv": level, "size": len(members)},
+                        "level": level,
+                        **{c: r[c] for c in by},
+                        "peer_group": {
+                            **dict(zip(peer_by, peer_key, strict=True)),
+                            "size": len(members),
+                        },
                         "metrics": findings,
                         "other_metrics": context,
                         "isolation_forest_score": round(score, 4),

@@ -250,13 +250,22 @@ def _mdtrt_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
 
 def _setl_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
     stmt = (
-        select(setl, fixmedins.c.admdvs.label("_admdvs"), psn.c.gend.label("_gend"))
+        select(
+            setl,
+            fixmedins.c.admdvs.label("_admdvs"),
+            psn.c.gend.label("_gend"),
+            mdtrt.c.dept_code.label("_dept_code"),
+            mdtrt.c.caty.label("_caty"),
+            mdtrt.c.atddr_no.label("_atddr_no"),
+        )
         .join(fixmedins, fixmedins.c.fixmedins_code == setl.c.fixmedins_code)
         .join(psn, psn.c.psn_no == setl.c.psn_no)
+        .outerjoin(mdtrt, mdtrt.c.mdtrt_id == setl.c.mdtrt_id)
         .order_by(setl.c.setl_time)
     )
     for row in _stream(conn, stmt):
-        yield rows.setl_payload(row, admdvs=row["_admdvs"], gend=row["_gend"])
+        visit = {"dept_code": row["_dept_code"], "caty": row["_caty"], "atddr_no": row["_atddr_no"]}
+        yield rows.setl_payload(row, admdvs=row["_admdvs"], gend=row["_gend"], visit=visit)
 
 
 def _fee_payloads(conn: Connection) -> Iterator[dict[str, Any]]:

@@ -117,8 +117,15 @@ def _d(value: date | None) -> str | None:
     return None if value is None else value.strftime(DATE_FMT)
 
 
-def setl_payload(row: Mapping[str, Any], *, admdvs: str, gend: str | None) -> dict[str, Any]:
-    """From a `setl` table row (+ the institution's region and the person's sex)."""
+def setl_payload(
+    row: Mapping[str, Any],
+    *,
+    admdvs: str,
+    gend: str | None,
+    visit: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """From a `setl` table row (+ the institution's region, the person's sex and the visit's
+    department and doctor, for the department and doctor peers of post-hoc monitoring)."""
     payload: dict[str, Any] = {name: row.get(name) for name in SETL_TEXT}
     for name in SETL_AMOUNTS:
         payload[name] = fen(row.get(name))
@@ -139,6 +146,9 @@ def setl_payload(row: Mapping[str, Any], *, admdvs: str, gend: str | None) -> di
             max(1, (enddate.date() - begndate.date()).days) if begndate and enddate else None
         ),
         fee_line_cnt=int(row.get("fee_line_cnt") or 0),
+        dept_code=visit.get("dept_code") if visit else None,
+        caty=visit.get("caty") if visit else None,
+        dr_code=visit.get("atddr_no") if visit else None,
     )
     return payload
 

@@ -32,7 +32,8 @@ from yibao.replica import rows
 #: 3: the persons-served rollup (`replica.persons`); 4: setl_fact.psn_key; 5: its psn_key;
 #: 6: persons by keyed pseudonym `psn_ref` (`replica.pseudonym`), never `psn_no`;
 #: 7: rule_hit (review hits, by psn_ref); 8: fee_fact (settled fee lines), psn_dim.death_date;
-#: 9: mdtrt_fact.diag_codes, fee_fact's pric and hosp_appr_flag (post-hoc re-runs the line rules)
+#: 9: mdtrt_fact.diag_codes, fee_fact's pric and hosp_appr_flag (post-hoc re-runs the line
+#: rules), setl_fact's dept_code, caty and dr_code (department and doctor peers)
 SCHEMA_VERSION = 9
 
 #: the column carrying a person: a keyed pseudonym of `psn_no` (`replica.pseudonym`)
@@ -201,6 +202,10 @@ SETL_ENTITY = Entity(
         Column("ipt_days", "INTEGER", pa.int32()),
         Column("fee_line_cnt", "INTEGER", pa.int32()),
         *(_amount(n) for n in rows.SETL_AMOUNTS),
+        # the visit's department (code and 科别) and doctor: department and doctor peers
+        _text("dept_code"),
+        _text("caty"),
+        _text("dr_code"),
     ),
     derived=(
         ("visit_kind", "VARCHAR", VISIT_KIND_SQL.format(m="b.med_type")),

@@ -169,9 +169,10 @@ def _log_setl(
     ctx: Caller,
     rows: Sequence[Mapping[str, Any]],
     gend: str | None,
-    fees: Sequence[Mapping[str, Any]] = (),
+    fees: Sequence[Mapping[str, Any]],
+    visit: Mapping[str, Any],
 ) -> None:
-    repo.settlements_changed(conn, rows, admdvs=ctx.admdvs, gend=gend, fees=fees)
+    repo.settlements_changed(conn, rows, admdvs=ctx.admdvs, gend=gend, fees=fees, visit=visit)
 
 
 def _fees(
@@ -248,7 +249,7 @@ def write_settlement(
     if split.acct_mulaid_pay and party.family is not None:
         _set_balance(conn, party.family["psn_no"], party.family["insutype"], split.family_balc, at)
     accumulators.add(conn, insu["psn_no"], insu["insutype"], at.year, split.accumulator_delta, at)
-    _log_setl(conn, ctx, [row], party.person["gend"], [_fees(row, visit, lines)])
+    _log_setl(conn, ctx, [row], party.person["gend"], [_fees(row, visit, lines)], visit)
     return row
 
 
@@ -345,8 +346,9 @@ def reverse(
     accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
     # the lines are given back: the replica's fee lines of the original go (an empty payload
     # keeps the settlement date, so the replica's delete stays pruned to that day)
-    gone = _fees(original, _visit_of(conn, original), ())
-    _log_setl(conn, ctx, [row, flipped], person["gend"], [gone])
+    visit = _visit_of(conn, original)
+    gone = _fees(original, visit, ())
+    _log_setl(conn, ctx, [row, flipped], person["gend"], [gone], visit)
     return row
 
 
@@ -401,6 +403,7 @@ def reinstate(conn: Connection, ctx: Caller, reversal: Mapping[str, Any]) -> dic
         repo.relink_lines(conn, original["mdtrt_id"], sns, original["setl_id"])
     accumulators.add(conn, original["psn_no"], original["insutype"], original["year"], delta, at)
     settled = repo.settled_lines(conn, original["mdtrt_id"], original["setl_id"])
-    back = _fees(original, _visit_of(conn, original), settled)
-    _log_setl(conn, ctx, [row, dead, alive], person["gend"], [back])
+    visit = _visit_of(conn, original)
+    back = _fees(original, visit, settled)
+    _log_setl(conn, ctx, [row, dead, alive], person["gend"], [back], visit)
     return row

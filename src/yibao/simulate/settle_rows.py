@@ -556,7 +556,15 @@ class Settler:
         self._payload(
             out,
             replica_rows.SETL,
-            self.pl[replica_rows.SETL](setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=days),
+            self.pl[replica_rows.SETL](
+                setl_row,
+                admdvs=inst.admdvs,
+                gend=p.gend,
+                ipt_days=days,
+                dept_code=v.dept_code,
+                caty=v.caty,
+                dr_code=v.dr_code,
+            ),
         )
 
     def _reversal(
@@ -594,6 +602,12 @@ class Settler:
             out,
             replica_rows.SETL,
             self.pl[replica_rows.SETL](
-                setl_row, admdvs=inst.admdvs, gend=p.gend, ipt_days=ipt_days(row)
+                setl_row,
+                admdvs=inst.admdvs,
+                gend=p.gend,
+                ipt_days=ipt_days(row),
+                dept_code=v.dept_code,
+                caty=v.caty,
+                dr_code=v.dr_code,
             ),
         )

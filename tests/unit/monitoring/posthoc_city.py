@@ -26,7 +26,8 @@ class City:
                  setl_date DATE, setl_time TIMESTAMP, begndate TIMESTAMP, enddate TIMESTAMP,
                  ipt_days INTEGER, maindiag_code VARCHAR,
                  medfee_sumamt DECIMAL(16,2), fund_pay_sumamt DECIMAL(16,2),
-                 drug_sumamt DECIMAL(16,2), exam_sumamt DECIMAL(16,2), mcs_sumamt DECIMAL(16,2))"""
+                 drug_sumamt DECIMAL(16,2), exam_sumamt DECIMAL(16,2), mcs_sumamt DECIMAL(16,2),
+                 dept_code VARCHAR, caty VARCHAR, dr_code VARCHAR)"""
         )
         self._con.execute(
             "CREATE TABLE fixmedins_dim (fixmedins_code VARCHAR, kind VARCHAR, hosp_lv VARCHAR)"
@@ -45,7 +46,7 @@ class City:
                 "setl_id", "mdtrt_id", "psn_ref", "fixmedins_code", "visit_kind", "med_type",
                 "vali_flag", "setl_date", "setl_time", "begndate", "enddate", "ipt_days",
                 "maindiag_code", "medfee_sumamt", "fund_pay_sumamt", "drug_sumamt",
-                "exam_sumamt", "mcs_sumamt",
+                "exam_sumamt", "mcs_sumamt", "dept_code", "caty", "dr_code",
             ]  # fmt: skip
             batch = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
             self._con.register("batch", batch)
@@ -74,13 +75,15 @@ class City:
         mcs: str = "5.00",
         valid: bool = True,
         diag: str = "J06.900",
+        caty: str | None = None,
+        dr: str | None = None,
     ) -> str:
         n = next(_ids)
         setl_id = f"S{n:08d}"
         self._pending.append(
             [setl_id, f"M{n:08d}", psn, inst, kind, "11", "1" if valid else "0", when.date(),
              when, when, when, 0, diag, Decimal(medfee), Decimal(fund), Decimal(drug),
-             Decimal(exam), Decimal(mcs)]
+             Decimal(exam), Decimal(mcs), caty, caty, dr]
         )  # fmt: skip
         return setl_id
 
@@ -102,6 +105,6 @@ class City:
         self._pending.append(
             [setl_id, f"M{n:08d}", psn, inst, "inpatient", "21", "1", end.date(), end, begin,
              end, days, diag, Decimal(medfee), Decimal(fund), Decimal("3000"), Decimal("1000"),
-             Decimal("500")]
+             Decimal("500"), None, None, None]
         )  # fmt: skip
         return setl_id

@@ -54,6 +54,51 @@ def test_an_up_coding_clinic_stands_out_from_its_peers() -> None:
     assert hits[0].evidence["isolation_forest_rank"] == 1
 
 
+def _hospitals(city: City, rng: random.Random, n: int, *, odd: str | None = None) -> None:
+    """`n` level-2 hospitals with an internal medicine (A03) and a surgery (A04) department,
+    two doctors each; `odd` names a doctor (hospital|caty|doctor) who bills 2.5 times as much
+    per visit as everyone else."""
+    for i in range(n):
+        code = city.institution(f"H{i:02d}", "hospital", "2")
+        for caty in ("A03", "A04"):
+            for doctor in ("1", "2"):
+                who = f"{code}|{caty}|D{doctor}"
+                scale = 2.5 if who == odd else 1.0
+                for k in range(40):
+                    fee = rng.lognormvariate(5.0, 0.3) * scale
+                    city.visit(f"{who}-p{k % 30}", code,
+                               datetime(2026, 1, 1) + timedelta(hours=k * 11),
+                               medfee=f"{fee:.2f}", drug=f"{fee * 0.4:.2f}",
+                               exam=f"{fee * 0.2:.2f}", caty=caty, dr=f"D{doctor}")  # fmt: skip
+
+
+def test_a_department_and_a_doctor_stand_out_from_their_peers_where_the_hospital_does_not() -> None:
+    rng = random.Random(11)
+    city = City()
+    _hospitals(city, rng, 8, odd="H03|A04|D2")
+    hits = peers.peer_outliers(city.con, JAN1, MAR31, T)
+    levels = {
+        (h.evidence["level"], h.fixmedins_code, h.evidence.get("caty"), h.evidence.get("dr_code"))
+        for h in hits
+    }
+    # a quarter of the hospital's visits at 2.5 times the cost (1.4 times in all): not enough
+    # to flag it whole; its surgery (1.75 times) and that doctor are
+    assert levels == {("department", "H03", "A04", None), ("doctor", "H03", "A04", "D2")}
+    doctor = next(h for h in hits if h.evidence["level"] == "doctor")
+    assert doctor.evidence["peer_group"] == {
+        "kind": "hospital",
+        "hosp_lv": "2",
+        "caty": "A04",
+        "size": 16,
+    }
+    assert doctor.evidence["metrics"][0]["metric"] == "cost_per_visit"
+    assert doctor.key.startswith("H03|dr:A04|D2|")
+    # a rerun finds the same hits (their ids are what was found)
+    assert {h.hit_id for h in peers.peer_outliers(city.con, JAN1, MAR31, T)} == {
+        h.hit_id for h in hits
+    }
+
+
 def test_benford_flags_made_up_totals_not_natural_ones() -> None:
     rng = random.Random(2)
     city = City()

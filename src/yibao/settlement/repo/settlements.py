@@ -121,15 +121,17 @@ def settlements_changed(
     admdvs: str,
     gend: str | None,
     fees: Sequence[Mapping[str, Any]] = (),
+    visit: Mapping[str, Any] | None = None,
 ) -> None:
-    """Append the settlements' replica rows (`admdvs`: the settling institution's region) and
+    """Append the settlements' replica rows (`admdvs`: the settling institution's region,
+    `visit`: their visit's row, for its department and doctor) and
     the `fee` payloads of the lines they settle or give back (`replica.rows.fee_payload`), in
     one append."""
     changes: list[tuple[str, str, Mapping[str, Any], str]] = [
         (
             replica_rows.SETL,
             r["setl_id"],
-            replica_rows.setl_payload(r, admdvs=admdvs, gend=gend),
+            replica_rows.setl_payload(r, admdvs=admdvs, gend=gend, visit=visit),
             "upsert",
         )
         for r in rows
