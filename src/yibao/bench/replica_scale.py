@@ -123,7 +123,7 @@ def _setl_sql(total: int, start: int, stop: int) -> str:
     WITH b0 AS ({base}),
     b AS (
       SELECT *, 'D' || CAST(h % 20 AS VARCHAR) AS dept_code,
-             'A0' || CAST(h % 9 AS VARCHAR) AS caty, 'DR' || CAST(h % 500 AS VARCHAR) AS dr_code
+             'A0' || CAST(h % 9 AS VARCHAR) AS caty, 'DR' || CAST(h % 10 AS VARCHAR) AS dr_code
       FROM (SELECT *, CAST(hash(setl_id) % 1000000007 AS BIGINT) AS h FROM b0)
     )
     SELECT * EXCLUDE (reversed, h) FROM b
@@ -197,7 +197,7 @@ def _fee_sql(source: str) -> str:
     )
     SELECT setl_id, mdtrt_id, psn_no, fixmedins_code, med_type, setl_date,
            'D' || CAST(h % 20 AS VARCHAR) AS dept_code, 'A0' || CAST(h % 9 AS VARCHAR) AS caty,
-           'DR' || CAST(h % 500 AS VARCHAR) AS dr_code,
+           'DR' || CAST(h % 10 AS VARCHAR) AS dr_code,
            [CAST(k + 1 AS VARCHAR) for k in ks] AS feedetl_sn,
            [strftime({when}, '%Y-%m-%d %H:%M:%S') for k in ks] AS fee_ocur_time,
            codes AS hilist_code,

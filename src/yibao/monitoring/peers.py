@@ -65,11 +65,12 @@ def institution_metrics(
     until: date,
     min_stays: int = 1,
     by: tuple[str, ...] = (),
+    min_visits: int = 1,
 ) -> list[dict[str, Any]]:
     """Each institution's metrics over the period (or each of its departments or doctors:
     `by` names the `setl_fact` columns that split it, a settlement without them is left
-    out); the length of stay only where it had `min_stays` stays (a handful of stays make an
-    average that says nothing)."""
+    out), those with `min_visits` visits; the length of stay only where it had `min_stays`
+    stays (a handful of stays make an average that says nothing)."""
     split = "".join(f", COALESCE(s.{c}, '') AS {c}" for c in by)
     present = "".join(f" AND s.{c} IS NOT NULL AND s.{c} <> ''" for c in by)
     keys = ", ".join(str(i) for i in range(1, 4 + len(by)))
@@ -86,7 +87,7 @@ def institution_metrics(
         FROM setl_fact s LEFT JOIN fixmedins_dim d USING (fixmedins_code)
         WHERE {valid("s")}
           AND s.setl_date BETWEEN {day(since)} AND {day(until)}{present}
-        GROUP BY {keys} ORDER BY {keys}
+        GROUP BY {keys} HAVING count(*) >= {int(min_visits)} ORDER BY {keys}
         """
     )
     names = [d[0] for d in result.description or []]
@@ -138,7 +139,7 @@ def peer_outliers(
     for level, by, peer_by, prefix in LEVELS:
         rows = [
             r
-            for r in institution_metrics(cur, since, until, t.min_visits, by)
+            for r in institution_metrics(cur, since, until, t.min_visits, by, t.min_visits)
             if r["visits"] >= t.min_visits
         ]
         hits += _outliers(rows, level, by, peer_by, prefix, since, until, t)
