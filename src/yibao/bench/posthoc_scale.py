@@ -21,6 +21,7 @@ row-store write of the hits is measured by the demo-city run, docs/monitoring.md
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -39,6 +40,7 @@ from yibao.bench.replica_scale import (
 )
 from yibao.catalog.model import CatalogItem, Restrictions
 from yibao.monitoring import runner
+from yibao.monitoring.peers import LEVELS
 from yibao.monitoring.plan import plan
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore, count_rows
@@ -86,12 +88,21 @@ def _item(code: str) -> CatalogItem:
     )
 
 
-def _pass(store: ReplicaStore, since: date, until: date) -> dict[str, Any]:
+def _pass(
+    store: ReplicaStore, since: date, until: date, peer_levels: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """One pass as `yibao risk run` makes it on one snapshot, timed per step: the detectors,
     then the re-run of the real-time rules."""
     ruleset = load_ruleset()
     kb = bench_kb(until)
     p = plan(ruleset, kb, until)
+    if peer_levels is not None:  # time the department and doctor peers too (packaged off)
+        extra = {lv.rule_id: ruleset.by_id(lv.rule_id) for lv in LEVELS}
+        p = dataclasses.replace(
+            p,
+            thresholds=dataclasses.replace(p.thresholds, peer_levels=peer_levels),
+            rules={**p.rules, **{k: r for k, r in extra.items() if r is not None}},
+        )
     per: dict[str, float] = {}
     found: dict[str, int] = {}
     started = time.perf_counter()
@@ -142,6 +153,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--memory-limit", default="1GB")
     ap.add_argument("--day", default=f"{YEAR}-06-15", help="the incremental day (yyyy-MM-dd)")
     ap.add_argument("--no-year", action="store_true", help="time the incremental day only")
+    ap.add_argument(
+        "--all-peers",
+        action="store_true",
+        help="compare departments and doctors with their peers too (packaged off)",
+    )
     args = ap.parse_args(argv)
     out: dict[str, Any] = {"threads": args.threads, "memory_limit": args.memory_limit}
     if not args.reuse:
@@ -157,9 +173,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         out["settlements"] = count_rows(store.cursor(), "setl_fact")
         day = date.fromisoformat(args.day)
-        out["day"] = _pass(store, day, day)
+        levels = tuple(lv.name for lv in LEVELS) if args.all_peers else None
+        out["day"] = _pass(store, day, day, levels)
         if not args.no_year:
-            out["year"] = _pass(store, date(YEAR, 1, 1), date(YEAR, 12, 31))
+            out["year"] = _pass(store, date(YEAR, 1, 1), date(YEAR, 12, 31), levels)
     finally:
         store.close()
     print(json.dumps(out, indent=1))

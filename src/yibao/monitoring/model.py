@@ -35,6 +35,9 @@ class Thresholds:
     min_share_gap: float = 0.05
     #: peers needed for a peer comparison to mean anything
     min_peers: int = 5
+    #: who is compared with peers (`peers.LEVELS`): institution, department, doctor — the
+    #: levels whose rule is enabled (`plan`)
+    peer_levels: tuple[str, ...] = ("institution",)
     #: visits an institution needs in the period to be compared
     min_visits: int = 30
     #: Benford: bills an institution needs, and the mean absolute deviation of first-digit

@@ -20,6 +20,7 @@ institution's value, the peers' median and the distance.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 from statistics import median
 from typing import Any
@@ -42,20 +43,64 @@ METRICS: tuple[tuple[str, str], ...] = (
 #: shares of the bill: a ratio on a tiny share (a pharmacy's 0.1 % of consumables) is no
 #: material difference, so these need `min_share_gap` above the peers' median too
 SHARES: frozenset[str] = frozenset({"drug_share", "exam_share", "consumable_share"})
+#: a department's or a doctor's metrics, each its observed value over what its case mix
+#: would cost at an institution of the same kind and level (费用消耗指数): its visits priced
+#: at that kind and level's average for their medical type and main-diagnosis category
+#: (ICD-10, three characters). A surgery that treats the hard cases is not a deviation; one
+#: that bills twice what its cases cost elsewhere is.
+ADJUSTED_METRICS: tuple[tuple[str, str], ...] = (
+    ("cost_index", "次均费用指数"),
+    ("drug_index", "药占比指数"),
+    ("exam_index", "检查检验占比指数"),
+    ("consumable_index", "耗占比指数"),
+    ("visits_per_person", "人次人头比"),
+)
+#: an index of a share → (its sum column, observed share, expected share): a material
+#: difference needs the share itself `min_share_gap` above the expected one too
+ADJUSTED_SHARES: dict[str, tuple[str, str, str]] = {
+    "drug_index": ("drug", "drug_share", "expected_drug_share"),
+    "exam_index": ("exam", "exam_share", "expected_exam_share"),
+    "consumable_index": ("mcs", "consumable_share", "expected_consumable_share"),
+}
 #: the metrics that make a hit (visits per person is evidence only: see the module's text)
-FLAGGING: frozenset[str] = frozenset(m for m, _ in METRICS) - {"visits_per_person"}
+FLAGGING: frozenset[str] = frozenset(m for m, _ in (*METRICS, *ADJUSTED_METRICS)) - {
+    "visits_per_person"
+}
 
 
-#: who is compared with whom (domain.md §2.3: institutions, departments and doctors against
-#: their peers): the level's key columns of `setl_fact`, its peer group's columns, and the
-#: prefix its hits' keys carry (institutions keep their first keys: a rerun finds them again)
-LEVELS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
-    ("institution", (), ("kind", "hosp_lv"), ""),
-    # a department (科别 `caty` of the visit) against the same 科别 at institutions of the
-    # same kind and level
-    ("department", ("caty",), ("kind", "hosp_lv", "caty"), "dept:"),
+@dataclass(frozen=True)
+class Level:
+    """Who is compared with whom (domain.md §2.3): the rule whose hits it makes, the
+    `setl_fact` columns naming one of them (none: the institution), its peer group's
+    columns, and the prefix its hits' keys carry (institutions keep their first keys)."""
+
+    name: str
+    rule_id: str
+    by: tuple[str, ...]
+    peers: tuple[str, ...]
+    prefix: str
+
+
+LEVELS: tuple[Level, ...] = (
+    Level("institution", "POST-PEER-OUTLIER", (), ("kind", "hosp_lv"), ""),
+    # a department (the visit's 科别 `caty`) against the same 科别 at institutions of the
+    # same kind and level, its outpatient and inpatient work apart (门诊 and 住院 次均费用 are
+    # different measures)
+    Level(
+        "department",
+        "POST-PEER-DEPARTMENT",
+        ("caty", "visit_kind"),
+        ("kind", "hosp_lv", "caty", "visit_kind"),
+        "dept:",
+    ),
     # a doctor against the doctors of the same 科别 at institutions of the same kind and level
-    ("doctor", ("caty", "dr_code"), ("kind", "hosp_lv", "caty"), "dr:"),
+    Level(
+        "doctor",
+        "POST-PEER-DOCTOR",
+        ("caty", "dr_code", "visit_kind"),
+        ("kind", "hosp_lv", "caty", "visit_kind"),
+        "dr:",
+    ),
 )
 
 
@@ -64,20 +109,14 @@ def institution_metrics(
     since: date,
     until: date,
     min_stays: int = 1,
-    by: tuple[str, ...] = (),
     min_visits: int = 1,
 ) -> list[dict[str, Any]]:
-    """Each institution's metrics over the period (or each of its departments or doctors:
-    `by` names the `setl_fact` columns that split it, a settlement without them is left
-    out), those with `min_visits` visits; the length of stay only where it had `min_stays`
-    stays (a handful of stays make an average that says nothing)."""
-    split = "".join(f", COALESCE(s.{c}, '') AS {c}" for c in by)
-    present = "".join(f" AND s.{c} IS NOT NULL AND s.{c} <> ''" for c in by)
-    keys = ", ".join(str(i) for i in range(1, 4 + len(by)))
+    """Each institution's metrics over the period, those with `min_visits` visits; the
+    length of stay only where it had `min_stays` stays (a handful of stays make an average
+    that says nothing)."""
     result = cur.execute(
         f"""
-        SELECT s.fixmedins_code, COALESCE(d.kind, '') AS kind, COALESCE(d.hosp_lv, '') AS hosp_lv
-               {split},
+        SELECT s.fixmedins_code, COALESCE(d.kind, '') AS kind, COALESCE(d.hosp_lv, '') AS hosp_lv,
                count(*) AS visits, count(DISTINCT s.{PSN}) AS persons,
                sum(s.medfee_sumamt) AS medfee, sum(s.drug_sumamt) AS drug,
                sum(s.exam_sumamt) AS exam, sum(s.mcs_sumamt) AS mcs,
@@ -86,8 +125,8 @@ def institution_metrics(
                avg(CASE WHEN s.visit_kind = 'inpatient' THEN s.ipt_days END) AS avg_los
         FROM setl_fact s LEFT JOIN fixmedins_dim d USING (fixmedins_code)
         WHERE {valid("s")}
-          AND s.setl_date BETWEEN {day(since)} AND {day(until)}{present}
-        GROUP BY {keys} HAVING count(*) >= {int(min_visits)} ORDER BY {keys}
+          AND s.setl_date BETWEEN {day(since)} AND {day(until)}
+        GROUP BY 1, 2, 3 HAVING count(*) >= {int(min_visits)} ORDER BY 1
         """
     )
     names = [d[0] for d in result.description or []]
@@ -110,12 +149,66 @@ def institution_metrics(
     return out
 
 
-def _forest_scores(rows: list[dict[str, Any]]) -> list[float]:
+def adjusted_metrics(
+    cur: duckdb.DuckDBPyConnection,
+    since: date,
+    until: date,
+    by: tuple[str, ...],
+    min_visits: int,
+) -> list[dict[str, Any]]:
+    """Each department's or doctor's (`by`: the `setl_fact` columns naming it) case-mix
+    adjusted metrics over the period (`ADJUSTED_METRICS`), those with `min_visits` visits."""
+    split = ", ".join(f"COALESCE(v.{c}, '') AS {c}" for c in by)
+    present = "".join(f" AND v.{c} IS NOT NULL AND v.{c} <> ''" for c in by)
+    keys = ", ".join(str(i) for i in range(1, 4 + len(by)))
+    result = cur.execute(
+        f"""
+        WITH v AS (
+          SELECT s.*, COALESCE(d.kind, '') AS kind, COALESCE(d.hosp_lv, '') AS hosp_lv,
+                 COALESCE(left(s.maindiag_code, 3), '') AS dx
+          FROM setl_fact s LEFT JOIN fixmedins_dim d USING (fixmedins_code)
+          WHERE {valid("s")} AND s.setl_date BETWEEN {day(since)} AND {day(until)}
+        ),
+        norm AS (
+          SELECT kind, hosp_lv, med_type, dx, avg(medfee_sumamt) AS e_fee,
+                 avg(drug_sumamt) AS e_drug, avg(exam_sumamt) AS e_exam, avg(mcs_sumamt) AS e_mcs
+          FROM v GROUP BY ALL
+        )
+        SELECT v.fixmedins_code, v.kind, v.hosp_lv, {split},
+               count(*) AS visits, count(DISTINCT v.{PSN}) AS persons,
+               sum(v.medfee_sumamt) AS medfee, sum(v.drug_sumamt) AS drug,
+               sum(v.exam_sumamt) AS exam, sum(v.mcs_sumamt) AS mcs,
+               sum(n.e_fee) AS e_fee, sum(n.e_drug) AS e_drug, sum(n.e_exam) AS e_exam,
+               sum(n.e_mcs) AS e_mcs
+        FROM v JOIN norm n USING (kind, hosp_lv, med_type, dx)
+        WHERE true{present}
+        GROUP BY {keys} HAVING count(*) >= {int(min_visits)} ORDER BY {keys}
+        """
+    )
+    names = [d[0] for d in result.description or []]
+    out = []
+    for row in result.fetchall():
+        r = dict(zip(names, row, strict=True))
+        fee, e_fee = float(r["medfee"] or 0), float(r["e_fee"] or 0)
+        r["cost_index"] = fee / e_fee if e_fee else 0.0
+        for index, (column, share, expected) in ADJUSTED_SHARES.items():
+            observed = float(r[column] or 0) / fee if fee else 0.0
+            wanted = float(r[f"e_{column}"] or 0) / e_fee if e_fee else 0.0
+            r[share], r[expected] = observed, wanted
+            r[index] = observed / wanted if wanted else 0.0
+        r["visits_per_person"] = int(r["visits"]) / int(r["persons"]) if r["persons"] else 0.0
+        out.append(r)
+    return out
+
+
+def _forest_scores(
+    rows: list[dict[str, Any]], metrics: tuple[tuple[str, str], ...] = METRICS
+) -> list[float]:
     """Isolation-forest anomaly scores (higher = more unusual) over the metrics, each metric
     scaled by its peers' median and MAD first; a fixed seed keeps a rerun's answer."""
     from sklearn.ensemble import IsolationForest
 
-    columns = [m for m, _ in METRICS if all(r.get(m) is not None for r in rows)]
+    columns = [m for m, _ in metrics if all(r.get(m) is not None for r in rows)]
     if len(rows) < 8 or not columns:
         return [0.0] * len(rows)
     matrix = []
@@ -134,28 +227,31 @@ def _forest_scores(rows: list[dict[str, Any]]) -> list[float]:
 def peer_outliers(
     cur: duckdb.DuckDBPyConnection, since: date, until: date, t: Thresholds
 ) -> list[PostHit]:
-    """Institutions, departments and doctors against their peers (`LEVELS`)."""
+    """Institutions, departments and doctors against their peers: the `LEVELS` whose rule
+    runs (`Thresholds.peer_levels`)."""
     hits: list[PostHit] = []
-    for level, by, peer_by, prefix in LEVELS:
-        rows = [
-            r
-            for r in institution_metrics(cur, since, until, t.min_visits, by, t.min_visits)
-            if r["visits"] >= t.min_visits
-        ]
-        hits += _outliers(rows, level, by, peer_by, prefix, since, until, t)
+    for level in LEVELS:
+        if level.name not in t.peer_levels:
+            continue
+        if level.by:
+            rows = adjusted_metrics(cur, since, until, level.by, t.min_visits)
+            metrics = ADJUSTED_METRICS
+        else:
+            rows = institution_metrics(cur, since, until, t.min_visits, t.min_visits)
+            metrics = METRICS
+        hits += _outliers(rows, level, metrics, since, until, t)
     return hits
 
 
 def _outliers(
     rows: list[dict[str, Any]],
-    level: str,
-    by: tuple[str, ...],
-    peer_by: tuple[str, ...],
-    prefix: str,
+    level: Level,
+    metrics: tuple[tuple[str, str], ...],
     since: date,
     until: date,
     t: Thresholds,
 ) -> list[PostHit]:
+    by, peer_by = level.by, level.peers
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault(tuple(r[c] for c in peer_by), []).append(r)
@@ -164,12 +260,12 @@ def _outliers(
     for peer_key, members in sorted(groups.items()):
         if len(members) < t.min_peers:
             continue
-        scores = _forest_scores(members)
+        scores = _forest_scores(members, metrics)
         ranked = sorted(scores, reverse=True)
         for r, score in zip(members, scores, strict=True):
             findings: list[dict[str, Any]] = []
             context: list[dict[str, Any]] = []
-            for metric, name in METRICS:
+            for metric, name in metrics:
                 value = r.get(metric)
                 peers = [p[metric] for p in members if p is not r and p.get(metric) is not None]
                 if value is None or len(peers) < t.min_peers - 1:
@@ -185,8 +281,16 @@ def _outliers(
                     "robust_z": round(z, 2) if math.isfinite(z) else "inf",
                     "ratio": round(ratio, 2) if math.isfinite(ratio) else "inf",
                 }
+                if metric in ADJUSTED_SHARES:
+                    _column, share, expected = ADJUSTED_SHARES[metric]
+                    gap = float(r[share]) - float(r[expected])
+                    finding["share"] = round(float(r[share]), 4)
+                    finding["expected_share"] = round(float(r[expected]), 4)
+                else:
+                    gap = float(value) - centre
                 material = ratio >= t.min_ratio and (
-                    metric not in SHARES or float(value) - centre >= t.min_share_gap
+                    (metric not in SHARES and metric not in ADJUSTED_SHARES)
+                    or gap >= t.min_share_gap
                 )
                 if metric in FLAGGING and z > t.robust_z and material:
                     findings.append(finding)
@@ -195,13 +299,13 @@ def _outliers(
             if not findings:
                 continue
             who = "|".join(
-                [r["fixmedins_code"], *(f"{prefix}{r[c]}" for c in by[:1])]
+                [r["fixmedins_code"], *(f"{level.prefix}{r[c]}" for c in by[:1])]
                 + [str(r[c]) for c in by[1:]]
             )
             hits.append(
                 PostHit(
                     category="peer_outlier",
-                    rule_id="POST-PEER-OUTLIER",
+                    rule_id=level.rule_id,
                     unit="institution",
                     key=f"{who}|{period}",
                     amount_fen=0,
@@ -209,7 +313,7 @@ def _outliers(
                     day=until,
                     evidence={
                         "period": period,
-                        "level": level,
+                        "level": level.name,
                         **{c: r[c] for c in by},
                         "peer_group": {
                             **dict(zip(peer_by, peer_key, strict=True)),

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from yibao.errors import InvalidInput
 from yibao.monitoring.model import Thresholds
+from yibao.monitoring.peers import LEVELS
 from yibao.monitoring.replay import REPLAYED
 from yibao.monitoring.runner import CATEGORIES as DETECTED
 from yibao.monitoring.runner import POST_RULES
@@ -132,6 +133,7 @@ def plan(
         min_share_gap=_num(peer, "min_share_gap", d.min_share_gap),
         min_peers=_int(peer, "min_peers", _int(los, "min_peers", d.min_peers)),
         min_visits=_int(peer, "min_visits", d.min_visits),
+        peer_levels=tuple(level.name for level in LEVELS if level.rule_id in rules),
         benford_min_bills=_int(benford, "min_bills", d.benford_min_bills),
         benford_mad=_num(benford, "mad", d.benford_mad),
         benford_z=_num(benford, "robust_z", d.benford_z),

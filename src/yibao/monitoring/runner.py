@@ -58,7 +58,15 @@ STEPS: tuple[Step, ...] = (
         {"POST-REPEAT-RX": "repeat_prescription"},
         lines.repeat_prescription,
     ),
-    Step("peer_outlier", {"POST-PEER-OUTLIER": "peer_outlier"}, peers.peer_outliers),
+    Step(
+        "peer_outlier",
+        {
+            "POST-PEER-OUTLIER": "peer_outlier",
+            "POST-PEER-DEPARTMENT": "peer_outlier",
+            "POST-PEER-DOCTOR": "peer_outlier",
+        },
+        peers.peer_outliers,
+    ),
     Step("benford", {"POST-BENFORD": "benford"}, peers.benford_outliers),
     Step(
         "clustered_visits", {"POST-CLUSTERED-VISITS": "clustered_visits"}, groups.clustered_visits

@@ -4,6 +4,7 @@ category; the scheduled run's next time."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -31,14 +32,25 @@ def _window(key: str, days: int | None, threshold: str | None = None) -> Window:
 
 
 def test_every_post_category_has_a_packaged_post_rule_under_its_detector_s_id() -> None:
+    # departments and doctors against their peers are packaged off (docs/monitoring.md)
+    off = {"POST-PEER-DEPARTMENT", "POST-PEER-DOCTOR"}
     for rule_id, category in RULE_IDS.items():
         rule = RULES.by_id(rule_id)
         assert rule is not None and rule.category == category, rule_id
-        assert rule.stages == ("post",) and rule.enabled
+        assert rule.stages == ("post",) and rule.enabled == (rule_id not in off)
     p = plan(RULES, EMPTY_KB, DAY)
     assert p.categories == set(CATEGORIES)
     assert p.rules["POST-BENFORD"].category == "benford"
-    assert p.rule_ids == set(RULE_IDS)
+    assert p.rule_ids == set(RULE_IDS) - off
+    assert p.thresholds.peer_levels == ("institution",)
+    # a region turning them on compares departments and doctors too
+    on = dataclasses.replace(
+        RULES,
+        rules=tuple(
+            dataclasses.replace(r, enabled=True) if r.rule_id in off else r for r in RULES.rules
+        ),
+    )
+    assert plan(on, EMPTY_KB, DAY).thresholds.peer_levels == ("institution", "department", "doctor")
     # card misuse has two post rules: two places at once, and a visit after death
     assert {r for r, c in RULE_IDS.items() if c == "card_misuse"} == {
         "POST-TWO-PLACES",

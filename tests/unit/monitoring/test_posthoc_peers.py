@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -76,7 +77,9 @@ def test_a_department_and_a_doctor_stand_out_from_their_peers_where_the_hospital
     rng = random.Random(11)
     city = City()
     _hospitals(city, rng, 8, odd="H03|A04|D2")
-    hits = peers.peer_outliers(city.con, JAN1, MAR31, T)
+    every = replace(T, peer_levels=("institution", "department", "doctor"))
+    assert not peers.peer_outliers(city.con, JAN1, MAR31, T)  # departments and doctors: off
+    hits = peers.peer_outliers(city.con, JAN1, MAR31, every)
     levels = {
         (h.evidence["level"], h.fixmedins_code, h.evidence.get("caty"), h.evidence.get("dr_code"))
         for h in hits
@@ -89,12 +92,16 @@ def test_a_department_and_a_doctor_stand_out_from_their_peers_where_the_hospital
         "kind": "hospital",
         "hosp_lv": "2",
         "caty": "A04",
+        "visit_kind": "outpatient",
         "size": 16,
     }
-    assert doctor.evidence["metrics"][0]["metric"] == "cost_per_visit"
-    assert doctor.key.startswith("H03|dr:A04|D2|")
+    assert doctor.rule_id == "POST-PEER-DOCTOR"
+    found = doctor.evidence["metrics"][0]
+    # its cases priced as they cost at its peers' level: 2.5 times that
+    assert found["metric"] == "cost_index" and 2.0 < found["value"] < 3.0
+    assert doctor.key.startswith("H03|dr:A04|D2|outpatient|")
     # a rerun finds the same hits (their ids are what was found)
-    assert {h.hit_id for h in peers.peer_outliers(city.con, JAN1, MAR31, T)} == {
+    assert {h.hit_id for h in peers.peer_outliers(city.con, JAN1, MAR31, every)} == {
         h.hit_id for h in hits
     }
 

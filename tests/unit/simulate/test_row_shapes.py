@@ -71,11 +71,13 @@ def test_the_insert_holds_the_constants_as_literals() -> None:
 def test_setl_payload_from_the_row_equals_the_contract(overrides: dict[str, object]) -> None:
     row = _setl_row(**overrides)
     at_rest = converter(setl, constants_for(setl, NOW))(row)
+    visit = {"dept_code": "D07", "caty": "A04", "atddr_no": "D110105000031"}
     ipt = replica_rows.setl_payload(row, admdvs="110105", gend="2")["ipt_days"]
     built = payload_builder(replica_rows.SETL, setl, constants_for(setl, NOW))(
-        at_rest, admdvs="110105", gend="2", ipt_days=ipt
-    )
-    expected = replica_rows.setl_payload(row, admdvs="110105", gend="2")
+        at_rest, admdvs="110105", gend="2", ipt_days=ipt, dept_code="D07", caty="A04",
+        dr_code="D110105000031",
+    )  # fmt: skip
+    expected = replica_rows.setl_payload(row, admdvs="110105", gend="2", visit=visit)
     names = [f.name for f in _schema(replica_rows.SETL)]
     assert dict(zip(names, built, strict=True)) == {n: expected[n] for n in names}
 
