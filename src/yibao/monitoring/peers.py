@@ -29,7 +29,14 @@ import duckdb
 
 from yibao.monitoring.model import PostHit, Thresholds
 from yibao.monitoring.sql import PSN, day, fen, valid
-from yibao.monitoring.stats import benford_mad, benford_noise, first_digit, robust_z
+from yibao.monitoring.stats import (
+    benford_mad,
+    benford_noise,
+    first_digit,
+    robust_z,
+    spread,
+    z_of,
+)
 
 #: (metric, Chinese name) scored against peers; a high value is the suspicious direction
 METRICS: tuple[tuple[str, str], ...] = (
@@ -66,6 +73,10 @@ ADJUSTED_SHARES: dict[str, tuple[str, str, str]] = {
 FLAGGING: frozenset[str] = frozenset(m for m, _ in (*METRICS, *ADJUSTED_METRICS)) - {
     "visits_per_person"
 }
+
+
+#: a peer group larger than this is measured against its whole spread (see `_outliers`)
+LEAVE_ONE_OUT_MAX = 300
 
 
 @dataclass(frozen=True)
@@ -211,14 +222,8 @@ def _forest_scores(
     columns = [m for m, _ in metrics if all(r.get(m) is not None for r in rows)]
     if len(rows) < 8 or not columns:
         return [0.0] * len(rows)
-    matrix = []
-    for r in rows:
-        matrix.append(
-            [
-                max(-10.0, min(10.0, robust_z(float(r[m]), [float(p[m]) for p in rows])))
-                for m in columns
-            ]
-        )
+    spreads = {m: spread([float(p[m]) for p in rows]) for m in columns}
+    matrix = [[max(-10.0, min(10.0, z_of(float(r[m]), spreads[m]))) for m in columns] for r in rows]
     forest = IsolationForest(n_estimators=200, random_state=7)
     forest.fit(matrix)
     return [float(-s) for s in forest.score_samples(matrix)]
@@ -262,16 +267,33 @@ def _outliers(
             continue
         scores = _forest_scores(members, metrics)
         ranked = sorted(scores, reverse=True)
+        # each member against the others; in a large group (hundreds of doctors of a 科别)
+        # against the whole group's spread, computed once — one member moves its median and
+        # MAD by less than the rounding of the z-score shown
+        shared = (
+            {m: spread([float(p[m]) for p in members if p.get(m) is not None]) for m, _ in metrics}
+            if len(members) > LEAVE_ONE_OUT_MAX
+            else None
+        )
         for r, score in zip(members, scores, strict=True):
             findings: list[dict[str, Any]] = []
             context: list[dict[str, Any]] = []
             for metric, name in metrics:
                 value = r.get(metric)
-                peers = [p[metric] for p in members if p is not r and p.get(metric) is not None]
-                if value is None or len(peers) < t.min_peers - 1:
+                if value is None:
                     continue
-                z = robust_z(float(value), [float(p) for p in peers])
-                centre = float(median(peers))
+                group = shared[metric] if shared is not None else None
+                if group is not None:
+                    z, centre = z_of(float(value), group), group.centre
+                else:
+                    peers = [
+                        float(p[metric])
+                        for p in members
+                        if p is not r and p.get(metric) is not None
+                    ]
+                    if len(peers) < t.min_peers - 1:
+                        continue
+                    z, centre = robust_z(float(value), peers), float(median(peers))
                 ratio = float(value) / centre if centre > 0 else math.inf
                 finding = {
                     "metric": metric,

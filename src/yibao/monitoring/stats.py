@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from statistics import median
 
 #: Benford's first-digit shares, log10(1 + 1/d)
@@ -12,21 +13,43 @@ BENFORD = tuple(math.log10(1 + 1 / d) for d in range(1, 10))
 _MAD_TO_SD = 0.6745
 
 
+@dataclass(frozen=True)
+class Spread:
+    """A group's median, median absolute deviation and mean absolute deviation (about the
+    median): what `robust_z` measures a value against."""
+
+    centre: float
+    mad: float
+    mean_dev: float
+
+
+def spread(peers: Sequence[float]) -> Spread | None:
+    """The spread of `peers` (None when there are none)."""
+    if not peers:
+        return None
+    centre = median(peers)
+    deviations = [abs(p - centre) for p in peers]
+    return Spread(centre, median(deviations), sum(deviations) / len(peers))
+
+
+def z_of(value: float, s: Spread | None) -> float:
+    """`robust_z` against a spread computed once (a large group: each member against the
+    same spread)."""
+    if s is None:
+        return 0.0
+    if s.mad > 0:
+        return _MAD_TO_SD * (value - s.centre) / s.mad
+    if s.mean_dev > 0:
+        return (value - s.centre) / (1.2533 * s.mean_dev)
+    return 0.0 if value == s.centre else math.copysign(math.inf, value - s.centre)
+
+
 def robust_z(value: float, peers: Sequence[float]) -> float:
     """(value − median) / (MAD / 0.6745): how far a value lies from its peers, in standard
     deviations, without letting the outliers themselves set the scale. When more than half the
     peers are equal the MAD is 0; the mean absolute deviation stands in (×1.2533 for a normal
     distribution), and a value equal to all its peers scores 0."""
-    if not peers:
-        return 0.0
-    centre = median(peers)
-    mad = median(abs(p - centre) for p in peers)
-    if mad > 0:
-        return _MAD_TO_SD * (value - centre) / mad
-    mean_dev = sum(abs(p - centre) for p in peers) / len(peers)
-    if mean_dev > 0:
-        return (value - centre) / (1.2533 * mean_dev)
-    return 0.0 if value == centre else math.copysign(math.inf, value - centre)
+    return z_of(value, spread(peers))
 
 
 def first_digit(amount_fen: int) -> int | None:
