@@ -65,6 +65,8 @@ class SettledLine:
     amount: Decimal
     prd_days: Decimal | None
     hosp_appr_flag: str | None
+    #: settlement made the line fully self-paid (a restriction or a mapping): no fund money
+    forced_selfpay: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,7 @@ SELECT f.setl_id, f.setl_date, f.mdtrt_id, f.psn_ref, f.fixmedins_code, f.med_ty
        f.feedetl_sn, CAST(f.fee_ocur_time AS TIMESTAMP), f.hilist_code, f.list_type,
        CAST(f.cnt * 10000 AS BIGINT), CAST(f.pric * 1000000 AS BIGINT),
        CAST(f.det_item_fee_sumamt * 100 AS BIGINT), CAST(f.prd_days * 10000 AS BIGINT),
-       f.hosp_appr_flag, h.rule_ids
+       f.hosp_appr_flag, f.forced_selfpay, h.rule_ids
 FROM near f
 LEFT JOIN fixmedins_dim i ON i.fixmedins_code = f.fixmedins_code
 LEFT JOIN dup d ON d.setl_id = f.setl_id AND d.hilist_code = f.hilist_code
@@ -343,6 +345,7 @@ def _read(cur: duckdb.DuckDBPyConnection) -> Iterator[SettledBill]:
                     fen(r[23]) or Decimal(0),
                     qty(r[24]),
                     r[25],
+                    r[26] == "1",
                 )
             )
     if head is not None:
@@ -369,5 +372,5 @@ def _bill(r: tuple[Any, ...], lines: list[SettledLine]) -> SettledBill:
         admdvs=r[15],
         kind=r[16],
         lines=tuple(lines),
-        hit_before=frozenset(r[26] or ()),
+        hit_before=frozenset(r[27] or ()),
     )

@@ -286,6 +286,7 @@ def _fee_payloads(conn: Connection) -> Iterator[dict[str, Any]]:
             fee_detail.c.prd_days,
             fee_detail.c.pric,
             fee_detail.c.hosp_appr_flag,
+            fee_detail.c.flags,
             setl.c.setl_time.label("_setl_time"),
             setl.c.psn_no.label("_psn_no"),
             setl.c.med_type.label("_med_type"),

@@ -28,6 +28,7 @@ from typing import Any
 
 from yibao.kit.clock import DATE_FMT, DATETIME_FMT
 from yibao.replica.pseudonym import given
+from yibao.storage.schema.care import forced_selfpay
 
 SETL = "setl"
 PSN = "psn"
@@ -48,6 +49,7 @@ FEE_LINE_FIELDS = (
     "prd_days",
     "pric",
     "hosp_appr_flag",
+    "forced_selfpay",
 )
 _QTY = Decimal(10000)
 _PRICE = Decimal(1_000_000)
@@ -198,6 +200,8 @@ def fee_payload(
         "prd_days": [qty(r.get("prd_days")) for r in ordered],
         "pric": [price(r.get("pric")) for r in ordered],
         "hosp_appr_flag": [r.get("hosp_appr_flag") for r in ordered],
+        # made fully self-paid at settlement (a restriction or a mapping): the fund paid nothing
+        "forced_selfpay": ["1" if forced_selfpay(r.get("flags")) else "0" for r in ordered],
     }
 
 

@@ -33,7 +33,8 @@ from yibao.replica import rows
 #: 6: persons by keyed pseudonym `psn_ref` (`replica.pseudonym`), never `psn_no`;
 #: 7: rule_hit (review hits, by psn_ref); 8: fee_fact (settled fee lines), psn_dim.death_date;
 #: 9: mdtrt_fact.diag_codes, fee_fact's pric and hosp_appr_flag (post-hoc re-runs the line
-#: rules), setl_fact's dept_code, caty and dr_code (department and doctor peers)
+#: rules: with forced_selfpay), setl_fact's dept_code, caty and dr_code (department and
+#: doctor peers)
 SCHEMA_VERSION = 9
 
 #: the column carrying a person: a keyed pseudonym of `psn_no` (`replica.pseudonym`)
@@ -313,6 +314,7 @@ _FEE_LINES = (
     Column("prd_days", QTY_SQL_TYPE, pa.int64(), qty_from_scaled("b.prd_days")),
     Column("pric", PRICE_SQL_TYPE, pa.int64(), price_from_scaled("b.pric")),
     _text("hosp_appr_flag"),
+    _text("forced_selfpay"),
 )
 
 FEE_ENTITY = Entity(

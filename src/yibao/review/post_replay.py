@@ -4,8 +4,10 @@
 One implementation, two stages: each settled bill the replica holds becomes the `Bill` the
 review saw at settlement — its settled lines with their catalog terms on the fee day, the
 visit's diagnoses, the person's sex and age, the institution — and `risk.engine.review` runs on
-it with stage `post`, so a rule (GEND-01, INDC-01, …) means at night what it meant at the
-counter. Only the rules whose `stages` name `post` run; a region turns the re-run of a rule off
+it with stage `post` (`risk.engine.rules_for` and `apply`), so a rule (GEND-01, INDC-01, …)
+means at night what it meant at the counter. A line settlement already made fully self-paid
+(a restriction, a mapping) is still reported, with nothing at stake (`amount` 0,
+`evidence.forced_selfpay`). Only the rules whose `stages` name `post` run; a region turns the re-run of a rule off
 by re-declaring it without `post`.
 
 Why re-run what settlement already checked: the catalog and the knowledge base are corrected
@@ -188,7 +190,7 @@ def _fen(amount: Decimal) -> int:
 
 def post_hits(bill: SettledBill, hit: Hit) -> Iterator[PostHit]:
     """A real-time hit on a settled bill as post-hoc hits: one a line it names."""
-    amounts = {ln.feedetl_sn: ln.amount for ln in bill.lines}
+    lines = {ln.feedetl_sn: ln for ln in bill.lines}
     # the real-time evidence may hold Decimals and dates: stored as JSON text, as at settlement
     evidence = orjson.loads(
         orjson.dumps(
@@ -202,14 +204,22 @@ def post_hits(bill: SettledBill, hit: Hit) -> Iterator[PostHit]:
         )
     )
     for line_id in hit.line_ids:
-        amount = hit.amount if len(hit.line_ids) == 1 else amounts.get(line_id, Decimal(0))
+        line = lines.get(line_id)
+        if line is not None and line.forced_selfpay:
+            # settlement already made it fully self-paid: the finding stands, the fund lost
+            # nothing on it
+            amount = Decimal(0)
+        elif len(hit.line_ids) == 1:
+            amount = hit.amount
+        else:
+            amount = line.amount if line is not None else Decimal(0)
         yield PostHit(
             category=hit.category,
             rule_id=hit.rule_id,
             unit="line",
             key=f"{bill.setl_id}|{line_id}",
             amount_fen=_fen(amount),
-            evidence=evidence,
+            evidence={**evidence, "forced_selfpay": bool(line and line.forced_selfpay)},
             psn_ref=bill.psn_ref,
             fixmedins_code=bill.fixmedins_code,
             mdtrt_id=bill.mdtrt_id,

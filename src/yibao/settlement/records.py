@@ -23,6 +23,7 @@ from typing import Any
 
 from yibao.policy import LineSplit, SettlementSplit
 from yibao.settlement.output import AMOUNTS
+from yibao.storage.schema.care import FORCED_SELFPAY as _FORCED_SELFPAY
 
 ZERO = Decimal("0.00")
 
@@ -38,9 +39,8 @@ REVERSED_AMOUNTS = (*AMOUNTS, "drug_sumamt", "mcs_sumamt", "exam_sumamt")
 #: a split's setlinfo amounts, in the order of AMOUNTS
 _amounts_of = attrgetter(*AMOUNTS)
 #: position of the "self-pay forced by a restriction or mapping" marker in fee_detail.flags
-#: (after the six catalog flags lmt_used, bas_medn, hi_nego_drug, chld_medc, list_sp_item,
-#: drt_reim)
-FORCED_SELFPAY = 6
+#: (the column's layout: storage.schema.care)
+FORCED_SELFPAY = _FORCED_SELFPAY
 
 
 def neg(value: Decimal) -> Decimal:

@@ -62,6 +62,7 @@ from yibao.simulate.row_shapes import (
     picker,
     scaled2,
 )
+from yibao.storage.schema.care import forced_selfpay
 from yibao.storage.tables import diag, fee_detail, mdtrt, setl, setl_fund
 
 ZERO = Decimal("0.00")
@@ -141,6 +142,7 @@ _FEE_TERMS = tuple(
 )
 _FEE_DAYS = FEE_DETAIL_COLUMNS[26:29].index("prd_days")
 _FEE_APPROVAL = tuple(FEE_DETAIL_COLUMNS[5:22].index(c) for c in ("pric", "hosp_appr_flag"))
+_FEE_FLAGS = FEE_DETAIL_COLUMNS[5:22].index("flags")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +162,8 @@ class _LineMemo:
     shape: tuple[Any, ...]
     #: the line's values in the replica's `fee` payload (`replica.rows.FEE_LINE_FIELDS`
     #: but the line's number and time): hilist_code, list_type, med_chrgitm_type, cnt,
-    #: det_item_fee_sumamt, prd_days, pric, hosp_appr_flag — at rest, as the payload
-    #: carries them
+    #: det_item_fee_sumamt, prd_days, pric, hosp_appr_flag, forced_selfpay — at rest, as the
+    #: payload carries them
     fee_part: tuple[Any, ...]
 
     @staticmethod
@@ -186,6 +188,7 @@ class _LineMemo:
                 *(terms_part[i] for i in _FEE_TERMS),
                 line_part[_FEE_DAYS],
                 *(terms_part[i] for i in _FEE_APPROVAL),
+                "1" if forced_selfpay(terms_part[_FEE_FLAGS]) else "0",
             ),
         )
 

@@ -7,6 +7,7 @@ secondary diagnosis that meets an indication is read; a rerun stores nothing twi
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -175,7 +176,10 @@ def test_a_bill_settled_without_review_is_reviewed_at_the_post_stage(make_platfo
             (row,) = [dict(r._mapping) for r in conn.execute(select(rule_hit))]
         assert row["rule_id"] == "GEND-01" and row["stage"] == "post"
         assert row["setl_id"] == bill["setl_id"] and row["mdtrt_id"] == bill["mdtrt_id"]
-        assert row["line_ids"] == "1" and row["amount"] == Decimal("20.00")
+        # the fee upload already made the line self-pay by the catalog's restriction: the
+        # finding stands, with nothing of the fund's at stake
+        assert row["line_ids"] == "1" and row["amount"] == Decimal("0.00")
+        assert json.loads(row["evidence"])["forced_selfpay"] is True
         assert row["psn_no"] is None and row["psn_ref"] == replica.store.pseudonyms.ref("P0001")
         assert row["result_type"] == "violation" and "限" in row["reason"]
 

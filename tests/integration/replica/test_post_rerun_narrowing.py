@@ -77,6 +77,8 @@ def test_the_narrowed_read_keeps_every_line_the_rules_find(tmp_path: Path) -> No
     finally:
         store.close()
     assert {h.hit_id for h in narrowed} == {h.hit_id for h in every}
+    # nothing here was made self-pay at settlement: every hit puts its line's amount at stake
+    assert all(h.amount_fen > 0 and not h.evidence["forced_selfpay"] for h in every)
     found = Counter(h.category for h in every)
     for category in (
         "gender_limit",

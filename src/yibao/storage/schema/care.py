@@ -20,6 +20,16 @@ from yibao.storage.types import Money, Price, Qty, Ratio
 # Visits (就诊 mdtrt), diagnoses and fee details
 # ---------------------------------------------------------------------------------------------
 
+#: position of the "self-pay forced by a restriction or mapping" marker in fee_detail.flags
+#: (after the six catalog flags)
+FORCED_SELFPAY = 6
+
+
+def forced_selfpay(flags: str | None) -> bool:
+    """Whether a line's `flags` mark it made fully self-paid at settlement."""
+    return flags is not None and len(flags) > FORCED_SELFPAY and flags[FORCED_SELFPAY] == "1"
+
+
 mdtrt = Table(
     "mdtrt",
     metadata,
@@ -109,7 +119,8 @@ fee_detail = Table(
     Column("chrgitm_lv", String(3), nullable=True),
     Column("med_chrgitm_type", String(CODE), nullable=True),
     #: the catalog flags of the line, as 2204 returns them: lmt_used, bas_medn, hi_nego_drug,
-    #: chld_medc, list_sp_item, drt_reim ("0"/"1" each, in that order)
+    #: chld_medc, list_sp_item, drt_reim ("0"/"1" each, in that order), then the marker of a
+    #: line made self-pay by a restriction or a mapping (FORCED_SELFPAY)
     Column("flags", String(12), nullable=True),
     Column("hosp_appr_flag", String(1), nullable=True),
     Column("bilg_dept_codg", String(ID), nullable=True),
