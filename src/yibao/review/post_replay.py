@@ -253,7 +253,9 @@ def rerun(
     # for each such context (engine.rules_for), narrowed to the re-run's
     chosen: dict[tuple[str, date, str, str, str | None], list[Rule]] = {}
     out: list[PostHit] = []
-    bills = settled_bills(cur, since, until, terms, kb.line_codes(), child_age(rules.values()))
+    bills = settled_bills(
+        cur, since, until, terms, kb.line_codes(), child_age(rules.values()), narrow=narrow
+    )
     for settled in bills:
         bill = bill_of(settled, term)
         if bill is None:

@@ -169,6 +169,8 @@ class KnowledgeBase:
             [
                 *(p.hilist_code_a for p in self.item_pairs),
                 *(p.hilist_code_b for p in self.item_pairs),
+                # a bundle's own code too: billed beside its parts it is no split
+                *(b.bundle_code for b in self.bundles),
                 *(b.hilist_code for b in self.bundles),
                 *(p.hilist_code for p in self.price_limits),
                 *(d.hilist_code for d in self.drug_limits),

@@ -1,8 +1,10 @@
 """The replica read that narrows the post stage's re-run to the lines worth a look keeps every
-line the rules find: over a synthetic year whose catalog restricts drugs in every way the
-catalog can (sex, age bands, children's drugs, levels, visit types, indications, days,
-quantity), most of them broken often, the narrowed re-run finds exactly what the re-run over
-every settled line finds."""
+line the rules find, and every line that clears one: over a synthetic year whose catalog
+restricts drugs in every way the catalog can (sex, age bands, children's drugs, levels, visit
+types, indications, days, quantity), most of them broken often, and whose knowledge base makes
+bundles of its labs (the bundle's own code billed beside its parts clears them) and mutually
+exclusive pairs, the narrowed re-run finds exactly what the re-run over every settled line
+finds."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from yibao.catalog.model import CatalogItem, Restrictions
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.store import ReplicaStore
 from yibao.review import post_replay
-from yibao.risk.kb import EMPTY_KB
+from yibao.risk.kb import BundlePart, ItemPair, KnowledgeBase
 from yibao.risk.params_io import load_ruleset
 
 #: the synthetic drugs D000 … D049 (yibao.bench.replica_scale) and what restricts them; the
@@ -62,6 +64,18 @@ def _item(code: str) -> CatalogItem:
     )
 
 
+#: the synthetic outpatient bill's k-th line is a lab `L<k>` unless k is 0 or one more than a
+#: multiple of 3 (replica_scale): a bill of 7 or 8 lines bills L5 and L6 apart (a split), one
+#: of 9 lines or more bills the bundle L8 beside them (no split); L3 and L9 exclude each other
+KB = KnowledgeBase(
+    bundles=tuple(
+        BundlePart(date(2000, 1, 1), None, "L8", "生化组合", code, min_parts=2)
+        for code in ("L5", "L6")
+    ),
+    item_pairs=(ItemPair(date(2000, 1, 1), None, "L3", "L9", "excludes"),),
+)
+
+
 def test_the_narrowed_read_keeps_every_line_the_rules_find(tmp_path: Path) -> None:
     path = tmp_path / "year.duckdb"
     build(path, 24_000, threads=1, memory_limit="512MB")
@@ -70,10 +84,8 @@ def test_the_narrowed_read_keeps_every_line_the_rules_find(tmp_path: Path) -> No
     since, until = date(YEAR, 1, 1), date(YEAR, 12, 31)
     try:
         with store.snapshot() as (cur, _seq):
-            narrowed = post_replay.rerun(WideCatalog(), cur, since, until, rules, EMPTY_KB)
-            every = post_replay.rerun(
-                WideCatalog(), cur, since, until, rules, EMPTY_KB, narrow=False
-            )
+            narrowed = post_replay.rerun(WideCatalog(), cur, since, until, rules, KB)
+            every = post_replay.rerun(WideCatalog(), cur, since, until, rules, KB, narrow=False)
     finally:
         store.close()
     assert {h.hit_id for h in narrowed} == {h.hit_id for h in every}
@@ -88,5 +100,7 @@ def test_the_narrowed_read_keeps_every_line_the_rules_find(tmp_path: Path) -> No
         "med_type_limit",
         "indication_limit",
         "over_quantity",
+        "split_charge",
+        "duplicate_charge",
     ):
         assert found[category] > 20, (category, found)

@@ -36,4 +36,4 @@ def test_the_knowledge_base_names_the_codes_its_line_rules_look_up() -> None:
         drug_limits=(DrugLimit(d, None, "DR", Decimal(7), None),),
         consumable_links=(ConsumableLink(d, None, "CON", "PROC"),),
     )
-    assert kb.line_codes() == {"A", "B", "P1", "PR", "DR", "CON", "PROC"}
+    assert kb.line_codes() == {"A", "B", "BUNDLE", "P1", "PR", "DR", "CON", "PROC"}
