@@ -21,6 +21,7 @@ decide on what it hands over, and a test holds the narrowing to keep every line 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -318,7 +319,9 @@ def settled_bills(
         )
         yield from _read(cur)
     finally:
-        cur.unregister(_TERMS)
+        # an error above may have aborted the transaction: let it be the one that is raised
+        with suppress(duckdb.Error):
+            cur.unregister(_TERMS)
 
 
 def _read(cur: duckdb.DuckDBPyConnection) -> Iterator[SettledBill]:
