@@ -42,6 +42,7 @@ from yibao.replica.store import ReplicaStore
 from yibao.review import post_replay
 from yibao.risk.params_io import load_ruleset
 from yibao.settlement.records import FORCED_SELFPAY
+from yibao.storage.schema.care import forced_selfpay
 from yibao.storage.tables import fee_detail, psn
 
 #: a restriction's reason text (yibao.catalog.restrictions.violations) → its category
@@ -64,8 +65,7 @@ def categories_of_line(
     out: list[str] = []
     if hilist_name is None:
         out.append("out_of_catalog")
-    forced = flags is not None and len(flags) > FORCED_SELFPAY and flags[FORCED_SELFPAY] == "1"
-    if forced and memo:
+    if forced_selfpay(flags) and memo:
         for needle, category in _REASONS:
             if needle in memo and category not in out:
                 out.append(category)

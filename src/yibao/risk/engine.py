@@ -8,7 +8,7 @@ pharmacy's one-call settlement, 3101/3102, evaluation).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 from yibao.risk.kb import KnowledgeBase
@@ -45,14 +45,9 @@ def review(
     ruleset: RuleSet,
     *,
     part: Part = "all",
-    categories: Collection[str] | None = None,
 ) -> list[Hit]:
-    """Every hit of every applicable rule on the bill, in the rule set's order; `categories`
-    narrows the rules to those categories (the post stage's re-run of the line rules)."""
-    rules = rules_for(bill, stage, ruleset, part)
-    if categories is not None:
-        rules = [r for r in rules if r.category in categories]
-    return apply(stage, rules, bill, history, kb)
+    """Every hit of every applicable rule on the bill, in the rule set's order."""
+    return apply(stage, rules_for(bill, stage, ruleset, part), bill, history, kb)
 
 
 def apply(

@@ -19,6 +19,7 @@ from settle_factories import (
     EXAM_A,
     HOSP,
     Person,
+    call_context,
     echo,
     fee_line,
     register_input,
@@ -28,9 +29,8 @@ from settle_factories import (
     settle_input,
 )
 
-from yibao.interface.context import CallContext, Institution
+from yibao.interface.context import CallContext
 from yibao.interface.transactions import outpatient, reversal
-from yibao.kit.clock import local_naive_now
 from yibao.replica.service import Replica
 from yibao.replica.verify import verify
 from yibao.runtime import Platform
@@ -40,24 +40,6 @@ LINES_SQL = (
     "SELECT setl_id, feedetl_sn, hilist_code, med_chrgitm_type, cnt, det_item_fee_sumamt, "
     "psn_ref, visit_kind FROM fee_fact ORDER BY setl_id, feedetl_sn"
 )
-
-
-def _ctx(platform: Platform, msgid: str, infno: str) -> CallContext:
-    return CallContext(
-        infno=infno,
-        msgid=msgid,
-        institution=Institution(HOSP, "测试医院", "hospital", "2", "110102", None),
-        opter="001",
-        opter_name="收费员",
-        opter_type="1",
-        inf_time=None,
-        now=local_naive_now(),
-        mdtrtarea_admvs="110102",
-        insuplc_admdvs=None,
-        sign_no=None,
-        signtype=None,
-        platform=platform,
-    )
 
 
 def _answered(conn: Any, ctx: CallContext, psn_no: str) -> None:
@@ -93,18 +75,22 @@ def test_settle_reverse_and_reinstate_move_the_lines_in_and_out_of_the_replica(
         seed_catalog(conn)
         seed_person(conn, p)
     with platform.db.engine.begin() as conn:
-        registered = outpatient.register(conn, _ctx(platform, "M1", "2201"), register_input(p))
+        registered = outpatient.register(
+            conn, call_context(platform, "M1", "2201"), register_input(p)
+        )
         mdtrt_id = registered["data"]["mdtrt_id"]
         lines = [
             fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "100.00"),
             fee_line("2", mdtrt_id, p.psn_no, CONSULT_A, "10.00"),
         ]
-        outpatient.upload_fees(conn, _ctx(platform, "M2", "2204"), {"feedetail": lines})
+        outpatient.upload_fees(conn, call_context(platform, "M2", "2204"), {"feedetail": lines})
         pre = outpatient.pre_settle(
-            conn, _ctx(platform, "M3", "2206"), settle_input(p, mdtrt_id, "110.00")
+            conn, call_context(platform, "M3", "2206"), settle_input(p, mdtrt_id, "110.00")
         )
         done = outpatient.settle(
-            conn, _ctx(platform, "M4", "2207"), settle_input(p, mdtrt_id, "110.00", **echo(pre))
+            conn,
+            call_context(platform, "M4", "2207"),
+            settle_input(p, mdtrt_id, "110.00", **echo(pre)),
         )
     setl_id = done["setlinfo"]["setl_id"]
     replica = Replica.open(platform.settings)
@@ -119,14 +105,14 @@ def test_settle_reverse_and_reinstate_move_the_lines_in_and_out_of_the_replica(
             (setl_id, "2", 10, ref, "outpatient"),
         ]
         with platform.db.engine.begin() as conn:
-            ctx = _ctx(platform, "M5", "2208")
+            ctx = call_context(platform, "M5", "2208")
             revs = {"data": {"setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": p.psn_no}}
             outpatient.reverse(conn, ctx, revs)
             _answered(conn, ctx, p.psn_no)
         assert _checked(replica) == []  # given back: no settled line left
         with platform.db.engine.begin() as conn:
             revoke = {"data": {"psn_no": p.psn_no, "omsgid": "M5", "oinfno": "2208"}}
-            reversal.revoke(conn, _ctx(platform, "M6", "2601"), revoke)
+            reversal.revoke(conn, call_context(platform, "M6", "2601"), revoke)
         assert _checked(replica) == settled  # the original stands again, its lines with it
         replica.rebuild(source="tables")
         assert _checked(replica) == settled

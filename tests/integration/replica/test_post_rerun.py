@@ -24,9 +24,10 @@ from settle_factories import (
     HOSP,
     STANDARD_ITEMS,
     Person,
-    _item,
+    call_context,
     echo,
     fee_line,
+    item_row,
     register_input,
     seed_catalog,
     seed_institution,
@@ -35,7 +36,6 @@ from settle_factories import (
 )
 
 from yibao.config import Settings, load_settings
-from yibao.interface.context import CallContext, Institution
 from yibao.interface.transactions import outpatient
 from yibao.kit.clock import local_naive_now
 from yibao.replica.service import Replica
@@ -67,24 +67,6 @@ def make_platform(tmp_path: Path, sqlite_url: str) -> Iterator[Any]:
         plat.close()
 
 
-def _ctx(platform: Platform, msgid: str, infno: str) -> CallContext:
-    return CallContext(
-        infno=infno,
-        msgid=msgid,
-        institution=Institution(HOSP, "测试医院", "hospital", "2", "110102", None),
-        opter="001",
-        opter_name="收费员",
-        opter_type="1",
-        inf_time=None,
-        now=local_naive_now(),
-        mdtrtarea_admvs="110102",
-        insuplc_admdvs=None,
-        sign_no=None,
-        signtype=None,
-        platform=platform,
-    )
-
-
 def _diagnosis(no: int, code: str, name: str) -> dict[str, Any]:
     return {
         "diag_type": "1",
@@ -110,17 +92,19 @@ def _settle_a_bill(platform: Platform) -> dict[str, str]:
             conn,
             [
                 *STANDARD_ITEMS,
-                _item(FEMALE_ONLY, "限女性用药", "101", "01", "09", lmt_gend="2"),
-                _item(DIABETES_ONLY, "限糖尿病用药", "101", "01", "09", lmt_diag_codes="E11"),
+                item_row(FEMALE_ONLY, "限女性用药", "101", "01", "09", lmt_gend="2"),
+                item_row(DIABETES_ONLY, "限糖尿病用药", "101", "01", "09", lmt_diag_codes="E11"),
             ],
         )
         seed_person(conn, p)
     with platform.db.engine.begin() as conn:
-        registered = outpatient.register(conn, _ctx(platform, "M1", "2201"), register_input(p))
+        registered = outpatient.register(
+            conn, call_context(platform, "M1", "2201"), register_input(p)
+        )
         mdtrt_id = registered["data"]["mdtrt_id"]
         outpatient.upload_visit_info(
             conn,
-            _ctx(platform, "M2", "2203"),
+            call_context(platform, "M2", "2203"),
             {
                 "mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": p.psn_no, "med_type": "11"},
                 "diseinfo": [
@@ -134,12 +118,14 @@ def _settle_a_bill(platform: Platform) -> dict[str, str]:
             fee_line("2", mdtrt_id, p.psn_no, DIABETES_ONLY, "30.00", appr="1"),
             fee_line("3", mdtrt_id, p.psn_no, EXAM_A, "100.00"),
         ]
-        outpatient.upload_fees(conn, _ctx(platform, "M3", "2204"), {"feedetail": lines})
+        outpatient.upload_fees(conn, call_context(platform, "M3", "2204"), {"feedetail": lines})
         pre = outpatient.pre_settle(
-            conn, _ctx(platform, "M4", "2206"), settle_input(p, mdtrt_id, "150.00")
+            conn, call_context(platform, "M4", "2206"), settle_input(p, mdtrt_id, "150.00")
         )
         done = outpatient.settle(
-            conn, _ctx(platform, "M5", "2207"), settle_input(p, mdtrt_id, "150.00", **echo(pre))
+            conn,
+            call_context(platform, "M5", "2207"),
+            settle_input(p, mdtrt_id, "150.00", **echo(pre)),
         )
     return {"psn_no": p.psn_no, "mdtrt_id": mdtrt_id, "setl_id": done["setlinfo"]["setl_id"]}
 

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from yibao.enrolment.credentials import secret_sha256
+from yibao.interface.context import CallContext, Institution
 from yibao.kit import jsonx
 from yibao.kit.clock import local_naive_now
+from yibao.runtime import Platform
 from yibao.storage.tables import (
     catalog_item,
     catalog_version,
@@ -44,6 +46,26 @@ _ids = itertools.count(10_000)
 
 def _now() -> datetime:
     return local_naive_now()
+
+
+def call_context(platform: Platform, msgid: str, infno: str) -> CallContext:
+    """The call context of HOSP (a level-2 hospital of 110102) calling `infno` now, as the
+    pipeline builds it: for driving a transaction's handler without HTTP."""
+    return CallContext(
+        infno=infno,
+        msgid=msgid,
+        institution=Institution(HOSP, "测试医院", "hospital", "2", "110102", None),
+        opter="001",
+        opter_name="收费员",
+        opter_type="1",
+        inf_time=None,
+        now=local_naive_now(),
+        mdtrtarea_admvs="110102",
+        insuplc_admdvs=None,
+        sign_no=None,
+        signtype=None,
+        platform=platform,
+    )
 
 
 def seed_institution(
@@ -150,7 +172,9 @@ def seed_person(conn: Connection, p: Person) -> Person:
     return p
 
 
-def _item(code: str, name: str, list_type: str, lv: str, kind: str, **extra: Any) -> dict[str, Any]:
+def item_row(
+    code: str, name: str, list_type: str, lv: str, kind: str, **extra: Any
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "hilist_code": code,
         "hilist_name": name,
@@ -168,15 +192,15 @@ def _item(code: str, name: str, list_type: str, lv: str, kind: str, **extra: Any
 
 
 STANDARD_ITEMS = [
-    _item(DRUG_B, "地喹氯铵含片", "101", "02", "09", selfpay_prop=Decimal("0.10")),
-    _item(EXAM_A, "血常规", "201", "01", "04"),
-    _item(CONSULT_A, "门诊诊察费", "201", "01", "02"),
-    _item(OWN_C, "自费耗材", "301", "03", "08"),
-    _item(
+    item_row(DRUG_B, "地喹氯铵含片", "101", "02", "09", selfpay_prop=Decimal("0.10")),
+    item_row(EXAM_A, "血常规", "201", "01", "04"),
+    item_row(CONSULT_A, "门诊诊察费", "201", "01", "02"),
+    item_row(OWN_C, "自费耗材", "301", "03", "08"),
+    item_row(
         LIMITED, "限制使用药品", "101", "02", "09", selfpay_prop=Decimal("0.20"), lmt_used_flag="1"
     ),
-    _item(CAPPED, "限价耗材", "301", "01", "08", hilist_pric_uplmt_amt=Decimal("10.000000")),
-    _item(CHILD_ONLY, "儿童专用药", "101", "01", "09", lmt_age_max=14),
+    item_row(CAPPED, "限价耗材", "301", "01", "08", hilist_pric_uplmt_amt=Decimal("10.000000")),
+    item_row(CHILD_ONLY, "儿童专用药", "101", "01", "09", lmt_age_max=14),
 ]
 
 

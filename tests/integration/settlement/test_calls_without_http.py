@@ -18,6 +18,7 @@ from settle_factories import (
     EXAM_A,
     HOSP,
     Person,
+    call_context,
     echo,
     fee_line,
     register_input,
@@ -28,29 +29,10 @@ from settle_factories import (
 )
 
 from yibao.errors import InvalidInput, NotFound
-from yibao.interface.context import CallContext, Institution
+from yibao.interface.context import CallContext
 from yibao.interface.transactions import outpatient, reversal
-from yibao.kit.clock import local_naive_now
 from yibao.runtime import Platform
 from yibao.storage.tables import msg_log, setl
-
-
-def _ctx(platform: Platform, msgid: str, infno: str) -> CallContext:
-    return CallContext(
-        infno=infno,
-        msgid=msgid,
-        institution=Institution(HOSP, "测试医院", "hospital", "2", "110102", None),
-        opter="001",
-        opter_name="收费员",
-        opter_type="1",
-        inf_time=None,
-        now=local_naive_now(),
-        mdtrtarea_admvs="110102",
-        insuplc_admdvs=None,
-        sign_no=None,
-        signtype=None,
-        platform=platform,
-    )
 
 
 def _answered(conn: Any, ctx: CallContext, psn_no: str) -> None:
@@ -77,18 +59,22 @@ def test_outpatient_settlement_and_its_2601(platform: Platform) -> None:
         seed_catalog(conn)
         seed_person(conn, p)
     with platform.db.engine.begin() as conn:
-        registered = outpatient.register(conn, _ctx(platform, "M1", "2201"), register_input(p))
+        registered = outpatient.register(
+            conn, call_context(platform, "M1", "2201"), register_input(p)
+        )
         assert registered is not None
         mdtrt_id = registered["data"]["mdtrt_id"]
         lines = {"feedetail": [fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "100.00")]}
-        outpatient.upload_fees(conn, _ctx(platform, "M2", "2204"), lines)
+        outpatient.upload_fees(conn, call_context(platform, "M2", "2204"), lines)
         pre = outpatient.pre_settle(
-            conn, _ctx(platform, "M3", "2206"), settle_input(p, mdtrt_id, "100.00")
+            conn, call_context(platform, "M3", "2206"), settle_input(p, mdtrt_id, "100.00")
         )
         assert pre is not None
         with pytest.raises(InvalidInput, match=r"^data\.fulamt_ownpay_amt: 必填 \(required\)$"):
-            outpatient.settle(conn, _ctx(platform, "M4", "2207"), settle_input(p, mdtrt_id, "100"))
-        ctx = _ctx(platform, "M5", "2207")
+            outpatient.settle(
+                conn, call_context(platform, "M4", "2207"), settle_input(p, mdtrt_id, "100")
+            )
+        ctx = call_context(platform, "M5", "2207")
         done = outpatient.settle(conn, ctx, settle_input(p, mdtrt_id, "100.00", **echo(pre)))
         assert done is not None
         assert done["setlinfo"]["medfee_sumamt"] == pre["setlinfo"]["medfee_sumamt"]
@@ -96,9 +82,9 @@ def test_outpatient_settlement_and_its_2601(platform: Platform) -> None:
     setl_id = done["setlinfo"]["setl_id"]
     with platform.db.engine.begin() as conn:
         revoke = {"data": {"psn_no": p.psn_no, "omsgid": "M5", "oinfno": "2207"}}
-        assert reversal.revoke(conn, _ctx(platform, "M6", "2601"), revoke) is None
+        assert reversal.revoke(conn, call_context(platform, "M6", "2601"), revoke) is None
         flag = conn.execute(select(setl.c.vali_flag).where(setl.c.setl_id == setl_id)).scalar()
         assert flag == "0"
         unknown = {"data": {"psn_no": p.psn_no, "omsgid": "M9", "oinfno": "2207"}}
         with pytest.raises(NotFound, match="原交易不存在 'M9'"):
-            reversal.revoke(conn, _ctx(platform, "M7", "2601"), unknown)
+            reversal.revoke(conn, call_context(platform, "M7", "2601"), unknown)
