@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     #: Columnar replica (DuckDB) threads and memory cap.
     duckdb_threads: int = 1
     duckdb_memory_limit: str = "1GB"
+    #: In `yibao serve`'s analytics process, each thread that runs analytic reads (dashboards,
+    #: named queries, portraits, post-hoc runs) lowers its CPU priority by this many nice
+    #: steps, so that under load the cores go to settlement first; the replica applier's
+    #: thread keeps the normal priority (freshness). 0 leaves every thread as it is.
+    analytics_nice: int = Field(default=10, ge=0, le=19)
     replica_enabled: bool = True
     #: Applier poll interval when idle, milliseconds.
     replica_poll_ms: int = 50

@@ -241,6 +241,8 @@ def _analytics(cfg: Settings) -> None:
     def start_wake() -> None:
         replica = platform.replica
         if replica is not None:
+            # analytic reads yield the cores to settlement; the applier keeps its priority
+            replica.store.reader_nice = cfg.analytics_nice
             found = wake.Listener("127.0.0.1", cfg.port, replica.applier.wake)
             found.start()
             listener.append(found)

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.errors import ConfigError
+from yibao.kit.priority import lower_this_thread
 from yibao.replica import persons
 from yibao.replica.batches import Batch
 from yibao.replica.pseudonym import Pseudonyms
@@ -135,6 +136,9 @@ class ReplicaStore:
         self.threads = threads
         self.memory_limit = memory_limit
         self.read_only = read_only
+        #: nice steps a reading thread lowers its CPU priority by before its first snapshot
+        #: (`yibao serve`'s analytics process sets it from `analytics_nice`; 0: unchanged)
+        self.reader_nice = 0
         self._gate = _Gate()
         self._cursor_lock = threading.Lock()
         #: serialises writers (applier batches, bulk appends, rebuild swaps)
@@ -248,7 +252,9 @@ class ReplicaStore:
 
     @contextmanager
     def snapshot(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, int]]:
-        """A read transaction and the `applied_seq` it sees: `(cursor, seq)`."""
+        """A read transaction and the `applied_seq` it sees: `(cursor, seq)`. The reading
+        thread first lowers its CPU priority by `reader_nice` (once per thread)."""
+        lower_this_thread(self.reader_nice)
         with self._gate.shared():
             cur = self.cursor()
             try:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,7 +35,7 @@ from yibao.review import repo
 from yibao.review.kb_rows import knowledge_base
 from yibao.risk import Bill, History, Hit, Institution, KnowledgeBase, Line, Person, RuleSet, Visit
 from yibao.risk.engine import Part, review
-from yibao.risk.model import ItemLimits, PastLine, PastVisit, Scene, Stage
+from yibao.risk.model import NO_LIMITS, ItemLimits, PastLine, PastVisit, Scene, Stage
 from yibao.storage import changelog
 
 #: the output key a handler's answer carries its review warnings under; the pipeline moves
@@ -59,7 +59,25 @@ class ReviewRefused(InvalidInput):
         self.rows = list(rows)
 
 
+#: id(term) → (the term, its limits): a catalog term is a long-lived object of the catalog
+#: cache, so its limits are worked out once rather than on every line that bills it (the term
+#: is kept beside them so that its id is not reused while the entry lives)
+_LIMITS: dict[int, tuple[CatalogItem, ItemLimits]] = {}
+_LIMITS_KEPT = 20_000
+
+
 def limits_of(item: CatalogItem) -> ItemLimits:
+    found = _LIMITS.get(id(item))
+    if found is not None and found[0] is item:
+        return found[1]
+    limits = _limits_of(item)
+    if len(_LIMITS) >= _LIMITS_KEPT:
+        _LIMITS.clear()
+    _LIMITS[id(item)] = (item, limits)
+    return limits
+
+
+def _limits_of(item: CatalogItem) -> ItemLimits:
     r = item.restrictions
     return ItemLimits(
         gend=r.gend,
@@ -100,7 +118,7 @@ def line_of(
         fee_ocur_time=when,
         list_type=item.list_type if item is not None else list_type,
         med_chrgitm_type=item.med_chrgitm_type if item is not None else None,
-        limits=limits_of(item) if item is not None else ItemLimits(),
+        limits=limits_of(item) if item is not None else NO_LIMITS,
         pric_uplmt_amt=item.hilist_pric_uplmt_amt if item is not None else None,
         prd_days=prd_days,
         hosp_appr_flag=hosp_appr_flag,
@@ -222,7 +240,9 @@ COUNTED = 200_000
 
 @dataclass(frozen=True, slots=True)
 class _Reviewed:
-    bill: Bill
+    #: what the review saw of the bill, in a form the caller can rebuild cheaply (compared
+    #: with `==` by `recall`)
+    seen: object
     hits: tuple[Hit, ...]
     epoch: Epoch
     kb: KnowledgeBase | None
@@ -270,19 +290,22 @@ class Reviewer:
         with self._lock:
             return self._writes.get(psn_no, 0), self._anonymous_writes
 
-    def remember(self, key: tuple[str, ...], bill: Bill, hits: Sequence[Hit], epoch: Epoch) -> None:
+    def remember(
+        self, key: tuple[str, ...], seen: object, hits: Sequence[Hit], epoch: Epoch
+    ) -> None:
         if not self.reuse:
             return
         with self._lock:
-            self._reviewed[key] = _Reviewed(bill, tuple(hits), epoch, self._kb)
+            self._reviewed[key] = _Reviewed(seen, tuple(hits), epoch, self._kb)
             self._reviewed.move_to_end(key)
             while len(self._reviewed) > REMEMBERED:
                 self._reviewed.popitem(last=False)
 
-    def recall(self, key: tuple[str, ...], bill: Bill, epoch: Epoch) -> list[Hit] | None:
-        """The kept review's hits when `bill` (its earlier lines aside: a settlement of the
-        visit is a write for the person) is the one reviewed, nothing was written for the
-        person since and the knowledge base is the one it used; else None."""
+    def recall(self, key: tuple[str, ...], seen: object, epoch: Epoch) -> list[Hit] | None:
+        """The kept review's hits when `seen` equals what the kept review saw of its bill
+        (`remember`; the caller's fingerprint of the visit, person, institution and lines),
+        nothing was written for the person since and the knowledge base is the one it used;
+        else None."""
         if not self.reuse:
             return None
         with self._lock:
@@ -290,14 +313,7 @@ class Reviewer:
             kb = self._kb
         if kept is None or kept.epoch != epoch or kept.kb is not kb:
             return None
-        same = (
-            # a pharmacy's sale gets its visit id at 2102, after its 2101 was reviewed
-            replace(kept.bill.visit, mdtrt_id="") == replace(bill.visit, mdtrt_id="")
-            and kept.bill.person == bill.person
-            and kept.bill.institution == bill.institution
-            and kept.bill.lines == bill.lines
-        )
-        return list(kept.hits) if same else None
+        return list(kept.hits) if kept.seen == seen else None
 
     def kb(self, conn: Connection) -> KnowledgeBase:
         now = time.monotonic()
@@ -425,11 +441,12 @@ class Reviewer:
         bill: Bill,
         *,
         part: Part = "all",
-        keep: tuple[tuple[str, ...], Epoch] | None = None,
+        keep: tuple[tuple[str, ...], Epoch, object] | None = None,
     ) -> list[Hit]:
         """The hits of the applicable rules (none when review is off). `keep` = (key, the
-        epoch read before): remember the review for the settlement that follows (`recall`),
-        unless it read a pharmacy's stock, which other persons' sales move."""
+        epoch read before, the bill's fingerprint): remember the review for the settlement
+        that follows (`recall`), unless it read a pharmacy's stock, which other persons'
+        sales move."""
         if not self.enabled or not bill.lines:
             return []
         kb = self.kb(conn)
@@ -445,7 +462,7 @@ class Reviewer:
         )
         hits = review(stage, bill, history, kb, self.ruleset, part=part)
         if keep is not None and history.stock is None:
-            self.remember(keep[0], bill, hits, keep[1])
+            self.remember(keep[0], keep[2], hits, keep[1])
         return hits
 
 

@@ -341,14 +341,19 @@ def _same_visit(f: Facts) -> list[Line]:
 def duplicate_charge(f: Facts) -> Sequence[Finding]:
     all_lines = _same_visit(f)
     new_ids = {ln.line_id for ln in f.bill.lines}
+    new_codes = {ln.hilist_code for ln in f.bill.lines}
     by_code: dict[str, list[Line]] = defaultdict(list)
     for ln in all_lines:
         by_code[ln.hilist_code].append(ln)
     out: list[Finding] = []
     flagged: set[str] = set()
-    # the same item at the same moment, quantity and price: one charge uploaded twice
+    # the same item at the same moment, quantity and price: one charge uploaded twice. Only a
+    # line of this bill is flagged, so only its items' lines are keyed (a stay's upload
+    # would otherwise key every earlier line of the stay again)
     seen: dict[tuple[object, ...], Line] = {}
     for ln in all_lines:
+        if ln.hilist_code not in new_codes:
+            continue
         key = (ln.hilist_code, ln.fee_ocur_time, ln.cnt, ln.pric)
         first = seen.get(key)
         if first is None:
@@ -367,6 +372,8 @@ def duplicate_charge(f: Facts) -> Sequence[Finding]:
                 )
             )
     for pair in f.kb.pairs(f.day):
+        if pair.hilist_code_a not in new_codes and pair.hilist_code_b not in new_codes:
+            continue  # no line of this bill on either side: nothing to flag
         a_lines = by_code.get(pair.hilist_code_a, [])
         b_lines = by_code.get(pair.hilist_code_b, [])
         if not a_lines or not b_lines:

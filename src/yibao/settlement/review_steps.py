@@ -9,6 +9,7 @@ rules, built from what the call already holds, and the stored hits.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -80,6 +81,51 @@ def _stored(row: Mapping[str, Any]) -> Line:
         prd_days=row.get("prd_days"),
         hosp_appr_flag=row.get("hosp_appr_flag"),
         list_type=row.get("list_type"),
+    )
+
+
+#: the columns of a stored line the review reads (`_stored`): a settlement's fingerprint of
+#: the lines its pre-settlement reviewed
+_LINE_PRINT = (
+    "feedetl_sn",
+    "med_list_codg",
+    "cnt",
+    "pric",
+    "det_item_fee_sumamt",
+    "fee_ocur_time",
+    "hilist_name",
+    "prd_days",
+    "hosp_appr_flag",
+    "list_type",
+)
+
+
+def _settlement_print(
+    caller: Caller,
+    visit: Mapping[str, Any],
+    person: Mapping[str, Any],
+    kind: str,
+    med_type: str,
+    rows: Sequence[Mapping[str, Any]],
+) -> tuple[object, ...]:
+    """Everything of a (pre-)settlement the visit rules see, as plain values: the visit, the
+    person, the institution and the stored lines to settle. A 2207 equal to its 2206 in this
+    takes the 2206's review over without building the bill again."""
+    return (
+        kind,
+        med_type,
+        visit["begntime"],
+        visit.get("endtime"),
+        visit.get("maindiag_code"),
+        person["psn_no"],
+        person.get("gend"),
+        person.get("brdy"),
+        person.get("death_date"),
+        caller.fixmedins_code,
+        caller.hosp_lv,
+        caller.admdvs,
+        caller.kind,
+        tuple(tuple(r.get(c) for c in _LINE_PRINT) for r in rows),
     )
 
 
@@ -181,17 +227,22 @@ def at_settlement(
 
     epoch = reviewer.epoch(psn_no)  # before anything of the history is read
     if final and to_settle:
-        again = reviewer.recall(key, bill_with([_stored(r) for r in to_settle], []), epoch)
+        seen = _settlement_print(caller, visit, person, kind, med_type, to_settle)
+        again = reviewer.recall(key, seen, epoch)
         if again is not None:
             return review.act(again, here)
     rows = repo.lines_for_review(conn, visit["mdtrt_id"])
+    unsettled = [r for r in rows if r["setl_id"] is None]
     bill = bill_with(
-        [_stored(r) for r in rows if r["setl_id"] is None],
+        [_stored(r) for r in unsettled],
         [_stored(r) for r in rows if r["setl_id"] is not None],
     )
-    hits = reviewer.review(
-        conn, "mid", bill, part="settlement", keep=None if final else (key, epoch)
+    keep = (
+        None
+        if final
+        else (key, epoch, _settlement_print(caller, visit, person, kind, med_type, unsettled))
     )
+    hits = reviewer.review(conn, "mid", bill, part="settlement", keep=keep)
     return review.act(hits, here if final else None)
 
 
@@ -231,11 +282,13 @@ def at_pharmacy(
         lines=_new_lines(conn, pricing, lines),
     )
     here = where(caller, psn_no, mdtrt_id, infno)
+    # a sale gets its visit id at 2102, after its 2101 was reviewed: compare without it
+    seen = (replace(bill.visit, mdtrt_id=""), bill.person, bill.institution, bill.lines)
     if final:
-        again = reviewer.recall(key, bill, epoch)
+        again = reviewer.recall(key, seen, epoch)
         if again is not None:
             return review.act(again, here)
-    hits = reviewer.review(conn, "mid", bill, part=part, keep=None if final else (key, epoch))
+    hits = reviewer.review(conn, "mid", bill, part=part, keep=None if final else (key, epoch, seen))
     return review.act(hits, here if final else None)
 
 

@@ -3,11 +3,13 @@ the fact table, and all-or-nothing batches (applied_seq moves with the rows or n
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
+from yibao.kit.priority import thread_nice
 from yibao.replica import batches, rows
 from yibao.replica.schema import MEASURE_NAMES, ROLLUPS, Rollup
 from yibao.replica.store import ReplicaStore, count_rows
@@ -225,3 +227,24 @@ def test_widened_gives_duckdb_more_threads_and_memory_for_a_while_then_the_caps_
         assert current("threads") == "1" and current("memory_limit") == capped
     finally:
         store.close()
+
+
+def test_a_reading_thread_yields_the_cpu_when_the_store_asks_it(store: ReplicaStore) -> None:
+    """`reader_nice` (the analytics process's `analytics_nice`): a thread's first snapshot
+    lowers that thread's priority; a batch applied meanwhile by another thread is not lowered."""
+    store.reader_nice = 4
+    seen: list[tuple[int, int]] = []
+
+    def read() -> None:
+        before = thread_nice()
+        with store.snapshot():
+            pass
+        seen.append((before, thread_nice()))
+
+    t = threading.Thread(target=read)
+    t.start()
+    t.join()
+    applier_before = thread_nice()
+    store.apply(batches.build([setl_change(1, setl_row("S1", "100.00", at=datetime(2024, 6, 3)))]))
+    assert seen == [(seen[0][0], min(19, seen[0][0] + 4))]
+    assert thread_nice() == applier_before
