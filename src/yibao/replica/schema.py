@@ -396,21 +396,6 @@ class Rollup:
             f"FROM {fact} WHERE {where} GROUP BY {group} ORDER BY 1"
         )
 
-    def append_sql(self, source: str) -> str:
-        """Append a batch's signed changes (`_m` = +1 new image, −1 replaced image), summed by
-        key, as new rows: the rollup may hold several rows per day and key — every query sums
-        — until the day is compacted (recomputed from the facts) when the applier seals it.
-        One INSERT per rollup is cheaper than merging by key (UPDATE … FROM, then INSERT …
-        WHERE NOT EXISTS, with or without a temp table), and DuckDB's MERGE and `INSERT … ON
-        CONFLICT DO UPDATE` on a keyed rollup are slower still (docs/replica.md)."""
-        keys = ", ".join(f"COALESCE({k}, '') AS {k}" for k in self.keys)
-        measures = ", ".join(f"SUM(_m * ({expr})) AS {name}" for name, _, expr in MEASURES)
-        group = ", ".join(str(i + 1) for i in range(len(self.keys) + 1))
-        return (
-            f"INSERT INTO {self.table} SELECT setl_date, {keys}, {measures} "
-            f"FROM {source} GROUP BY {group}"
-        )
-
 
 ROLLUPS: tuple[Rollup, ...] = (
     Rollup(

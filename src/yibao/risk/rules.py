@@ -419,9 +419,14 @@ def duplicate_charge(f: Facts) -> Sequence[Finding]:
 def split_charge(f: Facts) -> Sequence[Finding]:
     all_lines = _same_visit(f)
     new_ids = {ln.line_id for ln in f.bill.lines}
+    # a finding needs a line of this bill, so only the days this bill charges can hold one
+    # (a stay's upload need not regroup the stay's earlier days)
+    new_days = {ln.fee_ocur_time.date() for ln in f.bill.lines}
     by_day: dict[date, dict[str, list[Line]]] = defaultdict(lambda: defaultdict(list))
     for ln in all_lines:
-        by_day[ln.fee_ocur_time.date()][ln.hilist_code].append(ln)
+        day = ln.fee_ocur_time.date()
+        if day in new_days:
+            by_day[day][ln.hilist_code].append(ln)
     out = []
     for bundle_code, parts in f.kb.bundle_parts(f.day).items():
         members = {p.hilist_code for p in parts}
@@ -624,15 +629,19 @@ _HVC = {
 
 @logic("high_value_consumable", params=_HVC, threshold="min_pric")
 def high_value_consumable(f: Facts) -> Sequence[Finding]:
-    all_codes = {ln.hilist_code for ln in _same_visit(f)}
     floor = f.params["min_pric"]
     assert isinstance(floor, Decimal)
     out = []
+    all_codes: set[str] | None = None  # the visit's items, gathered when a consumable needs them
     for ln in f.charged:
         if ln.pric < floor:
             continue
         procs = f.kb.procedures_for(ln.hilist_code, ln.fee_ocur_time.date())
-        if not procs or procs & all_codes:
+        if not procs:
+            continue
+        if all_codes is None:
+            all_codes = {x.hilist_code for x in _same_visit(f)}
+        if procs & all_codes:
             continue
         shown = ",".join(sorted(procs))
         out.append(

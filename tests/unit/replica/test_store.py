@@ -11,6 +11,7 @@ import pytest
 
 from yibao.kit.priority import thread_nice
 from yibao.replica import batches, rows
+from yibao.replica import store as store_mod
 from yibao.replica.schema import MEASURE_NAMES, ROLLUPS, Rollup
 from yibao.replica.store import ReplicaStore, count_rows
 from yibao.storage.changelog import encode
@@ -127,7 +128,7 @@ def test_a_failing_batch_changes_nothing(
     def boom(*_args: object) -> None:
         raise RuntimeError("crash between the fact and the rollups")
 
-    monkeypatch.setattr(Rollup, "append_sql", boom)
+    monkeypatch.setattr(store_mod, "_summed", boom)
     with pytest.raises(RuntimeError):
         store.apply(batches.build([setl_change(2, setl_row("S2", "50.00", at=day))]))
     monkeypatch.undo()
