@@ -195,9 +195,12 @@ def at_settlement(
     final: bool,
     infno: str,
     to_settle: Sequence[Mapping[str, Any]] = (),
+    every_unsettled: bool = False,
 ) -> Outcome:
     """The visit and history rules at (pre-)settlement; a refusal of 2207/2304 carries its
-    hit rows (stored apart), of 2206/2303 none (they persist nothing).
+    hit rows (stored apart), of 2206/2303 none (they persist nothing). The bill is the visit's
+    unsettled lines beside its settled ones; `every_unsettled`: `to_settle` holds every
+    unsettled line (no charge batch named), so only the settled ones are read here.
 
     2207 applies the same review as its 2206: when the 2206 of the same visit was reviewed on
     the same bill (`to_settle`, the lines this settlement takes) and nothing was written for
@@ -231,12 +234,15 @@ def at_settlement(
         again = reviewer.recall(key, seen, epoch)
         if again is not None:
             return review.act(again, here)
-    rows = repo.lines_for_review(conn, visit["mdtrt_id"])
-    unsettled = [r for r in rows if r["setl_id"] is None]
-    bill = bill_with(
-        [_stored(r) for r in unsettled],
-        [_stored(r) for r in rows if r["setl_id"] is not None],
-    )
+    settled: Sequence[Mapping[str, Any]]
+    if every_unsettled:
+        unsettled = to_settle
+        settled = repo.settled_lines_for_review(conn, visit["mdtrt_id"])
+    else:
+        rows = repo.lines_for_review(conn, visit["mdtrt_id"])
+        unsettled = [r for r in rows if r["setl_id"] is None]
+        settled = [r for r in rows if r["setl_id"] is not None]
+    bill = bill_with([_stored(r) for r in unsettled], [_stored(r) for r in settled])
     keep = (
         None
         if final

@@ -268,6 +268,7 @@ def settle_visit(
         final=final,
         infno=infno,
         to_settle=lines,
+        every_unsettled=batch is None,
     )
     verdict = remote.check(
         conn,

@@ -88,3 +88,54 @@ def test_outpatient_settlement_and_its_2601(platform: Platform) -> None:
         unknown = {"data": {"psn_no": p.psn_no, "omsgid": "M9", "oinfno": "2207"}}
         with pytest.raises(NotFound, match="原交易不存在 'M9'"):
             reversal.revoke(conn, call_context(platform, "M7", "2601"), unknown)
+
+
+def test_a_pre_settlement_reviews_the_unsettled_lines_beside_the_settled(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a charge batch the settlement's own lines are the bill (only the settled ones
+    are read again); with one, the visit's lines are read — the bill is the same either way."""
+    from yibao.review.service import Reviewer
+
+    seen: list[tuple[list[str], list[str]]] = []
+    review = Reviewer.review
+
+    def spy(self: Reviewer, conn: Any, stage: Any, bill: Any, **kw: Any) -> Any:
+        seen.append(([ln.line_id for ln in bill.lines], [ln.line_id for ln in bill.visit_lines]))
+        return review(self, conn, stage, bill, **kw)
+
+    monkeypatch.setattr(Reviewer, "review", spy)
+    p = Person("P0001", "110101199003074514")
+    with platform.db.engine.begin() as conn:
+        seed_institution(conn, HOSP)
+        seed_catalog(conn)
+        seed_person(conn, p)
+    with platform.db.engine.begin() as conn:
+        registered = outpatient.register(
+            conn, call_context(platform, "M1", "2201"), register_input(p)
+        )
+        assert registered is not None
+        mdtrt_id = registered["data"]["mdtrt_id"]
+        first = {"feedetail": [fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "100.00")]}
+        outpatient.upload_fees(conn, call_context(platform, "M2", "2204"), first)
+        pre = outpatient.pre_settle(
+            conn, call_context(platform, "M3", "2206"), settle_input(p, mdtrt_id, "100.00")
+        )
+        assert pre is not None
+        ctx = call_context(platform, "M4", "2207")
+        outpatient.settle(conn, ctx, settle_input(p, mdtrt_id, "100.00", **echo(pre)))
+        later = {
+            "feedetail": [
+                fee_line("2", mdtrt_id, p.psn_no, EXAM_A, "50.00", batch="CB0002"),
+                fee_line("3", mdtrt_id, p.psn_no, EXAM_A, "50.00", batch="CB0002"),
+            ]
+        }
+        outpatient.upload_fees(conn, call_context(platform, "M5", "2204"), later)
+        seen.clear()
+        for msgid, batch in (("M6", "0000"), ("M7", "CB0002")):
+            outpatient.pre_settle(
+                conn,
+                call_context(platform, msgid, "2206"),
+                settle_input(p, mdtrt_id, "100.00", batch=batch),
+            )
+    assert seen == [(["2", "3"], ["1"]), (["2", "3"], ["1"])]

@@ -23,6 +23,7 @@ from yibao.settlement.repo.lines import (
     overwrite_line,
     relink_lines,
     settled_lines,
+    settled_lines_for_review,
     unlink_lines,
     unsettled_lines,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "set_balance",
     "set_validity",
     "settled_lines",
+    "settled_lines_for_review",
     "settlement",
     "settlement_by_id",
     "settlement_of_message",

@@ -129,26 +129,34 @@ def lines_to_settle(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None =
 
 
 #: the columns the review reads of a visit's valid lines (review_steps._stored)
-_P_FOR_REVIEW = Prepared(
-    select(
-        *[
-            fee_detail.c[name]
-            for name in (
-                "feedetl_sn",
-                "med_list_codg",
-                "hilist_name",
-                "list_type",
-                "cnt",
-                "pric",
-                "det_item_fee_sumamt",
-                "fee_ocur_time",
-                "prd_days",
-                "hosp_appr_flag",
-                "setl_id",
-            )
-        ]
+_FOR_REVIEW_COLUMNS = [
+    fee_detail.c[name]
+    for name in (
+        "feedetl_sn",
+        "med_list_codg",
+        "hilist_name",
+        "list_type",
+        "cnt",
+        "pric",
+        "det_item_fee_sumamt",
+        "fee_ocur_time",
+        "prd_days",
+        "hosp_appr_flag",
+        "setl_id",
     )
+]
+_P_FOR_REVIEW = Prepared(
+    select(*_FOR_REVIEW_COLUMNS)
     .where(fee_detail.c.mdtrt_id == bindparam("mdtrt_id"), fee_detail.c.vali_flag == "1")
+    .order_by(fee_detail.c.feedetl_sn)
+)
+_P_SETTLED_FOR_REVIEW = Prepared(
+    select(*_FOR_REVIEW_COLUMNS)
+    .where(
+        fee_detail.c.mdtrt_id == bindparam("mdtrt_id"),
+        fee_detail.c.vali_flag == "1",
+        fee_detail.c.setl_id.is_not(None),
+    )
     .order_by(fee_detail.c.feedetl_sn)
 )
 
@@ -156,6 +164,12 @@ _P_FOR_REVIEW = Prepared(
 def lines_for_review(conn: Connection, mdtrt_id: str) -> list[Row]:
     """The valid lines of a visit with the columns the review reads (settled or not)."""
     return _P_FOR_REVIEW.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+
+
+def settled_lines_for_review(conn: Connection, mdtrt_id: str) -> list[Row]:
+    """`lines_for_review` of the lines already settled (an admission's interim settlements,
+    an earlier charge batch): a settlement that holds every unsettled line reads only these."""
+    return _P_SETTLED_FOR_REVIEW.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
 
 
 def lines_of_visit(conn: Connection, mdtrt_id: str) -> list[Row]:
