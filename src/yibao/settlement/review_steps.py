@@ -84,22 +84,6 @@ def _stored(row: Mapping[str, Any]) -> Line:
     )
 
 
-#: the columns of a stored line the review reads (`_stored`): a settlement's fingerprint of
-#: the lines its pre-settlement reviewed
-_LINE_PRINT = (
-    "feedetl_sn",
-    "med_list_codg",
-    "cnt",
-    "pric",
-    "det_item_fee_sumamt",
-    "fee_ocur_time",
-    "hilist_name",
-    "prd_days",
-    "hosp_appr_flag",
-    "list_type",
-)
-
-
 def _settlement_print(
     caller: Caller,
     visit: Mapping[str, Any],
@@ -109,7 +93,7 @@ def _settlement_print(
     rows: Sequence[Mapping[str, Any]],
 ) -> tuple[object, ...]:
     """Everything of a (pre-)settlement the visit rules see, as plain values: the visit, the
-    person, the institution and the stored lines to settle. A 2207 equal to its 2206 in this
+    person, the institution and the stored lines to settle (the columns `_stored` reads). A 2207 equal to its 2206 in this
     takes the 2206's review over without building the bill again."""
     return (
         kind,
@@ -125,7 +109,7 @@ def _settlement_print(
         caller.hosp_lv,
         caller.admdvs,
         caller.kind,
-        tuple(tuple(r.get(c) for c in _LINE_PRINT) for r in rows),
+        tuple(tuple(r.get(c) for c in repo.REVIEW_LINE_COLUMNS) for r in rows),
     )
 
 

@@ -17,15 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "settlement"))
 from settle_factories import (
     CONSULT_A,
     EXAM_A,
-    HOSP,
     Person,
     call_context,
     echo,
     fee_line,
-    register_input,
-    seed_catalog,
-    seed_institution,
-    seed_person,
+    registered_visit,
+    seed_outpatient_world,
     settle_input,
 )
 
@@ -70,15 +67,9 @@ def test_settle_reverse_and_reinstate_move_the_lines_in_and_out_of_the_replica(
     platform: Platform,
 ) -> None:
     p = Person("P0001", "110101199003074514")
+    seed_outpatient_world(platform, p)
     with platform.db.engine.begin() as conn:
-        seed_institution(conn, HOSP)
-        seed_catalog(conn)
-        seed_person(conn, p)
-    with platform.db.engine.begin() as conn:
-        registered = outpatient.register(
-            conn, call_context(platform, "M1", "2201"), register_input(p)
-        )
-        mdtrt_id = registered["data"]["mdtrt_id"]
+        mdtrt_id = registered_visit(conn, platform, p)
         lines = [
             fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "100.00"),
             fee_line("2", mdtrt_id, p.psn_no, CONSULT_A, "10.00"),

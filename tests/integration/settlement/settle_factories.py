@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert
 
 from yibao.enrolment.credentials import secret_sha256
 from yibao.interface.context import CallContext, Institution
+from yibao.interface.transactions import outpatient
 from yibao.kit import jsonx
 from yibao.kit.clock import local_naive_now
 from yibao.runtime import Platform
@@ -319,6 +320,23 @@ class His:
         answer = await self.call(infno, input, **kw)
         assert answer["infcode"] == 0, answer["err_msg"]
         return answer["output"]
+
+
+def seed_outpatient_world(
+    platform: Platform, p: Person, items: Iterable[dict[str, Any]] = STANDARD_ITEMS
+) -> None:
+    """The hospital `HOSP`, the catalog and person `p`, committed."""
+    with platform.db.engine.begin() as conn:
+        seed_institution(conn, HOSP)
+        seed_catalog(conn, items)
+        seed_person(conn, p)
+
+
+def registered_visit(conn: Connection, platform: Platform, p: Person, msgid: str = "M1") -> str:
+    """A 2201 for `p` at `HOSP` run without HTTP; its mdtrt_id."""
+    registered = outpatient.register(conn, call_context(platform, msgid, "2201"), register_input(p))
+    assert registered is not None
+    return str(registered["data"]["mdtrt_id"])
 
 
 # ------------------------------------------------------------------ message bodies

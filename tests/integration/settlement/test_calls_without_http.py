@@ -16,15 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from settle_factories import (
     EXAM_A,
-    HOSP,
     Person,
     call_context,
     echo,
     fee_line,
-    register_input,
-    seed_catalog,
-    seed_institution,
-    seed_person,
+    registered_visit,
+    seed_outpatient_world,
     settle_input,
 )
 
@@ -54,16 +51,9 @@ def _answered(conn: Any, ctx: CallContext, psn_no: str) -> None:
 
 def test_outpatient_settlement_and_its_2601(platform: Platform) -> None:
     p = Person("P0001", "110101199003074514")
+    seed_outpatient_world(platform, p)
     with platform.db.engine.begin() as conn:
-        seed_institution(conn, HOSP)
-        seed_catalog(conn)
-        seed_person(conn, p)
-    with platform.db.engine.begin() as conn:
-        registered = outpatient.register(
-            conn, call_context(platform, "M1", "2201"), register_input(p)
-        )
-        assert registered is not None
-        mdtrt_id = registered["data"]["mdtrt_id"]
+        mdtrt_id = registered_visit(conn, platform, p)
         lines = {"feedetail": [fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "100.00")]}
         outpatient.upload_fees(conn, call_context(platform, "M2", "2204"), lines)
         pre = outpatient.pre_settle(
@@ -106,16 +96,9 @@ def test_a_pre_settlement_reviews_the_unsettled_lines_beside_the_settled(
 
     monkeypatch.setattr(Reviewer, "review", spy)
     p = Person("P0001", "110101199003074514")
+    seed_outpatient_world(platform, p)
     with platform.db.engine.begin() as conn:
-        seed_institution(conn, HOSP)
-        seed_catalog(conn)
-        seed_person(conn, p)
-    with platform.db.engine.begin() as conn:
-        registered = outpatient.register(
-            conn, call_context(platform, "M1", "2201"), register_input(p)
-        )
-        assert registered is not None
-        mdtrt_id = registered["data"]["mdtrt_id"]
+        mdtrt_id = registered_visit(conn, platform, p)
         first = {"feedetail": [fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "100.00")]}
         outpatient.upload_fees(conn, call_context(platform, "M2", "2204"), first)
         pre = outpatient.pre_settle(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from yibao.settlement.repo.accumulators import accumulators_of_year, add_to_accumulator
 from yibao.settlement.repo.lines import (
+    REVIEW_LINE_COLUMNS,
     cancel_lines,
     existing_lines,
     has_valid_lines,
@@ -79,6 +80,7 @@ __all__ = [
     "OUTPATIENT",
     "PHARMACY",
     "REGISTERED",
+    "REVIEW_LINE_COLUMNS",
     "SETTLED",
     "Row",
     "accumulators_of_year",

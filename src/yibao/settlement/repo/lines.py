@@ -128,35 +128,28 @@ def lines_to_settle(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None =
     )
 
 
-#: the columns the review reads of a visit's valid lines (review_steps._stored)
-_FOR_REVIEW_COLUMNS = [
-    fee_detail.c[name]
-    for name in (
-        "feedetl_sn",
-        "med_list_codg",
-        "hilist_name",
-        "list_type",
-        "cnt",
-        "pric",
-        "det_item_fee_sumamt",
-        "fee_ocur_time",
-        "prd_days",
-        "hosp_appr_flag",
-        "setl_id",
-    )
-]
+#: the columns the review reads of a stored line (review_steps._stored; every one is also in
+#: `_TO_SETTLE_COLUMNS`, so a settlement's own rows serve the review too)
+REVIEW_LINE_COLUMNS = (
+    "feedetl_sn",
+    "med_list_codg",
+    "hilist_name",
+    "list_type",
+    "cnt",
+    "pric",
+    "det_item_fee_sumamt",
+    "fee_ocur_time",
+    "prd_days",
+    "hosp_appr_flag",
+)
+_FOR_REVIEW_COLUMNS = [fee_detail.c[name] for name in (*REVIEW_LINE_COLUMNS, "setl_id")]
+_VISIT_VALID = (fee_detail.c.mdtrt_id == bindparam("mdtrt_id"), fee_detail.c.vali_flag == "1")
 _P_FOR_REVIEW = Prepared(
-    select(*_FOR_REVIEW_COLUMNS)
-    .where(fee_detail.c.mdtrt_id == bindparam("mdtrt_id"), fee_detail.c.vali_flag == "1")
-    .order_by(fee_detail.c.feedetl_sn)
+    select(*_FOR_REVIEW_COLUMNS).where(*_VISIT_VALID).order_by(fee_detail.c.feedetl_sn)
 )
 _P_SETTLED_FOR_REVIEW = Prepared(
     select(*_FOR_REVIEW_COLUMNS)
-    .where(
-        fee_detail.c.mdtrt_id == bindparam("mdtrt_id"),
-        fee_detail.c.vali_flag == "1",
-        fee_detail.c.setl_id.is_not(None),
-    )
+    .where(*_VISIT_VALID, fee_detail.c.setl_id.is_not(None))
     .order_by(fee_detail.c.feedetl_sn)
 )
 
