@@ -79,7 +79,7 @@ def limits_of(item: CatalogItem) -> ItemLimits:
 
 def _limits_of(item: CatalogItem) -> ItemLimits:
     r = item.restrictions
-    return ItemLimits(
+    limits = ItemLimits(
         gend=r.gend,
         age_min=r.age_min,
         age_max=r.age_max,
@@ -90,6 +90,8 @@ def _limits_of(item: CatalogItem) -> ItemLimits:
         max_cnt=r.max_cnt,
         child_drug=item.chld_medc_flag == "1",
     )
+    # an unrestricted term shares the one `NO_LIMITS`, which the engine knows by identity
+    return NO_LIMITS if limits == NO_LIMITS else limits
 
 
 def line_of(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from yibao.risk.kb import KnowledgeBase
-from yibao.risk.model import Bill, History, Hit, Stage
+from yibao.risk.model import NO_LIMITS, Bill, History, Hit, Stage
 from yibao.risk.params_io import Rule, RuleSet
 from yibao.risk.registry import CATEGORIES, LOGICS, Facts
 
@@ -20,21 +20,24 @@ Part = Literal["all", "upload", "settlement"]
 
 
 def rules_for(bill: Bill, stage: Stage, ruleset: RuleSet, part: Part = "all") -> list[Rule]:
-    """The enabled rules that apply to this bill's region, date, scene and level."""
-    found = ruleset.applicable(
-        admdvs=bill.institution.admdvs,
-        day=bill.day,
-        stage=stage,
-        scene=bill.visit.scene,
-        hosp_lv=bill.institution.hosp_lv,
-    )
-    kind = bill.institution.fixmedins_type
-    # a rule scoped to institution types applies to institutions of the listed kinds
-    # (hospital, clinic, pharmacy: what the register records; a bill without one is out)
-    found = [r for r in found if not r.fixmedins_types or kind in r.fixmedins_types]
-    if part == "all":
-        return found
-    return [r for r in found if CATEGORIES[r.category].judged_at == part]
+    """The enabled rules that apply to this bill's region, date, scene, level and kind."""
+    inst = bill.institution
+    day = bill.day
+    scene = bill.visit.scene
+    kind = inst.fixmedins_type
+
+    def choose() -> list[Rule]:
+        found = ruleset.applicable(
+            admdvs=inst.admdvs, day=day, stage=stage, scene=scene, hosp_lv=inst.hosp_lv
+        )
+        # a rule scoped to institution types applies to institutions of the listed kinds
+        # (hospital, clinic, pharmacy: what the register records; a bill without one is out)
+        found = [r for r in found if not r.fixmedins_types or kind in r.fixmedins_types]
+        if part == "all":
+            return found
+        return [r for r in found if CATEGORIES[r.category].judged_at == part]
+
+    return list(ruleset.chosen((inst.admdvs, day, stage, scene, inst.hosp_lv, kind, part), choose))
 
 
 def review(
@@ -59,7 +62,14 @@ def apply(
     earlier = tuple(ln for ln in bill.visit_lines if ln.amount > 0 and ln.cnt > 0)
     visit_charged = earlier + charged
     day = bill.day
+    # most bills bill no restricted term: the catalog-limit rules then have nothing to look at
+    # (`service.limits_of` gives an unrestricted term `NO_LIMITS` itself; an equal copy only
+    # costs the rule's run)
+    restricted = any(ln.limits is not NO_LIMITS for ln in charged)
     for rule in rules:
+        entry = LOGICS[rule.category]
+        if entry.restricted_lines_only and not restricted:
+            continue
         facts = Facts(
             bill=bill,
             history=history,
@@ -69,7 +79,7 @@ def apply(
             charged=charged,
             visit_charged=visit_charged,
         )
-        for found in LOGICS[rule.category].logic(facts):
+        for found in entry.logic(facts):
             hits.append(
                 Hit(
                     rule_id=rule.rule_id,

@@ -154,12 +154,31 @@ class KnowledgeBase:
     _drugs: dict[str, list[DrugLimit]] = field(init=False, repr=False, compare=False)
     _freqs: dict[str, list[FrequencyLimit]] = field(init=False, repr=False, compare=False)
     _links: dict[str, list[ConsumableLink]] = field(init=False, repr=False, compare=False)
+    #: item code → the positions of the pairs naming it (either side), in table order
+    _pairs_of: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    #: component code → the positions of the bundle rows of every bundle it belongs to
+    _bundles_of: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_prices", _by(self.price_limits, "hilist_code"))
         object.__setattr__(self, "_drugs", _by(self.drug_limits, "hilist_code"))
         object.__setattr__(self, "_freqs", _by(self.frequency_limits, "hilist_code"))
         object.__setattr__(self, "_links", _by(self.consumable_links, "consumable_code"))
+        pairs: dict[str, list[int]] = {}
+        for i, p in enumerate(self.item_pairs):
+            pairs.setdefault(p.hilist_code_a, []).append(i)
+            if p.hilist_code_b != p.hilist_code_a:
+                pairs.setdefault(p.hilist_code_b, []).append(i)
+        object.__setattr__(self, "_pairs_of", {k: tuple(v) for k, v in pairs.items()})
+        rows_of_bundle: dict[str, list[int]] = {}
+        for i, b in enumerate(self.bundles):
+            rows_of_bundle.setdefault(b.bundle_code, []).append(i)
+        bundles: dict[str, list[int]] = {}
+        for b in self.bundles:
+            bundles.setdefault(b.hilist_code, []).extend(rows_of_bundle[b.bundle_code])
+        object.__setattr__(
+            self, "_bundles_of", {k: tuple(sorted(set(v))) for k, v in bundles.items()}
+        )
 
     def line_codes(self) -> frozenset[str]:
         """Every item code a line rule looks up here (pairs, bundles, standard prices, drug
@@ -179,12 +198,33 @@ class KnowledgeBase:
             ]
         )
 
-    def pairs(self, day: date) -> list[ItemPair]:
-        return _on(self.item_pairs, day)
+    def pairs(self, day: date, touching: Iterable[str] | None = None) -> list[ItemPair]:
+        """The pairs valid on `day`, in table order; `touching`: only those naming one of
+        these codes on either side (a review looks up its bill's items, not a region's
+        thousands of pairs)."""
+        if touching is None:
+            return _on(self.item_pairs, day)
+        found: set[int] = set()
+        for code in touching:
+            found.update(self._pairs_of.get(code, ()))
+        rows = self.item_pairs
+        return [rows[i] for i in sorted(found) if rows[i].valid_on(day)]
 
-    def bundle_parts(self, day: date) -> Mapping[str, list[BundlePart]]:
+    def bundle_parts(
+        self, day: date, touching: Iterable[str] | None = None
+    ) -> Mapping[str, list[BundlePart]]:
+        """bundle code → its components valid on `day`, in table order; `touching`: only the
+        bundles one of these codes is a component of."""
+        if touching is None:
+            parts: Iterable[BundlePart] = _on(self.bundles, day)
+        else:
+            found: set[int] = set()
+            for code in touching:
+                found.update(self._bundles_of.get(code, ()))
+            rows = self.bundles
+            parts = [rows[i] for i in sorted(found) if rows[i].valid_on(day)]
         out: dict[str, list[BundlePart]] = {}
-        for part in _on(self.bundles, day):
+        for part in parts:
             out.setdefault(part.bundle_code, []).append(part)
         return out
 

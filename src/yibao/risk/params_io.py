@@ -9,7 +9,7 @@ serve` stops on it with that one line. The format is in docs/review.md.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -118,6 +118,22 @@ class RuleSet:
     _memo: dict[tuple[str, date, Stage, Scene, str], tuple[Rule, ...]] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
+    _chosen: dict[tuple[object, ...], tuple[Rule, ...]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
+
+    def chosen(
+        self, key: tuple[object, ...], choose: Callable[[], Sequence[Rule]]
+    ) -> tuple[Rule, ...]:
+        """`choose()`'s rules, worked out once per `key` (a caller's narrowing of
+        `applicable`, e.g. by institution kind: the same few keys recur all day)."""
+        found = self._chosen.get(key)
+        if found is None:
+            found = tuple(choose())
+            if len(self._chosen) >= 4096:
+                self._chosen.clear()
+            self._chosen[key] = found
+        return found
 
     def by_id(self, rule_id: str) -> Rule | None:
         for r in self.rules:

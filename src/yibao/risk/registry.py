@@ -160,20 +160,29 @@ class LogicEntry:
     params: Mapping[str, ParamSpec]
     #: the parameter that is the rule's threshold (shown in hits and listings)
     threshold: str | None
+    #: finds only charged lines of the bill whose catalog term restricts them (`Line.limits`
+    #: other than `NO_LIMITS`): the engine skips it on a bill without one
+    restricted_lines_only: bool = False
 
 
 LOGICS: dict[str, LogicEntry] = {}
 
 
 def logic(
-    category: str, *, params: Mapping[str, ParamSpec] | None = None, threshold: str | None = None
+    category: str,
+    *,
+    params: Mapping[str, ParamSpec] | None = None,
+    threshold: str | None = None,
+    restricted_lines_only: bool = False,
 ) -> Callable[[Logic], Logic]:
     """Register `fn` as the logic of `category` (one logic per category)."""
     if category not in CATEGORIES:
         raise KeyError(category)
 
     def wrap(fn: Logic) -> Logic:
-        LOGICS[category] = LogicEntry(category, fn, dict(params or {}), threshold)
+        LOGICS[category] = LogicEntry(
+            category, fn, dict(params or {}), threshold, restricted_lines_only
+        )
         return fn
 
     return wrap

@@ -59,7 +59,7 @@ def _one(ln: Line, reason: str, threshold: str, value: str, amount: Decimal | No
 # --------------------------------------------------------------------------- catalog limits
 
 
-@logic("gender_limit", threshold=None)
+@logic("gender_limit", threshold=None, restricted_lines_only=True)
 def gender_limit(f: Facts) -> Sequence[Finding]:
     gend = f.bill.person.gend
     if gend not in ("1", "2"):
@@ -86,7 +86,7 @@ _CHILD = {
 }
 
 
-@logic("child_only", params=_CHILD, threshold="child_age")
+@logic("child_only", params=_CHILD, threshold="child_age", restricted_lines_only=True)
 def child_only(f: Facts) -> Sequence[Finding]:
     age = f.bill.person.age
     if age is None:
@@ -113,7 +113,7 @@ def child_only(f: Facts) -> Sequence[Finding]:
     return out
 
 
-@logic("age_limit", params=_CHILD, threshold=None)
+@logic("age_limit", params=_CHILD, threshold=None, restricted_lines_only=True)
 def age_limit(f: Facts) -> Sequence[Finding]:
     age = f.bill.person.age
     if age is None:
@@ -146,7 +146,7 @@ def age_limit(f: Facts) -> Sequence[Finding]:
     return out
 
 
-@logic("hosp_lv_limit")
+@logic("hosp_lv_limit", restricted_lines_only=True)
 def hosp_lv_limit(f: Facts) -> Sequence[Finding]:
     lv = f.bill.institution.hosp_lv
     out = []
@@ -173,7 +173,7 @@ _INDICATION = {
 }  # fmt: skip
 
 
-@logic("indication_limit", params=_INDICATION)
+@logic("indication_limit", params=_INDICATION, restricted_lines_only=True)
 def indication_limit(f: Facts) -> Sequence[Finding]:
     """domain.md §2.2 限定支付范围: a restricted item without a qualifying diagnosis is
     suspicious (a violation without approval). The approval (审批通过) is the hospital's claim
@@ -207,7 +207,7 @@ def indication_limit(f: Facts) -> Sequence[Finding]:
     return out
 
 
-@logic("med_type_limit")
+@logic("med_type_limit", restricted_lines_only=True)
 def med_type_limit(f: Facts) -> Sequence[Finding]:
     med_type = f.bill.visit.med_type
     out = []
@@ -371,9 +371,8 @@ def duplicate_charge(f: Facts) -> Sequence[Finding]:
                     duplicate_of=first.line_id,
                 )
             )
-    for pair in f.kb.pairs(f.day):
-        if pair.hilist_code_a not in new_codes and pair.hilist_code_b not in new_codes:
-            continue  # no line of this bill on either side: nothing to flag
+    # a pair with no line of this bill on either side has nothing to flag
+    for pair in f.kb.pairs(f.day, touching=new_codes):
         a_lines = by_code.get(pair.hilist_code_a, [])
         b_lines = by_code.get(pair.hilist_code_b, [])
         if not a_lines or not b_lines:
@@ -428,7 +427,10 @@ def split_charge(f: Facts) -> Sequence[Finding]:
         if day in new_days:
             by_day[day][ln.hilist_code].append(ln)
     out = []
-    for bundle_code, parts in f.kb.bundle_parts(f.day).items():
+    # a finding needs a line of this bill among the components, so only the bundles the
+    # bill's items belong to are looked at
+    new_codes = {ln.hilist_code for ln in f.bill.lines}
+    for bundle_code, parts in f.kb.bundle_parts(f.day, touching=new_codes).items():
         members = {p.hilist_code for p in parts}
         need = max(p.min_parts for p in parts)
         name = parts[0].bundle_name

@@ -85,6 +85,22 @@ def _terms(item: CatalogItem, psn_type: str | None, where: str) -> CatalogTerms:
         ) from None
 
 
+def terms_by_line(
+    conn: Connection, cache: CatalogCache, lines: Sequence[LineIn]
+) -> dict[int, CatalogItem | None]:
+    """Each line's catalog term on its fee date (None: no term that day), by line index:
+    looked up once per call for the review and the split alike."""
+    by_day: dict[date, list[LineIn]] = {}
+    for ln in lines:
+        by_day.setdefault(ln.fee_ocur_time.date(), []).append(ln)
+    picked: dict[int, CatalogItem | None] = {}
+    for day, group in by_day.items():
+        items = cache.terms_at(conn, {ln.med_list_codg for ln in group}, day)
+        for ln in group:
+            picked[ln.index] = items.get(ln.med_list_codg)
+    return picked
+
+
 def split_uploaded(
     conn: Connection,
     lines: Sequence[LineIn],
@@ -98,21 +114,20 @@ def split_uploaded(
     diag_codes: Sequence[str] | None = None,
     diag_loader: Callable[[], Sequence[str]] | None = None,
     forced: Mapping[str, str] | None = None,
+    line_terms: Mapping[int, CatalogItem | None] | None = None,
 ) -> list[tuple[LineIn, LineSplit, bool]]:
     """Split each line against the catalog term valid on its fee date. Returns (line, split,
     forced self-pay). Unknown codes follow the region's rule (refuse → InvalidInput naming
     the line; self-pay → a fully self-paid line with a memo); so do local codes without an
     approved mapping when the region requires one (`mapping_rule`). `forced` (feedetl_sn →
-    memo) are lines a review rule moves to full self-pay: the memo names the rule."""
+    memo) are lines a review rule moves to full self-pay: the memo names the rule. `line_terms`:
+    the lines' terms when the caller has them (`terms_by_line`)."""
     by_day: dict[date, list[LineIn]] = {}
     for ln in lines:
         by_day.setdefault(ln.fee_ocur_time.date(), []).append(ln)
-    picked: dict[int, CatalogItem | None] = {}
+    picked = line_terms if line_terms is not None else terms_by_line(conn, cache, lines)
     rules_by_day: dict[date, LineRules] = {}
     for day, group in by_day.items():
-        items = cache.terms_at(conn, {ln.med_list_codg for ln in group}, day)
-        for ln in group:
-            picked[ln.index] = items.get(ln.med_list_codg)
         try:
             treatment = book.treatment_region(facts.district, day) if facts.district else None
             rules_by_day[day] = (

@@ -74,6 +74,7 @@ def settle(
     )
     mdtrt_id = caller.ids.next_str() if final else None
     infno = "2102" if final else "2101"
+    terms = fees.terms_by_line(conn, pricing.catalog, lines)
     outcome = review_steps.at_pharmacy(
         conn,
         caller,
@@ -87,6 +88,7 @@ def settle(
         lines=lines,
         final=final,
         infno=infno,
+        terms=terms,
     )
     verdict = remote.check(
         conn,
@@ -108,6 +110,7 @@ def settle(
         book=pricing.book,
         diag_codes=[dise_codg] if dise_codg else [],
         forced=outcome.selfpay(),
+        line_terms=terms,
     )
     rows = [
         fees.row_values(

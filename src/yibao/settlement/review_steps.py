@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -36,22 +36,9 @@ def _institution(caller: Caller, kind: str) -> Institution:
     )
 
 
-def _items(
-    conn: Connection, pricing: Pricing, lines: Sequence[FeeLine]
-) -> dict[int, CatalogItem | None]:
-    by_day: dict[date, list[FeeLine]] = {}
-    for ln in lines:
-        by_day.setdefault(ln.fee_ocur_time.date(), []).append(ln)
-    out: dict[int, CatalogItem | None] = {}
-    for day, group in by_day.items():
-        found = pricing.catalog.terms_at(conn, {ln.med_list_codg for ln in group}, day)
-        for ln in group:
-            out[ln.index] = found.get(ln.med_list_codg)
-    return out
-
-
-def _new_lines(conn: Connection, pricing: Pricing, lines: Sequence[FeeLine]) -> list[Line]:
-    items = _items(conn, pricing, lines)
+def _new_lines(lines: Sequence[FeeLine], items: Mapping[int, CatalogItem | None]) -> list[Line]:
+    """The call's lines as the rules see them; `items`: each line's catalog term
+    (`fees.terms_by_line`, which the split reads too)."""
     return [
         review.line_of(
             line_id=ln.feedetl_sn,
@@ -136,8 +123,10 @@ def at_upload(
     kind: str,
     diag_loader: Callable[[], Sequence[str]],
     infno: str,
+    terms: Mapping[int, CatalogItem | None],
 ) -> Outcome:
-    """The line rules on uploaded lines (refuses with ReviewRefused on a `refuse` hit)."""
+    """The line rules on uploaded lines (refuses with ReviewRefused on a `refuse` hit);
+    `terms`: each line's catalog term (`fees.terms_by_line`)."""
     reviewer = pricing.review
     if reviewer is None or not reviewer.enabled:
         return NOTHING
@@ -147,7 +136,7 @@ def at_upload(
         for r in repo.lines_for_review(conn, visit["mdtrt_id"])
         if r["feedetl_sn"] not in sent
     ]
-    new = _new_lines(conn, pricing, lines)
+    new = _new_lines(lines, terms)
     bill = review.bill_of(
         mdtrt_id=visit["mdtrt_id"],
         scene=review.scene_of(kind),
@@ -250,6 +239,7 @@ def at_pharmacy(
     lines: Sequence[FeeLine],
     final: bool,
     infno: str,
+    terms: Mapping[int, CatalogItem | None],
     part: Part = "all",
     scene: Scene = "pharmacy",
 ) -> Outcome:
@@ -269,7 +259,7 @@ def at_pharmacy(
         diag_codes=[dise_codg] if dise_codg else [],
         person=review.person_of(person, begntime.date()),
         institution=_institution(caller, repo.PHARMACY),
-        lines=_new_lines(conn, pricing, lines),
+        lines=_new_lines(lines, terms),
     )
     here = where(caller, psn_no, mdtrt_id, infno)
     # a sale gets its visit id at 2102, after its 2101 was reviewed: compare without it

@@ -90,6 +90,7 @@ def upload(
             diag_cache.append(repo.diag_codes(conn, visit["mdtrt_id"]))
         return diag_cache[0]
 
+    terms = fees.terms_by_line(conn, pricing.catalog, lines)
     outcome = review_steps.at_upload(
         conn,
         caller,
@@ -100,6 +101,7 @@ def upload(
         kind=kind,
         diag_loader=diags,
         infno=infno,
+        terms=terms,
     )
     split_rows = fees.split_uploaded(
         conn,
@@ -112,6 +114,7 @@ def upload(
         book=pricing.book,
         diag_loader=diags,
         forced=outcome.selfpay(),
+        line_terms=terms,
     )
     rows = [
         fees.row_values(

@@ -4,6 +4,7 @@ and action come from the rule set."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -21,8 +22,9 @@ from yibao.risk.kb import (
     PriceLimit,
     Window,
 )
-from yibao.risk.model import ItemLimits, PastLine, PastVisit
+from yibao.risk.model import NO_LIMITS, ItemLimits, PastLine, PastVisit
 from yibao.risk.params_io import load_ruleset
+from yibao.risk.registry import LOGICS, Facts
 
 RULES = load_ruleset()
 IDS = {r.rule_id: r for r in RULES.rules}
@@ -133,3 +135,81 @@ def test_review_on_random_bills(
         assert set(h.line_ids) <= ids
         assert Decimal(0) <= h.amount <= total
         assert h.reason and "P1" not in h.reason
+
+
+_DAY0 = date(2025, 1, 1)
+_FEW = ["A", "B", "C", "D", "E", "F"]
+dated = st.tuples(st.integers(0, 60), st.one_of(st.none(), st.integers(0, 60)))
+
+
+def _span(d: tuple[int, int | None]) -> dict[str, date | None]:
+    start, length = d
+    begin = _DAY0 + timedelta(days=start)
+    return {
+        "begndate": begin,
+        "enddate": None if length is None else begin + timedelta(days=length),
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_FEW), st.sampled_from(_FEW), st.sampled_from(["includes", "excludes"]), dated), max_size=12),
+    st.lists(st.tuples(st.sampled_from(["K1", "K2", "K3"]), st.sampled_from(_FEW), dated), max_size=12),
+    st.sets(st.sampled_from([*_FEW, "Z"]), max_size=4),
+    st.integers(0, 130),
+)  # fmt: skip
+def test_kb_lookups_by_the_bills_items_keep_every_pair_and_bundle_they_could_use(
+    pairs: list[tuple[str, str, str, tuple[int, int | None]]],
+    bundles: list[tuple[str, str, tuple[int, int | None]]],
+    codes: set[str],
+    offset: int,
+) -> None:
+    """The duplicate- and split-charge rules look up only the pairs and bundles naming an
+    item of the bill; what they get must be exactly what a scan of the whole table finds."""
+    kb = KnowledgeBase(
+        item_pairs=tuple(ItemPair(hilist_code_a=a, hilist_code_b=b, relation=rel, **_span(d)) for a, b, rel, d in pairs),  # type: ignore[arg-type]
+        bundles=tuple(BundlePart(bundle_code=k, bundle_name=k, hilist_code=c, **_span(d)) for k, c, d in bundles),  # type: ignore[arg-type]
+    )  # fmt: skip
+    day = _DAY0 + timedelta(days=offset)
+    scanned = [p for p in kb.pairs(day) if p.hilist_code_a in codes or p.hilist_code_b in codes]
+    assert kb.pairs(day, touching=codes) == scanned
+    full = kb.bundle_parts(day)
+    narrowed = kb.bundle_parts(day, touching=codes)
+    for bundle, parts in full.items():
+        if any(p.hilist_code in codes for p in parts):
+            assert narrowed.get(bundle) == parts
+    for bundle, parts in narrowed.items():
+        assert full[bundle] == parts
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines, st.sampled_from(["outpatient", "inpatient", "pharmacy"]), st.integers(0, 90), st.sampled_from(["1", "2", None]))  # fmt: skip
+def test_catalog_limit_rules_find_nothing_on_a_bill_of_unrestricted_terms(
+    bill_lines: list[Line], scene: str, age: int, gend: str | None
+) -> None:
+    """The engine skips the rules registered `restricted_lines_only` on a bill whose charged
+    lines carry no catalog restriction; each such rule, run anyway, must find nothing."""
+    free = tuple(replace(ln, limits=NO_LIMITS) for ln in bill_lines)
+    bill = Bill(
+        visit=Visit("M1", scene, "21" if scene == "inpatient" else "11", T0, diag_codes=("J00",)),  # type: ignore[arg-type]
+        person=Person("P1", gend, age, None),
+        institution=Institution("H1", "1", "110102", pharmacy=scene == "pharmacy"),
+        lines=free,
+    )
+    skipped = [e for e in LOGICS.values() if e.restricted_lines_only]
+    assert {e.category for e in skipped} == {
+        "gender_limit", "child_only", "age_limit", "hosp_lv_limit", "indication_limit", "med_type_limit",
+    }  # fmt: skip
+    charged = tuple(ln for ln in free if ln.amount > 0 and ln.cnt > 0)
+    for entry in skipped:
+        params = {k: spec.default for k, spec in entry.params.items() if spec.default is not None}
+        facts = Facts(
+            bill=bill,
+            history=History(),
+            kb=KB,
+            params=params,
+            day=T0.date(),
+            charged=charged,
+            visit_charged=charged,
+        )
+        assert list(entry.logic(facts)) == [], entry.category
