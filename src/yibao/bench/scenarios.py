@@ -313,8 +313,9 @@ def run_freshness(
         "scenario": "freshness",
         "freshness_ms": summary,
         "freshness_from_answer_ms": _lag_summary(lags_answer, unseen),
-        "goal": "p99 < 1000 ms",
-        "goal_met": bool(lags) and summary["p99"] < 1000 and unseen == 0,
+        # issue 22 (operations): p99 < 300 ms (wave 1's bar was 1 s)
+        "goal": "p99 < 300 ms",
+        "goal_met": bool(lags) and summary["p99"] < 300 and unseen == 0,
         "settlements": len(settled),
         "not_in_change_log": len(settled) - len(by_log),
         "probe": {
@@ -423,8 +424,9 @@ def run_interference(
         "calls_per_s_alone": round(cps_alone, 1),
         "calls_per_s_with_analytics": round(cps_with, 1),
         "loss_pct": loss,
-        "goal": "loss_pct < 10",
-        "goal_met": loss is not None and loss < 10,
+        # issue 22: < 5 % now that analytics has its own process (wave 1's bar was 10 %)
+        "goal": "loss_pct < 5",
+        "goal_met": loss is not None and loss < 5,
         "settlements_per_s_alone": round(setl_rate(alone), 1),
         "settlements_per_s_with_analytics": round(setl_rate(together), 1),
         "errors_alone": sum(x.recorder.error_count for x in alone),
