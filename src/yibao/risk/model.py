@@ -5,7 +5,10 @@ the person and the institution. The *history* is what the row store knows of the
 this call: recent visits and fee lines (for holdings, frequencies, readmissions), and for a
 pharmacy its stock of the billed items (进销存). A *hit* is one rule's finding.
 
-Everything is frozen; amounts are `Decimal` yuan; nothing here knows the database.
+Everything is frozen; amounts are `Decimal` yuan; nothing here knows the database. The
+values a call builds by the dozen from rows (a fee line, a past visit, a past line) are named
+tuples: as immutable and comparable as the frozen dataclasses, and built about five times
+faster, which settlement pays on every call with review on (docs/review.md).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Stage = Literal["pre", "mid", "post"]
 STAGES: tuple[Stage, ...] = ("pre", "mid", "post")
@@ -67,8 +70,7 @@ class ItemLimits:
 NO_LIMITS = ItemLimits()
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One fee line of the bill (2204/2301 feedetail, 2101 drugdetail, 3101 fsi_order_dtos)."""
 
     #: the line's id in the call: feedetl_sn, or rx_id for 3101/3102
@@ -145,8 +147,7 @@ class Bill:
         return self.visit.begntime.date()
 
 
-@dataclass(frozen=True, slots=True)
-class PastVisit:
+class PastVisit(NamedTuple):
     mdtrt_id: str
     fixmedins_code: str
     scene: Scene
@@ -158,8 +159,7 @@ class PastVisit:
     settled: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class PastLine:
+class PastLine(NamedTuple):
     mdtrt_id: str
     hilist_code: str
     cnt: Decimal

@@ -4,7 +4,6 @@ and action come from the rule set."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -189,7 +188,7 @@ def test_catalog_limit_rules_find_nothing_on_a_bill_of_unrestricted_terms(
 ) -> None:
     """The engine skips the rules registered `restricted_lines_only` on a bill whose charged
     lines carry no catalog restriction; each such rule, run anyway, must find nothing."""
-    free = tuple(replace(ln, limits=NO_LIMITS) for ln in bill_lines)
+    free = tuple(ln._replace(limits=NO_LIMITS) for ln in bill_lines)
     bill = Bill(
         visit=Visit("M1", scene, "21" if scene == "inpatient" else "11", T0, diag_codes=("J00",)),  # type: ignore[arg-type]
         person=Person("P1", gend, age, None),
