@@ -125,6 +125,7 @@ class ConsumableLink(Dated):
 
 
 _D = TypeVar("_D", bound="Dated")
+_NONE: frozenset[str] = frozenset()
 
 
 def _on(rows: Iterable[_D], day: date) -> list[_D]:
@@ -272,11 +273,10 @@ class KnowledgeBase:
         return None
 
     def procedures_for(self, consumable_code: str, day: date) -> frozenset[str]:
-        return frozenset(
-            link.procedure_code
-            for link in self._links.get(consumable_code, ())
-            if link.valid_on(day)
-        )
+        links = self._links.get(consumable_code)
+        if not links:  # most items are no high-value consumable
+            return _NONE
+        return frozenset(link.procedure_code for link in links if link.valid_on(day))
 
 
 EMPTY_KB = KnowledgeBase()

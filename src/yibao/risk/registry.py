@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from yibao.risk.kb import KnowledgeBase
 from yibao.risk.model import Bill, History, Line, Stage, Unit
@@ -123,10 +123,11 @@ class Finding:
     evidence: Mapping[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(NamedTuple):
     """A logic's input: the bill, the history, the knowledge base on the bill's date, the
-    rule's parameters (validated against the logic's declared ones)."""
+    rule's parameters (validated against the logic's declared ones). Built once per rule on
+    every review, so a named tuple (a frozen dataclass's field-by-field set-up was a third of
+    the engine's own time)."""
 
     bill: Bill
     history: History

@@ -339,21 +339,19 @@ def _same_visit(f: Facts) -> list[Line]:
 
 @logic("duplicate_charge")
 def duplicate_charge(f: Facts) -> Sequence[Finding]:
-    all_lines = _same_visit(f)
+    all_lines = f.visit_charged
     new_ids = {ln.line_id for ln in f.bill.lines}
     new_codes = {ln.hilist_code for ln in f.bill.lines}
-    by_code: dict[str, list[Line]] = defaultdict(list)
-    for ln in all_lines:
-        by_code[ln.hilist_code].append(ln)
     out: list[Finding] = []
     flagged: set[str] = set()
     # the same item at the same moment, quantity and price: one charge uploaded twice. Only a
     # line of this bill is flagged, so only its items' lines are keyed (a stay's upload
-    # would otherwise key every earlier line of the stay again)
+    # would otherwise key every earlier line of the stay again), and only when an item of
+    # the bill is billed more than once at all (most bills bill each item once)
+    mine = [ln for ln in all_lines if ln.hilist_code in new_codes]
+    repeated = len(mine) > len({ln.hilist_code for ln in mine})
     seen: dict[tuple[object, ...], Line] = {}
-    for ln in all_lines:
-        if ln.hilist_code not in new_codes:
-            continue
+    for ln in mine if repeated else ():
         key = (ln.hilist_code, ln.fee_ocur_time, ln.cnt, ln.pric)
         first = seen.get(key)
         if first is None:
@@ -372,7 +370,11 @@ def duplicate_charge(f: Facts) -> Sequence[Finding]:
                 )
             )
     # a pair with no line of this bill on either side has nothing to flag
-    for pair in f.kb.pairs(f.day, touching=new_codes):
+    pairs = f.kb.pairs(f.day, touching=new_codes)
+    by_code: dict[str, list[Line]] = defaultdict(list)
+    for ln in all_lines if pairs else ():
+        by_code[ln.hilist_code].append(ln)
+    for pair in pairs:
         a_lines = by_code.get(pair.hilist_code_a, [])
         b_lines = by_code.get(pair.hilist_code_b, [])
         if not a_lines or not b_lines:
@@ -416,6 +418,12 @@ def duplicate_charge(f: Facts) -> Sequence[Finding]:
 
 @logic("split_charge")
 def split_charge(f: Facts) -> Sequence[Finding]:
+    # a finding needs a line of this bill among the components, so only the bundles the
+    # bill's items belong to are looked at (most bills: none)
+    new_codes = {ln.hilist_code for ln in f.bill.lines}
+    bundles = f.kb.bundle_parts(f.day, touching=new_codes)
+    if not bundles:
+        return []
     all_lines = _same_visit(f)
     new_ids = {ln.line_id for ln in f.bill.lines}
     # a finding needs a line of this bill, so only the days this bill charges can hold one
@@ -427,10 +435,7 @@ def split_charge(f: Facts) -> Sequence[Finding]:
         if day in new_days:
             by_day[day][ln.hilist_code].append(ln)
     out = []
-    # a finding needs a line of this bill among the components, so only the bundles the
-    # bill's items belong to are looked at
-    new_codes = {ln.hilist_code for ln in f.bill.lines}
-    for bundle_code, parts in f.kb.bundle_parts(f.day, touching=new_codes).items():
+    for bundle_code, parts in bundles.items():
         members = {p.hilist_code for p in parts}
         need = max(p.min_parts for p in parts)
         name = parts[0].bundle_name
@@ -473,8 +478,11 @@ def frequency_limit(f: Facts) -> Sequence[Finding]:
         return []
     visit_all = _same_visit(f)
     out = []
-    for code in sorted({ln.hilist_code for ln in new}):
-        mine = [ln for ln in new if ln.hilist_code == code]
+    by_code: dict[str, list[Line]] = {}
+    for ln in new:
+        by_code.setdefault(ln.hilist_code, []).append(ln)
+    for code in sorted(by_code):
+        mine = by_code[code]
         lim = f.kb.frequency_limit(code, mine[0].fee_ocur_time.date())
         if lim is None:
             continue
