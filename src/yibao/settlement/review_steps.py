@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -71,6 +72,11 @@ def _stored(row: Mapping[str, Any]) -> Line:
     )
 
 
+#: a stored line's values the rules read, as one tuple (every row the settlement or the
+#: review reads carries these columns)
+_REVIEW_VALUES = itemgetter(*repo.REVIEW_LINE_COLUMNS)
+
+
 def _settlement_print(
     caller: Caller,
     visit: Mapping[str, Any],
@@ -96,7 +102,7 @@ def _settlement_print(
         caller.hosp_lv,
         caller.admdvs,
         caller.kind,
-        tuple(tuple(r.get(c) for c in repo.REVIEW_LINE_COLUMNS) for r in rows),
+        tuple(map(_REVIEW_VALUES, rows)),
     )
 
 
@@ -168,12 +174,12 @@ def at_settlement(
     final: bool,
     infno: str,
     to_settle: Sequence[Mapping[str, Any]] = (),
-    every_unsettled: bool = False,
+    visit_lines: Sequence[Mapping[str, Any]] | None = None,
 ) -> Outcome:
     """The visit and history rules at (pre-)settlement; a refusal of 2207/2304 carries its
     hit rows (stored apart), of 2206/2303 none (they persist nothing). The bill is the visit's
-    unsettled lines beside its settled ones; `every_unsettled`: `to_settle` holds every
-    unsettled line (no charge batch named), so only the settled ones are read here.
+    unsettled lines beside its settled ones; `visit_lines`: every valid line of the visit as
+    the settlement read them (`repo.visit_lines_to_settle`; None: read here).
 
     2207 applies the same review as its 2206: when the 2206 of the same visit was reviewed on
     the same bill (`to_settle`, the lines this settlement takes) and nothing was written for
@@ -207,14 +213,11 @@ def at_settlement(
         again = reviewer.recall(key, seen, epoch)
         if again is not None:
             return review.act(again, here)
-    settled: Sequence[Mapping[str, Any]]
-    if every_unsettled:
-        unsettled = to_settle
-        settled = repo.settled_lines_for_review(conn, visit["mdtrt_id"])
-    else:
-        rows = repo.lines_for_review(conn, visit["mdtrt_id"])
-        unsettled = [r for r in rows if r["setl_id"] is None]
-        settled = [r for r in rows if r["setl_id"] is not None]
+    rows = (
+        visit_lines if visit_lines is not None else repo.lines_for_review(conn, visit["mdtrt_id"])
+    )
+    unsettled = [r for r in rows if r["setl_id"] is None]
+    settled = [r for r in rows if r["setl_id"] is not None]
     bill = bill_with([_stored(r) for r in unsettled], [_stored(r) for r in settled])
     keep = (
         None

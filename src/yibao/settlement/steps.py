@@ -237,7 +237,18 @@ def settle_visit(
                 f"{node}.mdtrt_id: 未办理出院, 不能结算 (discharge with 2402 first, or send "
                 "mid_setl_flag 1 for an interim settlement)"
             )
-    lines = repo.lines_to_settle(conn, mdtrt_id, chrg_bchno=batch)
+    visit_lines: list[repo.Row] | None = None
+    if pricing.review is not None and pricing.review.enabled:
+        # the review shows the rules the visit's other lines too: one read serves both
+        every_line = repo.visit_lines_to_settle(conn, mdtrt_id)
+        visit_lines = every_line
+        lines = [
+            r
+            for r in every_line
+            if r["setl_id"] is None and (batch is None or r["chrg_bchno"] == batch)
+        ]
+    else:
+        lines = repo.lines_to_settle(conn, mdtrt_id, chrg_bchno=batch)
     if not lines:
         where = f"{node}.chrg_bchno" if batch else f"{node}.mdtrt_id"
         raise InvalidInput(f"{where}: 没有待结算的费用明细 (no unsettled fee lines)")
@@ -271,7 +282,7 @@ def settle_visit(
         final=final,
         infno=infno,
         to_settle=lines,
-        every_unsettled=batch is None,
+        visit_lines=visit_lines,
     )
     verdict = remote.check(
         conn,

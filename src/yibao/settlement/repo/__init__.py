@@ -24,9 +24,9 @@ from yibao.settlement.repo.lines import (
     overwrite_line,
     relink_lines,
     settled_lines,
-    settled_lines_for_review,
     unlink_lines,
     unsettled_lines,
+    visit_lines_to_settle,
 )
 from yibao.settlement.repo.persons import (
     family_sharer,
@@ -115,7 +115,6 @@ __all__ = [
     "set_balance",
     "set_validity",
     "settled_lines",
-    "settled_lines_for_review",
     "settlement",
     "settlement_by_id",
     "settlement_of_message",
@@ -126,6 +125,7 @@ __all__ = [
     "valid_settlements",
     "visit",
     "visit_changed",
+    "visit_lines_to_settle",
     "visit_of_message",
     "visit_row",
 ]

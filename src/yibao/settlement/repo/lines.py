@@ -147,9 +147,11 @@ _VISIT_VALID = (fee_detail.c.mdtrt_id == bindparam("mdtrt_id"), fee_detail.c.val
 _P_FOR_REVIEW = Prepared(
     select(*_FOR_REVIEW_COLUMNS).where(*_VISIT_VALID).order_by(fee_detail.c.feedetl_sn)
 )
-_P_SETTLED_FOR_REVIEW = Prepared(
-    select(*_FOR_REVIEW_COLUMNS)
-    .where(*_VISIT_VALID, fee_detail.c.setl_id.is_not(None))
+#: every valid line of a visit with the columns a settlement reads, whether settled and of
+#: which charge batch: one read serves a (pre-)settlement and its review
+_P_VISIT_TO_SETTLE = Prepared(
+    select(*_TO_SETTLE_COLUMNS, fee_detail.c.setl_id, fee_detail.c.chrg_bchno)
+    .where(*_VISIT_VALID)
     .order_by(fee_detail.c.feedetl_sn)
 )
 
@@ -159,10 +161,11 @@ def lines_for_review(conn: Connection, mdtrt_id: str) -> list[Row]:
     return _P_FOR_REVIEW.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
 
 
-def settled_lines_for_review(conn: Connection, mdtrt_id: str) -> list[Row]:
-    """`lines_for_review` of the lines already settled (an admission's interim settlements,
-    an earlier charge batch): a settlement that holds every unsettled line reads only these."""
-    return _P_SETTLED_FOR_REVIEW.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+def visit_lines_to_settle(conn: Connection, mdtrt_id: str) -> list[Row]:
+    """The visit's valid lines, settled or not, with `lines_to_settle`'s columns and
+    `setl_id`, `chrg_bchno`: a settlement with review on takes its lines from these and shows
+    the rules the rest (`lines_to_settle` reads only the unsettled)."""
+    return _P_VISIT_TO_SETTLE.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
 
 
 def lines_of_visit(conn: Connection, mdtrt_id: str) -> list[Row]:
