@@ -130,18 +130,21 @@ def at_upload(
     diag_loader: Callable[[], Sequence[str]],
     infno: str,
     terms: Mapping[int, CatalogItem | None],
+    visit_rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> Outcome:
     """The line rules on uploaded lines (refuses with ReviewRefused on a `refuse` hit);
-    `terms`: each line's catalog term (`fees.terms_by_line`)."""
+    `terms`: each line's catalog term (`fees.terms_by_line`); `visit_rows`: every line of
+    the visit as the upload read them (`repo.every_line_of_visit`; None: read here)."""
     reviewer = pricing.review
     if reviewer is None or not reviewer.enabled:
         return NOTHING
     sent = {ln.feedetl_sn for ln in lines}
-    earlier = [
-        _stored(r)
-        for r in repo.lines_for_review(conn, visit["mdtrt_id"])
-        if r["feedetl_sn"] not in sent
-    ]
+    valid = (
+        [r for r in visit_rows if r["vali_flag"] == "1"]
+        if visit_rows is not None
+        else repo.lines_for_review(conn, visit["mdtrt_id"])
+    )
+    earlier = [_stored(r) for r in valid if r["feedetl_sn"] not in sent]
     new = _new_lines(lines, terms)
     bill = review.bill_of(
         mdtrt_id=visit["mdtrt_id"],

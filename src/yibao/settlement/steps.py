@@ -75,7 +75,15 @@ def upload(
     )
     if kind == repo.INPATIENT and visit["mdtrt_stas"] == repo.SETTLED:
         raise Conflict(f"{node}[0].mdtrt_id: 住院已结算, 不能再上传明细 (admission settled)")
-    existing = repo.existing_lines(conn, visit["mdtrt_id"], [ln.feedetl_sn for ln in lines])
+    sns = [ln.feedetl_sn for ln in lines]
+    visit_rows: list[repo.Row] | None = None
+    if pricing.review is not None and pricing.review.enabled:
+        # the review shows the rules the visit's earlier lines: one read serves both
+        visit_rows = repo.every_line_of_visit(conn, visit["mdtrt_id"])
+        sent = set(sns)
+        existing = {r["feedetl_sn"]: r for r in visit_rows if r["feedetl_sn"] in sent}
+    else:
+        existing = repo.existing_lines(conn, visit["mdtrt_id"], sns)
     replace = fees.check_against_existing(lines, existing, node)
     if refunds:
         _check_refunds(conn, visit["mdtrt_id"], lines, existing, node)
@@ -102,6 +110,7 @@ def upload(
         diag_loader=diags,
         infno=infno,
         terms=terms,
+        visit_rows=visit_rows,
     )
     split_rows = fees.split_uploaded(
         conn,

@@ -301,3 +301,35 @@ async def test_a_refused_settlement_stores_its_hit_and_nothing_else(
     assert hit["infno"] == "2207" and hit["action"] == "refuse" and hit["setl_id"] is None
     assert _count(app, setl) == 0
     assert first != second
+
+
+async def test_an_upload_checks_its_serial_numbers_alike_with_review_on_and_off(
+    world: dict[str, Any],
+) -> None:
+    """With review on an upload reads every line of the visit once, for its serial-number
+    checks and the rules alike; off, it looks up only its own serial numbers. Both must
+    refuse a serial number in use, overwrite a cancelled one and settle the same bill."""
+    his, platform = world["his"], world["platform"]
+    answers = []
+    for on, otp, p in ((True, "OTP0701", world["people"]["emp"]), (False, "OTP0702", world["people"]["emp"])):  # fmt: skip
+        platform.use_ruleset(load_ruleset(), enabled=on)
+        out = await his.ok("2201", register_input(p, ipt_otp_no=otp))
+        mdtrt_id = str(out["data"]["mdtrt_id"])
+        first = [
+            fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "50.00", batch="B1"),
+            fee_line("2", mdtrt_id, p.psn_no, EXAM_A, "20.00", batch="B2"),
+        ]
+        await his.ok("2204", {"feedetail": first})
+        dup = await his.call("2204", {"feedetail": [fee_line("1", mdtrt_id, p.psn_no, EXAM_A, "50.00", batch="B1")]})  # fmt: skip
+        assert dup["infcode"] == -1 and "feedetail[0].feedetl_sn" in dup["err_msg"], on
+        await his.ok("2205", {"data": {"mdtrt_id": mdtrt_id, "chrg_bchno": "B2", "psn_no": p.psn_no}})  # fmt: skip
+        # the cancelled charge again under a new serial number: no duplicate of a cancelled
+        # line; then the cancelled serial number used again, for another amount
+        hits = _count(world["app"], rule_hit)
+        await his.ok("2204", {"feedetail": [fee_line("3", mdtrt_id, p.psn_no, EXAM_A, "20.00", batch="B3")]})  # fmt: skip
+        await his.ok("2204", {"feedetail": [fee_line("2", mdtrt_id, p.psn_no, EXAM_A, "30.00", batch="B3")]})  # fmt: skip
+        assert _count(world["app"], rule_hit) == hits, on
+        pre = await his.ok("2206", settle_input(p, mdtrt_id, "100.00", batch="0000"))
+        answers.append(pre["setlinfo"]["medfee_sumamt"])
+    platform.use_ruleset(load_ruleset())
+    assert answers == [Decimal("100.00"), Decimal("100.00")]

@@ -13,6 +13,7 @@ from yibao.settlement.repo.accumulators import accumulators_of_year, add_to_accu
 from yibao.settlement.repo.lines import (
     REVIEW_LINE_COLUMNS,
     cancel_lines,
+    every_line_of_visit,
     existing_lines,
     has_valid_lines,
     insert_lines,
@@ -87,6 +88,7 @@ __all__ = [
     "add_to_accumulator",
     "cancel_lines",
     "diag_codes",
+    "every_line_of_visit",
     "existing_lines",
     "family_sharer",
     "funds",

@@ -156,6 +156,21 @@ _P_VISIT_TO_SETTLE = Prepared(
 )
 
 
+#: every line of a visit, cancelled ones too, with the review's columns and `vali_flag`
+_P_VISIT_FOR_UPLOAD = Prepared(
+    select(*_FOR_REVIEW_COLUMNS, fee_detail.c.vali_flag)
+    .where(fee_detail.c.mdtrt_id == bindparam("mdtrt_id"))
+    .order_by(fee_detail.c.feedetl_sn)
+)
+
+
+def every_line_of_visit(conn: Connection, mdtrt_id: str) -> list[Row]:
+    """Every line of the visit, cancelled too, with `existing_lines`' columns and the
+    review's: a fee upload with review on checks its serial numbers against these and shows
+    the rules the valid ones (one read for both)."""
+    return _P_VISIT_FOR_UPLOAD.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
+
+
 def lines_for_review(conn: Connection, mdtrt_id: str) -> list[Row]:
     """The valid lines of a visit with the columns the review reads (settled or not)."""
     return _P_FOR_REVIEW.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
