@@ -7,8 +7,8 @@ pharmacy its stock of the billed items (进销存). A *hit* is one rule's findin
 
 Everything is frozen; amounts are `Decimal` yuan; nothing here knows the database. The
 values a call builds by the dozen from rows (a fee line, a past visit, a past line) are named
-tuples: as immutable and comparable as the frozen dataclasses, and built about five times
-faster, which settlement pays on every call with review on (docs/review.md).
+tuples: as immutable and comparable as the frozen dataclasses, and built two to three
+times faster, which settlement pays on every call with review on (docs/review.md).
 """
 
 from __future__ import annotations
