@@ -126,8 +126,8 @@ class Finding:
 class Facts(NamedTuple):
     """A logic's input: the bill, the history, the knowledge base on the bill's date, the
     rule's parameters (validated against the logic's declared ones). Built once per rule on
-    every review, so a named tuple (a frozen dataclass's field-by-field set-up was a third of
-    the engine's own time)."""
+    every review, so a named tuple (a frozen dataclass sets each field through
+    `object.__setattr__`: ~2 µs a rule, against ~0.8 µs)."""
 
     bill: Bill
     history: History
