@@ -113,11 +113,8 @@ class RuleSet:
 
     rules: tuple[Rule, ...] = ()
     sources: tuple[str, ...] = field(default=())
-    #: `applicable`'s answers: the same few keys recur on every call of a day (the set is
+    #: `chosen`'s answers: the same few keys recur on every call of a day (the set is
     #: immutable, so an answer never goes stale; bounded, a day at a time)
-    _memo: dict[tuple[str, date, Stage, Scene, str], tuple[Rule, ...]] = field(
-        default_factory=dict, compare=False, repr=False, hash=False
-    )
     _chosen: dict[tuple[object, ...], tuple[Rule, ...]] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
@@ -144,23 +141,16 @@ class RuleSet:
     def applicable(
         self, *, admdvs: str, day: date, stage: Stage, scene: Scene, hosp_lv: str
     ) -> list[Rule]:
-        key = (admdvs, day, stage, scene, hosp_lv)
-        found = self._memo.get(key)
-        if found is None:
-            found = tuple(
-                r
-                for r in self.rules
-                if r.enabled
-                and stage in r.stages
-                and scene in r.scenes
-                and (not r.hosp_lv or hosp_lv in r.hosp_lv)
-                and r.valid_on(day)
-                and r.covers_region(admdvs)
-            )
-            if len(self._memo) >= 4096:
-                self._memo.clear()
-            self._memo[key] = found
-        return list(found)
+        return [
+            r
+            for r in self.rules
+            if r.enabled
+            and stage in r.stages
+            and scene in r.scenes
+            and (not r.hosp_lv or hosp_lv in r.hosp_lv)
+            and r.valid_on(day)
+            and r.covers_region(admdvs)
+        ]
 
 
 class _T:

@@ -107,25 +107,24 @@ def split_uploaded(
     facts: VisitFacts,
     *,
     node: str,
-    cache: CatalogCache,
     book: PolicyBook,
     fixmedins_code: str,
     mapping_rule: MappingRule | None = None,
     diag_codes: Sequence[str] | None = None,
     diag_loader: Callable[[], Sequence[str]] | None = None,
+    line_terms: Mapping[int, CatalogItem | None],
     forced: Mapping[str, str] | None = None,
-    line_terms: Mapping[int, CatalogItem | None] | None = None,
 ) -> list[tuple[LineIn, LineSplit, bool]]:
     """Split each line against the catalog term valid on its fee date. Returns (line, split,
     forced self-pay). Unknown codes follow the region's rule (refuse → InvalidInput naming
     the line; self-pay → a fully self-paid line with a memo); so do local codes without an
     approved mapping when the region requires one (`mapping_rule`). `forced` (feedetl_sn →
     memo) are lines a review rule moves to full self-pay: the memo names the rule. `line_terms`:
-    the lines' terms when the caller has them (`terms_by_line`)."""
+    each line's catalog term by index (`terms_by_line`, which the review reads too)."""
     by_day: dict[date, list[LineIn]] = {}
     for ln in lines:
         by_day.setdefault(ln.fee_ocur_time.date(), []).append(ln)
-    picked = line_terms if line_terms is not None else terms_by_line(conn, cache, lines)
+    picked = line_terms
     rules_by_day: dict[date, LineRules] = {}
     for day, group in by_day.items():
         try:

@@ -104,7 +104,6 @@ def settle(
         lines,
         steps.facts(caller, person, party.insu, med_type, day),
         node="drugdetail",
-        cache=pricing.catalog,
         fixmedins_code=caller.fixmedins_code,
         mapping_rule=pricing.mapping_rule,
         book=pricing.book,

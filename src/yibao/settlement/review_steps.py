@@ -27,6 +27,12 @@ from yibao.settlement.commands import FeeLine
 from yibao.settlement.context import Caller, Pricing
 
 
+def reviewing(pricing: Pricing) -> bool:
+    """Whether the calls review their bills: they then read the visit's other lines for the
+    rules along with their own (one read serves both)."""
+    return pricing.review is not None and pricing.review.enabled
+
+
 def _institution(caller: Caller, kind: str) -> Institution:
     return Institution(
         fixmedins_code=caller.fixmedins_code,
@@ -130,21 +136,18 @@ def at_upload(
     diag_loader: Callable[[], Sequence[str]],
     infno: str,
     terms: Mapping[int, CatalogItem | None],
-    visit_rows: Sequence[Mapping[str, Any]] | None = None,
+    visit_rows: Sequence[Mapping[str, Any]],
 ) -> Outcome:
     """The line rules on uploaded lines (refuses with ReviewRefused on a `refuse` hit);
     `terms`: each line's catalog term (`fees.terms_by_line`); `visit_rows`: every line of
-    the visit as the upload read them (`repo.every_line_of_visit`; None: read here)."""
+    the visit as the upload read them when `reviewing` (`repo.every_line_of_visit`)."""
     reviewer = pricing.review
     if reviewer is None or not reviewer.enabled:
         return NOTHING
     sent = {ln.feedetl_sn for ln in lines}
-    valid = (
-        [r for r in visit_rows if r["vali_flag"] == "1"]
-        if visit_rows is not None
-        else repo.lines_for_review(conn, visit["mdtrt_id"])
-    )
-    earlier = [_stored(r) for r in valid if r["feedetl_sn"] not in sent]
+    earlier = [
+        _stored(r) for r in visit_rows if r["vali_flag"] == "1" and r["feedetl_sn"] not in sent
+    ]
     new = _new_lines(lines, terms)
     bill = review.bill_of(
         mdtrt_id=visit["mdtrt_id"],
@@ -176,13 +179,13 @@ def at_settlement(
     kind: str,
     final: bool,
     infno: str,
-    to_settle: Sequence[Mapping[str, Any]] = (),
-    visit_lines: Sequence[Mapping[str, Any]] | None = None,
+    to_settle: Sequence[Mapping[str, Any]],
+    visit_lines: Sequence[Mapping[str, Any]],
 ) -> Outcome:
     """The visit and history rules at (pre-)settlement; a refusal of 2207/2304 carries its
     hit rows (stored apart), of 2206/2303 none (they persist nothing). The bill is the visit's
     unsettled lines beside its settled ones; `visit_lines`: every valid line of the visit as
-    the settlement read them (`repo.visit_lines_to_settle`; None: read here).
+    the settlement read them when `reviewing` (`repo.visit_lines_to_settle`).
 
     2207 applies the same review as its 2206: when the 2206 of the same visit was reviewed on
     the same bill (`to_settle`, the lines this settlement takes) and nothing was written for
@@ -216,11 +219,8 @@ def at_settlement(
         again = reviewer.recall(key, seen, epoch)
         if again is not None:
             return review.act(again, here)
-    rows = (
-        visit_lines if visit_lines is not None else repo.lines_for_review(conn, visit["mdtrt_id"])
-    )
-    unsettled = [r for r in rows if r["setl_id"] is None]
-    settled = [r for r in rows if r["setl_id"] is not None]
+    unsettled = [r for r in visit_lines if r["setl_id"] is None]
+    settled = [r for r in visit_lines if r["setl_id"] is not None]
     bill = bill_with([_stored(r) for r in unsettled], [_stored(r) for r in settled])
     keep = (
         None

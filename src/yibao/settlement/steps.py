@@ -76,8 +76,8 @@ def upload(
     if kind == repo.INPATIENT and visit["mdtrt_stas"] == repo.SETTLED:
         raise Conflict(f"{node}[0].mdtrt_id: 住院已结算, 不能再上传明细 (admission settled)")
     sns = [ln.feedetl_sn for ln in lines]
-    visit_rows: list[repo.Row] | None = None
-    if pricing.review is not None and pricing.review.enabled:
+    visit_rows: list[repo.Row] = []
+    if review_steps.reviewing(pricing):
         # the review shows the rules the visit's earlier lines: one read serves both
         visit_rows = repo.every_line_of_visit(conn, visit["mdtrt_id"])
         sent = set(sns)
@@ -117,7 +117,6 @@ def upload(
         lines,
         facts(caller, person, insu, visit["med_type"], day),
         node=node,
-        cache=pricing.catalog,
         fixmedins_code=caller.fixmedins_code,
         mapping_rule=pricing.mapping_rule,
         book=pricing.book,
@@ -246,14 +245,13 @@ def settle_visit(
                 f"{node}.mdtrt_id: 未办理出院, 不能结算 (discharge with 2402 first, or send "
                 "mid_setl_flag 1 for an interim settlement)"
             )
-    visit_lines: list[repo.Row] | None = None
-    if pricing.review is not None and pricing.review.enabled:
+    visit_lines: list[repo.Row] = []
+    if review_steps.reviewing(pricing):
         # the review shows the rules the visit's other lines too: one read serves both
-        every_line = repo.visit_lines_to_settle(conn, mdtrt_id)
-        visit_lines = every_line
+        visit_lines = repo.visit_lines_to_settle(conn, mdtrt_id)
         lines = [
             r
-            for r in every_line
+            for r in visit_lines
             if r["setl_id"] is None and (batch is None or r["chrg_bchno"] == batch)
         ]
     else:

@@ -83,8 +83,9 @@ def test_outpatient_settlement_and_its_2601(platform: Platform) -> None:
 def test_a_pre_settlement_reviews_the_unsettled_lines_beside_the_settled(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without a charge batch the settlement's own lines are the bill (only the settled ones
-    are read again); with one, the visit's lines are read — the bill is the same either way."""
+    """The bill is the visit's unsettled lines beside its settled ones, whether the call
+    names every charge batch ("0000") or one: the settlement's one read of the visit's lines
+    serves both."""
     from yibao.review.service import Reviewer
 
     seen: list[tuple[list[str], list[str]]] = []

@@ -129,7 +129,8 @@ def lines_to_settle(conn: Connection, mdtrt_id: str, *, chrg_bchno: str | None =
 
 
 #: the columns the review reads of a stored line (review_steps._stored; every one is also in
-#: `_TO_SETTLE_COLUMNS`, so a settlement's own rows serve the review too)
+#: `_TO_SETTLE_COLUMNS`, so a settlement's own rows serve the review too, and in
+#: `every_line_of_visit`'s, with those `existing_lines` reads)
 REVIEW_LINE_COLUMNS = (
     "feedetl_sn",
     "med_list_codg",
@@ -142,11 +143,7 @@ REVIEW_LINE_COLUMNS = (
     "prd_days",
     "hosp_appr_flag",
 )
-_FOR_REVIEW_COLUMNS = [fee_detail.c[name] for name in (*REVIEW_LINE_COLUMNS, "setl_id")]
 _VISIT_VALID = (fee_detail.c.mdtrt_id == bindparam("mdtrt_id"), fee_detail.c.vali_flag == "1")
-_P_FOR_REVIEW = Prepared(
-    select(*_FOR_REVIEW_COLUMNS).where(*_VISIT_VALID).order_by(fee_detail.c.feedetl_sn)
-)
 #: every valid line of a visit with the columns a settlement reads, whether settled and of
 #: which charge batch: one read serves a (pre-)settlement and its review
 _P_VISIT_TO_SETTLE = Prepared(
@@ -158,7 +155,11 @@ _P_VISIT_TO_SETTLE = Prepared(
 
 #: every line of a visit, cancelled ones too, with the review's columns and `vali_flag`
 _P_VISIT_FOR_UPLOAD = Prepared(
-    select(*_FOR_REVIEW_COLUMNS, fee_detail.c.vali_flag)
+    select(
+        *(fee_detail.c[name] for name in REVIEW_LINE_COLUMNS),
+        fee_detail.c.setl_id,
+        fee_detail.c.vali_flag,
+    )
     .where(fee_detail.c.mdtrt_id == bindparam("mdtrt_id"))
     .order_by(fee_detail.c.feedetl_sn)
 )
@@ -169,11 +170,6 @@ def every_line_of_visit(conn: Connection, mdtrt_id: str) -> list[Row]:
     review's: a fee upload with review on checks its serial numbers against these and shows
     the rules the valid ones (one read for both)."""
     return _P_VISIT_FOR_UPLOAD.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
-
-
-def lines_for_review(conn: Connection, mdtrt_id: str) -> list[Row]:
-    """The valid lines of a visit with the columns the review reads (settled or not)."""
-    return _P_FOR_REVIEW.all(conn, {"mdtrt_id": mdtrt_id})  # type: ignore[return-value]
 
 
 def visit_lines_to_settle(conn: Connection, mdtrt_id: str) -> list[Row]:
