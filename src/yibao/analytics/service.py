@@ -7,7 +7,8 @@
 `run_on_rowstore` runs the row-store variant of the same query (the benchmark's baseline;
 on TiDB the same SQL with TiFlash hints is what `run_on_replica` runs). Both return the same
 rows, amounts as `Decimal` yuan. `dashboard()` runs the dashboard's set
-(`dashboard_queries()`) in one replica snapshot, so every panel reflects the same `seq`.
+(`dashboard_queries()`) in one replica snapshot, so every panel reflects the same `seq`; on
+DuckDB the panels grouped over the same rows share one scan (`analytics.shared_scan`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, bindparam, text
 
-from yibao.analytics import indicators
+from yibao.analytics import indicators, shared_scan
 from yibao.analytics.registry import Query, get
 from yibao.errors import YibaoError
 from yibao.kit import clock
@@ -150,12 +151,21 @@ class Analytics:
             meta = Answer("", seq, 0, 0, STRONG, None)
         else:
             assert self.replica is not None
+            scans, alone = shared_scan.plan(bound)
+            queries = {panel: query for panel, query, _values in bound}
             with self.replica.read(consistency, max_lag_ms=max_lag_ms) as view:
-                for panel, query, values in bound:
+                for scan in scans:
+                    records = view.cursor.execute(scan.sql, scan.params).fetchall()
+                    for panel, rows in shared_scan.split(scan, records).items():
+                        results[panel] = _finish(
+                            queries[panel], shared_scan.COLUMNS, rows, fen=False
+                        )
+                for panel, query, values in alone:
                     sql, sql_params = query.duckdb_for(values)
                     result = view.cursor.execute(sql, sql_params)
                     columns = [d[0] for d in result.description or []]
                     results[panel] = _finish(query, columns, result.fetchall(), fen=False)
+                results = {panel: results[panel] for panel, _query, _values in bound}
                 meta = Answer("", view.seq, view.lag_rows, view.lag_ms, view.consistency, None)
         meta.elapsed_ms = (time.perf_counter() - started) * 1000
         return meta, results

@@ -4,14 +4,14 @@ strong and bounded reads, wake-ups from the writer, verify."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import factories
 from sqlalchemy import Engine, func, select
 
 from yibao.analytics.registry import registry
-from yibao.analytics.service import Analytics
+from yibao.analytics.service import Analytics, dashboard_queries
 from yibao.config import Settings
 from yibao.replica.service import BOUNDED, Replica
 from yibao.replica.verify import verify
@@ -37,6 +37,18 @@ def test_replica_answers_equal_the_row_store_for_every_query(
         assert on_replica.data == on_rows.data, name
         assert on_replica.seq == on_rows.seq == replica.latest_seq()
         assert on_replica.consistency == "strong" and on_replica.lag_rows == 0
+
+
+def test_the_dashboard_s_shared_scans_answer_as_each_panel_s_own_query(
+    replica: Replica, seeded: dict
+) -> None:
+    analytics = Analytics(rowstore=replica.source, replica=replica)
+    items = dashboard_queries(date(2024, 6, 30))
+    _meta, panels = analytics.run_many(items)
+    assert list(panels) == [panel for panel, _name, _params in items]
+    for panel, name, params in items:
+        assert panels[panel] == analytics.run_on_rowstore(name, params).data, panel
+        assert panels[panel], panel
 
 
 def test_reversals_net_out_on_the_day_they_are_booked(replica: Replica, seeded: dict) -> None:
