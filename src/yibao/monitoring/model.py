@@ -40,6 +40,13 @@ class Thresholds:
     peer_levels: tuple[str, ...] = ("institution",)
     #: visits an institution needs in the period to be compared
     min_visits: int = 30
+    #: peer metrics count a bill above this quantile of its peer group's bills at that
+    #: quantile (winsorised: a few extreme bills are the line rules' to judge, not a shift
+    #: of the institution's work); 1.0 counts every bill as billed
+    winsor: float = 0.995
+    #: a department's or doctor's costliest visits (over what their case costs) left out of
+    #: its metrics (`peers.adjusted_metrics`)
+    drop_costliest: int = 2
     #: Benford: bills an institution needs, and the mean absolute deviation of first-digit
     #: shares above which its totals do not conform (Nigrini: 0.015 for first digits)
     benford_min_bills: int = 200

@@ -133,6 +133,8 @@ def plan(
         min_share_gap=_num(peer, "min_share_gap", d.min_share_gap),
         min_peers=_int(peer, "min_peers", _int(los, "min_peers", d.min_peers)),
         min_visits=_int(peer, "min_visits", d.min_visits),
+        winsor=_num(peer, "winsor", d.winsor),
+        drop_costliest=_int(peer, "drop_costliest", d.drop_costliest),
         peer_levels=tuple(level.name for level in LEVELS if level.rule_id in rules),
         benford_min_bills=_int(benford, "min_bills", d.benford_min_bills),
         benford_mad=_num(benford, "mad", d.benford_mad),

@@ -54,6 +54,8 @@ logic(
         "min_share_gap": ParamSpec("decimal", Decimal("0.05"), "占比类指标还须高出同组中位数此值 (a share must also lie this far above the peers' median)"),
         "min_peers": ParamSpec("int", 5, "同组机构少于此数不比较 (peers a comparison needs)"),
         "min_visits": ParamSpec("int", 30, "机构期间就诊少于此数不比较 (visits an institution needs in the period)"),
+        "winsor": ParamSpec("decimal", Decimal("0.995"), "高于同组结算此分位数的单据按该分位数计 (bills above this quantile of the peer group's count at it; 1 = as billed)"),
+        "drop_costliest": ParamSpec("int", 2, "科室、医师剔除相对病种费用最高的单据数 (a department's or doctor's costliest cases left out)"),
     },
     threshold="robust_z",
 )(_post_only)  # fmt: skip

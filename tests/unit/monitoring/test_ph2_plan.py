@@ -32,25 +32,24 @@ def _window(key: str, days: int | None, threshold: str | None = None) -> Window:
 
 
 def test_every_post_category_has_a_packaged_post_rule_under_its_detector_s_id() -> None:
-    # departments and doctors against their peers are packaged off (docs/monitoring.md)
-    off = {"POST-PEER-DEPARTMENT", "POST-PEER-DOCTOR"}
     for rule_id, category in RULE_IDS.items():
         rule = RULES.by_id(rule_id)
         assert rule is not None and rule.category == category, rule_id
-        assert rule.stages == ("post",) and rule.enabled == (rule_id not in off)
+        assert rule.stages == ("post",) and rule.enabled
     p = plan(RULES, EMPTY_KB, DAY)
     assert p.categories == set(CATEGORIES)
     assert p.rules["POST-BENFORD"].category == "benford"
-    assert p.rule_ids == set(RULE_IDS) - off
-    assert p.thresholds.peer_levels == ("institution",)
-    # a region turning them on compares departments and doctors too
-    on = dataclasses.replace(
+    assert p.rule_ids == set(RULE_IDS)
+    assert p.thresholds.peer_levels == ("institution", "department", "doctor")
+    # a region turning departments and doctors off compares institutions only
+    off = {"POST-PEER-DEPARTMENT", "POST-PEER-DOCTOR"}
+    institutions = dataclasses.replace(
         RULES,
         rules=tuple(
-            dataclasses.replace(r, enabled=True) if r.rule_id in off else r for r in RULES.rules
+            dataclasses.replace(r, enabled=False) if r.rule_id in off else r for r in RULES.rules
         ),
     )
-    assert plan(on, EMPTY_KB, DAY).thresholds.peer_levels == ("institution", "department", "doctor")
+    assert plan(institutions, EMPTY_KB, DAY).thresholds.peer_levels == ("institution",)
     # card misuse has two post rules: two places at once, and a visit after death
     assert {r for r, c in RULE_IDS.items() if c == "card_misuse"} == {
         "POST-TWO-PLACES",
@@ -63,6 +62,7 @@ def test_defaults_come_from_the_rules() -> None:
     assert (t.readmission_days, t.frequent_days, t.frequent_visits) == (15, 30, 10)
     assert (t.same_place_minutes, t.los_ratio, t.benford_mad) == (60, 2.0, 0.015)
     assert (t.robust_z, t.min_ratio, t.min_share_gap, t.benford_z) == (6.0, 1.5, 0.05, 3.5)
+    assert (t.winsor, t.drop_costliest) == (0.995, 2)
     assert (t.group_min_days, t.group_min_size, t.low_stay_days) == (3, 4, 3)
     assert (t.bed_only_days, t.holding_grace_days, t.holding_default_days) == (3, 3, 7)
     assert t.outpatient_diagnoses[:2] == ("J06", "K29") and t.frequency_limits == ()

@@ -201,3 +201,56 @@ def test_benford_leaves_a_group_whose_amounts_follow_a_price_list() -> None:
         fee = rng.uniform(500, 599)
         city.visit(f"w{k}", fake, datetime(2026, 1, 1) + timedelta(hours=k), medfee=f"{fee:.2f}")
     assert [h.fixmedins_code for h in peers.benford_outliers(city.con, JAN1, MAR31, T)] == ["PFIVE"]
+
+
+def test_one_extreme_bill_does_not_make_a_clinic_a_peer_outlier() -> None:
+    """A clinic's one ¥34,000 albumin bill among sixty ordinary visits lifts its mean cost
+    per visit far above its peers'; winsorised at the peer group's 99.5th percentile, its
+    ordinary work is what is compared — up-coding (every visit dearer) still stands out."""
+    rng = random.Random(5)
+    city = City()
+    _clinics(city, rng, 12)
+    odd = city.institution("CALB")
+    up = city.institution("CUP")
+    for k in range(60):
+        when = datetime(2026, 1, 1) + timedelta(hours=k * 7)
+        fee = rng.lognormvariate(4.5, 0.8)
+        city.visit(f"a{k % 40}", odd, when, medfee=f"{fee:.2f}", drug=f"{fee * 0.4:.2f}",
+                   exam=f"{fee * 0.2:.2f}", mcs=f"{fee * 0.05:.2f}")  # fmt: skip
+        fee = rng.lognormvariate(4.5, 0.8) * 3
+        city.visit(f"u{k % 40}", up, when, medfee=f"{fee:.2f}", drug=f"{fee * 0.2:.2f}",
+                   exam=f"{fee * 0.6:.2f}")  # fmt: skip
+    city.visit("a0", odd, datetime(2026, 2, 1, 9), medfee="34000.00", drug="33000.00")
+    assert [h.fixmedins_code for h in peers.peer_outliers(city.con, JAN1, MAR31, T)] == ["CUP"]
+    as_billed = replace(T, winsor=1.0)
+    flagged = {h.fixmedins_code for h in peers.peer_outliers(city.con, JAN1, MAR31, as_billed)}
+    assert flagged == {"CUP", "CALB"}
+    hit = peers.peer_outliers(city.con, JAN1, MAR31, T)[0]
+    assert hit.evidence["winsor_quantile"] == 0.995 and hit.evidence["capped_bills"] >= 0
+
+
+def test_a_department_with_a_drug_heavy_bill_or_two_is_no_peer_outlier() -> None:
+    """Departments see a few dozen visits: two drug-heavy bills turn one department's drug
+    share into three times its peers' though its other work is ordinary. A department must
+    stay a deviation without its two costliest cases (over what they cost elsewhere); the
+    doctor who bills every visit 2.5 times over still does."""
+    rng = random.Random(11)
+    city = City()
+    _hospitals(city, rng, 8, odd="H03|A04|D2")
+    for n in range(2):
+        city.visit(f"x{n}", "H05", datetime(2026, 2, 1 + n, 9), medfee="9000.00",
+                   drug="8800.00", caty="A03", dr="D1")  # fmt: skip
+    # winsorising off (the institution level would flag H05 whole then): what keeps its
+    # department out here is leaving its two costliest cases out
+    every = replace(T, peer_levels=("department", "doctor"), winsor=1.0)
+    found = {
+        (h.evidence["level"], h.fixmedins_code, h.evidence.get("caty"), h.evidence.get("dr_code"))
+        for h in peers.peer_outliers(city.con, JAN1, MAR31, every)
+    }
+    assert found == {("department", "H03", "A04", None), ("doctor", "H03", "A04", "D2")}
+    keep_all = replace(every, drop_costliest=0)
+    found_all = {
+        (h.evidence["level"], h.fixmedins_code, h.evidence.get("caty"))
+        for h in peers.peer_outliers(city.con, JAN1, MAR31, keep_all)
+    }
+    assert ("department", "H05", "A03") in found_all
