@@ -299,6 +299,55 @@ def peer_outliers(
     return hits
 
 
+def _judge(
+    r: dict[str, Any],
+    members: list[dict[str, Any]],
+    shared: dict[str, Any] | None,
+    metrics: tuple[tuple[str, str], ...],
+    t: Thresholds,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One member's metrics against its peers: `(findings, context)` — the metrics that
+    flag it (far beyond `robust_z` and materially above the peers) and the others."""
+    findings: list[dict[str, Any]] = []
+    context: list[dict[str, Any]] = []
+    for metric, name in metrics:
+        value = r.get(metric)
+        if value is None:
+            continue
+        group = shared[metric] if shared is not None else None
+        if group is not None:
+            z, centre = z_of(float(value), group), group.centre
+        else:
+            peers = [float(p[metric]) for p in members if p is not r and p.get(metric) is not None]
+            if len(peers) < t.min_peers - 1:
+                continue
+            z, centre = robust_z(float(value), peers), float(median(peers))
+        ratio = float(value) / centre if centre > 0 else math.inf
+        finding = {
+            "metric": metric,
+            "name": name,
+            "value": round(float(value), 4),
+            "peer_median": round(centre, 4),
+            "robust_z": round(z, 2) if math.isfinite(z) else "inf",
+            "ratio": round(ratio, 2) if math.isfinite(ratio) else "inf",
+        }
+        if metric in ADJUSTED_SHARES:
+            _column, share, expected = ADJUSTED_SHARES[metric]
+            gap = float(r[share]) - float(r[expected])
+            finding["share"] = round(float(r[share]), 4)
+            finding["expected_share"] = round(float(r[expected]), 4)
+        else:
+            gap = float(value) - centre
+        material = ratio >= t.min_ratio and (
+            (metric not in SHARES and metric not in ADJUSTED_SHARES) or gap >= t.min_share_gap
+        )
+        if metric in FLAGGING and z > t.robust_z and material:
+            findings.append(finding)
+        else:
+            context.append(finding)
+    return findings, context
+
+
 def _outliers(
     rows: list[dict[str, Any]],
     level: Level,
@@ -316,8 +365,6 @@ def _outliers(
     for peer_key, members in sorted(groups.items()):
         if len(members) < t.min_peers:
             continue
-        scores = _forest_scores(members, metrics)
-        ranked = sorted(scores, reverse=True)
         # each member against the others; in a large group (hundreds of doctors of a 科别)
         # against the whole group's spread, computed once — one member moves its median and
         # MAD by less than the rounding of the z-score shown
@@ -326,49 +373,14 @@ def _outliers(
             if len(members) > LEAVE_ONE_OUT_MAX
             else None
         )
-        for r, score in zip(members, scores, strict=True):
-            findings: list[dict[str, Any]] = []
-            context: list[dict[str, Any]] = []
-            for metric, name in metrics:
-                value = r.get(metric)
-                if value is None:
-                    continue
-                group = shared[metric] if shared is not None else None
-                if group is not None:
-                    z, centre = z_of(float(value), group), group.centre
-                else:
-                    peers = [
-                        float(p[metric])
-                        for p in members
-                        if p is not r and p.get(metric) is not None
-                    ]
-                    if len(peers) < t.min_peers - 1:
-                        continue
-                    z, centre = robust_z(float(value), peers), float(median(peers))
-                ratio = float(value) / centre if centre > 0 else math.inf
-                finding = {
-                    "metric": metric,
-                    "name": name,
-                    "value": round(float(value), 4),
-                    "peer_median": round(centre, 4),
-                    "robust_z": round(z, 2) if math.isfinite(z) else "inf",
-                    "ratio": round(ratio, 2) if math.isfinite(ratio) else "inf",
-                }
-                if metric in ADJUSTED_SHARES:
-                    _column, share, expected = ADJUSTED_SHARES[metric]
-                    gap = float(r[share]) - float(r[expected])
-                    finding["share"] = round(float(r[share]), 4)
-                    finding["expected_share"] = round(float(r[expected]), 4)
-                else:
-                    gap = float(value) - centre
-                material = ratio >= t.min_ratio and (
-                    (metric not in SHARES and metric not in ADJUSTED_SHARES)
-                    or gap >= t.min_share_gap
-                )
-                if metric in FLAGGING and z > t.robust_z and material:
-                    findings.append(finding)
-                else:
-                    context.append(finding)
+        judged = [(r, *_judge(r, members, shared, metrics, t)) for r in members]
+        if not any(findings for _r, findings, _context in judged):
+            continue
+        # the isolation forest is evidence (how unusual the whole combination is), not a
+        # criterion: fitted only for the groups where a member is flagged
+        scores = _forest_scores(members, metrics)
+        ranked = sorted(scores, reverse=True)
+        for (r, findings, context), score in zip(judged, scores, strict=True):
             if not findings:
                 continue
             who = "|".join(
