@@ -96,7 +96,7 @@ def _pass(
     ruleset = load_ruleset()
     kb = bench_kb(until)
     p = plan(ruleset, kb, until)
-    if peer_levels is not None:  # time the department and doctor peers too (packaged off)
+    if peer_levels is not None:  # every peer level, whatever the rule base enables
         extra = {lv.rule_id: ruleset.by_id(lv.rule_id) for lv in LEVELS}
         p = dataclasses.replace(
             p,
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--all-peers",
         action="store_true",
-        help="compare departments and doctors with their peers too (packaged off)",
+        help="compare departments and doctors with their peers even where the rule base turns them off (packaged on)",
     )
     args = ap.parse_args(argv)
     out: dict[str, Any] = {"threads": args.threads, "memory_limit": args.memory_limit}

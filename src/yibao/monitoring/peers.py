@@ -14,7 +14,9 @@ beside them but flags nothing on its own: across institutions it follows the cat
 chronic patients (a pharmacy near a care home), its warning sign is a spike against the
 institution's own history (domain.md §2.3). An isolation forest over all the metrics
 together (scikit-learn) scores how unusual the combination is. A hit names the metric, the
-institution's value, the peers' median and the distance.
+institution's value, the peers' median and the distance. What the metrics are and how they
+are read (winsorised bills, a department's costliest cases left out, the case-mix indices)
+is `monitoring.peer_metrics`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ from typing import Any
 import duckdb
 
 from yibao.monitoring.model import PostHit, Thresholds
-from yibao.monitoring.sql import PSN, day, fen, valid
+from yibao.monitoring.peer_metrics import (
+    ADJUSTED_METRICS,
+    ADJUSTED_SHARES,
+    METRICS,
+    SHARES,
+    adjusted_levels,
+    caps,
+    institution_metrics,
+)
+from yibao.monitoring.sql import day, fen, valid
 from yibao.monitoring.stats import (
     benford_mad,
     benford_noise,
@@ -38,37 +49,6 @@ from yibao.monitoring.stats import (
     z_of,
 )
 
-#: (metric, Chinese name) scored against peers; a high value is the suspicious direction
-METRICS: tuple[tuple[str, str], ...] = (
-    ("cost_per_visit", "次均费用"),
-    ("drug_share", "药占比"),
-    ("exam_share", "检查检验占比"),
-    ("consumable_share", "耗占比"),
-    ("visits_per_person", "人次人头比"),
-    ("avg_los", "平均住院日"),
-)
-#: shares of the bill: a ratio on a tiny share (a pharmacy's 0.1 % of consumables) is no
-#: material difference, so these need `min_share_gap` above the peers' median too
-SHARES: frozenset[str] = frozenset({"drug_share", "exam_share", "consumable_share"})
-#: a department's or a doctor's metrics, each its observed value over what its case mix
-#: would cost at an institution of the same kind and level (费用消耗指数): its visits priced
-#: at that kind and level's average for their medical type and main-diagnosis category
-#: (ICD-10, three characters). A surgery that treats the hard cases is not a deviation; one
-#: that bills twice what its cases cost elsewhere is.
-ADJUSTED_METRICS: tuple[tuple[str, str], ...] = (
-    ("cost_index", "次均费用指数"),
-    ("drug_index", "药占比指数"),
-    ("exam_index", "检查检验占比指数"),
-    ("consumable_index", "耗占比指数"),
-    ("visits_per_person", "人次人头比"),
-)
-#: an index of a share → (its sum column, observed share, expected share): a material
-#: difference needs the share itself `min_share_gap` above the expected one too
-ADJUSTED_SHARES: dict[str, tuple[str, str, str]] = {
-    "drug_index": ("drug", "drug_share", "expected_drug_share"),
-    "exam_index": ("exam", "exam_share", "expected_exam_share"),
-    "consumable_index": ("mcs", "consumable_share", "expected_consumable_share"),
-}
 #: the metrics that make a hit (visits per person is evidence only: see the module's text)
 FLAGGING: frozenset[str] = frozenset(m for m, _ in (*METRICS, *ADJUSTED_METRICS)) - {
     "visits_per_person"
@@ -115,152 +95,6 @@ LEVELS: tuple[Level, ...] = (
 )
 
 
-def institution_metrics(
-    cur: duckdb.DuckDBPyConnection,
-    since: date,
-    until: date,
-    min_stays: int = 1,
-    min_visits: int = 1,
-    winsor: float = 1.0,
-) -> list[dict[str, Any]]:
-    """Each institution's metrics over the period, those with `min_visits` visits; the
-    length of stay only where it had `min_stays` stays (a handful of stays make an average
-    that says nothing). Bills above the `winsor` quantile of their peer group's bills count
-    at that quantile (`capped_bills`; see `_winsorised`)."""
-    result = cur.execute(
-        f"""
-        {_winsorised(since, until, winsor)}
-        SELECT w.fixmedins_code, w.kind, w.hosp_lv,
-               count(*) AS visits, count(DISTINCT w.{PSN}) AS persons,
-               sum(w.medfee_sumamt * w.w) AS medfee, sum(w.drug_sumamt * w.w) AS drug,
-               sum(w.exam_sumamt * w.w) AS exam, sum(w.mcs_sumamt * w.w) AS mcs,
-               count(*) FILTER (WHERE w.w < 1) AS capped_bills,
-               count(*) FILTER (WHERE w.visit_kind = 'inpatient') AS stays,
-               avg(CASE WHEN w.visit_kind = 'inpatient' THEN w.ipt_days END) AS avg_los
-        FROM w
-        GROUP BY 1, 2, 3 HAVING count(*) >= {int(min_visits)} ORDER BY 1
-        """
-    )
-    names = [d[0] for d in result.description or []]
-    out = []
-    for row in result.fetchall():
-        r = dict(zip(names, row, strict=True))
-        medfee = float(r["medfee"] or 0)
-        visits = int(r["visits"])
-        r["cost_per_visit"] = medfee / visits if visits else 0.0
-        r["drug_share"] = float(r["drug"] or 0) / medfee if medfee else 0.0
-        r["exam_share"] = float(r["exam"] or 0) / medfee if medfee else 0.0
-        r["consumable_share"] = float(r["mcs"] or 0) / medfee if medfee else 0.0
-        r["visits_per_person"] = visits / int(r["persons"]) if r["persons"] else 0.0
-        r["avg_los"] = (
-            float(r["avg_los"])
-            if r["avg_los"] is not None and int(r["stays"]) >= min_stays
-            else None
-        )
-        out.append(r)
-    return out
-
-
-def _winsorised(since: date, until: date, winsor: float) -> str:
-    """`WITH v, w`: the period's valid settlements with their institution's kind and level
-    (`v`), and each with the weight `w` that brings a bill above the `winsor` quantile of
-    its kind and level's bills down to that quantile (`w`; 1 for the others).
-
-    同行偏离 looks for a systematic shift of an institution's work (every visit billed a
-    grade up), not for the few extreme bills the line and price rules judge one by one: a
-    clinic's one ¥34,000 albumin bill among 300 visits of ¥150 lifts its mean cost per visit
-    by half and made it a "peer outlier" on the synthetic city while its other bills were
-    ordinary (docs/monitoring.md). Capping the extreme bills (winsorising, the usual 剔除极值
-    of cost-per-visit statistics) keeps the mean an account of the institution's ordinary
-    work; the capped share of each amount is the bill's, so shares stay consistent."""
-    cap = f"quantile_cont(medfee_sumamt, {float(winsor)})" if winsor < 1 else "NULL"
-    return f"""WITH v AS (
-          SELECT s.*, COALESCE(d.kind, '') AS kind, COALESCE(d.hosp_lv, '') AS hosp_lv
-          FROM setl_fact s LEFT JOIN fixmedins_dim d USING (fixmedins_code)
-          WHERE {valid("s")} AND s.setl_date BETWEEN {day(since)} AND {day(until)}
-        ),
-        caps AS (SELECT kind, hosp_lv, {cap} AS cap FROM v GROUP BY ALL),
-        w AS (
-          SELECT v.*, CASE WHEN c.cap IS NOT NULL AND v.medfee_sumamt > c.cap
-                           THEN CAST(c.cap AS DOUBLE) / CAST(v.medfee_sumamt AS DOUBLE)
-                           ELSE 1.0 END AS w
-          FROM v JOIN caps c USING (kind, hosp_lv)
-        )"""
-
-
-def adjusted_metrics(
-    cur: duckdb.DuckDBPyConnection,
-    since: date,
-    until: date,
-    by: tuple[str, ...],
-    min_visits: int,
-    winsor: float = 1.0,
-    drop_costliest: int = 0,
-) -> list[dict[str, Any]]:
-    """Each department's or doctor's (`by`: the `setl_fact` columns naming it) case-mix
-    adjusted metrics over the period (`ADJUSTED_METRICS`), those with `min_visits` visits;
-    bills winsorised as in `institution_metrics`, for the norm as for the observed.
-
-    Each one's `drop_costliest` visits that cost most over what their case costs (the
-    visit's amount over its norm) are left out: a department sees a few dozen visits, and
-    one drug-heavy bill (capped or not) turns its tiny drug share of acupuncture and
-    massage into three times the peers' — a deviation one bill makes is the line rules' to
-    judge, while up-coding (every visit a grade up) stays a deviation without its costliest
-    case (on the synthetic 200,000-settlement city, precision at the institution unit 0.67
-    → 1.000 for departments and 0.81 → 1.000 for doctors at recall 1.000;
-    docs/monitoring.md)."""
-    split = ", ".join(f"COALESCE(v.{c}, '') AS {c}" for c in by)
-    present = "".join(f" AND v.{c} IS NOT NULL AND v.{c} <> ''" for c in by)
-    keys = ", ".join(str(i) for i in range(1, 4 + len(by)))
-    result = cur.execute(
-        f"""
-        {_winsorised(since, until, winsor)},
-        x AS (
-          SELECT *, COALESCE(left(maindiag_code, 3), '') AS dx, medfee_sumamt * w AS fee,
-                 drug_sumamt * w AS drug, exam_sumamt * w AS exam, mcs_sumamt * w AS mcs
-          FROM w
-        ),
-        norm AS (
-          SELECT kind, hosp_lv, med_type, dx, avg(fee) AS e_fee,
-                 avg(drug) AS e_drug, avg(exam) AS e_exam, avg(mcs) AS e_mcs
-          FROM x GROUP BY ALL
-        ),
-        ranked AS (
-          SELECT x.*, n.e_fee, n.e_drug, n.e_exam, n.e_mcs,
-                 row_number() OVER (
-                   PARTITION BY x.fixmedins_code, {", ".join(f"x.{c}" for c in by)}
-                   ORDER BY x.fee / GREATEST(n.e_fee, 0.01) DESC, x.setl_id
-                 ) AS costliest
-          FROM x JOIN norm n USING (kind, hosp_lv, med_type, dx)
-        )
-        SELECT v.fixmedins_code, v.kind, v.hosp_lv, {split},
-               count(*) AS visits, count(DISTINCT v.{PSN}) AS persons,
-               sum(v.fee) AS medfee, sum(v.drug) AS drug,
-               sum(v.exam) AS exam, sum(v.mcs) AS mcs,
-               count(*) FILTER (WHERE v.w < 1) AS capped_bills,
-               sum(v.e_fee) AS e_fee, sum(v.e_drug) AS e_drug, sum(v.e_exam) AS e_exam,
-               sum(v.e_mcs) AS e_mcs
-        FROM ranked v
-        WHERE v.costliest > {int(drop_costliest)}{present}
-        GROUP BY {keys} HAVING count(*) >= {int(min_visits)} ORDER BY {keys}
-        """
-    )
-    names = [d[0] for d in result.description or []]
-    out = []
-    for row in result.fetchall():
-        r = dict(zip(names, row, strict=True))
-        fee, e_fee = float(r["medfee"] or 0), float(r["e_fee"] or 0)
-        r["cost_index"] = fee / e_fee if e_fee else 0.0
-        for index, (column, share, expected) in ADJUSTED_SHARES.items():
-            observed = float(r[column] or 0) / fee if fee else 0.0
-            wanted = float(r[f"e_{column}"] or 0) / e_fee if e_fee else 0.0
-            r[share], r[expected] = observed, wanted
-            r[index] = observed / wanted if wanted else 0.0
-        r["visits_per_person"] = int(r["visits"]) / int(r["persons"]) if r["persons"] else 0.0
-        out.append(r)
-    return out
-
-
 def _forest_scores(
     rows: list[dict[str, Any]], metrics: tuple[tuple[str, str], ...] = METRICS
 ) -> list[float]:
@@ -284,16 +118,21 @@ def peer_outliers(
     """Institutions, departments and doctors against their peers: the `LEVELS` whose rule
     runs (`Thresholds.peer_levels`)."""
     hits: list[PostHit] = []
-    for level in LEVELS:
-        if level.name not in t.peer_levels:
-            continue
+    levels = [level for level in LEVELS if level.name in t.peer_levels]
+    if not levels:
+        return hits
+    cap = caps(cur, since, until, t.winsor)
+    adjusted = [level.by for level in levels if level.by]
+    by_level = (
+        adjusted_levels(cur, since, until, adjusted, t.min_visits, t.winsor, t.drop_costliest, cap)
+        if adjusted
+        else {}
+    )
+    for level in levels:
         if level.by:
-            rows = adjusted_metrics(
-                cur, since, until, level.by, t.min_visits, t.winsor, t.drop_costliest
-            )
-            metrics = ADJUSTED_METRICS
+            rows, metrics = by_level[level.by], ADJUSTED_METRICS
         else:
-            rows = institution_metrics(cur, since, until, t.min_visits, t.min_visits, t.winsor)
+            rows = institution_metrics(cur, since, until, t.min_visits, t.min_visits, t.winsor, cap)
             metrics = METRICS
         hits += _outliers(rows, level, metrics, since, until, t)
     return hits
