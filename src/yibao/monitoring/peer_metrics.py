@@ -250,7 +250,10 @@ def _level(
     inside the sums makes DuckDB keep every joined fact row aside (a year of 10 M
     settlements did not fit in 1 GB)."""
     keys = ", ".join(str(i) for i in range(1, 4 + len(by)))
-    present = "".join(f" AND v.{c} IS NOT NULL AND v.{c} <> ''" for c in by)
+
+    def present(alias: str) -> str:
+        return "".join(f" AND {alias}.{c} IS NOT NULL AND {alias}.{c} <> ''" for c in by)
+
     result = cur.execute(
         f"""
         SELECT v.fixmedins_code, v.kind, v.hosp_lv, {", ".join(f"v.{c}" for c in by)},
@@ -264,7 +267,7 @@ def _level(
           SELECT w.*, n.e_fee, n.e_drug, n.e_exam, n.e_mcs
           FROM ({weighted}) w JOIN peer_norm n USING (kind, hosp_lv, med_type, dx)
         ) v
-        WHERE true{present}
+        WHERE true{present("v")}
         GROUP BY {keys} HAVING count(*) >= {int(min_visits)} ORDER BY {keys}
         """
     )
@@ -276,7 +279,7 @@ def _level(
             f"""
             SELECT s.fixmedins_code, {", ".join(f"s.{c}" for c in by)}, count(DISTINCT s.{PSN})
             FROM setl_fact s
-            WHERE {_period(since, until)}{present.replace("v.", "s.")}
+            WHERE {_period(since, until)}{present("s")}
             GROUP BY ALL
             """
         ).fetchall()
