@@ -45,7 +45,7 @@ class Thresholds:
     #: of the institution's work); 1.0 counts every bill as billed
     winsor: float = 0.995
     #: a department's or doctor's costliest visits (over what their case costs) left out of
-    #: its metrics (`peers.adjusted_metrics`)
+    #: its indices (`peer_metrics.adjusted_levels`)
     drop_costliest: int = 2
     #: Benford: bills an institution needs, and the mean absolute deviation of first-digit
     #: shares above which its totals do not conform (Nigrini: 0.015 for first digits)

@@ -74,6 +74,26 @@ def _num(params: Mapping[str, ParamValue], key: str, default: float) -> float:
     return default
 
 
+def _winsor(peer: Mapping[str, ParamValue], default: float) -> float:
+    value = _num(peer, "winsor", default)
+    if not 0.5 <= value <= 1:
+        raise InvalidInput(
+            f"POST-PEER-OUTLIER.winsor: 应在 0.5–1 之间 (a quantile between 0.5 and 1 — 1 counts "
+            f"every bill as billed): {value}"
+        )
+    return value
+
+
+def _drop_costliest(peer: Mapping[str, ParamValue], default: int) -> int:
+    value = _int(peer, "drop_costliest", default)
+    if not 0 <= value <= 10:
+        raise InvalidInput(
+            f"POST-PEER-OUTLIER.drop_costliest: 应在 0–10 之间 (cases left out of a department's "
+            f"or doctor's indices, 0 to 10): {value}"
+        )
+    return value
+
+
 def plan(
     ruleset: RuleSet,
     kb: KnowledgeBase,
@@ -133,8 +153,8 @@ def plan(
         min_share_gap=_num(peer, "min_share_gap", d.min_share_gap),
         min_peers=_int(peer, "min_peers", _int(los, "min_peers", d.min_peers)),
         min_visits=_int(peer, "min_visits", d.min_visits),
-        winsor=_num(peer, "winsor", d.winsor),
-        drop_costliest=_int(peer, "drop_costliest", d.drop_costliest),
+        winsor=_winsor(peer, d.winsor),
+        drop_costliest=_drop_costliest(peer, d.drop_costliest),
         peer_levels=tuple(level.name for level in LEVELS if level.rule_id in rules),
         benford_min_bills=_int(benford, "min_bills", d.benford_min_bills),
         benford_mad=_num(benford, "mad", d.benford_mad),

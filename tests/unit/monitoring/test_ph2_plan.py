@@ -141,3 +141,21 @@ def test_next_scheduled_run() -> None:
     assert next_run(datetime(2026, 3, 1, 1, 0), "02:30") == datetime(2026, 3, 1, 2, 30)
     assert next_run(datetime(2026, 3, 1, 2, 30), "02:30") == datetime(2026, 3, 2, 2, 30)
     assert next_run(datetime(2026, 12, 31, 23, 0), "00:15") == datetime(2027, 1, 1, 0, 15)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("winsor", Decimal("0.2")), ("winsor", Decimal("1.5")), ("drop_costliest", 50)],
+)
+def test_a_peer_parameter_out_of_range_is_refused_naming_it(key: str, value: object) -> None:
+    rules = dataclasses.replace(
+        RULES,
+        rules=tuple(
+            dataclasses.replace(r, params={**r.params, key: value})
+            if r.rule_id == "POST-PEER-OUTLIER"
+            else r
+            for r in RULES.rules
+        ),
+    )
+    with pytest.raises(InvalidInput, match=f"POST-PEER-OUTLIER.{key}"):
+        plan(rules, EMPTY_KB, DAY)
