@@ -179,20 +179,6 @@ def institution_metrics(
     return out
 
 
-def adjusted_metrics(
-    cur: duckdb.DuckDBPyConnection,
-    since: date,
-    until: date,
-    by: tuple[str, ...],
-    min_visits: int,
-    winsor: float = 1.0,
-    drop_costliest: int = 0,
-) -> list[dict[str, Any]]:
-    """Each department's or doctor's (`by`: the `setl_fact` columns naming it) case-mix
-    adjusted metrics over the period (`ADJUSTED_METRICS`), those with `min_visits` visits."""
-    return adjusted_levels(cur, since, until, [by], min_visits, winsor, drop_costliest)[by]
-
-
 def adjusted_levels(
     cur: duckdb.DuckDBPyConnection,
     since: date,
@@ -203,8 +189,10 @@ def adjusted_levels(
     drop_costliest: int = 0,
     cap: str | None = None,
 ) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """`adjusted_metrics` for several levels (`by` → its rows): the norms in one scan, then
-    a scan for each level (no fact is materialised in between). Bills winsorised as in
+    """Each department's or doctor's case-mix adjusted metrics over the period
+    (`ADJUSTED_METRICS`), those with `min_visits` visits, for each level of `levels` (`by`:
+    the `setl_fact` columns naming one; `by` → its rows): the norms in one scan, then a scan
+    for each level (no fact is materialised in between). Bills winsorised as in
     `institution_metrics`, for the norm as for the observed; each one's `drop_costliest`
     visits that cost most over what their case costs are left out of its indices (its
     visits and persons count them)."""

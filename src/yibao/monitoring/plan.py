@@ -74,24 +74,13 @@ def _num(params: Mapping[str, ParamValue], key: str, default: float) -> float:
     return default
 
 
-def _winsor(peer: Mapping[str, ParamValue], default: float) -> float:
-    value = _num(peer, "winsor", default)
-    if not 0.5 <= value <= 1:
+def _in_range(key: str, value: float, low: float, high: float, meaning: str) -> None:
+    """A `POST-PEER-OUTLIER` parameter outside [low, high] is refused naming it."""
+    if not low <= value <= high:
         raise InvalidInput(
-            f"POST-PEER-OUTLIER.winsor: 应在 0.5–1 之间 (a quantile between 0.5 and 1 — 1 counts "
-            f"every bill as billed): {value}"
+            f"POST-PEER-OUTLIER.{key}: 应在 {low:g}–{high:g} 之间 ({meaning}, {low:g} to "
+            f"{high:g}): {value}"
         )
-    return value
-
-
-def _drop_costliest(peer: Mapping[str, ParamValue], default: int) -> int:
-    value = _int(peer, "drop_costliest", default)
-    if not 0 <= value <= 10:
-        raise InvalidInput(
-            f"POST-PEER-OUTLIER.drop_costliest: 应在 0–10 之间 (cases left out of a department's "
-            f"or doctor's indices, 0 to 10): {value}"
-        )
-    return value
 
 
 def plan(
@@ -132,6 +121,10 @@ def plan(
     los_ratio = kb.window_threshold("los_outlier", day)
     raw = low.get("outpatient_diagnoses", ())
     diagnoses = tuple(raw) if isinstance(raw, tuple) else ()
+    winsor = _num(peer, "winsor", d.winsor)
+    _in_range("winsor", winsor, 0.5, 1, "a quantile; 1 counts every bill as billed")
+    drop_costliest = _int(peer, "drop_costliest", d.drop_costliest)
+    _in_range("drop_costliest", drop_costliest, 0, 10, "cases left out of a department's indices")
     t = Thresholds(
         readmission_days=kb.window("readmission", day, _int(readmit, "days", d.readmission_days)),
         frequent_days=kb.window("frequent_visits", day, _int(freq, "window_days", d.frequent_days)),
@@ -153,8 +146,8 @@ def plan(
         min_share_gap=_num(peer, "min_share_gap", d.min_share_gap),
         min_peers=_int(peer, "min_peers", _int(los, "min_peers", d.min_peers)),
         min_visits=_int(peer, "min_visits", d.min_visits),
-        winsor=_winsor(peer, d.winsor),
-        drop_costliest=_drop_costliest(peer, d.drop_costliest),
+        winsor=winsor,
+        drop_costliest=drop_costliest,
         peer_levels=tuple(level.name for level in LEVELS if level.rule_id in rules),
         benford_min_bills=_int(benford, "min_bills", d.benford_min_bills),
         benford_mad=_num(benford, "mad", d.benford_mad),
