@@ -12,8 +12,9 @@ JSON or a bug (`infcode: -1`, `err_msg`); the transport answers it with HTTP 200
 Writing transactions run in the storage writer (group commit on SQLite: one savepoint per call
 inside a shared durable transaction), idempotent by msgid (`interface.idempotency`). Read-only
 transactions run on a read connection in a small thread pool, or — the short ones marked
-`inline_read`, on SQLite while serving — on the event loop's own reader connection; they are
-not logged.
+`writer_read`, on SQLite while serving — in the writer's thread at the start of its next
+transaction, so that one thread runs every settlement's statements (docs/architecture.md, "One
+thread owns SQLite's statements"); they are not logged.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ import contextvars
 import logging
 import re
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -66,7 +66,6 @@ SIGN_IN_TTL = 30.0
 
 Headers = list[tuple[bytes, bytes]]
 NO_SIGNATURE = sig.Signed(None, None, None)
-T = TypeVar("T")
 
 
 class _WriteClaim:
@@ -157,9 +156,9 @@ class CallPipeline:
         )
         #: "fixmedins_code/sign_no" → monotonic time until which the sign-in is trusted
         self._signed: dict[str, float] = {}
-        #: SQLite, while serving (`start` … `stop`): the inline reads (`Transaction.inline_read`)
-        #: run on the event loop thread on this connection (a read of the page cache costs less
-        #: than the executor hop and a pool checkout)
+        #: SQLite, while serving (`start` … `stop`): the event loop's connection for its
+        #: one-statement look-ups (the credential generation, a read's nonce); its presence also
+        #: sends the short reads (`Transaction.writer_read`) to the writer's thread
         self._reader: Connection | None = None
         #: the credential generation read that callers who arrived since the last one began
         #: wait for (`_generation`)
@@ -508,8 +507,8 @@ class CallPipeline:
             else:
                 claimed = asyncio.ensure_future(self._claim_for_read(str(paasid), verified))
         try:
-            if self._reader is not None and txn.inline_read:
-                output = self._read_inline(txn, ctx, data)
+            if self._reader is not None and txn.writer_read:
+                output = await self._read_on_writer(txn, ctx, data)
             else:
                 loop = asyncio.get_running_loop()
                 # the call's context (its request id for the log) goes with it to the thread
@@ -542,10 +541,22 @@ class CallPipeline:
         with self.platform.db.read() as conn:
             return txn.handler(conn, ctx, data)
 
-    def _read_inline(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
-        """A short read on the event loop's own reader connection: no executor hop, no pool
-        checkout."""
-        return self._on_reader(lambda conn: txn.handler(conn, ctx, data))
+    async def _read_on_writer(
+        self, txn: Transaction, ctx: CallContext, data: dict[str, Any]
+    ) -> Any:
+        """A short read run by the SQLite writer's thread at the start of its next transaction
+        (`Writer.read`): one thread runs the statements of every call, and the rows it keeps
+        for a flow (`storage.row_cache`) serve the read too."""
+        rid = logs.request_id.get()
+
+        def read(conn: Connection) -> Any:
+            token = logs.request_id.set(rid)  # its log lines carry this call's request id
+            try:
+                return txn.handler(conn, ctx, data)
+            finally:
+                logs.request_id.reset(token)
+
+        return await self.platform.db.writer.read(read)
 
     def _single_read(self) -> Connection:
         """The event loop's reader connection for one statement outside a transaction (SQLite
@@ -559,30 +570,6 @@ class CallPipeline:
         if raw.in_transaction:
             raw.rollback()
         return conn
-
-    def _on_reader(self, read: Callable[[Connection], T]) -> T:
-        """`read(conn)` on the event loop's reader connection, in a read transaction of its
-        own (rolled back).
-
-        The SQLite transaction is begun and rolled back on the driver connection: a
-        SQLAlchemy `begin()` / `rollback()` pair (transaction object, begin event, the BEGIN
-        through `exec_driver_sql`) costs more than the reads of a 1101. SQLAlchemy's own
-        transaction on this connection is begun once and left open, so the statements of the
-        handler (Core or `storage.prepared`) never autobegin."""
-        conn = self._reader
-        assert conn is not None
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        if not conn.in_transaction():
-            conn.begin()  # the engine's begin hook issues BEGIN (deferred) itself
-        else:
-            if raw.in_transaction:  # left open by a failure
-                raw.rollback()
-            raw.execute("BEGIN")
-        try:
-            return read(conn)
-        finally:
-            raw.rollback()
 
     async def _write(
         self,

@@ -28,7 +28,7 @@ from typing import Any, TypeAlias, TypeVar
 from sqlalchemy import Connection, Engine, event
 
 from yibao.obs import metrics
-from yibao.storage import changelog, faults
+from yibao.storage import changelog, faults, row_cache
 from yibao.storage.uow import run_transaction
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,9 @@ T = TypeVar("T")
 Job = Callable[[Connection], Any]
 #: where a job's answer goes: a concurrent future, or an asyncio future awaited on its loop
 _Slot: TypeAlias = "concurrent.futures.Future[Any] | _Awaited"
-#: what the writer thread takes off its queue: a job and its slot, or None to stop
-_Item: TypeAlias = "tuple[Job, _Slot] | None"
+#: what the writer thread takes off its queue: a job, its slot and whether it only reads, or
+#: None to stop
+_Item: TypeAlias = "tuple[Job, _Slot, bool] | None"
 _SAVEPOINT = "SAVEPOINT yibao_job"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT yibao_job"
 _RELEASE = "RELEASE SAVEPOINT yibao_job"
@@ -58,12 +59,16 @@ class Writer:
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._workers = workers
         self._on_commit: list[Callable[[], None]] = []
+        #: rows the writer read, for the next calls of a flow (group commit only)
+        self.row_cache = row_cache.RowCache()
         self._lock = threading.Lock()
         if group_commit and not event.contains(
             engine, "rollback_savepoint", changelog.forget_window
         ):
             # a job's own `begin_nested()` rolled back frees the seqs it took from the window
             event.listen(engine, "rollback_savepoint", changelog.forget_window)
+        if group_commit:
+            row_cache.watch(engine)
         #: counters for /health and the benchmarks
         self.commits = 0
         self.jobs = 0
@@ -103,7 +108,7 @@ class Writer:
         self.start()
         if self._group_commit:
             fut: concurrent.futures.Future[T] = concurrent.futures.Future()
-            self._queue.put((fn, fut))
+            self._queue.put((fn, fut, False))
             return fut
         assert self._pool is not None
         return self._pool.submit(self._run_alone, fn)
@@ -121,7 +126,18 @@ class Writer:
         self.start()
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
-        self._queue.put((fn, _Awaited(loop, fut)))
+        self._queue.put((fn, _Awaited(loop, fut), False))
+        return await fut
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run a read-only `fn(conn)` on the writer's own connection (group commit only): at
+        the start of the writer's next transaction, before any job of it writes, so it sees
+        exactly what is committed; answered at once, not at the commit."""
+        assert self._group_commit, "reads on the writer: group commit (SQLite) only"
+        self.start()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._queue.put((fn, _Awaited(loop, fut), True))
         return await fut
 
     # -- internals -------------------------------------------------------------------------
@@ -160,13 +176,21 @@ class Writer:
                 batch.append(item)
             self._commit_batch(batch)
 
-    def _commit_batch(self, batch: list[tuple[Job, _Slot]]) -> None:
+    def _commit_batch(self, items: list[tuple[Job, _Slot, bool]]) -> None:
         outcomes: list[tuple[bool, Any]] = []
+        reads = [(fn, slot) for fn, slot, read in items if read]
+        batch = (
+            [(fn, slot) for fn, slot, read in items if not read]
+            if reads
+            else [(fn, slot) for fn, slot, _read in items]
+        )
         started = time.perf_counter()
         try:
             with (
                 self._engine.connect() as conn,
                 conn.begin(),
+                # outside the seq window, which writes its counter as it closes
+                row_cache.installed(conn, self.row_cache) as cache,
                 # the change log's seqs from memory: this transaction holds the write lock
                 # from BEGIN IMMEDIATE to commit (storage.changelog, module doc)
                 changelog.seq_window(conn) as seqs,
@@ -176,6 +200,10 @@ class Writer:
                 # RELEASE are no-ops for the file; only ROLLBACK TO undoes work).
                 raw = conn.connection.dbapi_connection
                 assert raw is not None  # None only on a connection that was invalidated
+                if reads:
+                    _answer(_run_reads(conn, reads))
+                    if not batch:
+                        return
                 cursor = raw.cursor()
                 try:
                     for fn, _fut in batch:
@@ -192,6 +220,7 @@ class Writer:
                             cursor.execute(_ROLLBACK_TO)
                             cursor.execute(_RELEASE)
                             seqs.forget()  # the job's seqs were never written
+                            cache.clear()  # it may hold rows the job wrote, now undone
                             outcomes.append((False, exc))
                         else:
                             cursor.execute(_RELEASE)
@@ -199,6 +228,7 @@ class Writer:
                 finally:
                     cursor.close()
         except BaseException as exc:
+            self.row_cache.clear()  # rows read after writes that were never committed
             if faults.unavailable(exc) is not None:  # down or full: one line per interval
                 faults.report("group commit", exc)
                 metrics.store_unavailable("commit")
@@ -211,6 +241,16 @@ class Writer:
         self.jobs += len(batch)
         self._notify()
         _answer([(fut, ok, value) for (_fn, fut), (ok, value) in zip(batch, outcomes, strict=True)])
+
+
+def _run_reads(conn: Connection, reads: list[tuple[Job, _Slot]]) -> list[tuple[_Slot, bool, Any]]:
+    results: list[tuple[_Slot, bool, Any]] = []
+    for fn, slot in reads:
+        try:
+            results.append((slot, True, fn(conn)))
+        except Exception as exc:
+            results.append((slot, False, exc))
+    return results
 
 
 class _Awaited:

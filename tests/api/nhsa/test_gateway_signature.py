@@ -549,16 +549,14 @@ def test_a_nonce_claim_on_sqlite_is_one_statement(platform: Platform) -> None:
 async def test_serving_a_deferred_nonce_claimed_elsewhere_meanwhile_is_logged(
     serving: CallPipeline, signer: Signer, platform: Platform, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The moment a served read's nonce is not yet written (docs/interface/signing.md): another
-    process claiming it then is not refused, but the server says so in its log."""
-    his = His(None, HOSP, signer.paasid, "")
-    signed = signer.signed()
-    assert (await _call(serving, his.envelope("1101", FOUND), signer, signed))["infcode"] == 0
-    assert signed.nonce is not None
+    """The moment a served read's nonce is held but not yet written (docs/interface/signing.md):
+    another process claiming it then is not refused, but the server says so in its log."""
+    nonce = str(signer.signed().nonce)
+    # what a served read does with its nonce: held, and written with the writer's next group
+    serving.read_claims.defer(signer.paasid, nonce, 2**40)
+    # before that group runs (the event loop has not turned), another process claims it
     platform.db.writer.run_sync(
-        lambda conn: nonces.claim(
-            conn, paasid=signer.paasid, nonce=str(signed.nonce), expires_at=2**40, now=0
-        )
+        lambda conn: nonces.claim(conn, paasid=signer.paasid, nonce=nonce, expires_at=2**40, now=0)
     )
     await serving.read_claims.drain()
     assert "also used elsewhere" in caplog.text

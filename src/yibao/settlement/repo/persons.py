@@ -1,16 +1,22 @@
 """Insured persons as a settlement reads them: the person, their insurances (the row lock that
 serialises settlements of one person), identities, the family member whose account may share
-(家庭共济), the 就诊凭证 lookups of 1101, and the personal-account balance a settlement moves."""
+(家庭共济), the 就诊凭证 lookups of 1101, and the personal-account balance a settlement moves.
+
+The person, insurance and identity rows are read once per flow on SQLite: the writer's
+connection carries a cache of them (`storage.row_cache`), which `set_balance` keeps true.
+Callers get their own copy of a cached row."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
 from yibao.errors import InvalidInput, NotFound
 from yibao.settlement.repo.rows import Row
+from yibao.storage import row_cache
 from yibao.storage.prepared import Prepared
 from yibao.storage.tables import psn, psn_idet, psn_insu
 
@@ -55,7 +61,18 @@ _P_BY_CARD = Prepared(select(psn).where(psn.c.card_no == bindparam("cert_no")).l
 
 
 def person(conn: Connection, psn_no: str, *, node: str = "data") -> Row:
-    row = _P_PERSON.first(conn, {"psn_no": psn_no})
+    cache = row_cache.of(conn)
+    if cache is None:
+        row = _P_PERSON.first(conn, {"psn_no": psn_no})
+    else:
+        key = ("psn", psn_no)
+        row = cache.get(key)
+        if row is None:
+            row = _P_PERSON.first(conn, {"psn_no": psn_no})
+            if row is not None:
+                cache.put(key, row)
+        if row is not None:
+            row = dict(row)
     if row is None:
         raise NotFound(f"{node}.psn_no: 人员编号不存在 '{psn_no}' (no such insured person)")
     return row
@@ -71,8 +88,24 @@ def insurance(
 ) -> Row:
     """The person's insurance of `insutype`; `lock` takes the person's row lock (MySQL
     `SELECT … FOR UPDATE`; SQLite has one writer) to serialise settlements of one person."""
-    query = _P_INSU_LOCKED if lock else _P_INSU
-    row = query.first(conn, {"psn_no": psn_no, "insutype": insutype})
+    cache = row_cache.of(conn)
+    row: Row | None
+    if cache is None:
+        query = _P_INSU_LOCKED if lock else _P_INSU
+        row = query.first(conn, {"psn_no": psn_no, "insutype": insutype})
+    else:  # SQLite's writer: one writer, no row lock to take
+        key = ("insu", psn_no, insutype)
+        row = cache.get(key)
+        if row is None:
+            listed: list[Row] | None = cache.get(("insus", psn_no))  # 1101 read them all
+            if listed is not None:
+                row = next((r for r in listed if r["insutype"] == insutype), None)
+            else:
+                row = _P_INSU.first(conn, {"psn_no": psn_no, "insutype": insutype})
+            if row is not None:
+                cache.put(key, row)
+        if row is not None:
+            row = dict(row)
     if row is None:
         raise InvalidInput(
             f"{node}.insutype: 人员 {psn_no} 未参加险种 {insutype} "
@@ -82,11 +115,23 @@ def insurance(
 
 
 def insurances(conn: Connection, psn_no: str) -> list[Row]:
-    return _P_INSURANCES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
+    return _cached_all(conn, ("insus", psn_no), _P_INSURANCES, psn_no)
 
 
 def identities(conn: Connection, psn_no: str) -> list[Row]:
-    return _P_IDENTITIES.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
+    return _cached_all(conn, ("idet", psn_no), _P_IDENTITIES, psn_no)
+
+
+def _cached_all(conn: Connection, key: tuple[str, str], query: Prepared, psn_no: str) -> list[Row]:
+    cache = row_cache.of(conn)
+    if cache is None:
+        return query.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
+    rows: list[Row] | None = cache.get(key)
+    if rows is None:
+        rows = query.all(conn, {"psn_no": psn_no})  # type: ignore[assignment]
+        assert rows is not None
+        cache.put(key, rows)
+    return [dict(r) for r in rows]
 
 
 def family_sharer(conn: Connection, family_id: str, psn_no: str, insutype: str) -> Row | None:
@@ -98,18 +143,31 @@ def set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at:
     _P_SET_BALANCE.execute(
         conn, {"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}
     )
+    cache = row_cache.of(conn)
+    if cache is not None:
+        cache.forget(("insu", psn_no, insutype))
+        cache.forget(("insus", psn_no))
 
 
 def persons_by_ec_token(conn: Connection, cert_no: str) -> list[Row]:
-    return _P_BY_EC_TOKEN.all(conn, {"cert_no": cert_no})  # type: ignore[return-value]
+    return _found(conn, _P_BY_EC_TOKEN.all(conn, {"cert_no": cert_no}))
 
 
 def persons_by_certno(conn: Connection, cert_no: str) -> list[Row]:
-    return _P_BY_CERTNO.all(conn, {"cert_no": cert_no})  # type: ignore[return-value]
+    return _found(conn, _P_BY_CERTNO.all(conn, {"cert_no": cert_no}))
 
 
 def persons_by_card(conn: Connection, cert_no: str) -> list[Row]:
-    return _P_BY_CARD.all(conn, {"cert_no": cert_no})  # type: ignore[return-value]
+    return _found(conn, _P_BY_CARD.all(conn, {"cert_no": cert_no}))
+
+
+def _found(conn: Connection, rows: list[dict[str, Any]]) -> list[Row]:
+    """The persons a 就诊凭证 named (1101), kept for the calls of the flow that follow."""
+    cache = row_cache.of(conn)
+    if cache is not None:
+        for row in rows:
+            cache.put(("psn", row["psn_no"]), dict(row))
+    return rows  # type: ignore[return-value]
 
 
 __all__ = [
