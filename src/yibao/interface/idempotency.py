@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from yibao.errors import Conflict
+from yibao.errors import Conflict, Unauthorized
 from yibao.interface import messages
 from yibao.interface.context import CallContext
 from yibao.interface.registry import Transaction
@@ -74,6 +74,23 @@ def input_psn(data: dict[str, Any]) -> str | None:
     return None
 
 
+class SeenBefore(Exception):
+    """An optimistic attempt met a msgid already in the message log: run the job again
+    without `optimistic` (it finds the stored answer or refuses 报文ID重复)."""
+
+
+def _stored_answer(stored: dict[str, Any], ctx: CallContext, digest: str) -> bytes:
+    """The answer kept for a retry of the same message, or 报文ID重复 for another one."""
+    if (
+        stored["fixmedins_code"] == ctx.fixmedins_code
+        and stored["infno"] == ctx.infno
+        and stored["input_sha256"] == digest
+        and stored["response"]
+    ):
+        return str(stored["response"]).encode()
+    raise Conflict(f"msgid: 报文ID重复 '{ctx.msgid}' (this msgid was used for another message)")
+
+
 def run_once(
     conn: Connection,
     txn: Transaction,
@@ -93,23 +110,25 @@ def run_once(
     was first sent with (the client resends the same bytes), and in the same savepoint as the
     handler, so a call that fails leaves its nonce unclaimed.
 
-    `optimistic` (a MySQL-protocol store, first attempt): claim the msgid without looking it
-    up first. Nearly every message is new; one that is not fails on the key at once (a twin
-    still running: once it ends), and the caller runs the job again without `optimistic`,
-    which finds the stored answer — one statement fewer on every other call."""
+    `optimistic` (the first attempt): claim the msgid without looking it up first. Nearly
+    every message is new; one that is not fails on the key (on SQLite, where the row is
+    written after the handler, once the handler has run; its savepoint undoes it), and the
+    caller runs the job again without `optimistic`, which finds the stored answer — one
+    statement fewer on every other call. A retry resent with its first nonce meets that nonce
+    held before the key: the stored answer is looked up then."""
     late = conn.dialect.name == "sqlite" and not txn.reads_msg_log
-    stored = None if optimistic and not late else messages.stored(conn, ctx.msgid)
-    if stored is not None:
-        if (
-            stored["fixmedins_code"] == ctx.fixmedins_code
-            and stored["infno"] == ctx.infno
-            and stored["input_sha256"] == digest
-            and stored["response"]
-        ):
-            return str(stored["response"]).encode()
-        raise Conflict(f"msgid: 报文ID重复 '{ctx.msgid}' (this msgid was used for another message)")
+    if not optimistic:
+        stored = messages.stored(conn, ctx.msgid)
+        if stored is not None:
+            return _stored_answer(stored, ctx, digest)
     if claim is not None:
-        claim(conn)
+        try:
+            claim(conn)
+        except Unauthorized:
+            stored = messages.stored(conn, ctx.msgid) if optimistic else None
+            if stored is not None:  # the retry of an answered message, with its first nonce
+                return _stored_answer(stored, ctx, digest)
+            raise
     # Claim the msgid first: on a MySQL-protocol store a concurrent twin blocks here until this
     # transaction ends, then fails on the key and is retried (the pipeline runs the job again).
     # On SQLite (one writer, nothing interleaves with this savepoint) the row is written once,
@@ -124,7 +143,15 @@ def run_once(
             input_sha256=digest,
             created_at=ctx.now,
         )
-    output = txn.handler(conn, ctx, data)
+    try:
+        output = txn.handler(conn, ctx, data)
+    except Exception:
+        # On SQLite the msgid is written after the handler: a retry of an answered message
+        # (a 3401 whose department now exists) may be refused by the handler first. Seen
+        # before, the caller runs the job again the careful way (this savepoint is undone).
+        if optimistic and late and messages.stored(conn, ctx.msgid) is not None:
+            raise SeenBefore(ctx.msgid) from None
+        raise
     payload = answer(output)
     ref_id, psn_no = ref_and_person(output)
     if psn_no is None:

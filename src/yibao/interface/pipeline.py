@@ -41,7 +41,7 @@ from yibao.interface.credentials import (
     static_secret_matches,
 )
 from yibao.interface.envelope import RefIds, envelope
-from yibao.interface.idempotency import input_digest, input_psn, run_once
+from yibao.interface.idempotency import SeenBefore, input_digest, input_psn, run_once
 from yibao.interface.nonces import NonceStore, ReadClaims, RecentNonces
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
@@ -609,10 +609,8 @@ class CallPipeline:
         reviewer = self.platform.reviewer
         try:
             try:
-                if self.platform.db.is_sqlite:
-                    return await writer.run(job)
                 return await writer.run(lambda conn: job(conn, optimistic=True))
-            except IntegrityError:
+            except (IntegrityError, SeenBefore):
                 if claim is not None:
                     claim.release()
                 # A twin of this message committed first, a retry of an answered one (or a

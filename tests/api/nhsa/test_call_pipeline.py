@@ -11,6 +11,7 @@ from settle_factories import HOSP, HOSP2, His, Person, seed_institution, seed_pe
 from sqlalchemy import func, select
 
 from yibao.enrolment.credentials import revoke_credential
+from yibao.interface import messages
 from yibao.interface.messages import find_message
 from yibao.interface.pipeline import CallPipeline
 from yibao.kit import jsonx
@@ -107,3 +108,28 @@ def test_a_call_from_synchronous_code(called: tuple[CallPipeline, His]) -> None:
     pipeline, his = called
     answer = pipeline.run(jsonx.dumps(his.envelope("9001", SIGN_IN)), his.paasid, his.secret)
     assert jsonx.loads(answer.payload)["infcode"] == 0
+
+
+async def test_a_new_message_is_not_looked_up_and_a_retry_still_gets_its_answer(
+    called: tuple[CallPipeline, His], platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first attempt claims the msgid without a look-up (one statement fewer a call); a
+    retry — even one whose handler would now refuse it — is run again the careful way."""
+    pipeline, his = called
+    looked_up: list[str] = []
+    stored = messages.stored
+
+    def noted(conn: Any, msgid: str) -> Any:
+        looked_up.append(msgid)
+        return stored(conn, msgid)
+
+    monkeypatch.setattr(messages, "stored", noted)
+    body = jsonx.dumps(his.envelope("9001", SIGN_IN))
+    first = await pipeline.handle(body, his.paasid, his.secret)
+    assert jsonx.loads(first.payload)["infcode"] == 0
+    assert looked_up == []
+    # the very same message again: its sign-in runs once more in a savepoint, meets the
+    # msgid in the message log, is undone, and the stored answer comes back
+    again = await pipeline.handle(body, his.paasid, his.secret)
+    assert again.payload == first.payload and _signed_in(platform) == 1
+    assert looked_up  # the retry was looked up

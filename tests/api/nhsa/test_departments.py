@@ -175,7 +175,7 @@ async def test_retry_under_one_msgid_answers_again(world: dict[str, Any]) -> Non
     envelope = his.envelope("3401", {"deptinfo": dept("0501", "中医科", caty="A50")})
     first = await his.send(envelope)
     second = await his.send(envelope)
-    assert first["infcode"] == 0 and second["infcode"] == 0
+    assert first["infcode"] == 0 and second["infcode"] == 0, second["err_msg"]
     assert _rows(world) == 1
     # a query repeated under one msgid answers again (no 报文ID重复 for reads)
     query = his.envelope("5101", {"data": {}})
