@@ -6,10 +6,12 @@ so it can keep what it read and answer the next call from memory — as long as 
 not seen changed those rows. The cache is kept true by three rules:
 
 - **writes evict**: a Core INSERT, UPDATE or DELETE of a watched table (`WATCHED`: the person,
-  insurance and identity tables) on the writer's connection empties the cache (`watch`, an
-  engine event), and so does any textual statement that is not a SELECT; a statement
-  prepared at the driver level (`storage.prepared`) that writes one of them calls `forget`
-  itself (`settlement.repo.persons.set_balance`);
+  insurance, identity and visit tables) on the writer's connection empties the cache
+  (`watch`, an engine event) — unless the statement names the one key it writes
+  (`evicting`), which alone is dropped — and so does any textual statement that is not a
+  SELECT; a statement prepared at the driver level (`storage.prepared`) that writes one of
+  them calls `forget` itself (`settlement.repo.persons.set_balance`,
+  `settlement.repo.visits.insert_visit`);
 - **other connections' commits clear it**: at the start of each of the writer's transactions
   `PRAGMA data_version` tells whether any other connection (a `yibao enrol` in another
   process, a restore) committed since (sqlite.org/pragma.html#pragma_data_version), and the
@@ -29,13 +31,15 @@ from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, event
+from sqlalchemy import Connection, Engine, Executable, TextClause, event
 from sqlalchemy.sql.dml import UpdateBase
 
 #: the key under which the writer's connection carries its cache (`Connection.info`)
 _KEY = "yibao.row_cache"
 #: the tables whose rows are cached: a write to one of them empties the cache
-WATCHED = frozenset({"psn", "psn_insu", "psn_idet"})
+WATCHED = frozenset({"psn", "psn_insu", "psn_idet", "mdtrt"})
+#: the execution option by which a Core write names the cache key it changes (`evicting`)
+_EVICTS = "yibao_row_cache_evicts"
 
 
 class RowCache:
@@ -107,6 +111,12 @@ def watch(engine: Engine) -> None:
         event.listen(engine, "before_execute", _on_execute)
 
 
+def evicting(statement: Executable, key: Hashable) -> Any:
+    """`statement` (a Core write of one watched row) marked with the one cache key it
+    changes: only that key is dropped when it runs, not the whole cache."""
+    return statement.execution_options(**{_EVICTS: key})
+
+
 def _on_execute(conn: Connection, statement: Any, *_args: Any) -> None:
     cache: RowCache | None = conn.info.get(_KEY)
     if cache is None:
@@ -114,7 +124,11 @@ def _on_execute(conn: Connection, statement: Any, *_args: Any) -> None:
     if isinstance(statement, UpdateBase):
         table = getattr(statement, "table", None)
         if getattr(table, "name", None) in WATCHED:
-            cache.clear()
+            key = statement.get_execution_options().get(_EVICTS)
+            if key is not None:
+                cache.forget(key)
+            else:
+                cache.clear()
     elif isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() != "SELECT":
         cache.clear()
 

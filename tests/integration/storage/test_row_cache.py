@@ -19,15 +19,16 @@ from sqlalchemy import Connection, Engine, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "settlement"))
 
-from settle_factories import Person, seed_person
+from settle_factories import HOSP, Person, registered_visit, seed_institution, seed_person
 
 from yibao.enrolment.repo import persons as enrolment_persons
 from yibao.runtime import Platform
 from yibao.settlement import repo
 from yibao.settlement.repo import persons as persons_repo
+from yibao.settlement.repo import visits as visits_repo
 from yibao.storage import row_cache
 from yibao.storage.engine import make_engine
-from yibao.storage.tables import psn, psn_insu
+from yibao.storage.tables import mdtrt, psn, psn_insu
 
 AT = datetime(2026, 3, 1, 9, 0)
 
@@ -215,6 +216,42 @@ def test_only_the_writer_carries_it_and_only_in_its_transaction(
         assert row_cache.of(conn) is None
 
 
+def test_a_visit_is_read_once_and_its_update_drops_it_alone(
+    platform: Platform, person: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visit's update names its key (`row_cache.evicting`): the flow's other rows stay."""
+    with platform.db.engine.begin() as conn:
+        seed_institution(conn, HOSP)
+    writer = platform.db.writer
+    mdtrt_id = writer.run_sync(
+        lambda conn: registered_visit(conn, platform, Person(person, "110101199003074514"))
+    )
+    seen: list[str] = []
+    monkeypatch.setattr(visits_repo, "_P_VISIT", _Counted("_P_VISIT", visits_repo._P_VISIT, seen))
+    first = writer.run_sync(
+        lambda conn: (_flow_reads(conn, person), repo.visit_row(conn, mdtrt_id))
+    )
+    again = writer.run_sync(
+        lambda conn: (_flow_reads(conn, person), repo.visit_row(conn, mdtrt_id))
+    )
+    assert again == first and seen == ["_P_VISIT"]
+    writer.run_sync(
+        lambda conn: visits_repo.update_visit(conn, mdtrt_id, {"mdtrt_stas": "cancelled"})
+    )
+    assert len(writer.row_cache) == 4  # the person's rows stay
+    row = writer.run_sync(lambda conn: repo.visit_row(conn, mdtrt_id))
+    assert row is not None and row["mdtrt_stas"] == "cancelled" and len(seen) == 2
+    # a Core write of the table that names no key empties everything
+    writer.run_sync(
+        lambda conn: conn.execute(
+            update(mdtrt).where(mdtrt.c.mdtrt_id == mdtrt_id).values(mdtrt_stas="registered")
+        )
+    )
+    assert len(writer.row_cache) == 0
+    row = writer.run_sync(lambda conn: repo.visit_row(conn, mdtrt_id))
+    assert row is not None and row["mdtrt_stas"] == "registered"
+
+
 def test_it_is_bounded() -> None:
     cache = row_cache.RowCache(limit=3)
     for i in range(3):
@@ -254,17 +291,21 @@ async def test_reads_on_the_writer_see_what_was_committed_before_its_writes(
 
 def test_every_driver_level_write_of_a_cached_table_keeps_the_cache_true() -> None:
     """Core writes are watched by the engine event; a statement prepared at the driver level
-    bypasses it, so each one that writes a watched table must evict itself. Today that is the
-    balance update alone (`settlement.repo.persons.set_balance`)."""
+    bypasses it, so each one that writes a watched table must evict itself: the balance
+    update (`settlement.repo.persons.set_balance`) and the new visit
+    (`settlement.repo.visits.insert_visit`)."""
     src = Path(__file__).resolve().parents[3] / "src" / "yibao"
     watched = "|".join(sorted(row_cache.WATCHED, key=len, reverse=True))
-    pattern = re.compile(rf"Prepared(?:Insert)?\(\s*(?:insert|update|delete)\(\s*(?:{watched})\b")
+    pattern = re.compile(
+        rf"(?:Prepared(?:Insert)?\(\s*(?:insert|update|delete)\(|PreparedInsert\()\s*(?:{watched})\b"
+    )
     writers = {
         str(path.relative_to(src))
         for path in src.rglob("*.py")
         if pattern.search(path.read_text(encoding="utf-8"))
     }
-    assert writers == {"settlement/repo/persons.py"}
-    text_ = (src / "settlement" / "repo" / "persons.py").read_text(encoding="utf-8")
-    body = text_[text_.index("def set_balance(") :].split("\ndef ", 1)[0]
-    assert "cache.forget(" in body
+    assert writers == {"settlement/repo/persons.py", "settlement/repo/visits.py"}
+    for module, function in (("persons", "set_balance"), ("visits", "insert_visit")):
+        text_ = (src / "settlement" / "repo" / f"{module}.py").read_text(encoding="utf-8")
+        body = text_[text_.index(f"def {function}(") :].split("\ndef ", 1)[0]
+        assert "forget(" in body, function

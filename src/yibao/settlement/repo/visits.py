@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.replica import rows as replica_rows
 from yibao.settlement.repo.rows import Row, first
-from yibao.storage import changelog
+from yibao.storage import changelog, row_cache
 from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import diag, mdtrt
 
@@ -43,8 +43,19 @@ _P_DIAG_CODES = Prepared(
 
 
 def visit_row(conn: Connection, mdtrt_id: str) -> Row | None:
-    """A visit by id, whoever it belongs to (the caller has checked the tenant)."""
-    return _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
+    """A visit by id, whoever it belongs to (the caller has checked the tenant). Read once
+    per flow on SQLite (the writer's `storage.row_cache`; callers get a copy)."""
+    cache = row_cache.of(conn)
+    if cache is None:
+        return _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
+    key = ("mdtrt", mdtrt_id)
+    row = cache.get(key)
+    if row is None:
+        row = _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
+        if row is None:
+            return None
+        cache.put(key, row)
+    return dict(row)
 
 
 def visit(
@@ -59,7 +70,7 @@ def visit(
 ) -> Row:
     """The institution's own visit; refuses another institution's (as not found), another
     person, the wrong kind, and (with `open_only`) a cancelled visit."""
-    row = _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
+    row = visit_row(conn, mdtrt_id)
     if row is None or row["fixmedins_code"] != fixmedins_code:
         raise NotFound(
             f"{node}.mdtrt_id: 就诊记录不存在或不属于本机构 '{mdtrt_id}' "
@@ -91,11 +102,13 @@ def visit_of_message(conn: Connection, fixmedins_code: str, msgid: str) -> Row |
 
 def insert_visit(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
     _P_INSERT_VISIT.execute(conn, values)
+    row_cache.forget(conn, ("mdtrt", values["mdtrt_id"]))
     return values
 
 
 def update_visit(conn: Connection, mdtrt_id: str, values: dict[str, Any]) -> None:
-    conn.execute(update(mdtrt).where(mdtrt.c.mdtrt_id == mdtrt_id).values(**values))
+    statement = update(mdtrt).where(mdtrt.c.mdtrt_id == mdtrt_id).values(**values)
+    conn.execute(row_cache.evicting(statement, ("mdtrt", mdtrt_id)))
 
 
 def open_admission(conn: Connection, psn_no: str) -> Row | None:
