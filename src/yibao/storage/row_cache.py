@@ -6,12 +6,12 @@ so it can keep what it read and answer the next call from memory — as long as 
 not seen changed those rows. The cache is kept true by three rules:
 
 - **writes evict**: a Core INSERT, UPDATE or DELETE of a watched table (`WATCHED`: the person,
-  insurance, identity and visit tables) on the writer's connection empties the cache
+  insurance, identity, accumulator and visit tables) on the writer's connection empties the cache
   (`watch`, an engine event) — unless the statement names the one key it writes
   (`evicting`), which alone is dropped — and so does any textual statement that is not a
   SELECT; a statement prepared at the driver level (`storage.prepared`) that writes one of
   them calls `forget` itself (`settlement.repo.persons.set_balance`,
-  `settlement.repo.visits.insert_visit`);
+  `settlement.repo.visits.insert_visit`, `settlement.repo.accumulators.add_to_accumulator`);
 - **other connections' commits clear it**: at the start of each of the writer's transactions
   `PRAGMA data_version` tells whether any other connection (a `yibao enrol` in another
   process, a restore) committed since (sqlite.org/pragma.html#pragma_data_version), and the
@@ -37,7 +37,7 @@ from sqlalchemy.sql.dml import UpdateBase
 #: the key under which the writer's connection carries its cache (`Connection.info`)
 _KEY = "yibao.row_cache"
 #: the tables whose rows are cached: a write to one of them empties the cache
-WATCHED = frozenset({"psn", "psn_insu", "psn_idet", "mdtrt"})
+WATCHED = frozenset({"psn", "psn_insu", "psn_idet", "psn_accum", "mdtrt"})
 #: the execution option by which a Core write names the cache key it changes (`evicting`)
 _EVICTS = "yibao_row_cache_evicts"
 

@@ -24,6 +24,7 @@ from settle_factories import HOSP, Person, registered_visit, seed_institution, s
 from yibao.enrolment.repo import persons as enrolment_persons
 from yibao.runtime import Platform
 from yibao.settlement import repo
+from yibao.settlement.repo import accumulators as accumulators_repo
 from yibao.settlement.repo import persons as persons_repo
 from yibao.settlement.repo import visits as visits_repo
 from yibao.storage import row_cache
@@ -252,6 +253,26 @@ def test_a_visit_is_read_once_and_its_update_drops_it_alone(
     assert row is not None and row["mdtrt_stas"] == "registered"
 
 
+def test_a_years_accumulators_are_read_once_and_an_upsert_drops_them(
+    platform: Platform, person: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = platform.db.writer
+    seen: list[str] = []
+    monkeypatch.setattr(
+        accumulators_repo, "_P_READ", _Counted("_P_READ", accumulators_repo._P_READ, seen)
+    )
+
+    def year(conn: Connection) -> list[Any]:
+        return repo.accumulators_of_year(conn, person, 2026)
+
+    assert writer.run_sync(year) == [] and writer.run_sync(year) == [] and len(seen) == 1
+    writer.run_sync(
+        lambda conn: repo.add_to_accumulator(conn, person, 2026, "310:k", Decimal("5.00"), AT)
+    )
+    assert writer.run_sync(year) == [{"acc_key": "310:k", "amount": Decimal("5.00")}]
+    assert len(seen) == 2
+
+
 def test_it_is_bounded() -> None:
     cache = row_cache.RowCache(limit=3)
     for i in range(3):
@@ -292,20 +313,30 @@ async def test_reads_on_the_writer_see_what_was_committed_before_its_writes(
 def test_every_driver_level_write_of_a_cached_table_keeps_the_cache_true() -> None:
     """Core writes are watched by the engine event; a statement prepared at the driver level
     bypasses it, so each one that writes a watched table must evict itself: the balance
-    update (`settlement.repo.persons.set_balance`) and the new visit
-    (`settlement.repo.visits.insert_visit`)."""
+    update (`settlement.repo.persons.set_balance`), the new visit
+    (`settlement.repo.visits.insert_visit`) and the accumulators' upsert
+    (`settlement.repo.accumulators.add_to_accumulator`)."""
     src = Path(__file__).resolve().parents[3] / "src" / "yibao"
     watched = "|".join(sorted(row_cache.WATCHED, key=len, reverse=True))
     pattern = re.compile(
-        rf"(?:Prepared(?:Insert)?\(\s*(?:insert|update|delete)\(|PreparedInsert\()\s*(?:{watched})\b"
+        r"(?:Prepared(?:Insert)?\(\s*(?:insert|update|delete)\(|PreparedInsert\(|"
+        rf"(?:sqlite|mysql)\.insert\()\s*(?:{watched})\b"
     )
     writers = {
         str(path.relative_to(src))
         for path in src.rglob("*.py")
         if pattern.search(path.read_text(encoding="utf-8"))
     }
-    assert writers == {"settlement/repo/persons.py", "settlement/repo/visits.py"}
-    for module, function in (("persons", "set_balance"), ("visits", "insert_visit")):
+    assert writers == {
+        "settlement/repo/persons.py",
+        "settlement/repo/visits.py",
+        "settlement/repo/accumulators.py",
+    }
+    for module, function in (
+        ("persons", "set_balance"),
+        ("visits", "insert_visit"),
+        ("accumulators", "add_to_accumulator"),
+    ):
         text_ = (src / "settlement" / "repo" / f"{module}.py").read_text(encoding="utf-8")
         body = text_[text_.index(f"def {function}(") :].split("\ndef ", 1)[0]
         assert "forget(" in body, function

@@ -1,15 +1,22 @@
 """Per-person annual accumulators (`psn_accum`): the year's stored totals and the upsert of a
-settlement's delta."""
+settlement's delta.
+
+The upsert is one statement on either store (SQLite `ON CONFLICT … DO UPDATE`, MySQL/TiDB
+`ON DUPLICATE KEY UPDATE`) rather than an UPDATE and, for a key the year has not seen yet, an
+INSERT. A person's year is read once per flow on SQLite (the writer's `storage.row_cache`: a
+2206 and its 2207 read the same totals); every upsert drops it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.dialects import mysql, sqlite
 
 from yibao.settlement.repo.rows import Row
-from yibao.storage.prepared import Prepared, PreparedInsert
+from yibao.storage import row_cache
+from yibao.storage.prepared import Prepared
 from yibao.storage.tables import psn_accum
 
 _P_READ = Prepared(
@@ -17,35 +24,56 @@ _P_READ = Prepared(
         psn_accum.c.psn_no == bindparam("psn_no"), psn_accum.c.year == bindparam("year")
     )
 )
-_P_ADD = Prepared(
-    update(psn_accum)
-    .where(
-        psn_accum.c.psn_no == bindparam("b_psn_no"),
-        psn_accum.c.year == bindparam("b_year"),
-        psn_accum.c.acc_key == bindparam("b_acc_key"),
-    )
-    .values(amount=psn_accum.c.amount + bindparam("b_delta", type_=psn_accum.c.amount.type))
-    .values(updated_at=bindparam("b_at"))
-)
-_P_INSERT = PreparedInsert(psn_accum)
+_ADDED = {
+    "psn_no": bindparam("psn_no"),
+    "year": bindparam("year"),
+    "acc_key": bindparam("acc_key"),
+    # bound through the column's Money type: added as integer fen
+    "amount": bindparam("amount", type_=psn_accum.c.amount.type),
+    "updated_at": bindparam("updated_at"),
+}
+_sqlite_add = sqlite.insert(psn_accum).values(_ADDED)
+_mysql_add = mysql.insert(psn_accum).values(_ADDED)
+_P_ADD = {
+    "sqlite": Prepared(
+        _sqlite_add.on_conflict_do_update(
+            index_elements=[psn_accum.c.psn_no, psn_accum.c.year, psn_accum.c.acc_key],
+            set_={
+                "amount": psn_accum.c.amount + _sqlite_add.excluded.amount,
+                "updated_at": _sqlite_add.excluded.updated_at,
+            },
+        )
+    ),
+    "mysql": Prepared(
+        _mysql_add.on_duplicate_key_update(
+            amount=psn_accum.c.amount + _mysql_add.inserted.amount,
+            updated_at=_mysql_add.inserted.updated_at,
+        )
+    ),
+}
 
 
 def accumulators_of_year(conn: Connection, psn_no: str, year: int) -> list[Row]:
     """acc_key and amount of every stored total of the person's year."""
-    return _P_READ.all(conn, {"psn_no": psn_no, "year": year})  # type: ignore[return-value]
+    cache = row_cache.of(conn)
+    if cache is None:
+        return _P_READ.all(conn, {"psn_no": psn_no, "year": year})  # type: ignore[return-value]
+    key = ("psn_accum", psn_no, year)
+    rows: list[Row] | None = cache.get(key)
+    if rows is None:
+        rows = _P_READ.all(conn, {"psn_no": psn_no, "year": year})  # type: ignore[assignment]
+        assert rows is not None
+        cache.put(key, rows)
+    return [dict(r) for r in rows]
 
 
 def add_to_accumulator(
     conn: Connection, psn_no: str, year: int, acc_key: str, delta: Decimal, at: datetime
 ) -> None:
-    """Add `delta` to a stored total, inserting it when the year has none yet. The increment
-    is bound through the column's Money type, i.e. added as integer fen."""
-    updated = _P_ADD.execute(
+    """Add `delta` to a stored total, inserting it when the year has none yet (one upsert)."""
+    dialect = conn.dialect.name
+    _P_ADD["sqlite" if dialect == "sqlite" else "mysql"].execute(
         conn,
-        {"b_psn_no": psn_no, "b_year": year, "b_acc_key": acc_key, "b_delta": delta, "b_at": at},
+        {"psn_no": psn_no, "year": year, "acc_key": acc_key, "amount": delta, "updated_at": at},
     )
-    if not updated:
-        _P_INSERT.execute(
-            conn,
-            {"psn_no": psn_no, "year": year, "acc_key": acc_key, "amount": delta, "updated_at": at},
-        )
+    row_cache.forget(conn, ("psn_accum", psn_no, year))
