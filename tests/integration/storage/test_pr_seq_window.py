@@ -48,9 +48,11 @@ def _counter(engine: Engine) -> int | None:
 
 
 def _batched(writer: Writer, jobs: list[Any]) -> list[Any]:
-    """Run `jobs` in one group commit (the writer is held on a first job meanwhile)."""
-    gate = threading.Event()
-    writer.submit(lambda conn: gate.wait(10))
+    """Run `jobs` in one group commit (the writer is held on a first job meanwhile: once it
+    is inside that job, everything queued lands in its next batch)."""
+    gate, holding = threading.Event(), threading.Event()
+    writer.submit(lambda conn: (holding.set(), gate.wait(10)))
+    assert holding.wait(10)
     futures = [writer.submit(job) for job in jobs]
     gate.set()
     return [f.exception(10) or f.result(10) for f in futures]
