@@ -179,11 +179,7 @@ class Writer:
     def _commit_batch(self, items: list[tuple[Job, _Slot, bool]]) -> None:
         outcomes: list[tuple[bool, Any]] = []
         reads = [(fn, slot) for fn, slot, read in items if read]
-        batch = (
-            [(fn, slot) for fn, slot, read in items if not read]
-            if reads
-            else [(fn, slot) for fn, slot, _read in items]
-        )
+        batch = [(fn, slot) for fn, slot, read in items if not read]
         started = time.perf_counter()
         try:
             with (
@@ -195,15 +191,16 @@ class Writer:
                 # from BEGIN IMMEDIATE to commit (storage.changelog, module doc)
                 changelog.seq_window(conn) as seqs,
             ):
+                if reads:  # before any write of the transaction: exactly what is committed
+                    answered, reads = _run_reads(conn, reads), []
+                    _answer(answered)
+                    if not batch:
+                        return
                 # Savepoints issued on the driver's cursor: a `begin_nested()` object per job
                 # cost more Python than the job's own statements (SQLite: SAVEPOINT and
                 # RELEASE are no-ops for the file; only ROLLBACK TO undoes work).
                 raw = conn.connection.dbapi_connection
                 assert raw is not None  # None only on a connection that was invalidated
-                if reads:
-                    _answer(_run_reads(conn, reads))
-                    if not batch:
-                        return
                 cursor = raw.cursor()
                 try:
                     for fn, _fut in batch:
@@ -234,7 +231,8 @@ class Writer:
                 metrics.store_unavailable("commit")
             else:
                 log.exception("group commit failed")
-            _answer([(fut, False, exc) for _fn, fut in batch])
+            # reads not yet answered (the transaction could not begin) get the error too
+            _answer([(fut, False, exc) for _fn, fut in [*reads, *batch]])
             return
         metrics.commit_batch(len(batch), time.perf_counter() - started)
         self.commits += 1
@@ -244,11 +242,12 @@ class Writer:
 
 
 def _run_reads(conn: Connection, reads: list[tuple[Job, _Slot]]) -> list[tuple[_Slot, bool, Any]]:
+    """Each read's outcome (`Writer.read`), a failing one beside the others."""
     results: list[tuple[_Slot, bool, Any]] = []
     for fn, slot in reads:
         try:
             results.append((slot, True, fn(conn)))
-        except Exception as exc:
+        except BaseException as exc:  # as a job's: its caller gets it, the writer goes on
             results.append((slot, False, exc))
     return results
 

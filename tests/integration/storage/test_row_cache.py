@@ -5,7 +5,9 @@ the writer, another connection's commit, a job rolled back, a textual write."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, text, update
+from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "settlement"))
 
@@ -340,3 +343,23 @@ def test_every_driver_level_write_of_a_cached_table_keeps_the_cache_true() -> No
         text_ = (src / "settlement" / "repo" / f"{module}.py").read_text(encoding="utf-8")
         body = text_[text_.index(f"def {function}(") :].split("\ndef ", 1)[0]
         assert "forget(" in body, function
+
+
+async def test_a_read_queued_when_the_store_fails_gets_the_error(
+    platform: Platform, person: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's transaction cannot begin (the store away): the reads of that batch are
+    answered with the error, as its writes are, and the next batch serves them again."""
+    writer = platform.db.writer
+
+    @contextlib.contextmanager
+    def unavailable(conn: Connection, cache: Any) -> Iterator[Any]:
+        raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("disk I/O error"))
+        yield cache  # pragma: no cover - never reached
+
+    monkeypatch.setattr(row_cache, "installed", unavailable)
+    with pytest.raises(OperationalError):
+        await asyncio.wait_for(writer.read(lambda conn: repo.person(conn, person)), 10)
+    monkeypatch.undo()
+    found = await asyncio.wait_for(writer.read(lambda conn: repo.person(conn, person)), 10)
+    assert found["psn_no"] == person
