@@ -27,7 +27,7 @@ run many writers and have no cache.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -89,6 +89,37 @@ def of(conn: Connection) -> RowCache | None:
     """The cache `conn` carries (the SQLite writer's, during its transaction), else None."""
     cache: RowCache | None = conn.info.get(_KEY)
     return cache
+
+
+def row(
+    conn: Connection, key: Hashable, load: Callable[[], dict[str, Any] | None]
+) -> dict[str, Any] | None:
+    """The row under `key`: from the cache `conn` carries, else `load()` (kept when found);
+    the caller's own copy. Without a cache, `load()` as it is."""
+    cache = of(conn)
+    if cache is None:
+        return load()
+    found = cache.get(key)
+    if found is None:
+        found = load()
+        if found is None:
+            return None
+        cache.put(key, found)
+    return dict(found)
+
+
+def rows(
+    conn: Connection, key: Hashable, load: Callable[[], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """`row` for a list of rows (an empty list is kept too)."""
+    cache = of(conn)
+    if cache is None:
+        return load()
+    found = cache.get(key)
+    if found is None:
+        found = load()
+        cache.put(key, found)
+    return [dict(r) for r in found]
 
 
 def forget(conn: Connection, key: Hashable) -> None:

@@ -9,7 +9,15 @@ import threading
 from typing import Any
 
 import pytest
-from settle_factories import CONSULT_A, EXAM_A, echo, fee_line, register_input, settle_input
+from settle_factories import (
+    CONSULT_A,
+    EXAM_A,
+    CountedStatement,
+    echo,
+    fee_line,
+    register_input,
+    settle_input,
+)
 
 from yibao.interface import registry
 from yibao.interface.pipeline import CallPipeline
@@ -22,26 +30,13 @@ MISSING = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "11010119000101000
 PERSON_READS = ("_P_PERSON", "_P_INSU", "_P_INSURANCES", "_P_IDENTITIES", "_P_BY_CERTNO")
 
 
-class _Counted:
-    """A prepared statement whose executions are counted."""
-
-    def __init__(self, prepared: Any, seen: list[int]) -> None:
-        self._prepared, self._seen = prepared, seen
-
-    def first(self, *args: Any) -> Any:
-        self._seen.append(1)
-        return self._prepared.first(*args)
-
-    def all(self, *args: Any) -> Any:
-        self._seen.append(1)
-        return self._prepared.all(*args)
-
-
 @pytest.fixture
-def person_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    seen: list[int] = []
+def person_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
     for name in PERSON_READS:
-        monkeypatch.setattr(persons_repo, name, _Counted(getattr(persons_repo, name), seen))
+        monkeypatch.setattr(
+            persons_repo, name, CountedStatement(name, getattr(persons_repo, name), seen)
+        )
     return seen
 
 
@@ -99,7 +94,7 @@ async def test_short_reads_run_on_the_writer_and_see_the_latest_commit(
 
 
 async def test_a_flow_reads_its_person_once_and_answers_as_without_the_cache(
-    world: dict[str, Any], person_reads: list[int], monkeypatch: pytest.MonkeyPatch
+    world: dict[str, Any], person_reads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     his = world["his"]
     pipeline: CallPipeline = world["app"].state.nhsa_gateway.pipeline

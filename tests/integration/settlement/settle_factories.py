@@ -427,3 +427,20 @@ def echo(pre: dict[str, Any]) -> dict[str, Any]:
         name: info[name]
         for name in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
     }
+
+
+class CountedStatement:
+    """A prepared statement (`storage.prepared`) whose executions are noted by name in
+    `seen`: put in place of a repository's module-level statement to count the reads that
+    reach the store."""
+
+    def __init__(self, name: str, prepared: Any, seen: list[str]) -> None:
+        self._name, self._prepared, self._seen = name, prepared, seen
+
+    def first(self, *args: Any) -> Any:
+        self._seen.append(self._name)
+        return self._prepared.first(*args)
+
+    def all(self, *args: Any) -> Any:
+        self._seen.append(self._name)
+        return self._prepared.all(*args)

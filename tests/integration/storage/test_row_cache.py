@@ -22,7 +22,14 @@ from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "settlement"))
 
-from settle_factories import HOSP, Person, registered_visit, seed_institution, seed_person
+from settle_factories import (
+    HOSP,
+    CountedStatement,
+    Person,
+    registered_visit,
+    seed_institution,
+    seed_person,
+)
 
 from yibao.enrolment.repo import persons as enrolment_persons
 from yibao.runtime import Platform
@@ -44,27 +51,14 @@ def person(platform: Platform) -> Iterator[str]:
     yield "P0001"
 
 
-class _Counted:
-    """A prepared statement whose executions are noted."""
-
-    def __init__(self, name: str, prepared: Any, seen: list[str]) -> None:
-        self._name, self._prepared, self._seen = name, prepared, seen
-
-    def first(self, *args: Any) -> Any:
-        self._seen.append(self._name)
-        return self._prepared.first(*args)
-
-    def all(self, *args: Any) -> Any:
-        self._seen.append(self._name)
-        return self._prepared.all(*args)
-
-
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The person and insurance statements that reached the store."""
     seen: list[str] = []
     for name in ("_P_PERSON", "_P_INSU", "_P_INSURANCES", "_P_IDENTITIES"):
-        monkeypatch.setattr(persons_repo, name, _Counted(name, getattr(persons_repo, name), seen))
+        monkeypatch.setattr(
+            persons_repo, name, CountedStatement(name, getattr(persons_repo, name), seen)
+        )
     return seen
 
 
@@ -231,7 +225,9 @@ def test_a_visit_is_read_once_and_its_update_drops_it_alone(
         lambda conn: registered_visit(conn, platform, Person(person, "110101199003074514"))
     )
     seen: list[str] = []
-    monkeypatch.setattr(visits_repo, "_P_VISIT", _Counted("_P_VISIT", visits_repo._P_VISIT, seen))
+    monkeypatch.setattr(
+        visits_repo, "_P_VISIT", CountedStatement("_P_VISIT", visits_repo._P_VISIT, seen)
+    )
     first = writer.run_sync(
         lambda conn: (_flow_reads(conn, person), repo.visit_row(conn, mdtrt_id))
     )
@@ -262,7 +258,7 @@ def test_a_years_accumulators_are_read_once_and_an_upsert_drops_them(
     writer = platform.db.writer
     seen: list[str] = []
     monkeypatch.setattr(
-        accumulators_repo, "_P_READ", _Counted("_P_READ", accumulators_repo._P_READ, seen)
+        accumulators_repo, "_P_READ", CountedStatement("_P_READ", accumulators_repo._P_READ, seen)
     )
 
     def year(conn: Connection) -> list[Any]:

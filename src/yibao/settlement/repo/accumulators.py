@@ -55,16 +55,10 @@ _P_ADD = {
 
 def accumulators_of_year(conn: Connection, psn_no: str, year: int) -> list[Row]:
     """acc_key and amount of every stored total of the person's year."""
-    cache = row_cache.of(conn)
-    if cache is None:
-        return _P_READ.all(conn, {"psn_no": psn_no, "year": year})  # type: ignore[return-value]
-    key = ("psn_accum", psn_no, year)
-    rows: list[Row] | None = cache.get(key)
-    if rows is None:
-        rows = _P_READ.all(conn, {"psn_no": psn_no, "year": year})  # type: ignore[assignment]
-        assert rows is not None
-        cache.put(key, rows)
-    return [dict(r) for r in rows]
+    params = {"psn_no": psn_no, "year": year}
+    return row_cache.rows(  # type: ignore[return-value]
+        conn, ("psn_accum", psn_no, year), lambda: _P_READ.all(conn, params)
+    )
 
 
 def add_to_accumulator(

@@ -61,18 +61,7 @@ _P_BY_CARD = Prepared(select(psn).where(psn.c.card_no == bindparam("cert_no")).l
 
 
 def person(conn: Connection, psn_no: str, *, node: str = "data") -> Row:
-    cache = row_cache.of(conn)
-    if cache is None:
-        row = _P_PERSON.first(conn, {"psn_no": psn_no})
-    else:
-        key = ("psn", psn_no)
-        row = cache.get(key)
-        if row is None:
-            row = _P_PERSON.first(conn, {"psn_no": psn_no})
-            if row is not None:
-                cache.put(key, row)
-        if row is not None:
-            row = dict(row)
+    row = row_cache.row(conn, ("psn", psn_no), lambda: _P_PERSON.first(conn, {"psn_no": psn_no}))
     if row is None:
         raise NotFound(f"{node}.psn_no: 人员编号不存在 '{psn_no}' (no such insured person)")
     return row
@@ -88,24 +77,20 @@ def insurance(
 ) -> Row:
     """The person's insurance of `insutype`; `lock` takes the person's row lock (MySQL
     `SELECT … FOR UPDATE`; SQLite has one writer) to serialise settlements of one person."""
+    params = {"psn_no": psn_no, "insutype": insutype}
     cache = row_cache.of(conn)
-    row: Row | None
     if cache is None:
-        query = _P_INSU_LOCKED if lock else _P_INSU
-        row = query.first(conn, {"psn_no": psn_no, "insutype": insutype})
+        row = (_P_INSU_LOCKED if lock else _P_INSU).first(conn, params)
     else:  # SQLite's writer: one writer, no row lock to take
-        key = ("insu", psn_no, insutype)
-        row = cache.get(key)
-        if row is None:
-            listed: list[Row] | None = cache.get(("insus", psn_no))  # 1101 read them all
-            if listed is not None:
-                row = next((r for r in listed if r["insutype"] == insutype), None)
-            else:
-                row = _P_INSU.first(conn, {"psn_no": psn_no, "insutype": insutype})
-            if row is not None:
-                cache.put(key, row)
-        if row is not None:
-            row = dict(row)
+        kept = cache
+
+        def load() -> dict[str, Any] | None:
+            listed: list[Row] | None = kept.get(("insus", psn_no))  # a 1101 read them all
+            if listed is None:
+                return _P_INSU.first(conn, params)
+            return next((dict(r) for r in listed if r["insutype"] == insutype), None)
+
+        row = row_cache.row(conn, ("insu", psn_no, insutype), load)
     if row is None:
         raise InvalidInput(
             f"{node}.insutype: 人员 {psn_no} 未参加险种 {insutype} "
@@ -115,23 +100,15 @@ def insurance(
 
 
 def insurances(conn: Connection, psn_no: str) -> list[Row]:
-    return _cached_all(conn, ("insus", psn_no), _P_INSURANCES, psn_no)
+    return row_cache.rows(  # type: ignore[return-value]
+        conn, ("insus", psn_no), lambda: _P_INSURANCES.all(conn, {"psn_no": psn_no})
+    )
 
 
 def identities(conn: Connection, psn_no: str) -> list[Row]:
-    return _cached_all(conn, ("idet", psn_no), _P_IDENTITIES, psn_no)
-
-
-def _cached_all(conn: Connection, key: tuple[str, str], query: Prepared, psn_no: str) -> list[Row]:
-    cache = row_cache.of(conn)
-    if cache is None:
-        return query.all(conn, {"psn_no": psn_no})  # type: ignore[return-value]
-    rows: list[Row] | None = cache.get(key)
-    if rows is None:
-        rows = query.all(conn, {"psn_no": psn_no})  # type: ignore[assignment]
-        assert rows is not None
-        cache.put(key, rows)
-    return [dict(r) for r in rows]
+    return row_cache.rows(  # type: ignore[return-value]
+        conn, ("idet", psn_no), lambda: _P_IDENTITIES.all(conn, {"psn_no": psn_no})
+    )
 
 
 def family_sharer(conn: Connection, family_id: str, psn_no: str, insutype: str) -> Row | None:

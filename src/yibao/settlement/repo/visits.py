@@ -45,17 +45,9 @@ _P_DIAG_CODES = Prepared(
 def visit_row(conn: Connection, mdtrt_id: str) -> Row | None:
     """A visit by id, whoever it belongs to (the caller has checked the tenant). Read once
     per flow on SQLite (the writer's `storage.row_cache`; callers get a copy)."""
-    cache = row_cache.of(conn)
-    if cache is None:
-        return _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
-    key = ("mdtrt", mdtrt_id)
-    row = cache.get(key)
-    if row is None:
-        row = _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
-        if row is None:
-            return None
-        cache.put(key, row)
-    return dict(row)
+    return row_cache.row(
+        conn, ("mdtrt", mdtrt_id), lambda: _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
+    )
 
 
 def visit(
