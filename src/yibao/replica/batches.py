@@ -2,6 +2,9 @@
 
 Within a batch the last change of a key wins (the payload is a full row image), so a batch
 applies as "delete every key it names, insert the surviving images that are not deletes".
+A key whose first change in the batch is an `insert` (its first image: the writer just
+created the row) keeps `op = insert` whatever follows in the batch: the replica cannot hold it
+yet, so nothing needs deleting; an insert deleted again within the batch leaves nothing.
 Only the columns of `replica.schema` are kept: anything else in a payload is dropped here.
 A person stays `psn_no` in these in-memory batches; `ReplicaStore.apply` and `bulk_append`
 (the only ways into the DuckDB file) replace it by the keyed pseudonym `psn_ref`
@@ -17,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from yibao.replica.schema import BY_ENTITY, Entity
-from yibao.storage.changelog import decode
+from yibao.storage.changelog import DELETE, INSERT, UPSERT, decode
 
 
 @dataclass
@@ -64,10 +67,17 @@ def build(rows: Iterable[Mapping[str, Any]]) -> Batch:
             batch.skipped += 1
             continue
         op = str(r["op"])
-        payload = decode(str(r["payload"])) if op != "delete" else {}
+        payload = decode(str(r["payload"])) if op != DELETE else {}
         key = str(r["entity_key"])
         by_key = latest.setdefault(entity.entity, {})
-        by_key.pop(key, None)  # keep insertion order = seq order of the surviving change
+        # keep insertion order = seq order of the surviving change
+        earlier = by_key.pop(key, None)
+        if op == INSERT if earlier is None else earlier["op"] == INSERT:
+            if op == DELETE:
+                continue  # created and removed within the batch: the replica never sees it
+            op = INSERT
+        elif op == INSERT:
+            op = UPSERT  # the batch had an image of the key before: not new to the replica
         by_key[key] = _coerce(entity, seq, op, key, payload)
     for name, by_key in latest.items():
         entity = BY_ENTITY[name]
@@ -80,5 +90,5 @@ def from_payloads(
 ) -> pa.Table:
     """An Arrow table of payloads (e.g. built with `replica.rows`), for the bulk path."""
     entity = BY_ENTITY[entity_name]
-    rows = [_coerce(entity, seq, "upsert", str(p.get(entity.batch_key)), p) for p in payloads]
+    rows = [_coerce(entity, seq, UPSERT, str(p.get(entity.batch_key)), p) for p in payloads]
     return pa.Table.from_pylist(rows, schema=entity.arrow_schema)

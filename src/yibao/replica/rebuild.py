@@ -7,7 +7,8 @@
   lines (`fee`, one payload per settlement) through the payload contract (`replica.rows`),
   mark the file as applied up to S0, then replay the log after
   S0. Payloads are full row images, so replaying a change the tables already showed is
-  harmless;
+  harmless (up to the log's position when the tables were read, even a change saying
+  `insert` replaces, `ReplicaStore.replay_until`);
 - `source="auto"` takes the log when it still starts at seq 1, else the tables.
 
 The new file is built beside the live one and then swapped in (`ReplicaStore.swap`) or moved
@@ -219,6 +220,11 @@ def _from_tables(
             conn.rollback()
         counts[name] = done
     store.set_applied(s0, ts0, source="tables")
+    # what committed while the tables were read is in them and in the log after S0: until the
+    # log's position now, a change that says `insert` may name a key the file already holds
+    with engine.connect() as conn:
+        store.replay_until = position(conn)
+        conn.rollback()
 
 
 def _chunks(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

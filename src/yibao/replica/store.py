@@ -45,6 +45,7 @@ from yibao.replica.schema import (
     Entity,
     Rollup,
 )
+from yibao.storage.changelog import DELETE, INSERT, UPSERT
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,19 @@ def _summed(change: pa.Table, rollup: Rollup) -> pa.Table:
     return summed.select([*keys, *(f"{name}_sum" for name in MEASURE_NAMES)]).rename_columns(
         [*keys, *MEASURE_NAMES]
     )
+
+
+def _all_new(table: pa.Table) -> bool:
+    """Every image of the batch is its key's first (`insert`): the file cannot hold any."""
+    ops = table.column("op")
+    return bool(pc.all(pc.equal(ops, INSERT)).as_py())
+
+
+def _inserts_as_upserts(table: pa.Table) -> pa.Table:
+    """The batch with every `insert` taken for an `upsert` (below `replay_until`)."""
+    i = table.schema.get_field_index("op")
+    ops = table.column(i)
+    return table.set_column(i, "op", pc.if_else(pc.equal(ops, INSERT), UPSERT, ops))
 
 
 class _Gate:
@@ -191,6 +205,10 @@ class ReplicaStore:
         #: (`_prepared`): a batch's fixed statements skip DuckDB's parse, bind and plan
         self._apply_cur: duckdb.DuckDBPyConnection | None = None
         self._prepared: OrderedDict[str, str] = OrderedDict()
+        #: changes up to this seq may name keys the file already holds although their op says
+        #: `insert` (a rebuild from the tables reads them after noting the log's position):
+        #: their batches look for older images like any upsert. 0: every insert is new.
+        self.replay_until = 0
         if not read_only:
             self.ensure_schema()
         self._meta = self._read_meta()
@@ -405,6 +423,8 @@ class ReplicaStore:
                     if table is None or not table.num_rows:
                         continue
                     table = self.pseudonyms.table(table)
+                    if batch.first_seq <= self.replay_until:
+                        table = _inserts_as_upserts(table)
                     if entity is BY_ENTITY["setl"] and refresh:
                         self._upsert_settlements(cur, entity, table, batch.first_seq)
                     else:
@@ -445,7 +465,7 @@ class ReplicaStore:
                     for v in table.column(source_col).to_pylist()
                 ]
                 ops = table.column("op").to_pylist()
-                has_delete = "delete" in ops
+                has_delete = DELETE in ops
                 listed = None if has_delete else _date_list(values)
                 if listed is not None:
                     prune = f"{column} IN ({listed}) AND "
@@ -457,12 +477,13 @@ class ReplicaStore:
                         f"WHERE {entity.key} IN (SELECT {entity.key} FROM batch_rows)"
                     ).fetchall()
                     touched = {r[0] for r in found if r[0]} | {v for v in values if v}
-            delete_sql = (
-                f"DELETE FROM {entity.table} WHERE {prune}"
-                f"{entity.key} IN (SELECT {entity.key} FROM batch_rows)"
-            )
-            self._run(cur, delete_sql)
-            self._run(cur, entity.insert_sql("batch_rows") + " WHERE b.op <> 'delete'")
+            if not _all_new(table):
+                self._run(
+                    cur,
+                    f"DELETE FROM {entity.table} WHERE {prune}{entity.key} IN "
+                    f"(SELECT {entity.key} FROM batch_rows WHERE op <> '{INSERT}')",
+                )
+            self._run(cur, entity.insert_sql("batch_rows") + f" WHERE b.op <> '{DELETE}'")
             return touched
         finally:
             cur.unregister("batch_rows")
@@ -480,7 +501,7 @@ class ReplicaStore:
         fact table the costliest statement a batch could run)."""
         values = [v if isinstance(v, str) else None for v in table.column("setl_date").to_pylist()]
         listed = _date_list(values)
-        if listed is None or "delete" in table.column("op").to_pylist():
+        if listed is None or DELETE in table.column("op").to_pylist():
             touched = self._upsert(cur, entity, table)
             if touched:
                 self._refresh(cur, touched)
@@ -488,18 +509,20 @@ class ReplicaStore:
         del first_seq  # the new images come back from the insert itself
         cur.register("batch_rows", table)
         try:
-            # A settlement's first image (the common case) replaces nothing: a narrow probe
-            # costs a fraction of the DELETE … RETURNING it spares
-            replaced = self._returning(
-                cur,
-                f"SELECT 1 FROM setl_fact WHERE setl_date IN ({listed}) AND "
-                "setl_id IN (SELECT setl_id FROM batch_rows) LIMIT 1",
-            ).num_rows
+            # A settlement's first image (the common case, op `insert`) replaces nothing; of
+            # the others a narrow probe costs a fraction of the DELETE … RETURNING it spares
+            older = f"setl_id IN (SELECT setl_id FROM batch_rows WHERE op <> '{INSERT}')"
+            replaced = not _all_new(table) and bool(
+                self._returning(
+                    cur,
+                    f"SELECT 1 FROM setl_fact WHERE setl_date IN ({listed}) AND {older} LIMIT 1",
+                ).num_rows
+            )
             old = (
                 self._returning(
                     cur,
-                    f"DELETE FROM setl_fact WHERE setl_date IN ({listed}) AND "
-                    f"setl_id IN (SELECT setl_id FROM batch_rows) RETURNING {_DELTA_COLUMNS}",
+                    f"DELETE FROM setl_fact WHERE setl_date IN ({listed}) AND {older} "
+                    f"RETURNING {_DELTA_COLUMNS}",
                 )
                 if replaced
                 else None

@@ -229,7 +229,7 @@ def store(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     repo.insert_hits(conn, rows)
     changelog.append_many(
         conn,
-        [(RULE_HIT, str(r["hit_id"]), rule_hit_payload(r), "upsert") for r in rows],
+        [(RULE_HIT, str(r["hit_id"]), rule_hit_payload(r), changelog.INSERT) for r in rows],
     )
 
 

@@ -66,7 +66,7 @@ def admit(conn: Connection, caller: Caller, command: Admit) -> dict[str, Any]:
                 conn, row["mdtrt_id"], "adm", [d.row() for d in command.diseinfo]
             )
         )
-    repo.visit_changed(conn, row)
+    repo.visit_changed(conn, row, new=True)
     # The output node differs between versions (result vs data): emit both.
     return {
         "result": {"mdtrt_id": row["mdtrt_id"]},

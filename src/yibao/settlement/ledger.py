@@ -172,7 +172,10 @@ def _log_setl(
     fees: Sequence[Mapping[str, Any]],
     visit: Mapping[str, Any],
 ) -> None:
-    repo.settlements_changed(conn, rows, admdvs=ctx.admdvs, gend=gend, fees=fees, visit=visit)
+    """The change-log rows of a settlement written (`rows[0]`, new) and of the ones it flips."""
+    repo.settlements_changed(
+        conn, rows, admdvs=ctx.admdvs, gend=gend, fees=fees, visit=visit, new=rows[0]["setl_id"]
+    )
 
 
 def _fees(

@@ -45,7 +45,7 @@ def register(conn: Connection, caller: Caller, command: Register) -> dict[str, A
         caty=command.caty,
     )
     repo.insert_visit(conn, row)
-    repo.visit_changed(conn, row)
+    repo.visit_changed(conn, row, new=True)
     return {
         "data": {
             "mdtrt_id": row["mdtrt_id"],

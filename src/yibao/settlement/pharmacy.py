@@ -169,7 +169,7 @@ def settle(
             mdtrt_cert_type=cert_type.value,
             invono=invono,
         )
-        repo.visit_changed(conn, visit)
+        repo.visit_changed(conn, visit, new=True)
         setl_id, setl_time, medins_setl_id = row["setl_id"], row["setl_time"], caller.msgid
         review_steps.store(
             conn, caller, outcome, psn_no=psn_no, mdtrt_id=mdtrt_id, infno=infno, setl_id=setl_id

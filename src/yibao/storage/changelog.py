@@ -22,6 +22,10 @@ skip a row that commits late).
 - *On SQLite elsewhere* (commands, the bulk loader's reservation) from the counter row,
   raised first to the log's `max(seq)` should it ever lag.
 
+**What a change says** (`op`): `insert` — the key's first image (the writer just created the
+row), `upsert` — a later full image of it, `delete` — it is gone. A consumer may treat `insert`
+as `upsert`; the replica uses it to skip looking for an older image of a new key.
+
 **Restarts and kill -9.** Nothing about seqs lives only in memory past a commit: the log's
 rows carry their seqs, committed atomically with the changes, and the counter carries the
 reservations (a bulk load) and, before `trim` deletes rows, the highest seq it may delete. So
@@ -43,6 +47,10 @@ from yibao.storage.prepared import Prepared
 from yibao.storage.tables import change_log, seq_counter
 
 COUNTER = "change_log"
+
+#: a change's `op` (above)
+INSERT, UPSERT, DELETE = "insert", "upsert", "delete"
+OPS = frozenset({INSERT, UPSERT, DELETE})
 
 # Every settlement runs these: compiled once and executed at the driver level
 # (`storage.prepared`: no per-call compile-cache lookup or result objects).
@@ -206,7 +214,7 @@ def remember_high_water(conn: Connection) -> None:
 
 
 def append(
-    conn: Connection, entity: str, entity_key: str, payload: Mapping[str, Any], op: str = "upsert"
+    conn: Connection, entity: str, entity_key: str, payload: Mapping[str, Any], op: str = UPSERT
 ) -> int:
     """Append one change; returns its seq."""
     return append_many(conn, [(entity, entity_key, payload, op)])[0]
@@ -218,6 +226,9 @@ def append_many(
     """Append several changes with one counter update; returns their seqs."""
     if not changes:
         return []
+    for _e, _k, _p, op in changes:
+        if op not in OPS:
+            raise ValueError(f"change-log op {op!r}: one of {sorted(OPS)}")
     first = allocate(conn, len(changes))
     now_ms = int(time.time() * 1000)
     rows: list[dict[str, Any]] = [

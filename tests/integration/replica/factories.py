@@ -195,8 +195,8 @@ def settlement(
     changelog.append_many(
         conn,
         [
-            (rows.MDTRT, mdtrt_id, rows.mdtrt_payload(visit), "upsert"),
-            (rows.SETL, setl_id, rows.setl_payload(row, admdvs=admdvs, gend="1"), "upsert"),
+            (rows.MDTRT, mdtrt_id, rows.mdtrt_payload(visit), "insert"),
+            (rows.SETL, setl_id, rows.setl_payload(row, admdvs=admdvs, gend="1"), "insert"),
         ],
     )
     return row
@@ -232,7 +232,7 @@ def reverse(
                 rows.SETL,
                 record["setl_id"],
                 rows.setl_payload(record, admdvs=admdvs, gend="1"),
-                "upsert",
+                "insert",
             ),
         ],
     )

@@ -67,3 +67,43 @@ def test_deletes_carry_only_their_key() -> None:
     table = batch.tables["mdtrt"]
     assert table.column("op").to_pylist() == ["delete"]
     assert table.column("mdtrt_id").to_pylist() == ["M1"]
+
+
+def test_a_key_created_in_the_batch_stays_an_insert_whatever_follows() -> None:
+    batch = batches.build(
+        [
+            _row(1, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲"}, "insert"),
+            _row(2, "fixmedins", "H2", {"fixmedins_code": "H2", "fixmedins_name": "乙"}),
+            _row(3, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲二"}),
+        ]
+    )
+    table = batch.tables["fixmedins"]
+    assert table.column("fixmedins_code").to_pylist() == ["H2", "H1"]
+    assert table.column("op").to_pylist() == ["upsert", "insert"]
+    assert table.column("fixmedins_name").to_pylist() == ["乙", "甲二"]
+
+
+def test_a_key_created_and_deleted_in_the_batch_leaves_nothing_but_counts() -> None:
+    batch = batches.build(
+        [
+            _row(1, "fixmedins", "H1", {"fixmedins_code": "H1"}, "insert"),
+            _row(2, "fixmedins", "H2", {"fixmedins_code": "H2"}),
+            _row(3, "fixmedins", "H1", {}, "delete"),
+            _row(4, "fixmedins", "H2", {}, "delete"),
+        ]
+    )
+    table = batch.tables["fixmedins"]
+    # H2 existed before the batch (an upsert): its delete must reach the replica
+    assert table.column("fixmedins_code").to_pylist() == ["H2"]
+    assert table.column("op").to_pylist() == ["delete"]
+    assert (batch.first_seq, batch.last_seq, batch.changes) == (1, 4, 4)
+
+
+def test_a_later_insert_after_an_upsert_is_not_taken_for_a_new_key() -> None:
+    batch = batches.build(
+        [
+            _row(1, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲"}),
+            _row(2, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "乙"}, "insert"),
+        ]
+    )
+    assert batch.tables["fixmedins"].column("op").to_pylist() == ["upsert"]

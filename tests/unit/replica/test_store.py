@@ -47,19 +47,64 @@ def setl_row(setl_id: str, medfee: str, *, at: datetime, refd: str = "0", vali: 
     return row
 
 
-def change(seq: int, entity: str, key: str, payload: dict) -> dict:
+def change(seq: int, entity: str, key: str, payload: dict, op: str = "upsert") -> dict:
     return {
         "seq": seq,
         "entity": entity,
-        "op": "upsert",
+        "op": op,
         "entity_key": key,
         "payload": encode(payload),
         "ts_ms": 1_700_000_000_000 + seq,
     }
 
 
-def setl_change(seq: int, row: dict) -> dict:
-    return change(seq, rows.SETL, row["setl_id"], rows.setl_payload(row, admdvs="110101", gend="1"))
+def setl_change(seq: int, row: dict, op: str = "upsert") -> dict:
+    payload = rows.setl_payload(row, admdvs="110101", gend="1")
+    return change(seq, rows.SETL, row["setl_id"], payload, op)
+
+
+def visit_changes(seq: int, setl_id: str, op: str, *, at: datetime) -> list[dict]:
+    """A visit and the fee lines of its settlement `setl_id`, as changes from `seq` on."""
+    visit = {
+        "mdtrt_id": "M" + setl_id,
+        "psn_no": "P1",
+        "fixmedins_code": "H1",
+        "insutype": "310",
+        "med_type": "11",
+        "mdtrt_kind": "outpatient",
+        "begntime": at,
+        "mdtrt_stas": "1",
+        "vali_flag": "1",
+    }
+    line = {
+        "feedetl_sn": "1",
+        "fee_ocur_time": at,
+        "med_list_codg": "X01",
+        "list_type": "101",
+        "med_chrgitm_type": "09",
+        "cnt": Decimal("2"),
+        "det_item_fee_sumamt": Decimal("12.34"),
+        "pric": Decimal("6.17"),
+    }
+    fee = rows.fee_payload(
+        setl_id=setl_id, setl_time=at, psn_no="P1", visit=visit, med_type="11", lines=[line]
+    )
+    return [
+        change(seq, rows.MDTRT, visit["mdtrt_id"], rows.mdtrt_payload(visit), op),
+        change(seq + 1, rows.FEE, setl_id, fee, op),
+    ]
+
+
+def _everything(store: ReplicaStore) -> dict[str, list]:
+    """Every fact row (without its seq) and every rollup's sums, comparable across stores."""
+    measures = ", ".join(f"SUM({m})" for m in MEASURE_NAMES)
+    found = {
+        t: sorted(map(repr, store.query(f"SELECT * EXCLUDE (seq) FROM {t}")[2]))
+        for t in ("setl_fact", "fee_fact", "mdtrt_fact")
+    }
+    for rollup in ROLLUPS:
+        found[rollup.table] = store.query(f"SELECT {measures} FROM {rollup.table}")[2]
+    return found
 
 
 @pytest.fixture
@@ -117,6 +162,80 @@ def test_upsert_replaces_the_row_and_rollups_follow(store: ReplicaStore) -> None
             ("2024-06-04", -1, Decimal("-100.00")),
         ], rollup.table
     assert store.applied_seq == 3
+
+
+def _statements(store: ReplicaStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts of the batch statements `store` runs from now on."""
+    seen: list[str] = []
+    run, returning = store._run, store._returning
+
+    def counted_run(cur: object, sql: str) -> None:
+        seen.append(sql)
+        run(cur, sql)  # type: ignore[arg-type]
+
+    def counted_returning(cur: object, sql: str) -> object:
+        seen.append(sql)
+        return returning(cur, sql)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_run", counted_run)
+    monkeypatch.setattr(store, "_returning", counted_returning)
+    return seen
+
+
+def test_new_keys_go_in_without_a_look_for_older_images(
+    store: ReplicaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = datetime(2024, 6, 3, 9)
+    as_upserts = ReplicaStore(":memory:", pseudonyms=store.pseudonyms)
+    try:
+        for target, op in ((store, "insert"), (as_upserts, "upsert")):
+            seen = _statements(target, monkeypatch)
+            target.apply(
+                batches.build(
+                    [
+                        *visit_changes(1, "S1", op, at=day),
+                        setl_change(3, setl_row("S1", "12.34", at=day), op),
+                        setl_change(4, setl_row("S2", "20.00", at=day), op),
+                    ]
+                )
+            )
+            looked = [sql for sql in seen if sql.startswith(("DELETE", "SELECT 1 FROM setl_fact"))]
+            # the upserts look for older images of every entity; the inserts never do
+            assert (len(looked) > 0) is (op == "upsert"), looked
+        assert _everything(store) == _everything(as_upserts)
+        # a later image of a new key replaces it as before
+        store.apply(batches.build([setl_change(5, setl_row("S1", "12.34", at=day, vali="0"))]))
+        assert store.query("SELECT setl_id, vali_flag FROM setl_fact ORDER BY 1")[2] == [
+            ("S1", "0"),
+            ("S2", "1"),
+        ]
+    finally:
+        as_upserts.close()
+
+
+def test_below_the_replay_horizon_an_insert_replaces_what_the_file_holds(
+    store: ReplicaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild from the tables reads them after noting the log's position, so the log after
+    that position may insert keys the tables already gave the file (`replay_until`)."""
+    day = datetime(2024, 6, 3, 9)
+    store.apply(batches.build([setl_change(1, setl_row("S1", "10.00", at=day))]))
+    store.replay_until = 3
+    store.apply(batches.build([setl_change(2, setl_row("S1", "10.00", at=day), "insert")]))
+    store.apply(batches.build([*visit_changes(3, "S1", "insert", at=day)]))
+    assert store.query("SELECT count(*) FROM setl_fact")[2] == [(1,)]
+    measures = ", ".join(f"SUM({m})" for m in ("setl_cnt", "medfee_sumamt"))
+    for rollup in ROLLUPS:
+        assert store.query(f"SELECT {measures} FROM {rollup.table}")[2] == [
+            (1, Decimal("10.00"))
+        ], rollup.table
+    # past the horizon a new key is trusted again: in without a look for older images
+    seen = _statements(store, monkeypatch)
+    store.apply(batches.build([setl_change(5, setl_row("S2", "5.00", at=day), "insert")]))
+    assert not [sql for sql in seen if sql.startswith(("DELETE", "SELECT 1 FROM setl_fact"))]
+    assert store.query("SELECT count(*), SUM(medfee_sumamt) FROM setl_fact")[2] == [
+        (2, Decimal("15.00"))
+    ]
 
 
 def test_a_failing_batch_changes_nothing(

@@ -122,19 +122,25 @@ def settlements_changed(
     gend: str | None,
     fees: Sequence[Mapping[str, Any]] = (),
     visit: Mapping[str, Any] | None = None,
+    new: str | None = None,
 ) -> None:
     """Append the settlements' replica rows (`admdvs`: the settling institution's region,
     `visit`: their visit's row, for its department and doctor) and
     the `fee` payloads of the lines they settle or give back (`replica.rows.fee_payload`), in
-    one append."""
+    one append. `new`: the settlement this transaction created — its images are the key's
+    first (`insert`), the others' later ones."""
+
+    def op(setl_id: str) -> str:
+        return changelog.INSERT if setl_id == new else changelog.UPSERT
+
     changes: list[tuple[str, str, Mapping[str, Any], str]] = [
         (
             replica_rows.SETL,
             r["setl_id"],
             replica_rows.setl_payload(r, admdvs=admdvs, gend=gend, visit=visit),
-            "upsert",
+            op(r["setl_id"]),
         )
         for r in rows
     ]
-    changes += [(replica_rows.FEE, f["setl_id"], f, "upsert") for f in fees]
+    changes += [(replica_rows.FEE, f["setl_id"], f, op(f["setl_id"])) for f in fees]
     changelog.append_many(conn, changes)

@@ -115,10 +115,12 @@ def open_admission(conn: Connection, psn_no: str) -> Row | None:
     )
 
 
-def visit_changed(conn: Connection, row: Mapping[str, Any]) -> None:
-    """Append the visit's replica row (registration, admission, discharge, cancellation)."""
+def visit_changed(conn: Connection, row: Mapping[str, Any], *, new: bool = False) -> None:
+    """Append the visit's replica row (registration, admission, discharge, cancellation);
+    `new`: this transaction created the visit (its first image, `insert`)."""
     payload = replica_rows.mdtrt_payload(row)
-    changelog.append_many(conn, [(replica_rows.MDTRT, row["mdtrt_id"], payload, "upsert")])
+    op = changelog.INSERT if new else changelog.UPSERT
+    changelog.append_many(conn, [(replica_rows.MDTRT, row["mdtrt_id"], payload, op)])
 
 
 def diag_codes(conn: Connection, mdtrt_id: str) -> list[str]:
