@@ -95,9 +95,10 @@ def run(settings: Settings, *, changes: int, per: int) -> dict[str, Any]:
 
 
 def _timing(store: ReplicaStore, spent: defaultdict[str, float]) -> None:
-    """Wrap the copy's statement doors (every batch statement goes through `_run` or
-    `_returning`) so that each statement's time is summed by the beginning of its text."""
-    run_sql, returning = store._run, store._returning
+    """Wrap the copy's statement doors (every batch statement goes through `_run`,
+    `_returning` or `_append`) so that each statement's time is summed by the beginning of its
+    text (`append <table>` for rows appended from Arrow)."""
+    run_sql, returning, append = store._run, store._returning, store._append
 
     def label(sql: str) -> str:
         return " ".join(sql.split())[:70]
@@ -113,7 +114,13 @@ def _timing(store: ReplicaStore, spent: defaultdict[str, float]) -> None:
         spent[label(sql)] += time.perf_counter() - t0
         return out
 
+    def timed_append(cur: Any, table: str, images: Any) -> None:
+        t0 = time.perf_counter()
+        append(cur, table, images)
+        spent[f"append {table}"] += time.perf_counter() - t0
+
     store._run = timed_run  # type: ignore[method-assign]
+    store._append = timed_append  # type: ignore[method-assign]
     store._returning = timed_returning  # type: ignore[method-assign]
 
 

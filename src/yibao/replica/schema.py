@@ -1,8 +1,10 @@
 """The replica's tables in DuckDB, the Arrow shapes of change-log batches, and the rollups.
 
 Facts and dimensions mirror the payload contract (`replica.rows`): one column per payload
-field, amounts converted from integer fen to DECIMAL(16,2) **exactly** in SQL
-(`fen::DECIMAL(18,0) * 0.01`, a decimal multiplication, never a float). Only the columns
+field, amounts converted from integer fen to DECIMAL(16,2) **exactly** in Arrow before they
+reach DuckDB (`Entity.images`: the integer becomes the decimal's unscaled value — fen are
+hundredths of a yuan — never a float). DuckDB then appends rows already in its column types:
+no expression to bind and plan per batch, which for a wide table costs more than the append. Only the columns
 named here reach the replica, so a personal identifier slipped into a payload by mistake
 (certno, name, phone …) is dropped on the way in, and a person is carried only as the keyed
 pseudonym `psn_ref` (`replica.pseudonym`): `psn_no` itself never reaches the file.
@@ -22,9 +24,14 @@ settlements that stand.
 
 from __future__ import annotations
 
+import functools
+import re
+import string
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao.replica import rows
 
@@ -45,19 +52,31 @@ AMOUNT_SQL_TYPE = "DECIMAL(16,2)"
 SUM_SQL_TYPE = "DECIMAL(18,2)"
 
 
-def fen_to_yuan(column: str) -> str:
-    """SQL turning an integer-fen column into an exact DECIMAL(16,2) yuan value."""
-    return (
-        f"CAST(CAST({column} AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(3,2)) AS {AMOUNT_SQL_TYPE})"
+def scaled_decimal(values: pa.Array | pa.ChunkedArray, precision: int, scale: int) -> pa.Array:
+    """Integers counted in units of 10^-scale (fen for yuan, ten-thousandths of a quantity,
+    millionths of a price) as DECIMAL(precision, scale), exactly: each integer is the decimal's
+    unscaled value. Refuses a value the type cannot hold (as DuckDB's cast would)."""
+    ints = pc.cast(values, pa.int64())
+    if isinstance(ints, pa.ChunkedArray):
+        ints = ints.combine_chunks()
+    limit = 10**precision
+    top = pc.max(pc.abs_checked(ints)).as_py()
+    if top is not None and top >= limit:
+        raise ValueError(f"{top} does not fit DECIMAL({precision},{scale})")
+    wide = pc.cast(ints, pa.decimal128(19, 0))  # every int64, scale 0: the same unscaled value
+    return pa.Array.from_buffers(
+        pa.decimal128(precision, scale), len(wide), wide.buffers(), wide.null_count
     )
 
 
-#: med_type → visit kind: 住院 (2x, 52), 药店 (41), else 门诊
-VISIT_KIND_SQL = (
-    "CASE WHEN {m} LIKE '2%' OR {m} = '52' THEN 'inpatient' "
-    "WHEN {m} = '41' THEN 'pharmacy' ELSE 'outpatient' END"
-)
-VISIT_KINDS = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "药店购药"}
+def _timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Payload datetimes (`yyyy-MM-dd HH:mm:ss`, ISO 8601) as TIMESTAMP (microseconds)."""
+    return pc.cast(values, pa.timestamp("us"))
+
+
+def _dates(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Payload dates (`yyyy-MM-dd`), or TIMESTAMP values, as DATE."""
+    return pc.cast(values, pa.date32())
 
 
 def psn_key_sql(column: str) -> str:
@@ -68,6 +87,61 @@ def psn_key_sql(column: str) -> str:
     return f"TRY_CAST('0x' || substr({column}, 1, 16) AS UBIGINT)"
 
 
+_HEX = frozenset(string.hexdigits)
+
+
+@functools.cache
+def constant(value: str | int | bool, type_: pa.DataType) -> pa.Scalar:
+    """A typed Arrow scalar for a constant the conversions compare with or fill in: given a
+    Python value instead, pyarrow infers its type on every call (and tries optional imports
+    while at it), which costs more than the comparison itself."""
+    return pa.scalar(value, type_)
+
+
+def _text_is(values: pa.Array | pa.ChunkedArray, value: str) -> pa.Array | pa.ChunkedArray:
+    """`values = value`, NULL taken as false."""
+    return pc.fill_null(pc.equal(values, constant(value, pa.string())), constant(False, pa.bool_()))
+
+
+def psn_keys(refs: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`psn_key_sql` in Python, for the rows a batch appends: the same integers."""
+    out: list[int | None] = []
+    for ref in refs.to_pylist():
+        head = None if ref is None else ref[:16]
+        out.append(int(head, 16) if head and _HEX.issuperset(head) else None)
+    return pa.array(out, pa.uint64())
+
+
+#: the visit kinds (`visit_kinds`) as the dashboard names them
+VISIT_KINDS = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "药店购药"}
+
+
+def visit_kinds(med_type: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """med_type → visit kind: 住院 (2x, 52), 药店 (41), else (no med_type too) 门诊."""
+    inpatient = pc.or_(
+        pc.fill_null(pc.starts_with(med_type, "2"), constant(False, pa.bool_())),
+        _text_is(med_type, "52"),
+    )
+    text = pa.string()
+    return pc.if_else(
+        inpatient,
+        constant("inpatient", text),
+        pc.if_else(
+            _text_is(med_type, "41"), constant("pharmacy", text), constant("outpatient", text)
+        ),
+    )
+
+
+def signs(refd_setl_flag: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """+1 for a settlement record, −1 for a reversal record (`refd_setl_flag` "1")."""
+    tiny = pa.int8()
+    return pc.if_else(_text_is(refd_setl_flag, "1"), constant(-1, tiny), constant(1, tiny))
+
+
+#: turns a batch column into the replica column's values (None: taken as it is)
+Convert = Callable[[pa.Array | pa.ChunkedArray], pa.Array | pa.ChunkedArray]
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -75,11 +149,8 @@ class Column:
     sql_type: str
     #: Arrow type of the batch column (what the payload carries)
     arrow_type: pa.DataType
-    #: SQL producing the replica value from the batch column `b.<name>`
-    expr: str | None = None
-
-    def select_expr(self) -> str:
-        return self.expr or f"b.{self.name}"
+    #: the batch column → the replica column's values (already of `sql_type`)
+    convert: Convert | None = None
 
 
 def _text(name: str) -> Column:
@@ -87,11 +158,15 @@ def _text(name: str) -> Column:
 
 
 def _ts(name: str) -> Column:
-    return Column(name, "TIMESTAMP", pa.string(), f"CAST(b.{name} AS TIMESTAMP)")
+    return Column(name, "TIMESTAMP", pa.string(), _timestamps)
+
+
+def _date(name: str) -> Column:
+    return Column(name, "DATE", pa.string(), _dates)
 
 
 def _amount(name: str) -> Column:
-    return Column(name, AMOUNT_SQL_TYPE, pa.int64(), fen_to_yuan(f"b.{name}"))
+    return Column(name, AMOUNT_SQL_TYPE, pa.int64(), lambda v: scaled_decimal(v, 16, 2))
 
 
 #: quantities (cnt, prd_days) travel as integers in 1/10,000 (the row store's at-rest Qty)
@@ -102,23 +177,70 @@ QTY_SQL_TYPE = "DECIMAL(16,4)"
 PRICE_SQL_TYPE = "DECIMAL(18,6)"
 
 
-def price_from_scaled(column: str) -> str:
-    """SQL turning a price in millionths into an exact DECIMAL(18,6)."""
-    return (
-        f"CAST(CAST({column} AS DECIMAL(18,0)) * CAST(0.000001 AS DECIMAL(7,6)) "
-        f"AS {PRICE_SQL_TYPE})"
-    )
-
-
-def qty_from_scaled(column: str) -> str:
-    """SQL turning a quantity in 1/10,000 units into an exact DECIMAL(16,4)."""
-    return f"CAST(CAST({column} AS DECIMAL(18,0)) * CAST(0.0001 AS DECIMAL(5,4)) AS {QTY_SQL_TYPE})"
-
-
 def _line(column: Column) -> Column:
     """A per-line column of an exploded entity: the batch carries a list (one value a line),
     the replica one row a line with the element's type (`Entity.lines`)."""
-    return Column(column.name, column.sql_type, pa.list_(column.arrow_type), column.expr)
+    return Column(column.name, column.sql_type, pa.list_(column.arrow_type), column.convert)
+
+
+_PLAIN_TYPES = {
+    "VARCHAR": pa.string(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "TINYINT": pa.int8(),
+    "UBIGINT": pa.uint64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+}
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),(\d+)\)$")
+
+
+def arrow_type_of(sql_type: str) -> pa.DataType:
+    """The Arrow type DuckDB reads into a column of `sql_type` unchanged."""
+    found = _DECIMAL.match(sql_type)
+    if found:
+        return pa.decimal128(int(found.group(1)), int(found.group(2)))
+    return _PLAIN_TYPES[sql_type]
+
+
+def _single(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _unnest(batch: pa.Table, lines: tuple[str, ...]) -> pa.Table:
+    """One row per element of the `lines` lists, zipped as DuckDB's `unnest` zips several
+    lists of one row: as many rows as the longest list, a shorter or missing (NULL) list read
+    as NULLs; the row's other columns repeated on each."""
+    lists = {name: _single(batch.column(name)) for name in lines}
+    none = constant(0, pa.int32())
+    lengths = [pc.fill_null(pc.list_value_length(v), none) for v in lists.values()]
+    longest = lengths[0]
+    for other in lengths[1:]:
+        longest = pc.max_element_wise(longest, other)
+    # (`all` of no rows is NULL: nothing to pad then either)
+    if all(pc.all(pc.equal(n, longest)).as_py() is not False for n in lengths):
+        parents = pc.list_parent_indices(lists[lines[0]])
+        flat = {name: pc.list_flatten(v) for name, v in lists.items()}
+    else:  # lists of unequal length (a bulk payload without some line columns): pad them
+        counts = longest.to_pylist()
+        parents = pa.array([i for i, n in enumerate(counts) for _ in range(n)], pa.int64())
+        flat = {}
+        for name, values in lists.items():
+            padded: list[object] = []
+            for items, n in zip(values.to_pylist(), counts, strict=True):
+                items = items or []
+                padded.extend(items + [None] * (n - len(items)))
+            flat[name] = pa.array(padded, values.type.value_type)
+    columns = {
+        name: flat[name] if name in flat else _single(batch.column(name)).take(parents)
+        for name in batch.column_names
+    }
+    return pa.table(columns)
+
+
+#: a derived column's values from the batch's columns already converted (`Entity.images`)
+Derive = Callable[[dict[str, pa.Array | pa.ChunkedArray]], pa.Array | pa.ChunkedArray]
 
 
 @dataclass(frozen=True)
@@ -130,10 +252,10 @@ class Entity:
     key: str
     #: columns taken from the payload
     columns: tuple[Column, ...]
-    #: derived columns: (name, sql type, expression over `b.*`)
-    derived: tuple[tuple[str, str, str], ...] = ()
+    #: derived columns: (name, sql type, their values from the converted columns)
+    derived: tuple[tuple[str, str, Derive], ...] = ()
     #: a date column that is immutable per key: deletes by key prune on it (zone maps)
-    prune_by: tuple[str, str] | None = None
+    prune_by: str | None = None
     #: columns carried as lists, one element a row: a payload is one key (a settlement) and
     #: its rows (its fee lines) are the lists unnested in step (`insert_sql`)
     lines: tuple[str, ...] = ()
@@ -166,20 +288,30 @@ class Entity:
             f"CREATE TABLE IF NOT EXISTS {table or self.table} (\n  " + ",\n  ".join(cols) + "\n)"
         )
 
-    def insert_sql(self, source: str, table: str | None = None) -> str:
-        names = [c.name for c in self.columns] + [d[0] for d in self.derived] + ["seq"]
-        exprs = [c.select_expr() for c in self.columns] + [d[2] for d in self.derived]
-        exprs.append("b.seq")
+    def images(self, batch: pa.Table) -> pa.Table:
+        """The rows a batch (`arrow_schema`, `psn_ref` for `psn_no`) appends to the replica
+        table: its images that are not deletes, every column converted to the table's type and
+        in its order (`column_names`, then `seq`). An entity with `lines` gives one row per
+        element of its lists, the key's other columns repeated on each."""
+        kept = batch.filter(pc.not_equal(batch.column("op"), constant("delete", pa.string())))
         if self.lines:
-            # one row per list element: the lists of a payload unnest in step (DuckDB zips
-            # several unnest() of one SELECT), the key's other columns repeat on every row
-            plain = [c.name for c in self.columns if c.name not in self.lines]
-            unnested = [f"unnest({n}) AS {n}" for n in self.lines]
-            source = f"(SELECT {', '.join([*plain, *unnested, 'seq', 'op'])} FROM {source})"
-        return (
-            f"INSERT INTO {table or self.table} ({', '.join(names)}) "
-            f"SELECT {', '.join(exprs)} FROM {source} b"
-        )
+            kept = _unnest(kept, self.lines)
+        values: dict[str, pa.Array | pa.ChunkedArray] = {}
+        for column in self.columns:
+            raw = kept.column(column.name)
+            values[column.name] = raw if column.convert is None else column.convert(raw)
+        for name, _sql_type, derive in self.derived:
+            values[name] = derive(values)
+        values["seq"] = kept.column("seq")
+        return pa.table(values, schema=self.replica_schema)
+
+    @functools.cached_property
+    def replica_schema(self) -> pa.Schema:
+        """The Arrow types of the replica table's columns (what `images` gives)."""
+        fields = [pa.field(c.name, arrow_type_of(c.sql_type)) for c in self.columns]
+        fields += [pa.field(name, arrow_type_of(t)) for name, t, _ in self.derived]
+        fields.append(pa.field("seq", pa.int64()))
+        return pa.schema(fields)
 
     @property
     def column_names(self) -> list[str]:
@@ -197,7 +329,7 @@ SETL_ENTITY = Entity(
         Column("age", "INTEGER", pa.int32()),
         Column("year", "INTEGER", pa.int32()),
         _ts("setl_time"),
-        Column("setl_date", "DATE", pa.string(), "CAST(b.setl_date AS DATE)"),
+        _date("setl_date"),
         _ts("begndate"),
         _ts("enddate"),
         Column("ipt_days", "INTEGER", pa.int32()),
@@ -209,13 +341,13 @@ SETL_ENTITY = Entity(
         _text("dr_code"),
     ),
     derived=(
-        ("visit_kind", "VARCHAR", VISIT_KIND_SQL.format(m="b.med_type")),
-        ("sign", "TINYINT", "CASE WHEN b.refd_setl_flag = '1' THEN -1 ELSE 1 END"),
+        ("visit_kind", "VARCHAR", lambda v: visit_kinds(v["med_type"])),
+        ("sign", "TINYINT", lambda v: signs(v["refd_setl_flag"])),
         # the pseudonym's first 64 bits as an integer: distinct counts hash integers, ~3×
         # cheaper than strings (docs/replica.md)
-        ("psn_key", "UBIGINT", psn_key_sql("b.psn_ref")),
+        ("psn_key", "UBIGINT", lambda v: psn_keys(v[PSN_REF])),
     ),
-    prune_by=("setl_date", "CAST(b.setl_date AS DATE)"),
+    prune_by="setl_date",
 )
 
 PSN_ENTITY = Entity(
@@ -233,7 +365,7 @@ PSN_ENTITY = Entity(
         Column("assistance", "BOOLEAN", pa.bool_()),
         # the recorded date of death (enrolment's psn.death_date): post-hoc card_misuse
         # finds visits after it (docs/monitoring.md)
-        Column("death_date", "DATE", pa.string(), "CAST(b.death_date AS DATE)"),
+        _date("death_date"),
     ),
 )
 
@@ -271,8 +403,8 @@ MDTRT_ENTITY = Entity(
         _text("mdtrt_stas"),
         _text("vali_flag"),
     ),
-    derived=(("begn_date", "DATE", "CAST(CAST(b.begntime AS TIMESTAMP) AS DATE)"),),
-    prune_by=("begn_date", "CAST(CAST(b.begntime AS TIMESTAMP) AS DATE)"),
+    derived=(("begn_date", "DATE", lambda v: _dates(v["begntime"])),),
+    prune_by="begn_date",
 )
 
 RULE_HIT_ENTITY = Entity(
@@ -309,10 +441,10 @@ _FEE_LINES = (
     _text("hilist_code"),
     _text("list_type"),
     _text("med_chrgitm_type"),
-    Column("cnt", QTY_SQL_TYPE, pa.int64(), qty_from_scaled("b.cnt")),
+    Column("cnt", QTY_SQL_TYPE, pa.int64(), lambda v: scaled_decimal(v, 16, 4)),
     _amount("det_item_fee_sumamt"),
-    Column("prd_days", QTY_SQL_TYPE, pa.int64(), qty_from_scaled("b.prd_days")),
-    Column("pric", PRICE_SQL_TYPE, pa.int64(), price_from_scaled("b.pric")),
+    Column("prd_days", QTY_SQL_TYPE, pa.int64(), lambda v: scaled_decimal(v, 16, 4)),
+    Column("pric", PRICE_SQL_TYPE, pa.int64(), lambda v: scaled_decimal(v, 18, 6)),
     _text("hosp_appr_flag"),
     _text("forced_selfpay"),
 )
@@ -327,17 +459,17 @@ FEE_ENTITY = Entity(
         _text(PSN_REF),
         _text("fixmedins_code"),
         _text("med_type"),
-        Column("setl_date", "DATE", pa.string(), "CAST(b.setl_date AS DATE)"),
+        _date("setl_date"),
         _text("dept_code"),
         _text("caty"),
         _text("dr_code"),
         *(_line(c) for c in _FEE_LINES),
     ),
     derived=(
-        ("visit_kind", "VARCHAR", VISIT_KIND_SQL.format(m="b.med_type")),
-        ("fee_date", "DATE", "CAST(CAST(b.fee_ocur_time AS TIMESTAMP) AS DATE)"),
+        ("visit_kind", "VARCHAR", lambda v: visit_kinds(v["med_type"])),
+        ("fee_date", "DATE", lambda v: _dates(v["fee_ocur_time"])),
     ),
-    prune_by=("setl_date", "CAST(b.setl_date AS DATE)"),
+    prune_by="setl_date",
     lines=tuple(c.name for c in _FEE_LINES),
 )
 
@@ -372,6 +504,27 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
 MEASURE_NAMES = tuple(m[0] for m in MEASURES)
 
 
+def measures_of(facts: pa.Table) -> dict[str, pa.Array | pa.ChunkedArray]:
+    """MEASURES' expressions over `setl_fact` rows in Arrow (for the rows a batch appends,
+    `Entity.images`): the same values as the SQL, held equal by a test."""
+    big = pa.int64()
+    sign = pc.cast(facts.column("sign"), big)
+    zero = constant(0, big)
+    inpatient = _text_is(facts.column("visit_kind"), "inpatient")
+    outpatient = _text_is(facts.column("visit_kind"), "outpatient")
+    days = pc.fill_null(pc.cast(facts.column("ipt_days"), big), zero)
+    values: dict[str, pa.Array | pa.ChunkedArray] = {
+        "setl_cnt": sign,
+        "otp_cnt": pc.if_else(outpatient, sign, zero),
+        "ipt_cnt": pc.if_else(inpatient, sign, zero),
+        "ipt_days": pc.if_else(inpatient, pc.multiply(sign, days), zero),
+        "fee_line_cnt": pc.multiply(sign, pc.cast(facts.column("fee_line_cnt"), big)),
+    }
+    for name in rows.SETL_AMOUNTS:
+        values[name] = facts.column(name)
+    return values
+
+
 @dataclass(frozen=True)
 class Rollup:
     table: str
@@ -386,6 +539,14 @@ class Rollup:
         return (
             f"CREATE TABLE IF NOT EXISTS {table or self.table} (\n  " + ",\n  ".join(cols) + "\n)"
         )
+
+    @functools.cached_property
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow types of the rollup's columns."""
+        fields = [pa.field("setl_date", pa.date32())]
+        fields += [pa.field(k, pa.string()) for k in self.keys]
+        fields += [pa.field(name, arrow_type_of(t)) for name, t, _ in MEASURES]
+        return pa.schema(fields)
 
     def refresh_sql(self, where: str, table: str | None = None, fact: str = "setl_fact") -> str:
         keys = ", ".join(f"COALESCE({k}, '')" for k in self.keys)

@@ -35,6 +35,7 @@ from yibao.replica import persons
 from yibao.replica.batches import Batch
 from yibao.replica.pseudonym import Pseudonyms
 from yibao.replica.schema import (
+    AMOUNT_SQL_TYPE,
     BY_ENTITY,
     ENTITIES,
     MEASURE_NAMES,
@@ -42,8 +43,12 @@ from yibao.replica.schema import (
     META_DDL,
     ROLLUPS,
     SCHEMA_VERSION,
+    SUM_SQL_TYPE,
     Entity,
     Rollup,
+    arrow_type_of,
+    constant,
+    measures_of,
 )
 from yibao.storage.changelog import DELETE, INSERT, UPSERT
 
@@ -73,7 +78,8 @@ class Meta:
 
 
 #: what the rollups need of a settlement image, its measures already signed by the image's
-#: own `sign` (MEASURES), returned by the batch's DELETE and INSERT of setl_fact
+#: own `sign` (MEASURES): returned by the DELETE of replaced images (`_DELTA_COLUMNS`),
+#: worked out in Arrow for the images a batch appends (`_deltas`), in one shape (`_DELTA`)
 _ROLLUP_KEYS: tuple[str, ...] = tuple(dict.fromkeys(k for r in ROLLUPS for k in r.keys))
 _DELTA_COLUMNS = ", ".join(
     [
@@ -83,6 +89,31 @@ _DELTA_COLUMNS = ", ".join(
         *(f"({expr}) AS {name}" for name, _, expr in MEASURES),
     ]
 )
+_DELTA = pa.schema(
+    [
+        pa.field("setl_date", pa.date32()),
+        pa.field("psn_ref", pa.string()),
+        *(pa.field(k, pa.string()) for k in _ROLLUP_KEYS),
+        *(
+            pa.field(name, arrow_type_of(AMOUNT_SQL_TYPE if sql == SUM_SQL_TYPE else "BIGINT"))
+            for name, sql, _expr in MEASURES
+        ),
+    ]
+)
+
+
+def _deltas(facts: pa.Table) -> pa.Table:
+    """`_DELTA_COLUMNS` of `setl_fact` rows not yet in the file (`Entity.images`), in Arrow."""
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "setl_date": facts.column("setl_date"),
+        "psn_ref": facts.column("psn_ref"),
+    }
+    for key in _ROLLUP_KEYS:
+        columns[key] = pc.fill_null(facts.column(key), constant("", pa.string()))
+    columns.update(measures_of(facts))
+    return pa.table(columns).cast(_DELTA)
+
+
 _SUM = pc.ScalarAggregateOptions(skip_nulls=True, min_count=0)
 
 
@@ -115,14 +146,16 @@ def _summed(change: pa.Table, rollup: Rollup) -> pa.Table:
 def _all_new(table: pa.Table) -> bool:
     """Every image of the batch is its key's first (`insert`): the file cannot hold any."""
     ops = table.column("op")
-    return bool(pc.all(pc.equal(ops, INSERT)).as_py())
+    return bool(pc.all(pc.equal(ops, constant(INSERT, pa.string()))).as_py())
 
 
 def _inserts_as_upserts(table: pa.Table) -> pa.Table:
     """The batch with every `insert` taken for an `upsert` (below `replay_until`)."""
     i = table.schema.get_field_index("op")
     ops = table.column(i)
-    return table.set_column(i, "op", pc.if_else(pc.equal(ops, INSERT), UPSERT, ops))
+    text = pa.string()
+    now = pc.if_else(pc.equal(ops, constant(INSERT, text)), constant(UPSERT, text), ops)
+    return table.set_column(i, "op", now)
 
 
 class _Gate:
@@ -405,6 +438,13 @@ class ReplicaStore:
             return
         cur.execute(f"EXECUTE {self._statement(cur, sql)}")
 
+    @staticmethod
+    def _append(cur: duckdb.DuckDBPyConnection, table: str, images: pa.Table) -> None:
+        """Append rows already in the table's column types and order (`Entity.images`): no
+        expression for DuckDB to bind and plan."""
+        if images.num_rows:
+            cur.from_arrow(images).insert_into(table)
+
     def apply(self, batch: Batch, *, source: str | None = None, refresh: bool = True) -> Meta:
         """Apply one micro-batch and advance `applied_seq`, in one DuckDB transaction.
 
@@ -458,7 +498,7 @@ class ReplicaStore:
             touched: set[str] = set()
             prune = ""
             if entity.prune_by is not None:
-                column, _expr = entity.prune_by
+                column = entity.prune_by
                 source_col = "setl_date" if column == "setl_date" else "begntime"
                 values = [
                     (v[:10] if isinstance(v, str) else None)
@@ -483,7 +523,7 @@ class ReplicaStore:
                     f"DELETE FROM {entity.table} WHERE {prune}{entity.key} IN "
                     f"(SELECT {entity.key} FROM batch_rows WHERE op <> '{INSERT}')",
                 )
-            self._run(cur, entity.insert_sql("batch_rows") + f" WHERE b.op <> '{DELETE}'")
+            self._append(cur, entity.table, entity.images(table))
             return touched
         finally:
             cur.unregister("batch_rows")
@@ -495,10 +535,10 @@ class ReplicaStore:
         batch (new images +1, the images they replace −1), so a batch costs O(batch), not
         O(rows of the day). Batches with deletes recompute their days instead.
 
-        The replaced and the new images come back from `DELETE … RETURNING` and `INSERT …
-        RETURNING` as Arrow (a batch's worth of rows) and are registered as one view: no temp
-        tables to create and drop, and no second lookup of the old images by key (on a large
-        fact table the costliest statement a batch could run)."""
+        The replaced images come back from `DELETE … RETURNING` as Arrow (a batch's worth of
+        rows: no second lookup of the old images by key, on a large fact table the costliest
+        statement a batch could run); the new ones are the rows appended, their measures
+        worked out in Arrow (`_deltas`)."""
         values = [v if isinstance(v, str) else None for v in table.column("setl_date").to_pylist()]
         listed = _date_list(values)
         if listed is None or DELETE in table.column("op").to_pylist():
@@ -506,39 +546,16 @@ class ReplicaStore:
             if touched:
                 self._refresh(cur, touched)
             return
-        del first_seq  # the new images come back from the insert itself
-        cur.register("batch_rows", table)
-        try:
-            # A settlement's first image (the common case, op `insert`) replaces nothing; of
-            # the others a narrow probe costs a fraction of the DELETE … RETURNING it spares
-            older = f"setl_id IN (SELECT setl_id FROM batch_rows WHERE op <> '{INSERT}')"
-            replaced = not _all_new(table) and bool(
-                self._returning(
-                    cur,
-                    f"SELECT 1 FROM setl_fact WHERE setl_date IN ({listed}) AND {older} LIMIT 1",
-                ).num_rows
-            )
-            old = (
-                self._returning(
-                    cur,
-                    f"DELETE FROM setl_fact WHERE setl_date IN ({listed}) AND {older} "
-                    f"RETURNING {_DELTA_COLUMNS}",
-                )
-                if replaced
-                else None
-            )
-            new = self._returning(
-                cur, entity.insert_sql("batch_rows") + f" RETURNING {_DELTA_COLUMNS}"
-            )
-        finally:
-            cur.unregister("batch_rows")
-        change = new if old is None else pa.concat_tables([_negated(old), new])
+        del first_seq  # the new images' measures are worked out from the images themselves
+        # A settlement's first image (the common case, op `insert`) replaces nothing; of the
+        # others a narrow probe costs a fraction of the DELETE … RETURNING it spares
+        old = None if _all_new(table) else self._replaced_settlements(cur, table, listed)
+        images = entity.images(table)
+        self._append(cur, entity.table, images)
+        new = _deltas(images)
+        change = new if old is None else pa.concat_tables([_negated(old.cast(_DELTA)), new])
         for rollup in ROLLUPS:
-            cur.register("rollup_delta", _summed(change, rollup))
-            try:
-                self._run(cur, f"INSERT INTO {rollup.table} SELECT * FROM rollup_delta")
-            finally:
-                cur.unregister("rollup_delta")
+            self._append(cur, rollup.table, _summed(change, rollup).cast(rollup.arrow_schema))
         # a settlement's person and date never change (as setl_date for pruning), so the
         # persons in the change are all whose served days this batch can move
         days = sorted({date.fromisoformat(v) for v in values if v})
@@ -552,6 +569,25 @@ class ReplicaStore:
             finally:
                 cur.unregister("setl_change")
         self._seal(cur, days[-1] - timedelta(days=1), recomputed=set(), current=(open_day,))
+
+    def _replaced_settlements(
+        self, cur: duckdb.DuckDBPyConnection, table: pa.Table, listed: str
+    ) -> pa.Table | None:
+        """Delete the file's images of the batch's settlements that are not new; their
+        `_DELTA_COLUMNS` (None when there were none)."""
+        cur.register("batch_rows", table)
+        try:
+            older = f"setl_id IN (SELECT setl_id FROM batch_rows WHERE op <> '{INSERT}')"
+            probe = f"SELECT 1 FROM setl_fact WHERE setl_date IN ({listed}) AND {older} LIMIT 1"
+            if not self._returning(cur, probe).num_rows:
+                return None
+            return self._returning(
+                cur,
+                f"DELETE FROM setl_fact WHERE setl_date IN ({listed}) AND {older} "
+                f"RETURNING {_DELTA_COLUMNS}",
+            )
+        finally:
+            cur.unregister("batch_rows")
 
     def _seal(
         self,
@@ -669,11 +705,7 @@ class ReplicaStore:
                 if upsert:
                     self._upsert(cur, entity, shaped)
                 else:
-                    cur.register("batch_rows", shaped)
-                    try:
-                        cur.execute(entity.insert_sql("batch_rows"))
-                    finally:
-                        cur.unregister("batch_rows")
+                    self._append(cur, entity.table, entity.images(shaped))
                 if entity.entity == "setl" and refresh_rollups:
                     dates = set(pc.unique(shaped.column("setl_date")).to_pylist()) - {None}
                     self._refresh(cur, {str(d) for d in dates})
