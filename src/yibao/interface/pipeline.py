@@ -42,7 +42,7 @@ from yibao.interface.credentials import (
 )
 from yibao.interface.envelope import RefIds, envelope
 from yibao.interface.idempotency import SeenBefore, input_digest, input_psn, run_once
-from yibao.interface.nonces import NonceStore, ReadClaims, RecentNonces
+from yibao.interface.nonces import Claim, NonceStore, ReadClaims, RecentNonces
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
 from yibao.obs import logs, metrics
@@ -410,6 +410,17 @@ class CallPipeline:
         if not await self.read_claims.claim(paasid, verified.nonce, verified.expires_at):
             raise sig.replay(verified.nonce)
 
+    def _hold_read_nonce(self, paasid: str, verified: sig.Verified) -> Claim:
+        """Hold a read's nonce in memory now; its claim in the store is the first statement of
+        the read's own job in the writer (`_read_on_writer`): the store is looked at and
+        written in one statement, on the thread that runs every other, with no look-up on the
+        event loop and no separate claim job."""
+        if not self.recent.hold(
+            nonces.key(paasid, verified.nonce), verified.expires_at, now=int(time.time())
+        ):
+            raise sig.replay(verified.nonce)
+        return (paasid, verified.nonce, verified.expires_at)
+
     def _claim_read_now(self, paasid: str, verified: sig.Verified) -> None:
         """Claim a read's nonce while serving a SQLite store (this process is its only gateway,
         `interface.nonces`): held in memory, checked against the committed store on the event
@@ -497,18 +508,23 @@ class CallPipeline:
                 txn, ctx, data, input_digest(raw), refmsgid, received, warn, claim
             )
             return Answer(payload, JSON_HEADERS)
-        # A read is not logged, so a replayed nonce is always refused. Serving SQLite, the claim
-        # is settled here and written later; else it runs in the writer beside the read (the
-        # read's answer is dropped when the claim refuses).
+        # A read is not logged, so a replayed nonce is always refused. Serving SQLite, a read
+        # the writer runs claims its nonce in its own job (held here first); another read's
+        # claim is settled here and written later; else it runs in the writer beside the read
+        # (the read's answer is dropped when the claim refuses).
         claimed = None
+        on_writer = self._reader is not None and txn.writer_read
+        in_job = None
         if verified is not None:
-            if self._reader is not None:
+            if on_writer:
+                in_job = self._hold_read_nonce(str(paasid), verified)
+            elif self._reader is not None:
                 self._claim_read_now(str(paasid), verified)
             else:
                 claimed = asyncio.ensure_future(self._claim_for_read(str(paasid), verified))
         try:
-            if self._reader is not None and txn.writer_read:
-                output = await self._read_on_writer(txn, ctx, data)
+            if on_writer:
+                output = await self._read_on_writer(txn, ctx, data, in_job)
             else:
                 loop = asyncio.get_running_loop()
                 # the call's context (its request id for the log) goes with it to the thread
@@ -542,16 +558,23 @@ class CallPipeline:
             return txn.handler(conn, ctx, data)
 
     async def _read_on_writer(
-        self, txn: Transaction, ctx: CallContext, data: dict[str, Any]
+        self, txn: Transaction, ctx: CallContext, data: dict[str, Any], nonce: Claim | None
     ) -> Any:
         """A short read run by the SQLite writer's thread at the start of its next transaction
         (`Writer.read`): one thread runs the statements of every call, and the rows it keeps
-        for a flow (`storage.row_cache`) serve the read too."""
+        for a flow (`storage.row_cache`) serve the read too. `nonce`: the signature's nonce,
+        claimed in the store first — a nonce the store holds (another process's, or one from
+        before a restart) refuses the read unanswered; the claim commits with the group."""
         rid = logs.request_id.get()
+        store = self.nonces
 
         def read(conn: Connection) -> Any:
             token = logs.request_id.set(rid)  # its log lines carry this call's request id
             try:
+                if nonce is not None:
+                    paasid, value, expires_at = nonce
+                    if not store.claim(conn, paasid=paasid, nonce=value, expires_at=expires_at):
+                        raise sig.replay(value)
                 return txn.handler(conn, ctx, data)
             finally:
                 logs.request_id.reset(token)

@@ -399,7 +399,7 @@ async def test_serving_a_read_is_answered_and_its_nonce_written_after(
     # refused from memory, before the row is written
     again = await _call(serving, his.envelope("1101", FOUND), signer, signed)
     assert again["infcode"] == -1 and "拒绝重放" in again["err_msg"], again
-    await serving.read_claims.drain()
+    platform.db.writer.run_sync(lambda conn: None)  # the read's group (its claim) committed
     assert _count(platform, gateway_nonce) == 1
     # another process on the store sees it once written
     other = open_platform(platform.settings)
@@ -410,6 +410,27 @@ async def test_serving_a_read_is_answered_and_its_nonce_written_after(
     finally:
         second.close()
         other.close()
+
+
+async def test_serving_a_read_the_writer_runs_claims_its_nonce_in_its_own_job(
+    serving: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    """1101 runs on the writer: its nonce is claimed by its own job (one statement there), no
+    look-up on the event loop and no claim job of its own."""
+    his = His(None, HOSP, signer.paasid, "")
+    looked: list[str] = []
+    raw = serving._reader.connection.dbapi_connection if serving._reader else None
+    assert raw is not None
+    raw.set_trace_callback(looked.append)
+    try:
+        signed = signer.signed()
+        assert (await _call(serving, his.envelope("1101", FOUND), signer, signed))["infcode"] == 0
+    finally:
+        raw.set_trace_callback(None)
+    assert not [sql for sql in looked if "gateway_nonce" in sql], looked
+    assert not serving.read_claims._deferred and not serving.read_claims._submitted
+    platform.db.writer.run_sync(lambda conn: None)  # the read's group has committed
+    assert _count(platform, gateway_nonce) == 1
 
 
 async def test_serving_a_nonce_in_the_store_is_refused(
