@@ -517,11 +517,13 @@ class ReplicaStore:
                         f"WHERE {entity.key} IN (SELECT {entity.key} FROM batch_rows)"
                     ).fetchall()
                     touched = {r[0] for r in found if r[0]} | {v for v in values if v}
+            # a batch of new keys only has nothing to delete; in a mixed one deleting its new
+            # keys too finds nothing, and costs less than filtering them out
             if not _all_new(table):
                 self._run(
                     cur,
                     f"DELETE FROM {entity.table} WHERE {prune}{entity.key} IN "
-                    f"(SELECT {entity.key} FROM batch_rows WHERE op <> '{INSERT}')",
+                    f"(SELECT {entity.key} FROM batch_rows)",
                 )
             self._append(cur, entity.table, entity.images(table))
             return touched
@@ -577,7 +579,8 @@ class ReplicaStore:
         `_DELTA_COLUMNS` (None when there were none)."""
         cur.register("batch_rows", table)
         try:
-            older = f"setl_id IN (SELECT setl_id FROM batch_rows WHERE op <> '{INSERT}')"
+            # (the batch's new keys among them find nothing: filtering them out costs more)
+            older = "setl_id IN (SELECT setl_id FROM batch_rows)"
             probe = f"SELECT 1 FROM setl_fact WHERE setl_date IN ({listed}) AND {older} LIMIT 1"
             if not self._returning(cur, probe).num_rows:
                 return None
