@@ -4,8 +4,8 @@ Facts and dimensions mirror the payload contract (`replica.rows`): one column pe
 field, amounts converted from integer fen to DECIMAL(16,2) **exactly** in Arrow before they
 reach DuckDB (`Entity.images`: the integer becomes the decimal's unscaled value — fen are
 hundredths of a yuan — never a float). DuckDB then appends rows already in its column types:
-no expression to bind and plan per batch, which for a wide table costs more than the append. Only the columns
-named here reach the replica, so a personal identifier slipped into a payload by mistake
+no expression to bind and plan per batch, which for a wide table costs more than the append.
+Only the columns named here reach the replica, so a personal identifier slipped into a payload by mistake
 (certno, name, phone …) is dropped on the way in, and a person is carried only as the keyed
 pseudonym `psn_ref` (`replica.pseudonym`): `psn_no` itself never reaches the file.
 
@@ -257,7 +257,7 @@ class Entity:
     #: a date column that is immutable per key: deletes by key prune on it (zone maps)
     prune_by: str | None = None
     #: columns carried as lists, one element a row: a payload is one key (a settlement) and
-    #: its rows (its fee lines) are the lists unnested in step (`insert_sql`)
+    #: its rows (its fee lines) are the lists unnested in step (`images`)
     lines: tuple[str, ...] = ()
 
     @property

@@ -575,8 +575,8 @@ class ReplicaStore:
     def _replaced_settlements(
         self, cur: duckdb.DuckDBPyConnection, table: pa.Table, listed: str
     ) -> pa.Table | None:
-        """Delete the file's images of the batch's settlements that are not new; their
-        `_DELTA_COLUMNS` (None when there were none)."""
+        """Delete the file's images of the batch's settlements; their `_DELTA_COLUMNS` (None
+        when the file held none)."""
         cur.register("batch_rows", table)
         try:
             # (the batch's new keys among them find nothing: filtering them out costs more)
