@@ -259,11 +259,18 @@ def position(conn: Connection) -> int:
     return max(latest_seq(conn), int(counter["last_value"]) if counter else 0)
 
 
+#: the tail of the log after a seq: the applier's read every batch, at the driver level
+_AFTER = Prepared(
+    select(change_log)
+    .where(change_log.c.seq > bindparam("after"))
+    .order_by(change_log.c.seq)
+    .limit(bindparam("limit"))
+)
+
+
 def read_after(conn: Connection, after: int, limit: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(change_log).where(change_log.c.seq > after).order_by(change_log.c.seq).limit(limit)
-    ).mappings()
-    return [dict(r) for r in rows]
+    """At most `limit` changes after seq `after`, in seq order."""
+    return _AFTER.all(conn, {"after": int(after), "limit": int(limit)})
 
 
 def latest_change_of(
