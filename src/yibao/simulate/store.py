@@ -263,7 +263,10 @@ def _write_person_batch(
     new = [p for p in batch if p.psn_no not in done]
     if not new:
         return 0
-    psn_rows, insu_rows, idet_rows, changes = [], [], [], []
+    psn_rows: list[dict[str, Any]] = []
+    insu_rows: list[dict[str, Any]] = []
+    idet_rows: list[dict[str, Any]] = []
+    changes: list[tuple[str, str, dict[str, Any], changelog.Op]] = []
     reg_rows = [r for r in (remote_reg_row(p, now) for p in new) if r is not None]
     for p in new:
         prow, irow, drows = person_rows(p, now)
@@ -271,7 +274,7 @@ def _write_person_batch(
         insu_rows.append(irow)
         idet_rows.extend(drows)
         payload = replica_rows.psn_payload(prow, irow, assistance=bool(drows))
-        changes.append((replica_rows.PSN, p.psn_no, payload, "upsert"))
+        changes.append((replica_rows.PSN, p.psn_no, payload, changelog.UPSERT))
     _insert_many(conn, psn, psn_rows)
     _insert_many(conn, psn_insu, insu_rows)
     if idet_rows:

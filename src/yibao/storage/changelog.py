@@ -38,7 +38,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final, Literal
 
 import orjson
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
@@ -49,8 +49,10 @@ from yibao.storage.tables import change_log, seq_counter
 COUNTER = "change_log"
 
 #: a change's `op` (above)
-INSERT, UPSERT, DELETE = "insert", "upsert", "delete"
-OPS = frozenset({INSERT, UPSERT, DELETE})
+Op = Literal["insert", "upsert", "delete"]
+INSERT: Final = "insert"
+UPSERT: Final = "upsert"
+DELETE: Final = "delete"
 
 # Every settlement runs these: compiled once and executed at the driver level
 # (`storage.prepared`: no per-call compile-cache lookup or result objects).
@@ -214,21 +216,18 @@ def remember_high_water(conn: Connection) -> None:
 
 
 def append(
-    conn: Connection, entity: str, entity_key: str, payload: Mapping[str, Any], op: str = UPSERT
+    conn: Connection, entity: str, entity_key: str, payload: Mapping[str, Any], op: Op = UPSERT
 ) -> int:
     """Append one change; returns its seq."""
     return append_many(conn, [(entity, entity_key, payload, op)])[0]
 
 
 def append_many(
-    conn: Connection, changes: Sequence[tuple[str, str, Mapping[str, Any], str]]
+    conn: Connection, changes: Sequence[tuple[str, str, Mapping[str, Any], Op]]
 ) -> list[int]:
     """Append several changes with one counter update; returns their seqs."""
     if not changes:
         return []
-    for _e, _k, _p, op in changes:
-        if op not in OPS:
-            raise ValueError(f"change-log op {op!r}: one of {sorted(OPS)}")
     first = allocate(conn, len(changes))
     now_ms = int(time.time() * 1000)
     rows: list[dict[str, Any]] = [

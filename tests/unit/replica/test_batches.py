@@ -3,28 +3,18 @@ skipped, and nothing outside the replica's columns (personal identifiers) gets t
 
 from __future__ import annotations
 
+from replica_changes import change
+
 from yibao.replica import batches
 from yibao.replica.schema import BY_ENTITY
-from yibao.storage.changelog import encode
-
-
-def _row(seq: int, entity: str, key: str, payload: dict, op: str = "upsert") -> dict:
-    return {
-        "seq": seq,
-        "entity": entity,
-        "op": op,
-        "entity_key": key,
-        "payload": encode(payload),
-        "ts_ms": 1_700_000_000_000 + seq,
-    }
 
 
 def test_last_change_of_a_key_wins_and_positions_are_kept() -> None:
     batch = batches.build(
         [
-            _row(5, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "旧名"}),
-            _row(6, "fixmedins", "H2", {"fixmedins_code": "H2", "fixmedins_name": "乙"}),
-            _row(7, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "新名"}),
+            change(5, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "旧名"}),
+            change(6, "fixmedins", "H2", {"fixmedins_code": "H2", "fixmedins_name": "乙"}),
+            change(7, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "新名"}),
         ]
     )
     table = batch.tables["fixmedins"]
@@ -43,7 +33,7 @@ def test_personal_identifiers_never_enter_a_batch() -> None:
         "psn_name": "张三",
         "tel": "13800000000",
     }
-    table = batches.build([_row(1, "psn", "P1", payload)]).tables["psn"]
+    table = batches.build([change(1, "psn", "P1", payload)]).tables["psn"]
     assert "certno" not in table.column_names
     assert "psn_name" not in table.column_names
     assert "tel" not in table.column_names
@@ -54,7 +44,7 @@ def test_personal_identifiers_never_enter_a_batch() -> None:
 
 def test_unknown_entities_are_counted_and_skipped() -> None:
     batch = batches.build(
-        [_row(1, "risk_hit", "R1", {"x": 1}), _row(2, "psn", "P1", {"gend": "2"})]
+        [change(1, "risk_hit", "R1", {"x": 1}), change(2, "psn", "P1", {"gend": "2"})]
     )
     assert batch.skipped == 1 and batch.changes == 2 and batch.last_seq == 2
     assert list(batch.tables) == ["psn"]
@@ -63,7 +53,7 @@ def test_unknown_entities_are_counted_and_skipped() -> None:
 
 
 def test_deletes_carry_only_their_key() -> None:
-    batch = batches.build([_row(1, "mdtrt", "M1", {}, op="delete")])
+    batch = batches.build([change(1, "mdtrt", "M1", {}, op="delete")])
     table = batch.tables["mdtrt"]
     assert table.column("op").to_pylist() == ["delete"]
     assert table.column("mdtrt_id").to_pylist() == ["M1"]
@@ -72,9 +62,11 @@ def test_deletes_carry_only_their_key() -> None:
 def test_a_key_created_in_the_batch_stays_an_insert_whatever_follows() -> None:
     batch = batches.build(
         [
-            _row(1, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲"}, "insert"),
-            _row(2, "fixmedins", "H2", {"fixmedins_code": "H2", "fixmedins_name": "乙"}),
-            _row(3, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲二"}),
+            change(
+                1, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲"}, "insert"
+            ),
+            change(2, "fixmedins", "H2", {"fixmedins_code": "H2", "fixmedins_name": "乙"}),
+            change(3, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲二"}),
         ]
     )
     table = batch.tables["fixmedins"]
@@ -86,10 +78,10 @@ def test_a_key_created_in_the_batch_stays_an_insert_whatever_follows() -> None:
 def test_a_key_created_and_deleted_in_the_batch_leaves_nothing_but_counts() -> None:
     batch = batches.build(
         [
-            _row(1, "fixmedins", "H1", {"fixmedins_code": "H1"}, "insert"),
-            _row(2, "fixmedins", "H2", {"fixmedins_code": "H2"}),
-            _row(3, "fixmedins", "H1", {}, "delete"),
-            _row(4, "fixmedins", "H2", {}, "delete"),
+            change(1, "fixmedins", "H1", {"fixmedins_code": "H1"}, "insert"),
+            change(2, "fixmedins", "H2", {"fixmedins_code": "H2"}),
+            change(3, "fixmedins", "H1", {}, "delete"),
+            change(4, "fixmedins", "H2", {}, "delete"),
         ]
     )
     table = batch.tables["fixmedins"]
@@ -102,8 +94,10 @@ def test_a_key_created_and_deleted_in_the_batch_leaves_nothing_but_counts() -> N
 def test_a_later_insert_after_an_upsert_is_not_taken_for_a_new_key() -> None:
     batch = batches.build(
         [
-            _row(1, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲"}),
-            _row(2, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "乙"}, "insert"),
+            change(1, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "甲"}),
+            change(
+                2, "fixmedins", "H1", {"fixmedins_code": "H1", "fixmedins_name": "乙"}, "insert"
+            ),
         ]
     )
     assert batch.tables["fixmedins"].column("op").to_pylist() == ["upsert"]

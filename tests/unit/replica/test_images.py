@@ -11,24 +11,18 @@ from decimal import Decimal
 import duckdb
 import pyarrow as pa
 import pytest
+from replica_changes import change, entity_table
 
-from yibao.replica import batches, rows
+from yibao.replica import rows
 from yibao.replica import store as store_mod
 from yibao.replica.schema import BY_ENTITY, SETL_ENTITY, scaled_decimal
-from yibao.storage.changelog import encode
 
 AT = datetime(2024, 6, 3, 9, 30, 15)
 
 
-def _change(seq: int, entity: str, key: str, payload: dict, op: str = "insert") -> dict:
-    return {
-        "seq": seq,
-        "entity": entity,
-        "op": op,
-        "entity_key": key,
-        "payload": encode(payload),
-        "ts_ms": 1_700_000_000_000 + seq,
-    }
+def _insert(seq: int, entity: str, key: str, payload: dict) -> dict:
+    """A key's first image (`insert`)."""
+    return change(seq, entity, key, payload, "insert")
 
 
 def _setl(setl_id: str, med_type: str | None, refd: str, medfee: str, **extra: object) -> dict:
@@ -93,11 +87,8 @@ def test_settlement_images_equal_duckdbs_casts() -> None:
         _setl("S4", "41", "0", "0.01"),
         _setl("S5", None, "0", "1.00"),
     ]
-    batch = batches.build(
-        [_change(i + 1, rows.SETL, p["setl_id"], p) for i, p in enumerate(payloads)]
-    )
-    table = batch.tables[rows.SETL].rename_columns(
-        ["psn_ref" if n == "psn_no" else n for n in batch.tables[rows.SETL].column_names]
+    table = entity_table(
+        [_insert(i + 1, rows.SETL, p["setl_id"], p) for i, p in enumerate(payloads)], rows.SETL
     )
     images = SETL_ENTITY.images(table)
     assert images.schema == SETL_ENTITY.replica_schema
@@ -143,9 +134,8 @@ def test_fee_line_images_unnest_in_step_and_convert_exactly() -> None:
     none = rows.fee_payload(
         setl_id="S2", setl_time=AT, psn_no="P2", visit=visit, med_type="41", lines=[]
     )
-    batch = batches.build([_change(1, rows.FEE, "S1", two), _change(2, rows.FEE, "S2", none)])
-    table = batch.tables[rows.FEE].rename_columns(
-        ["psn_ref" if n == "psn_no" else n for n in batch.tables[rows.FEE].column_names]
+    table = entity_table(
+        [_insert(1, rows.FEE, "S1", two), _insert(2, rows.FEE, "S2", none)], rows.FEE
     )
     images = BY_ENTITY[rows.FEE].images(table).to_pylist()
     assert [(r["setl_id"], r["feedetl_sn"], r["hilist_code"]) for r in images] == [
@@ -179,11 +169,8 @@ def test_measures_worked_out_in_arrow_equal_the_sql_over_the_same_rows() -> None
         _setl("S4", "41", "0", "7.77"),
         _setl("S5", None, "1", "-1.00"),
     ]
-    batch = batches.build(
-        [_change(i + 1, rows.SETL, p["setl_id"], p) for i, p in enumerate(payloads)]
-    )
-    table = batch.tables[rows.SETL].rename_columns(
-        ["psn_ref" if n == "psn_no" else n for n in batch.tables[rows.SETL].column_names]
+    table = entity_table(
+        [_insert(i + 1, rows.SETL, p["setl_id"], p) for i, p in enumerate(payloads)], rows.SETL
     )
     images = SETL_ENTITY.images(table)
     con = duckdb.connect(":memory:")
@@ -203,11 +190,8 @@ def test_a_missing_line_list_reads_as_nulls_and_deletes_append_nothing() -> None
         setl_id="S1", setl_time=AT, psn_no="P1", visit=visit, med_type="11", lines=[line, line]
     )
     del payload["pric"]  # a payload written before the column existed
-    batch = batches.build(
-        [_change(1, rows.FEE, "S1", payload), _change(2, rows.FEE, "S9", {}, "delete")]
-    )
-    table = batch.tables[rows.FEE].rename_columns(
-        ["psn_ref" if n == "psn_no" else n for n in batch.tables[rows.FEE].column_names]
+    table = entity_table(
+        [_insert(1, rows.FEE, "S1", payload), change(2, rows.FEE, "S9", {}, "delete")], rows.FEE
     )
     images = BY_ENTITY[rows.FEE].images(table).to_pylist()
     assert [(r["setl_id"], r["pric"], r["det_item_fee_sumamt"]) for r in images] == [

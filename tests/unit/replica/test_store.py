@@ -8,13 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from replica_changes import change
 
 from yibao.kit.priority import thread_nice
 from yibao.replica import batches, rows
 from yibao.replica import store as store_mod
 from yibao.replica.schema import MEASURE_NAMES, ROLLUPS, Rollup
 from yibao.replica.store import ReplicaStore, count_rows
-from yibao.storage.changelog import encode
 
 CENT = Decimal("0.01")
 AMOUNT_FIELDS = {name: Decimal("0.00") for name in rows.SETL_AMOUNTS}
@@ -45,17 +45,6 @@ def setl_row(setl_id: str, medfee: str, *, at: datetime, refd: str = "0", vali: 
         "fee_line_cnt": 2,
     }
     return row
-
-
-def change(seq: int, entity: str, key: str, payload: dict, op: str = "upsert") -> dict:
-    return {
-        "seq": seq,
-        "entity": entity,
-        "op": op,
-        "entity_key": key,
-        "payload": encode(payload),
-        "ts_ms": 1_700_000_000_000 + seq,
-    }
 
 
 def setl_change(seq: int, row: dict, op: str = "upsert") -> dict:

@@ -130,10 +130,10 @@ def settlements_changed(
     one append. `new`: the settlement this transaction created — its images are the key's
     first (`insert`), the others' later ones."""
 
-    def op(setl_id: str) -> str:
+    def op(setl_id: str) -> changelog.Op:
         return changelog.INSERT if setl_id == new else changelog.UPSERT
 
-    changes: list[tuple[str, str, Mapping[str, Any], str]] = [
+    changes: list[tuple[str, str, Mapping[str, Any], changelog.Op]] = [
         (
             replica_rows.SETL,
             r["setl_id"],

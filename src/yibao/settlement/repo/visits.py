@@ -119,7 +119,7 @@ def visit_changed(conn: Connection, row: Mapping[str, Any], *, new: bool = False
     """Append the visit's replica row (registration, admission, discharge, cancellation);
     `new`: this transaction created the visit (its first image, `insert`)."""
     payload = replica_rows.mdtrt_payload(row)
-    op = changelog.INSERT if new else changelog.UPSERT
+    op: changelog.Op = changelog.INSERT if new else changelog.UPSERT
     changelog.append_many(conn, [(replica_rows.MDTRT, row["mdtrt_id"], payload, op)])
 
 
