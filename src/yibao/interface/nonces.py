@@ -15,8 +15,9 @@ SQLite store it is the store's only gateway (it owns the data directory), so the
 answered once its nonce is held in memory and absent from the committed store; its row is
 written with the writer's next group (`ReadClaims.defer`) instead of the read waiting for that
 commit (docs/interface.md §2). A read the writer runs itself (`writer_read`) claims its nonce
-with the first statement of its own job instead (`CallPipeline._read_on_writer`): the look-up
-and the row are one statement, in the group the read runs in.
+with the first statement of its own job instead (`call_nonces.CallNonces.claim_in_job`): the
+look-up and the row are one statement, in the group the read runs in. Where each kind of call
+claims its nonce: `interface.call_nonces`.
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from yibao.errors import ConfigError, YibaoError
-from yibao.interface import charset, nonces, sign_in
+from yibao.interface import charset, sign_in
 from yibao.interface import signature as sig
+from yibao.interface.call_nonces import CallNonces, WriteClaim
 from yibao.interface.context import CallContext, Institution
 from yibao.interface.credentials import (
     CredentialCache,
@@ -42,7 +43,7 @@ from yibao.interface.credentials import (
 )
 from yibao.interface.envelope import RefIds, envelope
 from yibao.interface.idempotency import SeenBefore, input_digest, input_psn, run_once
-from yibao.interface.nonces import Claim, NonceStore, ReadClaims, RecentNonces
+from yibao.interface.nonces import Claim
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
 from yibao.obs import logs, metrics
@@ -66,41 +67,6 @@ SIGN_IN_TTL = 30.0
 
 Headers = list[tuple[bytes, bytes]]
 NO_SIGNATURE = sig.Signed(None, None, None)
-
-
-class _WriteClaim:
-    """A writing call's claim of its nonce, run in the writer inside the call's savepoint
-    (raises when it is a replay). It holds the nonce in memory first, so a read of this
-    process under that nonce is refused before the write commits; `release` forgets it
-    again when the call fails (its savepoint is rolled back, the nonce stays unused)."""
-
-    __slots__ = ("_key", "_mine", "_paasid", "_recent", "_store", "_verified")
-
-    def __init__(
-        self, recent: RecentNonces, store: NonceStore, paasid: str, verified: sig.Verified
-    ) -> None:
-        self._recent = recent
-        self._store = store
-        self._paasid = paasid
-        self._verified = verified
-        self._key = nonces.key(paasid, verified.nonce)
-        self._mine = False
-
-    def __call__(self, conn: Connection) -> None:
-        verified = self._verified
-        if not self._recent.hold(self._key, verified.expires_at, now=int(time.time())):
-            raise sig.replay(verified.nonce)
-        self._mine = True
-        if not self._store.claim(
-            conn, paasid=self._paasid, nonce=verified.nonce, expires_at=verified.expires_at
-        ):
-            self._mine = False  # held by an earlier request: it stays held
-            raise sig.replay(verified.nonce)
-
-    def release(self) -> None:
-        if self._mine:
-            self._mine = False
-            self._recent.release(self._key)
 
 
 class Answer(NamedTuple):
@@ -146,10 +112,8 @@ class CallPipeline:
         self.platform = platform
         self.settings = platform.settings
         self.credentials = CredentialCache(platform.db, data_dir=platform.settings.data_dir)
-        self.nonces = NonceStore()
-        self.read_claims = ReadClaims(self.nonces, platform.db.writer)
-        #: the nonces this process holds, checked before the store (`interface.nonces`)
-        self.recent = RecentNonces()
+        #: the calls' signature nonces: memory, store, the reads' claim jobs
+        self.nonces = CallNonces(platform.db.writer)
         self.refids = RefIds(platform.settings.node_id)
         self.reads = ThreadPoolExecutor(
             max_workers=read_workers, thread_name_prefix="yibao-nhsa-read"
@@ -172,7 +136,7 @@ class CallPipeline:
 
     def stop(self) -> None:
         """Close the event loop's reader connection (reads go to the pool again)."""
-        self.read_claims.submit_deferred()
+        self.nonces.read_claims.submit_deferred()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -398,41 +362,6 @@ class CallPipeline:
             )
         return institution, verified
 
-    def _nonce_claim(self, paasid: str, verified: sig.Verified) -> _WriteClaim:
-        return _WriteClaim(self.recent, self.nonces, paasid, verified)
-
-    async def _claim_for_read(self, paasid: str, verified: sig.Verified) -> None:
-        """Claim a read's nonce in the store, the answer waiting for the commit (any store)."""
-        if not self.recent.hold(
-            nonces.key(paasid, verified.nonce), verified.expires_at, now=int(time.time())
-        ):
-            raise sig.replay(verified.nonce)
-        if not await self.read_claims.claim(paasid, verified.nonce, verified.expires_at):
-            raise sig.replay(verified.nonce)
-
-    def _hold_read_nonce(self, paasid: str, verified: sig.Verified) -> Claim:
-        """Hold a read's nonce in memory now; its claim in the store is the first statement of
-        the read's own job in the writer (`_read_on_writer`): the store is looked at and
-        written in one statement, on the thread that runs every other, with no look-up on the
-        event loop and no separate claim job."""
-        if not self.recent.hold(
-            nonces.key(paasid, verified.nonce), verified.expires_at, now=int(time.time())
-        ):
-            raise sig.replay(verified.nonce)
-        return (paasid, verified.nonce, verified.expires_at)
-
-    def _claim_read_now(self, paasid: str, verified: sig.Verified) -> None:
-        """Claim a read's nonce while serving a SQLite store (this process is its only gateway,
-        `interface.nonces`): held in memory, checked against the committed store on the event
-        loop's reader connection (nonces of an earlier run or a command), written with the
-        writer's next group without the answer waiting for it."""
-        now = int(time.time())
-        if not self.recent.hold(nonces.key(paasid, verified.nonce), verified.expires_at, now=now):
-            raise sig.replay(verified.nonce)
-        if nonces.held(self._single_read(), paasid=paasid, nonce=verified.nonce, now=now):
-            raise sig.replay(verified.nonce)
-        self.read_claims.defer(paasid, verified.nonce, verified.expires_at)
-
     async def _dispatch(
         self,
         env: dict[str, Any],
@@ -503,7 +432,7 @@ class CallPipeline:
         )
         refmsgid = self.refids.next(admdvs, received)
         if txn.writes:
-            claim = None if verified is None else self._nonce_claim(str(paasid), verified)
+            claim = None if verified is None else self.nonces.for_write(str(paasid), verified)
             payload = await self._write(
                 txn, ctx, data, input_digest(raw), refmsgid, received, warn, claim
             )
@@ -517,11 +446,11 @@ class CallPipeline:
         in_job = None
         if verified is not None:
             if on_writer:
-                in_job = self._hold_read_nonce(str(paasid), verified)
+                in_job = self.nonces.hold_for_job(str(paasid), verified)
             elif self._reader is not None:
-                self._claim_read_now(str(paasid), verified)
+                self.nonces.claim_read_now(self._single_read(), str(paasid), verified)
             else:
-                claimed = asyncio.ensure_future(self._claim_for_read(str(paasid), verified))
+                claimed = asyncio.ensure_future(self.nonces.claim_for_read(str(paasid), verified))
         try:
             if on_writer:
                 output = await self._read_on_writer(txn, ctx, data, in_job)
@@ -566,15 +495,13 @@ class CallPipeline:
         claimed in the store first — a nonce the store holds (another process's, or one from
         before a restart) refuses the read unanswered; the claim commits with the group."""
         rid = logs.request_id.get()
-        store = self.nonces
+        claims = self.nonces
 
         def read(conn: Connection) -> Any:
             token = logs.request_id.set(rid)  # its log lines carry this call's request id
             try:
                 if nonce is not None:
-                    paasid, value, expires_at = nonce
-                    if not store.claim(conn, paasid=paasid, nonce=value, expires_at=expires_at):
-                        raise sig.replay(value)
+                    claims.claim_in_job(conn, nonce)
                 return txn.handler(conn, ctx, data)
             finally:
                 logs.request_id.reset(token)
@@ -603,7 +530,7 @@ class CallPipeline:
         refmsgid: str,
         received: datetime,
         warn: str | None,
-        claim: _WriteClaim | None,
+        claim: WriteClaim | None,
     ) -> bytes:
         def answer(output: Any) -> bytes:
             return envelope(

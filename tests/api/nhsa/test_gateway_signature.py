@@ -428,7 +428,7 @@ async def test_serving_a_read_the_writer_runs_claims_its_nonce_in_its_own_job(
     finally:
         raw.set_trace_callback(None)
     assert not [sql for sql in looked if "gateway_nonce" in sql], looked
-    assert not serving.read_claims._deferred and not serving.read_claims._submitted
+    assert not serving.nonces.read_claims._deferred and not serving.nonces.read_claims._submitted
     platform.db.writer.run_sync(lambda conn: None)  # the read's group has committed
     assert _count(platform, gateway_nonce) == 1
 
@@ -574,11 +574,11 @@ async def test_serving_a_deferred_nonce_claimed_elsewhere_meanwhile_is_logged(
     another process claiming it then is not refused, but the server says so in its log."""
     nonce = str(signer.signed().nonce)
     # what a served read does with its nonce: held, and written with the writer's next group
-    serving.read_claims.defer(signer.paasid, nonce, 2**40)
+    serving.nonces.read_claims.defer(signer.paasid, nonce, 2**40)
     # before that group runs (the event loop has not turned), another process claims it
     platform.db.writer.run_sync(
         lambda conn: nonces.claim(conn, paasid=signer.paasid, nonce=nonce, expires_at=2**40, now=0)
     )
-    await serving.read_claims.drain()
+    await serving.nonces.read_claims.drain()
     assert "also used elsewhere" in caplog.text
     assert _count(platform, gateway_nonce) == 1
