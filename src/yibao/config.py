@@ -149,6 +149,18 @@ class Settings(BaseSettings):
     #: The MySQL driver: `auto` (mysqlclient, the C driver, when it is installed; else
     #: PyMySQL), `mysqlclient` or `pymysql`.
     mysql_driver: Literal["auto", "mysqlclient", "pymysql"] = "auto"
+    #: Write jobs a gateway process runs at once on the MySQL protocol (each on a thread of
+    #: its own, one transaction each). Few: a job spends most of its time waiting for the
+    #: server, and every further thread adds hand-offs of Python's interpreter lock, not
+    #: throughput (docs/operations.md, "Threads per gateway").
+    mysql_write_threads: int = Field(default=2, ge=1, le=64)
+    #: Threads of a gateway process for the national interface's reads (1101, 2206 … on the
+    #: MySQL protocol; lookups that are not the SQLite writer's).
+    read_threads: int = Field(default=2, ge=1, le=64)
+    #: Send the writes a call never reads back (the change log, accumulators, fund rows, the
+    #: kept answer) with the transaction's next statement or its COMMIT, as one
+    #: multi-statement request (`storage.deferred`); off: one round trip each.
+    mysql_multi_statements: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -72,9 +72,11 @@ def claim(
 def record_answer(
     conn: Connection, msgid: str, *, response: str, ref_id: str | None, psn_no: str | None
 ) -> None:
-    """Keep the answer of a claimed message."""
-    _ANSWER.execute(
-        conn, {"b_msgid": msgid, "b_response": response, "b_ref_id": ref_id, "b_psn_no": psn_no}
+    """Keep the answer of a claimed message (on the MySQL protocol it travels with the
+    transaction's COMMIT: `storage.deferred`)."""
+    _ANSWER.later(
+        conn,
+        [{"b_msgid": msgid, "b_response": response, "b_ref_id": ref_id, "b_psn_no": psn_no}],
     )
 
 

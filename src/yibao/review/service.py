@@ -227,7 +227,7 @@ def store(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
     repo.insert_hits(conn, rows)
-    changelog.append_many(
+    changelog.append_later(
         conn,
         [(RULE_HIT, str(r["hit_id"]), rule_hit_payload(r), changelog.INSERT) for r in rows],
     )

@@ -37,12 +37,15 @@ def add(
     delta: Mapping[str, Decimal],
     at: datetime,
 ) -> None:
-    """Add `delta` to the stored totals (upsert per key; a zero delta writes nothing)."""
+    """Add `delta` to the stored totals (one upsert for the keys; a zero delta writes
+    nothing)."""
     prefix = _prefix(insutype)
+    deltas = []
     for key, value in delta.items():
         if not value:
             continue
         acc_key = prefix + key
         if len(acc_key) > 40:
             raise ValueError(f"accumulator key too long: {acc_key}")
-        repo.add_to_accumulator(conn, psn_no, year, acc_key, value, at)
+        deltas.append((acc_key, value))
+    repo.add_to_accumulators(conn, psn_no, year, deltas, at)

@@ -8,6 +8,9 @@ skip a row that commits late).
 - *On a MySQL-protocol store* from the `seq_counter` row, updated inside the writing
   transaction. That row lock is held to commit, so transactions that log changes commit in
   `seq` order. Append the change-log rows last in a transaction to hold the lock briefly.
+  A caller that needs no seqs back (`append_later`) has the bump and the rows sent with the
+  transaction's next round trip, usually its COMMIT (`storage.deferred`): the rows take their
+  seqs from the bump in SQL (`LAST_INSERT_ID`), and the lock is held for that one request.
 - *On SQLite, inside the writer's group commit* from memory (`seq_window`): the writer's
   transaction holds the file's write lock from `BEGIN IMMEDIATE` to commit, so nothing else
   can append meanwhile. The window learns the high-water mark — the larger of `max(seq)` and
@@ -43,6 +46,7 @@ from typing import Any, Final, Literal
 import orjson
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
+from yibao.storage import deferred
 from yibao.storage.prepared import Prepared
 from yibao.storage.tables import change_log, seq_counter
 
@@ -243,6 +247,40 @@ def append_many(
     ]
     _APPEND.executemany(conn, rows)
     return [r["seq"] for r in rows]
+
+
+#: the deferred form (MySQL protocol): the bump, inserting the counter row should the store
+#: have none yet, leaves the new last seq in the session's LAST_INSERT_ID() for the rows after
+#: it in the same request — the two always travel together, adjacent
+_BUMP_LATER = (
+    f"INSERT INTO {seq_counter.name} ({seq_counter.c.name.name}, {seq_counter.c.last_value.name})"
+    f" VALUES ('{COUNTER}', LAST_INSERT_ID(%s)) ON DUPLICATE KEY UPDATE"
+    f" {seq_counter.c.last_value.name} = LAST_INSERT_ID({seq_counter.c.last_value.name} + %s)"
+)
+_APPEND_LATER = (
+    f"INSERT INTO {change_log.name} (seq, entity, op, entity_key, payload, ts_ms) VALUES ".encode()
+)
+_ROW_LATER = "(LAST_INSERT_ID() - %s, %s, %s, %s, %s, %s)"
+
+
+def append_later(
+    conn: Connection, changes: Sequence[tuple[str, str, Mapping[str, Any], Op]]
+) -> None:
+    """`append_many` for a caller that needs no seqs back: on the MySQL protocol the counter's
+    bump and the rows travel with the transaction's next round trip (module doc); elsewhere,
+    or inside the SQLite writer's window, they are appended at once."""
+    if not changes:
+        return
+    if conn.info.get(_WINDOW_KEY) is not None or not deferred.accepts(conn):
+        append_many(conn, changes)
+        return
+    count = len(changes)
+    now_ms = int(time.time() * 1000)
+    rows = b",".join(
+        deferred.render(conn, _ROW_LATER, (count - 1 - i, e, op, k, encode(p), now_ms))
+        for i, (e, k, p, op) in enumerate(changes)
+    )
+    deferred.defer(conn, [deferred.render(conn, _BUMP_LATER, (count, count)), _APPEND_LATER + rows])
 
 
 def latest_seq(conn: Connection) -> int:

@@ -25,6 +25,7 @@ class Database:
             writer=True,
             pool_size=settings.mysql_pool_size,
             mysql_driver=settings.mysql_driver,
+            mysql_multi_statements=settings.mysql_multi_statements,
             mysql_timeouts=MysqlTimeouts(
                 connect=settings.mysql_connect_timeout_s,
                 read=settings.mysql_read_timeout_s,
@@ -42,6 +43,7 @@ class Database:
             self.engine,
             group_commit=self.url.startswith("sqlite"),
             batch_max=settings.write_batch_max,
+            workers=settings.mysql_write_threads,
         )
 
     @property

@@ -31,7 +31,7 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from yibao.errors import ConfigError, StorageUnavailable
 from yibao.obs import metrics
-from yibao.storage import faults
+from yibao.storage import deferred, faults
 
 log = logging.getLogger(__name__)
 
@@ -147,18 +147,27 @@ class MysqlTimeouts:
     statement: float = 4.0
 
 
-def _mysql_connect_args(timeouts: MysqlTimeouts, driver: str = "pymysql") -> dict[str, Any]:
+def _mysql_connect_args(
+    timeouts: MysqlTimeouts, driver: str = "pymysql", *, multi_statements: bool = False
+) -> dict[str, Any]:
+    # The client flags replace the dialect's own, so FOUND_ROWS (rowcount = rows matched,
+    # which SQLAlchemy expects) is named with MULTI_STATEMENTS (`storage.deferred`).
+    flags = deferred.CLIENT_FOUND_ROWS | (
+        deferred.CLIENT_MULTI_STATEMENTS if multi_statements else 0
+    )
     # PyMySQL takes whole seconds for connect_timeout and any float for the others;
     # mysqlclient (libmariadb) whole seconds for all three.
     if driver == "mysqldb":
         return {
             "charset": "utf8mb4",
+            "client_flag": flags,
             "connect_timeout": max(1, round(timeouts.connect)),
             "read_timeout": max(1, math.ceil(timeouts.read)),
             "write_timeout": max(1, math.ceil(timeouts.write)),
         }
     return {
         "charset": "utf8mb4",
+        "client_flag": flags,
         "connect_timeout": max(1, round(timeouts.connect)),
         "read_timeout": timeouts.read,
         "write_timeout": timeouts.write,
@@ -257,6 +266,7 @@ def make_engine(
     mysql_timeouts: MysqlTimeouts | None = None,
     pool_name: str | None = None,
     mysql_driver: str = "auto",
+    mysql_multi_statements: bool = True,
 ) -> Engine:
     """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred).
     `pool_name` labels its pool in the metrics (default ``write`` or ``read``)."""
@@ -294,9 +304,13 @@ def make_engine(
         pool_timeout=timeouts.connect + timeouts.read,
         pool_reset_on_return=None,
         isolation_level="READ COMMITTED",
-        connect_args=_mysql_connect_args(timeouts, make_url(url).get_driver_name()),
+        connect_args=_mysql_connect_args(
+            timeouts, make_url(url).get_driver_name(), multi_statements=mysql_multi_statements
+        ),
     )
     _install_mysql_hooks(engine, timeouts)
+    if mysql_multi_statements:
+        deferred.install(engine)
     _install_mysql_round_trips(engine)
     faults.quiet_pool_outages()
     _instrument_pool(engine, name)

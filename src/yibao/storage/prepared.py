@@ -16,6 +16,7 @@ Rows come back as plain dicts keyed by column name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,6 +29,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Select
 
+from yibao.storage import deferred
 from yibao.storage.types import Scaled
 
 Processor = Callable[[Any], Any] | None
@@ -113,6 +115,7 @@ class _Compiled:
         "binds",
         "columns",
         "defaults",
+        "many",
         "names",
         "positional",
         "results",
@@ -152,6 +155,23 @@ class _Compiled:
             self.results = ()
         self.args = _args_function(self.names, self.defaults, self.binds, self.positional)
         self.row = _row_function(self.columns, self.results)
+        found = _VALUES.match(self.text) if not isinstance(stmt, Select) else None
+        self.many: tuple[bytes, str, bytes] | None = (
+            None if found is None else (found[1].encode(), found[2], found[3].encode())
+        )
+
+    def values_form(self) -> tuple[bytes, str, bytes] | None:
+        """An INSERT's text split around its one row of parameters — `INSERT … VALUES `, the
+        row `(%s, …)`, and what follows (`ON DUPLICATE KEY UPDATE …`) — for a multi-row
+        statement; None for any other statement."""
+        return self.many
+
+
+#: an INSERT with one row of positional parameters (the MySQL dialects' `%s`)
+_VALUES = re.compile(
+    r"(\s*INSERT\b.+?\bVALUES\s*)(\((?:\s*%s\s*,)*\s*%s\s*\))(\s*(?:ON DUPLICATE KEY UPDATE\b.*)?)\Z",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 # The two per-statement conversions are generated as straight-line functions (one expression
@@ -222,7 +242,14 @@ class Prepared:
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         c = self._compiled(conn.dialect)
         args = c.args(params)
-        cursor = _cursor(conn)
+        raw = _raw(conn)
+        pending = deferred.take(raw)
+        if pending:  # the deferred writes go first, in the same request (storage.deferred)
+            try:
+                return c, deferred.send(raw, pending, deferred.render(conn, c.text, args))
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _wrap(conn, c.text, args, exc) from exc
+        cursor = raw.cursor()
         try:
             cursor.execute(c.text, args)
         except conn.dialect.loaded_dbapi.Error as exc:
@@ -277,13 +304,43 @@ class Prepared:
             return
         c = self._compiled(conn.dialect)
         args = [c.args(r) for r in rows]
-        cursor = _cursor(conn)
+        raw = _raw(conn)
+        try:
+            pending = deferred.take(raw)
+            if pending:
+                deferred.send(raw, pending)
+            cursor = raw.cursor()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrap(conn, c.text, args, exc) from exc
         try:
             cursor.executemany(c.text, args)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrap(conn, c.text, args, exc) from exc
         finally:
             cursor.close()
+
+    def later(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a write whose outcome the call never reads and whose failure it does not
+        handle: deferred to the transaction's next round trip where the connection takes
+        multi-statements (`storage.deferred`), else at once. An INSERT's rows go as one
+        multi-row statement."""
+        if not rows:
+            return
+        if not deferred.accepts(conn):
+            if len(rows) == 1:
+                self.execute(conn, rows[0])
+            else:
+                self.executemany(conn, rows)
+            return
+        c = self._compiled(conn.dialect)
+        many = c.values_form() if len(rows) > 1 else None
+        if many is None:
+            statements = [deferred.render(conn, c.text, c.args(r)) for r in rows]
+        else:
+            head, values, tail = many
+            rendered = [deferred.render(conn, values, c.args(r)) for r in rows]
+            statements = [head + b",".join(rendered) + tail]
+        deferred.defer(conn, statements)
 
 
 class PreparedInsert:
@@ -327,13 +384,24 @@ class PreparedInsert:
         else:
             fast.executemany(conn, rows)
 
+    def later(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """`Prepared.later`: rows whose insert the call never reads back (fund rows)."""
+        if not rows:
+            return
+        keys = tuple(rows[0])
+        fast = self._fast(conn, keys)
+        if fast is None or any(tuple(r) != keys for r in rows):
+            conn.execute(self._core, list(rows))
+        else:
+            fast.later(conn, rows)
 
-def _cursor(conn: Connection) -> Any:
+
+def _raw(conn: Connection) -> Any:
     if not conn.in_transaction():
         conn.begin()  # what the first Connection.execute would do (autobegin)
     raw = conn.connection.dbapi_connection
     assert raw is not None  # None only on a connection that was invalidated
-    return raw.cursor()
+    return raw
 
 
 def _wrap(conn: Connection, text: str, args: Any, exc: Exception) -> Exception:

@@ -266,7 +266,7 @@ def test_a_years_accumulators_are_read_once_and_an_upsert_drops_them(
 
     assert writer.run_sync(year) == [] and writer.run_sync(year) == [] and len(seen) == 1
     writer.run_sync(
-        lambda conn: repo.add_to_accumulator(conn, person, 2026, "310:k", Decimal("5.00"), AT)
+        lambda conn: repo.add_to_accumulators(conn, person, 2026, [("310:k", Decimal("5.00"))], AT)
     )
     assert writer.run_sync(year) == [{"acc_key": "310:k", "amount": Decimal("5.00")}]
     assert len(seen) == 2
@@ -314,7 +314,7 @@ def test_every_driver_level_write_of_a_cached_table_keeps_the_cache_true() -> No
     bypasses it, so each one that writes a watched table must evict itself: the balance
     update (`settlement.repo.persons.set_balance`), the new visit
     (`settlement.repo.visits.insert_visit`) and the accumulators' upsert
-    (`settlement.repo.accumulators.add_to_accumulator`)."""
+    (`settlement.repo.accumulators.add_to_accumulators`)."""
     src = Path(__file__).resolve().parents[3] / "src" / "yibao"
     watched = "|".join(sorted(row_cache.WATCHED, key=len, reverse=True))
     pattern = re.compile(
@@ -334,7 +334,7 @@ def test_every_driver_level_write_of_a_cached_table_keeps_the_cache_true() -> No
     for module, function in (
         ("persons", "set_balance"),
         ("visits", "insert_visit"),
-        ("accumulators", "add_to_accumulator"),
+        ("accumulators", "add_to_accumulators"),
     ):
         text_ = (src / "settlement" / "repo" / f"{module}.py").read_text(encoding="utf-8")
         body = text_[text_.index(f"def {function}(") :].split("\ndef ", 1)[0]

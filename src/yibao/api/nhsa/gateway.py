@@ -79,7 +79,7 @@ class _Gather:
 class Gateway:
     """The ASGI app mounted under the national-interface paths."""
 
-    def __init__(self, platform: Platform, *, read_workers: int = 4) -> None:
+    def __init__(self, platform: Platform, *, read_workers: int | None = None) -> None:
         self.pipeline = CallPipeline(platform, read_workers=read_workers)
 
     def start(self) -> None:

@@ -9,7 +9,7 @@ institution's record exactly like a missing one, so ids cannot be probed.
 
 from __future__ import annotations
 
-from yibao.settlement.repo.accumulators import accumulators_of_year, add_to_accumulator
+from yibao.settlement.repo.accumulators import accumulators_of_year, add_to_accumulators
 from yibao.settlement.repo.lines import (
     REVIEW_LINE_COLUMNS,
     cancel_lines,
@@ -84,7 +84,7 @@ __all__ = [
     "SETTLED",
     "Row",
     "accumulators_of_year",
-    "add_to_accumulator",
+    "add_to_accumulators",
     "cancel_lines",
     "diag_codes",
     "every_line_of_visit",

@@ -8,6 +8,7 @@ INSERT. A person's year is read once per flow on SQLite (the writer's `storage.r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -61,13 +62,24 @@ def accumulators_of_year(conn: Connection, psn_no: str, year: int) -> list[Row]:
     )
 
 
-def add_to_accumulator(
-    conn: Connection, psn_no: str, year: int, acc_key: str, delta: Decimal, at: datetime
+def add_to_accumulators(
+    conn: Connection,
+    psn_no: str,
+    year: int,
+    deltas: Sequence[tuple[str, Decimal]],
+    at: datetime,
 ) -> None:
-    """Add `delta` to a stored total, inserting it when the year has none yet (one upsert)."""
+    """Add each (acc_key, delta) to its stored total, inserting a total the year has not seen
+    yet (one upsert for them all; on the MySQL protocol it travels with the transaction's
+    next round trip: `storage.deferred`)."""
+    if not deltas:
+        return
     dialect = conn.dialect.name
-    _P_ADD["sqlite" if dialect == "sqlite" else "mysql"].execute(
+    _P_ADD["sqlite" if dialect == "sqlite" else "mysql"].later(
         conn,
-        {"psn_no": psn_no, "year": year, "acc_key": acc_key, "amount": delta, "updated_at": at},
+        [
+            {"psn_no": psn_no, "year": year, "acc_key": key, "amount": delta, "updated_at": at}
+            for key, delta in deltas
+        ],
     )
     row_cache.forget(conn, ("psn_accum", psn_no, year))

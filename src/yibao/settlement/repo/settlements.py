@@ -93,10 +93,10 @@ def funds(conn: Connection, setl_id: str) -> list[Row]:
 def insert_settlement(
     conn: Connection, row: Mapping[str, Any], funds: Sequence[Mapping[str, Any]]
 ) -> None:
-    """A new settlement and its fund rows (the hot path: driver-level statements)."""
+    """A new settlement and its fund rows (the hot path: driver-level statements; the fund
+    rows travel with the transaction's next round trip on the MySQL protocol)."""
     _P_INSERT_SETL.execute(conn, row)
-    if funds:
-        _P_INSERT_FUNDS.executemany(conn, funds)
+    _P_INSERT_FUNDS.later(conn, funds)
 
 
 def insert_reversal(
@@ -143,4 +143,4 @@ def settlements_changed(
         for r in rows
     ]
     changes += [(replica_rows.FEE, f["setl_id"], f, op(f["setl_id"])) for f in fees]
-    changelog.append_many(conn, changes)
+    changelog.append_later(conn, changes)

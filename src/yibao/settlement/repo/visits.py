@@ -120,7 +120,7 @@ def visit_changed(conn: Connection, row: Mapping[str, Any], *, new: bool = False
     `new`: this transaction created the visit (its first image, `insert`)."""
     payload = replica_rows.mdtrt_payload(row)
     op: changelog.Op = changelog.INSERT if new else changelog.UPSERT
-    changelog.append_many(conn, [(replica_rows.MDTRT, row["mdtrt_id"], payload, op)])
+    changelog.append_later(conn, [(replica_rows.MDTRT, row["mdtrt_id"], payload, op)])
 
 
 def diag_codes(conn: Connection, mdtrt_id: str) -> list[str]:
