@@ -252,7 +252,7 @@ class CallPipeline:
         )
 
     def _generation_read(self) -> int:
-        with self.platform.db.read() as conn:
+        with self.platform.db.call_read() as conn:
             return self.credentials.generation(conn)
 
     async def _generation(self) -> int:
@@ -484,7 +484,7 @@ class CallPipeline:
         return Answer(payload, JSON_HEADERS)
 
     def _read(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
-        with self.platform.db.read() as conn:
+        with self.platform.db.call_read() as conn:
             return txn.handler(conn, ctx, data)
 
     async def _read_on_writer(
@@ -593,7 +593,7 @@ class CallPipeline:
             return
 
         def check() -> bool:
-            with self.platform.db.read() as conn:
+            with self.platform.db.call_read() as conn:
                 return sign_in.is_signed_in(conn, fixmedins_code=code, sign_no=sign_no)
 
         ok = await asyncio.get_running_loop().run_in_executor(self.reads, check)

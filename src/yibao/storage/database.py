@@ -38,6 +38,26 @@ class Database:
             if self.url.startswith("sqlite")
             else self.engine
         )
+        #: the national interface's plain reads (`call_read`): on the MySQL protocol a small
+        #: pool of autocommit connections
+        self.call_read_engine: Engine = (
+            self.read_engine
+            if self.url.startswith("sqlite")
+            else make_engine(
+                self.url,
+                pool_size=settings.read_threads + 2,
+                pool_name="call_read",
+                mysql_driver=settings.mysql_driver,
+                mysql_multi_statements=False,
+                mysql_autocommit=True,
+                mysql_timeouts=MysqlTimeouts(
+                    connect=settings.mysql_connect_timeout_s,
+                    read=settings.mysql_read_timeout_s,
+                    write=settings.mysql_write_timeout_s,
+                    statement=settings.mysql_statement_timeout_s,
+                ),
+            )
+        )
         self.backend: Backend = detect_backend(self.engine) if check else Backend("unknown", "")
         self.writer = Writer(
             self.engine,
@@ -58,8 +78,23 @@ class Database:
             conn.begin()
             yield conn
 
+    @contextmanager
+    def call_read(self) -> Iterator[Connection]:
+        """The plain SELECTs of a national-interface read (1101, 2206 …; the credential
+        generation, a sign-in). On the MySQL protocol each runs as its own transaction
+        (autocommit) — the view READ COMMITTED gives a statement inside a transaction too — so
+        no ROLLBACK round trip ends them; nothing here may write. On SQLite: `read`."""
+        if self.call_read_engine is self.read_engine:
+            with self.read() as conn:
+                yield conn
+            return
+        with self.call_read_engine.connect() as conn:
+            yield conn
+
     def close(self) -> None:
         self.writer.stop()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+        if self.call_read_engine is not self.read_engine:
+            self.call_read_engine.dispose()

@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.exc import DBAPIError
 
 #: the attribute of a DBAPI connection (mysqlclient's or PyMySQL's) that holds its pending
 #: statements, rendered
@@ -139,11 +138,10 @@ def install(engine: Engine) -> None:
             try:
                 send(raw, pending)
             except dialect.loaded_dbapi.Error as exc:
-                # raised here, before SQLAlchemy's own wrapping: wrapped as it would be, so
-                # that callers and the transient-error retry see IntegrityError & co.
-                raise DBAPIError.instance(
-                    "deferred writes", None, exc, dialect.loaded_dbapi.Error, dialect=dialect
-                ) from exc
+                # raised here, before SQLAlchemy's own handling: handled as it would be —
+                # wrapped (IntegrityError & co. for the callers and the transient-error
+                # retry), the pool invalidated when the server is gone
+                conn._handle_dbapi_exception(exc, "deferred writes", None, None, None)
 
     @event.listens_for(engine, "begin")
     def _fresh(conn: Connection) -> None:

@@ -267,9 +267,12 @@ def make_engine(
     pool_name: str | None = None,
     mysql_driver: str = "auto",
     mysql_multi_statements: bool = True,
+    mysql_autocommit: bool = False,
 ) -> Engine:
     """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred).
-    `pool_name` labels its pool in the metrics (default ``write`` or ``read``)."""
+    `pool_name` labels its pool in the metrics (default ``write`` or ``read``).
+    `mysql_autocommit`: every statement its own transaction, and no ROLLBACK sent when a
+    `Connection` closes (for plain reads: `Database.call_read`)."""
     name = pool_name or ("write" if writer else "read")
     _check_url(url)
     parsed = make_url(url)
@@ -303,13 +306,14 @@ def make_engine(
         pool_recycle=3600,
         pool_timeout=timeouts.connect + timeouts.read,
         pool_reset_on_return=None,
-        isolation_level="READ COMMITTED",
+        isolation_level="AUTOCOMMIT" if mysql_autocommit else "READ COMMITTED",
+        skip_autocommit_rollback=mysql_autocommit,
         connect_args=_mysql_connect_args(
             timeouts, make_url(url).get_driver_name(), multi_statements=mysql_multi_statements
         ),
     )
     _install_mysql_hooks(engine, timeouts)
-    if mysql_multi_statements:
+    if mysql_multi_statements and not mysql_autocommit:
         deferred.install(engine)
     _install_mysql_round_trips(engine)
     faults.quiet_pool_outages()

@@ -20,11 +20,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from sqlalchemy import Connection, Date, DateTime, Dialect, Table, insert
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Select
@@ -248,13 +247,13 @@ class Prepared:
             try:
                 return c, deferred.send(raw, pending, deferred.render(conn, c.text, args))
             except conn.dialect.loaded_dbapi.Error as exc:
-                raise _wrap(conn, c.text, args, exc) from exc
+                _fail(conn, c.text, args, exc)
         cursor = raw.cursor()
         try:
             cursor.execute(c.text, args)
         except conn.dialect.loaded_dbapi.Error as exc:
             cursor.close()
-            raise _wrap(conn, c.text, args, exc) from exc
+            _fail(conn, c.text, args, exc)
         return c, cursor
 
     def all(
@@ -311,11 +310,11 @@ class Prepared:
                 deferred.send(raw, pending)
             cursor = raw.cursor()
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrap(conn, c.text, args, exc) from exc
+            _fail(conn, c.text, args, exc)
         try:
             cursor.executemany(c.text, args)
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrap(conn, c.text, args, exc) from exc
+            _fail(conn, c.text, args, exc)
         finally:
             cursor.close()
 
@@ -404,6 +403,9 @@ def _raw(conn: Connection) -> Any:
     return raw
 
 
-def _wrap(conn: Connection, text: str, args: Any, exc: Exception) -> Exception:
-    dbapi = conn.dialect.loaded_dbapi
-    return DBAPIError.instance(text, args, exc, dbapi.Error, dialect=conn.dialect)
+def _fail(conn: Connection, text: str, args: Any, exc: Exception) -> NoReturn:
+    """Raise a driver's error as `Connection.execute` would: wrapped as SQLAlchemy's
+    (`IntegrityError`, `OperationalError` …) and, when it says the server is gone, with the
+    connection and its pool invalidated — a pool whose statements all run at the driver
+    level (`Database.call_read`) must recover from an outage too."""
+    conn._handle_dbapi_exception(exc, text, args, None, None)

@@ -202,3 +202,33 @@ def test_sqlite_runs_deferred_writes_at_once(sqlite_url: str) -> None:
         assert _codes(engine) == ["H11010500001"]
     finally:
         engine.dispose()
+
+
+@pytest.mark.mysql
+def test_a_call_read_on_the_mysql_protocol_needs_no_rollback(mysql_migrated: str) -> None:
+    """`Database.call_read`: each statement its own transaction (autocommit), so closing the
+    read sends no ROLLBACK, and a write committed meanwhile is seen by the next statement."""
+    from yibao.config import load_settings
+    from yibao.storage.database import Database
+
+    db = Database(load_settings(database_url=mysql_migrated), check=False)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(fixmedins.delete())
+
+        def rollbacks(conn: Connection) -> int:
+            row = conn.exec_driver_sql("SHOW SESSION STATUS LIKE 'Com_rollback'").one()
+            return int(row[1])
+
+        with db.call_read() as conn:
+            before = rollbacks(conn)
+            assert _NAME.first(conn, {"code": "H11010500001"}) is None
+            with UnitOfWork(db.engine) as uow:
+                _ADD.execute(uow.conn, _row("H11010500001"))
+                uow.commit()
+            assert _NAME.first(conn, {"code": "H11010500001"}) is not None
+        with db.call_read() as conn:  # the same pooled connection: its session's counters
+            assert rollbacks(conn) == before
+            assert conn.exec_driver_sql("SELECT @@in_transaction").scalar_one() == 0
+    finally:
+        db.close()

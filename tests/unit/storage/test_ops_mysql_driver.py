@@ -51,11 +51,27 @@ def test_mysqlclient_takes_whole_second_timeouts() -> None:
     args = _mysql_connect_args(MysqlTimeouts(connect=0.5, read=2.5, write=0.2), "mysqldb")
     assert args == {
         "charset": "utf8mb4",
+        "client_flag": 2,  # FOUND_ROWS, which the dialect would have set
         "connect_timeout": 1,
         "read_timeout": 3,
         "write_timeout": 1,
     }
     assert _mysql_connect_args(MysqlTimeouts(read=2.5), "pymysql")["read_timeout"] == 2.5
+
+
+@pytest.mark.parametrize("driver", ["mysqldb", "pymysql"])
+def test_the_client_flags_keep_found_rows_and_add_multi_statements(driver: str) -> None:
+    """The flags replace the dialect's own: FOUND_ROWS (rowcount = rows matched) always,
+    MULTI_STATEMENTS for the deferred writes (`storage.deferred`) when asked — the protocol's
+    values, which both drivers' constants carry."""
+    from MySQLdb.constants import CLIENT as MYSQLDB_CLIENT
+    from pymysql.constants import CLIENT as PYMYSQL_CLIENT
+
+    for client in (MYSQLDB_CLIENT, PYMYSQL_CLIENT):
+        assert client.FOUND_ROWS == 2 and client.MULTI_STATEMENTS == 1 << 16
+    plain = _mysql_connect_args(MysqlTimeouts(), driver)["client_flag"]
+    multi = _mysql_connect_args(MysqlTimeouts(), driver, multi_statements=True)["client_flag"]
+    assert plain == 2 and multi == 2 | 1 << 16
 
 
 @pytest.mark.parametrize("code", [2002, 2003, 2006, 2013, 1969, 1040])
