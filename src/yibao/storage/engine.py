@@ -21,6 +21,7 @@ import math
 import sqlite3
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,26 @@ class MysqlTimeouts:
     statement: float = 4.0
 
 
+def datetime_literal(value: Any, conversions: Any) -> Any:
+    """A naive datetime as mysqlclient writes it into a statement (`'YYYY-MM-DD HH:MM:SS'`,
+    `.ffffff` when it has microseconds) through `isoformat`, which is C, where the driver's own
+    encoder formats each field in Python — every settlement binds several datetimes.
+    Anything else goes to the driver's encoder."""
+    if type(value) is datetime and value.tzinfo is None:
+        return b"'" + value.isoformat(" ").encode() + b"'"
+    from MySQLdb.times import DateTime2literal
+
+    return DateTime2literal(value, conversions)
+
+
+@functools.cache
+def mysqldb_conversions() -> dict[Any, Any]:
+    """mysqlclient's conversions with `datetime_literal` for datetimes."""
+    from MySQLdb.converters import conversions
+
+    return {**conversions, datetime: datetime_literal}
+
+
 def _mysql_connect_args(
     timeouts: MysqlTimeouts, driver: str = "pymysql", *, multi_statements: bool = False
 ) -> dict[str, Any]:
@@ -160,6 +181,7 @@ def _mysql_connect_args(
     if driver == "mysqldb":
         return {
             "charset": "utf8mb4",
+            "conv": mysqldb_conversions(),
             "client_flag": flags,
             "connect_timeout": max(1, round(timeouts.connect)),
             "read_timeout": max(1, math.ceil(timeouts.read)),

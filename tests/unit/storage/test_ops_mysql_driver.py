@@ -4,12 +4,14 @@ pinned by YIBAO_MYSQL_DRIVER; mysqlclient's errors classified like PyMySQL's."""
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta, timezone
 
 import pymysql
 import pytest
 
 try:
     import MySQLdb
+    import MySQLdb.converters
 except ImportError:  # built only where libmariadb-dev is installed (`.ci/run` installs it)
     if os.environ.get("CI") == "true":
         raise
@@ -20,7 +22,13 @@ from sqlalchemy import exc as sa_exc
 from yibao.errors import ConfigError
 from yibao.storage import engine as engine_mod
 from yibao.storage import faults
-from yibao.storage.engine import MysqlTimeouts, _mysql_connect_args, resolve_mysql_url
+from yibao.storage.engine import (
+    MysqlTimeouts,
+    _mysql_connect_args,
+    datetime_literal,
+    mysqldb_conversions,
+    resolve_mysql_url,
+)
 
 URL = "mysql+pymysql://root:secret@127.0.0.1:3306/yibao"
 
@@ -49,6 +57,7 @@ def test_other_drivers_are_refused_in_one_line() -> None:
 
 def test_mysqlclient_takes_whole_second_timeouts() -> None:
     args = _mysql_connect_args(MysqlTimeouts(connect=0.5, read=2.5, write=0.2), "mysqldb")
+    assert args.pop("conv") is mysqldb_conversions()
     assert args == {
         "charset": "utf8mb4",
         "client_flag": 2,  # FOUND_ROWS, which the dialect would have set
@@ -90,3 +99,24 @@ def test_mysqlclient_other_errors_stay_errors() -> None:
     assert faults.unavailable(duplicate) is None
     closed = sa_exc.InterfaceError("SELECT 1", {}, MySQLdb.InterfaceError(0, ""))
     assert faults.unavailable(closed) is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 12, 7, 9, 5, 3),
+        datetime(2026, 1, 1, 0, 0, 0, 1),
+        datetime(2026, 2, 28, 23, 59, 59, 999_999),
+        datetime(5, 6, 7, 8, 9, 10),
+        datetime(2026, 3, 1, 9, 0, tzinfo=timezone(timedelta(hours=8))),
+    ],
+)
+def test_a_datetime_is_written_as_the_driver_writes_it(value: datetime) -> None:
+    from MySQLdb.times import DateTime2literal
+
+    conv = mysqldb_conversions()
+    assert datetime_literal(value, conv) == DateTime2literal(value, conv)
+    assert conv[datetime] is datetime_literal
+    assert {k: v for k, v in conv.items() if k is not datetime} == {
+        k: v for k, v in MySQLdb.converters.conversions.items() if k is not datetime
+    }
