@@ -70,7 +70,10 @@ def load_party(
     node: str = "data",
     person: Mapping[str, Any] | None = None,
 ) -> Party:
-    """Person, insurance (locked when `lock`), sharing family member and calculator terms."""
+    """Person, insurance (locked when `lock`), sharing family member and calculator terms.
+    On the MySQL protocol the person's rows and the year's totals are read in one request
+    (`repo.prefetch_party`)."""
+    repo.prefetch_party(conn, psn_no, insutype, lock=lock, year=day.year)
     person = person or repo.person(conn, psn_no, node=node)
     insu = repo.insurance(conn, psn_no, insutype, node=node, lock=lock)
     check_insured(insu, ctx.insuplc_admdvs, node=node)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from yibao.config import Settings
+from yibao.storage import row_cache
 from yibao.storage.engine import Backend, MysqlTimeouts, detect_backend, make_engine
 from yibao.storage.writer import Writer
 
@@ -48,7 +49,7 @@ class Database:
                 pool_size=settings.read_threads + 2,
                 pool_name="call_read",
                 mysql_driver=settings.mysql_driver,
-                mysql_multi_statements=False,
+                mysql_multi_statements=settings.mysql_multi_statements,
                 mysql_autocommit=True,
                 mysql_timeouts=MysqlTimeouts(
                     connect=settings.mysql_connect_timeout_s,
@@ -88,7 +89,9 @@ class Database:
             with self.read() as conn:
                 yield conn
             return
-        with self.call_read_engine.connect() as conn:
+        # a cache for the read's rows, so that a settlement's are fetched in one request
+        # (`row_cache.prefetch`)
+        with self.call_read_engine.connect() as conn, row_cache.for_transaction(conn):
             yield conn
 
     def close(self) -> None:

@@ -116,6 +116,28 @@ def send(raw: Any, statements: Sequence[bytes], last: bytes | None = None) -> An
         raise
 
 
+def fetch(raw: Any, pending: Sequence[bytes], selects: Sequence[bytes]) -> list[list[Any]]:
+    """Run `pending` then the `selects` as one request on the DBAPI connection `raw`; the
+    rows of each SELECT, in order (an error of any statement is raised)."""
+    cursor = raw.cursor()
+    try:
+        cursor.execute(b";\n".join([*pending, *selects]))
+        for _ in pending:
+            cursor.nextset()
+        found = [list(cursor.fetchall())]
+        for _ in selects[1:]:
+            cursor.nextset()
+            found.append(list(cursor.fetchall()))
+        return found
+    except BaseException:
+        with contextlib.suppress(Exception):
+            while cursor.nextset():
+                pass
+        raise
+    finally:
+        cursor.close()
+
+
 def install(engine: Engine) -> None:
     """Make `engine`'s connections carry deferred writes: mark each new connection as
     accepting them, send what is pending before any statement SQLAlchemy runs and with the

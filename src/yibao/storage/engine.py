@@ -335,7 +335,7 @@ def make_engine(
         ),
     )
     _install_mysql_hooks(engine, timeouts)
-    if mysql_multi_statements and not mysql_autocommit:
+    if mysql_multi_statements:
         deferred.install(engine)
     _install_mysql_round_trips(engine)
     faults.quiet_pool_outages()

@@ -395,6 +395,23 @@ class PreparedInsert:
             fast.later(conn, rows)
 
 
+def fetch_together(
+    conn: Connection, reads: Sequence[tuple[Prepared, Mapping[str, Any]]]
+) -> list[list[dict[str, Any]]]:
+    """Several SELECTs in one request (the MySQL protocol's multi-statements: one round trip
+    where each would take its own), after what the transaction has deferred; the rows of each.
+    Only where `deferred.accepts(conn)`."""
+    compiled = [(p._compiled(conn.dialect), params) for p, params in reads]
+    raw = _raw(conn)
+    selects = [deferred.render(conn, c.text, c.args(params)) for c, params in compiled]
+    pending = deferred.take(raw)
+    try:
+        found = deferred.fetch(raw, pending, selects)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        _fail(conn, "; ".join(c.text for c, _ in compiled), None, exc)
+    return [[*map(c.row, rows)] for (c, _), rows in zip(compiled, found, strict=True)]
+
+
 def _raw(conn: Connection) -> Any:
     if not conn.in_transaction():
         conn.begin()  # what the first Connection.execute would do (autobegin)

@@ -21,18 +21,26 @@ not seen changed those rows. The cache is kept true by three rules:
   may have read its own uncommitted writes: the cache is emptied.
 
 Only the writer's connection carries the cache, and only during its transaction
-(`installed`); every other connection reads the store (`of` returns None). MySQL-protocol stores
-run many writers and have no cache.
+(`installed`); every other connection reads the store (`of` returns None).
+
+MySQL-protocol stores run many writers and keep nothing between transactions. There a cache
+lives for one transaction (`for_transaction`: a write job, an interface read), so that the rows
+a settlement needs — person, insurance (under its row lock), identities, the year's totals —
+are read together in one request (`prefetch`, multi-statements) rather than a round trip each;
+a write in the transaction evicts as above.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable, TextClause, event
 from sqlalchemy.sql.dml import UpdateBase
+
+from yibao.storage import deferred
+from yibao.storage.prepared import Prepared, fetch_together
 
 #: the key under which the writer's connection carries its cache (`Connection.info`)
 _KEY = "yibao.row_cache"
@@ -72,6 +80,9 @@ class RowCache:
         if len(self._rows) >= self.limit:
             self._rows.clear()
         self._rows[key] = value
+
+    def holds(self, key: Hashable) -> bool:
+        return key in self._rows
 
     def forget(self, key: Hashable) -> None:
         self._rows.pop(key, None)
@@ -134,6 +145,44 @@ def clear(conn: Connection) -> None:
     cache = of(conn)
     if cache is not None:
         cache.clear()
+
+
+@contextmanager
+def for_transaction(conn: Connection) -> Iterator[RowCache]:
+    """(MySQL protocol) A cache for the rest of `conn`'s transaction (module doc)."""
+    cache = RowCache(limit=256)
+    # the dict itself: after a lost connection `conn.info` raises, and must not replace the
+    # error that ended the transaction
+    info = conn.info
+    info[_KEY] = cache
+    try:
+        yield cache
+    finally:
+        info.pop(_KEY, None)
+
+
+#: one read for `prefetch`: the cache key, the statement, its parameters, and whether the key
+#: holds the statement's rows (a list) or its first row
+Read = tuple[Hashable, Prepared, Mapping[str, Any], bool]
+
+
+def prefetch(conn: Connection, reads: Sequence[Read]) -> None:
+    """Read what the cache `conn` carries lacks of `reads` in one request, in their order,
+    and keep it (a first row not found is not kept: its reader asks again and says so). Only
+    on a transaction's cache of the MySQL protocol with multi-statements; elsewhere nothing
+    (each reader reads as it always does)."""
+    cache = of(conn)
+    if cache is None or conn.dialect.name == "sqlite" or not deferred.accepts(conn):
+        return
+    wanted = [r for r in reads if not cache.holds(r[0])]
+    if len(wanted) < 2:
+        return
+    found = fetch_together(conn, [(statement, params) for _k, statement, params, _m in wanted])
+    for (key, _s, _p, many), rows in zip(wanted, found, strict=True):
+        if many:
+            cache.put(key, rows)
+        elif rows:
+            cache.put(key, rows[0])
 
 
 def watch(engine: Engine) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -67,8 +68,9 @@ class Writer:
         ):
             # a job's own `begin_nested()` rolled back frees the seqs it took from the window
             event.listen(engine, "rollback_savepoint", changelog.forget_window)
-        if group_commit:
-            row_cache.watch(engine)
+        # a write evicts what the connection's cache holds: the writer's across its groups on
+        # SQLite, a job's own on the MySQL protocol (`row_cache.for_transaction`)
+        row_cache.watch(engine)
         #: counters for /health and the benchmarks
         self.commits = 0
         self.jobs = 0
@@ -144,7 +146,7 @@ class Writer:
 
     def _run_alone(self, fn: Callable[[Connection], T]) -> T:
         started = time.perf_counter()
-        result = run_transaction(self._engine, fn)
+        result = run_transaction(self._engine, functools.partial(_with_row_cache, fn))
         metrics.commit_batch(1, time.perf_counter() - started)
         self.jobs += 1
         self.commits += 1
@@ -239,6 +241,13 @@ class Writer:
         self.jobs += len(batch)
         self._notify()
         _answer([(fut, ok, value) for (_fn, fut), (ok, value) in zip(batch, outcomes, strict=True)])
+
+
+def _with_row_cache(fn: Callable[[Connection], T], conn: Connection) -> T:
+    """A job of the MySQL protocol's writer, with a row cache for its transaction (the rows a
+    settlement reads are fetched in one request: `row_cache.prefetch`)."""
+    with row_cache.for_transaction(conn):
+        return fn(conn)
 
 
 def _run_reads(conn: Connection, reads: list[tuple[Job, _Slot]]) -> list[tuple[_Slot, bool, Any]]:

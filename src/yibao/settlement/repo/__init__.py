@@ -37,6 +37,7 @@ from yibao.settlement.repo.persons import (
     persons_by_card,
     persons_by_certno,
     persons_by_ec_token,
+    prefetch_party,
     set_balance,
 )
 from yibao.settlement.repo.rows import Row
@@ -110,6 +111,7 @@ __all__ = [
     "persons_by_card",
     "persons_by_certno",
     "persons_by_ec_token",
+    "prefetch_party",
     "relink_lines",
     "replace_diagnoses",
     "set_balance",

@@ -56,10 +56,15 @@ _P_ADD = {
 
 def accumulators_of_year(conn: Connection, psn_no: str, year: int) -> list[Row]:
     """acc_key and amount of every stored total of the person's year."""
-    params = {"psn_no": psn_no, "year": year}
+    key, statement, params, _many = accumulators_read(psn_no, year)
     return row_cache.rows(  # type: ignore[return-value]
-        conn, ("psn_accum", psn_no, year), lambda: _P_READ.all(conn, params)
+        conn, key, lambda: statement.all(conn, params)
     )
+
+
+def accumulators_read(psn_no: str, year: int) -> row_cache.Read:
+    """The year's totals as a read of the row cache (`row_cache.prefetch`)."""
+    return (("psn_accum", psn_no, year), _P_READ, {"psn_no": psn_no, "year": year}, True)
 
 
 def add_to_accumulators(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from yibao.errors import InvalidInput, NotFound
+from yibao.settlement.repo.accumulators import accumulators_read
 from yibao.settlement.repo.rows import Row
 from yibao.storage import row_cache
 from yibao.storage.prepared import Prepared
@@ -81,7 +82,13 @@ def insurance(
     cache = row_cache.of(conn)
     if cache is None:
         row = (_P_INSU_LOCKED if lock else _P_INSU).first(conn, params)
-    else:  # SQLite's writer: one writer, no row lock to take
+    elif lock and conn.dialect.name != "sqlite":
+        # a MySQL transaction's cache: the row as read under its lock in this transaction
+        # (`prefetch_party` may have read it with the person's other rows)
+        row = row_cache.row(
+            conn, locked_key(psn_no, insutype), lambda: _P_INSU_LOCKED.first(conn, params)
+        )
+    else:  # SQLite's writer (one writer, no row lock to take), or an unlocked read
         kept = cache
 
         def load() -> dict[str, Any] | None:
@@ -97,6 +104,34 @@ def insurance(
             f"(the person has no insurance of type {insutype})"
         )
     return row
+
+
+def locked_key(psn_no: str, insutype: str) -> tuple[str, str, str]:
+    return ("insu_locked", psn_no, insutype)
+
+
+def prefetch_party(conn: Connection, psn_no: str, insutype: str, *, lock: bool, year: int) -> None:
+    """(MySQL protocol, inside a transaction's row cache) Read what a settlement reads of the
+    person — the person, the insurance (under its row lock when `lock`, in the order the
+    settlement takes it), the identities, the year's totals — in one request
+    (`storage.row_cache.prefetch`); the readers below then find them kept. Elsewhere
+    nothing."""
+    params = {"psn_no": psn_no}
+    insu = {"psn_no": psn_no, "insutype": insutype}
+    row_cache.prefetch(
+        conn,
+        [
+            (("psn", psn_no), _P_PERSON, params, False),
+            (
+                locked_key(psn_no, insutype) if lock else ("insu", psn_no, insutype),
+                _P_INSU_LOCKED if lock else _P_INSU,
+                insu,
+                False,
+            ),
+            (("idet", psn_no), _P_IDENTITIES, params, True),
+            accumulators_read(psn_no, year),
+        ],
+    )
 
 
 def insurances(conn: Connection, psn_no: str) -> list[Row]:
@@ -123,6 +158,7 @@ def set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at:
     cache = row_cache.of(conn)
     if cache is not None:
         cache.forget(("insu", psn_no, insutype))
+        cache.forget(("insu_locked", psn_no, insutype))
         cache.forget(("insus", psn_no))
 
 
