@@ -24,6 +24,13 @@ from yibao.settlement.visits import new_visit
 
 def register(conn: Connection, caller: Caller, command: Register) -> dict[str, Any]:
     """2201: open an outpatient visit for an insured person."""
+    repo.prefetch(  # MySQL protocol: one request for both
+        conn,
+        [
+            repo.person_read(command.psn_no),
+            repo.insurance_read(command.psn_no, command.insutype, lock=False),
+        ],
+    )
     repo.person(conn, command.psn_no)
     insu = repo.insurance(conn, command.psn_no, command.insutype)
     check_insured(insu, caller.insuplc_admdvs)

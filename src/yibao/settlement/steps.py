@@ -70,6 +70,8 @@ def upload(
                 f"{node}[{ln.index}].mdtrt_id: 同一报文的明细须属于同一就诊和人员 "
                 "(all lines of one message must belong to one visit and person)"
             )
+    # MySQL protocol: the visit and the person in one request
+    repo.prefetch(conn, [repo.visit_read(first.mdtrt_id), repo.person_read(first.psn_no)])
     visit = repo.visit(
         conn, caller.fixmedins_code, first.mdtrt_id, first.psn_no, kind=kind, node=f"{node}[0]"
     )
@@ -222,6 +224,15 @@ def settle_visit(
     acct_used = command.acct_used_flag
     cert_type = command.mdtrt_cert_type
     invono = command.invono
+    # MySQL protocol: the visit and the person's rows in one request (`repo.prefetch_party`)
+    repo.prefetch_party(
+        conn,
+        psn_no,
+        insutype,
+        lock=final,
+        year=caller.now.year,
+        first=[repo.visit_read(mdtrt_id)],
+    )
     visit = repo.visit(conn, caller.fixmedins_code, mdtrt_id, psn_no, kind=kind, node=node)
     if insutype != visit["insutype"]:
         raise InvalidInput(

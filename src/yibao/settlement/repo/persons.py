@@ -8,6 +8,7 @@ Callers get their own copy of a cached row."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -62,7 +63,8 @@ _P_BY_CARD = Prepared(select(psn).where(psn.c.card_no == bindparam("cert_no")).l
 
 
 def person(conn: Connection, psn_no: str, *, node: str = "data") -> Row:
-    row = row_cache.row(conn, ("psn", psn_no), lambda: _P_PERSON.first(conn, {"psn_no": psn_no}))
+    key, statement, params, _many = person_read(psn_no)
+    row = row_cache.row(conn, key, lambda: statement.first(conn, params))
     if row is None:
         raise NotFound(f"{node}.psn_no: 人员编号不存在 '{psn_no}' (no such insured person)")
     return row
@@ -110,28 +112,48 @@ def locked_key(psn_no: str, insutype: str) -> tuple[str, str, str]:
     return ("insu_locked", psn_no, insutype)
 
 
-def prefetch_party(conn: Connection, psn_no: str, insutype: str, *, lock: bool, year: int) -> None:
+def prefetch_party(
+    conn: Connection,
+    psn_no: str,
+    insutype: str,
+    *,
+    lock: bool,
+    year: int,
+    first: Sequence[row_cache.Read] = (),
+) -> None:
     """(MySQL protocol, inside a transaction's row cache) Read what a settlement reads of the
     person — the person, the insurance (under its row lock when `lock`, in the order the
-    settlement takes it), the identities, the year's totals — in one request
-    (`storage.row_cache.prefetch`); the readers below then find them kept. Elsewhere
-    nothing."""
-    params = {"psn_no": psn_no}
-    insu = {"psn_no": psn_no, "insutype": insutype}
+    settlement takes it), the identities, the year's totals — in one request, after the
+    reads `first` (the visit's row, say) (`storage.row_cache.prefetch`); the readers below
+    then find them kept. Elsewhere nothing."""
     row_cache.prefetch(
         conn,
         [
-            (("psn", psn_no), _P_PERSON, params, False),
-            (
-                locked_key(psn_no, insutype) if lock else ("insu", psn_no, insutype),
-                _P_INSU_LOCKED if lock else _P_INSU,
-                insu,
-                False,
-            ),
-            (("idet", psn_no), _P_IDENTITIES, params, True),
+            *first,
+            person_read(psn_no),
+            insurance_read(psn_no, insutype, lock=lock),
+            identities_read(psn_no),
             accumulators_read(psn_no, year),
         ],
     )
+
+
+# The reads of a person's rows as reads of the row cache (`storage.row_cache.prefetch`): the
+# key each reader below keeps its rows under, its statement and parameters.
+
+
+def person_read(psn_no: str) -> row_cache.Read:
+    return (("psn", psn_no), _P_PERSON, {"psn_no": psn_no}, False)
+
+
+def insurance_read(psn_no: str, insutype: str, *, lock: bool) -> row_cache.Read:
+    key = locked_key(psn_no, insutype) if lock else ("insu", psn_no, insutype)
+    statement = _P_INSU_LOCKED if lock else _P_INSU
+    return (key, statement, {"psn_no": psn_no, "insutype": insutype}, False)
+
+
+def identities_read(psn_no: str) -> row_cache.Read:
+    return (("idet", psn_no), _P_IDENTITIES, {"psn_no": psn_no}, True)
 
 
 def insurances(conn: Connection, psn_no: str) -> list[Row]:
@@ -141,9 +163,17 @@ def insurances(conn: Connection, psn_no: str) -> list[Row]:
 
 
 def identities(conn: Connection, psn_no: str) -> list[Row]:
+    key, statement, params, _many = identities_read(psn_no)
     return row_cache.rows(  # type: ignore[return-value]
-        conn, ("idet", psn_no), lambda: _P_IDENTITIES.all(conn, {"psn_no": psn_no})
+        conn, key, lambda: statement.all(conn, params)
     )
+
+
+def prefetch(conn: Connection, reads: Sequence[row_cache.Read]) -> None:
+    """Several of the reads above (and `visit_read`, `accumulators_read`) in one request where
+    the transaction carries a row cache on the MySQL protocol (`storage.row_cache.prefetch`);
+    elsewhere nothing."""
+    row_cache.prefetch(conn, reads)
 
 
 def family_sharer(conn: Connection, family_id: str, psn_no: str, insutype: str) -> Row | None:

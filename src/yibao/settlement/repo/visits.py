@@ -45,9 +45,13 @@ _P_DIAG_CODES = Prepared(
 def visit_row(conn: Connection, mdtrt_id: str) -> Row | None:
     """A visit by id, whoever it belongs to (the caller has checked the tenant). Read once
     per flow on SQLite (the writer's `storage.row_cache`; callers get a copy)."""
-    return row_cache.row(
-        conn, ("mdtrt", mdtrt_id), lambda: _P_VISIT.first(conn, {"mdtrt_id": mdtrt_id})
-    )
+    key, statement, params, _many = visit_read(mdtrt_id)
+    return row_cache.row(conn, key, lambda: statement.first(conn, params))
+
+
+def visit_read(mdtrt_id: str) -> row_cache.Read:
+    """The visit's row as a read of the row cache (`row_cache.prefetch`)."""
+    return (("mdtrt", mdtrt_id), _P_VISIT, {"mdtrt_id": mdtrt_id}, False)
 
 
 def visit(
