@@ -107,7 +107,7 @@ def _now() -> datetime:
 class CallPipeline:
     """Runs national-interface calls against one platform (see the module doc)."""
 
-    def __init__(self, platform: Platform, *, read_workers: int | None = None) -> None:
+    def __init__(self, platform: Platform) -> None:
         load_handlers()
         self.platform = platform
         self.settings = platform.settings
@@ -116,7 +116,7 @@ class CallPipeline:
         self.nonces = CallNonces(platform.db.writer)
         self.refids = RefIds(platform.settings.node_id)
         self.reads = ThreadPoolExecutor(
-            max_workers=read_workers or platform.settings.read_threads,
+            max_workers=platform.settings.read_threads,
             thread_name_prefix="yibao-nhsa-read",
         )
         #: "fixmedins_code/sign_no" → monotonic time until which the sign-in is trusted

@@ -19,6 +19,12 @@ class Database:
     def __init__(self, settings: Settings, *, check: bool = True) -> None:
         self.settings = settings
         self.url = settings.db_url
+        timeouts = MysqlTimeouts(
+            connect=settings.mysql_connect_timeout_s,
+            read=settings.mysql_read_timeout_s,
+            write=settings.mysql_write_timeout_s,
+            statement=settings.mysql_statement_timeout_s,
+        )
         self.engine: Engine = make_engine(
             self.url,
             synchronous=settings.sqlite_synchronous,
@@ -27,12 +33,7 @@ class Database:
             pool_size=settings.mysql_pool_size,
             mysql_driver=settings.mysql_driver,
             mysql_multi_statements=settings.mysql_multi_statements,
-            mysql_timeouts=MysqlTimeouts(
-                connect=settings.mysql_connect_timeout_s,
-                read=settings.mysql_read_timeout_s,
-                write=settings.mysql_write_timeout_s,
-                statement=settings.mysql_statement_timeout_s,
-            ),
+            mysql_timeouts=timeouts,
         )
         self.read_engine: Engine = (
             make_engine(self.url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, writer=False)
@@ -51,12 +52,7 @@ class Database:
                 mysql_driver=settings.mysql_driver,
                 mysql_multi_statements=settings.mysql_multi_statements,
                 mysql_autocommit=True,
-                mysql_timeouts=MysqlTimeouts(
-                    connect=settings.mysql_connect_timeout_s,
-                    read=settings.mysql_read_timeout_s,
-                    write=settings.mysql_write_timeout_s,
-                    statement=settings.mysql_statement_timeout_s,
-                ),
+                mysql_timeouts=timeouts,
             )
         )
         self.backend: Backend = detect_backend(self.engine) if check else Backend("unknown", "")

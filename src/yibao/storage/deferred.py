@@ -109,11 +109,17 @@ def send(raw: Any, statements: Sequence[bytes], last: bytes | None = None) -> An
             return None
         return cursor
     except BaseException:
-        with contextlib.suppress(Exception):
-            while cursor.nextset():
-                pass
+        _drain(cursor)
         cursor.close()
         raise
+
+
+def _drain(cursor: Any) -> None:
+    """After an error in a request, take what is left of its results (the connection must
+    not be left mid-answer)."""
+    with contextlib.suppress(Exception):
+        while cursor.nextset():
+            pass
 
 
 def fetch(raw: Any, pending: Sequence[bytes], selects: Sequence[bytes]) -> list[list[Any]]:
@@ -130,9 +136,7 @@ def fetch(raw: Any, pending: Sequence[bytes], selects: Sequence[bytes]) -> list[
             found.append(list(cursor.fetchall()))
         return found
     except BaseException:
-        with contextlib.suppress(Exception):
-            while cursor.nextset():
-                pass
+        _drain(cursor)
         raise
     finally:
         cursor.close()

@@ -155,15 +155,12 @@ class _Compiled:
         self.args = _args_function(self.names, self.defaults, self.binds, self.positional)
         self.row = _row_function(self.columns, self.results)
         found = _VALUES.match(self.text) if not isinstance(stmt, Select) else None
+        #: an INSERT's text split around its one row of parameters — `INSERT … VALUES `, the
+        #: row `(%s, …)`, and what follows (`ON DUPLICATE KEY UPDATE …`) — for a multi-row
+        #: statement; None for any other statement
         self.many: tuple[bytes, str, bytes] | None = (
             None if found is None else (found[1].encode(), found[2], found[3].encode())
         )
-
-    def values_form(self) -> tuple[bytes, str, bytes] | None:
-        """An INSERT's text split around its one row of parameters — `INSERT … VALUES `, the
-        row `(%s, …)`, and what follows (`ON DUPLICATE KEY UPDATE …`) — for a multi-row
-        statement; None for any other statement."""
-        return self.many
 
 
 #: an INSERT with one row of positional parameters (the MySQL dialects' `%s`)
@@ -332,7 +329,7 @@ class Prepared:
                 self.executemany(conn, rows)
             return
         c = self._compiled(conn.dialect)
-        many = c.values_form() if len(rows) > 1 else None
+        many = c.many if len(rows) > 1 else None
         if many is None:
             statements = [deferred.render(conn, c.text, c.args(r)) for r in rows]
         else:
@@ -373,12 +370,19 @@ class PreparedInsert:
         else:
             fast.execute(conn, row)
 
-    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        if not rows:
-            return
+    def _fast_for_all(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> Prepared | None:
+        """The driver-level statement when every row has the first one's keys, else None."""
         keys = tuple(rows[0])
         fast = self._fast(conn, keys)
         if fast is None or any(tuple(r) != keys for r in rows):
+            return None
+        return fast
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        fast = self._fast_for_all(conn, rows)
+        if fast is None:
             conn.execute(self._core, list(rows))
         else:
             fast.executemany(conn, rows)
@@ -387,9 +391,8 @@ class PreparedInsert:
         """`Prepared.later`: rows whose insert the call never reads back (fund rows)."""
         if not rows:
             return
-        keys = tuple(rows[0])
-        fast = self._fast(conn, keys)
-        if fast is None or any(tuple(r) != keys for r in rows):
+        fast = self._fast_for_all(conn, rows)
+        if fast is None:
             conn.execute(self._core, list(rows))
         else:
             fast.later(conn, rows)

@@ -166,14 +166,21 @@ def for_transaction(conn: Connection) -> Iterator[RowCache]:
 Read = tuple[Hashable, Prepared, Mapping[str, Any], bool]
 
 
+def prefetching(conn: Connection) -> bool:
+    """Whether `prefetch` reads anything on `conn` (a transaction's cache of the MySQL
+    protocol with multi-statements): a caller may skip building its reads otherwise."""
+    return of(conn) is not None and conn.dialect.name != "sqlite" and deferred.accepts(conn)
+
+
 def prefetch(conn: Connection, reads: Sequence[Read]) -> None:
     """Read what the cache `conn` carries lacks of `reads` in one request, in their order,
     and keep it (a first row not found is not kept: its reader asks again and says so). Only
     on a transaction's cache of the MySQL protocol with multi-statements; elsewhere nothing
     (each reader reads as it always does)."""
-    cache = of(conn)
-    if cache is None or conn.dialect.name == "sqlite" or not deferred.accepts(conn):
+    if not prefetching(conn):
         return
+    cache = of(conn)
+    assert cache is not None
     wanted = [r for r in reads if not cache.holds(r[0])]
     if len(wanted) < 2:
         return

@@ -79,8 +79,8 @@ class _Gather:
 class Gateway:
     """The ASGI app mounted under the national-interface paths."""
 
-    def __init__(self, platform: Platform, *, read_workers: int | None = None) -> None:
-        self.pipeline = CallPipeline(platform, read_workers=read_workers)
+    def __init__(self, platform: Platform) -> None:
+        self.pipeline = CallPipeline(platform)
 
     def start(self) -> None:
         self.pipeline.start()

@@ -126,6 +126,8 @@ def prefetch_party(
     settlement takes it), the identities, the year's totals — in one request, after the
     reads `first` (the visit's row, say) (`storage.row_cache.prefetch`); the readers below
     then find them kept. Elsewhere nothing."""
+    if not row_cache.prefetching(conn):
+        return  # SQLite's writer among others: nothing to build
     row_cache.prefetch(
         conn,
         [
