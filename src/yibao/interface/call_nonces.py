@@ -5,13 +5,14 @@ same process is refused without the store), then claims it in the shared store
 (`interface.nonces`) in one of four places:
 
 - a writing call: inside its own savepoint in the writer (`WriteClaim`), released from memory
-  when the call fails;
+  when the call fails; on the MySQL protocol the first attempt's row goes with its COMMIT;
 - a read the SQLite writer runs (`writer_read`): the first statement of the read's own job
   (`claim_in_job`);
 - another read while serving SQLite: a look at the committed store on the event loop's reader,
   the row written with the writer's next group (`claim_read_now`);
 - any read elsewhere (the MySQL protocol, a pipeline not serving): a writer job beside the read,
-  the answer waiting for its commit (`claim_for_read`).
+  the answer waiting for its commit (`claim_for_read`); the reads arriving together share one
+  job, whose rows go with its COMMIT on the MySQL protocol.
 """
 
 from __future__ import annotations
@@ -44,13 +45,19 @@ class WriteClaim:
         self._key = nonces.key(paasid, verified.nonce)
         self._mine = False
 
-    def __call__(self, conn: Connection) -> None:
+    def __call__(self, conn: Connection, *, defer: bool = False) -> None:
+        """`defer`: the first, optimistic attempt on the MySQL protocol — the row goes with
+        the COMMIT, and a clash there runs the call again without it (`NonceStore.claim`)."""
         verified = self._verified
         if not self._recent.hold(self._key, verified.expires_at, now=int(time.time())):
             raise sig.replay(verified.nonce)
         self._mine = True
         if not self._store.claim(
-            conn, paasid=self._paasid, nonce=verified.nonce, expires_at=verified.expires_at
+            conn,
+            paasid=self._paasid,
+            nonce=verified.nonce,
+            expires_at=verified.expires_at,
+            defer=defer,
         ):
             self._mine = False  # held by an earlier request: it stays held
             raise sig.replay(verified.nonce)

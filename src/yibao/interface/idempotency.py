@@ -12,15 +12,24 @@ import hashlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from yibao.errors import Conflict, Unauthorized
 from yibao.interface import messages
 from yibao.interface.context import CallContext
 from yibao.interface.registry import Transaction
+from yibao.storage import deferred
+
+
+class NonceClaim(Protocol):
+    """Records a signed request's nonce, raising on a replay (`call_nonces.WriteClaim`);
+    `defer`: its row may go with the transaction's COMMIT."""
+
+    def __call__(self, conn: Connection, *, defer: bool = False) -> None: ...
 
 
 def input_digest(raw: Any) -> str:
@@ -99,7 +108,7 @@ def run_once(
     *,
     digest: str,
     answer: Callable[[Any], bytes],
-    claim: Callable[[Connection], None] | None = None,
+    claim: NonceClaim | None = None,
     optimistic: bool = False,
 ) -> bytes:
     """The answer of a writing call: the stored one for a retry, else the handler's output
@@ -115,25 +124,34 @@ def run_once(
     written after the handler, once the handler has run; its savepoint undoes it), and the
     caller runs the job again without `optimistic`, which finds the stored answer — one
     statement fewer on every other call. A retry resent with its first nonce meets that nonce
-    held before the key: the stored answer is looked up then."""
-    late = conn.dialect.name == "sqlite" and not txn.reads_msg_log
+    held before the key: the stored answer is looked up then.
+
+    On the MySQL protocol the first attempt sends the nonce's row and the message's (written
+    once, with its answer) with the COMMIT (`storage.deferred`): a msgid or nonce held already
+    fails the COMMIT, the transaction rolls back whole, and the caller's second attempt looks
+    both up. A twin racing this one runs its handler too, then fails on the key at its COMMIT
+    — two round trips fewer on every other call."""
+    # with its COMMIT: the first attempt, where the connection takes multi-statements
+    defers = optimistic and deferred.accepts(conn)
+    late = (conn.dialect.name == "sqlite" or defers) and not txn.reads_msg_log
     if not optimistic:
         stored = messages.stored(conn, ctx.msgid)
         if stored is not None:
             return _stored_answer(stored, ctx, digest)
     if claim is not None:
         try:
-            claim(conn)
+            claim(conn, defer=defers)
         except Unauthorized:
             stored = messages.stored(conn, ctx.msgid) if optimistic else None
             if stored is not None:  # the retry of an answered message, with its first nonce
                 return _stored_answer(stored, ctx, digest)
             raise
-    # Claim the msgid first: on a MySQL-protocol store a concurrent twin blocks here until this
-    # transaction ends, then fails on the key and is retried (the pipeline runs the job again).
-    # On SQLite (one writer, nothing interleaves with this savepoint) the row is written once,
-    # complete, after the handler: one statement instead of an INSERT and an UPDATE of the
-    # answer. Not for a handler that reads the message log itself (2601).
+    # Claim the msgid first on a careful attempt on a MySQL-protocol store: a concurrent twin
+    # blocks here until this transaction ends, then fails on the key and is retried (the
+    # pipeline runs the job again). Late otherwise — on SQLite (one writer, nothing interleaves
+    # with this savepoint), and on a first attempt whose row goes with the COMMIT — the row is
+    # written once, complete, after the handler: one statement instead of an INSERT and an
+    # UPDATE of the answer. Not for a handler that reads the message log itself (2601).
     if not late:
         messages.claim(
             conn,
@@ -145,10 +163,12 @@ def run_once(
         )
     try:
         output = txn.handler(conn, ctx, data)
+    except DBAPIError:
+        raise  # the store's own error: nothing to look up on this connection
     except Exception:
-        # On SQLite the msgid is written after the handler: a retry of an answered message
-        # (a 3401 whose department now exists) may be refused by the handler first. Seen
-        # before, the caller runs the job again the careful way (this savepoint is undone).
+        # Written late, the msgid comes after the handler: a retry of an answered message (a
+        # 3401 whose department now exists) may be refused by the handler first. Seen before,
+        # the caller runs the job again the careful way (this savepoint is undone).
         if optimistic and late and messages.stored(conn, ctx.msgid) is not None:
             raise SeenBefore(ctx.msgid) from None
         raise
@@ -159,6 +179,7 @@ def run_once(
     if late:
         messages.claim(
             conn,
+            defer=defers,
             msgid=ctx.msgid,
             fixmedins_code=ctx.fixmedins_code,
             infno=ctx.infno,

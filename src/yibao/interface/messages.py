@@ -50,23 +50,27 @@ def claim(
     response: str = "",
     ref_id: str | None = None,
     psn_no: str | None = None,
+    defer: bool = False,
 ) -> None:
     """Insert the message's row (a twin claiming the same msgid fails on the key); with the
-    answer already known (SQLite's late claim) the row is written once, complete."""
-    _CLAIM.execute(
-        conn,
-        {
-            "msgid": msgid,
-            "fixmedins_code": fixmedins_code,
-            "infno": infno,
-            "input_sha256": input_sha256,
-            "infcode": 0,
-            "response": response,
-            "psn_no": psn_no,
-            "ref_id": ref_id,
-            "created_at": created_at,
-        },
-    )
+    answer already known (a late claim) the row is written once, complete. `defer`: it goes
+    with the transaction's COMMIT on the MySQL protocol (`storage.deferred`), the key's clash
+    failing the COMMIT (`idempotency.run_once`)."""
+    row = {
+        "msgid": msgid,
+        "fixmedins_code": fixmedins_code,
+        "infno": infno,
+        "input_sha256": input_sha256,
+        "infcode": 0,
+        "response": response,
+        "psn_no": psn_no,
+        "ref_id": ref_id,
+        "created_at": created_at,
+    }
+    if defer:
+        _CLAIM.later(conn, [row])
+    else:
+        _CLAIM.execute(conn, row)
 
 
 def record_answer(

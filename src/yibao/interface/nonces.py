@@ -34,6 +34,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
+from yibao.storage import deferred
 from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import gateway_nonce
 from yibao.storage.writer import Writer
@@ -76,14 +77,31 @@ _CLAIM_SQLITE = Prepared(
 )
 
 
-def claim(conn: Connection, *, paasid: str, nonce: str, expires_at: int, now: int) -> bool:
+def claim(
+    conn: Connection,
+    *,
+    paasid: str,
+    nonce: str,
+    expires_at: int,
+    now: int,
+    defer: bool = False,
+) -> bool:
     """Record the nonce; False when it is still held by an earlier request (a replay).
 
     Two requests racing with one nonce on a MySQL-protocol store: the second INSERT fails on
-    the key (the caller's retry then sees the row and refuses it)."""
+    the key (the caller's retry then sees the row and refuses it).
+
+    `defer` (MySQL protocol, a caller that runs its whole transaction again on an
+    `IntegrityError`): the INSERT travels with the transaction's next round trip
+    (`storage.deferred`) and True is answered at once; a nonce held already fails that
+    statement or the COMMIT, and the caller's careful second attempt (without `defer`) tells a
+    replay from a nonce whose window has passed."""
     if conn.dialect.name == "sqlite":
         params = {"u_paasid": paasid, "u_nonce": nonce, "u_expires_at": expires_at, "u_now": now}
         return _CLAIM_SQLITE.execute(conn, params) == 1
+    if defer and deferred.accepts(conn):
+        _INSERT.later(conn, [{"paasid": paasid, "nonce": nonce, "expires_at": expires_at}])
+        return True
     # A nonce is new nearly always: insert it straight away (one statement). A duplicate key
     # fails that statement only (MySQL, MariaDB and TiDB keep the transaction), and then the
     # row tells a replay from an expired nonce used again.
@@ -121,9 +139,11 @@ class NonceStore:
         self._next_purge = 0.0
         self._lock = threading.Lock()
 
-    def claim(self, conn: Connection, *, paasid: str, nonce: str, expires_at: int) -> bool:
+    def claim(
+        self, conn: Connection, *, paasid: str, nonce: str, expires_at: int, defer: bool = False
+    ) -> bool:
         now = int(time.time())
-        fresh = claim(conn, paasid=paasid, nonce=nonce, expires_at=expires_at, now=now)
+        fresh = claim(conn, paasid=paasid, nonce=nonce, expires_at=expires_at, now=now, defer=defer)
         if fresh and self._due():
             purge(conn, now=now)
         return fresh
@@ -226,12 +246,12 @@ class ReadClaims:
         """Hand the deferred claims gathered so far to the writer. Nothing on the event loop
         waits for them (no task, no wake-up when they are written); at shutdown the writer
         finishes its queue before it stops."""
-        deferred, self._deferred = self._deferred, []
-        if not deferred:
+        claims, self._deferred = self._deferred, []
+        if not claims:
             return
-        future = self._writer.submit(self._job(deferred))
+        future = self._writer.submit(self._job(claims, defer=False))
         self._submitted.add(future)
-        future.add_done_callback(lambda done: self._written(deferred, done))
+        future.add_done_callback(lambda done: self._written(claims, done))
 
     def _written(self, claims: list[Claim], done: concurrent.futures.Future[list[bool]]) -> None:
         """(writer thread) A deferred job is done: say what went wrong, if anything."""
@@ -254,9 +274,12 @@ class ReadClaims:
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)
 
-    def _job(self, claims: list[Claim]) -> Callable[[Connection], list[bool]]:
+    def _job(self, claims: list[Claim], *, defer: bool) -> Callable[[Connection], list[bool]]:
         def job(conn: Connection) -> list[bool]:
-            return [self._store.claim(conn, paasid=p, nonce=n, expires_at=e) for p, n, e in claims]
+            return [
+                self._store.claim(conn, paasid=p, nonce=n, expires_at=e, defer=defer)
+                for p, n, e in claims
+            ]
 
         return job
 
@@ -264,14 +287,16 @@ class ReadClaims:
         claims = [claim for claim, _ in batch]
         try:
             try:
-                results = await self._writer.run(self._job(claims))
+                # MySQL protocol: the batch's INSERTs go with its COMMIT, one round trip
+                results = await self._writer.run(self._job(claims, defer=True))
             except IntegrityError:
-                # Another process claimed one of these nonces first (MySQL protocol): claim each
-                # on its own, the one that clashed is the replay.
+                # One of these nonces is in the store already (another process's claim, or one
+                # whose window has passed): claim each on its own, looking it up when its
+                # INSERT clashes — a replay is refused, an expired nonce renewed.
                 results = []
                 for claim in claims:
                     try:
-                        results.extend(await self._writer.run(self._job([claim])))
+                        results.extend(await self._writer.run(self._job([claim], defer=False)))
                     except IntegrityError:
                         results.append(False)
         except Exception as exc:

@@ -1,8 +1,8 @@
 """Writes that travel with the transaction's next round trip (MySQL protocol).
 
 Some writes of a call are never read back by it and refused by nothing the call could handle:
-the change log's counter and rows, an accumulator's upsert, a settlement's fund rows, the
-message's kept answer. On the MySQL protocol every statement costs a round trip — a wait on
+the change log's counter and rows, an accumulator's upsert, a new settlement or visit and its
+rows under their new ids, a balance computed under its row's lock, the message's kept answer. On the MySQL protocol every statement costs a round trip — a wait on
 the network, a context switch there and back in the gateway, and the server's own handling —
 so a write handed to `defer` is rendered by the driver at once (its escaping, as `execute`
 would) and kept on the connection until the transaction next talks to the server: it is sent
@@ -14,8 +14,11 @@ What changes for a deferred write:
 - Its error (a lost connection, a deadlock, a full disk) is raised by the statement or the
   COMMIT that carried it. The transaction then rolls back whole, as after any error, and the
   whole-transaction retry (`uow.run_transaction`) sees the same error classes. A write whose
-  failure the caller handles (a duplicate msgid or nonce, a serial number in use) is never
-  deferred.
+  failure the caller handles statement by statement (a serial number in use) is never
+  deferred; one whose clash the caller handles by running the whole transaction again, more
+  carefully, may be — a writing call's signature nonce and message-log row on its first,
+  optimistic attempt (`interface.idempotency.run_once`), the nonces of reads claimed together
+  (`interface.nonces.ReadClaims`).
 - Nothing else: the server runs the statements in order, so a later read in the transaction
   sees them; a rollback, a reset of the connection or a new transaction drops what is pending.
 

@@ -255,11 +255,13 @@ def cancel_lines(conn: Connection, mdtrt_id: str, sns: Sequence[str] | None, at:
 
 
 def link_lines(conn: Connection, mdtrt_id: str, sns: Sequence[str], setl_id: str) -> None:
-    """Mark the visit's unsettled lines `sns` as settled by `setl_id`."""
+    """Mark the visit's unsettled lines `sns` as settled by `setl_id` (the settlement read them
+    under its lock on the person's insurance: on the MySQL protocol the UPDATE goes with the
+    transaction's next round trip, `storage.deferred`)."""
     params: dict[str, Any] = {f"b_sn{i}": sn for i, sn in enumerate(sns)}
     params["b_mdtrt_id"] = mdtrt_id
     params["b_setl_id"] = setl_id
-    _link_stmt(len(sns)).execute(conn, params)
+    _link_stmt(len(sns)).later(conn, [params])
 
 
 def unlink_lines(conn: Connection, mdtrt_id: str, setl_id: str) -> None:

@@ -184,8 +184,10 @@ def family_sharer(conn: Connection, family_id: str, psn_no: str, insutype: str) 
 
 
 def set_balance(conn: Connection, psn_no: str, insutype: str, balc: Decimal, at: datetime) -> None:
-    _P_SET_BALANCE.execute(
-        conn, {"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}
+    """The account's new balance, computed under the row's lock (`insurance(lock=True)`): on
+    the MySQL protocol the UPDATE goes with the transaction's next round trip."""
+    _P_SET_BALANCE.later(
+        conn, [{"b_psn_no": psn_no, "b_insutype": insutype, "b_balc": balc, "b_at": at}]
     )
     cache = row_cache.of(conn)
     if cache is not None:

@@ -93,9 +93,9 @@ def funds(conn: Connection, setl_id: str) -> list[Row]:
 def insert_settlement(
     conn: Connection, row: Mapping[str, Any], funds: Sequence[Mapping[str, Any]]
 ) -> None:
-    """A new settlement and its fund rows (the hot path: driver-level statements; the fund
-    rows travel with the transaction's next round trip on the MySQL protocol)."""
-    _P_INSERT_SETL.execute(conn, row)
+    """A new settlement and its fund rows (the hot path: driver-level statements; under a new
+    id they travel with the transaction's next round trip on the MySQL protocol)."""
+    _P_INSERT_SETL.later(conn, [row])
     _P_INSERT_FUNDS.later(conn, funds)
 
 

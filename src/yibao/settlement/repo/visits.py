@@ -97,7 +97,9 @@ def visit_of_message(conn: Connection, fixmedins_code: str, msgid: str) -> Row |
 
 
 def insert_visit(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
-    _P_INSERT_VISIT.execute(conn, values)
+    """A new visit (its id is new: nothing refuses the row, so on the MySQL protocol it goes
+    with the transaction's next round trip, `storage.deferred`)."""
+    _P_INSERT_VISIT.later(conn, [values])
     row_cache.forget(conn, ("mdtrt", values["mdtrt_id"]))
     return values
 
