@@ -7,6 +7,9 @@
 #   bench/scripts/ab_paired.sh CODE_A CODE_B [PAIRS] [-- A_VAR=… …] [-- B_VAR=… …]
 #   e.g. review on (A) against review off (B), 12 pairs of 6 s legs:
 #   LEG=6 bench/scripts/ab_paired.sh . . 12 -- -- YIBAO_REVIEW=off
+#   on MariaDB with two gateways a side (create the two databases first):
+#   bench/scripts/ab_paired.sh OLD . 10 -- YIBAO_DATABASE_URL=mysql+pymysql://root@127.0.0.1:3306/a \
+#     YIBAO_WORKERS=2 -- YIBAO_DATABASE_URL=mysql+pymysql://root@127.0.0.1:3306/b YIBAO_WORKERS=2
 #
 # LEG (seconds, default 6) and PERSONS (enrolled per leg, default 800) tune the legs; the
 # servers' logs and each leg's JSON stay in /tmp/yibao-pair-{a,b}.
@@ -23,6 +26,7 @@ done
 start() {  # start SIDE CODE PORT VARS…
   local side=$1 code=$2 port=$3; shift 3
   local dir=/tmp/yibao-pair-$side; rm -rf "$dir"; mkdir -p "$dir"
+  printf '%s\n' "$@" > "$dir/vars"  # the legs' driver reads the same store (YIBAO_DATABASE_URL …)
   (
     export YIBAO_DATA_DIR=$dir YIBAO_PORT=$port
     for kv in "$@"; do export "$kv"; done
@@ -41,9 +45,12 @@ for port in 8001 8002; do
 done
 leg() {  # leg SIDE PORT N
   local dir=/tmp/yibao-pair-$1
-  PYTHONPATH=$root/src $PY -m yibao.cli.main bench settle --url "http://127.0.0.1:$2" \
-    --duration "${LEG:-6}" --persons "${PERSONS:-800}" --ceiling-seconds 0 \
-    --raw-commit-seconds 0 --data-dir "$dir" --json "$dir/leg-$3.json" >/dev/null 2>&1 || true
+  (
+    while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done < "$dir/vars"
+    PYTHONPATH=$root/src $PY -m yibao.cli.main bench settle --url "http://127.0.0.1:$2" \
+      --duration "${LEG:-6}" --persons "${PERSONS:-800}" --ceiling-seconds 0 \
+      --raw-commit-seconds 0 --data-dir "$dir" --json "$dir/leg-$3.json" > "$dir/leg-$3.out" 2>&1 || true
+  )
 }
 for i in $(seq "$pairs"); do
   if [ $((i % 2)) = 1 ]; then leg a 8001 "$i"; leg b 8002 "$i"; else leg b 8002 "$i"; leg a 8001 "$i"; fi
