@@ -20,11 +20,9 @@ thread owns SQLite's statements"); they are not logged.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -46,6 +44,7 @@ from yibao.interface.idempotency import SeenBefore, input_digest, input_psn, run
 from yibao.interface.nonces import Claim
 from yibao.interface.registry import Transaction, load_handlers, lookup
 from yibao.kit import clock, jsonx
+from yibao.kit.workers import Workers
 from yibao.obs import logs, metrics
 from yibao.policy.model import PolicyRefusal
 from yibao.review.service import WARN_KEY, ReviewRefused
@@ -115,10 +114,7 @@ class CallPipeline:
         #: the calls' signature nonces: memory, store, the reads' claim jobs
         self.nonces = CallNonces(platform.db.writer)
         self.refids = RefIds(platform.settings.node_id)
-        self.reads = ThreadPoolExecutor(
-            max_workers=platform.settings.read_threads,
-            thread_name_prefix="yibao-nhsa-read",
-        )
+        self.reads = Workers(platform.settings.read_threads, "yibao-nhsa-read")
         #: "fixmedins_code/sign_no" → monotonic time until which the sign-in is trusted
         self._signed: dict[str, float] = {}
         #: SQLite, while serving (`start` … `stop`): the event loop's connection for its
@@ -144,7 +140,7 @@ class CallPipeline:
 
     def close(self) -> None:
         self.stop()
-        self.reads.shutdown(wait=False, cancel_futures=True)
+        self.reads.close(cancel_queued=True, wait=False)
 
     def run(
         self,
@@ -268,11 +264,10 @@ class CallPipeline:
         return await asyncio.shield(waiting)
 
     async def _read_generations(self) -> None:
-        loop = asyncio.get_running_loop()
         while self._generation_next is not None:
             due, self._generation_next = self._generation_next, None
             try:
-                value = await loop.run_in_executor(self.reads, self._generation_read)
+                value = await self.reads.run(self._generation_read)
             except asyncio.CancelledError:
                 due.cancel()  # shutting down: the waiting callers are cancelled with it
                 raise
@@ -288,7 +283,6 @@ class CallPipeline:
         # every process (`interface.credentials`): serving SQLite it is one primary-key read
         # on the event loop's own connection; otherwise a pooled read that the calls arriving
         # while the previous one ran share (`_generation`).
-        loop = asyncio.get_running_loop()
         if self._reader is not None:
             generation = self.credentials.generation(self._single_read())
         else:
@@ -296,7 +290,7 @@ class CallPipeline:
         credential = self.credentials.cached(paasid, generation)
         if credential is None:
             try:
-                credential = await loop.run_in_executor(self.reads, self.credentials.load, paasid)
+                credential = await self.reads.run(self.credentials.load, paasid)
             except ConfigError:
                 log.exception("nhsa call: the gateway token key cannot be read")
                 raise Refusal(INTERNAL) from None
@@ -456,11 +450,8 @@ class CallPipeline:
             if on_writer:
                 output = await self._read_on_writer(txn, ctx, data, in_job)
             else:
-                loop = asyncio.get_running_loop()
                 # the call's context (its request id for the log) goes with it to the thread
-                output = await loop.run_in_executor(
-                    self.reads, contextvars.copy_context().run, self._read, txn, ctx, data
-                )
+                output = await self.reads.run(self._read, txn, ctx, data)
         finally:
             if claimed is not None:
                 await claimed
@@ -596,7 +587,7 @@ class CallPipeline:
             with self.platform.db.call_read() as conn:
                 return sign_in.is_signed_in(conn, fixmedins_code=code, sign_no=sign_no)
 
-        ok = await asyncio.get_running_loop().run_in_executor(self.reads, check)
+        ok = await self.reads.run(check)
         if not ok:
             metrics.signin_failed("sign_no")
             raise Refusal(f"sign_no: 签到流水号无效或已签退 '{sign_no}' (sign in again with 9001)")

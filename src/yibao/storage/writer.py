@@ -28,6 +28,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 
+from yibao.kit.workers import Workers
 from yibao.obs import metrics
 from yibao.storage import changelog, faults, row_cache
 from yibao.storage.uow import run_transaction
@@ -57,7 +58,7 @@ class Writer:
         self._batch_max = max(1, batch_max)
         self._queue: queue.Queue[_Item] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: Workers | None = None
         self._workers = workers
         self._on_commit: list[Callable[[], None]] = []
         #: rows the writer read, for the next calls of a flow (group commit only)
@@ -86,9 +87,7 @@ class Writer:
                     )
                     self._thread.start()
             elif self._pool is None:
-                self._pool = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=self._workers, thread_name_prefix="yibao-write"
-                )
+                self._pool = Workers(self._workers, "yibao-write")
 
     def stop(self) -> None:
         with self._lock:
@@ -97,7 +96,7 @@ class Writer:
                 self._thread.join(timeout=30)
                 self._thread = None
             if self._pool is not None:
-                self._pool.shutdown(wait=True)
+                self._pool.close(wait=True)  # the jobs queued so far still run
                 self._pool = None
 
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -124,7 +123,12 @@ class Writer:
         awaiting loop once per batch (one thread-safe wake-up resolves every future of the
         batch) instead of chaining a concurrent future per job."""
         if not self._group_commit:
-            return await asyncio.wrap_future(self.submit(fn))
+            pool = self._pool
+            if pool is None:
+                self.start()
+                pool = self._pool
+                assert pool is not None
+            return await pool.run(self._run_alone, fn)
         self.start()
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
