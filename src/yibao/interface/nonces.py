@@ -3,7 +3,7 @@ so a request replayed to another worker or machine is refused too (like the sign
 
 A nonce is kept until its request's timestamp leaves the signature window (`expires_at`); a
 replay after that fails the timestamp check anyway. Expired rows are purged now and then by
-whichever process claims a nonce (`NonceStore.claim`).
+whichever process claims a nonce (`NonceStore.claim`, before its claim).
 
 A writing call claims its nonce inside its own savepoint (`interface.idempotency.run_once`).
 A read has no writer job of its own, so the claims of the reads that arrive together are
@@ -143,10 +143,9 @@ class NonceStore:
         self, conn: Connection, *, paasid: str, nonce: str, expires_at: int, defer: bool = False
     ) -> bool:
         now = int(time.time())
-        fresh = claim(conn, paasid=paasid, nonce=nonce, expires_at=expires_at, now=now, defer=defer)
-        if fresh and self._due():
+        if self._due():  # first: a DELETE after a deferred claim would carry the claim along
             purge(conn, now=now)
-        return fresh
+        return claim(conn, paasid=paasid, nonce=nonce, expires_at=expires_at, now=now, defer=defer)
 
     def _due(self) -> bool:
         moment = time.monotonic()
