@@ -10,30 +10,21 @@ same process is refused without the store), then claims it in the shared store
   (`claim_in_job`);
 - another read while serving SQLite: a look at the committed store on the event loop's reader,
   the row written with the writer's next group (`claim_read_now`);
-- a read on the MySQL protocol: on the read's own autocommit connection, the INSERT in front of
-  the read's first statement (`read_with_claim`): kept by the server before the read's rows
-  come back, with no writer job and no round trip of its own;
-- a read of a pipeline not serving a SQLite store (a command, a test): a writer job beside the
-  read, the answer waiting for its commit (`claim_for_read`); the reads arriving together
-  share one job.
+- any read elsewhere (the MySQL protocol, a pipeline not serving): a writer job beside the read,
+  the answer waiting for its commit (`claim_for_read`); the reads arriving together share one
+  job, whose rows go with its COMMIT on the MySQL protocol.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from yibao.interface import nonces
 from yibao.interface import signature as sig
 from yibao.interface.nonces import Claim, NonceStore, ReadClaims, RecentNonces
-from yibao.storage import deferred
 from yibao.storage.writer import Writer
-
-T = TypeVar("T")
 
 
 class WriteClaim:
@@ -114,42 +105,6 @@ class CallNonces:
         paasid, nonce, expires_at = claim
         if not self.store.claim(conn, paasid=paasid, nonce=nonce, expires_at=expires_at):
             raise sig.replay(nonce)
-
-    def read_with_claim(self, conn: Connection, claim: Claim, read: Callable[[], T]) -> T:
-        """(MySQL protocol, on the read's own autocommit connection) `read()` with the nonce
-        `hold_for_job` held claimed in the store: its INSERT travels in front of the read's
-        first statement (`storage.deferred`) and is kept at once (autocommit). A nonce the
-        store holds fails that request before the read runs: looked up then, a replay is
-        refused and a nonce past its window renewed, and the read runs again."""
-        paasid, nonce, expires_at = claim
-        if not self.store.claim(
-            conn, paasid=paasid, nonce=nonce, expires_at=expires_at, defer=True
-        ):
-            raise sig.replay(nonce)  # claimed at once (no multi-statements): it was held
-        try:
-            result = read()
-        except IntegrityError:  # a read writes nothing else: the nonce's row clashed
-            self._claim_again(conn, claim)
-            return read()
-        except DBAPIError:
-            raise  # the store's own error: the call fails, this connection is done
-        except BaseException:
-            self._send_claim(conn, claim)  # refused input still uses up its nonce
-            raise
-        self._send_claim(conn, claim)
-        return result
-
-    def _send_claim(self, conn: Connection, claim: Claim) -> None:
-        """The claim, when the read sent no statement to carry it."""
-        try:
-            deferred.flush(conn)
-        except IntegrityError:
-            self._claim_again(conn, claim)
-
-    def _claim_again(self, conn: Connection, claim: Claim) -> None:
-        paasid, nonce, expires_at = claim
-        if not self.store.claim(conn, paasid=paasid, nonce=nonce, expires_at=expires_at):
-            raise sig.replay(nonce) from None
 
     def claim_read_now(self, reader: Connection, paasid: str, verified: sig.Verified) -> None:
         """Claim a read's nonce while serving a SQLite store (this process is its only gateway,

@@ -434,14 +434,13 @@ class CallPipeline:
             return Answer(payload, JSON_HEADERS)
         # A read is not logged, so a replayed nonce is always refused. Serving SQLite, a read
         # the writer runs claims its nonce in its own job (held here first); another read's
-        # claim is settled here and written later. On the MySQL protocol the read claims it on
-        # its own connection, in front of its first statement (`CallNonces.read_with_claim`);
-        # else it runs in the writer beside the read (the answer dropped when it refuses).
+        # claim is settled here and written later; else it runs in the writer beside the read
+        # (the read's answer is dropped when the claim refuses).
         claimed = None
         on_writer = self._reader is not None and txn.writer_read
         in_job = None
         if verified is not None:
-            if on_writer or not self.platform.db.is_sqlite:
+            if on_writer:
                 in_job = self.nonces.hold_for_job(str(paasid), verified)
             elif self._reader is not None:
                 self.nonces.claim_read_now(self._single_read(), str(paasid), verified)
@@ -452,7 +451,7 @@ class CallPipeline:
                 output = await self._read_on_writer(txn, ctx, data, in_job)
             else:
                 # the call's context (its request id for the log) goes with it to the thread
-                output = await self.reads.run(self._read, txn, ctx, data, in_job)
+                output = await self.reads.run(self._read, txn, ctx, data)
         finally:
             if claimed is not None:
                 await claimed
@@ -475,13 +474,9 @@ class CallPipeline:
         )
         return Answer(payload, JSON_HEADERS)
 
-    def _read(
-        self, txn: Transaction, ctx: CallContext, data: dict[str, Any], nonce: Claim | None
-    ) -> Any:
+    def _read(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
         with self.platform.db.call_read() as conn:
-            if nonce is None:
-                return txn.handler(conn, ctx, data)
-            return self.nonces.read_with_claim(conn, nonce, lambda: txn.handler(conn, ctx, data))
+            return txn.handler(conn, ctx, data)
 
     async def _read_on_writer(
         self, txn: Transaction, ctx: CallContext, data: dict[str, Any], nonce: Claim | None

@@ -80,8 +80,7 @@ class Database:
         """The plain SELECTs of a national-interface read (1101, 2206 …; the credential
         generation, a sign-in). On the MySQL protocol each runs as its own transaction
         (autocommit) — the view READ COMMITTED gives a statement inside a transaction too — so
-        no ROLLBACK round trip ends them. Nothing here writes but a read's signature nonce,
-        kept at once (`interface.call_nonces.CallNonces.read_with_claim`). On SQLite: `read`."""
+        no ROLLBACK round trip ends them; nothing here may write. On SQLite: `read`."""
         if self.call_read_engine is self.read_engine:
             with self.read() as conn:
                 yield conn

@@ -145,20 +145,6 @@ def fetch(raw: Any, pending: Sequence[bytes], selects: Sequence[bytes]) -> list[
         cursor.close()
 
 
-def flush(conn: Connection) -> None:
-    """Send what is pending now, alone (a connection that will run no other statement: an
-    autocommit read whose handler read nothing). An error is raised as `Connection.execute`
-    raises one (wrapped as SQLAlchemy's)."""
-    raw = conn.connection.dbapi_connection
-    pending = take(raw)
-    if not pending:
-        return
-    try:
-        send(raw, pending)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        conn._handle_dbapi_exception(exc, "deferred writes", None, None, None)
-
-
 def install(engine: Engine) -> None:
     """Make `engine`'s connections carry deferred writes: mark each new connection as
     accepting them, send what is pending before any statement SQLAlchemy runs and with the
