@@ -163,8 +163,8 @@ def run_once(
         )
     try:
         output = txn.handler(conn, ctx, data)
-    except DBAPIError:
-        raise  # the store's own error: nothing to look up on this connection
+    except (DBAPIError, conn.dialect.loaded_dbapi.Error):
+        raise  # the store's own error (wrapped or not): nothing to look up on this connection
     except Exception:
         # Written late, the msgid comes after the handler: a retry of an answered message (a
         # 3401 whose department now exists) may be refused by the handler first. Seen before,

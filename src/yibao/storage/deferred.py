@@ -113,16 +113,18 @@ def send(raw: Any, statements: Sequence[bytes], last: bytes | None = None) -> An
         return cursor
     except BaseException:
         _drain(cursor)
-        cursor.close()
         raise
 
 
 def _drain(cursor: Any) -> None:
     """After an error in a request, take what is left of its results (the connection must
-    not be left mid-answer)."""
+    not be left mid-answer) and close the cursor — quietly: on a lost connection these fail
+    too, and their error must not replace the request's own."""
     with contextlib.suppress(Exception):
         while cursor.nextset():
             pass
+    with contextlib.suppress(Exception):
+        cursor.close()
 
 
 def fetch(raw: Any, pending: Sequence[bytes], selects: Sequence[bytes]) -> list[list[Any]]:
@@ -137,12 +139,11 @@ def fetch(raw: Any, pending: Sequence[bytes], selects: Sequence[bytes]) -> list[
         for _ in selects[1:]:
             cursor.nextset()
             found.append(list(cursor.fetchall()))
-        return found
     except BaseException:
         _drain(cursor)
         raise
-    finally:
-        cursor.close()
+    cursor.close()
+    return found
 
 
 def install(engine: Engine) -> None:

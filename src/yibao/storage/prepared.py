@@ -16,6 +16,7 @@ Rows come back as plain dicts keyed by column name.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -249,7 +250,7 @@ class Prepared:
         try:
             cursor.execute(c.text, args)
         except conn.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
+            _close_quietly(cursor)
             _fail(conn, c.text, args, exc)
         return c, cursor
 
@@ -311,9 +312,9 @@ class Prepared:
         try:
             cursor.executemany(c.text, args)
         except conn.dialect.loaded_dbapi.Error as exc:
+            _close_quietly(cursor)
             _fail(conn, c.text, args, exc)
-        finally:
-            cursor.close()
+        cursor.close()
 
     def later(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a write whose outcome the call never reads and whose failure it does not
@@ -421,6 +422,14 @@ def _raw(conn: Connection) -> Any:
     raw = conn.connection.dbapi_connection
     assert raw is not None  # None only on a connection that was invalidated
     return raw
+
+
+def _close_quietly(cursor: Any) -> None:
+    """Close a cursor whose statement failed: on a lost connection the close fails too
+    (mysqlclient's reads what is left of the answer), and that error must not replace the
+    statement's own, which `_fail` wraps and turns into the pool's invalidation."""
+    with contextlib.suppress(Exception):
+        cursor.close()
 
 
 def _fail(conn: Connection, text: str, args: Any, exc: Exception) -> NoReturn:

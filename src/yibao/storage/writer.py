@@ -56,7 +56,7 @@ class Writer:
         self._engine = engine
         self._group_commit = group_commit
         self._batch_max = max(1, batch_max)
-        self._queue: queue.Queue[_Item] = queue.Queue()
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()  # C: no Python-level lock a put
         self._thread: threading.Thread | None = None
         self._pool: Workers | None = None
         self._workers = workers
@@ -129,7 +129,8 @@ class Writer:
                 pool = self._pool
                 assert pool is not None
             return await pool.run(self._run_alone, fn)
-        self.start()
+        if self._thread is None:  # the lock only to start it
+            self.start()
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
         self._queue.put((fn, _Awaited(loop, fut), False))
@@ -140,7 +141,8 @@ class Writer:
         the start of the writer's next transaction, before any job of it writes, so it sees
         exactly what is committed; answered at once, not at the commit."""
         assert self._group_commit, "reads on the writer: group commit (SQLite) only"
-        self.start()
+        if self._thread is None:
+            self.start()
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
         self._queue.put((fn, _Awaited(loop, fut), True))

@@ -232,3 +232,37 @@ def test_a_call_read_on_the_mysql_protocol_needs_no_rollback(mysql_migrated: str
             assert conn.exec_driver_sql("SELECT @@in_transaction").scalar_one() == 0
     finally:
         db.close()
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("many", [False, True])
+def test_a_lost_connection_is_raised_as_the_statements_error_not_the_cursors_close(
+    mysql_migrated: str, monkeypatch: pytest.MonkeyPatch, many: bool
+) -> None:
+    """When the server goes away mid-statement, closing the cursor fails as well; the error
+    raised is still the statement's, wrapped (so the pool is invalidated and the call answered
+    "unavailable"), never the close's raw driver error."""
+    engine = make_engine(mysql_migrated)
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            dbapi = conn.dialect.loaded_dbapi
+            cursor_class = type(raw.cursor())
+
+            def lost(*_args: object, **_kw: object) -> None:
+                raise dbapi.OperationalError(2013, "Lost connection to server during query")
+
+            def gone(*_args: object, **_kw: object) -> None:
+                raise dbapi.OperationalError(2006, "Server has gone away")
+
+            monkeypatch.setattr(cursor_class, "executemany" if many else "execute", lost)
+            monkeypatch.setattr(cursor_class, "close", gone)
+            with pytest.raises(DBAPIError) as raised:
+                if many:
+                    _ADD.executemany(conn, [_row("H11010500001"), _row("H11010500002")])
+                else:
+                    _NAME.first(conn, {"code": "H11010500001"})
+            assert raised.value.orig.args[0] == 2013
+            monkeypatch.undo()
+    finally:
+        engine.dispose()
