@@ -4,9 +4,9 @@
 `Condition` and its lock), a work item, a look at the pool's idle semaphore, then an asyncio
 future chained to the concurrent one, whose state is copied back through a callback. On the
 MySQL protocol a gateway hands several calls a request to its threads (the write job, the
-reads, the credential generation), and that machinery held the interpreter lock for about an
-eighth of the gateway's time (`docs/operations.md`, "Threads per gateway"). Here a call is one
-tuple on a `SimpleQueue`, and its answer one `call_soon_threadsafe` on the caller's loop.
+reads, the credential generation), and that machinery held a sizeable share of the gateway's
+interpreter lock (`bench/RESULTS.md`, "Nineteenth session"). Here a call is one tuple on a
+`SimpleQueue`, and its answer one `call_soon_threadsafe` on the caller's loop.
 
 The caller's context variables (its request id for the log) go with the call. A call whose
 caller stopped waiting before it started is skipped, and its answer is dropped if it ran.

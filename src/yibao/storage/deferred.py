@@ -2,8 +2,9 @@
 
 Some writes of a call are never read back by it and refused by nothing the call could handle:
 the change log's counter and rows, an accumulator's upsert, a new settlement or visit and its
-rows under their new ids, a balance computed under its row's lock, the message's kept answer. On the MySQL protocol every statement costs a round trip — a wait on
-the network, a context switch there and back in the gateway, and the server's own handling —
+rows under their new ids, a balance computed under its row's lock, the message's kept answer.
+On the MySQL protocol every statement costs a round trip — a wait on the network, a context
+switch there and back in the gateway, and the server's own handling —
 so a write handed to `defer` is rendered by the driver at once (its escaping, as `execute`
 would) and kept on the connection until the transaction next talks to the server: it is sent
 in front of the next statement as one multi-statement request, or in front of `COMMIT`. A

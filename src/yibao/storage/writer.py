@@ -56,7 +56,8 @@ class Writer:
         self._engine = engine
         self._group_commit = group_commit
         self._batch_max = max(1, batch_max)
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()  # C: no Python-level lock a put
+        # a queue in C: no Python-level lock and condition around every put and get
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pool: Workers | None = None
         self._workers = workers
