@@ -90,6 +90,13 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{target}"
 
 
+@pytest.fixture
+def mysql_empty(mysql_migrated: str) -> str:
+    """The migrated MySQL-protocol test store, emptied (other tests of the session wrote to it)."""
+    _truncate_mysql(mysql_migrated)
+    return mysql_migrated
+
+
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """A migrated, empty row store: SQLite, and MariaDB/MySQL under the `mysql` marker."""

@@ -15,6 +15,22 @@ from yibao.kit.workers import Workers
 request = contextvars.ContextVar("request", default="-")
 
 
+class Blocker:
+    """A job that says it started and then waits to be released."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self) -> int:
+        self.started.set()
+        self.release.wait(5)
+        return 1
+
+    async def running(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.started.wait, 5)
+
+
 async def test_runs_on_its_threads_and_answers_the_loop() -> None:
     workers = Workers(2, "test-w")
     try:
@@ -75,18 +91,12 @@ async def test_the_callers_context_goes_with_the_job() -> None:
 
 async def test_a_caller_that_stopped_waiting_is_not_answered() -> None:
     workers = Workers(1, "test-w")
-    started, release = threading.Event(), threading.Event()
-
-    def slow() -> int:
-        started.set()
-        release.wait(5)
-        return 1
-
+    slow = Blocker()
     try:
         task = asyncio.ensure_future(workers.run(slow))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+        await slow.running()
         task.cancel()
-        release.set()
+        slow.release.set()
         with pytest.raises(asyncio.CancelledError):
             await task
         assert await workers.run(lambda: 2) == 2  # the thread answered nobody and went on
@@ -113,20 +123,15 @@ async def test_close_runs_what_is_queued_unless_told_to_cancel_it() -> None:
 
 async def test_close_fails_the_jobs_still_queued() -> None:
     workers = Workers(1, "test-w")
-    started, release = threading.Event(), threading.Event()
-
-    def block() -> None:
-        started.set()
-        release.wait(5)
-
+    block = Blocker()
     first = asyncio.ensure_future(workers.run(block))
     queued = asyncio.ensure_future(workers.run(lambda: 1))
-    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    await block.running()
     closing = asyncio.get_running_loop().run_in_executor(
         None, lambda: workers.close(cancel_queued=True)
     )
     await asyncio.sleep(0.05)
-    release.set()
+    block.release.set()
     await closing
     await first
     with pytest.raises(RuntimeError, match="closed"):

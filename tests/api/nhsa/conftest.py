@@ -5,7 +5,7 @@ ASGI transport."""
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,8 @@ from settle_factories import (
 )
 
 from yibao.api.app import create_app
-from yibao.runtime import Platform
+from yibao.config import load_settings
+from yibao.runtime import Platform, open_platform
 
 
 @pytest.fixture
@@ -66,3 +67,11 @@ async def world(platform: Platform) -> AsyncIterator[dict[str, Any]]:
             "his2": His(client, HOSP2, *creds[HOSP2]),
             "pos": His(client, PHARM, *creds[PHARM]),
         }
+
+
+@pytest.fixture
+def mysql_platform(tmp_path: Path, mysql_empty: str) -> Iterator[Platform]:
+    """A platform on the emptied MySQL-protocol test store."""
+    plat = open_platform(load_settings(data_dir=tmp_path / "data", database_url=mysql_empty))
+    yield plat
+    plat.close()

@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from settle_factories import HOSP, HOSP2, His, Person, seed_institution, seed_person
+from settle_factories import HOSP, HOSP2, His, Person, Signer, seed_institution, seed_person
 from sqlalchemy import func, select
 
 from yibao.api.app import create_app
@@ -21,38 +20,13 @@ from yibao.enrolment.credentials import issue_credential
 from yibao.interface import nonces
 from yibao.interface.nonces import RecentNonces
 from yibao.interface.pipeline import CallPipeline
-from yibao.interface.signature import Signed, read_headers, sign
+from yibao.interface.signature import Signed, read_headers
 from yibao.kit import jsonx
 from yibao.runtime import Platform, open_platform
 from yibao.storage.tables import fixmedins_credential, gateway_nonce, sign_in
 
 FOUND = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "110101199003074514"}}
 SIGN_IN = {"signIn": {"opter_no": "0001", "mac": "00-11-22-33-44-55", "ip": "10.0.0.8"}}
-
-
-class Signer:
-    """A HIS that signs: its paasid and paasToken, and the headers of one request."""
-
-    def __init__(self, paasid: str, token: str) -> None:
-        self.paasid = paasid
-        self.token = token
-
-    def signed(
-        self, *, at: int | None = None, nonce: str | None = None, token: str | None = None
-    ) -> Signed:
-        stamp = str(int(time.time()) if at is None else at)
-        once = nonce or uuid.uuid4().hex
-        return Signed(stamp, once, sign(stamp, token or self.token, once))
-
-    def http_headers(self, signed: Signed, **extra: str) -> dict[str, str]:
-        assert signed.timestamp and signed.nonce and signed.signature
-        return {
-            "x-tif-paasId": self.paasid,  # the spelling some clients use
-            "x-tif-timestamp": signed.timestamp,
-            "x-tif-nonce": signed.nonce,
-            "X-TIF-SIGNATURE": signed.signature,
-            **extra,
-        }
 
 
 @pytest.fixture

@@ -5,38 +5,20 @@ nothing, and a msgid reused for another message is still refused."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from settle_factories import HOSP, His, Person, seed_institution, seed_person
 from sqlalchemy import func, select
 
-from yibao.config import load_settings
 from yibao.enrolment.credentials import revoke_credential
 from yibao.interface.pipeline import CallPipeline
 from yibao.kit import jsonx
-from yibao.runtime import Platform, open_platform
-from yibao.storage.engine import make_null_engine
-from yibao.storage.tables import metadata, msg_log, sign_in
+from yibao.runtime import Platform
+from yibao.storage.tables import msg_log, sign_in
 
 SIGN_IN = {"signIn": {"opter_no": "0001", "mac": "00-11-22-33-44-55", "ip": "10.0.0.8"}}
 OTHER = {"signIn": {"opter_no": "0002", "mac": "00-11-22-33-44-66", "ip": "10.0.0.9"}}
-
-
-@pytest.fixture
-def mysql_platform(tmp_path: Path, mysql_migrated: str) -> Iterator[Platform]:
-    engine = make_null_engine(mysql_migrated)
-    with engine.begin() as conn:  # an empty store (other tests of the session wrote to it)
-        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-        for table in metadata.sorted_tables:
-            conn.exec_driver_sql(f"DELETE FROM `{table.name}`")
-        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
-    engine.dispose()
-    plat = open_platform(load_settings(data_dir=tmp_path / "data", database_url=mysql_migrated))
-    yield plat
-    plat.close()
 
 
 def _count(platform: Platform, table: Any) -> int:

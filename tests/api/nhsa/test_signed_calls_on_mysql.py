@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -20,6 +18,7 @@ from settle_factories import (
     HOSP,
     His,
     Person,
+    Signer,
     echo,
     fee_line,
     register_input,
@@ -30,14 +29,12 @@ from settle_factories import (
 )
 from sqlalchemy import func, insert, select
 
-from yibao.config import load_settings
 from yibao.enrolment.credentials import issue_credential
 from yibao.interface.pipeline import CallPipeline
-from yibao.interface.signature import Signed, sign
+from yibao.interface.signature import Signed
 from yibao.kit import jsonx
-from yibao.runtime import Platform, open_platform
-from yibao.storage.engine import make_null_engine
-from yibao.storage.tables import gateway_nonce, metadata, msg_log, sign_in
+from yibao.runtime import Platform
+from yibao.storage.tables import gateway_nonce, msg_log, sign_in
 
 FOUND = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "110101199003074514"}}
 SIGN_IN = {"signIn": {"opter_no": "0001", "mac": "00-11-22-33-44-55", "ip": "10.0.0.8"}}
@@ -70,28 +67,8 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def platform(tmp_path: Path, mysql_migrated: str) -> Iterator[Platform]:
-    engine = make_null_engine(mysql_migrated)
-    with engine.begin() as conn:  # an empty store (other tests of the session wrote to it)
-        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-        for table in metadata.sorted_tables:
-            conn.exec_driver_sql(f"DELETE FROM `{table.name}`")
-        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
-    engine.dispose()
-    plat = open_platform(load_settings(data_dir=tmp_path / "data", database_url=mysql_migrated))
-    yield plat
-    plat.close()
-
-
-class Signer:
-    def __init__(self, paasid: str, token: str) -> None:
-        self.paasid = paasid
-        self.token = token
-
-    def signed(self, nonce: str | None = None) -> Signed:
-        stamp = str(int(time.time()))
-        once = nonce or uuid.uuid4().hex
-        return Signed(stamp, once, sign(stamp, self.token, once))
+def platform(mysql_platform: Platform) -> Platform:
+    return mysql_platform
 
 
 @pytest.fixture
@@ -185,11 +162,11 @@ async def test_a_nonce_past_its_window_in_the_store_can_be_used_again(
                 insert(gateway_nonce).values(paasid=signer.paasid, nonce=nonce, expires_at=1)
             )
     write = await _call(
-        pipe, jsonx.dumps(his.envelope("9001", SIGN_IN)), signer, signer.signed("old-write")
+        pipe, jsonx.dumps(his.envelope("9001", SIGN_IN)), signer, signer.signed(nonce="old-write")
     )
     assert write["infcode"] == 0, write
     read = await _call(
-        pipe, jsonx.dumps(his.envelope("1101", FOUND)), signer, signer.signed("old-read")
+        pipe, jsonx.dumps(his.envelope("1101", FOUND)), signer, signer.signed(nonce="old-read")
     )
     assert read["infcode"] == 0, read
     with platform.db.read() as conn:

@@ -35,7 +35,6 @@ from yibao.cli.supervise import CLI, free_port
 from yibao.replica import heartbeat
 from yibao.replica.lock import TOKEN_HEADER, running_owner
 from yibao.storage.engine import make_null_engine
-from yibao.storage.tables import metadata
 
 pytestmark = pytest.mark.slow
 
@@ -258,18 +257,11 @@ async def test_applier_runs_in_its_own_process_and_is_restarted_after_kill(
 
 @pytest.mark.mysql
 async def test_two_gateway_workers_on_mariadb_answer_with_distinct_ids(
-    tmp_path: Path, mysql_migrated: str
+    tmp_path: Path, mysql_empty: str
 ) -> None:
-    engine = make_null_engine(mysql_migrated)
-    with engine.begin() as conn:  # an empty store (other tests of the session wrote to it)
-        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-        for table in metadata.sorted_tables:
-            conn.exec_driver_sql(f"DELETE FROM `{table.name}`")
-        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
-    engine.dispose()
-    paasid, secret, people = _seed(mysql_migrated)
+    paasid, secret, people = _seed(mysql_empty)
     data_dir = tmp_path / "data"
-    served = Served(_env(data_dir, mysql_migrated, YIBAO_WORKERS="2"))
+    served = Served(_env(data_dir, mysql_empty, YIBAO_WORKERS="2"))
     try:
         served.wait_ready()
         children = _children(served.proc.pid)

@@ -5,6 +5,8 @@ catalog rows, and a fake HIS that builds envelopes the way real clients do
 from __future__ import annotations
 
 import itertools
+import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +17,7 @@ from sqlalchemy import Connection, insert
 
 from yibao.enrolment.credentials import secret_sha256
 from yibao.interface.context import CallContext, Institution
+from yibao.interface.signature import Signed, sign
 from yibao.interface.transactions import outpatient
 from yibao.kit import jsonx
 from yibao.kit.clock import local_naive_now
@@ -444,3 +447,28 @@ class CountedStatement:
     def all(self, *args: Any) -> Any:
         self._seen.append(self._name)
         return self._prepared.all(*args)
+
+
+class Signer:
+    """A HIS that signs: its paasid and paasToken, and the headers of one request."""
+
+    def __init__(self, paasid: str, token: str) -> None:
+        self.paasid = paasid
+        self.token = token
+
+    def signed(
+        self, *, at: int | None = None, nonce: str | None = None, token: str | None = None
+    ) -> Signed:
+        stamp = str(int(time.time()) if at is None else at)
+        once = nonce or uuid.uuid4().hex
+        return Signed(stamp, once, sign(stamp, token or self.token, once))
+
+    def http_headers(self, signed: Signed, **extra: str) -> dict[str, str]:
+        assert signed.timestamp and signed.nonce and signed.signature
+        return {
+            "x-tif-paasId": self.paasid,  # the spelling some clients use
+            "x-tif-timestamp": signed.timestamp,
+            "x-tif-nonce": signed.nonce,
+            "X-TIF-SIGNATURE": signed.signature,
+            **extra,
+        }
