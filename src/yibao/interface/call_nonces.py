@@ -6,7 +6,7 @@ same process is refused without the store), then claims it in the shared store
 
 - a writing call: inside its own savepoint in the writer (`WriteClaim`), released from memory
   when the call fails; on the MySQL protocol the first attempt's row goes with its COMMIT;
-- a read the SQLite writer runs (`writer_read`): the first statement of the read's own job
+- a read the SQLite writer runs (`short_read`): the first statement of the read's own job
   (`claim_in_job`);
 - another read while serving SQLite: a look at the committed store on the event loop's reader,
   the row written with the writer's next group (`claim_read_now`);

@@ -9,9 +9,12 @@ credential query and no decryption.
 
 Revocation is effective at once in every process: the cache is valid only under the credential
 generation it was filled under (a `seq_counter` row that every revocation, rotation and
-institution (de)activation changes in its own transaction). The pipeline reads the generation
-once per call — one primary-key read, on the event loop's own SQLite connection while serving —
-and a changed generation empties the cache. A rotated credential's `expires_at` is checked at
+institution (de)activation changes in its own transaction). Every call reads the generation
+after it arrived — one primary-key read: on the event loop's own SQLite connection while
+serving SQLite; on the MySQL protocol, for a credential already cached, as the first statement
+of the call's own transaction (`check`: a changed generation raises `CredentialsChanged`, the
+transaction rolls back and the pipeline authenticates the call again from the store), so the
+call needs no thread hand-off of its own for it — and a changed generation empties the cache. A rotated credential's `expires_at` is checked at
 each use. Uses of a revoked or expired credential are refused and counted per credential
 (`refused_count`), the counts written by the storage writer in the background (docs/interface.md
 §2).
@@ -36,6 +39,7 @@ from yibao.storage.database import Database
 
 __all__ = [
     "CredentialCache",
+    "CredentialsChanged",
     "GatewayCredential",
     "issue_credential",
     "rotate_credential",
@@ -43,6 +47,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class CredentialsChanged(Exception):
+    """The credential generation moved since the call's credential was taken from the cache:
+    the call's transaction rolls back (nothing written) and the call is authenticated again."""
 
 
 class CredentialCache:
@@ -74,6 +83,23 @@ class CredentialCache:
                     self._generation = generation
             return None
         return self._cache.get(paasid)
+
+    def current(self, paasid: str) -> tuple[GatewayCredential, int] | None:
+        """The credential as cached under the newest generation this process has read, with
+        that generation, without asking the store; the caller checks the generation in the
+        call's own transaction (`check`)."""
+        generation = self._generation  # first: a credential cached later fails the check
+        credential = self._cache.get(paasid)
+        if credential is None or generation < 0:
+            return None
+        return credential, generation
+
+    @staticmethod
+    def check(conn: Connection, expected: int) -> None:
+        """(first statement of a call's transaction) Raise `CredentialsChanged` unless the
+        credential generation is still `expected`."""
+        if enrolment.generation(conn) != expected:
+            raise CredentialsChanged()
 
     def load(self, paasid: str) -> GatewayCredential | None:
         """From the row store (blocking: call it off the event loop); None when unknown or its

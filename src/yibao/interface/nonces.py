@@ -14,7 +14,7 @@ first: a replay to the same process is refused without the store. While a proces
 SQLite store it is the store's only gateway (it owns the data directory), so there a read is
 answered once its nonce is held in memory and absent from the committed store; its row is
 written with the writer's next group (`ReadClaims.defer`) instead of the read waiting for that
-commit (docs/interface.md §2). A read the writer runs itself (`writer_read`) claims its nonce
+commit (docs/interface.md §2). A read the writer runs itself (`short_read`) claims its nonce
 with the first statement of its own job instead (`call_nonces.CallNonces.claim_in_job`): the
 look-up and the row are one statement, in the group the read runs in. Where each kind of call
 claims its nonce: `interface.call_nonces`.

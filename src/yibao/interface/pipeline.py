@@ -11,15 +11,20 @@ JSON or a bug (`infcode: -1`, `err_msg`); the transport answers it with HTTP 200
 
 Writing transactions run in the storage writer (group commit on SQLite: one savepoint per call
 inside a shared durable transaction), idempotent by msgid (`interface.idempotency`). Read-only
-transactions run on a read connection in a small thread pool, or — the short ones marked
-`writer_read`, on SQLite while serving — in the writer's thread at the start of its next
+transactions run on a read connection in a small thread pool, except the short ones marked
+`short_read`: on SQLite while serving they run in the writer's thread at the start of its next
 transaction, so that one thread runs every settlement's statements (docs/architecture.md, "One
-thread owns SQLite's statements"); they are not logged.
+thread owns SQLite's statements"); on the MySQL protocol on the event loop itself — one to three
+autocommit round trips and no commit to wait for cost less than the two thread hand-offs around
+them — unless a call found the store unavailable and none has been answered since (then the
+read pool, so that a frozen server stalls the loop once, not once per read). Reads are not
+logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -36,6 +41,7 @@ from yibao.interface.call_nonces import CallNonces, WriteClaim
 from yibao.interface.context import CallContext, Institution
 from yibao.interface.credentials import (
     CredentialCache,
+    CredentialsChanged,
     GatewayCredential,
     static_secret_matches,
 )
@@ -111,15 +117,22 @@ class CallPipeline:
         self.platform = platform
         self.settings = platform.settings
         self.credentials = CredentialCache(platform.db, data_dir=platform.settings.data_dir)
+        #: on the MySQL protocol a cached credential's generation is checked in the call's
+        #: own transaction instead of a read of its own (`_credential`)
+        self._checked_in_call = not platform.db.is_sqlite
         #: the calls' signature nonces: memory, store, the reads' claim jobs
         self.nonces = CallNonces(platform.db.writer)
         self.refids = RefIds(platform.settings.node_id)
         self.reads = Workers(platform.settings.read_threads, "yibao-nhsa-read")
+        #: MySQL protocol: short reads run on the event loop while the store answers (module
+        #: doc); cleared by a read that found it unavailable, set by the next answered call
+        self._short_reads_here = not platform.db.is_sqlite
+        self._store_answers = True
         #: "fixmedins_code/sign_no" → monotonic time until which the sign-in is trusted
         self._signed: dict[str, float] = {}
         #: SQLite, while serving (`start` … `stop`): the event loop's connection for its
         #: one-statement look-ups (the credential generation, a read's nonce); its presence also
-        #: sends the short reads (`Transaction.writer_read`) to the writer's thread
+        #: sends the short reads (`Transaction.short_read`) to the writer's thread
         self._reader: Connection | None = None
         #: the credential generation read that callers who arrived since the last one began
         #: wait for (`_generation`)
@@ -217,6 +230,7 @@ class CallPipeline:
                 served = known.infno  # the registry's number: a bounded label set
             answer = await self._dispatch(env, paasid, secret, signed, received, admdvs)
             infcode = 0
+            self._store_answers = True
             faults.recovered("nhsa call")
             return answer
         except Refusal as exc:
@@ -278,14 +292,24 @@ class CallPipeline:
                 if not due.done():
                     due.set_result(value)
 
-    async def _credential(self, paasid: str) -> GatewayCredential | None:
+    async def _credential(
+        self, paasid: str, *, careful: bool
+    ) -> tuple[GatewayCredential | None, int | None]:
+        """The credential behind `paasid` and, when it was taken from the cache unchecked, the
+        generation the call's own transaction must still find (`CredentialCache.check`)."""
         # The credential generation, read per call, makes a revocation effective at once in
         # every process (`interface.credentials`): serving SQLite it is one primary-key read
-        # on the event loop's own connection; otherwise a pooled read that the calls arriving
-        # while the previous one ran share (`_generation`).
+        # on the event loop's own connection. On the MySQL protocol a cached credential is
+        # used at once and its generation read by the call's transaction, on the thread that
+        # runs it (no hand-off of its own); `careful` (nothing cached, or the check failed): a
+        # pooled read that the calls arriving while the previous one ran share (`_generation`).
         if self._reader is not None:
             generation = self.credentials.generation(self._single_read())
         else:
+            if self._checked_in_call and not careful:
+                known = self.credentials.current(paasid)
+                if known is not None:
+                    return known
             generation = await self._generation()
         credential = self.credentials.cached(paasid, generation)
         if credential is None:
@@ -294,29 +318,36 @@ class CallPipeline:
             except ConfigError:
                 log.exception("nhsa call: the gateway token key cannot be read")
                 raise Refusal(INTERNAL) from None
-        return credential
+        return credential, None
 
     async def _institution(
-        self, paasid: str | None, secret: str | None, signed: sig.Signed, code: str
-    ) -> tuple[Institution, sig.Verified | None]:
-        """The institution the request's credential acts for and, for a signed request, its
-        verified signature (whose nonce is claimed with the call)."""
+        self,
+        paasid: str | None,
+        secret: str | None,
+        signed: sig.Signed,
+        code: str,
+        *,
+        careful: bool = False,
+    ) -> tuple[Institution, sig.Verified | None, int | None]:
+        """The institution the request's credential acts for, for a signed request its
+        verified signature (whose nonce is claimed with the call), and the credential
+        generation the call's transaction must check (None: read already)."""
         try:
-            return await self._authenticate(paasid, secret, signed, code)
+            return await self._authenticate(paasid, secret, signed, code, careful)
         except (Refusal, YibaoError):
             metrics.signin_failed("gateway")
             raise
 
     async def _authenticate(
-        self, paasid: str | None, secret: str | None, signed: sig.Signed, code: str
-    ) -> tuple[Institution, sig.Verified | None]:
+        self, paasid: str | None, secret: str | None, signed: sig.Signed, code: str, careful: bool
+    ) -> tuple[Institution, sig.Verified | None, int | None]:
         if not paasid or not (secret or signed.present):
             raise Refusal(
                 "缺少机构凭证: 请求头 x-tif-paasid 与签名 (x-tif-timestamp, x-tif-nonce, "
                 "x-tif-signature) 或 x-yibao-key 必填 (credential headers required: x-tif-paasid "
                 "with the signature headers, or x-yibao-key)"
             )
-        credential = await self._credential(paasid)
+        credential, expected = await self._credential(paasid, careful=careful)
         verified = None
         if credential is None:
             raise Refusal("机构凭证无效或已吊销 (credential invalid or revoked)")
@@ -355,7 +386,7 @@ class CallPipeline:
                 f"fixmedins_code: 定点医药机构编号 {code} 与凭证所属机构不一致 "
                 "(the credential belongs to another institution)"
             )
-        return institution, verified
+        return institution, verified, expected
 
     async def _dispatch(
         self,
@@ -377,7 +408,7 @@ class CallPipeline:
         code = _text(env, "fixmedins_code")
         if not code:
             raise Refusal("fixmedins_code: 定点医药机构编号必填 (required)")
-        institution, verified = await self._institution(paasid, secret, signed, code)
+        institution, verified, expected = await self._institution(paasid, secret, signed, code)
         if admdvs == "000000" and ADMDVS.match(institution.admdvs):
             admdvs = institution.admdvs
         txn = lookup(infno)
@@ -426,18 +457,32 @@ class CallPipeline:
             platform=self.platform,
         )
         refmsgid = self.refids.next(admdvs, received)
+
+        async def authenticated_again() -> CallContext:
+            # the generation moved under a cached credential: from the store this time (a
+            # revoked credential or a deactivated institution is refused here)
+            fresh, _, _ = await self._institution(paasid, secret, signed, code, careful=True)
+            return dataclasses.replace(ctx, institution=fresh)
+
         if txn.writes:
             claim = None if verified is None else self.nonces.for_write(str(paasid), verified)
-            payload = await self._write(
-                txn, ctx, data, input_digest(raw), refmsgid, received, warn, claim
-            )
+            digest = input_digest(raw)
+            try:
+                payload = await self._write(
+                    txn, ctx, data, digest, refmsgid, received, warn, claim, expected
+                )
+            except CredentialsChanged:
+                ctx = await authenticated_again()
+                payload = await self._write(
+                    txn, ctx, data, digest, refmsgid, received, warn, claim, None
+                )
             return Answer(payload, JSON_HEADERS)
         # A read is not logged, so a replayed nonce is always refused. Serving SQLite, a read
         # the writer runs claims its nonce in its own job (held here first); another read's
         # claim is settled here and written later; else it runs in the writer beside the read
         # (the read's answer is dropped when the claim refuses).
         claimed = None
-        on_writer = self._reader is not None and txn.writer_read
+        on_writer = self._reader is not None and txn.short_read
         in_job = None
         if verified is not None:
             if on_writer:
@@ -450,8 +495,11 @@ class CallPipeline:
             if on_writer:
                 output = await self._read_on_writer(txn, ctx, data, in_job)
             else:
-                # the call's context (its request id for the log) goes with it to the thread
-                output = await self.reads.run(self._read, txn, ctx, data)
+                try:
+                    output = await self._read_somewhere(txn, ctx, data, expected)
+                except CredentialsChanged:  # its nonce's claim stands: it is this call's
+                    ctx = await authenticated_again()
+                    output = await self._read_somewhere(txn, ctx, data, None)
         finally:
             if claimed is not None:
                 await claimed
@@ -474,8 +522,27 @@ class CallPipeline:
         )
         return Answer(payload, JSON_HEADERS)
 
-    def _read(self, txn: Transaction, ctx: CallContext, data: dict[str, Any]) -> Any:
+    async def _read_somewhere(
+        self, txn: Transaction, ctx: CallContext, data: dict[str, Any], expected: int | None
+    ) -> Any:
+        """A read not run by the SQLite writer: a short one on the event loop itself (MySQL
+        protocol, while the store answers), any other in the read pool."""
+        if txn.short_read and self._short_reads_here and self._store_answers:
+            try:
+                return self._read(txn, ctx, data, expected)
+            except Exception as exc:
+                if faults.unavailable(exc) is not None:
+                    self._store_answers = False  # the next reads wait in the pool's threads
+                raise
+        # the call's context (its request id for the log) goes with it to the thread
+        return await self.reads.run(self._read, txn, ctx, data, expected)
+
+    def _read(
+        self, txn: Transaction, ctx: CallContext, data: dict[str, Any], expected: int | None
+    ) -> Any:
         with self.platform.db.call_read() as conn:
+            if expected is not None:
+                self.credentials.check(conn, expected)
             return txn.handler(conn, ctx, data)
 
     async def _read_on_writer(
@@ -523,7 +590,11 @@ class CallPipeline:
         received: datetime,
         warn: str | None,
         claim: WriteClaim | None,
+        expected: int | None,
     ) -> bytes:
+        """The answer of a writing call; `expected`: the credential generation its transaction
+        checks first (`CredentialsChanged` when it moved: nothing is written)."""
+
         def answer(output: Any) -> bytes:
             return envelope(
                 infcode=0,
@@ -535,11 +606,14 @@ class CallPipeline:
             )
 
         rid = logs.request_id.get()
+        credentials = self.credentials
 
         def job(conn: Connection, *, optimistic: bool = False) -> bytes:
             # runs on the writer's thread: its log lines carry this call's request id
             token = logs.request_id.set(rid)
             try:
+                if expected is not None:
+                    credentials.check(conn, expected)
                 return run_once(
                     conn, txn, ctx, data, digest=digest, answer=answer, claim=claim,
                     optimistic=optimistic,

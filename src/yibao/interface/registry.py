@@ -13,7 +13,7 @@ commits. Register with the decorator:
     @transaction("2207", "门诊结算", writes=True)
     def settle_outpatient(conn, ctx, input): ...
 
-The registration says how the call pipeline runs the handler (`writes`, `writer_read`,
+The registration says how the call pipeline runs the handler (`writes`, `short_read`,
 `reads_msg_log`, `binary`); the pipeline knows no transaction by number.
 """
 
@@ -47,10 +47,11 @@ class Transaction:
     writes: bool
     #: returns a binary file (9102) instead of a JSON envelope
     binary: bool = False
-    #: a read of a few indexed rows, short enough to run in the SQLite writer's thread between
-    #: its groups (one thread runs the statements; the writer's row cache serves it) instead
-    #: of hopping to the read pool
-    writer_read: bool = False
+    #: a read of a few indexed rows, short enough to run where the call already is instead of
+    #: hopping to the read pool: in the SQLite writer's thread between its groups (one thread
+    #: runs the statements; the writer's row cache serves it), on the event loop itself on the
+    #: MySQL protocol (`interface.pipeline`)
+    short_read: bool = False
     #: the handler reads the message log itself (2601 finds the message it reverses there),
     #: so the msgid must be claimed before the handler runs, never after it
     reads_msg_log: bool = False
@@ -65,16 +66,16 @@ def transaction(
     *,
     writes: bool,
     binary: bool = False,
-    writer_read: bool = False,
+    short_read: bool = False,
     reads_msg_log: bool = False,
 ) -> Callable[[Handler], Handler]:
-    if writer_read and writes:
-        raise ValueError(f"transaction {infno}: a read on the writer cannot write")
+    if short_read and writes:
+        raise ValueError(f"transaction {infno}: a short read cannot write")
 
     def register(fn: Handler) -> Handler:
         if infno in _REGISTRY and _REGISTRY[infno].handler is not fn:
             raise RuntimeError(f"transaction {infno} registered twice")
-        _REGISTRY[infno] = Transaction(infno, name, fn, writes, binary, writer_read, reads_msg_log)
+        _REGISTRY[infno] = Transaction(infno, name, fn, writes, binary, short_read, reads_msg_log)
         return fn
 
     return register

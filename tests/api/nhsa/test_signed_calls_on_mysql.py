@@ -29,7 +29,7 @@ from settle_factories import (
 )
 from sqlalchemy import func, insert, select
 
-from yibao.enrolment.credentials import issue_credential
+from yibao.enrolment.credentials import issue_credential, revoke_credential
 from yibao.interface.pipeline import CallPipeline
 from yibao.interface.signature import Signed
 from yibao.kit import jsonx
@@ -60,6 +60,22 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         def query(self: Any, sql: Any, *args: Any, _plain: Any = plain, **kw: Any) -> Any:
             sent.append(sql.decode("utf-8", "replace") if isinstance(sql, bytes) else str(sql))
+            return _plain(self, sql, *args, **kw)
+
+        monkeypatch.setattr(cls, "query", query)
+    return sent
+
+
+@pytest.fixture
+def sent_on(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+    """Every request the drivers send, with the driver connection it went on."""
+    sent: list[tuple[int, str]] = []
+    for cls in _driver_connections():
+        plain = cls.query
+
+        def query(self: Any, sql: Any, *args: Any, _plain: Any = plain, **kw: Any) -> Any:
+            text = sql.decode("utf-8", "replace") if isinstance(sql, bytes) else str(sql)
+            sent.append((id(self), text))
             return _plain(self, sql, *args, **kw)
 
         monkeypatch.setattr(cls, "query", query)
@@ -255,3 +271,42 @@ async def test_an_outpatient_settlement_takes_few_round_trips(
     ):
         assert write in last, (write, last)
     assert last.endswith("COMMIT"), last
+
+
+async def test_a_cached_credential_is_checked_in_the_calls_own_transaction(
+    platform: Platform,
+    pipelines: tuple[CallPipeline, CallPipeline],
+    signer: Signer,
+    sent_on: list[tuple[int, str]],
+) -> None:
+    one, two = pipelines
+    his = His(None, HOSP, signer.paasid, "")
+
+    async def call(pipe: CallPipeline, infno: str, data: dict[str, Any]) -> dict[str, Any]:
+        return await _call(pipe, jsonx.dumps(his.envelope(infno, data)), signer, signer.signed())
+
+    assert (await call(one, "9001", SIGN_IN))["infcode"] == 0  # the credential now cached
+    sent_on.clear()
+    assert (await call(one, "9001", SIGN_IN))["infcode"] == 0
+    generation = [conn for conn, sql in sent_on if "credential_gen" in sql]
+    written = [conn for conn, sql in sent_on if "INTO msg_log" in sql]
+    # one read of the generation, on the connection of the call's own transaction
+    assert len(generation) == 1 and generation == written, sent_on
+    sent_on.clear()
+    assert (await call(one, "1101", FOUND))["infcode"] == 0
+    generation = [conn for conn, sql in sent_on if "credential_gen" in sql]
+    person = {conn for conn, sql in sent_on if "FROM psn" in sql}
+    assert len(generation) == 1 and generation[0] in person, sent_on
+
+    # revoked by the console of another process: a process that holds the credential in its
+    # cache finds the generation moved inside the call, and refuses it like the others
+    with platform.db.engine.begin() as conn:
+        revoke_credential(
+            conn, ids=platform.ids, actor="test", fixmedins_code=HOSP, paasid=signer.paasid
+        )
+    for pipe in (one, two):
+        for infno, data in (("9001", SIGN_IN), ("1101", FOUND)):
+            answer = await call(pipe, infno, data)
+            assert answer["infcode"] == -1 and "吊销" in answer["err_msg"], (infno, answer)
+    assert _count(platform, sign_in) == 2
+    assert _count(platform, msg_log) == 2

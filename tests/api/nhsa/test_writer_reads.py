@@ -68,7 +68,7 @@ async def test_short_reads_run_on_the_writer_and_see_the_latest_commit(
     his = world["his"]
     pipeline: CallPipeline = world["app"].state.nhsa_gateway.pipeline
     txn = lookup("1101")
-    assert txn is not None and txn.writer_read
+    assert txn is not None and txn.short_read
     threads: list[str] = []
 
     def noted(*args: Any) -> Any:

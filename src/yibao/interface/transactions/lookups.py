@@ -118,13 +118,13 @@ def institutions(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> d
     return lookups.institutions(conn, parse_institution_query(input))
 
 
-@transaction("1901", "字典表查询", writes=False, writer_read=True)
+@transaction("1901", "字典表查询", writes=False, short_read=True)
 def dictionary(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> Any:
     # Provisional: the output is the bare list of rows, as the clients' models read it.
     return lookups.dictionary_rows(parse_dictionary_query(input))
 
 
-@transaction("2001", "人员待遇享受检查", writes=False, writer_read=True)
+@transaction("2001", "人员待遇享受检查", writes=False, short_read=True)
 def entitlement(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     command = parse_entitlement_check(input)
     platform: Platform = ctx.platform
@@ -134,7 +134,7 @@ def entitlement(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> di
     )
 
 
-@transaction("5202", "诊断信息查询", writes=False, writer_read=True)
+@transaction("5202", "诊断信息查询", writes=False, short_read=True)
 def diagnoses(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     return lookups.diagnoses(conn, parse_diagnosis_query(input), fixmedins_code=ctx.fixmedins_code)
 
@@ -146,7 +146,7 @@ def chronic_drugs(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> 
     )
 
 
-@transaction("5206", "人员累计信息查询", writes=False, writer_read=True)
+@transaction("5206", "人员累计信息查询", writes=False, short_read=True)
 def accumulators(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     platform: Platform = ctx.platform
     command = parse_accumulator_query(input, this_year=ctx.now.year)

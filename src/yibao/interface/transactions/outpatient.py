@@ -104,7 +104,7 @@ def cancel_fees(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> No
     return None
 
 
-@transaction("2206", "门诊预结算", writes=False, writer_read=True)
+@transaction("2206", "门诊预结算", writes=False, short_read=True)
 def pre_settle(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     command = read_settle(input, outpatient=True, final=False)
     return steps.settle_visit(

@@ -53,7 +53,7 @@ def read_find_person(d: dict[str, Any], node: str = "data") -> FindPerson:
     )
 
 
-@transaction("1101", "人员信息获取", writes=False, writer_read=True)
+@transaction("1101", "人员信息获取", writes=False, short_read=True)
 def person_info(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     command = read_find_person(f.node(input, "data"))
     row = insured.find_person(conn, command)

@@ -38,7 +38,7 @@ def _read(input: dict[str, Any]) -> SettlePharmacy:
     )
 
 
-@transaction("2101", "药店预结算", writes=False, writer_read=True)
+@transaction("2101", "药店预结算", writes=False, short_read=True)
 def pre_settle(conn: Connection, ctx: CallContext, input: dict[str, Any]) -> dict[str, Any]:
     return pharmacy.settle(conn, caller(ctx), pricing(ctx), _read(input), final=False)
 
