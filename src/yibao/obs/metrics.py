@@ -28,10 +28,33 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    values,
 )
 
 #: the environment variable that turns multiprocess mode on (prometheus-client's name)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+#: this process's id, kept in memory and renewed in a forked child
+_pid = os.getpid()
+
+
+def _renew_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+def _process_id() -> int:
+    return _pid
+
+
+if os.environ.get(MULTIPROC_ENV):
+    # In multiprocess mode every update of a value asks the kernel for the pid (`os.getpid`,
+    # a system call: glibc no longer caches it) to notice a fork; a settlement call makes about
+    # ten updates. The pid is kept here instead, renewed after a fork; prometheus-client takes
+    # this function for it (`values.MultiProcessValue(process_identifier)`), and reads
+    # `values.ValueClass` when each metric below creates its values.
+    os.register_at_fork(after_in_child=_renew_pid)
+    values.ValueClass = values.MultiProcessValue(_process_id)  # type: ignore[no-untyped-call]
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 #: an infno yibao does not serve (or none at all) counts under this label

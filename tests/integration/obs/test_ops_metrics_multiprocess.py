@@ -48,3 +48,27 @@ def test_processes_are_answered_for_together(tmp_path: Path) -> None:
     text = _run(RENDER, tmp_path)
     assert _sample(text, 'yibao_db_pool_in_use{pool="write"}') == 2  # only the live one's
     assert _sample(text, 'yibao_calls_total{infcode="0",infno="2201"}') == 7  # counts stay
+
+
+FORKING = """
+import os, sys
+from yibao.obs import metrics
+metrics.call("2201", 0, 0.004)  # the parent's values exist before the fork
+child = os.fork()
+if child == 0:
+    metrics.call("2201", 0, 0.004)
+    metrics.call("2201", 0, 0.004)
+    os._exit(0)
+os.waitpid(child, 0)
+metrics.call("2201", 0, 0.004)
+print(child)
+"""
+
+
+def test_a_forked_child_writes_its_own_values(tmp_path: Path) -> None:
+    # the pid is kept in memory (no system call per update) and renewed after a fork: the
+    # child's updates go to its own file, and the parent's count is not overwritten by them
+    child = int(_run(FORKING, tmp_path))
+    assert any(str(child) in path.name for path in tmp_path.iterdir())
+    text = _run(RENDER, tmp_path)
+    assert _sample(text, 'yibao_calls_total{infcode="0",infno="2201"}') == 4
