@@ -334,6 +334,8 @@ def make_engine(
             timeouts, make_url(url).get_driver_name(), multi_statements=mysql_multi_statements
         ),
     )
+    if make_url(url).get_driver_name() == "mysqldb":
+        _open_with_quick_literals(engine)
     _install_mysql_hooks(engine, timeouts)
     if mysql_multi_statements:
         deferred.install(engine)
@@ -341,6 +343,16 @@ def make_engine(
     faults.quiet_pool_outages()
     _instrument_pool(engine, name)
     return engine
+
+
+def _open_with_quick_literals(engine: Engine) -> None:
+    """Open mysqlclient connections as `storage.mysqldb.Connection` (its `literal` renders a
+    statement's common values in one type look-up each)."""
+    from yibao.storage import mysqldb
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return mysqldb.connect(*cargs, **cparams)
 
 
 def _instrument_pool(engine: Engine, name: str) -> None:
