@@ -14,10 +14,10 @@ after it arrived — one primary-key read: on the event loop's own SQLite connec
 serving SQLite; on the MySQL protocol, for a credential already cached, as the first statement
 of the call's own transaction (`check`: a changed generation raises `CredentialsChanged`, the
 transaction rolls back and the pipeline authenticates the call again from the store), so the
-call needs no thread hand-off of its own for it — and a changed generation empties the cache. A rotated credential's `expires_at` is checked at
-each use. Uses of a revoked or expired credential are refused and counted per credential
-(`refused_count`), the counts written by the storage writer in the background (docs/interface.md
-§2).
+call needs no thread hand-off of its own for it — and a changed generation empties the cache.
+A rotated credential's `expires_at` is checked at each use. Uses of a revoked or expired
+credential are refused and counted per credential (`refused_count`), the counts written by the
+storage writer in the background (docs/interface.md §2).
 """
 
 from __future__ import annotations
