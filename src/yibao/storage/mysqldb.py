@@ -9,9 +9,10 @@ was ~9 % of a MySQL gateway's interpreter-lock time (`bench/RESULTS.md`, "Twenti
 `Connection.literal` here renders the types a settlement binds — `str`, `int`, `None`, `Decimal`,
 a naive `datetime` — in one type look-up each, to exactly the bytes the driver's own path gives
 (a string still goes through libmariadb's `mysql_real_escape_string`, which knows the
-connection's character set and SQL mode; held equal by `tests/integration/storage/test_mysqldb_literal.py`);
-any other value goes to the driver's own `literal`. The engine opens its mysqlclient
-connections with this class (`storage.engine`, the `do_connect` event).
+connection's character set and SQL mode; held equal by
+`tests/integration/storage/test_mysqldb_literal.py`); any other value goes to the driver's own
+`literal`. The engine opens its mysqlclient connections with this class (`storage.engine`, the
+`do_connect` event).
 """
 
 from __future__ import annotations
