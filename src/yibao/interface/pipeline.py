@@ -3,8 +3,8 @@ in, answer (payload bytes and content headers) out.
 
 Per call: parse the body once (`jsonx.loads`, fractions as Decimal; a GBK/GB18030 body is
 decoded first and answered in its charset, `interface.charset`), check the envelope, the
-institution's credential (cached, `interface.credentials`) — its gateway signature and nonce
-(`interface.signature`, `interface.nonces`) or its static key — and its sign-in, look the handler up
+institution's credential, its signature or static key and its sign-in
+(`interface.authentication`), look the handler up
 by `infno` and run it as its registration says (`interface.registry.Transaction`), and answer
 a response envelope (`interface.envelope`) — also for a refusal, a bad credential, unreadable
 JSON or a bug (`infcode: -1`, `err_msg`); the transport answers it with HTTP 200.
@@ -34,17 +34,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from yibao.errors import ConfigError, YibaoError
-from yibao.interface import charset, sign_in
+from yibao.errors import YibaoError
+from yibao.interface import charset
 from yibao.interface import signature as sig
+from yibao.interface.authentication import INTERNAL, Authenticator, Refusal
 from yibao.interface.call_nonces import CallNonces, WriteClaim
-from yibao.interface.context import CallContext, Institution
-from yibao.interface.credentials import (
-    CredentialCache,
-    CredentialsChanged,
-    GatewayCredential,
-    static_secret_matches,
-)
+from yibao.interface.context import CallContext
+from yibao.interface.credentials import CredentialsChanged
 from yibao.interface.envelope import RefIds, envelope
 from yibao.interface.idempotency import SeenBefore, input_digest, input_psn, run_once
 from yibao.interface.nonces import Claim
@@ -65,10 +61,7 @@ MAX_BODY = 8 * 1024 * 1024
 INFNO = re.compile(r"^\d{4}[A-Z]?$")
 ADMDVS = re.compile(r"^\d{6}$")
 MSGID_FORM = re.compile(r"^[HP]\d{11}\d{14}\d{4}$")
-INTERNAL = "系统内部错误 (internal error; the server log has the details)"
 JSON_HEADERS = [(b"content-type", b"application/json;charset=utf-8")]
-#: how long a checked sign-in is trusted without asking the row store again (seconds)
-SIGN_IN_TTL = 30.0
 
 Headers = list[tuple[bytes, bytes]]
 NO_SIGNATURE = sig.Signed(None, None, None)
@@ -79,10 +72,6 @@ class Answer(NamedTuple):
 
     payload: bytes
     headers: Headers
-
-
-class Refusal(Exception):
-    """Refused before dispatch (envelope, credential, sign-in): answered -1 with the message."""
 
 
 def _text(env: dict[str, Any], name: str) -> str | None:
@@ -116,28 +105,20 @@ class CallPipeline:
         load_handlers()
         self.platform = platform
         self.settings = platform.settings
-        self.credentials = CredentialCache(platform.db, data_dir=platform.settings.data_dir)
-        #: on the MySQL protocol a cached credential's generation is checked in the call's
-        #: own transaction instead of a read of its own (`_credential`)
-        self._checked_in_call = not platform.db.is_sqlite
         #: the calls' signature nonces: memory, store, the reads' claim jobs
         self.nonces = CallNonces(platform.db.writer)
         self.refids = RefIds(platform.settings.node_id)
         self.reads = Workers(platform.settings.read_threads, "yibao-nhsa-read")
+        self.auth = Authenticator(platform, self.reads, self._loop_reader)
+        self.credentials = self.auth.credentials
         #: MySQL protocol: short reads run on the event loop while the store answers (module
         #: doc); cleared by a read that found it unavailable, set by the next answered call
         self._short_reads_here = not platform.db.is_sqlite
         self._store_answers = True
-        #: "fixmedins_code/sign_no" → monotonic time until which the sign-in is trusted
-        self._signed: dict[str, float] = {}
         #: SQLite, while serving (`start` … `stop`): the event loop's connection for its
         #: one-statement look-ups (the credential generation, a read's nonce); its presence also
         #: sends the short reads (`Transaction.short_read`) to the writer's thread
         self._reader: Connection | None = None
-        #: the credential generation read that callers who arrived since the last one began
-        #: wait for (`_generation`)
-        self._generation_next: asyncio.Future[int] | None = None
-        self._generation_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Open the event loop's reader connection (call on the event loop thread)."""
@@ -261,133 +242,6 @@ class CallPipeline:
             err_msg=message[:2000].encode("utf-8", "backslashreplace").decode(),
         )
 
-    def _generation_read(self) -> int:
-        with self.platform.db.call_read() as conn:
-            return self.credentials.generation(conn)
-
-    async def _generation(self) -> int:
-        """The credential generation as a read begun after this call arrived: calls that
-        arrive while a read is on its way share the next one, so a revocation committed
-        before a call arrives is seen by it, at one read per round trip rather than per call."""
-        loop = asyncio.get_running_loop()
-        waiting = self._generation_next
-        if waiting is None:
-            waiting = self._generation_next = loop.create_future()
-            if self._generation_task is None or self._generation_task.done():
-                self._generation_task = loop.create_task(self._read_generations())
-        return await asyncio.shield(waiting)
-
-    async def _read_generations(self) -> None:
-        while self._generation_next is not None:
-            due, self._generation_next = self._generation_next, None
-            try:
-                value = await self.reads.run(self._generation_read)
-            except asyncio.CancelledError:
-                due.cancel()  # shutting down: the waiting callers are cancelled with it
-                raise
-            except BaseException as exc:  # every caller waiting for this read gets its error
-                if not due.done():
-                    due.set_exception(exc)
-            else:
-                if not due.done():
-                    due.set_result(value)
-
-    async def _credential(
-        self, paasid: str, *, careful: bool
-    ) -> tuple[GatewayCredential | None, int | None]:
-        """The credential behind `paasid` and, when it was taken from the cache unchecked, the
-        generation the call's own transaction must still find (`CredentialCache.check`)."""
-        # The credential generation, read per call, makes a revocation effective at once in
-        # every process (`interface.credentials`): serving SQLite it is one primary-key read
-        # on the event loop's own connection. On the MySQL protocol a cached credential is
-        # used at once and its generation read by the call's transaction, on the thread that
-        # runs it (no hand-off of its own); `careful` (nothing cached, or the check failed): a
-        # pooled read that the calls arriving while the previous one ran share (`_generation`).
-        if self._reader is not None:
-            generation = self.credentials.generation(self._single_read())
-        else:
-            if self._checked_in_call and not careful:
-                known = self.credentials.current(paasid)
-                if known is not None:
-                    return known
-            generation = await self._generation()
-        credential = self.credentials.cached(paasid, generation)
-        if credential is None:
-            try:
-                credential = await self.reads.run(self.credentials.load, paasid)
-            except ConfigError:
-                log.exception("nhsa call: the gateway token key cannot be read")
-                raise Refusal(INTERNAL) from None
-        return credential, None
-
-    async def _institution(
-        self,
-        paasid: str | None,
-        secret: str | None,
-        signed: sig.Signed,
-        code: str,
-        *,
-        careful: bool = False,
-    ) -> tuple[Institution, sig.Verified | None, int | None]:
-        """The institution the request's credential acts for, for a signed request its
-        verified signature (whose nonce is claimed with the call), and the credential
-        generation the call's transaction must check (None: read already)."""
-        try:
-            return await self._authenticate(paasid, secret, signed, code, careful)
-        except (Refusal, YibaoError):
-            metrics.signin_failed("gateway")
-            raise
-
-    async def _authenticate(
-        self, paasid: str | None, secret: str | None, signed: sig.Signed, code: str, careful: bool
-    ) -> tuple[Institution, sig.Verified | None, int | None]:
-        if not paasid or not (secret or signed.present):
-            raise Refusal(
-                "缺少机构凭证: 请求头 x-tif-paasid 与签名 (x-tif-timestamp, x-tif-nonce, "
-                "x-tif-signature) 或 x-yibao-key 必填 (credential headers required: x-tif-paasid "
-                "with the signature headers, or x-yibao-key)"
-            )
-        credential, expected = await self._credential(paasid, careful=careful)
-        verified = None
-        if credential is None:
-            raise Refusal("机构凭证无效或已吊销 (credential invalid or revoked)")
-        if signed.present:
-            if credential.auth_mode != "signature" or credential.paas_token is None:
-                raise Refusal(
-                    "机构凭证为 static 模式, 请使用请求头 x-yibao-key "
-                    "(this credential is static-mode: send x-yibao-key, not a signature)"
-                )
-            verified = sig.verify(
-                signed,
-                credential.paas_token,
-                now=int(time.time()),
-                window=self.settings.signature_window_s,
-            )
-        elif secret is None or not static_secret_matches(credential, secret):
-            if credential.auth_mode == "signature":
-                raise Refusal(
-                    "机构凭证为 signature 模式, 请求须签名 (x-tif-timestamp, x-tif-nonce, "
-                    "x-tif-signature) (this credential is signature-mode: sign the request)"
-                )
-            raise Refusal("机构凭证无效或已吊销 (credential invalid or revoked)")
-        refusal = credential.refusal(_now())
-        if refusal is not None:
-            # Authentic but ended: refused, and counted on the credential's row.
-            self.credentials.refused(paasid)
-            if refusal == "revoked":
-                raise Refusal("机构凭证已吊销 (credential revoked)")
-            raise Refusal(
-                "机构凭证已过期 (轮换后的重叠期已过), 请使用新凭证 (credential expired after "
-                "rotation: use its successor)"
-            )
-        institution = credential.institution
-        if institution.fixmedins_code != code:
-            raise Refusal(
-                f"fixmedins_code: 定点医药机构编号 {code} 与凭证所属机构不一致 "
-                "(the credential belongs to another institution)"
-            )
-        return institution, verified, expected
-
     async def _dispatch(
         self,
         env: dict[str, Any],
@@ -408,7 +262,7 @@ class CallPipeline:
         code = _text(env, "fixmedins_code")
         if not code:
             raise Refusal("fixmedins_code: 定点医药机构编号必填 (required)")
-        institution, verified, expected = await self._institution(paasid, secret, signed, code)
+        institution, verified, expected = await self.auth.institution(paasid, secret, signed, code)
         if admdvs == "000000" and ADMDVS.match(institution.admdvs):
             admdvs = institution.admdvs
         txn = lookup(infno)
@@ -428,7 +282,7 @@ class CallPipeline:
             raise Refusal("input: 应为对象 (input must be a JSON object)")
         sign_no = _text(env, "sign_no")
         if self.settings.require_sign_in and infno != "9001":
-            await self._check_sign_in(code, sign_no)
+            await self.auth.check_sign_in(code, sign_no)
         insuplc = _text(env, "insuplc_admdvs")
         if insuplc and not ADMDVS.match(insuplc):
             raise Refusal(f"insuplc_admdvs: 应为6位医保区划 '{insuplc}' (6-digit admdvs)")
@@ -461,7 +315,7 @@ class CallPipeline:
         async def authenticated_again() -> CallContext:
             # the generation moved under a cached credential: from the store this time (a
             # revoked credential or a deactivated institution is refused here)
-            fresh, _, _ = await self._institution(paasid, secret, signed, code, careful=True)
+            fresh, _, _ = await self.auth.institution(paasid, secret, signed, code, careful=True)
             return dataclasses.replace(ctx, institution=fresh)
 
         if txn.writes:
@@ -567,6 +421,11 @@ class CallPipeline:
 
         return await self.platform.db.writer.read(read)
 
+    def _loop_reader(self) -> Connection | None:
+        """The event loop's reader for a one-statement look-up while serving SQLite, else
+        None."""
+        return self._single_read() if self._reader is not None else None
+
     def _single_read(self) -> Connection:
         """The event loop's reader connection for one statement outside a transaction (SQLite
         reads the latest commit for it alone): no BEGIN and ROLLBACK around one look-up."""
@@ -649,20 +508,3 @@ class CallPipeline:
             # over past this call (`Reviewer.written`; SQLite only)
             if reviewer.reuse:
                 reviewer.written(input_psn(data))
-
-    async def _check_sign_in(self, code: str, sign_no: str | None) -> None:
-        if not sign_no:
-            raise Refusal("sign_no: 请先签到 (9001) 并在报文中填写签到流水号 (sign in first)")
-        key = f"{code}/{sign_no}"
-        if self._signed.get(key, 0.0) > time.monotonic():
-            return
-
-        def check() -> bool:
-            with self.platform.db.call_read() as conn:
-                return sign_in.is_signed_in(conn, fixmedins_code=code, sign_no=sign_no)
-
-        ok = await self.reads.run(check)
-        if not ok:
-            metrics.signin_failed("sign_no")
-            raise Refusal(f"sign_no: 签到流水号无效或已签退 '{sign_no}' (sign in again with 9001)")
-        self._signed[key] = time.monotonic() + SIGN_IN_TTL

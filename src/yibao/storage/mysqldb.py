@@ -23,23 +23,7 @@ from typing import Any
 
 from MySQLdb.connections import Connection as DriverConnection
 
-
-def render_int(value: int) -> bytes:
-    return b"%d" % value
-
-
-def render_decimal(value: Decimal) -> bytes:
-    # the driver's Decimal2Literal: fixed-point, never an exponent the server would read as a
-    # floating-point number
-    return format(value, "f").encode("ascii")
-
-
-def render_datetime(value: datetime) -> bytes | None:
-    """A naive datetime as the driver writes it (`'YYYY-MM-DD HH:MM:SS[.ffffff]'`), through
-    `isoformat`, which is C; None for an aware one (the driver's path decides)."""
-    if value.tzinfo is not None:
-        return None
-    return b"'" + value.isoformat(" ").encode("ascii") + b"'"
+from yibao.storage.engine import datetime_literal
 
 
 class Connection(DriverConnection):  # type: ignore[misc]
@@ -50,15 +34,15 @@ class Connection(DriverConnection):  # type: ignore[misc]
         if kind is str:
             return self.string_literal(o.encode(self.encoding))  # type: ignore[no-any-return]
         if kind is int:
-            return render_int(o)
+            return b"%d" % o
         if o is None:
             return b"NULL"
         if kind is Decimal:
-            return render_decimal(o)
-        if kind is datetime:
-            rendered = render_datetime(o)
-            if rendered is not None:
-                return rendered
+            # the driver's Decimal2Literal: fixed-point, never an exponent the server would
+            # read as a floating-point number
+            return format(o, "f").encode("ascii")
+        if kind is datetime:  # the encoder the engine gives the driver for datetimes
+            return datetime_literal(o, self.encoders)  # type: ignore[no-any-return]
         return super().literal(o)  # type: ignore[no-any-return]
 
 

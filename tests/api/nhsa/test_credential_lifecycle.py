@@ -14,7 +14,7 @@ from settle_factories import HOSP, His, Person, seed_institution, seed_person
 from sqlalchemy import select
 
 from yibao.enrolment import credentials, institutions
-from yibao.interface import pipeline as pipeline_module
+from yibao.interface import authentication
 from yibao.interface.pipeline import CallPipeline
 from yibao.kit import jsonx
 from yibao.kit.clock import local_naive_now
@@ -111,7 +111,7 @@ async def test_a_rotated_credential_overlaps_its_successor_then_is_refused(
     # the overlap ends — the clock moves past expires_at, no change in the row store: the
     # credential this process has cached is refused at its next use, and counted
     later = local_naive_now() + timedelta(seconds=3601)
-    monkeypatch.setattr(pipeline_module, "_now", lambda: later)
+    monkeypatch.setattr(authentication, "_now", lambda: later)
     answer = await _call(pipeline, his, his.paasid, his.secret)
     assert answer["infcode"] == -1 and "已过期" in answer["err_msg"], answer
     assert (await _call(pipeline, his, new["paasid"], new["secret"]))["infcode"] == 0
