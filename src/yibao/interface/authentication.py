@@ -3,11 +3,12 @@
 (`interface.signature`; its nonce is claimed with the call, `interface.call_nonces`) or static
 key, and its sign-in (9001, trusted for `SIGN_IN_TTL` once checked).
 
-The credential generation makes a revocation effective at once in every process: serving
-SQLite it is read per call on the event loop's own connection; on the MySQL protocol a cached
+The credential generation makes a revocation effective at once in every process: a cached
 credential is used at once and its generation checked by the first statement of the call's own
-transaction (the pipeline's jobs, `CredentialCache.check`); otherwise the calls arriving while
-one generation read is on its way share the next one (`Authenticator._generation`).
+transaction (the pipeline's jobs, `CredentialCache.check`; on the SQLite writer's connection a
+look-up in its row cache). A credential not cached, or a check that failed, reads the
+generation first: serving SQLite on the event loop's own connection, otherwise in a read that
+the calls arriving while the previous one was on its way share (`Authenticator._generation`).
 """
 
 from __future__ import annotations
@@ -65,9 +66,6 @@ class Authenticator:
         self.reads = reads
         self._loop_reader = loop_reader
         self.credentials = CredentialCache(platform.db, data_dir=platform.settings.data_dir)
-        #: on the MySQL protocol a cached credential's generation is checked in the call's
-        #: own transaction instead of a read of its own (`_credential`)
-        self._checked_in_call = not platform.db.is_sqlite
         #: "fixmedins_code/sign_no" → monotonic time until which the sign-in is trusted
         self._signed: dict[str, float] = {}
         #: the credential generation read that callers who arrived since the last one began
@@ -111,20 +109,21 @@ class Authenticator:
     ) -> tuple[GatewayCredential | None, int | None]:
         """The credential behind `paasid` and, when it was taken from the cache unchecked, the
         generation the call's own transaction must still find (`CredentialCache.check`)."""
-        # The credential generation, read per call, makes a revocation effective at once in
-        # every process (`interface.credentials`): serving SQLite it is one primary-key read
-        # on the event loop's own connection. On the MySQL protocol a cached credential is
-        # used at once and its generation read by the call's transaction, on the thread that
-        # runs it (no hand-off of its own); `careful` (nothing cached, or the check failed): a
-        # pooled read that the calls arriving while the previous one ran share (`_generation`).
+        # The credential generation, checked per call, makes a revocation effective at once
+        # in every process (`interface.credentials`): a cached credential is used at once and
+        # its generation checked by the call's own transaction, on the thread that runs it (no
+        # hand-off and, on the SQLite writer, no statement of its own). `careful` (nothing
+        # cached, or the check failed): read first — serving SQLite one primary-key read on
+        # the event loop's own connection, else a pooled read that the calls arriving while
+        # the previous one ran share (`_generation`).
+        if not careful:
+            known = self.credentials.current(paasid)
+            if known is not None:
+                return known
         reader = self._loop_reader()
         if reader is not None:
             generation = self.credentials.generation(reader)
         else:
-            if self._checked_in_call and not careful:
-                known = self.credentials.current(paasid)
-                if known is not None:
-                    return known
             generation = await self._generation()
         credential = self.credentials.cached(paasid, generation)
         if credential is None:

@@ -9,12 +9,14 @@ credential query and no decryption.
 
 Revocation is effective at once in every process: the cache is valid only under the credential
 generation it was filled under (a `seq_counter` row that every revocation, rotation and
-institution (de)activation changes in its own transaction). Every call reads the generation
-after it arrived — one primary-key read: on the event loop's own SQLite connection while
-serving SQLite; on the MySQL protocol, for a credential already cached, as the first statement
-of the call's own transaction (`check`: a changed generation raises `CredentialsChanged`, the
-transaction rolls back and the pipeline authenticates the call again from the store), so the
-call needs no thread hand-off of its own for it — and a changed generation empties the cache.
+institution (de)activation changes in its own transaction). Every call checks the generation
+after it arrived: for a credential already cached, as the first statement of the call's own
+transaction (`check`: a changed generation raises `CredentialsChanged`, the transaction rolls
+back and the pipeline authenticates the call again from the store), so the call needs no thread
+hand-off of its own for it — on the SQLite writer's connection not even a statement: the
+writer's row cache keeps the generation, dropped by every bump and emptied by another
+connection's commit (`storage.row_cache`). A credential not cached yet is loaded under a
+generation read first; a changed generation empties the cache.
 A rotated credential's `expires_at` is checked at each use. Uses of a revoked or expired
 credential are refused and counted per credential (`refused_count`), the counts written by the
 storage writer in the background (docs/interface.md §2).

@@ -347,7 +347,11 @@ class CallPipeline:
                 claimed = asyncio.ensure_future(self.nonces.claim_for_read(str(paasid), verified))
         try:
             if on_writer:
-                output = await self._read_on_writer(txn, ctx, data, in_job)
+                try:
+                    output = await self._read_on_writer(txn, ctx, data, in_job, expected)
+                except CredentialsChanged:  # checked before its nonce's claim: claimed now
+                    ctx = await authenticated_again()
+                    output = await self._read_on_writer(txn, ctx, data, in_job, None)
             else:
                 try:
                     output = await self._read_somewhere(txn, ctx, data, expected)
@@ -400,19 +404,29 @@ class CallPipeline:
             return txn.handler(conn, ctx, data)
 
     async def _read_on_writer(
-        self, txn: Transaction, ctx: CallContext, data: dict[str, Any], nonce: Claim | None
+        self,
+        txn: Transaction,
+        ctx: CallContext,
+        data: dict[str, Any],
+        nonce: Claim | None,
+        expected: int | None,
     ) -> Any:
         """A short read run by the SQLite writer's thread at the start of its next transaction
         (`Writer.read`): one thread runs the statements of every call, and the rows it keeps
-        for a flow (`storage.row_cache`) serve the read too. `nonce`: the signature's nonce,
-        claimed in the store first — a nonce the store holds (another process's, or one from
-        before a restart) refuses the read unanswered; the claim commits with the group."""
+        for a flow (`storage.row_cache`) serve the read too. `expected`: the credential
+        generation checked first (`CredentialsChanged`: nothing claimed, nothing read).
+        `nonce`: the signature's nonce, claimed in the store next — a nonce the store holds
+        (another process's, or one from before a restart) refuses the read unanswered; the
+        claim commits with the group."""
         rid = logs.request_id.get()
         claims = self.nonces
+        credentials = self.credentials
 
         def read(conn: Connection) -> Any:
             token = logs.request_id.set(rid)  # its log lines carry this call's request id
             try:
+                if expected is not None:
+                    credentials.check(conn, expected)
                 if nonce is not None:
                     claims.claim_in_job(conn, nonce)
                 return txn.handler(conn, ctx, data)

@@ -11,7 +11,9 @@ not seen changed those rows. The cache is kept true by three rules:
   (`evicting`), which alone is dropped — and so does any textual statement that is not a
   SELECT; a statement prepared at the driver level (`storage.prepared`) that writes one of
   them calls `forget` itself (`settlement.repo.persons.set_balance`,
-  `settlement.repo.visits.insert_visit`, `settlement.repo.accumulators.add_to_accumulators`);
+  `settlement.repo.visits.insert_visit`, `settlement.repo.accumulators.add_to_accumulators`),
+  and so does the one cached row outside those tables, the credential generation that every
+  call checks (`enrolment.repo.credentials.bump_generation`);
 - **other connections' commits clear it**: at the start of each of the writer's transactions
   `PRAGMA data_version` tells whether any other connection (a `yibao enrol` in another
   process, a restore) committed since (sqlite.org/pragma.html#pragma_data_version), and the

@@ -407,6 +407,31 @@ async def test_serving_a_read_the_writer_runs_claims_its_nonce_in_its_own_job(
     assert _count(platform, gateway_nonce) == 1
 
 
+async def test_serving_a_read_whose_generation_moved_claims_its_nonce_once(
+    serving: CallPipeline, signer: Signer, platform: Platform
+) -> None:
+    """The writer's check of a cached credential fails before the read's nonce is claimed:
+    the read is authenticated again, claims its nonce then, and is answered; its replay is
+    refused and the store holds the nonce once."""
+    his = His(None, HOSP, signer.paasid, "")
+    for _ in range(2):  # loaded, then checked from the writer's cache
+        assert (await _call(serving, his.envelope("1101", FOUND), signer, signer.signed()))[
+            "infcode"
+        ] == 0
+    await platform.db.writer.run(
+        lambda conn: issue_credential(
+            conn, ids=platform.ids, actor="test", fixmedins_code=HOSP2,
+            data_dir=platform.settings.data_dir,
+        )
+    )  # fmt: skip
+    signed = signer.signed()
+    assert (await _call(serving, his.envelope("1101", FOUND), signer, signed))["infcode"] == 0
+    again = await _call(serving, his.envelope("1101", FOUND), signer, signed)
+    assert again["infcode"] == -1 and "拒绝重放" in again["err_msg"], again
+    platform.db.writer.run_sync(lambda conn: None)
+    assert _count(platform, gateway_nonce) == 3
+
+
 async def test_serving_a_nonce_in_the_store_is_refused(
     serving: CallPipeline, signer: Signer, platform: Platform
 ) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from yibao.storage import row_cache
 from yibao.storage.prepared import Prepared
 from yibao.storage.tables import fixmedins, fixmedins_credential, seq_counter
 
@@ -113,15 +114,30 @@ def bump_generation(conn: Connection) -> None:
                 conn.execute(insert(seq_counter).values(name=GENERATION, last_value=1))
         except IntegrityError:  # created by a concurrent writer: bump it behind that one
             conn.execute(bump)
+    row_cache.forget(conn, _GENERATION_KEY)  # the SQLite writer's copy (`generation`)
 
 
 #: read per gateway call: prepared once per dialect, run on the DBAPI cursor (`storage.prepared`)
 _GENERATION = Prepared(select(seq_counter.c.last_value).where(seq_counter.c.name == GENERATION))
+#: the generation's key in the row cache a connection carries (`storage.row_cache`)
+_GENERATION_KEY = ("seq_counter", GENERATION)
 
 
 def generation(conn: Connection) -> int:
+    """The credential generation. On the SQLite writer's connection it is kept in the writer's
+    row cache between transactions — every call's transaction checks it — and kept true as the
+    cache's other rows are: `bump_generation` drops it, and another connection's commit empties
+    the cache (`row_cache.installed`)."""
+    cache = row_cache.of(conn)
+    if cache is not None:
+        kept: int | None = cache.get(_GENERATION_KEY)
+        if kept is not None:
+            return kept
     row = _GENERATION.first(conn)
-    return 0 if row is None else int(row["last_value"])
+    value = 0 if row is None else int(row["last_value"])
+    if cache is not None:
+        cache.put(_GENERATION_KEY, value)
+    return value
 
 
 def list_public(conn: Connection, *, fixmedins_code: str) -> list[dict[str, Any]]:
