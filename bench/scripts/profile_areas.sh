@@ -19,7 +19,7 @@ gw=$(pgrep -f "role gateway" | head -1)
 PYTHONPATH=$root/src $PY -m yibao.cli.main bench settle --duration $((secs + 10)) \
   --ceiling-seconds 0 --raw-commit-seconds 0 --json "$dir/s.json" > "$dir/bench.out" 2>&1 & bp=$!
 sleep 5
-"$SPY" record -p "$gw" -d "$secs" -r 200 --threads -f raw -o "$dir/profile.raw" >/dev/null 2>&1 || true
+"$SPY" record -p "$gw" -d "$secs" -r 200 --threads ${SPY_ARGS:-} -f raw -o "$dir/profile.raw" >/dev/null 2>&1 || true
 wait $bp || true
 kill $sp; wait $sp 2>/dev/null || true
 $PY "$root/bench/scripts/areas.py" "$dir/profile.raw" yibao-writer,MainThread

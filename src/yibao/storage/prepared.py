@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import Connection, Date, DateTime, Dialect, Table, insert
+from sqlalchemy import Connection, Date, DateTime, Dialect, Table, bindparam, insert, update
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -397,6 +397,39 @@ class PreparedInsert:
             conn.execute(self._core, list(rows))
         else:
             fast.later(conn, rows)
+
+
+class PreparedUpdate:
+    """`UPDATE table SET <the values' keys> WHERE <key column> = :key` at the driver level,
+    compiled once per key set (a visit's changes differ from call to call in which columns
+    they set). A value that is a SQL expression goes through `Connection.execute`."""
+
+    __slots__ = ("_by_keys", "key", "table")
+
+    #: the key's parameter name: never a column's
+    _KEY = "_yibao_key"
+
+    def __init__(self, table: Table, key: str) -> None:
+        self.table = table
+        self.key = table.c[key]
+        self._by_keys: dict[tuple[str, ...], Prepared] = {}
+
+    def execute(self, conn: Connection, key: Any, values: Mapping[str, Any]) -> int:
+        """Set `values` on the row whose key is `key`; returns the row count."""
+        if not values:
+            return 0
+        if any(isinstance(v, ClauseElement) for v in values.values()):
+            statement = update(self.table).where(self.key == key).values(**values)
+            return int(conn.execute(statement).rowcount)
+        names = tuple(values)
+        fast = self._by_keys.get(names)
+        if fast is None:
+            fast = self._by_keys[names] = Prepared(
+                update(self.table)
+                .where(self.key == bindparam(self._KEY))
+                .values({name: bindparam(name) for name in names})
+            )
+        return fast.execute(conn, {**values, self._KEY: key})
 
 
 def fetch_together(

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
+from yibao.storage.prepared import Prepared
 from yibao.storage.tables import remote_reg
 
 
@@ -24,11 +25,27 @@ def get(conn: Connection, remote_reg_id: str) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
+#: `valid_of_person` with a day and an insurance type (every remote settlement asks it)
+_P_VALID_ON = Prepared(
+    select(remote_reg)
+    .where(
+        remote_reg.c.psn_no == bindparam("psn_no"),
+        remote_reg.c.vali_flag == "1",
+        remote_reg.c.begndate <= bindparam("on"),
+        or_(remote_reg.c.enddate.is_(None), remote_reg.c.enddate >= bindparam("on")),
+        or_(remote_reg.c.insutype.is_(None), remote_reg.c.insutype == bindparam("insutype")),
+    )
+    .order_by(remote_reg.c.begndate, remote_reg.c.remote_reg_id)
+)
+
+
 def valid_of_person(
     conn: Connection, psn_no: str, *, on: date | None = None, insutype: str | None = None
 ) -> list[dict[str, Any]]:
     """The person's registrations not revoked (valid on `on` when given; of `insutype` or of
     every insurance when given), oldest first."""
+    if on is not None and insutype is not None:  # a settlement's check: prepared once
+        return _P_VALID_ON.all(conn, {"psn_no": psn_no, "on": on, "insutype": insutype})
     q = select(remote_reg).where(remote_reg.c.psn_no == psn_no, remote_reg.c.vali_flag == "1")
     if on is not None:
         q = q.where(

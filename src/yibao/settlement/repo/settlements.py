@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from yibao.errors import NotFound
 from yibao.replica import rows as replica_rows
-from yibao.settlement.repo.rows import Row, every, first
+from yibao.settlement.repo.rows import Row, first
 from yibao.storage import changelog
 from yibao.storage.prepared import Prepared, PreparedInsert
 from yibao.storage.tables import setl, setl_fund
@@ -31,6 +31,11 @@ _P_VALID_SETTLEMENTS = Prepared(
 _P_SETTLEMENT = Prepared(select(setl).where(setl.c.setl_id == bindparam("setl_id")))
 _P_INSERT_SETL = PreparedInsert(setl)
 _P_INSERT_FUNDS = PreparedInsert(setl_fund)
+_P_FUNDS = Prepared(
+    select(setl_fund)
+    .where(setl_fund.c.setl_id == bindparam("setl_id"))
+    .order_by(setl_fund.c.fund_pay_type)
+)
 
 
 def valid_settlements(conn: Connection, mdtrt_id: str) -> list[Row]:
@@ -80,14 +85,9 @@ def latest_settlement(conn: Connection, fixmedins_code: str, mdtrt_id: str) -> R
     )
 
 
-def funds(conn: Connection, setl_id: str) -> list[Row]:
-    return every(
-        conn.execute(
-            select(setl_fund)
-            .where(setl_fund.c.setl_id == setl_id)
-            .order_by(setl_fund.c.fund_pay_type)
-        ).mappings()
-    )
+def funds(conn: Connection, setl_id: str) -> list[dict[str, Any]]:
+    """The settlement's fund rows, by fund type."""
+    return _P_FUNDS.all(conn, {"setl_id": setl_id})
 
 
 def insert_settlement(
@@ -102,10 +102,10 @@ def insert_settlement(
 def insert_reversal(
     conn: Connection, row: Mapping[str, Any], funds: Sequence[Mapping[str, Any]]
 ) -> None:
-    """A reversal record (or its negation, 2601 of a reversal) and its fund rows."""
-    conn.execute(insert(setl).values(**row))
-    if funds:
-        conn.execute(insert(setl_fund), list(funds))
+    """A reversal record (or its negation, 2601 of a reversal) and its fund rows (new ids:
+    with the transaction's next round trip on the MySQL protocol, as a settlement's)."""
+    _P_INSERT_SETL.later(conn, [row])
+    _P_INSERT_FUNDS.later(conn, funds)
 
 
 def set_validity(conn: Connection, setl_id: str, vali_flag: str, at: datetime) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from yibao.errors import Conflict, InvalidInput, NotFound
 from yibao.replica import rows as replica_rows
 from yibao.settlement.repo.rows import Row, first
 from yibao.storage import changelog, row_cache
-from yibao.storage.prepared import Prepared, PreparedInsert
+from yibao.storage.prepared import Prepared, PreparedInsert, PreparedUpdate
 from yibao.storage.tables import diag, mdtrt
 
 #: mdtrt.mdtrt_kind
@@ -35,6 +35,21 @@ _KIND_LABEL = {OUTPATIENT: "门诊", INPATIENT: "住院", PHARMACY: "药店购�
 
 _P_VISIT = Prepared(select(mdtrt).where(mdtrt.c.mdtrt_id == bindparam("mdtrt_id")))
 _P_INSERT_VISIT = PreparedInsert(mdtrt)
+_P_UPDATE_VISIT = PreparedUpdate(mdtrt, "mdtrt_id")
+_P_INSERT_DIAG = PreparedInsert(diag)
+_P_DIAG_NUMBERS = Prepared(
+    select(diag.c.diag_srt_no).where(
+        diag.c.mdtrt_id == bindparam("mdtrt_id"), diag.c.stage == bindparam("stage")
+    )
+)
+_P_OPEN_ADMISSION = Prepared(
+    select(mdtrt.c.mdtrt_id, mdtrt.c.fixmedins_code).where(
+        mdtrt.c.psn_no == bindparam("psn_no"),
+        mdtrt.c.mdtrt_kind == INPATIENT,
+        # the two states spelled out: a prepared statement takes no IN list
+        or_(mdtrt.c.mdtrt_stas == ADMITTED, mdtrt.c.mdtrt_stas == DISCHARGED),
+    )
+)
 _P_DIAG_CODES = Prepared(
     select(diag.c.diag_code)
     .where(diag.c.mdtrt_id == bindparam("mdtrt_id"), diag.c.vali_flag == "1")
@@ -105,20 +120,13 @@ def insert_visit(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_visit(conn: Connection, mdtrt_id: str, values: dict[str, Any]) -> None:
-    statement = update(mdtrt).where(mdtrt.c.mdtrt_id == mdtrt_id).values(**values)
-    conn.execute(row_cache.evicting(statement, ("mdtrt", mdtrt_id)))
+    _P_UPDATE_VISIT.execute(conn, mdtrt_id, values)
+    row_cache.forget(conn, ("mdtrt", mdtrt_id))
 
 
 def open_admission(conn: Connection, psn_no: str) -> Row | None:
-    return first(
-        conn.execute(
-            select(mdtrt.c.mdtrt_id, mdtrt.c.fixmedins_code).where(
-                mdtrt.c.psn_no == psn_no,
-                mdtrt.c.mdtrt_kind == INPATIENT,
-                mdtrt.c.mdtrt_stas.in_((ADMITTED, DISCHARGED)),
-            )
-        ).mappings()
-    )
+    """The person's admission not yet settled (admitted or discharged), if any."""
+    return _P_OPEN_ADMISSION.first(conn, {"psn_no": psn_no})
 
 
 def visit_changed(conn: Connection, row: Mapping[str, Any], *, new: bool = False) -> None:
@@ -145,10 +153,7 @@ def replace_diagnoses(
     the stage are marked invalid (nothing is deleted). The visit's `diag_codes` follows;
     answers the visit's changed values (for its replica row)."""
     existing = {
-        r[0]
-        for r in conn.execute(
-            select(diag.c.diag_srt_no).where(diag.c.mdtrt_id == mdtrt_id, diag.c.stage == stage)
-        )
+        r["diag_srt_no"] for r in _P_DIAG_NUMBERS.all(conn, {"mdtrt_id": mdtrt_id, "stage": stage})
     }
     sent = set()
     for r in rows:
@@ -165,7 +170,7 @@ def replace_diagnoses(
                 .values(**values)
             )
         else:
-            conn.execute(insert(diag).values(**values))
+            _P_INSERT_DIAG.execute(conn, values)
     stale = existing - sent
     if stale:
         conn.execute(
