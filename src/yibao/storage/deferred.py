@@ -58,6 +58,9 @@ def render(conn: Connection, text: str, args: Any) -> bytes:
     """`text` with `args` bound by the driver's own escaping, as `execute` would send it."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
+    quick = getattr(raw, "render_statement", None)  # mysqlclient's, `storage.mysqldb`
+    if quick is not None and isinstance(args, tuple | list):
+        return quick(text, args)  # type: ignore[no-any-return]
     cursor = raw.cursor()
     try:
         sql = cursor.mogrify(text, args)

@@ -99,3 +99,34 @@ def test_the_hard_cases_read_back_as_sent(raw: Any, value: Any) -> None:
         )
     else:
         assert back == value
+
+
+def _driver_mogrify(raw: Any, text: str, args: Any) -> bytes:
+    """The statement mysqlclient's own cursor sends for `execute(text, args)` (its `mogrify`
+    answers the same decoded as text, which fails for a binary value)."""
+    cursor = raw.cursor()
+    try:
+        sql: bytes = cursor._mogrify(text, args)
+    finally:
+        cursor.close()
+    return sql
+
+
+@settings(max_examples=200, deadline=None)
+@given(args=st.lists(VALUES, max_size=12))
+def test_a_statement_is_rendered_as_the_drivers_cursor_renders_it(raw: Any, args: list) -> None:
+    # a literal percent sign and a string of the driver's placeholder form beside the values
+    text = "SELECT '100%%', '名称' WHERE 1 IN (" + ", ".join(["%s"] * len(args) + ["1"]) + ")"
+    assert raw.render_statement(text, args) == _driver_mogrify(raw, text, tuple(args))
+
+
+def test_a_statement_with_the_wrong_count_of_values_is_refused_as_the_driver_refuses_it(
+    raw: Any,
+) -> None:
+    from MySQLdb import ProgrammingError
+
+    for args in [(1,), (1, 2, 3)]:
+        with pytest.raises(ProgrammingError):
+            _driver_mogrify(raw, "SELECT %s, %s", args)
+        with pytest.raises(ProgrammingError):
+            raw.render_statement("SELECT %s, %s", args)
