@@ -3,6 +3,7 @@
 # thread and event loop) for SECONDS (25) of a `yibao bench settle` on a fresh demo city, and
 # bench/scripts/areas.py counts each sample under the innermost area its stack passes through.
 #   bench/scripts/profile_areas.sh CODE_DIR [SECONDS]      (needs py-spy: pip install py-spy)
+#   SPY_ARGS=--gil …: only the samples of the thread that holds the interpreter lock
 set -e
 code=$(cd "$1" && pwd); secs=${2:-25}
 root=$(cd "$(dirname "$0")/../.." && pwd)
