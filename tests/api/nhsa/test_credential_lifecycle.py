@@ -182,6 +182,9 @@ async def test_serving_a_cached_credential_costs_no_generation_statement(
         assert writer_sql, "1101 runs on the writer while serving SQLite"
         assert not [s for s in loop_sql + writer_sql if "seq_counter" in s], (loop_sql, writer_sql)
     finally:
+        writer = platform.db.writer.row_cache.owner
+        if writer is not None:
+            writer.set_trace_callback(None)  # type: ignore[attr-defined]
         pipeline.close()
 
 
