@@ -15,6 +15,7 @@ from yibao.api.app import create_app
 from yibao.cli import supervise
 from yibao.cli.common import console, fail, friendly_errors, settings
 from yibao.config import Settings
+from yibao.kit import collector
 from yibao.obs import metrics
 from yibao.replica import wake
 from yibao.risk.params_io import RuleFileError, load_ruleset
@@ -155,6 +156,7 @@ def _single(cfg: Settings) -> None:
     """Everything in this process (the replica too): the replica disabled, or for debugging."""
     platform = open_platform(cfg)
     application = create_app(cfg, platform=platform)
+    application.state.on_start.append(collector.freeze_startup_heap)
     console.print(
         f"yibao 正在服务 serving on http://{cfg.host}:{cfg.port}  "
         f"(backend {platform.db.backend.name}, one process)"
@@ -229,6 +231,8 @@ def _gateway(cfg: Settings, listen_fd: int, analytics_url: str | None) -> None:
             target = analytics_url.rsplit(":", 1)
             platform.db.writer.on_commit(wake.Notifier("127.0.0.1", int(target[1])))
         application = create_app(cfg, platform=platform, analytics_url=analytics_url)
+    # the loaded platform out of the collector's passes, once every start hook has run
+    application.state.on_start.append(collector.freeze_startup_heap)
     _uvicorn(application, cfg).run(sockets=[sock])
 
 
@@ -253,5 +257,6 @@ def _analytics(cfg: Settings) -> None:
 
     # after the replica is served (the analytics mount's start hook runs first)
     application.state.on_start.append(start_wake)
+    application.state.on_start.append(collector.freeze_startup_heap)
     application.state.on_stop.insert(0, stop_wake)
     _uvicorn(application, cfg, host=cfg.host, port=cfg.port).run()

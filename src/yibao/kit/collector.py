@@ -34,3 +34,19 @@ def young_collections_only(fn: Callable[_P, _R]) -> Callable[_P, _R]:
                 gc.enable()
 
     return paused
+
+
+def freeze_startup_heap() -> int:
+    """Collect once, then move every object alive now out of the collector's reach
+    (`gc.freeze`); the count moved.
+
+    Why: a server process loads its platform — the catalogs and their code tables, the policy
+    book, the compiled statements, the modules — and keeps it for its life. The collector's
+    oldest-generation passes walked all of it every time, a stop-the-world pause of the event
+    loop and the writer alike (~120 ms each in `bench settle` on SQLite: the p99's size;
+    bench/RESULTS.md, "Twenty-first session"). Frozen, those objects are never examined again;
+    what the process makes while serving is collected as before. Call it once, when the server
+    has started."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
