@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from settle_factories import HOSP, His, Person, seed_institution, seed_person
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from yibao.enrolment import credentials, institutions
 from yibao.interface import authentication
@@ -150,16 +151,17 @@ async def test_an_institution_deactivated_is_refused_at_once(
 # -- serving SQLite: the writer checks a cached credential's generation from its row cache
 
 
-def _traced(platform: Platform, pipeline: CallPipeline) -> tuple[list[str], list[str]]:
-    """The statements the event loop's reader and the writer's connection run from now on."""
-    loop_sql: list[str] = []
-    writer_sql: list[str] = []
-    reader = pipeline._reader
-    writer = platform.db.writer.row_cache.owner
-    assert reader is not None and writer is not None
-    reader.connection.dbapi_connection.set_trace_callback(loop_sql.append)  # type: ignore[union-attr]
-    writer.set_trace_callback(writer_sql.append)  # type: ignore[attr-defined]
-    return loop_sql, writer_sql
+def _trace_writer(platform: Platform, sink: Any) -> None:
+    """Set the trace callback of the writer's connection from the writer's own thread: set or
+    cleared from another thread while the writer runs a statement, sqlite3 would wait for the
+    connection's mutex holding the interpreter lock that the writer's callback waits for."""
+
+    def job(conn: Connection) -> None:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.set_trace_callback(sink)  # type: ignore[attr-defined]
+
+    platform.db.writer.run_sync(job)
 
 
 async def test_serving_a_cached_credential_costs_no_generation_statement(
@@ -172,19 +174,22 @@ async def test_serving_a_cached_credential_costs_no_generation_statement(
         seed_person(conn, Person("P0001", "110101199003074514"))
     pipeline = CallPipeline(platform)
     pipeline.start()
+    loop_sql: list[str] = []
+    writer_sql: list[str] = []
     try:
         his = His(None, HOSP, paasid, secret)
         for _ in range(2):  # loaded, then checked once by the writer (kept in its cache)
             assert (await _call(pipeline, his, paasid, secret))["infcode"] == 0
-        loop_sql, writer_sql = _traced(platform, pipeline)
+        reader = pipeline._reader
+        assert reader is not None  # used on this thread only
+        reader.connection.dbapi_connection.set_trace_callback(loop_sql.append)  # type: ignore[union-attr]
+        _trace_writer(platform, writer_sql.append)
         for _ in range(3):
             assert (await _call(pipeline, his, paasid, secret))["infcode"] == 0
         assert writer_sql, "1101 runs on the writer while serving SQLite"
         assert not [s for s in loop_sql + writer_sql if "seq_counter" in s], (loop_sql, writer_sql)
     finally:
-        writer = platform.db.writer.row_cache.owner
-        if writer is not None:
-            writer.set_trace_callback(None)  # type: ignore[attr-defined]
+        _trace_writer(platform, None)
         pipeline.close()
 
 
