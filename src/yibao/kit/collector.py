@@ -1,5 +1,6 @@
-"""Python's cyclic garbage collector, for code that makes objects far faster than it drops
-them (the bulk load: `yibao.simulate.bulk`)."""
+"""Python's cyclic garbage collector: for code that makes objects far faster than it drops
+them (the bulk load: `yibao.simulate.bulk`), and for server processes that keep what they
+loaded at start for their whole life (`yibao serve`)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,9 @@ def freeze_startup_heap() -> int:
     Why: a server process loads its platform — the catalogs and their code tables, the policy
     book, the compiled statements, the modules — and keeps it for its life. The collector's
     oldest-generation passes walked all of it every time, a stop-the-world pause of the event
-    loop and the writer alike (~120 ms each in `bench settle` on SQLite: the p99's size;
-    bench/RESULTS.md, "Twenty-first session"). Frozen, those objects are never examined again;
-    what the process makes while serving is collected as before. Call it once, when the server
-    has started."""
+    loop and the writer alike (measured: bench/RESULTS.md, "Twenty-first session"). Frozen,
+    those objects are never examined again; what the process makes while serving is collected
+    as before. Call it once, when the server has started."""
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
