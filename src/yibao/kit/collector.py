@@ -44,9 +44,10 @@ def freeze_startup_heap() -> int:
     Why: a server process loads its platform — the catalogs and their code tables, the policy
     book, the compiled statements, the modules — and keeps it for its life. The collector's
     oldest-generation passes walked all of it every time, a stop-the-world pause of the event
-    loop and the writer alike (measured: bench/RESULTS.md, "Twenty-first session"). Frozen,
-    those objects are never examined again; what the process makes while serving is collected
-    as before. Call it once, when the server has started."""
+    loop and the writer alike. Frozen, those objects are never examined again; what the
+    process makes while serving is collected as before. The price: a reference cycle among them
+    dropped later is never freed (docs/operations.md, "Processes"). Call it once, when the
+    server has started."""
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()

@@ -6,7 +6,7 @@ once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -164,85 +164,75 @@ def _trace_writer(platform: Platform, sink: Any) -> None:
     platform.db.writer.run_sync(job)
 
 
-async def test_serving_a_cached_credential_costs_no_generation_statement(
-    platform: Platform,
-) -> None:
-    """Serving SQLite, a cached credential's generation is checked in the writer's job from
-    its row cache: neither the event loop nor the writer reads `credential_gen` per call."""
+@pytest.fixture
+async def warm(platform: Platform) -> AsyncIterator[tuple[CallPipeline, His]]:
+    """A pipeline serving SQLite (its event-loop reader open) whose credential is cached and
+    checked once by the writer (the generation kept in the writer's row cache)."""
     with platform.db.engine.begin() as conn:
         paasid, secret = seed_institution(conn, HOSP)
         seed_person(conn, Person("P0001", "110101199003074514"))
     pipeline = CallPipeline(platform)
     pipeline.start()
-    loop_sql: list[str] = []
-    writer_sql: list[str] = []
     try:
         his = His(None, HOSP, paasid, secret)
-        for _ in range(2):  # loaded, then checked once by the writer (kept in its cache)
+        for _ in range(2):  # loaded, then checked once by the writer
             assert (await _call(pipeline, his, paasid, secret))["infcode"] == 0
-        reader = pipeline._reader
-        assert reader is not None  # used on this thread only
-        reader.connection.dbapi_connection.set_trace_callback(loop_sql.append)  # type: ignore[union-attr]
-        _trace_writer(platform, writer_sql.append)
-        for _ in range(3):
-            assert (await _call(pipeline, his, paasid, secret))["infcode"] == 0
-        assert writer_sql, "1101 runs on the writer while serving SQLite"
-        assert not [s for s in loop_sql + writer_sql if "seq_counter" in s], (loop_sql, writer_sql)
+        yield pipeline, his
     finally:
-        _trace_writer(platform, None)
         pipeline.close()
 
 
+async def test_serving_a_cached_credential_costs_no_generation_statement(
+    warm: tuple[CallPipeline, His], platform: Platform
+) -> None:
+    """Serving SQLite, a cached credential's generation is checked in the writer's job from
+    its row cache: neither the event loop nor the writer reads `credential_gen` per call."""
+    pipeline, his = warm
+    loop_sql: list[str] = []
+    writer_sql: list[str] = []
+    reader = pipeline._reader
+    assert reader is not None  # used on this thread only
+    reader.connection.dbapi_connection.set_trace_callback(loop_sql.append)  # type: ignore[union-attr]
+    _trace_writer(platform, writer_sql.append)
+    try:
+        for _ in range(3):
+            assert (await _call(pipeline, his, his.paasid, his.secret))["infcode"] == 0
+    finally:
+        _trace_writer(platform, None)
+    assert writer_sql, "1101 runs on the writer while serving SQLite"
+    assert not [s for s in loop_sql + writer_sql if "seq_counter" in s], (loop_sql, writer_sql)
+
+
 async def test_serving_a_revocation_by_this_process_writer_is_refused_next(
-    platform: Platform,
+    warm: tuple[CallPipeline, His], platform: Platform
 ) -> None:
     """A revocation committed by the writer itself (the console of this process) leaves the
     store's `data_version` unchanged for the writer's connection: the bump drops the writer's
     kept generation, so the next call is refused all the same."""
-    with platform.db.engine.begin() as conn:
-        paasid, secret = seed_institution(conn, HOSP)
-        seed_person(conn, Person("P0001", "110101199003074514"))
-    pipeline = CallPipeline(platform)
-    pipeline.start()
-    try:
-        his = His(None, HOSP, paasid, secret)
-        for _ in range(2):
-            assert (await _call(pipeline, his, paasid, secret))["infcode"] == 0
-        await platform.db.writer.run(
-            lambda conn: credentials.revoke_credential(
-                conn, ids=IDS, actor="console:admin", fixmedins_code=HOSP, paasid=paasid
-            )
+    pipeline, his = warm
+    await platform.db.writer.run(
+        lambda conn: credentials.revoke_credential(
+            conn, ids=IDS, actor="console:admin", fixmedins_code=HOSP, paasid=his.paasid
         )
-        answer = await _call(pipeline, his, paasid, secret)
-        assert answer["infcode"] == -1 and "已吊销" in answer["err_msg"], answer
-    finally:
-        pipeline.close()
+    )
+    answer = await _call(pipeline, his, his.paasid, his.secret)
+    assert answer["infcode"] == -1 and "已吊销" in answer["err_msg"], answer
 
 
 async def test_serving_a_generation_moved_for_another_credential_still_answers(
-    platform: Platform,
+    warm: tuple[CallPipeline, His], platform: Platform
 ) -> None:
-    """A generation moved by someone else's credential fails the cached check; the call is
-    authenticated again from the store and answered — a read on the writer and a write."""
-    with platform.db.engine.begin() as conn:
-        paasid, secret = seed_institution(conn, HOSP)
-        seed_person(conn, Person("P0001", "110101199003074514"))
-    pipeline = CallPipeline(platform)
-    pipeline.start()
-    try:
-        his = His(None, HOSP, paasid, secret)
-        for _ in range(2):
-            assert (await _call(pipeline, his, paasid, secret))["infcode"] == 0
-        for _ in range(2):
-            await platform.db.writer.run(
-                lambda conn: credentials.issue_credential(
-                    conn, ids=IDS, actor="console:admin", fixmedins_code=HOSP,
-                    data_dir=platform.settings.data_dir,
-                )
-            )  # fmt: skip
-            assert (await _call(pipeline, his, paasid, secret))["infcode"] == 0
-            # answered after loading the credential again under the moved generation
-            with platform.db.read() as conn:
-                assert pipeline.credentials._generation == credentials.generation(conn)
-    finally:
-        pipeline.close()
+    """A generation moved by someone else's credential fails the cached check of a read on
+    the writer; the call is authenticated again from the store and answered."""
+    pipeline, his = warm
+    for _ in range(2):
+        await platform.db.writer.run(
+            lambda conn: credentials.issue_credential(
+                conn, ids=IDS, actor="console:admin", fixmedins_code=HOSP,
+                data_dir=platform.settings.data_dir,
+            )
+        )  # fmt: skip
+        assert (await _call(pipeline, his, his.paasid, his.secret))["infcode"] == 0
+        # answered after loading the credential again under the moved generation
+        with platform.db.read() as conn:
+            assert pipeline.credentials._generation == credentials.generation(conn)

@@ -128,6 +128,8 @@ def generation(conn: Connection) -> int:
     row cache between transactions — every call's transaction checks it — and kept true as the
     cache's other rows are: `bump_generation` drops it, and another connection's commit empties
     the cache (`row_cache.installed`)."""
+    # not `row_cache.row`, which keeps no absent row: a store whose credentials never changed
+    # has no generation row, and its 0 is kept too
     cache = row_cache.of(conn)
     if cache is not None:
         kept: int | None = cache.get(_GENERATION_KEY)
