@@ -3,6 +3,8 @@
 # server from CODE_DIR's sources, this repository's driver, the server's CPU per call by role.
 #   bench/scripts/ab_settle.sh TAG CODE_DIR [VAR=VALUE ...]     (DUR=20 by default)
 # e.g. alternate  ab_settle.sh base1 /path/to/old-checkout ; ab_settle.sh new1 .  (×3, medians)
+# SERVER_PYTHONPATH=DIR puts DIR before the server's sources (e.g. a sitecustomize that
+# records the collector's passes); the driver never sees it.
 set -e
 tag=$1; code=$(cd "$2" && pwd); shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,7 +14,7 @@ export YIBAO_DATA_DIR=$dir
 for kv in "$@"; do export "$kv"; done
 PYTHONPATH=$code/src $PY -m yibao.cli.main init >/dev/null
 PYTHONPATH=$code/src $PY -m yibao.cli.main demo >/dev/null 2>&1
-PYTHONPATH=$code/src $PY -m yibao.cli.main serve > "$dir/serve.log" 2>&1 & echo $! > "$dir/serve.pid"
+PYTHONPATH=${SERVER_PYTHONPATH:+$SERVER_PYTHONPATH:}$code/src $PY -m yibao.cli.main serve > "$dir/serve.log" 2>&1 & echo $! > "$dir/serve.pid"
 for _ in $(seq 60); do curl -sf http://127.0.0.1:8000/readyz >/dev/null && break; sleep 1; done
 PYTHONPATH=$root/src $PY -m yibao.bench.cpu_per_call --pid "$(cat "$dir/serve.pid")" --json "$dir/s.json" -- \
   env PYTHONPATH="$root/src" $PY -m yibao.cli.main bench settle --duration "${DUR:-20}" \

@@ -20,8 +20,10 @@ class _Node:
 
 @pytest.fixture
 def frozen_heap() -> Iterator[None]:
+    threshold = gc.get_threshold()
     yield
     gc.unfreeze()  # the test process's heap back under the collector
+    gc.set_threshold(*threshold)
 
 
 def _tracked(obj: object) -> bool:
@@ -43,3 +45,19 @@ def test_what_was_loaded_is_frozen_and_what_comes_after_is_collected(frozen_heap
     assert gone() is None
     gc.unfreeze()
     assert _tracked(loaded)
+
+
+def test_young_passes_are_spaced_out_yet_still_automatic(frozen_heap: None) -> None:
+    default_young, *older = gc.get_threshold()
+    collector.freeze_startup_heap()
+    young, *now_older = gc.get_threshold()
+    assert young == collector.SERVING_YOUNG_THRESHOLD > default_young
+    assert now_older == older  # only the young generation's threshold moves
+    # no explicit collect: enough new containers trigger an automatic pass that frees a cycle
+    first, second = _Node(), _Node()
+    first.other, second.other = second, first
+    gone = weakref.ref(first)
+    del first, second
+    kept = [[] for _ in range(2 * young)]
+    assert gone() is None
+    assert len(kept) == 2 * young
