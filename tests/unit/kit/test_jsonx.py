@@ -2,6 +2,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from yibao.kit import jsonx
 
@@ -22,6 +24,20 @@ def test_decimal_is_written_as_an_exact_json_number() -> None:
         }
     )
     assert out == b'{"a":56.50,"b":-0.10,"t":"2024-05-20 10:31:02","d":"2024-05-20"}'
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False)
+    | st.integers(-(10**20), 10**20).flatmap(
+        lambda digits: st.integers(-12, 12).map(lambda exp: Decimal(digits).scaleb(exp))
+    )
+)
+def test_every_decimal_is_written_in_plain_digits(value: Decimal) -> None:
+    # the plain positional form, never an exponent: 1E+2 is 100, 1E-7 is 0.0000001
+    written = jsonx.dumps([value])
+    assert written == b"[" + format(value, "f").encode() + b"]"
+    assert b"E" not in written and b"e" not in written
+    assert Decimal(written[1:-1].decode()) == value
 
 
 def test_chinese_is_not_escaped() -> None:
