@@ -30,6 +30,17 @@ FORMATS = ("text", "json")
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("yibao_request_id", default="-")
 
 _counter = itertools.count(1)
+#: this process's part of a new request id, kept (a system call a request otherwise) and
+#: renewed in a forked child, so ids stay apart between the processes of one machine
+_process_prefix = f"{os.getpid():x}-"
+
+
+def _renew_process_prefix() -> None:
+    global _process_prefix
+    _process_prefix = f"{os.getpid():x}-"
+
+
+os.register_at_fork(after_in_child=_renew_process_prefix)
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _CERTNO = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])")
 _PERSONAL = re.compile(
@@ -44,7 +55,7 @@ def new_request_id(offered: str | None = None) -> str:
     one unique in this machine's processes."""
     if offered and _CLIENT_ID.match(offered):
         return offered
-    return f"{os.getpid():x}-{next(_counter):x}"
+    return f"{_process_prefix}{next(_counter):x}"
 
 
 @contextmanager

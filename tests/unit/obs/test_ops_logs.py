@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
 
@@ -60,6 +61,22 @@ def test_a_bad_client_request_id_is_replaced() -> None:
     assert logs.request_id.get() == "-"
     first, second = logs.new_request_id(), logs.new_request_id()
     assert first != second
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_request_ids_stay_apart_in_a_forked_child() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, through the pipe
+        os.write(write, logs.new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 100).decode()
+    os.close(read)
+    mine = logs.new_request_id()
+    assert child.split("-")[0] == f"{pid:x}"
+    assert mine.split("-")[0] == f"{os.getpid():x}" != child.split("-")[0]
 
 
 def test_personal_data_is_masked(stream: io.StringIO) -> None:
