@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -156,6 +156,32 @@ def _inserts_as_upserts(table: pa.Table) -> pa.Table:
     text = pa.string()
     now = pc.if_else(pc.equal(ops, constant(INSERT, text)), constant(UPSERT, text), ops)
     return table.set_column(i, "op", now)
+
+
+def _insert_arrow_by_relation(cur: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    cur.from_arrow(rows).insert_into(table)
+
+
+def _direct_insert() -> Callable[[duckdb.DuckDBPyConnection, str, pa.Table], None] | None:
+    """DuckDB 2's own way under `from_arrow(…).insert_into`, without the relation it builds
+    first: the Arrow table put under a name for the statement's life, one INSERT reading it.
+    The relation binds a `SELECT *` over the rows before the INSERT binds it again, a third
+    of a small append's CPU (docs/measurements.md). None where the package lacks it (DuckDB 1)."""
+    seam = getattr(duckdb, "_seam", None)
+    register = getattr(seam, "register_source", None)
+    submit = getattr(seam, "submit", None)
+    if register is None or submit is None:
+        return None
+
+    def insert(cur: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+        source = register(cur, rows)
+        name = source.name.replace('"', '""')
+        submit(cur, f'INSERT INTO {table} SELECT * FROM "{name}"', None)
+
+    return insert
+
+
+_insert_arrow = _direct_insert() or _insert_arrow_by_relation
 
 
 class _Gate:
@@ -443,7 +469,7 @@ class ReplicaStore:
         """Append rows already in the table's column types and order (`Entity.images`): no
         expression for DuckDB to bind and plan."""
         if images.num_rows:
-            cur.from_arrow(images).insert_into(table)
+            _insert_arrow(cur, table, images)
 
     def apply(self, batch: Batch, *, source: str | None = None, refresh: bool = True) -> Meta:
         """Apply one micro-batch and advance `applied_seq`, in one DuckDB transaction.

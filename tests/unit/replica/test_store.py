@@ -4,6 +4,7 @@ the fact table, and all-or-nothing batches (applied_seq moves with the rows or n
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -357,3 +358,47 @@ def test_a_reading_thread_yields_the_cpu_when_the_store_asks_it(store: ReplicaSt
     store.apply(batches.build([setl_change(1, setl_row("S1", "100.00", at=datetime(2024, 6, 3)))]))
     assert seen == [(seen[0][0], min(19, seen[0][0] + 4))]
     assert thread_nice() == applier_before
+
+
+def _inserters() -> list[Callable[..., None]]:
+    found: list[Callable[..., None]] = [store_mod._insert_arrow_by_relation]
+    direct = store_mod._direct_insert()
+    if direct is not None:
+        found.append(direct)
+    return found
+
+
+@pytest.mark.parametrize("insert", _inserters(), ids=lambda f: f.__qualname__.split(".")[0])
+def test_both_ways_of_appending_arrow_land_the_same_rows(insert: Callable[..., None]) -> None:
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    con.execute('CREATE TABLE "t" (a DECIMAL(16,2), b VARCHAR, c BIGINT)')
+    rows_in = pa.table(
+        {
+            "a": pa.array([Decimal("1.05"), None, Decimal("-0.10")], pa.decimal128(16, 2)),
+            "b": pa.array(["甲", "x", None]),
+            "c": pa.array([1, 2, 3], pa.int64()),
+        }
+    )
+    con.execute("BEGIN")
+    insert(con, "t", rows_in)
+    insert(con, "t", rows_in.slice(0, 1))
+    con.execute("COMMIT")
+    got = con.execute("SELECT a, b, c FROM t ORDER BY c, a").fetchall()
+    assert got == [
+        (Decimal("1.05"), "甲", 1),
+        (Decimal("1.05"), "甲", 1),
+        (None, "x", 2),
+        (Decimal("-0.10"), None, 3),
+    ]
+
+
+def test_the_relation_way_is_taken_where_duckdb_has_no_direct_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import duckdb
+
+    monkeypatch.delattr(duckdb, "_seam", raising=False)
+    assert store_mod._direct_insert() is None
