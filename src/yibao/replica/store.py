@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -158,11 +159,14 @@ def _inserts_as_upserts(table: pa.Table) -> pa.Table:
     return table.set_column(i, "op", now)
 
 
+Inserter = Callable[[duckdb.DuckDBPyConnection, str, pa.Table], None]
+
+
 def _insert_arrow_by_relation(cur: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
     cur.from_arrow(rows).insert_into(table)
 
 
-def _direct_insert() -> Callable[[duckdb.DuckDBPyConnection, str, pa.Table], None] | None:
+def _direct_insert() -> Inserter | None:
     """DuckDB 2's own way under `from_arrow(…).insert_into`, without the relation it builds
     first: the Arrow table put under a name for the statement's life, one INSERT reading it.
     The relation binds a `SELECT *` over the rows before the INSERT binds it again, a third
@@ -181,7 +185,46 @@ def _direct_insert() -> Callable[[duckdb.DuckDBPyConnection, str, pa.Table], Non
     return insert
 
 
-_insert_arrow = _direct_insert() or _insert_arrow_by_relation
+_PROBE = pa.table(
+    {
+        "amount": pa.array([Decimal("1.05"), None], pa.decimal128(16, 2)),
+        "text": pa.array(["甲", None], pa.string()),
+    }
+)
+
+
+def _lands(insert: Inserter) -> bool:
+    """Whether `insert` puts rows into a table of an in-memory database as `from_arrow` would:
+    the internal module `_direct_insert` relies on is not part of DuckDB's promised API, so a
+    package whose `_seam` behaves otherwise is caught here, not in the applier."""
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE probe (amount DECIMAL(16,2), text VARCHAR)")
+        insert(con, "probe", _PROBE)
+        found = con.execute("SELECT amount, text FROM probe ORDER BY amount").fetchall()
+        return found == [(Decimal("1.05"), "甲"), (None, None)]
+    except Exception:  # any failure of the shortcut means: use the public way
+        return False
+    finally:
+        con.close()
+
+
+_INSERTER: list[Inserter] = []
+
+
+def _insert_arrow(cur: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """Append Arrow rows to `table` (its columns in the rows' order): the direct way where it
+    is there and proven on first use, else `from_arrow`."""
+    if not _INSERTER:
+        direct = _direct_insert()
+        proven = direct is not None and _lands(direct)
+        if direct is not None and not proven:
+            log.info(
+                "DuckDB %s: its direct Arrow insert misbehaved; appending through from_arrow",
+                duckdb.__version__,
+            )
+        _INSERTER.append(direct if direct is not None and proven else _insert_arrow_by_relation)
+    _INSERTER[0](cur, table, rows)
 
 
 class _Gate:

@@ -395,6 +395,41 @@ def test_both_ways_of_appending_arrow_land_the_same_rows(insert: Callable[..., N
     ]
 
 
+def test_a_direct_way_that_does_not_land_the_rows_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import duckdb
+
+    def lands_nothing(cur: object, table: str, rows: object) -> None:
+        return None  # as if DuckDB's internal module had changed its meaning
+
+    assert not store_mod._lands(lands_nothing)
+    monkeypatch.setattr(store_mod, "_direct_insert", lambda: lands_nothing)
+    monkeypatch.setattr(store_mod, "_INSERTER", [])
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a DECIMAL(16,2), text VARCHAR)")
+    store_mod._insert_arrow(con, "t", store_mod._PROBE)
+    assert [store_mod._insert_arrow_by_relation] == store_mod._INSERTER
+    assert con.execute("SELECT count(*) FROM t").fetchone() == (2,)
+
+
+def test_the_first_append_picks_the_way_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    direct = store_mod._direct_insert()
+    monkeypatch.setattr(store_mod, "_INSERTER", [])
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a DECIMAL(16,2), text VARCHAR)")
+    store_mod._insert_arrow(con, "t", store_mod._PROBE)
+    store_mod._insert_arrow(con, "t", store_mod._PROBE)
+    assert len(store_mod._INSERTER) == 1
+    # this DuckDB's direct way is proven and taken; without one, the relation way
+    assert store_mod._lands(direct) if direct is not None else True
+    chosen_direct = store_mod._INSERTER[0] is not store_mod._insert_arrow_by_relation
+    assert chosen_direct == (direct is not None)
+    assert con.execute("SELECT count(*) FROM t").fetchone() == (4,)
+
+
 def test_the_relation_way_is_taken_where_duckdb_has_no_direct_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
