@@ -11,6 +11,7 @@ DuckDB's threads and memory are capped from the settings (`duckdb_threads`, defa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -209,22 +210,25 @@ def _lands(insert: Inserter) -> bool:
         con.close()
 
 
-_INSERTER: list[Inserter] = []
+@functools.cache
+def _inserter() -> Inserter:
+    """The way appends go in this process, picked at the first: the direct one where it is
+    there and proven, else `from_arrow`."""
+    direct = _direct_insert()
+    if direct is None:
+        return _insert_arrow_by_relation
+    if not _lands(direct):
+        log.info(
+            "DuckDB %s: its direct Arrow insert misbehaved; appending through from_arrow",
+            duckdb.__version__,
+        )
+        return _insert_arrow_by_relation
+    return direct
 
 
 def _insert_arrow(cur: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-    """Append Arrow rows to `table` (its columns in the rows' order): the direct way where it
-    is there and proven on first use, else `from_arrow`."""
-    if not _INSERTER:
-        direct = _direct_insert()
-        proven = direct is not None and _lands(direct)
-        if direct is not None and not proven:
-            log.info(
-                "DuckDB %s: its direct Arrow insert misbehaved; appending through from_arrow",
-                duckdb.__version__,
-            )
-        _INSERTER.append(direct if direct is not None and proven else _insert_arrow_by_relation)
-    _INSERTER[0](cur, table, rows)
+    """Append Arrow rows to `table` (its columns in the rows' order)."""
+    _inserter()(cur, table, rows)
 
 
 class _Gate:

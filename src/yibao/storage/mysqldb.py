@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from MySQLdb import ProgrammingError
 from MySQLdb.connections import Connection as DriverConnection
 
 from yibao.storage.engine import datetime_literal
@@ -64,8 +65,6 @@ class Connection(DriverConnection):  # type: ignore[misc]
         try:
             return encoded % tuple(map(self.literal, args))
         except TypeError as exc:  # as the driver: a count of values that does not fit
-            from MySQLdb import ProgrammingError
-
             raise ProgrammingError(str(exc)) from None
 
 

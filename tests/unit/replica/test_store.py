@@ -405,27 +405,30 @@ def test_a_direct_way_that_does_not_land_the_rows_is_not_used(
 
     assert not store_mod._lands(lands_nothing)
     monkeypatch.setattr(store_mod, "_direct_insert", lambda: lands_nothing)
-    monkeypatch.setattr(store_mod, "_INSERTER", [])
+    store_mod._inserter.cache_clear()
     con = duckdb.connect()
     con.execute("CREATE TABLE t (a DECIMAL(16,2), text VARCHAR)")
-    store_mod._insert_arrow(con, "t", store_mod._PROBE)
-    assert [store_mod._insert_arrow_by_relation] == store_mod._INSERTER
+    try:
+        store_mod._insert_arrow(con, "t", store_mod._PROBE)
+        assert store_mod._inserter() is store_mod._insert_arrow_by_relation
+    finally:
+        store_mod._inserter.cache_clear()  # the next test picks with the real DuckDB
     assert con.execute("SELECT count(*) FROM t").fetchone() == (2,)
 
 
-def test_the_first_append_picks_the_way_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_first_append_picks_the_way_once() -> None:
     import duckdb
 
     direct = store_mod._direct_insert()
-    monkeypatch.setattr(store_mod, "_INSERTER", [])
+    store_mod._inserter.cache_clear()
     con = duckdb.connect()
     con.execute("CREATE TABLE t (a DECIMAL(16,2), text VARCHAR)")
     store_mod._insert_arrow(con, "t", store_mod._PROBE)
     store_mod._insert_arrow(con, "t", store_mod._PROBE)
-    assert len(store_mod._INSERTER) == 1
+    assert store_mod._inserter.cache_info().misses == 1
     # this DuckDB's direct way is proven and taken; without one, the relation way
     assert store_mod._lands(direct) if direct is not None else True
-    chosen_direct = store_mod._INSERTER[0] is not store_mod._insert_arrow_by_relation
+    chosen_direct = store_mod._inserter() is not store_mod._insert_arrow_by_relation
     assert chosen_direct == (direct is not None)
     assert con.execute("SELECT count(*) FROM t").fetchone() == (4,)
 
