@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from yibao.enrolment.credentials import Institution
+from yibao.kit.records import quick_init
 from yibao.runtime import Platform
 
 __all__ = ["CallContext", "Institution"]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CallContext:
     """One interface call, authenticated: the institution is the credential's own."""

@@ -30,6 +30,7 @@ from yibao.codes.dicts import (
     PsnIdetType,
     PsnType,
 )
+from yibao.kit.records import quick_init
 
 ZERO = Decimal("0.00")
 
@@ -95,6 +96,7 @@ class PolicyFileError(ValueError):
 # --------------------------------------------------------------------------- inputs
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CatalogTerms:
     """What the catalog says of the national code valid at ``fee_ocur_time``."""
@@ -117,6 +119,7 @@ class CatalogTerms:
     drt_reim_flag: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FeeLineIn:
     """One uploaded fee line (2204/2301 feedetail, 2101/2102 drugdetail)."""
@@ -136,6 +139,7 @@ class FeeLineIn:
     med_list_codg: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PersonTerms:
     psn_no: str
@@ -152,6 +156,7 @@ class PersonTerms:
     cvlserv_flag: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class VisitTerms:
     med_type: MedType
@@ -171,6 +176,7 @@ class VisitTerms:
 # --------------------------------------------------------------------------- outputs
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineSplit:
     """The 2204/2301 result row (also 2101/2102 ``detlcutinfo``). Flags are bool."""
@@ -203,6 +209,7 @@ class LineSplit:
     hilist_name: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FundDetail:
     """One setldetail row."""

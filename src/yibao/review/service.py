@@ -30,6 +30,7 @@ from yibao.errors import InvalidInput
 from yibao.kit.clock import age_on
 from yibao.kit.ids import IdGenerator
 from yibao.kit.money import round_fen
+from yibao.kit.records import quick_init
 from yibao.replica.rows import RULE_HIT, rule_hit_payload
 from yibao.review import repo
 from yibao.review.kb_rows import knowledge_base
@@ -150,6 +151,7 @@ def scene_of(kind: str) -> Scene:
     return _SCENES.get(kind, "outpatient")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Where:
     """Who and what a stored hit belongs to."""

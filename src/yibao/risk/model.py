@@ -19,6 +19,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
+from yibao.kit.records import quick_init
+
 Stage = Literal["pre", "mid", "post"]
 STAGES: tuple[Stage, ...] = ("pre", "mid", "post")
 ResultType = Literal["violation", "suspicious"]
@@ -99,6 +101,7 @@ class Line(NamedTuple):
         return self.list_type in DRUG_LIST_TYPES
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Person:
     psn_no: str
@@ -108,6 +111,7 @@ class Person:
     death_date: date | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Institution:
     fixmedins_code: str
@@ -119,6 +123,7 @@ class Institution:
     pharmacy: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Visit:
     mdtrt_id: str
@@ -131,6 +136,7 @@ class Visit:
     main_diag: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Bill:
     """What one call shows."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from yibao.codes.dicts import HospApprFlag, MdtrtCertType
 from yibao.errors import InvalidInput
+from yibao.kit.records import quick_init
 
 
 def required(value: Any, where: str) -> Any:
@@ -23,6 +24,7 @@ def required(value: Any, where: str) -> Any:
     return value
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FeeLine:
     """One uploaded fee line (feedetail of 2204/2301, drugdetail of 2101/2102)."""
@@ -45,6 +47,7 @@ class FeeLine:
     values: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UploadFees:
     """2204 门诊费用明细上传 / 2301 住院费用明细上传."""
@@ -93,6 +96,7 @@ class VisitRef:
     psn_no: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Register:
     """2201 门诊挂号."""
@@ -207,6 +211,7 @@ class ChangeAdmission:
 ECHOED_TOTALS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Settle:
     """2206/2207 门诊(预)结算, 2303/2304 住院(预)结算."""

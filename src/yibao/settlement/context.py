@@ -16,10 +16,12 @@ from datetime import datetime
 from yibao.catalog.cache import CatalogCache
 from yibao.catalog.mapping import MappingRule
 from yibao.kit.ids import IdGenerator
+from yibao.kit.records import quick_init
 from yibao.policy import PolicyBook
 from yibao.review.service import Reviewer
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Caller:
     """The calling institution and its message."""

@@ -24,6 +24,7 @@ from yibao.catalog.mapping import MappingRule
 from yibao.catalog.model import CatalogItem
 from yibao.codes.dicts import ChrgitmLv, HospApprFlag, ListType, MedChrgitmType
 from yibao.errors import InvalidInput
+from yibao.kit.records import quick_init
 from yibao.policy import CatalogTerms, FeeLineIn, LineRules, LineSplit, PolicyBook, split_line
 from yibao.policy.model import PolicyRefusal
 from yibao.settlement import records, repo
@@ -46,6 +47,7 @@ _APPR_FLAGS = {m.value: m for m in HospApprFlag}
 LineIn = FeeLine
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class VisitFacts:
     """What the restriction check and the line split need to know of the visit."""

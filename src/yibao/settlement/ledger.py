@@ -30,6 +30,7 @@ from sqlalchemy import Connection
 from yibao.codes.dicts import HospLv, Insutype, MedType, PsnIdetType, PsnType
 from yibao.errors import Conflict, InvalidInput
 from yibao.kit.clock import age_on
+from yibao.kit.records import quick_init
 from yibao.policy import (
     FeeLineIn,
     PersonTerms,
@@ -48,6 +49,7 @@ from yibao.settlement.records import ZERO, extra_of
 from yibao.storage.tables import setl
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Party:
     """The insured side of a settlement."""
