@@ -8,7 +8,7 @@ strings; `label` gives the Chinese name, `of(value)` reads a value with a clear 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Self, cast
 
 
 class CodeDict(StrEnum):
@@ -29,6 +29,10 @@ class CodeDict(StrEnum):
     @classmethod
     def of(cls, value: object, *, field: str | None = None) -> Self:
         """The member for `value`, or a ValueError naming the field and the allowed values."""
+        if type(value) is str:  # a look-up in the members by value, without Enum's call
+            member = cls._value2member_map_.get(value)
+            if member is not None:
+                return cast(Self, member)
         try:
             return cls(str(value))
         except ValueError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from yibao.errors import InvalidInput
@@ -18,6 +18,8 @@ from yibao.kit.clock import parse_date, parse_datetime
 from yibao.kit.money import MoneyError, parse_amount, to_decimal
 
 _MISSING = object()
+#: 1, 0.1 … 0.000001: the quanta of the decimals a field may have (`opt_decimal`)
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(7))
 
 
 def _where(node_name: str | None, field: str) -> str:
@@ -66,6 +68,15 @@ def opt_str(
 ) -> str | None:
     """An optional string; numbers are accepted as their text; "" and null mean absent."""
     value = data.get(field)
+    if type(value) is str:  # the usual case, without the checks a number needs
+        text = value.strip()
+        if not text:
+            return None
+        if len(text) > max_len:
+            raise InvalidInput(
+                f"{_where(node_name, field)}: 长度超过 {max_len} (too long: {len(text)} characters)"
+            )
+        return text
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
@@ -158,14 +169,16 @@ def opt_decimal(
         number = to_decimal(value, field=where)
     except MoneyError as exc:
         raise InvalidInput(str(exc)) from None
-    quantum = Decimal(1).scaleb(-places)
-    if number != number.quantize(quantum, rounding="ROUND_HALF_UP"):
+    quantum = _QUANTA[places] if places < len(_QUANTA) else Decimal(1).scaleb(-places)
+    # equal to itself rounded: the rounded value is the number with exactly `places` decimals
+    exact = number.quantize(quantum, rounding=ROUND_HALF_UP)
+    if number != exact:
         raise InvalidInput(f"{where}: 最多 {places} 位小数 (at most {places} decimals): {value}")
     if number < 0 and not allow_negative:
         raise InvalidInput(f"{where}: 不能为负 (must not be negative): {value}")
     if abs(number) > max_abs:
         raise InvalidInput(f"{where}: 超出范围 (out of range): {value}")
-    return number.quantize(quantum)
+    return exact
 
 
 #: integers are 64-bit signed wherever they are kept (BIGINT on every backend)

@@ -31,9 +31,11 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
 
     JSON numbers must be parsed with ``parse_float=Decimal`` so they arrive here exact.
     """
-    if isinstance(value, bool):
+    if type(value) is Decimal:  # what the interface's JSON parser gives a fraction
+        result = value
+    elif isinstance(value, bool):
         raise MoneyError(f"{field}: 布尔值不是金额 (a boolean is not a number)")
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
         result = Decimal(value)
@@ -64,13 +66,15 @@ def round_fen(value: Decimal) -> Decimal:
 def parse_amount(value: object, *, field: str = "amount", allow_negative: bool = False) -> Decimal:
     """An amount in yuan with at most two decimals, inside N16,2."""
     amount = to_decimal(value, field=field)
-    if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
+    # equal to itself rounded to the fen: the rounded value is the amount with two decimals
+    exact = amount.quantize(FEN, rounding=ROUND_HALF_UP)
+    if amount != exact:
         raise MoneyError(f"{field}: 金额最多两位小数 (at most two decimals): {value}")
     if amount < 0 and not allow_negative:
         raise MoneyError(f"{field}: 金额不能为负 (must not be negative): {value}")
     if abs(amount) > MAX_AMOUNT:
         raise MoneyError(f"{field}: 金额超出范围 (exceeds N16,2): {value}")
-    return amount.quantize(FEN)
+    return exact
 
 
 def to_fen(amount: Decimal) -> int:
