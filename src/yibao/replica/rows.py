@@ -26,7 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from yibao.kit.clock import DATE_FMT, DATETIME_FMT
+from yibao.kit.clock import fmt_date, fmt_datetime
 from yibao.replica.pseudonym import given
 from yibao.storage.schema.care import forced_selfpay
 
@@ -105,18 +105,15 @@ def fen(value: Decimal | int | None) -> int:
         return 0
     if isinstance(value, int):
         return value
-    scaled = value * 100
-    if scaled != scaled.to_integral_value():
+    scaled = value.scaleb(2)  # exact: the exponent moves, the digits stay
+    integral = int(scaled)
+    if scaled != integral:
         raise ValueError(f"amount {value} is not a whole number of fen")
-    return int(scaled)
+    return integral
 
 
-def _dt(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime(DATETIME_FMT)
-
-
-def _d(value: date | None) -> str | None:
-    return None if value is None else value.strftime(DATE_FMT)
+_dt = fmt_datetime
+_d = fmt_date
 
 
 def setl_payload(
