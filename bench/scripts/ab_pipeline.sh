@@ -23,7 +23,9 @@ one() {  # one SIDE CODE ROUND [pipeline_cpu options]
   mkdir -p "$dir"
   YIBAO_DATA_DIR=$dir PYTHONPATH=$code/src $PY -m yibao.cli.main init >/dev/null
   YIBAO_DATA_DIR=$dir PYTHONPATH=$code/src $PY -m yibao.cli.main demo >/dev/null 2>&1
+  sync  # the demo's writes on disk before the measured run, not written back during it
   YIBAO_DATA_DIR=$dir PYTHONPATH=$code/src $PY -P "$tool" "$dir" "$@" > "$dir.json" || true
+  rm -rf "$dir"; sync
   $PY -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['quiet_cpu_ms_per_call'], r['cpu_ms_per_call'], r['calls'], r['errors'])" "$dir.json"
 }
 for i in $(seq "$rounds"); do
