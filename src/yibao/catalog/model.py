@@ -25,6 +25,10 @@ def is_inpatient_med_type(med_type: str) -> bool:
     return med_type.startswith("2")
 
 
+#: the empty set of a restriction's set fields
+_NONE: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Restrictions:
     """What limits an item's reimbursement (限定支付范围). Empty fields restrict nothing.
@@ -51,7 +55,18 @@ class Restrictions:
 
     @property
     def empty(self) -> bool:
-        return self == _NO_RESTRICTIONS
+        # field by field: the same as `self == _NO_RESTRICTIONS` without the two tuples the
+        # dataclass's __eq__ builds (asked for every billed line)
+        return (
+            self.gend is None
+            and self.age_min is None
+            and self.age_max is None
+            and self.hosp_lv == _NONE
+            and self.med_type == _NONE
+            and self.diag_codes == ()
+            and self.max_days is None
+            and self.max_cnt is None
+        )
 
     def allows_med_type(self, med_type: str) -> bool:
         if not self.med_type or med_type in self.med_type:

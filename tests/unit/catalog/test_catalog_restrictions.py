@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -139,3 +140,26 @@ def test_item_helpers() -> None:
     assert not it.valid_on(date(2023, 12, 31))
     assert it.flags == "101000"
     assert it.level.label == "乙类"
+
+
+#: a value other than the default for every field of Restrictions (a new field must be added
+#: here, or the test below fails: `empty` names each field)
+_SET = {
+    "gend": "1",
+    "age_min": 0,
+    "age_max": 14,
+    "hosp_lv": frozenset({"3"}),
+    "med_type": frozenset({"ipt"}),
+    "diag_codes": ("E11",),
+    "max_days": Decimal("7"),
+    "max_cnt": Decimal("1"),
+}
+
+
+def test_restrictions_are_empty_only_when_every_field_is_its_default() -> None:
+    assert set(_SET) == {f.name for f in dataclasses.fields(Restrictions)}
+    assert Restrictions().empty
+    for name, value in _SET.items():
+        one = Restrictions(**{name: value})  # type: ignore[arg-type]
+        assert not one.empty, name
+        assert one.empty == (one == Restrictions())
