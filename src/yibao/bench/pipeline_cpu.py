@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import itertools
 import json
 import random
@@ -33,6 +34,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from yibao.api import nhsa
 from yibao.bench import cast, store
 from yibao.bench.fixtures import Fixtures, load_fixtures
 from yibao.bench.flows import Admissions, Session
@@ -143,6 +145,9 @@ def _with_cast(fixtures: Fixtures, data_dir: Path, persons: int, seed: int) -> F
 
 def run(data_dir: Path, *, flows: int, concurrency: int, persons: int, seed: int) -> dict[str, Any]:
     settings = load_settings(data_dir=data_dir)
+    # the serving process's interpreter-lock switch interval (the gateway's mount sets it)
+    if sys.getswitchinterval() > nhsa.SWITCH_INTERVAL:
+        sys.setswitchinterval(nhsa.SWITCH_INTERVAL)
     fixtures = _with_cast(load_fixtures(data_dir), data_dir, persons, seed)
     platform = open_platform(settings)
     platform.db.writer.start()
@@ -161,11 +166,16 @@ def run(data_dir: Path, *, flows: int, concurrency: int, persons: int, seed: int
             pipeline.stop()
 
     marks: list[tuple[float, int]] = []
+    thresholds = gc.get_threshold()
     try:
         warm, rec, cpu, wall = asyncio.run(main())
     finally:
         pipeline.close()
         platform.close()
+        # the collector as it was: the serving settings (`freeze_startup_heap`) were for the
+        # measured flows only, not for whatever this process does next (a test suite)
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
     calls = rec.calls
     return {
         "calls": calls,

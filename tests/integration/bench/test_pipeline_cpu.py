@@ -3,6 +3,8 @@ its own process and reports the CPU a call, the calls by transaction and no erro
 
 from __future__ import annotations
 
+import gc
+
 from yibao.bench import pipeline_cpu
 from yibao.runtime import Platform
 from yibao.simulate.demo import load_demo
@@ -12,7 +14,10 @@ def test_the_flows_play_through_the_pipeline_without_errors(platform: Platform) 
     data_dir = platform.settings.data_dir
     load_demo(platform.db.engine, data_dir, persons=200)
     platform.close()
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
     result = pipeline_cpu.run(data_dir, flows=40, concurrency=4, persons=40, seed=3)
+    # it measures with the server's collector settings and leaves the process's as they were
+    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == frozen
     assert result["errors"] == 0 and result["warm_up_errors"] == 0, result["error_samples"]
     by_infno = result["calls_by_infno"]
     assert by_infno.get("2207", 0) > 0 and by_infno.get("1101", 0) > 0
