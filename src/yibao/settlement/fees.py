@@ -69,9 +69,14 @@ def _terms(item: CatalogItem, psn_type: str | None, where: str) -> CatalogTerms:
         return CatalogTerms(
             hilist_code=item.hilist_code,
             hilist_name=item.hilist_name,
-            list_type=ListType(item.list_type),
-            chrgitm_lv=ChrgitmLv(item.chrgitm_lv),
-            med_chrgitm_type=MedChrgitmType(item.med_chrgitm_type or MedChrgitmType.OTHER),
+            # a look-up by value first (Enum's call costs ~1 µs); the call for anything else,
+            # which refuses a value outside the code table
+            list_type=_LIST_TYPES.get(item.list_type) or ListType(item.list_type),
+            chrgitm_lv=_CHRGITM_LVS.get(item.chrgitm_lv) or ChrgitmLv(item.chrgitm_lv),
+            med_chrgitm_type=(
+                _ITEM_TYPES.get(item.med_chrgitm_type or MedChrgitmType.OTHER.value)
+                or MedChrgitmType(item.med_chrgitm_type or MedChrgitmType.OTHER)
+            ),
             selfpay_prop=item.selfpay_prop_for(psn_type),
             pric_uplmt_amt=item.hilist_pric_uplmt_amt,
             lmt_used_flag=item.lmt_used_flag == "1",
