@@ -260,17 +260,19 @@ class Entity:
     #: its rows (its fee lines) are the lists unnested in step (`images`)
     lines: tuple[str, ...] = ()
 
-    @property
+    # computed once per entity (the entities are module constants); `_coerce` asks for the
+    # columns once per change of a batch
+    @functools.cached_property
     def batch_columns(self) -> tuple[str, ...]:
         """Payload names of the columns: a batch carries `psn_no`, which the store turns into
         `psn_ref` on the way into the file (`ReplicaStore.apply`, `bulk_append`)."""
         return tuple("psn_no" if c.name == PSN_REF else c.name for c in self.columns)
 
-    @property
+    @functools.cached_property
     def batch_key(self) -> str:
         return "psn_no" if self.key == PSN_REF else self.key
 
-    @property
+    @functools.cached_property
     def arrow_schema(self) -> pa.Schema:
         """The Arrow shape of a change-log batch (payload names, `psn_no` included)."""
         fields = [pa.field("seq", pa.int64()), pa.field("op", pa.string())]
