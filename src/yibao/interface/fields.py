@@ -169,7 +169,7 @@ def opt_decimal(
         number = to_decimal(value, field=where)
     except MoneyError as exc:
         raise InvalidInput(str(exc)) from None
-    quantum = _QUANTA[places] if places < len(_QUANTA) else Decimal(1).scaleb(-places)
+    quantum = _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
     # equal to itself rounded: the rounded value is the number with exactly `places` decimals
     exact = number.quantize(quantum, rounding=ROUND_HALF_UP)
     if number != exact:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import types
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -53,7 +54,11 @@ def quick_init(cls: type[T]) -> type[T]:
         else:
             env[f"_d_{f.name}"] = f.default
             params_src.append(f"{f.name}=_d_{f.name}")
-        env[f"_s_{f.name}"] = cls.__dict__[f.name].__set__
+        # the slot's descriptor, in this class or the dataclass it extends
+        slot = next((k.__dict__[f.name] for k in cls.__mro__ if f.name in k.__dict__), None)
+        if not isinstance(slot, types.MemberDescriptorType):
+            raise TypeError(f"{cls.__name__}.{f.name}: quick_init needs a slot for each field")
+        env[f"_s_{f.name}"] = slot.__set__
         body.append(f"    _s_{f.name}(self, {f.name})\n")
     if not body:
         return cls

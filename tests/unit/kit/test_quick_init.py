@@ -124,3 +124,23 @@ def test_a_class_it_cannot_build_faithfully_is_refused() -> None:
         class WithInitVar:
             a: int
             b: InitVar[int] = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Base:
+    sn: str
+    amount: Decimal = Decimal("0")
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Extended(Base):
+    memo: str | None = None
+
+
+def test_a_record_extending_another_sets_the_inherited_fields_too() -> None:
+    one = Extended("7", Decimal("1.50"), "m")
+    assert (one.sn, one.amount, one.memo) == ("7", Decimal("1.50"), "m")
+    assert Extended("7") == Extended(sn="7", amount=Decimal("0"), memo=None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.sn = "8"  # type: ignore[misc]
