@@ -68,20 +68,13 @@ def opt_str(
 ) -> str | None:
     """An optional string; numbers are accepted as their text; "" and null mean absent."""
     value = data.get(field)
-    if type(value) is str:  # the usual case, without the checks a number needs
-        text = value.strip()
-        if not text:
+    if type(value) is not str:  # a str, the usual case, needs none of these checks
+        if value is None:
             return None
-        if len(text) > max_len:
-            raise InvalidInput(
-                f"{_where(node_name, field)}: 长度超过 {max_len} (too long: {len(text)} characters)"
-            )
-        return text
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise InvalidInput(f"{_where(node_name, field)}: 应为字符串 (must be a string)")
-    text = str(value).strip()
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise InvalidInput(f"{_where(node_name, field)}: 应为字符串 (must be a string)")
+        value = str(value)
+    text = value.strip()
     if not text:
         return None
     if len(text) > max_len:

@@ -3,8 +3,8 @@
 A `@dataclass(frozen=True, slots=True)` gets an `__init__` that stores each field through
 `object.__setattr__(self, name, value)` (its own `__setattr__` refuses): a name lookup through
 the type and a call per field. The settlement path builds several such records per fee line
-(`FeeLineIn`, `CatalogTerms`, `LineSplit` …): on the SQLite gateway their constructors held
-~7.5 % of the interpreter-lock time (py-spy, `bench/RESULTS.md`, twenty-third session).
+(`FeeLineIn`, `CatalogTerms`, `LineSplit` …), and their constructors were a notable share of
+the SQLite gateway's interpreter-lock time (the figures: `docs/measurements.md`).
 
 `quick_init` gives such a class an `__init__` of the same signature that stores each field
 through its slot's own descriptor (bound once, when the class is decorated) — what

@@ -221,13 +221,12 @@ def _args_function(
     defaults: Sequence[Any],
     binds: Sequence[Processor],
     positional: bool,
-    inline: Sequence[str | None] | None = None,
+    inline: Sequence[str | None],
 ) -> Callable[[Mapping[str, Any]], Any]:
     env: dict[str, Any] = dict(_INLINE_ENV)
     parts = []
-    forms = inline if inline is not None else [None] * len(names)
     for i, (name, default, proc, form) in enumerate(
-        zip(names, defaults, binds, forms, strict=True)
+        zip(names, defaults, binds, inline, strict=True)
     ):
         env[f"d{i}"] = default
         expr = f"get({name!r}, d{i})"
@@ -247,12 +246,11 @@ def _args_function(
 def _row_function(
     columns: Sequence[str],
     results: Sequence[Processor],
-    inline: Sequence[str | None] | None = None,
+    inline: Sequence[str | None],
 ) -> Callable[[Sequence[Any]], dict[str, Any]]:
     env: dict[str, Any] = dict(_INLINE_ENV)
     parts = []
-    forms = inline if inline is not None else [None] * len(columns)
-    for i, (name, proc, form) in enumerate(zip(columns, results, forms, strict=True)):
+    for i, (name, proc, form) in enumerate(zip(columns, results, inline, strict=True)):
         if proc is None:
             parts.append(f"{name!r}: r[{i}]")
         else:
