@@ -37,10 +37,6 @@ PRICE_TOLERANCE = Decimal("0.01")
 #: code → member of the enums a stored line is rebuilt with (`fee_in_from_row`, every line of
 #: every pre-settlement): a dict lookup instead of an Enum call, which costs far more; anything
 #: else still goes through the Enum, which refuses it as before
-_LIST_TYPES = {m.value: m for m in ListType}
-_CHRGITM_LVS = {m.value: m for m in ChrgitmLv}
-_ITEM_TYPES = {m.value: m for m in MedChrgitmType}
-_APPR_FLAGS = {m.value: m for m in HospApprFlag}
 
 
 #: an uploaded line as its handler read it (the command type's name in this module)
@@ -69,14 +65,9 @@ def _terms(item: CatalogItem, psn_type: str | None, where: str) -> CatalogTerms:
         return CatalogTerms(
             hilist_code=item.hilist_code,
             hilist_name=item.hilist_name,
-            # a look-up by value first (Enum's call costs ~1 µs); the call for anything else,
-            # which refuses a value outside the code table
-            list_type=_LIST_TYPES.get(item.list_type) or ListType(item.list_type),
-            chrgitm_lv=_CHRGITM_LVS.get(item.chrgitm_lv) or ChrgitmLv(item.chrgitm_lv),
-            med_chrgitm_type=(
-                _ITEM_TYPES.get(item.med_chrgitm_type or MedChrgitmType.OTHER.value)
-                or MedChrgitmType(item.med_chrgitm_type or MedChrgitmType.OTHER)
-            ),
+            list_type=ListType.of(item.list_type),
+            chrgitm_lv=ChrgitmLv.of(item.chrgitm_lv),
+            med_chrgitm_type=MedChrgitmType.of(item.med_chrgitm_type or MedChrgitmType.OTHER.value),
             selfpay_prop=item.selfpay_prop_for(psn_type),
             pric_uplmt_amt=item.hilist_pric_uplmt_amt,
             lmt_used_flag=item.lmt_used_flag == "1",
@@ -277,11 +268,9 @@ def fee_in_from_row(row: Mapping[str, Any]) -> FeeLineIn:
         terms = CatalogTerms(
             hilist_code=row["med_list_codg"],
             hilist_name=row["hilist_name"] or "",
-            list_type=_LIST_TYPES.get(row["list_type"]) or ListType(row["list_type"]),
-            chrgitm_lv=_CHRGITM_LVS.get(row["chrgitm_lv"]) or ChrgitmLv(row["chrgitm_lv"]),
-            med_chrgitm_type=(
-                _ITEM_TYPES.get(row["med_chrgitm_type"]) or MedChrgitmType(row["med_chrgitm_type"])
-            ),
+            list_type=ListType.of(row["list_type"]),
+            chrgitm_lv=ChrgitmLv.of(row["chrgitm_lv"]),
+            med_chrgitm_type=MedChrgitmType.of(row["med_chrgitm_type"]),
             selfpay_prop=row["selfpay_prop"] if row["selfpay_prop"] is not None else Decimal(0),
             pric_uplmt_amt=row["pric_uplmt_amt"],
             lmt_used_flag=flags[0] == "1",
@@ -297,9 +286,7 @@ def fee_in_from_row(row: Mapping[str, Any]) -> FeeLineIn:
         cnt=row["cnt"],
         pric=row["pric"],
         terms=terms,
-        hosp_appr_flag=(
-            _APPR_FLAGS.get(row["hosp_appr_flag"] or "0") or HospApprFlag(row["hosp_appr_flag"])
-        ),
+        hosp_appr_flag=HospApprFlag.of(row["hosp_appr_flag"] or "0"),
         selfpay_reason=(row["memo"] or "自费") if flags[FORCED_SELFPAY] == "1" else None,
         med_list_codg=row["med_list_codg"],
     )
