@@ -168,6 +168,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.platform = platform
+    app.state.analytics_url = analytics_url
     app.state.on_start = []
     app.state.on_stop = []
 

@@ -2,7 +2,8 @@
 
 - `GET /healthz` — the process is alive (no I/O): 200 ``{"status": "ok"}``
 - `GET /readyz` — ready to serve: row store reachable, migrations current, replica applier
-  alive and within `YIBAO_READY_MAX_LAG_MS`; 200 when ready, 503 naming the failed checks
+  alive and within `YIBAO_READY_MAX_LAG_MS`, and (beside an analytics process) that process
+  answering; 200 when ready, 503 naming the failed checks
 - `GET /metrics` — Prometheus text format (every gateway process's values when several run)
 - `GET /health` — status and write counters (kept for existing clients)
 """
@@ -47,7 +48,8 @@ def mount(app: FastAPI, platform: Platform) -> None:
         responses={503: {"description": "not ready; the body names the failed checks"}},
     )
     async def readyz() -> JSONResponse:
-        ready, checks = await run_in_threadpool(readiness, platform)
+        analytics_url = getattr(app.state, "analytics_url", None)
+        ready, checks = await run_in_threadpool(readiness, platform, analytics_url)
         body = {
             "status": "ready" if ready else "not_ready",
             "failed": [name for name, check in checks.items() if not check["ok"]],

@@ -9,6 +9,9 @@ Ready means this process can settle and the analytics keep up:
   process, whose heartbeat (`replica.heartbeat`) is fresh — and it is at most
   `Settings.ready_max_lag_ms` behind the row store. Skipped where there is no DuckDB
   replica (disabled, or TiDB, where TiFlash is TiDB's own business).
+- ``analytics`` (a gateway beside an analytics process, `yibao serve`): that process answers
+  its `GET /healthz`. Its heartbeat starts before its HTTP port listens, so a fresh beat alone
+  does not mean the analytics APIs this gateway passes on will be answered.
 
 Each check answers ``{"ok": bool, ...}`` with a reason when it fails; no check raises.
 """
@@ -20,6 +23,7 @@ import logging
 import time
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select, text
 
 from yibao.replica import heartbeat
@@ -136,8 +140,33 @@ def _replica(platform: Platform) -> Check:
     return check
 
 
-def readiness(platform: Platform) -> tuple[bool, dict[str, Check]]:
-    """(ready, {check name: result}); the replica check runs only when the row store answers."""
+#: an analytics process that does not answer its liveness probe within this is not ready
+ANALYTICS_PROBE_S = 2.0
+
+
+def _analytics(url: str) -> Check:
+    try:
+        answer = httpx.get(f"{url}/healthz", timeout=ANALYTICS_PROBE_S)
+    except httpx.HTTPError as exc:
+        return {
+            "ok": False,
+            "reason": f"分析进程未应答 (the analytics process does not answer: "
+            f"{type(exc).__name__}); `yibao serve` restarts it",
+        }
+    if answer.status_code != 200:
+        return {
+            "ok": False,
+            "reason": f"分析进程应答 {answer.status_code} (the analytics process answered "
+            f"{answer.status_code} to its liveness probe)",
+        }
+    return {"ok": True, "pid": answer.json().get("pid")}
+
+
+def readiness(
+    platform: Platform, analytics_url: str | None = None
+) -> tuple[bool, dict[str, Check]]:
+    """(ready, {check name: result}); the replica check runs only when the row store answers.
+    `analytics_url`: the analytics process a gateway passes the analytics APIs to."""
     checks: dict[str, Check] = {"row_store": _row_store(platform)}
     if checks["row_store"]["ok"]:
         checks["migrations"] = _migrations(platform)
@@ -146,5 +175,7 @@ def readiness(platform: Platform) -> tuple[bool, dict[str, Check]]:
         skipped = {"ok": False, "reason": "行存储不可用 (the row store is unavailable)"}
         checks["migrations"] = dict(skipped)
         checks["replica"] = dict(skipped)
+    if analytics_url is not None:
+        checks["analytics"] = _analytics(analytics_url)
     ready = all(check["ok"] for check in checks.values())
     return ready, checks

@@ -1,8 +1,13 @@
 """`GET /healthz` and `GET /readyz` (issue 22): alive is no I/O; ready names every failed check
-(row store, migrations, replica applier alive and within its lag limit) and answers 503."""
+(row store, migrations, replica applier alive and within its lag limit, the analytics
+process answering) and answers 503."""
 
 from __future__ import annotations
 
+import http.server
+import json
+import socket
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import contextmanager
@@ -142,3 +147,51 @@ async def test_not_ready_when_the_row_store_is_unreachable(
     body = answer.json()
     assert body["failed"] == ["row_store", "migrations", "replica"]
     assert "unable to open database file" in body["checks"]["row_store"]["reason"]
+
+
+class _Healthz(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"status": "ok", "pid": 4242}).encode()
+        self.send_response(200 if self.path == "/healthz" else 404)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+async def test_a_gateway_is_not_ready_until_its_analytics_process_answers(
+    world: dict[str, Any], settings: Settings, platform: Platform
+) -> None:
+    # the analytics process beats before its port listens (the CI failure of stop 41): a
+    # fresh beat and a silent port is not ready
+    await world["his"].ok("2201", register_input(world["people"]["emp"]))
+    _beat(platform.settings.data_dir, applied=_latest_seq(platform))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        silent = probe.getsockname()[1]  # bound, never listening: connections are refused
+        app = create_app(settings, platform=platform, analytics_url=f"http://127.0.0.1:{silent}")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answer = await client.get("/readyz")
+    assert answer.status_code == 503, answer.text
+    body = answer.json()
+    assert body["failed"] == ["analytics"]
+    assert "does not answer" in body["checks"]["analytics"]["reason"]
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        app = create_app(settings, platform=platform, analytics_url=url)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answer = await client.get("/readyz")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["checks"]["analytics"] == {"ok": True, "pid": 4242}
