@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     #: a commit may be lost on power failure).
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = 10_000
+    #: SQLite: WAL pages the writer appends between automatic checkpoints (PRAGMA
+    #: wal_autocheckpoint). SQLite's own 1,000 checkpointed every few group commits, copying
+    #: the same hot pages (index roots, the change log's tail) again each time; 10,000 (a WAL
+    #: of ~40 MB) cut the bytes a call reads and writes (docs/architecture.md, "The write path").
+    sqlite_wal_autocheckpoint: int = Field(default=10_000, ge=100, le=1_000_000)
     #: MySQL-protocol stores: a server that is down or frozen must not hang a call (issue 23).
     #: Seconds to open a connection, to wait for a reply (PyMySQL read/write timeouts), and the
     #: server-side limit of one statement (MariaDB max_statement_time, TiDB and MySQL

@@ -29,6 +29,7 @@ class Database:
             self.url,
             synchronous=settings.sqlite_synchronous,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            wal_autocheckpoint=settings.sqlite_wal_autocheckpoint,
             writer=True,
             pool_size=settings.mysql_pool_size,
             mysql_driver=settings.mysql_driver,

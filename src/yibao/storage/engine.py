@@ -283,6 +283,7 @@ def make_engine(
     *,
     synchronous: str = "FULL",
     busy_timeout_ms: int = 10_000,
+    wal_autocheckpoint: int | None = None,
     writer: bool = True,
     pool_size: int = 8,
     mysql_timeouts: MysqlTimeouts | None = None,
@@ -293,6 +294,8 @@ def make_engine(
 ) -> Engine:
     """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred).
     `pool_name` labels its pool in the metrics (default ``write`` or ``read``).
+    `wal_autocheckpoint`: SQLite's WAL pages between automatic checkpoints on this engine's
+    connections (None: SQLite's own 1,000).
     `mysql_autocommit`: every statement its own transaction, and no ROLLBACK sent when a
     `Connection` closes (for plain reads: `Database.call_read`)."""
     name = pool_name or ("write" if writer else "read")
@@ -314,7 +317,9 @@ def make_engine(
             max_overflow=0 if writer else pool_size,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
-        _install_sqlite_hooks(engine, synchronous, busy_timeout_ms, immediate=writer)
+        _install_sqlite_hooks(
+            engine, synchronous, busy_timeout_ms, immediate=writer, checkpoint=wal_autocheckpoint
+        )
         _instrument_pool(engine, name)
         return engine
     timeouts = mysql_timeouts or MysqlTimeouts()
@@ -397,7 +402,12 @@ def make_null_engine(url: str, *, mysql_driver: str = "auto") -> Engine:
 
 
 def _install_sqlite_hooks(
-    engine: Engine, synchronous: str, busy_ms: int, *, immediate: bool
+    engine: Engine,
+    synchronous: str,
+    busy_ms: int,
+    *,
+    immediate: bool,
+    checkpoint: int | None = None,
 ) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -409,6 +419,14 @@ def _install_sqlite_hooks(
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        # The statement journal (the old pages a savepoint or a failing statement rolls back
+        # to) in memory, not a temporary file: the writer takes a savepoint per job, and past
+        # 64 KiB SQLite spilled that journal to a file it created, wrote and deleted in every
+        # group commit — more bytes written than the WAL itself. Crash recovery never reads
+        # it (the WAL does that), so durability is the same.
+        cur.execute("PRAGMA temp_store=MEMORY")
+        if checkpoint is not None:
+            cur.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
         cur.close()
 
     @event.listens_for(engine, "begin")

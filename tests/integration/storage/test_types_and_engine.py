@@ -1,9 +1,12 @@
+import os
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from yibao.runtime import Platform
 from yibao.storage.engine import Backend, detect_backend
 from yibao.storage.tables import fixmedins, psn, psn_insu
 
@@ -129,4 +132,57 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 10000
+        # the statement journal of the writer's per-job savepoints in memory (2 = MEMORY)
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 2
+        assert (
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
+        )  # SQLite's own
     eng.dispose()
+    eng = make_engine(sqlite_url, wal_autocheckpoint=5000)
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 5000
+    eng.dispose()
+
+
+def _sqlite_temporary_files() -> list[str]:
+    """The temporary files this process holds open (SQLite names them `etilqs_…` and unlinks
+    them as it opens them, so only the open descriptors show them)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if "etilqs_" in target:
+            found.append(target)
+    return found
+
+
+def test_savepoints_of_a_group_commit_write_no_temporary_file(sqlite_url: str) -> None:
+    """Past 64 KiB, SQLite spilled the statement journal of a transaction's savepoints to a
+    temporary file, created and deleted in every group commit; with the journal in memory no
+    such file is opened however much a savepoint changes."""
+    from yibao.storage.engine import make_engine
+
+    eng = make_engine(sqlite_url)
+    seen: list[str] = []
+    with eng.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS spill (k INTEGER PRIMARY KEY, v TEXT)")
+        conn.commit()
+        with conn.begin():
+            for i in range(400):
+                conn.exec_driver_sql("INSERT INTO spill VALUES (?, ?)", (i, "x" * 900))
+        with conn.begin():
+            for job in range(5):  # as the writer does: a savepoint per job
+                conn.exec_driver_sql("SAVEPOINT job")
+                conn.exec_driver_sql("UPDATE spill SET v = ?", (f"{job}" * 900,))  # ~400 KB
+                seen.extend(_sqlite_temporary_files())
+                conn.exec_driver_sql("RELEASE SAVEPOINT job")
+    eng.dispose()
+    assert seen == []
+
+
+def test_the_writer_checkpoints_by_its_setting(platform: Platform) -> None:
+    with platform.db.engine.connect() as conn:
+        found = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    assert found == platform.settings.sqlite_wal_autocheckpoint == 10_000

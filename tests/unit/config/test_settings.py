@@ -13,6 +13,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert s.db_url == f"sqlite:///{(tmp_path / 'var' / 'yibao.db').resolve()}"
     assert s.timezone == "Asia/Shanghai"
     assert s.sqlite_synchronous == "FULL"
+    assert s.sqlite_wal_autocheckpoint == 10_000
     assert s.duckdb_threads == 1
 
 
