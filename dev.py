@@ -11,8 +11,8 @@ The venv is made from the distribution's Python (`/usr/bin/python3`) when it is 
 and can make one, else from the Python running this file; `YIBAO_PYTHON=/path/to/python`
 chooses another. Distribution builds (Debian, Ubuntu, Fedora) and the official container images
 (the Dockerfile's) are compiled with profile-guided and link-time optimisation; a plain source
-build — pyenv's default — is not, and costs the server ~10 % more CPU a call (docs/bench.md,
-"The interpreter"). A venv made from another interpreter than the one chosen is made again.
+build — pyenv's default — is not, and the server answered ~20 % fewer calls a second on it
+(docs/bench.md, "The interpreter"). A venv made from another interpreter than the one chosen is made again.
 """
 
 from __future__ import annotations

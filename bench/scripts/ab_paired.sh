@@ -12,7 +12,9 @@
 #     YIBAO_WORKERS=2 -- YIBAO_DATABASE_URL=mysql+pymysql://root@127.0.0.1:3306/b YIBAO_WORKERS=2
 #
 # LEG (seconds, default 6) and PERSONS (enrolled per leg, default 800) tune the legs; the
-# servers' logs and each leg's JSON stay in /tmp/yibao-pair-{a,b}.
+# servers' logs and each leg's JSON stay in /tmp/yibao-pair-{a,b}. PY_A / PY_B run each side's
+# server on another interpreter than PY (the driver's), e.g. two builds of CPython on one code:
+#   PY_A=/path/to/pyenv-venv/bin/python bench/scripts/ab_paired.sh . . 12
 set -e
 root=$(cd "$(dirname "$0")/../.." && pwd)
 PY=${PY:-$root/.venv/bin/python}
@@ -25,14 +27,17 @@ for kv in "$@"; do
 done
 start() {  # start SIDE CODE PORT VARS…
   local side=$1 code=$2 port=$3; shift 3
+  local py=$PY
+  [ "$side" = a ] && py=${PY_A:-$PY}
+  [ "$side" = b ] && py=${PY_B:-$PY}
   local dir=/tmp/yibao-pair-$side; rm -rf "$dir"; mkdir -p "$dir"
   printf '%s\n' "$@" > "$dir/vars"  # the legs' driver reads the same store (YIBAO_DATABASE_URL …)
   (
     export YIBAO_DATA_DIR=$dir YIBAO_PORT=$port
     for kv in "$@"; do export "$kv"; done
-    PYTHONPATH=$code/src $PY -m yibao.cli.main init >/dev/null
-    PYTHONPATH=$code/src $PY -m yibao.cli.main demo >/dev/null 2>&1
-    PYTHONPATH=$code/src exec $PY -m yibao.cli.main serve > "$dir/serve.log" 2>&1
+    PYTHONPATH=$code/src $py -m yibao.cli.main init >/dev/null
+    PYTHONPATH=$code/src $py -m yibao.cli.main demo >/dev/null 2>&1
+    PYTHONPATH=$code/src exec $py -m yibao.cli.main serve > "$dir/serve.log" 2>&1
   ) &
   echo $! > "$dir/serve.pid"
 }
