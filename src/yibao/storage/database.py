@@ -30,6 +30,7 @@ class Database:
             synchronous=settings.sqlite_synchronous,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             wal_autocheckpoint=settings.sqlite_wal_autocheckpoint,
+            temp_store_memory=True,
             writer=True,
             pool_size=settings.mysql_pool_size,
             mysql_driver=settings.mysql_driver,

@@ -284,6 +284,7 @@ def make_engine(
     synchronous: str = "FULL",
     busy_timeout_ms: int = 10_000,
     wal_autocheckpoint: int | None = None,
+    temp_store_memory: bool = False,
     writer: bool = True,
     pool_size: int = 8,
     mysql_timeouts: MysqlTimeouts | None = None,
@@ -295,7 +296,9 @@ def make_engine(
     """Build an engine; for SQLite, `writer` selects BEGIN IMMEDIATE (else deferred).
     `pool_name` labels its pool in the metrics (default ``write`` or ``read``).
     `wal_autocheckpoint`: SQLite's WAL pages between automatic checkpoints on this engine's
-    connections (None: SQLite's own 1,000).
+    connections (None: SQLite's own 1,000). `temp_store_memory`: SQLite's temporary storage —
+    the statement journal of savepoints, and sorts and temporary tables — in memory (for the
+    group-commit writer, whose jobs are small; a reader's large sort still spills to a file).
     `mysql_autocommit`: every statement its own transaction, and no ROLLBACK sent when a
     `Connection` closes (for plain reads: `Database.call_read`)."""
     name = pool_name or ("write" if writer else "read")
@@ -318,7 +321,12 @@ def make_engine(
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
         _install_sqlite_hooks(
-            engine, synchronous, busy_timeout_ms, immediate=writer, checkpoint=wal_autocheckpoint
+            engine,
+            synchronous,
+            busy_timeout_ms,
+            immediate=writer,
+            checkpoint=wal_autocheckpoint,
+            temp_in_memory=temp_store_memory,
         )
         _instrument_pool(engine, name)
         return engine
@@ -408,6 +416,7 @@ def _install_sqlite_hooks(
     *,
     immediate: bool,
     checkpoint: int | None = None,
+    temp_in_memory: bool = False,
 ) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -419,12 +428,13 @@ def _install_sqlite_hooks(
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
-        # The statement journal (the old pages a savepoint or a failing statement rolls back
-        # to) in memory, not a temporary file: the writer takes a savepoint per job, and past
-        # 64 KiB SQLite spilled that journal to a file it created, wrote and deleted in every
-        # group commit — more bytes written than the WAL itself. Crash recovery never reads
-        # it (the WAL does that), so durability is the same.
-        cur.execute("PRAGMA temp_store=MEMORY")
+        if temp_in_memory:
+            # The statement journal (the old pages a savepoint or a failing statement rolls
+            # back to) in memory, not a temporary file: the group-commit writer takes a
+            # savepoint per job, and past 64 KiB SQLite spilled that journal to a file it
+            # created, wrote and deleted in every group — more bytes written than the WAL
+            # itself. Crash recovery never reads it (the WAL does that): durability is the same.
+            cur.execute("PRAGMA temp_store=MEMORY")
         if checkpoint is not None:
             cur.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
         cur.close()
