@@ -159,7 +159,16 @@ def _analytics(url: str) -> Check:
             "reason": f"分析进程应答 {answer.status_code} (the analytics process answered "
             f"{answer.status_code} to its liveness probe)",
         }
-    return {"ok": True, "pid": answer.json().get("pid")}
+    try:
+        body = answer.json()
+    except ValueError:  # answered, but not as our /healthz does: not the analytics process
+        body = None
+    if not isinstance(body, dict) or body.get("status") != "ok":
+        return {
+            "ok": False,
+            "reason": "分析进程应答异常 (the analytics port answered, but not as yibao's /healthz)",
+        }
+    return {"ok": True, "pid": body.get("pid")}
 
 
 def readiness(

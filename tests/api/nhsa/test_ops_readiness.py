@@ -162,6 +162,31 @@ class _Healthz(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Stranger(_Healthz):
+    """Some other program on the analytics port: 200, but not yibao's /healthz."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("content-length", "5")
+        self.end_headers()
+        self.wfile.write(b"hello")
+
+
+async def _ready_beside(settings: Settings, platform: Platform, handler: type) -> httpx.Response:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        app = create_app(settings, platform=platform, analytics_url=url)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get("/readyz")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 async def test_a_gateway_is_not_ready_until_its_analytics_process_answers(
     world: dict[str, Any], settings: Settings, platform: Platform
 ) -> None:
@@ -181,17 +206,10 @@ async def test_a_gateway_is_not_ready_until_its_analytics_process_answers(
     assert body["failed"] == ["analytics"]
     assert "does not answer" in body["checks"]["analytics"]["reason"]
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        app = create_app(settings, platform=platform, analytics_url=url)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            answer = await client.get("/readyz")
-    finally:
-        server.shutdown()
-        server.server_close()
+    answer = await _ready_beside(settings, platform, _Stranger)
+    assert answer.status_code == 503, answer.text
+    assert "not as yibao's /healthz" in answer.json()["checks"]["analytics"]["reason"]
+
+    answer = await _ready_beside(settings, platform, _Healthz)
     assert answer.status_code == 200, answer.text
     assert answer.json()["checks"]["analytics"] == {"ok": True, "pid": 4242}
