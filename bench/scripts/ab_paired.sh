@@ -2,7 +2,8 @@
 # A paired A/B of `yibao bench settle` on SQLite that a drifting machine cannot fool: two
 # servers run side by side (A on port 8001, B on 8002, each with a fresh demo city), and the
 # driver alternates short legs between them in ABBA order, so that both sides see the same
-# minutes of the machine. Prints each pair's ratio B/A and the median of the ratios.
+# minutes of the machine. Prints each pair's ratio B/A of calls/s and of the server's CPU a
+# call (read from /proc around the leg, `yibao.bench.cpu_per_call`) and the medians of both.
 #
 #   bench/scripts/ab_paired.sh CODE_A CODE_B [PAIRS] [-- A_VAR=… …] [-- B_VAR=… …]
 #   e.g. review on (A) against review off (B), 12 pairs of 6 s legs:
@@ -52,7 +53,10 @@ leg() {  # leg SIDE PORT N
   local dir=/tmp/yibao-pair-$1
   (
     while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done < "$dir/vars"
-    PYTHONPATH=$root/src $PY -m yibao.cli.main bench settle --url "http://127.0.0.1:$2" \
+    # the leg's server CPU a call, read from /proc around it (yibao.bench.cpu_per_call)
+    PYTHONPATH=$root/src $PY -m yibao.bench.cpu_per_call --pid "$(cat "$dir/serve.pid")" \
+      --json "$dir/leg-$3.json" -- env PYTHONPATH="$root/src" \
+      $PY -m yibao.cli.main bench settle --url "http://127.0.0.1:$2" \
       --duration "${LEG:-6}" --persons "${PERSONS:-800}" --ceiling-seconds 0 \
       --raw-commit-seconds 0 --data-dir "$dir" --json "$dir/leg-$3.json" > "$dir/leg-$3.out" 2>&1 || true
   )
@@ -63,16 +67,26 @@ done
 $PY - "$pairs" <<'PY'
 import json, statistics, sys
 pairs = int(sys.argv[1])
+import re
 def rate(side, i):
     r = json.load(open(f"/tmp/yibao-pair-{side}/leg-{i}.json"))
     assert r["errors"] == 0 and r["mix"]["ok"], (side, i, r["errors"], r["mix"])
-    return r["calls_per_s"], r["latency_ms"]["p99"]
+    out = open(f"/tmp/yibao-pair-{side}/leg-{i}.out").read()
+    found = re.search(r'"cpu_ms_per_call_total": ([\d.]+)', out)
+    return r["calls_per_s"], r["latency_ms"]["p99"], float(found[1]) if found else float("nan")
 rows = [(rate("a", i), rate("b", i)) for i in range(1, pairs + 1)]
 ratios = [b[0] / a[0] for a, b in rows]
-for i, ((a, pa), (b, pb)) in enumerate(rows, 1):
-    print(f"pair {i:2d}: A {a:7.1f} calls/s (p99 {pa:6.1f}) B {b:7.1f} (p99 {pb:6.1f})  B/A {b / a:.3f}")
-q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
-print(f"median B/A {statistics.median(ratios):.3f} (quartiles {q[0]:.3f} … {q[2]:.3f}); "
-      f"A median {statistics.median(a for (a, _), _b in rows):.1f}, "
-      f"B median {statistics.median(b for _a, (b, _) in rows):.1f} calls/s")
+cpu = [b[2] / a[2] for a, b in rows]
+for i, ((a, pa, ca), (b, pb, cb)) in enumerate(rows, 1):
+    print(f"pair {i:2d}: A {a:7.1f} calls/s (p99 {pa:6.1f}, {ca:.3f} ms a call) "
+          f"B {b:7.1f} (p99 {pb:6.1f}, {cb:.3f} ms)  B/A {b / a:.3f}, CPU {cb / ca:.3f}")
+def spread(values):
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return f"{statistics.median(values):.3f} (quartiles {q[0]:.3f} … {q[2]:.3f})"
+print(f"median B/A {spread(ratios)}; "
+      f"A median {statistics.median(a for (a, _, _), _b in rows):.1f}, "
+      f"B median {statistics.median(b for _a, (b, _, _) in rows):.1f} calls/s")
+print(f"server CPU a call, median B/A {spread(cpu)}; "
+      f"A median {statistics.median(c for (_, _, c), _b in rows):.3f}, "
+      f"B median {statistics.median(c for _a, (_, _, c) in rows):.3f} ms")
 PY
