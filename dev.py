@@ -12,7 +12,8 @@ and can make one, else from the Python running this file; `YIBAO_PYTHON=/path/to
 chooses another. Distribution builds (Debian, Ubuntu, Fedora) and the official container images
 (the Dockerfile's) are compiled with profile-guided and link-time optimisation; a plain source
 build — pyenv's default — is not, and the server answered ~20 % fewer calls a second on it
-(docs/bench.md, "The interpreter"). A venv made from another interpreter than the one chosen is made again.
+(docs/bench.md, "The interpreter"). A venv made from another interpreter than the one chosen
+is made again.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def ensure_venv() -> None:
         sys.exit("yibao needs Python 3.11 or newer (found %d.%d)" % sys.version_info[:2])
     base = base_python()
     real = _real(base)
-    stamp = STAMP.read_text().split() if STAMP.exists() else []
+    # the stamp: the install's pyproject hash, then the interpreter it was made from (a path
+    # may hold spaces: one per line)
+    stamp = STAMP.read_text().splitlines() if STAMP.exists() else []
     made_from = stamp[1] if len(stamp) > 1 else None
     if PY.exists() and made_from != real:
         say(f"making .venv again from {real} (it was made from {made_from or 'another Python'})")
