@@ -134,9 +134,8 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 10000
         # SQLite's default temporary storage (a large sort may spill to a file) …
         assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 0
-        assert (
-            conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
-        )  # SQLite's own
+        # SQLite's own checkpoint interval unless asked
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
     eng.dispose()
     eng = make_engine(sqlite_url, wal_autocheckpoint=5000, temp_store_memory=True)
     with eng.connect() as conn:
