@@ -7,20 +7,18 @@ print the server's CPU per request, read from /proc/PID/stat.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
+from pathlib import Path
 
+from yibao.bench.cpu_per_call import parse_stat
 from yibao.bench.http import RawConnection
 
 BODY = b'{"infno":"2204","input":{"x":"' + b"y" * 2000 + b'"}}'
 
 
 def cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        text = stat.read()
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return parse_stat(Path(f"/proc/{pid}/stat").read_text())
 
 
 async def client(port: int, count: int) -> None:

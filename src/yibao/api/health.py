@@ -38,6 +38,9 @@ def mount(app: FastAPI, platform: Platform) -> None:
     async def healthz() -> dict[str, object]:
         return {"status": "ok", "pid": os.getpid(), "version": __version__}
 
+    # the analytics process this gateway passes the analytics APIs to (`create_app`), if any
+    analytics_url: str | None = getattr(app.state, "analytics_url", None)
+
     # /readyz answers 503 by design and /metrics is not JSON: probes and scrapers, not the
     # console API's schema (docs/operations.md lists them)
     @app.get(
@@ -48,7 +51,6 @@ def mount(app: FastAPI, platform: Platform) -> None:
         responses={503: {"description": "not ready; the body names the failed checks"}},
     )
     async def readyz() -> JSONResponse:
-        analytics_url = getattr(app.state, "analytics_url", None)
         ready, checks = await run_in_threadpool(readiness, platform, analytics_url)
         body = {
             "status": "ready" if ready else "not_ready",
